@@ -1,0 +1,122 @@
+/**
+ * The contract every dialect folder fills. A dialect = one folder with files named `<dialect>-<role>.ts`
+ * (introspect, read, write, shadow/swap, validate-in-SQL) and an `index.ts` exporting `open<Dialect>Source`
+ * and `open<Dialect>Target`. Nothing outside a dialect folder writes SQL of that dialect.
+ */
+import type { DatabaseSchema, Dialect, ForeignKey, Table, TableRef } from '../schema/model.js';
+import type { Row, RowBatch } from '../schema/values.js';
+
+/** Read-only access to the source database. Implementations open read-only sessions and never write. */
+export interface SourceConnector {
+  readonly dialect: Dialect;
+  /** The URL with its password removed, for logs. */
+  readonly displayUrl: string;
+  introspect(options?: { schemas?: string[] }): Promise<DatabaseSchema>;
+  /** Exact row count. */
+  countRows(table: TableRef): Promise<number>;
+  /**
+   * Streams rows as neutral values (see schema/values.ts), `columns` in that order. With `limit`, returns a
+   * uniform random sample of about that many rows (deterministic for a given `seed` where the dialect allows).
+   */
+  readRows(table: Table, options: ReadOptions): AsyncIterable<RowBatch>;
+  /** Identifies the physical database (server + database name), to refuse hydrating a source into itself. */
+  identity(): Promise<string>;
+  /** A checksum of every row of a table, order-independent, for "the source is unchanged" checks. */
+  checksum(table: TableRef): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface ReadOptions {
+  columns: string[];
+  limit?: number;
+  seed?: number;
+  batchSize?: number;
+}
+
+/** One deferred write: fill `setColumns` of the rows whose `keyColumns` match (cycle edges loaded as NULL first). */
+export interface UpdateBatch {
+  keyColumns: string[];
+  setColumns: string[];
+  /** Each row: key values, then set values. */
+  rows: Row[];
+}
+
+/** An integrity question the validation stage asks; the connector answers it in its own SQL. */
+export type IntegrityCheck =
+  | { kind: 'orphan'; table: TableRef; foreignKey: ForeignKey }
+  | { kind: 'duplicate'; table: TableRef; columns: string[]; constraint: string; nullsDistinct: boolean }
+  | { kind: 'not-null'; table: TableRef; column: string }
+  | { kind: 'check'; table: TableRef; constraint: string; expression: string; dialect: Dialect };
+
+export interface IntegrityCount {
+  check: IntegrityCheck;
+  violations: number;
+  /** Set when the check could not be evaluated (e.g. a CHECK expression in another dialect's SQL). */
+  skipped?: string;
+}
+
+/** A shadow copy of the target's live namespace, created per run. */
+export interface Shadow {
+  runId: string;
+  /** Live namespace (PostgreSQL schema / MySQL database) → its shadow namespace. */
+  namespaces: Array<{ live: string; shadow: string }>;
+}
+
+export interface SwapResult {
+  /** Live namespace → the backup namespace holding the previous live tables. */
+  backups: Array<{ live: string; backup: string }>;
+  /** What happened to objects other than tables (views, functions, triggers), one line each. */
+  notes: string[];
+}
+
+export interface LoadProgress {
+  (rowsLoaded: number): void;
+}
+
+/**
+ * Where source namespaces land: a PostgreSQL target keeps PostgreSQL source schema names and puts a MySQL
+ * source's tables in `public` (or the URL's `?schema=`); a MySQL target puts everything in the URL's database.
+ * `Table.schema` in the model always stays the source's name; only the connector maps it.
+ */
+export interface TargetConnector {
+  readonly dialect: Dialect;
+  readonly displayUrl: string;
+  identity(): Promise<string>;
+  /**
+   * Creates the shadow namespace(s) and every table of `schema` in them with columns and NOT NULL only;
+   * keys, uniques, checks, foreign keys, indexes and triggers come in `finalize`, after the data.
+   * `schema` may come from another dialect: the connector maps types and reports lossy mappings first via `describeMapping`.
+   */
+  createShadow(runId: string, schema: DatabaseSchema): Promise<Shadow>;
+  /** Bulk-loads a stream of batches into a shadow table (COPY / LOAD DATA). Returns rows written. */
+  load(shadow: Shadow, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress): Promise<number>;
+  /** Applies deferred updates (cycle edges first loaded as NULL). Returns rows updated. */
+  update(shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>): Promise<number>;
+  /** Answers integrity questions against the shadow. */
+  countViolations(shadow: Shadow, checks: IntegrityCheck[]): Promise<IntegrityCount[]>;
+  /** Adds keys, uniques, checks, foreign keys, indexes, triggers; resets sequences/AUTO_INCREMENT to max+1. */
+  finalize(shadow: Shadow, schema: DatabaseSchema): Promise<void>;
+  /** Atomically makes the shadow live; the previous live tables become the (single, latest) backup. */
+  swap(shadow: Shadow, schema: DatabaseSchema): Promise<SwapResult>;
+  /** Swaps the backup back in (atomically). Throws NOTHING_TO_ROLLBACK when there is no backup. */
+  rollback(): Promise<SwapResult>;
+  dropShadow(shadow: Shadow): Promise<void>;
+  /** Shadows left by earlier runs (crashed or refused), for cleanup. */
+  listShadows(): Promise<Array<{ runId: string; namespace: string }>>;
+  /** Row count of a table in the shadow, or live when `shadow` is null. */
+  countRows(shadow: Shadow | null, table: TableRef): Promise<number>;
+  /** Reads rows back (for the quality report), with the same contract as SourceConnector.readRows. */
+  readRows(shadow: Shadow | null, table: Table, options: ReadOptions): AsyncIterable<RowBatch>;
+  /** Lossy/impossible type mappings for this target, decided before anything is written. */
+  describeMapping(schema: DatabaseSchema): TypeMappingNote[];
+  close(): Promise<void>;
+}
+
+export interface TypeMappingNote {
+  table: string;
+  column: string;
+  from: string;
+  to: string;
+  severity: 'info' | 'lossy' | 'impossible';
+  note: string;
+}

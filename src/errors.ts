@@ -1,0 +1,110 @@
+/**
+ * One error type for everything synth reports to a user. The CLI prints `message` and `hint`
+ * (never a stack trace unless --debug) and exits with the code's exit status.
+ */
+export type SynthErrorCode =
+  | 'CONFIG_NOT_FOUND'
+  | 'CONFIG_INVALID'
+  | 'CONFIG_LOAD_FAILED'
+  | 'BAD_URL'
+  | 'UNKNOWN_TARGET'
+  | 'UNSUPPORTED_DIALECT'
+  | 'CONNECTION_FAILED'
+  | 'SOURCE_IS_TARGET'
+  | 'UNSUPPORTED_TYPE'
+  | 'LOSSY_TYPE_MAPPING'
+  | 'IMPOSSIBLE_CONSTRAINT'
+  | 'UNIQUENESS_IMPOSSIBLE'
+  | 'EMPTY_SOURCE'
+  | 'LOAD_FAILED'
+  | 'VALIDATION_FAILED'
+  | 'QUALITY_BELOW_THRESHOLD'
+  | 'SWAP_FAILED'
+  | 'NOTHING_TO_ROLLBACK'
+  | 'LOCKED'
+  | 'MODEL_NOT_FOUND'
+  | 'PRIVACY_BUDGET'
+  | 'INTERNAL';
+
+/** Documented process exit codes (README "Exit codes"). */
+export const EXIT = {
+  ok: 0,
+  validationRefused: 1,
+  badInput: 2,
+  infrastructure: 3,
+} as const;
+
+const exitByCode: Record<SynthErrorCode, number> = {
+  CONFIG_NOT_FOUND: EXIT.badInput,
+  CONFIG_INVALID: EXIT.badInput,
+  CONFIG_LOAD_FAILED: EXIT.badInput,
+  BAD_URL: EXIT.badInput,
+  UNKNOWN_TARGET: EXIT.badInput,
+  UNSUPPORTED_DIALECT: EXIT.badInput,
+  CONNECTION_FAILED: EXIT.infrastructure,
+  SOURCE_IS_TARGET: EXIT.badInput,
+  UNSUPPORTED_TYPE: EXIT.badInput,
+  LOSSY_TYPE_MAPPING: EXIT.badInput,
+  IMPOSSIBLE_CONSTRAINT: EXIT.badInput,
+  UNIQUENESS_IMPOSSIBLE: EXIT.badInput,
+  EMPTY_SOURCE: EXIT.badInput,
+  LOAD_FAILED: EXIT.infrastructure,
+  VALIDATION_FAILED: EXIT.validationRefused,
+  QUALITY_BELOW_THRESHOLD: EXIT.validationRefused,
+  SWAP_FAILED: EXIT.infrastructure,
+  NOTHING_TO_ROLLBACK: EXIT.badInput,
+  LOCKED: EXIT.infrastructure,
+  MODEL_NOT_FOUND: EXIT.badInput,
+  PRIVACY_BUDGET: EXIT.badInput,
+  INTERNAL: EXIT.infrastructure,
+};
+
+export interface SynthErrorDetails {
+  /** What to do about it, in one or two sentences. */
+  hint?: string;
+  table?: string;
+  column?: string;
+  /** Config field path such as `targets.dev.url`. */
+  path?: string;
+  cause?: unknown;
+}
+
+export class SynthError extends Error {
+  readonly code: SynthErrorCode;
+  readonly hint: string | undefined;
+  readonly table: string | undefined;
+  readonly column: string | undefined;
+  readonly path: string | undefined;
+
+  constructor(code: SynthErrorCode, message: string, details: SynthErrorDetails = {}) {
+    super(redactSecrets(message), details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'SynthError';
+    this.code = code;
+    this.hint = details.hint === undefined ? undefined : redactSecrets(details.hint);
+    this.table = details.table;
+    this.column = details.column;
+    this.path = details.path;
+  }
+
+  get exitCode(): number {
+    return exitByCode[this.code];
+  }
+}
+
+export function isSynthError(e: unknown): e is SynthError {
+  return e instanceof SynthError;
+}
+
+/** Removes passwords from anything that looks like a connection URL (`scheme://user:pass@host`). */
+export function redactSecrets(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^@\s]*)@/gi, '$1***@');
+}
+
+/** Wraps a driver error from connecting into a SynthError that names the database without its password. */
+export function connectionError(what: string, url: string, cause: unknown): SynthError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new SynthError('CONNECTION_FAILED', `Cannot connect to ${what} at ${redactSecrets(url)}: ${reason}`, {
+    hint: 'Check that the server is running and reachable, and that the URL, user and password are right.',
+    cause,
+  });
+}

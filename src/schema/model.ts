@@ -1,0 +1,161 @@
+/**
+ * The dialect-neutral schema model. Every connector's introspector fills it the same way; every later
+ * stage (graph, generation, validation, the writers of other dialects) reads only this.
+ */
+
+export type Dialect = 'postgres' | 'mysql';
+
+/** Neutral column types. `nativeType` on the column keeps the exact source spelling for same-dialect DDL. */
+export type NeutralType =
+  | { kind: 'integer'; bytes: 1 | 2 | 3 | 4 | 8; unsigned: boolean }
+  | { kind: 'decimal'; precision: number | null; scale: number | null }
+  | { kind: 'float'; bytes: 4 | 8 }
+  | { kind: 'boolean' }
+  | { kind: 'text'; maxLength: number | null; fixedLength: boolean }
+  | { kind: 'binary'; maxLength: number | null }
+  | { kind: 'date' }
+  | { kind: 'time'; withTimeZone: boolean }
+  | { kind: 'timestamp'; withTimeZone: boolean }
+  | { kind: 'interval' }
+  | { kind: 'year' }
+  | { kind: 'uuid' }
+  | { kind: 'json'; binary: boolean }
+  /** `name` is the PostgreSQL type name (schema-qualified) when the enum is a named type. */
+  | { kind: 'enum'; values: string[]; name: string | null }
+  | { kind: 'set'; values: string[] }
+  | { kind: 'array'; element: NeutralType; dimensions: number }
+  | { kind: 'bit'; length: number | null; varying: boolean }
+  | { kind: 'network'; family: 'inet' | 'cidr' | 'macaddr' }
+  | { kind: 'tsvector' }
+  | { kind: 'geometry'; subtype: string | null }
+  | { kind: 'money' }
+  | { kind: 'xml' }
+  /** A type synth does not know how to generate; generation refuses it with a clear error. */
+  | { kind: 'unsupported'; reason: string };
+
+export type TypeKind = NeutralType['kind'];
+
+export interface Column {
+  name: string;
+  type: NeutralType;
+  /** Exact type as the source spells it, e.g. `character varying(40)`, `numeric(10,2)`, `public.mood`, `int(10) unsigned`. */
+  nativeType: string;
+  nullable: boolean;
+  /** Default expression in the source dialect's SQL, or null. Sequence defaults are not copied (see `autoIncrement`). */
+  default: string | null;
+  /** Database-assigned key: serial/identity (PostgreSQL) or AUTO_INCREMENT (MySQL). */
+  autoIncrement: 'identity-always' | 'identity-default' | 'serial' | 'auto_increment' | null;
+  /** Computed column: never written, the database computes it. Expression in the source dialect. */
+  generated: { expression: string; stored: boolean } | null;
+  /** Domain the column was declared with (PostgreSQL), schema-qualified. Its CHECKs are in `Table.checks`. */
+  domain: string | null;
+  collation: string | null;
+  comment: string | null;
+}
+
+export interface TableRef {
+  /** PostgreSQL schema, or MySQL database name. */
+  schema: string;
+  name: string;
+}
+
+export interface KeyConstraint {
+  name: string;
+  columns: string[];
+}
+
+export interface UniqueConstraint extends KeyConstraint {
+  /** `constraint` = declared UNIQUE; `index` = a unique index (possibly partial, see `predicate`). */
+  origin: 'constraint' | 'index';
+  /** WHERE clause of a partial unique index (source dialect SQL), else null. */
+  predicate: string | null;
+  /** Whether NULLs count as distinct (PostgreSQL 15 `NULLS NOT DISTINCT` makes this false). */
+  nullsDistinct: boolean;
+}
+
+export type ReferentialAction = 'NO ACTION' | 'RESTRICT' | 'CASCADE' | 'SET NULL' | 'SET DEFAULT';
+
+export interface ForeignKey {
+  name: string;
+  columns: string[];
+  references: TableRef & { columns: string[] };
+  onDelete: ReferentialAction;
+  onUpdate: ReferentialAction;
+  deferrable: boolean;
+}
+
+export interface CheckConstraint {
+  name: string;
+  /** Boolean expression in the source dialect, without the CHECK keyword. */
+  expression: string;
+  /** Columns the expression mentions (best effort; empty when unknown). */
+  columns: string[];
+  /** `domain` when the check comes from a PostgreSQL domain of `columns[0]`. */
+  origin: 'table' | 'domain' | 'column';
+}
+
+export interface Partitioning {
+  /** PostgreSQL `PARTITION BY` clause, e.g. `RANGE (created_at)`. */
+  strategy: 'range' | 'list' | 'hash';
+  key: string;
+  partitions: Array<{ name: string; schema: string; bound: string }>;
+}
+
+export interface Table extends TableRef {
+  columns: Column[];
+  primaryKey: KeyConstraint | null;
+  uniques: UniqueConstraint[];
+  foreignKeys: ForeignKey[];
+  checks: CheckConstraint[];
+  /** Non-unique indexes, recreated after load for fidelity. Definition in source dialect SQL. */
+  indexes: Array<{ name: string; definition: string }>;
+  partitioning: Partitioning | null;
+  comment: string | null;
+  /** Source row count estimate at introspection time (exact counts are taken by the reader). */
+  estimatedRows: number;
+}
+
+export interface EnumType {
+  schema: string;
+  name: string;
+  values: string[];
+}
+
+/** Objects in the schema that synth does not generate; reported so the swap can say what happens to them. */
+export interface OtherObject {
+  schema: string;
+  name: string;
+  kind: 'view' | 'materialized view' | 'function' | 'procedure' | 'trigger' | 'sequence' | 'domain' | 'type' | 'event';
+  /** DDL to recreate it in another schema of the same dialect, where the introspector could produce it. */
+  definition: string | null;
+  /** For triggers: the table it belongs to. */
+  table?: string;
+}
+
+export interface DatabaseSchema {
+  dialect: Dialect;
+  /** Server version string, e.g. `15.20` or `10.11.19-MariaDB`. */
+  serverVersion: string;
+  /** Schemas (PostgreSQL) or databases (MySQL) that were introspected. */
+  schemas: string[];
+  tables: Table[];
+  enums: EnumType[];
+  otherObjects: OtherObject[];
+}
+
+export function tableKey(t: TableRef): string {
+  return `${t.schema}.${t.name}`;
+}
+
+export function findTable(schema: DatabaseSchema, ref: TableRef): Table | undefined {
+  return schema.tables.find((t) => t.schema === ref.schema && t.name === ref.name);
+}
+
+export function findColumn(table: Table, name: string): Column | undefined {
+  return table.columns.find((c) => c.name === name);
+}
+
+/** Columns that are written by synth (generated columns are computed by the database). */
+export function writableColumns(table: Table): Column[] {
+  return table.columns.filter((c) => c.generated === null);
+}
