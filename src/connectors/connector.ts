@@ -19,6 +19,11 @@ export interface SourceConnector {
    * uniform random sample of about that many rows (deterministic for a given `seed` where the dialect allows).
    */
   readRows(table: Table, options: ReadOptions): AsyncIterable<RowBatch>;
+  /**
+   * How many children the parents of `foreignKey` have: `[{ children: k, parents: n }]` including k = 0
+   * (parents no child row references). Computed in the database so huge tables are never pulled over.
+   */
+  childCountHistogram(child: Table, foreignKey: ForeignKey): Promise<Array<{ children: number; parents: number }>>;
   /** Identifies the physical database (server + database name), to refuse hydrating a source into itself. */
   identity(): Promise<string>;
   /** A checksum of every row of a table, order-independent, for "the source is unchanged" checks. */

@@ -1,0 +1,85 @@
+/**
+ * The contracts inside the generation stage. Key columns (primary keys, foreign keys, unique columns) are
+ * assigned structurally by the key assigner; every other column is an *attribute*, produced by a per-table
+ * attribute model (baseline or learned) that may be conditioned on the parent row's attributes.
+ */
+import type { TableRef } from '../schema/model.js';
+import type { Row, Value } from '../schema/values.js';
+
+/** A uniform sample of a source table, read by the pipeline through the source connector. */
+export interface TableSample {
+  table: TableRef;
+  /** Exact row count of the source table. */
+  totalRows: number;
+  columns: string[];
+  rows: Row[];
+}
+
+/** Child-count histogram of one foreign key, as the source connector measured it. */
+export interface ChildCountHistogram {
+  child: TableRef;
+  foreignKey: string;
+  counts: Array<{ children: number; parents: number }>;
+}
+
+/**
+ * Column semantics, decided once from the schema plus a look at the data (SDV's metadata idea). Encoders and
+ * models read this, never SQL types.
+ */
+export type ColumnRole =
+  | 'primary-key'
+  | 'foreign-key'
+  | 'unique'
+  | 'numerical'
+  | 'categorical'
+  | 'datetime'
+  | 'boolean'
+  | 'text'
+  | 'pii'
+  | 'constant'
+  | 'structured';
+
+export interface ColumnMeta {
+  table: TableRef;
+  column: string;
+  role: ColumnRole;
+  /** For pii: what kind (email, person-name, phone, …), set by the PII detector. */
+  piiKind?: string;
+}
+
+/** Deterministic random source: every generator draws from one of these, never from Math.random. */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Integer in [0, n). */
+  int(n: number): number;
+  /** Standard normal. */
+  normal(): number;
+  /** A child stream whose sequence depends only on this stream's seed and `label`. */
+  fork(label: string): Rng;
+}
+
+export interface AttributeModel {
+  readonly kind: 'baseline' | 'learned';
+  readonly table: TableRef;
+  /** Attribute columns this model produces, in this order. */
+  readonly columns: string[];
+  /** Parent attribute columns expected as context (empty when unconditioned). */
+  readonly contextColumns: string[];
+  /**
+   * Draws `n` rows of attribute values (neutral values, already conformed to the column types).
+   * `context[i]` is the parent row of output row i (values in `contextColumns` order), or null.
+   */
+  sample(n: number, context: Row[] | null, rng: Rng): Row[];
+  /** Serializable form: weights, encoders, statistics; never raw source rows. */
+  toJSON(): ModelArtifact;
+}
+
+export interface ModelArtifact {
+  kind: 'baseline' | 'learned';
+  table: TableRef;
+  version: number;
+  [key: string]: unknown;
+}
+
+export type { Row, Value };
