@@ -1,0 +1,65 @@
+/** The `synth` command. Parsing and help come from commander; each command is a small function in ./commands. */
+import { Command, CommanderError } from 'commander';
+import { EXIT, SynthError, isSynthError, redactSecrets } from '../errors.js';
+import { registerCommands } from './commands.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('synth')
+    .description('Fill staging, dev and CI databases with synthetic copies of a production database.')
+    .version('0.1.0')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ npx synth demo                         # zero-install demo on embedded PostgreSQL
+  $ npx synth plan                         # FK graph and generation order of the source
+  $ npx synth hydrate --target dev         # generate, validate, swap into targets.dev
+  $ npx synth rollback --target dev        # swap the previous data back
+
+Exit codes: 0 ok, 1 validation refused the swap, 2 bad config or input, 3 connection or infrastructure.`,
+    );
+  registerCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    return reportError(e, debug);
+  }
+}
+
+export function reportError(e: unknown, debug: boolean): number {
+  if (e instanceof CommanderError) {
+    // Commander already printed the message (with a suggestion for typos); help/version exit 0.
+    return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+  }
+  if (isSynthError(e)) {
+    process.stderr.write(`error [${e.code}]: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+    if (debug && e.stack) process.stderr.write(`${redactSecrets(e.stack)}\n`);
+    return e.exitCode;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`error [INTERNAL]: ${redactSecrets(message)}\n`);
+  process.stderr.write('hint: this is a bug in synth; rerun with --debug and report the output.\n');
+  if (debug && e instanceof Error && e.stack) process.stderr.write(`${redactSecrets(e.stack)}\n`);
+  return EXIT.infrastructure;
+}
+
+export { SynthError };
+
+const isEntry = process.argv[1] !== undefined && /synth(\.js)?$|cli[\\/]main\.ts$/.test(process.argv[1]);
+if (isEntry) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+}

@@ -1,0 +1,83 @@
+/**
+ * The synth.config.ts schema. Every field is validated with zod so a mistake is reported with its path and a fix,
+ * before any database is touched.
+ */
+import { z } from 'zod';
+
+const connectionUrl = z
+  .string({ error: 'must be a connection URL such as postgresql://user@host:5432/db or mysql://user@host:3306/db' })
+  .min(1, 'must not be empty: set it, or the environment variable it reads from')
+  .refine((u) => /^(postgres(ql)?|mysql|mariadb|pglite):\/\//i.test(u), {
+    message: 'must start with postgresql://, mysql:// or pglite:// (an embedded PostgreSQL folder)',
+  });
+
+const connectionSchema = z.strictObject({ url: connectionUrl });
+
+const columnOverride = z.strictObject({
+  /** PII transform, or 'keep' to use the column as ordinary data. */
+  transform: z.string().optional(),
+  /** Declared public: its categories/bounds may be used verbatim without spending privacy budget. */
+  public: z.boolean().optional(),
+});
+
+const tableConfig = z.strictObject({
+  model: z.enum(['baseline', 'learned']).optional(),
+  scale: z.number().positive().optional(),
+  /** Copy no rows of this table (it is created empty). */
+  skip: z.boolean().optional(),
+  columns: z.record(z.string(), columnOverride).optional(),
+});
+
+const privacyConfig = z.strictObject({
+  epsilon: z.number().positive(),
+  delta: z.number().positive().lt(1).default(1e-6),
+  maxGradNorm: z.number().positive().optional(),
+  noiseMultiplier: z.number().positive().optional(),
+  unit: z.enum(['row', 'entity']).default('row'),
+});
+
+const trainingConfig = z.strictObject({
+  /** Rows sampled per table for training (bounded so huge tables train in minutes). */
+  sampleRows: z.number().int().positive().default(20_000),
+  epochs: z.number().int().positive().optional(),
+  hidden: z.number().int().positive().optional(),
+  batchSize: z.number().int().positive().optional(),
+  device: z.enum(['auto', 'cpu', 'gpu']).default('auto'),
+});
+
+export const configSchema = z.strictObject({
+  source: connectionSchema,
+  targets: z
+    .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'target names use letters, digits, - and _'), connectionSchema)
+    .refine((t) => Object.keys(t).length > 0, { message: 'define at least one target, e.g. targets: { dev: { url: ... } }' }),
+  /** PostgreSQL schemas to copy; default: every non-system schema. */
+  schemas: z.array(z.string().min(1)).min(1).optional(),
+  /** Rows per table relative to the source. */
+  scale: z.number().positive().max(1000).default(1),
+  seed: z.number().int().default(42),
+  /** Default model for tables without a per-table `model`. */
+  model: z.enum(['baseline', 'learned']).default('baseline'),
+  tables: z.record(z.string(), tableConfig).default({}),
+  training: trainingConfig.default({ sampleRows: 20_000, device: 'auto' }),
+  privacy: z.union([privacyConfig, z.literal(false)]).default(false),
+  quality: z
+    .strictObject({
+      /** Refuse the swap when the Overall quality score is below this (0..1). */
+      minOverall: z.number().min(0).max(1).optional(),
+      /** Rows per table read back for the quality report. */
+      sampleRows: z.number().int().positive().default(5_000),
+      enabled: z.boolean().default(true),
+    })
+    .default({ sampleRows: 5_000, enabled: true }),
+  /** Where synth keeps run history and models; default: an embedded folder `.synth/state`. */
+  state: z.strictObject({ url: connectionUrl.optional(), dir: z.string().optional() }).default({}),
+  /** Folder for reports and model artifacts. */
+  outDir: z.string().default('.synth'),
+  schedules: z.array(z.unknown()).optional(),
+});
+
+/** What users write (defaults optional). */
+export type SynthConfigInput = z.input<typeof configSchema>;
+/** What synth works with (defaults applied). */
+export type SynthConfig = z.output<typeof configSchema>;
+export type TableConfig = z.output<typeof tableConfig>;

@@ -1,0 +1,40 @@
+/**
+ * Progress and log events of a run. Stages emit them; the CLI renders them as progress bars on a TTY or as one
+ * JSON line per event (`--json`, CI). No stage prints directly.
+ */
+export type Stage =
+  | 'connect'
+  | 'introspect'
+  | 'plan'
+  | 'sample'
+  | 'train'
+  | 'shadow'
+  | 'load'
+  | 'update'
+  | 'validate'
+  | 'finalize'
+  | 'quality'
+  | 'swap'
+  | 'rollback';
+
+export type RunEvent =
+  | { type: 'run'; status: 'start' | 'ok' | 'refused' | 'failed'; runId: string; target?: string; detail?: string }
+  | { type: 'stage'; stage: Stage; status: 'start' | 'done'; detail?: string; ms?: number }
+  | { type: 'table'; stage: Stage; table: string; rows: number; total?: number; done?: boolean; ms?: number }
+  | { type: 'warning'; message: string; table?: string; column?: string }
+  | { type: 'info'; message: string };
+
+export type EventSink = (event: RunEvent) => void;
+
+export const silentSink: EventSink = () => {};
+
+/** Times a stage and emits start/done around it. */
+export async function stage<T>(emit: EventSink, name: Stage, fn: () => Promise<T>, detail?: (r: T) => string): Promise<T> {
+  const started = Date.now();
+  emit({ type: 'stage', stage: name, status: 'start' });
+  const result = await fn();
+  const done: RunEvent = { type: 'stage', stage: name, status: 'done', ms: Date.now() - started };
+  if (detail) done.detail = detail(result);
+  emit(done);
+  return result;
+}

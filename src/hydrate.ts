@@ -1,0 +1,246 @@
+/**
+ * One hydration run: connector → graph → generation → connector (write) → validation → swap.
+ * Each stage is a small function over the typed hand-offs (schema model, plan, samples, models, row batches);
+ * this module only sequences them and decides nothing a stage already decided.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Shadow, SourceConnector, SwapResult, TargetConnector, TypeMappingNote } from './connectors/connector.js';
+import { openSource, openTarget } from './connectors/index.js';
+import type { SynthConfig } from './config/schema.js';
+import { SynthError } from './errors.js';
+import { type EventSink, silentSink, stage } from './events.js';
+import { buildPlan, type HydrationPlan } from './graph/plan.js';
+import { createGeneration, fitModels, type ModelSet } from './generation/index.js';
+import type { ChildCountHistogram, TableSample } from './generation/model.js';
+import type { DatabaseSchema, Table, TableRef } from './schema/model.js';
+import { tableKey, writableColumns } from './schema/model.js';
+import { checkShadowIntegrity, formatIntegrityReport, type IntegrityReport } from './validation/integrity.js';
+
+export interface HydrateOptions {
+  config: SynthConfig;
+  target: string;
+  emit?: EventSink;
+  runId?: string;
+  /** Keep a refused shadow for inspection instead of dropping it. */
+  keepShadow?: boolean;
+}
+
+export interface HydrateResult {
+  runId: string;
+  status: 'ok' | 'refused';
+  integrity: IntegrityReport;
+  swap: SwapResult | null;
+  rowCounts: Map<string, number>;
+  mappingNotes: TypeMappingNote[];
+  shadow: Shadow;
+}
+
+export function newRunId(): string {
+  const stamp = new Date().toISOString().replace(/[-:TZ.]/g, '').slice(0, 14);
+  return `${stamp}_${randomBytes(3).toString('hex')}`;
+}
+
+export function targetUrl(config: SynthConfig, name: string): string {
+  const target = config.targets[name];
+  if (!target) {
+    const names = Object.keys(config.targets);
+    throw new SynthError('UNKNOWN_TARGET', `Unknown target '${name}'.`, {
+      hint: `Pick one of: ${names.join(', ')} (the keys of \`targets\` in the config).`,
+      path: `targets.${name}`,
+    });
+  }
+  return target.url;
+}
+
+/** Introspects the source and builds the plan; shared by `plan`, `train` and `hydrate`. */
+export async function introspectAndPlan(
+  source: SourceConnector,
+  config: SynthConfig,
+  emit: EventSink = silentSink,
+): Promise<{ schema: DatabaseSchema; plan: HydrationPlan }> {
+  const introspectOptions = config.schemas ? { schemas: config.schemas } : {};
+  const schema = await stage(emit, 'introspect', () => source.introspect(introspectOptions), (s) => `${s.tables.length} tables`);
+  if (schema.tables.length === 0) {
+    throw new SynthError('EMPTY_SOURCE', `The source has no tables in ${schema.schemas.join(', ') || 'any schema'}.`, {
+      hint: 'Check `schemas` in the config and that the source URL names the right database.',
+      path: 'schemas',
+    });
+  }
+  const plan = await stage(emit, 'plan', async () => buildPlan(schema), (p) => `${p.steps.length} steps, ${p.cycles.length} cycles`);
+  return { schema, plan };
+}
+
+/** Reads a bounded sample of every table and the child-count histogram of every FK, then fits the models. */
+export async function trainModels(
+  source: SourceConnector,
+  schema: DatabaseSchema,
+  plan: HydrationPlan,
+  config: SynthConfig,
+  emit: EventSink = silentSink,
+): Promise<ModelSet> {
+  const samples = new Map<string, TableSample>();
+  const histograms: ChildCountHistogram[] = [];
+  await stage(emit, 'sample', async () => {
+    for (const table of schema.tables) {
+      const started = Date.now();
+      const sample = await readSample(source, table, config.training.sampleRows, config.seed);
+      samples.set(tableKey(table), sample);
+      for (const fk of table.foreignKeys) {
+        const counts = await source.childCountHistogram(table, fk);
+        histograms.push({ child: { schema: table.schema, name: table.name }, foreignKey: fk.name, counts });
+      }
+      emit({ type: 'table', stage: 'sample', table: tableKey(table), rows: sample.rows.length, total: sample.totalRows, done: true, ms: Date.now() - started });
+    }
+  });
+  return stage(emit, 'train', () =>
+    fitModels(schema, plan, samples, histograms, {
+      seed: config.seed,
+      modelFor: (t: TableRef) => tableConfig(config, t)?.model ?? config.model,
+    }),
+  );
+}
+
+async function readSample(source: SourceConnector, table: Table, limit: number, seed: number): Promise<TableSample> {
+  const totalRows = await source.countRows(table);
+  const columns = writableColumns(table).map((c) => c.name);
+  const rows: TableSample['rows'] = [];
+  const options = totalRows > limit ? { columns, limit, seed } : { columns };
+  for await (const batch of source.readRows(table, options)) rows.push(...batch.rows);
+  return { table: { schema: table.schema, name: table.name }, totalRows, columns, rows };
+}
+
+export function tableConfig(config: SynthConfig, t: TableRef): SynthConfig['tables'][string] | undefined {
+  return config.tables[`${t.schema}.${t.name}`] ?? config.tables[t.name];
+}
+
+/** The whole run. The live schema of the target changes only in the final swap, and only if validation passed. */
+export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
+  const { config } = options;
+  const emit = options.emit ?? silentSink;
+  const runId = options.runId ?? newRunId();
+  const url = targetUrl(config, options.target);
+  emit({ type: 'run', status: 'start', runId, target: options.target });
+
+  const { source, target } = await stage(emit, 'connect', async () => {
+    const source = await openSource(config.source.url);
+    try {
+      const target = await openTarget(url);
+      return { source, target };
+    } catch (e) {
+      await source.close();
+      throw e;
+    }
+  });
+  try {
+    await refuseSourceAsTarget(source, target, options.target);
+    const { schema, plan } = await introspectAndPlan(source, config, emit);
+    const mappingNotes = checkTypeMapping(target, schema, emit);
+    const models = await trainModels(source, schema, plan, config, emit);
+    const result = await generateIntoTarget({ target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false });
+    emit({ type: 'run', status: result.status, runId, target: options.target });
+    return { ...result, mappingNotes };
+  } finally {
+    await Promise.allSettled([source.close(), target.close()]);
+  }
+}
+
+async function refuseSourceAsTarget(source: SourceConnector, target: TargetConnector, name: string): Promise<void> {
+  const [a, b] = await Promise.all([source.identity(), target.identity()]);
+  if (a === b) {
+    throw new SynthError('SOURCE_IS_TARGET', `Target '${name}' is the source database itself (${target.displayUrl}).`, {
+      hint: 'Point the target at another database; synth never writes to its source.',
+      path: `targets.${name}.url`,
+    });
+  }
+}
+
+/** Decides lossy/impossible type mappings before anything is written. */
+export function checkTypeMapping(target: TargetConnector, schema: DatabaseSchema, emit: EventSink): TypeMappingNote[] {
+  const notes = target.describeMapping(schema);
+  const impossible = notes.filter((n) => n.severity === 'impossible');
+  if (impossible.length > 0) {
+    const first = impossible[0]!;
+    throw new SynthError(
+      'UNSUPPORTED_TYPE',
+      `Cannot map ${impossible.length} column(s) to ${target.dialect}:\n${impossible.map((n) => `  ${n.table}.${n.column}: ${n.from} → ${n.note}`).join('\n')}`,
+      { table: first.table, column: first.column, hint: 'Exclude these tables with `schemas`, or hydrate into a target of the same dialect.' },
+    );
+  }
+  for (const n of notes.filter((n) => n.severity === 'lossy')) {
+    emit({ type: 'warning', message: `${n.table}.${n.column}: ${n.from} → ${n.to} (${n.note})`, table: n.table, column: n.column });
+  }
+  return notes;
+}
+
+interface GenerateIntoTarget {
+  target: TargetConnector;
+  schema: DatabaseSchema;
+  plan: HydrationPlan;
+  models: ModelSet;
+  config: SynthConfig;
+  runId: string;
+  emit: EventSink;
+  keepShadow: boolean;
+}
+
+/** Generates every table into a new shadow, validates it and swaps it in. */
+export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit<HydrateResult, 'mappingNotes'>> {
+  const { target, schema, plan, models, config, runId, emit } = args;
+  const generation = createGeneration(schema, plan, models, {
+    scale: config.scale,
+    seed: config.seed,
+    tableScale: (t: TableRef) => {
+      const tc = tableConfig(config, t);
+      return tc?.skip ? 0 : (tc?.scale ?? 1);
+    },
+  });
+  const shadow = await stage(emit, 'shadow', () => target.createShadow(runId, schema), (s) => s.namespaces.map((n) => n.shadow).join(', '));
+  let swapped = false;
+  try {
+    await stage(emit, 'load', async () => {
+      for (const step of plan.steps) {
+        const table = mustFind(schema, step.table);
+        const key = tableKey(table);
+        const total = generation.rowCounts.get(key) ?? 0;
+        const started = Date.now();
+        const rows = await target.load(shadow, table, generation.rows(table), (n) =>
+          emit({ type: 'table', stage: 'load', table: key, rows: n, total }),
+        );
+        emit({ type: 'table', stage: 'load', table: key, rows, total, done: true, ms: Date.now() - started });
+      }
+    });
+    if (plan.deferred.length > 0) {
+      await stage(emit, 'update', async () => {
+        const tables = new Set(plan.deferred.map((d) => tableKey(d.table)));
+        for (const key of tables) {
+          const table = schema.tables.find((t) => tableKey(t) === key)!;
+          const rows = await target.update(shadow, table, generation.deferredUpdates(table));
+          emit({ type: 'table', stage: 'update', table: key, rows, done: true });
+        }
+      });
+    }
+    const integrity = await stage(emit, 'validate', () => checkShadowIntegrity(target, shadow, schema), (r) =>
+      r.ok ? 'no violations' : `${r.totalViolations} violations`,
+    );
+    emit({ type: 'info', message: formatIntegrityReport(integrity) });
+    if (!integrity.ok) {
+      emit({ type: 'warning', message: 'Validation refused the swap; the live schema is untouched.' });
+      return { runId, status: 'refused', integrity, swap: null, rowCounts: generation.rowCounts, shadow };
+    }
+    await stage(emit, 'finalize', () => target.finalize(shadow, schema));
+    const swap = await stage(emit, 'swap', () => target.swap(shadow, schema));
+    swapped = true;
+    for (const note of swap.notes) emit({ type: 'info', message: note });
+    return { runId, status: 'ok', integrity, swap, rowCounts: generation.rowCounts, shadow };
+  } finally {
+    if (!swapped && !args.keepShadow) await target.dropShadow(shadow).catch(() => undefined);
+  }
+}
+
+function mustFind(schema: DatabaseSchema, ref: TableRef): Table {
+  const t = schema.tables.find((x) => x.schema === ref.schema && x.name === ref.name);
+  if (!t) throw new SynthError('INTERNAL', `Plan names a table not in the schema: ${tableKey(ref)}`);
+  return t;
+}
+
+export { formatIntegrityReport };

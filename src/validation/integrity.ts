@@ -1,0 +1,137 @@
+/**
+ * The validation gate: what must hold in the shadow before it may become live. This module decides *which*
+ * questions to ask; each connector answers them in its own SQL (TargetConnector.countViolations).
+ */
+import type { IntegrityCheck, IntegrityCount, Shadow, TargetConnector } from '../connectors/connector.js';
+import type { DatabaseSchema, Table } from '../schema/model.js';
+import { tableKey } from '../schema/model.js';
+
+export function integrityChecks(schema: DatabaseSchema): IntegrityCheck[] {
+  const checks: IntegrityCheck[] = [];
+  for (const table of schema.tables) checks.push(...tableChecks(table, schema));
+  return checks;
+}
+
+function tableChecks(table: Table, schema: DatabaseSchema): IntegrityCheck[] {
+  const ref = { schema: table.schema, name: table.name };
+  const checks: IntegrityCheck[] = [];
+  if (table.primaryKey) {
+    checks.push({ kind: 'duplicate', table: ref, columns: table.primaryKey.columns, constraint: table.primaryKey.name, nullsDistinct: true });
+  }
+  for (const u of table.uniques) {
+    // A partial unique index only constrains rows matching its predicate; the connector cannot check that generally.
+    if (u.predicate !== null) continue;
+    checks.push({ kind: 'duplicate', table: ref, columns: u.columns, constraint: u.name, nullsDistinct: u.nullsDistinct });
+  }
+  for (const c of table.columns) {
+    if (!c.nullable && c.generated === null) checks.push({ kind: 'not-null', table: ref, column: c.name });
+  }
+  for (const fk of table.foreignKeys) checks.push({ kind: 'orphan', table: ref, foreignKey: fk });
+  for (const ck of table.checks) {
+    checks.push({ kind: 'check', table: ref, constraint: ck.name, expression: ck.expression, dialect: schema.dialect });
+  }
+  return checks;
+}
+
+export interface TableIntegrity {
+  table: string;
+  rows: number;
+  orphans: number;
+  duplicates: number;
+  nullViolations: number;
+  checkViolations: number;
+  skipped: string[];
+  failures: string[];
+}
+
+export interface IntegrityReport {
+  ok: boolean;
+  tables: TableIntegrity[];
+  totalViolations: number;
+}
+
+/** Counts every violation in the shadow and summarises them per table. */
+export async function checkShadowIntegrity(
+  target: TargetConnector,
+  shadow: Shadow,
+  schema: DatabaseSchema,
+): Promise<IntegrityReport> {
+  const counts = await target.countViolations(shadow, integrityChecks(schema));
+  const byTable = new Map<string, TableIntegrity>();
+  for (const table of schema.tables) {
+    byTable.set(tableKey(table), {
+      table: tableKey(table),
+      rows: await target.countRows(shadow, table),
+      orphans: 0,
+      duplicates: 0,
+      nullViolations: 0,
+      checkViolations: 0,
+      skipped: [],
+      failures: [],
+    });
+  }
+  for (const count of counts) addCount(byTable, count);
+  const tables = [...byTable.values()];
+  const totalViolations = tables.reduce((s, t) => s + t.orphans + t.duplicates + t.nullViolations + t.checkViolations, 0);
+  return { ok: totalViolations === 0, tables, totalViolations };
+}
+
+function addCount(byTable: Map<string, TableIntegrity>, { check, violations, skipped }: IntegrityCount): void {
+  const entry = byTable.get(tableKey(check.table));
+  if (!entry) return;
+  if (skipped) {
+    entry.skipped.push(`${describeCheck(check)}: ${skipped}`);
+    return;
+  }
+  if (violations === 0) return;
+  entry.failures.push(`${describeCheck(check)}: ${violations} violation${violations === 1 ? '' : 's'}`);
+  switch (check.kind) {
+    case 'orphan':
+      entry.orphans += violations;
+      break;
+    case 'duplicate':
+      entry.duplicates += violations;
+      break;
+    case 'not-null':
+      entry.nullViolations += violations;
+      break;
+    case 'check':
+      entry.checkViolations += violations;
+      break;
+  }
+}
+
+export function describeCheck(check: IntegrityCheck): string {
+  switch (check.kind) {
+    case 'orphan':
+      return `foreign key ${check.foreignKey.name} (${check.foreignKey.columns.join(', ')}) → ${check.foreignKey.references.name}`;
+    case 'duplicate':
+      return `unique ${check.constraint} (${check.columns.join(', ')})`;
+    case 'not-null':
+      return `NOT NULL ${check.column}`;
+    case 'check':
+      return `CHECK ${check.constraint} (${check.expression})`;
+  }
+}
+
+export function formatIntegrityReport(report: IntegrityReport): string {
+  const header = ['table', 'rows', 'orphans', 'dupes', 'nulls', 'checks', 'status'];
+  const rows = report.tables.map((t) => [
+    t.table,
+    String(t.rows),
+    String(t.orphans),
+    String(t.duplicates),
+    String(t.nullViolations),
+    String(t.checkViolations),
+    t.failures.length === 0 ? 'ok' : 'FAIL',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const lines = [fmt(header), ...rows.map(fmt)];
+  for (const t of report.tables) {
+    for (const f of t.failures) lines.push(`  ✗ ${t.table}: ${f}`);
+    for (const s of t.skipped) lines.push(`  – ${t.table}: skipped ${s}`);
+  }
+  lines.push(report.ok ? 'Validation passed: 0 violations.' : `Validation FAILED: ${report.totalViolations} violations.`);
+  return lines.join('\n');
+}
