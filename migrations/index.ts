@@ -1,0 +1,20 @@
+/**
+ * The ordered list of state-database migrations. Loaded through a custom knex `migrationSource` (see
+ * src/scheduler/state-migrations.ts) rather than knex's directory scan, so the same modules run under tsx,
+ * vitest and a bundled build without knex having to guess how to import TypeScript.
+ */
+import type { Knex } from 'knex';
+import * as initial from './20261123000000_initial.js';
+
+export interface MigrationContext {
+  /** PostgreSQL/PGlite schema holding the tables, or null for MySQL (the connection's database). */
+  schema: string | null;
+}
+
+export interface StateMigration {
+  name: string;
+  up(knex: Knex, ctx: MigrationContext): Promise<void>;
+  down(knex: Knex, ctx: MigrationContext): Promise<void>;
+}
+
+export const migrations: StateMigration[] = [{ name: '20261123000000_initial', ...initial }];

@@ -1,0 +1,543 @@
+/**
+ * Run history, model artifacts and the privacy ledger. Lives in a `synth` schema of a PostgreSQL database, a
+ * `synth_state` database on a MySQL/MariaDB server (or the database the URL names), or, when nothing is
+ * configured, an embedded PGlite folder (`.synth/state` under the working directory).
+ * Migrations are applied on open; knex's migration lock makes concurrent opens safe.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import mysql from 'mysql2/promise';
+import { SynthError, connectionError, redactSecrets } from '../errors.js';
+import { stateMigrationSource } from './state-migrations.js';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'aborted';
+export type StepKind = 'introspect' | 'train' | 'generate' | 'load' | 'validate' | 'swap';
+
+export interface StateStoreConfig {
+  /** postgres://… (state in schema `synth`), mysql://… (database `synth_state` unless the URL names one). */
+  url?: string;
+  /** PGlite data folder, used when no `url` is given. */
+  dir?: string;
+}
+
+export interface StartRunInput {
+  /** Generated when omitted. */
+  id?: string;
+  kind: string;
+  /** Shown in history; passwords are removed before storing. */
+  sourceUrl?: string | null;
+  target: string;
+  seed?: number | string | null;
+  configHash?: string | null;
+  startedAt?: Date;
+}
+
+export interface RunRecord {
+  id: string;
+  kind: string;
+  sourceUrl: string | null;
+  target: string;
+  status: RunStatus;
+  startedAt: Date;
+  finishedAt: Date | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  seed: string | null;
+  configHash: string | null;
+}
+
+export interface StepInput {
+  table?: string | null;
+  step: StepKind;
+  startedAt: Date;
+  finishedAt?: Date | null;
+  rows?: number | null;
+  /** Computed from rows and duration when omitted. */
+  rowsPerSec?: number | null;
+  detail?: unknown;
+}
+
+export interface StepRecord extends Required<Omit<StepInput, 'detail'>> {
+  id: number;
+  runId: string;
+  table: string | null;
+  detail: unknown;
+}
+
+export interface ValidationResultInput {
+  table?: string | null;
+  checkKind: string;
+  constraint?: string | null;
+  violations: number;
+  skipped?: string | null;
+  detail?: unknown;
+}
+
+export interface QualityResultInput {
+  table?: string | null;
+  score?: number | null;
+  report: unknown;
+}
+
+export interface RunDetail extends RunRecord {
+  steps: StepRecord[];
+  validation: Array<Required<Omit<ValidationResultInput, 'detail'>> & { detail: unknown }>;
+  quality: Array<{ table: string | null; score: number | null; report: unknown }>;
+}
+
+export interface ArtifactInput {
+  sourceFingerprint: string;
+  table: string;
+  location: string;
+  schemaHash: string;
+  sampleHash?: string | null;
+  runId?: string | null;
+  createdAt?: Date;
+}
+
+export interface ArtifactRecord extends Required<Omit<ArtifactInput, 'createdAt'>> {
+  createdAt: Date;
+}
+
+export interface PrivacySpendInput {
+  sourceFingerprint: string;
+  runId?: string | null;
+  table?: string | null;
+  epsilon: number;
+  delta: number;
+  mechanism: string;
+  at?: Date;
+}
+
+export interface CumulativeSpend {
+  /** Sums under basic sequential composition. */
+  epsilon: number;
+  delta: number;
+  entries: number;
+  byTable: Record<string, { epsilon: number; delta: number }>;
+}
+
+export interface StateStore {
+  /** Where the state lives, password removed. */
+  readonly location: string;
+  startRun(input: StartRunInput): Promise<RunRecord>;
+  finishRun(runId: string, outcome: { status: Exclude<RunStatus, 'running'>; error?: unknown; finishedAt?: Date }): Promise<void>;
+  recordStep(runId: string, step: StepInput): Promise<number>;
+  recordValidation(runId: string, results: ValidationResultInput[]): Promise<void>;
+  recordQuality(runId: string, results: QualityResultInput[]): Promise<void>;
+  listRuns(filter?: { target?: string; status?: RunStatus; limit?: number }): Promise<RunRecord[]>;
+  getRun(runId: string): Promise<RunDetail | null>;
+  recordArtifact(artifact: ArtifactInput): Promise<void>;
+  /** Newest artifact per table for the fingerprint, no older than `maxAgeMs` (all ages when omitted). */
+  latestArtifacts(sourceFingerprint: string, maxAgeMs?: number, now?: Date): Promise<ArtifactRecord[]>;
+  recordPrivacySpend(spend: PrivacySpendInput): Promise<void>;
+  cumulativeSpend(sourceFingerprint: string): Promise<CumulativeSpend>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_STATE_DIR = '.synth/state';
+const PG_SCHEMA = 'synth';
+const MYSQL_DATABASE = 'synth_state';
+
+interface Backend {
+  knex: Knex;
+  schema: string | null;
+  location: string;
+}
+
+export async function openStateStore(config: StateStoreConfig = {}): Promise<StateStore> {
+  const backend = await openBackend(config);
+  try {
+    if (backend.schema !== null) await backend.knex.raw(`CREATE SCHEMA IF NOT EXISTS "${backend.schema}"`);
+    await backend.knex.migrate.latest({
+      migrationSource: stateMigrationSource({ schema: backend.schema }),
+      tableName: 'knex_migrations',
+      ...(backend.schema === null ? {} : { schemaName: backend.schema }),
+    });
+  } catch (e) {
+    await backend.knex.destroy().catch(() => undefined);
+    if (e instanceof SynthError) throw e;
+    throw new SynthError('INTERNAL', `Cannot prepare the state database at ${backend.location}: ${errorText(e)}`, {
+      hint: 'The state user needs CREATE rights on its schema/database. Fix the permission or point `state.url` elsewhere.',
+      cause: e,
+    });
+  }
+  return new KnexStateStore(backend);
+}
+
+async function openBackend(config: StateStoreConfig): Promise<Backend> {
+  if (config.url === undefined || config.url === '') {
+    const dir = resolve(config.dir ?? DEFAULT_STATE_DIR);
+    mkdirSync(dir, { recursive: true });
+    const knex = knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { filename: dir } });
+    try {
+      await knex.raw('select 1');
+    } catch (e) {
+      await knex.destroy().catch(() => undefined);
+      throw new SynthError('CONNECTION_FAILED', `Cannot open the embedded state folder ${dir}: ${errorText(e)}`, {
+        hint: 'PGlite allows one process per folder: stop the other synth process, or configure `state.url` to share state.',
+        cause: e,
+      });
+    }
+    return { knex, schema: PG_SCHEMA, location: `pglite:${dir}` };
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(config.url);
+  } catch (e) {
+    throw new SynthError('BAD_URL', `The state URL ${redactSecrets(config.url)} is not a URL.`, {
+      hint: 'Use postgres://user:pass@host/db or mysql://user:pass@host/db for `state.url`.',
+      path: 'state.url',
+      cause: e,
+    });
+  }
+  const protocol = parsed.protocol.replace(/:$/, '');
+  if (protocol === 'postgres' || protocol === 'postgresql') {
+    const knex = knexFactory({ client: 'pg', connection: config.url, pool: { min: 0, max: 4 } });
+    await probe(knex, config.url);
+    return { knex, schema: PG_SCHEMA, location: redactSecrets(config.url) };
+  }
+  if (protocol === 'mysql' || protocol === 'mariadb') {
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || MYSQL_DATABASE;
+    const serverUrl = new URL(parsed.href);
+    serverUrl.protocol = 'mysql:';
+    serverUrl.pathname = '/';
+    try {
+      const admin = await mysql.createConnection({ uri: serverUrl.href });
+      try {
+        await admin.query(`CREATE DATABASE IF NOT EXISTS \`${database.replace(/`/g, '``')}\` CHARACTER SET utf8mb4`);
+      } finally {
+        await admin.end();
+      }
+    } catch (e) {
+      throw connectionError('the state database', config.url, e);
+    }
+    serverUrl.pathname = `/${encodeURIComponent(database)}`;
+    // UTC on the wire: datetime columns carry no zone, so every process must agree on one.
+    const knex = knexFactory({
+      client: 'mysql2',
+      connection: { uri: serverUrl.href, timezone: 'Z', supportBigNumbers: true } as Knex.MySql2ConnectionConfig,
+      pool: { min: 0, max: 4 },
+    });
+    await probe(knex, config.url);
+    return { knex, schema: null, location: redactSecrets(serverUrl.href) };
+  }
+  throw new SynthError('UNSUPPORTED_DIALECT', `The state URL ${redactSecrets(config.url)} is neither PostgreSQL nor MySQL.`, {
+    hint: 'Use a postgres:// or mysql:// URL for `state.url`, or leave it out to keep state in a local folder.',
+    path: 'state.url',
+  });
+}
+
+async function probe(knex: Knex, url: string): Promise<void> {
+  try {
+    await knex.raw('select 1');
+  } catch (e) {
+    await knex.destroy().catch(() => undefined);
+    throw connectionError('the state database', url, e);
+  }
+}
+
+class KnexStateStore implements StateStore {
+  readonly location: string;
+  private readonly knex: Knex;
+  private readonly schema: string | null;
+
+  constructor(backend: Backend) {
+    this.knex = backend.knex;
+    this.schema = backend.schema;
+    this.location = backend.location;
+  }
+
+  private t(table: string): Knex.QueryBuilder {
+    return this.schema === null ? this.knex(table) : this.knex.withSchema(this.schema).table(table);
+  }
+
+  async startRun(input: StartRunInput): Promise<RunRecord> {
+    const record: RunRecord = {
+      id: input.id ?? randomUUID(),
+      kind: input.kind,
+      sourceUrl: input.sourceUrl == null ? null : redactSecrets(input.sourceUrl),
+      target: input.target,
+      status: 'running',
+      startedAt: input.startedAt ?? new Date(),
+      finishedAt: null,
+      errorCode: null,
+      errorMessage: null,
+      seed: input.seed == null ? null : String(input.seed),
+      configHash: input.configHash ?? null,
+    };
+    await this.guard(`record the start of run ${record.id}`, () =>
+      this.t('runs').insert({
+        id: record.id,
+        kind: record.kind,
+        source_url: record.sourceUrl,
+        target: record.target,
+        status: record.status,
+        started_at: record.startedAt,
+        seed: record.seed,
+        config_hash: record.configHash,
+      }),
+    );
+    return record;
+  }
+
+  async finishRun(
+    runId: string,
+    outcome: { status: Exclude<RunStatus, 'running'>; error?: unknown; finishedAt?: Date },
+  ): Promise<void> {
+    const err = outcome.error;
+    const errorCode = err === undefined ? null : err instanceof SynthError ? err.code : 'INTERNAL';
+    const errorMessage = err === undefined ? null : redactSecrets(errorText(err));
+    const updated = await this.guard(`record the end of run ${runId}`, () =>
+      this.t('runs')
+        .where({ id: runId })
+        .update({ status: outcome.status, finished_at: outcome.finishedAt ?? new Date(), error_code: errorCode, error_message: errorMessage }),
+    );
+    if (Number(updated) === 0) throw unknownRun(runId);
+  }
+
+  async recordStep(runId: string, step: StepInput): Promise<number> {
+    const finished = step.finishedAt ?? null;
+    let rowsPerSec = step.rowsPerSec ?? null;
+    if (rowsPerSec === null && step.rows != null && finished !== null) {
+      const seconds = (finished.getTime() - step.startedAt.getTime()) / 1000;
+      rowsPerSec = seconds > 0 ? step.rows / seconds : null;
+    }
+    const row = {
+      run_id: runId,
+      table_name: step.table ?? null,
+      step: step.step,
+      started_at: step.startedAt,
+      finished_at: finished,
+      rows: step.rows ?? null,
+      rows_per_sec: rowsPerSec,
+      detail: step.detail === undefined ? null : JSON.stringify(step.detail),
+    };
+    // MySQL has no RETURNING; its insert already answers with the new id.
+    const rows: unknown = await this.guard(
+      `record step ${step.step} of run ${runId}`,
+      () => (this.schema === null ? this.t('run_steps').insert(row) : this.t('run_steps').insert(row).returning('id')),
+      runId,
+    );
+    const first: unknown = Array.isArray(rows) ? rows[0] : rows;
+    return Number(typeof first === 'object' && first !== null ? (first as { id: unknown }).id : first);
+  }
+
+  async recordValidation(runId: string, results: ValidationResultInput[]): Promise<void> {
+    if (results.length === 0) return;
+    await this.guard(`record validation results of run ${runId}`, () =>
+      this.t('validation_results').insert(
+        results.map((r) => ({
+          run_id: runId,
+          table_name: r.table ?? null,
+          check_kind: r.checkKind,
+          constraint_name: r.constraint ?? null,
+          violations: r.violations,
+          skipped: r.skipped ?? null,
+          detail: r.detail === undefined ? null : JSON.stringify(r.detail),
+        })),
+      ),
+      runId,
+    );
+  }
+
+  async recordQuality(runId: string, results: QualityResultInput[]): Promise<void> {
+    if (results.length === 0) return;
+    await this.guard(`record quality results of run ${runId}`, () =>
+      this.t('quality_results').insert(
+        results.map((r) => ({ run_id: runId, table_name: r.table ?? null, score: r.score ?? null, report: JSON.stringify(r.report) })),
+      ),
+      runId,
+    );
+  }
+
+  async listRuns(filter: { target?: string; status?: RunStatus; limit?: number } = {}): Promise<RunRecord[]> {
+    const rows = await this.guard('list runs', () => {
+      let q = this.t('runs').select('*');
+      if (filter.target !== undefined) q = q.where('target', filter.target);
+      if (filter.status !== undefined) q = q.where('status', filter.status);
+      return q.orderBy([{ column: 'started_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(filter.limit ?? 100);
+    });
+    return (rows as DbRow[]).map(toRun);
+  }
+
+  async getRun(runId: string): Promise<RunDetail | null> {
+    return this.guard(`read run ${runId}`, async () => {
+      const run = (await this.t('runs').where({ id: runId }).first()) as DbRow | undefined;
+      if (run === undefined) return null;
+      const steps = (await this.t('run_steps').where({ run_id: runId }).orderBy('id')) as DbRow[];
+      const validation = (await this.t('validation_results').where({ run_id: runId }).orderBy('id')) as DbRow[];
+      const quality = (await this.t('quality_results').where({ run_id: runId }).orderBy('id')) as DbRow[];
+      return {
+        ...toRun(run),
+        steps: steps.map((s) => ({
+          id: Number(s.id),
+          runId: String(s.run_id),
+          table: nullableString(s.table_name),
+          step: String(s.step) as StepKind,
+          startedAt: toDate(s.started_at),
+          finishedAt: s.finished_at == null ? null : toDate(s.finished_at),
+          rows: s.rows == null ? null : Number(s.rows),
+          rowsPerSec: s.rows_per_sec == null ? null : Number(s.rows_per_sec),
+          detail: parseJson(s.detail),
+        })),
+        validation: validation.map((v) => ({
+          table: nullableString(v.table_name),
+          checkKind: String(v.check_kind),
+          constraint: nullableString(v.constraint_name),
+          violations: Number(v.violations),
+          skipped: nullableString(v.skipped),
+          detail: parseJson(v.detail),
+        })),
+        quality: quality.map((r) => ({
+          table: nullableString(r.table_name),
+          score: r.score == null ? null : Number(r.score),
+          report: parseJson(r.report),
+        })),
+      };
+    });
+  }
+
+  async recordArtifact(a: ArtifactInput): Promise<void> {
+    await this.guard(`record the model artifact of table ${a.table}`, () =>
+      this.t('model_artifacts').insert({
+        source_fingerprint: a.sourceFingerprint,
+        table_name: a.table,
+        location: a.location,
+        created_at: a.createdAt ?? new Date(),
+        schema_hash: a.schemaHash,
+        sample_hash: a.sampleHash ?? null,
+        run_id: a.runId ?? null,
+      }),
+    );
+  }
+
+  async latestArtifacts(sourceFingerprint: string, maxAgeMs?: number, now: Date = new Date()): Promise<ArtifactRecord[]> {
+    const rows = await this.guard('read model artifacts', () => {
+      let q = this.t('model_artifacts').where('source_fingerprint', sourceFingerprint);
+      if (maxAgeMs !== undefined) q = q.where('created_at', '>=', new Date(now.getTime() - maxAgeMs));
+      return q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]);
+    });
+    const newest = new Map<string, ArtifactRecord>();
+    for (const r of rows as DbRow[]) {
+      const table = String(r.table_name);
+      if (newest.has(table)) continue;
+      newest.set(table, {
+        sourceFingerprint: String(r.source_fingerprint),
+        table,
+        location: String(r.location),
+        createdAt: toDate(r.created_at),
+        schemaHash: String(r.schema_hash),
+        sampleHash: nullableString(r.sample_hash),
+        runId: nullableString(r.run_id),
+      });
+    }
+    return [...newest.values()].sort((a, b) => a.table.localeCompare(b.table));
+  }
+
+  async recordPrivacySpend(s: PrivacySpendInput): Promise<void> {
+    if (!(s.epsilon >= 0) || !(s.delta >= 0)) {
+      throw new SynthError('PRIVACY_BUDGET', `Privacy spend must be non-negative (got ε=${s.epsilon}, δ=${s.delta}).`, {
+        hint: 'This is a bug in the caller: report it.',
+        ...(s.table == null ? {} : { table: s.table }),
+      });
+    }
+    await this.guard('record privacy spend', () =>
+      this.t('privacy_ledger').insert({
+        source_fingerprint: s.sourceFingerprint,
+        run_id: s.runId ?? null,
+        table_name: s.table ?? null,
+        epsilon: s.epsilon,
+        delta: s.delta,
+        mechanism: s.mechanism,
+        created_at: s.at ?? new Date(),
+      }),
+    );
+  }
+
+  async cumulativeSpend(sourceFingerprint: string): Promise<CumulativeSpend> {
+    const rows = (await this.guard('read the privacy ledger', () =>
+      this.t('privacy_ledger').where('source_fingerprint', sourceFingerprint).select('table_name', 'epsilon', 'delta'),
+    )) as DbRow[];
+    const spend: CumulativeSpend = { epsilon: 0, delta: 0, entries: rows.length, byTable: {} };
+    for (const r of rows) {
+      const eps = Number(r.epsilon);
+      const delta = Number(r.delta);
+      spend.epsilon += eps;
+      spend.delta += delta;
+      const key = r.table_name == null ? '*' : String(r.table_name);
+      const t = (spend.byTable[key] ??= { epsilon: 0, delta: 0 });
+      t.epsilon += eps;
+      t.delta += delta;
+    }
+    return spend;
+  }
+
+  async close(): Promise<void> {
+    await this.knex.destroy();
+  }
+
+  private async guard<R>(what: string, fn: () => PromiseLike<R>, runId?: string): Promise<R> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof SynthError) throw e;
+      if (runId !== undefined && /foreign key|violates foreign/i.test(errorText(e))) throw unknownRun(runId);
+      throw new SynthError('INTERNAL', `Cannot ${what} in the state database at ${this.location}: ${errorText(e)}`, {
+        hint: 'Check that the state database is reachable and writable.',
+        cause: e,
+      });
+    }
+  }
+}
+
+type DbRow = Record<string, unknown>;
+
+function unknownRun(runId: string): SynthError {
+  return new SynthError('INTERNAL', `Run ${runId} is not in the state database.`, {
+    hint: 'Start the run with startRun() before recording its steps or outcome.',
+  });
+}
+
+function toRun(r: DbRow): RunRecord {
+  return {
+    id: String(r.id),
+    kind: String(r.kind),
+    sourceUrl: nullableString(r.source_url),
+    target: String(r.target),
+    status: String(r.status) as RunStatus,
+    startedAt: toDate(r.started_at),
+    finishedAt: r.finished_at == null ? null : toDate(r.finished_at),
+    errorCode: nullableString(r.error_code),
+    errorMessage: nullableString(r.error_message),
+    seed: nullableString(r.seed),
+    configHash: nullableString(r.config_hash),
+  };
+}
+
+function toDate(v: unknown): Date {
+  if (v instanceof Date) return v;
+  // PGlite/MySQL may hand back strings; zone-less ones are UTC by construction.
+  const s = String(v);
+  return new Date(/[zZ]|[+-]\d\d(:?\d\d)?$/.test(s) ? s : `${s.replace(' ', 'T')}Z`);
+}
+
+function nullableString(v: unknown): string | null {
+  return v == null ? null : String(v);
+}
+
+function parseJson(v: unknown): unknown {
+  if (v == null) return null;
+  try {
+    return JSON.parse(String(v));
+  } catch {
+    return String(v);
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
