@@ -1,0 +1,175 @@
+/**
+ * The only place the learned model touches tensors. Everything is 2-D float32; the model keeps to these few
+ * operations so a GPU backend can replace tfjs later without touching the model code.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../model.js';
+
+export type Mat = tf.Tensor2D;
+
+export function fromArray(data: Float32Array, rows: number, cols: number): Mat {
+  return tf.tensor2d(data, [rows, cols], 'float32');
+}
+
+export function zeros(rows: number, cols: number): Mat {
+  return tf.zeros([rows, cols], 'float32');
+}
+
+/** Copies the values out (row-major). */
+export function toArray(m: Mat): Float32Array {
+  return m.dataSync() as Float32Array;
+}
+
+export function shape(m: Mat): [number, number] {
+  return [m.shape[0], m.shape[1]];
+}
+
+/**
+ * Plain matMul without transpose flags: on wasm a flagged matMul is ~15x slower than an explicit transpose
+ * followed by matMul, so callers transpose explicitly.
+ */
+export function matMul(a: Mat, b: Mat): Mat {
+  return tf.matMul(a, b);
+}
+
+export function transpose(a: Mat): Mat {
+  return tf.transpose(a);
+}
+
+/** Elementwise with broadcasting of a [1, n] or [m, 1] operand. */
+export function add(a: Mat, b: Mat): Mat {
+  return tf.add(a, b);
+}
+
+export function sub(a: Mat, b: Mat): Mat {
+  return tf.sub(a, b);
+}
+
+export function mul(a: Mat, b: Mat): Mat {
+  return tf.mul(a, b);
+}
+
+export function scale(a: Mat, s: number): Mat {
+  return tf.mul(a, tf.scalar(s, 'float32'));
+}
+
+export function square(a: Mat): Mat {
+  return tf.square(a);
+}
+
+export function relu(a: Mat): Mat {
+  return tf.relu(a);
+}
+
+/** Error through a ReLU: passes `d` where the pre-activation `z` was positive. */
+export function reluBackward(d: Mat, z: Mat): Mat {
+  return tf.mul(d, tf.step(z, 0));
+}
+
+/** Sum over rows: [m, n] → [1, n]. */
+export function sumRows(a: Mat): Mat {
+  return tf.sum(a, 0, true);
+}
+
+/** Sum over columns: [m, n] → [m, 1]. */
+export function sumCols(a: Mat): Mat {
+  return tf.sum(a, 1, true);
+}
+
+export function sumAll(a: Mat): number {
+  return tf.sum(a).dataSync()[0] ?? 0;
+}
+
+export function sliceCols(a: Mat, start: number, size: number): Mat {
+  return tf.slice(a, [0, start], [a.shape[0], size]);
+}
+
+export function concatCols(parts: Mat[]): Mat {
+  return parts.length === 1 ? (parts[0] as Mat) : tf.concat(parts, 1);
+}
+
+export function logSoftmax(a: Mat): Mat {
+  return tf.logSoftmax(a);
+}
+
+export function exp(a: Mat): Mat {
+  return tf.exp(a);
+}
+
+/** Multiplies each row i of `a` by `factors[i]` ([m, 1]). */
+export function scaleRows(a: Mat, factors: Mat): Mat {
+  return tf.mul(a, factors);
+}
+
+/**
+ * Softmax cross-entropy over consecutive column blocks of `logits` (one block per categorical output).
+ * Returns the summed-over-blocks, averaged-over-rows loss and the per-example error terms (softmax − target)
+ * of the summed loss: the gradient of row i's own loss with respect to its logits.
+ */
+export function blockSoftmaxCrossEntropy(
+  logits: Mat,
+  targets: Mat,
+  blocks: ReadonlyArray<{ start: number; size: number }>,
+): { loss: number; error: Mat } {
+  const rows = logits.shape[0];
+  let loss = 0;
+  const error = tf.tidy(() => {
+    const parts = blocks.map((b) => logSoftmax(sliceCols(logits, b.start, b.size)));
+    const ls = concatCols(parts);
+    loss = -sumAll(mul(ls, targets)) / Math.max(1, rows);
+    return sub(exp(ls), targets);
+  });
+  return { loss, error };
+}
+
+export interface AdamState {
+  m: Mat;
+  v: Mat;
+}
+
+/** One Adam step; returns the new parameter and state (the old tensors are disposed). */
+export function adamUpdate(
+  param: Mat,
+  grad: Mat,
+  state: AdamState,
+  step: number,
+  lr: number,
+  beta1 = 0.9,
+  beta2 = 0.999,
+  eps = 1e-8,
+): { param: Mat; state: AdamState } {
+  const out = tf.tidy(() => {
+    const m = add(scale(state.m, beta1), scale(grad, 1 - beta1));
+    const v = add(scale(state.v, beta2), scale(square(grad), 1 - beta2));
+    const stepSize = (lr * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
+    const update = tf.div(scale(m, stepSize), tf.add(tf.sqrt(v), tf.scalar(eps, 'float32'))) as Mat;
+    return { param: sub(param, update), m, v };
+  });
+  param.dispose();
+  state.m.dispose();
+  state.v.dispose();
+  return { param: out.param, state: { m: out.m, v: out.v } };
+}
+
+/** Standard-normal values drawn from a deterministic Rng (so weights depend only on the seed, not the backend). */
+export function randomNormal(count: number, rng: Rng, std = 1): Float32Array {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = rng.normal() * std;
+  return out;
+}
+
+export function tidy<T extends tf.TensorContainer>(fn: () => T): T {
+  return tf.tidy(fn);
+}
+
+export function keep<T extends tf.Tensor>(t: T): T {
+  return tf.keep(t);
+}
+
+export function dispose(...ts: Array<Mat | null | undefined>): void {
+  for (const t of ts) if (t) t.dispose();
+}
+
+export function liveTensors(): number {
+  return tf.memory().numTensors;
+}

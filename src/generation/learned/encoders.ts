@@ -1,0 +1,402 @@
+/**
+ * Column ↔ token encoders. Every modelled attribute column becomes one discrete token per row:
+ * numerics and datetimes as quantile bins (decoded uniformly inside the bin, so the marginal stays continuous),
+ * frequent exact values as their own "point" tokens, low-cardinality values as categories with rare ones
+ * grouped into an "other" token, NULL as its own token. Free text and keys are not modelled here.
+ */
+import type { Column, NeutralType } from '../../schema/model.js';
+import type { Value } from '../../schema/values.js';
+import type { ColumnMeta, Rng } from '../model.js';
+
+/** How a numeric-like column's values map to numbers and back. */
+export type NumericKind =
+  | { kind: 'integer' }
+  | { kind: 'decimal'; scale: number }
+  | { kind: 'float' }
+  /** Days since 1970-01-01. */
+  | { kind: 'date' }
+  /** Milliseconds since the epoch; `fraction` = digits after the seconds, `utc` = '+00' suffix. */
+  | { kind: 'timestamp'; fraction: number; utc: boolean }
+  /** Seconds since midnight. */
+  | { kind: 'time'; fraction: number };
+
+/** JSON-safe form of a category value (bigints do not survive JSON). */
+type StoredValue = { v: Value } | { bigint: string };
+
+export interface NumericEncoderJSON {
+  type: 'numeric';
+  column: string;
+  numeric: NumericKind;
+  hasNull: boolean;
+  points: StoredValue[];
+  edges: number[];
+}
+
+export interface CategoryEncoderJSON {
+  type: 'category';
+  column: string;
+  hasNull: boolean;
+  categories: StoredValue[];
+  /** Rare values grouped into one token, decoded by sampling this list by weight. */
+  other: { values: StoredValue[]; weights: number[] } | null;
+}
+
+export type EncoderJSON = NumericEncoderJSON | CategoryEncoderJSON;
+
+export interface ColumnEncoder {
+  readonly column: string;
+  readonly vocabSize: number;
+  /** Token of a value; values never seen map to the nearest bin, the "other" token, or the most common token. */
+  encode(v: Value): number;
+  decode(token: number, rng: Rng): Value;
+  toJSON(): EncoderJSON;
+}
+
+export interface EncoderOptions {
+  /** Quantile bins per numeric column. */
+  maxBins: number;
+  /** Most categories kept as their own token; the rest share the "other" token. */
+  maxCategories: number;
+  /** Rare values remembered for decoding the "other" token. */
+  maxOtherValues: number;
+}
+
+export const defaultEncoderOptions: EncoderOptions = { maxBins: 20, maxCategories: 40, maxOtherValues: 1000 };
+
+function valueKey(v: Value): string {
+  if (v === null) return 'n';
+  if (typeof v === 'bigint') return `i${v.toString()}`;
+  if (typeof v === 'number') return Number.isInteger(v) ? `i${v}` : `f${v}`;
+  if (typeof v === 'string') return `s${v}`;
+  if (typeof v === 'boolean') return `b${v}`;
+  if (v instanceof Uint8Array) return `x${Buffer.from(v).toString('hex')}`;
+  return `j${JSON.stringify(v)}`;
+}
+
+function store(v: Value): StoredValue {
+  return typeof v === 'bigint' ? { bigint: v.toString() } : { v };
+}
+
+function unstore(s: StoredValue): Value {
+  return 'bigint' in s ? BigInt(s.bigint) : s.v;
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+const MS_PER_DAY = 86_400_000;
+
+/** Value → number for binning, or null when the value is not a finite number of that kind. */
+export function toNumber(v: Value, nk: NumericKind): number | null {
+  if (v === null) return null;
+  switch (nk.kind) {
+    case 'integer':
+    case 'float':
+    case 'decimal': {
+      const n =
+        typeof v === 'number'
+          ? v
+          : typeof v === 'bigint'
+            ? Number(v)
+            : typeof v === 'string'
+              ? Number(v.replace(/[^0-9eE+.-]/g, ''))
+              : NaN;
+      return Number.isFinite(n) ? n : null;
+    }
+    case 'date': {
+      if (typeof v !== 'string') return null;
+      const m = /^(-?\d{4,})-(\d{2})-(\d{2})$/.exec(v);
+      if (!m) return null;
+      return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / MS_PER_DAY;
+    }
+    case 'timestamp': {
+      if (typeof v !== 'string') return null;
+      const m = /^(-?\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?/.exec(v);
+      if (!m) return null;
+      const ms = m[7] ? Math.round(Number(m[7]) * 1000) : 0;
+      return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) + ms;
+    }
+    case 'time': {
+      if (typeof v !== 'string') return null;
+      const m = /^(\d{2}):(\d{2}):(\d{2})(\.\d+)?/.exec(v);
+      if (!m) return null;
+      return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) + (m[4] ? Number(m[4]) : 0);
+    }
+  }
+}
+
+/** Number → value of the column's kind (already rounded to what the kind can hold). */
+export function fromNumber(x: number, nk: NumericKind): Value {
+  switch (nk.kind) {
+    case 'integer': {
+      const r = Math.round(x);
+      return Number.isSafeInteger(r) ? r : BigInt(r);
+    }
+    case 'float':
+      return x;
+    case 'decimal':
+      return x.toFixed(nk.scale);
+    case 'date': {
+      const d = new Date(Math.round(x) * MS_PER_DAY);
+      return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
+    }
+    case 'timestamp': {
+      const ms = Math.round(x);
+      const d = new Date(ms);
+      let s = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)} ${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
+      if (nk.fraction > 0) s += '.' + pad(d.getUTCMilliseconds(), 3).padEnd(6, '0').slice(0, nk.fraction);
+      return nk.utc ? s + '+00' : s;
+    }
+    case 'time': {
+      const clamped = Math.min(Math.max(x, 0), 86_399.999999);
+      const whole = Math.floor(clamped);
+      let s = `${pad(Math.floor(whole / 3600), 2)}:${pad(Math.floor((whole % 3600) / 60), 2)}:${pad(whole % 60, 2)}`;
+      if (nk.fraction > 0) s += (clamped - whole).toFixed(nk.fraction).slice(1);
+      return s;
+    }
+  }
+}
+
+/** Integer-valued kinds decode to whole units inside a bin. */
+function isDiscrete(nk: NumericKind): boolean {
+  return nk.kind === 'integer' || nk.kind === 'date';
+}
+
+export class NumericEncoder implements ColumnEncoder {
+  readonly column: string;
+  readonly vocabSize: number;
+  private readonly nullToken: number;
+  private readonly pointKeys: Map<string, number>;
+  private readonly points: Value[];
+  private readonly firstBin: number;
+
+  constructor(private readonly spec: NumericEncoderJSON) {
+    this.column = spec.column;
+    this.points = spec.points.map(unstore);
+    this.pointKeys = new Map(this.points.map((p, i) => [valueKey(p), i]));
+    this.nullToken = spec.hasNull ? 0 : -1;
+    this.firstBin = (spec.hasNull ? 1 : 0) + this.points.length;
+    this.vocabSize = this.firstBin + Math.max(0, spec.edges.length - 1);
+  }
+
+  encode(v: Value): number {
+    if (v === null) return this.nullToken >= 0 ? this.nullToken : this.fallback();
+    const p = this.pointKeys.get(valueKey(v));
+    if (p !== undefined) return (this.spec.hasNull ? 1 : 0) + p;
+    const x = toNumber(v, this.spec.numeric);
+    const edges = this.spec.edges;
+    if (x === null || edges.length < 2) return this.fallback();
+    // Largest k with edges[k] <= x, clamped to the last bin.
+    let lo = 0;
+    let hi = edges.length - 2;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((edges[mid] as number) <= x) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.firstBin + lo;
+  }
+
+  private fallback(): number {
+    return this.vocabSize > this.firstBin ? this.firstBin : 0;
+  }
+
+  decode(token: number, rng: Rng): Value {
+    if (token === this.nullToken) return null;
+    const pointIndex = token - (this.spec.hasNull ? 1 : 0);
+    if (pointIndex >= 0 && pointIndex < this.points.length) return this.points[pointIndex] as Value;
+    const k = token - this.firstBin;
+    const edges = this.spec.edges;
+    const lo = edges[k];
+    const hi = edges[k + 1];
+    if (lo === undefined || hi === undefined) return null;
+    const last = k === edges.length - 2;
+    const nk = this.spec.numeric;
+    if (isDiscrete(nk)) {
+      const a = Math.ceil(lo);
+      const b = last ? Math.floor(hi) : Math.ceil(hi) - 1;
+      return fromNumber(b < a ? Math.round(lo) : a + Math.floor(rng.next() * (b - a + 1)), nk);
+    }
+    let x = lo + rng.next() * (hi - lo);
+    if (nk.kind === 'decimal') {
+      // Rounding to the scale must not leave the bin (and so the source range).
+      const f = 10 ** nk.scale;
+      x = Math.min(Math.max(Math.round(x * f) / f, Math.ceil(lo * f) / f), Math.floor(hi * f) / f);
+    }
+    return fromNumber(x, nk);
+  }
+
+  toJSON(): NumericEncoderJSON {
+    return this.spec;
+  }
+}
+
+export class CategoryEncoder implements ColumnEncoder {
+  readonly column: string;
+  readonly vocabSize: number;
+  private readonly categories: Value[];
+  private readonly keys: Map<string, number>;
+  private readonly otherValues: Value[];
+  private readonly otherCumulative: number[];
+  private readonly offset: number;
+  private readonly otherToken: number;
+
+  constructor(private readonly spec: CategoryEncoderJSON) {
+    this.column = spec.column;
+    this.offset = spec.hasNull ? 1 : 0;
+    this.categories = spec.categories.map(unstore);
+    this.keys = new Map(this.categories.map((c, i) => [valueKey(c), i + this.offset]));
+    this.otherValues = spec.other ? spec.other.values.map(unstore) : [];
+    let acc = 0;
+    this.otherCumulative = (spec.other?.weights ?? []).map((w) => (acc += w));
+    this.otherToken = spec.other ? this.offset + this.categories.length : -1;
+    this.vocabSize = this.offset + this.categories.length + (spec.other ? 1 : 0);
+  }
+
+  encode(v: Value): number {
+    if (v === null && this.spec.hasNull) return 0;
+    const t = this.keys.get(valueKey(v));
+    if (t !== undefined) return t;
+    if (this.otherToken >= 0) return this.otherToken;
+    return this.categories.length > 0 ? this.offset : 0;
+  }
+
+  decode(token: number, rng: Rng): Value {
+    if (this.spec.hasNull && token === 0) return null;
+    if (token === this.otherToken) {
+      const total = this.otherCumulative[this.otherCumulative.length - 1] ?? 0;
+      const u = rng.next() * total;
+      let i = 0;
+      while (i < this.otherCumulative.length - 1 && (this.otherCumulative[i] as number) <= u) i++;
+      return this.otherValues[i] ?? null;
+    }
+    return this.categories[token - this.offset] ?? null;
+  }
+
+  toJSON(): CategoryEncoderJSON {
+    return this.spec;
+  }
+}
+
+export function encoderFromJSON(j: EncoderJSON): ColumnEncoder {
+  return j.type === 'numeric' ? new NumericEncoder(j) : new CategoryEncoder(j);
+}
+
+/** The numeric reading of a column type, or null for types that are not numbers or datetimes. */
+export function numericKindOf(type: NeutralType, sample: Value[]): NumericKind | null {
+  const fractionDigits = (re: RegExp): number => {
+    let digits = 0;
+    for (const v of sample) {
+      if (typeof v !== 'string') continue;
+      const m = re.exec(v);
+      if (m?.[1]) digits = Math.max(digits, m[1].length);
+    }
+    return Math.min(digits, 6);
+  };
+  switch (type.kind) {
+    case 'integer':
+    case 'year':
+      return { kind: 'integer' };
+    case 'float':
+      return { kind: 'float' };
+    case 'decimal':
+    case 'money':
+      return { kind: 'decimal', scale: type.kind === 'decimal' && type.scale !== null ? type.scale : fractionDigits(/\.(\d+)$/) || (type.kind === 'money' ? 2 : 0) };
+    case 'date':
+      return { kind: 'date' };
+    case 'timestamp':
+      return { kind: 'timestamp', fraction: fractionDigits(/:\d{2}\.(\d+)/), utc: type.withTimeZone };
+    case 'time':
+      return type.withTimeZone ? null : { kind: 'time', fraction: fractionDigits(/:\d{2}\.(\d+)/) };
+    default:
+      return null;
+  }
+}
+
+function countValues(values: Value[]): Map<string, { value: Value; count: number }> {
+  const counts = new Map<string, { value: Value; count: number }>();
+  for (const v of values) {
+    const k = valueKey(v);
+    const e = counts.get(k);
+    if (e) e.count++;
+    else counts.set(k, { value: v, count: 1 });
+  }
+  return counts;
+}
+
+function fitCategory(column: string, values: Value[], opts: EncoderOptions): CategoryEncoder {
+  const counts = countValues(values);
+  const hasNull = counts.has('n');
+  counts.delete('n');
+  const sorted = [...counts.values()].sort((a, b) => b.count - a.count || (valueKey(a.value) < valueKey(b.value) ? -1 : 1));
+  const keep = sorted.length <= opts.maxCategories ? sorted : sorted.slice(0, opts.maxCategories - 1);
+  const rest = sorted.slice(keep.length, keep.length + opts.maxOtherValues);
+  return new CategoryEncoder({
+    type: 'category',
+    column,
+    hasNull,
+    categories: keep.map((e) => store(e.value)),
+    other: rest.length > 0 ? { values: rest.map((e) => store(e.value)), weights: rest.map((e) => e.count) } : null,
+  });
+}
+
+function fitNumeric(column: string, nk: NumericKind, values: Value[], opts: EncoderOptions): NumericEncoder {
+  const counts = countValues(values);
+  const hasNull = counts.has('n');
+  counts.delete('n');
+  const nonNull = values.length - (hasNull ? (countValues(values.filter((v) => v === null)).get('n')?.count ?? 0) : 0);
+  // Values frequent enough to own a bin by themselves (e.g. a pile of zeros) become exact "points".
+  const threshold = Math.max(2, nonNull / opts.maxBins);
+  const points: Value[] = [];
+  const rest: number[] = [];
+  for (const { value, count } of counts.values()) {
+    const x = toNumber(value, nk);
+    if (x === null || count >= threshold) points.push(value);
+    else for (let i = 0; i < count; i++) rest.push(x);
+  }
+  points.sort((a, b) => (valueKey(a) < valueKey(b) ? -1 : 1));
+  rest.sort((a, b) => a - b);
+  const edges: number[] = [];
+  if (rest.length > 0) {
+    const bins = Math.max(1, Math.min(opts.maxBins, Math.ceil(rest.length / 2)));
+    for (let b = 0; b <= bins; b++) {
+      const e = rest[Math.min(rest.length - 1, Math.round((b * (rest.length - 1)) / bins))] as number;
+      if (edges.length === 0 || e > (edges[edges.length - 1] as number)) edges.push(e);
+    }
+    // A single distinct remaining value still needs a [v, v] bin.
+    if (edges.length === 1) edges.push(edges[0] as number);
+  }
+  return new NumericEncoder({ type: 'numeric', column, numeric: nk, hasNull, points: points.map(store), edges });
+}
+
+/**
+ * Fits the encoder for one attribute column, or returns null when the column is not modelled here
+ * (keys, free text, PII, constants, structured values: the baseline generator keeps those).
+ */
+export function fitEncoder(
+  column: Column,
+  meta: ColumnMeta | undefined,
+  values: Value[],
+  opts: EncoderOptions = defaultEncoderOptions,
+): ColumnEncoder | null {
+  const role = meta?.role;
+  if (role !== undefined && !['numerical', 'categorical', 'datetime', 'boolean'].includes(role)) return null;
+  if (values.some((v) => v !== null && typeof v === 'object' && !(typeof v === 'bigint'))) return null;
+  const distinct = countValues(values);
+  distinct.delete('n');
+  if (role === 'boolean' || role === 'categorical' || column.type.kind === 'boolean' || column.type.kind === 'enum') {
+    return fitCategory(column.name, values, opts);
+  }
+  const nk = numericKindOf(column.type, values);
+  if (nk !== null && distinct.size > opts.maxCategories) return fitNumeric(column.name, nk, values, opts);
+  if (distinct.size <= opts.maxCategories) return fitCategory(column.name, values, opts);
+  return null;
+}
+
+/** Encoder for a child-count head: counts are non-negative integers, few exact values plus quantile bins. */
+export function fitCountEncoder(name: string, counts: number[], opts: EncoderOptions = defaultEncoderOptions): ColumnEncoder {
+  const distinct = new Set(counts);
+  if (distinct.size <= opts.maxCategories) return fitCategory(name, counts, opts);
+  return fitNumeric(name, { kind: 'integer' }, counts, opts);
+}

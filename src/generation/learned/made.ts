@@ -1,0 +1,275 @@
+/**
+ * MADE-style masked MLP over column tokens, with forward and backward written by hand on the compute ops.
+ * Autograd on the wasm backend runs matMul with transpose flags, ~15x slower than an explicit transpose,
+ * and cannot hand out per-example error terms, which DP-SGD needs for per-example gradient norms.
+ *
+ * Degrees: context inputs have degree 0, column c's one-hot inputs degree c (1-based). Hidden unit degrees lie
+ * in [0, P-1], where P is the number of output positions (columns, plus one for the child-count heads, which
+ * see every column). An input of degree d feeds hidden units of degree ≥ d, hidden feeds hidden of degree ≥ its
+ * own, and output position p reads hidden units of degree < p. So column c's logits depend on the context and
+ * columns < c only.
+ */
+import { ops, type Mat, type AdamState } from '../compute/index.js';
+import type { Rng } from '../model.js';
+
+export interface Block {
+  size: number;
+  /** Degree (see the module comment). */
+  degree: number;
+}
+
+export interface MadeSpec {
+  inputs: Block[];
+  outputs: Block[];
+  hidden: number[];
+}
+
+/** A batch already laid out for the network: one-hot inputs and one-hot targets, row-major. */
+export interface EncodedBatch {
+  size: number;
+  input: Float32Array;
+  target: Float32Array;
+}
+
+export interface DpHook {
+  /** Per-example gradient L2 bound. */
+  clipNorm: number;
+  /** Noise standard deviation in units of clipNorm. */
+  noiseMultiplier: number;
+  /** Standard-normal noise of the given shape (row-major), from the DP engineer's secure source. */
+  noise: (shape: [number, number]) => Float32Array;
+  /** Divisor of the noisy gradient sum: the expected lot size under Poisson sampling. Defaults to the batch size. */
+  expectedBatchSize?: number;
+}
+
+export interface StepResult {
+  loss: number;
+  /** Per-example gradient norms before clipping, when DP ran. */
+  norms?: Float32Array;
+}
+
+interface Layer {
+  w: Mat;
+  b: Mat;
+  mask: Mat;
+  wState: AdamState;
+  bState: AdamState;
+}
+
+function degreesOf(blocks: Block[]): number[] {
+  const out: number[] = [];
+  for (const b of blocks) for (let i = 0; i < b.size; i++) out.push(b.degree);
+  return out;
+}
+
+function maskArray(inDeg: number[], outDeg: number[], connect: (i: number, o: number) => boolean): Float32Array {
+  const m = new Float32Array(inDeg.length * outDeg.length);
+  for (let i = 0; i < inDeg.length; i++) {
+    for (let o = 0; o < outDeg.length; o++) if (connect(inDeg[i] as number, outDeg[o] as number)) m[i * outDeg.length + o] = 1;
+  }
+  return m;
+}
+
+export interface Activations {
+  /** Input to each layer (a_0 = the batch input). */
+  inputs: Mat[];
+  /** Pre-activation of each hidden layer. */
+  pre: Mat[];
+  logits: Mat;
+}
+
+export class MadeNetwork {
+  readonly spec: MadeSpec;
+  readonly inputSize: number;
+  readonly outputSize: number;
+  readonly outputBlocks: Array<{ start: number; size: number }>;
+  private layers: Layer[] = [];
+  private step = 0;
+
+  /** `weights`: saved parameters (W already masked, then b, per layer); otherwise He-initialized from `rng`. */
+  constructor(spec: MadeSpec, rng: Rng, weights?: Float32Array[]) {
+    this.spec = spec;
+    const inDeg = degreesOf(spec.inputs);
+    const outDeg = degreesOf(spec.outputs);
+    this.inputSize = inDeg.length;
+    this.outputSize = outDeg.length;
+    let start = 0;
+    this.outputBlocks = spec.outputs.map((b) => {
+      const r = { start, size: b.size };
+      start += b.size;
+      return r;
+    });
+    const positions = Math.max(1, ...spec.outputs.map((b) => b.degree));
+    const sizes = [this.inputSize, ...spec.hidden, this.outputSize];
+    const degrees: number[][] = [inDeg, ...spec.hidden.map((h) => Array.from({ length: h }, (_, i) => i % positions)), outDeg];
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      const fanIn = sizes[l] as number;
+      const fanOut = sizes[l + 1] as number;
+      const isOut = l + 2 === sizes.length;
+      const m = maskArray(degrees[l] as number[], degrees[l + 1] as number[], isOut ? (i, o) => i < o : (i, o) => o >= i);
+      let w: Float32Array;
+      let b: Float32Array;
+      if (weights) {
+        w = weights[2 * l] as Float32Array;
+        b = weights[2 * l + 1] as Float32Array;
+      } else {
+        w = ops.randomNormal(fanIn * fanOut, rng, Math.sqrt(2 / Math.max(1, fanIn)) * (isOut ? 0.1 : 1));
+        for (let i = 0; i < w.length; i++) w[i] = (w[i] as number) * (m[i] as number);
+        b = new Float32Array(fanOut);
+      }
+      this.layers.push({
+        w: ops.fromArray(w, fanIn, fanOut),
+        b: ops.fromArray(b, 1, fanOut),
+        mask: ops.fromArray(m, fanIn, fanOut),
+        wState: { m: ops.zeros(fanIn, fanOut), v: ops.zeros(fanIn, fanOut) },
+        bState: { m: ops.zeros(1, fanOut), v: ops.zeros(1, fanOut) },
+      });
+    }
+  }
+
+  /** Parameters as [W0, b0, W1, b1, …] (row-major copies). */
+  weights(): Float32Array[] {
+    return this.layers.flatMap((l) => [ops.toArray(l.w).slice(), ops.toArray(l.b).slice()]);
+  }
+
+  /** Forward pass; the caller disposes the returned tensors (or runs inside ops.tidy). */
+  forward(input: Mat): Activations {
+    const inputs: Mat[] = [input];
+    const pre: Mat[] = [];
+    let a = input;
+    for (let l = 0; l < this.layers.length; l++) {
+      const layer = this.layers[l] as Layer;
+      const z = ops.add(ops.matMul(a, layer.w), layer.b);
+      if (l + 1 === this.layers.length) return { inputs, pre, logits: z };
+      pre.push(z);
+      a = ops.relu(z);
+      inputs.push(a);
+    }
+    throw new Error('network without layers');
+  }
+
+  /** Logits for a batch, as a row-major array [rows × outputSize]. */
+  logits(input: Float32Array, rows: number): Float32Array {
+    return ops.tidy(() => this.forward(ops.fromArray(input, rows, this.inputSize)).logits).dataSync() as Float32Array;
+  }
+
+  /**
+   * Back-propagates per-example output errors (rows of `error`, each the gradient of that example's own loss
+   * w.r.t. its logits). Returns the error at each layer's output, layer order; no weight gradients yet.
+   */
+  backward(acts: Activations, error: Mat): Mat[] {
+    const errs: Mat[] = new Array(this.layers.length);
+    let d = error;
+    for (let l = this.layers.length - 1; l >= 0; l--) {
+      errs[l] = d;
+      if (l === 0) break;
+      const layer = this.layers[l] as Layer;
+      // W is stored masked, so D·Wᵀ is already the masked layer's input error.
+      d = ops.reluBackward(ops.matMul(d, ops.transpose(layer.w)), acts.pre[l - 1] as Mat);
+    }
+    return errs;
+  }
+
+  /** Squared per-example gradient norms over all parameters, [rows, 1]: Σ_l (a²)ᵀ M (d²) + |d|². */
+  perExampleSquaredNorms(acts: Activations, errs: Mat[]): Mat {
+    let total: Mat | null = null;
+    for (let l = 0; l < this.layers.length; l++) {
+      const layer = this.layers[l] as Layer;
+      const d2 = ops.square(errs[l] as Mat);
+      const wPart = ops.sumCols(ops.mul(ops.matMul(ops.square(acts.inputs[l] as Mat), layer.mask), d2));
+      const part = ops.add(wPart, ops.sumCols(d2));
+      total = total === null ? part : ops.add(total, part);
+    }
+    return total as Mat;
+  }
+
+  /**
+   * Gradients of the mean loss over the batch (or, with `dp`, the clipped, noised, normalized sum).
+   * Returned per layer as [dW, db]; the caller disposes them.
+   */
+  gradients(batch: EncodedBatch, dp?: DpHook): { grads: Array<[Mat, Mat]>; loss: number; norms?: Float32Array } {
+    let loss = 0;
+    let norms: Float32Array | undefined;
+    const grads = ops.tidy(() => {
+      const x = ops.fromArray(batch.input, batch.size, this.inputSize);
+      const y = ops.fromArray(batch.target, batch.size, this.outputSize);
+      const acts = this.forward(x);
+      const ce = ops.blockSoftmaxCrossEntropy(acts.logits, y, this.outputBlocks);
+      loss = ce.loss;
+      let errs = this.backward(acts, ce.error);
+      let divisor = batch.size;
+      if (dp) {
+        const sq = this.perExampleSquaredNorms(acts, errs);
+        const n = Float32Array.from(ops.toArray(sq), Math.sqrt);
+        norms = n;
+        const factors = Float32Array.from(n, (v) => Math.min(1, dp.clipNorm / Math.max(v, 1e-12)));
+        const f = ops.fromArray(factors, batch.size, 1);
+        // Backprop is linear in the output error, so scaling each example's error terms clips its whole gradient.
+        errs = errs.map((e) => ops.scaleRows(e, f));
+        divisor = dp.expectedBatchSize ?? batch.size;
+      }
+      const out: Array<[Mat, Mat]> = [];
+      for (let l = 0; l < this.layers.length; l++) {
+        const layer = this.layers[l] as Layer;
+        const e = errs[l] as Mat;
+        let dw = ops.mul(ops.matMul(ops.transpose(acts.inputs[l] as Mat), e), layer.mask);
+        let db = ops.sumRows(e);
+        if (dp) {
+          const [r, c] = ops.shape(layer.w);
+          const sigma = dp.noiseMultiplier * dp.clipNorm;
+          dw = ops.add(dw, ops.mul(ops.scale(ops.fromArray(dp.noise([r, c]), r, c), sigma), layer.mask));
+          db = ops.add(db, ops.scale(ops.fromArray(dp.noise([1, c]), 1, c), sigma));
+        }
+        out.push([ops.scale(dw, 1 / Math.max(1, divisor)), ops.scale(db, 1 / Math.max(1, divisor))]);
+      }
+      return out;
+    });
+    return norms === undefined ? { grads, loss } : { grads, loss, norms };
+  }
+
+  /** One optimizer step (Adam). With `dp`, a DP-SGD step: per-example clipping plus Gaussian noise. */
+  trainStep(batch: EncodedBatch, learningRate: number, dp?: DpHook): StepResult {
+    const { grads, loss, norms } = this.gradients(batch, dp);
+    this.step++;
+    for (let l = 0; l < this.layers.length; l++) {
+      const layer = this.layers[l] as Layer;
+      const [dw, db] = grads[l] as [Mat, Mat];
+      const w = ops.adamUpdate(layer.w, dw, layer.wState, this.step, learningRate);
+      const b = ops.adamUpdate(layer.b, db, layer.bState, this.step, learningRate);
+      layer.w = w.param;
+      layer.wState = w.state;
+      layer.b = b.param;
+      layer.bState = b.state;
+      ops.dispose(dw, db);
+    }
+    return norms === undefined ? { loss } : { loss, norms };
+  }
+
+  /** Mean loss of a batch without updating. */
+  loss(batch: EncodedBatch): number {
+    let loss = 0;
+    ops.tidy(() => {
+      const acts = this.forward(ops.fromArray(batch.input, batch.size, this.inputSize));
+      const ce = ops.blockSoftmaxCrossEntropy(acts.logits, ops.fromArray(batch.target, batch.size, this.outputSize), this.outputBlocks);
+      loss = ce.loss;
+      return ce.error;
+    });
+    return loss;
+  }
+
+  /** Restores parameters saved by `weights()` (used for early stopping's best epoch). */
+  setWeights(weights: Float32Array[]): void {
+    for (let l = 0; l < this.layers.length; l++) {
+      const layer = this.layers[l] as Layer;
+      const [r, c] = ops.shape(layer.w);
+      ops.dispose(layer.w, layer.b);
+      layer.w = ops.fromArray(weights[2 * l] as Float32Array, r, c);
+      layer.b = ops.fromArray(weights[2 * l + 1] as Float32Array, 1, c);
+    }
+  }
+
+  dispose(): void {
+    for (const l of this.layers) ops.dispose(l.w, l.b, l.mask, l.wState.m, l.wState.v, l.bState.m, l.bState.v);
+    this.layers = [];
+  }
+}
