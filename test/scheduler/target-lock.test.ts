@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SynthError } from '../../src/errors.js';
+import { acquireTargetLock } from '../../src/scheduler/target-lock.js';
+import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';
+
+const dbs: TestDatabase[] = [];
+afterAll(async () => {
+  for (const d of dbs) await d.drop();
+});
+
+/** Starts a child process holding the lock; resolves once it has it. */
+function holdInChild(url: string, holdMs: number, holder: string): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/scheduler/fixtures/hold-lock.ts', url, String(holdMs), holder], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('LOCKED')) resolve({ child, exited });
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => reject(new Error(`child exited ${code} before locking: ${err}`)));
+  });
+}
+
+describe.each([
+  { name: 'PostgreSQL', create: createPgDatabase },
+  { name: 'MariaDB', create: createMysqlDatabase },
+])('target lock on $name', ({ name, create }) => {
+  it('refuses a second holder with LOCKED, then a waiter gets it after the holder exits', async () => {
+    const db = await create('synth_lock');
+    dbs.push(db);
+    const { exited } = await holdInChild(db.url, 2500, 'run-child-7');
+
+    const err = await acquireTargetLock(db.url, { wait: false, timeoutMs: 0 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SynthError);
+    expect((err as SynthError).code).toBe('LOCKED');
+    if (name === 'PostgreSQL') expect((err as SynthError).message).toContain('run-child-7');
+    else expect((err as SynthError).message).toMatch(/connection \d+/);
+
+    const started = Date.now();
+    const lock = await acquireTargetLock(db.url, { wait: true, timeoutMs: 30_000, holder: 'parent' });
+    expect(Date.now() - started).toBeGreaterThan(500);
+    expect(await exited).toBe(0);
+
+    // While we hold it, a short wait times out with LOCKED; after release it is free again.
+    await expect(acquireTargetLock(db.url, { wait: true, timeoutMs: 600 })).rejects.toMatchObject({ code: 'LOCKED' });
+    await lock.release();
+    await lock.release();
+    const again = await acquireTargetLock(db.url, { wait: false, timeoutMs: 0 });
+    await again.release();
+  });
+
+  it('locks targets independently', async () => {
+    const a = await create('synth_lock_a');
+    const b = await create('synth_lock_b');
+    dbs.push(a, b);
+    const la = await acquireTargetLock(a.url, { wait: false, timeoutMs: 0 });
+    const lb = await acquireTargetLock(b.url, { wait: false, timeoutMs: 0 });
+    await la.release();
+    await lb.release();
+  });
+});
+
+it('rejects an unsupported URL', async () => {
+  await expect(acquireTargetLock('sqlite:///x', { wait: false, timeoutMs: 0 })).rejects.toMatchObject({ code: 'UNSUPPORTED_DIALECT' });
+});
