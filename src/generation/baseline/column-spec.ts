@@ -1,0 +1,408 @@
+/**
+ * Per-column marginals of the baseline model: what is learned from a sample (fit) and how a value is drawn
+ * from it (draw). Specs are plain JSON so they go into artifacts as they are.
+ */
+import { SynthError } from '../../errors.js';
+import type { Column, NeutralType } from '../../schema/model.js';
+import type { JsonValue, Value } from '../../schema/values.js';
+import type { ColumnRole, Rng } from '../model.js';
+import { formatEpoch, formatTimeOfDay, parseEpoch, parseTimeOfDay } from '../conform.js';
+import { valueKey } from '../metadata.js';
+import { loremText, loremWord, randomToken, type CharProfile } from './text.js';
+
+export type ColumnSpec =
+  | { type: 'null' }
+  | { type: 'constant'; value: JsonValue }
+  | { type: 'numeric'; quantiles: number[]; integer: boolean }
+  | { type: 'categorical'; values: JsonValue[]; weights: number[] }
+  | { type: 'boolean'; pTrue: number }
+  | { type: 'epoch'; unit: 'date' | 'timestamp' | 'time'; quantiles: number[]; fraction: boolean; withTimeZone: boolean }
+  | { type: 'text'; lengths: number[]; wordShare: number; capitalShare: number; upperShare: number; chars: CharProfile }
+  | { type: 'uuid' }
+  | { type: 'json'; shapes: Shape[] }
+  | { type: 'array'; lengths: number[]; element: ColumnSpec }
+  | { type: 'set'; values: string[]; probs: number[] }
+  | { type: 'template'; templates: string[]; low: number; high: number; decimals: number }
+  | { type: 'binary'; lengths: number[] }
+  | { type: 'bits'; lengths: number[]; pOne: number };
+
+export interface ColumnModelSpec {
+  column: string;
+  nullRate: number;
+  spec: ColumnSpec;
+}
+
+export type Shape =
+  | { k: 'null' }
+  | { k: 'bool' }
+  | { k: 'num'; int: boolean; lo: number; hi: number }
+  | { k: 'str'; len: number }
+  | { k: 'arr'; items: Shape[]; len: number }
+  | { k: 'obj'; fields: Array<[string, Shape]> };
+
+const QUANTILES = 101;
+const MAX_CATEGORIES = 1000;
+
+// ---- value encoding for JSON artifacts ----
+
+export function encodeValue(v: Value): JsonValue {
+  if (typeof v === 'bigint') return { $bigint: v.toString() };
+  if (v instanceof Uint8Array) return { $hex: Buffer.from(v).toString('hex') };
+  return v as JsonValue;
+}
+
+export function decodeValue(v: JsonValue): Value {
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    if (typeof v.$bigint === 'string' && Object.keys(v).length === 1) return BigInt(v.$bigint);
+    if (typeof v.$hex === 'string' && Object.keys(v).length === 1) return new Uint8Array(Buffer.from(v.$hex, 'hex'));
+  }
+  return v;
+}
+
+// ---- helpers ----
+
+export function quantiles(values: number[]): number[] {
+  if (values.length === 0) return [];
+  const s = [...values].sort((a, b) => a - b);
+  const out: number[] = [];
+  for (let i = 0; i < QUANTILES; i++) {
+    const pos = (i / (QUANTILES - 1)) * (s.length - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.min(s.length - 1, lo + 1);
+    out.push(s[lo]! + (s[hi]! - s[lo]!) * (pos - lo));
+  }
+  return out;
+}
+
+/** Picks a quantile bin uniformly, then a point uniformly inside it: continuous values, same marginal. */
+export function drawQuantile(q: number[], rng: Rng): number {
+  if (q.length === 0) return 0;
+  if (q.length === 1) return q[0]!;
+  const bins = q.length - 1;
+  const b = rng.int(bins);
+  return q[b]! + (q[b + 1]! - q[b]!) * rng.next();
+}
+
+function drawWeighted(weights: number[], rng: Rng): number {
+  let total = 0;
+  for (const w of weights) total += w;
+  let u = rng.next() * total;
+  for (let i = 0; i < weights.length; i++) {
+    u -= weights[i]!;
+    if (u < 0) return i;
+  }
+  return weights.length - 1;
+}
+
+function toNum(v: Value): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string') {
+    const n = Number(v.replace(/[$,\s]/g, ''));
+    return Number.isFinite(n) ? n : null;
+  }
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return null;
+}
+
+function categorical(values: Value[]): ColumnSpec {
+  const counts = new Map<string, { v: Value; n: number }>();
+  for (const v of values) {
+    const k = valueKey(v);
+    const e = counts.get(k);
+    if (e) e.n++;
+    else counts.set(k, { v, n: 1 });
+  }
+  const top = [...counts.values()].sort((a, b) => b.n - a.n || valueKey(a.v).localeCompare(valueKey(b.v))).slice(0, MAX_CATEGORIES);
+  return { type: 'categorical', values: top.map((e) => encodeValue(e.v)), weights: top.map((e) => e.n) };
+}
+
+function profileText(values: string[]): ColumnSpec {
+  const lengths = values.map((s) => Array.from(s).length);
+  let upper = 0;
+  let lower = 0;
+  let digit = 0;
+  let words = 0;
+  let capital = 0;
+  let allUpper = 0;
+  for (const s of values) {
+    for (const ch of s) {
+      if (ch >= 'A' && ch <= 'Z') upper++;
+      else if (ch >= 'a' && ch <= 'z') lower++;
+      else if (ch >= '0' && ch <= '9') digit++;
+    }
+    if (/\s/.test(s.trim())) words++;
+    if (/^[A-Z]/.test(s)) capital++;
+    if (/[A-Z]/.test(s) && !/[a-z]/.test(s)) allUpper++;
+  }
+  const n = values.length || 1;
+  return {
+    type: 'text',
+    lengths: quantiles(lengths),
+    wordShare: words / n,
+    capitalShare: capital / n,
+    upperShare: allUpper / n,
+    chars: { upper, lower, digit },
+  };
+}
+
+function shapeOf(v: JsonValue, depth = 0): Shape {
+  if (v === null || depth > 8) return { k: 'null' };
+  if (typeof v === 'boolean') return { k: 'bool' };
+  if (typeof v === 'number') return { k: 'num', int: Number.isInteger(v), lo: Math.min(0, v), hi: Math.max(0, v) };
+  if (typeof v === 'string') return { k: 'str', len: v.length };
+  if (Array.isArray(v)) return { k: 'arr', items: v.slice(0, 3).map((x) => shapeOf(x, depth + 1)), len: v.length };
+  return { k: 'obj', fields: Object.keys(v).map((key) => [key, shapeOf(v[key]!, depth + 1)] as [string, Shape]) };
+}
+
+function shapeSignature(s: Shape): string {
+  switch (s.k) {
+    case 'arr':
+      return `[${s.items.map(shapeSignature).join(',')}]`;
+    case 'obj':
+      return `{${s.fields.map(([k, f]) => `${k}:${shapeSignature(f)}`).join(',')}}`;
+    default:
+      return s.k;
+  }
+}
+
+function drawShape(s: Shape, rng: Rng): JsonValue {
+  switch (s.k) {
+    case 'null':
+      return null;
+    case 'bool':
+      return rng.next() < 0.5;
+    case 'num': {
+      const x = s.lo + (s.hi - s.lo) * rng.next();
+      return s.int ? Math.round(x) : Math.round(x * 100) / 100;
+    }
+    case 'str':
+      return loremText(rng, s.len);
+    case 'arr': {
+      if (s.items.length === 0) return [];
+      const len = Math.max(0, Math.round(s.len * (0.5 + rng.next())));
+      return Array.from({ length: len }, (_, i) => drawShape(s.items[i % s.items.length]!, rng));
+    }
+    case 'obj':
+      return Object.fromEntries(s.fields.map(([k, f]) => [k, drawShape(f, rng)]));
+  }
+}
+
+const NUMBER_RE = /-?\d+(?:\.\d+)?/g;
+
+/** A value's skeleton: numbers become `\u0001`, free text (xml text nodes, tsvector lexemes) `\u0002`. */
+function templateOf(s: string, kind: NeutralType['kind']): string {
+  let t = s;
+  if (kind === 'xml') t = t.replace(/>([^<]+)</g, '>\u0002<');
+  if (kind === 'tsvector') t = t.replace(/'[^']*'/g, "'\u0002'");
+  return t.replace(NUMBER_RE, '\u0001');
+}
+
+// ---- fit ----
+
+function unsupportedType(tableName: string, column: Column, reason: string): SynthError {
+  return new SynthError(
+    'UNSUPPORTED_TYPE',
+    `Cannot generate ${tableName}.${column.name}: type ${column.nativeType} is not supported (${reason}).`,
+    {
+      table: tableName,
+      column: column.name,
+      hint: `Exclude table ${tableName} in the config, or give ${column.name} a fixed value in the config.`,
+    },
+  );
+}
+
+export function fitColumnSpec(tableName: string, column: Column, role: ColumnRole, values: Value[]): ColumnModelSpec {
+  const type = column.type;
+  if (type.kind === 'unsupported') throw unsupportedType(tableName, column, type.reason);
+  const nonNull = values.filter((v) => v !== null);
+  const nullRate = values.length ? (values.length - nonNull.length) / values.length : column.nullable ? 0 : 0;
+  const out = (spec: ColumnSpec): ColumnModelSpec => ({ column: column.name, nullRate, spec });
+  if (nonNull.length === 0) return { column: column.name, nullRate: column.nullable ? 1 : 0, spec: { type: 'null' } };
+  if (role === 'constant') return out({ type: 'constant', value: encodeValue(nonNull[0]!) });
+  return out(fitTyped(tableName, column, type, role, nonNull));
+}
+
+function fitTyped(tableName: string, column: Column, type: NeutralType, role: ColumnRole, nonNull: Value[]): ColumnSpec {
+  if (role === 'categorical' && type.kind !== 'set') return categorical(nonNull);
+  switch (type.kind) {
+    case 'integer':
+    case 'decimal':
+    case 'float':
+    case 'money':
+    case 'year': {
+      const nums = nonNull.map(toNum).filter((x): x is number => x !== null);
+      return { type: 'numeric', quantiles: quantiles(nums), integer: type.kind === 'integer' || type.kind === 'year' };
+    }
+    case 'boolean':
+      return { type: 'boolean', pTrue: nonNull.filter((v) => v === true || v === 't' || v === 1).length / nonNull.length };
+    case 'date':
+    case 'timestamp': {
+      const ms = nonNull.map((v) => parseEpoch(v)).filter((x): x is number => x !== null);
+      return {
+        type: 'epoch',
+        unit: type.kind,
+        quantiles: quantiles(ms),
+        fraction: ms.some((x) => x % 1000 !== 0),
+        withTimeZone: type.kind === 'timestamp' && type.withTimeZone,
+      };
+    }
+    case 'time': {
+      const secs = nonNull.map(parseTimeOfDay).filter((x): x is number => x !== null);
+      return { type: 'epoch', unit: 'time', quantiles: quantiles(secs), fraction: false, withTimeZone: type.withTimeZone };
+    }
+    case 'text':
+      return profileText(nonNull.map((v) => (typeof v === 'string' ? v : String(v))));
+    case 'uuid':
+      return { type: 'uuid' };
+    case 'enum':
+      return categorical(nonNull);
+    case 'set': {
+      const sets = nonNull.map((v) => (Array.isArray(v) ? v.map(String) : String(v).split(',')));
+      return { type: 'set', values: type.values, probs: type.values.map((x) => sets.filter((s) => s.includes(x)).length / sets.length) };
+    }
+    case 'json': {
+      const bySig = new Map<string, Shape>();
+      for (const v of nonNull) {
+        const s = shapeOf(v as JsonValue);
+        const sig = shapeSignature(s);
+        const prev = bySig.get(sig);
+        bySig.set(sig, prev ? mergeShape(prev, s) : s);
+        if (bySig.size >= 20) break;
+      }
+      return { type: 'json', shapes: [...bySig.values()] };
+    }
+    case 'array': {
+      const flat: Value[] = [];
+      const lengths: number[] = [];
+      for (const v of nonNull) {
+        if (!Array.isArray(v)) continue;
+        const items = (v as Value[]).flat(Math.max(0, type.dimensions - 1) as 0) as Value[];
+        lengths.push(items.length);
+        for (const x of items) if (x !== null) flat.push(x);
+      }
+      const elementCol: Column = { ...column, type: type.element, nullable: true };
+      const element: ColumnSpec =
+        flat.length === 0 ? { type: 'null' } : fitTyped(tableName, elementCol, type.element, roleForElement(type.element, flat), flat);
+      return { type: 'array', lengths: quantiles(lengths), element };
+    }
+    case 'binary':
+      return { type: 'binary', lengths: quantiles(nonNull.map((v) => (v instanceof Uint8Array ? v.length : String(v).length))) };
+    case 'bit': {
+      const strs = nonNull.map(String);
+      const ones = strs.reduce((n, s) => n + (s.match(/1/g)?.length ?? 0), 0);
+      const total = strs.reduce((n, s) => n + s.length, 0) || 1;
+      return { type: 'bits', lengths: quantiles(strs.map((s) => s.length)), pOne: ones / total };
+    }
+    case 'interval':
+    case 'network':
+    case 'geometry':
+    case 'xml':
+    case 'tsvector': {
+      const strs = nonNull.map(String);
+      const templates = [...new Set(strs.map((s) => templateOf(s, type.kind)))].slice(0, 20);
+      const nums = strs.flatMap((s) => (s.match(NUMBER_RE) ?? []).map(Number));
+      const decimals = Math.max(0, ...strs.flatMap((s) => (s.match(NUMBER_RE) ?? []).map((m) => m.split('.')[1]?.length ?? 0)));
+      return {
+        type: 'template',
+        templates,
+        low: nums.length ? Math.min(...nums) : 0,
+        high: nums.length ? Math.max(...nums) : 0,
+        decimals: Math.min(decimals, 6),
+      };
+    }
+    case 'unsupported':
+      throw unsupportedType(tableName, column, type.reason);
+  }
+}
+
+function roleForElement(type: NeutralType, values: Value[]): ColumnRole {
+  const distinct = new Set(values.map(valueKey)).size;
+  if (type.kind === 'text' && distinct <= 20 && distinct <= values.length / 2) return 'categorical';
+  return 'numerical';
+}
+
+function mergeShape(a: Shape, b: Shape): Shape {
+  if (a.k === 'num' && b.k === 'num') return { k: 'num', int: a.int && b.int, lo: Math.min(a.lo, b.lo), hi: Math.max(a.hi, b.hi) };
+  if (a.k === 'str' && b.k === 'str') return { k: 'str', len: Math.round((a.len + b.len) / 2) };
+  if (a.k === 'obj' && b.k === 'obj')
+    return { k: 'obj', fields: a.fields.map(([k, s], i) => [k, mergeShape(s, b.fields[i]?.[1] ?? s)] as [string, Shape]) };
+  if (a.k === 'arr' && b.k === 'arr') return { k: 'arr', items: a.items, len: Math.round((a.len + b.len) / 2) };
+  return a;
+}
+
+// ---- draw ----
+
+export function drawSpec(spec: ColumnSpec, rng: Rng): Value {
+  switch (spec.type) {
+    case 'null':
+      return null;
+    case 'constant':
+      return decodeValue(spec.value);
+    case 'numeric': {
+      const x = drawQuantile(spec.quantiles, rng);
+      return spec.integer ? Math.round(x) : x;
+    }
+    case 'categorical':
+      return decodeValue(spec.values[drawWeighted(spec.weights, rng)] ?? null);
+    case 'boolean':
+      return rng.next() < spec.pTrue;
+    case 'epoch': {
+      const x = drawQuantile(spec.quantiles, rng);
+      if (spec.unit === 'time') return formatTimeOfDay(x, spec.withTimeZone);
+      if (spec.unit === 'date') return formatEpoch(Math.floor(x / 86400000) * 86400000, 'date');
+      return formatEpoch(spec.fraction ? x : Math.round(x / 1000) * 1000, 'timestamp', spec.withTimeZone, spec.fraction);
+    }
+    case 'text': {
+      const len = Math.max(0, Math.round(drawQuantile(spec.lengths, rng)));
+      if (rng.next() < spec.wordShare) {
+        let s = loremText(rng, len);
+        if (rng.next() < spec.upperShare) s = s.toUpperCase();
+        else if (rng.next() < spec.capitalShare) s = s.charAt(0).toUpperCase() + s.slice(1);
+        return s;
+      }
+      const profile = rng.next() < spec.upperShare ? { upper: 1, lower: 0, digit: spec.chars.digit ? 0.1 : 0 } : spec.chars;
+      const s = randomToken(rng, len, profile);
+      return rng.next() < spec.capitalShare ? s.charAt(0).toUpperCase() + s.slice(1) : s;
+    }
+    case 'uuid':
+      return randomUuid(rng);
+    case 'json': {
+      const shape = spec.shapes[rng.int(spec.shapes.length)];
+      return shape ? drawShape(shape, rng) : null;
+    }
+    case 'array': {
+      const len = Math.max(0, Math.round(drawQuantile(spec.lengths, rng)));
+      return Array.from({ length: len }, () => drawSpec(spec.element, rng));
+    }
+    case 'set':
+      return spec.values.filter((_, i) => rng.next() < (spec.probs[i] ?? 0));
+    case 'template': {
+      const t = spec.templates[rng.int(spec.templates.length)] ?? '';
+      return t
+        .replace(/\u0001/g, () => (spec.low + (spec.high - spec.low) * rng.next()).toFixed(spec.decimals))
+        .replace(/\u0002/g, () => loremWord(rng));
+    }
+    case 'binary': {
+      const len = Math.max(0, Math.round(drawQuantile(spec.lengths, rng)));
+      const b = new Uint8Array(len);
+      for (let i = 0; i < len; i++) b[i] = rng.int(256);
+      return b;
+    }
+    case 'bits': {
+      const len = Math.max(0, Math.round(drawQuantile(spec.lengths, rng)));
+      let s = '';
+      for (let i = 0; i < len; i++) s += rng.next() < spec.pOne ? '1' : '0';
+      return s;
+    }
+  }
+}
+
+export function randomUuid(rng: Rng): string {
+  const hex = (n: number): string => {
+    let s = '';
+    for (let i = 0; i < n; i++) s += rng.int(16).toString(16);
+    return s;
+  };
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-${(8 + rng.int(4)).toString(16)}${hex(3)}-${hex(12)}`;
+}

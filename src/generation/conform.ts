@@ -1,0 +1,267 @@
+/**
+ * Last line of defence before a value leaves generation: whatever a model drew, the value fits the column's
+ * declared type, so the bulk load never fails on length, range, precision or domain.
+ */
+import { SynthError } from '../errors.js';
+import type { Column, NeutralType } from '../schema/model.js';
+import type { Value } from '../schema/values.js';
+
+export function integerRange(type: { bytes: 1 | 2 | 3 | 4 | 8; unsigned: boolean }): [bigint, bigint] {
+  const bits = BigInt(type.bytes * 8);
+  if (type.unsigned) return [0n, (1n << bits) - 1n];
+  return [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n];
+}
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+function toNumber(v: Value): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string') {
+    const n = Number(v.replace(/[$,\s]/g, ''));
+    return Number.isFinite(n) ? n : null;
+  }
+  return null;
+}
+
+function conformInteger(v: Value, type: { bytes: 1 | 2 | 3 | 4 | 8; unsigned: boolean }): number | bigint | null {
+  const [lo, hi] = integerRange(type);
+  let b: bigint;
+  if (typeof v === 'bigint') b = v;
+  else if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) b = BigInt(v.trim());
+  else {
+    const n = toNumber(v);
+    if (n === null) return null;
+    b = BigInt(Math.round(n));
+  }
+  if (b < lo) b = lo;
+  if (b > hi) b = hi;
+  return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
+}
+
+/** Rounds to `scale` digits and clamps into what numeric(precision, scale) can hold; exact string out. */
+export function conformDecimal(v: Value, precision: number | null, scale: number | null): string | null {
+  const n = toNumber(v);
+  if (n === null) return null;
+  const s = scale ?? (precision === null ? null : 0);
+  if (s === null) {
+    // Unconstrained numeric: keep what we have, in plain notation.
+    if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim())) return v.trim();
+    return String(Number(n.toPrecision(15)));
+  }
+  let x = Math.round(n * 10 ** s) / 10 ** s;
+  if (precision !== null) {
+    const max = 10 ** (precision - s) - 10 ** -s;
+    if (x > max) x = max;
+    if (x < -max) x = -max;
+  }
+  const out = x.toFixed(s);
+  return out === `-${(0).toFixed(s)}` ? (0).toFixed(s) : out;
+}
+
+function isoDate(d: Date): string {
+  const y = d.getUTCFullYear();
+  return `${String(y).padStart(4, '0')}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
+}
+
+/** Epoch milliseconds → neutral date/timestamp string. */
+export function formatEpoch(ms: number, kind: 'date' | 'timestamp', withTimeZone = false, fraction = false): string {
+  const min = Date.UTC(1, 0, 1);
+  const max = Date.UTC(9999, 11, 31, 23, 59, 59);
+  const d = new Date(Math.min(max, Math.max(min, Math.round(ms))));
+  d.setUTCFullYear(d.getUTCFullYear());
+  if (kind === 'date') return isoDate(d);
+  let t = `${isoDate(d)} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+  if (fraction && d.getUTCMilliseconds() > 0) t += `.${String(d.getUTCMilliseconds()).padStart(3, '0')}`;
+  return withTimeZone ? `${t}+00` : t;
+}
+
+/** Parses neutral date/timestamp strings (and Date objects) to epoch milliseconds. */
+export function parseEpoch(v: Value | Date): number | null {
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.getTime();
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return null;
+  const m = /^(\d{4,})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(v.trim());
+  if (!m) return null;
+  const ms = m[7] ? Math.round(Number(m[7]) * 1000) : 0;
+  let t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), ms);
+  const tz = m[8];
+  if (tz && tz !== 'Z') {
+    const sign = tz.startsWith('-') ? -1 : 1;
+    const digits = tz.slice(1).replace(':', '');
+    t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || 0)) * 60000;
+  }
+  return Number.isNaN(t) ? null : t;
+}
+
+export function parseTimeOfDay(v: Value): number | null {
+  if (typeof v !== 'string') return typeof v === 'number' ? v : null;
+  const m = /^(\d{1,3}):(\d{2})(?::(\d{2})(\.\d+)?)?/.exec(v.trim());
+  if (!m) return null;
+  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3] ?? 0) + Number(m[4] ?? 0);
+}
+
+export function formatTimeOfDay(seconds: number, withTimeZone = false): string {
+  let s = Math.round(Math.min(86399, Math.max(0, seconds)));
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  const t = `${pad2(h)}:${pad2(m)}:${pad2(s)}`;
+  return withTimeZone ? `${t}+00` : t;
+}
+
+function truncateChars(s: string, max: number | null): string {
+  if (max === null) return s;
+  const chars = Array.from(s);
+  return chars.length > max ? chars.slice(0, max).join('') : s;
+}
+
+/** The value a NOT NULL column gets when a model produced nothing usable. */
+function fallback(type: NeutralType, column: Column): Value {
+  switch (type.kind) {
+    case 'integer':
+      return 0;
+    case 'decimal':
+      return conformDecimal(0, type.precision, type.scale);
+    case 'money':
+      return '0.00';
+    case 'float':
+      return 0;
+    case 'boolean':
+      return false;
+    case 'text':
+      return '';
+    case 'binary':
+      return new Uint8Array(0);
+    case 'date':
+      return '1970-01-01';
+    case 'time':
+      return type.withTimeZone ? '00:00:00+00' : '00:00:00';
+    case 'timestamp':
+      return type.withTimeZone ? '1970-01-01 00:00:00+00' : '1970-01-01 00:00:00';
+    case 'interval':
+      return '00:00:00';
+    case 'year':
+      return 2000;
+    case 'uuid':
+      return '00000000-0000-4000-8000-000000000000';
+    case 'json':
+      return {};
+    case 'enum':
+      return type.values[0] ?? '';
+    case 'set':
+      return [];
+    case 'array':
+      return [];
+    case 'bit':
+      return '0'.repeat(type.varying ? Math.min(1, type.length ?? 1) : (type.length ?? 1));
+    case 'network':
+      return type.family === 'macaddr' ? '00:00:00:00:00:00' : '0.0.0.0';
+    case 'tsvector':
+      return '';
+    case 'geometry':
+      return 'POINT(0 0)';
+    case 'xml':
+      return '<x/>';
+    case 'unsupported':
+      throw unsupported(column, type.reason);
+  }
+}
+
+function unsupported(column: Column, reason: string): SynthError {
+  return new SynthError('UNSUPPORTED_TYPE', `Column ${column.name} has type ${column.nativeType}, which synth cannot generate (${reason}).`, {
+    column: column.name,
+    hint: 'Exclude the table in the config, or set a fixed value/generator for this column in the config.',
+  });
+}
+
+function conformTyped(value: Value, type: NeutralType, column: Column): Value {
+  if (value === null || value === undefined) return null;
+  switch (type.kind) {
+    case 'integer':
+      return conformInteger(value, type);
+    case 'decimal':
+      return conformDecimal(value, type.precision, type.scale);
+    case 'money':
+      return conformDecimal(value, null, 2);
+    case 'float': {
+      const n = toNumber(value);
+      if (n === null) return null;
+      return type.bytes === 4 ? Math.fround(Math.max(-3.4e38, Math.min(3.4e38, n))) : n;
+    }
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      if (typeof value === 'string') return /^(t|true|y|yes|1|on)$/i.test(value.trim());
+      return Boolean(toNumber(value));
+    case 'text':
+    case 'xml':
+    case 'tsvector':
+    case 'network':
+    case 'interval':
+    case 'geometry': {
+      const s = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      return type.kind === 'text' ? truncateChars(s, type.maxLength) : s;
+    }
+    case 'binary': {
+      const b = value instanceof Uint8Array ? value : new TextEncoder().encode(String(value));
+      return type.maxLength !== null && b.length > type.maxLength ? b.slice(0, type.maxLength) : b;
+    }
+    case 'date': {
+      const t = parseEpoch(value);
+      return t === null ? null : formatEpoch(t, 'date');
+    }
+    case 'timestamp': {
+      const t = parseEpoch(value);
+      return t === null ? null : formatEpoch(t, 'timestamp', type.withTimeZone, true);
+    }
+    case 'time': {
+      const s = parseTimeOfDay(value);
+      return s === null ? null : formatTimeOfDay(s, type.withTimeZone);
+    }
+    case 'year': {
+      const n = toNumber(value);
+      if (n === null) return null;
+      return Math.min(2155, Math.max(1901, Math.round(n)));
+    }
+    case 'uuid': {
+      const s = String(value).toLowerCase();
+      return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(s) ? s : null;
+    }
+    case 'json':
+      return value as Value;
+    case 'enum': {
+      const s = String(value);
+      return type.values.includes(s) ? s : null;
+    }
+    case 'set': {
+      const items = Array.isArray(value) ? value.map(String) : String(value).split(',').filter((x) => x !== '');
+      return [...new Set(items.filter((x) => type.values.includes(x)))];
+    }
+    case 'array': {
+      if (!Array.isArray(value)) return null;
+      const element = type.element;
+      const inner = (v: Value, depth: number): Value =>
+        Array.isArray(v) && depth > 1 ? v.map((x) => inner(x as Value, depth - 1)) : conformTyped(v, element, column);
+      return value.map((v) => inner(v as Value, type.dimensions));
+    }
+    case 'bit': {
+      let s = String(value).replace(/[^01]/g, '');
+      if (type.length !== null) {
+        if (s.length > type.length) s = s.slice(0, type.length);
+        if (!type.varying && s.length < type.length) s = s.padEnd(type.length, '0');
+      }
+      return s;
+    }
+    case 'unsupported':
+      throw unsupported(column, type.reason);
+  }
+}
+
+/** Fits `value` into `column`: never null for NOT NULL, always within the declared type. */
+export function conformValue(value: Value, column: Column): Value {
+  const out = conformTyped(value, column.type, column);
+  if (out === null && !column.nullable) return fallback(column.type, column);
+  return out;
+}

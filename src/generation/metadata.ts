@@ -1,0 +1,96 @@
+/**
+ * Column roles, decided from the schema first (keys, declared types) and the sample second (cardinality).
+ */
+import type { Column, Table } from '../schema/model.js';
+import type { Value } from '../schema/values.js';
+import type { ColumnMeta, ColumnRole, TableSample } from './model.js';
+
+/** Columns whose values the key assigner produces: PK, UNIQUE, FK and database-assigned columns. */
+export function keyColumnNames(table: Table): Set<string> {
+  const out = new Set<string>();
+  for (const c of table.primaryKey?.columns ?? []) out.add(c);
+  for (const u of table.uniques) for (const c of u.columns) out.add(c);
+  for (const fk of table.foreignKeys) for (const c of fk.columns) out.add(c);
+  for (const c of table.columns) if (c.autoIncrement !== null) out.add(c.name);
+  return out;
+}
+
+/** Writable columns the attribute model produces, in table order. */
+export function attributeColumns(table: Table): Column[] {
+  const keys = keyColumnNames(table);
+  return table.columns.filter((c) => c.generated === null && !keys.has(c.name));
+}
+
+export function columnValues(sample: TableSample, column: string): Value[] {
+  const i = sample.columns.indexOf(column);
+  if (i < 0) return [];
+  return sample.rows.map((r) => (r[i] === undefined ? null : (r[i] as Value)));
+}
+
+/** Stable identity for counting distinct values of any neutral type. */
+export function valueKey(v: Value): string {
+  if (v === null) return '\u0000null';
+  if (typeof v === 'bigint') return `n:${v}`;
+  if (v instanceof Uint8Array) return `b:${Buffer.from(v).toString('hex')}`;
+  if (typeof v === 'object') return `j:${JSON.stringify(v)}`;
+  return `${typeof v}:${String(v)}`;
+}
+
+/** Few distinct values relative to the sample: modelled as categories rather than a continuous/free domain. */
+export function isLowCardinality(distinct: number, nonNull: number): boolean {
+  if (nonNull === 0) return true;
+  return distinct <= 20 ? distinct <= Math.max(2, nonNull * 0.5) : distinct <= 50 && distinct <= nonNull * 0.1;
+}
+
+function roleFor(table: Table, column: Column, values: Value[]): ColumnRole {
+  if (table.primaryKey?.columns.includes(column.name) && !table.foreignKeys.some((f) => f.columns.includes(column.name)))
+    return 'primary-key';
+  if (table.foreignKeys.some((f) => f.columns.includes(column.name))) return 'foreign-key';
+  if (table.uniques.some((u) => u.columns.includes(column.name)) || column.autoIncrement !== null) return 'unique';
+  const nonNull = values.filter((v) => v !== null);
+  const distinct = new Set(nonNull.map(valueKey)).size;
+  const t = column.type;
+  if (nonNull.length > 0 && distinct === 1 && nonNull.length >= 2) return 'constant';
+  if (nonNull.length === 0) return 'constant';
+  switch (t.kind) {
+    case 'boolean':
+      return 'boolean';
+    case 'enum':
+    case 'set':
+      return 'categorical';
+    case 'integer':
+      return distinct <= 5 && nonNull.length >= 20 ? 'categorical' : 'numerical';
+    case 'decimal':
+    case 'float':
+    case 'money':
+      return 'numerical';
+    case 'date':
+    case 'time':
+    case 'timestamp':
+    case 'year':
+      return 'datetime';
+    case 'text':
+    case 'bit':
+    case 'interval':
+      return isLowCardinality(distinct, nonNull.length) ? 'categorical' : 'text';
+    case 'uuid':
+      return 'text';
+    case 'json':
+    case 'array':
+    case 'geometry':
+    case 'binary':
+    case 'network':
+    case 'tsvector':
+    case 'xml':
+    case 'unsupported':
+      return 'structured';
+  }
+}
+
+export function describeColumns(table: Table, sample: TableSample): ColumnMeta[] {
+  return table.columns.map((c) => ({
+    table: { schema: table.schema, name: table.name },
+    column: c.name,
+    role: roleFor(table, c, columnValues(sample, c.name)),
+  }));
+}

@@ -1,0 +1,45 @@
+/** Human-readable rendering of a hydration plan, for `synth plan`. */
+import type { DatabaseSchema } from '../schema/model.js';
+import { findTable, tableKey } from '../schema/model.js';
+import type { HydrationPlan } from './plan.js';
+
+export function formatPlan(plan: HydrationPlan, schema: DatabaseSchema): string {
+  const lines: string[] = [];
+  const width = String(plan.steps.length).length;
+  lines.push(`Hydration plan: ${plan.steps.length} tables, ${plan.cycles.length} cycle(s), ${plan.deferred.length} deferred FK(s)`);
+  lines.push('');
+  for (const s of plan.steps) {
+    const table = findTable(schema, s.table);
+    const head = `${String(s.step).padStart(width)}. ${tableKey(s.table)}  [level ${s.level}]`;
+    lines.push(head);
+    const pad = ' '.repeat(width + 2);
+    const parents: string[] = [];
+    for (const fk of table?.foreignKeys ?? []) {
+      if (s.selfReferences.includes(fk.name)) continue;
+      const d = s.deferred.find((x) => x.foreignKey === fk.name);
+      const mark = fk.name === s.primaryParent ? ' (primary parent)' : d ? ` (deferred: ${d.strategy})` : '';
+      parents.push(`${tableKey(fk.references)} via ${fk.name}(${fk.columns.join(', ')})${mark}`);
+    }
+    lines.push(`${pad}parents: ${parents.length ? parents.join('; ') : 'none'}`);
+    const rowDeps = (table?.foreignKeys ?? [])
+      .filter((fk) => !s.selfReferences.includes(fk.name) && !s.deferred.some((d) => d.foreignKey === fk.name))
+      .map((fk) => tableKey(fk.references));
+    if (rowDeps.length) lines.push(`${pad}rows need: ${[...new Set(rowDeps)].join(', ')} loaded first`);
+    for (const name of s.selfReferences) {
+      const fk = table?.foreignKeys.find((f) => f.name === name);
+      lines.push(`${pad}self-reference: ${name}(${fk?.columns.join(', ') ?? ''}) → earlier rows of the same table (forest, no cycles)`);
+    }
+    for (const d of s.deferred) lines.push(`${pad}deferred ${d.foreignKey}: ${d.strategy}: ${d.reason}`);
+  }
+  if (plan.cycles.length) {
+    lines.push('');
+    lines.push('Cycles:');
+    plan.cycles.forEach((c, i) => {
+      const keys = new Set(c.map(tableKey));
+      const breaks = plan.deferred.filter((d) => keys.has(tableKey(d.table)));
+      const how = breaks.map((d) => `${tableKey(d.table)}.${d.foreignKey} (${d.strategy})`).join(', ');
+      lines.push(`  ${i + 1}. ${c.map(tableKey).join(' ↔ ')}: broken at ${how || 'nothing'}`);
+    });
+  }
+  return lines.join('\n') + '\n';
+}
