@@ -1,0 +1,116 @@
+/** PostgreSQL source and target connectors, built from the session-based modules of this folder. */
+import type { IntegrityCheck, ReadOptions, Shadow, SourceConnector, TargetConnector, UpdateBatch } from '../connector.js';
+import type { DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
+import type { RowBatch } from '../../schema/values.js';
+import { SynthError } from '../../errors.js';
+import { describeMapping, shadowOf, type Layout } from './postgres-ddl.js';
+import { introspectPostgres } from './postgres-introspect.js';
+import { checksum, childCountHistogram, countRows, identity, readRows, type Locate } from './postgres-read.js';
+import { displayUrl, openPgSession, parsePgUrl, type PgSession } from './postgres-session.js';
+import * as shadowOps from './postgres-shadow.js';
+import { countViolations } from './postgres-validate.js';
+import { loadTable, updateTable } from './postgres-write.js';
+
+export type { PgSession } from './postgres-session.js';
+
+export async function openPostgresSource(url: string): Promise<SourceConnector> {
+  parsePgUrl(url);
+  const session = await openPgSession(url, { readOnly: true });
+  return createPostgresSource(session, url);
+}
+
+export async function openPostgresTarget(url: string): Promise<TargetConnector> {
+  const { schema } = parsePgUrl(url);
+  const session = await openPgSession(url, { readOnly: false });
+  return createPostgresTarget(session, url, schema ?? 'public');
+}
+
+/** A source over any PgSession (the session must be read-only; `openPostgresSource` makes it so). */
+export function createPostgresSource(session: PgSession, url: string): SourceConnector {
+  return {
+    dialect: 'postgres',
+    displayUrl: displayUrl(url),
+    introspect: (options) => introspectPostgres(session, options),
+    countRows: (table: TableRef) => countRows(session, table),
+    readRows: (table: Table, options: ReadOptions) => readRows(session, table, options),
+    childCountHistogram: (child: Table, fk: ForeignKey) => childCountHistogram(session, child, fk),
+    identity: () => identity(session, url),
+    checksum: (table: TableRef) => checksum(session, table),
+    close: () => session.close(),
+  };
+}
+
+/** A target over any PgSession. MySQL-origin tables land in `defaultSchema`. */
+export function createPostgresTarget(session: PgSession, url: string, defaultSchema: string): TargetConnector {
+  // What createShadow was given, so later calls on the same run can resolve names, predicates and dialect.
+  const runs = new Map<string, { layout: Layout; schema: DatabaseSchema; notes: string[] }>();
+
+  const layoutOf = (shadow: Shadow): Layout => runs.get(shadow.runId)?.layout ?? shadowOps.shadowLayout(shadow);
+  const locateIn = (shadow: Shadow): Locate => {
+    const run = runs.get(shadow.runId);
+    if (run) return (t) => shadowOf(run.layout, t.schema);
+    // A shadow from another process: tables of a single namespace all live in it.
+    const only = shadow.namespaces.length === 1 ? shadow.namespaces[0]!.shadow : null;
+    return (t) => shadow.namespaces.find((n) => n.live === t.schema)?.shadow ?? only ?? t.schema;
+  };
+  const locateLive = async (): Promise<Locate> => {
+    const rows = await session.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace`);
+    const existing = new Set(rows.rows.map((r) => r.nspname));
+    return (t) => (existing.has(t.schema) ? t.schema : defaultSchema);
+  };
+
+  return {
+    dialect: 'postgres',
+    displayUrl: displayUrl(url),
+    identity: () => identity(session, url),
+    describeMapping: (schema) => describeMapping(schema),
+    async createShadow(runId, schema) {
+      const { shadow, layout } = await shadowOps.createShadow(session, runId, schema, defaultSchema);
+      runs.set(runId, { layout, schema, notes: [] });
+      return shadow;
+    },
+    load(shadow: Shadow, table: Table, batches: AsyncIterable<RowBatch>, progress) {
+      return loadTable(session, locateIn(shadow)(table), table, batches, progress);
+    },
+    update(shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>) {
+      return updateTable(session, locateIn(shadow)(table), table, batches);
+    },
+    countViolations(shadow: Shadow, checks: IntegrityCheck[]) {
+      const run = runs.get(shadow.runId);
+      return countViolations(session, checks, {
+        locate: locateIn(shadow),
+        predicateOf: (t, constraint) => {
+          if (!run || run.schema.dialect !== 'postgres') return null;
+          const table = run.schema.tables.find((x) => x.schema === t.schema && x.name === t.name);
+          return table?.uniques.find((u) => u.name === constraint)?.predicate ?? null;
+        },
+      });
+    },
+    async finalize(shadow: Shadow, schema: DatabaseSchema) {
+      const notes = await shadowOps.finalize(session, layoutOf(shadow), schema);
+      const run = runs.get(shadow.runId);
+      if (run) run.notes.push(...notes);
+      else runs.set(shadow.runId, { layout: layoutOf(shadow), schema, notes });
+    },
+    async swap(shadow: Shadow, schema: DatabaseSchema) {
+      const run = runs.get(shadow.runId);
+      const result = await shadowOps.swap(session, shadow, layoutOf(shadow), schema, run?.notes ?? []);
+      runs.delete(shadow.runId);
+      return result;
+    },
+    rollback: () => shadowOps.rollback(session),
+    async dropShadow(shadow: Shadow) {
+      await shadowOps.dropShadow(session, shadow);
+      runs.delete(shadow.runId);
+    },
+    listShadows: () => shadowOps.listShadows(session),
+    async countRows(shadow: Shadow | null, table: TableRef) {
+      return countRows(session, table, shadow ? locateIn(shadow) : await locateLive());
+    },
+    async *readRows(shadow: Shadow | null, table: Table, options: ReadOptions) {
+      yield* readRows(session, table, options, shadow ? locateIn(shadow) : await locateLive());
+    },
+    close: () => session.close(),
+  };
+}
+

@@ -1,0 +1,312 @@
+/** Type mapping and DDL: shadow tables (columns + NOT NULL), then keys, checks, indexes and triggers. */
+import type { TypeMappingNote } from '../connector.js';
+import type { Column, DatabaseSchema, NeutralType, Table } from '../../schema/model.js';
+import { fitIdentifier, qi, qn, rewriteSchemaRefs } from './postgres-quote.js';
+
+/** Where each model namespace lands: live target schema and the run's shadow schema. */
+export interface Layout {
+  /** Model schema (source name) → live target schema. */
+  live: Map<string, string>;
+  /** Live target schema → shadow schema. */
+  shadow: Map<string, string>;
+}
+
+export function liveSchemaOf(schema: DatabaseSchema, modelSchema: string, defaultSchema: string): string {
+  return schema.dialect === 'postgres' ? modelSchema : defaultSchema;
+}
+
+export function shadowName(runId: string, live: string, many: boolean): string {
+  return fitIdentifier(many ? `synth_shadow_${runId}_${live}` : `synth_shadow_${runId}`);
+}
+
+export function backupName(live: string): string {
+  return fitIdentifier(`synth_backup_${live}`);
+}
+
+export function layoutFor(runId: string, schema: DatabaseSchema, defaultSchema: string): Layout {
+  const live = new Map<string, string>();
+  const names = new Set<string>([...schema.schemas, ...schema.tables.map((t) => t.schema)]);
+  for (const s of names) live.set(s, liveSchemaOf(schema, s, defaultSchema));
+  const lives = [...new Set(live.values())];
+  const shadow = new Map(lives.map((l) => [l, shadowName(runId, l, lives.length > 1)]));
+  return { live, shadow };
+}
+
+/** Rewrites server-printed SQL of a postgres-origin schema so it refers to the shadow schemas. */
+export function toShadowSql(sql: string, layout: Layout): string {
+  const map = new Map<string, string>();
+  for (const [model, live] of layout.live) {
+    const sh = layout.shadow.get(live);
+    if (sh) map.set(model, sh);
+  }
+  return rewriteSchemaRefs(sql, map);
+}
+
+function enumTypeName(table: Table, column: Column): string {
+  return fitIdentifier(`${table.name}_${column.name}_enum`);
+}
+
+interface MappedType {
+  sql: string;
+  severity?: TypeMappingNote['severity'];
+  note?: string;
+}
+
+/** PostgreSQL type for a neutral type of another dialect. `enumSql` names the enum type created in the shadow. */
+export function mapNeutral(t: NeutralType, enumSql: string | null): MappedType {
+  switch (t.kind) {
+    case 'integer':
+      if (t.unsigned) {
+        if (t.bytes <= 1) return { sql: 'smallint', severity: 'info', note: 'unsigned tinyint stored as smallint' };
+        if (t.bytes === 2) return { sql: 'integer', severity: 'info', note: 'unsigned smallint stored as integer' };
+        if (t.bytes <= 4) return { sql: 'bigint', severity: 'info', note: 'unsigned int stored as bigint' };
+        return { sql: 'numeric(20,0)', severity: 'info', note: 'unsigned bigint stored as numeric(20,0)' };
+      }
+      if (t.bytes === 1) return { sql: 'smallint', severity: 'info', note: 'tinyint stored as smallint' };
+      if (t.bytes === 2) return { sql: 'smallint' };
+      if (t.bytes <= 4) return { sql: 'integer' };
+      return { sql: 'bigint' };
+    case 'decimal':
+      return { sql: t.precision === null ? 'numeric' : `numeric(${t.precision},${t.scale ?? 0})` };
+    case 'float':
+      return { sql: t.bytes === 4 ? 'real' : 'double precision' };
+    case 'boolean':
+      return { sql: 'boolean' };
+    case 'text':
+      if (t.maxLength === null) return { sql: 'text' };
+      return { sql: t.fixedLength ? `character(${t.maxLength})` : `character varying(${t.maxLength})` };
+    case 'binary':
+      return t.maxLength === null ? { sql: 'bytea' } : { sql: 'bytea', severity: 'info', note: `length limit ${t.maxLength} not enforced` };
+    case 'date':
+      return { sql: 'date' };
+    case 'time':
+      return { sql: t.withTimeZone ? 'time with time zone' : 'time without time zone' };
+    case 'timestamp':
+      return { sql: t.withTimeZone ? 'timestamp with time zone' : 'timestamp without time zone' };
+    case 'interval':
+      return { sql: 'interval' };
+    case 'year':
+      return { sql: 'smallint', severity: 'info', note: 'YEAR stored as smallint' };
+    case 'uuid':
+      return { sql: 'uuid' };
+    case 'json':
+      return { sql: t.binary ? 'jsonb' : 'json' };
+    case 'enum':
+      return { sql: enumSql ?? 'text', severity: 'info', note: 'ENUM created as a PostgreSQL enum type' };
+    case 'set':
+      return { sql: 'text[]', severity: 'lossy', note: 'SET stored as text[]: membership in the allowed values is not enforced' };
+    case 'array': {
+      const inner = mapNeutral(t.element, null);
+      return { ...inner, sql: `${inner.sql}${'[]'.repeat(Math.max(1, t.dimensions))}` };
+    }
+    case 'bit':
+      return { sql: t.varying ? (t.length === null ? 'bit varying' : `bit varying(${t.length})`) : `bit(${t.length ?? 1})` };
+    case 'network':
+      return { sql: t.family };
+    case 'tsvector':
+      return { sql: 'tsvector' };
+    case 'geometry':
+      return { sql: 'text', severity: 'lossy', note: 'geometry stored as WKT text (no postgis types)' };
+    case 'money':
+      return { sql: 'money' };
+    case 'xml':
+      return { sql: 'xml' };
+    case 'unsupported':
+      return { sql: 'text', severity: 'impossible', note: `unsupported type: ${t.reason}` };
+  }
+}
+
+export function describeMapping(schema: DatabaseSchema): TypeMappingNote[] {
+  const notes: TypeMappingNote[] = [];
+  for (const table of schema.tables) {
+    for (const col of table.columns) {
+      const key = `${table.schema}.${table.name}`;
+      if (schema.dialect === 'postgres') {
+        if (col.type.kind === 'unsupported') {
+          notes.push({ table: key, column: col.name, from: col.nativeType, to: col.nativeType, severity: 'impossible', note: col.type.reason });
+        }
+        continue;
+      }
+      const m = mapNeutral(col.type, col.type.kind === 'enum' ? enumTypeName(table, col) : null);
+      if (m.severity) notes.push({ table: key, column: col.name, from: col.nativeType, to: m.sql, severity: m.severity, note: m.note ?? '' });
+      if (col.generated) {
+        notes.push({
+          table: key,
+          column: col.name,
+          from: col.nativeType,
+          to: m.sql,
+          severity: 'lossy',
+          note: 'generated column expression is MySQL SQL; created as a plain nullable column',
+        });
+      }
+    }
+  }
+  return notes;
+}
+
+function usesEnum(t: NeutralType): boolean {
+  return t.kind === 'enum' || (t.kind === 'array' && usesEnum(t.element));
+}
+
+function intSerial(t: NeutralType): string {
+  if (t.kind === 'integer' && t.bytes === 8) return 'bigserial';
+  if (t.kind === 'integer' && t.bytes <= 2) return 'smallserial';
+  return 'serial';
+}
+
+/** Column definition for the shadow table: type and NOT NULL only (plus identity and generated expressions). */
+export function columnDdl(schema: DatabaseSchema, table: Table, col: Column, layout: Layout): string {
+  const pg = schema.dialect === 'postgres';
+  let type: string;
+  if (pg) {
+    // Only enums and domains are recreated in the shadow; other qualified types (extensions) stay where they are.
+    const shadowType = col.domain !== null || usesEnum(col.type);
+    type = col.autoIncrement === 'serial' ? intSerial(col.type) : shadowType ? toShadowSql(col.nativeType, layout) : col.nativeType;
+  } else if (col.type.kind === 'enum') {
+    type = qn(layout.shadow.get(layout.live.get(table.schema)!)!, enumTypeName(table, col));
+  } else {
+    type = mapNeutral(col.type, null).sql;
+  }
+  let ddl = `${qi(col.name)} ${type}`;
+  if (pg && col.collation) ddl += ` COLLATE ${qi(col.collation)}`;
+  if (pg && col.generated) return `${ddl} GENERATED ALWAYS AS (${col.generated.expression}) STORED`;
+  if (!pg && col.generated) return ddl;
+  if (!col.nullable) ddl += ' NOT NULL';
+  // Identity columns are created BY DEFAULT so COPY can write explicit keys; ALWAYS is restored in finalize.
+  if (col.autoIncrement === 'identity-always' || col.autoIncrement === 'identity-default' || (!pg && col.autoIncrement === 'auto_increment')) {
+    ddl += ' GENERATED BY DEFAULT AS IDENTITY';
+  }
+  return ddl;
+}
+
+export function shadowOf(layout: Layout, modelSchema: string): string {
+  const live = layout.live.get(modelSchema) ?? modelSchema;
+  return layout.shadow.get(live) ?? live;
+}
+
+/** Statements that create the shadow's types (enums, domains) for a schema. */
+export function typeStatements(schema: DatabaseSchema, layout: Layout): string[] {
+  const out: string[] = [];
+  if (schema.dialect === 'postgres') {
+    for (const e of schema.enums) {
+      if (!layout.live.has(e.schema)) continue;
+      out.push(`CREATE TYPE ${qn(shadowOf(layout, e.schema), e.name)} AS ENUM (${e.values.map(lit).join(', ')})`);
+    }
+    for (const d of schema.otherObjects) {
+      if (d.kind === 'domain' && d.definition && layout.live.has(d.schema)) out.push(toShadowSql(d.definition, layout));
+    }
+    return out;
+  }
+  for (const table of schema.tables) {
+    for (const col of table.columns) {
+      if (col.type.kind !== 'enum') continue;
+      out.push(`CREATE TYPE ${qn(shadowOf(layout, table.schema), enumTypeName(table, col))} AS ENUM (${col.type.values.map(lit).join(', ')})`);
+    }
+  }
+  return out;
+}
+
+function lit(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** CREATE TABLE for the shadow, with its partitions when partitioned. */
+export function tableStatements(schema: DatabaseSchema, table: Table, layout: Layout): string[] {
+  const cols = table.columns.map((c) => `  ${columnDdl(schema, table, c, layout)}`).join(',\n');
+  const target = qn(shadowOf(layout, table.schema), table.name);
+  if (schema.dialect === 'postgres' && table.partitioning) {
+    const p = table.partitioning;
+    const out = [`CREATE TABLE ${target} (\n${cols}\n) PARTITION BY ${p.strategy.toUpperCase()} (${p.key})`];
+    for (const part of p.partitions) {
+      const sch = layout.live.has(part.schema) ? shadowOf(layout, part.schema) : shadowOf(layout, table.schema);
+      out.push(`CREATE TABLE ${qn(sch, part.name)} PARTITION OF ${target} ${toShadowSql(part.bound, layout)}`);
+    }
+    return out;
+  }
+  return [`CREATE TABLE ${target} (\n${cols}\n)`];
+}
+
+export interface FinalizeStep {
+  sql: string;
+  table: string;
+  what: string;
+  /** Best-effort steps (another dialect's SQL, defaults) are skipped on error instead of failing the run. */
+  optional: boolean;
+}
+
+function constraintName(schema: DatabaseSchema, table: Table, name: string): string {
+  // MySQL index names are per table (every primary key is "PRIMARY"); PostgreSQL's are per schema.
+  return schema.dialect === 'postgres' ? name : fitIdentifier(`${table.name}_${name === 'PRIMARY' ? 'pkey' : name}`);
+}
+
+/** Everything added after the data, in an order that keeps dependencies satisfied. */
+export function finalizeSteps(schema: DatabaseSchema, layout: Layout): FinalizeStep[] {
+  const pg = schema.dialect === 'postgres';
+  const steps: FinalizeStep[] = [];
+  const add = (table: Table, what: string, sql: string, optional = false) =>
+    steps.push({ sql, table: `${table.schema}.${table.name}`, what, optional });
+  for (const table of schema.tables) {
+    const t = qn(shadowOf(layout, table.schema), table.name);
+    for (const col of table.columns) {
+      if (pg && col.default !== null && col.generated === null) {
+        add(table, `default of ${col.name}`, `ALTER TABLE ${t} ALTER COLUMN ${qi(col.name)} SET DEFAULT ${toShadowSql(col.default, layout)}`, true);
+      }
+      if (col.autoIncrement === 'identity-always') add(table, `identity of ${col.name}`, `ALTER TABLE ${t} ALTER COLUMN ${qi(col.name)} SET GENERATED ALWAYS`);
+      if (col.autoIncrement !== null && (pg || col.generated === null)) {
+        add(
+          table,
+          `sequence of ${col.name}`,
+          `SELECT setval(pg_get_serial_sequence(${lit(t)}, ${lit(col.name)}), coalesce(max(${qi(col.name)}), 0) + 1, false) FROM ${t}`,
+        );
+      }
+    }
+    if (table.primaryKey) {
+      add(table, 'primary key', `ALTER TABLE ${t} ADD CONSTRAINT ${qi(constraintName(schema, table, table.primaryKey.name))} PRIMARY KEY (${table.primaryKey.columns.map(qi).join(', ')})`);
+    }
+    for (const u of table.uniques) {
+      const nnd = u.nullsDistinct ? '' : ' NULLS NOT DISTINCT';
+      const name = qi(constraintName(schema, table, u.name));
+      if (u.origin === 'constraint' || (!pg && u.predicate === null)) {
+        add(table, `unique ${u.name}`, `ALTER TABLE ${t} ADD CONSTRAINT ${name} UNIQUE${nnd} (${u.columns.map(qi).join(', ')})`);
+      } else {
+        const where = u.predicate !== null && pg ? ` WHERE ${toShadowSql(u.predicate, layout)}` : '';
+        add(table, `unique index ${u.name}`, `CREATE UNIQUE INDEX ${name} ON ${t} (${u.columns.map(qi).join(', ')})${nnd}${where}`);
+      }
+    }
+    for (const c of table.checks) {
+      if (c.origin === 'domain') continue;
+      add(table, `check ${c.name}`, `ALTER TABLE ${t} ADD CONSTRAINT ${qi(c.name)} CHECK (${pg ? toShadowSql(c.expression, layout) : c.expression})`, !pg);
+    }
+  }
+  // Domain CHECKs once per domain, with the column reference turned back into VALUE.
+  if (pg) {
+    const seen = new Set<string>();
+    for (const table of schema.tables) {
+      for (const c of table.checks) {
+        if (c.origin !== 'domain') continue;
+        const col = table.columns.find((x) => x.name === c.columns[0]);
+        if (!col?.domain) continue;
+        const key = `${col.domain}|${c.name}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const expr = c.expression.split(qi(col.name)).join('VALUE');
+        add(table, `domain check ${c.name}`, `ALTER DOMAIN ${toShadowSql(col.domain, layout)} ADD CONSTRAINT ${qi(c.name)} CHECK (${toShadowSql(expr, layout)})`);
+      }
+    }
+  }
+  for (const table of schema.tables) {
+    const t = qn(shadowOf(layout, table.schema), table.name);
+    for (const fk of table.foreignKeys) {
+      const refSchema = layout.live.has(fk.references.schema) ? shadowOf(layout, fk.references.schema) : fk.references.schema;
+      let sql = `ALTER TABLE ${t} ADD CONSTRAINT ${qi(fk.name)} FOREIGN KEY (${fk.columns.map(qi).join(', ')}) REFERENCES ${qn(refSchema, fk.references.name)} (${fk.references.columns.map(qi).join(', ')}) ON DELETE ${fk.onDelete} ON UPDATE ${fk.onUpdate}`;
+      if (fk.deferrable) sql += ' DEFERRABLE';
+      add(table, `foreign key ${fk.name}`, sql);
+    }
+    if (pg) {
+      for (const ix of table.indexes) {
+        add(table, `index ${ix.name}`, toShadowSql(ix.definition, layout).replace(/ ON ONLY /, ' ON '));
+      }
+    }
+  }
+  return steps;
+}

@@ -1,0 +1,460 @@
+/** Reads the catalogs of a PostgreSQL database into the dialect-neutral schema model. */
+import type {
+  CheckConstraint,
+  Column,
+  DatabaseSchema,
+  EnumType,
+  ForeignKey,
+  OtherObject,
+  Partitioning,
+  ReferentialAction,
+  Table,
+  UniqueConstraint,
+} from '../../schema/model.js';
+import { qi, qn } from './postgres-quote.js';
+import { inTransaction, type PgSession } from './postgres-session.js';
+import { neutralType, type PgTypeFacts } from './postgres-types.js';
+
+/** Schemas synth itself creates; never introspected as user data. */
+export const SYNTH_SCHEMA_PATTERN = /^synth_(shadow|backup|swap)_/;
+
+interface ColumnRow {
+  relid: number;
+  attnum: number;
+  attname: string;
+  formatted: string;
+  attnotnull: boolean;
+  attidentity: string;
+  attgenerated: string;
+  attndims: number;
+  default_expr: string | null;
+  collation: string | null;
+  comment: string | null;
+  domain_name: string | null;
+  base_typname: string;
+  base_typtype: string;
+  base_typmod: number;
+  base_oid: number;
+  elem_typname: string | null;
+  elem_typtype: string | null;
+  elem_oid: number | null;
+  elem_formatted: string | null;
+  serial_seq: string | null;
+}
+
+const ACTIONS: Record<string, ReferentialAction> = {
+  a: 'NO ACTION',
+  r: 'RESTRICT',
+  c: 'CASCADE',
+  n: 'SET NULL',
+  d: 'SET DEFAULT',
+};
+
+export async function introspectPostgres(session: PgSession, options: { schemas?: string[] } = {}): Promise<DatabaseSchema> {
+  // search_path = pg_catalog makes every server-printed definition (views, types, indexes) schema-qualified.
+  return inTransaction(
+    session,
+    async (s) => {
+      await s.query(`SET LOCAL search_path = pg_catalog`);
+      return introspectIn(s, options);
+    },
+    'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY',
+  );
+}
+
+async function introspectIn(s: PgSession, options: { schemas?: string[] }): Promise<DatabaseSchema> {
+  const version = (await s.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]?.v ?? '';
+  const postgis =
+    (await s.query(`SELECT 1 FROM pg_extension WHERE extname = 'postgis'`)).rows.length > 0;
+  let schemas: string[];
+  if (options.schemas && options.schemas.length > 0) {
+    schemas = options.schemas;
+  } else {
+    const rows = await s.query<{ nspname: string }>(
+      `SELECT n.nspname FROM pg_namespace n
+        WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+        ORDER BY n.nspname`,
+    );
+    schemas = rows.rows.map((r) => r.nspname).filter((n) => !SYNTH_SCHEMA_PATTERN.test(n));
+  }
+
+  const extOwned = `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'e')`;
+  const tableRows = (
+    await s.query<{ oid: number; nspname: string; relname: string; relkind: string; reltuples: number; comment: string | null }>(
+      `SELECT c.oid::int AS oid, n.nspname, c.relname, c.relkind::text AS relkind,
+              CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(greatest(p.reltuples, 0)), 0) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE i.inhparent = c.oid)
+                   ELSE greatest(c.reltuples, 0) END::float8 AS reltuples,
+              obj_description(c.oid, 'pg_class') AS comment
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY($1) AND ${extOwned}
+        ORDER BY n.nspname, c.relname`,
+      [schemas],
+    )
+  ).rows;
+  const oids = tableRows.map((t) => t.oid);
+
+  // Enums of the introspected schemas, plus any enum a column uses from elsewhere.
+  const enumRows = (
+    await s.query<{ oid: number; nspname: string; typname: string; labels: string[] }>(
+      `SELECT t.oid::int AS oid, n.nspname, t.typname,
+              array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
+        GROUP BY t.oid, n.nspname, t.typname ORDER BY n.nspname, t.typname`,
+    )
+  ).rows;
+  const enumsByOid = new Map(enumRows.map((e) => [e.oid, e]));
+
+  const columnRows = (
+    await s.query<ColumnRow>(
+      `SELECT a.attrelid::int AS relid, a.attnum::int AS attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS formatted,
+              a.attnotnull, a.attidentity::text AS attidentity, a.attgenerated::text AS attgenerated, a.attndims::int AS attndims,
+              pg_get_expr(ad.adbin, ad.adrelid) AS default_expr,
+              CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN (SELECT collname FROM pg_collation WHERE oid = a.attcollation) END AS collation,
+              col_description(a.attrelid, a.attnum) AS comment,
+              CASE WHEN t.typtype = 'd' THEN format_type(t.oid, NULL) END AS domain_name,
+              bt.typname AS base_typname, bt.typtype::text AS base_typtype,
+              (CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END)::int AS base_typmod,
+              bt.oid::int AS base_oid,
+              et.typname AS elem_typname, et.typtype::text AS elem_typtype, et.oid::int AS elem_oid,
+              CASE WHEN et.oid IS NOT NULL THEN format_type(et.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) END AS elem_formatted,
+              pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname) AS serial_seq
+         FROM pg_attribute a
+         JOIN pg_class c ON c.oid = a.attrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_type t ON t.oid = a.atttypid
+         JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+         LEFT JOIN pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'
+         LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+        WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attrelid, a.attnum`,
+      [oids],
+    )
+  ).rows;
+
+  const conRows = (
+    await s.query<{
+      oid: number;
+      conrelid: number;
+      conname: string;
+      contype: string;
+      conkey: number[] | null;
+      confrelid: number;
+      confkey: number[] | null;
+      confupdtype: string;
+      confdeltype: string;
+      condeferrable: boolean;
+      def: string;
+      nulls_not_distinct: boolean | null;
+      ref_schema: string | null;
+      ref_table: string | null;
+    }>(
+      `SELECT co.oid::int AS oid, co.conrelid::int AS conrelid, co.conname, co.contype::text AS contype,
+              co.conkey::int[] AS conkey, co.confrelid::int AS confrelid, co.confkey::int[] AS confkey,
+              co.confupdtype::text AS confupdtype, co.confdeltype::text AS confdeltype, co.condeferrable,
+              pg_get_constraintdef(co.oid) AS def,
+              (SELECT i.indnullsnotdistinct FROM pg_index i WHERE i.indexrelid = co.conindid) AS nulls_not_distinct,
+              rn.nspname AS ref_schema, rc.relname AS ref_table
+         FROM pg_constraint co
+         LEFT JOIN pg_class rc ON rc.oid = co.confrelid
+         LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+        WHERE co.conrelid = ANY($1::oid[]) AND co.contype IN ('p', 'u', 'f', 'c')
+        ORDER BY co.conrelid, co.conname`,
+      [oids],
+    )
+  ).rows;
+
+  // Attribute names of referenced tables too (they may live outside the introspected schemas).
+  const refOids = [...new Set(conRows.filter((c) => c.contype === 'f').map((c) => c.confrelid))];
+  const attNames = new Map<string, string>();
+  for (const r of (
+    await s.query<{ relid: number; attnum: number; attname: string }>(
+      `SELECT attrelid::int AS relid, attnum::int AS attnum, attname FROM pg_attribute WHERE attrelid = ANY($1::oid[]) AND attnum > 0`,
+      [[...new Set([...oids, ...refOids])]],
+    )
+  ).rows) {
+    attNames.set(`${r.relid}:${r.attnum}`, r.attname);
+  }
+  const colName = (rel: number, num: number): string => attNames.get(`${rel}:${num}`) ?? `#${num}`;
+
+  const indexRows = (
+    await s.query<{
+      indrelid: number;
+      name: string;
+      indisunique: boolean;
+      indkey: number[];
+      predicate: string | null;
+      def: string;
+      nulls_not_distinct: boolean;
+      backs_constraint: boolean;
+    }>(
+      `SELECT i.indrelid::int AS indrelid, ic.relname AS name, i.indisunique, i.indkey::int[] AS indkey,
+              pg_get_expr(i.indpred, i.indrelid) AS predicate, pg_get_indexdef(i.indexrelid) AS def,
+              i.indnullsnotdistinct AS nulls_not_distinct,
+              EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.contype IN ('p', 'u', 'x')) AS backs_constraint
+         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = ANY($1::oid[]) ORDER BY i.indrelid, ic.relname`,
+      [oids],
+    )
+  ).rows;
+
+  const partRows = (
+    await s.query<{ partrelid: number; strategy: string; keydef: string }>(
+      `SELECT partrelid::int AS partrelid, partstrat::text AS strategy, pg_get_partkeydef(partrelid) AS keydef
+         FROM pg_partitioned_table WHERE partrelid = ANY($1::oid[])`,
+      [oids],
+    )
+  ).rows;
+  const partChildren = (
+    await s.query<{ parent: number; nspname: string; relname: string; bound: string }>(
+      `SELECT i.inhparent::int AS parent, n.nspname, c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE i.inhparent = ANY($1::oid[]) AND c.relispartition ORDER BY c.oid`,
+      [oids],
+    )
+  ).rows;
+
+  // Domain CHECKs, keyed by the domain type.
+  const domainChecks = (
+    await s.query<{ domain_name: string; conname: string; def: string; nspname: string; typname: string }>(
+      `SELECT format_type(t.oid, NULL) AS domain_name, co.conname, pg_get_constraintdef(co.oid) AS def, n.nspname, t.typname
+         FROM pg_constraint co JOIN pg_type t ON t.oid = co.contypid JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE co.contype = 'c' ORDER BY co.conname`,
+    )
+  ).rows;
+
+  const tables: Table[] = [];
+  const byOid = new Map<number, Table>();
+  const usedEnums = new Set<number>();
+  for (const tr of tableRows) {
+    const table: Table = {
+      schema: tr.nspname,
+      name: tr.relname,
+      columns: [],
+      primaryKey: null,
+      uniques: [],
+      foreignKeys: [],
+      checks: [],
+      indexes: [],
+      partitioning: null,
+      comment: tr.comment,
+      estimatedRows: Math.round(tr.reltuples),
+    };
+    tables.push(table);
+    byOid.set(tr.oid, table);
+  }
+
+  for (const c of columnRows) {
+    const table = byOid.get(c.relid);
+    if (!table) continue;
+    const enumOf = (oid: number | null) => (oid === null ? undefined : enumsByOid.get(oid));
+    const baseEnum = enumOf(c.base_oid);
+    const elemEnum = enumOf(c.elem_oid);
+    if (baseEnum) usedEnums.add(baseEnum.oid);
+    if (elemEnum) usedEnums.add(elemEnum.oid);
+    const facts: PgTypeFacts = {
+      typname: c.base_typname,
+      typtype: c.base_typtype,
+      typmod: c.base_typmod,
+      formatted: c.formatted,
+      postgis,
+      ...(baseEnum ? { enumName: `${baseEnum.nspname}.${baseEnum.typname}`, enumValues: baseEnum.labels } : {}),
+    };
+    if (c.elem_typname !== null && c.elem_typtype !== null) {
+      facts.element = {
+        typname: c.elem_typname,
+        typtype: c.elem_typtype,
+        typmod: c.base_typmod,
+        formatted: c.elem_formatted ?? c.elem_typname,
+        postgis,
+        ...(elemEnum ? { enumName: `${elemEnum.nspname}.${elemEnum.typname}`, enumValues: elemEnum.labels } : {}),
+      };
+      facts.dimensions = c.attndims;
+    }
+    const autoIncrement: Column['autoIncrement'] =
+      c.attidentity === 'a' ? 'identity-always' : c.attidentity === 'd' ? 'identity-default' : c.serial_seq ? 'serial' : null;
+    const isGenerated = c.attgenerated === 's';
+    const seqDefault = c.default_expr !== null && /^nextval\(/i.test(c.default_expr);
+    table.columns.push({
+      name: c.attname,
+      type: neutralType(facts),
+      nativeType: c.domain_name ?? c.formatted,
+      nullable: !c.attnotnull,
+      default: isGenerated || seqDefault ? null : c.default_expr,
+      autoIncrement,
+      generated: isGenerated && c.default_expr !== null ? { expression: c.default_expr, stored: true } : null,
+      domain: c.domain_name,
+      collation: c.collation,
+      comment: c.comment,
+    });
+    if (c.domain_name !== null) {
+      for (const dc of domainChecks.filter((d) => d.domain_name === c.domain_name)) {
+        table.checks.push({
+          name: dc.conname,
+          expression: stripCheck(dc.def).replace(/\bVALUE\b/g, qi(c.attname)),
+          columns: [c.attname],
+          origin: 'domain',
+        });
+      }
+    }
+  }
+
+  for (const co of conRows) {
+    const table = byOid.get(co.conrelid);
+    if (!table) continue;
+    const cols = (co.conkey ?? []).map((n) => colName(co.conrelid, n));
+    if (co.contype === 'p') table.primaryKey = { name: co.conname, columns: cols };
+    else if (co.contype === 'u')
+      table.uniques.push({ name: co.conname, columns: cols, origin: 'constraint', predicate: null, nullsDistinct: !co.nulls_not_distinct });
+    else if (co.contype === 'f') {
+      const fk: ForeignKey = {
+        name: co.conname,
+        columns: cols,
+        references: {
+          schema: co.ref_schema ?? '',
+          name: co.ref_table ?? '',
+          columns: (co.confkey ?? []).map((n) => colName(co.confrelid, n)),
+        },
+        onDelete: ACTIONS[co.confdeltype] ?? 'NO ACTION',
+        onUpdate: ACTIONS[co.confupdtype] ?? 'NO ACTION',
+        deferrable: co.condeferrable,
+      };
+      table.foreignKeys.push(fk);
+    } else if (co.contype === 'c') {
+      const check: CheckConstraint = { name: co.conname, expression: stripCheck(co.def), columns: cols, origin: 'table' };
+      table.checks.push(check);
+    }
+  }
+
+  for (const ix of indexRows) {
+    const table = byOid.get(ix.indrelid);
+    if (!table || ix.backs_constraint) continue;
+    const hasExpression = ix.indkey.some((k) => k === 0);
+    if (ix.indisunique && !hasExpression) {
+      const u: UniqueConstraint = {
+        name: ix.name,
+        columns: ix.indkey.map((n) => colName(ix.indrelid, n)),
+        origin: 'index',
+        predicate: ix.predicate,
+        nullsDistinct: !ix.nulls_not_distinct,
+      };
+      table.uniques.push(u);
+    } else {
+      // Expression unique indexes cannot be modelled as column sets; they are recreated from their definition.
+      table.indexes.push({ name: ix.name, definition: ix.def });
+    }
+  }
+
+  for (const p of partRows) {
+    const table = byOid.get(p.partrelid);
+    if (!table) continue;
+    const m = /^\w+\s*\((.*)\)$/s.exec(p.keydef);
+    const partitioning: Partitioning = {
+      strategy: p.strategy === 'r' ? 'range' : p.strategy === 'l' ? 'list' : 'hash',
+      key: m?.[1] ?? p.keydef,
+      partitions: partChildren.filter((c) => c.parent === p.partrelid).map((c) => ({ name: c.relname, schema: c.nspname, bound: c.bound })),
+    };
+    table.partitioning = partitioning;
+  }
+
+  const enums: EnumType[] = enumRows
+    .filter((e) => schemas.includes(e.nspname) || usedEnums.has(e.oid))
+    .map((e) => ({ schema: e.nspname, name: e.typname, values: e.labels }));
+
+  const otherObjects = await otherObjectsOf(s, schemas, oids);
+  return { dialect: 'postgres', serverVersion: version.split(' ')[0] ?? version, schemas, tables, enums, otherObjects };
+}
+
+async function otherObjectsOf(s: PgSession, schemas: string[], tableOids: number[]): Promise<OtherObject[]> {
+  const out: OtherObject[] = [];
+  const extOwned = (cls: string, col: string) =>
+    `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = ${col} AND d.classid = '${cls}'::regclass AND d.deptype = 'e')`;
+  const views = (
+    await s.query<{ nspname: string; relname: string; relkind: string; def: string }>(
+      `SELECT n.nspname, c.relname, c.relkind::text AS relkind, pg_get_viewdef(c.oid) AS def
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY($1) AND ${extOwned('pg_class', 'c.oid')}
+        ORDER BY c.oid`,
+      [schemas],
+    )
+  ).rows;
+  for (const v of views) {
+    const kind = v.relkind === 'm' ? 'materialized view' : 'view';
+    const body = v.def.trim().replace(/;$/, '');
+    out.push({
+      schema: v.nspname,
+      name: v.relname,
+      kind,
+      definition: `CREATE ${kind === 'view' ? 'VIEW' : 'MATERIALIZED VIEW'} ${qn(v.nspname, v.relname)} AS ${body}`,
+    });
+  }
+  const funcs = (
+    await s.query<{ nspname: string; proname: string; prokind: string; def: string | null }>(
+      `SELECT n.nspname, p.proname, p.prokind::text AS prokind,
+              CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END AS def
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = ANY($1) AND ${extOwned('pg_proc', 'p.oid')}
+        ORDER BY p.oid`,
+      [schemas],
+    )
+  ).rows;
+  for (const f of funcs) {
+    out.push({ schema: f.nspname, name: f.proname, kind: f.prokind === 'p' ? 'procedure' : 'function', definition: f.def });
+  }
+  const triggers = (
+    await s.query<{ nspname: string; relname: string; tgname: string; def: string }>(
+      `SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid) AS def
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE t.tgrelid = ANY($1::oid[]) AND NOT t.tgisinternal AND t.tgparentid = 0
+        ORDER BY t.oid`,
+      [tableOids],
+    )
+  ).rows;
+  for (const t of triggers) out.push({ schema: t.nspname, name: t.tgname, kind: 'trigger', definition: t.def, table: t.relname });
+  const domains = (
+    await s.query<{ nspname: string; typname: string; base: string; notnull: boolean; def: string | null; collation: string | null }>(
+      `SELECT n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod) AS base, t.typnotnull AS notnull, t.typdefault AS def,
+              CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation THEN (SELECT collname FROM pg_collation WHERE oid = t.typcollation) END AS collation
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
+        WHERE t.typtype = 'd' AND n.nspname = ANY($1) AND ${extOwned('pg_type', 't.oid')} ORDER BY t.oid`,
+      [schemas],
+    )
+  ).rows;
+  for (const d of domains) {
+    // Created without its CHECKs (those come after the data, with the table constraints).
+    let def = `CREATE DOMAIN ${qn(d.nspname, d.typname)} AS ${d.base}`;
+    if (d.collation) def += ` COLLATE "${d.collation}"`;
+    if (d.def !== null) def += ` DEFAULT ${d.def}`;
+    out.push({ schema: d.nspname, name: d.typname, kind: 'domain', definition: def });
+  }
+  const seqs = (
+    await s.query<{ nspname: string; relname: string }>(
+      `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'S' AND n.nspname = ANY($1)
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i', 'e'))
+        ORDER BY c.oid`,
+      [schemas],
+    )
+  ).rows;
+  for (const q of seqs) out.push({ schema: q.nspname, name: q.relname, kind: 'sequence', definition: `CREATE SEQUENCE ${qn(q.nspname, q.relname)}` });
+  return out;
+}
+
+function stripCheck(def: string): string {
+  let e = def.replace(/\s+NOT VALID$/i, '').replace(/^CHECK\s*/i, '');
+  // pg_get_constraintdef wraps the expression in one pair of parentheses; keep the expression only.
+  if (e.startsWith('(') && e.endsWith(')') && balanced(e.slice(1, -1))) e = e.slice(1, -1);
+  return e;
+}
+
+function balanced(s: string): boolean {
+  let depth = 0;
+  let quote = false;
+  for (const ch of s) {
+    if (ch === "'") quote = !quote;
+    if (quote) continue;
+    if (ch === '(') depth++;
+    if (ch === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
+}

@@ -1,0 +1,118 @@
+/** Streaming reads, counts and in-database statistics. Every read runs in a READ ONLY transaction. */
+import type { ReadOptions } from '../connector.js';
+import type { ForeignKey, Table, TableRef } from '../../schema/model.js';
+import type { RowBatch } from '../../schema/values.js';
+import { SynthError } from '../../errors.js';
+import { qi, qn } from './postgres-quote.js';
+import { inTransaction, type PgSession } from './postgres-session.js';
+import { decodeText, selectAsText } from './postgres-values.js';
+
+const READ_ONLY = 'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY';
+
+/** Where a model table physically lives (the shadow, a mapped target schema, or its own schema). */
+export type Locate = (t: TableRef) => string;
+const own: Locate = (t) => t.schema;
+
+export async function countRows(session: PgSession, table: TableRef, locate: Locate = own): Promise<number> {
+  const rows = await inTransaction(
+    session,
+    (s) => s.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qn(locate(table), table.name)}`),
+    READ_ONLY,
+  );
+  return Number(rows.rows[0]?.n ?? 0);
+}
+
+/** Maps a seed to setseed()'s [-1, 1] range. */
+function seedValue(seed: number): number {
+  const x = Math.sin(seed + 1) * 10000;
+  return (x - Math.floor(x)) * 2 - 1;
+}
+
+export async function* readRows(
+  session: PgSession,
+  table: Table,
+  options: ReadOptions,
+  locate: Locate = own,
+): AsyncIterable<RowBatch> {
+  const types = options.columns.map((name) => {
+    const col = table.columns.find((c) => c.name === name);
+    if (!col) {
+      throw new SynthError('INTERNAL', `Column ${name} is not in table ${table.schema}.${table.name}`, {
+        table: `${table.schema}.${table.name}`,
+        column: name,
+      });
+    }
+    return col.type;
+  });
+  const select = options.columns.map((c, i) => `${selectAsText(qi(c), types[i]!)} AS c${i}`).join(', ');
+  let sql = `SELECT ${select || 'NULL'} FROM ${qn(locate(table), table.name)}`;
+  if (options.limit !== undefined) sql += ` ORDER BY random() LIMIT ${Math.max(0, Math.floor(options.limit))}`;
+  const batchSize = Math.max(1, options.batchSize ?? 5000);
+  const s = await session.pin();
+  let open = false;
+  try {
+    await s.query(READ_ONLY);
+    open = true;
+    if (options.limit !== undefined && options.seed !== undefined) await s.query(`SELECT setseed($1)`, [seedValue(options.seed)]);
+    await s.query(`DECLARE synth_read NO SCROLL CURSOR FOR ${sql}`);
+    for (;;) {
+      const res = await s.query<Record<string, string | null>>(`FETCH FORWARD ${batchSize} FROM synth_read`);
+      if (res.rows.length === 0) break;
+      yield {
+        columns: options.columns,
+        rows: res.rows.map((r) => types.map((t, i) => decodeText(r[`c${i}`] ?? null, t))),
+      };
+      if (res.rows.length < batchSize) break;
+    }
+    await s.query('COMMIT');
+    open = false;
+  } finally {
+    if (open) await s.query('ROLLBACK').catch(() => undefined);
+    await s.close();
+  }
+}
+
+export async function childCountHistogram(
+  session: PgSession,
+  child: Table,
+  fk: ForeignKey,
+  locate: Locate = own,
+): Promise<Array<{ children: number; parents: number }>> {
+  const parent = qn(locate(fk.references), fk.references.name);
+  const cols = fk.columns.map(qi);
+  const notNull = cols.map((c) => `${c} IS NOT NULL`).join(' AND ');
+  const join = fk.references.columns.map((rc, i) => `cc.${cols[i]} = p.${qi(rc)}`).join(' AND ');
+  const sql = `SELECT coalesce(cc.synth_n, 0)::int AS children, count(*)::int AS parents
+                 FROM ${parent} p
+                 LEFT JOIN (SELECT ${cols.join(', ')}, count(*) AS synth_n FROM ${qn(locate(child), child.name)}
+                             WHERE ${notNull} GROUP BY ${cols.join(', ')}) cc ON ${join}
+                GROUP BY 1 ORDER BY 1`;
+  const res = await inTransaction(session, (s) => s.query<{ children: number; parents: number }>(sql), READ_ONLY);
+  return res.rows.map((r) => ({ children: Number(r.children), parents: Number(r.parents) }));
+}
+
+/**
+ * Order-independent digest: the sum of per-row md5 halves (as numerics) plus the row count. Constant memory
+ * in the server, unlike a sorted string_agg.
+ */
+export async function checksum(session: PgSession, table: TableRef, locate: Locate = own): Promise<string> {
+  const sql = `SELECT count(*)::text AS n,
+                      coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigint::numeric), 0)::text AS a,
+                      coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint::numeric), 0)::text AS b
+                 FROM (SELECT md5(t::text) AS h FROM ${qn(locate(table), table.name)} t) x`;
+  const res = await inTransaction(session, (s) => s.query<{ n: string; a: string; b: string }>(sql), READ_ONLY);
+  const r = res.rows[0];
+  return r ? `${r.n}:${r.a}:${r.b}` : '0:0:0';
+}
+
+export async function identity(session: PgSession, url: string): Promise<string> {
+  const db = (await session.query<{ db: string }>(`SELECT current_database() AS db`)).rows[0]?.db ?? '';
+  try {
+    const r = await session.query<{ id: string }>(`SELECT system_identifier::text AS id FROM pg_control_system()`);
+    if (r.rows[0]) return `postgres:${r.rows[0].id}/${db}`;
+  } catch {
+    // pg_control_system() needs privileges the user may lack; host and port identify the server well enough.
+  }
+  const u = new URL(url);
+  return `postgres:${u.hostname}:${u.port || '5432'}/${db}`;
+}

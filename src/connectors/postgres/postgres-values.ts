@@ -1,0 +1,146 @@
+/**
+ * Conversion between PostgreSQL text representations and neutral values (schema/values.ts). Reads cast every
+ * column to text in SQL, so the same decoding works for any driver (pg, PGlite) regardless of its parsers.
+ */
+import type { NeutralType } from '../../schema/model.js';
+import type { Value } from '../../schema/values.js';
+
+/** SQL expression that selects a column as text in the neutral value's spelling. */
+export function selectAsText(quotedColumn: string, type: NeutralType): string {
+  switch (type.kind) {
+    case 'money':
+      return `${quotedColumn}::numeric::text`;
+    case 'geometry':
+      return `ST_AsText(${quotedColumn})`;
+    default:
+      return `${quotedColumn}::text`;
+  }
+}
+
+export function decodeText(text: string | null, type: NeutralType): Value {
+  if (text === null) return null;
+  switch (type.kind) {
+    case 'integer':
+      if (type.bytes === 8 || (type.bytes === 4 && type.unsigned)) {
+        const b = BigInt(text);
+        return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
+      }
+      return Number(text);
+    case 'float':
+    case 'year':
+      return Number(text);
+    case 'boolean':
+      return text === 't' || text === 'true';
+    case 'binary':
+      return hexToBytes(text);
+    case 'json':
+      return JSON.parse(text) as Value;
+    case 'set':
+      return parseArrayLiteral(text, (s) => s) as Value[];
+    case 'array':
+      return parseArrayLiteral(text, (s) => decodeText(s, type.element));
+    default:
+      return text;
+  }
+}
+
+function hexToBytes(text: string): Uint8Array {
+  if (text.startsWith('\\x')) return new Uint8Array(Buffer.from(text.slice(2), 'hex'));
+  // Escape format (bytea_output = escape) as a fallback.
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '\\') {
+      if (text[i + 1] === '\\') {
+        out.push(92);
+        i++;
+      } else {
+        out.push(parseInt(text.slice(i + 1, i + 4), 8));
+        i += 3;
+      }
+    } else out.push(text.charCodeAt(i));
+  }
+  return new Uint8Array(out);
+}
+
+/** Parses a PostgreSQL array literal such as `{1,NULL,"a b",{2,3}}`; elements go through `element`. */
+export function parseArrayLiteral(text: string, element: (s: string | null) => Value): Value[] {
+  let src = text;
+  // Non-default lower bounds print as `[0:1]={…}`.
+  if (src.startsWith('[')) src = src.slice(src.indexOf('=') + 1);
+  let i = 0;
+  const parse = (): Value[] => {
+    if (src[i] !== '{') throw new Error(`malformed array literal: ${text}`);
+    i++;
+    const out: Value[] = [];
+    if (src[i] === '}') {
+      i++;
+      return out;
+    }
+    for (;;) {
+      if (src[i] === '{') out.push(parse());
+      else if (src[i] === '"') {
+        i++;
+        let s = '';
+        while (src[i] !== '"') {
+          if (src[i] === '\\') i++;
+          s += src[i];
+          i++;
+        }
+        i++;
+        out.push(element(s));
+      } else {
+        let s = '';
+        while (src[i] !== ',' && src[i] !== '}') {
+          s += src[i];
+          i++;
+        }
+        out.push(s === 'NULL' ? element(null) : element(s.trim()));
+      }
+      if (src[i] === ',') {
+        i++;
+        continue;
+      }
+      if (src[i] === '}') {
+        i++;
+        return out;
+      }
+      throw new Error(`malformed array literal: ${text}`);
+    }
+  };
+  return parse();
+}
+
+/** The PostgreSQL text input form of a neutral value (before COPY escaping). */
+export function encodeText(v: Exclude<Value, null>, type: NeutralType): string {
+  switch (type.kind) {
+    case 'boolean':
+      return v === true || v === 1 || v === '1' || v === 't' || v === 'true' ? 't' : 'f';
+    case 'binary':
+      return `\\x${Buffer.from(v as Uint8Array).toString('hex')}`;
+    case 'json':
+      return JSON.stringify(v);
+    case 'set':
+      return arrayLiteral(Array.isArray(v) ? v : String(v).split(',').filter((s) => s !== ''), { kind: 'text', maxLength: null, fixedLength: false });
+    case 'array':
+      return arrayLiteral(v as Value[], type.element);
+    default:
+      if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+      if (typeof v === 'object') return JSON.stringify(v);
+      return String(v);
+  }
+}
+
+function arrayLiteral(values: Value[], element: NeutralType): string {
+  const parts = values.map((x) => {
+    if (x === null) return 'NULL';
+    if (Array.isArray(x) && element.kind !== 'json') return arrayLiteral(x, element);
+    return `"${encodeText(x, element).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  });
+  return `{${parts.join(',')}}`;
+}
+
+/** COPY text format field: `\N` for NULL, backslash escapes for the delimiter and line breaks. */
+export function copyField(v: Value, type: NeutralType): string {
+  if (v === null || v === undefined) return '\\N';
+  return encodeText(v, type).replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}

@@ -1,0 +1,130 @@
+/** Bulk writes into shadow tables: COPY FROM STDIN in text format, and deferred updates via a temp table. */
+import type { LoadProgress, UpdateBatch } from '../connector.js';
+import type { NeutralType, Table } from '../../schema/model.js';
+import type { RowBatch } from '../../schema/values.js';
+import { SynthError } from '../../errors.js';
+import { qi, qn } from './postgres-quote.js';
+import { inTransaction, type PgSession } from './postgres-session.js';
+import { copyField } from './postgres-values.js';
+
+function typesOf(table: Table, columns: string[]): NeutralType[] {
+  return columns.map((name) => {
+    const col = table.columns.find((c) => c.name === name);
+    if (!col) {
+      throw new SynthError('LOAD_FAILED', `Column ${name} is not in table ${table.schema}.${table.name}`, {
+        table: `${table.schema}.${table.name}`,
+        column: name,
+        hint: 'The batch names a column the schema does not have; regenerate with the current schema.',
+      });
+    }
+    return col.type;
+  });
+}
+
+/** Encodes batches into COPY text chunks, one chunk per batch, so memory stays bounded by the batch size. */
+async function* copyChunks(
+  table: Table,
+  batches: AsyncIterable<RowBatch>,
+  expectColumns: string[] | null,
+  onRows: (n: number) => void,
+): AsyncIterable<string> {
+  let types: NeutralType[] | null = null;
+  for await (const batch of batches) {
+    if (expectColumns && batch.columns.join('\u0000') !== expectColumns.join('\u0000')) {
+      throw new SynthError('LOAD_FAILED', `Batches for ${table.schema}.${table.name} changed their column list mid-stream`, {
+        table: `${table.schema}.${table.name}`,
+      });
+    }
+    types ??= typesOf(table, batch.columns);
+    let out = '';
+    for (const row of batch.rows) {
+      out += row.map((v, i) => copyField(v, types![i]!)).join('\t') + '\n';
+    }
+    if (out) yield out;
+    onRows(batch.rows.length);
+  }
+}
+
+/** Reads the first batch to learn the column list, then streams everything through one COPY. */
+export async function loadTable(
+  session: PgSession,
+  schemaName: string,
+  table: Table,
+  batches: AsyncIterable<RowBatch>,
+  progress?: LoadProgress,
+): Promise<number> {
+  const it = batches[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return 0;
+  const columns = first.value.columns;
+  async function* all(): AsyncIterable<RowBatch> {
+    yield first.value as RowBatch;
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      yield n.value;
+    }
+  }
+  let loaded = 0;
+  const sql = `COPY ${qn(schemaName, table.name)} (${columns.map(qi).join(', ')}) FROM STDIN`;
+  try {
+    return await session.copyFrom(
+      sql,
+      copyChunks(table, all(), columns, (n) => {
+        loaded += n;
+        progress?.(loaded);
+      }),
+    );
+  } catch (cause) {
+    if (cause instanceof SynthError) throw cause;
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    throw new SynthError('LOAD_FAILED', `Loading ${table.schema}.${table.name} failed: ${msg}`, {
+      table: `${table.schema}.${table.name}`,
+      hint: 'The generated rows do not fit the target table; check the type mapping notes for this table.',
+      cause,
+    });
+  }
+}
+
+export async function updateTable(
+  session: PgSession,
+  schemaName: string,
+  table: Table,
+  batches: AsyncIterable<UpdateBatch>,
+): Promise<number> {
+  const target = qn(schemaName, table.name);
+  return inTransaction(session, async (s) => {
+    let total = 0;
+    let created: string[] | null = null;
+    for await (const b of batches) {
+      const cols = [...b.keyColumns, ...b.setColumns];
+      const types = typesOf(table, cols);
+      if (created === null) {
+        // Same column types as the target: the temp table is created from it, so no type spelling is needed.
+        await s.query(
+          `CREATE TEMP TABLE synth_update ON COMMIT DROP AS SELECT ${cols.map((c) => `${qi(c)} AS ${qi(c)}`).join(', ')} FROM ${target} WITH NO DATA`,
+        );
+        created = cols;
+      } else if (created.join('\u0000') !== cols.join('\u0000')) {
+        throw new SynthError('LOAD_FAILED', `Update batches for ${table.schema}.${table.name} changed their columns`, {
+          table: `${table.schema}.${table.name}`,
+        });
+      } else {
+        await s.query('TRUNCATE synth_update');
+      }
+      async function* chunk(): AsyncIterable<string> {
+        let out = '';
+        for (const row of b.rows) out += row.map((v, i) => copyField(v, types[i]!)).join('\t') + '\n';
+        if (out) yield out;
+      }
+      await s.copyFrom(`COPY synth_update (${cols.map(qi).join(', ')}) FROM STDIN`, chunk());
+      const set = b.setColumns.map((c) => `${qi(c)} = u.${qi(c)}`).join(', ');
+      const where = b.keyColumns.map((c) => `t.${qi(c)} = u.${qi(c)}`).join(' AND ');
+      const res = await s.query<{ n: number }>(
+        `WITH upd AS (UPDATE ${target} t SET ${set} FROM synth_update u WHERE ${where} RETURNING 1) SELECT count(*)::int AS n FROM upd`,
+      );
+      total += res.rows[0]?.n ?? 0;
+    }
+    return total;
+  });
+}
