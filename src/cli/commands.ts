@@ -6,6 +6,7 @@ import { EXIT } from '../errors.js';
 import { formatPlan } from '../graph/format-plan.js';
 import { hydrate, introspectAndPlan, targetUrl } from '../hydrate.js';
 import { tableKey } from '../schema/model.js';
+import { runDemo } from './demo.js';
 import { commonOptions } from './options.js';
 import { chooseMode, createRenderer, type Renderer } from './render.js';
 
@@ -39,6 +40,29 @@ export function registerCommands(program: Command): void {
           ? `Hydrated target '${flags.target}': ${result.rowCounts.size} tables, ${rows} rows, 0 violations (run ${result.runId}).`
           : `Validation refused the swap for target '${flags.target}': ${result.integrity.totalViolations} violations; the live data is unchanged (run ${result.runId}).`;
       out.result({ status: result.status, runId: result.runId, tables: result.rowCounts.size, rows, violations: result.integrity.totalViolations }, text);
+      if (result.status !== 'ok') process.exitCode = EXIT.validationRefused;
+    } finally {
+      out.stop();
+    }
+  });
+
+  commonOptions(
+    program
+      .command('demo')
+      .description('Zero-install demo: build a rental-shop database in embedded PostgreSQL (PGlite), hydrate a synthetic copy, report.')
+      .option('--dir <folder>', 'where the embedded databases and the report go', '.synth/demo')
+      .option('--model <kind>', 'baseline or learned', 'baseline')
+      .option('--fresh', 'rebuild the demo source database'),
+  ).action(async (flags: CommonFlags & { dir: string; model: string; fresh?: boolean }) => {
+    const out = createRenderer(chooseMode(flags));
+    try {
+      const model = flags.model === 'learned' ? 'learned' : 'baseline';
+      const { result } = await runDemo({ dir: flags.dir, emit: out.emit, model, fresh: flags.fresh ?? false });
+      const rows = [...result.rowCounts.values()].reduce((a, b) => a + b, 0);
+      out.result(
+        { status: result.status, runId: result.runId, tables: result.rowCounts.size, rows, violations: result.integrity.totalViolations },
+        `Demo ${result.status === 'ok' ? 'done' : 'refused'}: ${result.rowCounts.size} tables, ${rows} synthetic rows, ${result.integrity.totalViolations} violations. Source and target live in ${flags.dir}.`,
+      );
       if (result.status !== 'ok') process.exitCode = EXIT.validationRefused;
     } finally {
       out.stop();

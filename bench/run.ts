@@ -1,0 +1,22 @@
+/**
+ * `npm run bench`: runs every benchmark (or those named: `npm run bench -- hydrate-pg`) and prints a table.
+ * Figures depend on the machine; the issue notes record what was measured where.
+ */
+import { benchHydratePg } from './hydrate-pg.js';
+
+const benches: Record<string, () => Promise<Record<string, number | string>>> = {
+  'hydrate-pg': benchHydratePg,
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const [name, run] of Object.entries(benches)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  process.stdout.write(`\n== ${name}\n`);
+  try {
+    const result = await run();
+    for (const [k, v] of Object.entries(result)) process.stdout.write(`${k.padEnd(28)} ${v}\n`);
+  } catch (e) {
+    process.stdout.write(`failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  }
+}
