@@ -1,0 +1,249 @@
+/**
+ * Differentially private statistics for the generators: bounds, quantiles / bin edges, histograms and
+ * category vocabularies of one column. Neighbouring relation: add or remove one row, each row contributing
+ * one value per column (so counts have L1 = L2 sensitivity 1). Every function charges its cost to the
+ * ledger it is given, labelled with what it released.
+ *
+ * Budgets come as `{ epsilon }` (Laplace noise / exponential mechanism, pure ε-DP) or `{ rho }` (Gaussian
+ * noise, ρ-zCDP; composes best with DP-SGD in RDP).
+ */
+import { SynthError } from '../../errors.js';
+import type { PrivacyLedger } from './rdp-accountant.js';
+import type { SecureRandom } from './secure-random.js';
+
+export { gaussianNoise, secureRandom, SecureRandom } from './secure-random.js';
+
+export type DpBudget = { epsilon: number } | { rho: number };
+
+export interface DpContext {
+  ledger: PrivacyLedger;
+  rng: SecureRandom;
+  /** Names the release in the ledger, e.g. `public.users.age`. */
+  label: string;
+}
+
+function checkBudget(budget: DpBudget, label: string): void {
+  const v = 'epsilon' in budget ? budget.epsilon : budget.rho;
+  if (!(v > 0) || !Number.isFinite(v)) {
+    throw new SynthError('PRIVACY_BUDGET', `Privacy budget for ${label} must be a positive number, got ${v}.`, {
+      hint: 'Give every DP statistic a positive share of privacy.epsilon.',
+    });
+  }
+}
+
+/** Noise scale for a sensitivity-1 count under the budget, plus the matching ledger charge. */
+function countNoise(
+  budget: DpBudget,
+  ctx: DpContext,
+  what: string,
+): { draw: () => number; tail: (p: number) => number } {
+  checkBudget(budget, ctx.label);
+  if ('epsilon' in budget) {
+    const scale = 1 / budget.epsilon;
+    ctx.ledger.charge(`${ctx.label} ${what}`, { mechanism: 'laplace', epsilon: budget.epsilon, count: 1 });
+    // P(Lap(b) > t) = ½·exp(-t/b)
+    return { draw: () => ctx.rng.laplace(scale), tail: (p) => scale * Math.log(1 / (2 * p)) };
+  }
+  const sigma = 1 / Math.sqrt(2 * budget.rho);
+  ctx.ledger.charge(`${ctx.label} ${what}`, { mechanism: 'gaussian', noiseMultiplier: sigma, count: 1 });
+  // Chernoff: P(N(0,σ²) > t) <= exp(-t²/2σ²)
+  return { draw: () => sigma * ctx.rng.normal(), tail: (p) => sigma * Math.sqrt(2 * Math.log(1 / p)) };
+}
+
+function finiteNumbers(values: Iterable<unknown>): number[] {
+  const out: number[] = [];
+  for (const v of values) {
+    const n = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Number(v) : NaN;
+    if (v !== null && v !== '' && Number.isFinite(n)) out.push(n);
+  }
+  return out;
+}
+
+/** A DP count (sensitivity 1), not clamped. */
+export function dpCount(trueCount: number, budget: DpBudget, ctx: DpContext): number {
+  return trueCount + countNoise(budget, ctx, 'count').draw();
+}
+
+export interface DpHistogram {
+  /** Bin edges, ascending; bin i is [edges[i], edges[i+1]) and the last bin is closed. */
+  edges: number[];
+  /** Noisy counts, clamped at 0. */
+  counts: number[];
+}
+
+/**
+ * DP histogram over bin edges that must be public or themselves DP (e.g. from `dpBinEdges`). Values outside
+ * the edges are clamped into the first/last bin so the edges never reveal extremes.
+ */
+export function dpHistogram(values: Iterable<unknown>, edges: readonly number[], budget: DpBudget, ctx: DpContext): DpHistogram {
+  if (edges.length < 2) throw new RangeError('dpHistogram needs at least two edges');
+  const bins = edges.length - 1;
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of finiteNumbers(values)) {
+    // Binary search for the last edge <= v.
+    let lo = 0;
+    let hi = bins - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (edges[mid]! <= v) lo = mid;
+      else hi = mid - 1;
+    }
+    counts[lo]! += 1;
+  }
+  const noise = countNoise(budget, ctx, 'histogram');
+  return { edges: [...edges], counts: counts.map((c) => Math.max(0, c + noise.draw())) };
+}
+
+const MIN_EXP = -20;
+const MAX_EXP = 62;
+
+/** Log-scale bin of a value: 0 is its own bin; ±[2^k, 2^(k+1)) otherwise, magnitudes clamped to the range. */
+function magnitudeBin(v: number): number {
+  const span = MAX_EXP - MIN_EXP + 1;
+  if (v === 0) return span;
+  const k = Math.min(MAX_EXP, Math.max(MIN_EXP, Math.floor(Math.log2(Math.abs(v)))));
+  return v > 0 ? span + 1 + (k - MIN_EXP) : span - 1 - (k - MIN_EXP);
+}
+
+function binRange(bin: number): [number, number] {
+  const span = MAX_EXP - MIN_EXP + 1;
+  if (bin === span) return [0, 0];
+  if (bin > span) {
+    const k = bin - span - 1 + MIN_EXP;
+    return [k === MIN_EXP ? 0 : 2 ** k, 2 ** (k + 1)];
+  }
+  const k = span - 1 - bin + MIN_EXP;
+  return [-(2 ** (k + 1)), k === MIN_EXP ? 0 : -(2 ** k)];
+}
+
+/**
+ * DP lower and upper bounds of a numeric column without a public range: noisy counts over log-scale bins
+ * (±2^k, k in [-20, 62]); the bounds are the outer edges of the outermost bins whose noisy count clears a
+ * threshold that an empty bin passes with probability at most `beta` overall. Returns null when no bin
+ * clears it (too few rows for the budget).
+ */
+export function dpBounds(
+  values: Iterable<unknown>,
+  budget: DpBudget,
+  ctx: DpContext,
+  options: { beta?: number } = {},
+): { lower: number; upper: number } | null {
+  const nBins = 2 * (MAX_EXP - MIN_EXP + 1) + 1;
+  const counts = new Array<number>(nBins).fill(0);
+  for (const v of finiteNumbers(values)) counts[magnitudeBin(v)]! += 1;
+  const noise = countNoise(budget, ctx, 'bounds');
+  const threshold = noise.tail((options.beta ?? 0.05) / nBins);
+  let first = -1;
+  let last = -1;
+  for (let b = 0; b < nBins; b++) {
+    if (counts[b]! + noise.draw() > threshold) {
+      if (first < 0) first = b;
+      last = b;
+    }
+  }
+  if (first < 0) return null;
+  return { lower: binRange(first)[0], upper: binRange(last)[1] };
+}
+
+/**
+ * DP quantiles by the exponential mechanism (Smith 2011): for each quantile, an interval between consecutive
+ * sorted (clamped) values is picked with probability ∝ length · exp(ε·utility/2), utility = -|rank - q·n|,
+ * then a uniform point inside it. The budget ε is split evenly over the quantiles (each charged as an
+ * exponential mechanism). `range` must be public or DP (e.g. from `dpBounds`).
+ */
+export function dpQuantiles(
+  values: Iterable<unknown>,
+  quantiles: readonly number[],
+  range: { lower: number; upper: number },
+  epsilon: number,
+  ctx: DpContext,
+): number[] {
+  checkBudget({ epsilon }, ctx.label);
+  if (!(range.upper > range.lower)) throw new RangeError('dpQuantiles needs range.upper > range.lower');
+  const xs = finiteNumbers(values).map((v) => Math.min(range.upper, Math.max(range.lower, v)));
+  xs.sort((a, b) => a - b);
+  const n = xs.length;
+  const points = [range.lower, ...xs, range.upper];
+  const epsEach = epsilon / quantiles.length;
+  ctx.ledger.charge(`${ctx.label} quantiles`, { mechanism: 'exponential', epsilon: epsEach, count: quantiles.length });
+  const out: number[] = [];
+  for (const q of quantiles) {
+    const target = q * n;
+    let best = -Infinity;
+    let bestI = 0;
+    for (let i = 0; i <= n; i++) {
+      const width = points[i + 1]! - points[i]!;
+      if (width <= 0) continue;
+      // Gumbel-max draws from the softmax of the scores without normalising.
+      const score = Math.log(width) - (epsEach / 2) * Math.abs(i - target) - Math.log(-Math.log(ctx.rng.nextOpen()));
+      if (score > best) {
+        best = score;
+        bestI = i;
+      }
+    }
+    out.push(points[bestI]! + ctx.rng.next() * (points[bestI + 1]! - points[bestI]!));
+  }
+  return out;
+}
+
+/** `bins` equal-mass bin edges from DP quantiles, ascending and de-duplicated, including the range ends. */
+export function dpBinEdges(
+  values: Iterable<unknown>,
+  bins: number,
+  range: { lower: number; upper: number },
+  epsilon: number,
+  ctx: DpContext,
+): number[] {
+  const qs = Array.from({ length: bins - 1 }, (_, i) => (i + 1) / bins);
+  const inner = bins > 1 ? dpQuantiles(values, qs, range, epsilon, ctx) : [];
+  const edges = [range.lower, ...inner.sort((a, b) => a - b), range.upper];
+  return edges.filter((e, i) => i === 0 || e > edges[i - 1]!);
+}
+
+export interface DpVocabularyEntry {
+  value: string;
+  /** Noisy count, at least 0. */
+  count: number;
+  /** True when the value was declared public (emitted whatever its count). */
+  public: boolean;
+}
+
+/**
+ * DP category vocabulary: noisy counts per category, and a category that is not declared public is released
+ * only when its noisy count clears a threshold τ chosen so that a category held by a single row is released
+ * with probability at most δ (Korolova et al. 2009; Wilson et al. 2020). That δ is charged to the ledger.
+ * Rare values are therefore never emitted verbatim unless public.
+ */
+export function dpCategoryVocabulary(
+  values: Iterable<unknown>,
+  budget: DpBudget,
+  ctx: DpContext,
+  options: { delta: number; publicValues?: readonly string[]; minCount?: number },
+): DpVocabularyEntry[] {
+  if (!(options.delta > 0 && options.delta < 1)) throw new RangeError('dpCategoryVocabulary needs 0 < delta < 1');
+  const counts = new Map<string, number>();
+  for (const v of values) {
+    if (v === null || v === undefined) continue;
+    const key = typeof v === 'string' ? v : JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const noise = countNoise(budget, ctx, 'vocabulary');
+  ctx.ledger.charge(`${ctx.label} vocabulary threshold`, {
+    mechanism: 'approx-dp',
+    epsilon: 0,
+    delta: options.delta,
+    count: 1,
+  });
+  const threshold = Math.max(1 + noise.tail(options.delta), options.minCount ?? 0);
+  const pub = new Set(options.publicValues ?? []);
+  const out: DpVocabularyEntry[] = [];
+  for (const value of pub) {
+    out.push({ value, count: Math.max(0, (counts.get(value) ?? 0) + noise.draw()), public: true });
+  }
+  for (const [value, c] of counts) {
+    if (pub.has(value)) continue;
+    const noisy = c + noise.draw();
+    if (noisy > threshold) out.push({ value, count: noisy, public: false });
+  }
+  return out.sort((a, b) => b.count - a.count);
+}
