@@ -1,0 +1,191 @@
+/**
+ * Diagnostics, with SDMetrics' metric definitions: KeyUniqueness (primary keys), BoundaryAdherence
+ * (numerical/datetime), CategoryAdherence (categorical/boolean/ordinal), ReferentialIntegrity (per
+ * relationship) and NewRowSynthesis (per table).
+ */
+import { columnCells, columnIndex, continuousColumn, discreteKey } from './cells.js';
+import { nanMean } from './stats.js';
+import type { DiagnosticDetail, DiagnosticsResult, QualityData, QualityMetadata, Sdtype, TableData } from './types.js';
+
+const msg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const toScore = (v: number): number | null => (Number.isNaN(v) ? null : v);
+
+/** Share of synthetic keys that are neither null nor a repeat of an earlier key. */
+export function keyUniqueness(synthetic: ReadonlyArray<string | null>): number {
+  if (synthetic.length === 0) return NaN;
+  const seen = new Set<string>();
+  let bad = 0;
+  for (const k of synthetic) {
+    if (k === null || seen.has(k)) bad++;
+    else seen.add(k);
+  }
+  return 1 - bad / synthetic.length;
+}
+
+/**
+ * Share of synthetic values inside the real [min, max]. As in SDMetrics, synthetic nulls count as outside
+ * unless the real column has nulls too (then nulls are dropped from both).
+ */
+export function boundaryAdherence(real: readonly number[], synthetic: readonly number[]): number {
+  const realHasNull = real.some((v) => Number.isNaN(v));
+  const r = realHasNull ? real.filter((v) => !Number.isNaN(v)) : real;
+  const s = realHasNull ? synthetic.filter((v) => !Number.isNaN(v)) : synthetic;
+  if (s.length === 0) return NaN;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of r) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  let ok = 0;
+  for (const v of s) if (v >= lo && v <= hi) ok++;
+  return ok / s.length;
+}
+
+/** Share of synthetic values (null included) that appear in the real column. */
+export function categoryAdherence(real: ReadonlyArray<string | null>, synthetic: ReadonlyArray<string | null>): number {
+  if (synthetic.length === 0) return NaN;
+  const known = new Set(real);
+  let ok = 0;
+  for (const k of synthetic) if (known.has(k)) ok++;
+  return ok / synthetic.length;
+}
+
+/** Share of non-null synthetic foreign keys that exist among the synthetic parent keys. */
+export function referentialIntegrity(parentKeys: ReadonlyArray<string | null>, foreignKeys: ReadonlyArray<string | null>): number {
+  const parents = new Set(parentKeys.filter((k) => k !== null));
+  let n = 0;
+  let ok = 0;
+  for (const k of foreignKeys) {
+    if (k === null) continue;
+    n++;
+    if (parents.has(k)) ok++;
+  }
+  return n === 0 ? 1 : ok / n;
+}
+
+type FieldKind = 'numerical' | 'categorical';
+
+/**
+ * SDMetrics NewRowSynthesis: a synthetic row is a copy when some real row matches it on every
+ * numerical/datetime field within |tolerance × value| and on every categorical/boolean field exactly (null
+ * matches null). Returns the share of synthetic rows that are new. Real rows are bucketed by their
+ * categorical fields so each synthetic row only scans its own bucket.
+ */
+export function newRowSynthesis(
+  real: TableData,
+  synthetic: TableData,
+  table: string,
+  columns: Record<string, Sdtype>,
+  tolerance = 0.01,
+  sampleSize = 10_000,
+): { score: number; newRows: number; checkedRows: number } {
+  const fields: Array<{ name: string; kind: FieldKind; sdtype: Sdtype }> = [];
+  for (const [name, sdtype] of Object.entries(columns)) {
+    if (sdtype === 'numerical' || sdtype === 'datetime') fields.push({ name, kind: 'numerical', sdtype });
+    else if (sdtype === 'categorical' || sdtype === 'boolean' || sdtype === 'ordinal') fields.push({ name, kind: 'categorical', sdtype });
+  }
+  if (fields.length === 0 || synthetic.rows.length === 0) return { score: NaN, newRows: 0, checkedRows: 0 };
+  const load = (d: TableData): { num: number[][]; cat: Array<Array<string | null>> } => ({
+    num: fields.filter((f) => f.kind === 'numerical').map((f) => continuousColumn(columnCells(d, table, f.name), f.sdtype, table, f.name)),
+    cat: fields.filter((f) => f.kind === 'categorical').map((f) => columnCells(d, table, f.name).map(discreteKey)),
+  });
+  const r = load(real);
+  const s = load(synthetic);
+  const buckets = new Map<string, number[]>();
+  for (let i = 0; i < real.rows.length; i++) {
+    const key = JSON.stringify(r.cat.map((c) => c[i]));
+    const b = buckets.get(key);
+    if (b) b.push(i);
+    else buckets.set(key, [i]);
+  }
+  // A deterministic stride sample keeps the check bounded on big tables.
+  const step = Math.max(1, Math.ceil(synthetic.rows.length / sampleSize));
+  let checked = 0;
+  let fresh = 0;
+  for (let i = 0; i < synthetic.rows.length; i += step) {
+    checked++;
+    const candidates = buckets.get(JSON.stringify(s.cat.map((c) => c[i])));
+    const matched = candidates?.some((ri) =>
+      s.num.every((col, f) => {
+        const v = col[i]!;
+        const rv = r.num[f]![ri]!;
+        if (Number.isNaN(v)) return Number.isNaN(rv);
+        return Math.abs(rv - v) <= Math.abs(tolerance * v);
+      }),
+    );
+    if (!matched) fresh++;
+  }
+  return { score: fresh / checked, newRows: fresh, checkedRows: checked };
+}
+
+export function diagnostics(
+  real: QualityData,
+  synthetic: QualityData,
+  metadata: QualityMetadata,
+  options: { numericalMatchTolerance: number; sampleSize: number },
+): DiagnosticsResult {
+  const details: DiagnosticDetail[] = [];
+  for (const [table, meta] of Object.entries(metadata.tables)) {
+    const rt = real[table]!;
+    const st = synthetic[table]!;
+    if (meta.primaryKey !== undefined) {
+      const keys = columnCells(st, table, meta.primaryKey).map(discreteKey);
+      details.push({ table, column: meta.primaryKey, metric: 'KeyUniqueness', score: toScore(keyUniqueness(keys)) });
+    }
+    const columns: Record<string, Sdtype> = {};
+    for (const [column, { sdtype }] of Object.entries(meta.columns)) {
+      columns[column] = sdtype;
+      if (column === meta.primaryKey) continue;
+      if (sdtype === 'numerical' || sdtype === 'datetime') {
+        try {
+          const rv = continuousColumn(columnCells(rt, table, column), sdtype, table, column);
+          const sv = continuousColumn(columnCells(st, table, column), sdtype, table, column);
+          details.push({ table, column, metric: 'BoundaryAdherence', score: toScore(boundaryAdherence(rv, sv)) });
+        } catch (e) {
+          details.push({ table, column, metric: 'BoundaryAdherence', score: null, detail: msg(e) });
+        }
+      } else if (sdtype === 'categorical' || sdtype === 'boolean' || sdtype === 'ordinal') {
+        const rv = columnCells(rt, table, column).map(discreteKey);
+        const sv = columnCells(st, table, column).map(discreteKey);
+        details.push({ table, column, metric: 'CategoryAdherence', score: toScore(categoryAdherence(rv, sv)) });
+      }
+    }
+    try {
+      const nrs = newRowSynthesis(rt, st, table, columns, options.numericalMatchTolerance, options.sampleSize);
+      details.push({
+        table,
+        metric: 'NewRowSynthesis',
+        score: toScore(nrs.score),
+        detail: `${nrs.newRows} of ${nrs.checkedRows} checked synthetic rows are new`,
+      });
+    } catch (e) {
+      details.push({ table, metric: 'NewRowSynthesis', score: null, detail: msg(e) });
+    }
+  }
+  for (const rel of metadata.relationships) {
+    const parent = synthetic[rel.parentTable]!;
+    const child = synthetic[rel.childTable]!;
+    const pk = columnIndex(parent, rel.parentTable, rel.parentPrimaryKey);
+    const fk = columnIndex(child, rel.childTable, rel.childForeignKey);
+    const score = referentialIntegrity(
+      parent.rows.map((r) => discreteKey(r[pk] ?? null)),
+      child.rows.map((r) => discreteKey(r[fk] ?? null)),
+    );
+    details.push({
+      table: rel.childTable,
+      column: rel.childForeignKey,
+      relationship: `${rel.childTable}.${rel.childForeignKey} → ${rel.parentTable}.${rel.parentPrimaryKey}`,
+      metric: 'ReferentialIntegrity',
+      score,
+    });
+  }
+  const meanOf = (pred: (d: DiagnosticDetail) => boolean): number | null =>
+    toScore(nanMean(details.filter(pred).map((d) => d.score ?? NaN)));
+  return {
+    dataValidity: meanOf((d) => d.metric === 'KeyUniqueness' || d.metric === 'BoundaryAdherence' || d.metric === 'CategoryAdherence'),
+    relationshipValidity: meanOf((d) => d.metric === 'ReferentialIntegrity'),
+    newRowSynthesis: meanOf((d) => d.metric === 'NewRowSynthesis'),
+    details,
+  };
+}
