@@ -400,3 +400,23 @@ export function fitCountEncoder(name: string, counts: number[], opts: EncoderOpt
   if (distinct.size <= opts.maxCategories) return fitCategory(name, counts, opts);
   return fitNumeric(name, { kind: 'integer' }, counts, opts);
 }
+
+/**
+ * Encoder for a parent (context) column, whose types the child's model does not see: the kind is read off the
+ * values (numbers, numeric strings, dates, timestamps), falling back to categories.
+ */
+export function fitContextEncoder(name: string, values: Value[], opts: EncoderOptions = defaultEncoderOptions): ColumnEncoder | null {
+  const nonNull = values.filter((v) => v !== null);
+  const distinct = countValues(nonNull).size;
+  if (distinct <= opts.maxCategories) return fitCategory(name, values, opts);
+  const all = (p: (v: Value) => boolean): boolean => nonNull.length > 0 && nonNull.every(p);
+  let nk: NumericKind | null = null;
+  if (all((v) => (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint')) nk = { kind: 'integer' };
+  else if (all((v) => typeof v === 'number')) nk = { kind: 'float' };
+  else if (all((v) => typeof v === 'string' && /^-?\d{4,}-\d{2}-\d{2}$/.test(v))) nk = { kind: 'date' };
+  else if (all((v) => typeof v === 'string' && /^-?\d{4,}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}/.test(v))) nk = { kind: 'timestamp', fraction: 6, utc: false };
+  else if (all((v) => typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v))) nk = { kind: 'decimal', scale: 6 };
+  if (nk !== null) return fitNumeric(name, nk, values, opts);
+  if (all((v) => typeof v === 'string' || typeof v === 'boolean')) return fitCategory(name, values, opts);
+  return null;
+}

@@ -1,0 +1,129 @@
+/** Fits a learned model from a table sample: encoders, token matrix, split, network, training. */
+import { SynthError } from '../../errors.js';
+import { tableKey, type Table, type TableRef } from '../../schema/model.js';
+import type { ColumnMeta, Row, TableSample } from '../model.js';
+import { computeBackendName, initCompute } from '../compute/index.js';
+import { fitContextEncoder, fitCountEncoder, fitEncoder, type ColumnEncoder, type EncoderOptions } from './encoders.js';
+import { LearnedModel, type CountHead } from './learned-model.js';
+import { makeLayout, specOf } from './layout.js';
+import { MadeNetwork } from './made.js';
+import { defaultLearnedOptions, type LearnedOptions } from './options.js';
+import { seededRng } from './seeded-rng.js';
+import { train } from './train.js';
+
+export interface LearnedFactoryArgs {
+  table: Table;
+  sample: TableSample;
+  meta: ColumnMeta[];
+  /** Attribute columns the framework wants modelled; the model's `columns` is the subset it can model. */
+  attributeColumns: string[];
+  /** The primary parent's attribute columns, one row per sample row (aligned); null = row without a parent. */
+  parentSample?: { columns: string[]; rows: Array<Row | null> };
+  /** Children per sample row, for each relationship where this table is the parent. */
+  childCounts?: Array<{ foreignKey: string; childTable: TableRef; counts: number[] }>;
+  seed: number;
+  options: Partial<LearnedOptions>;
+}
+
+export type LearnedFactory = (args: LearnedFactoryArgs) => Promise<LearnedModel>;
+
+function columnValues(rows: ReadonlyArray<Row | null>, index: number): Row {
+  return rows.map((r) => (r ? (r[index] ?? null) : null));
+}
+
+export async function fitLearnedModel(args: LearnedFactoryArgs): Promise<LearnedModel> {
+  const options: LearnedOptions = { ...defaultLearnedOptions, ...args.options };
+  const where = tableKey(args.table);
+  const n = args.sample.rows.length;
+  if (args.parentSample && args.parentSample.rows.length !== n) {
+    throw new SynthError('INTERNAL', `Parent sample for ${where} has ${args.parentSample.rows.length} rows, the table sample ${n}.`, {
+      table: where,
+      hint: 'parentSample.rows must hold one parent row (or null) per sample row, in the same order.',
+    });
+  }
+  for (const cc of args.childCounts ?? []) {
+    if (cc.counts.length !== n) {
+      throw new SynthError('INTERNAL', `Child counts of ${where} for ${cc.foreignKey} have ${cc.counts.length} entries for ${n} sample rows.`, {
+        table: where,
+        hint: 'Pass one child count per sample row.',
+      });
+    }
+  }
+  await initCompute(options.backend);
+  const encOpts: EncoderOptions = { maxBins: options.maxBins, maxCategories: options.maxCategories, maxOtherValues: options.maxOtherValues };
+
+  const encoders: ColumnEncoder[] = [];
+  const sourceIndex: number[] = [];
+  for (const name of args.attributeColumns) {
+    const col = args.table.columns.find((c) => c.name === name);
+    const idx = args.sample.columns.indexOf(name);
+    if (!col || idx < 0) continue;
+    const enc = fitEncoder(col, args.meta.find((m) => m.column === name), columnValues(args.sample.rows, idx), encOpts);
+    if (enc && enc.vocabSize > 1) {
+      encoders.push(enc);
+      sourceIndex.push(idx);
+    }
+  }
+  const contextEncoders: ColumnEncoder[] = [];
+  const contextIndex: number[] = [];
+  args.parentSample?.columns.forEach((name, j) => {
+    const enc = fitContextEncoder(name, columnValues(args.parentSample!.rows, j), encOpts);
+    if (enc && enc.vocabSize > 1) {
+      contextEncoders.push(enc);
+      contextIndex.push(j);
+    }
+  });
+  const countHeads: CountHead[] = (args.childCounts ?? []).map((cc) => ({
+    foreignKey: cc.foreignKey,
+    childTable: cc.childTable,
+    encoder: fitCountEncoder(`${cc.foreignKey}#count`, cc.counts, encOpts),
+  }));
+
+  const hidden = Array.from({ length: options.hiddenLayers }, () => options.hiddenSize);
+  const layout = makeLayout(
+    contextEncoders.map((e) => e.vocabSize),
+    encoders.map((e) => e.vocabSize),
+    countHeads.map((h) => h.encoder.vocabSize),
+  );
+  if (n === 0 || layout.outputs.length === 0) {
+    return new LearnedModel(args.table, encoders, contextEncoders, countHeads, null, hidden);
+  }
+
+  // Token matrix of the whole (bounded) sample: context | attributes | child counts.
+  const w = layout.width;
+  const tokens = new Int32Array(n * w);
+  const parentRows = args.parentSample?.rows;
+  for (let r = 0; r < n; r++) {
+    const row = args.sample.rows[r] as Row;
+    const parent = parentRows ? parentRows[r] : null;
+    let t = r * w;
+    contextEncoders.forEach((e, j) => (tokens[t++] = parent ? e.encode(parent[contextIndex[j] as number] ?? null) : -1));
+    encoders.forEach((e, c) => (tokens[t++] = e.encode(row[sourceIndex[c] as number] ?? null)));
+    countHeads.forEach((h, k) => (tokens[t++] = h.encoder.encode(args.childCounts![k]!.counts[r] ?? 0)));
+  }
+
+  const rng = seededRng(args.seed);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const splitRng = rng.fork('split');
+  for (let i = n - 1; i > 0; i--) {
+    const j = splitRng.int(i + 1);
+    const t = order[i] as number;
+    order[i] = order[j] as number;
+    order[j] = t;
+  }
+  const nVal = n >= 50 ? Math.floor(n * options.validationFraction) : 0;
+  const pick = (from: number, to: number): Int32Array => {
+    const out = new Int32Array((to - from) * w);
+    for (let i = from; i < to; i++) out.set(tokens.subarray((order[i] as number) * w, (order[i] as number) * w + w), (i - from) * w);
+    return out;
+  };
+  const network = new MadeNetwork(specOf(layout, hidden), rng.fork('init'));
+  const report = train(
+    network,
+    layout,
+    { train: pick(nVal, n), trainRows: n - nVal, validation: nVal > 0 ? pick(0, nVal) : null, validationRows: nVal },
+    options,
+    rng.fork('train'),
+  );
+  return new LearnedModel(args.table, encoders, contextEncoders, countHeads, network, hidden, { ...report, backend: computeBackendName() });
+}

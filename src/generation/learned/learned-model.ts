@@ -1,0 +1,218 @@
+/**
+ * The learned attribute model of one table: encoders + MADE network, optionally conditioned on the primary
+ * parent's attributes, with child-count heads for the table's children.
+ */
+import { SynthError } from '../../errors.js';
+import { tableKey, type TableRef } from '../../schema/model.js';
+import type { AttributeModel, ModelArtifact, Rng, Row, Value } from '../model.js';
+import { computeBackendName } from '../compute/index.js';
+import { encoderFromJSON, type ColumnEncoder, type EncoderJSON } from './encoders.js';
+import { oneHot, specOf, type Layout, makeLayout } from './layout.js';
+import { MadeNetwork } from './made.js';
+import { seededRng } from './seeded-rng.js';
+import type { TrainReport } from './train.js';
+
+export interface CountHead {
+  foreignKey: string;
+  childTable: TableRef;
+  encoder: ColumnEncoder;
+}
+
+export interface LearnedArtifact extends ModelArtifact {
+  kind: 'learned';
+  version: 1;
+  columns: string[];
+  contextColumns: string[];
+  encoders: EncoderJSON[];
+  contextEncoders: EncoderJSON[];
+  countHeads: Array<{ foreignKey: string; childTable: TableRef; encoder: EncoderJSON }>;
+  hidden: number[];
+  /** Per layer W then b, row-major float32, base64. */
+  weights: string[];
+  training: (TrainReport & { backend: string }) | null;
+}
+
+const SAMPLE_CHUNK = 2048;
+
+function sampleToken(logits: Float32Array, offset: number, size: number, rng: Rng): number {
+  let max = -Infinity;
+  for (let k = 0; k < size; k++) max = Math.max(max, logits[offset + k] as number);
+  let total = 0;
+  const p = new Float64Array(size);
+  for (let k = 0; k < size; k++) total += p[k] = Math.exp((logits[offset + k] as number) - max);
+  let u = rng.next() * total;
+  for (let k = 0; k < size; k++) {
+    u -= p[k] as number;
+    if (u < 0) return k;
+  }
+  return size - 1;
+}
+
+export class LearnedModel implements AttributeModel {
+  readonly kind = 'learned' as const;
+  readonly columns: string[];
+  readonly contextColumns: string[];
+  readonly layout: Layout;
+  private readonly outputOffsets: number[];
+
+  constructor(
+    readonly table: TableRef,
+    readonly encoders: ColumnEncoder[],
+    readonly contextEncoders: ColumnEncoder[],
+    readonly countHeads: CountHead[],
+    readonly network: MadeNetwork | null,
+    readonly hidden: number[],
+    readonly training: (TrainReport & { backend: string }) | null = null,
+  ) {
+    this.columns = encoders.map((e) => e.column);
+    this.contextColumns = contextEncoders.map((e) => e.column);
+    this.layout = makeLayout(
+      contextEncoders.map((e) => e.vocabSize),
+      encoders.map((e) => e.vocabSize),
+      countHeads.map((h) => h.encoder.vocabSize),
+    );
+    let off = 0;
+    this.outputOffsets = this.layout.outputs.map((b) => {
+      const o = off;
+      off += b.size;
+      return o;
+    });
+  }
+
+  /** Fills the context token columns of `tokens` for rows [0, rows) from parent rows (null = no parent). */
+  private fillContext(tokens: Int32Array, context: ReadonlyArray<Row | null> | null, from: number, rows: number): void {
+    const w = this.layout.width;
+    for (let r = 0; r < rows; r++) {
+      const parent = context ? context[from + r] : null;
+      this.contextEncoders.forEach((enc, j) => {
+        const v = parent ? parent[j] : undefined;
+        tokens[r * w + j] = parent && v !== undefined ? enc.encode(v) : -1;
+      });
+    }
+  }
+
+  sample(n: number, context: ReadonlyArray<Row | null> | null, rng: Rng): Row[] {
+    if (context && context.length < n) {
+      throw new SynthError('INTERNAL', `Learned model of ${tableKey(this.table)} got ${context.length} parent rows for ${n} rows.`, {
+        table: tableKey(this.table),
+        hint: 'Pass one parent row (or null) per requested row.',
+      });
+    }
+    const out: Row[] = [];
+    const d = this.encoders.length;
+    const ctx = this.contextEncoders.length;
+    const w = this.layout.width;
+    for (let from = 0; from < n; from += SAMPLE_CHUNK) {
+      const rows = Math.min(SAMPLE_CHUNK, n - from);
+      const tokens = new Int32Array(rows * w).fill(-1);
+      this.fillContext(tokens, context, from, rows);
+      const all = Int32Array.from({ length: rows }, (_, i) => i);
+      for (let c = 0; c < d && this.network; c++) {
+        // Columns ≥ c are still -1 (all-zero inputs); the masks make column c's logits ignore them anyway.
+        const logits = this.network.logits(oneHot(this.layout.inputs, tokens, w, all), rows);
+        const block = this.layout.outputs[c] as { size: number };
+        const offset = this.outputOffsets[c] as number;
+        const ow = this.network.outputSize;
+        for (let r = 0; r < rows; r++) tokens[r * w + ctx + c] = sampleToken(logits, r * ow + offset, block.size, rng);
+      }
+      for (let r = 0; r < rows; r++) {
+        const row: Value[] = new Array(d);
+        for (let c = 0; c < d; c++) row[c] = (this.encoders[c] as ColumnEncoder).decode(tokens[r * w + ctx + c] as number, rng);
+        out.push(row);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Number of children each parent row gets in the relationship `foreignKey` (the child table's FK name),
+   * drawn from the count head given the parent's attributes (`parentRows` in `columns` order) and, when this
+   * model is itself conditioned, the parent's own parent rows (`context`, in `contextColumns` order).
+   */
+  predictChildCounts(parentRows: Row[], foreignKey: string, rng: Rng, context: ReadonlyArray<Row | null> | null = null): number[] {
+    const h = this.countHeads.findIndex((c) => c.foreignKey === foreignKey);
+    if (h < 0 || !this.network) {
+      throw new SynthError('INTERNAL', `Learned model of ${tableKey(this.table)} has no child-count head for foreign key ${foreignKey}.`, {
+        table: tableKey(this.table),
+        hint: 'Pass the relationship in childCounts when fitting the parent table.',
+      });
+    }
+    const head = this.countHeads[h] as CountHead;
+    const d = this.encoders.length;
+    const ctx = this.contextEncoders.length;
+    const w = this.layout.width;
+    const out: number[] = [];
+    for (let from = 0; from < parentRows.length; from += SAMPLE_CHUNK) {
+      const rows = Math.min(SAMPLE_CHUNK, parentRows.length - from);
+      const tokens = new Int32Array(rows * w).fill(-1);
+      this.fillContext(tokens, context, from, rows);
+      for (let r = 0; r < rows; r++) {
+        const pr = parentRows[from + r] as Row;
+        for (let c = 0; c < d; c++) tokens[r * w + ctx + c] = (this.encoders[c] as ColumnEncoder).encode(pr[c] ?? null);
+      }
+      const logits = this.network.logits(oneHot(this.layout.inputs, tokens, w, Int32Array.from({ length: rows }, (_, i) => i)), rows);
+      const block = this.layout.outputs[d + h] as { size: number };
+      const offset = this.outputOffsets[d + h] as number;
+      for (let r = 0; r < rows; r++) {
+        const tok = sampleToken(logits, r * this.network.outputSize + offset, block.size, rng);
+        const v = head.encoder.decode(tok, rng);
+        out.push(Math.max(0, Math.round(Number(v ?? 0))));
+      }
+    }
+    return out;
+  }
+
+  toJSON(): LearnedArtifact {
+    return {
+      kind: 'learned',
+      table: { schema: this.table.schema, name: this.table.name },
+      version: 1,
+      columns: this.columns,
+      contextColumns: this.contextColumns,
+      encoders: this.encoders.map((e) => e.toJSON()),
+      contextEncoders: this.contextEncoders.map((e) => e.toJSON()),
+      countHeads: this.countHeads.map((h) => ({ foreignKey: h.foreignKey, childTable: h.childTable, encoder: h.encoder.toJSON() })),
+      hidden: this.hidden,
+      weights: this.network
+        ? this.network.weights().map((w) => Buffer.from(w.buffer, w.byteOffset, w.byteLength).toString('base64'))
+        : [],
+      training: this.training,
+    };
+  }
+
+  /** Frees the tensors; the model cannot sample afterwards. */
+  dispose(): void {
+    this.network?.dispose();
+  }
+}
+
+function decodeWeights(b64: string): Float32Array {
+  const buf = Buffer.from(b64, 'base64');
+  const copy = new Uint8Array(buf.byteLength);
+  copy.set(buf);
+  return new Float32Array(copy.buffer);
+}
+
+/** Rebuilds a model from `toJSON()` output. */
+export function learnedModelFromArtifact(a: ModelArtifact): LearnedModel {
+  const art = a as Partial<LearnedArtifact>;
+  const where = a.table ? tableKey(a.table) : '(unknown table)';
+  if (a.kind !== 'learned' || art.version !== 1 || !Array.isArray(art.encoders) || !Array.isArray(art.weights) || !Array.isArray(art.hidden)) {
+    throw new SynthError('MODEL_NOT_FOUND', `Stored model for ${where} is not a learned model artifact of version 1.`, {
+      table: where,
+      hint: 'Retrain the models with `synth train`.',
+    });
+  }
+  const encoders = art.encoders.map(encoderFromJSON);
+  const contextEncoders = (art.contextEncoders ?? []).map(encoderFromJSON);
+  const countHeads = (art.countHeads ?? []).map((h) => ({ foreignKey: h.foreignKey, childTable: h.childTable, encoder: encoderFromJSON(h.encoder) }));
+  const layout = makeLayout(
+    contextEncoders.map((e) => e.vocabSize),
+    encoders.map((e) => e.vocabSize),
+    countHeads.map((h) => h.encoder.vocabSize),
+  );
+  const network = art.weights.length > 0 ? new MadeNetwork(specOf(layout, art.hidden), seededRng(0), art.weights.map(decodeWeights)) : null;
+  return new LearnedModel({ schema: a.table.schema, name: a.table.name }, encoders, contextEncoders, countHeads, network, art.hidden, art.training ?? null);
+}
+
+export { computeBackendName };

@@ -1,0 +1,49 @@
+import type { Rng } from '../model.js';
+import type { BackendChoice } from '../compute/index.js';
+import type { DpHook } from './made.js';
+
+/**
+ * Chooses the rows of each training step. The default shuffles and cuts fixed-size batches; the DP engineer
+ * plugs Poisson sampling in here (batches may then vary in size, and `dp.expectedBatchSize` sets the divisor).
+ */
+export type BatchSampler = (args: { rows: number; batchSize: number; epoch: number; rng: Rng }) => Iterable<Int32Array>;
+
+export interface LearnedOptions {
+  /** Upper bound on passes over the training rows (early stopping usually ends sooner). */
+  epochs: number;
+  /** Units per hidden layer. */
+  hiddenSize: number;
+  hiddenLayers: number;
+  batchSize: number;
+  learningRate: number;
+  /** Share of the sample held out for early stopping (none below 50 rows). */
+  validationFraction: number;
+  /** Epochs without validation improvement before stopping. */
+  patience: number;
+  /** Quantile bins per numeric/datetime column. */
+  maxBins: number;
+  /** Categories kept per column; rarer values share one "other" token. */
+  maxCategories: number;
+  /** Rare values remembered per "other" token. */
+  maxOtherValues: number;
+  backend: BackendChoice;
+  /** DP-SGD hook applied to every step (clipping + noise); Poisson sampling comes in through `batchSampler`. */
+  dp?: DpHook;
+  batchSampler?: BatchSampler;
+  /** Progress callback, once per epoch. */
+  onEpoch?: (info: { epoch: number; trainLoss: number; validationLoss: number | null }) => void;
+}
+
+export const defaultLearnedOptions: LearnedOptions = {
+  epochs: 50,
+  hiddenSize: 256,
+  hiddenLayers: 2,
+  batchSize: 256,
+  learningRate: 2e-3,
+  validationFraction: 0.1,
+  patience: 5,
+  maxBins: 20,
+  maxCategories: 40,
+  maxOtherValues: 1000,
+  backend: 'auto',
+};
