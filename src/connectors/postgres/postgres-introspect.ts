@@ -442,8 +442,8 @@ async function otherObjectsOf(s: PgSession, schemas: string[], tableOids: number
 
 function stripCheck(def: string): string {
   let e = def.replace(/\s+NOT VALID$/i, '').replace(/^CHECK\s*/i, '');
-  // pg_get_constraintdef wraps the expression in one pair of parentheses; keep the expression only.
-  if (e.startsWith('(') && e.endsWith(')') && balanced(e.slice(1, -1))) e = e.slice(1, -1);
+  // pg_get_constraintdef wraps the expression in parentheses (the CHECK's and the deparser's); keep the bare expression.
+  while (e.startsWith('(') && e.endsWith(')') && balanced(e.slice(1, -1))) e = e.slice(1, -1);
   return e;
 }
 
