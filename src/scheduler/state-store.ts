@@ -19,7 +19,7 @@ export type StepKind = 'introspect' | 'train' | 'generate' | 'load' | 'validate'
 export interface StateStoreConfig {
   /** postgres://… (state in schema `synth`), mysql://… (database `synth_state` unless the URL names one). */
   url?: string;
-  /** PGlite data folder, used when no `url` is given. */
+  /** PGlite data folder, used when no `url` is given (`url: 'pglite://<folder>'` does the same). */
   dir?: string;
 }
 
@@ -169,8 +169,10 @@ export async function openStateStore(config: StateStoreConfig = {}): Promise<Sta
 }
 
 async function openBackend(config: StateStoreConfig): Promise<Backend> {
-  if (config.url === undefined || config.url === '') {
-    const dir = resolve(config.dir ?? DEFAULT_STATE_DIR);
+  // `pglite://<folder>` is the config's spelling of an embedded folder.
+  const pgliteDir = config.url?.match(/^pglite:\/\/(.+)$/i)?.[1];
+  if (config.url === undefined || config.url === '' || pgliteDir !== undefined) {
+    const dir = resolve(pgliteDir ?? config.dir ?? DEFAULT_STATE_DIR);
     mkdirSync(dir, { recursive: true });
     const knex = knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { filename: dir } });
     try {

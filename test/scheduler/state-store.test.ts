@@ -142,6 +142,19 @@ describe('state store errors', () => {
     expect((err as SynthError).message).not.toContain('hunter2');
   });
 
+  it('reads pglite://<folder> as an embedded state folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synth-state-url-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const store = await openStateStore({ url: `pglite://${dir}` });
+    try {
+      expect(store.location).toBe(`pglite:${dir}`);
+      const run = await store.startRun({ kind: 'preview', target: 'dev' });
+      expect((await store.getRun(run.id))!.status).toBe('running');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('rejects a URL of another kind', async () => {
     await expect(openStateStore({ url: 'sqlite:///tmp/x' })).rejects.toMatchObject({ code: 'UNSUPPORTED_DIALECT' });
   });
