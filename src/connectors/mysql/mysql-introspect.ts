@@ -1,0 +1,424 @@
+/** Reads information_schema into the neutral schema model. */
+import type {
+  CheckConstraint,
+  Column,
+  DatabaseSchema,
+  ForeignKey,
+  NeutralType,
+  OtherObject,
+  ReferentialAction,
+  Table,
+  UniqueConstraint,
+} from '../../schema/model.js';
+import type { MysqlSession } from './mysql-session.js';
+import { qi } from './mysql-quote.js';
+
+interface ColumnRow {
+  TABLE_SCHEMA: string;
+  TABLE_NAME: string;
+  COLUMN_NAME: string;
+  COLUMN_DEFAULT: string | null;
+  IS_NULLABLE: string;
+  DATA_TYPE: string;
+  COLUMN_TYPE: string;
+  CHARACTER_MAXIMUM_LENGTH: string | number | null;
+  NUMERIC_PRECISION: string | number | null;
+  NUMERIC_SCALE: string | number | null;
+  COLLATION_NAME: string | null;
+  EXTRA: string;
+  GENERATION_EXPRESSION: string | null;
+  COLUMN_COMMENT: string;
+}
+
+/** Parses the quoted list of `enum('a','b''c')` / `set(...)` as information_schema spells it. */
+export function parseQuotedList(columnType: string): string[] {
+  const open = columnType.indexOf('(');
+  const body = columnType.slice(open + 1, columnType.lastIndexOf(')'));
+  const out: string[] = [];
+  let i = 0;
+  while (i < body.length) {
+    if (body[i] !== "'") {
+      i++;
+      continue;
+    }
+    let s = '';
+    i++;
+    while (i < body.length) {
+      const ch = body[i]!;
+      if (ch === "'" && body[i + 1] === "'") {
+        s += "'";
+        i += 2;
+      } else if (ch === "'") {
+        i++;
+        break;
+      } else if (ch === '\\' && i + 1 < body.length) {
+        const n = body[i + 1]!;
+        s += n === 'n' ? '\n' : n === 't' ? '\t' : n === '0' ? '\0' : n;
+        i += 2;
+      } else {
+        s += ch;
+        i++;
+      }
+    }
+    out.push(s);
+  }
+  return out;
+}
+
+const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
+
+export function neutralTypeOf(dataType: string, columnType: string, charMax: number | null, precision: number | null, scale: number | null): NeutralType {
+  const dt = dataType.toLowerCase();
+  const ct = columnType.toLowerCase();
+  const unsigned = /\bunsigned\b/.test(ct);
+  switch (dt) {
+    case 'tinyint':
+      return /^tinyint\(1\)/.test(ct) && !unsigned ? { kind: 'boolean' } : { kind: 'integer', bytes: 1, unsigned };
+    case 'bool':
+    case 'boolean':
+      return { kind: 'boolean' };
+    case 'smallint':
+      return { kind: 'integer', bytes: 2, unsigned };
+    case 'mediumint':
+      return { kind: 'integer', bytes: 3, unsigned };
+    case 'int':
+    case 'integer':
+      return { kind: 'integer', bytes: 4, unsigned };
+    case 'bigint':
+      return { kind: 'integer', bytes: 8, unsigned };
+    case 'decimal':
+    case 'numeric':
+      return { kind: 'decimal', precision, scale };
+    case 'float':
+      return { kind: 'float', bytes: 4 };
+    case 'double':
+    case 'real':
+    case 'double precision':
+      return { kind: 'float', bytes: 8 };
+    case 'bit': {
+      const m = /^bit\((\d+)\)/.exec(ct);
+      return { kind: 'bit', length: m ? Number(m[1]) : 1, varying: false };
+    }
+    case 'char':
+      return { kind: 'text', maxLength: charMax, fixedLength: true };
+    case 'varchar':
+      return { kind: 'text', maxLength: charMax, fixedLength: false };
+    case 'tinytext':
+    case 'text':
+    case 'mediumtext':
+    case 'longtext':
+      return { kind: 'text', maxLength: dt === 'longtext' || dt === 'mediumtext' ? null : charMax, fixedLength: false };
+    case 'binary':
+    case 'varbinary':
+      return { kind: 'binary', maxLength: charMax };
+    case 'tinyblob':
+    case 'blob':
+    case 'mediumblob':
+    case 'longblob':
+      return { kind: 'binary', maxLength: dt === 'longblob' || dt === 'mediumblob' ? null : charMax };
+    case 'date':
+      return { kind: 'date' };
+    case 'time':
+      return { kind: 'time', withTimeZone: false };
+    case 'datetime':
+      return { kind: 'timestamp', withTimeZone: false };
+    // TIMESTAMP is stored in UTC and converted by the session time zone: an instant, like timestamptz.
+    case 'timestamp':
+      return { kind: 'timestamp', withTimeZone: true };
+    case 'year':
+      return { kind: 'year' };
+    case 'json':
+      return { kind: 'json', binary: true };
+    case 'enum':
+      return { kind: 'enum', values: parseQuotedList(columnType), name: null };
+    case 'set':
+      return { kind: 'set', values: parseQuotedList(columnType) };
+    case 'geometry':
+      return { kind: 'geometry', subtype: null };
+    case 'point':
+    case 'linestring':
+    case 'polygon':
+    case 'multipoint':
+    case 'multilinestring':
+    case 'multipolygon':
+    case 'geometrycollection':
+    case 'geomcollection':
+      return { kind: 'geometry', subtype: dt };
+    case 'uuid':
+      return { kind: 'uuid' };
+    case 'inet4':
+    case 'inet6':
+      return { kind: 'network', family: 'inet' };
+    default:
+      return { kind: 'unsupported', reason: `MySQL type ${columnType} is not supported` };
+  }
+}
+
+/** MariaDB spells defaults as SQL (quoted literals, expressions); MySQL 8 gives raw literals. */
+function normalizeDefault(row: ColumnRow, mariadb: boolean, type: NeutralType): string | null {
+  const d = row.COLUMN_DEFAULT;
+  if (d === null) return null;
+  if (mariadb) {
+    if (d === 'NULL') return null;
+    if (/^'.*'$/s.test(d) || /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(d) || /^\(.*\)$/s.test(d)) return d;
+    if (/^current_timestamp(\(\d*\))?$/i.test(d)) return d;
+    if (/^b'[01]*'$/i.test(d)) return d;
+    return `(${d})`;
+  }
+  if (row.EXTRA.includes('DEFAULT_GENERATED')) {
+    return /^current_timestamp(\(\d*\))?$/i.test(d) ? d : `(${d})`;
+  }
+  if ((type.kind === 'integer' || type.kind === 'decimal' || type.kind === 'float') && /^-?[\d.e+-]+$/i.test(d)) return d;
+  if (type.kind === 'bit') return d;
+  return `'${d.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/** Columns a CHECK expression mentions: backticked names that are columns of the table. */
+function mentionedColumns(expression: string, columns: string[]): string[] {
+  const out = new Set<string>();
+  for (const m of expression.matchAll(/`((?:[^`]|``)+)`/g)) {
+    const name = m[1]!.replace(/``/g, '`');
+    if (columns.includes(name)) out.add(name);
+  }
+  if (out.size === 0) {
+    for (const c of columns) if (new RegExp(`\\b${c.replace(/[^\w]/g, '\\$&')}\\b`).test(expression)) out.add(c);
+  }
+  return [...out];
+}
+
+function action(rule: string): ReferentialAction {
+  const r = rule.toUpperCase();
+  return r === 'CASCADE' || r === 'SET NULL' || r === 'SET DEFAULT' || r === 'RESTRICT' ? r : 'NO ACTION';
+}
+
+export async function introspectMysql(session: MysqlSession, databases: string[]): Promise<DatabaseSchema> {
+  const mariadb = await session.isMariaDb();
+  const serverVersion = await session.serverVersion();
+  const inList = databases.map(() => '?').join(', ');
+
+  const tableRows = await session.query<{ TABLE_SCHEMA: string; TABLE_NAME: string; TABLE_ROWS: string | null; TABLE_COMMENT: string }>(
+    `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS, TABLE_COMMENT FROM information_schema.TABLES
+     WHERE TABLE_SCHEMA IN (${inList}) AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME`,
+    databases,
+  );
+  const columnRows = await session.query<ColumnRow>(
+    `SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_DEFAULT, IS_NULLABLE, DATA_TYPE, COLUMN_TYPE,
+            CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, COLLATION_NAME, EXTRA,
+            GENERATION_EXPRESSION, COLUMN_COMMENT
+     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (${inList})
+     ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
+    databases,
+  );
+  const statRows = await session.query<{
+    TABLE_SCHEMA: string; TABLE_NAME: string; INDEX_NAME: string; NON_UNIQUE: string | number;
+    COLUMN_NAME: string | null; SUB_PART: string | number | null; INDEX_TYPE: string; SEQ_IN_INDEX: number;
+  }>(
+    `SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, INDEX_TYPE, SEQ_IN_INDEX
+     FROM information_schema.STATISTICS WHERE TABLE_SCHEMA IN (${inList})
+     ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
+    databases,
+  );
+  const fkRows = await session.query<{
+    TABLE_SCHEMA: string; TABLE_NAME: string; CONSTRAINT_NAME: string; COLUMN_NAME: string;
+    REFERENCED_TABLE_SCHEMA: string; REFERENCED_TABLE_NAME: string; REFERENCED_COLUMN_NAME: string;
+    UPDATE_RULE: string; DELETE_RULE: string;
+  }>(
+    `SELECT k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA,
+            k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE
+     FROM information_schema.KEY_COLUMN_USAGE k
+     JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+       ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
+     WHERE k.TABLE_SCHEMA IN (${inList}) AND k.REFERENCED_TABLE_NAME IS NOT NULL
+     ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
+    databases,
+  );
+  const checkRows = mariadb
+    ? await session.query<{ CONSTRAINT_SCHEMA: string; TABLE_NAME: string; CONSTRAINT_NAME: string; CHECK_CLAUSE: string; LEVEL: string }>(
+        `SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE, LEVEL FROM information_schema.CHECK_CONSTRAINTS
+         WHERE CONSTRAINT_SCHEMA IN (${inList}) ORDER BY CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME`,
+        databases,
+      )
+    : await session.query<{ CONSTRAINT_SCHEMA: string; TABLE_NAME: string; CONSTRAINT_NAME: string; CHECK_CLAUSE: string; LEVEL: string }>(
+        `SELECT c.CONSTRAINT_SCHEMA, t.TABLE_NAME, c.CONSTRAINT_NAME, c.CHECK_CLAUSE, 'Table' AS LEVEL
+         FROM information_schema.CHECK_CONSTRAINTS c JOIN information_schema.TABLE_CONSTRAINTS t
+           ON t.CONSTRAINT_SCHEMA = c.CONSTRAINT_SCHEMA AND t.CONSTRAINT_NAME = c.CONSTRAINT_NAME AND t.CONSTRAINT_TYPE = 'CHECK'
+         WHERE c.CONSTRAINT_SCHEMA IN (${inList}) ORDER BY 1, 2, 3`,
+        databases,
+      );
+
+  const key = (s: string, t: string) => `${s}\u0000${t}`;
+  const tables = new Map<string, Table>();
+  for (const t of tableRows) {
+    tables.set(key(t.TABLE_SCHEMA, t.TABLE_NAME), {
+      schema: t.TABLE_SCHEMA,
+      name: t.TABLE_NAME,
+      columns: [],
+      primaryKey: null,
+      uniques: [],
+      foreignKeys: [],
+      checks: [],
+      indexes: [],
+      partitioning: null,
+      comment: t.TABLE_COMMENT === '' ? null : t.TABLE_COMMENT,
+      estimatedRows: Number(t.TABLE_ROWS ?? 0),
+    });
+  }
+
+  // MariaDB's JSON is LONGTEXT plus a column CHECK json_valid(`col`): report kind json and drop that check.
+  const jsonColumns = new Set<string>();
+  for (const c of checkRows) {
+    const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(c.CHECK_CLAUSE.trim());
+    if (m && c.LEVEL === 'Column' && m[1]!.replace(/``/g, '`') === c.CONSTRAINT_NAME) {
+      jsonColumns.add(`${key(c.CONSTRAINT_SCHEMA, c.TABLE_NAME)}\u0000${c.CONSTRAINT_NAME}`);
+    }
+  }
+
+  for (const r of columnRows) {
+    const table = tables.get(key(r.TABLE_SCHEMA, r.TABLE_NAME));
+    if (!table) continue;
+    const isMariaJson = jsonColumns.has(`${key(r.TABLE_SCHEMA, r.TABLE_NAME)}\u0000${r.COLUMN_NAME}`);
+    const type: NeutralType = isMariaJson
+      ? { kind: 'json', binary: false }
+      : neutralTypeOf(r.DATA_TYPE, r.COLUMN_TYPE, num(r.CHARACTER_MAXIMUM_LENGTH), num(r.NUMERIC_PRECISION), num(r.NUMERIC_SCALE));
+    const extra = r.EXTRA.toUpperCase();
+    const generated =
+      extra.includes('GENERATED') && r.GENERATION_EXPRESSION !== null && !extra.includes('DEFAULT_GENERATED')
+        ? { expression: r.GENERATION_EXPRESSION, stored: extra.includes('STORED') || extra.includes('PERSISTENT') }
+        : null;
+    const column: Column = {
+      name: r.COLUMN_NAME,
+      type,
+      nativeType: isMariaJson ? 'json' : r.COLUMN_TYPE,
+      nullable: r.IS_NULLABLE === 'YES',
+      default: generated ? null : normalizeDefault(r, mariadb, type),
+      autoIncrement: extra.includes('AUTO_INCREMENT') ? 'auto_increment' : null,
+      generated,
+      domain: null,
+      collation: isMariaJson ? null : r.COLLATION_NAME,
+      comment: r.COLUMN_COMMENT === '' ? null : r.COLUMN_COMMENT,
+    };
+    table.columns.push(column);
+  }
+
+  // Indexes: PRIMARY, unique (MySQL's UNIQUE constraints are unique indexes), and the rest as ADD clauses.
+  const indexGroups = new Map<string, typeof statRows>();
+  for (const s of statRows) {
+    const k = `${key(s.TABLE_SCHEMA, s.TABLE_NAME)}\u0000${s.INDEX_NAME}`;
+    const g = indexGroups.get(k) ?? [];
+    g.push(s);
+    indexGroups.set(k, g);
+  }
+  for (const parts of indexGroups.values()) {
+    const first = parts[0]!;
+    const table = tables.get(key(first.TABLE_SCHEMA, first.TABLE_NAME));
+    if (!table) continue;
+    const columns = parts.map((p) => p.COLUMN_NAME).filter((c): c is string => c !== null);
+    const hasPrefix = parts.some((p) => p.SUB_PART !== null);
+    const functional = parts.some((p) => p.COLUMN_NAME === null);
+    if (first.INDEX_NAME === 'PRIMARY') {
+      table.primaryKey = { name: 'PRIMARY', columns };
+      continue;
+    }
+    const unique = Number(first.NON_UNIQUE) === 0;
+    if (unique && !hasPrefix && !functional) {
+      const u: UniqueConstraint = { name: first.INDEX_NAME, columns, origin: 'constraint', predicate: null, nullsDistinct: true };
+      table.uniques.push(u);
+      continue;
+    }
+    if (functional) continue;
+    const cols = parts.map((p) => `${qi(p.COLUMN_NAME!)}${p.SUB_PART === null ? '' : `(${Number(p.SUB_PART)})`}`).join(', ');
+    const kind = first.INDEX_TYPE.toUpperCase();
+    const head = unique ? 'UNIQUE INDEX' : kind === 'FULLTEXT' ? 'FULLTEXT INDEX' : kind === 'SPATIAL' ? 'SPATIAL INDEX' : 'INDEX';
+    table.indexes.push({ name: first.INDEX_NAME, definition: `${head} ${qi(first.INDEX_NAME)} (${cols})` });
+  }
+
+  const fkGroups = new Map<string, typeof fkRows>();
+  for (const f of fkRows) {
+    const k = `${key(f.TABLE_SCHEMA, f.TABLE_NAME)}\u0000${f.CONSTRAINT_NAME}`;
+    const g = fkGroups.get(k) ?? [];
+    g.push(f);
+    fkGroups.set(k, g);
+  }
+  for (const parts of fkGroups.values()) {
+    const first = parts[0]!;
+    const table = tables.get(key(first.TABLE_SCHEMA, first.TABLE_NAME));
+    if (!table) continue;
+    const fk: ForeignKey = {
+      name: first.CONSTRAINT_NAME,
+      columns: parts.map((p) => p.COLUMN_NAME),
+      references: {
+        schema: first.REFERENCED_TABLE_SCHEMA,
+        name: first.REFERENCED_TABLE_NAME,
+        columns: parts.map((p) => p.REFERENCED_COLUMN_NAME),
+      },
+      onDelete: action(first.DELETE_RULE),
+      onUpdate: action(first.UPDATE_RULE),
+      deferrable: false,
+    };
+    table.foreignKeys.push(fk);
+  }
+
+  for (const c of checkRows) {
+    const table = tables.get(key(c.CONSTRAINT_SCHEMA, c.TABLE_NAME));
+    if (!table) continue;
+    if (jsonColumns.has(`${key(c.CONSTRAINT_SCHEMA, c.TABLE_NAME)}\u0000${c.CONSTRAINT_NAME}`)) continue;
+    const columnNames = table.columns.map((x) => x.name);
+    const check: CheckConstraint = {
+      name: c.CONSTRAINT_NAME,
+      expression: c.CHECK_CLAUSE,
+      columns: c.LEVEL === 'Column' ? [c.CONSTRAINT_NAME] : mentionedColumns(c.CHECK_CLAUSE, columnNames),
+      origin: c.LEVEL === 'Column' ? 'column' : 'table',
+    };
+    table.checks.push(check);
+  }
+
+  const otherObjects: OtherObject[] = [];
+  const views = await session.query<{ TABLE_SCHEMA: string; TABLE_NAME: string; VIEW_DEFINITION: string }>(
+    `SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN (${inList}) ORDER BY 1, 2`,
+    databases,
+  );
+  for (const v of views) {
+    // The stored definition qualifies tables with the source database; strip that so it can live anywhere.
+    const body = v.VIEW_DEFINITION.split(`${qi(v.TABLE_SCHEMA)}.`).join('');
+    otherObjects.push({ schema: v.TABLE_SCHEMA, name: v.TABLE_NAME, kind: 'view', definition: `CREATE OR REPLACE VIEW ${qi(v.TABLE_NAME)} AS ${body}` });
+  }
+  const triggers = await session.query<{
+    TRIGGER_SCHEMA: string; TRIGGER_NAME: string; EVENT_MANIPULATION: string; EVENT_OBJECT_TABLE: string;
+    ACTION_TIMING: string; ACTION_STATEMENT: string; ACTION_ORIENTATION: string;
+  }>(
+    `SELECT TRIGGER_SCHEMA, TRIGGER_NAME, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, ACTION_TIMING, ACTION_STATEMENT, ACTION_ORIENTATION
+     FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN (${inList}) ORDER BY 1, 4, ACTION_ORDER`,
+    databases,
+  );
+  for (const t of triggers) {
+    otherObjects.push({
+      schema: t.TRIGGER_SCHEMA,
+      name: t.TRIGGER_NAME,
+      kind: 'trigger',
+      table: t.EVENT_OBJECT_TABLE,
+      definition: `CREATE TRIGGER ${qi(t.TRIGGER_NAME)} ${t.ACTION_TIMING} ${t.EVENT_MANIPULATION} ON ${qi(t.EVENT_OBJECT_TABLE)} FOR EACH ${t.ACTION_ORIENTATION} ${t.ACTION_STATEMENT}`,
+    });
+  }
+  const routines = await session.query<{ ROUTINE_SCHEMA: string; ROUTINE_NAME: string; ROUTINE_TYPE: string }>(
+    `SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (${inList}) ORDER BY 1, 2`,
+    databases,
+  );
+  for (const r of routines) {
+    otherObjects.push({ schema: r.ROUTINE_SCHEMA, name: r.ROUTINE_NAME, kind: r.ROUTINE_TYPE === 'PROCEDURE' ? 'procedure' : 'function', definition: null });
+  }
+  const events = await session.query<{ EVENT_SCHEMA: string; EVENT_NAME: string }>(
+    `SELECT EVENT_SCHEMA, EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN (${inList}) ORDER BY 1, 2`,
+    databases,
+  );
+  for (const e of events) otherObjects.push({ schema: e.EVENT_SCHEMA, name: e.EVENT_NAME, kind: 'event', definition: null });
+
+  return {
+    dialect: 'mysql',
+    serverVersion,
+    schemas: databases,
+    tables: [...tables.values()],
+    enums: [],
+    otherObjects,
+  };
+}
+

@@ -1,0 +1,177 @@
+/** Streams rows out of MySQL as neutral values (see schema/values.ts), plus counts, histograms and checksums. */
+import type { Readable } from 'node:stream';
+import type { Connection as CoreConnection } from 'mysql2';
+import type { ForeignKey, NeutralType, Table, TableRef } from '../../schema/model.js';
+import type { JsonValue, Row, RowBatch, Value } from '../../schema/values.js';
+import type { ReadOptions } from '../connector.js';
+import { SynthError } from '../../errors.js';
+import type { MysqlSession } from './mysql-session.js';
+import { qi, qt } from './mysql-quote.js';
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function toInteger(raw: unknown): number | bigint {
+  if (typeof raw === 'number') return raw;
+  if (typeof raw === 'bigint') return raw >= -MAX_SAFE && raw <= MAX_SAFE ? Number(raw) : raw;
+  const b = BigInt(String(raw));
+  return b >= -MAX_SAFE && b <= MAX_SAFE ? Number(b) : b;
+}
+
+function asText(raw: unknown): string {
+  return Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw);
+}
+
+function bitString(raw: unknown, length: number | null): string {
+  if (!Buffer.isBuffer(raw)) return String(raw);
+  let bits = '';
+  for (const byte of raw) bits += byte.toString(2).padStart(8, '0');
+  const n = length ?? bits.length;
+  return bits.slice(-n).padStart(n, '0');
+}
+
+/** Converts one wire value (mysql2 with dateStrings, bigNumberStrings) to the neutral value of `type`. */
+export function fromWire(type: NeutralType, raw: unknown): Value {
+  if (raw === null || raw === undefined) return null;
+  switch (type.kind) {
+    case 'integer':
+      return toInteger(raw);
+    case 'decimal':
+    case 'money':
+      return asText(raw);
+    case 'float':
+      return typeof raw === 'number' ? raw : Number(asText(raw));
+    case 'boolean':
+      if (typeof raw === 'boolean') return raw;
+      if (Buffer.isBuffer(raw)) return raw.some((b) => b !== 0);
+      return Number(raw) !== 0;
+    case 'year':
+      return Number(raw);
+    case 'binary':
+      if (Buffer.isBuffer(raw)) return new Uint8Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
+      return new Uint8Array(Buffer.from(String(raw), 'utf8'));
+    case 'bit':
+      return bitString(raw, type.length);
+    case 'timestamp': {
+      const s = asText(raw);
+      return type.withTimeZone ? `${s}+00` : s;
+    }
+    case 'json':
+    case 'array': {
+      if (typeof raw === 'object' && !Buffer.isBuffer(raw)) return raw as JsonValue;
+      const s = asText(raw);
+      try {
+        return JSON.parse(s) as JsonValue;
+      } catch {
+        return s;
+      }
+    }
+    case 'set': {
+      const s = asText(raw);
+      return s === '' ? [] : s.split(',');
+    }
+    default:
+      return asText(raw);
+  }
+}
+
+/** The SELECT expression for a column: geometry comes back as WKT. */
+export function selectExpr(table: Table, column: string): string {
+  const col = table.columns.find((c) => c.name === column);
+  if (!col) {
+    throw new SynthError('INTERNAL', `Column ${column} is not in table ${table.name}`, { table: table.name, column });
+  }
+  if (col.type.kind === 'geometry') return `ST_AsText(${qi(column)})`;
+  return qi(column);
+}
+
+function typesOf(table: Table, columns: string[]): NeutralType[] {
+  return columns.map((name) => {
+    const col = table.columns.find((c) => c.name === name);
+    if (!col) throw new SynthError('INTERNAL', `Column ${name} is not in table ${table.name}`, { table: table.name, column: name });
+    return col.type;
+  });
+}
+
+/**
+ * Streams `table` (in `database`) in batches. Runs on a dedicated connection so the stream's backpressure
+ * pauses the socket; a consumer that stops early gets the connection destroyed rather than reused mid-result.
+ */
+export async function* streamRows(
+  session: MysqlSession,
+  database: string,
+  table: Table,
+  options: ReadOptions,
+): AsyncGenerator<RowBatch> {
+  const columns = options.columns;
+  const types = typesOf(table, columns);
+  const batchSize = options.batchSize ?? 5000;
+  const select = columns.length === 0 ? '1' : columns.map((c) => selectExpr(table, c)).join(', ');
+  let sql = `SELECT ${select} FROM ${qt(database, table.name)}`;
+  if (options.limit !== undefined) {
+    const seed = Math.trunc(options.seed ?? 0);
+    sql += ` ORDER BY RAND(${seed}) LIMIT ${Math.max(0, Math.trunc(options.limit))}`;
+  }
+  const conn = await session.acquire();
+  let clean = false;
+  try {
+    await conn.query(session.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION');
+    const stream = (conn.connection as unknown as CoreConnection).query({ sql, rowsAsArray: true }).stream({ highWaterMark: batchSize }) as Readable;
+    let rows: Row[] = [];
+    for await (const wire of stream as AsyncIterable<unknown[]>) {
+      const row: Row = new Array<Value>(types.length);
+      for (let i = 0; i < types.length; i++) row[i] = fromWire(types[i]!, wire[i]);
+      rows.push(columns.length === 0 ? [] : row);
+      if (rows.length >= batchSize) {
+        yield { columns, rows };
+        rows = [];
+      }
+    }
+    if (rows.length > 0) yield { columns, rows };
+    await conn.query('COMMIT');
+    clean = true;
+  } catch (e) {
+    if (e instanceof SynthError) throw e;
+    throw new SynthError('INTERNAL', `Reading ${database}.${table.name} failed: ${(e as Error).message}`, {
+      table: table.name,
+      hint: 'Check that the table still exists and the user may SELECT from it.',
+      cause: e,
+    });
+  } finally {
+    if (clean) conn.release();
+    else conn.destroy();
+  }
+}
+
+export async function countRowsIn(session: MysqlSession, database: string, table: string): Promise<number> {
+  const rows = await session.query<{ n: string | number }>(`SELECT COUNT(*) AS n FROM ${qt(database, table)}`);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Children per parent including parents without children, computed server-side. */
+export async function childCountHistogramIn(
+  session: MysqlSession,
+  database: string,
+  child: Table,
+  fk: ForeignKey,
+  parentDatabase: string,
+): Promise<Array<{ children: number; parents: number }>> {
+  const keys = fk.columns.map((c, i) => `${qi(c)} AS ${qi(`k${i}`)}`).join(', ');
+  const notNull = fk.columns.map((c) => `${qi(c)} IS NOT NULL`).join(' AND ');
+  const groupBy = fk.columns.map(qi).join(', ');
+  const on = fk.references.columns.map((c, i) => `p.${qi(c)} = x.${qi(`k${i}`)}`).join(' AND ');
+  const sql = `SELECT COALESCE(x.n, 0) AS children, COUNT(*) AS parents
+    FROM ${qt(parentDatabase, fk.references.name)} p
+    LEFT JOIN (SELECT ${keys}, COUNT(*) AS n FROM ${qt(database, child.name)} WHERE ${notNull} GROUP BY ${groupBy}) x ON ${on}
+    GROUP BY COALESCE(x.n, 0) ORDER BY children`;
+  const rows = await session.query<{ children: string | number; parents: string | number }>(sql);
+  return rows.map((r) => ({ children: Number(r.children), parents: Number(r.parents) }));
+}
+
+export async function checksumOf(session: MysqlSession, database: string, table: TableRef): Promise<string> {
+  const rows = await session.query<{ Checksum: string | number | null }>(`CHECKSUM TABLE ${qt(database, table.name)} EXTENDED`);
+  const c = rows[0]?.Checksum;
+  if (c === null || c === undefined) {
+    throw new SynthError('INTERNAL', `Cannot checksum ${database}.${table.name}: the table does not exist`, { table: table.name });
+  }
+  return String(c);
+}

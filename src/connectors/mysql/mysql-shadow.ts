@@ -1,0 +1,413 @@
+/**
+ * Shadow databases next to the target database, finalize (keys after data), the atomic swap with one
+ * RENAME TABLE statement, rollback, and shadow housekeeping.
+ *
+ * MySQL refuses to RENAME a table that has triggers into another database (ER_TRG_IN_WRONG_SCHEMA), so
+ * triggers are never created in the shadow: the swap drops the live tables' triggers just before the RENAME,
+ * saves their DDL in the backup database, and creates the new triggers on the new live tables right after.
+ */
+import type { PoolConnection } from 'mysql2/promise';
+import type { DatabaseSchema, Table } from '../../schema/model.js';
+import type { Shadow, SwapResult } from '../connector.js';
+import { SynthError } from '../../errors.js';
+import type { MysqlSession } from './mysql-session.js';
+import { NameAllocator, createTableSql, foreignIndexClause, mappingNotes, planColumns, shortHash } from './mysql-ddl.js';
+import { qcols, qi, qt } from './mysql-quote.js';
+
+const SHADOW_MARK = '__synth_shadow_';
+const BACKUP_MARK = '__synth_backup';
+const TRIGGER_STORE = '__synth_saved_triggers';
+
+export function shadowDatabaseName(live: string, runId: string): string {
+  const plain = `${live}${SHADOW_MARK}${runId}`;
+  if (plain.length <= 64) return plain;
+  const hashed = `${shortHash(live)}${SHADOW_MARK}${runId}`;
+  return hashed.length <= 64 ? hashed : `${shortHash(live)}${SHADOW_MARK}${shortHash(runId)}`;
+}
+
+export function backupDatabaseName(live: string): string {
+  const plain = `${live}${BACKUP_MARK}`;
+  return plain.length <= 64 ? plain : `${shortHash(live)}${BACKUP_MARK}`;
+}
+
+function rollbackScratchName(live: string): string {
+  return `${shortHash(live)}__synth_rollback`;
+}
+
+async function q<T = Record<string, unknown>>(conn: PoolConnection, sql: string, params: unknown[] = []): Promise<T[]> {
+  const [rows] = await conn.query(sql, params);
+  return rows as T[];
+}
+
+async function databaseExists(conn: PoolConnection, name: string): Promise<boolean> {
+  const rows = await q(conn, 'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [name]);
+  return rows.length > 0;
+}
+
+async function baseTables(conn: PoolConnection, database: string): Promise<string[]> {
+  const rows = await q<{ TABLE_NAME: string }>(
+    conn,
+    "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+    [database],
+  );
+  return rows.map((r) => r.TABLE_NAME);
+}
+
+async function charsetClause(conn: PoolConnection, database: string): Promise<string> {
+  const rows = await q<{ cs: string; co: string }>(
+    conn,
+    'SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+    [database],
+  );
+  const r = rows[0];
+  return r ? ` CHARACTER SET ${r.cs} COLLATE ${r.co}` : ' CHARACTER SET utf8mb4';
+}
+
+interface LiveTrigger {
+  name: string;
+  table: string;
+  definition: string;
+}
+
+async function liveTriggers(conn: PoolConnection, database: string): Promise<LiveTrigger[]> {
+  const rows = await q<{ TRIGGER_NAME: string; EVENT_MANIPULATION: string; EVENT_OBJECT_TABLE: string; ACTION_TIMING: string; ACTION_STATEMENT: string; ACTION_ORIENTATION: string }>(
+    conn,
+    `SELECT TRIGGER_NAME, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, ACTION_TIMING, ACTION_STATEMENT, ACTION_ORIENTATION
+     FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER`,
+    [database],
+  );
+  return rows.map((t) => ({
+    name: t.TRIGGER_NAME,
+    table: t.EVENT_OBJECT_TABLE,
+    definition: `CREATE TRIGGER ${qi(t.TRIGGER_NAME)} ${t.ACTION_TIMING} ${t.EVENT_MANIPULATION} ON ${qi(t.EVENT_OBJECT_TABLE)} FOR EACH ${t.ACTION_ORIENTATION} ${t.ACTION_STATEMENT}`,
+  }));
+}
+
+function wrapError(code: 'LOAD_FAILED' | 'SWAP_FAILED' | 'VALIDATION_FAILED', what: string, e: unknown, table?: string): SynthError {
+  if (e instanceof SynthError) return e;
+  const msg = (e as Error).message;
+  const dup = (e as { code?: string }).code === 'ER_DUP_ENTRY';
+  return new SynthError(dup ? 'VALIDATION_FAILED' : code, `${what}: ${msg}`, {
+    ...(table === undefined ? {} : { table }),
+    hint: dup ? 'The generated rows violate a unique key; run validation before finalize.' : 'See the server message; the live database is unchanged unless the message says otherwise.',
+    cause: e,
+  });
+}
+
+export class MysqlShadows {
+  constructor(
+    private readonly session: MysqlSession,
+    private readonly live: string,
+  ) {}
+
+  shadowDatabase(shadow: Shadow): string {
+    const ns = shadow.namespaces[0];
+    if (!ns) throw new SynthError('INTERNAL', `Shadow ${shadow.runId} names no database`);
+    return ns.shadow;
+  }
+
+  async create(runId: string, schema: DatabaseSchema): Promise<Shadow> {
+    const impossible = mappingNotes(schema).filter((n) => n.severity === 'impossible');
+    if (impossible.length > 0) {
+      const first = impossible[0]!;
+      throw new SynthError('UNSUPPORTED_TYPE', `Cannot create ${impossible.length} column(s) in MySQL, e.g. ${first.table}.${first.column}: ${first.note}`, {
+        table: first.table, column: first.column, hint: 'Exclude these tables/columns or change their types in the source.',
+      });
+    }
+    const name = shadowDatabaseName(this.live, runId);
+    await this.session.withConnection(async (conn) => {
+      await conn.query(`CREATE DATABASE IF NOT EXISTS ${qi(this.live)} CHARACTER SET utf8mb4`);
+      if (await databaseExists(conn, name)) {
+        throw new SynthError('LOCKED', `Shadow database ${name} already exists`, {
+          hint: `Another run with id ${runId} is in progress or crashed; drop the shadow (synth shadows drop) or use a new run id.`,
+        });
+      }
+      await conn.query(`CREATE DATABASE ${qi(name)}${await charsetClause(conn, this.live)}`);
+      try {
+        for (const table of schema.tables) {
+          try {
+            await conn.query(createTableSql(name, schema, table));
+          } catch (e) {
+            throw wrapError('LOAD_FAILED', `Creating shadow table ${table.name}`, e, table.name);
+          }
+        }
+      } catch (e) {
+        await conn.query(`DROP DATABASE IF EXISTS ${qi(name)}`).catch(() => undefined);
+        throw e;
+      }
+    });
+    return { runId, namespaces: [{ live: this.live, shadow: name }] };
+  }
+
+  async finalize(shadow: Shadow, schema: DatabaseSchema): Promise<void> {
+    const db = this.shadowDatabase(shadow);
+    const inSchema = new Set(schema.tables.map((t) => t.name));
+    await this.session.withConnection(async (conn) => {
+      // The integrity gate already counted orphans; this lets InnoDB add FKs in place instead of copying.
+      await conn.query('SET SESSION foreign_key_checks = 0');
+      try {
+        const checkNames = new NameAllocator();
+        const fkNames = new NameAllocator();
+        for (const table of schema.tables) {
+          const clauses = this.keyClauses(schema, table, checkNames);
+          if (clauses.length === 0) continue;
+          try {
+            await conn.query(`ALTER TABLE ${qt(db, table.name)} ${clauses.join(', ')}`);
+          } catch (e) {
+            throw wrapError('LOAD_FAILED', `Adding keys to ${table.name}`, e, table.name);
+          }
+        }
+        for (const table of schema.tables) {
+          const fks = table.foreignKeys.map((fk) => {
+            const target = inSchema.has(fk.references.name) && schema.schemas.includes(fk.references.schema)
+              ? qt(db, fk.references.name)
+              : qt(schema.dialect === 'mysql' ? fk.references.schema : db, fk.references.name);
+            return `ADD CONSTRAINT ${qi(fkNames.take(fk.name))} FOREIGN KEY (${qcols(fk.columns)}) REFERENCES ${target} (${qcols(fk.references.columns)}) ON DELETE ${fk.onDelete} ON UPDATE ${fk.onUpdate}`;
+          });
+          if (fks.length === 0) continue;
+          try {
+            await conn.query(`ALTER TABLE ${qt(db, table.name)} ${fks.join(', ')}`);
+          } catch (e) {
+            throw wrapError('LOAD_FAILED', `Adding foreign keys to ${table.name}`, e, table.name);
+          }
+        }
+        for (const table of schema.tables) await this.resetAutoIncrement(conn, db, table);
+      } finally {
+        await conn.query('SET SESSION foreign_key_checks = 1');
+      }
+    });
+  }
+
+  private keyClauses(schema: DatabaseSchema, table: Table, checkNames: NameAllocator): string[] {
+    const clauses: string[] = [];
+    if (table.primaryKey) clauses.push(`ADD PRIMARY KEY (${qcols(table.primaryKey.columns)})`);
+    const plans = planColumns(schema, table);
+    for (const p of plans) {
+      if (p.column.autoIncrement !== null && p.column.generated === null && schema.dialect === 'mysql' && p.column.autoIncrement === 'auto_increment') {
+        clauses.push(`MODIFY ${qi(p.column.name)} ${p.definition} AUTO_INCREMENT`);
+      } else if (p.column.autoIncrement !== null && p.column.generated === null && /INT/.test(p.sqlType)) {
+        // Identity/serial from PostgreSQL: AUTO_INCREMENT is the closest; it needs to lead a key.
+        const keyed = table.primaryKey?.columns[0] === p.column.name || table.uniques.some((u) => u.columns[0] === p.column.name);
+        if (keyed) clauses.push(`MODIFY ${qi(p.column.name)} ${p.definition} AUTO_INCREMENT`);
+      }
+    }
+    const uniqueNames = new NameAllocator();
+    uniqueNames.take('PRIMARY');
+    for (const u of table.uniques) {
+      if (u.predicate !== null) continue;
+      clauses.push(`ADD UNIQUE KEY ${qi(uniqueNames.take(u.name))} (${qcols(u.columns)})`);
+    }
+    if (schema.dialect === 'mysql') {
+      for (const c of table.checks) clauses.push(`ADD CONSTRAINT ${qi(checkNames.take(c.name))} CHECK (${c.expression})`);
+      for (const i of table.indexes) clauses.push(`ADD ${i.definition}`);
+    } else {
+      for (const i of table.indexes) {
+        const clause = foreignIndexClause(uniqueNames.take(i.name), i.definition);
+        if (clause !== null) clauses.push(`ADD ${clause}`);
+      }
+    }
+    return clauses;
+  }
+
+  private async resetAutoIncrement(conn: PoolConnection, db: string, table: Table): Promise<void> {
+    const rows = await q<{ COLUMN_NAME: string }>(
+      conn,
+      "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND EXTRA LIKE '%auto_increment%'",
+      [db, table.name],
+    );
+    const col = rows[0]?.COLUMN_NAME;
+    if (col === undefined) return;
+    const max = await q<{ m: string | number | null }>(conn, `SELECT MAX(${qi(col)}) AS m FROM ${qt(db, table.name)}`);
+    const next = BigInt(String(max[0]?.m ?? 0)) + 1n;
+    await conn.query(`ALTER TABLE ${qt(db, table.name)} AUTO_INCREMENT = ${next > 0n ? next : 1n}`);
+  }
+
+  async swap(shadow: Shadow, schema: DatabaseSchema): Promise<SwapResult> {
+    const db = this.shadowDatabase(shadow);
+    const backup = backupDatabaseName(this.live);
+    const notes: string[] = [];
+    return this.withSwapLock(async (conn) => {
+      if (!(await databaseExists(conn, db))) {
+        throw new SynthError('SWAP_FAILED', `Shadow database ${db} does not exist`, { hint: 'Run the hydration again; the shadow was dropped.' });
+      }
+      const liveTables = await baseTables(conn, this.live);
+      const shadowTables = (await baseTables(conn, db)).filter((t) => !t.startsWith('__synth_upd_'));
+      const missing = schema.tables.filter((t) => !shadowTables.includes(t.name));
+      if (missing.length > 0) {
+        throw new SynthError('SWAP_FAILED', `Shadow ${db} lacks table ${missing[0]!.name}`, { table: missing[0]!.name, hint: 'The shadow is incomplete; run the hydration again.' });
+      }
+      const saved = await liveTriggers(conn, this.live);
+
+      await conn.query(`DROP DATABASE IF EXISTS ${qi(backup)}`);
+      await conn.query(`CREATE DATABASE ${qi(backup)}${await charsetClause(conn, this.live)}`);
+      await conn.query(`CREATE TABLE ${qt(backup, TRIGGER_STORE)} (name VARCHAR(64) NOT NULL, definition LONGTEXT NOT NULL) DEFAULT CHARSET=utf8mb4`);
+      for (const t of saved) await conn.query(`INSERT INTO ${qt(backup, TRIGGER_STORE)} VALUES (?, ?)`, [t.name, t.definition]);
+      for (const t of saved) await conn.query(`DROP TRIGGER ${qt(this.live, t.name)}`);
+
+      const renames = [
+        ...liveTables.map((t) => `${qt(this.live, t)} TO ${qt(backup, t)}`),
+        ...shadowTables.map((t) => `${qt(db, t)} TO ${qt(this.live, t)}`),
+      ];
+      try {
+        await conn.query('SET SESSION foreign_key_checks = 0');
+        await conn.query(`RENAME TABLE ${renames.join(', ')}`);
+      } catch (e) {
+        await this.recreateTriggers(conn, saved.map((t) => t.definition), []);
+        throw wrapError('SWAP_FAILED', `Swapping ${db} into ${this.live} failed; live tables are unchanged`, e);
+      } finally {
+        await conn.query('SET SESSION foreign_key_checks = 1');
+      }
+      notes.push(`${shadowTables.length} table(s) are live; the previous ${liveTables.length} table(s) are in ${backup}`);
+      if (saved.length > 0) notes.push(`${saved.length} trigger(s) of the previous tables were saved in ${backup} for rollback`);
+
+      await this.checkForeignKeys(conn);
+      await this.applyOtherObjects(conn, schema, notes);
+      for (const table of schema.tables) await this.resetAutoIncrement(conn, this.live, table);
+      await conn.query(`DROP DATABASE IF EXISTS ${qi(db)}`);
+      return { backups: [{ live: this.live, backup }], notes };
+    });
+  }
+
+  /** After a cross-database RENAME every live FK must reference a live table. */
+  private async checkForeignKeys(conn: PoolConnection): Promise<void> {
+    const stray = await q<{ TABLE_NAME: string; CONSTRAINT_NAME: string; REFERENCED_TABLE_SCHEMA: string }>(
+      conn,
+      `SELECT DISTINCT TABLE_NAME, CONSTRAINT_NAME, REFERENCED_TABLE_SCHEMA FROM information_schema.KEY_COLUMN_USAGE
+       WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL AND REFERENCED_TABLE_SCHEMA <> ?
+         AND (REFERENCED_TABLE_SCHEMA LIKE ? OR REFERENCED_TABLE_SCHEMA = ?)`,
+      [this.live, this.live, `%${SHADOW_MARK}%`, backupDatabaseName(this.live)],
+    );
+    if (stray.length > 0) {
+      const s = stray[0]!;
+      throw new SynthError('SWAP_FAILED', `After the swap, foreign key ${s.CONSTRAINT_NAME} on ${this.live}.${s.TABLE_NAME} still references ${s.REFERENCED_TABLE_SCHEMA}`, {
+        table: s.TABLE_NAME, hint: 'Run synth rollback to restore the previous tables and report this server version.',
+      });
+    }
+  }
+
+  private async applyOtherObjects(conn: PoolConnection, schema: DatabaseSchema, notes: string[]): Promise<void> {
+    const views = schema.otherObjects.filter((o) => o.kind === 'view');
+    const triggers = schema.otherObjects.filter((o) => o.kind === 'trigger');
+    const rest = schema.otherObjects.filter((o) => o.kind !== 'view' && o.kind !== 'trigger');
+    if (schema.dialect !== 'mysql') {
+      if (views.length + triggers.length > 0) notes.push(`${views.length} view(s) and ${triggers.length} trigger(s) of the ${schema.dialect} source were not recreated (their SQL is ${schema.dialect})`);
+    } else {
+      const failed = await this.recreateViews(conn, views.map((v) => ({ name: v.name, sql: v.definition })));
+      notes.push(`${views.length - failed.length} view(s) recreated in ${this.live}`);
+      for (const f of failed) notes.push(`view ${f} could not be recreated`);
+      const tfailed = await this.recreateTriggers(conn, triggers.flatMap((t) => (t.definition === null ? [] : [t.definition])), triggers.map((t) => t.name));
+      if (triggers.length > 0) notes.push(`${triggers.length - tfailed.length} trigger(s) recreated on the new live tables`);
+      for (const f of tfailed) notes.push(`trigger ${f} could not be recreated`);
+    }
+    const existing = await q<{ TABLE_NAME: string }>(conn, 'SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?', [this.live]);
+    const ours = new Set(views.map((v) => v.name));
+    const kept = existing.filter((v) => !ours.has(v.TABLE_NAME));
+    if (kept.length > 0) notes.push(`${kept.length} existing view(s) of ${this.live} were kept and now read the new tables`);
+    if (rest.length > 0) notes.push(`${rest.length} routine(s)/event(s) were not copied (synth copies tables, views and triggers)`);
+  }
+
+  private async recreateViews(conn: PoolConnection, views: Array<{ name: string; sql: string | null }>): Promise<string[]> {
+    await conn.query(`USE ${qi(this.live)}`);
+    let pending = views.filter((v) => v.sql !== null);
+    const without = views.filter((v) => v.sql === null).map((v) => v.name);
+    // Views may read other views: retry until no progress.
+    for (let round = 0; round < 5 && pending.length > 0; round++) {
+      const next: typeof pending = [];
+      for (const v of pending) {
+        try {
+          await conn.query(v.sql!);
+        } catch {
+          next.push(v);
+        }
+      }
+      if (next.length === pending.length) break;
+      pending = next;
+    }
+    return [...without, ...pending.map((v) => v.name)];
+  }
+
+  private async recreateTriggers(conn: PoolConnection, definitions: string[], names: string[]): Promise<string[]> {
+    await conn.query(`USE ${qi(this.live)}`);
+    const failed: string[] = [];
+    for (let i = 0; i < definitions.length; i++) {
+      try {
+        await conn.query(definitions[i]!);
+      } catch {
+        failed.push(names[i] ?? `#${i + 1}`);
+      }
+    }
+    return failed;
+  }
+
+  async rollback(): Promise<SwapResult> {
+    const backup = backupDatabaseName(this.live);
+    return this.withSwapLock(async (conn) => {
+      const none = new SynthError('NOTHING_TO_ROLLBACK', `There is no backup of ${this.live} to roll back to`, {
+        hint: 'Rollback restores the tables replaced by the last swap; nothing has been swapped since the last rollback.',
+      });
+      if (!(await databaseExists(conn, backup))) throw none;
+      const backupTables = (await baseTables(conn, backup)).filter((t) => t !== TRIGGER_STORE);
+      const hasStore = (await baseTables(conn, backup)).includes(TRIGGER_STORE);
+      if (backupTables.length === 0 && !hasStore) throw none;
+      const saved = hasStore ? await q<{ name: string; definition: string }>(conn, `SELECT name, definition FROM ${qt(backup, TRIGGER_STORE)}`) : [];
+      const liveTables = await baseTables(conn, this.live);
+      const current = await liveTriggers(conn, this.live);
+      const scratch = rollbackScratchName(this.live);
+      await conn.query(`DROP DATABASE IF EXISTS ${qi(scratch)}`);
+      await conn.query(`CREATE DATABASE ${qi(scratch)}`);
+      for (const t of current) await conn.query(`DROP TRIGGER ${qt(this.live, t.name)}`);
+      const renames = [
+        ...liveTables.map((t) => `${qt(this.live, t)} TO ${qt(scratch, t)}`),
+        ...backupTables.map((t) => `${qt(backup, t)} TO ${qt(this.live, t)}`),
+      ];
+      try {
+        await conn.query('SET SESSION foreign_key_checks = 0');
+        if (renames.length > 0) await conn.query(`RENAME TABLE ${renames.join(', ')}`);
+      } catch (e) {
+        await this.recreateTriggers(conn, current.map((t) => t.definition), current.map((t) => t.name));
+        throw wrapError('SWAP_FAILED', `Rolling back ${this.live} failed; live tables are unchanged`, e);
+      } finally {
+        await conn.query('SET SESSION foreign_key_checks = 1');
+      }
+      const failed = await this.recreateTriggers(conn, saved.map((s) => s.definition), saved.map((s) => s.name));
+      await this.checkForeignKeys(conn);
+      await conn.query(`DROP DATABASE IF EXISTS ${qi(scratch)}`);
+      await conn.query(`DROP DATABASE IF EXISTS ${qi(backup)}`);
+      const notes = [`${backupTables.length} table(s) restored from ${backup}; the ${liveTables.length} replaced table(s) were dropped`];
+      if (saved.length > 0) notes.push(`${saved.length - failed.length} trigger(s) restored`);
+      for (const f of failed) notes.push(`trigger ${f} could not be restored`);
+      return { backups: [{ live: this.live, backup }], notes };
+    });
+  }
+
+  private async withSwapLock<T>(fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    return this.session.withConnection(async (conn) => {
+      const lockName = `synth_swap_${shortHash(this.live)}`;
+      const got = await q<{ l: number | string | null }>(conn, 'SELECT GET_LOCK(?, 0) AS l', [lockName]);
+      if (Number(got[0]?.l) !== 1) {
+        throw new SynthError('LOCKED', `Another synth run is swapping ${this.live}`, { hint: 'Wait for it to finish and try again.' });
+      }
+      try {
+        return await fn(conn);
+      } finally {
+        await conn.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
+      }
+    });
+  }
+
+  async drop(shadow: Shadow): Promise<void> {
+    await this.session.query(`DROP DATABASE IF EXISTS ${qi(this.shadowDatabase(shadow))}`);
+  }
+
+  async list(): Promise<Array<{ runId: string; namespace: string }>> {
+    const rows = await this.session.query<{ SCHEMA_NAME: string }>('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME');
+    const prefixes = [`${this.live}${SHADOW_MARK}`, `${shortHash(this.live)}${SHADOW_MARK}`];
+    const out: Array<{ runId: string; namespace: string }> = [];
+    for (const r of rows) {
+      const p = prefixes.find((x) => r.SCHEMA_NAME.startsWith(x));
+      if (p !== undefined) out.push({ runId: r.SCHEMA_NAME.slice(p.length), namespace: r.SCHEMA_NAME });
+    }
+    return out;
+  }
+}
+

@@ -1,0 +1,47 @@
+/** Integrity questions answered in MySQL SQL against a shadow database. */
+import type { IntegrityCheck, IntegrityCount } from '../connector.js';
+import type { MysqlSession } from './mysql-session.js';
+import { qi, qt } from './mysql-quote.js';
+
+function countSql(database: string, check: IntegrityCheck): string | { skipped: string } {
+  const t = qt(database, check.table.name);
+  switch (check.kind) {
+    case 'orphan': {
+      const fk = check.foreignKey;
+      // A composite FK with any NULL column is not checked by MySQL (MATCH SIMPLE), so it is no orphan.
+      const notNull = fk.columns.map((c) => `c.${qi(c)} IS NOT NULL`).join(' AND ');
+      const match = fk.references.columns.map((rc, i) => `p.${qi(rc)} = c.${qi(fk.columns[i]!)}`).join(' AND ');
+      return `SELECT COUNT(*) AS n FROM ${t} c WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qt(database, fk.references.name)} p WHERE ${match})`;
+    }
+    case 'duplicate': {
+      const cols = check.columns.map(qi).join(', ');
+      const where = check.nullsDistinct ? ` WHERE ${check.columns.map((c) => `${qi(c)} IS NOT NULL`).join(' AND ')}` : '';
+      return `SELECT COALESCE(SUM(k - 1), 0) AS n FROM (SELECT COUNT(*) AS k FROM ${t}${where} GROUP BY ${cols} HAVING COUNT(*) > 1) d`;
+    }
+    case 'not-null':
+      return `SELECT COUNT(*) AS n FROM ${t} WHERE ${qi(check.column)} IS NULL`;
+    case 'check':
+      if (check.dialect !== 'mysql') return { skipped: `CHECK ${check.constraint} is ${check.dialect} SQL; MySQL cannot evaluate it` };
+      // NOT (expr) is NULL when expr is NULL, which CHECK accepts too.
+      return `SELECT COUNT(*) AS n FROM ${t} WHERE NOT (${check.expression})`;
+  }
+}
+
+export async function countViolationsIn(session: MysqlSession, database: string, checks: IntegrityCheck[]): Promise<IntegrityCount[]> {
+  const out: IntegrityCount[] = [];
+  for (const check of checks) {
+    const sql = countSql(database, check);
+    if (typeof sql !== 'string') {
+      out.push({ check, violations: 0, skipped: sql.skipped });
+      continue;
+    }
+    try {
+      const rows = await session.query<{ n: string | number }>(sql);
+      out.push({ check, violations: Number(rows[0]?.n ?? 0) });
+    } catch (e) {
+      if (check.kind !== 'check') throw e;
+      out.push({ check, violations: 0, skipped: `CHECK ${check.constraint} could not be evaluated: ${(e as Error).message}` });
+    }
+  }
+  return out;
+}

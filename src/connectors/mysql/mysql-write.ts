@@ -1,0 +1,298 @@
+/**
+ * Bulk load into shadow tables with LOAD DATA LOCAL INFILE fed from the batch stream (no temp files), with a
+ * multi-row INSERT fallback when the server or client refuses local infile; and deferred UPDATEs.
+ */
+import { Readable } from 'node:stream';
+import type { PoolConnection } from 'mysql2/promise';
+import type { DatabaseSchema, Table } from '../../schema/model.js';
+import type { RowBatch, Value } from '../../schema/values.js';
+import type { LoadProgress, UpdateBatch } from '../connector.js';
+import { SynthError } from '../../errors.js';
+import type { MysqlSession } from './mysql-session.js';
+import { type ColumnPlan, type WireForm, planColumns } from './mysql-ddl.js';
+import { qi, qt } from './mysql-quote.js';
+
+export interface WriteOptions {
+  /** Skip LOAD DATA and use multi-row INSERTs (also the automatic fallback). */
+  forceInsert?: boolean;
+  /** Receives warnings such as the one-time "local infile refused" notice; defaults to console.warn. */
+  logger?: (message: string) => void;
+}
+
+function jsonSafe(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+  if (Array.isArray(v)) return v.map(jsonSafe);
+  return v;
+}
+
+function stripZone(s: string): string {
+  return s.replace(/(Z|[+-]\d\d(:?\d\d)?)$/i, '').replace('T', ' ');
+}
+
+/** Neutral value → the text the SQL wrapper of its wire form expects; null stays null. */
+export function toWireText(form: WireForm, v: Value): string | null {
+  if (v === null || v === undefined) return null;
+  switch (form) {
+    case 'hex':
+      if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+      return Buffer.from(String(v), 'utf8').toString('hex');
+    case 'json':
+      return JSON.stringify(v, (_k, x: unknown) => jsonSafe(x));
+    case 'boolean':
+      return v === true || v === 1 || v === '1' || v === 't' || v === 'true' ? '1' : '0';
+    case 'set':
+      return Array.isArray(v) ? v.map(String).join(',') : String(v);
+    case 'timestamp':
+      return stripZone(String(v));
+    case 'bits':
+      return typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+    default:
+      if (typeof v === 'boolean') return v ? '1' : '0';
+      if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+      if (typeof v === 'object') return JSON.stringify(v, (_k, x: unknown) => jsonSafe(x));
+      return String(v);
+  }
+}
+
+/** SQL that turns the wire text (a placeholder or user variable) into the column's value. */
+export function wrapWire(form: WireForm, x: string): string {
+  switch (form) {
+    case 'hex':
+      return `UNHEX(${x})`;
+    case 'wkt':
+      return `ST_GeomFromText(${x})`;
+    case 'bits':
+      return `CAST(CONV(${x}, 2, 10) AS UNSIGNED)`;
+    default:
+      return x;
+  }
+}
+
+const needsWrap = (form: WireForm) => form === 'hex' || form === 'wkt' || form === 'bits';
+
+/** LOAD DATA default escaping (FIELDS ESCAPED BY '\\'): backslash, tab, newline, CR, NUL. */
+function escapeField(s: string): string {
+  return s.replace(/[\\\t\n\r\0]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : ch === '\r' ? '\\r' : '\\0'));
+}
+
+function plansFor(schema: DatabaseSchema, table: Table, columns: string[]): ColumnPlan[] {
+  const all = planColumns(schema, table);
+  return columns.map((name) => {
+    const p = all.find((x) => x.column.name === name);
+    if (!p) throw new SynthError('LOAD_FAILED', `Batch column ${name} is not a column of ${table.name}`, { table: table.name, column: name });
+    if (p.column.generated !== null) {
+      throw new SynthError('LOAD_FAILED', `Column ${table.name}.${name} is generated and cannot be written`, {
+        table: table.name, column: name, hint: 'Leave generated columns out of the batches; the database computes them.',
+      });
+    }
+    return p;
+  });
+}
+
+function isLocalInfileRefused(e: unknown): boolean {
+  const err = e as { code?: string; errno?: number; message?: string };
+  return (
+    err.errno === 1148 || err.errno === 3948 || err.errno === 2068 ||
+    err.code === 'ER_NOT_ALLOWED_COMMAND' || err.code === 'ER_CLIENT_LOCAL_FILES_DISABLED' ||
+    /local (data|infile)|LOAD DATA LOCAL/i.test(err.message ?? '')
+  );
+}
+
+async function firstWarnings(conn: PoolConnection): Promise<string> {
+  const [rows] = await conn.query('SHOW WARNINGS LIMIT 3');
+  return (rows as Array<{ Message: string }>).map((r) => r.Message).join('; ');
+}
+
+export class MysqlWriter {
+  private warnedFallback = false;
+  constructor(
+    private readonly session: MysqlSession,
+    private readonly options: WriteOptions = {},
+  ) {}
+
+  private warn(message: string): void {
+    (this.options.logger ?? ((m: string) => console.warn(m)))(message);
+  }
+
+  async load(database: string, schema: DatabaseSchema, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress): Promise<number> {
+    const iterator = batches[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done) return 0;
+    const columns = first.value.columns;
+    const plans = plansFor(schema, table, columns);
+    const conn = await this.session.acquire();
+    let destroy = false;
+    try {
+      // Rows are validated by the integrity gate, not by the engine row by row.
+      await conn.query('SET SESSION foreign_key_checks = 0, unique_checks = 0');
+      let total = 0;
+      const rest: AsyncIterable<RowBatch> = {
+        [Symbol.asyncIterator]: () => ({ next: () => iterator.next() }),
+      };
+      const all = (async function* () {
+        yield first.value;
+        yield* rest;
+      })();
+      const onBatch = (n: number) => {
+        total += n;
+        progress?.(total);
+      };
+      if (!this.options.forceInsert) {
+        const result = await this.loadData(conn, database, table, plans, columns, all, onBatch);
+        if (result === 'refused') {
+          if (!this.warnedFallback) {
+            this.warnedFallback = true;
+            this.warn(`synth: the MySQL server refuses LOAD DATA LOCAL INFILE; loading with multi-row INSERTs (slower). Enable local_infile on the server for bulk speed.`);
+          }
+        } else return total;
+      }
+      await this.insertAll(conn, database, table, plans, columns, all, onBatch);
+      return total;
+    } catch (e) {
+      destroy = true;
+      if (e instanceof SynthError) throw e;
+      throw new SynthError('LOAD_FAILED', `Loading ${table.name} failed: ${(e as Error).message}`, {
+        table: table.name, hint: 'The generated rows do not fit the target table; see the message for the column.', cause: e,
+      });
+    } finally {
+      if (destroy) conn.destroy();
+      else {
+        await conn.query('SET SESSION foreign_key_checks = 1, unique_checks = 1').catch(() => undefined);
+        conn.release();
+      }
+    }
+  }
+
+  /** Returns 'refused' when the server would not take a local file (and no batch was consumed). */
+  private async loadData(
+    conn: PoolConnection, database: string, table: Table, plans: ColumnPlan[], columns: string[],
+    batches: AsyncIterable<RowBatch>, onBatch: (n: number) => void,
+  ): Promise<'ok' | 'refused'> {
+    const targets = plans.map((p, i) => (needsWrap(p.wire) ? `@v${i}` : qi(p.column.name)));
+    const sets = plans.flatMap((p, i) => (needsWrap(p.wire) ? [`${qi(p.column.name)} = ${wrapWire(p.wire, `@v${i}`)}`] : []));
+    const sql =
+      `LOAD DATA LOCAL INFILE 'synth-stream' INTO TABLE ${qt(database, table.name)} CHARACTER SET utf8mb4 ` +
+      `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${targets.join(', ')})` +
+      (sets.length > 0 ? ` SET ${sets.join(', ')}` : '');
+    let opened = false;
+    const forms = plans.map((p) => p.wire);
+    const encode = async function* (): AsyncGenerator<Buffer> {
+      for await (const batch of batches) {
+        if (batch.columns.length !== columns.length || batch.columns.some((c, i) => c !== columns[i])) {
+          throw new SynthError('LOAD_FAILED', `Batches for ${table.name} changed their column list mid-stream`, { table: table.name });
+        }
+        let text = '';
+        for (const row of batch.rows) {
+          const fields: string[] = new Array<string>(forms.length);
+          for (let i = 0; i < forms.length; i++) {
+            const w = toWireText(forms[i]!, row[i] ?? null);
+            fields[i] = w === null ? '\\N' : escapeField(w);
+          }
+          text += fields.join('\t') + '\n';
+        }
+        onBatch(batch.rows.length);
+        yield Buffer.from(text, 'utf8');
+      }
+    };
+    let streamError: unknown = null;
+    try {
+      const [result] = await conn.query({
+        sql,
+        infileStreamFactory: () => {
+          opened = true;
+          const r = Readable.from(encode());
+          r.on('error', (e) => {
+            streamError = e;
+          });
+          return r;
+        },
+      });
+      if (streamError) throw streamError;
+      const warnings = (result as { warningStatus?: number }).warningStatus ?? 0;
+      if (warnings > 0) {
+        // LOCAL implies IGNORE: bad values become warnings and are silently altered. Refuse that.
+        const detail = await firstWarnings(conn);
+        throw new SynthError('LOAD_FAILED', `Loading ${table.name}: the server altered or rejected values (${warnings} warnings): ${detail}`, {
+          table: table.name, hint: 'A generated value does not fit its column type; the warning names the column and row.',
+        });
+      }
+      return 'ok';
+    } catch (e) {
+      if (streamError instanceof SynthError) throw streamError;
+      if (!opened && isLocalInfileRefused(e)) return 'refused';
+      throw e;
+    }
+  }
+
+  private async insertAll(
+    conn: PoolConnection, database: string, table: Table, plans: ColumnPlan[], columns: string[],
+    batches: AsyncIterable<RowBatch>, onBatch: (n: number) => void,
+  ): Promise<void> {
+    const head = `INSERT INTO ${qt(database, table.name)} (${plans.map((p) => qi(p.column.name)).join(', ')}) VALUES `;
+    const tuple = `(${plans.map((p) => wrapWire(p.wire, '?')).join(', ')})`;
+    const forms = plans.map((p) => p.wire);
+    for await (const batch of batches) {
+      if (batch.columns.length !== columns.length || batch.columns.some((c, i) => c !== columns[i])) {
+        throw new SynthError('LOAD_FAILED', `Batches for ${table.name} changed their column list mid-stream`, { table: table.name });
+      }
+      let params: Array<string | null> = [];
+      let tuples = 0;
+      let bytes = 0;
+      const flush = async () => {
+        if (tuples === 0) return;
+        await conn.query(head + new Array<string>(tuples).fill(tuple).join(', '), params);
+        params = [];
+        tuples = 0;
+        bytes = 0;
+      };
+      for (const row of batch.rows) {
+        for (let i = 0; i < forms.length; i++) {
+          const w = toWireText(forms[i]!, row[i] ?? null);
+          bytes += w === null ? 4 : w.length + 4;
+          params.push(w);
+        }
+        tuples++;
+        // Stay well under the default max_allowed_packet (16 MiB on MariaDB, 64 MiB on MySQL 8).
+        if (bytes > 4_000_000 || tuples >= 5000) await flush();
+      }
+      await flush();
+      onBatch(batch.rows.length);
+    }
+  }
+
+  /** Deferred writes: rows go into a temporary table, then one UPDATE … JOIN per batch. */
+  async update(database: string, schema: DatabaseSchema, table: Table, batches: AsyncIterable<UpdateBatch>): Promise<number> {
+    const conn = await this.session.acquire();
+    let destroy = false;
+    const tmpName = `__synth_upd_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+    const tmp = qt(database, tmpName);
+    try {
+      let total = 0;
+      for await (const batch of batches) {
+        if (batch.rows.length === 0) continue;
+        const cols = [...batch.keyColumns, ...batch.setColumns];
+        const plans = plansFor(schema, table, cols);
+        await conn.query(`DROP TEMPORARY TABLE IF EXISTS ${tmp}`);
+        await conn.query(`CREATE TEMPORARY TABLE ${tmp} ENGINE=InnoDB AS SELECT ${cols.map((c) => qi(c)).join(', ')} FROM ${qt(database, table.name)} LIMIT 0`);
+        await this.insertAll(conn, database, { ...table, name: tmpName }, plans, cols,
+          (async function* () { yield { columns: cols, rows: batch.rows }; })(), () => undefined);
+        const on = batch.keyColumns.map((c) => `t.${qi(c)} <=> u.${qi(c)}`).join(' AND ');
+        const set = batch.setColumns.map((c) => `t.${qi(c)} = u.${qi(c)}`).join(', ');
+        await conn.query('SET SESSION foreign_key_checks = 0');
+        const [res] = await conn.query(`UPDATE ${qt(database, table.name)} t JOIN ${tmp} u ON ${on} SET ${set}`);
+        await conn.query('SET SESSION foreign_key_checks = 1');
+        total += (res as { affectedRows?: number }).affectedRows ?? 0;
+      }
+      await conn.query(`DROP TEMPORARY TABLE IF EXISTS ${tmp}`);
+      return total;
+    } catch (e) {
+      destroy = true;
+      if (e instanceof SynthError) throw e;
+      throw new SynthError('LOAD_FAILED', `Updating ${table.name} failed: ${(e as Error).message}`, { table: table.name, cause: e });
+    } finally {
+      if (destroy) conn.destroy();
+      else conn.release();
+    }
+  }
+}
