@@ -3,7 +3,7 @@ import type { IntegrityCheck, ReadOptions, Shadow, SourceConnector, TargetConnec
 import type { DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
 import type { RowBatch } from '../../schema/values.js';
 import { SynthError } from '../../errors.js';
-import { describeMapping, shadowOf, type Layout } from './postgres-ddl.js';
+import { describeMapping, shadowOf, toShadowSql, type Layout } from './postgres-ddl.js';
 import { introspectPostgres } from './postgres-introspect.js';
 import { checksum, childCountHistogram, countRows, identity, readRows, type Locate } from './postgres-read.js';
 import { displayUrl, openPgSession, parsePgUrl, type PgSession } from './postgres-session.js';
@@ -79,6 +79,7 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
       const run = runs.get(shadow.runId);
       return countViolations(session, checks, {
         locate: locateIn(shadow),
+        rewrite: (sql) => toShadowSql(sql, layoutOf(shadow)),
         predicateOf: (t, constraint) => {
           if (!run || run.schema.dialect !== 'postgres') return null;
           const table = run.schema.tables.find((x) => x.schema === t.schema && x.name === t.name);

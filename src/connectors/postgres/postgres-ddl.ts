@@ -25,8 +25,9 @@ export function backupName(live: string): string {
 
 export function layoutFor(runId: string, schema: DatabaseSchema, defaultSchema: string): Layout {
   const live = new Map<string, string>();
-  const names = new Set<string>([...schema.schemas, ...schema.tables.map((t) => t.schema)]);
-  for (const s of names) live.set(s, liveSchemaOf(schema, s, defaultSchema));
+  // Only namespaces holding tables are shadowed (and later swapped): an empty source schema must not
+  // replace whatever the target keeps in a schema of the same name.
+  for (const s of new Set(schema.tables.map((t) => t.schema))) live.set(s, liveSchemaOf(schema, s, defaultSchema));
   const lives = [...new Set(live.values())];
   const shadow = new Map(lives.map((l) => [l, shadowName(runId, l, lives.length > 1)]));
   return { live, shadow };

@@ -9,6 +9,8 @@ export interface ValidateContext {
   locate: (t: TableRef) => string;
   /** Predicate of a partial unique index, when known from the schema the shadow was created with. */
   predicateOf?: (t: TableRef, constraint: string) => string | null;
+  /** Rewrites schema-qualified names in PostgreSQL expressions (`'x'::shop.mood`) to the shadow's. */
+  rewrite?: (sql: string) => string;
 }
 
 export async function countViolations(session: PgSession, checks: IntegrityCheck[], ctx: ValidateContext): Promise<IntegrityCount[]> {
@@ -46,7 +48,7 @@ function violationSql(check: IntegrityCheck, ctx: ValidateContext): string {
       const conds: string[] = [];
       if (check.nullsDistinct) conds.push(...cols.map((c) => `${c} IS NOT NULL`));
       const predicate = ctx.predicateOf?.(check.table, check.constraint) ?? null;
-      if (predicate) conds.push(`(${predicate})`);
+      if (predicate) conds.push(`(${ctx.rewrite ? ctx.rewrite(predicate) : predicate})`);
       const where = conds.length ? ` WHERE ${conds.join(' AND ')}` : '';
       // Rows beyond the first of each duplicated key: how many rows would have to change.
       return `SELECT coalesce(sum(n - 1), 0)::text AS n FROM (SELECT count(*) AS n FROM ${t}${where} GROUP BY ${cols.join(', ')} HAVING count(*) > 1) d`;
@@ -54,6 +56,6 @@ function violationSql(check: IntegrityCheck, ctx: ValidateContext): string {
     case 'not-null':
       return `SELECT count(*)::text AS n FROM ${t} WHERE ${qi(check.column)} IS NULL`;
     case 'check':
-      return `SELECT count(*)::text AS n FROM ${t} WHERE NOT (${check.expression})`;
+      return `SELECT count(*)::text AS n FROM ${t} WHERE NOT (${ctx.rewrite ? ctx.rewrite(check.expression) : check.expression})`;
   }
 }

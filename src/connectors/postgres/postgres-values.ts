@@ -12,6 +12,9 @@ export function selectAsText(quotedColumn: string, type: NeutralType): string {
       return `${quotedColumn}::numeric::text`;
     case 'geometry':
       return `ST_AsText(${quotedColumn})`;
+    case 'network':
+      // inet's text() cast always appends the mask (/32); the output function prints it only when needed.
+      return `format('%s', ${quotedColumn})`;
     default:
       return `${quotedColumn}::text`;
   }
@@ -124,6 +127,7 @@ export function encodeText(v: Exclude<Value, null>, type: NeutralType): string {
     case 'array':
       return arrayLiteral(v as Value[], type.element);
     default:
+      if (typeof v === 'number' && Object.is(v, -0)) return '-0';
       if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
       if (typeof v === 'object') return JSON.stringify(v);
       return String(v);
