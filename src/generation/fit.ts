@@ -1,0 +1,111 @@
+/**
+ * Fitting: from the samples and child-count histograms the pipeline read, build every table's metadata,
+ * attribute model and key statistics. No database access here.
+ */
+import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
+import { findColumn, tableKey } from '../schema/model.js';
+import type { HydrationPlan } from '../graph/plan.js';
+import { fitBaseline } from './baseline/baseline-model.js';
+import { fitKeyStats, type TableKeyStats } from './keys.js';
+import { describeColumns } from './metadata.js';
+import type { AttributeModel, ChildCountHistogram, ColumnMeta, TableSample } from './model.js';
+
+export interface TableModel {
+  table: TableRef;
+  meta: ColumnMeta[];
+  model: AttributeModel;
+  /** Exact source row count. */
+  sourceRows: number;
+  histograms: ChildCountHistogram[];
+  keyStats: TableKeyStats;
+  /** FK name → share of source rows whose FK is NULL. */
+  fkNullRates: Record<string, number>;
+}
+
+export interface ModelSet {
+  seed: number;
+  /** By table key (`schema.name`). */
+  tables: Map<string, TableModel>;
+}
+
+/** Builds a learned model; `parentSample` is the primary parent's sample, for conditioning. */
+export type LearnedFactory = (
+  table: Table,
+  sample: TableSample,
+  meta: ColumnMeta[],
+  parentSample: TableSample | null,
+) => AttributeModel | Promise<AttributeModel>;
+
+export interface FitOptions {
+  seed: number;
+  modelFor?: (table: TableRef) => 'baseline' | 'learned';
+  learned?: LearnedFactory;
+}
+
+function emptySample(table: Table): TableSample {
+  return { table: { schema: table.schema, name: table.name }, totalRows: 0, columns: table.columns.map((c) => c.name), rows: [] };
+}
+
+/** NULL share of an FK: exact from the histogram (children it counts are the non-NULL rows), else the sample. */
+export function foreignKeyNullRates(table: Table, sample: TableSample, histograms: ChildCountHistogram[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const fk of table.foreignKeys) {
+    const nullable = fk.columns.every((c) => findColumn(table, c)?.nullable ?? false);
+    if (!nullable) {
+      out[fk.name] = 0;
+      continue;
+    }
+    const h = histograms.find((x) => x.foreignKey === fk.name);
+    if (h && sample.totalRows > 0) {
+      const nonNull = h.counts.reduce((s, e) => s + e.children * e.parents, 0);
+      out[fk.name] = Math.min(1, Math.max(0, 1 - nonNull / sample.totalRows));
+      continue;
+    }
+    const idx = fk.columns.map((c) => sample.columns.indexOf(c));
+    if (sample.rows.length === 0 || idx.some((i) => i < 0)) {
+      out[fk.name] = 0;
+      continue;
+    }
+    const nulls = sample.rows.filter((r) => idx.some((i) => r[i] === null || r[i] === undefined)).length;
+    out[fk.name] = nulls / sample.rows.length;
+  }
+  return out;
+}
+
+export async function fitModels(
+  schema: DatabaseSchema,
+  plan: HydrationPlan,
+  samples: Map<string, TableSample>,
+  histograms: ChildCountHistogram[],
+  options: FitOptions,
+): Promise<ModelSet> {
+  const tables = new Map<string, TableModel>();
+  for (const step of plan.steps) {
+    const key = tableKey(step.table);
+    const table = schema.tables.find((t) => tableKey(t) === key)!;
+    const sample = samples.get(key) ?? emptySample(table);
+    const meta = describeColumns(table, sample);
+    const hists = histograms.filter((h) => tableKey(h.child) === key);
+    const kind = options.modelFor?.(step.table) ?? 'baseline';
+    let model: AttributeModel;
+    if (kind === 'learned' && options.learned) {
+      const fk = table.foreignKeys.find((f) => f.name === step.primaryParent);
+      const parentSample = fk ? (samples.get(tableKey(fk.references)) ?? null) : null;
+      model = await options.learned(table, sample, meta, parentSample);
+    } else {
+      model = fitBaseline(table, sample, meta);
+    }
+    tables.set(key, {
+      table: step.table,
+      meta,
+      model,
+      sourceRows: sample.totalRows,
+      histograms: hists,
+      keyStats: fitKeyStats(table, sample),
+      fkNullRates: foreignKeyNullRates(table, sample, hists),
+    });
+  }
+  return { seed: options.seed, tables };
+}
+
+export { modelSetToArtifact, modelSetFromArtifact, type ModelSetArtifact } from './artifact.js';

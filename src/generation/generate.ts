@@ -1,0 +1,169 @@
+/**
+ * Generation: streams each table's rows batch by batch. Keys come from the key assigner (index-based, so
+ * nothing generated is kept across tables), attributes from the table's model.
+ */
+import type { UpdateBatch } from '../connectors/connector.js';
+import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
+import { findTable, tableKey, writableColumns } from '../schema/model.js';
+import type { Row, RowBatch, Value } from '../schema/values.js';
+import type { HydrationPlan } from '../graph/plan.js';
+import { conformValue } from './conform.js';
+import type { ModelSet } from './fit.js';
+import { KeyContext, type TableKeyStats } from './keys.js';
+import type { ChildCountHistogram } from './model.js';
+import { createRng } from './rng.js';
+
+export interface GenerationOptions {
+  /** Rows per table = round(scale × source rows × tableScale(table)). */
+  scale: number;
+  seed: number;
+  batchSize?: number;
+  tableScale?: (t: TableRef) => number;
+}
+
+export interface Generation {
+  /** Planned rows per table key. */
+  rowCounts: Map<string, number>;
+  /** Call in plan order; columns = writable columns (generated columns are left to the database). */
+  rows(table: TableRef): AsyncIterable<RowBatch>;
+  /** Fills FKs loaded as NULL (cycle edges); call after every table is loaded. */
+  deferredUpdates(table: TableRef): AsyncIterable<UpdateBatch>;
+}
+
+export const DEFAULT_BATCH_SIZE = 10_000;
+
+function requireTable(schema: DatabaseSchema, ref: TableRef): Table {
+  const t = findTable(schema, ref);
+  if (!t) throw new Error(`internal: ${tableKey(ref)} is not in the schema`);
+  return t;
+}
+
+export function plannedRowCounts(plan: HydrationPlan, models: ModelSet, options: GenerationOptions): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const s of plan.steps) {
+    const key = tableKey(s.table);
+    const source = models.tables.get(key)?.sourceRows ?? 0;
+    const factor = options.scale * (options.tableScale?.(s.table) ?? 1);
+    counts.set(key, Math.max(0, Math.round(source * factor)));
+  }
+  return counts;
+}
+
+export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, models: ModelSet, options: GenerationOptions): Generation {
+  const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
+  const rowCounts = plannedRowCounts(plan, models, options);
+  const keyStats = new Map<string, TableKeyStats>();
+  const histograms = new Map<string, ChildCountHistogram[]>();
+  const fkNullRates = new Map<string, Record<string, number>>();
+  for (const [k, m] of models.tables) {
+    keyStats.set(k, m.keyStats);
+    histograms.set(k, m.histograms);
+    fkNullRates.set(k, m.fkNullRates);
+  }
+  const keys = new KeyContext({ schema, plan, rowCounts, keyStats, histograms, fkNullRates, seed: options.seed });
+
+  // Parents whose generated rows a conditioned (learned) child needs as context: kept only for those.
+  const retainFor = new Map<string, string[]>();
+  for (const s of plan.steps) {
+    const m = models.tables.get(tableKey(s.table))?.model;
+    if (!m || m.contextColumns.length === 0 || s.primaryParent === null) continue;
+    const fk = requireTable(schema, s.table).foreignKeys.find((f) => f.name === s.primaryParent);
+    if (fk) retainFor.set(tableKey(fk.references), [...new Set([...(retainFor.get(tableKey(fk.references)) ?? []), ...m.contextColumns])]);
+  }
+  const retained = new Map<string, { columns: string[]; rows: Row[] }>();
+
+  async function* rows(ref: TableRef): AsyncIterable<RowBatch> {
+    const table = requireTable(schema, ref);
+    const key = tableKey(table);
+    const n = rowCounts.get(key) ?? 0;
+    const tm = models.tables.get(key);
+    const tk = keys.table(table);
+    const columns = writableColumns(table);
+    const names = columns.map((c) => c.name);
+    const nullFirst = new Set(tk.nullFirstForeignKeys().flatMap((fk) => fk.columns));
+    const model = tm?.model ?? null;
+    const attrIndex = new Map((model?.columns ?? []).map((c, i) => [c, i] as const));
+    type Source = { kind: 'key' } | { kind: 'null' } | { kind: 'attr'; index: number } | { kind: 'missing' };
+    const sources: Source[] = columns.map((c) => {
+      if (nullFirst.has(c.name)) return { kind: 'null' };
+      if (tk.isKeyColumn(c.name)) return { kind: 'key' };
+      const i = attrIndex.get(c.name);
+      return i === undefined ? { kind: 'missing' } : { kind: 'attr', index: i };
+    });
+
+    const keep = retainFor.get(key);
+    const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
+    const kept: Row[] = [];
+
+    // Context for a conditioned model: the parent's retained rows, picked by this table's primary-parent index.
+    const step = plan.steps.find((s) => tableKey(s.table) === key);
+    let context: { parentIdx: Int32Array; parent: { columns: string[]; rows: Row[] }; pick: number[] } | null = null;
+    if (model && model.contextColumns.length > 0 && step?.primaryParent) {
+      const fk = table.foreignKeys.find((f) => f.name === step.primaryParent);
+      const parent = fk ? retained.get(tableKey(fk.references)) : undefined;
+      if (fk && parent) {
+        context = {
+          parentIdx: tk.parentIndexes(fk.name),
+          parent,
+          pick: model.contextColumns.map((c) => parent.columns.indexOf(c)),
+        };
+      }
+    }
+
+    for (let start = 0, b = 0; start < n; start += batchSize, b++) {
+      const count = Math.min(batchSize, n - start);
+      let ctxRows: Row[] | null = null;
+      if (context) {
+        ctxRows = new Array(count);
+        for (let r = 0; r < count; r++) {
+          const p = context.parentIdx[start + r]!;
+          const prow = p >= 0 ? context.parent.rows[p] : undefined;
+          ctxRows[r] = prow ? context.pick.map((j) => (j >= 0 ? (prow[j] as Value) : null)) : (null as unknown as Row);
+        }
+      }
+      const attrs = model ? model.sample(count, ctxRows, createRng(options.seed, `attr:${key}:${b}`)) : [];
+      const out: Row[] = new Array(count);
+      for (let r = 0; r < count; r++) {
+        const i = start + r;
+        const row: Row = new Array(columns.length);
+        for (let c = 0; c < columns.length; c++) {
+          const src = sources[c]!;
+          if (src.kind === 'key') row[c] = tk.valueAt(columns[c]!.name, i);
+          else if (src.kind === 'null') row[c] = null;
+          else if (src.kind === 'attr') row[c] = (attrs[r]?.[src.index] ?? null) as Value;
+          else row[c] = conformValue(null, columns[c]!);
+        }
+        out[r] = row;
+        if (keep) kept.push(keepIdx.map((j) => (j >= 0 ? (row[j] as Value) : null)));
+      }
+      yield { columns: names, rows: out };
+    }
+    if (keep) retained.set(key, { columns: keep, rows: kept });
+    keys.release(table);
+  }
+
+  async function* deferredUpdates(ref: TableRef): AsyncIterable<UpdateBatch> {
+    const table = requireTable(schema, ref);
+    const tk = keys.table(table);
+    const identity = tk.rowIdentity();
+    const fks = tk.nullFirstForeignKeys();
+    if (!identity || fks.length === 0) return;
+    const n = rowCounts.get(tableKey(table)) ?? 0;
+    for (const fk of fks) {
+      const parents = tk.parentIndexes(fk.name);
+      let batch: Row[] = [];
+      for (let i = 0; i < n; i++) {
+        if (parents[i]! < 0) continue;
+        batch.push([...identity.map((c) => tk.valueAt(c, i)), ...fk.columns.map((c) => tk.valueAt(c, i))]);
+        if (batch.length >= batchSize) {
+          yield { keyColumns: identity, setColumns: fk.columns, rows: batch };
+          batch = [];
+        }
+      }
+      if (batch.length) yield { keyColumns: identity, setColumns: fk.columns, rows: batch };
+    }
+    keys.release(table);
+  }
+
+  return { rowCounts, rows, deferredUpdates };
+}
