@@ -175,7 +175,7 @@ function tableSection(report: QualityReportResult, table: string, maxHeat: numbe
   return `<section class="table" id="table-${esc(table)}"><h2>Table ${esc(table)} <small>${rows}</small></h2>
 ${shapes.length > 0 ? `<h3>Column shapes</h3><table class="grid"><thead><tr><th>Column</th><th>Metric</th><th>Score</th><th></th></tr></thead><tbody>${shapeRows}</tbody></table>` : '<p class="muted">No scorable columns.</p>'}
 ${plots ? `<h3>Distributions <span class="legend"><i style="background:${REAL}"></i>real <i style="background:${SYN}"></i>synthetic</span></h3><div class="dists">${plots}</div>` : ''}
-${heat ? `<h3>Column pair trends</h3><div class="heats">${heat}</div>` : ''}
+${heat ? `<h3>Column pair trends <small>(grey: not scored — constant column, or real-data correlation/association below the threshold)</small></h3><div class="heats">${heat}</div>` : ''}
 </section>`;
 }
 
