@@ -1,0 +1,137 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openPostgresSource, openPostgresTarget } from '../../../src/connectors/postgres/index.js';
+import type { TargetConnector } from '../../../src/connectors/connector.js';
+import type { DatabaseSchema, Table } from '../../../src/schema/model.js';
+import type { Row, RowBatch } from '../../../src/schema/values.js';
+import { createPgDatabase, type TestDatabase } from '../../support/databases.js';
+
+const SQL = `
+  CREATE SCHEMA "Sales Dept";
+  CREATE TABLE "Sales Dept".accounts (id int PRIMARY KEY, name text NOT NULL);
+  CREATE TABLE "Sales Dept"."select" (id serial PRIMARY KEY, account_id int NOT NULL REFERENCES "Sales Dept".accounts(id), amount numeric(8,2));
+  CREATE VIEW "Sales Dept".totals AS SELECT a.name, sum(s.amount) AS total FROM "Sales Dept".accounts a JOIN "Sales Dept"."select" s ON s.account_id = a.id GROUP BY a.name;
+  CREATE VIEW "Sales Dept".top_total AS SELECT max(total) AS best FROM "Sales Dept".totals;
+  CREATE MATERIALIZED VIEW "Sales Dept".n_accounts AS SELECT count(*) AS n FROM "Sales Dept".accounts;
+  CREATE FUNCTION "Sales Dept".account_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM "Sales Dept".accounts $$;
+`;
+
+let src: TestDatabase;
+let dst: TestDatabase;
+let target: TargetConnector;
+let schema: DatabaseSchema;
+
+const table = (name: string): Table => schema.tables.find((t) => t.name === name)!;
+async function* one(columns: string[], rows: Row[]): AsyncIterable<RowBatch> {
+  yield { columns, rows };
+}
+
+async function hydrate(runId: string, names: string[]): Promise<void> {
+  const shadow = await target.createShadow(runId, schema);
+  await target.load(shadow, table('accounts'), one(['id', 'name'], names.map((n, i) => [i + 1, n])));
+  await target.load(shadow, table('select'), one(['id', 'account_id', 'amount'], names.map((_, i) => [i + 1, i + 1, `${(i + 1) * 10}.00`])));
+  await target.finalize(shadow, schema);
+  await target.swap(shadow, schema);
+}
+
+beforeEach(async () => {
+  src = await createPgDatabase('synth_pg_swsrc');
+  dst = await createPgDatabase('synth_pg_swdst');
+  await src.exec(SQL);
+  await dst.exec(SQL);
+  await dst.exec(`INSERT INTO "Sales Dept".accounts VALUES (1, 'old'); INSERT INTO "Sales Dept"."select" (account_id, amount) VALUES (1, 5)`);
+  const source = await openPostgresSource(src.url);
+  schema = await source.introspect();
+  await source.close();
+  target = await openPostgresTarget(dst.url);
+});
+
+afterEach(async () => {
+  await target?.close();
+  await src?.drop();
+  await dst?.drop();
+});
+
+describe('postgres swap and rollback', () => {
+  it('swaps the shadow in atomically, recreating views on the new data', async () => {
+    const shadow = await target.createShadow('swap1', schema);
+    expect(shadow.namespaces).toEqual([{ live: 'Sales Dept', shadow: 'synth_shadow_swap1' }]);
+    await target.load(shadow, table('accounts'), one(['id', 'name'], [[1, 'ann'], [2, 'bob']]));
+    await target.load(shadow, table('select'), one(['id', 'account_id', 'amount'], [[1, 1, '10.00'], [2, 1, '5.00'], [3, 2, '7.50']]));
+    await target.finalize(shadow, schema);
+    const result = await target.swap(shadow, schema);
+    expect(result.backups).toEqual([{ live: 'Sales Dept', backup: 'synth_backup_Sales Dept' }]);
+    expect(result.notes.some((n) => /Grants/.test(n))).toBe(true);
+    expect(await dst.query(`SELECT name, total::text AS total FROM "Sales Dept".totals ORDER BY name`)).toEqual([
+      { name: 'ann', total: '15.00' },
+      { name: 'bob', total: '7.50' },
+    ]);
+    expect(await dst.query(`SELECT best::text AS best FROM "Sales Dept".top_total`)).toEqual([{ best: '15.00' }]);
+    expect(await dst.query(`SELECT n::int AS n FROM "Sales Dept".n_accounts`)).toEqual([{ n: 2 }]);
+    expect(await dst.query(`SELECT "Sales Dept".account_count()::int AS n`)).toEqual([{ n: 2 }]);
+    // The old data is in the backup, with its own views.
+    expect(await dst.query(`SELECT name FROM "synth_backup_Sales Dept".accounts`)).toEqual([{ name: 'old' }]);
+    expect(await dst.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 'synth_shadow_%'`)).toEqual([{ n: 0 }]);
+    expect(await target.countRows(null, table('accounts'))).toBe(2);
+    // The serial sequence moved with the table and continues past the loaded keys.
+    expect(await dst.query(`INSERT INTO "Sales Dept"."select" (account_id) VALUES (2) RETURNING id`)).toEqual([{ id: 4 }]);
+  });
+
+  it('rolls back to the previous data, and rolling back twice returns to the new data', async () => {
+    await hydrate('r1', ['new1', 'new2', 'new3']);
+    const names = async () => (await dst.query<{ name: string }>(`SELECT name FROM "Sales Dept".accounts ORDER BY id`)).map((r) => r.name);
+    expect(await names()).toEqual(['new1', 'new2', 'new3']);
+    const back = await target.rollback();
+    expect(back.backups).toEqual([{ live: 'Sales Dept', backup: 'synth_backup_Sales Dept' }]);
+    expect(await names()).toEqual(['old']);
+    expect(await dst.query(`SELECT name FROM "Sales Dept".totals`)).toEqual([{ name: 'old' }]);
+    await target.rollback();
+    expect(await names()).toEqual(['new1', 'new2', 'new3']);
+    expect(await dst.query(`SELECT count(*)::int AS n FROM "Sales Dept".totals`)).toEqual([{ n: 3 }]);
+  });
+
+  it('a second hydrate replaces the single backup', async () => {
+    await hydrate('h1', ['a']);
+    await hydrate('h2', ['b', 'c']);
+    expect(await dst.query(`SELECT name FROM "synth_backup_Sales Dept".accounts`)).toEqual([{ name: 'a' }]);
+    const backups = await dst.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'synth_backup_%'`);
+    expect(backups).toHaveLength(1);
+  });
+
+  it('reports what it could not recreate and keeps it in the backup', async () => {
+    // A view over a table synth does not manage cannot follow the swap.
+    await src.exec(`CREATE TABLE public.outside (x int); CREATE VIEW "Sales Dept".uses_outside AS SELECT x FROM public.outside`);
+    const source = await openPostgresSource(src.url);
+    schema = await source.introspect({ schemas: ['Sales Dept'] });
+    await source.close();
+    const shadow = await target.createShadow('notes1', schema);
+    await target.finalize(shadow, schema);
+    const result = await target.swap(shadow, schema);
+    expect(result.notes.find((n) => n.includes('uses_outside'))).toMatch(/not recreated/);
+  });
+
+  it('throws NOTHING_TO_ROLLBACK when nothing was swapped', async () => {
+    await expect(target.rollback()).rejects.toMatchObject({ code: 'NOTHING_TO_ROLLBACK' });
+  });
+
+  it('lists and drops shadows left by earlier runs', async () => {
+    const a = await target.createShadow('left1', schema);
+    await target.createShadow('left2', schema);
+    const other = await openPostgresTarget(dst.url);
+    try {
+      expect((await other.listShadows()).map((s) => s.runId).sort()).toEqual(['left1', 'left2']);
+      await other.dropShadow(a);
+      expect((await other.listShadows()).map((s) => s.runId)).toEqual(['left2']);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('keeps derived schema names within 63 bytes', async () => {
+    const long = 'r'.repeat(60);
+    const shadow = await target.createShadow(long, schema);
+    const name = shadow.namespaces[0]!.shadow;
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
+    expect(await dst.query(`SELECT nspname FROM pg_namespace WHERE nspname = $1`, [name])).toHaveLength(1);
+    await target.dropShadow(shadow);
+  });
+});
