@@ -150,7 +150,10 @@ export class MadeNetwork {
 
   /** Logits for a batch, as a row-major array [rows × outputSize]. */
   logits(input: Float32Array, rows: number): Float32Array {
-    return ops.tidy(() => this.forward(ops.fromArray(input, rows, this.inputSize)).logits).dataSync() as Float32Array;
+    const t = ops.tidy(() => this.forward(ops.fromArray(input, rows, this.inputSize)).logits);
+    const out = ops.toArray(t);
+    t.dispose();
+    return out;
   }
 
   /**
@@ -252,7 +255,6 @@ export class MadeNetwork {
       const acts = this.forward(ops.fromArray(batch.input, batch.size, this.inputSize));
       const ce = ops.blockSoftmaxCrossEntropy(acts.logits, ops.fromArray(batch.target, batch.size, this.outputSize), this.outputBlocks);
       loss = ce.loss;
-      return ce.error;
     });
     return loss;
   }

@@ -157,4 +157,16 @@ describe.each(['cpu', 'wasm'] as const)('MADE network on %s', (backend) => {
     grads.flat().forEach((t) => t.dispose());
     net.dispose();
   });
+
+  it('training, evaluation and inference leave no tensors behind', () => {
+    const net = new MadeNetwork(spec, seededRng(5));
+    const before = tf.memory().numTensors;
+    const batch = randomBatch(16, 3);
+    net.trainStep(batch, 0.01);
+    net.trainStep(batch, 0.01, { clipNorm: 1, noiseMultiplier: 1, noise: ([r, c]) => new Float32Array(r * c).fill(0.1) });
+    net.loss(batch);
+    net.logits(batch.input, batch.size);
+    expect(tf.memory().numTensors).toBe(before);
+    net.dispose();
+  });
 });
