@@ -1,0 +1,48 @@
+/**
+ * PII kinds and the per-column override fragment of the config (`tables.<t>.columns.<c>`), kept here so the
+ * config module imports one definition.
+ */
+import { z } from 'zod';
+
+export const PII_KINDS = [
+  'person-name',
+  'first-name',
+  'last-name',
+  'email',
+  'phone',
+  'street-address',
+  'city',
+  'postal-code',
+  'national-id',
+  'iban',
+  'credit-card',
+  'ip-address',
+  'date-of-birth',
+  'free-text',
+] as const;
+
+export type PiiKind = (typeof PII_KINDS)[number];
+
+/** A transform is a PII kind (fake value of that kind) or one of the generic treatments. */
+export const PII_TRANSFORMS = [...PII_KINDS, 'keep', 'redact', 'hash'] as const;
+
+export type PiiTransform = (typeof PII_TRANSFORMS)[number];
+
+export function isPiiKind(s: string): s is PiiKind {
+  return (PII_KINDS as readonly string[]).includes(s);
+}
+
+export const piiColumnConfigSchema = z.strictObject({
+  /**
+   * How to treat the column: a PII kind replaces each value by a keyed fake of that kind; `keep` treats the
+   * column as ordinary data (no PII handling); `redact` writes NULL (or a fixed token when NOT NULL);
+   * `hash` writes a keyed hash (joins on it still work, values are unreadable).
+   */
+  transform: z
+    .enum(PII_TRANSFORMS, { error: `must be one of ${PII_TRANSFORMS.join(', ')}` })
+    .optional(),
+  /** Declared public: its categories/bounds may be used verbatim without spending privacy budget. */
+  public: z.boolean().optional(),
+});
+
+export type PiiColumnConfig = z.infer<typeof piiColumnConfigSchema>;

@@ -1,0 +1,249 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Column, NeutralType, Table } from '../../../src/schema/model.js';
+import type { TableSample } from '../../../src/generation/model.js';
+import { detectPii, ibanValid, luhnValid } from '../../../src/generation/privacy/pii-detect.js';
+import { columnTransformer, transformValue } from '../../../src/generation/privacy/pii-transform.js';
+import { piiColumnConfigSchema } from '../../../src/generation/privacy/pii-config.js';
+import { createPgDatabase, type TestDatabase } from '../../support/databases.js';
+
+const KEY = 'test-key-not-secret';
+
+/** Just enough of the neutral type mapping for these tables (the real introspector lives in connectors/). */
+function neutral(dataType: string, maxLength: number | null): NeutralType {
+  switch (dataType) {
+    case 'integer':
+      return { kind: 'integer', bytes: 4, unsigned: false };
+    case 'bigint':
+      return { kind: 'integer', bytes: 8, unsigned: false };
+    case 'date':
+      return { kind: 'date' };
+    case 'inet':
+      return { kind: 'network', family: 'inet' };
+    case 'numeric':
+      return { kind: 'decimal', precision: null, scale: null };
+    default:
+      return { kind: 'text', maxLength, fixedLength: false };
+  }
+}
+
+async function readTable(db: TestDatabase, name: string): Promise<{ table: Table; sample: TableSample }> {
+  const cols = await db.query<{ column_name: string; data_type: string; character_maximum_length: number | null; is_nullable: string }>(
+    `SELECT column_name, data_type, character_maximum_length, is_nullable FROM information_schema.columns
+      WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position`,
+    [name],
+  );
+  const columns: Column[] = cols.map((c) => ({
+    name: c.column_name,
+    type: neutral(c.data_type, c.character_maximum_length),
+    nativeType: c.data_type,
+    nullable: c.is_nullable === 'YES',
+    default: null,
+    autoIncrement: null,
+    generated: null,
+    domain: null,
+    collation: null,
+    comment: null,
+  }));
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT ${cols.map((c) => `"${c.column_name}"::text AS "${c.column_name}"`).join(', ')} FROM "${name}"`,
+  );
+  const table: Table = {
+    schema: 'public',
+    name,
+    columns,
+    primaryKey: { name: `${name}_pkey`, columns: ['id'] },
+    uniques: [],
+    foreignKeys: [],
+    checks: [],
+    indexes: [],
+    partitioning: null,
+    comment: null,
+    estimatedRows: rows.length,
+  };
+  const names = columns.map((c) => c.name);
+  return {
+    table,
+    sample: { table, totalRows: rows.length, columns: names, rows: rows.map((r) => names.map((n) => (r[n] ?? null) as string | null)) },
+  };
+}
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createPgDatabase('priv_pii');
+  await db.exec(`
+    CREATE TABLE customers (
+      id serial PRIMARY KEY,
+      full_name text NOT NULL,
+      given text,
+      surname text,
+      contact varchar(60) NOT NULL,
+      mobile text,
+      addr text,
+      city text,
+      zip text,
+      ssn char(11),
+      iban text,
+      card text,
+      last_ip inet,
+      dob date,
+      notes text,
+      status text NOT NULL,
+      amount numeric(10,2)
+    );
+    INSERT INTO customers (full_name, given, surname, contact, mobile, addr, city, zip, ssn, iban, card, last_ip, dob, notes, status, amount)
+    SELECT (ARRAY['Jane Smith','John Miller','Maria Garcia','James Johnson','Linda Brown','Robert Davis','Emma Wilson','Thomas Anderson'])[1 + g % 8],
+           (ARRAY['Jane','John','Maria','James','Linda','Robert','Emma','Thomas'])[1 + g % 8],
+           (ARRAY['Smith','Miller','Garcia','Johnson','Brown','Davis','Wilson','Anderson'])[1 + (g * 3) % 8],
+           'user' || g || '@' || (ARRAY['gmail.com','acme-corp.co.uk','mail.example.org'])[1 + g % 3],
+           '+1 (555) ' || lpad((100 + g % 900)::text, 3, '0') || '-' || lpad((g * 37 % 10000)::text, 4, '0'),
+           (100 + g) || ' ' || (ARRAY['Maple','Oak','Pine','Cedar'])[1 + g % 4] || ' Street',
+           (ARRAY['Springfield','Riverside','Portland'])[1 + g % 3],
+           lpad((10000 + g * 7)::text, 5, '0'),
+           lpad((100 + g % 500)::text, 3, '0') || '-' || lpad((10 + g % 80)::text, 2, '0') || '-' || lpad((1000 + g)::text, 4, '0'),
+           (ARRAY['DE89 3704 0044 0532 0130 00','GB82 WEST 1234 5698 7654 32','FR14 2004 1010 0505 0001 3M02 606'])[1 + g % 3],
+           (ARRAY['4111 1111 1111 1111','5500-0000-0000-0004','340000000000009','6011000000000004'])[1 + g % 4],
+           ('10.0.' || (g % 256) || '.' || (g * 7 % 256))::inet,
+           date '1950-01-01' + (g * 113 % 20000),
+           CASE WHEN g % 2 = 0 THEN 'Customer called from +44 20 7946 0958 about order ' || g
+                ELSE 'Please reply to contact' || g || '@acme-corp.co.uk when shipped' END,
+           (ARRAY['active','inactive'])[1 + g % 2],
+           g * 1.5
+    FROM generate_series(1, 300) g;`);
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe('detectPii on a real customers table', () => {
+  it('finds every PII column with its kind and leaves ordinary columns alone', async () => {
+    const { table, sample } = await readTable(db, 'customers');
+    const found = detectPii(table, sample);
+    const byColumn = Object.fromEntries(found.map((f) => [f.column, f.kind]));
+    expect(byColumn).toEqual({
+      full_name: 'person-name',
+      given: 'first-name',
+      surname: 'last-name',
+      contact: 'email',
+      mobile: 'phone',
+      addr: 'street-address',
+      city: 'city',
+      zip: 'postal-code',
+      ssn: 'national-id',
+      iban: 'iban',
+      card: 'credit-card',
+      last_ip: 'ip-address',
+      dob: 'date-of-birth',
+      notes: 'free-text',
+    });
+    for (const f of found) {
+      expect(f.confidence).toBeGreaterThanOrEqual(0.5);
+      expect(f.confidence).toBeLessThanOrEqual(1);
+      expect(f.reason.length).toBeGreaterThan(10);
+    }
+    // Value evidence beats a meaningless name: "contact" is found from its values.
+    expect(found.find((f) => f.column === 'contact')!.reason).toMatch(/email/);
+  });
+
+  it('uses values, not just names: a column named email full of numbers is not confidently an email', async () => {
+    const { table, sample } = await readTable(db, 'customers');
+    const renamed: Table = { ...table, columns: table.columns.map((c) => (c.name === 'amount' ? { ...c, name: 'email_count' } : c)) };
+    const sample2 = { ...sample, columns: sample.columns.map((c) => (c === 'amount' ? 'email_count' : c)) };
+    expect(detectPii(renamed, sample2).some((f) => f.column === 'email_count')).toBe(false);
+  });
+});
+
+describe('transformValue', () => {
+  it('is deterministic across calls and transformers, and key-dependent', () => {
+    const a = transformValue('email', 'Jane.Doe@acme-corp.co.uk', KEY);
+    const b = transformValue('email', 'jane.doe@ACME-corp.co.uk ', KEY);
+    const c = columnTransformer('email', KEY)('Jane.Doe@acme-corp.co.uk');
+    expect(a).toBe(b);
+    expect(c).toBe(a);
+    expect(transformValue('email', 'Jane.Doe@acme-corp.co.uk', 'other-key')).not.toBe(a);
+    expect(transformValue('person-name', 'Jane Smith', KEY)).toBe(transformValue('person-name', 'Jane Smith', KEY));
+    expect(transformValue('person-name', 'Jane Smith', KEY)).not.toBe('Jane Smith');
+  });
+
+  it('keeps the email domain shape and public providers', () => {
+    const corp = String(transformValue('email', 'jane@acme-corp.co.uk', KEY));
+    expect(corp).toMatch(/^[^@]+@[a-z0-9]+\.[a-z0-9]+\.uk$/);
+    expect(corp).not.toContain('acme');
+    expect(String(transformValue('email', 'bob@gmail.com', KEY))).toMatch(/@gmail\.com$/);
+    const short = String(
+      transformValue('email', 'averyveryverylongname@gmail.com', KEY, {
+        name: 'e', type: { kind: 'text', maxLength: 20, fixedLength: false }, nativeType: 'varchar(20)', nullable: false,
+        default: null, autoIncrement: null, generated: null, domain: null, collation: null, comment: null,
+      }),
+    );
+    expect(short.length).toBeLessThanOrEqual(20);
+    expect(short).toMatch(/@gmail\.com$/);
+  });
+
+  it('preserves phone layout, postal-code pattern and produces valid cards, IBANs and SSNs', () => {
+    const phone = String(transformValue('phone', '+1 (555) 123-4567', KEY));
+    expect(phone).toMatch(/^\+1 \(\d{3}\) \d{3}-\d{4}$/);
+    expect(phone).not.toBe('+1 (555) 123-4567');
+    expect(String(transformValue('postal-code', 'SW1A 1AA', KEY))).toMatch(/^[A-Z]{2}\d[A-Z] \d[A-Z]{2}$/);
+    expect(String(transformValue('postal-code', '12345-6789', KEY))).toMatch(/^\d{5}-\d{4}$/);
+    for (const real of ['4111 1111 1111 1111', '5500-0000-0000-0004', '340000000000009']) {
+      const fake = String(transformValue('credit-card', real, KEY));
+      expect(fake.replace(/\d/g, '9')).toBe(real.replace(/\d/g, '9'));
+      expect(luhnValid(fake.replace(/\D/g, ''))).toBe(true);
+      expect(fake).not.toBe(real);
+      expect(fake[0]).toBe(real[0]);
+    }
+    for (let i = 0; i < 50; i++) {
+      const card = String(transformValue('credit-card', `4${String(i).padStart(14, '0')}7`, KEY));
+      expect(luhnValid(card)).toBe(true);
+    }
+    const iban = String(transformValue('iban', 'DE89 3704 0044 0532 0130 00', KEY));
+    expect(ibanValid(iban)).toBe(true);
+    expect(iban.startsWith('DE')).toBe(true);
+    expect(iban).toMatch(/^DE\d{2}( \d{4}){4} \d{2}$/);
+    const ssn = String(transformValue('national-id', '123-45-6789', KEY));
+    expect(ssn).toMatch(/^(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}$/);
+  });
+
+  it('keeps the birth year, rewrites contact details inside free text, handles keep/redact/hash and numbers', () => {
+    const dob = String(transformValue('date-of-birth', '1984-07-21', KEY));
+    expect(dob).toMatch(/^1984-\d{2}-\d{2}$/);
+    expect(Number.isNaN(Date.parse(dob))).toBe(false);
+    const text = 'Please reply to jane@acme-corp.co.uk or call +44 20 7946 0958.';
+    const out = String(transformValue('free-text', text, KEY));
+    expect(out).not.toContain('jane@acme-corp.co.uk');
+    expect(out).not.toContain('7946 0958');
+    expect(out).toContain(String(transformValue('email', 'jane@acme-corp.co.uk', KEY)));
+    expect(out.startsWith('Please reply to ')).toBe(true);
+    expect(transformValue('keep', 'x', KEY)).toBe('x');
+    expect(transformValue('redact', 'x', KEY)).toBeNull();
+    expect(transformValue('hash', 'x', KEY)).toMatch(/^[0-9a-f]{64}$/);
+    expect(transformValue('email', null, KEY)).toBeNull();
+    const asNumber = transformValue('phone', 4915112345678, KEY);
+    expect(typeof asNumber).toBe('number');
+    expect(String(asNumber)).toHaveLength(13);
+    expect(() => transformValue('email', 'a@b.cd', '')).toThrow(/key is empty/);
+  });
+
+  it('transforms a whole real column consistently: same real value, same fake, distinct values stay distinct', async () => {
+    const rows = await db.query<{ contact: string; full_name: string }>('SELECT contact, full_name FROM customers');
+    const email = columnTransformer('email', KEY);
+    const fakes = rows.map((r) => String(email(r.contact)));
+    expect(new Set(fakes).size).toBe(new Set(rows.map((r) => r.contact)).size);
+    for (let i = 0; i < rows.length; i++) expect(fakes[i]).not.toBe(rows[i]!.contact);
+    const names = new Map<string, string>();
+    for (const r of rows) {
+      const f = String(transformValue('person-name', r.full_name, KEY));
+      if (names.has(r.full_name)) expect(names.get(r.full_name)).toBe(f);
+      names.set(r.full_name, f);
+    }
+  });
+
+  it('config fragment accepts transforms and rejects unknown ones with the list', () => {
+    expect(piiColumnConfigSchema.parse({ transform: 'email', public: false })).toEqual({ transform: 'email', public: false });
+    const bad = piiColumnConfigSchema.safeParse({ transform: 'emial' });
+    expect(bad.success).toBe(false);
+    expect(JSON.stringify(bad.error?.issues)).toMatch(/person-name/);
+  });
+});
