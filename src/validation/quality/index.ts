@@ -4,3 +4,4 @@ export { metadataFromSchema, qualityTableName } from './metadata-from-schema.js'
 export { formatQualitySummary, formatScore } from './summary.js';
 export { ksComplement, tvComplement, contingencySimilarity, pearson, spearman, cramersV } from './stats.js';
 export { boundaryAdherence, categoryAdherence, keyUniqueness, newRowSynthesis, referentialIntegrity } from './diagnostics.js';
+export { qualityDataFromSamples, tableDataFromRows, toCell } from './from-samples.js';
