@@ -56,7 +56,7 @@ export async function openMysqlSource(url: string): Promise<SourceConnector> {
 }
 
 export async function openMysqlTarget(url: string, options: WriteOptions = {}): Promise<TargetConnector> {
-  const session = await openSession(url, false, 'the MySQL target');
+  const session = await openSession(url, false, 'the MySQL target', { localInfile: options.localInfile !== false });
   const live = session.url.database;
   const writer = new MysqlWriter(session, options);
   const shadows = new MysqlShadows(session, live);

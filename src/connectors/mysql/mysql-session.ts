@@ -61,7 +61,7 @@ export interface MysqlSession {
   close(): Promise<void>;
 }
 
-export async function openSession(url: string, readOnly: boolean, what: string): Promise<MysqlSession> {
+export async function openSession(url: string, readOnly: boolean, what: string, options: { localInfile?: boolean } = {}): Promise<MysqlSession> {
   const parsed = parseMysqlUrl(url);
   // No default database: a target's database may not exist yet, and every statement qualifies names anyway.
   const pool = mysql.createPool({
@@ -76,6 +76,7 @@ export async function openSession(url: string, readOnly: boolean, what: string):
     decimalNumbers: false,
     charset: 'utf8mb4',
     multipleStatements: false,
+    ...(options.localInfile === false ? { flags: ['-LOCAL_FILES'] } : {}),
   });
   const ready = new WeakSet<object>();
   async function acquire(): Promise<PoolConnection> {

@@ -17,6 +17,8 @@ export interface WriteOptions {
   forceInsert?: boolean;
   /** Receives warnings such as the one-time "local infile refused" notice; defaults to console.warn. */
   logger?: (message: string) => void;
+  /** false: the client does not offer LOCAL INFILE at all (the server then refuses it and the INSERT fallback runs). */
+  localInfile?: boolean;
 }
 
 function jsonSafe(v: unknown): unknown {
