@@ -99,21 +99,62 @@ export function newRowSynthesis(
     if (b) b.push(i);
     else buckets.set(key, [i]);
   }
+  // Inside a bucket, rows are sorted on the first numerical field (nulls last) so a synthetic value only
+  // scans the real rows within its tolerance window.
+  const lead = r.num[0];
+  if (lead) {
+    for (const b of buckets.values()) {
+      b.sort((x, y) => {
+        const a = lead[x]!;
+        const c = lead[y]!;
+        return Number.isNaN(a) ? (Number.isNaN(c) ? 0 : 1) : Number.isNaN(c) ? -1 : a - c;
+      });
+    }
+  }
+  const lowerBound = (b: number[], value: number): number => {
+    let lo = 0;
+    let hi = b.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const v = lead![b[mid]!]!;
+      if (!Number.isNaN(v) && v < value) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const matchesRest = (i: number, ri: number): boolean =>
+    s.num.every((col, f) => {
+      const v = col[i]!;
+      const rv = r.num[f]![ri]!;
+      if (Number.isNaN(v)) return Number.isNaN(rv);
+      return Math.abs(rv - v) <= Math.abs(tolerance * v);
+    });
   // A deterministic stride sample keeps the check bounded on big tables.
   const step = Math.max(1, Math.ceil(synthetic.rows.length / sampleSize));
   let checked = 0;
   let fresh = 0;
   for (let i = 0; i < synthetic.rows.length; i += step) {
     checked++;
-    const candidates = buckets.get(JSON.stringify(s.cat.map((c) => c[i])));
-    const matched = candidates?.some((ri) =>
-      s.num.every((col, f) => {
-        const v = col[i]!;
-        const rv = r.num[f]![ri]!;
-        if (Number.isNaN(v)) return Number.isNaN(rv);
-        return Math.abs(rv - v) <= Math.abs(tolerance * v);
-      }),
-    );
+    const b = buckets.get(JSON.stringify(s.cat.map((c) => c[i])));
+    let matched = false;
+    if (b && !lead) matched = true;
+    else if (b && lead) {
+      const v = s.num[0]![i]!;
+      if (Number.isNaN(v)) {
+        for (let k = lowerBound(b, Infinity); k < b.length && !matched; k++) {
+          if (Number.isNaN(lead[b[k]!]!)) matched = matchesRest(i, b[k]!);
+        }
+      } else {
+        const tol = Math.abs(tolerance * v);
+        // Widen by an ulp-scale margin; the exact test below decides.
+        const from = lowerBound(b, v - tol - Math.abs(v) * 1e-12);
+        for (let k = from; k < b.length && !matched; k++) {
+          const rv = lead[b[k]!]!;
+          if (Number.isNaN(rv) || rv - v > tol + Math.abs(v) * 1e-12) break;
+          matched = matchesRest(i, b[k]!);
+        }
+      }
+    }
     if (!matched) fresh++;
   }
   return { score: fresh / checked, newRows: fresh, checkedRows: checked };

@@ -130,3 +130,36 @@ describe('diagnostic metrics', () => {
     expect(r).toEqual({ score: 0.5, newRows: 2, checkedRows: 4 });
   });
 });
+
+describe('NewRowSynthesis search', () => {
+  it('agrees with a brute-force scan on data full of near-copies and nulls', () => {
+    let seed = 7;
+    const rnd = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const row = (): Array<number | string | null> => [
+      rnd() < 0.1 ? null : Math.round(rnd() * 50) * (rnd() < 0.5 ? 1 : 1.006),
+      rnd() < 0.1 ? null : Math.round(rnd() * 5),
+      ['a', 'b', null][Math.floor(rnd() * 3)]!,
+    ];
+    const real = { columns: ['x', 'y', 'c'], rows: Array.from({ length: 400 }, row) };
+    const synthetic = { columns: ['x', 'y', 'c'], rows: Array.from({ length: 400 }, row) };
+    const columns = { x: 'numerical', y: 'numerical', c: 'categorical' } as const;
+    const fast = newRowSynthesis(real, synthetic, 't', columns);
+    let fresh = 0;
+    for (const s of synthetic.rows) {
+      const copy = real.rows.some((r) =>
+        [0, 1].every((f) => {
+          const v = s[f] as number | null;
+          const rv = r[f] as number | null;
+          return v === null ? rv === null : rv !== null && Math.abs(rv - v) <= Math.abs(0.01 * v);
+        }) && r[2] === s[2],
+      );
+      if (!copy) fresh++;
+    }
+    expect(fast.newRows).toBe(fresh);
+    expect(fresh).toBeGreaterThan(0);
+    expect(fresh).toBeLessThan(400);
+  });
+});
