@@ -51,12 +51,12 @@ export async function benchLearnedSteps(o: Partial<LearnedStepsOptions> = {}): P
       batchOf(layout, tokens, Int32Array.from({ length: batchSize }, (_, j) => (i * batchSize + j) % rows)),
     );
     // Warm-up (kernel compilation, allocator).
-    for (let i = 0; i < 3; i++) net.trainStep(batches[i % batches.length]!, 1e-3, dp);
+    for (let i = 0; i < 3; i++) net.trainStep(batches[i % batches.length]!, dp);
     const budget = name === 'cpu' ? Math.min(seconds, 10) : seconds;
     const start = performance.now();
     let steps = 0;
     while (performance.now() - start < budget * 1000) {
-      net.trainStep(batches[steps % batches.length]!, 1e-3, dp);
+      net.trainStep(batches[steps % batches.length]!, dp);
       steps++;
     }
     const elapsed = (performance.now() - start) / 1000;

@@ -83,6 +83,8 @@ export class MadeNetwork {
   readonly inputSize: number;
   readonly outputSize: number;
   readonly outputBlocks: Array<{ start: number; size: number }>;
+  /** Adam step size used by `trainStep`. */
+  learningRate = 1e-3;
   private layers: Layer[] = [];
   private step = 0;
 
@@ -230,15 +232,33 @@ export class MadeNetwork {
     return norms === undefined ? { grads, loss } : { grads, loss, norms };
   }
 
-  /** One optimizer step (Adam). With `dp`, a DP-SGD step: per-example clipping plus Gaussian noise. */
-  trainStep(batch: EncodedBatch, learningRate: number, dp?: DpHook): StepResult {
-    const { grads, loss, norms } = this.gradients(batch, dp);
+  /** Gradient of an empty (Poisson-sampled) lot under DP: noise only, so an empty lot still moves the weights. */
+  private noiseOnly(dp: DpHook): Array<[Mat, Mat]> {
+    const sigma = (dp.noiseMultiplier * dp.clipNorm) / Math.max(1, dp.expectedBatchSize ?? 1);
+    return ops.tidy(() =>
+      this.layers.map((layer) => {
+        const [r, c] = ops.shape(layer.w);
+        return [
+          ops.mul(ops.scale(ops.fromArray(dp.noise([r, c]), r, c), sigma), layer.mask),
+          ops.scale(ops.fromArray(dp.noise([1, c]), 1, c), sigma),
+        ] as [Mat, Mat];
+      }),
+    );
+  }
+
+  /**
+   * One optimizer step (Adam at `learningRate`). With `dp`, a DP-SGD step: per-example clipping plus Gaussian
+   * noise; an empty batch then still takes a noise-only step, as the privacy analysis of Poisson sampling assumes.
+   */
+  trainStep(batch: EncodedBatch, dp?: DpHook): StepResult {
+    if (batch.size === 0 && !dp) return { loss: 0 };
+    const { grads, loss, norms } = batch.size === 0 && dp ? { grads: this.noiseOnly(dp), loss: 0, norms: new Float32Array(0) } : this.gradients(batch, dp);
     this.step++;
     for (let l = 0; l < this.layers.length; l++) {
       const layer = this.layers[l] as Layer;
       const [dw, db] = grads[l] as [Mat, Mat];
-      const w = ops.adamUpdate(layer.w, dw, layer.wState, this.step, learningRate);
-      const b = ops.adamUpdate(layer.b, db, layer.bState, this.step, learningRate);
+      const w = ops.adamUpdate(layer.w, dw, layer.wState, this.step, this.learningRate);
+      const b = ops.adamUpdate(layer.b, db, layer.bState, this.step, this.learningRate);
       layer.w = w.param;
       layer.wState = w.state;
       layer.b = b.param;

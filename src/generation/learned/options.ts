@@ -42,7 +42,7 @@ export const defaultLearnedOptions: LearnedOptions = {
   learningRate: 2e-3,
   validationFraction: 0.1,
   patience: 5,
-  maxBins: 20,
+  maxBins: 32,
   maxCategories: 40,
   maxOtherValues: 1000,
   backend: 'auto',

@@ -49,6 +49,7 @@ export function train(
   rng: Rng,
 ): TrainReport {
   const started = performance.now();
+  net.learningRate = options.learningRate;
   const sampler = options.batchSampler ?? shuffledBatches;
   let best = Infinity;
   let bestEpoch = 0;
@@ -63,8 +64,8 @@ export function train(
     let lossSum = 0;
     let lossRows = 0;
     for (const idx of sampler({ rows: data.trainRows, batchSize: options.batchSize, epoch, rng: rng.fork(`epoch${epoch}`) })) {
-      if (idx.length === 0) continue;
-      const r = net.trainStep(batchOf(layout, data.train, idx), options.learningRate, options.dp);
+      if (idx.length === 0 && !options.dp) continue;
+      const r = net.trainStep(batchOf(layout, data.train, idx), options.dp);
       lossSum += r.loss * idx.length;
       lossRows += idx.length;
       steps++;

@@ -91,7 +91,7 @@ describe.each(['cpu', 'wasm'] as const)('MADE network on %s', (backend) => {
   it('hand-written gradients match tfjs autograd (relative error < 1e-4)', () => {
     const net = new MadeNetwork(spec, seededRng(1));
     // A few steps first so biases and activations are not at their symmetric initial values.
-    for (let i = 0; i < 3; i++) net.trainStep(randomBatch(32, 10 + i), 0.01);
+    for (let i = 0; i < 3; i++) net.trainStep(randomBatch(32, 10 + i));
     const batch = randomBatch(64, 99);
     const { grads } = net.gradients(batch);
     const hand = grads.flat().map((t) => t.dataSync() as Float32Array);
@@ -127,7 +127,7 @@ describe.each(['cpu', 'wasm'] as const)('MADE network on %s', (backend) => {
 
   it('per-example gradient norms equal the norms of single-example autograd gradients', () => {
     const net = new MadeNetwork(spec, seededRng(3));
-    net.trainStep(randomBatch(32, 7), 0.01);
+    net.trainStep(randomBatch(32, 7));
     const batch = randomBatch(6, 8);
     const big = 1e9;
     const { grads, norms } = net.gradients(batch, { clipNorm: big, noiseMultiplier: 0, noise: ([r, c]) => new Float32Array(r * c) });
@@ -162,8 +162,8 @@ describe.each(['cpu', 'wasm'] as const)('MADE network on %s', (backend) => {
     const net = new MadeNetwork(spec, seededRng(5));
     const before = tf.memory().numTensors;
     const batch = randomBatch(16, 3);
-    net.trainStep(batch, 0.01);
-    net.trainStep(batch, 0.01, { clipNorm: 1, noiseMultiplier: 1, noise: ([r, c]) => new Float32Array(r * c).fill(0.1) });
+    net.trainStep(batch);
+    net.trainStep(batch, { clipNorm: 1, noiseMultiplier: 1, noise: ([r, c]) => new Float32Array(r * c).fill(0.1) });
     net.loss(batch);
     net.logits(batch.input, batch.size);
     expect(tf.memory().numTensors).toBe(before);
