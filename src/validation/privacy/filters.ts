@@ -1,0 +1,302 @@
+/**
+ * Post-generation privacy filters: drop synthetic rows that copy a training row exactly or nearly, and rows
+ * that are outliers relative to the training data (values outside everything the model saw).
+ *
+ * Distance between two rows over the attribute columns is the mean of per-column distances: numeric and
+ * datetime |a-b| / range (range from the training data, capped at 1), categorical 0 on equality else 1, NULL
+ * equals only NULL. It is a metric, so the near-copy search uses pivot pruning (|d(p,t) - d(p,s)| <= d(s,t)):
+ * training rows sorted by their distance to a pivot, candidates in a window, two more pivots to reject most
+ * of them before the full distance. When the threshold is too small to allow any categorical mismatch, rows
+ * are first blocked on their categorical values. Exact copies are found by hashing.
+ *
+ * Note: these filters read the training rows themselves, so their decisions are not differentially private;
+ * they reduce verbatim leakage, and the report says how many rows they removed.
+ */
+import type { Row, RowBatch, Value } from '../../schema/values.js';
+
+export type FilterColumnKind = 'numeric' | 'datetime' | 'categorical';
+
+export interface FilterColumn {
+  name: string;
+  kind: FilterColumnKind;
+}
+
+export interface FilterOptions {
+  /** Attribute columns compared (keys and PII-transformed columns are usually left out). */
+  columns: FilterColumn[];
+  /** A synthetic row within this normalized distance of a training row is a near copy (default 0.02). */
+  nearThreshold?: number;
+  /**
+   * Outliers: numeric values outside the training range widened by this fraction of the range on each side
+   * (default 0.1), or categorical values never seen in training. Set to null to disable.
+   */
+  outlierMargin?: number | null;
+  /** Also treat rows with no training row within this distance as outliers (off by default; costlier). */
+  outlierDistance?: number | null;
+}
+
+export interface FilterCounts {
+  total: number;
+  kept: number;
+  exactCopies: number;
+  nearCopies: number;
+  outliers: number;
+}
+
+export interface FilterResult {
+  rows: Row[];
+  counts: FilterCounts;
+}
+
+interface Encoded {
+  num: Float64Array; // NaN for NULL
+  cat: string[]; // '\u0000' for NULL
+}
+
+const NULL_CAT = '\u0000null';
+
+function toNumber(v: Value, kind: FilterColumnKind): number {
+  if (v === null) return NaN;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string') {
+    if (kind === 'datetime') {
+      const t = Date.parse(v.includes(' ') && !v.includes('T') ? v.replace(' ', 'T').replace(/\+00$/, 'Z') : v);
+      return Number.isNaN(t) ? Number(v) : t;
+    }
+    return Number(v);
+  }
+  return NaN;
+}
+
+function toCategory(v: Value): string {
+  if (v === null) return NULL_CAT;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+  return JSON.stringify(v);
+}
+
+/** Keeps rows that are neither copies nor outliers; built once per table from the training sample. */
+export class PrivacyFilter {
+  private readonly numCols: number[] = [];
+  private readonly catCols: number[] = [];
+  private readonly kinds: FilterColumnKind[] = [];
+  private readonly names: string[];
+  private readonly ranges: Float64Array;
+  private readonly mins: Float64Array;
+  private readonly maxs: Float64Array;
+  private readonly seenCats: Array<Set<string>>;
+  private readonly exact = new Set<string>();
+  private readonly train: Encoded[] = [];
+  private readonly near: number;
+  private readonly margin: number | null;
+  private readonly outlierDistance: number | null;
+  private readonly blockOnCategories: boolean;
+  private blocks = new Map<string, { rows: Encoded[]; pivots: Encoded[]; dists: Float64Array[]; order: Int32Array }>();
+
+  constructor(training: RowBatch, options: FilterOptions) {
+    this.names = options.columns.map((c) => c.name);
+    const idx = options.columns.map((c) => {
+      const i = training.columns.indexOf(c.name);
+      if (i < 0) throw new RangeError(`Training rows have no column ${c.name}`);
+      return i;
+    });
+    options.columns.forEach((c, j) => {
+      this.kinds.push(c.kind);
+      if (c.kind === 'categorical') this.catCols.push(j);
+      else this.numCols.push(j);
+    });
+    this.near = options.nearThreshold ?? 0.02;
+    this.margin = options.outlierMargin === undefined ? 0.1 : options.outlierMargin;
+    this.outlierDistance = options.outlierDistance ?? null;
+    const m = options.columns.length;
+    // With fewer than one allowed categorical mismatch, a near copy shares all categorical values.
+    this.blockOnCategories = this.catCols.length > 0 && Math.max(this.near, this.outlierDistance ?? 0) * m < 1;
+
+    this.mins = new Float64Array(this.numCols.length).fill(Infinity);
+    this.maxs = new Float64Array(this.numCols.length).fill(-Infinity);
+    this.seenCats = this.catCols.map(() => new Set<string>());
+    for (const row of training.rows) {
+      const e = this.encode(row, idx);
+      this.train.push(e);
+      this.exact.add(this.exactKey(e));
+      e.num.forEach((v, k) => {
+        if (!Number.isNaN(v)) {
+          if (v < this.mins[k]!) this.mins[k] = v;
+          if (v > this.maxs[k]!) this.maxs[k] = v;
+        }
+      });
+      e.cat.forEach((v, k) => this.seenCats[k]!.add(v));
+    }
+    this.ranges = Float64Array.from(this.mins, (lo, k) => {
+      const r = this.maxs[k]! - lo;
+      return Number.isFinite(r) && r > 0 ? r : 1;
+    });
+    this.buildIndex();
+  }
+
+  private encode(row: Row, idx: number[]): Encoded {
+    const num = new Float64Array(this.numCols.length);
+    const cat: string[] = [];
+    this.numCols.forEach((j, k) => (num[k] = toNumber(row[idx[j]!] ?? null, this.kinds[j]!)));
+    for (const j of this.catCols) cat.push(toCategory(row[idx[j]!] ?? null));
+    return { num, cat };
+  }
+
+  private exactKey(e: Encoded): string {
+    return JSON.stringify([Array.from(e.num, (v) => (Number.isNaN(v) ? null : v)), e.cat]);
+  }
+
+  /** Sum of per-column distances (the mean times the column count). */
+  private dist(a: Encoded, b: Encoded): number {
+    let d = 0;
+    for (let k = 0; k < a.num.length; k++) {
+      const x = a.num[k]!;
+      const y = b.num[k]!;
+      const xn = Number.isNaN(x);
+      const yn = Number.isNaN(y);
+      if (xn || yn) d += xn && yn ? 0 : 1;
+      else d += Math.min(1, Math.abs(x - y) / this.ranges[k]!);
+    }
+    for (let k = 0; k < a.cat.length; k++) if (a.cat[k] !== b.cat[k]) d += 1;
+    return d;
+  }
+
+  private blockKey(e: Encoded): string {
+    return this.blockOnCategories ? JSON.stringify(e.cat) : '';
+  }
+
+  private buildIndex(): void {
+    const grouped = new Map<string, Encoded[]>();
+    for (const e of this.train) {
+      const k = this.blockKey(e);
+      const g = grouped.get(k);
+      if (g) g.push(e);
+      else grouped.set(k, [e]);
+    }
+    for (const [k, rows] of grouped) {
+      // Pivots: the first row, then the farthest from it, then the farthest from both (spread-out pivots prune best).
+      const pivots: Encoded[] = [rows[0]!];
+      while (pivots.length < Math.min(3, rows.length)) {
+        let best = rows[0]!;
+        let bestD = -1;
+        for (const r of rows) {
+          let d = Infinity;
+          for (const p of pivots) d = Math.min(d, this.dist(r, p));
+          if (d > bestD) {
+            bestD = d;
+            best = r;
+          }
+        }
+        pivots.push(best);
+      }
+      const dists = pivots.map((p) => Float64Array.from(rows, (r) => this.dist(r, p)));
+      const order = Int32Array.from(rows.keys()).sort((a, b) => dists[0]![a]! - dists[0]![b]!);
+      this.blocks.set(k, { rows, pivots, dists, order });
+    }
+  }
+
+  /** Whether some training row lies within `radius` (sum of column distances) of `s`. */
+  private anyWithin(s: Encoded, radius: number): boolean {
+    const block = this.blocks.get(this.blockKey(s));
+    if (!block) return false;
+    const sp = block.pivots.map((p) => this.dist(s, p));
+    const d0 = block.dists[0]!;
+    const { order } = block;
+    // First position with d0 >= sp0 - radius.
+    let lo = 0;
+    let hi = order.length;
+    const from = sp[0]! - radius;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (d0[order[mid]!]! < from) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < order.length; i++) {
+      const t = order[i]!;
+      if (d0[t]! > sp[0]! + radius) break;
+      let pruned = false;
+      for (let p = 1; p < block.pivots.length; p++) {
+        if (Math.abs(block.dists[p]![t]! - sp[p]!) > radius) {
+          pruned = true;
+          break;
+        }
+      }
+      if (!pruned && this.dist(s, block.rows[t]!) <= radius + 1e-12) return true;
+    }
+    return false;
+  }
+
+  private isOutlier(e: Encoded): boolean {
+    if (this.margin !== null) {
+      for (let k = 0; k < e.num.length; k++) {
+        const v = e.num[k]!;
+        if (Number.isNaN(v)) continue;
+        const pad = this.margin * (this.maxs[k]! - this.mins[k]!);
+        if (v < this.mins[k]! - pad || v > this.maxs[k]! + pad) return true;
+      }
+      for (let k = 0; k < e.cat.length; k++) if (!this.seenCats[k]!.has(e.cat[k]!)) return true;
+    }
+    if (this.outlierDistance !== null && !this.anyWithin(e, this.outlierDistance * this.names.length)) return true;
+    return false;
+  }
+
+  /** Classifies one row: 'exact' | 'near' | 'outlier' | null (kept). */
+  classify(row: Row, columns: readonly string[]): 'exact' | 'near' | 'outlier' | null {
+    const idx = this.names.map((n) => columns.indexOf(n));
+    return this.classifyEncoded(this.encode(row, idx));
+  }
+
+  private classifyEncoded(e: Encoded): 'exact' | 'near' | 'outlier' | null {
+    if (this.exact.has(this.exactKey(e))) return 'exact';
+    if (this.near > 0 && this.anyWithin(e, this.near * this.names.length)) return 'near';
+    if (this.isOutlier(e)) return 'outlier';
+    return null;
+  }
+
+  /** Filters one batch of synthetic rows; counts add up across calls in `totals`. */
+  filterBatch(batch: RowBatch): FilterResult {
+    const idx = this.names.map((n) => {
+      const i = batch.columns.indexOf(n);
+      if (i < 0) throw new RangeError(`Synthetic rows have no column ${n}`);
+      return i;
+    });
+    const counts: FilterCounts = { total: batch.rows.length, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0 };
+    const rows: Row[] = [];
+    for (const row of batch.rows) {
+      const verdict = this.classifyEncoded(this.encode(row, idx));
+      if (verdict === 'exact') counts.exactCopies++;
+      else if (verdict === 'near') counts.nearCopies++;
+      else if (verdict === 'outlier') counts.outliers++;
+      else rows.push(row);
+    }
+    counts.kept = rows.length;
+    addCounts(this.totals, counts);
+    return { rows, counts };
+  }
+
+  readonly totals: FilterCounts = { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0 };
+
+  /** Filters a stream of batches, batch by batch (memory: the training sample only). */
+  async *filterStream(batches: AsyncIterable<RowBatch>): AsyncGenerator<RowBatch> {
+    for await (const b of batches) {
+      const r = this.filterBatch(b);
+      if (r.rows.length > 0) yield { columns: b.columns, rows: r.rows };
+    }
+  }
+}
+
+function addCounts(into: FilterCounts, c: FilterCounts): void {
+  into.total += c.total;
+  into.kept += c.kept;
+  into.exactCopies += c.exactCopies;
+  into.nearCopies += c.nearCopies;
+  into.outliers += c.outliers;
+}
+
+/** One-shot form: the kept synthetic rows and the counts for the report. */
+export function filterRows(training: RowBatch, synthetic: RowBatch, options: FilterOptions): FilterResult {
+  return new PrivacyFilter(training, options).filterBatch(synthetic);
+}

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { filterRows, PrivacyFilter, type FilterColumn } from '../../../src/validation/privacy/filters.js';
+import { SecureRandom } from '../../../src/generation/privacy/secure-random.js';
+import type { Row, RowBatch } from '../../../src/schema/values.js';
+import { createPgDatabase } from '../../support/databases.js';
+
+const COLUMNS: FilterColumn[] = [
+  { name: 'age', kind: 'numeric' },
+  { name: 'income', kind: 'numeric' },
+  { name: 'joined', kind: 'datetime' },
+  { name: 'plan', kind: 'categorical' },
+  { name: 'country', kind: 'categorical' },
+];
+
+describe('filterRows on a real training table', () => {
+  it('removes planted exact copies, near copies and outliers, and keeps genuinely new rows', async () => {
+    const db = await createPgDatabase('priv_filter');
+    try {
+      await db.exec(`
+        CREATE TABLE members (id serial PRIMARY KEY, age int, income numeric(12,2), joined date, plan text, country text);
+        INSERT INTO members (age, income, joined, plan, country)
+          SELECT 18 + (g * 7919) % 60, round((20000 + (g * 104729) % 80000)::numeric, 2),
+                 date '2015-01-01' + (g * 31) % 3000,
+                 (ARRAY['free','pro','team'])[1 + g % 3], (ARRAY['DE','FR','US','IT'])[1 + (g / 3) % 4]
+          FROM generate_series(1, 2000) g;`);
+      const training = await db.query<Record<string, unknown>>(
+        `SELECT age, income::text AS income, to_char(joined, 'YYYY-MM-DD') AS joined, plan, country FROM members`,
+      );
+      const cols = COLUMNS.map((c) => c.name);
+      const trainBatch: RowBatch = { columns: cols, rows: training.map((r) => cols.map((c) => r[c] as Row[number])) };
+
+      const rng = SecureRandom.seededForTests('filters');
+      const synthetic: Row[] = [];
+      // 50 exact copies (decimal written differently: 12.5 vs "12.50" is still a copy).
+      for (let i = 0; i < 50; i++) {
+        const t = trainBatch.rows[rng.int(trainBatch.rows.length)]!;
+        synthetic.push([t[0]!, Number(t[1]), t[2]!, t[3]!, t[4]!]);
+      }
+      // 40 near copies: a tiny nudge of income only.
+      for (let i = 0; i < 40; i++) {
+        const t = trainBatch.rows[rng.int(trainBatch.rows.length)]!;
+        synthetic.push([t[0]!, (Number(t[1]) + 3.17).toFixed(2), t[2]!, t[3]!, t[4]!]);
+      }
+      // 30 outliers: impossible ages or an unseen plan.
+      for (let i = 0; i < 30; i++) {
+        const t = trainBatch.rows[rng.int(trainBatch.rows.length)]!;
+        synthetic.push(i % 2 === 0 ? [150 + i, t[1]!, t[2]!, t[3]!, t[4]!] : [t[0]!, t[1]!, t[2]!, 'enterprise', t[4]!]);
+      }
+      // 200 fresh random rows; the few that land near a training row by chance are counted by brute force below.
+      let fresh = 0;
+      while (fresh < 200) {
+        const row: Row = [18 + rng.int(60), (20000 + rng.next() * 80000).toFixed(2), `20${15 + rng.int(8)}-0${1 + rng.int(9)}-1${rng.int(9)}`, ['free', 'pro', 'team'][rng.int(3)]!, ['DE', 'FR', 'US', 'IT'][rng.int(4)]!];
+        synthetic.push(row);
+        fresh++;
+      }
+      const result = filterRows(trainBatch, { columns: cols, rows: synthetic }, { columns: COLUMNS, nearThreshold: 0.01 });
+      expect(result.counts.exactCopies).toBe(50);
+      expect(result.counts.outliers).toBe(30);
+      // The 40 planted near copies, plus any random row that happens to land within 1% (checked by brute force).
+      const brute = bruteNear(trainBatch, synthetic.slice(120), 0.01);
+      expect(result.counts.nearCopies).toBe(40 + brute);
+      expect(result.counts.kept).toBe(200 - brute);
+      expect(result.counts.total).toBe(synthetic.length);
+      expect(result.rows).toHaveLength(result.counts.kept);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+/** Brute-force count of rows within `t` (mean normalized distance) of some training row. */
+function bruteNear(train: RowBatch, rows: Row[], t: number): number {
+  const num = [0, 1];
+  const ranges = num.map((j) => {
+    const v = train.rows.map((r) => Number(r[j]));
+    return Math.max(...v) - Math.min(...v);
+  });
+  const dates = train.rows.map((r) => Date.parse(String(r[2])));
+  const dateRange = Math.max(...dates) - Math.min(...dates);
+  let n = 0;
+  for (const s of rows) {
+    const hit = train.rows.some((r) => {
+      let d = 0;
+      num.forEach((j, k) => (d += Math.min(1, Math.abs(Number(s[j]) - Number(r[j])) / ranges[k]!)));
+      d += Math.min(1, Math.abs(Date.parse(String(s[2])) - Date.parse(String(r[2]))) / dateRange);
+      d += s[3] === r[3] ? 0 : 1;
+      d += s[4] === r[4] ? 0 : 1;
+      return d / 5 <= t;
+    });
+    if (hit) n++;
+  }
+  return n;
+}
+
+describe('PrivacyFilter near-copy search', () => {
+  it('agrees with brute force on random mixed data, with and without categorical blocking', () => {
+    const rng = SecureRandom.seededForTests('brute');
+    const cols = ['a', 'b', 'c', 'k'];
+    const spec: FilterColumn[] = [
+      { name: 'a', kind: 'numeric' },
+      { name: 'b', kind: 'numeric' },
+      { name: 'c', kind: 'numeric' },
+      { name: 'k', kind: 'categorical' },
+    ];
+    const mk = (): Row => [rng.next() * 10, rng.next() * 10, rng.int(5), ['x', 'y'][rng.int(2)]!];
+    const train: RowBatch = { columns: cols, rows: Array.from({ length: 1500 }, mk) };
+    const synth: Row[] = Array.from({ length: 500 }, mk);
+    for (const threshold of [0.02, 0.3]) {
+      const f = new PrivacyFilter(train, { columns: spec, nearThreshold: threshold, outlierMargin: null });
+      const ranges = [0, 1, 2].map((j) => {
+        const v = train.rows.map((r) => r[j] as number);
+        return Math.max(...v) - Math.min(...v);
+      });
+      let expected = 0;
+      for (const s of synth) {
+        const hit = train.rows.some((r) => {
+          let d = 0;
+          for (let j = 0; j < 3; j++) d += Math.min(1, Math.abs((s[j] as number) - (r[j] as number)) / ranges[j]!);
+          d += s[3] === r[3] ? 0 : 1;
+          return d / 4 <= threshold;
+        });
+        if (hit) expected++;
+      }
+      const got = f.filterBatch({ columns: cols, rows: synth }).counts.nearCopies;
+      expect(got).toBe(expected);
+      expect(expected).toBeGreaterThan(0);
+    }
+  });
+
+  it('flags rows with no training row nearby when outlierDistance is set, and streams batches', async () => {
+    const train: RowBatch = { columns: ['x', 'k'], rows: Array.from({ length: 100 }, (_, i) => [i % 10 < 5 ? i : i + 1000, 'a']) };
+    const f = new PrivacyFilter(train, {
+      columns: [{ name: 'x', kind: 'numeric' }, { name: 'k', kind: 'categorical' }],
+      nearThreshold: 0,
+      outlierDistance: 0.05,
+    });
+    async function* batches(): AsyncGenerator<RowBatch> {
+      yield { columns: ['k', 'x'], rows: [['a', 3.5], ['a', 600]] };
+      yield { columns: ['k', 'x'], rows: [['a', 1003.5]] };
+    }
+    const out: Row[] = [];
+    for await (const b of f.filterStream(batches())) out.push(...b.rows);
+    // 600 sits in the gap between the two training clusters: in range, but no training row near it.
+    expect(out).toEqual([['a', 3.5], ['a', 1003.5]]);
+    expect(f.totals).toEqual({ total: 3, kept: 2, exactCopies: 0, nearCopies: 0, outliers: 1 });
+  });
+
+  it('scales: 20k training rows x 20k synthetic rows in seconds', () => {
+    const rng = SecureRandom.seededForTests('scale');
+    const cols = ['a', 'b', 'c', 'd', 'k', 'l'];
+    const spec: FilterColumn[] = [
+      ...['a', 'b', 'c', 'd'].map((name) => ({ name, kind: 'numeric' as const })),
+      { name: 'k', kind: 'categorical' },
+      { name: 'l', kind: 'categorical' },
+    ];
+    const mk = (): Row => [rng.normal(), rng.normal() * 5, rng.next(), rng.int(100), `k${rng.int(8)}`, `l${rng.int(5)}`];
+    const train: RowBatch = { columns: cols, rows: Array.from({ length: 20000 }, mk) };
+    const synth: RowBatch = { columns: cols, rows: Array.from({ length: 20000 }, mk) };
+    synth.rows.push(...train.rows.slice(0, 100));
+    const t0 = performance.now();
+    const r = filterRows(train, synth, { columns: spec, nearThreshold: 0.01 });
+    const ms = performance.now() - t0;
+    expect(r.counts.exactCopies).toBe(100);
+    expect(ms).toBeLessThan(20000);
+    console.log(`filters: 20k x 20k in ${ms.toFixed(0)} ms, counts ${JSON.stringify(r.counts)}`);
+  });
+});
