@@ -54,9 +54,13 @@ interface MappedType {
 }
 
 /** PostgreSQL type for a neutral type of another dialect. `enumSql` names the enum type created in the shadow. */
-export function mapNeutral(t: NeutralType, enumSql: string | null): MappedType {
+export function mapNeutral(t: NeutralType, enumSql: string | null, autoIncrement = false): MappedType {
   switch (t.kind) {
     case 'integer':
+      if (t.unsigned && t.bytes === 8 && autoIncrement) {
+        // Identity columns must be an integer type; keys past 2^63 are not a realistic AUTO_INCREMENT range.
+        return { sql: 'bigint', severity: 'lossy', note: 'unsigned bigint AUTO_INCREMENT stored as bigint (max 2^63-1)' };
+      }
       if (t.unsigned) {
         if (t.bytes <= 1) return { sql: 'smallint', severity: 'info', note: 'unsigned tinyint stored as smallint' };
         if (t.bytes === 2) return { sql: 'integer', severity: 'info', note: 'unsigned smallint stored as integer' };
@@ -128,7 +132,7 @@ export function describeMapping(schema: DatabaseSchema): TypeMappingNote[] {
         }
         continue;
       }
-      const m = mapNeutral(col.type, col.type.kind === 'enum' ? enumTypeName(table, col) : null);
+      const m = mapNeutral(col.type, col.type.kind === 'enum' ? enumTypeName(table, col) : null, col.autoIncrement !== null);
       if (m.severity) notes.push({ table: key, column: col.name, from: col.nativeType, to: m.sql, severity: m.severity, note: m.note ?? '' });
       if (col.generated) {
         notes.push({
@@ -166,7 +170,7 @@ export function columnDdl(schema: DatabaseSchema, table: Table, col: Column, lay
   } else if (col.type.kind === 'enum') {
     type = qn(layout.shadow.get(layout.live.get(table.schema)!)!, enumTypeName(table, col));
   } else {
-    type = mapNeutral(col.type, null).sql;
+    type = mapNeutral(col.type, null, col.autoIncrement !== null).sql;
   }
   let ddl = `${qi(col.name)} ${type}`;
   if (pg && col.collation) ddl += ` COLLATE ${qi(col.collation)}`;
@@ -205,6 +209,11 @@ export function typeStatements(schema: DatabaseSchema, layout: Layout): string[]
     }
   }
   return out;
+}
+
+/** MySQL quotes identifiers with backticks; simple CHECK expressions then often work as PostgreSQL SQL too. */
+function backticksToQuotes(expr: string): string {
+  return expr.replace(/`((?:[^`]|``)*)`/g, (_m, name: string) => qi(name.replace(/``/g, '`')));
 }
 
 function lit(s: string): string {
@@ -276,7 +285,7 @@ export function finalizeSteps(schema: DatabaseSchema, layout: Layout): FinalizeS
     }
     for (const c of table.checks) {
       if (c.origin === 'domain') continue;
-      add(table, `check ${c.name}`, `ALTER TABLE ${t} ADD CONSTRAINT ${qi(c.name)} CHECK (${pg ? toShadowSql(c.expression, layout) : c.expression})`, !pg);
+      add(table, `check ${c.name}`, `ALTER TABLE ${t} ADD CONSTRAINT ${qi(c.name)} CHECK (${pg ? toShadowSql(c.expression, layout) : backticksToQuotes(c.expression)})`, !pg);
     }
   }
   // Domain CHECKs once per domain, with the column reference turned back into VALUE.

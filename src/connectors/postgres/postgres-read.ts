@@ -44,8 +44,17 @@ export async function* readRows(
     }
     return col.type;
   });
-  const select = options.columns.map((c, i) => `${selectAsText(qi(c), types[i]!)} AS c${i}`).join(', ');
-  let sql = `SELECT ${select || 'NULL'} FROM ${qn(locate(table), table.name)}`;
+  const from = qn(locate(table), table.name);
+  const physical = new Map(
+    (
+      await session.query<{ attname: string; t: string }>(
+        `SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0`,
+        [from],
+      )
+    ).rows.map((r) => [r.attname, r.t]),
+  );
+  const select = options.columns.map((c, i) => `${selectAsText(qi(c), types[i]!, physical.get(c) ?? '')} AS c${i}`).join(', ');
+  let sql = `SELECT ${select || 'NULL'} FROM ${from}`;
   if (options.limit !== undefined) sql += ` ORDER BY random() LIMIT ${Math.max(0, Math.floor(options.limit))}`;
   const batchSize = Math.max(1, options.batchSize ?? 5000);
   const s = await session.pin();

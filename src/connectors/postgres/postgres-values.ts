@@ -5,19 +5,19 @@
 import type { NeutralType } from '../../schema/model.js';
 import type { Value } from '../../schema/values.js';
 
-/** SQL expression that selects a column as text in the neutral value's spelling. */
-export function selectAsText(quotedColumn: string, type: NeutralType): string {
-  switch (type.kind) {
-    case 'money':
-      return `${quotedColumn}::numeric::text`;
-    case 'geometry':
-      return `ST_AsText(${quotedColumn})`;
-    case 'network':
-      // inet's text() cast always appends the mask (/32); the output function prints it only when needed.
-      return `format('%s', ${quotedColumn})`;
-    default:
-      return `${quotedColumn}::text`;
+/**
+ * SQL expression that selects a column as text in the neutral value's spelling. `physical` is the column's
+ * actual type in this database (a MySQL-origin geometry is text here, a PostgreSQL one is a postgis type).
+ */
+export function selectAsText(quotedColumn: string, type: NeutralType, physical: string): string {
+  if (physical === 'money') return `${quotedColumn}::numeric::text`;
+  if (physical.startsWith('geometry') || physical.startsWith('geography')) return `ST_AsText(${quotedColumn})`;
+  if (type.kind === 'network' || physical === 'inet' || physical === 'cidr') {
+    // inet's text() cast always appends the mask (/32); the output function prints it only when needed.
+    // format() turns NULL into '', which no network value prints as.
+    return `nullif(format('%s', ${quotedColumn}), '')`;
   }
+  return `${quotedColumn}::text`;
 }
 
 export function decodeText(text: string | null, type: NeutralType): Value {
