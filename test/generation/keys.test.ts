@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPgDatabase, type TestDatabase } from '../support/databases.js';
+import { buildPlan } from '../../src/graph/plan.js';
+import { fitModels } from '../../src/generation/fit.js';
+import { createGeneration } from '../../src/generation/generate.js';
+import { findTable, tableKey } from '../../src/schema/model.js';
+import type { Row } from '../../src/schema/values.js';
+import { isSynthError } from '../../src/errors.js';
+import { allocateCounts, makeKeyFn } from '../../src/generation/keys.js';
+import { createRng } from '../../src/generation/rng.js';
+import { col, int4, pk, schemaOf, table, varchar } from './fixtures.js';
+import { createShop, ddl, foreignKeysDdl, insertBatches, readShop, shopSchema } from './shop.js';
+
+let db: TestDatabase;
+let data: Awaited<ReturnType<typeof readShop>>;
+const plan = buildPlan(shopSchema);
+
+async function collect(gen: ReturnType<typeof createGeneration>, name: string): Promise<{ columns: string[]; rows: Row[] }> {
+  const t = findTable(shopSchema, { schema: 'public', name })!;
+  const rows: Row[] = [];
+  let columns: string[] = [];
+  for await (const b of gen.rows(t)) {
+    columns = b.columns;
+    expect(b.rows.length).toBeLessThanOrEqual(256);
+    rows.push(...b.rows);
+  }
+  return { columns, rows };
+}
+
+beforeAll(async () => {
+  db = await createPgDatabase('synth_keys');
+  await createShop(db);
+  data = await readShop(db);
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe('key assignment on a real PostgreSQL shop', () => {
+  it('generates every table so PostgreSQL accepts all PK, UNIQUE, NOT NULL and FK constraints (scale 2)', async () => {
+    const models = await fitModels(shopSchema, plan, data.samples, data.histograms, { seed: 11 });
+    const gen = createGeneration(shopSchema, plan, models, { scale: 2, seed: 11, batchSize: 256 });
+    await db.exec(ddl('gen'));
+    await db.exec(foreignKeysDdl('gen'));
+    await db.exec('begin');
+    for (const step of plan.steps) {
+      const t = findTable(shopSchema, step.table)!;
+      const { columns, rows } = await collect(gen, t.name);
+      expect(rows.length).toBe(gen.rowCounts.get(tableKey(t)));
+      await insertBatches(db, 'gen', t, columns, rows);
+    }
+    let updated = 0;
+    for (const step of plan.steps) {
+      for await (const u of gen.deferredUpdates(step.table)) {
+        for (const r of u.rows) {
+          const k = u.keyColumns.length;
+          const set = u.setColumns.map((c, i) => `"${c}" = $${k + i + 1}`).join(', ');
+          const where = u.keyColumns.map((c, i) => `"${c}" = $${i + 1}`).join(' and ');
+          await db.query(`update gen."${step.table.name}" set ${set} where ${where}`, r as unknown[]);
+          updated++;
+        }
+      }
+    }
+    await db.exec('commit'); // deferred FKs are checked here: throws on any orphan
+    expect(updated).toBeGreaterThan(0);
+    const counts = await db.query<{ t: string; n: number }>(
+      `select 'customer' t, count(*)::int n from gen.customer union all select 'order_item', count(*)::int from gen.order_item
+       union all select 'country_capital', count(capital)::int from gen.country`,
+    );
+    const by = Object.fromEntries(counts.map((r) => [r.t, r.n]));
+    expect(by.customer).toBe(800);
+    expect(by.order_item).toBe(2 * data.samples.get('public.order_item')!.totalRows);
+    // Source: 3 letters-prefixes < 'DZ' → about 80% of countries have a capital; kept via null-then-update.
+    const srcCap = await db.query<{ n: number }>('select count(capital)::int n from public.country');
+    expect(Math.abs(by.country_capital! - 2 * srcCap[0]!.n)).toBeLessThanOrEqual(2);
+  });
+
+  it('keeps child-count distributions close to the source (orders per customer)', async () => {
+    const models = await fitModels(shopSchema, plan, data.samples, data.histograms, { seed: 5 });
+    const gen = createGeneration(shopSchema, plan, models, { scale: 1, seed: 5, batchSize: 256 });
+    const orders = await collect(gen, 'orders');
+    const ci = orders.columns.indexOf('customer_id');
+    const perCustomer = new Map<unknown, number>();
+    for (const r of orders.rows) perCustomer.set(r[ci], (perCustomer.get(r[ci]) ?? 0) + 1);
+    const customers = gen.rowCounts.get('public.customer')!;
+    const zeroShareGen = (customers - perCustomer.size) / customers;
+    const srcHist = data.histograms.find((h) => h.foreignKey === 'orders_customer_fk')!.counts;
+    const srcParents = srcHist.reduce((s, e) => s + e.parents, 0);
+    const zeroShareSrc = (srcHist.find((e) => e.children === 0)?.parents ?? 0) / srcParents;
+    expect(Math.abs(zeroShareGen - zeroShareSrc)).toBeLessThan(0.06);
+    const maxGen = Math.max(...perCustomer.values());
+    expect(maxGen).toBeLessThanOrEqual(8);
+    // Every FK value is the key of a generated customer (ids 1..N).
+    for (const v of perCustomer.keys()) expect(v as number).toBeGreaterThanOrEqual(1), expect(v as number).toBeLessThanOrEqual(customers);
+    // Skewed region distribution survives: the busiest region holds a clearly larger share than uniform.
+    const cust = await collect(gen, 'customer');
+    const ri = cust.columns.indexOf('region_id');
+    const perRegion = new Map<unknown, number>();
+    for (const r of cust.rows) perRegion.set(r[ri], (perRegion.get(r[ri]) ?? 0) + 1);
+    const srcRegion = data.histograms.find((h) => h.foreignKey === 'customer_region_fk')!.counts;
+    const srcMax = Math.max(...srcRegion.map((e) => e.children));
+    expect(Math.abs(Math.max(...perRegion.values()) - srcMax)).toBeLessThan(srcMax * 0.25);
+  });
+
+  it('builds self-references as a forest with the source root share, and link tables with exact distinct pairs', async () => {
+    const models = await fitModels(shopSchema, plan, data.samples, data.histograms, { seed: 9 });
+    const gen = createGeneration(shopSchema, plan, models, { scale: 3, seed: 9, batchSize: 256 });
+    const cust = await collect(gen, 'customer');
+    const id = cust.columns.indexOf('id');
+    const ref = cust.columns.indexOf('referred_by');
+    const parentOf = new Map(cust.rows.map((r) => [r[id], r[ref]]));
+    for (const r of cust.rows) {
+      if (r[ref] !== null) expect(r[ref] as number).toBeLessThan(r[id] as number);
+      // walking up always terminates at a root
+      let cur: unknown = r[id];
+      let steps = 0;
+      while (cur !== null && steps++ < cust.rows.length) cur = parentOf.get(cur) ?? null;
+      expect(cur).toBeNull();
+    }
+    const rootsGen = cust.rows.filter((r) => r[ref] === null).length / cust.rows.length;
+    const srcRows = data.samples.get('public.customer')!;
+    const rootsSrc = srcRows.rows.filter((r) => r[srcRows.columns.indexOf('referred_by')] === null).length / srcRows.rows.length;
+    expect(Math.abs(rootsGen - rootsSrc)).toBeLessThan(0.02);
+    expect(new Set(cust.rows.map((r) => r[id])).size).toBe(cust.rows.length);
+    const codes = cust.rows.map((r) => r[cust.columns.indexOf('code')] as string);
+    expect(new Set(codes).size).toBe(codes.length);
+    expect(codes.every((c) => /^C-\d{6}$/.test(c))).toBe(true);
+
+    const items = await collect(gen, 'order_item');
+    expect(items.rows.length).toBe(3 * data.samples.get('public.order_item')!.totalRows);
+    const pairs = new Set(items.rows.map((r) => `${r[0]}/${r[1]}`));
+    expect(pairs.size).toBe(items.rows.length);
+    const products = gen.rowCounts.get('public.product')!;
+    for (const r of items.rows) expect(r[1] as number).toBeLessThanOrEqual(products);
+  });
+
+  it('refuses with UNIQUENESS_IMPOSSIBLE when a link table needs more pairs than parentA × parentB', async () => {
+    const models = await fitModels(shopSchema, plan, data.samples, data.histograms, { seed: 1 });
+    const gen = createGeneration(shopSchema, plan, models, {
+      scale: 1,
+      seed: 1,
+      // 1 product only: every order can hold at most one item, far below the planned item count.
+      tableScale: (t) => (t.name === 'product' ? 1 / 50 : 1),
+    });
+    const err = await collect(gen, 'order_item').catch((e: unknown) => e);
+    expect(isSynthError(err) && err.code).toBe('UNIQUENESS_IMPOSSIBLE');
+    expect((err as Error).message).toContain('public.order_item');
+  });
+});
+
+describe('keyAt', () => {
+  const t = table('t', [col('code', varchar(2), { nullable: false }), col('id', int4, { nullable: false })], { primaryKey: pk('code') });
+  const s = schemaOf([t]);
+  it('packs indexes into short text keys and refuses when the length cannot hold N', () => {
+    const c = s.tables[0]!.columns[0]!;
+    const fn = makeKeyFn(t, c, { column: 'code', kind: 'text-alphabet', classes: 'U', length: 2 }, 600, 1);
+    const vals = Array.from({ length: 600 }, (_, i) => fn(i) as string);
+    expect(new Set(vals).size).toBe(600);
+    expect(vals.every((v) => v.length <= 2)).toBe(true);
+    try {
+      makeKeyFn(t, c, { column: 'code', kind: 'text-alphabet', classes: 'U', length: 2 }, 5000, 1);
+      expect.unreachable();
+    } catch (e) {
+      expect(isSynthError(e) && e.code).toBe('UNIQUENESS_IMPOSSIBLE');
+      expect(isSynthError(e) && e.column).toBe('code');
+    }
+  });
+  it('keeps integer keys inside the column type and the source offset', () => {
+    const tiny = col('id', { kind: 'integer', bytes: 1, unsigned: false }, { nullable: false });
+    const fn = makeKeyFn(t, tiny, { column: 'id', kind: 'integer', start: '100', step: 1 }, 20, 1);
+    expect(fn(0)).toBe(100);
+    expect(fn(19)).toBe(119);
+    // 30 values from 100 would overflow tinyint: shifted down to end at 127.
+    const shifted = makeKeyFn(t, tiny, { column: 'id', kind: 'integer', start: '100', step: 1 }, 30, 1);
+    expect(shifted(0)).toBe(98);
+    expect(shifted(29)).toBe(127);
+    expect(() => makeKeyFn(t, tiny, { column: 'id', kind: 'integer', start: '1', step: 1 }, 300, 1)).toThrow(/distinct values/);
+  });
+  it('allocates child counts that sum exactly to the target', () => {
+    const counts = allocateCounts([{ children: 0, parents: 50 }, { children: 4, parents: 50 }], 1000, 1999, createRng(1));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(1999);
+    const zeros = counts.filter((c) => c === 0).length;
+    expect(zeros).toBeGreaterThan(400);
+    expect(zeros).toBeLessThan(600);
+  });
+});
