@@ -87,7 +87,7 @@ export async function createMysqlPreview(
     }
     await ensureRegistry(conn, options.registry);
 
-    const lock = await acquireMysqlLock(targetUrl, { wait: false, timeoutMs: 0, holder: `preview ${meta.name}` }).catch((e: unknown) => {
+    const lock = await acquireMysqlLock(targetUrl, { wait: false, timeoutMs: 0, holder: `preview ${meta.name}`, infoDatabase: options.registry }).catch((e: unknown) => {
       if (e instanceof SynthError && e.code === 'LOCKED') {
         throw new SynthError('LOCKED', `${e.message} A preview copied now could be half-swapped.`, {
           hint: 'Run the preview after the hydration finishes (chain it in CI after the hydrate step).',

@@ -29,6 +29,11 @@ function bitString(raw: unknown, length: number | null): string {
   return bits.slice(-n).padStart(n, '0');
 }
 
+/** DATETIME(6) pads fractions to the column's precision; the neutral form drops trailing zeros (as PostgreSQL prints). */
+function trimFraction(s: string): string {
+  return s.replace(/\.(\d*?)0+$/, (_m, keep: string) => (keep === '' ? '' : `.${keep}`));
+}
+
 /** Converts one wire value (mysql2 with dateStrings, bigNumberStrings) to the neutral value of `type`. */
 export function fromWire(type: NeutralType, raw: unknown): Value {
   if (raw === null || raw === undefined) return null;
@@ -52,9 +57,11 @@ export function fromWire(type: NeutralType, raw: unknown): Value {
     case 'bit':
       return bitString(raw, type.length);
     case 'timestamp': {
-      const s = asText(raw);
+      const s = trimFraction(asText(raw));
       return type.withTimeZone ? `${s}+00` : s;
     }
+    case 'time':
+      return trimFraction(asText(raw));
     case 'json':
     case 'array': {
       if (typeof raw === 'object' && !Buffer.isBuffer(raw)) return raw as JsonValue;
