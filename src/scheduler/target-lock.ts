@@ -12,6 +12,8 @@ export interface TargetLockOptions {
   timeoutMs: number;
   /** Who we are (usually the run id), shown to the next process that finds the target locked. */
   holder?: string;
+  /** MySQL: database of the `synth_locks` table naming the holder (default `synth_state`); null: none. */
+  mysqlInfoDatabase?: string | null;
 }
 
 export interface TargetLock {
@@ -24,7 +26,9 @@ export async function acquireTargetLock(targetUrl: string, options: TargetLockOp
   const protocol = protocolOf(targetUrl);
   const common = { wait: options.wait, timeoutMs: options.timeoutMs, ...(options.holder === undefined ? {} : { holder: options.holder }) };
   if (protocol === 'postgres' || protocol === 'postgresql') return acquirePgLock(targetUrl, common);
-  if (protocol === 'mysql' || protocol === 'mariadb') return acquireMysqlLock(targetUrl, common);
+  if (protocol === 'mysql' || protocol === 'mariadb') {
+    return acquireMysqlLock(targetUrl, { ...common, ...(options.mysqlInfoDatabase === undefined ? {} : { infoDatabase: options.mysqlInfoDatabase }) });
+  }
   throw new SynthError('UNSUPPORTED_DIALECT', `Cannot lock ${redactSecrets(targetUrl)}: only PostgreSQL and MySQL targets are supported.`, {
     hint: 'Use a postgres:// or mysql:// URL for the target.',
   });

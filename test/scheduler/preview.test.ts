@@ -144,10 +144,11 @@ describe('preview databases on MariaDB', () => {
       DELETE FROM parent WHERE id = 4;
       INSERT INTO child (parent_id, note) VALUES (1, 'x'), (2, 'y'), (2, 'z');
     `);
-    const lock = await acquireTargetLock(db.url, { wait: false, timeoutMs: 0 });
+    const lock = await acquireTargetLock(db.url, { wait: false, timeoutMs: 0, holder: 'run-hydrating', mysqlInfoDatabase: registryDatabase });
     const lockedErr = await previewUp({ targetUrl: db.url, name: 'pr_1', registryDatabase, log: () => undefined, githubOutput: null }).catch((e: unknown) => e);
     await lock.release();
     expect(lockedErr).toMatchObject({ code: 'LOCKED' });
+    expect((lockedErr as SynthError).message).toContain('run-hydrating');
 
     const logs: string[] = [];
     const outFile = join(tmp, 'github_output_mysql');

@@ -2,16 +2,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SynthError } from '../../src/errors.js';
 import { acquireTargetLock } from '../../src/scheduler/target-lock.js';
-import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';
+import mysql from 'mysql2/promise';
+import { MYSQL_SERVER, createMysqlDatabase, createPgDatabase, uniqueName, type TestDatabase } from '../support/databases.js';
 
 const dbs: TestDatabase[] = [];
+// MySQL lock rows go to a database of this test's own instead of the default `synth_state`.
+const infoDb = uniqueName('synth_lockinfo');
 afterAll(async () => {
   for (const d of dbs) await d.drop();
+  const admin = await mysql.createConnection({ uri: MYSQL_SERVER });
+  await admin.query(`DROP DATABASE IF EXISTS \`${infoDb}\``);
+  await admin.end();
 });
 
 /** Starts a child process holding the lock; resolves once it has it. */
 function holdInChild(url: string, holdMs: number, holder: string): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/scheduler/fixtures/hold-lock.ts', url, String(holdMs), holder], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/scheduler/fixtures/hold-lock.ts', url, String(holdMs), holder, infoDb], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -34,24 +40,26 @@ describe.each([
   it('refuses a second holder with LOCKED, then a waiter gets it after the holder exits', async () => {
     const db = await create('synth_lock');
     dbs.push(db);
-    const { exited } = await holdInChild(db.url, 2500, 'run-child-7');
+    const { child, exited } = await holdInChild(db.url, 2500, 'run-child-7');
 
-    const err = await acquireTargetLock(db.url, { wait: false, timeoutMs: 0 }).catch((e: unknown) => e);
+    const err = await acquireTargetLock(db.url, { wait: false, timeoutMs: 0, mysqlInfoDatabase: infoDb }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SynthError);
     expect((err as SynthError).code).toBe('LOCKED');
-    if (name === 'PostgreSQL') expect((err as SynthError).message).toContain('run-child-7');
-    else expect((err as SynthError).message).toMatch(/connection \d+/);
+    expect((err as SynthError).message).toContain('run-child-7');
+    expect((err as SynthError).message).toContain(`pid ${child.pid}`);
 
     const started = Date.now();
-    const lock = await acquireTargetLock(db.url, { wait: true, timeoutMs: 30_000, holder: 'parent' });
+    const lock = await acquireTargetLock(db.url, { wait: true, timeoutMs: 30_000, holder: 'parent', mysqlInfoDatabase: infoDb });
     expect(Date.now() - started).toBeGreaterThan(500);
     expect(await exited).toBe(0);
 
     // While we hold it, a short wait times out with LOCKED; after release it is free again.
-    await expect(acquireTargetLock(db.url, { wait: true, timeoutMs: 600 })).rejects.toMatchObject({ code: 'LOCKED' });
+    const timedOut = await acquireTargetLock(db.url, { wait: true, timeoutMs: 600, mysqlInfoDatabase: infoDb }).catch((e: unknown) => e);
+    expect(timedOut).toMatchObject({ code: 'LOCKED' });
+    expect((timedOut as SynthError).message).toMatch(/parent.*after waiting/);
     await lock.release();
     await lock.release();
-    const again = await acquireTargetLock(db.url, { wait: false, timeoutMs: 0 });
+    const again = await acquireTargetLock(db.url, { wait: false, timeoutMs: 0, mysqlInfoDatabase: infoDb });
     await again.release();
   });
 
@@ -59,8 +67,8 @@ describe.each([
     const a = await create('synth_lock_a');
     const b = await create('synth_lock_b');
     dbs.push(a, b);
-    const la = await acquireTargetLock(a.url, { wait: false, timeoutMs: 0 });
-    const lb = await acquireTargetLock(b.url, { wait: false, timeoutMs: 0 });
+    const la = await acquireTargetLock(a.url, { wait: false, timeoutMs: 0, mysqlInfoDatabase: null });
+    const lb = await acquireTargetLock(b.url, { wait: false, timeoutMs: 0, mysqlInfoDatabase: null });
     await la.release();
     await lb.release();
   });
