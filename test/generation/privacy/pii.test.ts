@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Column, NeutralType, Table } from '../../../src/schema/model.js';
 import type { TableSample } from '../../../src/generation/model.js';
 import { detectPii, ibanValid, luhnValid } from '../../../src/generation/privacy/pii-detect.js';
-import { columnTransformer, transformValue } from '../../../src/generation/privacy/pii-transform.js';
+import { columnTransformer, planPiiTransforms, transformBatches, transformValue } from '../../../src/generation/privacy/pii-transform.js';
 import { piiColumnConfigSchema } from '../../../src/generation/privacy/pii-config.js';
 import { createPgDatabase, type TestDatabase } from '../../support/databases.js';
 
@@ -151,6 +151,45 @@ describe('detectPii on a real customers table', () => {
     const renamed: Table = { ...table, columns: table.columns.map((c) => (c.name === 'amount' ? { ...c, name: 'email_count' } : c)) };
     const sample2 = { ...sample, columns: sample.columns.map((c) => (c === 'amount' ? 'email_count' : c)) };
     expect(detectPii(renamed, sample2).some((f) => f.column === 'email_count')).toBe(false);
+  });
+});
+
+describe('detectPii false positives', () => {
+  it('does not take product names, statuses or amounts for personal data', async () => {
+    await db.exec(`
+      CREATE TABLE products (id serial PRIMARY KEY, name text NOT NULL, colour text, sku text, price numeric(8,2));
+      INSERT INTO products (name, colour, sku, price)
+        SELECT (ARRAY['Forest Green Chair','Ocean Blue Lamp','Grand Oak Table','Miller Coffee Grinder','Ruby Red Mug'])[1 + g % 5],
+               (ARRAY['green','blue','brown','red'])[1 + g % 4], 'SKU-' || lpad(g::text, 6, '0'), g * 2.25
+        FROM generate_series(1, 200) g;`);
+    const { table, sample } = await readTable(db, 'products');
+    expect(detectPii(table, sample)).toEqual([]);
+  });
+});
+
+describe('planPiiTransforms and transformBatches', () => {
+  it('lets config overrides win and transforms a streamed table, leaving other columns untouched', async () => {
+    const { table, sample } = await readTable(db, 'customers');
+    const findings = detectPii(table, sample);
+    const plan = planPiiTransforms(findings, { city: { transform: 'keep' }, status: { transform: 'hash' } });
+    expect(plan.has('city')).toBe(false);
+    expect(plan.get('status')).toBe('hash');
+    expect(plan.get('contact')).toBe('email');
+    async function* batches() {
+      for (let i = 0; i < sample.rows.length; i += 100) yield { columns: sample.columns, rows: sample.rows.slice(i, i + 100) };
+    }
+    const out: unknown[][] = [];
+    for await (const b of transformBatches(batches(), plan, KEY, table.columns)) out.push(...b.rows);
+    expect(out).toHaveLength(sample.rows.length);
+    const ci = sample.columns.indexOf('contact');
+    const cityI = sample.columns.indexOf('city');
+    const amountI = sample.columns.indexOf('amount');
+    for (let i = 0; i < out.length; i++) {
+      expect(out[i]![ci]).not.toBe(sample.rows[i]![ci]);
+      expect(String(out[i]![ci]).length).toBeLessThanOrEqual(60);
+      expect(out[i]![cityI]).toBe(sample.rows[i]![cityI]);
+      expect(out[i]![amountI]).toBe(sample.rows[i]![amountI]);
+    }
   });
 });
 

@@ -195,5 +195,8 @@ describe('PrivacyLedger', () => {
     // δ below the already spent δ cannot be met.
     expect(ledger.spent(1e-7).epsilon).toBe(Infinity);
     expect(ledger.clone().spent(1e-5).epsilon).toBeCloseTo(0.5, 12);
+    const restored = PrivacyLedger.fromJSON(JSON.parse(JSON.stringify(ledger)) as ReturnType<PrivacyLedger['toJSON']>);
+    expect(restored.spent(1e-5)).toEqual(ledger.spent(1e-5));
+    expect(restored.entries).toEqual(ledger.entries);
   });
 });
