@@ -29,3 +29,10 @@ export async function learnedFromArtifact(a: ModelArtifact): Promise<LearnedMode
   await initCompute();
   return learnedModelFromArtifact(a);
 }
+export {
+  ComposedLearnedModel,
+  alignParent,
+  learnedFactoryForFitModels,
+  learnedFromArtifactForTable,
+  type ComposedArtifact,
+} from './framework-adapter.js';

@@ -1,0 +1,150 @@
+/**
+ * Glue to the generation framework as it stands (`fitModels`' positional LearnedFactory, `modelSetFromArtifact`'s
+ * synchronous loader). The framework expects a table's model to produce every attribute column, so the learned
+ * model is composed with the baseline for the columns it does not model (free text, PII, constants, structured),
+ * and the primary parent's sample is aligned to the child's rows here through the foreign key.
+ */
+import { SynthError } from '../../errors.js';
+import { tableKey, type Column, type ForeignKey, type Table, type TableRef } from '../../schema/model.js';
+import type { AttributeModel, ColumnMeta, ModelArtifact, Rng, Row, TableSample, Value } from '../model.js';
+import { fitBaseline, baselineFromArtifact } from '../baseline/baseline-model.js';
+import { conformValue } from '../conform.js';
+import { attributeColumns } from '../metadata.js';
+import { fitLearnedModel } from './fit.js';
+import { learnedModelFromArtifact, type LearnedArtifact, type LearnedModel } from './learned-model.js';
+import type { LearnedOptions } from './options.js';
+
+/** Learned model for the columns it can model, baseline for the rest, in table order, conformed to the columns. */
+export class ComposedLearnedModel implements AttributeModel {
+  readonly kind = 'learned' as const;
+  readonly table: TableRef;
+  readonly columns: string[];
+  readonly contextColumns: string[];
+  private readonly cols: Column[];
+  /** Per output column: [0, i] = learned column i, [1, i] = baseline column i. */
+  private readonly from: Array<[0 | 1, number]>;
+
+  constructor(
+    table: Table,
+    readonly learned: LearnedModel,
+    readonly baseline: AttributeModel | null,
+  ) {
+    this.table = { schema: table.schema, name: table.name };
+    this.contextColumns = learned.contextColumns;
+    const wanted = new Set([...learned.columns, ...(baseline?.columns ?? [])]);
+    this.cols = table.columns.filter((c) => wanted.has(c.name));
+    this.columns = this.cols.map((c) => c.name);
+    this.from = this.columns.map((name) => {
+      const i = learned.columns.indexOf(name);
+      return i >= 0 ? [0, i] : [1, (baseline as AttributeModel).columns.indexOf(name)];
+    });
+  }
+
+  sample(n: number, context: Row[] | null, rng: Rng): Row[] {
+    const a = this.learned.sample(n, context, rng.fork('learned'));
+    const b = this.baseline ? this.baseline.sample(n, null, rng.fork('baseline')) : [];
+    const out: Row[] = new Array(n);
+    for (let r = 0; r < n; r++) {
+      out[r] = this.from.map(([src, i], c) => conformValue(((src === 0 ? a[r] : b[r])?.[i] ?? null) as Value, this.cols[c] as Column));
+    }
+    return out;
+  }
+
+  predictChildCounts(parentRows: Row[], foreignKey: string, rng: Rng, context: Row[] | null = null): number[] {
+    const pick = this.learned.columns.map((c) => this.columns.indexOf(c));
+    return this.learned.predictChildCounts(
+      parentRows.map((r) => pick.map((j) => (r[j] ?? null) as Value)),
+      foreignKey,
+      rng,
+      context,
+    );
+  }
+
+  toJSON(): ComposedArtifact {
+    return { ...this.learned.toJSON(), baseline: this.baseline ? this.baseline.toJSON() : null };
+  }
+}
+
+export interface ComposedArtifact extends LearnedArtifact {
+  /** Baseline model of the attribute columns the learned model leaves alone. */
+  baseline: ModelArtifact | null;
+}
+
+function keyOf(values: Value[]): string {
+  return JSON.stringify(values, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+}
+
+/**
+ * Parent attributes per child sample row: the parent row the child's FK points at when the parent sample has it,
+ * else null (the model then learns/samples that row without context). Key columns of the parent are not context.
+ */
+export function alignParent(
+  table: Table,
+  sample: TableSample,
+  parentSample: TableSample,
+  fk: ForeignKey,
+): { columns: string[]; rows: Array<Row | null> } {
+  const refIdx = fk.references.columns.map((c) => parentSample.columns.indexOf(c));
+  const childIdx = fk.columns.map((c) => sample.columns.indexOf(c));
+  if (refIdx.some((i) => i < 0) || childIdx.some((i) => i < 0)) {
+    throw new SynthError('INTERNAL', `Cannot align ${tableKey(table)} with its parent through ${fk.name}: key columns missing from the samples.`, {
+      table: tableKey(table),
+      hint: 'Samples must include the foreign-key and referenced columns.',
+    });
+  }
+  const ctxIdx = parentSample.columns.map((_, i) => i).filter((i) => !refIdx.includes(i));
+  const byKey = new Map<string, Row>();
+  for (const p of parentSample.rows) byKey.set(keyOf(refIdx.map((i) => (p[i] ?? null) as Value)), ctxIdx.map((i) => (p[i] ?? null) as Value));
+  return {
+    columns: ctxIdx.map((i) => parentSample.columns[i] as string),
+    rows: sample.rows.map((r) => {
+      const k = childIdx.map((i) => (r[i] ?? null) as Value);
+      return k.some((v) => v === null) ? null : (byKey.get(keyOf(k)) ?? null);
+    }),
+  };
+}
+
+function hashString(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/**
+ * A factory with `fitModels`' current LearnedFactory signature. `seed` (the run's seed) is mixed with the
+ * table name, so tables train independently and reproducibly.
+ */
+export function learnedFactoryForFitModels(
+  defaults: Partial<LearnedOptions> & { seed?: number } = {},
+): (table: Table, sample: TableSample, meta: ColumnMeta[], parentSample: TableSample | null) => Promise<ComposedLearnedModel> {
+  const { seed = 0, ...options } = defaults;
+  return async (table, sample, meta, parentSample) => {
+    const attrs = attributeColumns(table).map((c) => c.name);
+    const fk = parentSample
+      ? table.foreignKeys.find((f) => f.references.schema === parentSample.table.schema && f.references.name === parentSample.table.name)
+      : undefined;
+    const learned = await fitLearnedModel({
+      table,
+      sample,
+      meta,
+      attributeColumns: attrs,
+      ...(fk && parentSample ? { parentSample: alignParent(table, sample, parentSample, fk) } : {}),
+      seed: (seed ^ hashString(tableKey(table))) >>> 0,
+      options,
+    });
+    const rest = attrs.filter((c) => !learned.columns.includes(c));
+    const baseline = rest.length > 0 ? fitBaseline(table, sample, meta) : null;
+    return new ComposedLearnedModel(table, learned, baseline);
+  };
+}
+
+/**
+ * Synchronous loader for `modelSetFromArtifact({ learnedFromArtifact })`. Runs on the current compute backend:
+ * `await initCompute()` once beforehand to get wasm instead of the slower cpu default.
+ */
+export function learnedFromArtifactForTable(artifact: ModelArtifact, table: Table): AttributeModel {
+  const learned = learnedModelFromArtifact(artifact);
+  const b = (artifact as Partial<ComposedArtifact>).baseline;
+  const baseline = b ? baselineFromArtifact(b, table) : null;
+  return new ComposedLearnedModel(table, learned, baseline);
+}
