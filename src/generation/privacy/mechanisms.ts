@@ -6,6 +6,9 @@
  *
  * Budgets come as `{ epsilon }` (Laplace noise / exponential mechanism, pure ε-DP) or `{ rho }` (Gaussian
  * noise, ρ-zCDP; composes best with DP-SGD in RDP).
+ *
+ * Noisy counts are rounded to integers: post-processing, so free, and it removes the low-order float bits
+ * through which textbook floating-point Laplace leaks the true count (Mironov 2012).
  */
 import { SynthError } from '../../errors.js';
 import type { PrivacyLedger } from './rdp-accountant.js';
@@ -61,7 +64,7 @@ function finiteNumbers(values: Iterable<unknown>): number[] {
 
 /** A DP count (sensitivity 1), not clamped. */
 export function dpCount(trueCount: number, budget: DpBudget, ctx: DpContext): number {
-  return trueCount + countNoise(budget, ctx, 'count').draw();
+  return Math.round(trueCount + countNoise(budget, ctx, 'count').draw());
 }
 
 export interface DpHistogram {
@@ -91,7 +94,7 @@ export function dpHistogram(values: Iterable<unknown>, edges: readonly number[],
     counts[lo]! += 1;
   }
   const noise = countNoise(budget, ctx, 'histogram');
-  return { edges: [...edges], counts: counts.map((c) => Math.max(0, c + noise.draw())) };
+  return { edges: [...edges], counts: counts.map((c) => Math.max(0, Math.round(c + noise.draw()))) };
 }
 
 const MIN_EXP = -20;
@@ -238,12 +241,12 @@ export function dpCategoryVocabulary(
   const pub = new Set(options.publicValues ?? []);
   const out: DpVocabularyEntry[] = [];
   for (const value of pub) {
-    out.push({ value, count: Math.max(0, (counts.get(value) ?? 0) + noise.draw()), public: true });
+    out.push({ value, count: Math.max(0, Math.round((counts.get(value) ?? 0) + noise.draw())), public: true });
   }
   for (const [value, c] of counts) {
     if (pub.has(value)) continue;
     const noisy = c + noise.draw();
-    if (noisy > threshold) out.push({ value, count: noisy, public: false });
+    if (noisy > threshold) out.push({ value, count: Math.round(noisy), public: false });
   }
   return out.sort((a, b) => b.count - a.count);
 }

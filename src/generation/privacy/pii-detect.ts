@@ -121,14 +121,16 @@ function nameTokens(v: string): string[] {
     .filter((t) => t.length > 0);
 }
 
+const CAPITALISED = /^\p{Lu}[\p{L}'-]*$/u;
+
 function looksLikeFirstName(v: string): boolean {
   const t = nameTokens(v);
-  return t.length === 1 && names().first.has(t[0]!.toLowerCase());
+  return t.length === 1 && CAPITALISED.test(t[0]!) && names().first.has(t[0]!.toLowerCase());
 }
 
 function looksLikeLastName(v: string): boolean {
   const t = nameTokens(v);
-  return t.length >= 1 && t.length <= 2 && names().last.has(t[t.length - 1]!.toLowerCase());
+  return t.length >= 1 && t.length <= 2 && t.every((x) => CAPITALISED.test(x)) && names().last.has(t[t.length - 1]!.toLowerCase());
 }
 
 /** "Jane Doe", "Doe, Jane", "Dr. Jane A. Doe": 2–4 capitalised tokens, one of them a known first name. */
@@ -137,7 +139,11 @@ function looksLikeFullName(v: string): boolean {
   if (t.length < 2 || t.length > 4) return false;
   if (!t.every((x) => /^\p{Lu}[\p{L}'.-]*$/u.test(x))) return false;
   const n = names();
-  return t.some((x) => n.first.has(x.toLowerCase())) || t.some((x) => n.last.has(x.toLowerCase()));
+  const lower = t.map((x) => x.toLowerCase().replace(/[.,]$/, ''));
+  // "First … Last", or "Last, First …": a dictionary first name in first position and a surname at the end
+  // (both required, so product names such as "Forest Green Chair" do not pass).
+  if (v.includes(',')) return n.last.has(lower[0]!) && n.first.has(lower[1]!);
+  return n.first.has(lower[0]!) && n.last.has(lower[lower.length - 1]!);
 }
 
 // ---- name checks --------------------------------------------------------------------------------------
@@ -248,6 +254,7 @@ export function detectPii(table: Table, sample: TableSample, options: DetectOpti
           const byName = nameRule?.kind === check.kind;
           // Strong formats (check digits, @) need less agreement than dictionary-based name matches.
           const strong = ['email', 'credit-card', 'iban', 'national-id', 'ip-address'].includes(check.kind);
+          if (!strong && !byName && share < 0.6) continue;
           let confidence = strong ? 0.5 + 0.45 * share : 0.3 + 0.5 * share;
           if (byName) confidence = Math.min(0.99, confidence + 0.25);
           candidates.push({

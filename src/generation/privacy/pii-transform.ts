@@ -303,3 +303,53 @@ export function columnTransformer(kind: PiiTransform, key: PiiKey, column?: Colu
     return out;
   };
 }
+
+/** What happens to each column of a table: detected kinds, overridden by the config. */
+export type PiiPlan = Map<string, PiiTransform>;
+
+/**
+ * Combines detector findings with per-column overrides (`tables.<t>.columns.<c>.transform`): an override
+ * always wins (`keep` switches PII handling off for a false positive); otherwise findings at or above
+ * `minConfidence` (default 0.6) are transformed as their kind.
+ */
+export function planPiiTransforms(
+  findings: ReadonlyArray<{ column: string; kind: PiiTransform; confidence: number }>,
+  overrides: Readonly<Record<string, { transform?: PiiTransform | undefined } | undefined>> = {},
+  options: { minConfidence?: number } = {},
+): PiiPlan {
+  const plan: PiiPlan = new Map();
+  const min = options.minConfidence ?? 0.6;
+  for (const f of findings) if (f.confidence >= min) plan.set(f.column, f.kind);
+  for (const [column, o] of Object.entries(overrides)) {
+    if (o?.transform === undefined) continue;
+    if (o.transform === 'keep') plan.delete(column);
+    else plan.set(column, o.transform);
+  }
+  return plan;
+}
+
+/**
+ * Applies a plan to a stream of batches (columns not in the plan pass through). `columns` gives each
+ * column's schema entry so length limits and NOT NULL are respected.
+ */
+export async function* transformBatches(
+  batches: AsyncIterable<{ columns: string[]; rows: Value[][] }>,
+  plan: PiiPlan,
+  key: PiiKey,
+  columns: readonly Column[],
+): AsyncGenerator<{ columns: string[]; rows: Value[][] }> {
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  const transformers = new Map<string, (v: Value) => Value>();
+  for (const [name, kind] of plan) transformers.set(name, columnTransformer(kind, key, byName.get(name)));
+  for await (const batch of batches) {
+    const fns = batch.columns.map((c) => transformers.get(c));
+    if (fns.every((f) => f === undefined)) {
+      yield batch;
+      continue;
+    }
+    yield {
+      columns: batch.columns,
+      rows: batch.rows.map((row) => row.map((v, i) => (fns[i] ? fns[i](v) : v))),
+    };
+  }
+}

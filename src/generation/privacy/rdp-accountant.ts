@@ -396,6 +396,13 @@ export class PrivacyLedger {
     return c;
   }
 
+  /** Rebuilds a ledger from `toJSON()` output (e.g. a resumed run's saved spend). */
+  static fromJSON(json: { orders: readonly number[]; entries: readonly LedgerEntry[] }): PrivacyLedger {
+    const l = new PrivacyLedger({ orders: json.orders });
+    for (const e of json.entries) l.charge(e.label, e.charge);
+    return l;
+  }
+
   toJSON(): { orders: number[]; rdp: number[]; extraDelta: number; entries: LedgerEntry[] } {
     return { orders: [...this.orders], rdp: [...this.rdp], extraDelta: this.extraDelta, entries: [...this.log] };
   }
