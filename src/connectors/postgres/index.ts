@@ -65,8 +65,8 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
     identity: () => identity(session, url),
     describeMapping: (schema) => describeMapping(schema),
     async createShadow(runId, schema) {
-      const { shadow, layout } = await shadowOps.createShadow(session, runId, schema, defaultSchema);
-      runs.set(runId, { layout, schema, notes: [] });
+      const { shadow, layout, notes } = await shadowOps.createShadow(session, runId, schema, defaultSchema);
+      runs.set(runId, { layout, schema, notes });
       return shadow;
     },
     load(shadow: Shadow, table: Table, batches: AsyncIterable<RowBatch>, progress) {

@@ -174,7 +174,7 @@ export function columnDdl(schema: DatabaseSchema, table: Table, col: Column, lay
   }
   let ddl = `${qi(col.name)} ${type}`;
   if (pg && col.collation) ddl += ` COLLATE ${qi(col.collation)}`;
-  if (pg && col.generated) return `${ddl} GENERATED ALWAYS AS (${col.generated.expression}) STORED`;
+  if (pg && col.generated) return `${ddl} GENERATED ALWAYS AS (${toShadowSql(col.generated.expression, layout)}) STORED`;
   if (!pg && col.generated) return ddl;
   if (!col.nullable) ddl += ' NOT NULL';
   // Identity columns are created BY DEFAULT so COPY can write explicit keys; ALWAYS is restored in finalize.
@@ -269,6 +269,10 @@ export function finalizeSteps(schema: DatabaseSchema, layout: Layout): FinalizeS
           `SELECT setval(pg_get_serial_sequence(${lit(t)}, ${lit(col.name)}), coalesce(max(${qi(col.name)}), 0) + 1, false) FROM ${t}`,
         );
       }
+    }
+    if (pg && table.comment !== null) add(table, 'comment', `COMMENT ON TABLE ${t} IS ${lit(table.comment)}`, true);
+    for (const col of table.columns) {
+      if (pg && col.comment !== null) add(table, `comment of ${col.name}`, `COMMENT ON COLUMN ${t}.${qi(col.name)} IS ${lit(col.comment)}`, true);
     }
     if (table.primaryKey) {
       add(table, 'primary key', `ALTER TABLE ${t} ADD CONSTRAINT ${qi(constraintName(schema, table, table.primaryKey.name))} PRIMARY KEY (${table.primaryKey.columns.map(qi).join(', ')})`);

@@ -44,7 +44,12 @@ async function schemaExists(s: PgSession, name: string): Promise<boolean> {
   return (await s.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [name])).rows.length > 0;
 }
 
-export async function createShadow(session: PgSession, runId: string, schema: DatabaseSchema, defaultSchema: string): Promise<{ shadow: Shadow; layout: Layout }> {
+export async function createShadow(
+  session: PgSession,
+  runId: string,
+  schema: DatabaseSchema,
+  defaultSchema: string,
+): Promise<{ shadow: Shadow; layout: Layout; notes: string[] }> {
   if (!/^[A-Za-z0-9_-]+$/.test(runId)) {
     throw new SynthError('INTERNAL', `Run id ${runId} contains characters not allowed in a schema name`, {
       hint: 'Run ids are letters, digits, - and _.',
@@ -53,17 +58,49 @@ export async function createShadow(session: PgSession, runId: string, schema: Da
   const layout = layoutFor(runId, schema, defaultSchema);
   const shadow: Shadow = { runId, namespaces: [...layout.shadow].map(([live, sh]) => ({ live, shadow: sh })) };
   const createdAt = new Date().toISOString();
+  const notes: string[] = [];
+  const pg = schema.dialect === 'postgres';
   await inTransaction(session, async (s) => {
     for (const ns of shadow.namespaces) {
-      await s.query(`CREATE SCHEMA ${qi(ns.shadow)}`);
+      if (await schemaExists(s, ns.shadow)) {
+        throw new SynthError('LOAD_FAILED', `Schema ${ns.shadow} for run ${runId} already exists in the target`, {
+          hint: 'A shadow of an earlier run with the same id is left over; drop it (synth cleanup) or use a new run id.',
+        });
+      }
+      await run(s, `CREATE SCHEMA ${qi(ns.shadow)}`, `creating schema ${ns.shadow}`);
       await mark(s, ns.shadow, { synth: runId, kind: 'shadow', live: ns.live, createdAt });
     }
     for (const sql of typeStatements(schema, layout)) await run(s, sql, 'creating a type');
+    // Functions come before tables (generated columns may call them), with bodies unchecked as pg_dump does;
+    // the ones whose signature needs a table's row type are retried after the tables.
+    let pending = pg
+      ? schema.otherObjects.filter((f) => (f.kind === 'function' || f.kind === 'procedure') && f.definition && layout.live.has(f.schema))
+      : [];
+    if (pending.length > 0) await s.query('SET LOCAL check_function_bodies = off');
+    const createFunctions = async (final: boolean) => {
+      const failed: typeof pending = [];
+      for (const f of pending) {
+        const err = await attempt(s, functionToShadow(f.definition!, layout));
+        if (!err) continue;
+        failed.push(f);
+        if (final) notes.push(`${f.kind} ${f.schema}.${f.name} was not recreated (${err}); it stays in the backup schema`);
+      }
+      pending = failed;
+    };
+    await createFunctions(false);
     for (const table of schema.tables) {
       for (const sql of tableStatements(schema, table, layout)) await run(s, sql, 'creating the shadow table', `${table.schema}.${table.name}`);
     }
+    await createFunctions(true);
+    if (pg) {
+      for (const q of schema.otherObjects) {
+        if (q.kind !== 'sequence' || !q.definition || !layout.live.has(q.schema)) continue;
+        const err = await attempt(s, toShadowSql(q.definition, layout));
+        if (err) notes.push(`sequence ${q.schema}.${q.name} was not recreated (${err})`);
+      }
+    }
   });
-  return { shadow, layout };
+  return { shadow, layout, notes };
 }
 
 async function run(s: PgSession, sql: string, what: string, table?: string): Promise<void> {
@@ -103,19 +140,6 @@ export async function finalize(session: PgSession, layout: Layout, schema: Datab
   const notes: string[] = [];
   const pg = schema.dialect === 'postgres';
   await inTransaction(session, async (s) => {
-    if (pg) {
-      // Functions first: defaults, checks and triggers may call them.
-      for (const f of schema.otherObjects) {
-        if ((f.kind !== 'function' && f.kind !== 'procedure') || !f.definition || !layout.live.has(f.schema)) continue;
-        const err = await attempt(s, functionToShadow(f.definition, layout));
-        if (err) notes.push(`${f.kind} ${f.schema}.${f.name} was not recreated (${err}); it stays in the backup schema`);
-      }
-      for (const q of schema.otherObjects) {
-        if (q.kind !== 'sequence' || !q.definition || !layout.live.has(q.schema)) continue;
-        const err = await attempt(s, toShadowSql(q.definition, layout));
-        if (err) notes.push(`sequence ${q.schema}.${q.name} was not recreated (${err})`);
-      }
-    }
     for (const step of finalizeSteps(schema, layout)) {
       if (step.optional) {
         const err = await attempt(s, step.sql);
@@ -148,6 +172,7 @@ export async function swap(session: PgSession, shadow: Shadow, layout: Layout, s
         }
       }
       if (schema.dialect === 'postgres') await recreateViews(s, schema, layout, notes);
+      notes.push(...(await outsideDependents(s, shadow.namespaces.map((n) => n.live))));
       for (const ns of shadow.namespaces) {
         const backup = backupName(ns.live);
         if (await schemaExists(s, ns.live)) {
@@ -192,6 +217,36 @@ async function recreateViews(s: PgSession, schema: DatabaseSchema, layout: Layou
   }
   const recreated = schema.otherObjects.filter((o) => (o.kind === 'view' || o.kind === 'materialized view') && layout.live.has(o.schema)).length;
   if (recreated > 0) notes.push(`${recreated} view(s) recreated on the new data (materialized views were refreshed by creation).`);
+}
+
+/** Views and foreign keys in schemas synth does not swap follow the renamed tables into the backup. */
+async function outsideDependents(s: PgSession, lives: string[]): Promise<string[]> {
+  const views = await s.query<{ nspname: string; relname: string }>(
+    `SELECT DISTINCT dn.nspname, dc.relname
+       FROM pg_depend d
+       JOIN pg_rewrite r ON r.oid = d.objid
+       JOIN pg_class dc ON dc.oid = r.ev_class
+       JOIN pg_namespace dn ON dn.oid = dc.relnamespace
+       JOIN pg_class c ON c.oid = d.refobjid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+        AND n.nspname = ANY($1) AND dn.nspname <> ALL($1) AND dc.oid <> c.oid
+      ORDER BY 1, 2`,
+    [lives],
+  );
+  const fks = await s.query<{ nspname: string; relname: string; conname: string }>(
+    `SELECT cn.nspname, cc.relname, co.conname
+       FROM pg_constraint co
+       JOIN pg_class cc ON cc.oid = co.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
+       JOIN pg_class rc ON rc.oid = co.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+      WHERE co.contype = 'f' AND rn.nspname = ANY($1) AND cn.nspname <> ALL($1)
+      ORDER BY 1, 2, 3`,
+    [lives],
+  );
+  return [
+    ...views.rows.map((v) => `view ${v.nspname}.${v.relname} is outside the swapped schemas and still reads the backup tables`),
+    ...fks.rows.map((f) => `foreign key ${f.conname} of ${f.nspname}.${f.relname} is outside the swapped schemas and still references the backup tables`),
+  ];
 }
 
 export async function rollback(session: PgSession): Promise<SwapResult> {
