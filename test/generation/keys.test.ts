@@ -114,7 +114,7 @@ describe('key assignment on a real PostgreSQL shop', () => {
       // walking up always terminates at a root
       let cur: unknown = r[id];
       let steps = 0;
-      while (cur !== null && steps++ < cust.rows.length) cur = parentOf.get(cur) ?? null;
+      while (cur !== null && steps++ < cust.rows.length) cur = parentOf.get(cur as Row[number]) ?? null;
       expect(cur).toBeNull();
     }
     const rootsGen = cust.rows.filter((r) => r[ref] === null).length / cust.rows.length;
