@@ -34,13 +34,14 @@ export interface PairTrendOptions {
 
 interface Prepared {
   continuous: Map<string, number[]>;
+  constant: Set<string>;
   binned: Map<string, Array<string | null>>;
   discrete: Map<string, Array<string | null>>;
   failed: Map<string, string>;
 }
 
 function prepare(source: ColumnSource, columns: Record<string, Sdtype>, label: string): Prepared {
-  const p: Prepared = { continuous: new Map(), binned: new Map(), discrete: new Map(), failed: new Map() };
+  const p: Prepared = { continuous: new Map(), constant: new Set(), binned: new Map(), discrete: new Map(), failed: new Map() };
   for (const [name, sdtype] of Object.entries(columns)) {
     const shape = SHAPE[sdtype];
     if (shape === undefined) continue;
@@ -51,6 +52,7 @@ function prepare(source: ColumnSource, columns: Record<string, Sdtype>, label: s
     try {
       const values = continuousColumn(source(name), sdtype, label, name);
       p.continuous.set(name, values);
+      if (isConstant(values)) p.constant.add(name);
       const edges = histogramBinEdges(values);
       p.binned.set(name, values.map((v) => `n:${digitize(v, edges)}`));
     } catch (e) {
@@ -60,10 +62,15 @@ function prepare(source: ColumnSource, columns: Record<string, Sdtype>, label: s
   return p;
 }
 
-function distinctNonNaN(v: readonly number[]): number {
-  const s = new Set<number>();
-  for (const x of v) if (!Number.isNaN(x)) s.add(x);
-  return s.size;
+/** pandas `nunique() == 1`: exactly one distinct non-null value. */
+function isConstant(v: readonly number[]): boolean {
+  let first = NaN;
+  for (const x of v) {
+    if (Number.isNaN(x)) continue;
+    if (Number.isNaN(first)) first = x;
+    else if (x !== first) return false;
+  }
+  return !Number.isNaN(first);
 }
 
 /**
@@ -107,7 +114,7 @@ export function scorePairs(
       const r2 = real.continuous.get(c2)!;
       const y1 = syn.continuous.get(c1)!;
       const y2 = syn.continuous.get(c2)!;
-      if ([r1, r2, y1, y2].some((v) => distinctNonNaN(v) === 1)) {
+      if ([real, syn].some((p) => p.constant.has(c1) || p.constant.has(c2))) {
         // SDMetrics returns no correlations for a constant column, and the report records it as an error.
         row.error = 'One or both of the input arrays is constant; the correlation is undefined.';
         continue;

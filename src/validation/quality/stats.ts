@@ -176,66 +176,90 @@ export function digitize(x: number, edges: readonly number[]): number {
   return lo;
 }
 
-/** Key of a pair of discrete keys; null cells form their own group (pandas groupby dropna=False). */
-function pairKey(a: string | null, b: string | null): string {
-  return JSON.stringify([a, b]);
+type Keys = ReadonlyArray<string | null>;
+
+/** Integer codes for the categories of one column across both data sets (null is a category of its own). */
+function encode(a: Keys, b: Keys): { a: Int32Array; b: Int32Array; size: number } {
+  const dict = new Map<string | null, number>();
+  const code = (v: Keys): Int32Array => {
+    const out = new Int32Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const k = v[i] ?? null;
+      let c = dict.get(k);
+      if (c === undefined) {
+        c = dict.size;
+        dict.set(k, c);
+      }
+      out[i] = c;
+    }
+    return out;
+  };
+  const ca = code(a);
+  const cb = code(b);
+  return { a: ca, b: cb, size: dict.size };
 }
 
-/** Cramér's V of the real contingency table, without continuity correction (scipy `association`). */
-export function cramersV(a: ReadonlyArray<string | null>, b: ReadonlyArray<string | null>): number {
-  const rows = new Map<string, number>();
-  const cols = new Map<string, number>();
-  const cells = new Map<string, number>();
-  for (let i = 0; i < a.length; i++) {
-    const ka = JSON.stringify(a[i]);
-    const kb = JSON.stringify(b[i]);
-    rows.set(ka, (rows.get(ka) ?? 0) + 1);
-    cols.set(kb, (cols.get(kb) ?? 0) + 1);
-    const k = `${ka}\u0000${kb}`;
-    cells.set(k, (cells.get(k) ?? 0) + 1);
+function countPairs(x: Int32Array, y: Int32Array, width: number): Map<number, number> {
+  const m = new Map<number, number>();
+  for (let i = 0; i < x.length; i++) {
+    const k = x[i]! * width + y[i]!;
+    m.set(k, (m.get(k) ?? 0) + 1);
   }
-  const n = a.length;
+  return m;
+}
+
+/** Cramér's V of a contingency table given as pair counts, without continuity correction (scipy `association`). */
+function cramersVFromCounts(x: Int32Array, y: Int32Array, width: number): number {
+  const n = x.length;
+  const rows = new Map<number, number>();
+  const cols = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    rows.set(x[i]!, (rows.get(x[i]!) ?? 0) + 1);
+    cols.set(y[i]!, (cols.get(y[i]!) ?? 0) + 1);
+  }
   if (n === 0 || rows.size < 2 || cols.size < 2) return NaN;
+  const cells = countPairs(x, y, width);
   let chi2 = 0;
   for (const [ra, rc] of rows) {
     for (const [cb, cc] of cols) {
       const expected = (rc * cc) / n;
-      const observed = cells.get(`${ra}\u0000${cb}`) ?? 0;
+      const observed = cells.get(ra * width + cb) ?? 0;
       chi2 += ((observed - expected) * (observed - expected)) / expected;
     }
   }
   return Math.sqrt(chi2 / n / (Math.min(rows.size, cols.size) - 1));
 }
 
+/** Cramér's V of two discrete columns (nulls form their own category, as pandas groupby dropna=False). */
+export function cramersV(a: Keys, b: Keys): number {
+  const ea = encode(a, []);
+  const eb = encode(b, []);
+  return cramersVFromCounts(ea.a, eb.a, eb.size);
+}
+
 /**
  * SDMetrics ContingencySimilarity on two discrete columns: 1 − total variation distance between the joint
- * frequency tables. With a positive association threshold the pair is only scored when the real Cramér's V
- * exceeds it (NaN otherwise), as in SDMetrics.
+ * frequency tables (null cells are a group of their own). With a positive association threshold the pair is
+ * only scored when the real Cramér's V exceeds it (NaN otherwise), as in SDMetrics.
  */
 export function contingencySimilarity(
-  real: [ReadonlyArray<string | null>, ReadonlyArray<string | null>],
-  synthetic: [ReadonlyArray<string | null>, ReadonlyArray<string | null>],
+  real: [Keys, Keys],
+  synthetic: [Keys, Keys],
   realAssociationThreshold = 0,
 ): { score: number; realAssociation: number } {
+  const e1 = encode(real[0], synthetic[0]);
+  const e2 = encode(real[1], synthetic[1]);
   let realAssociation = NaN;
   if (realAssociationThreshold > 0) {
-    realAssociation = cramersV(real[0], real[1]);
+    realAssociation = cramersVFromCounts(e1.a, e2.a, e2.size);
     if (Number.isNaN(realAssociation) || realAssociation <= realAssociationThreshold) return { score: NaN, realAssociation };
   }
-  const count = (cols: [ReadonlyArray<string | null>, ReadonlyArray<string | null>]): Map<string, number> => {
-    const m = new Map<string, number>();
-    for (let i = 0; i < cols[0].length; i++) {
-      const k = pairKey(cols[0][i] ?? null, cols[1][i] ?? null);
-      m.set(k, (m.get(k) ?? 0) + 1);
-    }
-    return m;
-  };
   const nr = real[0].length;
   const ns = synthetic[0].length;
-  const rc = count(real);
-  const sc = count(synthetic);
-  // pandas combines the sorted real groups first, then synthetic-only groups.
-  const keys = [...[...rc.keys()].sort(), ...[...sc.keys()].filter((k) => !rc.has(k))];
+  const rc = countPairs(e1.a, e2.a, e2.size);
+  const sc = countPairs(e1.b, e2.b, e2.size);
+  // pandas combines the real groups first, then the synthetic-only ones.
+  const keys = [...rc.keys(), ...[...sc.keys()].filter((k) => !rc.has(k))];
   let variation = 0;
   for (const k of keys) {
     const diff = Math.abs((rc.get(k) ?? 0) / nr - (sc.get(k) ?? 0) / ns);
