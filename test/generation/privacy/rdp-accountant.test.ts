@@ -20,6 +20,9 @@ function expectSig(actual: number, expected: number, digits = 3): void {
 // Orders used by TF Privacy's compute_dp_sgd_privacy_lib.compute_dp_sgd_privacy.
 const TF_DPSGD_ORDERS = [1.25, 1.5, 1.75, 2, 2.25, 2.5, 3, 3.5, 4, 4.5, ...Array.from({ length: 59 }, (_, i) => 5 + i), 128, 256, 512];
 
+// Opacus RDPAccountant.DEFAULT_ALPHAS.
+const OPACUS_ALPHAS = [...Array.from({ length: 99 }, (_, x) => 1 + (x + 1) / 10), ...Array.from({ length: 52 }, (_, i) => 12 + i)];
+
 describe('special functions', () => {
   it('erfc matches known values from the centre to the far tail', () => {
     expectSig(erfc(0.5), 0.4795001221869535, 12);
@@ -115,6 +118,14 @@ describe('computeEpsilon for DP-SGD', () => {
     expect(r.epsilon.toFixed(3)).toBe('1.616');
   });
 
+  it('matches Opacus test_rdp_accountant (sigma 1.5, q 0.04, 2250 steps, delta 1e-5: eps 7.32911117143)', () => {
+    // pytorch/opacus opacus/tests/accountants_test.py, AccountingTest.test_rdp_accountant, with
+    // RDPAccountant.DEFAULT_ALPHAS. Opacus's fractional-order series keeps coefficient signs while
+    // dp_accounting (followed here) adds magnitudes, so the two agree to 4 significant digits, not more.
+    const r = computeEpsilon({ q: 0.04, noiseMultiplier: 1.5, steps: Math.floor(90 / 0.04), delta: 1e-5, orders: OPACUS_ALPHAS });
+    expectSig(r.epsilon, 7.32911117143, 4);
+  });
+
   it('is monotone in steps and noise', () => {
     const base = { q: 0.01, delta: 1e-5 };
     const a = computeEpsilon({ ...base, noiseMultiplier: 1, steps: 100 }).epsilon;
@@ -133,6 +144,15 @@ describe('findNoiseMultiplier and maxStepsWithinBudget', () => {
     expect(sigma).toBeCloseTo(1.3, 3);
     const eps = computeEpsilon({ q, steps, delta: 1e-5, noiseMultiplier: sigma, orders: TF_DPSGD_ORDERS }).epsilon;
     expect(eps).toBeLessThanOrEqual(0.7242234026109595);
+  });
+
+  it('matches Opacus get_noise_multiplier (test_get_noise_multiplier_rdp_epochs / _rdp_steps)', () => {
+    // pytorch/opacus opacus/tests/accountants_test.py: eps 8, delta 1e-5, q 0.04 -> 1.416 over 90 epochs
+    // (2250 steps) and 1.3562 over 2000 steps. Opacus stops its search within 0.01 of the target epsilon,
+    // so its sigma is reproduced to 3 significant digits.
+    const base = { q: 0.04, delta: 1e-5, targetEpsilon: 8, orders: OPACUS_ALPHAS };
+    expectSig(findNoiseMultiplier({ ...base, steps: 2250 }), 1.416, 3);
+    expectSig(findNoiseMultiplier({ ...base, steps: 2000 }), 1.3562, 3);
   });
 
   it('refuses an unreachable target with PRIVACY_BUDGET', () => {
