@@ -5,3 +5,4 @@ export { formatQualitySummary, formatScore } from './summary.js';
 export { ksComplement, tvComplement, contingencySimilarity, pearson, spearman, cramersV } from './stats.js';
 export { boundaryAdherence, categoryAdherence, keyUniqueness, newRowSynthesis, referentialIntegrity } from './diagnostics.js';
 export { qualityDataFromSamples, tableDataFromRows, toCell } from './from-samples.js';
+export { assertQuality, weakestColumns } from './gate.js';

@@ -73,3 +73,22 @@ describe('qualityReport', () => {
     expect(s.columnPairTrends.find((p) => p.column1 === 'x' && p.column2 === 'y')!.realCorrelation).toBe(1);
   });
 });
+
+describe('assertQuality', () => {
+  it('refuses a report below the minimum and names the weakest property and column', async () => {
+    const { assertQuality } = await import('../../../src/validation/quality/index.js');
+    const r = qualityReport(rows((i) => i * 2), rows((i) => 40 - i), meta, { realCorrelationThreshold: 0 });
+    expect(() => assertQuality(r, 0.1)).not.toThrow();
+    try {
+      assertQuality(r, 0.99);
+      expect.unreachable();
+    } catch (e) {
+      const err = e as SynthError;
+      expect(err.code).toBe('QUALITY_BELOW_THRESHOLD');
+      expect(err.exitCode).toBe(1);
+      expect(err.message).toContain('weakest property: Column Pair Trends 33.33%');
+      expect(err.message).toMatch(/weakest columns: t\.y \(KSComplement/);
+      expect(err.table).toBe('t');
+    }
+  });
+});
