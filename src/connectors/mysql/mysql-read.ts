@@ -150,8 +150,14 @@ export async function* streamRows(
 }
 
 export async function countRowsIn(session: MysqlSession, database: string, table: string): Promise<number> {
-  const rows = await session.query<{ n: string | number }>(`SELECT COUNT(*) AS n FROM ${qt(database, table)}`);
-  return Number(rows[0]?.n ?? 0);
+  try {
+    const rows = await session.query<{ n: string | number }>(`SELECT COUNT(*) AS n FROM ${qt(database, table)}`);
+    return Number(rows[0]?.n ?? 0);
+  } catch (e) {
+    throw new SynthError('INTERNAL', `Cannot count rows of ${database}.${table}: ${(e as Error).message}`, {
+      table, hint: 'Check that the table exists and the user may SELECT from it.', cause: e,
+    });
+  }
 }
 
 /** Children per parent including parents without children, computed server-side. */

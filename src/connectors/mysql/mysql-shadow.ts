@@ -143,7 +143,8 @@ export class MysqlShadows {
     const db = this.shadowDatabase(shadow);
     const inSchema = new Set(schema.tables.map((t) => t.name));
     await this.session.withConnection(async (conn) => {
-      // The integrity gate already counted orphans; this lets InnoDB add FKs in place instead of copying.
+      // The integrity gate already counted orphans; this lets InnoDB add FKs in place instead of copying
+      // every child table. MariaDB then records RESTRICT as NO ACTION, which InnoDB enforces identically.
       await conn.query('SET SESSION foreign_key_checks = 0');
       try {
         const checkNames = new NameAllocator();
@@ -293,7 +294,7 @@ export class MysqlShadows {
       if (views.length + triggers.length > 0) notes.push(`${views.length} view(s) and ${triggers.length} trigger(s) of the ${schema.dialect} source were not recreated (their SQL is ${schema.dialect})`);
     } else {
       const failed = await this.recreateViews(conn, views.map((v) => ({ name: v.name, sql: v.definition })));
-      notes.push(`${views.length - failed.length} view(s) recreated in ${this.live}`);
+      if (views.length > 0) notes.push(`${views.length - failed.length} view(s) recreated in ${this.live}`);
       for (const f of failed) notes.push(`view ${f} could not be recreated`);
       const tfailed = await this.recreateTriggers(conn, triggers.flatMap((t) => (t.definition === null ? [] : [t.definition])), triggers.map((t) => t.name));
       if (triggers.length > 0) notes.push(`${triggers.length - tfailed.length} trigger(s) recreated on the new live tables`);

@@ -1,5 +1,6 @@
 /** Integrity questions answered in MySQL SQL against a shadow database. */
 import type { IntegrityCheck, IntegrityCount } from '../connector.js';
+import { SynthError } from '../../errors.js';
 import type { MysqlSession } from './mysql-session.js';
 import { qi, qt } from './mysql-quote.js';
 
@@ -39,7 +40,11 @@ export async function countViolationsIn(session: MysqlSession, database: string,
       const rows = await session.query<{ n: string | number }>(sql);
       out.push({ check, violations: Number(rows[0]?.n ?? 0) });
     } catch (e) {
-      if (check.kind !== 'check') throw e;
+      if (check.kind !== 'check') {
+        throw new SynthError('INTERNAL', `Cannot count ${check.kind} violations on ${check.table.name}: ${(e as Error).message}`, {
+          table: check.table.name, hint: 'The shadow table or column is missing; run the hydration again.', cause: e,
+        });
+      }
       out.push({ check, violations: 0, skipped: `CHECK ${check.constraint} could not be evaluated: ${(e as Error).message}` });
     }
   }
