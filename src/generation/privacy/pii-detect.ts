@@ -93,6 +93,22 @@ function isPhone(v: string): boolean {
   return digits >= 7 && digits <= 15 && !DATE_RE.test(v) && !IPV4_RE.test(v);
 }
 
+let citySet: Set<string> | null = null;
+
+/** Lower-cased city names from faker's locale dictionaries. */
+function cities(): Set<string> {
+  if (citySet) return citySet;
+  citySet = new Set<string>();
+  for (const f of [fakerEN, fakerDE, fakerFR, fakerES, fakerIT, fakerNL]) {
+    const list: unknown = f.rawDefinitions.location?.city_name;
+    if (Array.isArray(list)) for (const c of list) if (typeof c === 'string') citySet.add(c.toLowerCase());
+  }
+  for (const c of ['london', 'paris', 'berlin', 'madrid', 'rome', 'vienna', 'amsterdam', 'brussels', 'new york', 'los angeles', 'chicago', 'toronto', 'sydney', 'munich', 'hamburg', 'milan', 'barcelona', 'lisbon', 'dublin', 'zurich', 'tokyo']) {
+    citySet.add(c);
+  }
+  return citySet;
+}
+
 let nameSets: { first: Set<string>; last: Set<string> } | null = null;
 
 /** Lower-cased first and last names from faker's locale dictionaries (en, de, fr, es, it, nl). */
@@ -122,6 +138,7 @@ function nameTokens(v: string): string[] {
 }
 
 const CAPITALISED = /^\p{Lu}[\p{L}'-]*$/u;
+const CAPITALISED_WORDS = /^\p{Lu}[\p{L}'.-]*(?:\s\p{Lu}[\p{L}'.-]*)*$/u;
 
 function looksLikeFirstName(v: string): boolean {
   const t = nameTokens(v);
@@ -196,6 +213,7 @@ const VALUE_CHECKS: Array<{ kind: PiiKind; test: (v: string) => boolean; label: 
   { kind: 'person-name', test: looksLikeFullName, label: 'look like full person names' },
   { kind: 'first-name', test: looksLikeFirstName, label: 'are known first names' },
   { kind: 'last-name', test: looksLikeLastName, label: 'are known last names' },
+  { kind: 'city', test: (v) => CAPITALISED_WORDS.test(v) && cities().has(v.toLowerCase()), label: 'are known city names' },
 ];
 
 function isStringish(col: Column): boolean {

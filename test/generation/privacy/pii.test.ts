@@ -120,6 +120,7 @@ describe('detectPii on a real customers table', () => {
   it('finds every PII column with its kind and leaves ordinary columns alone', async () => {
     const { table, sample } = await readTable(db, 'customers');
     const found = detectPii(table, sample);
+    if (process.env.SYNTH_TEST_VERBOSE) console.table(found);
     const byColumn = Object.fromEntries(found.map((f) => [f.column, f.kind]));
     expect(byColumn).toEqual({
       full_name: 'person-name',
@@ -144,6 +145,8 @@ describe('detectPii on a real customers table', () => {
     }
     // Value evidence beats a meaningless name: "contact" is found from its values.
     expect(found.find((f) => f.column === 'contact')!.reason).toMatch(/email/);
+    expect(found.find((f) => f.column === 'city')!.reason).toMatch(/city names/);
+    expect(found.find((f) => f.column === 'card')!.reason).toMatch(/Luhn/);
   });
 
   it('uses values, not just names: a column named email full of numbers is not confidently an email', async () => {
