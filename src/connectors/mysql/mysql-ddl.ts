@@ -201,15 +201,18 @@ export function planColumns(schema: DatabaseSchema, table: Table): ColumnPlan[] 
   return table.columns.map((column) => {
     if (schema.dialect === 'mysql') {
       const collate = column.collation !== null && isTextual(column.type.kind) ? ` COLLATE ${column.collation}` : '';
-      let definition = `${column.nativeType}${collate}`;
+      const onUpdate = /\s+(on update .+)$/i.exec(column.nativeType);
+      const baseType = onUpdate ? column.nativeType.slice(0, onUpdate.index) : column.nativeType;
+      let definition = `${baseType}${collate}`;
       if (column.generated) {
         definition += ` GENERATED ALWAYS AS (${column.generated.expression}) ${column.generated.stored ? 'STORED' : 'VIRTUAL'}`;
       } else {
         definition += column.nullable ? ' NULL' : ' NOT NULL';
         if (column.default !== null) definition += ` DEFAULT ${column.default}`;
+        if (onUpdate) definition += ` ${onUpdate[1]}`;
       }
       if (column.comment !== null) definition += ` COMMENT ${ql(column.comment)}`;
-      return { column, sqlType: column.nativeType, definition, wire: wireFor(column.type, column.nativeType), notes: [] };
+      return { column, sqlType: baseType, definition, wire: wireFor(column.type, baseType), notes: [] };
     }
     const { sqlType, notes } = mapForeign(table, column, keys.has(column.name));
     let definition = sqlType;

@@ -285,10 +285,12 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
       extra.includes('GENERATED') && r.GENERATION_EXPRESSION !== null && !extra.includes('DEFAULT_GENERATED')
         ? { expression: r.GENERATION_EXPRESSION, stored: extra.includes('STORED') || extra.includes('PERSISTENT') }
         : null;
+    const onUpdate = /\bon update (current_timestamp(\(\d*\))?)/i.exec(r.EXTRA)?.[0] ?? null;
     const column: Column = {
       name: r.COLUMN_NAME,
       type,
-      nativeType: isMariaJson ? 'json' : r.COLUMN_TYPE,
+      // The model has no place for ON UPDATE; it rides on the type spelling so same-dialect DDL keeps it.
+      nativeType: isMariaJson ? 'json' : onUpdate === null ? r.COLUMN_TYPE : `${r.COLUMN_TYPE} ${onUpdate}`,
       nullable: r.IS_NULLABLE === 'YES',
       default: generated ? null : normalizeDefault(r, mariadb, type),
       autoIncrement: extra.includes('AUTO_INCREMENT') ? 'auto_increment' : null,

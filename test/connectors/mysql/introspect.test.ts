@@ -27,7 +27,7 @@ beforeAll(async () => {
       dec1 DECIMAL(10,2) DEFAULT 1.50, fl FLOAT, db DOUBLE, bits BIT(5), yr YEAR,
       ch CHAR(3) CHARACTER SET latin1 COLLATE latin1_swedish_ci, vc VARCHAR(40) DEFAULT 'it''s', tt TINYTEXT, tx TEXT, mt MEDIUMTEXT, lt LONGTEXT,
       bn BINARY(4), vb VARBINARY(16), bl BLOB, lb LONGBLOB,
-      d DATE, t TIME(3), dt DATETIME(6), ts TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP,
+      d DATE, t TIME(3), dt DATETIME(6) ON UPDATE CURRENT_TIMESTAMP(6), ts TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP,
       e ENUM('small','it''s','large') NOT NULL, s SET('a','b','c'), j JSON,
       g GEOMETRY, p POINT, poly POLYGON,
       gv INT AS (si * 2) VIRTUAL, gs INT AS (si + 1) STORED,
@@ -97,6 +97,7 @@ describe('mysql introspection', () => {
     expect(col('everything', 'd').type).toEqual({ kind: 'date' });
     expect(col('everything', 't').type).toEqual({ kind: 'time', withTimeZone: false });
     expect(col('everything', 'dt').type).toEqual({ kind: 'timestamp', withTimeZone: false });
+    expect(col('everything', 'dt').nativeType).toBe('datetime(6) on update current_timestamp(6)');
     expect(col('everything', 'ts').type).toEqual({ kind: 'timestamp', withTimeZone: true });
     expect(col('everything', 'ts').default?.toLowerCase()).toContain('current_timestamp');
     expect(col('everything', 'e').type).toEqual({ kind: 'enum', values: ['small', "it's", 'large'], name: null });

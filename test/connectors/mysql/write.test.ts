@@ -18,7 +18,7 @@ const SOURCE_DDL = `
   );
   CREATE TABLE orders (
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, customer_id INT UNSIGNED, total DECIMAL(10,2) NOT NULL,
-    status ENUM('new','paid') NOT NULL, tags SET('a','b'), meta JSON, placed TIMESTAMP(3) NULL, shipped DATETIME,
+    status ENUM('new','paid') NOT NULL, tags SET('a','b'), meta JSON, placed TIMESTAMP(3) NULL, shipped DATETIME ON UPDATE CURRENT_TIMESTAMP,
     flags BIT(3), doc BLOB, loc POINT, note TEXT, total_x2 DECIMAL(11,2) AS (total * 2) STORED,
     CONSTRAINT fk_orders_customer FOREIGN KEY (customer_id) REFERENCES customer (id) ON DELETE SET NULL,
     CONSTRAINT ck_total CHECK (total >= 0),
@@ -38,7 +38,7 @@ const ORDER_COLS = ['id', 'customer_id', 'total', 'status', 'tags', 'meta', 'pla
 const ORDER_ROWS = [
   [1, 1, '10.50', 'new', ['a', 'b'], { k: 'v\t"q"', n: [1, null] }, '2024-01-02 03:04:05.678+00', '2024-01-02 03:04:05', '101', new Uint8Array([0, 9, 10, 13, 92, 255]), 'POINT(3 4)', 'line1\nline2\\back\ttab'],
   [2, null, '0.00', 'paid', [], null, null, null, null, null, null, null],
-  [3, 2, '99999999.99', 'paid', ['b'], 'text json', '1999-12-31 23:59:59.000+00', '2038-01-19 03:14:08', '000', new Uint8Array([]), 'POINT(0 0)', '\\N'],
+  [3, 2, '99999999.99', 'paid', ['b'], 'text json', '1999-12-31 23:59:59+00', '2038-01-19 03:14:08', '000', new Uint8Array([]), 'POINT(0 0)', '\\N'],
 ];
 
 beforeEach(async () => {
@@ -174,6 +174,8 @@ describe('mysql target', () => {
         'orders.fk_orders_customer:FOREIGN KEY', 'orders.ck_total:CHECK', 'pair.PRIMARY:PRIMARY KEY', 'pair_ref.PRIMARY:PRIMARY KEY',
       ]));
       expect(got.filter((g) => g.startsWith('pair_ref.') && g.endsWith('FOREIGN KEY'))).toHaveLength(1);
+      const onUpdate = await target.query<{ EXTRA: string }>(`SELECT EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'orders' AND COLUMN_NAME = 'shipped'`, [sh]);
+      expect(onUpdate[0]!.EXTRA.toLowerCase()).toContain('on update current_timestamp');
       const idx = await target.query(`SELECT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'orders' AND INDEX_NAME = 'ix_placed'`, [sh]);
       expect(idx).toHaveLength(1);
       const ai = await target.query<{ TABLE_NAME: string; AUTO_INCREMENT: number }>(`SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN ('customer', 'orders') ORDER BY 1`, [sh]);
