@@ -376,6 +376,25 @@ export class PrivacyLedger {
     return { epsilon: viaRdp.epsilon, delta, order: viaRdp.order, method: 'rdp' };
   }
 
+  /**
+   * Per-label cost for the report: each label's charges composed alone (so the parts do not add up to the
+   * total; RDP composition is sub-additive in ε), plus the total.
+   */
+  breakdown(delta: number): { total: PrivacySpent; byLabel: Array<{ label: string; charges: number; epsilon: number }> } {
+    const groups = new Map<string, LedgerEntry[]>();
+    for (const e of this.log) {
+      const g = groups.get(e.label);
+      if (g) g.push(e);
+      else groups.set(e.label, [e]);
+    }
+    const byLabel = [...groups].map(([label, entries]) => {
+      const l = new PrivacyLedger({ orders: this.orders });
+      for (const e of entries) l.charge(e.label, e.charge);
+      return { label, charges: entries.length, epsilon: l.spent(delta).epsilon };
+    });
+    return { total: this.spent(delta), byLabel: byLabel.sort((a, b) => b.epsilon - a.epsilon) };
+  }
+
   /** Throws PRIVACY_BUDGET when the spend so far exceeds the budget. */
   ensureWithin(budget: { epsilon: number; delta: number }): void {
     const s = this.spent(budget.delta);

@@ -208,6 +208,20 @@ describe('PrivacyLedger', () => {
     expect(() => ledger.ensureWithin({ epsilon: after / 2, delta: 1e-5 })).toThrow(/Privacy budget exceeded/);
   });
 
+  it('breaks the spend down by label for the report', () => {
+    const ledger = new PrivacyLedger();
+    ledger.charge('public.users DP-SGD', { mechanism: 'subsampled-gaussian', q: 0.01, noiseMultiplier: 0.7, steps: 120 });
+    ledger.charge('public.users.age bounds', { mechanism: 'laplace', epsilon: 0.1, count: 1 });
+    ledger.charge('public.users.age bounds', { mechanism: 'laplace', epsilon: 0.1, count: 1 });
+    const b = ledger.breakdown(1e-5);
+    expect(b.byLabel.map((x) => x.label)).toEqual(['public.users DP-SGD', 'public.users.age bounds']);
+    expectSig(b.byLabel[0]!.epsilon, 3.2392676, 6);
+    expect(b.byLabel[1]!.charges).toBe(2);
+    expect(b.byLabel[1]!.epsilon).toBeCloseTo(0.2, 9);
+    expect(b.total.epsilon).toBeGreaterThan(b.byLabel[0]!.epsilon);
+    expect(b.total.epsilon).toBeLessThan(b.byLabel[0]!.epsilon + 0.2);
+  });
+
   it('accounts the delta of thresholded releases', () => {
     const ledger = new PrivacyLedger();
     ledger.charge('vocab', { mechanism: 'approx-dp', epsilon: 0.5, delta: 1e-6, count: 1 });
