@@ -70,6 +70,19 @@ describe('SDMetrics parity', () => {
     expect(r.intertableTrends.every((t) => t.metric === 'ContingencySimilarity' && t.parentTable === 'table1' && t.childTable === 'table2')).toBe(true);
   });
 
+  it("scores SDMetrics' multi-table demo (load_demo) exactly as test_quality_report_end_to_end expects", () => {
+    const fx = load<Fixture & { expected: { overall: number; properties: number[] } }>('multi-table-demo');
+    const r = qualityReport(fx.real, fx.synthetic, fx.metadata, fx.thresholds);
+    expect(r.overall).toBe(fx.expected.overall);
+    r.properties.forEach((p, i) => expect(p.score!).toBeCloseTo(fx.expected.properties[i]!, 14));
+    // Nulls in a categorical column go through get_frequencies' regularisation, not as a category.
+    expect(r.columnShapes.find((s) => s.column === 'gender')!.score).toBeCloseTo(0.6825396825396826, 15);
+    expect(r.cardinality.map((c) => c.score)).toEqual([1, 0.8999999999999999]);
+    // SDMetrics' test_column_pair_trends_threshold_changes_details: the default thresholds only remove pairs.
+    const byDefault = qualityReport(fx.real, fx.synthetic, fx.metadata);
+    expect(byDefault.columnPairTrends.filter((p) => p.meetsThreshold === true).length).toBeLessThan(r.columnPairTrends.length);
+  });
+
   it('applies the default real-data thresholds (|r| > 0.5, V > 0.3) to the pair properties', () => {
     const fx = load<Fixture>('quality-report-four-properties');
     const r = qualityReport(fx.real, fx.synthetic, fx.metadata);
