@@ -44,7 +44,10 @@ export function plannedRowCounts(plan: HydrationPlan, models: ModelSet, options:
     const key = tableKey(s.table);
     const source = models.tables.get(key)?.sourceRows ?? 0;
     const factor = options.scale * (options.tableScale?.(s.table) ?? 1);
-    counts.set(key, Math.max(0, Math.round(source * factor)));
+    // A non-empty source table keeps at least one row: small lookup tables would otherwise vanish at low
+    // scales and leave every NOT NULL child without a parent.
+    const n = Math.max(0, Math.round(source * factor));
+    counts.set(key, source > 0 && factor > 0 ? Math.max(1, n) : n);
   }
   return counts;
 }
