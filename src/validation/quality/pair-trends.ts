@@ -129,7 +129,8 @@ export function scorePairs(
       row.syntheticCorrelation = sc;
       const t = options.realCorrelationThreshold;
       row.meetsThreshold = t <= 0 ? true : Math.abs(rc) > t;
-      row.score = 1 - Math.abs(rc - sc) / 2;
+      // Below the threshold SDMetrics' CorrelationSimilarity returns NaN: the pair has no trend worth keeping.
+      row.score = row.meetsThreshold ? 1 - Math.abs(rc - sc) / 2 : null;
       continue;
     }
     const pick = (p: Prepared, c: string): Array<string | null> => (p.discrete.get(c) ?? p.binned.get(c))!;

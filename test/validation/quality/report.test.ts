@@ -66,6 +66,7 @@ describe('qualityReport', () => {
     const xy = r.columnPairTrends.find((p) => p.column1 === 'x' && p.column2 === 'y')!;
     expect(Math.abs(xy.realCorrelation!)).toBeLessThan(0.5);
     expect(xy.meetsThreshold).toBe(false);
+    expect(xy.score).toBeNull();
     const counted = r.columnPairTrends.filter((p) => p.meetsThreshold === true && p.score !== null);
     expect(r.properties[1]!.score).toBe(counted.length ? counted.reduce((a, p) => a + p.score!, 0) / counted.length : null);
     const monotone = rows((i) => i ** 3);
