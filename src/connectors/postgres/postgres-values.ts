@@ -143,8 +143,50 @@ function arrayLiteral(values: Value[], element: NeutralType): string {
   return `{${parts.join(',')}}`;
 }
 
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+function copyEscape(text: string): string {
+  return COPY_SPECIAL.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : text;
+}
+
 /** COPY text format field: `\N` for NULL, backslash escapes for the delimiter and line breaks. */
 export function copyField(v: Value, type: NeutralType): string {
   if (v === null || v === undefined) return '\\N';
-  return encodeText(v, type).replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+  return copyEscape(encodeText(v, type));
+}
+
+/** A row encoder specialised per column type once per stream (the hot loop of every load). */
+export function copyRowEncoder(types: NeutralType[]): (row: Value[]) => string {
+  const fields = types.map((type): ((v: Value) => string) => {
+    switch (type.kind) {
+      case 'integer':
+      case 'float':
+      case 'year':
+        return (v) => (v === null || v === undefined ? '\\N' : typeof v === 'number' && !Object.is(v, -0) ? String(v) : copyField(v, type));
+      case 'decimal':
+      case 'money':
+      case 'date':
+      case 'timestamp':
+      case 'time':
+      case 'uuid':
+      case 'text':
+      case 'enum':
+      case 'xml':
+      case 'network':
+      case 'tsvector':
+      case 'interval':
+      case 'bit':
+      case 'geometry':
+        return (v) => (v === null || v === undefined ? '\\N' : typeof v === 'string' ? copyEscape(v) : copyField(v, type));
+      default:
+        return (v) => copyField(v, type);
+    }
+  });
+  const n = fields.length;
+  return (row) => {
+    let line = n > 0 ? fields[0]!(row[0] ?? null) : '';
+    for (let i = 1; i < n; i++) line += '\t' + fields[i]!(row[i] ?? null);
+    return line + '\n';
+  };
 }

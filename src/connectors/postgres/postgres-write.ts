@@ -1,11 +1,11 @@
 /** Bulk writes into shadow tables: COPY FROM STDIN in text format, and deferred updates via a temp table. */
 import type { LoadProgress, UpdateBatch } from '../connector.js';
 import type { NeutralType, Table } from '../../schema/model.js';
-import type { RowBatch } from '../../schema/values.js';
+import type { RowBatch, Value } from '../../schema/values.js';
 import { SynthError } from '../../errors.js';
 import { qi, qn } from './postgres-quote.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
-import { copyField } from './postgres-values.js';
+import { copyRowEncoder } from './postgres-values.js';
 
 function typesOf(table: Table, columns: string[]): NeutralType[] {
   return columns.map((name) => {
@@ -28,18 +28,16 @@ async function* copyChunks(
   expectColumns: string[] | null,
   onRows: (n: number) => void,
 ): AsyncIterable<string> {
-  let types: NeutralType[] | null = null;
+  let encode: ((row: Value[]) => string) | null = null;
   for await (const batch of batches) {
     if (expectColumns && batch.columns.join('\u0000') !== expectColumns.join('\u0000')) {
       throw new SynthError('LOAD_FAILED', `Batches for ${table.schema}.${table.name} changed their column list mid-stream`, {
         table: `${table.schema}.${table.name}`,
       });
     }
-    types ??= typesOf(table, batch.columns);
+    encode ??= copyRowEncoder(typesOf(table, batch.columns));
     let out = '';
-    for (const row of batch.rows) {
-      out += row.map((v, i) => copyField(v, types![i]!)).join('\t') + '\n';
-    }
+    for (const row of batch.rows) out += encode(row);
     if (out) yield out;
     onRows(batch.rows.length);
   }
@@ -98,7 +96,7 @@ export async function updateTable(
     let created: string[] | null = null;
     for await (const b of batches) {
       const cols = [...b.keyColumns, ...b.setColumns];
-      const types = typesOf(table, cols);
+      const encode = copyRowEncoder(typesOf(table, cols));
       if (created === null) {
         // Same column types as the target: the temp table is created from it, so no type spelling is needed.
         await s.query(
@@ -114,7 +112,7 @@ export async function updateTable(
       }
       async function* chunk(): AsyncIterable<string> {
         let out = '';
-        for (const row of b.rows) out += row.map((v, i) => copyField(v, types[i]!)).join('\t') + '\n';
+        for (const row of b.rows) out += encode(row);
         if (out) yield out;
       }
       await s.copyFrom(`COPY synth_update (${cols.map(qi).join(', ')}) FROM STDIN`, chunk());
