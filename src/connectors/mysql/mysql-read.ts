@@ -34,6 +34,17 @@ function trimFraction(s: string): string {
   return s.replace(/\.(\d*?)0+$/, (_m, keep: string) => (keep === '' ? '' : `.${keep}`));
 }
 
+/** The shortest decimal that is the same float32 (63.70000076293945 → 63.7), as PostgreSQL prints real. */
+export function shortestFloat32(n: number): number {
+  if (!Number.isFinite(n)) return n;
+  const f = Math.fround(n);
+  for (let p = 1; p <= 9; p++) {
+    const c = Number(f.toPrecision(p));
+    if (Math.fround(c) === f) return c;
+  }
+  return f;
+}
+
 /** Converts one wire value (mysql2 with dateStrings, bigNumberStrings) to the neutral value of `type`. */
 export function fromWire(type: NeutralType, raw: unknown): Value {
   if (raw === null || raw === undefined) return null;
@@ -43,8 +54,10 @@ export function fromWire(type: NeutralType, raw: unknown): Value {
     case 'decimal':
     case 'money':
       return asText(raw);
-    case 'float':
-      return typeof raw === 'number' ? raw : Number(asText(raw));
+    case 'float': {
+      const n = typeof raw === 'number' ? raw : Number(asText(raw));
+      return type.bytes === 4 ? shortestFloat32(n) : n;
+    }
     case 'boolean':
       if (typeof raw === 'boolean') return raw;
       if (Buffer.isBuffer(raw)) return raw.some((b) => b !== 0);
@@ -88,6 +101,8 @@ export function selectExpr(table: Table, column: string): string {
     throw new SynthError('INTERNAL', `Column ${column} is not in table ${table.name}`, { table: table.name, column });
   }
   if (col.type.kind === 'geometry') return `ST_AsText(${qi(column)})`;
+  // The text protocol prints FLOAT with 6 significant digits (1098581 → 1.09858e6); widen to DOUBLE instead.
+  if (col.type.kind === 'float' && col.type.bytes === 4) return `(${qi(column)} + 0e0)`;
   return qi(column);
 }
 

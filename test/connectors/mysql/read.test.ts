@@ -15,17 +15,17 @@ beforeAll(async () => {
   await db.exec(`
     SET time_zone = '+02:00';
     CREATE TABLE v (
-      id INT PRIMARY KEY, flag TINYINT(1), big BIGINT, ubig BIGINT UNSIGNED, dec1 DECIMAL(20,6), fl DOUBLE,
+      id INT PRIMARY KEY, flag TINYINT(1), f4 FLOAT, big BIGINT, ubig BIGINT UNSIGNED, dec1 DECIMAL(20,6), fl DOUBLE,
       bits BIT(5), yr YEAR, dt DATETIME(6), ts TIMESTAMP(3) NULL, d DATE, t TIME,
       s SET('a','b','c'), j JSON, g POINT, bl BLOB, e ENUM('x','y'), tx TEXT, gv INT AS (id * 10) VIRTUAL
     );
-    INSERT INTO v (id, flag, big, ubig, dec1, fl, bits, yr, dt, ts, d, t, s, j, g, bl, e, tx) VALUES
-      (1, 1, 9007199254740993, 18446744073709551615, 12345678901234.500001, 1.25, b'00101', 2024,
+    INSERT INTO v (id, flag, f4, big, ubig, dec1, fl, bits, yr, dt, ts, d, t, s, j, g, bl, e, tx) VALUES
+      (1, 1, 1098581, 9007199254740993, 18446744073709551615, 12345678901234.500001, 1.25, b'00101', 2024,
        '2024-02-29 13:14:15.123456', '2024-06-01 12:00:00.250', '2024-02-29', '838:59:59', 'a,c',
        '{"k": [1, 2, {"n": null}]}', ST_GeomFromText('POINT(1 2)'), X'00FF10', 'y', 'tab\\there\\nnew'),
-      (2, 0, 42, 7, -0.5, -2.5e10, b'11111', 1901, '1000-01-01 00:00:00', NULL, '9999-12-31', '00:00:00', '',
+      (2, 0, 63.7, 42, 7, -0.5, -2.5e10, b'11111', 1901, '1000-01-01 00:00:00', NULL, '9999-12-31', '00:00:00', '',
        '"just a string"', NULL, X'', 'x', ''),
-      (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+      (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     CREATE TABLE parent (id INT PRIMARY KEY);
     CREATE TABLE child (id INT PRIMARY KEY, p INT, FOREIGN KEY (p) REFERENCES parent (id));
     INSERT INTO parent VALUES (1), (2), (3), (4), (5);
@@ -44,21 +44,21 @@ afterAll(async () => {
 describe('mysql reader', () => {
   it('converts every type to neutral values', async () => {
     const t = table('v');
-    const cols = ['id', 'flag', 'big', 'ubig', 'dec1', 'fl', 'bits', 'yr', 'dt', 'ts', 'd', 't', 's', 'j', 'g', 'bl', 'e', 'tx', 'gv'];
+    const cols = ['id', 'flag', 'f4', 'big', 'ubig', 'dec1', 'fl', 'bits', 'yr', 'dt', 'ts', 'd', 't', 's', 'j', 'g', 'bl', 'e', 'tx', 'gv'];
     const rows = await collect(src.readRows(t, { columns: cols }));
     rows.sort((a, b) => Number(a[0]) - Number(b[0]));
     const r1 = Object.fromEntries(cols.map((c, i) => [c, rows[0]![i]]));
     expect(r1).toEqual({
-      id: 1, flag: true, big: 9007199254740993n, ubig: 18446744073709551615n, dec1: '12345678901234.500001', fl: 1.25,
+      id: 1, flag: true, f4: 1098581, big: 9007199254740993n, ubig: 18446744073709551615n, dec1: '12345678901234.500001', fl: 1.25,
       bits: '00101', yr: 2024, dt: '2024-02-29 13:14:15.123456',
       // inserted at +02:00, read back as UTC
       ts: '2024-06-01 10:00:00.25+00', d: '2024-02-29', t: '838:59:59', s: ['a', 'c'],
       j: { k: [1, 2, { n: null }] }, g: 'POINT(1 2)', bl: new Uint8Array([0, 255, 16]), e: 'y', tx: 'tab\there\nnew', gv: 10,
     });
     const r2 = Object.fromEntries(cols.map((c, i) => [c, rows[1]![i]]));
-    expect(r2).toMatchObject({ flag: false, big: 42, ubig: 7, dec1: '-0.500000', fl: -2.5e10, bits: '11111', yr: 1901, s: [], j: 'just a string', bl: new Uint8Array([]), tx: '' });
-    expect(rows[2]!.slice(1, 18).every((v) => v === null)).toBe(true);
-    expect(rows[0]![15]).toBeInstanceOf(Uint8Array);
+    expect(r2).toMatchObject({ flag: false, f4: 63.7, big: 42, ubig: 7, dec1: '-0.500000', fl: -2.5e10, bits: '11111', yr: 1901, s: [], j: 'just a string', bl: new Uint8Array([]), tx: '' });
+    expect(rows[2]!.slice(1, 19).every((v) => v === null)).toBe(true);
+    expect(rows[0]![16]).toBeInstanceOf(Uint8Array);
   });
 
   it('streams in batches of the requested size and counts exactly', async () => {
