@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initCompute } from '../src/generation/compute/index.js';
 import { makeLayout, specOf, batchOf } from '../src/generation/learned/layout.js';
-import { MadeNetwork, type DpHook } from '../src/generation/learned/made.js';
+import { MadeNetwork, type DpHook, type EncodedBatch } from '../src/generation/learned/made.js';
 import { seededRng } from '../src/generation/learned/seeded-rng.js';
 
 function arg(name: string, fallback: string): string {
@@ -39,7 +39,7 @@ export async function benchLearnedSteps(o: Partial<LearnedStepsOptions> = {}): P
     ? { clipNorm: 1, noiseMultiplier: 1, noise: ([r, c]) => Float32Array.from({ length: r * c }, () => rng.normal()) }
     : undefined;
 
-  const results: Record<string, { stepsPerSecond: number; msPerStep: number; flopsPerStep: number }> = {};
+  const results: Record<string, { stepsPerSecond: number; msPerStep: number; flopsPerStep: number; sampleRowsPerSecond?: number }> = {};
   for (const name of backends) {
     await initCompute(name === 'cpu' ? 'cpu' : 'wasm');
     if (!(await tf.setBackend(name))) {
@@ -65,17 +65,25 @@ export async function benchLearnedSteps(o: Partial<LearnedStepsOptions> = {}): P
     for (let l = 0; l + 1 < sizes.length; l++) macs += sizes[l]! * sizes[l + 1]!;
     const flopsPerStep = 2 * 3 * macs * batchSize; // forward + two backward matMuls per layer
     results[name] = { stepsPerSecond: steps / elapsed, msPerStep: (1000 * elapsed) / steps, flopsPerStep };
+    if (!useDp) {
+      results[name]!.sampleRowsPerSecond = sampleRowsPerSecond(net, batches[0]!, Math.min(budget, 3));
+    }
     console.log(
       `${name}: ${(steps / elapsed).toFixed(2)} steps/s (${((1000 * elapsed) / steps).toFixed(1)} ms/step, ` +
         `${((flopsPerStep * steps) / elapsed / 1e9).toFixed(2)} GFLOP/s) batch ${batchSize}, hidden ${hidden}x2, ` +
         `${net.inputSize} in / ${net.outputSize} out${useDp ? ', DP-SGD' : ''}`,
     );
+    const r = results[name]!;
+    if (r.sampleRowsPerSecond !== undefined) {
+      console.log(`${name}: sampling (10 columns, one forward per column): ${Math.round(r.sampleRowsPerSecond)} rows/s`);
+    }
     net.dispose();
   }
   const table: Record<string, number | string> = { batch: batchSize, hidden: `${hidden}x2`, dp: String(useDp) };
   for (const [name, r] of Object.entries(results)) {
     table[`${name} steps/s`] = Number(r.stepsPerSecond.toFixed(2));
     table[`${name} ms/step`] = Number(r.msPerStep.toFixed(1));
+    if (r.sampleRowsPerSecond !== undefined) table[`${name} sample rows/s`] = Math.round(r.sampleRowsPerSecond);
   }
   return table;
 }
@@ -89,4 +97,18 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     dp: process.argv.includes('--dp'),
   });
   console.log(JSON.stringify({ bench: 'learned-steps', ...table }));
+}
+
+/** Autoregressive sampling cost: one forward pass over a 2048-row chunk per attribute column (10 here). */
+function sampleRowsPerSecond(net: MadeNetwork, batch: EncodedBatch, budget: number): number {
+  const chunk = 2048;
+  const input = new Float32Array(chunk * net.inputSize);
+  for (let r = 0; r < chunk; r++) input.set(batch.input.subarray((r % batch.size) * net.inputSize, (r % batch.size + 1) * net.inputSize), r * net.inputSize);
+  const start = performance.now();
+  let rows = 0;
+  while (performance.now() - start < budget * 1000) {
+    for (let c = 0; c < 10; c++) net.logits(input, chunk);
+    rows += chunk;
+  }
+  return rows / ((performance.now() - start) / 1000);
 }
