@@ -4,7 +4,7 @@
  */
 import type { TableSample } from '../../generation/model.js';
 import type { DatabaseSchema } from '../../schema/model.js';
-import type { Row, Value } from '../../schema/values.js';
+import type { Row, RowBatch, Value } from '../../schema/values.js';
 import { qualityTableName } from './metadata-from-schema.js';
 import type { Cell, QualityData, TableData } from './types.js';
 
@@ -25,4 +25,17 @@ export function qualityDataFromSamples(schema: DatabaseSchema, samples: readonly
   const data: QualityData = {};
   for (const s of samples) data[qualityTableName(schema, s.table)] = tableDataFromRows(s.columns, s.rows);
   return data;
+}
+
+/**
+ * Collects a stream of batches (a connector's `readRows`, normally with a `limit` so only a sample is held)
+ * into report cells, converting batch by batch so the neutral rows are not kept alongside.
+ */
+export async function tableDataFromBatches(columns: readonly string[], batches: AsyncIterable<RowBatch>): Promise<TableData> {
+  const rows: Cell[][] = [];
+  for await (const b of batches) {
+    const order = columns.map((c) => b.columns.indexOf(c));
+    for (const r of b.rows) rows.push(order.map((i) => (i < 0 ? null : toCell(r[i] ?? null))));
+  }
+  return { columns: [...columns], rows };
 }

@@ -4,5 +4,5 @@ export { metadataFromSchema, qualityTableName } from './metadata-from-schema.js'
 export { formatQualitySummary, formatScore } from './summary.js';
 export { ksComplement, tvComplement, contingencySimilarity, pearson, spearman, cramersV } from './stats.js';
 export { boundaryAdherence, categoryAdherence, keyUniqueness, newRowSynthesis, referentialIntegrity } from './diagnostics.js';
-export { qualityDataFromSamples, tableDataFromRows, toCell } from './from-samples.js';
+export { qualityDataFromSamples, tableDataFromBatches, tableDataFromRows, toCell } from './from-samples.js';
 export { assertQuality, weakestColumns } from './gate.js';
