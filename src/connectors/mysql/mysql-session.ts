@@ -76,6 +76,9 @@ export async function openSession(url: string, readOnly: boolean, what: string, 
     decimalNumbers: false,
     charset: 'utf8mb4',
     multipleStatements: false,
+    // MySQL 8's JSON type would be parsed by the driver, which makes the JSON string "123" and the number 123
+    // indistinguishable afterwards; take the text and parse it once in fromWire.
+    typeCast: (field, next) => (field.type === 'JSON' ? field.string('utf8') : next()),
     ...(options.localInfile === false ? { flags: ['-LOCAL_FILES'] } : {}),
   });
   const ready = new WeakSet<object>();

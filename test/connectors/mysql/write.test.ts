@@ -116,6 +116,24 @@ describe('mysql target', () => {
     }
   });
 
+  it('fails the load (without hanging) when the batch stream throws midway', async () => {
+    for (const forceInsert of [false, true]) {
+      const tgt = await openMysqlTarget(target.url, { forceInsert });
+      try {
+        const shadow = await tgt.createShadow(`boom${forceInsert ? 'i' : 'l'}`, schema);
+        const failing = (async function* () {
+          yield { columns: ['id', 'email', 'vip'], rows: [[1, 'a@x.io', true]] } as RowBatch;
+          throw new Error('generator exploded');
+        })();
+        await expect(tgt.load(shadow, table('customer'), failing)).rejects.toThrow(/generator exploded/);
+        // The connection pool is still usable afterwards.
+        expect(await tgt.countRows(shadow, table('orders'))).toBe(0);
+      } finally {
+        await tgt.close();
+      }
+    }
+  });
+
   it('applies deferred updates through a temporary table', async () => {
     const tgt = await openMysqlTarget(target.url);
     try {
