@@ -54,13 +54,24 @@ export async function loadTable(
   const it = batches[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done) return 0;
-  const columns = first.value.columns;
+  const given = first.value.columns;
+  // Generated columns are computed by the database; a batch that carries them gets them dropped here.
+  const keep = given.map((name, i) => ({ name, i })).filter(({ name }) => table.columns.find((c) => c.name === name)?.generated == null);
+  const columns = keep.map((k) => k.name);
+  const project = (b: RowBatch): RowBatch =>
+    keep.length === given.length ? b : { columns, rows: b.rows.map((r) => keep.map((k) => r[k.i] ?? null)) };
   async function* all(): AsyncIterable<RowBatch> {
-    yield first.value as RowBatch;
+    yield project(first.value as RowBatch);
     for (;;) {
       const n = await it.next();
       if (n.done) return;
-      yield n.value;
+      if (n.value.columns.join('\u0000') !== given.join('\u0000')) {
+        throw new SynthError('LOAD_FAILED', `Batches for ${table.schema}.${table.name} changed their column list mid-stream`, {
+          table: `${table.schema}.${table.name}`,
+          hint: 'Every batch of one load must name the same columns in the same order.',
+        });
+      }
+      yield project(n.value);
     }
   }
   let loaded = 0;

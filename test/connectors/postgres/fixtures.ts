@@ -46,7 +46,8 @@ CREATE TABLE shop.misc (
   ip inet, net cidr, mac macaddr, cash money, x xml,
   d date, t time, tz timetz, ts timestamp(3), f4 real, f8 double precision, b boolean,
   n numeric, small smallint, big bigint, ints integer[], moods shop.mood[],
-  rng int4range
+  rng int4range,
+  CONSTRAINT misc_small_big_key UNIQUE NULLS NOT DISTINCT (small, big)
 );
 CREATE TABLE shop.events (
   id bigint NOT NULL,

@@ -106,6 +106,9 @@ describe('postgres introspection', () => {
     expect(table('customers').indexes).toEqual([
       { name: 'customers_created_idx', definition: 'CREATE INDEX customers_created_idx ON shop.customers USING btree (created_at)' },
     ]);
+    expect(table('misc').uniques).toEqual([
+      { name: 'misc_small_big_key', columns: ['small', 'big'], origin: 'constraint', predicate: null, nullsDistinct: false },
+    ]);
     const tableCheck = table('orders').checks.find((c) => c.origin === 'table');
     expect(tableCheck).toEqual({ name: 'orders_price_check', expression: "price >= (0)::numeric", columns: ['price'], origin: 'table' });
   });

@@ -72,6 +72,10 @@ describe('postgres swap and rollback', () => {
     expect(await dst.query(`SELECT name FROM "synth_backup_Sales Dept".accounts`)).toEqual([{ name: 'old' }]);
     expect(await dst.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 'synth_shadow_%'`)).toEqual([{ n: 0 }]);
     expect(await target.countRows(null, table('accounts'))).toBe(2);
+    // Backups and shadows are never introspected as user data.
+    const again = await openPostgresSource(dst.url);
+    expect((await again.introspect()).schemas).toEqual(['Sales Dept', 'public']);
+    await again.close();
     // The serial sequence moved with the table and continues past the loaded keys.
     expect(await dst.query(`INSERT INTO "Sales Dept"."select" (account_id) VALUES (2) RETURNING id`)).toEqual([{ id: 4 }]);
   });

@@ -117,7 +117,7 @@ describe('postgres target: shadow, COPY load, finalize, validation', () => {
     await target.finalize(shadow, schema);
     expect(await cons()).toEqual([
       'Order Items_pkey', 'customers_email_key', 'customers_pkey', 'events_2023_pkey', 'events_2024_pkey', 'events_pkey',
-      'item_notes_pkey', 'items_order_fk', 'misc_pkey', 'notes_item_fk', 'orders_customer_id_fkey', 'orders_pkey',
+      'item_notes_pkey', 'items_order_fk', 'misc_pkey', 'misc_small_big_key', 'notes_item_fk', 'orders_customer_id_fkey', 'orders_pkey',
       'orders_price_check', 'posint_check',
     ]);
     const idx = (await dst.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY 1`, [sh])).map((r) => r.indexname);
@@ -134,6 +134,30 @@ describe('postgres target: shadow, COPY load, finalize, validation', () => {
     expect(await target.listShadows()).toEqual([{ runId: 'fin1', namespace: 'synth_shadow_fin1' }]);
     await target.dropShadow(shadow);
     expect(await target.listShadows()).toEqual([]);
+  });
+
+  it('streams a large load in bounded batches, reporting progress and skipping generated columns', async () => {
+    const shadow = await target.createShadow('big1', schema);
+    try {
+      const orders = table('orders');
+      const seen: number[] = [];
+      async function* gen(): AsyncIterable<RowBatch> {
+        for (let b = 0; b < 100; b++) {
+          const rows: Row[] = [];
+          for (let i = 0; i < 1000; i++) rows.push([b * 1000 + i + 1, null, 1 + (i % 5), `${i}.50`, 'total ignored']);
+          yield { columns: ['id', 'customer_id', 'qty', 'price', 'total'], rows };
+        }
+      }
+      const n = await target.load(shadow, orders, gen(), (k) => seen.push(k));
+      expect(n).toBe(100_000);
+      expect(seen).toHaveLength(100);
+      expect(seen.at(-1)).toBe(100_000);
+      expect(await target.countRows(shadow, orders)).toBe(100_000);
+      const sh = shadow.namespaces[0]!.shadow;
+      expect(await dst.query(`SELECT total::text AS t FROM "${sh}".orders WHERE id = 3`)).toEqual([{ t: '7.50' }]);
+    } finally {
+      await target.dropShadow(shadow);
+    }
   });
 
   it('applies deferred updates', async () => {
