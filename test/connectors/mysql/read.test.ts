@@ -31,6 +31,10 @@ beforeAll(async () => {
     INSERT INTO parent VALUES (1), (2), (3), (4), (5);
     INSERT INTO child VALUES (1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (6, 3), (7, NULL);
     CREATE TABLE many (id INT PRIMARY KEY, x INT);
+    CREATE TABLE cp (a INT, b INT, PRIMARY KEY (a, b));
+    CREATE TABLE cc (id INT PRIMARY KEY, a INT, b INT, FOREIGN KEY (a, b) REFERENCES cp (a, b));
+    INSERT INTO cp VALUES (1, 1), (1, 2), (2, 1);
+    INSERT INTO cc VALUES (1, 1, 1), (2, 1, 1), (3, 1, 2), (4, 1, NULL), (5, NULL, 2);
   `);
   await db.exec(`SET SESSION max_recursive_iterations = 100000; INSERT INTO many WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) SELECT i, i % 7 FROM n`);
   src = await openMysqlSource(db.url);
@@ -98,6 +102,28 @@ describe('mysql reader', () => {
       { children: 2, parents: 1 },
       { children: 3, parents: 1 },
     ]);
+  });
+
+  it('computes the histogram of a composite FK, ignoring children with a NULL key column', async () => {
+    const cc = table('cc');
+    expect(await src.childCountHistogram(cc, cc.foreignKeys[0]!)).toEqual([
+      { children: 0, parents: 1 },
+      { children: 1, parents: 1 },
+      { children: 2, parents: 1 },
+    ]);
+  });
+
+  it('introspects only the databases asked for', async () => {
+    const other = await createMysqlDatabase('synth_myread2');
+    try {
+      await other.exec('CREATE TABLE elsewhere (id INT PRIMARY KEY)');
+      const s = await src.introspect({ schemas: [other.name] });
+      expect(s.schemas).toEqual([other.name]);
+      expect(s.tables.map((t) => `${t.schema}.${t.name}`)).toEqual([`${other.name}.elsewhere`]);
+      expect(await src.countRows(s.tables[0]!)).toBe(0);
+    } finally {
+      await other.drop();
+    }
   });
 
   it('identifies the server and database, and checksums order-independently', async () => {
