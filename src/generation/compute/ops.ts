@@ -84,6 +84,11 @@ export function sliceCols(a: Mat, start: number, size: number): Mat {
   return tf.slice(a, [0, start], [a.shape[0], size]);
 }
 
+/** Rows [r0, r0+rows) × columns [c0, c0+cols). */
+export function sliceBlock(a: Mat, r0: number, rows: number, c0: number, cols: number): Mat {
+  return tf.slice(a, [r0, c0], [rows, cols]);
+}
+
 export function concatCols(parts: Mat[]): Mat {
   return parts.length === 1 ? (parts[0] as Mat) : tf.concat(parts, 1);
 }

@@ -53,7 +53,6 @@ export class LearnedModel implements AttributeModel {
   readonly columns: string[];
   readonly contextColumns: string[];
   readonly layout: Layout;
-  private readonly outputOffsets: number[];
 
   constructor(
     readonly table: TableRef,
@@ -71,12 +70,6 @@ export class LearnedModel implements AttributeModel {
       encoders.map((e) => e.vocabSize),
       countHeads.map((h) => h.encoder.vocabSize),
     );
-    let off = 0;
-    this.outputOffsets = this.layout.outputs.map((b) => {
-      const o = off;
-      off += b.size;
-      return o;
-    });
   }
 
   /** Fills the context token columns of `tokens` for rows [0, rows) from parent rows (null = no parent). */
@@ -109,11 +102,9 @@ export class LearnedModel implements AttributeModel {
       const all = Int32Array.from({ length: rows }, (_, i) => i);
       for (let c = 0; c < d && this.network; c++) {
         // Columns ≥ c are still -1 (all-zero inputs); the masks make column c's logits ignore them anyway.
-        const logits = this.network.logits(oneHot(this.layout.inputs, tokens, w, all), rows);
-        const block = this.layout.outputs[c] as { size: number };
-        const offset = this.outputOffsets[c] as number;
-        const ow = this.network.outputSize;
-        for (let r = 0; r < rows; r++) tokens[r * w + ctx + c] = sampleToken(logits, r * ow + offset, block.size, rng);
+        const size = (this.layout.outputs[c] as { size: number }).size;
+        const logits = this.network.logitsFor(oneHot(this.layout.inputs, tokens, w, all), rows, c);
+        for (let r = 0; r < rows; r++) tokens[r * w + ctx + c] = sampleToken(logits, r * size, size, rng);
       }
       for (let r = 0; r < rows; r++) {
         const row: Value[] = new Array(d);
@@ -150,11 +141,10 @@ export class LearnedModel implements AttributeModel {
         const pr = parentRows[from + r] as Row;
         for (let c = 0; c < d; c++) tokens[r * w + ctx + c] = (this.encoders[c] as ColumnEncoder).encode(pr[c] ?? null);
       }
-      const logits = this.network.logits(oneHot(this.layout.inputs, tokens, w, Int32Array.from({ length: rows }, (_, i) => i)), rows);
-      const block = this.layout.outputs[d + h] as { size: number };
-      const offset = this.outputOffsets[d + h] as number;
+      const size = (this.layout.outputs[d + h] as { size: number }).size;
+      const logits = this.network.logitsFor(oneHot(this.layout.inputs, tokens, w, Int32Array.from({ length: rows }, (_, i) => i)), rows, d + h);
       for (let r = 0; r < rows; r++) {
-        const tok = sampleToken(logits, r * this.network.outputSize + offset, block.size, rng);
+        const tok = sampleToken(logits, r * size, size, rng);
         const v = head.encoder.decode(tok, rng);
         out.push(Math.max(0, Math.round(Number(v ?? 0))));
       }

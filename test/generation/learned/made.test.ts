@@ -125,6 +125,20 @@ describe.each(['cpu', 'wasm'] as const)('MADE network on %s', (backend) => {
     net.dispose();
   });
 
+  it('logits of one block from prefix weights equal the full forward pass', () => {
+    const net = new MadeNetwork(spec, seededRng(6));
+    net.trainStep(randomBatch(32, 1));
+    const batch = randomBatch(9, 2);
+    const full = net.logits(batch.input, 9);
+    net.outputBlocks.forEach((b, k) => {
+      const part = net.logitsFor(batch.input, 9, k);
+      for (let r = 0; r < 9; r++) {
+        for (let j = 0; j < b.size; j++) expect(part[r * b.size + j]).toBeCloseTo(full[r * net.outputSize + b.start + j]!, 5);
+      }
+    });
+    net.dispose();
+  });
+
   it('per-example gradient norms equal the norms of single-example autograd gradients', () => {
     const net = new MadeNetwork(spec, seededRng(3));
     net.trainStep(randomBatch(32, 7));
