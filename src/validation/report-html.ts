@@ -137,7 +137,7 @@ function heatmapSvg(
     const x = labelW + j * cell + cell * 0.7;
     return `<text x="${x}" y="${labelW - 4}" font-size="10" fill="#333" transform="rotate(-60 ${x} ${labelW - 4})">${esc(short(n))}</text>`;
   });
-  return `<figure class="heat"><figcaption>${esc(title)}</figcaption><svg role="img" aria-label="${esc(title)}" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" xmlns="http://www.w3.org/2000/svg">${rowLabels.join('')}${colLabels.join('')}${rects.join('')}</svg></figure>`;
+  return `<figure class="heat"><figcaption>${esc(title)}</figcaption><svg role="img" aria-label="${esc(title)}" width="${size + 40}" height="${size}" viewBox="0 0 ${size + 40} ${size}" xmlns="http://www.w3.org/2000/svg">${rowLabels.join('')}${colLabels.join('')}${rects.join('')}</svg></figure>`;
 }
 
 function pairLookup(pairs: ColumnPairDetail[], field: 'score' | 'realCorrelation' | 'syntheticCorrelation') {
