@@ -12,7 +12,7 @@ import type { HydrationPlan } from '../graph/plan.js';
 import { conformDecimal, formatEpoch, formatTimeOfDay, integerRange, parseEpoch } from './conform.js';
 import { columnValues } from './metadata.js';
 import type { ChildCountHistogram, Rng, TableSample } from './model.js';
-import { createRng, hashWords } from './rng.js';
+import { createRng, hash32, hashWords } from './rng.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Key statistics (learned at fit time) and per-column key functions (built at generation time, knowing N)
@@ -35,6 +35,8 @@ export type KeyColumnStats =
 
 export interface TableKeyStats {
   columns: KeyColumnStats[];
+  /** Column → NULL share in the sample, for nullable UNIQUE columns (NULLs never collide there). */
+  nullRates?: Record<string, number>;
 }
 
 /** Columns that must hold distinct values on their own or as part of a PK/UNIQUE. */
@@ -123,8 +125,16 @@ function fitColumnKey(column: Column, values: Value[]): KeyColumnStats {
 }
 
 export function fitKeyStats(table: Table, sample: TableSample): TableKeyStats {
+  const nullRates: Record<string, number> = {};
+  for (const c of ownKeyColumns(table)) {
+    const values = columnValues(sample, c);
+    if (!findColumn(table, c)!.nullable || values.length === 0) continue;
+    const rate = values.filter((v) => v === null).length / values.length;
+    if (rate > 0) nullRates[c] = rate;
+  }
   return {
     columns: ownKeyColumns(table).map((c) => fitColumnKey(findColumn(table, c)!, columnValues(sample, c))),
+    nullRates,
   };
 }
 
@@ -448,6 +458,58 @@ export class TableKeys {
       if (this.fkOfColumn.has(c)) continue;
       const col = findColumn(table, c)!;
       this.keyFns.set(c, makeKeyFn(table, col, stats.find((s) => s.column === c), this.rows, ctx.options.seed));
+    }
+    this.useLineNumbers(stats);
+    this.keepUniqueNulls(ctx.options.keyStats.get(this.key)?.nullRates ?? {});
+  }
+
+  /** Nullable UNIQUE columns keep their NULL share, unless a FK points at them (a child needs a value). */
+  private keepUniqueNulls(rates: Record<string, number>): void {
+    const { schema, seed } = this.ctx.options;
+    for (const [c, rate] of Object.entries(rates)) {
+      const fn = this.keyFns.get(c);
+      if (!fn || !(rate > 0) || this.table.primaryKey?.columns.includes(c)) continue;
+      const sets = this.table.uniques.filter((u) => u.columns.includes(c));
+      if (sets.some((u) => !u.nullsDistinct)) continue;
+      const referenced = schema.tables.some((t) =>
+        t.foreignKeys.some((f) => tableKey(f.references) === this.key && f.references.columns.includes(c)),
+      );
+      if (referenced) continue;
+      const label = `${seed}:null:${this.key}.${c}:`;
+      this.keyFns.set(c, (i) => (hash32(label + i) / 4294967296 < rate ? null : fn(i)));
+    }
+  }
+
+  /**
+   * A key like order_line(order_id, line_no): the extra integer column numbers the rows within each parent
+   * (1, 2, 3 … per order, as in the source) instead of running globally; the pair stays unique because the
+   * grouped FK puts each parent's rows next to each other.
+   */
+  private useLineNumbers(stats: KeyColumnStats[]): void {
+    const grouped = this.assignments.find((a) => a.mode === 'grouped' && !a.nullable);
+    if (!grouped) return;
+    const sets = [...(this.table.primaryKey ? [this.table.primaryKey.columns] : []), ...this.table.uniques.map((u) => u.columns)];
+    for (const set of sets) {
+      if (set.length !== grouped.fk.columns.length + 1 || !grouped.fk.columns.every((c) => set.includes(c))) continue;
+      const extra = set.find((c) => !grouped.fk.columns.includes(c))!;
+      const col = findColumn(this.table, extra);
+      if (!col || col.type.kind !== 'integer' || col.autoIncrement !== null || this.fkOfColumn.has(extra)) continue;
+      if (sets.some((other) => other !== set && other.includes(extra))) continue;
+      const st = stats.find((x) => x.column === extra);
+      const start = st?.kind === 'integer' ? Number(st.start) : 1;
+      const step = st?.kind === 'integer' ? st.step : 1;
+      const [, hi] = integerRange(col.type);
+      let ordinals: Int32Array | null = null;
+      this.keyFns.set(extra, (i) => {
+        if (!ordinals) {
+          const parents = this.parentIndexes(grouped.fk.name);
+          ordinals = new Int32Array(parents.length);
+          for (let k = 1; k < parents.length; k++) ordinals[k] = parents[k] === parents[k - 1] ? ordinals[k - 1]! + 1 : 0;
+        }
+        const v = start + step * ordinals[i]!;
+        if (BigInt(v) > hi) throw impossible(this.table, extra, `a parent gets more rows than ${col.nativeType} can number.`, `Widen ${extra} or lower the scale of ${this.key}.`);
+        return v;
+      });
     }
   }
 

@@ -94,7 +94,7 @@ export async function readHistogram(db: TestDatabase, child: Table, fkName: stri
   const rows = await db.query<{ children: number; parents: number }>(
     `select children::int, count(*)::int as parents from (
        select p."${f.references.columns[0]}", count(c."${f.columns[0]}") as children
-       from "${f.references.name}" p left join "${child.name}" c on c."${f.columns[0]}" = p."${f.references.columns[0]}"
+       from "${f.references.schema}"."${f.references.name}" p left join "${child.schema}"."${child.name}" c on c."${f.columns[0]}" = p."${f.references.columns[0]}"
        group by 1) s group by children order by children`,
   );
   return { child: { schema: child.schema, name: child.name }, foreignKey: fkName, counts: rows };

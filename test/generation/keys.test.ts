@@ -8,7 +8,7 @@ import type { Row } from '../../src/schema/values.js';
 import { isSynthError } from '../../src/errors.js';
 import { allocateCounts, makeKeyFn } from '../../src/generation/keys.js';
 import { createRng } from '../../src/generation/rng.js';
-import { col, int4, pk, schemaOf, table, varchar } from './fixtures.js';
+import { col, fk, int4, pk, readHistogram, readSample, schemaOf, table, text, uq, varchar } from './fixtures.js';
 import { createShop, ddl, foreignKeysDdl, insertBatches, readShop, shopSchema } from './shop.js';
 
 let db: TestDatabase;
@@ -176,11 +176,111 @@ describe('keyAt', () => {
     expect(shifted(29)).toBe(127);
     expect(() => makeKeyFn(t, tiny, { column: 'id', kind: 'integer', start: '1', step: 1 }, 300, 1)).toThrow(/distinct values/);
   });
+  it('makes distinct uuid, date, timestamp, decimal, pattern and binary keys that fit their types', () => {
+    const n = 5000;
+    const cases: Array<[ReturnType<typeof col>, Parameters<typeof makeKeyFn>[2], RegExp | null]> = [
+      [col('u', { kind: 'uuid' }), { column: 'u', kind: 'uuid' }, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/],
+      [col('d', { kind: 'date' }), { column: 'd', kind: 'date', start: Date.UTC(2020, 0, 1) }, /^\d{4}-\d{2}-\d{2}$/],
+      [col('ts', { kind: 'timestamp', withTimeZone: true }), { column: 'ts', kind: 'timestamp', start: Date.UTC(2020, 0, 1), span: 86400000 }, /^2020-01-0[12] \d{2}:\d{2}:\d{2}\+00$/],
+      [col('m', { kind: 'decimal', precision: 6, scale: 2 }), { column: 'm', kind: 'decimal', start: 10, step: 1 }, /^-?\d{1,4}\.\d{2}$/],
+      [col('sku', varchar(8)), { column: 'sku', kind: 'text-pattern', prefix: 'SK', suffix: '', width: 6, offset: 1 }, /^SK\d{6}$/],
+      [col('b', { kind: 'binary', maxLength: 4 }), { column: 'b', kind: 'binary', length: 2 }, null],
+    ];
+    for (const [c, stats, re] of cases) {
+      const fn = makeKeyFn(t, c, stats, n, 3);
+      const vals = Array.from({ length: n }, (_, i) => fn(i));
+      const keys = vals.map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : String(v)));
+      expect(new Set(keys).size, c.name).toBe(n);
+      if (re) for (const v of vals) expect(String(v), c.name).toMatch(re);
+      expect(makeKeyFn(t, c, stats, n, 3)(17), c.name).toEqual(fn(17));
+    }
+    // decimal(3,2) holds only 1999 distinct values: refused for more.
+    expect(() => makeKeyFn(t, col('x', { kind: 'decimal', precision: 3, scale: 2 }), { column: 'x', kind: 'decimal', start: 0, step: 1 }, 3000, 1)).toThrow(/distinct values/);
+  });
   it('allocates child counts that sum exactly to the target', () => {
     const counts = allocateCounts([{ children: 0, parents: 50 }, { children: 4, parents: 50 }], 1000, 1999, createRng(1));
     expect(counts.reduce((a, b) => a + b, 0)).toBe(1999);
     const zeros = counts.filter((c) => c === 0).length;
     expect(zeros).toBeGreaterThan(400);
     expect(zeros).toBeLessThan(600);
+  });
+});
+
+describe('line numbers, one-to-one FKs and nullable unique columns', () => {
+  const ddlExtra = (s: string) => `
+    create schema ${s};
+    create table ${s}.ord (id int primary key, email varchar(40) unique);
+    create table ${s}.line (ord_id int not null references ${s}.ord(id) deferrable initially deferred, line_no smallint not null, amount int,
+      primary key (ord_id, line_no));
+    create table ${s}.ord_detail (ord_id int primary key references ${s}.ord(id) deferrable initially deferred, note text);`;
+  const extra = schemaOf([
+    table('ord', [col('id', int4, { nullable: false }), col('email', varchar(40))], { schema: 'extra', primaryKey: pk('id'), uniques: [uq('ord_email_key', 'email')] }),
+    table('line', [col('ord_id', int4, { nullable: false }), col('line_no', { kind: 'integer', bytes: 2, unsigned: false }, { nullable: false }), col('amount', int4)], {
+      schema: 'extra',
+      primaryKey: pk('ord_id', 'line_no'),
+      foreignKeys: [fk('line_ord_fk', ['ord_id'], 'ord', ['id'], 'extra')],
+    }),
+    table('ord_detail', [col('ord_id', int4, { nullable: false }), col('note', text)], {
+      schema: 'extra',
+      primaryKey: pk('ord_id'),
+      foreignKeys: [fk('ord_detail_ord_fk', ['ord_id'], 'ord', ['id'], 'extra')],
+    }),
+  ]);
+
+  it('numbers lines within each parent, gives one-to-one children distinct parents, keeps unique NULL share', async () => {
+    await db.exec(`${ddlExtra('extra')}
+      insert into extra.ord select g, case when g % 2 = 0 then 'u' || g || '@x.org' end from generate_series(1, 200) g;
+      insert into extra.line select g, k, g * k from generate_series(1, 200) g, generate_series(1, g % 5 + 1) k;
+      insert into extra.ord_detail select g, 'n' from generate_series(1, 150) g;`);
+    const p = buildPlan(extra);
+    const samples = new Map();
+    const hists = [];
+    for (const t of extra.tables) {
+      samples.set(tableKey(t), await readSample(db, t, 'extra'));
+      for (const f of t.foreignKeys) hists.push(await readHistogram(db, t, f.name));
+    }
+    const models = await fitModels(extra, p, samples, hists, { seed: 4 });
+    const gen = createGeneration(extra, p, models, { scale: 2, seed: 4, batchSize: 128 });
+    await db.exec(ddlExtra('extra_gen'));
+    await db.exec('begin');
+    const out = new Map<string, Row[]>();
+    for (const s of p.steps) {
+      const t = findTable(extra, s.table)!;
+      const rows: Row[] = [];
+      let columns: string[] = [];
+      for await (const b of gen.rows(t)) {
+        columns = b.columns;
+        rows.push(...b.rows);
+      }
+      out.set(t.name, rows);
+      await insertBatches(db, 'extra_gen', t, columns, rows);
+    }
+    await db.exec('commit');
+    const lines = out.get('line')!;
+    expect(lines.length).toBe(2 * 600);
+    const maxLine = Math.max(...lines.map((r) => r[1] as number));
+    expect(maxLine).toBeLessThanOrEqual(12);
+    expect(Math.min(...lines.map((r) => r[1] as number))).toBe(1);
+    const details = out.get('ord_detail')!;
+    expect(details.length).toBe(300);
+    expect(new Set(details.map((r) => r[0])).size).toBe(300);
+    const emails = out.get('ord')!.map((r) => r[1]);
+    const nullShare = emails.filter((e) => e === null).length / emails.length;
+    expect(Math.abs(nullShare - 0.5)).toBeLessThan(0.08);
+    expect(new Set(emails.filter((e) => e !== null)).size).toBe(emails.filter((e) => e !== null).length);
+  });
+
+  it('refuses a one-to-one child larger than its parent with UNIQUENESS_IMPOSSIBLE', async () => {
+    const p = buildPlan(extra);
+    const samples = new Map();
+    for (const t of extra.tables) samples.set(tableKey(t), await readSample(db, t, 'extra'));
+    const models = await fitModels(extra, p, samples, [], { seed: 4 });
+    const gen = createGeneration(extra, p, models, { scale: 1, seed: 4, tableScale: (t) => (t.name === 'ord_detail' ? 2 : 1) });
+    const t = findTable(extra, { schema: 'extra', name: 'ord_detail' })!;
+    const err = await (async () => {
+      for await (const _ of gen.rows(t)) void _;
+    })().catch((e: unknown) => e);
+    expect(isSynthError(err) && err.code).toBe('UNIQUENESS_IMPOSSIBLE');
+    expect((err as Error).message).toContain('extra.ord_detail');
   });
 });

@@ -51,6 +51,20 @@ describe('SecureRandom and gaussianNoise', () => {
     expect(SecureRandom.secure().deterministic).toBe(false);
   });
 
+  it('refuses seeded noise outside a test run', () => {
+    const saved = { VITEST: process.env.VITEST, NODE_ENV: process.env.NODE_ENV };
+    delete process.env.VITEST;
+    process.env.NODE_ENV = 'production';
+    try {
+      expect(() => SecureRandom.seededForTests('x')).toThrow(/outside a test run/);
+    } finally {
+      if (saved.VITEST !== undefined) process.env.VITEST = saved.VITEST;
+      if (saved.NODE_ENV !== undefined) process.env.NODE_ENV = saved.NODE_ENV;
+      else delete process.env.NODE_ENV;
+    }
+    expect(() => SecureRandom.seededForTests('x')).not.toThrow();
+  });
+
   it('forks independent labelled streams and draws unbiased integers', () => {
     const r = SecureRandom.seededForTests('fork');
     expect(r.fork('a').next()).toBe(SecureRandom.seededForTests('fork').fork('a').next());
