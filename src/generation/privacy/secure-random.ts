@@ -6,6 +6,7 @@
  * attacker subtract the noise.
  */
 import { createCipheriv, createHash, createHmac, randomBytes, type Cipher } from 'node:crypto';
+import { SynthError } from '../../errors.js';
 import type { Rng } from '../model.js';
 
 const CHUNK = 64 * 1024;
@@ -32,8 +33,17 @@ export class SecureRandom implements Rng {
     return new SecureRandom(randomBytes(32), false);
   }
 
-  /** Reproducible stream from a seed. For tests only: the noise of a DP release must never be predictable. */
+  /**
+   * Reproducible stream from a seed. For tests only: the noise of a DP release must never be predictable,
+   * so outside a test runner (vitest, NODE_ENV=test) this refuses unless SYNTH_ALLOW_SEEDED_DP_NOISE=1.
+   */
   static seededForTests(seed: string): SecureRandom {
+    const env = process.env;
+    if (!env.VITEST && env.NODE_ENV !== 'test' && env.SYNTH_ALLOW_SEEDED_DP_NOISE !== '1') {
+      throw new SynthError('INTERNAL', 'Seeded (predictable) DP noise was requested outside a test run.', {
+        hint: 'Use SecureRandom.secure() for every real run; seeded noise would let anyone with the seed remove it.',
+      });
+    }
     return new SecureRandom(createHash('sha256').update(`synth-dp-test:${seed}`).digest(), true);
   }
 
