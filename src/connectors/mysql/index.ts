@@ -62,30 +62,17 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
   const shadows = new MysqlShadows(session, live);
   // A target ignores Table.schema: every source namespace lands in the URL's database (or its shadow).
   const dbFor = (shadow: Shadow | null) => (shadow === null ? live : shadows.shadowDatabase(shadow));
-  const schemas = new Map<string, DatabaseSchema>();
-  const schemaOf = (shadow: Shadow, table: Table): DatabaseSchema => {
-    const s = schemas.get(shadow.runId);
-    // A table loaded without createShadow in this process: assume it is this dialect's own schema.
-    return s ?? { dialect: 'mysql', serverVersion: '', schemas: [table.schema], tables: [table], enums: [], otherObjects: [] };
-  };
   return {
     dialect: 'mysql',
     displayUrl: session.url.displayUrl,
     identity: () => serverIdentity(session, live),
-    async createShadow(runId: string, schema: DatabaseSchema): Promise<Shadow> {
-      const shadow = await shadows.create(runId, schema);
-      schemas.set(runId, schema);
-      return shadow;
-    },
+    createShadow: (runId: string, schema: DatabaseSchema): Promise<Shadow> => shadows.create(runId, schema),
     load: (shadow: Shadow, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress) =>
-      writer.load(dbFor(shadow), schemaOf(shadow, table), table, batches, progress),
+      writer.load(dbFor(shadow), table, batches, progress),
     update: (shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>) =>
-      writer.update(dbFor(shadow), schemaOf(shadow, table), table, batches),
+      writer.update(dbFor(shadow), table, batches),
     countViolations: (shadow: Shadow, checks: IntegrityCheck[]): Promise<IntegrityCount[]> => countViolationsIn(session, dbFor(shadow), checks),
-    async finalize(shadow: Shadow, schema: DatabaseSchema): Promise<void> {
-      schemas.set(shadow.runId, schema);
-      await shadows.finalize(shadow, schema);
-    },
+    finalize: (shadow: Shadow, schema: DatabaseSchema): Promise<void> => shadows.finalize(shadow, schema),
     swap: (shadow: Shadow, schema: DatabaseSchema): Promise<SwapResult> => shadows.swap(shadow, schema),
     rollback: () => shadows.rollback(),
     dropShadow: (shadow: Shadow) => shadows.drop(shadow),

@@ -42,7 +42,7 @@ export function keyColumnsOf(table: Table, schema: DatabaseSchema): Set<string> 
   return keys;
 }
 
-function wireFor(type: NeutralType, sqlType: string): WireForm {
+export function wireFor(type: NeutralType, sqlType: string): WireForm {
   const t = sqlType.toLowerCase();
   if (/blob|binary/.test(t)) return 'hex';
   if (type.kind === 'geometry') return 'wkt';

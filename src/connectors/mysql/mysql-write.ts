@@ -4,12 +4,12 @@
  */
 import { Readable } from 'node:stream';
 import type { PoolConnection } from 'mysql2/promise';
-import type { DatabaseSchema, Table } from '../../schema/model.js';
+import type { Table } from '../../schema/model.js';
 import type { RowBatch, Value } from '../../schema/values.js';
 import type { LoadProgress, UpdateBatch } from '../connector.js';
 import { SynthError } from '../../errors.js';
 import type { MysqlSession } from './mysql-session.js';
-import { type ColumnPlan, type WireForm, planColumns } from './mysql-ddl.js';
+import { type WireForm, wireFor } from './mysql-ddl.js';
 import { qi, qt } from './mysql-quote.js';
 
 export interface WriteOptions {
@@ -78,17 +78,38 @@ function escapeField(s: string): string {
   return s.replace(/[\\\t\n\r\0]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : ch === '\r' ? '\\r' : '\\0'));
 }
 
-function plansFor(schema: DatabaseSchema, table: Table, columns: string[]): ColumnPlan[] {
-  const all = planColumns(schema, table);
+/** A written column: its name and how its values travel. */
+interface WritePlan {
+  name: string;
+  wire: WireForm;
+}
+
+/**
+ * Wire forms come from the column types that actually exist in the target table (not from the schema the
+ * caller passes), so a load in a later process, or into a table created by another run, encodes correctly.
+ */
+async function plansFor(conn: PoolConnection, database: string, table: Table, columns: string[]): Promise<WritePlan[]> {
+  const [rows] = await conn.query(
+    'SELECT COLUMN_NAME, COLUMN_TYPE, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    [database, table.name],
+  );
+  const actual = new Map((rows as Array<{ COLUMN_NAME: string; COLUMN_TYPE: string; EXTRA: string }>).map((r) => [r.COLUMN_NAME, r]));
+  if (actual.size === 0) {
+    throw new SynthError('LOAD_FAILED', `Table ${table.name} does not exist in ${database}`, {
+      table: table.name, hint: 'Create the shadow (createShadow) before loading into it.',
+    });
+  }
   return columns.map((name) => {
-    const p = all.find((x) => x.column.name === name);
-    if (!p) throw new SynthError('LOAD_FAILED', `Batch column ${name} is not a column of ${table.name}`, { table: table.name, column: name });
-    if (p.column.generated !== null) {
+    const col = table.columns.find((c) => c.name === name);
+    const real = actual.get(name);
+    if (!col || !real) throw new SynthError('LOAD_FAILED', `Batch column ${name} is not a column of ${table.name}`, { table: table.name, column: name });
+    const extra = real.EXTRA.toUpperCase();
+    if (col.generated !== null || (extra.includes('GENERATED') && !extra.includes('DEFAULT_GENERATED'))) {
       throw new SynthError('LOAD_FAILED', `Column ${table.name}.${name} is generated and cannot be written`, {
         table: table.name, column: name, hint: 'Leave generated columns out of the batches; the database computes them.',
       });
     }
-    return p;
+    return { name, wire: wireFor(col.type, real.COLUMN_TYPE) };
   });
 }
 
@@ -117,15 +138,15 @@ export class MysqlWriter {
     (this.options.logger ?? ((m: string) => console.warn(m)))(message);
   }
 
-  async load(database: string, schema: DatabaseSchema, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress): Promise<number> {
+  async load(database: string, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress): Promise<number> {
     const iterator = batches[Symbol.asyncIterator]();
     const first = await iterator.next();
     if (first.done) return 0;
     const columns = first.value.columns;
-    const plans = plansFor(schema, table, columns);
     const conn = await this.session.acquire();
     let destroy = false;
     try {
+      const plans = await plansFor(conn, database, table, columns);
       // Rows are validated by the integrity gate, not by the engine row by row.
       await conn.query('SET SESSION foreign_key_checks = 0, unique_checks = 0');
       let total = 0;
@@ -168,11 +189,11 @@ export class MysqlWriter {
 
   /** Returns 'refused' when the server would not take a local file (and no batch was consumed). */
   private async loadData(
-    conn: PoolConnection, database: string, table: Table, plans: ColumnPlan[], columns: string[],
+    conn: PoolConnection, database: string, table: Table, plans: WritePlan[], columns: string[],
     batches: AsyncIterable<RowBatch>, onBatch: (n: number) => void,
   ): Promise<'ok' | 'refused'> {
-    const targets = plans.map((p, i) => (needsWrap(p.wire) ? `@v${i}` : qi(p.column.name)));
-    const sets = plans.flatMap((p, i) => (needsWrap(p.wire) ? [`${qi(p.column.name)} = ${wrapWire(p.wire, `@v${i}`)}`] : []));
+    const targets = plans.map((p, i) => (needsWrap(p.wire) ? `@v${i}` : qi(p.name)));
+    const sets = plans.flatMap((p, i) => (needsWrap(p.wire) ? [`${qi(p.name)} = ${wrapWire(p.wire, `@v${i}`)}`] : []));
     const sql =
       `LOAD DATA LOCAL INFILE 'synth-stream' INTO TABLE ${qt(database, table.name)} CHARACTER SET utf8mb4 ` +
       `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${targets.join(', ')})` +
@@ -228,10 +249,10 @@ export class MysqlWriter {
   }
 
   private async insertAll(
-    conn: PoolConnection, database: string, table: Table, plans: ColumnPlan[], columns: string[],
+    conn: PoolConnection, database: string, table: Table, plans: WritePlan[], columns: string[],
     batches: AsyncIterable<RowBatch>, onBatch: (n: number) => void,
   ): Promise<void> {
-    const head = `INSERT INTO ${qt(database, table.name)} (${plans.map((p) => qi(p.column.name)).join(', ')}) VALUES `;
+    const head = `INSERT INTO ${qt(database, table.name)} (${plans.map((p) => qi(p.name)).join(', ')}) VALUES `;
     const tuple = `(${plans.map((p) => wrapWire(p.wire, '?')).join(', ')})`;
     const forms = plans.map((p) => p.wire);
     for await (const batch of batches) {
@@ -264,7 +285,7 @@ export class MysqlWriter {
   }
 
   /** Deferred writes: rows go into a temporary table, then one UPDATE … JOIN per batch. */
-  async update(database: string, schema: DatabaseSchema, table: Table, batches: AsyncIterable<UpdateBatch>): Promise<number> {
+  async update(database: string, table: Table, batches: AsyncIterable<UpdateBatch>): Promise<number> {
     const conn = await this.session.acquire();
     let destroy = false;
     const tmpName = `__synth_upd_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
@@ -274,7 +295,7 @@ export class MysqlWriter {
       for await (const batch of batches) {
         if (batch.rows.length === 0) continue;
         const cols = [...batch.keyColumns, ...batch.setColumns];
-        const plans = plansFor(schema, table, cols);
+        const plans = await plansFor(conn, database, table, cols);
         await conn.query(`DROP TEMPORARY TABLE IF EXISTS ${tmp}`);
         await conn.query(`CREATE TEMPORARY TABLE ${tmp} ENGINE=InnoDB AS SELECT ${cols.map((c) => qi(c)).join(', ')} FROM ${qt(database, table.name)} LIMIT 0`);
         await this.insertAll(conn, database, { ...table, name: tmpName }, plans, cols,

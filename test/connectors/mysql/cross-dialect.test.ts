@@ -108,7 +108,13 @@ describe('postgres-origin schema into MariaDB', () => {
       const users = pgSchema.tables[0]!;
       const posts = pgSchema.tables[1]!;
       const one = (columns: string[], rows: unknown[][]): AsyncIterable<RowBatch> => (async function* () { yield { columns, rows: rows as RowBatch['rows'] }; })();
-      expect(await tgt.load(shadow, users, one(USER_COLS, USER_ROWS))).toBe(2);
+      // Another connector instance (a resumed run) loads into the shadow: wire forms come from the real columns.
+      const resumed = await openMysqlTarget(target.url);
+      try {
+        expect(await resumed.load(shadow, users, one(USER_COLS, USER_ROWS))).toBe(2);
+      } finally {
+        await resumed.close();
+      }
       expect(await tgt.load(shadow, posts, one(['id', 'author', 'body'], [[1, 'ann', 'hi'], [2, 'bob', null]]))).toBe(2);
       await tgt.finalize(shadow, pgSchema);
       const cols = await target.query<{ COLUMN_NAME: string; COLUMN_TYPE: string }>(
