@@ -39,7 +39,10 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1
  */
 export function datetimeToNs(cell: Cell): number | undefined {
   if (cell === null) return NaN;
-  if (typeof cell === 'number') return Number.isFinite(cell) ? Number(BigInt(Math.round(cell * 1000)) * 1000n) : NaN;
+  if (typeof cell === 'number') {
+    if (!Number.isFinite(cell)) return NaN;
+    return Number.isInteger(cell) ? cell * 1e6 : Number(BigInt(Math.round(cell * 1000)) * 1000n);
+  }
   if (typeof cell !== 'string') return undefined;
   const m = ISO.exec(cell.trim());
   if (!m) return undefined;
@@ -52,8 +55,9 @@ export function datetimeToNs(cell: Cell): number | undefined {
     const offMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0');
     ms -= sign * offMin * 60_000;
   }
-  const fracNs = frac ? BigInt(frac.padEnd(9, '0')) : 0n;
-  return Number(BigInt(ms) * 1_000_000n + fracNs);
+  // Without a fraction ms × 1e6 is one correctly rounded product, the same double as the exact integer.
+  if (!frac || /^0+$/.test(frac)) return ms * 1e6;
+  return Number(BigInt(ms) * 1_000_000n + BigInt(frac.padEnd(9, '0')));
 }
 
 /** Converts a datetime column; throws a SynthError naming the first value that is not a date. */

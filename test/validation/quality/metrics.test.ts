@@ -102,6 +102,16 @@ describe('datetimes', () => {
     expect(datetimeToNs(null)).toBeNaN();
     expect(datetimeToNs('not a date')).toBeUndefined();
   });
+  it('round the exact nanosecond integer once, as int64 → float64 does', () => {
+    let seed = 5;
+    for (let i = 0; i < 2000; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const ms = Math.floor(-2.2e12 + (seed / 2 ** 32) * 6.3e12); // 1900–2100
+      const iso = new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+      expect(datetimeToNs(iso)).toBe(Number(BigInt(ms) * 1_000_000n));
+      expect(datetimeToNs(ms)).toBe(Number(BigInt(ms) * 1_000_000n));
+    }
+  });
 });
 
 describe('diagnostic metrics', () => {
