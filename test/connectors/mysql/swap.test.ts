@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMysqlDatabase, type TestDatabase } from '../../support/databases.js';
-import { openMysqlSource, openMysqlTarget } from '../../../src/connectors/mysql/index.js';
+import { backupDatabaseName, openMysqlSource, openMysqlTarget, shadowDatabaseName } from '../../../src/connectors/mysql/index.js';
+import mysql from 'mysql2/promise';
+import { MYSQL_SERVER, uniqueName } from '../../support/databases.js';
 import type { DatabaseSchema, Table } from '../../../src/schema/model.js';
 import type { RowBatch } from '../../../src/schema/values.js';
 import { createTargetDatabase } from './helpers.js';
@@ -126,6 +128,29 @@ describe('mysql swap and rollback', () => {
       expect(await tgt.identity()).toContain(target.name);
     } finally {
       await tgt.close();
+    }
+  });
+
+  it('hashes shadow and backup names that would pass 64 characters, and still lists and swaps them', async () => {
+    const long = uniqueName('synth_long_database_name_for_hashing_tests').slice(0, 64);
+    const admin = await mysql.createConnection({ uri: MYSQL_SERVER });
+    await admin.query(`CREATE DATABASE \`${long}\``);
+    const tgt = await openMysqlTarget(`${MYSQL_SERVER}/${long}`);
+    try {
+      const shadowName = shadowDatabaseName(long, 'run-1');
+      expect(shadowName.length).toBeLessThanOrEqual(64);
+      expect(backupDatabaseName(long).length).toBeLessThanOrEqual(64);
+      const shadow = await tgt.createShadow('run-1', schema);
+      expect(shadow.namespaces[0]!.shadow).toBe(shadowName);
+      expect(await tgt.listShadows()).toEqual([{ runId: 'run-1', namespace: shadowName }]);
+      await tgt.finalize(shadow, schema);
+      await tgt.swap(shadow, schema);
+      expect(await tgt.countRows(null, table('book'))).toBe(0);
+      await tgt.rollback();
+    } finally {
+      await tgt.close();
+      for (const d of [long, shadowDatabaseName(long, 'run-1'), backupDatabaseName(long)]) await admin.query(`DROP DATABASE IF EXISTS \`${d}\``);
+      await admin.end();
     }
   });
 });
