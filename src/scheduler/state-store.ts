@@ -11,6 +11,8 @@ import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import mysql from 'mysql2/promise';
 import { SynthError, connectionError, redactSecrets } from '../errors.js';
+import { acquirePgLock } from '../connectors/postgres/postgres-lock.js';
+import { acquireMysqlLock } from '../connectors/mysql/mysql-lock.js';
 import { stateMigrationSource } from './state-migrations.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'aborted';
@@ -140,23 +142,21 @@ export interface StateStore {
 
 export const DEFAULT_STATE_DIR = '.synth/state';
 const PG_SCHEMA = 'synth';
+const INIT_LOCK_TIMEOUT_MS = 60_000;
 const MYSQL_DATABASE = 'synth_state';
 
 interface Backend {
   knex: Knex;
   schema: string | null;
   location: string;
+  /** Serializes first-time setup across processes (null for PGlite, which is single-process anyway). */
+  initLock: (() => Promise<{ release(): Promise<void> }>) | null;
 }
 
 export async function openStateStore(config: StateStoreConfig = {}): Promise<StateStore> {
   const backend = await openBackend(config);
   try {
-    if (backend.schema !== null) await backend.knex.raw(`CREATE SCHEMA IF NOT EXISTS "${backend.schema}"`);
-    await backend.knex.migrate.latest({
-      migrationSource: stateMigrationSource({ schema: backend.schema }),
-      tableName: 'knex_migrations',
-      ...(backend.schema === null ? {} : { schemaName: backend.schema }),
-    });
+    await migrateSerialized(backend);
   } catch (e) {
     await backend.knex.destroy().catch(() => undefined);
     if (e instanceof SynthError) throw e;
@@ -166,6 +166,25 @@ export async function openStateStore(config: StateStoreConfig = {}): Promise<Sta
     });
   }
   return new KnexStateStore(backend);
+}
+
+/**
+ * Two processes opening a fresh state database at once would race on creating the schema and knex's
+ * bookkeeping tables (knex can even end up with two lock rows and refuse forever), so first-time setup runs
+ * under a server-side lock of its own.
+ */
+async function migrateSerialized(backend: Backend): Promise<void> {
+  const lock = backend.initLock === null ? null : await backend.initLock();
+  try {
+    if (backend.schema !== null) await backend.knex.raw(`CREATE SCHEMA IF NOT EXISTS "${backend.schema}"`);
+    await backend.knex.migrate.latest({
+      migrationSource: stateMigrationSource({ schema: backend.schema }),
+      tableName: 'knex_migrations',
+      ...(backend.schema === null ? {} : { schemaName: backend.schema }),
+    });
+  } finally {
+    await lock?.release();
+  }
 }
 
 async function openBackend(config: StateStoreConfig): Promise<Backend> {
@@ -184,7 +203,7 @@ async function openBackend(config: StateStoreConfig): Promise<Backend> {
         cause: e,
       });
     }
-    return { knex, schema: PG_SCHEMA, location: `pglite:${dir}` };
+    return { knex, schema: PG_SCHEMA, location: `pglite:${dir}`, initLock: null };
   }
   let parsed: URL;
   try {
@@ -200,7 +219,13 @@ async function openBackend(config: StateStoreConfig): Promise<Backend> {
   if (protocol === 'postgres' || protocol === 'postgresql') {
     const knex = knexFactory({ client: 'pg', connection: config.url, pool: { min: 0, max: 4 } });
     await probe(knex, config.url);
-    return { knex, schema: PG_SCHEMA, location: redactSecrets(config.url) };
+    const url = config.url;
+    return {
+      knex,
+      schema: PG_SCHEMA,
+      location: redactSecrets(url),
+      initLock: () => acquirePgLock(url, { wait: true, timeoutMs: INIT_LOCK_TIMEOUT_MS, key: 'state-migrations', holder: 'state setup' }),
+    };
   }
   if (protocol === 'mysql' || protocol === 'mariadb') {
     const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || MYSQL_DATABASE;
@@ -225,7 +250,14 @@ async function openBackend(config: StateStoreConfig): Promise<Backend> {
       pool: { min: 0, max: 4 },
     });
     await probe(knex, config.url);
-    return { knex, schema: null, location: redactSecrets(serverUrl.href) };
+    const lockUrl = serverUrl.href;
+    return {
+      knex,
+      schema: null,
+      location: redactSecrets(lockUrl),
+      initLock: () =>
+        acquireMysqlLock(lockUrl, { wait: true, timeoutMs: INIT_LOCK_TIMEOUT_MS, key: `state-migrations:${database}`, infoDatabase: null }),
+    };
   }
   throw new SynthError('UNSUPPORTED_DIALECT', `The state URL ${redactSecrets(config.url)} is neither PostgreSQL nor MySQL.`, {
     hint: 'Use a postgres:// or mysql:// URL for `state.url`, or leave it out to keep state in a local folder.',

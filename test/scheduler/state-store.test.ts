@@ -134,6 +134,27 @@ describe.each(backends)('state store on $name', (backend) => {
   });
 });
 
+describe('concurrent opens', () => {
+  it.each([
+    { name: 'PostgreSQL', create: createPgDatabase },
+    { name: 'MariaDB', create: createMysqlDatabase },
+  ])('three stores opening a fresh $name state database at once all succeed, migrating once', async ({ create }) => {
+    const db = await create('synth_state_race');
+    cleanups.push(() => db.drop());
+    const stores = await Promise.all([0, 1, 2].map(() => openStateStore({ url: db.url })));
+    try {
+      await Promise.all(stores.map((s, i) => s.startRun({ id: `r${i}`, kind: 'hydrate', target: 'dev' })));
+      expect((await stores[0]!.listRuns()).map((r) => r.id).sort()).toEqual(['r0', 'r1', 'r2']);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+    const applied = await db.query<{ n: number | string }>(
+      db.url.startsWith('mysql') ? 'SELECT COUNT(*) AS n FROM knex_migrations' : 'SELECT COUNT(*) AS n FROM synth.knex_migrations',
+    );
+    expect(Number(applied[0]!.n)).toBe(1);
+  });
+});
+
 describe('state store errors', () => {
   it('reports an unreachable server without its password', async () => {
     const err = await openStateStore({ url: 'postgres://u:hunter2@127.0.0.1:1/x' }).catch((e: unknown) => e);
