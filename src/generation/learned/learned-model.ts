@@ -176,8 +176,11 @@ export class LearnedModel implements AttributeModel {
   }
 }
 
-function decodeWeights(b64: string): Float32Array {
+/** Base64 float32 → array, or null when the text cannot be one. */
+function decodeWeights(b64: unknown): Float32Array | null {
+  if (typeof b64 !== 'string') return null;
   const buf = Buffer.from(b64, 'base64');
+  if (buf.byteLength % 4 !== 0) return null;
   const copy = new Uint8Array(buf.byteLength);
   copy.set(buf);
   return new Float32Array(copy.buffer);
@@ -201,7 +204,16 @@ export function learnedModelFromArtifact(a: ModelArtifact): LearnedModel {
     encoders.map((e) => e.vocabSize),
     countHeads.map((h) => h.encoder.vocabSize),
   );
-  const network = art.weights.length > 0 ? new MadeNetwork(specOf(layout, art.hidden), seededRng(0), art.weights.map(decodeWeights)) : null;
+  const weights = art.weights.map(decodeWeights);
+  const sizes = [layout.inputs.reduce((a, b) => a + b.size, 0), ...art.hidden, layout.outputs.reduce((a, b) => a + b.size, 0)];
+  const expected = sizes.slice(1).flatMap((out, l) => [(sizes[l] as number) * out, out]);
+  if (weights.length > 0 && (weights.length !== expected.length || weights.some((w, i) => w === null || w.length !== expected[i]))) {
+    throw new SynthError('MODEL_NOT_FOUND', `Stored learned model for ${where} has weights that do not fit its encoders.`, {
+      table: where,
+      hint: 'The stored model is damaged or from another synth version: retrain with `synth train`.',
+    });
+  }
+  const network = weights.length > 0 ? new MadeNetwork(specOf(layout, art.hidden), seededRng(0), weights as Float32Array[]) : null;
   return new LearnedModel({ schema: a.table.schema, name: a.table.name }, encoders, contextEncoders, countHeads, network, art.hidden, art.training ?? null);
 }
 

@@ -11,6 +11,8 @@ export type BatchSampler = (args: { rows: number; batchSize: number; epoch: numb
 export interface LearnedOptions {
   /** Upper bound on passes over the training rows (early stopping usually ends sooner). */
   epochs: number;
+  /** Upper bound on optimizer steps over all epochs, so large samples train in bounded time. */
+  maxSteps: number;
   /** Units per hidden layer. */
   hiddenSize: number;
   hiddenLayers: number;
@@ -36,6 +38,7 @@ export interface LearnedOptions {
 
 export const defaultLearnedOptions: LearnedOptions = {
   epochs: 50,
+  maxSteps: 4000,
   hiddenSize: 256,
   hiddenLayers: 2,
   batchSize: 256,

@@ -45,7 +45,7 @@ export function train(
   net: MadeNetwork,
   layout: Layout,
   data: { train: Int32Array; trainRows: number; validation: Int32Array | null; validationRows: number },
-  options: Pick<LearnedOptions, 'epochs' | 'batchSize' | 'learningRate' | 'patience' | 'dp' | 'batchSampler' | 'onEpoch'>,
+  options: Pick<LearnedOptions, 'epochs' | 'batchSize' | 'learningRate' | 'patience' | 'dp' | 'batchSampler' | 'onEpoch'> & { maxSteps?: number },
   rng: Rng,
 ): TrainReport {
   const started = performance.now();
@@ -59,11 +59,13 @@ export function train(
   let lastTrain = NaN;
   let lastVal: number | null = null;
   let sinceBest = 0;
-  while (epoch < options.epochs) {
+  const maxSteps = options.maxSteps ?? Infinity;
+  while (epoch < options.epochs && steps < maxSteps) {
     epoch++;
     let lossSum = 0;
     let lossRows = 0;
     for (const idx of sampler({ rows: data.trainRows, batchSize: options.batchSize, epoch, rng: rng.fork(`epoch${epoch}`) })) {
+      if (steps >= maxSteps) break;
       if (idx.length === 0 && !options.dp) continue;
       const r = net.trainStep(batchOf(layout, data.train, idx), options.dp);
       lossSum += r.loss * idx.length;

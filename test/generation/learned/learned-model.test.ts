@@ -195,6 +195,10 @@ describe('learned model on a correlated PostgreSQL fixture', () => {
     expect(json).not.toMatch(/customer_id|category_id/);
     again.dispose();
     restored.dispose();
+    const damaged = JSON.parse(JSON.stringify(a));
+    damaged.weights[0] = damaged.weights[0].slice(0, 12);
+    await expect(learnedFromArtifact(damaged)).rejects.toThrow(/weights that do not fit/);
+    await expect(learnedFromArtifact({ ...a, kind: 'baseline' })).rejects.toThrow(/not a learned model/);
   });
 
   it('a different seed gives different weights', async () => {

@@ -77,6 +77,20 @@ describe('training loop', () => {
     net.dispose();
   });
 
+  it('maxSteps bounds training regardless of epochs', () => {
+    const net = new MadeNetwork(specOf(layout, [8]), seededRng(8));
+    const report = train(
+      net,
+      layout,
+      { train: tokens, trainRows: rows, validation: null, validationRows: 0 },
+      { epochs: 100, batchSize: 100, learningRate: 1e-2, patience: 3, maxSteps: 25 },
+      seededRng(9),
+    );
+    expect(report.steps).toBe(25);
+    expect(report.epochs).toBe(3);
+    net.dispose();
+  });
+
   it('an empty lot under DP moves the weights by noise alone; without DP it is a no-op', () => {
     const net = new MadeNetwork(specOf(layout, [8]), seededRng(7));
     const empty = batchOf(layout, tokens, new Int32Array(0));
