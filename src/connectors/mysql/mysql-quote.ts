@@ -11,13 +11,11 @@ export function qt(database: string, table: string): string {
 }
 
 /**
- * A string literal safe under the default sql_mode and under NO_BACKSLASH_ESCAPES alike: backslashes
- * are avoided by building the string with CONCAT/CHAR only when one is present.
+ * A string literal. Sessions run without NO_BACKSLASH_ESCAPES (mysql-session.ts removes it), so backslash
+ * escaping is always in force; that also works where hex literals are refused (ENUM/SET member lists).
  */
 export function ql(value: string): string {
-  if (!/[\\\0]/.test(value)) return `'${value.replace(/'/g, "''")}'`;
-  // Hex literal with an explicit charset sidesteps both escaping modes.
-  return `_utf8mb4 X'${Buffer.from(value, 'utf8').toString('hex')}'`;
+  return `'${value.replace(/\\/g, '\\\\').replace(/\0/g, '\\0').replace(/'/g, "''")}'`;
 }
 
 /** Column list `a`, `b`. */

@@ -85,7 +85,7 @@ export async function openSession(url: string, readOnly: boolean, what: string, 
   async function acquire(): Promise<PoolConnection> {
     const conn = await pool.getConnection();
     if (!ready.has(conn.connection)) {
-      await conn.query("SET time_zone = '+00:00'");
+      await conn.query("SET time_zone = '+00:00', sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
       if (readOnly) await conn.query('SET SESSION TRANSACTION READ ONLY');
       ready.add(conn.connection);
     }

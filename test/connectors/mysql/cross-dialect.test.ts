@@ -41,6 +41,7 @@ const pgSchema: DatabaseSchema = {
       c('balance', { kind: 'decimal', precision: null, scale: null }, 'numeric'),
       c('span', { kind: 'interval' }, 'interval'),
       c('ip', { kind: 'network', family: 'inet' }, 'inet'),
+      c('odd', { kind: 'enum', values: ['a\\b', "it's"], name: 'public.odd' }, 'public.odd'),
       c('handle_len', { kind: 'integer', bytes: 4, unsigned: false }, 'integer', { generated: { expression: 'length(handle)', stored: true } }),
     ], {
       primaryKey: { name: 'users_pkey', columns: ['id'] },
@@ -65,11 +66,11 @@ const pgSchema: DatabaseSchema = {
   ],
 };
 
-const USER_COLS = ['id', 'handle', 'profile', 'tags', 'mood', 'avatar', 'created', 'active', 'token', 'balance', 'span', 'ip'];
+const USER_COLS = ['id', 'handle', 'profile', 'tags', 'mood', 'avatar', 'created', 'active', 'token', 'balance', 'span', 'ip', 'odd'];
 const USER_ROWS = [
   [1, 'ann', { a: 1, nested: { b: [true, null] } }, ['x', 'y z'], 'happy', new Uint8Array([1, 2, 3]), '2024-03-01 12:00:00.123456+00', true,
-    '2b7c4c8e-6f7a-4c39-9a4f-3c1f2d9e0a11', '123456789012345678901234567890.123456789012345678901234567890', '1 day 02:00:00', '10.0.0.1/32'],
-  [2, 'bob', null, [], null, null, '1970-01-01 00:00:00+00', false, null, '0', null, null],
+    '2b7c4c8e-6f7a-4c39-9a4f-3c1f2d9e0a11', '123456789012345678901234567890.123456789012345678901234567890', '1 day 02:00:00', '10.0.0.1/32', 'a\\b'],
+  [2, 'bob', null, [], null, null, '1970-01-01 00:00:00+00', false, null, '0', null, null, "it's"],
 ];
 
 describe('postgres-origin schema into MariaDB', () => {
@@ -81,6 +82,7 @@ describe('postgres-origin schema into MariaDB', () => {
       expect(by('users', 'profile')).toEqual([expect.objectContaining({ from: 'jsonb', to: 'JSON', severity: 'info' })]);
       expect(by('users', 'tags')).toEqual([expect.objectContaining({ from: 'text[]', to: 'JSON', severity: 'lossy' })]);
       expect(by('users', 'mood')[0]).toMatchObject({ to: "ENUM('sad', 'ok', 'happy')", severity: 'info' });
+      expect(by('users', 'odd')[0]).toMatchObject({ to: "ENUM('a\\\\b', 'it''s')" });
       expect(by('users', 'avatar')).toEqual([expect.objectContaining({ from: 'bytea', to: 'LONGBLOB', severity: 'info' })]);
       expect(by('users', 'created')[0]).toMatchObject({ to: 'DATETIME(6)', severity: 'info' });
       expect(by('users', 'active')).toEqual([expect.objectContaining({ to: 'TINYINT(1)', severity: 'info' })]);
