@@ -205,3 +205,31 @@ export function sumSquaredNorms(parts: readonly Float32Array[]): Float32Array {
   for (const p of parts) for (let i = 0; i < out.length; i++) out[i]! += p[i]!;
   return out;
 }
+
+/**
+ * A batch sampler for the learned model's training loop (`LearnedOptions.batchSampler`): Poisson lots with
+ * the plan's rate q from the secure source (the loop's seeded rng is ignored: lot membership must be
+ * unpredictable for the subsampling amplification to hold), about 1/q lots per epoch, never more than
+ * `plan.steps` lots in total, each charged to the ledger as it is handed out (so the charge never lags the
+ * step, even when training stops early).
+ */
+export function dpBatchSampler(options: {
+  plan: DpSgdPlan;
+  rng: SecureRandom;
+  ledger?: PrivacyLedger;
+  label?: string;
+}): ((args: { rows: number; batchSize: number; epoch: number }) => Iterable<Int32Array>) & { readonly stepsTaken: number } {
+  const { plan, rng, ledger } = options;
+  let taken = 0;
+  const perEpoch = Math.max(1, Math.round(1 / plan.q));
+  const sampler = function* (args: { rows: number }): Generator<Int32Array> {
+    const steps = Math.min(perEpoch, plan.steps - taken);
+    for (const lot of poissonBatches(args.rows, plan.q, rng, steps)) {
+      taken++;
+      ledger?.charge(options.label ?? 'dp-sgd', { mechanism: 'subsampled-gaussian', q: plan.q, noiseMultiplier: plan.noiseMultiplier, steps: 1 });
+      yield Int32Array.from(lot);
+    }
+  };
+  Object.defineProperty(sampler, 'stepsTaken', { get: () => taken });
+  return sampler as typeof sampler & { readonly stepsTaken: number };
+}

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   clipFactors,
   createDpHook,
+  dpBatchSampler,
   denseSquaredNorms,
   maskedSquaredNorms,
   planDpSgd,
@@ -69,6 +70,32 @@ describe('planDpSgd', () => {
     expect(hook.stepsTaken).toBe(plan.steps);
     expect(ledger.spent(1e-5).epsilon).toBeCloseTo(plan.epsilon, 9);
     expect(() => hook.step()).toThrow(/plan of/);
+  });
+});
+
+describe('dpBatchSampler', () => {
+  it('hands out Poisson lots per epoch, charges each one, and stops at the planned step count', () => {
+    const plan = planDpSgd({ epsilon: 2, delta: 1e-5, datasetSize: 1000, batchSize: 100, epochs: 2.5 });
+    expect(plan.steps).toBe(25);
+    const ledger = new PrivacyLedger();
+    const sampler = dpBatchSampler({ plan, rng: SecureRandom.seededForTests('sampler'), ledger, label: 'users DP-SGD' });
+    const perEpoch: number[] = [];
+    let rows = 0;
+    for (let epoch = 1; epoch <= 5; epoch++) {
+      let n = 0;
+      for (const lot of sampler({ rows: 1000, batchSize: 100, epoch })) {
+        expect(lot).toBeInstanceOf(Int32Array);
+        rows += lot.length;
+        n++;
+      }
+      perEpoch.push(n);
+    }
+    expect(perEpoch).toEqual([10, 10, 5, 0, 0]);
+    expect(sampler.stepsTaken).toBe(25);
+    expect(rows / 25).toBeGreaterThan(80);
+    expect(rows / 25).toBeLessThan(120);
+    expect(ledger.entries).toHaveLength(25);
+    expect(ledger.spent(1e-5).epsilon).toBeCloseTo(plan.epsilon, 9);
   });
 });
 
