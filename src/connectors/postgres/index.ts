@@ -1,14 +1,15 @@
 /** PostgreSQL source and target connectors, built from the session-based modules of this folder. */
 import type { IntegrityCheck, ReadOptions, Shadow, SourceConnector, TargetConnector, UpdateBatch } from '../connector.js';
-import type { DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
+import type { CheckConstraint, DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
 import type { RowBatch } from '../../schema/values.js';
 import { SynthError } from '../../errors.js';
-import { describeMapping, shadowOf, toShadowSql, type Layout } from './postgres-ddl.js';
+import { describeMapping, layoutFor, shadowOf, toShadowSql, type Layout } from './postgres-ddl.js';
 import { introspectPostgres } from './postgres-introspect.js';
 import { checksum, childCountHistogram, countRows, identity, readRows, type Locate } from './postgres-read.js';
 import { displayUrl, openPgSession, parsePgUrl, type PgSession } from './postgres-session.js';
 import * as shadowOps from './postgres-shadow.js';
-import { countViolations } from './postgres-validate.js';
+import { repairCheck } from './postgres-repair.js';
+import { countViolations, type ValidateContext } from './postgres-validate.js';
 import { loadTable, updateTable } from './postgres-write.js';
 
 export type { PgSession } from './postgres-session.js';
@@ -45,7 +46,9 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
   // What createShadow was given, so later calls on the same run can resolve names, predicates and dialect.
   const runs = new Map<string, { layout: Layout; schema: DatabaseSchema; notes: string[] }>();
 
-  const layoutOf = (shadow: Shadow): Layout => runs.get(shadow.runId)?.layout ?? shadowOps.shadowLayout(shadow);
+  // The layout is a pure function of run id, schema and default schema, so another process can rebuild it.
+  const layoutOf = (shadow: Shadow, schema?: DatabaseSchema): Layout =>
+    runs.get(shadow.runId)?.layout ?? (schema ? layoutFor(shadow.runId, schema, defaultSchema) : shadowOps.shadowLayout(shadow));
   const locateIn = (shadow: Shadow): Locate => {
     const run = runs.get(shadow.runId);
     if (run) return (t) => shadowOf(run.layout, t.schema);
@@ -57,6 +60,19 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
     const rows = await session.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace`);
     const existing = new Set(rows.rows.map((r) => r.nspname));
     return (t) => (existing.has(t.schema) ? t.schema : defaultSchema);
+  };
+
+  const validateContext = (shadow: Shadow): ValidateContext => {
+    const run = runs.get(shadow.runId);
+    return {
+      locate: locateIn(shadow),
+      rewrite: (sql) => toShadowSql(sql, layoutOf(shadow)),
+      predicateOf: (t, constraint) => {
+        if (!run || run.schema.dialect !== 'postgres') return null;
+        const table = run.schema.tables.find((x) => x.schema === t.schema && x.name === t.name);
+        return table?.uniques.find((u) => u.name === constraint)?.predicate ?? null;
+      },
+    };
   };
 
   return {
@@ -76,26 +92,20 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
       return updateTable(session, locateIn(shadow)(table), table, batches);
     },
     countViolations(shadow: Shadow, checks: IntegrityCheck[]) {
-      const run = runs.get(shadow.runId);
-      return countViolations(session, checks, {
-        locate: locateIn(shadow),
-        rewrite: (sql) => toShadowSql(sql, layoutOf(shadow)),
-        predicateOf: (t, constraint) => {
-          if (!run || run.schema.dialect !== 'postgres') return null;
-          const table = run.schema.tables.find((x) => x.schema === t.schema && x.name === t.name);
-          return table?.uniques.find((u) => u.name === constraint)?.predicate ?? null;
-        },
-      });
+      return countViolations(session, checks, validateContext(shadow));
+    },
+    repairCheck(shadow: Shadow, table: Table, check: CheckConstraint, columns: string[]) {
+      return repairCheck(session, table, check, columns, validateContext(shadow));
     },
     async finalize(shadow: Shadow, schema: DatabaseSchema) {
-      const notes = await shadowOps.finalize(session, layoutOf(shadow), schema);
+      const notes = await shadowOps.finalize(session, layoutOf(shadow, schema), schema);
       const run = runs.get(shadow.runId);
       if (run) run.notes.push(...notes);
-      else runs.set(shadow.runId, { layout: layoutOf(shadow), schema, notes });
+      else runs.set(shadow.runId, { layout: layoutOf(shadow, schema), schema, notes });
     },
     async swap(shadow: Shadow, schema: DatabaseSchema) {
       const run = runs.get(shadow.runId);
-      const result = await shadowOps.swap(session, shadow, layoutOf(shadow), schema, run?.notes ?? []);
+      const result = await shadowOps.swap(session, shadow, layoutOf(shadow, schema), schema, run?.notes ?? []);
       runs.delete(shadow.runId);
       return result;
     },

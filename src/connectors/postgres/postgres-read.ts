@@ -9,17 +9,46 @@ import { decodeText, selectAsText } from './postgres-values.js';
 
 const READ_ONLY = 'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY';
 
+/** Turns a driver error into a SynthError that names the table and says what to do. */
+export function readError(what: string, table: TableRef, cause: unknown): SynthError {
+  if (cause instanceof SynthError) return cause;
+  const msg = cause instanceof Error ? cause.message : String(cause);
+  const code = (cause as { code?: string } | null)?.code;
+  const hint =
+    code === '42501'
+      ? `Grant the connecting user SELECT on ${table.schema}.${table.name}.`
+      : code === '42P01' || code === '42703'
+        ? 'The table changed since it was introspected; run again.'
+        : 'Check the database log for this error.';
+  return new SynthError('INTERNAL', `${what} ${table.schema}.${table.name} failed: ${msg}`, { table: `${table.schema}.${table.name}`, hint, cause });
+}
+
+/**
+ * FROM target for a table: legacy inheritance parents are read ONLY (their children are tables of their own);
+ * partitioned parents include their partitions.
+ */
+async function fromClause(s: PgSession, schemaName: string, name: string): Promise<string> {
+  const q = qn(schemaName, name);
+  const r = await s.query<{ relkind: string; sub: boolean }>(`SELECT relkind::text AS relkind, relhassubclass AS sub FROM pg_class WHERE oid = $1::regclass`, [q]);
+  const row = r.rows[0];
+  return row && row.relkind !== 'p' && row.sub ? `ONLY ${q}` : q;
+}
+
 /** Where a model table physically lives (the shadow, a mapped target schema, or its own schema). */
 export type Locate = (t: TableRef) => string;
 const own: Locate = (t) => t.schema;
 
 export async function countRows(session: PgSession, table: TableRef, locate: Locate = own): Promise<number> {
-  const rows = await inTransaction(
-    session,
-    (s) => s.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qn(locate(table), table.name)}`),
-    READ_ONLY,
-  );
-  return Number(rows.rows[0]?.n ?? 0);
+  try {
+    const rows = await inTransaction(
+      session,
+      async (s) => s.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${await fromClause(s, locate(table), table.name)}`),
+      READ_ONLY,
+    );
+    return Number(rows.rows[0]?.n ?? 0);
+  } catch (e) {
+    throw readError('Counting rows of', table, e);
+  }
 }
 
 /** Maps a seed to setseed()'s [-1, 1] range. */
@@ -44,24 +73,24 @@ export async function* readRows(
     }
     return col.type;
   });
-  const from = qn(locate(table), table.name);
-  const physical = new Map(
-    (
-      await session.query<{ attname: string; t: string }>(
-        `SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0`,
-        [from],
-      )
-    ).rows.map((r) => [r.attname, r.t]),
-  );
-  const select = options.columns.map((c, i) => `${selectAsText(qi(c), types[i]!, physical.get(c) ?? '')} AS c${i}`).join(', ');
-  let sql = `SELECT ${select || 'NULL'} FROM ${from}`;
-  if (options.limit !== undefined) sql += ` ORDER BY random() LIMIT ${Math.max(0, Math.floor(options.limit))}`;
-  const batchSize = Math.max(1, options.batchSize ?? 5000);
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 5000));
   const s = await session.pin();
   let open = false;
   try {
     await s.query(READ_ONLY);
     open = true;
+    const from = await fromClause(s, locate(table), table.name);
+    const physical = new Map(
+      (
+        await s.query<{ attname: string; t: string }>(
+          `SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0`,
+          [qn(locate(table), table.name)],
+        )
+      ).rows.map((r) => [r.attname, r.t]),
+    );
+    const select = options.columns.map((c, i) => `${selectAsText(qi(c), types[i]!, physical.get(c) ?? '')} AS c${i}`).join(', ');
+    let sql = `SELECT ${select || 'NULL'} FROM ${from}`;
+    if (options.limit !== undefined) sql += ` ORDER BY random() LIMIT ${Math.max(0, Math.floor(options.limit))}`;
     if (options.limit !== undefined && options.seed !== undefined) await s.query(`SELECT setseed($1)`, [seedValue(options.seed)]);
     await s.query(`DECLARE synth_read NO SCROLL CURSOR FOR ${sql}`);
     for (;;) {
@@ -75,6 +104,8 @@ export async function* readRows(
     }
     await s.query('COMMIT');
     open = false;
+  } catch (e) {
+    throw readError('Reading', table, e);
   } finally {
     if (open) await s.query('ROLLBACK').catch(() => undefined);
     await s.close();
@@ -96,7 +127,9 @@ export async function childCountHistogram(
                  LEFT JOIN (SELECT ${cols.join(', ')}, count(*) AS synth_n FROM ${qn(locate(child), child.name)}
                              WHERE ${notNull} GROUP BY ${cols.join(', ')}) cc ON ${join}
                 GROUP BY 1 ORDER BY 1`;
-  const res = await inTransaction(session, (s) => s.query<{ children: number; parents: number }>(sql), READ_ONLY);
+  const res = await inTransaction(session, (s) => s.query<{ children: number; parents: number }>(sql), READ_ONLY).catch((e: unknown) => {
+    throw readError(`Counting children per parent (${fk.name}) of`, child, e);
+  });
   return res.rows.map((r) => ({ children: Number(r.children), parents: Number(r.parents) }));
 }
 
@@ -108,8 +141,17 @@ export async function checksum(session: PgSession, table: TableRef, locate: Loca
   const sql = `SELECT count(*)::text AS n,
                       coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigint::numeric), 0)::text AS a,
                       coalesce(sum(('x' || substr(h, 17, 16))::bit(64)::bigint::numeric), 0)::text AS b
-                 FROM (SELECT md5(t::text) AS h FROM ${qn(locate(table), table.name)} t) x`;
-  const res = await inTransaction(session, (s) => s.query<{ n: string; a: string; b: string }>(sql), READ_ONLY);
+                 FROM (SELECT md5(t::text) AS h FROM %FROM% t) x`;
+  const res = await inTransaction(
+    session,
+    async (s) => {
+      const from = await fromClause(s, locate(table), table.name);
+      return s.query<{ n: string; a: string; b: string }>(sql.replace('%FROM%', () => from));
+    },
+    READ_ONLY,
+  ).catch((e: unknown) => {
+    throw readError('Checksumming', table, e);
+  });
   const r = res.rows[0];
   return r ? `${r.n}:${r.a}:${r.b}` : '0:0:0';
 }

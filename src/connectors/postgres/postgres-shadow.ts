@@ -108,9 +108,12 @@ async function run(s: PgSession, sql: string, what: string, table?: string): Pro
     await s.query(sql);
   } catch (cause) {
     const msg = cause instanceof Error ? cause.message : String(cause);
+    const missingType = /type "?[^ ]+"? does not exist/.test(msg);
     throw new SynthError('LOAD_FAILED', `${what}${table ? ` for ${table}` : ''} failed: ${msg}`, {
       ...(table ? { table } : {}),
-      hint: 'The target could not create this object; check the type mapping and that the target user may create schemas.',
+      hint: missingType
+        ? 'The source uses a type from an extension the target lacks: install it in the target (CREATE EXTENSION …) and run again.'
+        : 'The target could not create this object; check the type mapping and that the target user may create schemas.',
       cause,
     });
   }
@@ -176,6 +179,7 @@ export async function swap(session: PgSession, shadow: Shadow, layout: Layout, s
       for (const ns of shadow.namespaces) {
         const backup = backupName(ns.live);
         if (await schemaExists(s, ns.live)) {
+          notes.push(...(await moveExtensions(s, ns.live, ns.shadow)));
           await s.query(`DROP SCHEMA IF EXISTS ${qi(backup)} CASCADE`);
           await s.query(`ALTER SCHEMA ${qi(ns.live)} RENAME TO ${qi(backup)}`);
           await mark(s, backup, { synth: shadow.runId, kind: 'backup', live: ns.live, createdAt });
@@ -217,6 +221,29 @@ async function recreateViews(s: PgSession, schema: DatabaseSchema, layout: Layou
   }
   const recreated = schema.otherObjects.filter((o) => (o.kind === 'view' || o.kind === 'materialized view') && layout.live.has(o.schema)).length;
   if (recreated > 0) notes.push(`${recreated} view(s) recreated on the new data (materialized views were refreshed by creation).`);
+}
+
+/**
+ * Extensions installed in a live schema (citext, uuid-ossp in public) must stay live: moving them with the
+ * renamed schema would leave the new tables using types in the backup, and dropping that backup later would
+ * drop the extension with everything using it.
+ */
+async function moveExtensions(s: PgSession, from: string, to: string): Promise<string[]> {
+  const exts = await s.query<{ extname: string }>(
+    `SELECT e.extname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE n.nspname = $1 ORDER BY e.extname`,
+    [from],
+  );
+  const notes: string[] = [];
+  for (const { extname } of exts.rows) {
+    const err = await attempt(s, `ALTER EXTENSION ${qi(extname)} SET SCHEMA ${qi(to)}`);
+    if (err) {
+      throw new SynthError('SWAP_FAILED', `Extension ${extname} lives in schema ${from} and cannot move with the swap: ${err}`, {
+        hint: `Install ${extname} in a schema of its own (e.g. CREATE SCHEMA extensions; ALTER EXTENSION ${extname} SET SCHEMA extensions) or drop and recreate it there, then run again.`,
+      });
+    }
+    notes.push(`extension ${extname} moved along into the new ${from} schema`);
+  }
+  return notes;
 }
 
 /** Views and foreign keys in schemas synth does not swap follow the renamed tables into the backup. */
@@ -263,6 +290,7 @@ export async function rollback(session: PgSession): Promise<SwapResult> {
       for (const { namespace, marker } of found) {
         const tmp = fitIdentifier(`synth_swap_${marker.live}`);
         const hadLive = await schemaExists(s, marker.live);
+        if (hadLive) await moveExtensions(s, marker.live, namespace);
         if (hadLive) await s.query(`ALTER SCHEMA ${qi(marker.live)} RENAME TO ${qi(tmp)}`);
         await s.query(`ALTER SCHEMA ${qi(namespace)} RENAME TO ${qi(marker.live)}`);
         await mark(s, marker.live, { ...marker, kind: 'live', createdAt });

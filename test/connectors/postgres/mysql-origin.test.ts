@@ -143,4 +143,19 @@ describe('a MySQL-origin schema loaded into PostgreSQL', () => {
     expect(await target.countRows(null, authors)).toBe(3);
     expect(await target.countRows(null, books)).toBe(2);
   });
+
+  it('puts MySQL tables in the schema named by ?schema=', async () => {
+    const t2 = await openPostgresTarget(`${dst.url}?schema=app`);
+    try {
+      const shadow = await t2.createShadow('my2', schema);
+      expect(shadow.namespaces).toEqual([{ live: 'app', shadow: 'synth_shadow_my2' }]);
+      await t2.finalize(shadow, schema);
+      const swapped = await t2.swap(shadow, schema);
+      expect(swapped.backups).toEqual([]);
+      expect(await dst.query(`SELECT count(*)::int AS n FROM app.authors`)).toEqual([{ n: 0 }]);
+      expect(await t2.countRows(null, authors)).toBe(0);
+    } finally {
+      await t2.close();
+    }
+  });
 });

@@ -157,6 +157,35 @@ describe('postgres source reads', () => {
     expect(await source.checksum({ schema: 'public', name: 'shuffled' })).not.toBe(await source.checksum({ schema: 'public', name: 'sorted' }));
   });
 
+  it('reads legacy inheritance parents without their children, partitioned parents with their partitions', async () => {
+    await db.exec(`
+      CREATE TABLE animals (id int, name text);
+      CREATE TABLE dogs (good boolean) INHERITS (animals);
+      INSERT INTO animals VALUES (1, 'cat');
+      INSERT INTO dogs VALUES (2, 'rex', true);
+      CREATE TABLE parted (id int, at date) PARTITION BY RANGE (at);
+      CREATE TABLE parted_a PARTITION OF parted FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+      INSERT INTO parted VALUES (1, '2020-05-05'), (2, '2020-06-06');
+    `);
+    const fresh = await source.introspect();
+    const animals = fresh.tables.find((t) => t.name === 'animals')!;
+    expect(await source.countRows(animals)).toBe(1);
+    const rows: Row[] = [];
+    for await (const b of source.readRows(animals, { columns: ['id', 'name'] })) rows.push(...b.rows);
+    expect(rows).toEqual([[1, 'cat']]);
+    expect(await source.countRows({ schema: 'public', name: 'parted' })).toBe(2);
+    expect(fresh.tables.some((t) => t.name === 'parted_a')).toBe(false);
+  });
+
+  it('names the table when a read fails', async () => {
+    const ghost = { ...table('big'), name: 'no such table' };
+    const err = await (async () => {
+      for await (const _ of source.readRows(ghost, { columns: ['id'] })) void _;
+    })().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INTERNAL', table: 'public.no such table' });
+    await expect(source.countRows(ghost)).rejects.toMatchObject({ table: 'public.no such table' });
+  });
+
   it('identifies the server and database', async () => {
     const id = await source.identity();
     expect(id).toMatch(new RegExp(`^postgres:.+/${db.name}$`));

@@ -113,6 +113,27 @@ describe('postgres swap and rollback', () => {
     expect(result.notes.find((n) => n.includes('uses_outside'))).toMatch(/not recreated/);
   });
 
+  it('keeps extensions of a swapped schema live (they move along, and back on rollback)', async () => {
+    await src.exec(`CREATE EXTENSION citext SCHEMA "Sales Dept"; ALTER TABLE "Sales Dept".accounts ADD COLUMN email "Sales Dept".citext`);
+    await dst.exec(`CREATE EXTENSION citext SCHEMA "Sales Dept"`);
+    const source = await openPostgresSource(src.url);
+    schema = await source.introspect();
+    await source.close();
+    expect(table('accounts').columns.find((c) => c.name === 'email')?.type.kind).toBe('text');
+    const shadow = await target.createShadow('ext1', schema);
+    await target.load(shadow, table('accounts'), one(['id', 'name', 'email'], [[1, 'ann', 'Ann@X.org']]));
+    await target.finalize(shadow, schema);
+    const result = await target.swap(shadow, schema);
+    expect(result.notes).toContain('extension citext moved along into the new Sales Dept schema');
+    const where = async () => (await dst.query<{ s: string }>(`SELECT n.nspname AS s FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE extname = 'citext'`))[0]?.s;
+    expect(await where()).toBe('Sales Dept');
+    expect(await dst.query(`SELECT name FROM "Sales Dept".accounts WHERE email OPERATOR("Sales Dept".=) 'ann@x.org'::"Sales Dept".citext`)).toEqual([{ name: 'ann' }]);
+    await target.rollback();
+    expect(await where()).toBe('Sales Dept');
+    await dst.exec(`DROP SCHEMA "synth_backup_Sales Dept" CASCADE`);
+    expect(await where()).toBe('Sales Dept');
+  });
+
   it('throws NOTHING_TO_ROLLBACK when nothing was swapped', async () => {
     await expect(target.rollback()).rejects.toMatchObject({ code: 'NOTHING_TO_ROLLBACK' });
   });
