@@ -7,6 +7,7 @@ export {
   dpCategoryVocabulary,
   dpCount,
   dpHistogram,
+  dpNumericEdges,
   dpQuantiles,
   type DpBudget,
   type DpContext,

@@ -250,3 +250,28 @@ export function dpCategoryVocabulary(
   }
   return out.sort((a, b) => b.count - a.count);
 }
+
+/**
+ * Bin edges for a numeric column's encoder in one call: DP bounds (20% of ε) unless a public range is
+ * declared, then DP equal-mass edges (the rest). Null when the column is too small for the budget to find
+ * bounds; the caller then falls back to a public default or a single bin.
+ */
+export function dpNumericEdges(
+  values: Iterable<unknown>,
+  bins: number,
+  epsilon: number,
+  ctx: DpContext,
+  options: { publicRange?: { lower: number; upper: number } } = {},
+): number[] | null {
+  checkBudget({ epsilon }, ctx.label);
+  const xs = finiteNumbers(values);
+  let range = options.publicRange ?? null;
+  let left = epsilon;
+  if (!range) {
+    range = dpBounds(xs, { epsilon: 0.2 * epsilon }, ctx);
+    left = 0.8 * epsilon;
+    if (!range) return null;
+  }
+  if (!(range.upper > range.lower)) return [range.lower, range.lower + 1];
+  return dpBinEdges(xs, bins, range, left, ctx);
+}

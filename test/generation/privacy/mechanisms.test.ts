@@ -5,6 +5,7 @@ import {
   dpCategoryVocabulary,
   dpCount,
   dpHistogram,
+  dpNumericEdges,
   dpQuantiles,
   gaussianNoise,
   SecureRandom,
@@ -143,6 +144,25 @@ describe('DP statistics on a real table', () => {
     } finally {
       await db.drop();
     }
+  });
+
+  it('dpNumericEdges: DP bounds then equal-mass edges, or edges inside a declared public range', () => {
+    const rng = SecureRandom.seededForTests('edges-data');
+    const values = Array.from({ length: 5000 }, () => 1000 + 200 * rng.normal());
+    const c = ctx('edges', 'public.t.salary');
+    const edges = dpNumericEdges(values, 8, 2, c)!;
+    expect(edges.length).toBeGreaterThanOrEqual(8);
+    const sorted = [...values].sort((a, b) => a - b);
+    // The median edge sits near the true median (1000).
+    expect(Math.abs(edges[Math.floor(edges.length / 2)]! - sorted[2500]!)).toBeLessThan(60);
+    expect(c.ledger.entries.map((e) => e.label)).toEqual(['public.t.salary bounds', 'public.t.salary quantiles']);
+    expect(c.ledger.spent(1e-6).epsilon).toBeLessThanOrEqual(2 + 1e-9);
+    const c2 = ctx('edges2', 'public.t.salary');
+    const inPublic = dpNumericEdges(values, 4, 1, c2, { publicRange: { lower: 0, upper: 2000 } })!;
+    expect(inPublic[0]).toBe(0);
+    expect(inPublic.at(-1)).toBe(2000);
+    expect(c2.ledger.entries).toHaveLength(1);
+    expect(dpNumericEdges([1, 2, 3], 4, 0.01, ctx('tiny'))).toBeNull();
   });
 
   it('noise shrinks with budget: dpCount error tracks 1/epsilon', () => {
