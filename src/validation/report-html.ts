@@ -14,7 +14,8 @@ import type {
 export interface PrivacySummary {
   epsilonSpent: number;
   delta: number;
-  perTable?: Record<string, { epsilon: number; delta?: number }>;
+  /** ε (and optionally δ) spent per table; a bare number is ε. */
+  perTable?: Record<string, number | { epsilon: number; delta?: number }> | Array<{ table: string; epsilon: number; delta?: number }>;
 }
 
 export interface RenderOptions {
@@ -195,7 +196,10 @@ function diagnosticsSection(report: QualityReportResult): string {
 
 function privacySection(p: PrivacySummary | undefined): string {
   if (!p) return '';
-  const rows = Object.entries(p.perTable ?? {})
+  const entries: Array<[string, { epsilon: number; delta?: number }]> = Array.isArray(p.perTable)
+    ? p.perTable.map((e) => [e.table, e])
+    : Object.entries(p.perTable ?? {}).map(([t, v]) => [t, typeof v === 'number' ? { epsilon: v } : v]);
+  const rows = entries
     .map(([t, v]) => `<tr><td>${esc(t)}</td><td class="num">${fmtNumber(v.epsilon)}</td><td class="num">${v.delta === undefined ? '' : fmtNumber(v.delta)}</td></tr>`)
     .join('');
   return `<section id="privacy"><h2>Privacy</h2>

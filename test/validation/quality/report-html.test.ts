@@ -67,7 +67,7 @@ describe('quality report HTML', () => {
   const real = dataset(1, 0);
   const synthetic = dataset(2, 0.4);
   const report = qualityReport(real, synthetic, metadata);
-  const privacy = { epsilonSpent: 2.75, delta: 1e-6, perTable: { users: { epsilon: 1.25 }, orders: { epsilon: 1, delta: 1e-6 }, items: { epsilon: 0.5 } } };
+  const privacy = { epsilonSpent: 2.75, delta: 1e-6, perTable: { users: { epsilon: 1.25 }, orders: { epsilon: 1, delta: 1e-6 }, items: 0.5 } };
   const html = renderQualityReportHtml(report, { privacy, title: 'Quality <demo>' });
 
   it('scores a realistic data set with every property and diagnostic populated', () => {
@@ -92,6 +92,10 @@ describe('quality report HTML', () => {
     expect(html).not.toMatch(/(?:src|href)=["']?https?:/i);
     expect(html).toContain('Quality &lt;demo&gt;');
     expect(html).toContain('<svg');
+    expect(html).toContain('<td>items</td><td class="num">0.5</td>');
+    const listed = renderQualityReportHtml(report, { privacy: { epsilonSpent: 1, delta: 0, perTable: [{ table: 'users', epsilon: 1 }] } });
+    expect(listed).toContain('<td>users</td><td class="num">1</td>');
+    expect(renderQualityReportHtml(report)).not.toContain('id="privacy"');
   });
 
   it(`shows scores, plots, heat-maps, diagnostics and privacy in headless Chromium${skipReason}`, { skip: !hasChromium }, async () => {
