@@ -78,6 +78,8 @@ describe('SDMetrics parity', () => {
     // Nulls in a categorical column go through get_frequencies' regularisation, not as a category.
     expect(r.columnShapes.find((s) => s.column === 'gender')!.score).toBeCloseTo(0.6825396825396826, 15);
     expect(r.cardinality.map((c) => c.score)).toEqual([1, 0.8999999999999999]);
+    // The report is plain JSON (NaN is carried as null), so it can be stored and rendered later.
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
     // SDMetrics' test_column_pair_trends_threshold_changes_details: the default thresholds only remove pairs.
     const byDefault = qualityReport(fx.real, fx.synthetic, fx.metadata);
     expect(byDefault.columnPairTrends.filter((p) => p.meetsThreshold === true).length).toBeLessThan(r.columnPairTrends.length);
