@@ -324,6 +324,11 @@ export class PrivacyLedger {
   }
 
   charge(label: string, charge: LedgerCharge): void {
+    for (const [k, v] of Object.entries(charge)) {
+      if (typeof v === 'number' && !(v >= 0)) {
+        throw new RangeError(`Privacy ledger charge "${label}": ${k} must be a non-negative number, got ${v}`);
+      }
+    }
     const add = (f: (order: number) => number, times: number): void => {
       for (let k = 0; k < this.orders.length; k++) this.rdp[k]! += times * f(this.orders[k]!);
     };
