@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import * as initial from './20261123000000_initial.js';
+import * as privacyDetail from './20261123010000_privacy_detail.js';
 
 export interface MigrationContext {
   /** PostgreSQL/PGlite schema holding the tables, or null for MySQL (the connection's database). */
@@ -17,4 +18,8 @@ export interface StateMigration {
   down(knex: Knex, ctx: MigrationContext): Promise<void>;
 }
 
-export const migrations: StateMigration[] = [{ name: '20261123000000_initial', ...initial }];
+/** Append only: a released migration is never edited, a change is a new entry. */
+export const migrations: StateMigration[] = [
+  { name: '20261123000000_initial', ...initial },
+  { name: '20261123010000_privacy_detail', ...privacyDetail },
+];

@@ -112,6 +112,12 @@ export interface PrivacySpendInput {
   delta: number;
   mechanism: string;
   at?: Date;
+  /** The mechanism-level charges (JSON), e.g. the RDP accountant's ledger entries of the run. */
+  detail?: unknown;
+}
+
+export interface PrivacySpendRecord extends Required<Omit<PrivacySpendInput, 'at'>> {
+  at: Date;
 }
 
 export interface CumulativeSpend {
@@ -137,6 +143,8 @@ export interface StateStore {
   latestArtifacts(sourceFingerprint: string, maxAgeMs?: number, now?: Date): Promise<ArtifactRecord[]>;
   recordPrivacySpend(spend: PrivacySpendInput): Promise<void>;
   cumulativeSpend(sourceFingerprint: string): Promise<CumulativeSpend>;
+  /** Every spend recorded for the fingerprint, oldest first. */
+  privacySpends(sourceFingerprint: string): Promise<PrivacySpendRecord[]>;
   close(): Promise<void>;
 }
 
@@ -488,6 +496,7 @@ class KnexStateStore implements StateStore {
         delta: s.delta,
         mechanism: s.mechanism,
         created_at: s.at ?? new Date(),
+        detail: s.detail === undefined ? null : JSON.stringify(s.detail),
       }),
     );
   }
@@ -508,6 +517,22 @@ class KnexStateStore implements StateStore {
       t.delta += delta;
     }
     return spend;
+  }
+
+  async privacySpends(sourceFingerprint: string): Promise<PrivacySpendRecord[]> {
+    const rows = (await this.guard('read the privacy ledger', () =>
+      this.t('privacy_ledger').where('source_fingerprint', sourceFingerprint).orderBy([{ column: 'created_at' }, { column: 'id' }]),
+    )) as DbRow[];
+    return rows.map((r) => ({
+      sourceFingerprint: String(r.source_fingerprint),
+      runId: nullableString(r.run_id),
+      table: nullableString(r.table_name),
+      epsilon: Number(r.epsilon),
+      delta: Number(r.delta),
+      mechanism: String(r.mechanism),
+      at: toDate(r.created_at),
+      detail: parseJson(r.detail),
+    }));
   }
 
   async close(): Promise<void> {

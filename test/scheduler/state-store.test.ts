@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import knexFactory, { type Knex } from 'knex';
+import { migrations, type StateMigration } from '../../migrations/index.js';
 import { SynthError } from '../../src/errors.js';
 import { openStateStore, type StateStoreConfig } from '../../src/scheduler/state-store.js';
 import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';
@@ -103,7 +105,8 @@ describe.each(backends)('state store on $name', (backend) => {
       const any = await store.latestArtifacts('fp1', undefined, now);
       expect(any.map((a) => [a.table, a.location])).toEqual([['a', '/m/a-new'], ['b', '/m/b']]);
 
-      await store.recordPrivacySpend({ sourceFingerprint: 'fp1', runId: run.id, table: 'a', epsilon: 0.5, delta: 1e-6, mechanism: 'gaussian' });
+      const charges = [{ label: 'a DP-SGD', charge: { mechanism: 'subsampled-gaussian', q: 0.01, noiseMultiplier: 1.1, steps: 900 } }];
+      await store.recordPrivacySpend({ sourceFingerprint: 'fp1', runId: run.id, table: 'a', epsilon: 0.5, delta: 1e-6, mechanism: 'gaussian', detail: charges, at: t0 });
       await store.recordPrivacySpend({ sourceFingerprint: 'fp1', runId: other.id, table: 'a', epsilon: 0.25, delta: 0, mechanism: 'laplace' });
       await store.recordPrivacySpend({ sourceFingerprint: 'fp2', table: 'a', epsilon: 9, delta: 0, mechanism: 'laplace' });
       const spend = await store.cumulativeSpend('fp1');
@@ -112,6 +115,11 @@ describe.each(backends)('state store on $name', (backend) => {
       expect(spend.delta).toBeCloseTo(1e-6);
       expect(spend.byTable.a!.epsilon).toBeCloseTo(0.75);
       expect((await store.cumulativeSpend('nothing')).epsilon).toBe(0);
+      const spends = await store.privacySpends('fp1');
+      expect(spends.map((x) => [x.runId, x.mechanism])).toEqual([[run.id, 'gaussian'], [other.id, 'laplace']]);
+      expect(spends[0]!.detail).toEqual(charges);
+      expect(spends[0]!.at.toISOString()).toBe(t0.toISOString());
+      expect(spends[1]!.detail).toBeNull();
 
       await expect(store.recordStep('no-such-run', { step: 'load', startedAt: t0 })).rejects.toBeInstanceOf(SynthError);
     } finally {
@@ -129,7 +137,39 @@ describe.each(backends)('state store on $name', (backend) => {
       const applied = await db.query<{ name: string }>(
         db.url.startsWith('mysql') ? 'SELECT name FROM knex_migrations' : 'SELECT name FROM synth.knex_migrations',
       );
-      expect(applied.map((r) => r.name)).toEqual(['20261123000000_initial']);
+      expect(applied.map((r) => r.name)).toEqual(['20261123000000_initial', '20261123010000_privacy_detail']);
+    }
+  });
+});
+
+describe('upgrades', () => {
+  it('an older state database is brought up to date on open, keeping its rows', async () => {
+    const db = await createPgDatabase('synth_state_up');
+    cleanups.push(() => db.drop());
+    const old = knexFactory({ client: 'pg', connection: db.url });
+    try {
+      await old.raw('CREATE SCHEMA synth');
+      await old.migrate.latest({
+        schemaName: 'synth',
+        migrationSource: {
+          getMigrations: async () => migrations.slice(0, 1),
+          getMigrationName: (m: StateMigration) => m.name,
+          getMigration: async (m: StateMigration) => ({ up: (k: Knex) => m.up(k, { schema: 'synth' }), down: (k: Knex) => m.down(k, { schema: 'synth' }) }),
+        },
+      });
+      await old.withSchema('synth').table('privacy_ledger').insert({ source_fingerprint: 'fp', epsilon: 1, delta: 0, mechanism: 'laplace', created_at: new Date() });
+    } finally {
+      await old.destroy();
+    }
+    const store = await openStateStore({ url: db.url });
+    try {
+      const spends = await store.privacySpends('fp');
+      expect(spends).toHaveLength(1);
+      expect(spends[0]!.detail).toBeNull();
+      await store.recordPrivacySpend({ sourceFingerprint: 'fp', epsilon: 1, delta: 0, mechanism: 'laplace', detail: { n: 1 } });
+      expect((await store.cumulativeSpend('fp')).epsilon).toBe(2);
+    } finally {
+      await store.close();
     }
   });
 });
@@ -151,7 +191,7 @@ describe('concurrent opens', () => {
     const applied = await db.query<{ n: number | string }>(
       db.url.startsWith('mysql') ? 'SELECT COUNT(*) AS n FROM knex_migrations' : 'SELECT COUNT(*) AS n FROM synth.knex_migrations',
     );
-    expect(Number(applied[0]!.n)).toBe(1);
+    expect(Number(applied[0]!.n)).toBe(2);
   });
 });
 
