@@ -11,6 +11,7 @@ export type Stage =
   | 'shadow'
   | 'load'
   | 'update'
+  | 'repair'
   | 'validate'
   | 'finalize'
   | 'quality'

@@ -219,9 +219,11 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
         }
       });
     }
+    const repaired = await stage(emit, 'repair', () => repairChecks(target, shadow, schema, emit), (r) => `${r.total} rows resampled`);
     const integrity = await stage(emit, 'validate', () => checkShadowIntegrity(target, shadow, schema), (r) =>
       r.ok ? 'no violations' : `${r.totalViolations} violations`,
     );
+    integrity.resampled = repaired.byTable;
     emit({ type: 'info', message: formatIntegrityReport(integrity) });
     if (!integrity.ok) {
       emit({ type: 'warning', message: 'Validation refused the swap; the live schema is untouched.' });
@@ -235,6 +237,43 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
   } finally {
     if (!swapped && !args.keepShadow) await target.dropShadow(shadow).catch(() => undefined);
   }
+}
+
+/**
+ * Generated rows that violate a CHECK are resampled in the shadow (the connector borrows the checked columns from
+ * rows that satisfy it). Key columns are never touched; a few rounds settle checks that share columns.
+ */
+export async function repairChecks(
+  target: TargetConnector,
+  shadow: Shadow,
+  schema: DatabaseSchema,
+  emit: EventSink,
+): Promise<{ total: number; byTable: Record<string, number> }> {
+  const byTable: Record<string, number> = {};
+  let total = 0;
+  if (schema.dialect !== target.dialect) return { total, byTable };
+  for (const table of schema.tables) {
+    if (table.checks.length === 0) continue;
+    const keyColumns = new Set([
+      ...(table.primaryKey?.columns ?? []),
+      ...table.uniques.flatMap((u) => u.columns),
+      ...table.foreignKeys.flatMap((f) => f.columns),
+    ]);
+    for (let round = 0; round < 3; round++) {
+      let changed = 0;
+      for (const check of table.checks) {
+        const columns = check.columns.filter((c) => !keyColumns.has(c));
+        if (columns.length === 0) continue;
+        changed += await target.repairCheck(shadow, table, check, columns);
+      }
+      if (changed === 0) break;
+      byTable[tableKey(table)] = (byTable[tableKey(table)] ?? 0) + changed;
+      total += changed;
+    }
+    const n = byTable[tableKey(table)];
+    if (n) emit({ type: 'info', message: `${tableKey(table)}: resampled ${n} row(s) that violated CHECK constraints` });
+  }
+  return { total, byTable };
 }
 
 function mustFind(schema: DatabaseSchema, ref: TableRef): Table {

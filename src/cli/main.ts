@@ -9,6 +9,7 @@ export function buildProgram(): Command {
     .name('synth')
     .description('Fill staging, dev and CI databases with synthetic copies of a production database.')
     .version('0.1.0')
+    .exitOverride()
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
@@ -28,7 +29,6 @@ Exit codes: 0 ok, 1 validation refused the swap, 2 bad config or input, 3 connec
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
   const debug = argv.includes('--debug');
   try {
     await program.parseAsync(argv, { from: 'user' });

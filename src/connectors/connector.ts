@@ -3,7 +3,7 @@
  * (introspect, read, write, shadow/swap, validate-in-SQL) and an `index.ts` exporting `open<Dialect>Source`
  * and `open<Dialect>Target`. Nothing outside a dialect folder writes SQL of that dialect.
  */
-import type { DatabaseSchema, Dialect, ForeignKey, Table, TableRef } from '../schema/model.js';
+import type { CheckConstraint, DatabaseSchema, Dialect, ForeignKey, Table, TableRef } from '../schema/model.js';
 import type { Row, RowBatch } from '../schema/values.js';
 
 /** Read-only access to the source database. Implementations open read-only sessions and never write. */
@@ -99,6 +99,12 @@ export interface TargetConnector {
   update(shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>): Promise<number>;
   /** Answers integrity questions against the shadow. */
   countViolations(shadow: Shadow, checks: IntegrityCheck[]): Promise<IntegrityCount[]>;
+  /**
+   * Repairs rows of a shadow table that violate `check` by resampling: each violating row takes the values of
+   * `columns` from a row of the same table that satisfies the check (chosen deterministically), so repaired rows
+   * follow the generated joint distribution of those columns. Only non-key columns are passed. Returns rows changed.
+   */
+  repairCheck(shadow: Shadow, table: Table, check: CheckConstraint, columns: string[]): Promise<number>;
   /** Adds keys, uniques, checks, foreign keys, indexes, triggers; resets sequences/AUTO_INCREMENT to max+1. */
   finalize(shadow: Shadow, schema: DatabaseSchema): Promise<void>;
   /** Atomically makes the shadow live; the previous live tables become the (single, latest) backup. */

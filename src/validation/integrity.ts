@@ -48,6 +48,8 @@ export interface IntegrityReport {
   ok: boolean;
   tables: TableIntegrity[];
   totalViolations: number;
+  /** Rows per table that were resampled because they violated a CHECK, before these counts were taken. */
+  resampled?: Record<string, number>;
 }
 
 /** Counts every violation in the shadow and summarises them per table. */
@@ -115,10 +117,11 @@ export function describeCheck(check: IntegrityCheck): string {
 }
 
 export function formatIntegrityReport(report: IntegrityReport): string {
-  const header = ['table', 'rows', 'orphans', 'dupes', 'nulls', 'checks', 'status'];
+  const header = ['table', 'rows', 'resampled', 'orphans', 'dupes', 'nulls', 'checks', 'status'];
   const rows = report.tables.map((t) => [
     t.table,
     String(t.rows),
+    String(report.resampled?.[t.table] ?? 0),
     String(t.orphans),
     String(t.duplicates),
     String(t.nullViolations),

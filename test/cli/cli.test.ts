@@ -87,8 +87,8 @@ describe('synth CLI', () => {
   });
 
   it('suggests the right option for a typo', async () => {
-    const r = await runCli(['hydrate', '--targt', 'dev']);
+    const r = await runCli(['hydrate', '--target', 'dev', '--keep-shadw']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/Did you mean --target\?/);
+    expect(r.stderr).toMatch(/Did you mean --keep-shadow\?/);
   });
 });

@@ -42,7 +42,7 @@ describe('hydrate PostgreSQL → PostgreSQL', () => {
     }
     // Constraints exist in the live schema after the swap, and the database agrees the data satisfies them.
     const [fks] = await target.query<{ n: string }>(`SELECT count(*) AS n FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'public' AND contype = 'f'`);
-    expect(Number(fks!.n)).toBe(9);
+    expect(Number(fks!.n)).toBe(8);
     // The self-reference is a forest: no employee is their own ancestor.
     const [cyc] = await target.query<{ n: string }>(`
       WITH RECURSIVE up(start, id, depth) AS (

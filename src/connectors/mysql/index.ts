@@ -1,5 +1,5 @@
 /** MySQL 8 / MariaDB 10.11 connector: the database in the URL is the namespace. */
-import type { DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
+import type { CheckConstraint, DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
 import type { RowBatch } from '../../schema/values.js';
 import type {
   IntegrityCheck,
@@ -20,6 +20,7 @@ import { checksumOf, childCountHistogramIn, countRowsIn, streamRows } from './my
 import { MysqlWriter, type WriteOptions } from './mysql-write.js';
 import { MysqlShadows } from './mysql-shadow.js';
 import { countViolationsIn } from './mysql-validate.js';
+import { repairCheckIn } from './mysql-repair.js';
 import { mappingNotes } from './mysql-ddl.js';
 
 export type { WriteOptions as MysqlTargetOptions } from './mysql-write.js';
@@ -72,6 +73,8 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
     update: (shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>) =>
       writer.update(dbFor(shadow), table, batches),
     countViolations: (shadow: Shadow, checks: IntegrityCheck[]): Promise<IntegrityCount[]> => countViolationsIn(session, dbFor(shadow), checks),
+    repairCheck: (shadow: Shadow, table: Table, check: CheckConstraint, columns: string[]) =>
+      check.origin === 'domain' ? Promise.resolve(0) : repairCheckIn(session, dbFor(shadow), table, check, columns),
     finalize: (shadow: Shadow, schema: DatabaseSchema): Promise<void> => shadows.finalize(shadow, schema),
     swap: (shadow: Shadow, schema: DatabaseSchema): Promise<SwapResult> => shadows.swap(shadow, schema),
     rollback: () => shadows.rollback(),
