@@ -138,6 +138,17 @@ describe('baseline model', () => {
     expect(again.sample(300, null, createRng(4))).toEqual(model.sample(300, null, createRng(4)));
   });
 
+  it('keeps the sample's number of decimals for unconstrained numeric', () => {
+    const t = table('x', [col('v', { kind: 'decimal', precision: null, scale: null })]);
+    const sample: TableSample = { table: t, totalRows: 4, columns: ['v'], rows: [['1.5'], ['2.25'], ['10.125'], ['3']] };
+    const rows = fitBaseline(t, sample, describeColumns(t, sample)).sample(200, null, createRng(1));
+    for (const [v] of rows) {
+      expect(v).toMatch(/^\d+\.\d{3}$/);
+      expect(Number(v)).toBeGreaterThanOrEqual(1.5);
+      expect(Number(v)).toBeLessThanOrEqual(10.125);
+    }
+  });
+
   it('refuses an unsupported column type naming table and column', () => {
     const t = table('odd', [col('thing', { kind: 'unsupported', reason: 'custom base type' }, { nativeType: 'ext.thing' })]);
     const sample: TableSample = { table: t, totalRows: 1, columns: ['thing'], rows: [['x']] };

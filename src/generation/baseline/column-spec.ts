@@ -13,7 +13,8 @@ import { loremText, loremWord, randomToken, type CharProfile } from './text.js';
 export type ColumnSpec =
   | { type: 'null' }
   | { type: 'constant'; value: JsonValue }
-  | { type: 'numeric'; quantiles: number[]; integer: boolean }
+  /** `decimals`: digits kept after the point when the type does not fix a scale (unconstrained numeric). */
+  | { type: 'numeric'; quantiles: number[]; integer: boolean; decimals?: number }
   | { type: 'categorical'; values: JsonValue[]; weights: number[] }
   | { type: 'boolean'; pTrue: number }
   | { type: 'epoch'; unit: 'date' | 'timestamp' | 'time'; quantiles: number[]; fraction: boolean; withTimeZone: boolean }
@@ -232,7 +233,11 @@ function fitTyped(tableName: string, column: Column, type: NeutralType, role: Co
     case 'money':
     case 'year': {
       const nums = nonNull.map(toNum).filter((x): x is number => x !== null);
-      return { type: 'numeric', quantiles: quantiles(nums), integer: type.kind === 'integer' || type.kind === 'year' };
+      const spec: ColumnSpec = { type: 'numeric', quantiles: quantiles(nums), integer: type.kind === 'integer' || type.kind === 'year' };
+      if (type.kind === 'decimal' && type.scale === null) {
+        spec.decimals = Math.min(12, Math.max(0, ...nonNull.map((v) => String(v).split('.')[1]?.length ?? 0)));
+      }
+      return spec;
     }
     case 'boolean':
       return { type: 'boolean', pTrue: nonNull.filter((v) => v === true || v === 't' || v === 1).length / nonNull.length };
@@ -341,7 +346,8 @@ export function drawSpec(spec: ColumnSpec, rng: Rng): Value {
       return decodeValue(spec.value);
     case 'numeric': {
       const x = drawQuantile(spec.quantiles, rng);
-      return spec.integer ? Math.round(x) : x;
+      if (spec.integer) return Math.round(x);
+      return spec.decimals === undefined ? x : x.toFixed(spec.decimals);
     }
     case 'categorical':
       return decodeValue(spec.values[drawWeighted(spec.weights, rng)] ?? null);
