@@ -1,7 +1,7 @@
 /** Type mapping and DDL: shadow tables (columns + NOT NULL), then keys, checks, indexes and triggers. */
 import type { TypeMappingNote } from '../connector.js';
 import type { Column, DatabaseSchema, NeutralType, Table } from '../../schema/model.js';
-import { fitIdentifier, qi, qn, rewriteSchemaRefs } from './postgres-quote.js';
+import { fitIdentifier, pgIdentSpelling, qi, qn, rewriteSchemaRefs } from './postgres-quote.js';
 
 /** Where each model namespace lands: live target schema and the run's shadow schema. */
 export interface Layout {
@@ -27,10 +27,28 @@ export function layoutFor(runId: string, schema: DatabaseSchema, defaultSchema: 
   const live = new Map<string, string>();
   // Only namespaces holding tables are shadowed (and later swapped): an empty source schema must not
   // replace whatever the target keeps in a schema of the same name.
-  for (const s of new Set(schema.tables.map((t) => t.schema))) live.set(s, liveSchemaOf(schema, s, defaultSchema));
+  for (const s of new Set([...schema.tables.map((t) => t.schema), ...typeSchemas(schema)])) live.set(s, liveSchemaOf(schema, s, defaultSchema));
   const lives = [...new Set(live.values())];
   const shadow = new Map(lives.map((l) => [l, shadowName(runId, l, lives.length > 1)]));
   return { live, shadow };
+}
+
+/** Schemas holding enums or domains that tables use: they are shadowed too, so the types travel with the tables. */
+function typeSchemas(schema: DatabaseSchema): string[] {
+  if (schema.dialect !== 'postgres') return [];
+  const out = new Set<string>();
+  const spell = (s: string, n: string) => [`${s}.${n}`, `${pgIdentSpelling(s)}.${pgIdentSpelling(n)}`];
+  const enumOf = (t: NeutralType): string | null => (t.kind === 'enum' ? t.name : t.kind === 'array' ? enumOf(t.element) : null);
+  for (const table of schema.tables) {
+    for (const col of table.columns) {
+      const e = enumOf(col.type);
+      if (e) for (const en of schema.enums) if (`${en.schema}.${en.name}` === e) out.add(en.schema);
+      if (col.domain) {
+        for (const d of schema.otherObjects) if (d.kind === 'domain' && spell(d.schema, d.name).includes(col.domain)) out.add(d.schema);
+      }
+    }
+  }
+  return [...out];
 }
 
 /** Rewrites server-printed SQL of a postgres-origin schema so it refers to the shadow schemas. */
