@@ -138,7 +138,7 @@ describe('baseline model', () => {
     expect(again.sample(300, null, createRng(4))).toEqual(model.sample(300, null, createRng(4)));
   });
 
-  it('keeps the sample's number of decimals for unconstrained numeric', () => {
+  it('keeps the number of decimals of the sample for unconstrained numeric', () => {
     const t = table('x', [col('v', { kind: 'decimal', precision: null, scale: null })]);
     const sample: TableSample = { table: t, totalRows: 4, columns: ['v'], rows: [['1.5'], ['2.25'], ['10.125'], ['3']] };
     const rows = fitBaseline(t, sample, describeColumns(t, sample)).sample(200, null, createRng(1));
