@@ -15,6 +15,8 @@ import type { ChildCountHistogram, TableSample } from './generation/model.js';
 import type { DatabaseSchema, Table, TableRef } from './schema/model.js';
 import { tableKey, writableColumns } from './schema/model.js';
 import { checkShadowIntegrity, formatIntegrityReport, type IntegrityReport } from './validation/integrity.js';
+import { measureQuality, writeQualityReport } from './validation/measure-quality.js';
+import { formatQualitySummary, type QualityReportResult } from './validation/quality/index.js';
 
 export interface HydrateOptions {
   config: SynthConfig;
@@ -28,7 +30,11 @@ export interface HydrateOptions {
 export interface HydrateResult {
   runId: string;
   status: 'ok' | 'refused';
+  /** Why the swap was refused, when it was. */
+  refusal: 'integrity' | 'quality' | null;
   integrity: IntegrityReport;
+  quality: QualityReportResult | null;
+  reportPaths: { html: string; json: string } | null;
   swap: SwapResult | null;
   rowCounts: Map<string, number>;
   mappingNotes: TypeMappingNote[];
@@ -136,7 +142,7 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
     const { schema, plan } = await introspectAndPlan(source, config, emit);
     const mappingNotes = checkTypeMapping(target, schema, emit);
     const models = await trainModels(source, schema, plan, config, emit);
-    const result = await generateIntoTarget({ target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false });
+    const result = await generateIntoTarget({ source, target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false });
     emit({ type: 'run', status: result.status, runId, target: options.target });
     return { ...result, mappingNotes };
   } finally {
@@ -173,6 +179,7 @@ export function checkTypeMapping(target: TargetConnector, schema: DatabaseSchema
 }
 
 interface GenerateIntoTarget {
+  source: SourceConnector;
   target: TargetConnector;
   schema: DatabaseSchema;
   plan: HydrationPlan;
@@ -185,7 +192,7 @@ interface GenerateIntoTarget {
 
 /** Generates every table into a new shadow, validates it and swaps it in. */
 export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit<HydrateResult, 'mappingNotes'>> {
-  const { target, schema, plan, models, config, runId, emit } = args;
+  const { source, target, schema, plan, models, config, runId, emit } = args;
   const generation = createGeneration(schema, plan, models, {
     scale: config.scale,
     seed: config.seed,
@@ -225,15 +232,32 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
     );
     integrity.resampled = repaired.byTable;
     emit({ type: 'info', message: formatIntegrityReport(integrity) });
+    const base = { runId, integrity, rowCounts: generation.rowCounts, shadow, swap: null, quality: null, reportPaths: null };
     if (!integrity.ok) {
       emit({ type: 'warning', message: 'Validation refused the swap; the live schema is untouched.' });
-      return { runId, status: 'refused', integrity, swap: null, rowCounts: generation.rowCounts, shadow };
+      return { ...base, status: 'refused', refusal: 'integrity' };
+    }
+    let quality: QualityReportResult | null = null;
+    let reportPaths: { html: string; json: string } | null = null;
+    if (config.quality.enabled) {
+      const meta = [...models.tables.values()].flatMap((t) => t.meta);
+      quality = await stage(emit, 'quality', () =>
+        measureQuality({ source, target, shadow, schema, meta, sampleRows: config.quality.sampleRows, seed: config.seed }),
+        (q) => `overall ${q.overall === null ? 'n/a' : q.overall.toFixed(3)}`,
+      );
+      reportPaths = writeQualityReport(quality, config.outDir, runId);
+      emit({ type: 'info', message: `${formatQualitySummary(quality)}\nQuality report: ${reportPaths.html}` });
+      const min = config.quality.minOverall;
+      if (min !== undefined && (quality.overall ?? 0) < min) {
+        emit({ type: 'warning', message: `Quality ${quality.overall?.toFixed(3) ?? 'n/a'} is below quality.minOverall ${min}; the swap is refused and the live schema is untouched.` });
+        return { ...base, quality, reportPaths, status: 'refused', refusal: 'quality' };
+      }
     }
     await stage(emit, 'finalize', () => target.finalize(shadow, schema));
     const swap = await stage(emit, 'swap', () => target.swap(shadow, schema));
     swapped = true;
     for (const note of swap.notes) emit({ type: 'info', message: note });
-    return { runId, status: 'ok', integrity, swap, rowCounts: generation.rowCounts, shadow };
+    return { ...base, swap, quality, reportPaths, status: 'ok', refusal: null };
   } finally {
     if (!swapped && !args.keepShadow) await target.dropShadow(shadow).catch(() => undefined);
   }
