@@ -73,13 +73,14 @@ export async function createPgPreview(
       }
       await admin.query(`DROP DATABASE ${qi(database)} WITH (FORCE)`);
     }
-    const holder = await pgLockHolder(admin, target);
-    if (holder !== null) {
-      throw new SynthError('LOCKED', `The target "${target}" is being hydrated by ${holder}; a preview copied now could be half-swapped.`, {
-        hint: 'Run the preview after the hydration finishes (chain it in CI after the hydrate step).',
-      });
-    }
     for (let attempt = 1; ; attempt++) {
+      // Checked on every attempt: ending sessions must never end a hydration's lock session.
+      const holder = await pgLockHolder(admin, target);
+      if (holder !== null) {
+        throw new SynthError('LOCKED', `The target "${target}" is being hydrated by ${holder}; a preview copied now could be half-swapped.`, {
+          hint: 'Run the preview after the hydration finishes (chain it in CI after the hydrate step).',
+        });
+      }
       const sessions = await admin.query<{ pid: number; usename: string; application_name: string; client_addr: string | null }>(
         `SELECT pid, usename, application_name, client_addr::text AS client_addr
            FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
