@@ -12,7 +12,8 @@ import type { ColumnMeta, Rng } from '../model.js';
 export type NumericKind =
   | { kind: 'integer' }
   | { kind: 'decimal'; scale: number }
-  | { kind: 'float' }
+  /** `digits`: decimals the source values show (at most 6), so decoded values look like them; absent = full precision. */
+  | { kind: 'float'; digits?: number }
   /** Days since 1970-01-01. */
   | { kind: 'date' }
   /** Milliseconds since the epoch; `fraction` = digits after the seconds, `utc` = '+00' suffix. */
@@ -134,7 +135,7 @@ export function fromNumber(x: number, nk: NumericKind): Value {
       return Number.isSafeInteger(r) ? r : BigInt(r);
     }
     case 'float':
-      return x;
+      return nk.digits === undefined ? x : Number(x.toFixed(nk.digits));
     case 'decimal':
       return x.toFixed(nk.scale);
     case 'date': {
@@ -219,9 +220,10 @@ export class NumericEncoder implements ColumnEncoder {
       return fromNumber(b < a ? Math.round(lo) : a + Math.floor(rng.next() * (b - a + 1)), nk);
     }
     let x = lo + rng.next() * (hi - lo);
-    if (nk.kind === 'decimal') {
+    const scale = nk.kind === 'decimal' ? nk.scale : nk.kind === 'float' ? nk.digits : undefined;
+    if (scale !== undefined) {
       // Rounding to the scale must not leave the bin (and so the source range).
-      const f = 10 ** nk.scale;
+      const f = 10 ** scale;
       x = Math.min(Math.max(Math.round(x * f) / f, Math.ceil(lo * f) / f), Math.floor(hi * f) / f);
     }
     return fromNumber(x, nk);
@@ -298,8 +300,17 @@ export function numericKindOf(type: NeutralType, sample: Value[]): NumericKind |
     case 'integer':
     case 'year':
       return { kind: 'integer' };
-    case 'float':
-      return { kind: 'float' };
+    case 'float': {
+      let digits = 0;
+      for (const v of sample) {
+        if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+        const text = String(v);
+        if (/e/i.test(text)) return { kind: 'float' };
+        digits = Math.max(digits, text.split('.')[1]?.length ?? 0);
+        if (digits > 6) return { kind: 'float' };
+      }
+      return { kind: 'float', digits };
+    }
     case 'decimal':
     case 'money':
       return { kind: 'decimal', scale: type.kind === 'decimal' && type.scale !== null ? type.scale : fractionDigits(/\.(\d+)$/) || (type.kind === 'money' ? 2 : 0) };
@@ -390,7 +401,11 @@ export function fitEncoder(
   }
   const nk = numericKindOf(column.type, values);
   if (nk !== null && distinct.size > opts.maxCategories) return fitNumeric(column.name, nk, values, opts);
-  if (distinct.size <= opts.maxCategories) return fitCategory(column.name, values, opts);
+  // Without a declared role, only values that repeat are treated as categories.
+  const nonNull = values.length - values.filter((v) => v === null).length;
+  if (distinct.size <= opts.maxCategories && (role !== undefined || !nearlyUnique(distinct.size, nonNull))) {
+    return fitCategory(column.name, values, opts);
+  }
   return null;
 }
 
@@ -408,7 +423,7 @@ export function fitCountEncoder(name: string, counts: number[], opts: EncoderOpt
 export function fitContextEncoder(name: string, values: Value[], opts: EncoderOptions = defaultEncoderOptions): ColumnEncoder | null {
   const nonNull = values.filter((v) => v !== null);
   const distinct = countValues(nonNull).size;
-  if (distinct <= opts.maxCategories) return fitCategory(name, values, opts);
+  if (distinct <= opts.maxCategories && !nearlyUnique(distinct, nonNull.length)) return fitCategory(name, values, opts);
   const all = (p: (v: Value) => boolean): boolean => nonNull.length > 0 && nonNull.every(p);
   let nk: NumericKind | null = null;
   if (all((v) => (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint')) nk = { kind: 'integer' };
@@ -417,6 +432,11 @@ export function fitContextEncoder(name: string, values: Value[], opts: EncoderOp
   else if (all((v) => typeof v === 'string' && /^-?\d{4,}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}/.test(v))) nk = { kind: 'timestamp', fraction: 6, utc: false };
   else if (all((v) => typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v))) nk = { kind: 'decimal', scale: 6 };
   if (nk !== null) return fitNumeric(name, nk, values, opts);
-  if (all((v) => typeof v === 'string' || typeof v === 'boolean')) return fitCategory(name, values, opts);
+  // High-cardinality text (names, emails, addresses) carries no usable signal and must not leak into the artifact.
   return null;
+}
+
+/** Values that barely repeat (names, emails, codes) are identifiers, not categories. */
+function nearlyUnique(distinct: number, nonNull: number): boolean {
+  return distinct > 2 && distinct > nonNull / 2;
 }

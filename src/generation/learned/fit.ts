@@ -17,8 +17,12 @@ export interface LearnedFactoryArgs {
   meta: ColumnMeta[];
   /** Attribute columns the framework wants modelled; the model's `columns` is the subset it can model. */
   attributeColumns: string[];
-  /** The primary parent's attribute columns, one row per sample row (aligned); null = row without a parent. */
-  parentSample?: { columns: string[]; rows: Array<Row | null> };
+  /**
+   * The primary parent's attribute columns, one row per sample row (aligned); null = row without a parent.
+   * With `meta` (the parent's column metadata), only numerical/categorical/datetime/boolean columns become
+   * context; without it, the kind is inferred from values and near-unique text is skipped.
+   */
+  parentSample?: { columns: string[]; rows: Array<Row | null>; meta?: ColumnMeta[] };
   /** Children per sample row, for each relationship where this table is the parent. */
   childCounts?: Array<{ foreignKey: string; childTable: TableRef; counts: number[] }>;
   seed: number;
@@ -66,7 +70,10 @@ export async function fitLearnedModel(args: LearnedFactoryArgs): Promise<Learned
   }
   const contextEncoders: ColumnEncoder[] = [];
   const contextIndex: number[] = [];
+  const contextRoles = new Set(['numerical', 'categorical', 'datetime', 'boolean']);
   args.parentSample?.columns.forEach((name, j) => {
+    const role = args.parentSample!.meta?.find((m) => m.column === name)?.role;
+    if (args.parentSample!.meta && (role === undefined || !contextRoles.has(role))) return;
     const enc = fitContextEncoder(name, columnValues(args.parentSample!.rows, j), encOpts);
     if (enc && enc.vocabSize > 1) {
       contextEncoders.push(enc);
@@ -79,6 +86,8 @@ export async function fitLearnedModel(args: LearnedFactoryArgs): Promise<Learned
     encoder: fitCountEncoder(`${cc.foreignKey}#count`, cc.counts, encOpts),
   }));
 
+  // Context only matters to a model that has something to predict; otherwise the framework need not keep parents.
+  if (encoders.length === 0 && countHeads.length === 0) contextEncoders.length = 0;
   const hidden = Array.from({ length: options.hiddenLayers }, () => options.hiddenSize);
   const layout = makeLayout(
     contextEncoders.map((e) => e.vocabSize),

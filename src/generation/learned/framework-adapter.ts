@@ -5,11 +5,11 @@
  * and the primary parent's sample is aligned to the child's rows here through the foreign key.
  */
 import { SynthError } from '../../errors.js';
-import { tableKey, type Column, type ForeignKey, type Table, type TableRef } from '../../schema/model.js';
+import { findTable, tableKey, type Column, type DatabaseSchema, type ForeignKey, type Table, type TableRef } from '../../schema/model.js';
 import type { AttributeModel, ColumnMeta, ModelArtifact, Rng, Row, TableSample, Value } from '../model.js';
 import { fitBaseline, baselineFromArtifact } from '../baseline/baseline-model.js';
 import { conformValue } from '../conform.js';
-import { attributeColumns } from '../metadata.js';
+import { attributeColumns, describeColumns } from '../metadata.js';
 import { fitLearnedModel } from './fit.js';
 import { learnedModelFromArtifact, type LearnedArtifact, type LearnedModel } from './learned-model.js';
 import type { LearnedOptions } from './options.js';
@@ -104,6 +104,15 @@ export function alignParent(
   };
 }
 
+function withParentMeta(
+  aligned: { columns: string[]; rows: Array<Row | null> },
+  parentSample: TableSample,
+  schema: DatabaseSchema | undefined,
+): { columns: string[]; rows: Array<Row | null>; meta?: ColumnMeta[] } {
+  const parent = schema ? findTable(schema, parentSample.table) : undefined;
+  return parent ? { ...aligned, meta: describeColumns(parent, parentSample) } : aligned;
+}
+
 function hashString(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
@@ -115,9 +124,13 @@ function hashString(s: string): number {
  * table name, so tables train independently and reproducibly.
  */
 export function learnedFactoryForFitModels(
-  defaults: Partial<LearnedOptions> & { seed?: number } = {},
+  defaults: Partial<LearnedOptions> & {
+    seed?: number;
+    /** The source schema: lets the parent's column roles decide which parent columns become context. */
+    schema?: DatabaseSchema;
+  } = {},
 ): (table: Table, sample: TableSample, meta: ColumnMeta[], parentSample: TableSample | null) => Promise<ComposedLearnedModel> {
-  const { seed = 0, ...options } = defaults;
+  const { seed = 0, schema, ...options } = defaults;
   return async (table, sample, meta, parentSample) => {
     const attrs = attributeColumns(table).map((c) => c.name);
     const fk = parentSample
@@ -128,7 +141,7 @@ export function learnedFactoryForFitModels(
       sample,
       meta,
       attributeColumns: attrs,
-      ...(fk && parentSample ? { parentSample: alignParent(table, sample, parentSample, fk) } : {}),
+      ...(fk && parentSample ? { parentSample: withParentMeta(alignParent(table, sample, parentSample, fk), parentSample, schema) } : {}),
       seed: (seed ^ hashString(tableKey(table))) >>> 0,
       options,
     });

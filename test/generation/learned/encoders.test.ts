@@ -59,6 +59,10 @@ describe('encoders', () => {
     const d = fitEncoder(col('d', { kind: 'decimal', precision: 10, scale: 2 }), meta('d', 'numerical'), dec)!;
     checkRoundTrip(d, dec);
     for (let i = 0; i < 50; i++) expect(String(d.decode(d.encode(dec[i]!), rng))).toMatch(/^\d+\.\d{2}$/);
+    const short: Value[] = Array.from({ length: 500 }, () => Number((rng.next() * 100).toFixed(2)));
+    const sf = fitEncoder(col('s', { kind: 'float', bytes: 4 }), meta('s', 'numerical'), short)!;
+    checkRoundTrip(sf, short);
+    for (let i = 0; i < 50; i++) expect(String(sf.decode(sf.encode(short[i]!), rng))).toMatch(/^\d+(\.\d{1,2})?$/);
     const fl: Value[] = Array.from({ length: 500 }, () => rng.normal() * 5);
     const f = fitEncoder(col('f', { kind: 'float', bytes: 8 }), meta('f', 'numerical'), fl)!;
     checkRoundTrip(f, fl);
@@ -113,6 +117,10 @@ describe('encoders', () => {
     const c = fitContextEncoder('price', nums)!;
     expect(c.toJSON().type).toBe('numeric');
     checkRoundTrip(c, nums);
+    // Names/emails: high-cardinality or near-unique text is never context (no signal, and it would leak values).
+    expect(fitContextEncoder('email', Array.from({ length: 400 }, (_, i) => `u${i}@example.com`))).toBeNull();
+    expect(fitContextEncoder('name', ['Ann', 'Bob', 'Cy', 'Dee', 'Eve'])).toBeNull();
+    expect(fitContextEncoder('tier', ['a', 'b', 'a', 'b', 'a', null])!.vocabSize).toBe(3);
     const counts = Array.from({ length: 400 }, (_, i) => (i % 7 === 0 ? 100 + i : i % 5));
     const cnt = fitCountEncoder('fk#count', counts);
     for (let t = 0; t < cnt.vocabSize; t++) expect(Number.isInteger(cnt.decode(t, rng))).toBe(true);

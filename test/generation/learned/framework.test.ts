@@ -47,7 +47,7 @@ beforeAll(async () => {
   models = await fitModels(shopSchema, plan, data.samples, data.histograms, {
     seed: 3,
     modelFor: () => 'learned',
-    learned: learnedFactoryForFitModels({ seed: 3, hiddenSize: 32, epochs: 8, batchSize: 128 }),
+    learned: learnedFactoryForFitModels({ seed: 3, hiddenSize: 32, epochs: 8, batchSize: 128, schema: shopSchema }),
   });
 });
 afterAll(async () => {
@@ -68,7 +68,9 @@ describe('learned models inside the generation framework', () => {
     const step = plan.steps.find((s) => s.table.name === 'orders')!;
     expect(step.primaryParent).toBe('orders_customer_fk');
     expect(orders.contextColumns.length).toBeGreaterThan(0);
-    expect(orders.contextColumns).not.toContain('id');
+    // Parent roles decide: keys, unique codes and structured values are not context.
+    expect(orders.contextColumns).toEqual(expect.arrayContaining(['tier', 'age']));
+    for (const c of ['id', 'code', 'region_id', 'profile', 'tags']) expect(orders.contextColumns).not.toContain(c);
   });
 
   it('PostgreSQL accepts every generated row (types, NOT NULL, PK, UNIQUE, FK)', async () => {

@@ -201,6 +201,33 @@ describe('learned model on a correlated PostgreSQL fixture', () => {
     await expect(learnedFromArtifact({ ...a, kind: 'baseline' })).rejects.toThrow(/not a learned model/);
   });
 
+  it('parent metadata limits the context to modelled roles; a model with nothing to predict takes no context', async () => {
+    const parentMeta: ColumnMeta[] = [{ table: { schema: 'public', name: 'category' }, column: 'name', role: 'pii' }];
+    const m = await createLearnedFactory(small)({
+      table: itemTable,
+      sample: itemSample,
+      meta: meta('item', { amount: 'numerical', city: 'categorical', country: 'categorical' }),
+      attributeColumns: ['amount'],
+      parentSample: { ...itemParents, meta: parentMeta },
+      seed: 1,
+      options: { epochs: 1 },
+    });
+    expect(m.contextColumns).toEqual([]);
+    m.dispose();
+    const none = await createLearnedFactory(small)({
+      table: itemTable,
+      sample: itemSample,
+      meta: meta('item', { city: 'text' }),
+      attributeColumns: ['city'],
+      parentSample: itemParents,
+      seed: 1,
+      options: {},
+    });
+    expect(none.columns).toEqual([]);
+    expect(none.contextColumns).toEqual([]);
+    expect(none.sample(3, null, seededRng(1))).toEqual([[], [], []]);
+  });
+
   it('a different seed gives different weights', async () => {
     const other = await fitItem(12);
     expect(other.toJSON().weights).not.toEqual(model.toJSON().weights);
