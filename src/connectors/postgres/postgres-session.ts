@@ -143,7 +143,8 @@ function clientSession(client: pg.PoolClient): PgSession {
       for await (const chunk of stream) yield (chunk as Buffer).toString('utf8');
     },
     async pin() {
-      return self;
+      // Already pinned: the nested holder shares the connection and must not release it.
+      return { ...self, close: async () => undefined };
     },
     async close() {
       if (!released) {
