@@ -209,12 +209,22 @@ describe('keyAt', () => {
 describe('line numbers, one-to-one FKs and nullable unique columns', () => {
   const ddlExtra = (s: string) => `
     create schema ${s};
-    create table ${s}.ord (id int primary key, email varchar(40) unique);
+    create table ${s}.ord (id int primary key, email varchar(40) unique, ext varchar(10) not null unique);
+    create table ${s}.ord_ref (id int primary key, ord_ext varchar(10) not null references ${s}.ord(ext) deferrable initially deferred);
     create table ${s}.line (ord_id int not null references ${s}.ord(id) deferrable initially deferred, line_no smallint not null, amount int,
       primary key (ord_id, line_no));
     create table ${s}.ord_detail (ord_id int primary key references ${s}.ord(id) deferrable initially deferred, note text);`;
   const extra = schemaOf([
-    table('ord', [col('id', int4, { nullable: false }), col('email', varchar(40))], { schema: 'extra', primaryKey: pk('id'), uniques: [uq('ord_email_key', 'email')] }),
+    table('ord', [col('id', int4, { nullable: false }), col('email', varchar(40)), col('ext', varchar(10), { nullable: false })], {
+      schema: 'extra',
+      primaryKey: pk('id'),
+      uniques: [uq('ord_email_key', 'email'), uq('ord_ext_key', 'ext')],
+    }),
+    table('ord_ref', [col('id', int4, { nullable: false }), col('ord_ext', varchar(10), { nullable: false })], {
+      schema: 'extra',
+      primaryKey: pk('id'),
+      foreignKeys: [fk('ord_ref_ext_fk', ['ord_ext'], 'ord', ['ext'], 'extra')],
+    }),
     table('line', [col('ord_id', int4, { nullable: false }), col('line_no', { kind: 'integer', bytes: 2, unsigned: false }, { nullable: false }), col('amount', int4)], {
       schema: 'extra',
       primaryKey: pk('ord_id', 'line_no'),
@@ -229,7 +239,8 @@ describe('line numbers, one-to-one FKs and nullable unique columns', () => {
 
   it('numbers lines within each parent, gives one-to-one children distinct parents, keeps unique NULL share', async () => {
     await db.exec(`${ddlExtra('extra')}
-      insert into extra.ord select g, case when g % 2 = 0 then 'u' || g || '@x.org' end from generate_series(1, 200) g;
+      insert into extra.ord select g, case when g % 2 = 0 then 'u' || g || '@x.org' end, 'X' || (1000 - g) from generate_series(1, 200) g;
+      insert into extra.ord_ref select g, 'X' || (1000 - (g % 200) - 1) from generate_series(1, 500) g;
       insert into extra.line select g, k, g * k from generate_series(1, 200) g, generate_series(1, g % 5 + 1) k;
       insert into extra.ord_detail select g, 'n' from generate_series(1, 150) g;`);
     const p = buildPlan(extra);
@@ -268,6 +279,11 @@ describe('line numbers, one-to-one FKs and nullable unique columns', () => {
     const nullShare = emails.filter((e) => e === null).length / emails.length;
     expect(Math.abs(nullShare - 0.5)).toBeLessThan(0.08);
     expect(new Set(emails.filter((e) => e !== null)).size).toBe(emails.filter((e) => e !== null).length);
+    // FK to a UNIQUE non-PK column: values are the parent's generated `ext` keys
+    const exts = new Set(out.get('ord')!.map((r) => r[2]));
+    const refs = out.get('ord_ref')!;
+    expect(refs.length).toBe(1000);
+    for (const r of refs) expect(exts.has(r[1])).toBe(true);
   });
 
   it('refuses a one-to-one child larger than its parent with UNIQUENESS_IMPOSSIBLE', async () => {
