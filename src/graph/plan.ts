@@ -2,9 +2,8 @@
  * The hydration plan: the order tables are generated and loaded in, and how FK cycles are broken.
  */
 import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
-import { tableKey } from '../schema/model.js';
+import { findColumn, tableKey } from '../schema/model.js';
 import { buildFkGraph, edgeName, stronglyConnected, type FkEdge, type FkGraph } from './fk-graph.js';
-import { findColumn } from '../schema/model.js';
 
 export interface DeferredForeignKey {
   table: TableRef;
@@ -81,8 +80,8 @@ function cyclicComponents(keys: string[], edges: FkEdge[]): string[][] {
 }
 
 function chooseEdgeToBreak(candidates: FkEdge[], schema: DatabaseSchema): FkEdge {
-  // Prefer a nullable FK (loads as NULL, filled later); among equals, the one whose child has the most
-  // incoming FKs in the cycle is not special-cased: ties go by name for a stable plan.
+  // A nullable FK first (it loads as NULL and is filled by UPDATE, so the constraint can stay immediate);
+  // then fewer NOT NULL columns; ties by name so the plan never depends on input order.
   const scored = candidates.map((e) => {
     const t = schema.tables.find((x) => tableKey(x) === tableKey(e.child));
     const notNullCols = t ? e.foreignKey.columns.filter((c) => !(findColumn(t, c)?.nullable ?? false)).length : 0;
