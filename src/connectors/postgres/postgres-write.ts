@@ -87,8 +87,14 @@ export async function loadTable(
   } catch (cause) {
     if (cause instanceof SynthError) throw cause;
     const msg = cause instanceof Error ? cause.message : String(cause);
-    throw new SynthError('LOAD_FAILED', `Loading ${table.schema}.${table.name} failed: ${msg}`, {
+    // The server says where (`COPY t, line 12, column price: "x"`); keep the position, not the row's content.
+    const pgErr = cause as { where?: string; column?: string } | null;
+    const at = /line (\d+)(?:, column ([^:]+))?/.exec(pgErr?.where ?? '');
+    const column = pgErr?.column ?? at?.[2];
+    const position = at ? ` (row ${at[1]} of the load${at[2] ? `, column ${at[2]}` : ''})` : '';
+    throw new SynthError('LOAD_FAILED', `Loading ${table.schema}.${table.name} failed: ${msg}${position}`, {
       table: `${table.schema}.${table.name}`,
+      ...(column ? { column } : {}),
       hint: 'The generated rows do not fit the target table; check the type mapping notes for this table.',
       cause,
     });

@@ -160,6 +160,20 @@ describe('postgres target: shadow, COPY load, finalize, validation', () => {
     }
   });
 
+  it('names table, column and row when a load is refused', async () => {
+    const shadow = await target.createShadow('bad1', schema);
+    try {
+      const orders = table('orders');
+      const err = await target
+        .load(shadow, orders, batches(['id', 'qty', 'price'], [[1, 1, '1.00'], [2, 1, 'not a number']]))
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'LOAD_FAILED', table: 'shop.orders', column: 'price' });
+      expect((err as Error).message).toMatch(/row 2 of the load, column price/);
+    } finally {
+      await target.dropShadow(shadow);
+    }
+  });
+
   it('applies deferred updates', async () => {
     const shadow = await target.createShadow('upd1', schema);
     try {
