@@ -113,7 +113,8 @@ export function formatTimeOfDay(seconds: number, withTimeZone = false): string {
 }
 
 function truncateChars(s: string, max: number | null): string {
-  if (max === null) return s;
+  // UTF-16 length bounds the code-point count from above: most values need no splitting at all.
+  if (max === null || s.length <= max) return s;
   const chars = Array.from(s);
   return chars.length > max ? chars.slice(0, max).join('') : s;
 }
