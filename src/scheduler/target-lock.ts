@@ -18,6 +18,8 @@ export interface TargetLockOptions {
 
 export interface TargetLock {
   readonly description: string;
+  /** Throws LOCKED when the lock's session died (then the target may be someone else's); call before the swap. */
+  assertHeld(): void;
   /** Idempotent. */
   release(): Promise<void>;
 }

@@ -63,6 +63,36 @@ describe.each([
     await again.release();
   });
 
+  it('notices when the lock session dies', async () => {
+    const db = await create('synth_lock_lost');
+    dbs.push(db);
+    const lock = await acquireTargetLock(db.url, { wait: false, timeoutMs: 0, holder: 'victim', mysqlInfoDatabase: null });
+    lock.assertHeld();
+    if (name === 'PostgreSQL') {
+      await db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'synth victim%'`);
+    } else {
+      const [row] = await db.query<{ id: number }>(`SELECT IS_USED_LOCK(?) AS id`, [`synth:target:${db.name}`]);
+      await db.exec(`KILL ${Number(row!.id)}`);
+    }
+    const deadline = Date.now() + 5000;
+    let thrown: unknown;
+    while (Date.now() < deadline) {
+      try {
+        lock.assertHeld();
+      } catch (e) {
+        thrown = e;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(thrown).toMatchObject({ code: 'LOCKED' });
+    expect((thrown as SynthError).message).toMatch(/^Lost the /);
+    // The target is free for the next run.
+    const next = await acquireTargetLock(db.url, { wait: true, timeoutMs: 5000, mysqlInfoDatabase: null });
+    await next.release();
+    await lock.release();
+  });
+
   it('locks targets independently', async () => {
     const a = await create('synth_lock_a');
     const b = await create('synth_lock_b');

@@ -27,6 +27,11 @@ function qi(name: string): string {
 
 export interface HeldLock {
   readonly description: string;
+  /**
+   * Throws LOCKED when the lock's session has died (server restart, idle timeout, killed session): the
+   * target may then be someone else's. Call it before irreversible steps such as the swap.
+   */
+  assertHeld(): void;
   release(): Promise<void>;
 }
 
@@ -42,11 +47,13 @@ export async function acquireMysqlLock(url: string, options: MysqlLockOptions): 
   const infoDb = options.infoDatabase === undefined ? DEFAULT_LOCK_INFO_DATABASE : options.infoDatabase;
   let conn: mysql.Connection;
   try {
-    conn = await mysql.createConnection({ uri: url.replace(/^mariadb:/, 'mysql:') });
+    conn = await mysql.createConnection({ uri: url.replace(/^mariadb:/, 'mysql:'), enableKeepAlive: true });
   } catch (e) {
     throw connectionError('the target (to lock it)', url, e);
   }
-  conn.on('error', () => undefined);
+  let lost: string | null = null;
+  conn.on('error', (e: Error) => void (lost ??= e.message));
+  conn.on('end', () => void (lost ??= 'the connection ended'));
   try {
     const timeoutS = options.wait ? Math.max(0, options.timeoutMs / 1000) : 0;
     const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS ok', [name, timeoutS]);
@@ -63,11 +70,24 @@ export async function acquireMysqlLock(url: string, options: MysqlLockOptions): 
   }
   if (infoDb !== null) await writeLockRow(conn, infoDb, name, options.holder ?? 'run').catch(() => undefined);
   let released = false;
+  const description = `named lock "${name}" on ${redactSecrets(url)}`;
   return {
-    description: `named lock "${name}" on ${redactSecrets(url)}`,
+    description,
+    assertHeld() {
+      if (released || lost !== null) {
+        throw new SynthError('LOCKED', `Lost the ${description}: ${released ? 'it was released' : lost!}. Another process may now be writing the target.`, {
+          hint: 'Nothing irreversible was done after the loss was noticed; run again. Check wait_timeout if this repeats.',
+        });
+      }
+    },
     async release() {
       if (released) return;
       released = true;
+      // Ending the connection frees the lock anyway; the explicit release only makes it immediate.
+      if (lost !== null) {
+        conn.destroy();
+        return;
+      }
       try {
         if (infoDb !== null) {
           await conn
@@ -75,6 +95,8 @@ export async function acquireMysqlLock(url: string, options: MysqlLockOptions): 
             .catch(() => undefined);
         }
         await conn.query('SELECT RELEASE_LOCK(?)', [name]);
+      } catch {
+        // Connection died meanwhile: the server already dropped the lock.
       } finally {
         await conn.end().catch(() => undefined);
       }

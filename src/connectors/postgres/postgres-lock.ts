@@ -23,6 +23,11 @@ export interface PgLockOptions {
 
 export interface HeldLock {
   readonly description: string;
+  /**
+   * Throws LOCKED when the lock's session has died (server restart, idle timeout, killed session): the
+   * target may then be someone else's. Call it before irreversible steps such as the swap.
+   */
+  assertHeld(): void;
   release(): Promise<void>;
 }
 
@@ -39,9 +44,11 @@ export function holderTag(holder: string | undefined): string {
 export async function acquirePgLock(url: string, options: PgLockOptions): Promise<HeldLock> {
   const database = decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
   const key = pgLockKey(options.key ?? `target:${database}`);
-  const client = new pg.Client({ connectionString: url, application_name: holderTag(options.holder) });
-  // A dropped lock session must not crash the process; the lock is gone either way.
-  client.on('error', () => undefined);
+  const client = new pg.Client({ connectionString: url, application_name: holderTag(options.holder), keepAlive: true });
+  let lost: string | null = null;
+  // A dropped lock session must not crash the process; it is reported by assertHeld() instead.
+  client.on('error', (e: Error) => void (lost ??= e.message));
+  client.on('end', () => void (lost ??= 'the session ended'));
   try {
     await client.connect();
   } catch (e) {
@@ -63,13 +70,20 @@ export async function acquirePgLock(url: string, options: PgLockOptions): Promis
     throw e;
   }
   let released = false;
+  const description = `advisory lock ${SYNTH_LOCK_CLASS}/${key} on ${redactSecrets(url)}`;
   return {
-    description: `advisory lock ${SYNTH_LOCK_CLASS}/${key} on ${redactSecrets(url)}`,
+    description,
+    assertHeld() {
+      if (released || lost !== null) throw lostError(description, released ? 'it was released' : lost!);
+    },
     async release() {
       if (released) return;
       released = true;
+      // Ending the session frees the lock anyway; the explicit unlock only makes it immediate.
       try {
-        await client.query('SELECT pg_advisory_unlock($1::int, $2::int)', [SYNTH_LOCK_CLASS, key]);
+        if (lost === null) await client.query('SELECT pg_advisory_unlock($1::int, $2::int)', [SYNTH_LOCK_CLASS, key]);
+      } catch {
+        // Session died meanwhile: the server already dropped the lock.
       } finally {
         await client.end().catch(() => undefined);
       }
@@ -101,6 +115,12 @@ function lockedError(target: string, who: string | null, waitedMs: number | null
   const waited = waitedMs === null ? '' : ` after waiting ${Math.round(waitedMs / 1000)} s`;
   return new SynthError('LOCKED', `The target ${target} is locked by ${holder}${waited}.`, {
     hint: 'Another hydration or preview is using this target. Wait for it to finish (or pass --wait), or stop that process; the lock is freed when its session ends.',
+  });
+}
+
+export function lostError(description: string, why: string): SynthError {
+  return new SynthError('LOCKED', `Lost the ${description}: ${why}. Another process may now be writing the target.`, {
+    hint: 'Nothing irreversible was done after the loss was noticed; run again. Check server idle/session timeouts if this repeats.',
   });
 }
 
