@@ -196,6 +196,13 @@ export async function swap(session: PgSession, shadow: Shadow, layout: Layout, s
       cause,
     });
   }
+  if (schema.dialect === 'postgres') {
+    for (const o of schema.otherObjects) {
+      if (!layout.live.has(o.schema)) continue;
+      if (o.definition === null) notes.push(`${o.kind} ${o.schema}.${o.name} has no recreatable definition (e.g. an aggregate); it stays in the backup schema`);
+      else if (o.kind === 'sequence') notes.push(`sequence ${o.schema}.${o.name} was recreated from its start value`);
+    }
+  }
   notes.push('Grants, ownership and default privileges are not copied: the new tables belong to the connecting user.');
   return { backups, notes };
 }
