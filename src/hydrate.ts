@@ -216,9 +216,10 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
         emit({ type: 'table', stage: 'load', table: key, rows, total, done: true, ms: Date.now() - started });
       }
     });
-    if (plan.deferred.length > 0) {
+    const nullThenUpdate = plan.deferred.filter((d) => d.strategy === 'null-then-update');
+    if (nullThenUpdate.length > 0) {
       await stage(emit, 'update', async () => {
-        const tables = new Set(plan.deferred.map((d) => tableKey(d.table)));
+        const tables = new Set(nullThenUpdate.map((d) => tableKey(d.table)));
         for (const key of tables) {
           const table = schema.tables.find((t) => tableKey(t) === key)!;
           const rows = await target.update(shadow, table, generation.deferredUpdates(table));

@@ -61,7 +61,15 @@ function ttyRenderer(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Re
     cliProgress.Presets.shades_classic,
   );
   const bars = new Map<string, { bar: cliProgress.SingleBar; started: number }>();
-  const log = (line: string) => multibar.log(`${line}\n`);
+  let active = 0;
+  // multibar.log only flushes while a bar renders; with no bar running, write straight through.
+  const log = (line: string) => (active > 0 ? multibar.log(`${line}\n`) : err.write(`${line}\n`));
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    multibar.stop();
+  };
   return {
     emit(e: RunEvent) {
       if (e.type === 'table' && e.total !== undefined) {
@@ -70,10 +78,14 @@ function ttyRenderer(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Re
         if (!entry) {
           entry = { bar: multibar.create(Math.max(e.total, 1), 0, { stage: e.stage.padEnd(6), table: e.table, rate: 0 }), started: Date.now() };
           bars.set(key, entry);
+          active++;
         }
-        const secs = Math.max((Date.now() - entry.started) / 1000, 0.001);
+        const secs = Math.max((e.ms ?? Date.now() - entry.started) / 1000, 0.001);
         entry.bar.update(e.rows, { rate: Math.round(e.rows / secs) });
-        if (e.done) entry.bar.stop();
+        if (e.done) {
+          entry.bar.stop();
+          active--;
+        }
         return;
       }
       if (e.type === 'stage' && e.status === 'start') return;
@@ -81,10 +93,10 @@ function ttyRenderer(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Re
     },
     text: (block) => log(block),
     result: (_s, text) => {
-      multibar.stop();
+      stop();
       out.write(`${text}\n`);
     },
-    stop: () => multibar.stop(),
+    stop,
   };
 }
 

@@ -1,0 +1,29 @@
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+
+describe('synth demo (embedded PostgreSQL, no server)', () => {
+  it('builds the demo source, hydrates it, validates, prints quality, writes the HTML report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synth-demo-'));
+    const r = await runCli(['demo', '--dir', dir, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const result = events.at(-1)!;
+    expect(result).toMatchObject({ type: 'result', status: 'ok', violations: 0, tables: 9 });
+    expect(result.rows as number).toBeGreaterThan(7000);
+    const messages = events.filter((e) => e.type === 'info').map((e) => String(e.message));
+    expect(messages.some((m) => /Validation passed: 0 violations/.test(m))).toBe(true);
+    expect(messages.some((m) => /Overall quality\s+\d+\.\d+%/.test(m))).toBe(true);
+    const reports = readdirSync(join(dir, 'reports'));
+    expect(reports.some((f) => f.endsWith('.html'))).toBe(true);
+    expect(existsSync(join(dir, 'source', 'PG_VERSION'))).toBe(true);
+
+    // A second run reuses the source and swaps again; rollback brings the first synthetic copy back.
+    const again = await runCli(['demo', '--dir', dir, '--quiet']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/Demo done: 9 tables/);
+  });
+});
