@@ -180,6 +180,7 @@ export async function swap(session: PgSession, shadow: Shadow, layout: Layout, s
         const backup = backupName(ns.live);
         if (await schemaExists(s, ns.live)) {
           notes.push(...(await moveExtensions(s, ns.live, ns.shadow)));
+          notes.push(...(await copyGrants(s, ns.live, ns.shadow)));
           await s.query(`DROP SCHEMA IF EXISTS ${qi(backup)} CASCADE`);
           await s.query(`ALTER SCHEMA ${qi(ns.live)} RENAME TO ${qi(backup)}`);
           await mark(s, backup, { synth: shadow.runId, kind: 'backup', live: ns.live, createdAt });
@@ -203,7 +204,7 @@ export async function swap(session: PgSession, shadow: Shadow, layout: Layout, s
       else if (o.kind === 'sequence') notes.push(`sequence ${o.schema}.${o.name} was recreated from its start value`);
     }
   }
-  notes.push('Grants, ownership and default privileges are not copied: the new tables belong to the connecting user.');
+  notes.push('Ownership and default privileges are not copied: the new objects belong to the connecting user.');
   return { backups, notes };
 }
 
@@ -250,6 +251,39 @@ async function moveExtensions(s: PgSession, from: string, to: string): Promise<s
     }
     notes.push(`extension ${extname} moved along into the new ${from} schema`);
   }
+  return notes;
+}
+
+/**
+ * Copies explicit privileges (schema USAGE/CREATE, table and sequence grants) from the live schema onto the
+ * same-named objects of the shadow, so application roles keep their access after the swap. Owners' own
+ * privileges are implied by ownership and skipped.
+ */
+async function copyGrants(s: PgSession, live: string, shadow: string): Promise<string[]> {
+  const rows = await s.query<{ kind: string; name: string | null; grantee: string | null; privilege: string; grantable: boolean }>(
+    `SELECT 'schema' AS kind, NULL AS name, CASE WHEN a.grantee = 0 THEN NULL ELSE a.grantee::regrole::text END AS grantee,
+            a.privilege_type AS privilege, a.is_grantable AS grantable
+       FROM pg_namespace n, aclexplode(n.nspacl) a
+      WHERE n.nspname = $1 AND a.grantee <> n.nspowner
+     UNION ALL
+     SELECT CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'table' END, c.relname,
+            CASE WHEN a.grantee = 0 THEN NULL ELSE a.grantee::regrole::text END, a.privilege_type, a.is_grantable
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a
+      WHERE n.nspname = $1 AND a.grantee <> c.relowner AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+        AND EXISTS (SELECT 1 FROM pg_class sc JOIN pg_namespace sn ON sn.oid = sc.relnamespace WHERE sn.nspname = $2 AND sc.relname = c.relname)`,
+    [live, shadow],
+  );
+  let copied = 0;
+  const failed: string[] = [];
+  for (const g of rows.rows) {
+    const to = g.grantee ?? 'PUBLIC';
+    const on = g.kind === 'schema' ? `SCHEMA ${qi(shadow)}` : `${g.kind === 'sequence' ? 'SEQUENCE' : 'TABLE'} ${qi(shadow)}.${qi(g.name ?? '')}`;
+    const err = await attempt(s, `GRANT ${g.privilege} ON ${on} TO ${to}${g.grantable ? ' WITH GRANT OPTION' : ''}`);
+    if (err) failed.push(`${g.privilege} on ${g.name ?? live} to ${to}`);
+    else copied++;
+  }
+  const notes = copied > 0 ? [`${copied} privilege grant(s) of schema ${live} copied onto the new objects`] : [];
+  if (failed.length > 0) notes.push(`grants not copied: ${failed.join('; ')}`);
   return notes;
 }
 

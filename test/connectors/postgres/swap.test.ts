@@ -53,6 +53,7 @@ afterEach(async () => {
 
 describe('postgres swap and rollback', () => {
   it('swaps the shadow in atomically, recreating views on the new data', async () => {
+    await dst.exec(`GRANT USAGE ON SCHEMA "Sales Dept" TO pg_monitor; GRANT SELECT ON "Sales Dept".accounts TO pg_monitor`);
     const shadow = await target.createShadow('swap1', schema);
     expect(shadow.namespaces).toEqual([{ live: 'Sales Dept', shadow: 'synth_shadow_swap1' }]);
     await target.load(shadow, table('accounts'), one(['id', 'name'], [[1, 'ann'], [2, 'bob']]));
@@ -60,7 +61,13 @@ describe('postgres swap and rollback', () => {
     await target.finalize(shadow, schema);
     const result = await target.swap(shadow, schema);
     expect(result.backups).toEqual([{ live: 'Sales Dept', backup: 'synth_backup_Sales Dept' }]);
-    expect(result.notes.some((n) => /Grants/.test(n))).toBe(true);
+    expect(result.notes.some((n) => /Ownership/.test(n))).toBe(true);
+    expect(result.notes).toContain('2 privilege grant(s) of schema Sales Dept copied onto the new objects');
+    expect(
+      await dst.query(
+        `SELECT has_schema_privilege('pg_monitor', 'Sales Dept', 'USAGE') AS s, has_table_privilege('pg_monitor', '"Sales Dept".accounts', 'SELECT') AS t`,
+      ),
+    ).toEqual([{ s: true, t: true }]);
     expect(await dst.query(`SELECT name, total::text AS total FROM "Sales Dept".totals ORDER BY name`)).toEqual([
       { name: 'ann', total: '15.00' },
       { name: 'bob', total: '7.50' },
