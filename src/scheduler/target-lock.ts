@@ -12,6 +12,8 @@ export interface TargetLockOptions {
   timeoutMs: number;
   /** Who we are (usually the run id), shown to the next process that finds the target locked. */
   holder?: string;
+  /** Stops waiting, rejecting with the signal's reason (pass the scheduled job's signal). */
+  signal?: AbortSignal;
   /** MySQL: database of the `synth_locks` table naming the holder (default `synth_state`); null: none. */
   mysqlInfoDatabase?: string | null;
 }
@@ -26,7 +28,12 @@ export interface TargetLock {
 
 export async function acquireTargetLock(targetUrl: string, options: TargetLockOptions): Promise<TargetLock> {
   const protocol = protocolOf(targetUrl);
-  const common = { wait: options.wait, timeoutMs: options.timeoutMs, ...(options.holder === undefined ? {} : { holder: options.holder }) };
+  const common = {
+    wait: options.wait,
+    timeoutMs: options.timeoutMs,
+    ...(options.holder === undefined ? {} : { holder: options.holder }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  };
   if (protocol === 'postgres' || protocol === 'postgresql') return acquirePgLock(targetUrl, common);
   if (protocol === 'mysql' || protocol === 'mariadb') {
     return acquireMysqlLock(targetUrl, { ...common, ...(options.mysqlInfoDatabase === undefined ? {} : { infoDatabase: options.mysqlInfoDatabase }) });

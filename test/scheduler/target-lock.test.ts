@@ -93,6 +93,20 @@ describe.each([
     await lock.release();
   });
 
+  it('stops waiting when the signal aborts', async () => {
+    const db = await create('synth_lock_abort');
+    dbs.push(db);
+    const held = await acquireTargetLock(db.url, { wait: false, timeoutMs: 0, mysqlInfoDatabase: null });
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(new Error('shutting down')), 300);
+    await expect(
+      acquireTargetLock(db.url, { wait: true, timeoutMs: 60_000, signal: controller.signal, mysqlInfoDatabase: null }),
+    ).rejects.toThrow('shutting down');
+    expect(Date.now() - started).toBeLessThan(3000);
+    await held.release();
+  });
+
   it('locks targets independently', async () => {
     const a = await create('synth_lock_a');
     const b = await create('synth_lock_b');

@@ -15,6 +15,8 @@ export interface MysqlLockOptions {
   timeoutMs: number;
   holder?: string;
   key?: string;
+  /** Stops waiting (rejecting with the signal's reason). */
+  signal?: AbortSignal;
   /** Database of the `synth_locks` info table; null: write no lock row. Default `synth_state`. */
   infoDatabase?: string | null;
 }
@@ -55,9 +57,18 @@ export async function acquireMysqlLock(url: string, options: MysqlLockOptions): 
   conn.on('error', (e: Error) => void (lost ??= e.message));
   conn.on('end', () => void (lost ??= 'the connection ended'));
   try {
-    const timeoutS = options.wait ? Math.max(0, options.timeoutMs / 1000) : 0;
-    const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS ok', [name, timeoutS]);
-    if (Number(rows[0]?.ok) !== 1) {
+    // Waits in slices of at most a second so an abort (e.g. SIGTERM to the scheduler) is noticed.
+    const deadline = Date.now() + (options.wait ? Math.max(0, options.timeoutMs) : 0);
+    let ok = false;
+    for (;;) {
+      const sliceS = Math.min(1, Math.max(0, deadline - Date.now()) / 1000);
+      const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS ok', [name, sliceS]);
+      ok = Number(rows[0]?.ok) === 1;
+      if (ok) break;
+      if (options.signal?.aborted === true) throw options.signal.reason ?? new Error('aborted');
+      if (Date.now() >= deadline) break;
+    }
+    if (!ok) {
       const who = await describeMysqlHolder(conn, name, infoDb);
       const waited = options.wait ? ` after waiting ${Math.round(options.timeoutMs / 1000)} s` : '';
       throw new SynthError('LOCKED', `The target ${redactSecrets(url)} is locked by ${who ?? 'another synth process'}${waited}.`, {

@@ -59,7 +59,8 @@ export async function acquirePgLock(url: string, options: PgLockOptions): Promis
     for (;;) {
       const res = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok', [SYNTH_LOCK_CLASS, key]);
       if (res.rows[0]?.ok === true) break;
-      if (!options.wait || Date.now() >= deadline || options.signal?.aborted === true) {
+      if (options.signal?.aborted === true) throw options.signal.reason ?? new Error('aborted');
+      if (!options.wait || Date.now() >= deadline) {
         const who = await describePgHolder(client, key);
         throw lockedError(redactSecrets(url), who, options.wait ? options.timeoutMs : null);
       }
