@@ -7,7 +7,7 @@ import { findTable } from '../../src/schema/model.js';
 import type { Row, Value } from '../../src/schema/values.js';
 import type { TableSample } from '../../src/generation/model.js';
 import { isSynthError } from '../../src/errors.js';
-import { col, readSample, table, text } from './fixtures.js';
+import { col, readSample, table, text, varchar } from './fixtures.js';
 import { createShop, shopSchema } from './shop.js';
 
 let db: TestDatabase;
@@ -147,6 +147,23 @@ describe('baseline model', () => {
       expect(Number(v)).toBeGreaterThanOrEqual(1.5);
       expect(Number(v)).toBeLessThanOrEqual(10.125);
     }
+  });
+
+  it('replays the character-class shape of code-like text (postcodes, phones) with fresh characters', () => {
+    const t = table('addr', [col('postcode', varchar(10)), col('phone', varchar(24))]);
+    const rows = Array.from({ length: 60 }, (_, i) => [
+      i % 3 === 0 ? `${String(10000 + i * 37)}` : `T${i % 10}P ${(i * 7) % 10}K${i % 9}`,
+      `+1 (${400 + i}) ${200 + i}-${1000 + i * 3}`,
+    ]);
+    const sample: TableSample = { table: t, totalRows: 60, columns: ['postcode', 'phone'], rows };
+    const gen = fitBaseline(t, sample, describeColumns(t, sample)).sample(500, null, createRng(5));
+    const post = gen.map((r) => r[0] as string);
+    for (const p of post) expect(p).toMatch(/^(\d{5}|[A-Z]\d[A-Z] \d[A-Z]\d)$/);
+    const fiveDigit = post.filter((p) => /^\d{5}$/.test(p)).length / post.length;
+    expect(Math.abs(fiveDigit - 1 / 3)).toBeLessThan(0.07);
+    for (const r of gen) expect(r[1]).toMatch(/^\+\d \(\d{3}\) \d{3}-\d{4}$/);
+    const real = new Set(rows.map((r) => r[1]));
+    expect(gen.filter((r) => real.has(r[1] as string)).length).toBeLessThan(5);
   });
 
   it('refuses an unsupported column type naming table and column', () => {

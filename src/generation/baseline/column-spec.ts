@@ -18,7 +18,16 @@ export type ColumnSpec =
   | { type: 'categorical'; values: JsonValue[]; weights: number[] }
   | { type: 'boolean'; pTrue: number }
   | { type: 'epoch'; unit: 'date' | 'timestamp' | 'time'; quantiles: number[]; fraction: boolean; withTimeZone: boolean }
-  | { type: 'text'; lengths: number[]; wordShare: number; capitalShare: number; upperShare: number; chars: CharProfile }
+  | {
+      type: 'text';
+      lengths: number[];
+      wordShare: number;
+      capitalShare: number;
+      upperShare: number;
+      chars: CharProfile;
+      /** Character-class masks (A upper, a lower, 9 digit, punctuation kept) when a few cover most values: codes, phones, postcodes. */
+      masks?: Array<{ mask: string; weight: number }>;
+    }
   | { type: 'uuid' }
   | { type: 'json'; shapes: Shape[] }
   | { type: 'array'; lengths: number[]; element: ColumnSpec }
@@ -137,7 +146,17 @@ function profileText(values: string[]): ColumnSpec {
     if (/[A-Z]/.test(s) && !/[a-z]/.test(s)) allUpper++;
   }
   const n = values.length || 1;
+  const maskCounts = new Map<string, number>();
+  for (const v of values) {
+    const m = v.replace(/[A-Z]/g, 'A').replace(/[a-z]/g, 'a').replace(/[0-9]/g, '9');
+    maskCounts.set(m, (maskCounts.get(m) ?? 0) + 1);
+  }
+  const topMasks = [...maskCounts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 20);
+  const covered = topMasks.reduce((acc, [, c]) => acc + c, 0);
+  // Only masks that carry no letters-in-words: a mask with a long lowercase run is just a word's length.
+  const useMasks = values.length >= 10 && covered >= 0.8 * values.length && topMasks.every(([m]) => !/[Aa]{4,}/.test(m) && /9/.test(m));
   return {
+    ...(useMasks ? { masks: topMasks.map(([mask, weight]) => ({ mask, weight })) } : {}),
     type: 'text',
     lengths: quantiles(lengths),
     wordShare: words / n,
@@ -360,6 +379,10 @@ export function drawSpec(spec: ColumnSpec, rng: Rng): Value {
       return formatEpoch(spec.fraction ? x : Math.round(x / 1000) * 1000, 'timestamp', spec.withTimeZone, spec.fraction);
     }
     case 'text': {
+      if (spec.masks && spec.masks.length > 0) {
+        const mask = spec.masks[drawWeighted(spec.masks.map((m) => m.weight), rng)]!.mask;
+        return mask.replace(/[Aa9]/g, (c) => randomToken(rng, 1, c === 'A' ? { upper: 1, lower: 0, digit: 0 } : c === 'a' ? { upper: 0, lower: 1, digit: 0 } : { upper: 0, lower: 0, digit: 1 }));
+      }
       const len = Math.max(0, Math.round(drawQuantile(spec.lengths, rng)));
       if (rng.next() < spec.wordShare) {
         let s = loremText(rng, len);
