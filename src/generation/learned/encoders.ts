@@ -31,6 +31,8 @@ export interface NumericEncoderJSON {
   hasNull: boolean;
   points: StoredValue[];
   edges: number[];
+  /** Per bin, ascending sub-edges from the bin's lower to its upper edge (the fine token's bins). */
+  fine?: number[][];
 }
 
 export interface CategoryEncoderJSON {
@@ -46,23 +48,34 @@ export type EncoderJSON = NumericEncoderJSON | CategoryEncoderJSON;
 
 export interface ColumnEncoder {
   readonly column: string;
+  /** Size of the (first) token's vocabulary. */
   readonly vocabSize: number;
+  /**
+   * Vocabulary size of each token the column becomes in the model: one, or for binned numerics two
+   * (coarse quantile bin, then a fine sub-bin inside it, so within-bin dependencies are modelled too).
+   */
+  readonly parts: number[];
   /** Token of a value; values never seen map to the nearest bin, the "other" token, or the most common token. */
   encode(v: Value): number;
   decode(token: number, rng: Rng): Value;
+  /** One token per part. */
+  encodeParts(v: Value): number[];
+  decodeParts(tokens: ArrayLike<number>, rng: Rng): Value;
   toJSON(): EncoderJSON;
 }
 
 export interface EncoderOptions {
   /** Quantile bins per numeric column. */
   maxBins: number;
+  /** Quantile sub-bins inside each numeric bin (second token); 0 or 1 = a single token. */
+  fineBins?: number;
   /** Most categories kept as their own token; the rest share the "other" token. */
   maxCategories: number;
   /** Rare values remembered for decoding the "other" token. */
   maxOtherValues: number;
 }
 
-export const defaultEncoderOptions: EncoderOptions = { maxBins: 20, maxCategories: 40, maxOtherValues: 1000 };
+export const defaultEncoderOptions: EncoderOptions = { maxBins: 32, fineBins: 8, maxCategories: 40, maxOtherValues: 1000 };
 
 function valueKey(v: Value): string {
   if (v === null) return 'n';
@@ -159,6 +172,20 @@ export function fromNumber(x: number, nk: NumericKind): Value {
   }
 }
 
+const MIN_ROWS_PER_SUB_BIN = 25;
+
+/** Largest k with edges[k] <= x, clamped to [0, edges.length - 2]. */
+function binOf(edges: number[], x: number): number {
+  let lo = 0;
+  let hi = edges.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((edges[mid] as number) <= x) lo = mid;
+    else hi = mid - 1;
+  }
+  return Math.max(0, lo);
+}
+
 /** Integer-valued kinds decode to whole units inside a bin. */
 function isDiscrete(nk: NumericKind): boolean {
   return nk.kind === 'integer' || nk.kind === 'date';
@@ -179,6 +206,29 @@ export class NumericEncoder implements ColumnEncoder {
     this.nullToken = spec.hasNull ? 0 : -1;
     this.firstBin = (spec.hasNull ? 1 : 0) + this.points.length;
     this.vocabSize = this.firstBin + Math.max(0, spec.edges.length - 1);
+    const fineSize = Math.max(0, ...(spec.fine ?? []).map((f) => f.length - 1));
+    this.parts = fineSize > 1 ? [this.vocabSize, fineSize] : [this.vocabSize];
+  }
+
+  readonly parts: number[];
+
+  encodeParts(v: Value): number[] {
+    const t = this.encode(v);
+    if (this.parts.length === 1) return [t];
+    const sub = this.spec.fine?.[t - this.firstBin];
+    const x = v === null ? null : toNumber(v, this.spec.numeric);
+    if (!sub || x === null || this.pointKeys.has(valueKey(v))) return [t, 0];
+    return [t, binOf(sub, x)];
+  }
+
+  decodeParts(tokens: ArrayLike<number>, rng: Rng): Value {
+    const t = tokens[0] as number;
+    const k = t - this.firstBin;
+    const sub = this.spec.fine?.[k];
+    if (this.parts.length === 1 || !sub || k < 0) return this.decode(t, rng);
+    const s = Math.min(Math.max(0, tokens[1] ?? 0), sub.length - 2);
+    const lastBin = k === this.spec.edges.length - 2;
+    return this.decodeRange(sub[s] as number, sub[s + 1] as number, lastBin && s === sub.length - 2, rng);
   }
 
   encode(v: Value): number {
@@ -188,15 +238,7 @@ export class NumericEncoder implements ColumnEncoder {
     const x = toNumber(v, this.spec.numeric);
     const edges = this.spec.edges;
     if (x === null || edges.length < 2) return this.fallback();
-    // Largest k with edges[k] <= x, clamped to the last bin.
-    let lo = 0;
-    let hi = edges.length - 2;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((edges[mid] as number) <= x) lo = mid;
-      else hi = mid - 1;
-    }
-    return this.firstBin + lo;
+    return this.firstBin + binOf(edges, x);
   }
 
   private fallback(): number {
@@ -212,7 +254,11 @@ export class NumericEncoder implements ColumnEncoder {
     const lo = edges[k];
     const hi = edges[k + 1];
     if (lo === undefined || hi === undefined) return null;
-    const last = k === edges.length - 2;
+    return this.decodeRange(lo, hi, k === edges.length - 2, rng);
+  }
+
+  /** Uniform inside [lo, hi) ([lo, hi] for the last range), in the column's units. */
+  private decodeRange(lo: number, hi: number, last: boolean, rng: Rng): Value {
     const nk = this.spec.numeric;
     if (isDiscrete(nk)) {
       const a = Math.ceil(lo);
@@ -222,9 +268,11 @@ export class NumericEncoder implements ColumnEncoder {
     let x = lo + rng.next() * (hi - lo);
     const scale = nk.kind === 'decimal' ? nk.scale : nk.kind === 'float' ? nk.digits : undefined;
     if (scale !== undefined) {
-      // Rounding to the scale must not leave the bin (and so the source range).
+      // Rounding to the scale must not leave the range: edges are source values, so they sit on the scale's grid.
       const f = 10 ** scale;
-      x = Math.min(Math.max(Math.round(x * f) / f, Math.ceil(lo * f) / f), Math.floor(hi * f) / f);
+      const lower = Math.ceil(lo * f - 1e-6) / f;
+      const upper = (last ? Math.floor(hi * f + 1e-6) : Math.round(hi * f) - 1) / f;
+      x = upper < lower ? lower : Math.min(Math.max(Math.round(x * f) / f, lower), upper);
     }
     return fromNumber(x, nk);
   }
@@ -254,6 +302,17 @@ export class CategoryEncoder implements ColumnEncoder {
     this.otherCumulative = (spec.other?.weights ?? []).map((w) => (acc += w));
     this.otherToken = spec.other ? this.offset + this.categories.length : -1;
     this.vocabSize = this.offset + this.categories.length + (spec.other ? 1 : 0);
+    this.parts = [this.vocabSize];
+  }
+
+  readonly parts: number[];
+
+  encodeParts(v: Value): number[] {
+    return [this.encode(v)];
+  }
+
+  decodeParts(tokens: ArrayLike<number>, rng: Rng): Value {
+    return this.decode(tokens[0] as number, rng);
   }
 
   encode(v: Value): number {
@@ -378,7 +437,30 @@ function fitNumeric(column: string, nk: NumericKind, values: Value[], opts: Enco
     // A single distinct remaining value still needs a [v, v] bin.
     if (edges.length === 1) edges.push(edges[0] as number);
   }
-  return new NumericEncoder({ type: 'numeric', column, numeric: nk, hasNull, points: points.map(store), edges });
+  const spec: NumericEncoderJSON = { type: 'numeric', column, numeric: nk, hasNull, points: points.map(store), edges };
+  const fineBins = opts.fineBins ?? 0;
+  if (fineBins > 1 && edges.length >= 2) {
+    const fine: number[][] = [];
+    let i = 0;
+    for (let k = 0; k + 1 < edges.length; k++) {
+      const lo = edges[k] as number;
+      const hi = edges[k + 1] as number;
+      const last = k + 2 === edges.length;
+      const inBin: number[] = [];
+      while (i < rest.length && ((rest[i] as number) < hi || last)) inBin.push(rest[i++] as number);
+      const sub = [lo];
+      // A sub-bin needs enough rows to estimate; on small samples fine tokens would only add noise to learn.
+      const pieces = Math.min(fineBins, Math.floor(inBin.length / MIN_ROWS_PER_SUB_BIN));
+      for (let j = 1; j < pieces; j++) {
+        const e = inBin[Math.round((j * (inBin.length - 1)) / pieces)] as number;
+        if (e > (sub[sub.length - 1] as number) && e < hi) sub.push(e);
+      }
+      sub.push(hi);
+      fine.push(sub);
+    }
+    if (fine.some((f) => f.length > 2)) spec.fine = fine;
+  }
+  return new NumericEncoder(spec);
 }
 
 /**

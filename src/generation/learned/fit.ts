@@ -4,8 +4,8 @@ import { tableKey, type Table, type TableRef } from '../../schema/model.js';
 import type { ColumnMeta, Row, TableSample } from '../model.js';
 import { computeBackendName, initCompute } from '../compute/index.js';
 import { fitContextEncoder, fitCountEncoder, fitEncoder, type ColumnEncoder, type EncoderOptions } from './encoders.js';
-import { LearnedModel, type CountHead } from './learned-model.js';
-import { makeLayout, specOf } from './layout.js';
+import { LearnedModel, layoutFor, type CountHead } from './learned-model.js';
+import { specOf } from './layout.js';
 import { MadeNetwork } from './made.js';
 import { defaultLearnedOptions, type LearnedOptions } from './options.js';
 import { seededRng } from './seeded-rng.js';
@@ -54,7 +54,14 @@ export async function fitLearnedModel(args: LearnedFactoryArgs): Promise<Learned
     }
   }
   await initCompute(options.backend);
-  const encOpts: EncoderOptions = { maxBins: options.maxBins, maxCategories: options.maxCategories, maxOtherValues: options.maxOtherValues };
+  const encOpts: EncoderOptions = {
+    maxBins: options.maxBins,
+    fineBins: options.fineBins,
+    maxCategories: options.maxCategories,
+    maxOtherValues: options.maxOtherValues,
+  };
+  // Context and count heads are single-token: they are inputs or one-shot predictions, not autoregressive chains.
+  const singleOpts: EncoderOptions = { ...encOpts, fineBins: 0 };
 
   const encoders: ColumnEncoder[] = [];
   const sourceIndex: number[] = [];
@@ -74,7 +81,7 @@ export async function fitLearnedModel(args: LearnedFactoryArgs): Promise<Learned
   args.parentSample?.columns.forEach((name, j) => {
     const role = args.parentSample!.meta?.find((m) => m.column === name)?.role;
     if (args.parentSample!.meta && (role === undefined || !contextRoles.has(role))) return;
-    const enc = fitContextEncoder(name, columnValues(args.parentSample!.rows, j), encOpts);
+    const enc = fitContextEncoder(name, columnValues(args.parentSample!.rows, j), singleOpts);
     if (enc && enc.vocabSize > 1) {
       contextEncoders.push(enc);
       contextIndex.push(j);
@@ -83,17 +90,13 @@ export async function fitLearnedModel(args: LearnedFactoryArgs): Promise<Learned
   const countHeads: CountHead[] = (args.childCounts ?? []).map((cc) => ({
     foreignKey: cc.foreignKey,
     childTable: cc.childTable,
-    encoder: fitCountEncoder(`${cc.foreignKey}#count`, cc.counts, encOpts),
+    encoder: fitCountEncoder(`${cc.foreignKey}#count`, cc.counts, singleOpts),
   }));
 
   // Context only matters to a model that has something to predict; otherwise the framework need not keep parents.
   if (encoders.length === 0 && countHeads.length === 0) contextEncoders.length = 0;
   const hidden = Array.from({ length: options.hiddenLayers }, () => options.hiddenSize);
-  const layout = makeLayout(
-    contextEncoders.map((e) => e.vocabSize),
-    encoders.map((e) => e.vocabSize),
-    countHeads.map((h) => h.encoder.vocabSize),
-  );
+  const layout = layoutFor(contextEncoders, encoders, countHeads);
   if (n === 0 || layout.outputs.length === 0) {
     return new LearnedModel(args.table, encoders, contextEncoders, countHeads, null, hidden);
   }
@@ -107,7 +110,9 @@ export async function fitLearnedModel(args: LearnedFactoryArgs): Promise<Learned
     const parent = parentRows ? parentRows[r] : null;
     let t = r * w;
     contextEncoders.forEach((e, j) => (tokens[t++] = parent ? e.encode(parent[contextIndex[j] as number] ?? null) : -1));
-    encoders.forEach((e, c) => (tokens[t++] = e.encode(row[sourceIndex[c] as number] ?? null)));
+    encoders.forEach((e, c) => {
+      for (const p of e.encodeParts(row[sourceIndex[c] as number] ?? null)) tokens[t++] = p;
+    });
     countHeads.forEach((h, k) => (tokens[t++] = h.encoder.encode(args.childCounts![k]!.counts[r] ?? 0)));
   }
 

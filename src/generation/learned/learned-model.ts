@@ -34,6 +34,15 @@ export interface LearnedArtifact extends ModelArtifact {
 
 const SAMPLE_CHUNK = 2048;
 
+/** Token layout of a model: context tokens, every attribute's parts in column order, count heads. */
+export function layoutFor(contextEncoders: ColumnEncoder[], encoders: ColumnEncoder[], countHeads: CountHead[]): Layout {
+  return makeLayout(
+    contextEncoders.map((e) => e.vocabSize),
+    encoders.flatMap((e) => e.parts),
+    countHeads.map((h) => h.encoder.vocabSize),
+  );
+}
+
 function sampleToken(logits: Float32Array, offset: number, size: number, rng: Rng): number {
   let max = -Infinity;
   for (let k = 0; k < size; k++) max = Math.max(max, logits[offset + k] as number);
@@ -53,6 +62,8 @@ export class LearnedModel implements AttributeModel {
   readonly columns: string[];
   readonly contextColumns: string[];
   readonly layout: Layout;
+  /** Token columns of the attributes (numerics may take two). */
+  private readonly attributeTokens: number;
 
   constructor(
     readonly table: TableRef,
@@ -65,11 +76,8 @@ export class LearnedModel implements AttributeModel {
   ) {
     this.columns = encoders.map((e) => e.column);
     this.contextColumns = contextEncoders.map((e) => e.column);
-    this.layout = makeLayout(
-      contextEncoders.map((e) => e.vocabSize),
-      encoders.map((e) => e.vocabSize),
-      countHeads.map((h) => h.encoder.vocabSize),
-    );
+    this.layout = layoutFor(contextEncoders, encoders, countHeads);
+    this.attributeTokens = encoders.reduce((a, e) => a + e.parts.length, 0);
   }
 
   /** Fills the context token columns of `tokens` for rows [0, rows) from parent rows (null = no parent). */
@@ -100,7 +108,7 @@ export class LearnedModel implements AttributeModel {
       const tokens = new Int32Array(rows * w).fill(-1);
       this.fillContext(tokens, context, from, rows);
       const all = Int32Array.from({ length: rows }, (_, i) => i);
-      for (let c = 0; c < d && this.network; c++) {
+      for (let c = 0; c < this.attributeTokens && this.network; c++) {
         // Columns ≥ c are still -1 (all-zero inputs); the masks make column c's logits ignore them anyway.
         const size = (this.layout.outputs[c] as { size: number }).size;
         const logits = this.network.logitsFor(oneHot(this.layout.inputs, tokens, w, all), rows, c);
@@ -108,7 +116,12 @@ export class LearnedModel implements AttributeModel {
       }
       for (let r = 0; r < rows; r++) {
         const row: Value[] = new Array(d);
-        for (let c = 0; c < d; c++) row[c] = (this.encoders[c] as ColumnEncoder).decode(tokens[r * w + ctx + c] as number, rng);
+        let t = r * w + ctx;
+        for (let c = 0; c < d; c++) {
+          const enc = this.encoders[c] as ColumnEncoder;
+          row[c] = enc.decodeParts(tokens.subarray(t, t + enc.parts.length), rng);
+          t += enc.parts.length;
+        }
         out.push(row);
       }
     }
@@ -128,7 +141,7 @@ export class LearnedModel implements AttributeModel {
         hint: 'Pass the relationship in childCounts when fitting the parent table.',
       });
     }
-    const head = this.countHeads[h] as CountHead;
+    const countHead = this.countHeads[h] as CountHead;
     const d = this.encoders.length;
     const ctx = this.contextEncoders.length;
     const w = this.layout.width;
@@ -139,13 +152,15 @@ export class LearnedModel implements AttributeModel {
       this.fillContext(tokens, context, from, rows);
       for (let r = 0; r < rows; r++) {
         const pr = parentRows[from + r] as Row;
-        for (let c = 0; c < d; c++) tokens[r * w + ctx + c] = (this.encoders[c] as ColumnEncoder).encode(pr[c] ?? null);
+        let t = r * w + ctx;
+        for (let c = 0; c < d; c++) for (const p of (this.encoders[c] as ColumnEncoder).encodeParts(pr[c] ?? null)) tokens[t++] = p;
       }
-      const size = (this.layout.outputs[d + h] as { size: number }).size;
-      const logits = this.network.logitsFor(oneHot(this.layout.inputs, tokens, w, Int32Array.from({ length: rows }, (_, i) => i)), rows, d + h);
+      const head = this.attributeTokens + h;
+      const size = (this.layout.outputs[head] as { size: number }).size;
+      const logits = this.network.logitsFor(oneHot(this.layout.inputs, tokens, w, Int32Array.from({ length: rows }, (_, i) => i)), rows, head);
       for (let r = 0; r < rows; r++) {
         const tok = sampleToken(logits, r * size, size, rng);
-        const v = head.encoder.decode(tok, rng);
+        const v = countHead.encoder.decode(tok, rng);
         out.push(Math.max(0, Math.round(Number(v ?? 0))));
       }
     }
@@ -199,11 +214,7 @@ export function learnedModelFromArtifact(a: ModelArtifact): LearnedModel {
   const encoders = art.encoders.map(encoderFromJSON);
   const contextEncoders = (art.contextEncoders ?? []).map(encoderFromJSON);
   const countHeads = (art.countHeads ?? []).map((h) => ({ foreignKey: h.foreignKey, childTable: h.childTable, encoder: encoderFromJSON(h.encoder) }));
-  const layout = makeLayout(
-    contextEncoders.map((e) => e.vocabSize),
-    encoders.map((e) => e.vocabSize),
-    countHeads.map((h) => h.encoder.vocabSize),
-  );
+  const layout = layoutFor(contextEncoders, encoders, countHeads);
   const weights = art.weights.map(decodeWeights);
   const sizes = [layout.inputs.reduce((a, b) => a + b.size, 0), ...art.hidden, layout.outputs.reduce((a, b) => a + b.size, 0)];
   const expected = sizes.slice(1).flatMap((out, l) => [(sizes[l] as number) * out, out]);

@@ -24,6 +24,8 @@ export interface LearnedOptions {
   patience: number;
   /** Quantile bins per numeric/datetime column. */
   maxBins: number;
+  /** Sub-bins inside each numeric bin (a second token per numeric column); 1 disables. */
+  fineBins: number;
   /** Categories kept per column; rarer values share one "other" token. */
   maxCategories: number;
   /** Rare values remembered per "other" token. */
@@ -46,6 +48,7 @@ export const defaultLearnedOptions: LearnedOptions = {
   validationFraction: 0.1,
   patience: 5,
   maxBins: 32,
+  fineBins: 8,
   maxCategories: 40,
   maxOtherValues: 1000,
   backend: 'auto',
