@@ -88,6 +88,13 @@ describe('key assignment on a real PostgreSQL shop', () => {
     const srcParents = srcHist.reduce((s, e) => s + e.parents, 0);
     const zeroShareSrc = (srcHist.find((e) => e.children === 0)?.parents ?? 0) / srcParents;
     expect(Math.abs(zeroShareGen - zeroShareSrc)).toBeLessThan(0.06);
+    // mean and spread of orders per customer (zeros included) match the source histogram
+    const genCounts = Array.from({ length: customers }, (_, i) => perCustomer.get(i + 1) ?? 0);
+    const srcCounts = srcHist.flatMap((e) => Array<number>(e.parents).fill(e.children));
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = (xs: number[]) => Math.sqrt(avg(xs.map((x) => (x - avg(xs)) ** 2)));
+    expect(Math.abs(avg(genCounts) - avg(srcCounts))).toBeLessThan(0.05 * avg(srcCounts));
+    expect(Math.abs(sd(genCounts) - sd(srcCounts))).toBeLessThan(0.15 * sd(srcCounts));
     const maxGen = Math.max(...perCustomer.values());
     expect(maxGen).toBeLessThanOrEqual(8);
     // Every FK value is the key of a generated customer (ids 1..N).
