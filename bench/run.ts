@@ -2,10 +2,12 @@
  * `npm run bench`: runs every benchmark (or those named: `npm run bench -- hydrate-pg`) and prints a table.
  * Figures depend on the machine; the issue notes record what was measured where.
  */
+import { benchDatasets } from './datasets.js';
 import { benchHydratePg } from './hydrate-pg.js';
 
 const benches: Record<string, () => Promise<Record<string, number | string>>> = {
   'hydrate-pg': benchHydratePg,
+  datasets: benchDatasets,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
