@@ -229,6 +229,20 @@ export function typeStatements(schema: DatabaseSchema, layout: Layout): string[]
   return out;
 }
 
+/**
+ * A MySQL index clause (`INDEX \`name\` (\`a\`, \`b\`(10))`) as a PostgreSQL btree index. Prefix lengths have no
+ * equivalent, so a prefixed UNIQUE index becomes a plain one; FULLTEXT and SPATIAL indexes are not recreated.
+ */
+export function mysqlIndexSql(definition: string, name: string, table: string): string | null {
+  const m = /^(UNIQUE INDEX|INDEX|KEY|UNIQUE KEY)\s+`(?:[^`]|``)*`\s*\((.*)\)\s*$/is.exec(definition.trim());
+  if (!m) return null;
+  const parts = [...m[2]!.matchAll(/`((?:[^`]|``)*)`(\(\d+\))?/g)];
+  if (parts.length === 0) return null;
+  const prefixed = parts.some((p) => p[2] !== undefined);
+  const unique = /^UNIQUE/i.test(m[1]!) && !prefixed;
+  return `CREATE ${unique ? 'UNIQUE ' : ''}INDEX ${name} ON ${table} (${parts.map((p) => qi(p[1]!.replace(/``/g, '`'))).join(', ')})`;
+}
+
 /** MySQL quotes identifiers with backticks; simple CHECK expressions then often work as PostgreSQL SQL too. */
 function backticksToQuotes(expr: string): string {
   return expr.replace(/`((?:[^`]|``)*)`/g, (_m, name: string) => qi(name.replace(/``/g, '`')));
@@ -337,6 +351,11 @@ export function finalizeSteps(schema: DatabaseSchema, layout: Layout): FinalizeS
     if (pg) {
       for (const ix of table.indexes) {
         add(table, `index ${ix.name}`, toShadowSql(ix.definition, layout).replace(/ ON ONLY /, ' ON '));
+      }
+    } else {
+      for (const ix of table.indexes) {
+        const sql = mysqlIndexSql(ix.definition, qi(constraintName(schema, table, ix.name)), t);
+        if (sql) add(table, `index ${ix.name}`, sql, true);
       }
     }
   }

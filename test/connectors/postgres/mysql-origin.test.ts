@@ -29,7 +29,10 @@ const authors: Table = {
   uniques: [{ name: 'name', columns: ['name'], origin: 'index', predicate: null, nullsDistinct: true }],
   foreignKeys: [],
   checks: [{ name: 'authors_chk_1', expression: '`born` > 1000', columns: ['born'], origin: 'table' }],
-  indexes: [{ name: 'born_idx', definition: 'KEY `born_idx` (`born`)' }],
+  indexes: [
+    { name: 'born_idx', definition: 'INDEX `born_idx` (`born`, `name`(10))' },
+    { name: 'ft', definition: 'FULLTEXT INDEX `ft` (`name`)' },
+  ],
   partitioning: null,
   comment: null,
   estimatedRows: 2,
@@ -129,6 +132,11 @@ describe('a MySQL-origin schema loaded into PostgreSQL', () => {
       { conname: 'books_author_fk', contype: 'f' },
       { conname: 'books_pkey', contype: 'p' },
     ]);
+    const idx = await dst.query<{ indexname: string; indexdef: string }>(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'authors' AND indexname NOT IN ('authors_pkey', 'authors_name') ORDER BY 1`,
+      [sh],
+    );
+    expect(idx).toEqual([{ indexname: 'authors_born_idx', indexdef: `CREATE INDEX authors_born_idx ON ${sh}.authors USING btree (born, name)` }]);
     // Identity continues past the loaded keys.
     expect(await dst.query(`INSERT INTO "${sh}".authors (name, status) VALUES ('Cy', 'active') RETURNING id::text AS id`)).toEqual([{ id: '4294967296' }]);
     // The MySQL unique index became a unique constraint named per table; the backtick CHECK works.
