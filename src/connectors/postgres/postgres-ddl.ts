@@ -145,8 +145,10 @@ export function describeMapping(schema: DatabaseSchema): TypeMappingNote[] {
     for (const col of table.columns) {
       const key = `${table.schema}.${table.name}`;
       if (schema.dialect === 'postgres') {
+        // Same dialect: the column is created verbatim, so storing is never the problem (generation decides
+        // separately whether it can produce values for it).
         if (col.type.kind === 'unsupported') {
-          notes.push({ table: key, column: col.name, from: col.nativeType, to: col.nativeType, severity: 'impossible', note: col.type.reason });
+          notes.push({ table: key, column: col.name, from: col.nativeType, to: col.nativeType, severity: 'info', note: `created verbatim (${col.type.reason})` });
         }
         continue;
       }
