@@ -13,17 +13,32 @@ let ready: Promise<string> | null = null;
 let readyChoice: BackendChoice | null = null;
 let notice: string | null = null;
 
+type Listener = (...args: never[]) => unknown;
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+const listenersOf = (event: string): Listener[] => (process.listeners as (e: string) => Listener[])(event);
+
 async function tryWasm(): Promise<boolean> {
+  // The Emscripten glue installs process handlers that rethrow every uncaught error and rejection (printing
+  // its minified source); they would replace the CLI's own error reporting, so they are removed again.
+  const before = new Map(PROCESS_EVENTS.map((e) => [e, new Set(listenersOf(e))]));
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const require = createRequire(import.meta.url);
     // The Node build resolves the .wasm binaries from a plain file path (no fetch), hence the trailing separator.
     const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
     wasm.setWasmPaths(dist + path.sep);
-    return await tf.setBackend('wasm');
+    const ok = await tf.setBackend('wasm');
+    await tf.ready();
+    return ok;
   } catch (e) {
     notice = `WASM compute backend unavailable (${e instanceof Error ? e.message : String(e)}); using the slower cpu backend.`;
     return false;
+  } finally {
+    for (const event of PROCESS_EVENTS) {
+      for (const l of listenersOf(event)) {
+        if (!before.get(event)?.has(l)) process.removeListener(event, l as (...args: unknown[]) => void);
+      }
+    }
   }
 }
 

@@ -3,9 +3,11 @@ import { computeBackendName, initCompute, ops } from '../../../src/generation/co
 import { seededRng } from '../../../src/generation/learned/seeded-rng.js';
 
 describe('compute module', () => {
-  it('initializes the wasm backend in Node and reports it', async () => {
+  it('initializes the wasm backend in Node, reports it, and leaves the process error handlers alone', async () => {
+    const before = [process.listenerCount('uncaughtException'), process.listenerCount('unhandledRejection')];
     expect(await initCompute('auto')).toBe('wasm');
     expect(computeBackendName()).toBe('wasm');
+    expect([process.listenerCount('uncaughtException'), process.listenerCount('unhandledRejection')]).toEqual(before);
   });
 
   it('block softmax cross-entropy: loss and per-example error terms match a direct computation', async () => {
