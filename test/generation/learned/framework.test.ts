@@ -12,6 +12,7 @@ import { createGeneration } from '../../../src/generation/generate.js';
 import { findTable, tableKey } from '../../../src/schema/model.js';
 import type { Row } from '../../../src/schema/values.js';
 import {
+  alignParent,
   ComposedLearnedModel,
   initCompute,
   learnedFactoryForFitModels,
@@ -112,5 +113,24 @@ describe('learned models inside the generation framework', () => {
     expect(b.columns).toEqual(a.columns);
     expect(b.rows.length).toBeGreaterThan(100);
     expect(b.rows).toEqual(a.rows);
+  });
+});
+
+describe('alignParent', () => {
+  it('pairs each child row with its parent row through the FK; NULL FKs and parents outside the sample give null', () => {
+    const customer = findTable(shopSchema, { schema: 'public', name: 'customer' })!;
+    const orders = findTable(shopSchema, { schema: 'public', name: 'orders' })!;
+    const fk = orders.foreignKeys[0]!;
+    const parent = { table: { schema: 'public', name: 'customer' }, totalRows: 2, columns: ['id', 'tier', 'age'], rows: [[1, 'gold', 30], [2, 'bronze', 50]] };
+    const child = {
+      table: { schema: 'public', name: 'orders' },
+      totalRows: 4,
+      columns: ['id', 'customer_id', 'status'],
+      rows: [[10, 2, 'paid'], [11, 1, 'new'], [12, 99, 'paid'], [13, null, 'new']],
+    };
+    const aligned = alignParent(orders, child, parent, fk);
+    expect(customer.primaryKey?.columns).toEqual(['id']);
+    expect(aligned.columns).toEqual(['tier', 'age']);
+    expect(aligned.rows).toEqual([['bronze', 50], ['gold', 30], null, null]);
   });
 });
