@@ -352,7 +352,9 @@ export function finalizeSteps(schema: DatabaseSchema, layout: Layout): FinalizeS
     }
     if (pg) {
       for (const ix of table.indexes) {
-        add(table, `index ${ix.name}`, toShadowSql(ix.definition, layout).replace(/ ON ONLY /, ' ON '));
+        // Exclusion constraints (ALTER TABLE … EXCLUDE) are not generated for: kept when the data allows, else noted.
+        const exclusion = /^ALTER TABLE /.test(ix.definition);
+        add(table, exclusion ? `exclusion constraint ${ix.name}` : `index ${ix.name}`, toShadowSql(ix.definition, layout).replace(/ ON ONLY /, ' ON '), exclusion);
       }
     } else {
       for (const ix of table.indexes) {

@@ -158,7 +158,7 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
          FROM pg_constraint co
          LEFT JOIN pg_class rc ON rc.oid = co.confrelid
          LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-        WHERE co.conrelid = ANY($1::oid[]) AND co.contype IN ('p', 'u', 'f', 'c')
+        WHERE co.conrelid = ANY($1::oid[]) AND co.contype IN ('p', 'u', 'f', 'c', 'x')
         ORDER BY co.conrelid, co.conname`,
       [oids],
     )
@@ -320,6 +320,9 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
         deferrable: co.condeferrable,
       };
       table.foreignKeys.push(fk);
+    } else if (co.contype === 'x') {
+      // Exclusion constraints have no place in the neutral model; they are recreated from their definition.
+      table.indexes.push({ name: co.conname, definition: `ALTER TABLE ${qn(table.schema, table.name)} ADD CONSTRAINT ${qi(co.conname)} ${co.def}` });
     } else if (co.contype === 'c') {
       const check: CheckConstraint = { name: co.conname, expression: stripCheck(co.def), columns: cols, origin: 'table' };
       table.checks.push(check);
@@ -402,15 +405,19 @@ async function otherObjectsOf(s: PgSession, schemas: string[], tableOids: number
     out.push({ schema: f.nspname, name: f.proname, kind: f.prokind === 'p' ? 'procedure' : 'function', definition: f.def });
   }
   const triggers = (
-    await s.query<{ nspname: string; relname: string; tgname: string; def: string }>(
-      `SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid) AS def
+    await s.query<{ nspname: string; relname: string; tgname: string; def: string; enabled: string }>(
+      `SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid) AS def, t.tgenabled::text AS enabled
          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE t.tgrelid = ANY($1::oid[]) AND NOT t.tgisinternal AND t.tgparentid = 0
         ORDER BY t.oid`,
       [tableOids],
     )
   ).rows;
-  for (const t of triggers) out.push({ schema: t.nspname, name: t.tgname, kind: 'trigger', definition: t.def, table: t.relname });
+  for (const t of triggers) {
+    // A disabled trigger stays disabled in the copy.
+    const disable = t.enabled === 'D' ? `;\nALTER TABLE ${qn(t.nspname, t.relname)} DISABLE TRIGGER ${qi(t.tgname)}` : '';
+    out.push({ schema: t.nspname, name: t.tgname, kind: 'trigger', definition: t.def + disable, table: t.relname });
+  }
   const domains = (
     await s.query<{ nspname: string; typname: string; base: string; notnull: boolean; def: string | null; collation: string | null }>(
       `SELECT n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod) AS base, t.typnotnull AS notnull, t.typdefault AS def,

@@ -58,8 +58,17 @@ CREATE TABLE shop.events (
 CREATE TABLE shop.events_2023 PARTITION OF shop.events FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
 CREATE TABLE shop.events_2024 PARTITION OF shop.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 CREATE INDEX events_kind_idx ON shop.events (kind);
+CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public;
+CREATE TABLE shop.bookings (
+  id int PRIMARY KEY,
+  room int NOT NULL,
+  during tsrange NOT NULL,
+  CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =, during WITH &&)
+);
 CREATE VIEW shop.big_orders AS SELECT o.id, c.email FROM shop.orders o JOIN shop.customers c ON c.id = o.customer_id WHERE o.price > 100;
 CREATE MATERIALIZED VIEW shop.order_count AS SELECT count(*) AS n FROM shop.orders;
 CREATE FUNCTION shop.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.body := coalesce(NEW.body, 'touched'); RETURN NEW; END $$;
 CREATE TRIGGER notes_touch BEFORE INSERT ON shop.item_notes FOR EACH ROW EXECUTE FUNCTION shop.touch();
+CREATE TRIGGER bookings_touch BEFORE INSERT ON shop.bookings FOR EACH ROW EXECUTE FUNCTION shop.touch();
+ALTER TABLE shop.bookings DISABLE TRIGGER bookings_touch;
 `;

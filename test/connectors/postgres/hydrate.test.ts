@@ -20,6 +20,7 @@ const DATA = `
      12.5, '<x/>', '2024-02-29', '10:00', '10:00+02', '2024-01-01 10:00:00.123', 1.5, 2.25, true, 1.000001, 3, 9007199254740993, '{1,2}',
      '{happy,sad}', '[1,5)');
   INSERT INTO shop.misc (id) VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12');
+  INSERT INTO shop.bookings SELECT g, g % 3, tsrange('2024-01-01'::timestamp + g * interval '1 day', '2024-01-01'::timestamp + (g + 1) * interval '1 day') FROM generate_series(1, 30) g;
   INSERT INTO shop.events SELECT g, DATE '2023-06-01' + (g % 400), 'k' || (g % 4) FROM generate_series(1, 500) g;
   ANALYZE;
 `;
@@ -35,6 +36,8 @@ beforeAll(async () => {
   dst = await createPgDatabase('synth_pg_hyd_dst');
   await src.exec(FEATURE_SQL);
   await src.exec(DATA);
+  // The exclusion constraint needs btree_gist's operator classes in the target too.
+  await dst.exec('CREATE EXTENSION btree_gist');
   source = await openPostgresSource(src.url);
   target = await openPostgresTarget(dst.url);
   schema = await source.introspect();
@@ -53,6 +56,7 @@ describe('PG → PG copy through the connector contract', () => {
     for (const t of schema.tables) before.set(t.name, await source.checksum(t));
     // The range column is unsupported for generation but is stored verbatim by a PostgreSQL target.
     expect(target.describeMapping(schema)).toEqual([
+      { table: 'shop.bookings', column: 'during', from: 'tsrange', to: 'tsrange', severity: 'info', note: 'created verbatim (range type tsrange)' },
       { table: 'shop.misc', column: 'rng', from: 'int4range', to: 'int4range', severity: 'info', note: 'created verbatim (range type int4range)' },
     ]);
     const shadow = await target.createShadow('hyd1', schema);
@@ -61,7 +65,7 @@ describe('PG → PG copy through the connector contract', () => {
       const columns = writableColumns(t).map((c) => c.name);
       total += await target.load(shadow, t, source.readRows(t, { columns, batchSize: 97 }));
     }
-    expect(total).toBe(300 + 1000 + 1500 + 500 + 2 + 500);
+    expect(total).toBe(300 + 1000 + 1500 + 500 + 2 + 500 + 30);
     await target.finalize(shadow, schema);
     const checks: IntegrityCheck[] = [];
     for (const t of schema.tables) {
@@ -71,7 +75,7 @@ describe('PG → PG copy through the connector contract', () => {
       for (const c of t.columns) if (!c.nullable) checks.push({ kind: 'not-null', table: t, column: c.name });
     }
     const counts = await target.countViolations(shadow, checks);
-    expect(counts.length).toBe(20);
+    expect(counts.length).toBe(23);
     expect(counts.filter((c) => c.violations !== 0 || c.skipped)).toEqual([]);
     const swap = await target.swap(shadow, schema);
     expect(swap.notes.filter((n) => /not recreated/.test(n))).toEqual([]);

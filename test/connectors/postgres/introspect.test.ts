@@ -39,7 +39,7 @@ describe('postgres introspection', () => {
     expect(schema.serverVersion).toMatch(/^\d+/);
     expect(schema.schemas).toEqual(['public', 'shop']);
     const names = schema.tables.map((t) => t.name).sort();
-    expect(names).toEqual(['Order Items', 'customers', 'events', 'item_notes', 'misc', 'orders']);
+    expect(names).toEqual(['Order Items', 'bookings', 'customers', 'events', 'item_notes', 'misc', 'orders']);
     const events = table('events');
     expect(events.partitioning?.strategy).toBe('range');
     expect(events.partitioning?.key).toBe('at');
@@ -109,6 +109,10 @@ describe('postgres introspection', () => {
     expect(table('misc').uniques).toEqual([
       { name: 'misc_small_big_key', columns: ['small', 'big'], origin: 'constraint', predicate: null, nullsDistinct: false },
     ]);
+    // Exclusion constraints travel as definitions among the indexes.
+    expect(table('bookings').indexes).toEqual([
+      { name: 'no_overlap', definition: 'ALTER TABLE "shop"."bookings" ADD CONSTRAINT "no_overlap" EXCLUDE USING gist (room WITH =, during WITH &&)' },
+    ]);
     const tableCheck = table('orders').checks.find((c) => c.origin === 'table');
     expect(tableCheck).toEqual({ name: 'orders_price_check', expression: "price >= (0)::numeric", columns: ['price'], origin: 'table' });
   });
@@ -144,7 +148,10 @@ describe('postgres introspection', () => {
     expect(byKind('view')).toEqual(['big_orders']);
     expect(byKind('materialized view')).toEqual(['order_count']);
     expect(byKind('function')).toEqual(['touch']);
-    expect(byKind('trigger')).toEqual(['notes_touch']);
+    expect(byKind('trigger')).toEqual(['notes_touch', 'bookings_touch']);
+    expect(schema.otherObjects.find((o) => o.name === 'bookings_touch')?.definition).toMatch(
+      /;\nALTER TABLE "shop"\."bookings" DISABLE TRIGGER "bookings_touch"$/,
+    );
     const view = schema.otherObjects.find((o) => o.name === 'big_orders');
     expect(view?.definition).toMatch(/^CREATE VIEW "shop"."big_orders" AS/);
     expect(view?.definition).toContain('shop.orders');
