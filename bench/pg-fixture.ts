@@ -18,7 +18,7 @@ SELECT i,
        (ARRAY['basic','basic','basic','plus','plus','premium'])[1 + (i * 7919) % 6],
        timestamptz '2020-01-01' + ((i * 104729) % 1500) * interval '1 day',
        round(((i * 31337) % 100000) / 37.0, 2)
-FROM generate_series(1, 100000) AS i;
+FROM generate_series(1::bigint, 100000) AS i;
 
 CREATE TABLE orders (
   order_id bigint PRIMARY KEY,
@@ -35,7 +35,7 @@ SELECT i,
        (ARRAY['new','paid','paid','paid','shipped','refunded'])[1 + (i * 13) % 6],
        timestamptz '2022-01-01' + ((i * 7) % 900) * interval '1 day' + (i % 86400) * interval '1 second',
        CASE WHEN i % 5 = 0 THEN NULL ELSE 'note ' || (i % 997) END
-FROM generate_series(1, 1000000) AS i;
+FROM generate_series(1::bigint, 1000000) AS i;
 ANALYZE;
 `;
 

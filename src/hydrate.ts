@@ -9,7 +9,9 @@ import { openSource, openTarget } from './connectors/index.js';
 import type { SynthConfig } from './config/schema.js';
 import { SynthError } from './errors.js';
 import { type EventSink, silentSink, stage } from './events.js';
-import { buildPlan, type HydrationPlan } from './graph/plan.js';
+import { buildPlan, type HydrationPlan, type TableStep } from './graph/plan.js';
+import { runLevels } from './scheduler/run-queue.js';
+import type { RowBatch } from './schema/values.js';
 import { createGeneration, fitModels, type ModelSet } from './generation/index.js';
 import type { ChildCountHistogram, TableSample } from './generation/model.js';
 import type { DatabaseSchema, Table, TableRef } from './schema/model.js';
@@ -25,6 +27,39 @@ export interface HydrateOptions {
   runId?: string;
   /** Keep a refused shadow for inspection instead of dropping it. */
   keepShadow?: boolean;
+  /** Read from this URL instead of `config.source.url` (a schedule copying one target into another). */
+  sourceUrl?: string;
+  /** Orchestration (scheduler/hydrate-job.ts): locks, stale-shadow cleanup, model reuse, parallel loads, faults. */
+  hooks?: HydrateHooks;
+}
+
+/** Named points where tests (SYNTH_FAULT) break a run on purpose; see scheduler/hydrate-job.ts. */
+export const FAULT_POINTS = [
+  'after-introspect',
+  'during-train',
+  'after-shadow',
+  'mid-load',
+  'connection-drop',
+  'after-load-before-validate',
+  'during-validate',
+  'before-finalize',
+  'during-finalize',
+  'before-swap',
+  'during-swap',
+] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number];
+
+export interface HydrateHooks {
+  /** Both connectors are open and nothing is written yet (stale-shadow cleanup goes here). */
+  connected?(ctx: { source: SourceConnector; target: TargetConnector }): Promise<void>;
+  /** Provides the models instead of fitting them (reuse of stored artifacts); `train` fits as usual. */
+  models?(ctx: { source: SourceConnector; schema: DatabaseSchema; plan: HydrationPlan; train: () => Promise<ModelSet> }): Promise<ModelSet>;
+  /** Called at each fault point; an injector throws or breaks something there. */
+  fault?(point: FaultPoint, ctx: { target: TargetConnector; shadow: Shadow | null; table?: string }): Promise<void>;
+  /** Right before the swap, the last moment to refuse it (the target lock was lost). */
+  beforeSwap?(): void | Promise<void>;
+  /** Tables of one plan level loaded at once (they never reference each other). Default 1. */
+  parallel?: number;
 }
 
 export interface HydrateResult {
@@ -98,12 +133,26 @@ export async function trainModels(
       emit({ type: 'table', stage: 'sample', table: tableKey(table), rows: sample.rows.length, total: sample.totalRows, done: true, ms: Date.now() - started });
     }
   });
-  return stage(emit, 'train', () =>
-    fitModels(schema, plan, samples, histograms, {
-      seed: config.seed,
-      modelFor: (t: TableRef) => tableConfig(config, t)?.model ?? config.model,
-    }),
-  );
+  const modelFor = (t: TableRef) => tableConfig(config, t)?.model ?? config.model;
+  const anyLearned = schema.tables.some((t) => modelFor(t) === 'learned');
+  return stage(emit, 'train', async () => {
+    const options: Parameters<typeof fitModels>[4] = { seed: config.seed, modelFor };
+    if (anyLearned) options.learned = await learnedFactory(schema, config, emit);
+    return fitModels(schema, plan, samples, histograms, options);
+  });
+}
+
+/** Loads the learned model (and its tfjs backend) only when a table asks for it. */
+async function learnedFactory(schema: DatabaseSchema, config: SynthConfig, emit: EventSink): Promise<NonNullable<Parameters<typeof fitModels>[4]['learned']>> {
+  const learned = await import('./generation/learned/index.js');
+  await learned.initCompute();
+  const notice = learned.computeBackendNotice();
+  emit({ type: 'info', message: `Learned model: compute backend ${learned.computeBackendName()}${notice ? ` (${notice})` : ''}` });
+  const options: Parameters<typeof learned.learnedFactoryForFitModels>[0] = { seed: config.seed, schema };
+  if (config.training.epochs !== undefined) options.epochs = config.training.epochs;
+  if (config.training.hidden !== undefined) options.hiddenSize = config.training.hidden;
+  if (config.training.batchSize !== undefined) options.batchSize = config.training.batchSize;
+  return learned.learnedFactoryForFitModels(options);
 }
 
 async function readSample(source: SourceConnector, table: Table, limit: number, seed: number): Promise<TableSample> {
@@ -125,10 +174,12 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
   const emit = options.emit ?? silentSink;
   const runId = options.runId ?? newRunId();
   const url = targetUrl(config, options.target);
+  const hooks = options.hooks ?? {};
+  const fault = async (point: FaultPoint, target: TargetConnector) => hooks.fault?.(point, { target, shadow: null });
   emit({ type: 'run', status: 'start', runId, target: options.target });
 
   const { source, target } = await stage(emit, 'connect', async () => {
-    const source = await openSource(config.source.url);
+    const source = await openSource(options.sourceUrl ?? config.source.url);
     try {
       const target = await openTarget(url);
       return { source, target };
@@ -139,10 +190,16 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
   });
   try {
     await refuseSourceAsTarget(source, target, options.target);
+    await hooks.connected?.({ source, target });
     const { schema, plan } = await introspectAndPlan(source, config, emit);
+    await fault('after-introspect', target);
     const mappingNotes = checkTypeMapping(target, schema, emit);
-    const models = await trainModels(source, schema, plan, config, emit);
-    const result = await generateIntoTarget({ source, target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false });
+    const train = async () => {
+      await fault('during-train', target);
+      return trainModels(source, schema, plan, config, emit);
+    };
+    const models = hooks.models ? await hooks.models({ source, schema, plan, train }) : await train();
+    const result = await generateIntoTarget({ source, target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false, hooks });
     emit({ type: 'run', status: result.status, runId, target: options.target });
     return { ...result, mappingNotes };
   } finally {
@@ -188,6 +245,7 @@ interface GenerateIntoTarget {
   runId: string;
   emit: EventSink;
   keepShadow: boolean;
+  hooks?: HydrateHooks;
 }
 
 /** Generates every table into a new shadow, validates it and swaps it in. */
@@ -201,20 +259,28 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
       return tc?.skip ? 0 : (tc?.scale ?? 1);
     },
   });
+  const hooks = args.hooks ?? {};
   const shadow = await stage(emit, 'shadow', () => target.createShadow(runId, schema), (s) => s.namespaces.map((n) => n.shadow).join(', '));
+  const fault = async (point: FaultPoint, table?: string) =>
+    hooks.fault?.(point, table === undefined ? { target, shadow } : { target, shadow, table });
   let swapped = false;
   try {
+    await fault('after-shadow');
     await stage(emit, 'load', async () => {
-      for (const step of plan.steps) {
+      // Tables of one level never reference each other, and each table's rows are seeded by the table alone.
+      const levels: TableStep[][] = [];
+      for (const step of plan.steps) (levels[step.level] ??= []).push(step);
+      await runLevels(levels.filter((l) => l !== undefined), hooks.parallel ?? 1, async (step) => {
         const table = mustFind(schema, step.table);
         const key = tableKey(table);
         const total = generation.rowCounts.get(key) ?? 0;
         const started = Date.now();
-        const rows = await target.load(shadow, table, generation.rows(table), (n) =>
-          emit({ type: 'table', stage: 'load', table: key, rows: n, total }),
-        );
+        const rows = await target.load(shadow, table, afterFirstBatch(generation.rows(table), async () => {
+          await fault('mid-load', key);
+          await fault('connection-drop', key);
+        }), (n) => emit({ type: 'table', stage: 'load', table: key, rows: n, total }));
         emit({ type: 'table', stage: 'load', table: key, rows, total, done: true, ms: Date.now() - started });
-      }
+      });
     });
     const nullThenUpdate = plan.deferred.filter((d) => d.strategy === 'null-then-update');
     if (nullThenUpdate.length > 0) {
@@ -227,8 +293,12 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
         }
       });
     }
+    await fault('after-load-before-validate');
     const repaired = await stage(emit, 'repair', () => repairChecks(target, shadow, schema, emit), (r) => `${r.total} rows resampled`);
-    const integrity = await stage(emit, 'validate', () => checkShadowIntegrity(target, shadow, schema), (r) =>
+    const integrity = await stage(emit, 'validate', async () => {
+      await fault('during-validate');
+      return checkShadowIntegrity(target, shadow, schema);
+    }, (r) =>
       r.ok ? 'no violations' : `${r.totalViolations} violations`,
     );
     integrity.resampled = repaired.byTable;
@@ -254,8 +324,17 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
         return { ...base, quality, reportPaths, status: 'refused', refusal: 'quality' };
       }
     }
-    await stage(emit, 'finalize', () => target.finalize(shadow, schema));
-    const swap = await stage(emit, 'swap', () => target.swap(shadow, schema));
+    await fault('before-finalize');
+    await stage(emit, 'finalize', async () => {
+      await fault('during-finalize');
+      await target.finalize(shadow, schema);
+    });
+    await fault('before-swap');
+    await hooks.beforeSwap?.();
+    const swap = await stage(emit, 'swap', async () => {
+      await fault('during-swap');
+      return target.swap(shadow, schema);
+    });
     swapped = true;
     for (const note of swap.notes) emit({ type: 'info', message: note });
     return { ...base, swap, quality, reportPaths, status: 'ok', refusal: null };
@@ -299,6 +378,18 @@ export async function repairChecks(
     if (n) emit({ type: 'info', message: `${tableKey(table)}: resampled ${n} row(s) that violated CHECK constraints` });
   }
   return { total, byTable };
+}
+
+/** Passes batches through, running `after` once the first batch was consumed (the mid-load fault points). */
+async function* afterFirstBatch(batches: AsyncIterable<RowBatch>, after: () => Promise<void>): AsyncIterable<RowBatch> {
+  let first = true;
+  for await (const batch of batches) {
+    yield batch;
+    if (first) {
+      first = false;
+      await after();
+    }
+  }
 }
 
 function mustFind(schema: DatabaseSchema, ref: TableRef): Table {
