@@ -355,7 +355,6 @@ export async function repairChecks(
 ): Promise<{ total: number; byTable: Record<string, number> }> {
   const byTable: Record<string, number> = {};
   let total = 0;
-  if (schema.dialect !== target.dialect) return { total, byTable };
   for (const table of schema.tables) {
     if (table.checks.length === 0) continue;
     const keyColumns = new Set([

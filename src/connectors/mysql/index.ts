@@ -22,6 +22,7 @@ import { MysqlShadows } from './mysql-shadow.js';
 import { countViolationsIn } from './mysql-validate.js';
 import { repairCheckIn } from './mysql-repair.js';
 import { mappingNotes } from './mysql-ddl.js';
+import { translateCheck, untranslatedCheckNote } from '../translate-check.js';
 
 export type { WriteOptions as MysqlTargetOptions } from './mysql-write.js';
 export { parseMysqlUrl } from './mysql-session.js';
@@ -63,22 +64,59 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
   const shadows = new MysqlShadows(session, live);
   // A target ignores Table.schema: every source namespace lands in the URL's database (or its shadow).
   const dbFor = (shadow: Shadow | null) => (shadow === null ? live : shadows.shadowDatabase(shadow));
+  // The schema each shadow was created from, so CHECKs of another dialect can be translated with column types.
+  const schemas = new Map<string, DatabaseSchema>();
+  const inMysql = (shadow: Shadow, check: IntegrityCheck): IntegrityCheck | { skipped: string } => {
+    if (check.kind !== 'check' || check.dialect === 'mysql') return check;
+    const table = schemas.get(shadow.runId)?.tables.find((t) => t.schema === check.table.schema && t.name === check.table.name);
+    if (!table) return { skipped: `CHECK ${check.constraint} is ${check.dialect} SQL and the schema of this shadow is unknown to this connection` };
+    const translated = translateCheck(check.dialect, 'mysql', table, check);
+    if (!translated.ok) return { skipped: untranslatedCheckNote({ name: check.constraint }, 'mysql', translated.reason) };
+    return { ...check, expression: translated.sql, dialect: 'mysql' };
+  };
   return {
     dialect: 'mysql',
     displayUrl: session.url.displayUrl,
     identity: () => serverIdentity(session, live),
-    createShadow: (runId: string, schema: DatabaseSchema): Promise<Shadow> => shadows.create(runId, schema),
+    async createShadow(runId: string, schema: DatabaseSchema): Promise<Shadow> {
+      const shadow = await shadows.create(runId, schema);
+      schemas.set(runId, schema);
+      return shadow;
+    },
     load: (shadow: Shadow, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress) =>
       writer.load(dbFor(shadow), table, batches, progress),
     update: (shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>) =>
       writer.update(dbFor(shadow), table, batches),
-    countViolations: (shadow: Shadow, checks: IntegrityCheck[]): Promise<IntegrityCount[]> => countViolationsIn(session, dbFor(shadow), checks),
-    repairCheck: (shadow: Shadow, table: Table, check: CheckConstraint, columns: string[]) =>
-      check.origin === 'domain' ? Promise.resolve(0) : repairCheckIn(session, dbFor(shadow), table, check, columns),
+    async countViolations(shadow: Shadow, checks: IntegrityCheck[]): Promise<IntegrityCount[]> {
+      const out: IntegrityCount[] = [];
+      const asked: IntegrityCheck[] = [];
+      const original: IntegrityCheck[] = [];
+      for (const check of checks) {
+        const translated = inMysql(shadow, check);
+        if ('skipped' in translated) out.push({ check, violations: 0, skipped: translated.skipped });
+        else {
+          asked.push(translated);
+          original.push(check);
+        }
+      }
+      // Counts are reported against the question as asked (its expression in the source dialect).
+      const counts = await countViolationsIn(session, dbFor(shadow), asked);
+      counts.forEach((c, i) => out.push({ ...c, check: original[i]! }));
+      return out;
+    },
+    repairCheck(shadow: Shadow, table: Table, check: CheckConstraint, columns: string[]) {
+      const dialect = schemas.get(shadow.runId)?.dialect ?? 'mysql';
+      const translated = translateCheck(dialect, 'mysql', table, check);
+      if (!translated.ok) return Promise.resolve(0);
+      return repairCheckIn(session, dbFor(shadow), table, { ...check, expression: translated.sql }, columns);
+    },
     finalize: (shadow: Shadow, schema: DatabaseSchema): Promise<void> => shadows.finalize(shadow, schema),
     swap: (shadow: Shadow, schema: DatabaseSchema): Promise<SwapResult> => shadows.swap(shadow, schema),
     rollback: () => shadows.rollback(),
-    dropShadow: (shadow: Shadow) => shadows.drop(shadow),
+    async dropShadow(shadow: Shadow) {
+      await shadows.drop(shadow);
+      schemas.delete(shadow.runId);
+    },
     listShadows: () => shadows.list(),
     countRows: (shadow: Shadow | null, table: TableRef) => countRowsIn(session, dbFor(shadow), table.name),
     readRows: (shadow: Shadow | null, table: Table, options: ReadOptions): AsyncIterable<RowBatch> => streamRows(session, dbFor(shadow), table, options),

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Column, DatabaseSchema, NeutralType, Table } from '../../schema/model.js';
 import type { TypeMappingNote } from '../connector.js';
 import { qcols, qi, ql, qt } from './mysql-quote.js';
+import { translateCheck, untranslatedCheckNote } from '../translate-check.js';
 
 /** How a neutral value is spelled on the wire for a column, and the SQL that turns that text into the value. */
 export type WireForm = 'text' | 'hex' | 'wkt' | 'bits' | 'json' | 'boolean' | 'set' | 'timestamp';
@@ -285,27 +286,31 @@ export function mappingNotes(schema: DatabaseSchema): TypeMappingNote[] {
   const notes: TypeMappingNote[] = [];
   const seen = new Map<string, string>();
   for (const table of schema.tables) {
+    // Tables are named `schema.table` in notes, as the PostgreSQL connector does, even though they land in one database.
+    const key = `${table.schema}.${table.name}`;
     const prior = seen.get(table.name);
     if (prior !== undefined) {
       notes.push({
-        table: table.name, column: '*', from: `${table.schema}.${table.name}`, to: table.name, severity: 'impossible',
+        table: key, column: '*', from: `${table.schema}.${table.name}`, to: table.name, severity: 'impossible',
         note: `tables ${prior}.${table.name} and ${table.schema}.${table.name} would both land in the one MySQL database`,
       });
     }
     seen.set(table.name, table.schema);
-    for (const p of planColumns(schema, table)) notes.push(...p.notes);
+    for (const p of planColumns(schema, table)) notes.push(...p.notes.map((n) => ({ ...n, table: key })));
     for (const c of table.checks) {
-      notes.push({ table: table.name, column: c.columns[0] ?? '*', from: `CHECK ${c.name}`, to: '(none)', severity: 'lossy', note: `CHECK (${c.expression}) is PostgreSQL SQL and is not created; validation skips it` });
+      const translated = translateCheck(schema.dialect, 'mysql', table, c);
+      if (translated.ok) continue;
+      notes.push({ table: key, column: c.columns[0] ?? '*', from: `CHECK ${c.name} (${c.expression})`, to: '(none)', severity: 'lossy', note: `${untranslatedCheckNote(c, 'mysql', translated.reason)}; validation skips it` });
     }
     for (const u of table.uniques) {
-      if (u.predicate !== null) notes.push({ table: table.name, column: u.columns.join(','), from: `UNIQUE ${u.name} WHERE ${u.predicate}`, to: '(none)', severity: 'lossy', note: 'MySQL has no partial unique indexes: not created' });
-      else if (!u.nullsDistinct) notes.push({ table: table.name, column: u.columns.join(','), from: `UNIQUE NULLS NOT DISTINCT ${u.name}`, to: `UNIQUE ${u.name}`, severity: 'lossy', note: 'MySQL unique keys treat NULLs as distinct' });
+      if (u.predicate !== null) notes.push({ table: key, column: u.columns.join(','), from: `UNIQUE ${u.name} WHERE ${u.predicate}`, to: '(none)', severity: 'lossy', note: 'MySQL has no partial unique indexes: not created' });
+      else if (!u.nullsDistinct) notes.push({ table: key, column: u.columns.join(','), from: `UNIQUE NULLS NOT DISTINCT ${u.name}`, to: `UNIQUE ${u.name}`, severity: 'lossy', note: 'MySQL unique keys treat NULLs as distinct' });
     }
     for (const i of table.indexes) {
-      if (foreignIndexClause(i.name, i.definition) === null) notes.push({ table: table.name, column: '*', from: i.definition, to: '(none)', severity: 'info', note: 'index is not a plain column list: not recreated' });
+      if (foreignIndexClause(i.name, i.definition) === null) notes.push({ table: key, column: '*', from: i.definition, to: '(none)', severity: 'info', note: 'index is not a plain column list: not recreated' });
     }
-    if (table.partitioning) notes.push({ table: table.name, column: '*', from: `PARTITION BY ${table.partitioning.strategy}`, to: '(none)', severity: 'info', note: 'partitioning is not recreated; the table is loaded unpartitioned' });
-    for (const f of table.foreignKeys) if (f.deferrable) notes.push({ table: table.name, column: f.columns.join(','), from: `DEFERRABLE ${f.name}`, to: f.name, severity: 'info', note: 'MySQL foreign keys are not deferrable' });
+    if (table.partitioning) notes.push({ table: key, column: '*', from: `PARTITION BY ${table.partitioning.strategy}`, to: '(none)', severity: 'info', note: 'partitioning is not recreated; the table is loaded unpartitioned' });
+    for (const f of table.foreignKeys) if (f.deferrable) notes.push({ table: key, column: f.columns.join(','), from: `DEFERRABLE ${f.name}`, to: f.name, severity: 'info', note: 'MySQL foreign keys are not deferrable' });
   }
   return notes;
 }

@@ -8,9 +8,10 @@
  */
 import type { PoolConnection } from 'mysql2/promise';
 import type { DatabaseSchema, Table } from '../../schema/model.js';
-import type { Shadow, SwapResult } from '../connector.js';
+import type { Shadow, ShadowListing, SwapResult } from '../connector.js';
 import { SynthError } from '../../errors.js';
 import type { MysqlSession } from './mysql-session.js';
+import { translateCheck } from '../translate-check.js';
 import { NameAllocator, createTableSql, foreignIndexClause, mappingNotes, planColumns, shortHash } from './mysql-ddl.js';
 import { qcols, qi, qt } from './mysql-quote.js';
 
@@ -198,8 +199,12 @@ export class MysqlShadows {
       if (u.predicate !== null) continue;
       clauses.push(`ADD UNIQUE KEY ${qi(uniqueNames.take(u.name))} (${qcols(u.columns)})`);
     }
+    for (const c of table.checks) {
+      // Another dialect's CHECK is added where it translates; the rest are lossy notes from describeMapping.
+      const translated = translateCheck(schema.dialect, 'mysql', table, c);
+      if (translated.ok) clauses.push(`ADD CONSTRAINT ${qi(checkNames.take(c.name))} CHECK (${translated.sql})`);
+    }
     if (schema.dialect === 'mysql') {
-      for (const c of table.checks) clauses.push(`ADD CONSTRAINT ${qi(checkNames.take(c.name))} CHECK (${c.expression})`);
       for (const i of table.indexes) clauses.push(`ADD ${i.definition}`);
     } else {
       for (const i of table.indexes) {
@@ -400,15 +405,29 @@ export class MysqlShadows {
     await this.session.query(`DROP DATABASE IF EXISTS ${qi(this.shadowDatabase(shadow))}`);
   }
 
-  async list(): Promise<Array<{ runId: string; namespace: string }>> {
+  async list(): Promise<ShadowListing[]> {
     const rows = await this.session.query<{ SCHEMA_NAME: string }>('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME');
     const prefixes = [`${this.live}${SHADOW_MARK}`, `${shortHash(this.live)}${SHADOW_MARK}`];
-    const out: Array<{ runId: string; namespace: string }> = [];
+    const out: ShadowListing[] = [];
     for (const r of rows) {
       const p = prefixes.find((x) => r.SCHEMA_NAME.startsWith(x));
-      if (p !== undefined) out.push({ runId: r.SCHEMA_NAME.slice(p.length), namespace: r.SCHEMA_NAME });
+      if (p === undefined) continue;
+      const runId = r.SCHEMA_NAME.slice(p.length);
+      out.push({ runId, namespace: r.SCHEMA_NAME, live: this.live, createdAt: await this.createdAt(r.SCHEMA_NAME, runId) });
     }
     return out;
+  }
+
+  /**
+   * MySQL keeps no creation time for a database, so the oldest table's CREATE_TIME stands in, and failing
+   * that the UTC stamp run ids start with (yyyymmddhhmmss_…).
+   */
+  private async createdAt(database: string, runId: string): Promise<Date | null> {
+    const rows = await this.session.query<{ t: string | Date | null }>('SELECT MIN(CREATE_TIME) AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [database]);
+    const t = rows[0]?.t;
+    if (t instanceof Date && !Number.isNaN(t.getTime())) return t;
+    const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})_/.exec(runId);
+    return m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)) : null;
   }
 }
 

@@ -1,5 +1,5 @@
 /** PostgreSQL source and target connectors, built from the session-based modules of this folder. */
-import type { IntegrityCheck, ReadOptions, Shadow, SourceConnector, TargetConnector, UpdateBatch } from '../connector.js';
+import type { IntegrityCheck, IntegrityCount, ReadOptions, Shadow, SourceConnector, TargetConnector, TypeMappingNote, UpdateBatch } from '../connector.js';
 import type { CheckConstraint, DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
 import type { RowBatch } from '../../schema/values.js';
 import { SynthError } from '../../errors.js';
@@ -11,6 +11,7 @@ import * as shadowOps from './postgres-shadow.js';
 import { repairCheck } from './postgres-repair.js';
 import { countViolations, type ValidateContext } from './postgres-validate.js';
 import { loadTable, updateTable } from './postgres-write.js';
+import { translateCheck, untranslatedCheckNote } from '../translate-check.js';
 
 export type { PgSession } from './postgres-session.js';
 
@@ -75,11 +76,20 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
     };
   };
 
+  const inPostgres = (shadow: Shadow, check: IntegrityCheck): IntegrityCheck | { skipped: string } => {
+    if (check.kind !== 'check' || check.dialect === 'postgres') return check;
+    const table = runs.get(shadow.runId)?.schema.tables.find((t) => t.schema === check.table.schema && t.name === check.table.name);
+    if (!table) return { skipped: `CHECK ${check.constraint} is ${check.dialect} SQL and the schema of this shadow is unknown to this connection` };
+    const translated = translateCheck(check.dialect, 'postgres', table, check);
+    if (!translated.ok) return { skipped: untranslatedCheckNote({ name: check.constraint }, 'postgres', translated.reason) };
+    return { ...check, expression: translated.sql, dialect: 'postgres' };
+  };
+
   return {
     dialect: 'postgres',
     displayUrl: displayUrl(url),
     identity: () => identity(session, url),
-    describeMapping: (schema) => describeMapping(schema),
+    describeMapping: (schema) => [...describeMapping(schema), ...checkNotes(schema)],
     async createShadow(runId, schema) {
       const { shadow, layout, notes } = await shadowOps.createShadow(session, runId, schema, defaultSchema);
       runs.set(runId, { layout, schema, notes });
@@ -91,14 +101,31 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
     update(shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>) {
       return updateTable(session, locateIn(shadow)(table), table, batches);
     },
-    countViolations(shadow: Shadow, checks: IntegrityCheck[]) {
-      return countViolations(session, checks, validateContext(shadow));
+    async countViolations(shadow: Shadow, checks: IntegrityCheck[]) {
+      const out: IntegrityCount[] = [];
+      const asked: IntegrityCheck[] = [];
+      const original: IntegrityCheck[] = [];
+      for (const check of checks) {
+        const translated = inPostgres(shadow, check);
+        if ('skipped' in translated) out.push({ check, violations: 0, skipped: translated.skipped });
+        else {
+          asked.push(translated);
+          original.push(check);
+        }
+      }
+      // Counts are reported against the question as asked (its expression in the source dialect).
+      const counts = await countViolations(session, asked, validateContext(shadow));
+      counts.forEach((c, i) => out.push({ ...c, check: original[i]! }));
+      return out;
     },
     repairCheck(shadow: Shadow, table: Table, check: CheckConstraint, columns: string[]) {
-      return repairCheck(session, table, check, columns, validateContext(shadow));
+      const dialect = runs.get(shadow.runId)?.schema.dialect ?? 'postgres';
+      const translated = translateCheck(dialect, 'postgres', table, check);
+      if (!translated.ok) return Promise.resolve(0);
+      return repairCheck(session, table, { ...check, expression: translated.sql }, columns, validateContext(shadow));
     },
     async finalize(shadow: Shadow, schema: DatabaseSchema) {
-      const notes = await shadowOps.finalize(session, layoutOf(shadow, schema), schema);
+      const notes = await shadowOps.finalize(session, layoutOf(shadow, schema), withTranslatedChecks(schema));
       const run = runs.get(shadow.runId);
       if (run) run.notes.push(...notes);
       else runs.set(shadow.runId, { layout: layoutOf(shadow, schema), schema, notes });
@@ -125,3 +152,35 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
   };
 }
 
+
+/** CHECKs of another dialect that cannot be translated: lossy, named by table and constraint. */
+function checkNotes(schema: DatabaseSchema): TypeMappingNote[] {
+  if (schema.dialect === 'postgres') return [];
+  const notes: TypeMappingNote[] = [];
+  for (const table of schema.tables) {
+    for (const c of table.checks) {
+      const translated = translateCheck(schema.dialect, 'postgres', table, c);
+      if (translated.ok) continue;
+      notes.push({
+        table: `${table.schema}.${table.name}`, column: c.columns[0] ?? '*', from: `CHECK ${c.name} (${c.expression})`, to: '(none)',
+        severity: 'lossy', note: `${untranslatedCheckNote(c, 'postgres', translated.reason)}; validation skips it`,
+      });
+    }
+  }
+  return notes;
+}
+
+/** The schema finalize sees: CHECKs of another dialect in PostgreSQL SQL, the untranslatable ones left out. */
+function withTranslatedChecks(schema: DatabaseSchema): DatabaseSchema {
+  if (schema.dialect === 'postgres') return schema;
+  return {
+    ...schema,
+    tables: schema.tables.map((table) => ({
+      ...table,
+      checks: table.checks.flatMap((c) => {
+        const translated = translateCheck(schema.dialect, 'postgres', table, c);
+        return translated.ok ? [{ ...c, expression: translated.sql }] : [];
+      }),
+    })),
+  };
+}
