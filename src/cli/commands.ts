@@ -2,11 +2,12 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import type { SynthConfig } from '../config/schema.js';
 import { openSource, openTarget } from '../connectors/index.js';
-import { EXIT } from '../errors.js';
 import { formatPlan } from '../graph/format-plan.js';
-import { hydrate, introspectAndPlan, targetUrl } from '../hydrate.js';
+import { introspectAndPlan, targetUrl } from '../hydrate.js';
+import { reportOnTarget } from '../report.js';
 import { tableKey } from '../schema/model.js';
-import { runDemo } from './demo.js';
+import { formatQualitySummary } from '../validation/quality/index.js';
+import { registerOrchestrationCommands } from './commands-orchestration.js';
 import { commonOptions } from './options.js';
 import { chooseMode, createRenderer, type Renderer } from './render.js';
 
@@ -23,51 +24,8 @@ async function setup(flags: CommonFlags): Promise<{ config: SynthConfig; out: Re
 }
 
 export function registerCommands(program: Command): void {
-  commonOptions(
-    program
-      .command('hydrate')
-      .description('Generate a synthetic copy of the source into a shadow of the target, validate it, and swap it in.')
-      .requiredOption('-t, --target <name>', 'an entry of `targets` in the config')
-      .option('--keep-shadow', 'keep a shadow that failed validation, for inspection')
-      .addHelpText('after', '\nExample:\n  $ npx synth hydrate --target dev --config synth.config.ts'),
-  ).action(async (flags: CommonFlags & { target: string; keepShadow?: boolean }) => {
-    const { config, out } = await setup(flags);
-    try {
-      const result = await hydrate({ config, target: flags.target, emit: out.emit, keepShadow: flags.keepShadow ?? false });
-      const rows = [...result.rowCounts.values()].reduce((a, b) => a + b, 0);
-      const text =
-        result.status === 'ok'
-          ? `Hydrated target '${flags.target}': ${result.rowCounts.size} tables, ${rows} rows, 0 violations (run ${result.runId}).`
-          : `Validation refused the swap for target '${flags.target}': ${result.integrity.totalViolations} violations; the live data is unchanged (run ${result.runId}).`;
-      out.result({ status: result.status, runId: result.runId, tables: result.rowCounts.size, rows, violations: result.integrity.totalViolations }, text);
-      if (result.status !== 'ok') process.exitCode = EXIT.validationRefused;
-    } finally {
-      out.stop();
-    }
-  });
-
-  commonOptions(
-    program
-      .command('demo')
-      .description('Zero-install demo: build a rental-shop database in embedded PostgreSQL (PGlite), hydrate a synthetic copy, report.')
-      .option('--dir <folder>', 'where the embedded databases and the report go', '.synth/demo')
-      .option('--model <kind>', 'baseline or learned', 'baseline')
-      .option('--fresh', 'rebuild the demo source database'),
-  ).action(async (flags: CommonFlags & { dir: string; model: string; fresh?: boolean }) => {
-    const out = createRenderer(chooseMode(flags));
-    try {
-      const model = flags.model === 'learned' ? 'learned' : 'baseline';
-      const { result } = await runDemo({ dir: flags.dir, emit: out.emit, model, fresh: flags.fresh ?? false });
-      const rows = [...result.rowCounts.values()].reduce((a, b) => a + b, 0);
-      out.result(
-        { status: result.status, runId: result.runId, tables: result.rowCounts.size, rows, violations: result.integrity.totalViolations },
-        `Demo ${result.status === 'ok' ? 'done' : 'refused'}: ${result.rowCounts.size} tables, ${rows} synthetic rows, ${result.integrity.totalViolations} violations. Source and target live in ${flags.dir}.`,
-      );
-      if (result.status !== 'ok') process.exitCode = EXIT.validationRefused;
-    } finally {
-      out.stop();
-    }
-  });
+  // hydrate, generate, train, demo, runs, schedule, preview: locked and recorded runs.
+  registerOrchestrationCommands(program);
 
   commonOptions(
     program
@@ -95,6 +53,25 @@ export function registerCommands(program: Command): void {
       else process.stdout.write(`${text}\n`);
     } finally {
       await source.close();
+    }
+  });
+
+  commonOptions(
+    program
+      .command('report')
+      .description('Score the data live in a target against the source (SDMetrics-equivalent quality report) and write the HTML report.')
+      .requiredOption('-t, --target <name>', 'an entry of `targets` in the config')
+      .addHelpText('after', '\nExample:\n  $ npx synth report --target dev   # writes .synth/reports/report_dev_<id>.html'),
+  ).action(async (flags: CommonFlags & { target: string }) => {
+    const { config, out } = await setup(flags);
+    try {
+      const { report, paths } = await reportOnTarget(config, flags.target, out.emit);
+      out.result(
+        { status: 'ok', overall: report.overall, properties: report.properties, html: paths.html, json: paths.json },
+        `${formatQualitySummary(report)}\nReport: ${paths.html}`,
+      );
+    } finally {
+      out.stop();
     }
   });
 

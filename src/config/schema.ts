@@ -3,6 +3,11 @@
  * before any database is touched.
  */
 import { z } from 'zod';
+import { schedulesConfigSchema } from '../scheduler/schedules.js';
+
+const duration = z
+  .string()
+  .regex(/^\s*\d+(\.\d+)?\s*[smhdw]\s*$/i, 'must be a duration such as 90m, 24h or 7d');
 
 const connectionUrl = z
   .string({ error: 'must be a connection URL such as postgresql://user@host:5432/db or mysql://user@host:3306/db' })
@@ -43,6 +48,13 @@ const trainingConfig = z.strictObject({
   hidden: z.number().int().positive().optional(),
   batchSize: z.number().int().positive().optional(),
   device: z.enum(['auto', 'cpu', 'gpu']).default('auto'),
+  /**
+   * Reuse the models of an earlier `synth train`/hydrate of the same source schema instead of fitting again:
+   * 'never' (default: retrain every run) or `{ maxAge: '24h' }`.
+   */
+  reuse: z.union([z.literal('never'), z.strictObject({ maxAge: duration })]).default('never'),
+  /** Tables of one plan level loaded at once (independent tables; generation stays deterministic). */
+  parallel: z.number().int().min(1).max(64).default(1),
 });
 
 export const configSchema = z.strictObject({
@@ -58,7 +70,7 @@ export const configSchema = z.strictObject({
   /** Default model for tables without a per-table `model`. */
   model: z.enum(['baseline', 'learned']).default('baseline'),
   tables: z.record(z.string(), tableConfig).default({}),
-  training: trainingConfig.default({ sampleRows: 20_000, device: 'auto' }),
+  training: trainingConfig.default({ sampleRows: 20_000, device: 'auto', reuse: 'never', parallel: 1 }),
   privacy: z.union([privacyConfig, z.literal(false)]).default(false),
   quality: z
     .strictObject({
@@ -73,7 +85,18 @@ export const configSchema = z.strictObject({
   state: z.strictObject({ url: connectionUrl.optional(), dir: z.string().optional() }).default({}),
   /** Folder for reports and model artifacts. */
   outDir: z.string().default('.synth'),
-  schedules: z.array(z.unknown()).optional(),
+  /** Jobs `synth schedule` runs (see docs/orchestration.md); targets are checked against `targets`. */
+  schedules: schedulesConfigSchema.optional(),
+}).superRefine((c, ctx) => {
+  const names = new Set(Object.keys(c.targets));
+  c.schedules?.forEach((s, i) => {
+    if (!names.has(s.run.target)) {
+      ctx.addIssue({ code: 'custom', path: ['schedules', i, 'run', 'target'], message: `names target "${s.run.target}", which is not in \`targets\` (${[...names].join(', ')})` });
+    }
+    if (s.run.from !== 'source' && !names.has(s.run.from)) {
+      ctx.addIssue({ code: 'custom', path: ['schedules', i, 'run', 'from'], message: `names target "${s.run.from}", which is not in \`targets\`; use one of ${[...names].join(', ')} or 'source'` });
+    }
+  });
 });
 
 /** What users write (defaults optional). */

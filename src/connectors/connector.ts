@@ -67,6 +67,16 @@ export interface Shadow {
   namespaces: Array<{ live: string; shadow: string }>;
 }
 
+/** One leftover shadow namespace. `live` and `createdAt` are set where the connector can tell. */
+export interface ShadowListing {
+  runId: string;
+  namespace: string;
+  /** The live namespace it shadows. */
+  live?: string;
+  /** When the shadow was created (null: unknown). */
+  createdAt?: Date | null;
+}
+
 export interface SwapResult {
   /** Live namespace → the backup namespace holding the previous live tables. */
   backups: Array<{ live: string; backup: string }>;
@@ -113,7 +123,7 @@ export interface TargetConnector {
   rollback(): Promise<SwapResult>;
   dropShadow(shadow: Shadow): Promise<void>;
   /** Shadows left by earlier runs (crashed or refused), for cleanup. */
-  listShadows(): Promise<Array<{ runId: string; namespace: string }>>;
+  listShadows(): Promise<ShadowListing[]>;
   /** Row count of a table in the shadow, or live when `shadow` is null. */
   countRows(shadow: Shadow | null, table: TableRef): Promise<number>;
   /** Reads rows back (for the quality report), with the same contract as SourceConnector.readRows. */

@@ -1,5 +1,5 @@
 /** Shadow schemas, the atomic swap, rollback, and cleanup. Schemas carry a JSON marker in their comment. */
-import type { Shadow, SwapResult } from '../connector.js';
+import type { Shadow, ShadowListing, SwapResult } from '../connector.js';
 import type { DatabaseSchema } from '../../schema/model.js';
 import { SynthError } from '../../errors.js';
 import { backupName, finalizeSteps, layoutFor, tableStatements, toShadowSql, typeStatements, type Layout } from './postgres-ddl.js';
@@ -352,8 +352,13 @@ export async function rollback(session: PgSession): Promise<SwapResult> {
   }
 }
 
-export async function listShadows(session: PgSession): Promise<Array<{ runId: string; namespace: string }>> {
-  return (await markers(session)).filter((m) => m.marker.kind === 'shadow').map((m) => ({ runId: m.marker.synth, namespace: m.namespace }));
+export async function listShadows(session: PgSession): Promise<ShadowListing[]> {
+  return (await markers(session))
+    .filter((m) => m.marker.kind === 'shadow')
+    .map((m) => {
+      const created = typeof m.marker.createdAt === 'string' ? new Date(m.marker.createdAt) : null;
+      return { runId: m.marker.synth, namespace: m.namespace, live: m.marker.live, createdAt: created && !Number.isNaN(created.getTime()) ? created : null };
+    });
 }
 
 export async function dropShadow(session: PgSession, shadow: Shadow): Promise<void> {
