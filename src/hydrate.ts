@@ -155,7 +155,7 @@ async function learnedFactory(schema: DatabaseSchema, config: SynthConfig, emit:
   return learned.learnedFactoryForFitModels(options);
 }
 
-async function readSample(source: SourceConnector, table: Table, limit: number, seed: number): Promise<TableSample> {
+export async function readSample(source: SourceConnector, table: Table, limit: number, seed: number): Promise<TableSample> {
   const totalRows = await source.countRows(table);
   const columns = writableColumns(table).map((c) => c.name);
   const rows: TableSample['rows'] = [];

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ beforeAll(async () => {
     INSERT INTO author (name, born) SELECT 'author ' || i, date '1950-01-01' + i * 100 FROM generate_series(1, 50) i;
     INSERT INTO book (author_id, title, pages) SELECT 1 + i % 50, 'book ' || i, 50 + i % 400 FROM generate_series(1, 300) i;`);
   configPath = join(dir, 'synth.config.json');
-  writeFileSync(configPath, JSON.stringify({ source: { url: source.url }, targets: { dev: { url: target.url } }, quality: { enabled: false } }));
+  writeFileSync(configPath, JSON.stringify({ source: { url: source.url }, targets: { dev: { url: target.url } }, quality: { enabled: false }, outDir: join(dir, 'out') }));
 });
 afterAll(async () => {
   await source?.drop();
@@ -39,6 +39,16 @@ describe('synth CLI', () => {
     expect(events.at(-1)).toMatchObject({ type: 'result', status: 'ok', violations: 0 });
     const [n] = await target.query<{ n: string }>('SELECT count(*) AS n FROM book');
     expect(Number(n!.n)).toBe(300);
+  });
+
+  it('report scores the live target and writes the HTML report', async () => {
+    const r = await runCli(['report', '--target', 'dev', '--config', configPath, '--json']);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { type: string; overall: number; html: string };
+    expect(result.type).toBe('result');
+    expect(result.overall).toBeGreaterThan(0.5);
+    expect(result.overall).toBeLessThanOrEqual(1);
+    expect(existsSync(result.html)).toBe(true);
   });
 
   it('plan prints the generation order', async () => {
