@@ -196,10 +196,12 @@ function conformTyped(value: Value, type: NeutralType, column: Column): Value {
       if (typeof value === 'boolean') return value;
       if (typeof value === 'string') return /^(t|true|y|yes|1|on)$/i.test(value.trim());
       return Boolean(toNumber(value));
+    case 'network':
+      if (type.family === 'cidr' && typeof value === 'string') return cidrHostBitsZeroed(value);
+      return typeof value === 'string' ? value : String(value);
     case 'text':
     case 'xml':
     case 'tsvector':
-    case 'network':
     case 'interval':
     case 'geometry': {
       const s = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
@@ -265,4 +267,15 @@ export function conformValue(value: Value, column: Column): Value {
   const out = conformTyped(value, column.type, column);
   if (out === null && !column.nullable) return fallback(column.type, column);
   return out;
+}
+
+/** PostgreSQL rejects a cidr with bits set right of the mask (`10.1.2.3/16`); generated octets may set them. */
+function cidrHostBitsZeroed(value: string): string {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(value);
+  if (!m) return value;
+  const prefix = Math.min(32, Number(m[5]));
+  const ip = m.slice(1, 5).reduce((acc, o) => acc * 256 + (Number(o) & 255), 0);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const net = (ip & mask) >>> 0;
+  return `${net >>> 24}.${(net >>> 16) & 255}.${(net >>> 8) & 255}.${net & 255}/${prefix}`;
 }

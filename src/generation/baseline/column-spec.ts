@@ -32,7 +32,20 @@ export type ColumnSpec =
   | { type: 'json'; shapes: Shape[] }
   | { type: 'array'; lengths: number[]; element: ColumnSpec }
   | { type: 'set'; values: string[]; probs: number[] }
-  | { type: 'template'; templates: string[]; low: number; high: number; decimals: number }
+  | {
+      type: 'template';
+      templates: string[];
+      low: number;
+      high: number;
+      decimals: number;
+      /**
+       * Per template, each number slot's own observed range: a global range across slots turns `3 days 04:00:00`
+       * into `250 days 55:126:230`, and an IP octet or CIDR prefix into something the database rejects.
+       */
+      slots?: Array<Array<{ lo: number; hi: number; decimals: number }>>;
+      /** Slots are hex byte pairs (macaddr) rather than decimal numbers. */
+      hex?: boolean;
+    }
   | { type: 'binary'; lengths: number[] }
   | { type: 'bits'; lengths: number[]; pOne: number };
 
@@ -210,12 +223,44 @@ function drawShape(s: Shape, rng: Rng): JsonValue {
 
 const NUMBER_RE = /-?\d+(?:\.\d+)?/g;
 
+const HEX_RE = /[0-9a-fA-F]{2}/g;
+// Dotted quads are integers: `10.5.7.9` read with NUMBER_RE is the two decimals 10.5 and 7.9.
+const INT_RE = /\d+/g;
+
+function slotRe(kind: NeutralType['kind'], hex: boolean): RegExp {
+  return hex ? HEX_RE : kind === 'network' ? INT_RE : NUMBER_RE;
+}
+
 /** A value's skeleton: numbers become `\u0001`, free text (xml text nodes, tsvector lexemes) `\u0002`. */
-function templateOf(s: string, kind: NeutralType['kind']): string {
+function templateOf(s: string, kind: NeutralType['kind'], hex = false): string {
   let t = s;
   if (kind === 'xml') t = t.replace(/>([^<]+)</g, '>\u0002<');
   if (kind === 'tsvector') t = t.replace(/'[^']*'/g, "'\u0002'");
-  return t.replace(NUMBER_RE, '\u0001');
+  return t.replace(slotRe(kind, hex), '\u0001');
+}
+
+/** Each template's slots with the range and decimals seen at that position. */
+function templateSlots(strs: string[], templates: string[], kind: NeutralType['kind'], hex: boolean): Array<Array<{ lo: number; hi: number; decimals: number }>> {
+  const index = new Map(templates.map((t, i) => [t, i]));
+  const slots: Array<Array<{ lo: number; hi: number; decimals: number }>> = templates.map(() => []);
+  for (const s of strs) {
+    const i = index.get(templateOf(s, kind, hex));
+    if (i === undefined) continue;
+    const masked = kind === 'tsvector' ? s.replace(/'[^']*'/g, "''") : kind === 'xml' ? s.replace(/>([^<]+)</g, '><') : s;
+    const nums = masked.match(slotRe(kind, hex)) ?? [];
+    nums.forEach((m, j) => {
+      const n = hex ? parseInt(m, 16) : Number(m);
+      const d = hex ? 0 : (m.split('.')[1]?.length ?? 0);
+      const slot = slots[i]![j];
+      if (!slot) slots[i]![j] = { lo: n, hi: n, decimals: d };
+      else {
+        slot.lo = Math.min(slot.lo, n);
+        slot.hi = Math.max(slot.hi, n);
+        slot.decimals = Math.max(slot.decimals, d);
+      }
+    });
+  }
+  return slots;
 }
 
 // ---- fit ----
@@ -324,7 +369,8 @@ function fitTyped(tableName: string, column: Column, type: NeutralType, role: Co
     case 'xml':
     case 'tsvector': {
       const strs = nonNull.map(String);
-      const templates = [...new Set(strs.map((s) => templateOf(s, type.kind)))].slice(0, 20);
+      const hex = type.kind === 'network' && type.family === 'macaddr';
+      const templates = [...new Set(strs.map((s) => templateOf(s, type.kind, hex)))].slice(0, 20);
       const nums = strs.flatMap((s) => (s.match(NUMBER_RE) ?? []).map(Number));
       const decimals = Math.max(0, ...strs.flatMap((s) => (s.match(NUMBER_RE) ?? []).map((m) => m.split('.')[1]?.length ?? 0)));
       return {
@@ -333,6 +379,8 @@ function fitTyped(tableName: string, column: Column, type: NeutralType, role: Co
         low: nums.length ? Math.min(...nums) : 0,
         high: nums.length ? Math.max(...nums) : 0,
         decimals: Math.min(decimals, 6),
+        slots: templateSlots(strs, templates, type.kind, hex),
+        ...(hex ? { hex } : {}),
       };
     }
     case 'unsupported':
@@ -407,9 +455,17 @@ export function drawSpec(spec: ColumnSpec, rng: Rng): Value {
     case 'set':
       return spec.values.filter((_, i) => rng.next() < (spec.probs[i] ?? 0));
     case 'template': {
-      const t = spec.templates[rng.int(spec.templates.length)] ?? '';
+      const i = rng.int(spec.templates.length);
+      const t = spec.templates[i] ?? '';
+      const slots = spec.slots?.[i];
+      let j = 0;
       return t
-        .replace(/\u0001/g, () => (spec.low + (spec.high - spec.low) * rng.next()).toFixed(spec.decimals))
+        .replace(/\u0001/g, () => {
+          const slot = slots?.[j++] ?? { lo: spec.low, hi: spec.high, decimals: spec.decimals };
+          const x = slot.lo + (slot.hi - slot.lo) * rng.next();
+          if (spec.hex) return Math.round(x).toString(16).padStart(2, '0');
+          return slot.decimals === 0 ? String(Math.round(x)) : x.toFixed(Math.min(slot.decimals, 6));
+        })
         .replace(/\u0002/g, () => loremWord(rng));
     }
     case 'binary': {
