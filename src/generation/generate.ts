@@ -11,6 +11,7 @@ import { conformValue } from './conform.js';
 import type { ModelSet } from './fit.js';
 import { KeyContext, type TableKeyStats } from './keys.js';
 import type { ChildCountHistogram } from './model.js';
+import { partitionFit } from './partition-fit.js';
 import { createRng } from './rng.js';
 
 export interface GenerationOptions {
@@ -94,6 +95,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
       return i === undefined ? { kind: 'missing' } : { kind: 'attr', index: i };
     });
 
+    const partition = partitionFit(table, columns);
     const keep = retainFor.get(key);
     const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
     const kept: Row[] = [];
@@ -136,6 +138,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
           else if (src.kind === 'attr') row[c] = (attrs[r]?.[src.index] ?? null) as Value;
           else row[c] = conformValue(null, columns[c]!);
         }
+        if (partition) row[partition.column] = partition.fit(row[partition.column] as Value);
         out[r] = row;
         if (keep) kept.push(keepIdx.map((j) => (j >= 0 ? (row[j] as Value) : null)));
       }
