@@ -163,12 +163,23 @@ export async function finalize(session: PgSession, layout: Layout, schema: Datab
   return notes;
 }
 
-export async function swap(session: PgSession, shadow: Shadow, layout: Layout, schema: DatabaseSchema, extraNotes: string[]): Promise<SwapResult> {
+/** How long the swap waits for a lock (on an old backup still in use) before giving up with nothing changed. */
+export const SWAP_LOCK_TIMEOUT_MS = 30_000;
+
+export async function swap(
+  session: PgSession,
+  shadow: Shadow,
+  layout: Layout,
+  schema: DatabaseSchema,
+  extraNotes: string[],
+  lockTimeoutMs = SWAP_LOCK_TIMEOUT_MS,
+): Promise<SwapResult> {
   const notes = [...extraNotes];
   const backups: SwapResult['backups'] = [];
   const createdAt = new Date().toISOString();
   try {
     await inTransaction(session, async (s) => {
+      await s.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
       for (const ns of shadow.namespaces) {
         if (!(await schemaExists(s, ns.shadow))) {
           throw new SynthError('SWAP_FAILED', `Shadow schema ${ns.shadow} does not exist`, { hint: 'Run the hydrate again; the shadow was dropped or never created.' });
@@ -317,9 +328,10 @@ async function outsideDependents(s: PgSession, lives: string[]): Promise<string[
   ];
 }
 
-export async function rollback(session: PgSession): Promise<SwapResult> {
+export async function rollback(session: PgSession, lockTimeoutMs = SWAP_LOCK_TIMEOUT_MS): Promise<SwapResult> {
   try {
     return await inTransaction(session, async (s) => {
+      await s.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
       const found = (await markers(s)).filter((m) => m.marker.kind === 'backup');
       if (found.length === 0) {
         throw new SynthError('NOTHING_TO_ROLLBACK', 'There is no synth backup schema to roll back to', {

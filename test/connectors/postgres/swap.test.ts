@@ -4,6 +4,10 @@ import type { TargetConnector } from '../../../src/connectors/connector.js';
 import type { DatabaseSchema, Table } from '../../../src/schema/model.js';
 import type { Row, RowBatch } from '../../../src/schema/values.js';
 import { createPgDatabase, type TestDatabase } from '../../support/databases.js';
+import { openPgSession } from '../../../src/connectors/postgres/postgres-session.js';
+import { layoutFor } from '../../../src/connectors/postgres/postgres-ddl.js';
+import { swap as swapWithTimeout } from '../../../src/connectors/postgres/postgres-shadow.js';
+import type { Shadow } from '../../../src/connectors/connector.js';
 
 const SQL = `
   CREATE SCHEMA "Sales Dept";
@@ -23,6 +27,16 @@ let schema: DatabaseSchema;
 const table = (name: string): Table => schema.tables.find((t) => t.name === name)!;
 async function* one(columns: string[], rows: Row[]): AsyncIterable<RowBatch> {
   yield { columns, rows };
+}
+
+/** The connector's swap with a short lock timeout (the connector uses 30 s). */
+async function swapDirect(shadow: Shadow, lockTimeoutMs: number) {
+  const session = await openPgSession(dst.url, { readOnly: false });
+  try {
+    return await swapWithTimeout(session, shadow, layoutFor(shadow.runId, schema, 'public'), schema, [], lockTimeoutMs);
+  } finally {
+    await session.close();
+  }
 }
 
 async function hydrate(runId: string, names: string[]): Promise<void> {
@@ -139,6 +153,30 @@ describe('postgres swap and rollback', () => {
     expect(await where()).toBe('Sales Dept');
     await dst.exec(`DROP SCHEMA "synth_backup_Sales Dept" CASCADE`);
     expect(await where()).toBe('Sales Dept');
+  });
+
+  it('gives up on a lock held on the old backup with SWAP_FAILED, changing nothing', async () => {
+    await hydrate('lk1', ['first']);
+    const shadow = await target.createShadow('lk2', schema);
+    await target.load(shadow, table('accounts'), one(['id', 'name'], [[1, 'second']]));
+    await target.finalize(shadow, schema);
+    const blocker = await openPgSession(dst.url, { readOnly: false });
+    const pinned = await blocker.pin();
+    try {
+      await pinned.query('BEGIN');
+      await pinned.query('LOCK TABLE "synth_backup_Sales Dept".accounts IN ACCESS SHARE MODE');
+      const err = await swapDirect(shadow, 300).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'SWAP_FAILED' });
+      expect(String((err as Error).message)).toMatch(/lock timeout/);
+    } finally {
+      await pinned.query('ROLLBACK');
+      await pinned.close();
+      await blocker.close();
+    }
+    expect(await dst.query(`SELECT name FROM "Sales Dept".accounts`)).toEqual([{ name: 'first' }]);
+    expect((await target.listShadows()).map((s) => s.runId)).toEqual(['lk2']);
+    await target.swap(shadow, schema);
+    expect(await dst.query(`SELECT name FROM "Sales Dept".accounts`)).toEqual([{ name: 'second' }]);
   });
 
   it('throws NOTHING_TO_ROLLBACK when nothing was swapped', async () => {
