@@ -89,6 +89,39 @@ export function sliceBlock(a: Mat, r0: number, rows: number, c0: number, cols: n
   return tf.slice(a, [r0, c0], [rows, cols]);
 }
 
+/**
+ * out[row[k]] += table[index[k]] for every k (`row` ascending): a one-hot input times a weight matrix without
+ * the multiply. On wasm this is ~10x faster than the dense matMul for token inputs.
+ */
+export function sparseRowSum(table: Mat, index: Int32Array, row: Int32Array, outRows: number): Mat {
+  const cols = table.shape[1];
+  if (index.length === 0) return zeros(outRows, cols);
+  return tf.tidy(() => {
+    const s = tf.sparse.sparseSegmentSum(table, tf.tensor1d(index, 'int32'), tf.tensor1d(row, 'int32')) as Mat;
+    return s.shape[0] < outRows ? (tf.concat([s, tf.zeros([outRows - s.shape[0], cols])], 0) as Mat) : s;
+  });
+}
+
+/** out[index[k]] += d[row[k]]: the transpose of `sparseRowSum` (the weight gradient of a one-hot input). */
+export function sparseRowScatter(d: Mat, index: Int32Array, row: Int32Array, outRows: number): Mat {
+  // Segment sums need ascending segment ids: counting sort of the pairs by index.
+  const counts = new Int32Array(outRows + 1);
+  for (let k = 0; k < index.length; k++) {
+    const j = (index[k] as number) + 1;
+    counts[j] = (counts[j] as number) + 1;
+  }
+  for (let i = 1; i <= outRows; i++) counts[i] = (counts[i] as number) + (counts[i - 1] as number);
+  const byIndex = new Int32Array(index.length);
+  const rowsByIndex = new Int32Array(index.length);
+  for (let k = 0; k < index.length; k++) {
+    const at = counts[index[k] as number] as number;
+    counts[index[k] as number] = at + 1;
+    byIndex[at] = index[k] as number;
+    rowsByIndex[at] = row[k] as number;
+  }
+  return sparseRowSum(d, rowsByIndex, byIndex, outRows);
+}
+
 export function concatCols(parts: Mat[]): Mat {
   return parts.length === 1 ? (parts[0] as Mat) : tf.concat(parts, 1);
 }

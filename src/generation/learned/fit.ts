@@ -69,7 +69,7 @@ export async function fitLearnedModel(args: LearnedFactoryArgs): Promise<Learned
     const col = args.table.columns.find((c) => c.name === name);
     const idx = args.sample.columns.indexOf(name);
     if (!col || idx < 0) continue;
-    const enc = fitEncoder(col, args.meta.find((m) => m.column === name), columnValues(args.sample.rows, idx), encOpts);
+    const enc = (options.fitEncoder ?? fitEncoder)(col, args.meta.find((m) => m.column === name), columnValues(args.sample.rows, idx), encOpts);
     if (enc && enc.vocabSize > 1) {
       encoders.push(enc);
       sourceIndex.push(idx);

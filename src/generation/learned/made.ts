@@ -42,6 +42,35 @@ export interface DpHook {
   expectedBatchSize?: number;
 }
 
+/** Nonzero positions of a one-hot input, rows ascending. */
+export interface SparseInput {
+  index: Int32Array;
+  row: Int32Array;
+}
+
+/** The nonzeros of a 0/1 input (columns < `maxCol`), or null when some value is neither 0 nor 1. */
+export function sparseOf(input: Float32Array, rows: number, width: number, maxCol = width): SparseInput | null {
+  let nnz = 0;
+  for (let i = 0; i < input.length; i++) {
+    const v = input[i] as number;
+    if (v === 1) nnz++;
+    else if (v !== 0) return null;
+  }
+  const index = new Int32Array(nnz);
+  const row = new Int32Array(nnz);
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    const base = r * width;
+    for (let j = 0; j < maxCol; j++) {
+      if (input[base + j] === 1) {
+        index[k] = j;
+        row[k++] = r;
+      }
+    }
+  }
+  return { index: index.subarray(0, k), row: row.subarray(0, k) };
+}
+
 export interface StepResult {
   loss: number;
   /** Per-example gradient norms before clipping, when DP ran. */
@@ -73,6 +102,8 @@ function maskArray(inDeg: number[], outDeg: number[], connect: (i: number, o: nu
 export interface Activations {
   /** Input to each layer (a_0 = the batch input). */
   inputs: Mat[];
+  /** The batch input's nonzeros when it is one-hot: the first layer then sums weight rows instead of multiplying. */
+  sparse: SparseInput | null;
   /** Pre-activation of each hidden layer. */
   pre: Mat[];
   logits: Mat;
@@ -87,6 +118,8 @@ export class MadeNetwork {
   private readonly inputDegrees: number[];
   /** Adam step size used by `trainStep`. */
   learningRate = 1e-3;
+  /** Use the sparse first layer for one-hot inputs (off only to test the dense path). */
+  sparseInputs = true;
   private layers: Layer[] = [];
   private step = 0;
 
@@ -142,14 +175,16 @@ export class MadeNetwork {
   }
 
   /** Forward pass; the caller disposes the returned tensors (or runs inside ops.tidy). */
-  forward(input: Mat): Activations {
+  forward(input: Mat, sparse: SparseInput | null = null): Activations {
     const inputs: Mat[] = [input];
     const pre: Mat[] = [];
+    const rows = input.shape[0];
     let a = input;
     for (let l = 0; l < this.layers.length; l++) {
       const layer = this.layers[l] as Layer;
-      const z = ops.add(ops.matMul(a, layer.w), layer.b);
-      if (l + 1 === this.layers.length) return { inputs, pre, logits: z };
+      const product = l === 0 && sparse ? ops.sparseRowSum(layer.w, sparse.index, sparse.row, rows) : ops.matMul(a, layer.w);
+      const z = ops.add(product, layer.b);
+      if (l + 1 === this.layers.length) return { inputs, sparse, pre, logits: z };
       pre.push(z);
       a = ops.relu(z);
       inputs.push(a);
@@ -159,7 +194,7 @@ export class MadeNetwork {
 
   /** Logits for a batch, as a row-major array [rows × outputSize]. */
   logits(input: Float32Array, rows: number): Float32Array {
-    const t = ops.tidy(() => this.forward(ops.fromArray(input, rows, this.inputSize)).logits);
+    const t = ops.tidy(() => this.forward(ops.fromArray(input, rows, this.inputSize), this.sparse(input, rows)).logits);
     const out = ops.toArray(t);
     t.dispose();
     return out;
@@ -192,12 +227,15 @@ export class MadeNetwork {
       const outBias = ops.sliceCols(last.b, out.start, out.size);
       // A layer with no units of low enough degree leaves only the bias.
       if (widths.some((w) => w === 0)) return ops.add(ops.zeros(rows, out.size), outBias);
-      let a = ops.sliceCols(ops.fromArray(input, rows, this.inputSize), 0, widths[0] as number);
+      const sparse = this.sparseInputs ? sparseOf(input, rows, this.inputSize, widths[0]) : null;
+      let a = sparse ? null : ops.sliceCols(ops.fromArray(input, rows, this.inputSize), 0, widths[0] as number);
       for (let l = 0; l + 1 < this.layers.length; l++) {
         const layer = this.layers[l] as Layer;
         const w = ops.sliceBlock(layer.w, 0, widths[l] as number, 0, widths[l + 1] as number);
-        a = ops.relu(ops.add(ops.matMul(a, w), ops.sliceCols(layer.b, 0, widths[l + 1] as number)));
+        const product = a === null && sparse ? ops.sparseRowSum(w, sparse.index, sparse.row, rows) : ops.matMul(a as Mat, w);
+        a = ops.relu(ops.add(product, ops.sliceCols(layer.b, 0, widths[l + 1] as number)));
       }
+      if (a === null) throw new Error('network without hidden layers');
       const w = ops.sliceBlock(last.w, 0, widths[widths.length - 1] as number, out.start, out.size);
       return ops.add(ops.matMul(a, w), outBias);
     });
@@ -229,7 +267,12 @@ export class MadeNetwork {
     for (let l = 0; l < this.layers.length; l++) {
       const layer = this.layers[l] as Layer;
       const d2 = ops.square(errs[l] as Mat);
-      const wPart = ops.sumCols(ops.mul(ops.matMul(ops.square(acts.inputs[l] as Mat), layer.mask), d2));
+      // One-hot inputs: a² = a, so (a²)ᵀM is the sum of the mask rows of the active tokens.
+      const a2m =
+        l === 0 && acts.sparse
+          ? ops.sparseRowSum(layer.mask, acts.sparse.index, acts.sparse.row, d2.shape[0])
+          : ops.matMul(ops.square(acts.inputs[l] as Mat), layer.mask);
+      const wPart = ops.sumCols(ops.mul(a2m, d2));
       const part = ops.add(wPart, ops.sumCols(d2));
       total = total === null ? part : ops.add(total, part);
     }
@@ -246,7 +289,7 @@ export class MadeNetwork {
     const grads = ops.tidy(() => {
       const x = ops.fromArray(batch.input, batch.size, this.inputSize);
       const y = ops.fromArray(batch.target, batch.size, this.outputSize);
-      const acts = this.forward(x);
+      const acts = this.forward(x, this.sparse(batch.input, batch.size));
       const ce = ops.blockSoftmaxCrossEntropy(acts.logits, y, this.outputBlocks);
       loss = ce.loss;
       let errs = this.backward(acts, ce.error);
@@ -265,7 +308,11 @@ export class MadeNetwork {
       for (let l = 0; l < this.layers.length; l++) {
         const layer = this.layers[l] as Layer;
         const e = errs[l] as Mat;
-        let dw = ops.mul(ops.matMul(ops.transpose(acts.inputs[l] as Mat), e), layer.mask);
+        const product =
+          l === 0 && acts.sparse
+            ? ops.sparseRowScatter(e, acts.sparse.index, acts.sparse.row, this.inputSize)
+            : ops.matMul(ops.transpose(acts.inputs[l] as Mat), e);
+        let dw = ops.mul(product, layer.mask);
         let db = ops.sumRows(e);
         if (dp) {
           const [r, c] = ops.shape(layer.w);
@@ -320,11 +367,15 @@ export class MadeNetwork {
   loss(batch: EncodedBatch): number {
     let loss = 0;
     ops.tidy(() => {
-      const acts = this.forward(ops.fromArray(batch.input, batch.size, this.inputSize));
+      const acts = this.forward(ops.fromArray(batch.input, batch.size, this.inputSize), this.sparse(batch.input, batch.size));
       const ce = ops.blockSoftmaxCrossEntropy(acts.logits, ops.fromArray(batch.target, batch.size, this.outputSize), this.outputBlocks);
       loss = ce.loss;
     });
     return loss;
+  }
+
+  private sparse(input: Float32Array, rows: number): SparseInput | null {
+    return this.sparseInputs ? sparseOf(input, rows, this.inputSize) : null;
   }
 
   /** Restores parameters saved by `weights()` (used for early stopping's best epoch). */

@@ -1,6 +1,9 @@
 import type { Rng } from '../model.js';
 import type { BackendChoice } from '../compute/index.js';
 import type { DpHook } from './made.js';
+import type { ColumnEncoder, EncoderOptions } from './encoders.js';
+import type { Column } from '../../schema/model.js';
+import type { ColumnMeta, Value } from '../model.js';
 
 /**
  * Chooses the rows of each training step. The default shuffles and cuts fixed-size batches; the DP engineer
@@ -34,6 +37,11 @@ export interface LearnedOptions {
   /** DP-SGD hook applied to every step (clipping + noise); Poisson sampling comes in through `batchSampler`. */
   dp?: DpHook;
   batchSampler?: BatchSampler;
+  /**
+   * Replaces the encoder fit of each attribute column (e.g. encoders built from DP statistics, so the raw sample
+   * never reaches the vocabulary or bin edges); null leaves the column to the baseline.
+   */
+  fitEncoder?: (column: Column, meta: ColumnMeta | undefined, values: Value[], opts: EncoderOptions) => ColumnEncoder | null;
   /** Progress callback, once per epoch. */
   onEpoch?: (info: { epoch: number; trainLoss: number; validationLoss: number | null }) => void;
 }
