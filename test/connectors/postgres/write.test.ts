@@ -78,6 +78,35 @@ describe('postgres target: shadow, COPY load, finalize, validation', () => {
     }
   });
 
+  it('round-trips nested arrays, arrays of bytea/json/timestamptz and array domains', async () => {
+    await src.exec(`
+      CREATE SCHEMA extra;
+      CREATE DOMAIN extra.short_tags AS text[] CHECK (cardinality(VALUE) < 4);
+      CREATE TABLE extra.arrays (id int PRIMARY KEY, grid int[][], blobs bytea[], docs jsonb[], stamps timestamptz[], tags extra.short_tags, words varchar(5)[]);
+    `);
+    const sub = await source.introspect({ schemas: ['extra'] });
+    const arrays = sub.tables[0]!;
+    expect(arrays.columns.find((c) => c.name === 'tags')?.type).toEqual({ kind: 'array', element: { kind: 'text', maxLength: null, fixedLength: false }, dimensions: 1 });
+    const columns = arrays.columns.map((c) => c.name);
+    const rows: Row[] = [
+      [1, [[1, 2], [3, null]], [new Uint8Array([0, 92, 34]), null], [{ a: '"q"' }, [1, 2], 'str'], ['2024-01-01 00:00:00+00', null], ['a,b', 'c"d', 'e\\f'], ['x y', 'NULL', '']],
+      [2, [], [], [], [], [], []],
+      [3, null, null, null, null, null, null],
+    ];
+    const shadow = await target.createShadow('arr1', sub);
+    try {
+      expect(await target.load(shadow, arrays, batches(columns, rows))).toBe(3);
+      await target.finalize(shadow, sub);
+      const back = await collect(target.readRows(shadow, arrays, { columns }));
+      back.sort((a, b) => Number(a[0]) - Number(b[0]));
+      expect(back).toEqual(rows);
+      // The domain CHECK came back after the data.
+      await expect(dst.exec(`INSERT INTO synth_shadow_arr1.arrays (id, tags) VALUES (9, '{a,b,c,d}')`)).rejects.toThrow(/short_tags_check/);
+    } finally {
+      await target.dropShadow(shadow);
+    }
+  });
+
   it('creates shadow tables with columns and NOT NULL only, then finalize adds everything', async () => {
     const shadow = await target.createShadow('fin1', schema);
     const sh = shadow.namespaces[0]!.shadow;
