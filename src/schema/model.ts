@@ -82,6 +82,11 @@ export interface ForeignKey {
   onDelete: ReferentialAction;
   onUpdate: ReferentialAction;
   deferrable: boolean;
+  /**
+   * PostgreSQL: the FK is declared on this one partition of the table, not on the table. Generation treats it as
+   * the table's FK (every row references a parent, which satisfies the partition's rule); DDL declares it on the partition.
+   */
+  onPartition?: TableRef;
 }
 
 export interface CheckConstraint {

@@ -346,7 +346,10 @@ export function finalizeSteps(schema: DatabaseSchema, layout: Layout): FinalizeS
     const t = qn(shadowOf(layout, table.schema), table.name);
     for (const fk of table.foreignKeys) {
       const refSchema = layout.live.has(fk.references.schema) ? shadowOf(layout, fk.references.schema) : fk.references.schema;
-      let sql = `ALTER TABLE ${t} ADD CONSTRAINT ${qi(fk.name)} FOREIGN KEY (${fk.columns.map(qi).join(', ')}) REFERENCES ${qn(refSchema, fk.references.name)} (${fk.references.columns.map(qi).join(', ')}) ON DELETE ${fk.onDelete} ON UPDATE ${fk.onUpdate}`;
+      const on = pg && fk.onPartition
+        ? qn(layout.live.has(fk.onPartition.schema) ? shadowOf(layout, fk.onPartition.schema) : shadowOf(layout, table.schema), fk.onPartition.name)
+        : t;
+      let sql = `ALTER TABLE ${on} ADD CONSTRAINT ${qi(fk.name)} FOREIGN KEY (${fk.columns.map(qi).join(', ')}) REFERENCES ${qn(refSchema, fk.references.name)} (${fk.references.columns.map(qi).join(', ')}) ON DELETE ${fk.onDelete} ON UPDATE ${fk.onUpdate}`;
       if (fk.deferrable) sql += ' DEFERRABLE';
       add(table, `foreign key ${fk.name}`, sql);
     }

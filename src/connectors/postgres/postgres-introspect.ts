@@ -360,6 +360,45 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
     table.partitioning = partitioning;
   }
 
+  // FKs declared on a single partition (not inherited from the parent) would be lost with the partition, which is
+  // not a table of the model: they are kept on the parent table, marked with the partition they belong to.
+  if (partRows.length > 0) {
+    const partFks = (
+      await s.query<{
+        parent: number; part_schema: string; part_name: string; conname: string; cols: string[]; ref_cols: string[];
+        ref_schema: string; ref_table: string; confupdtype: string; confdeltype: string; condeferrable: boolean;
+      }>(
+        `SELECT i.inhparent::int AS parent, pn.nspname AS part_schema, pc.relname AS part_name, co.conname,
+                ARRAY(SELECT a.attname::text FROM unnest(co.conkey) WITH ORDINALITY k(num, ord)
+                        JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.num ORDER BY k.ord) AS cols,
+                ARRAY(SELECT a.attname::text FROM unnest(co.confkey) WITH ORDINALITY k(num, ord)
+                        JOIN pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.num ORDER BY k.ord) AS ref_cols,
+                rn.nspname AS ref_schema, rc.relname AS ref_table,
+                co.confupdtype::text AS confupdtype, co.confdeltype::text AS confdeltype, co.condeferrable
+           FROM pg_constraint co
+           JOIN pg_inherits i ON i.inhrelid = co.conrelid
+           JOIN pg_class pc ON pc.oid = co.conrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+           JOIN pg_class rc ON rc.oid = co.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+          WHERE i.inhparent = ANY($1::oid[]) AND pc.relispartition AND co.contype = 'f' AND co.conparentid = 0
+          ORDER BY co.conname`,
+        [partRows.map((p) => p.partrelid)],
+      )
+    ).rows;
+    for (const r of partFks) {
+      const table = byOid.get(r.parent);
+      if (!table || table.foreignKeys.some((f) => f.name === r.conname)) continue;
+      table.foreignKeys.push({
+        name: r.conname,
+        columns: r.cols,
+        references: { schema: r.ref_schema, name: r.ref_table, columns: r.ref_cols },
+        onDelete: ACTIONS[r.confdeltype] ?? 'NO ACTION',
+        onUpdate: ACTIONS[r.confupdtype] ?? 'NO ACTION',
+        deferrable: r.condeferrable,
+        onPartition: { schema: r.part_schema, name: r.part_name },
+      });
+    }
+  }
+
   const enums: EnumType[] = enumRows
     .filter((e) => schemas.includes(e.nspname) || usedEnums.has(e.oid))
     .map((e) => ({ schema: e.nspname, name: e.typname, values: e.labels }));
