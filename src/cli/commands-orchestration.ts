@@ -9,7 +9,7 @@ import type { SynthConfig } from '../config/schema.js';
 import { EXIT, SynthError } from '../errors.js';
 import type { HydrateResult } from '../hydrate.js';
 import { registerPreviewCommands } from '../scheduler/preview-commands.js';
-import { runSchedules, type ScheduleEvent } from '../scheduler/schedules.js';
+import { runSchedules, type CronClock, type ScheduleEvent } from '../scheduler/schedules.js';
 import { openConfiguredStateStore, runHydrateJob, runTrainJob, type HydrateJobOptions } from '../scheduler/hydrate-job.js';
 import type { RunDetail, RunRecord } from '../scheduler/state-store.js';
 import { parseTtl } from '../scheduler/preview.js';
@@ -185,7 +185,11 @@ export function registerOrchestrationCommands(program: Command): void {
 }
 
 /** Runs the configured schedules until SIGTERM/SIGINT; each job is a locked, recorded hydrate. */
-export async function runScheduleProcess(config: SynthConfig, out: Renderer, options: { signal?: AbortSignal } = {}): Promise<void> {
+export async function runScheduleProcess(
+  config: SynthConfig,
+  out: Renderer,
+  options: { signal?: AbortSignal; clock?: CronClock; handleSignals?: boolean; onEvent?: (e: ScheduleEvent) => void } = {},
+): Promise<void> {
   const schedules = config.schedules ?? [];
   if (schedules.length === 0) {
     throw new SynthError('CONFIG_INVALID', 'The config defines no `schedules`.', {
@@ -201,7 +205,15 @@ export async function runScheduleProcess(config: SynthConfig, out: Renderer, opt
         const { result } = await runHydrateJob({ config, store, target: job.target, from: job.from, kind: 'schedule', emit: out.emit, signal: job.signal, wait: true });
         if (result.status !== 'ok') throw new SynthError('VALIDATION_FAILED', `Schedule ${job.schedule}: the swap into '${job.target}' was refused (run ${result.runId}).`);
       },
-      { onEvent: (e: ScheduleEvent) => out.text(JSON.stringify(scheduleEventJson(e))), ...(options.signal === undefined ? {} : { signal: options.signal }) },
+      {
+        onEvent: (e: ScheduleEvent) => {
+          options.onEvent?.(e);
+          out.text(JSON.stringify(scheduleEventJson(e)));
+        },
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
+        ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
+      },
     );
     out.text(`Scheduler running ${schedules.length} schedule(s): ${schedules.map((s) => s.name).join(', ')}.`);
     await runner.done;
