@@ -81,7 +81,8 @@ export function renderPostgresExpression(e: Expr, ctx: RenderContext): string {
   const against = (other: Expr, x: Expr): string => {
     if (typeKind(other) === 'boolean' && x.kind === 'number' && (x.value === '0' || x.value === '1')) return x.value === '1' ? 'true' : 'false';
     // Any other number next to a boolean column compares with its 0/1 value, as in MySQL.
-    if (typeKind(x) === 'boolean' && (other.kind === 'number' || other.kind === 'arith')) return `(${r(x)})::int`;
+    const zeroOrOne = other.kind === 'number' && (other.value === '0' || other.value === '1');
+    if (typeKind(x) === 'boolean' && !zeroOrOne && (other.kind === 'number' || other.kind === 'arith')) return `(${r(x)})::int`;
     return r(x);
   };
   switch (e.kind) {
