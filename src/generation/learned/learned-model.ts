@@ -5,7 +5,6 @@
 import { SynthError } from '../../errors.js';
 import { tableKey, type TableRef } from '../../schema/model.js';
 import type { AttributeModel, ModelArtifact, Rng, Row, Value } from '../model.js';
-import { computeBackendName } from '../compute/index.js';
 import { encoderFromJSON, type ColumnEncoder, type EncoderJSON } from './encoders.js';
 import { oneHot, specOf, type Layout, makeLayout } from './layout.js';
 import { MadeNetwork } from './made.js';
@@ -228,4 +227,3 @@ export function learnedModelFromArtifact(a: ModelArtifact): LearnedModel {
   return new LearnedModel({ schema: a.table.schema, name: a.table.name }, encoders, contextEncoders, countHeads, network, art.hidden, art.training ?? null);
 }
 
-export { computeBackendName };
