@@ -3,7 +3,7 @@ import type { ReadOptions } from '../connector.js';
 import type { ForeignKey, Table, TableRef } from '../../schema/model.js';
 import type { RowBatch } from '../../schema/values.js';
 import { SynthError } from '../../errors.js';
-import { qi, qn } from './postgres-quote.js';
+import { lit, qi, qn } from './postgres-quote.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
 import { decodeText, selectAsText } from './postgres-values.js';
 
@@ -51,12 +51,6 @@ export async function countRows(session: PgSession, table: TableRef, locate: Loc
   }
 }
 
-/** Maps a seed to setseed()'s [-1, 1] range. */
-function seedValue(seed: number): number {
-  const x = Math.sin(seed + 1) * 10000;
-  return (x - Math.floor(x)) * 2 - 1;
-}
-
 export async function* readRows(
   session: PgSession,
   table: Table,
@@ -90,8 +84,12 @@ export async function* readRows(
     );
     const select = options.columns.map((c, i) => `${selectAsText(qi(c), types[i]!, physical.get(c) ?? '')} AS c${i}`).join(', ');
     let sql = `SELECT ${select || 'NULL'} FROM ${from}`;
-    if (options.limit !== undefined) sql += ` ORDER BY random() LIMIT ${Math.max(0, Math.floor(options.limit))}`;
-    if (options.limit !== undefined && options.seed !== undefined) await s.query(`SELECT setseed($1)`, [seedValue(options.seed)]);
+    if (options.limit !== undefined) {
+      // With a seed the order is a hash of the row's content: the same rows come back whatever the physical
+      // order (synchronized scans, VACUUM FULL, a restored copy). Without one, random().
+      const order = options.seed !== undefined ? `md5(${lit(`synth:${options.seed}:`)} || synth_row::text)` : 'random()';
+      sql = `${sql} synth_row ORDER BY ${order} LIMIT ${Math.max(0, Math.floor(options.limit))}`;
+    }
     await s.query(`DECLARE synth_read NO SCROLL CURSOR FOR ${sql}`);
     for (;;) {
       const res = await s.query<Record<string, string | null>>(`FETCH FORWARD ${batchSize} FROM synth_read`);
