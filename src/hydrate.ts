@@ -12,13 +12,15 @@ import { type EventSink, silentSink, stage } from './events.js';
 import { buildPlan, type HydrationPlan, type TableStep } from './graph/plan.js';
 import { runLevels } from './scheduler/run-queue.js';
 import type { RowBatch } from './schema/values.js';
-import { createGeneration, fitModels, type ModelSet } from './generation/index.js';
+import { createGeneration, createRng, fitModels, type ModelSet } from './generation/index.js';
 import type { ChildCountHistogram, TableSample } from './generation/model.js';
 import type { DatabaseSchema, Table, TableRef } from './schema/model.js';
 import { tableKey, writableColumns } from './schema/model.js';
 import { checkShadowIntegrity, formatIntegrityReport, type IntegrityReport } from './validation/integrity.js';
 import { measureQuality, writeQualityReport } from './validation/measure-quality.js';
 import { formatQualitySummary, type QualityReportResult } from './validation/quality/index.js';
+import { PrivacyRun } from './generation/privacy/privacy-run.js';
+import { addPrivacyToJsonReport, formatPrivacyResult, privacySummaryForReport, type PrivacyResult } from './validation/privacy/privacy-report.js';
 
 export interface HydrateOptions {
   config: SynthConfig;
@@ -60,6 +62,8 @@ export interface HydrateHooks {
   beforeSwap?(): void | Promise<void>;
   /** Tables of one plan level loaded at once (they never reference each other). Default 1. */
   parallel?: number;
+  /** The run's privacy spend, once training is done (the orchestration records it with `recordPrivacySpend`). */
+  privacySpent?(privacy: PrivacyResult): void | Promise<void>;
 }
 
 export interface HydrateResult {
@@ -74,6 +78,8 @@ export interface HydrateResult {
   rowCounts: Map<string, number>;
   mappingNotes: TypeMappingNote[];
   shadow: Shadow;
+  /** ε/δ spent (total and per table), PII transforms and filter counts; absent when privacy is off. */
+  privacy?: PrivacyResult;
 }
 
 export function newRunId(): string {
@@ -118,13 +124,16 @@ export async function trainModels(
   plan: HydrationPlan,
   config: SynthConfig,
   emit: EventSink = silentSink,
+  privacy: PrivacyRun | null = PrivacyRun.forConfig(config),
 ): Promise<ModelSet> {
   const samples = new Map<string, TableSample>();
   const histograms: ChildCountHistogram[] = [];
   await stage(emit, 'sample', async () => {
     for (const table of schema.tables) {
       const started = Date.now();
-      const sample = await readSample(source, table, config.training.sampleRows, config.seed);
+      const raw = await readSample(source, table, config.training.sampleRows, config.seed);
+      // PII columns are replaced before anything is fitted, so no model ever sees the real values.
+      const sample = privacy ? await privacy.transformSample(table, raw) : raw;
       samples.set(tableKey(table), sample);
       for (const fk of table.foreignKeys) {
         const counts = await source.childCountHistogram(table, fk);
@@ -135,6 +144,15 @@ export async function trainModels(
   });
   const modelFor = (t: TableRef) => tableConfig(config, t)?.model ?? config.model;
   const anyLearned = schema.tables.some((t) => modelFor(t) === 'learned');
+  if (privacy?.dp) {
+    return stage(emit, 'train', () =>
+      privacy.fit(schema, plan, samples, histograms, {
+        modelFor,
+        skipped: (t) => tableConfig(config, t)?.skip === true,
+        note: (message) => emit({ type: 'info', message: `Privacy: ${message}` }),
+      }),
+    );
+  }
   return stage(emit, 'train', async () => {
     const options: Parameters<typeof fitModels>[4] = { seed: config.seed, modelFor };
     if (anyLearned) options.learned = await learnedFactory(schema, config, emit);
@@ -194,12 +212,27 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
     const { schema, plan } = await introspectAndPlan(source, config, emit);
     await fault('after-introspect', target);
     const mappingNotes = checkTypeMapping(target, schema, emit);
+    const privacy = PrivacyRun.forConfig(config);
     const train = async () => {
       await fault('during-train', target);
-      return trainModels(source, schema, plan, config, emit);
+      return trainModels(source, schema, plan, config, emit, privacy);
     };
     const models = hooks.models ? await hooks.models({ source, schema, plan, train }) : await train();
-    const result = await generateIntoTarget({ source, target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false, hooks });
+    if (privacy?.dp && privacy.spend === null) {
+      // Stored models carry no record of their budget here; reusing them under DP would spend it unseen.
+      throw new SynthError('PRIVACY_BUDGET', 'With `privacy` configured the models must be trained in this run (reused models were offered).', {
+        hint: "Set training.reuse: 'never' while privacy is on, so the run's privacy spend is accounted.",
+        path: 'training.reuse',
+      });
+    }
+    if (privacy) {
+      const p = privacy.result();
+      const text = formatPrivacyResult(p);
+      if (text) emit({ type: 'info', message: text });
+      await hooks.privacySpent?.(p);
+    }
+    const result = await generateIntoTarget({ source, target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false, hooks, privacy });
+    if (privacy) result.privacy = privacy.result();
     emit({ type: 'run', status: result.status, runId, target: options.target });
     return { ...result, mappingNotes };
   } finally {
@@ -246,6 +279,8 @@ interface GenerateIntoTarget {
   emit: EventSink;
   keepShadow: boolean;
   hooks?: HydrateHooks;
+  /** Copy/outlier filters on the generated rows and the report's privacy section. */
+  privacy?: PrivacyRun | null;
 }
 
 /** Generates every table into a new shadow, validates it and swaps it in. */
@@ -275,7 +310,9 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
         const key = tableKey(table);
         const total = generation.rowCounts.get(key) ?? 0;
         const started = Date.now();
-        const rows = await target.load(shadow, table, afterFirstBatch(generation.rows(table), async () => {
+        const tm = models.tables.get(key);
+        const generated = args.privacy && tm ? args.privacy.filterRows(table, tm.meta, tm.model, generation.rows(table), createRng(config.seed).fork(`privacy-filter:${key}`)) : generation.rows(table);
+        const rows = await target.load(shadow, table, afterFirstBatch(generated, async () => {
           await fault('mid-load', key);
           await fault('connection-drop', key);
         }), (n) => emit({ type: 'table', stage: 'load', table: key, rows: n, total }));
@@ -316,7 +353,8 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
         measureQuality({ source, target, shadow, schema, meta, sampleRows: config.quality.sampleRows, seed: config.seed }),
         (q) => `overall ${q.overall === null ? 'n/a' : q.overall.toFixed(3)}`,
       );
-      reportPaths = writeQualityReport(quality, config.outDir, runId);
+      reportPaths = writeQualityReport(quality, config.outDir, runId, args.privacy?.dp ? { privacy: privacySummaryForReport(args.privacy.result()) } : {});
+      if (args.privacy) addPrivacyToJsonReport(reportPaths.json, args.privacy.result());
       emit({ type: 'info', message: `${formatQualitySummary(quality)}\nQuality report: ${reportPaths.html}` });
       const min = config.quality.minOverall;
       if (min !== undefined && (quality.overall ?? 0) < min) {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { schedulesConfigSchema } from '../scheduler/schedules.js';
+import { piiColumnConfigSchema } from '../generation/privacy/pii-config.js';
 
 const duration = z
   .string()
@@ -18,12 +19,8 @@ const connectionUrl = z
 
 const connectionSchema = z.strictObject({ url: connectionUrl });
 
-const columnOverride = z.strictObject({
-  /** PII transform, or 'keep' to use the column as ordinary data. */
-  transform: z.string().optional(),
-  /** Declared public: its categories/bounds may be used verbatim without spending privacy budget. */
-  public: z.boolean().optional(),
-});
+/** PII transform (a kind, 'keep', 'redact' or 'hash') and `public` (raw statistics, no privacy budget). */
+const columnOverride = piiColumnConfigSchema;
 
 const tableConfig = z.strictObject({
   model: z.enum(['baseline', 'learned']).optional(),
@@ -39,6 +36,8 @@ const privacyConfig = z.strictObject({
   maxGradNorm: z.number().positive().optional(),
   noiseMultiplier: z.number().positive().optional(),
   unit: z.enum(['row', 'entity']).default('row'),
+  /** Key of the PII transforms (keyed fakes); the environment variable SYNTH_PII_KEY wins when set. */
+  piiKey: z.string().min(1).optional(),
 });
 
 const trainingConfig = z.strictObject({

@@ -1,0 +1,259 @@
+/**
+ * Differentially private column statistics: one ε share per attribute column buys every number the generators
+ * keep about it (null rate, quantiles, category vocabulary, text length and character-class shares). The
+ * baseline spec and the learned model's encoder are both derived from that one release (post-processing, so
+ * free), never from the raw sample. Columns declared public skip the mechanisms and use the raw statistics.
+ */
+import { SynthError } from '../../errors.js';
+import type { Column, Table } from '../../schema/model.js';
+import { tableKey } from '../../schema/model.js';
+import type { Value } from '../../schema/values.js';
+import { decodeValue, encodeValue, fitColumnSpec, type ColumnModelSpec, type ColumnSpec } from '../baseline/column-spec.js';
+import { parseEpoch, parseTimeOfDay } from '../conform.js';
+import { CategoryEncoder, NumericEncoder, type ColumnEncoder, type NumericKind } from '../learned/encoders.js';
+import type { ColumnRole } from '../model.js';
+import { dpBounds, dpCategoryVocabulary, dpCount, dpHistogram, dpQuantiles, type DpContext } from './mechanisms.js';
+
+/** Quantiles kept per numeric/datetime column (a grid of equal-mass points, 0 and 1 included). */
+const DP_QUANTILES = 21;
+const QS = Array.from({ length: DP_QUANTILES }, (_, i) => i / (DP_QUANTILES - 1));
+/** Text longer than this (or the declared length) is clamped before its length statistics are released. */
+const DEFAULT_MAX_TEXT = 255;
+/** A string column becomes categorical when its released vocabulary covers this share of its values. */
+const CATEGORICAL_COVERAGE = 0.7;
+
+export interface DpColumnInput {
+  table: Table;
+  column: Column;
+  values: Value[];
+  /** ε for this column (pure ε-DP, basic composition inside the column). */
+  epsilon: number;
+  /** δ of the vocabulary threshold (only string-like columns use it). */
+  delta: number;
+  /** DP estimate of the sample size (from the table's noisy row count), for rates. */
+  sampleSize: number;
+  ctx: Omit<DpContext, 'label'>;
+  /** Declared public in the config: raw statistics, no budget. */
+  isPublic?: boolean;
+  role?: ColumnRole;
+}
+
+function clamp01(x: number): number {
+  return Math.min(1, Math.max(0, Number.isFinite(x) ? x : 0));
+}
+
+function toNum(v: Value): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string') {
+    const n = Number(v.replace(/[$,\s]/g, ''));
+    return Number.isFinite(n) ? n : null;
+  }
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return null;
+}
+
+function sortedUnique(xs: number[]): number[] {
+  return [...xs].sort((a, b) => a - b);
+}
+
+function unsupported(table: Table, column: Column, what: string): SynthError {
+  return new SynthError('UNSUPPORTED_TYPE', `${tableKey(table)}.${column.name}: ${what} has no differentially private generator yet, so with \`privacy\` set the table is refused.`, {
+    table: tableKey(table),
+    column: column.name,
+    hint: `Declare the column public (tables.${table.name}.columns.${column.name}.public: true) if its values are not personal, or skip the table (tables.${table.name}.skip: true).`,
+  });
+}
+
+/** DP quantiles of a numeric column over DP bounds (or a public range); null when the bounds are not found. */
+function numericQuantiles(xs: number[], epsilon: number, ctx: DpContext, publicRange?: { lower: number; upper: number }): number[] | null {
+  let range = publicRange ?? null;
+  let left = epsilon;
+  if (!range) {
+    range = dpBounds(xs, { epsilon: 0.3 * epsilon }, ctx);
+    left = 0.7 * epsilon;
+  }
+  if (!range) return null;
+  if (!(range.upper > range.lower)) return [range.lower];
+  return sortedUnique(dpQuantiles(xs, QS, range, left, ctx));
+}
+
+/**
+ * Per-row shares of upper/lower/digit characters, word-ness, leading capital and all-caps: each row adds at most
+ * 1 to the character shares together and 1 to each flag, so the vector has L1 sensitivity 4 (one Laplace
+ * release at ε).
+ */
+function textProfile(strs: string[], epsilon: number, ctx: DpContext, maxLength: number, noisyN: number): ColumnSpec {
+  const lengths = strs.map((s) => Math.min(maxLength, Array.from(s).length));
+  const lengthQ = sortedUnique(dpQuantiles(lengths, QS, { lower: 0, upper: Math.max(1, maxLength) }, 0.5 * epsilon, ctx)).map((x) => Math.round(x));
+  const sums = [0, 0, 0, 0, 0, 0];
+  for (const s of strs) {
+    let u = 0;
+    let l = 0;
+    let d = 0;
+    let all = 0;
+    for (const ch of s) {
+      all++;
+      if (ch >= 'A' && ch <= 'Z') u++;
+      else if (ch >= 'a' && ch <= 'z') l++;
+      else if (ch >= '0' && ch <= '9') d++;
+    }
+    if (all > 0) {
+      sums[0]! += u / all;
+      sums[1]! += l / all;
+      sums[2]! += d / all;
+    }
+    if (/\s/.test(s.trim())) sums[3]!++;
+    if (/^[A-Z]/.test(s)) sums[4]!++;
+    if (/[A-Z]/.test(s) && !/[a-z]/.test(s)) sums[5]!++;
+  }
+  const e = 0.5 * epsilon;
+  ctx.ledger.charge(`${ctx.label} text profile`, { mechanism: 'laplace', epsilon: e, count: 1 });
+  const noisy = sums.map((s) => Math.max(0, s + ctx.rng.laplace(4 / e)));
+  const n = Math.max(1, noisyN);
+  const chars = { upper: noisy[0]!, lower: noisy[1]!, digit: noisy[2]! };
+  if (chars.upper + chars.lower + chars.digit <= 0) chars.lower = 1;
+  return {
+    type: 'text',
+    lengths: lengthQ.length > 0 ? lengthQ : [0],
+    wordShare: clamp01(noisy[3]! / n),
+    capitalShare: clamp01(noisy[4]! / n),
+    upperShare: clamp01(noisy[5]! / n),
+    chars,
+  };
+}
+
+/** The DP spec of one attribute column (what the baseline draws from and the learned encoder is built from). */
+export function dpColumnSpec(input: DpColumnInput): ColumnModelSpec {
+  const { table, column, values, epsilon } = input;
+  const where = `${tableKey(table)}.${column.name}`;
+  if (input.isPublic) return fitColumnSpec(tableKey(table), column, input.role ?? 'text', values);
+  const type = column.type;
+  const ctx: DpContext = { ...input.ctx, label: where };
+  const nonNull = values.filter((v) => v !== null);
+  // The null share gets a fifth of the column's budget; NOT NULL columns need none.
+  let rest = epsilon;
+  let nullRate = 0;
+  if (column.nullable) {
+    const nulls = dpCount(values.length - nonNull.length, { epsilon: 0.2 * epsilon }, ctx);
+    nullRate = clamp01(nulls / Math.max(1, input.sampleSize));
+    rest = 0.8 * epsilon;
+  }
+  const noisyNonNull = Math.max(1, input.sampleSize * (1 - nullRate));
+  const out = (spec: ColumnSpec): ColumnModelSpec => ({ column: column.name, nullRate, spec });
+  const fallbackNumber = (integer: boolean): ColumnModelSpec =>
+    // Too few rows for the budget to locate the values: NULL where allowed, else a single public value.
+    column.nullable ? { column: column.name, nullRate: 1, spec: { type: 'null' } } : out({ type: 'numeric', quantiles: [0], integer });
+  switch (type.kind) {
+    case 'integer':
+    case 'decimal':
+    case 'float':
+    case 'money':
+    case 'year': {
+      const integer = type.kind === 'integer' || type.kind === 'year';
+      const q = numericQuantiles(nonNull.map(toNum).filter((x): x is number => x !== null), rest, ctx);
+      if (!q) return fallbackNumber(integer);
+      const spec: ColumnSpec = { type: 'numeric', quantiles: integer ? q.map(Math.round) : q, integer };
+      if (type.kind === 'decimal' && type.scale === null) spec.decimals = 2;
+      return out(spec);
+    }
+    case 'boolean': {
+      const bits = nonNull.map((v) => (v === true || v === 't' || v === 1 ? 1 : 0));
+      const h = dpHistogram(bits, [0, 1, 2], { epsilon: rest }, ctx);
+      const [f, t] = [h.counts[0]!, h.counts[1]!];
+      return out({ type: 'boolean', pTrue: f + t > 0 ? t / (f + t) : 0.5 });
+    }
+    case 'date':
+    case 'timestamp': {
+      const ms = nonNull.map((v) => parseEpoch(v)).filter((x): x is number => x !== null);
+      const q = numericQuantiles(ms, rest, ctx);
+      if (!q) return fallbackNumber(false);
+      return out({ type: 'epoch', unit: type.kind, quantiles: q, fraction: false, withTimeZone: type.kind === 'timestamp' && type.withTimeZone });
+    }
+    case 'time': {
+      const secs = nonNull.map(parseTimeOfDay).filter((x): x is number => x !== null);
+      const q = numericQuantiles(secs, rest, ctx, { lower: 0, upper: 86_399 }) ?? [0];
+      return out({ type: 'epoch', unit: 'time', quantiles: q, fraction: false, withTimeZone: type.withTimeZone });
+    }
+    case 'enum': {
+      // The labels are schema, so public: every label gets a noisy weight, none needs a threshold.
+      const vocab = dpCategoryVocabulary(nonNull.map(String), { epsilon: rest }, ctx, { delta: input.delta, publicValues: type.values });
+      const kept = vocab.filter((v) => v.count > 0);
+      const use = kept.length > 0 ? kept : vocab.map((v) => ({ ...v, count: 1 }));
+      return out({ type: 'categorical', values: use.map((v) => v.value), weights: use.map((v) => v.count) });
+    }
+    case 'uuid':
+      return out({ type: 'uuid' });
+    case 'text': {
+      const strs = nonNull.map((v) => (typeof v === 'string' ? v : String(v)));
+      const vocab = dpCategoryVocabulary(strs, { epsilon: 0.5 * rest }, ctx, { delta: input.delta });
+      const covered = vocab.reduce((s, v) => s + v.count, 0);
+      const maxLength = type.maxLength ?? DEFAULT_MAX_TEXT;
+      const profile = textProfile(strs, 0.5 * rest, ctx, maxLength, noisyNonNull);
+      if (vocab.length > 0 && covered >= CATEGORICAL_COVERAGE * noisyNonNull) {
+        return out({ type: 'categorical', values: vocab.map((v) => encodeValue(v.value)), weights: vocab.map((v) => v.count) });
+      }
+      return out(profile);
+    }
+    case 'binary': {
+      const lengths = nonNull.map((v) => (v instanceof Uint8Array ? v.length : String(v).length));
+      const q = numericQuantiles(lengths, rest, ctx, { lower: 0, upper: 4096 }) ?? [16];
+      return out({ type: 'binary', lengths: q.map(Math.round) });
+    }
+    default:
+      throw unsupported(table, column, `a ${column.nativeType} column`);
+  }
+}
+
+/** The numeric reading the learned encoder uses for a column type (type only: no value is looked at). */
+function encoderKind(column: Column): NumericKind | null {
+  const t = column.type;
+  switch (t.kind) {
+    case 'integer':
+    case 'year':
+      return { kind: 'integer' };
+    case 'float':
+      return { kind: 'float' };
+    case 'decimal':
+      return { kind: 'decimal', scale: t.scale ?? 2 };
+    case 'money':
+      return { kind: 'decimal', scale: 2 };
+    case 'date':
+      return { kind: 'date' };
+    case 'timestamp':
+      return { kind: 'timestamp', fraction: 0, utc: t.withTimeZone };
+    default:
+      return null;
+  }
+}
+
+const MS_PER_DAY = 86_400_000;
+
+/**
+ * The learned model's encoder for a column, built from its DP spec only: quantiles become bin edges, released
+ * categories become tokens, and there is no "other" token (values outside the vocabulary map to the first
+ * category, so no raw rare value is ever stored). Null when the column is left to the baseline (free text,
+ * uuids, binaries, numbers the budget could not locate).
+ */
+export function encoderFromSpec(column: Column, spec: ColumnModelSpec): ColumnEncoder | null {
+  const hasNull = column.nullable && spec.nullRate > 0;
+  const s = spec.spec;
+  if (s.type === 'categorical') {
+    if (s.values.length < 1) return null;
+    return new CategoryEncoder({ type: 'category', column: column.name, hasNull, categories: s.values.map((v) => ({ v: decodeValue(v) })), other: null });
+  }
+  if (s.type === 'boolean') {
+    return new CategoryEncoder({ type: 'category', column: column.name, hasNull, categories: [{ v: true }, { v: false }], other: null });
+  }
+  if (s.type !== 'numeric' && s.type !== 'epoch') return null;
+  const nk = encoderKind(column);
+  if (!nk || s.quantiles.length < 2) return null;
+  const scale = nk.kind === 'date' ? 1 / MS_PER_DAY : 1;
+  const edges: number[] = [];
+  for (const q of s.quantiles) {
+    const e = q * scale;
+    if (edges.length === 0 || e > edges[edges.length - 1]!) edges.push(e);
+  }
+  if (edges.length < 2) return null;
+  return new NumericEncoder({ type: 'numeric', column: column.name, numeric: nk, hasNull, points: [], edges });
+}

@@ -1,0 +1,39 @@
+/**
+ * DP key statistics: the child-count histogram of a foreign key, released with Laplace noise. Adding or removing
+ * one child row moves one parent between two bins, and one parent row changes one bin, so the L1 sensitivity is
+ * 2. Counts 0..16 keep their own bin; larger counts share power-of-two bins (decoded at the bin's geometric
+ * middle), so a huge family is never told apart from a merely large one. Bins whose noisy count does not clear
+ * a small threshold are dropped (post-processing) so noise alone does not invent giant families.
+ */
+import type { ChildCountHistogram } from '../model.js';
+import type { DpContext } from './mechanisms.js';
+
+const EXACT = 16;
+const MAX_LOG = 24;
+
+function binOf(children: number): number {
+  if (children <= EXACT) return children;
+  return EXACT + Math.min(MAX_LOG, Math.floor(Math.log2(children))) - 3;
+}
+
+function representative(bin: number): number {
+  if (bin <= EXACT) return bin;
+  const k = bin - EXACT + 3;
+  return Math.round(2 ** (k + 0.5));
+}
+
+export function dpChildCountHistogram(h: ChildCountHistogram, epsilon: number, ctx: DpContext): ChildCountHistogram {
+  const bins = binOf(2 ** MAX_LOG) + 1;
+  const counts = new Array<number>(bins).fill(0);
+  for (const e of h.counts) counts[binOf(Math.max(0, e.children))]! += e.parents;
+  ctx.ledger.charge(`${ctx.label} child counts (${h.foreignKey})`, { mechanism: 'laplace', epsilon, count: 1 });
+  const scale = 2 / epsilon;
+  // An empty bin clears this with probability about 1%: a few spurious parents at most, never a flood.
+  const threshold = scale * Math.log(50);
+  const out: ChildCountHistogram['counts'] = [];
+  counts.forEach((c, b) => {
+    const noisy = c + ctx.rng.laplace(scale);
+    if (noisy > threshold) out.push({ children: representative(b), parents: Math.round(noisy) });
+  });
+  return { child: h.child, foreignKey: h.foreignKey, counts: out };
+}

@@ -1,0 +1,180 @@
+/**
+ * The privacy side of one hydration run, as hydrate.ts uses it: PII transforms applied to every sample before
+ * anything is fitted, DP fitting, the post-generation filters, and the result for events, the report and the
+ * state ledger. Active when `privacy` is configured or any column names a `transform`.
+ */
+import type { SynthConfig } from '../../config/schema.js';
+import { SynthError } from '../../errors.js';
+import type { HydrationPlan } from '../../graph/plan.js';
+import type { DatabaseSchema, Table, TableRef } from '../../schema/model.js';
+import { tableKey } from '../../schema/model.js';
+import type { Row, RowBatch } from '../../schema/values.js';
+import { buildPrivacyResult, type FilterReport, type PiiColumnReport, type PrivacyResult } from '../../validation/privacy/privacy-report.js';
+import { PrivacyFilter, type FilterColumn } from '../../validation/privacy/filters.js';
+import type { ModelSet } from '../fit.js';
+import type { ChildCountHistogram, ColumnMeta, Rng, TableSample } from '../model.js';
+import { fitModelsDp, type PrivacySpendReport } from './dp-fit.js';
+import type { PiiTransform } from './pii-config.js';
+import { detectPii } from './pii-detect.js';
+import { planPiiTransforms, transformBatches } from './pii-transform.js';
+
+export const PII_KEY_ENV = 'SYNTH_PII_KEY';
+
+type ColumnOverrides = Record<string, { transform?: PiiTransform | undefined; public?: boolean | undefined }>;
+
+function tableOverrides(config: SynthConfig, t: TableRef): ColumnOverrides {
+  const tc = config.tables[`${t.schema}.${t.name}`] ?? config.tables[t.name];
+  return (tc?.columns ?? {}) as ColumnOverrides;
+}
+
+/** Redraws of a flagged row before it is kept as drawn. */
+const FILTER_ROUNDS = 3;
+
+export class PrivacyRun {
+  spend: PrivacySpendReport | null = null;
+  readonly pii: PiiColumnReport[] = [];
+  readonly filters: Record<string, FilterReport> = {};
+  /** Training samples (after PII transforms), kept for the copy filters; bounded by `training.sampleRows`. */
+  private readonly samples = new Map<string, TableSample>();
+
+  private constructor(
+    private readonly config: SynthConfig,
+    private readonly env: Record<string, string | undefined>,
+  ) {}
+
+  /** Null when the config asks for neither DP nor PII transforms. */
+  static forConfig(config: SynthConfig, env: Record<string, string | undefined> = process.env): PrivacyRun | null {
+    const transforms = Object.values(config.tables).some((t) => Object.values(t.columns ?? {}).some((c) => c.transform !== undefined && c.transform !== 'keep'));
+    return config.privacy !== false || transforms ? new PrivacyRun(config, env) : null;
+  }
+
+  get dp(): boolean {
+    return this.config.privacy !== false;
+  }
+
+  private key(): string | null {
+    const fromEnv = this.env[PII_KEY_ENV];
+    if (fromEnv) return fromEnv;
+    return this.config.privacy !== false ? (this.config.privacy.piiKey ?? null) : null;
+  }
+
+  isPublic(t: TableRef, column: string): boolean {
+    return tableOverrides(this.config, t)[column]?.public === true;
+  }
+
+  /**
+   * Detects PII in the sample and replaces those columns with keyed deterministic fakes, in place of the sample
+   * (so nothing downstream sees the real values). Refuses when a transform needs a key and none is set.
+   */
+  async transformSample(table: Table, sample: TableSample): Promise<TableSample> {
+    const findings = detectPii(table, sample);
+    const overrides = tableOverrides(this.config, table);
+    const plan = planPiiTransforms(findings, overrides);
+    const key = tableKey(table);
+    for (const f of findings) this.pii.push({ table: key, column: f.column, kind: f.kind, confidence: f.confidence, transform: plan.get(f.column) ?? null });
+    for (const [column, transform] of plan) {
+      if (!findings.some((f) => f.column === column)) this.pii.push({ table: key, column, kind: null, confidence: null, transform });
+    }
+    if (plan.size === 0 || sample.rows.length === 0) return sample;
+    const secret = this.key();
+    const needsKey = [...plan.values()].some((t) => t !== 'redact');
+    if (needsKey && !secret) {
+      const [column, transform] = [...plan.entries()][0]!;
+      throw new SynthError('CONFIG_INVALID', `${key}.${column} looks like PII (${transform}) and must be transformed before training, but no transform key is set.`, {
+        table: key,
+        column,
+        hint: `Set the environment variable ${PII_KEY_ENV} to a long random secret (or privacy.piiKey in the config), or mark the column \`transform: 'keep'\` if it is not personal data.`,
+        path: 'privacy.piiKey',
+      });
+    }
+    const rows: Row[] = [];
+    const one = (async function* () {
+      yield { columns: sample.columns, rows: sample.rows };
+    })();
+    for await (const b of transformBatches(one, plan, secret ?? 'redact-only', table.columns)) rows.push(...b.rows);
+    return { ...sample, rows };
+  }
+
+  /** Fits under DP (config `privacy`); the samples are kept for the copy filters. */
+  async fit(
+    schema: DatabaseSchema,
+    plan: HydrationPlan,
+    samples: Map<string, TableSample>,
+    histograms: ChildCountHistogram[],
+    options: { modelFor: (t: TableRef) => 'baseline' | 'learned'; skipped: (t: TableRef) => boolean; note?: (m: string) => void },
+  ): Promise<ModelSet> {
+    const p = this.config.privacy;
+    if (p === false) throw new SynthError('INTERNAL', 'PrivacyRun.fit called without a privacy budget.');
+    for (const [k, s] of samples) this.samples.set(k, s);
+    const { models, spend } = await fitModelsDp(schema, plan, samples, histograms, {
+      seed: this.config.seed,
+      privacy: p,
+      modelFor: options.modelFor,
+      skipped: options.skipped,
+      isPublic: (t, c) => this.isPublic(t, c),
+      sampleRows: this.config.training.sampleRows,
+      learned: { epochs: this.config.training.epochs, hiddenSize: this.config.training.hidden, batchSize: this.config.training.batchSize },
+      ...(options.note ? { note: options.note } : {}),
+    });
+    this.spend = spend;
+    return models;
+  }
+
+  /** Keeps the samples for the copy filters when fitting happened elsewhere (PII-only runs). */
+  remember(samples: Map<string, TableSample>): void {
+    for (const [k, s] of samples) this.samples.set(k, s);
+  }
+
+  /**
+   * Generated rows that copy a training row (exactly or nearly) or fall outside what training showed get their
+   * attribute columns drawn again from the model; key columns stay, so every FK stays valid. Only DP runs filter.
+   */
+  filterRows(table: Table, meta: ColumnMeta[], model: { columns: string[]; sample(n: number, context: Row[] | null, rng: Rng): Row[] }, batches: AsyncIterable<RowBatch>, rng: Rng): AsyncIterable<RowBatch> {
+    const key = tableKey(table);
+    const sample = this.samples.get(key);
+    if (!this.dp || !sample || sample.rows.length === 0) return batches;
+    const columns: FilterColumn[] = [];
+    for (const name of model.columns) {
+      const role = meta.find((m) => m.column === name)?.role;
+      if (!sample.columns.includes(name)) continue;
+      if (role === 'numerical') columns.push({ name, kind: 'numeric' });
+      else if (role === 'datetime') columns.push({ name, kind: 'datetime' });
+      else if (role === 'categorical' || role === 'boolean') columns.push({ name, kind: 'categorical' });
+    }
+    if (columns.length === 0) return batches;
+    const filter = new PrivacyFilter({ columns: sample.columns, rows: sample.rows }, { columns });
+    const report: FilterReport = (this.filters[key] = { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 });
+    return (async function* () {
+      let batchNo = 0;
+      for await (const batch of batches) {
+        batchNo++;
+        const r = filter.filterBatch(batch);
+        report.total += r.counts.total;
+        report.kept += r.counts.kept;
+        report.exactCopies += r.counts.exactCopies;
+        report.nearCopies += r.counts.nearCopies;
+        report.outliers += r.counts.outliers;
+        if (r.rows.length === batch.rows.length) {
+          yield batch;
+          continue;
+        }
+        const kept = new Set(r.rows);
+        const at = model.columns.map((c) => batch.columns.indexOf(c));
+        let flagged = batch.rows.filter((row) => !kept.has(row));
+        report.regenerated += flagged.length;
+        for (let round = 0; round < FILTER_ROUNDS && flagged.length > 0; round++) {
+          const fresh = model.sample(flagged.length, null, rng.fork(`redraw${batchNo}.${round}`));
+          flagged.forEach((row, i) => at.forEach((j, c) => j >= 0 && (row[j] = fresh[i]![c] ?? null)));
+          const again = new Set(filter.filterBatch({ columns: batch.columns, rows: flagged }).rows);
+          flagged = flagged.filter((row) => !again.has(row));
+        }
+        report.unresolved += flagged.length;
+        yield batch;
+      }
+    })();
+  }
+
+  result(): PrivacyResult {
+    return buildPrivacyResult(this.spend, this.pii, this.filters);
+  }
+}

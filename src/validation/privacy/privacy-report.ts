@@ -1,0 +1,105 @@
+/**
+ * The privacy section of a run: budget and spend (total and per table), PII columns and how they were
+ * transformed, and what the post-generation filters regenerated. Plain JSON (for HydrateResult, the JSON report
+ * and the state ledger) plus a text summary for the CLI.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { PrivacySpendReport } from '../../generation/privacy/dp-fit.js';
+import type { FilterCounts } from './filters.js';
+
+export interface PiiColumnReport {
+  table: string;
+  column: string;
+  /** Detected kind, or null when the column is transformed only by the config. */
+  kind: string | null;
+  confidence: number | null;
+  /** Applied transform, or null when the finding was below the threshold or switched off (`keep`). */
+  transform: string | null;
+}
+
+export interface FilterReport extends FilterCounts {
+  /** Rows whose attributes were drawn again (copies and outliers). */
+  regenerated: number;
+  /** Rows still flagged after the last redraw (kept as drawn). */
+  unresolved: number;
+}
+
+export interface PrivacyResult {
+  /** False when only PII transforms ran (no `privacy` budget configured). */
+  dp: boolean;
+  budget: { epsilon: number; delta: number } | null;
+  epsilon: number;
+  delta: number;
+  method: string | null;
+  unit: 'row' | null;
+  composition: string | null;
+  tables: Array<{
+    table: string;
+    model: 'baseline' | 'learned';
+    budget: { epsilon: number; delta: number };
+    epsilon: number;
+    delta: number;
+    dpSgd: PrivacySpendReport['tables'][number]['dpSgd'];
+    mechanisms: Array<{ label: string; epsilon: number }>;
+  }>;
+  pii: PiiColumnReport[];
+  filters: Record<string, FilterReport>;
+}
+
+export function buildPrivacyResult(spend: PrivacySpendReport | null, pii: PiiColumnReport[], filters: Record<string, FilterReport>): PrivacyResult {
+  return {
+    dp: spend !== null,
+    budget: spend?.budget ?? null,
+    epsilon: spend?.epsilon ?? 0,
+    delta: spend?.delta ?? 0,
+    method: spend?.method ?? null,
+    unit: spend?.unit ?? null,
+    composition: spend?.composition ?? null,
+    tables: (spend?.tables ?? []).map((t) => ({
+      table: t.table,
+      model: t.model,
+      budget: t.budget,
+      epsilon: t.epsilon,
+      delta: t.delta,
+      dpSgd: t.dpSgd,
+      mechanisms: t.mechanisms,
+    })),
+    pii,
+    filters,
+  };
+}
+
+/** The shape `writeQualityReport` renders as its privacy section. */
+export function privacySummaryForReport(p: PrivacyResult): { epsilonSpent: number; delta: number; perTable: Record<string, number> } {
+  return { epsilonSpent: p.epsilon, delta: p.delta, perTable: Object.fromEntries(p.tables.map((t) => [t.table, t.epsilon])) };
+}
+
+export function formatPrivacyResult(p: PrivacyResult): string {
+  const lines: string[] = [];
+  if (p.dp && p.budget) {
+    lines.push(`Privacy: ε ${p.epsilon.toFixed(3)} spent of ${p.budget.epsilon} at δ ${p.delta} (unit: one row of any table; tables composed sequentially; ${p.method})`);
+    for (const t of p.tables) {
+      const sgd = t.dpSgd ? `, DP-SGD ${t.dpSgd.steps} steps, σ ${t.dpSgd.noiseMultiplier.toFixed(2)}, q ${t.dpSgd.samplingRate.toFixed(3)}` : '';
+      lines.push(`  ${t.table}: ε ${t.epsilon.toFixed(3)} of ${t.budget.epsilon.toFixed(3)} (${t.model}${sgd})`);
+    }
+  }
+  const transformed = p.pii.filter((x) => x.transform !== null);
+  if (transformed.length > 0) {
+    lines.push(`PII transformed before training: ${transformed.map((x) => `${x.table}.${x.column} (${x.transform})`).join(', ')}`);
+  }
+  const filtered = Object.entries(p.filters).filter(([, f]) => f.regenerated > 0);
+  if (filtered.length > 0) {
+    lines.push(
+      `Privacy filters regenerated: ${filtered
+        .map(([t, f]) => `${t} ${f.regenerated} (exact ${f.exactCopies}, near ${f.nearCopies}, outliers ${f.outliers}${f.unresolved ? `, ${f.unresolved} unresolved` : ''})`)
+        .join('; ')}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Adds the privacy section to the JSON quality report `writeQualityReport` wrote. */
+export function addPrivacyToJsonReport(path: string, p: PrivacyResult): void {
+  const report = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  writeFileSync(path, JSON.stringify({ ...report, privacy: p }, null, 2));
+}
