@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import type { SynthConfig } from '../config/schema.js';
+import type { TypeMappingNote } from '../connectors/connector.js';
 import { openSource, openTarget } from '../connectors/index.js';
 import { formatPlan } from '../graph/format-plan.js';
 import { introspectAndPlan, targetUrl } from '../hydrate.js';
@@ -38,18 +39,18 @@ export function registerCommands(program: Command): void {
     try {
       const { schema, plan } = await introspectAndPlan(source, config);
       let text = formatPlan(plan, schema);
+      let mapping: TypeMappingNote[] | undefined;
       if (flags.target) {
+        // Only describeMapping is asked: nothing is created on the target.
         const target = await openTarget(targetUrl(config, flags.target));
         try {
-          const notes = target.describeMapping(schema).filter((n) => n.severity !== 'info');
-          if (notes.length > 0) {
-            text += `\n\nType mapping to ${target.dialect} (${flags.target}):\n${notes.map((n) => `  [${n.severity}] ${n.table}.${n.column}: ${n.from} → ${n.to} — ${n.note}`).join('\n')}`;
-          }
+          mapping = target.describeMapping(schema).filter((n) => n.severity !== 'info');
+          text += `\n\n${formatMapping(mapping, target.dialect, flags.target)}`;
         } finally {
           await target.close();
         }
       }
-      if (flags.json) process.stdout.write(`${JSON.stringify({ tables: schema.tables.map(tableKey), plan })}\n`);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ tables: schema.tables.map(tableKey), plan, ...(mapping ? { mapping } : {}) })}\n`);
       else process.stdout.write(`${text}\n`);
     } finally {
       await source.close();
@@ -92,4 +93,15 @@ export function registerCommands(program: Command): void {
       await target.close();
     }
   });
+}
+
+/** Lossy and impossible mappings, one line each, with what hydrate would do about them. */
+function formatMapping(notes: TypeMappingNote[], dialect: string, target: string): string {
+  if (notes.length === 0) return `Type mapping to ${dialect} (${target}): no lossy or impossible mappings.`;
+  const impossible = notes.filter((n) => n.severity === 'impossible').length;
+  const lines = notes.map((n) => `  [${n.severity}] ${n.table}.${n.column}: ${n.from} → ${n.to} — ${n.note}`);
+  const verdict = impossible > 0
+    ? `hydrate would refuse this schema (UNSUPPORTED_TYPE): ${impossible} impossible mapping(s); exclude those tables with \`schemas\` or hydrate into a target of the source's dialect.`
+    : `${notes.length} lossy mapping(s); hydrate proceeds and warns about each.`;
+  return `Type mapping to ${dialect} (${target}):\n${lines.join('\n')}\n${verdict}`;
 }
