@@ -154,8 +154,10 @@ export function registerOrchestrationCommands(program: Command): void {
     }
   });
 
-  commonOptions(runs.command('show').description('One run: steps, timings, rows, rows/s, validation and quality.').argument('<id>', 'run id')).action(
-    async (id: string, flags: CommonFlags) => {
+  // `--config`/`--json` belong to `runs` (commander hands them to the parent), so `show` reads the parent's.
+  runs.command('show').description('One run: steps, timings, rows, rows/s, validation and quality.').argument('<id>', 'run id').action(
+    async (id: string, _local: unknown, cmd: Command) => {
+      const flags = cmd.parent!.opts<CommonFlags>();
       const { config } = await loadConfig(flags.config);
       const store = await openConfiguredStateStore(config);
       try {

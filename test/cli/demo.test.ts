@@ -2,10 +2,11 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openStateStore } from '../../src/scheduler/state-store.js';
 import { runCli } from '../support/cli.js';
 
 describe('synth demo (embedded PostgreSQL, no server)', () => {
-  it('builds the demo source, hydrates it, validates, prints quality, writes the HTML report', async () => {
+  it('builds the demo source, hydrates it, validates, prints quality, writes the HTML report, records the runs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'synth-demo-'));
     const r = await runCli(['demo', '--dir', dir, '--json']);
     expect(r.stderr).toBe('');
@@ -25,5 +26,16 @@ describe('synth demo (embedded PostgreSQL, no server)', () => {
     const again = await runCli(['demo', '--dir', dir, '--quiet']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/Demo done: 9 tables/);
+
+    // Both runs are in the embedded (PGlite) state folder under the demo's outDir.
+    const store = await openStateStore({ dir: join(dir, 'state') });
+    try {
+      const runs = await store.listRuns({ target: 'dev' });
+      expect(runs.map((r) => [r.kind, r.status])).toEqual([['demo', 'succeeded'], ['demo', 'succeeded']]);
+      const detail = await store.getRun(runs[0]!.id);
+      expect(detail!.steps.filter((s) => s.step === 'load' && s.table !== null).length).toBe(9);
+    } finally {
+      await store.close();
+    }
   });
 });
