@@ -2,7 +2,6 @@
 import type { IntegrityCheck, IntegrityCount, ReadOptions, Shadow, SourceConnector, TargetConnector, TypeMappingNote, UpdateBatch } from '../connector.js';
 import type { CheckConstraint, DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
 import type { RowBatch } from '../../schema/values.js';
-import { SynthError } from '../../errors.js';
 import { describeMapping, layoutFor, shadowOf, toShadowSql, type Layout } from './postgres-ddl.js';
 import { introspectPostgres } from './postgres-introspect.js';
 import { checksum, childCountHistogram, countRows, identity, readRows, type Locate } from './postgres-read.js';
