@@ -173,7 +173,7 @@ export async function fitModelsDp(
   };
 }
 
-async function fitTableDp(
+export async function fitTableDp(
   table: Table,
   sample: TableSample,
   hists: ChildCountHistogram[],

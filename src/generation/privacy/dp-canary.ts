@@ -1,0 +1,110 @@
+/**
+ * The memorisation experiment on a real source table (`synth privacy canary`): read a sample, plant secrets in
+ * one text column (each repeated a chosen number of times), train the same model with and without DP, generate
+ * as many rows as were trained on, and count how often each secret comes back. The source is only read.
+ */
+import { SynthError } from '../../errors.js';
+import type { SourceConnector } from '../../connectors/connector.js';
+import type { Table } from '../../schema/model.js';
+import { tableKey, writableColumns } from '../../schema/model.js';
+import { runCanaryExperiment, type CanaryExperimentResult } from '../../validation/privacy/canary.js';
+import { fitBaseline } from '../baseline/baseline-model.js';
+import { attributeColumns, describeColumns } from '../metadata.js';
+import type { AttributeModel, TableSample } from '../model.js';
+import { createRng } from '../rng.js';
+import { fitTableDp, type DpLearnedSettings } from './dp-fit.js';
+import { SecureRandom } from './secure-random.js';
+
+export interface CanaryRunOptions {
+  source: SourceConnector;
+  table: Table;
+  column: string;
+  repetitions: number[];
+  epsilon: number;
+  delta: number;
+  sampleRows: number;
+  seed: number;
+  model: 'baseline' | 'learned';
+  learned?: DpLearnedSettings;
+}
+
+export interface CanaryRunResult {
+  table: string;
+  column: string;
+  withoutDp: CanaryExperimentResult;
+  withDp: CanaryExperimentResult;
+  /** ε the DP training spent on the table (at `delta`). */
+  epsilonSpent: number;
+  delta: number;
+}
+
+async function readSample(source: SourceConnector, table: Table, limit: number, seed: number): Promise<TableSample> {
+  const totalRows = await source.countRows(table);
+  const columns = writableColumns(table).map((c) => c.name);
+  const rows: TableSample['rows'] = [];
+  for await (const b of source.readRows(table, totalRows > limit ? { columns, limit, seed } : { columns })) rows.push(...b.rows);
+  return { table: { schema: table.schema, name: table.name }, totalRows, columns, rows };
+}
+
+export async function runSourceCanary(o: CanaryRunOptions): Promise<CanaryRunResult> {
+  const where = tableKey(o.table);
+  const col = attributeColumns(o.table).find((c) => c.name === o.column);
+  if (!col || col.type.kind !== 'text') {
+    throw new SynthError('CONFIG_INVALID', `${where}.${o.column} is not a text attribute column, so secrets cannot be planted in it.`, {
+      table: where,
+      column: o.column,
+      hint: `Pick a text column that is not a key: ${attributeColumns(o.table).filter((c) => c.type.kind === 'text').map((c) => c.name).join(', ') || '(this table has none)'}.`,
+    });
+  }
+  const sample = await readSample(o.source, o.table, o.sampleRows, o.seed);
+  if (sample.rows.length === 0) {
+    throw new SynthError('EMPTY_SOURCE', `${where} has no rows to plant canaries in.`, { table: where, hint: 'Pick a table with data.' });
+  }
+  const generate = (model: AttributeModel, n: number) => {
+    const rows = model.sample(n, null, createRng(o.seed, 'canary-generate'));
+    return { columns: model.columns, rows };
+  };
+  const learnedOptions = { seed: o.seed, epochs: o.learned?.epochs ?? 20, hiddenSize: o.learned?.hiddenSize ?? 128, ...(o.learned?.batchSize ? { batchSize: o.learned.batchSize } : {}) };
+  const withoutDp = await runCanaryExperiment<AttributeModel>({
+    sample,
+    column: o.column,
+    repetitions: o.repetitions,
+    rng: createRng(o.seed, 'canary'),
+    train: async (s) => {
+      const meta = describeColumns(o.table, s);
+      if (o.model === 'baseline') return fitBaseline(o.table, s, meta);
+      const learned = await import('../learned/index.js');
+      return learned.learnedFactoryForFitModels(learnedOptions)(o.table, s, meta, null);
+    },
+    generate,
+  });
+  let spent = 0;
+  const withDp = await runCanaryExperiment<AttributeModel>({
+    sample,
+    column: o.column,
+    repetitions: o.repetitions,
+    rng: createRng(o.seed, 'canary'),
+    train: async (s) => {
+      const r = await fitTableDp(o.table, s, [], o.model, { epsilon: o.epsilon, delta: o.delta }, SecureRandom.secure(), {
+        seed: o.seed,
+        privacy: { epsilon: o.epsilon, delta: o.delta, unit: 'row' },
+        sampleRows: o.sampleRows,
+        ...(o.learned ? { learned: o.learned } : {}),
+      });
+      spent = r.spend.epsilon;
+      return r.model.model;
+    },
+    generate,
+  });
+  return { table: where, column: o.column, withoutDp, withDp, epsilonSpent: spent, delta: o.delta };
+}
+
+export function formatCanaryRun(r: CanaryRunResult): string {
+  const lines = [`Canary experiment on ${r.table}.${r.column} (${r.withoutDp.trainingRows} training rows, ${r.withoutDp.generatedRows} generated):`];
+  lines.push('  repetitions   replays without DP   replays with DP (ε ' + r.epsilonSpent.toFixed(2) + `, δ ${r.delta})`);
+  r.withoutDp.replays.forEach((c, i) => {
+    const d = r.withDp.replays[i]!;
+    lines.push(`  ${String(c.repetitions).padStart(11)}   ${String(c.replays).padStart(18)}   ${String(d.replays).padStart(15)}`);
+  });
+  return lines.join('\n');
+}

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/load-config.js';
+import { openSource } from '../../../src/connectors/index.js';
+import type { SourceConnector } from '../../../src/connectors/connector.js';
+import { fitBaseline } from '../../../src/generation/baseline/baseline-model.js';
+import { describeColumns } from '../../../src/generation/metadata.js';
+import type { TableSample } from '../../../src/generation/model.js';
+import { PrivacyRun } from '../../../src/generation/privacy/privacy-run.js';
+import { createRng } from '../../../src/generation/rng.js';
+import type { Table } from '../../../src/schema/model.js';
+import { writableColumns } from '../../../src/schema/model.js';
+import type { Row, RowBatch } from '../../../src/schema/values.js';
+import { createPgDatabase, type TestDatabase } from '../../support/databases.js';
+
+let db: TestDatabase;
+let source: SourceConnector;
+let table: Table;
+let sample: TableSample;
+
+beforeAll(async () => {
+  db = await createPgDatabase('synth_dprun');
+  await db.exec(`
+    CREATE TABLE account (id serial PRIMARY KEY, email text NOT NULL, plan text NOT NULL, seats int NOT NULL, since date NOT NULL);
+    INSERT INTO account (email, plan, seats, since)
+    SELECT 'user' || g || '@example-corp.org', (ARRAY['free','pro','team'])[1 + g % 3], 1 + (g * 7) % 40, DATE '2020-01-01' + (g * 3) % 900
+    FROM generate_series(1, 800) g;`);
+  source = await openSource(db.url);
+  table = (await source.introspect({})).tables.find((t) => t.name === 'account')!;
+  const columns = writableColumns(table).map((c) => c.name);
+  const rows: Row[] = [];
+  for await (const b of source.readRows(table, { columns })) rows.push(...b.rows);
+  sample = { table: { schema: table.schema, name: table.name }, totalRows: rows.length, columns, rows };
+});
+afterAll(async () => {
+  await source?.close();
+  await db?.drop();
+});
+
+function config(extra: Record<string, unknown> = {}) {
+  return parseConfig({ source: { url: db.url }, targets: { dev: { url: 'postgresql://x@127.0.0.1/none' } }, privacy: { epsilon: 1, delta: 1e-6 }, ...extra });
+}
+
+describe('PrivacyRun', () => {
+  it('replaces detected PII deterministically with the key, and differently with another key', async () => {
+    const a = await PrivacyRun.forConfig(config(), { SYNTH_PII_KEY: 'key-one' })!.transformSample(table, sample);
+    const b = await PrivacyRun.forConfig(config(), { SYNTH_PII_KEY: 'key-one' })!.transformSample(table, sample);
+    const c = await PrivacyRun.forConfig(config(), { SYNTH_PII_KEY: 'key-two' })!.transformSample(table, sample);
+    const ei = sample.columns.indexOf('email');
+    const real = new Set(sample.rows.map((r) => r[ei]));
+    expect(a.rows.map((r) => r[ei])).toEqual(b.rows.map((r) => r[ei]));
+    expect(a.rows.filter((r) => real.has(r[ei]!))).toEqual([]);
+    expect(a.rows.map((r) => r[ei])).not.toEqual(c.rows.map((r) => r[ei]));
+    // Other columns are untouched.
+    const pi = sample.columns.indexOf('plan');
+    expect(a.rows.map((r) => r[pi])).toEqual(sample.rows.map((r) => r[pi]));
+  });
+
+  it("a column marked transform: 'keep' is left alone; no key is then needed", async () => {
+    const run = PrivacyRun.forConfig(config({ tables: { account: { columns: { email: { transform: 'keep' } } } } }), {})!;
+    const out = await run.transformSample(table, sample);
+    expect(out.rows).toEqual(sample.rows);
+    expect(run.pii.find((p) => p.column === 'email')?.transform).toBeNull();
+  });
+
+  it('regenerates the attributes of planted copies and keeps their keys', async () => {
+    const run = PrivacyRun.forConfig(config(), { SYNTH_PII_KEY: 'k' })!;
+    run.remember(new Map([['public.account', sample]]));
+    const meta = describeColumns(table, sample);
+    const model = fitBaseline(table, sample, meta);
+    const columns = ['id', ...model.columns];
+    const fresh = model.sample(300, null, createRng(5)).map((r, i) => [100_000 + i, ...r]);
+    // 40 exact copies of training rows, planted among fresh rows.
+    const copies = sample.rows.slice(0, 40).map((r, i) => [200_000 + i, ...model.columns.map((c) => r[sample.columns.indexOf(c)] ?? null)]);
+    const batches = (async function* (): AsyncGenerator<RowBatch> {
+      yield { columns, rows: [...fresh, ...copies] };
+    })();
+    const out: Row[] = [];
+    for await (const b of run.filterRows(table, meta, model, batches, createRng(9))) out.push(...b.rows);
+    expect(out.length).toBe(340);
+    const report = run.result().filters['public.account']!;
+    expect(report.exactCopies).toBeGreaterThanOrEqual(40);
+    expect(report.regenerated).toBeGreaterThanOrEqual(40);
+    const key = (r: Row, cols: string[]) => JSON.stringify(['plan', 'seats', 'since'].map((c) => r[cols.indexOf(c)]));
+    const training = new Set(sample.rows.map((r) => key(r, sample.columns)));
+    const stillCopies = out.filter((r) => training.has(key(r, columns)));
+    expect(stillCopies.length).toBeLessThanOrEqual(report.unresolved);
+    // Keys of the planted rows are unchanged.
+    expect(out.filter((r) => Number(r[0]) >= 200_000).map((r) => r[0])).toEqual(copies.map((r) => r[0]));
+  });
+});
