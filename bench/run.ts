@@ -4,9 +4,11 @@
  */
 import { benchDatasets } from './datasets.js';
 import { benchHydratePg } from './hydrate-pg.js';
+import { benchMysqlLoad } from './mysql-load.js';
 
 const benches: Record<string, () => Promise<Record<string, number | string>>> = {
   'hydrate-pg': benchHydratePg,
+  'mysql-load': benchMysqlLoad,
   datasets: benchDatasets,
 };
 
