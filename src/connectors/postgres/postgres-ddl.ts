@@ -165,6 +165,45 @@ export function describeMapping(schema: DatabaseSchema): TypeMappingNote[] {
         });
       }
     }
+    if (schema.dialect !== 'postgres') notes.push(...identifierNotes(table, schema.tables));
+  }
+  return notes;
+}
+
+/** The name PostgreSQL actually stores: identifiers are cut at 63 bytes (on a character boundary), silently. */
+export function pgTruncated(name: string): string {
+  if (Buffer.byteLength(name) <= 63) return name;
+  let out = '';
+  for (const ch of name) {
+    if (Buffer.byteLength(out + ch) > 63) break;
+    out += ch;
+  }
+  return out;
+}
+
+/**
+ * MySQL allows 64 characters (up to 256 bytes) per name: longer names are truncated by PostgreSQL, which is lossy,
+ * and impossible when two names of one table (or two tables) become the same.
+ */
+function identifierNotes(table: Table, tables: Table[]): TypeMappingNote[] {
+  const key = `${table.schema}.${table.name}`;
+  const notes: TypeMappingNote[] = [];
+  const cut = pgTruncated(table.name);
+  if (cut !== table.name) {
+    const clash = tables.find((t) => t !== table && pgTruncated(t.name) === cut);
+    notes.push({
+      table: key, column: '*', from: table.name, to: cut, severity: clash ? 'impossible' : 'lossy',
+      note: clash ? `table name longer than 63 bytes becomes the same as ${clash.name}'s; rename one of them` : 'table name longer than 63 bytes is truncated by PostgreSQL',
+    });
+  }
+  for (const col of table.columns) {
+    const c = pgTruncated(col.name);
+    if (c === col.name) continue;
+    const clash = table.columns.find((o) => o !== col && pgTruncated(o.name) === c);
+    notes.push({
+      table: key, column: col.name, from: col.name, to: c, severity: clash ? 'impossible' : 'lossy',
+      note: clash ? `column name longer than 63 bytes becomes the same as ${clash.name}; rename one of them` : 'column name longer than 63 bytes is truncated by PostgreSQL',
+    });
   }
   return notes;
 }
