@@ -30,6 +30,8 @@ import {
 } from '../hydrate.js';
 import type { DatabaseSchema, Table } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
+import { PrivacyRun } from '../generation/privacy/privacy-run.js';
+import type { PrivacyResult } from '../validation/privacy/privacy-report.js';
 import { decideStaleShadows } from './cleanup.js';
 import { parseTtl } from './preview.js';
 import { recordRunEvents } from './run-recorder.js';
@@ -297,10 +299,12 @@ export async function runHydrateJob(options: HydrateJobOptions): Promise<Hydrate
       lock = await lockTarget(url, runId, options);
       const acquiredAt = new Date();
       const heldLock = lock;
+      let connectedSource: SourceConnector | null = null;
       const signal = options.signal;
       const hooks: HydrateHooks = {
         parallel: config.training.parallel,
-        connected: async ({ target }) => {
+        connected: async ({ source, target }) => {
+          connectedSource = source;
           if (heldLock !== null) emit({ type: 'info', message: `Holding the lock on ${redactSecrets(url)} (${heldLock.description}).` });
           dropped.push(...(await dropStaleShadows(store, target, heldLock === null ? null : { runId, acquiredAt }, emit)));
         },
@@ -310,6 +314,9 @@ export async function runHydrateJob(options: HydrateJobOptions): Promise<Hydrate
           await injector.at(point, ctx);
         },
         beforeSwap: () => heldLock?.assertHeld(),
+        privacySpent: async (p) => {
+          if (connectedSource !== null) await recordPrivacy(store, connectedSource, runId, p);
+        },
       };
       const result = await hydrate({
         config,
@@ -452,6 +459,27 @@ async function provideModels(ctx: {
   return models;
 }
 
+/** The privacy ledger is per source database, whatever the schema or settings: budgets add up across them. */
+export async function privacyFingerprint(source: SourceConnector): Promise<string> {
+  return sha(JSON.stringify({ ledger: await source.identity() })).slice(0, 24);
+}
+
+async function recordPrivacy(store: StateStore, source: SourceConnector, runId: string, p: PrivacyResult): Promise<void> {
+  if (!p.dp) return;
+  const fingerprint = await privacyFingerprint(source);
+  for (const t of p.tables) {
+    await store.recordPrivacySpend({
+      sourceFingerprint: fingerprint,
+      runId,
+      table: t.table,
+      epsilon: t.epsilon,
+      delta: t.delta,
+      mechanism: p.method ?? 'dp',
+      detail: { model: t.model, mechanisms: t.mechanisms, dpSgd: t.dpSgd, composition: p.composition },
+    });
+  }
+}
+
 /** `synth train`: introspect, sample, fit and store the models, recorded as a run of kind 'train'. */
 export async function runTrainJob(options: { config: SynthConfig; emit?: EventSink; store?: StateStore }): Promise<{ run: RunRecord; artifact: TrainedArtifact }> {
   const { config } = options;
@@ -465,7 +493,9 @@ export async function runTrainJob(options: { config: SynthConfig; emit?: EventSi
       const source = await openSource(config.source.url);
       try {
         const { schema, plan } = await introspectAndPlan(source, config, emit);
-        const models = await trainModels(source, schema, plan, config, emit);
+        const privacy = PrivacyRun.forConfig(config);
+        const models = await trainModels(source, schema, plan, config, emit, privacy);
+        if (privacy !== null) await recordPrivacy(store, source, runId, privacy.result());
         const artifact = await saveModelArtifact({ store, config, source, schema, models, runId });
         const run = await finish(store, recorder, runId, { status: 'succeeded' }, emit);
         return { run, artifact };

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/events.js';
 import { openStateStore, type StateStore } from '../../src/scheduler/state-store.js';
 import { acquireTargetLock } from '../../src/scheduler/target-lock.js';
-import { runHydrateJob, runTrainJob } from '../../src/scheduler/hydrate-job.js';
+import { openSource } from '../../src/connectors/index.js';
+import { privacyFingerprint, runHydrateJob, runTrainJob } from '../../src/scheduler/hydrate-job.js';
 import { createPgDatabase, type TestDatabase } from '../support/databases.js';
 import { liveChecksums, testConfig } from './helpers.js';
 
@@ -159,6 +160,24 @@ describe('train once, generate many', () => {
     const retrain: RunEvent[] = [];
     await runHydrateJob({ config: config({ seed: 11 }), target: 'dev', store, faults: [], emit: (e) => retrain.push(e) });
     expect(retrain.some((e) => e.type === 'stage' && e.stage === 'train')).toBe(true);
+  }, 180_000);
+});
+
+describe('privacy ledger', () => {
+  it('a differentially private run records its spend per table; runs add up', async () => {
+    const src = await openSource(source.url);
+    const fingerprint = await privacyFingerprint(src).finally(() => src.close());
+    const cfg = config({ privacy: { epsilon: 2 }, tables: { author: { columns: { born: { transform: 'keep' }, name: { transform: 'keep' } } } } });
+    const first = await runHydrateJob({ config: cfg, target: 'dev', store, faults: [] });
+    expect(first.result.status).toBe('ok');
+    const once = await store.cumulativeSpend(fingerprint);
+    expect(once.epsilon).toBeGreaterThan(0);
+    expect(once.epsilon).toBeLessThanOrEqual(2 + 1e-9);
+    expect(Object.keys(once.byTable).sort()).toEqual(['public.author', 'public.book', 'public.genre', 'public.publisher']);
+    const second = await runHydrateJob({ config: cfg, target: 'dev', store, faults: [] });
+    const spent = second.result.privacy!.tables.reduce((a, t) => a + t.epsilon, 0);
+    expect(spent).toBeGreaterThan(0);
+    expect((await store.cumulativeSpend(fingerprint)).epsilon).toBeCloseTo(once.epsilon + spent, 6);
   }, 180_000);
 });
 
