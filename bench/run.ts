@@ -3,6 +3,7 @@
  * Figures depend on the machine; the issue notes record what was measured where.
  */
 import { benchDatasets } from './datasets.js';
+import { benchDpOverhead } from './dp-overhead.js';
 import { benchHydratePg } from './hydrate-pg.js';
 import { benchMysqlLoad } from './mysql-load.js';
 
@@ -10,6 +11,7 @@ const benches: Record<string, () => Promise<Record<string, number | string>>> = 
   'hydrate-pg': benchHydratePg,
   'mysql-load': benchMysqlLoad,
   datasets: benchDatasets,
+  'dp-overhead': () => benchDpOverhead(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

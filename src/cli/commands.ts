@@ -9,6 +9,7 @@ import { reportOnTarget } from '../report.js';
 import { tableKey } from '../schema/model.js';
 import { formatQualitySummary } from '../validation/quality/index.js';
 import { registerOrchestrationCommands } from './commands-orchestration.js';
+import { registerPrivacyCommands } from './commands-privacy.js';
 import { commonOptions } from './options.js';
 import { chooseMode, createRenderer, type Renderer } from './render.js';
 
@@ -93,6 +94,8 @@ export function registerCommands(program: Command): void {
       await target.close();
     }
   });
+
+  registerPrivacyCommands(program);
 }
 
 /** Lossy and impossible mappings, one line each, with what hydrate would do about them. */
