@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTarget } from '../../src/connectors/index.js';
 import { openStateStore, type StateStore } from '../../src/scheduler/state-store.js';
+import { acquireTargetLock } from '../../src/scheduler/target-lock.js';
 import { FAULT_POINTS, parseFaults, runHydrateJob, type FaultPoint } from '../../src/scheduler/hydrate-job.js';
 import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';
 import { SHOP_PG } from '../support/fixtures.js';
@@ -124,6 +125,17 @@ describe('faults on MySQL', () => {
     const { result } = await runHydrateJob({ config: config(), target: 'dev', store, faults: [] });
     expect(result.status).toBe('ok');
   }, 120_000);
+
+  it('a held MySQL target lock fails the run fast with LOCKED naming the holder', async () => {
+    const lock = await acquireTargetLock(target.url, { wait: false, timeoutMs: 1000, holder: 'mysql-holder-7' });
+    try {
+      const err = await runHydrateJob({ config: config(), target: 'dev', store, faults: [] }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'LOCKED' });
+      expect(String((err as Error).message)).toMatch(/mysql-holder-7/);
+    } finally {
+      await lock.release();
+    }
+  }, 60_000);
 
   const points: FaultPoint[] = ['mid-load', 'during-validate', 'before-finalize', 'before-swap'];
   for (const point of points) {
