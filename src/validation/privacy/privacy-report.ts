@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { PrivacySpendReport } from '../../generation/privacy/dp-fit.js';
+import type { PrivacySpendInput } from '../../scheduler/state-store.js';
 import type { FilterCounts } from './filters.js';
 
 export interface PiiColumnReport {
@@ -102,4 +103,22 @@ export function formatPrivacyResult(p: PrivacyResult): string {
 export function addPrivacyToJsonReport(path: string, p: PrivacyResult): void {
   const report = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   writeFileSync(path, JSON.stringify({ ...report, privacy: p }, null, 2));
+}
+
+/**
+ * The rows the state ledger keeps for a run (`StateStore.recordPrivacySpend`, one call each): one per table,
+ * mechanism `dp-synth`, the table's releases as detail. No separate total row: the ledger's cumulative spend
+ * sums its rows (basic composition), and the per-table sum is exactly that bound for the run.
+ */
+export function privacySpendRecords(p: PrivacyResult, sourceFingerprint: string, runId: string | null): PrivacySpendInput[] {
+  if (!p.dp) return [];
+  return p.tables.map((t) => ({
+    sourceFingerprint,
+    runId,
+    table: t.table,
+    epsilon: t.epsilon,
+    delta: t.delta,
+    mechanism: 'dp-synth',
+    detail: { budget: t.budget, model: t.model, dpSgd: t.dpSgd, mechanisms: t.mechanisms, run: { epsilon: p.epsilon, method: p.method, composition: p.composition } },
+  }));
 }

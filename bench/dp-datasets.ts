@@ -1,0 +1,65 @@
+/**
+ * Quality, privacy spend, NewRowSynthesis and integrity of DP hydrates of the shared sample databases at
+ * ε = 1, 3, 10 (δ = 1e-6) next to the non-DP run (PostgreSQL → PostgreSQL). Not a test: it needs ../shared.
+ *   SYNTH_DP_DATASETS=chinook,world SYNTH_DP_MODEL=learned tsx bench/dp-datasets.ts
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { parseConfig } from '../src/config/load-config.js';
+import { hydrate } from '../src/hydrate.js';
+
+const PG = process.env.SYNTH_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432';
+const LOAD = resolve(process.cwd(), '../shared/datasets/load.sh');
+
+async function freshDb(name: string): Promise<string> {
+  const c = new pg.Client({ connectionString: `${PG}/postgres` });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await c.query(`CREATE DATABASE "${name}"`);
+  await c.end();
+  return `${PG}/${name}`;
+}
+
+export async function benchDpDatasets(): Promise<Record<string, number | string>> {
+  if (!existsSync(LOAD)) return { skipped: `no ${LOAD}` };
+  const datasets = process.env.SYNTH_DP_DATASETS?.split(',') ?? ['chinook', 'northwind', 'world'];
+  const model = process.env.SYNTH_DP_MODEL === 'learned' ? 'learned' : 'baseline';
+  const epsilons = (process.env.SYNTH_DP_EPSILONS ?? 'off,1,3,10').split(',');
+  const out: Record<string, number | string> = { model };
+  process.env.SYNTH_PII_KEY ??= 'bench-pii-key';
+  for (const dataset of datasets) {
+    const src = `synth_dp_${dataset}_src`;
+    execFileSync('bash', [LOAD, dataset, 'pg'], { env: { ...process.env, DB: src, PGHOST: '127.0.0.1', PGUSER: 'postgres' }, stdio: 'ignore' });
+    for (const e of epsilons) {
+      const dst = await freshDb(`synth_dp_${dataset}_dst`);
+      const config = parseConfig({
+        source: { url: `${PG}/${src}` },
+        targets: { dev: { url: dst } },
+        model,
+        outDir: mkdtempSync(join(tmpdir(), 'synth-dp-bench-')),
+        training: { epochs: model === 'learned' ? 10 : undefined, hidden: 128 },
+        ...(e === 'off' ? {} : { privacy: { epsilon: Number(e), delta: 1e-6 } }),
+      });
+      const started = Date.now();
+      const r = await hydrate({ config, target: 'dev' });
+      const label = `${dataset} ε=${e}`;
+      out[`${label} overall`] = r.quality?.overall === null || r.quality === null ? 'n/a' : Number(r.quality.overall.toFixed(3));
+      out[`${label} NewRowSynthesis`] = r.quality?.diagnostics.newRowSynthesis == null ? 'n/a' : Number(r.quality.diagnostics.newRowSynthesis.toFixed(3));
+      out[`${label} violations`] = r.integrity.totalViolations;
+      out[`${label} ε spent`] = r.privacy?.dp ? Number(r.privacy.epsilon.toFixed(3)) : 'n/a';
+      const f = Object.values(r.privacy?.filters ?? {}).reduce((s, x) => s + x.regenerated, 0);
+      out[`${label} filtered rows`] = f;
+      out[`${label} seconds`] = Math.round((Date.now() - started) / 1000);
+      console.log(label, JSON.stringify(Object.fromEntries(Object.entries(out).filter(([k]) => k.startsWith(label)))));
+    }
+  }
+  return out;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await benchDpDatasets()));
+}
