@@ -174,7 +174,7 @@ function fallback(type: NeutralType, column: Column): Value {
 function unsupported(column: Column, reason: string): SynthError {
   return new SynthError('UNSUPPORTED_TYPE', `Column ${column.name} has type ${column.nativeType}, which synth cannot generate (${reason}).`, {
     column: column.name,
-    hint: 'Exclude the table in the config, or set a fixed value/generator for this column in the config.',
+    hint: 'Create the table empty with `tables: { <table>: { skip: true } }`, or leave its schema out with `schemas`.',
   });
 }
 

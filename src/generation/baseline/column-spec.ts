@@ -272,18 +272,21 @@ function unsupportedType(tableName: string, column: Column, reason: string): Syn
     {
       table: tableName,
       column: column.name,
-      hint: `Exclude table ${tableName} in the config, or give ${column.name} a fixed value in the config.`,
+      hint:
+        (column.nullable ? `Write NULL there with \`tables: { '${tableName}': { columns: { '${column.name}': { transform: 'redact' } } } }\`, create` : 'Create') +
+        ` ${tableName} empty with \`tables: { '${tableName}': { skip: true } }\`, or leave its schema out with \`schemas\`.`,
     },
   );
 }
 
 export function fitColumnSpec(tableName: string, column: Column, role: ColumnRole, values: Value[]): ColumnModelSpec {
   const type = column.type;
-  if (type.kind === 'unsupported') throw unsupportedType(tableName, column, type.reason);
   const nonNull = values.filter((v) => v !== null);
   const nullRate = values.length ? (values.length - nonNull.length) / values.length : column.nullable ? 0 : 0;
   const out = (spec: ColumnSpec): ColumnModelSpec => ({ column: column.name, nullRate, spec });
+  // An unsupported column with nothing to learn (skipped table, all NULL) is generated as NULL, not refused.
   if (nonNull.length === 0) return { column: column.name, nullRate: column.nullable ? 1 : 0, spec: { type: 'null' } };
+  if (type.kind === 'unsupported') throw unsupportedType(tableName, column, type.reason);
   if (role === 'constant') return out({ type: 'constant', value: encodeValue(nonNull[0]!) });
   return out(fitTyped(tableName, column, type, role, nonNull));
 }
