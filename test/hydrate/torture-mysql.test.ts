@@ -84,6 +84,7 @@ describe('MariaDB torture fixture → MariaDB', () => {
     expect(await count(target, `SELECT COUNT(*) AS n FROM rental WHERE end_date < start_date OR price <= 0`)).toBe(0);
     expect(await count(target, `SELECT COUNT(*) AS n FROM ${b(MY_HOSTILE.child)} WHERE \`to\` < \`from\``)).toBe(0);
     expect(result.integrity.resampled?.[`${source.name}.rental`] ?? 0).toBeGreaterThan(0);
+    expect(result.integrity.resampled?.[`${source.name}.${MY_HOSTILE.child}`] ?? 0).toBeGreaterThan(0);
   });
 
   it('round-trips ENUM, SET, YEAR, spatial, JSON, generated columns and unsigned limits', async () => {

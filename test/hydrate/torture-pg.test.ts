@@ -86,6 +86,8 @@ describe('PostgreSQL torture fixture → PostgreSQL', () => {
     expect(await count(target, `SELECT count(*) AS n FROM film WHERE rating NOT IN ('G','PG','PG-13','R','NC-17')`)).toBe(0);
     expect(await count(target, `SELECT count(*) AS n FROM ${q(PG_HOSTILE.child)} WHERE "to" < "from"`)).toBe(0);
     expect(result.integrity.resampled?.['public.rental'] ?? 0).toBeGreaterThan(0);
+    // Repair goes through the hostile identifiers too.
+    expect(result.integrity.resampled?.[`public.${PG_HOSTILE.child}`] ?? 0).toBeGreaterThan(0);
   });
 
   it('routes rows to the right partitions and keeps the FK declared on one partition', async () => {
