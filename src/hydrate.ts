@@ -20,6 +20,7 @@ import { checkShadowIntegrity, formatIntegrityReport, type IntegrityReport } fro
 import { measureQuality, writeQualityReport } from './validation/measure-quality.js';
 import { formatQualitySummary, type QualityReportResult } from './validation/quality/index.js';
 import { PrivacyRun } from './generation/privacy/privacy-run.js';
+import { readLearnedContext } from './training-context.js';
 import { addPrivacyToJsonReport, formatPrivacyResult, privacySummaryForReport, type PrivacyResult } from './validation/privacy/privacy-report.js';
 
 export interface HydrateOptions {
@@ -158,7 +159,12 @@ export async function trainModels(
   }
   return stage(emit, 'train', async () => {
     const options: Parameters<typeof fitModels>[4] = { seed: config.seed, modelFor };
-    if (anyLearned) options.learned = await learnedFactory(schema, config, emit);
+    if (anyLearned) {
+      options.learned = await learnedFactory(schema, config, emit);
+      const context = await readLearnedContext(source, schema, plan, samples, (t) => modelFor(t) === 'learned', async (t, s) => (privacy ? privacy.transformSample(t, s) : s));
+      options.parentRows = context.parentRows;
+      options.childCounts = context.childCounts;
+    }
     return fitModels(schema, plan, samples, histograms, options);
   });
 }

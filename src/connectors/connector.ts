@@ -24,6 +24,17 @@ export interface SourceConnector {
    * (parents no child row references). Computed in the database so huge tables are never pulled over.
    */
   childCountHistogram(child: Table, foreignKey: ForeignKey): Promise<Array<{ children: number; parents: number }>>;
+  /**
+   * The rows of `table` whose `keyColumns` equal one of `keys` (values in `keyColumns` order; a key holding a NULL
+   * matches nothing), `columns` in that order, in no particular order. Reads the actual parents of sampled child
+   * rows, so a learned child model trains with its real parent as context. Optional: callers fall back without it.
+   */
+  readRowsByKeys?(table: Table, columns: string[], keyColumns: string[], keys: Row[]): AsyncIterable<RowBatch>;
+  /**
+   * How many `child` rows reference each of `keys` through `foreignKey` (keys in `foreignKey.references.columns`
+   * order), aligned with `keys`. Computed in the database. Optional: callers fall back without it.
+   */
+  countChildrenByKeys?(child: Table, foreignKey: ForeignKey, keys: Row[]): Promise<number[]>;
   /** Identifies the physical database (server + database name), to refuse hydrating a source into itself. */
   identity(): Promise<string>;
   /** A checksum of every row of a table, order-independent, for "the source is unchanged" checks. */

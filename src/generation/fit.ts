@@ -28,18 +28,33 @@ export interface ModelSet {
   tables: Map<string, TableModel>;
 }
 
-/** Builds a learned model; `parentSample` is the primary parent's sample, for conditioning. */
+/** Children per sample row of a table, for one FK that references it (aligned with the table's sample rows). */
+export interface SampleChildCounts {
+  foreignKey: string;
+  childTable: TableRef;
+  counts: number[];
+}
+
+/**
+ * Builds a learned model; `parentSample` holds the primary parent's rows for conditioning (the actual parents of
+ * the sample's rows when the pipeline could read them by key), `extra.childCounts` the children of each sample row.
+ */
 export type LearnedFactory = (
   table: Table,
   sample: TableSample,
   meta: ColumnMeta[],
   parentSample: TableSample | null,
+  extra?: { childCounts?: SampleChildCounts[] },
 ) => AttributeModel | Promise<AttributeModel>;
 
 export interface FitOptions {
   seed: number;
   modelFor?: (table: TableRef) => 'baseline' | 'learned';
   learned?: LearnedFactory;
+  /** Child table key → its sample's actual primary-parent rows (read by key); preferred over the parent's own sample. */
+  parentRows?: Map<string, TableSample>;
+  /** Parent table key → children per sample row, per FK referencing it. */
+  childCounts?: Map<string, SampleChildCounts[]>;
 }
 
 function emptySample(table: Table): TableSample {
@@ -90,8 +105,9 @@ export async function fitModels(
     let model: AttributeModel;
     if (kind === 'learned' && options.learned) {
       const fk = table.foreignKeys.find((f) => f.name === step.primaryParent);
-      const parentSample = fk ? (samples.get(tableKey(fk.references)) ?? null) : null;
-      model = await options.learned(table, sample, meta, parentSample);
+      const parentSample = fk ? (options.parentRows?.get(key) ?? samples.get(tableKey(fk.references)) ?? null) : null;
+      const childCounts = options.childCounts?.get(key);
+      model = await options.learned(table, sample, meta, parentSample, childCounts ? { childCounts } : undefined);
     } else {
       model = fitBaseline(table, sample, meta);
     }

@@ -10,7 +10,7 @@ import type { HydrationPlan } from '../graph/plan.js';
 import { conformValue } from './conform.js';
 import type { ModelSet } from './fit.js';
 import { KeyContext, type TableKeyStats } from './keys.js';
-import type { ChildCountHistogram } from './model.js';
+import type { AttributeModel, ChildCountHistogram, Rng } from './model.js';
 import { partitionFit } from './partition-fit.js';
 import { createRng } from './rng.js';
 
@@ -53,6 +53,17 @@ export function plannedRowCounts(plan: HydrationPlan, models: ModelSet, options:
   return counts;
 }
 
+/** A model that predicts children per row (the learned model's count heads), by `child table key.FK name`. */
+interface CountHeadModel extends AttributeModel {
+  readonly childCountForeignKeys: string[];
+  predictChildCounts(rows: Row[], foreignKey: string, rng: Rng, context: Row[] | null): number[];
+}
+
+function hasCountHeads(m: AttributeModel): m is CountHeadModel {
+  const c = m as Partial<CountHeadModel>;
+  return Array.isArray(c.childCountForeignKeys) && typeof c.predictChildCounts === 'function';
+}
+
 export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, models: ModelSet, options: GenerationOptions): Generation {
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
   const rowCounts = plannedRowCounts(plan, models, options);
@@ -64,7 +75,18 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     histograms.set(k, m.histograms);
     fkNullRates.set(k, m.fkNullRates);
   }
-  const keys = new KeyContext({ schema, plan, rowCounts, keyStats, histograms, fkNullRates, seed: options.seed });
+  // Children per generated parent row, predicted by the parent's learned count heads while the parent streams out.
+  const predictedCounts = new Map<string, Float64Array>();
+  const keys = new KeyContext({
+    schema,
+    plan,
+    rowCounts,
+    keyStats,
+    histograms,
+    fkNullRates,
+    seed: options.seed,
+    childCountWeights: (childKey, fk) => predictedCounts.get(`${childKey}.${fk}`),
+  });
 
   // Parents whose generated rows a conditioned (learned) child needs as context: kept only for those.
   const retainFor = new Map<string, string[]>();
@@ -75,6 +97,8 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     if (fk) retainFor.set(tableKey(fk.references), [...new Set([...(retainFor.get(tableKey(fk.references)) ?? []), ...m.contextColumns])]);
   }
   const retained = new Map<string, { columns: string[]; rows: Row[] }>();
+  // `child.fk` of every FK with a parent in the schema: the names a parent's count heads are trained under.
+  const countedChildren = new Set(schema.tables.flatMap((t) => t.foreignKeys.map((f) => `${tableKey(t)}.${f.name}`)));
 
   async function* rows(ref: TableRef): AsyncIterable<RowBatch> {
     const table = requireTable(schema, ref);
@@ -115,6 +139,9 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
       }
     }
 
+    const heads = model && hasCountHeads(model) ? model.childCountForeignKeys.filter((h) => countedChildren.has(h)) : [];
+    for (const h of heads) predictedCounts.set(h, new Float64Array(n));
+
     for (let start = 0, b = 0; start < n; start += batchSize, b++) {
       const count = Math.min(batchSize, n - start);
       let ctxRows: Row[] | null = null;
@@ -127,6 +154,12 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
         }
       }
       const attrs = model ? model.sample(count, ctxRows, createRng(options.seed, `attr:${key}:${b}`)) : [];
+      if (heads.length > 0 && model && hasCountHeads(model)) {
+        for (const h of heads) {
+          const predicted = model.predictChildCounts(attrs, h, createRng(options.seed, `count:${h}:${b}`), ctxRows);
+          predictedCounts.get(h)!.set(predicted, start);
+        }
+      }
       const out: Row[] = new Array(count);
       for (let r = 0; r < count; r++) {
         const i = start + r;

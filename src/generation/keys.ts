@@ -415,6 +415,25 @@ export function allocateCounts(
       rawSum += raw[i]!;
     }
   }
+  return scaleCounts(raw, total, rng, cap, rawSum);
+}
+
+/**
+ * Scales per-parent counts (drawn from a histogram, or predicted per parent row by a learned count head) so they
+ * sum to exactly `total`, each at most `cap`; parents with a zero count stay at zero unless nothing else can take rows.
+ */
+export function scaleCounts(
+  rawIn: ArrayLike<number>,
+  total: number,
+  rng: Rng,
+  cap = Number.POSITIVE_INFINITY,
+  rawSumIn?: number,
+): Uint32Array {
+  const parents = rawIn.length;
+  const counts = new Uint32Array(parents);
+  if (parents === 0 || total === 0) return counts;
+  const raw = rawIn instanceof Uint32Array ? rawIn : Uint32Array.from(rawIn, (x) => Math.max(0, Math.round(x)));
+  let rawSum = rawSumIn ?? raw.reduce((a, b) => a + b, 0);
   let sum = 0;
   if (rawSum === 0) {
     raw.fill(1);
@@ -449,6 +468,22 @@ export function allocateCounts(
   return counts;
 }
 
+/**
+ * Hands the histogram's counts to the parents in the order of their predicted counts (ties broken at random): the
+ * marginal stays exactly the source's (and any cap holds), while which parent gets many children follows the
+ * parent's attributes as the model predicts.
+ */
+export function rankMatch(counts: Uint32Array, predicted: ArrayLike<number>, rng: Rng): Uint32Array {
+  const n = counts.length;
+  const byPrediction = Array.from({ length: n }, (_, i) => i);
+  const jitter = Float64Array.from({ length: n }, () => rng.next());
+  byPrediction.sort((x, y) => (predicted[y]! - predicted[x]!) || jitter[y]! - jitter[x]!);
+  const sorted = Uint32Array.from(counts).sort().reverse();
+  const out = new Uint32Array(n);
+  for (let k = 0; k < n; k++) out[byPrediction[k]!] = sorted[k]!;
+  return out;
+}
+
 function shuffle(a: Int32Array, rng: Rng): void {
   for (let i = a.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
@@ -478,6 +513,11 @@ export interface KeyContextOptions {
   /** Per table key, per FK name: share of source rows whose FK is NULL. */
   fkNullRates: Map<string, Record<string, number>>;
   seed: number;
+  /**
+   * Children per parent row predicted from the parent's generated attributes (learned count heads), by child
+   * table key and FK name; replaces the histogram draw for grouped, shuffled and link-first FKs when present.
+   */
+  childCountWeights?: (childKey: string, foreignKey: string) => ArrayLike<number> | undefined;
 }
 
 /** Lazily builds and caches each table's key assigner; a child asks its parent for key values by index. */
@@ -712,13 +752,20 @@ export class TableKeys {
             { table: this.key, hint: `Lower the scale of ${this.key} or raise the scale of its parents.` },
           );
         }
-        return this.expand(allocateCounts(this.histogram(a), np, m, rng, nb), n, false, rng);
+        return this.expand(this.childCounts(a, np, m, rng, nb), n, false, rng);
       }
       case 'grouped':
-        return this.expand(allocateCounts(this.histogram(a), np, m, rng), n, false, rng);
+        return this.expand(this.childCounts(a, np, m, rng), n, false, rng);
       case 'shuffled':
-        return this.expand(allocateCounts(this.histogram(a), np, m, rng), n, true, rng);
+        return this.expand(this.childCounts(a, np, m, rng), n, true, rng);
     }
+  }
+
+  /** Children per parent: the learned prediction for the generated parents when there is one, else the histogram. */
+  private childCounts(a: FkAssignment, np: number, m: number, rng: Rng, cap = Number.POSITIVE_INFINITY): Uint32Array {
+    const counts = allocateCounts(this.histogram(a), np, m, rng, cap);
+    const predicted = this.ctx.options.childCountWeights?.(this.key, a.fk.name);
+    return predicted && predicted.length === np ? rankMatch(counts, predicted, rng) : counts;
   }
 
   private expand(counts: Uint32Array, n: number, shuffled: boolean, rng: Rng): Int32Array {

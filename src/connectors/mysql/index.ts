@@ -1,6 +1,6 @@
 /** MySQL 8 / MariaDB 10.11 connector: the database in the URL is the namespace. */
 import type { CheckConstraint, DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
-import type { RowBatch } from '../../schema/values.js';
+import type { Row, RowBatch } from '../../schema/values.js';
 import type {
   IntegrityCheck,
   IntegrityCount,
@@ -17,6 +17,7 @@ import { SynthError } from '../../errors.js';
 import { type MysqlSession, openSession, serverIdentity } from './mysql-session.js';
 import { introspectMysql } from './mysql-introspect.js';
 import { checksumOf, childCountHistogramIn, countRowsIn, streamRows } from './mysql-read.js';
+import { countChildrenByKeysIn, readRowsByKeysIn } from './mysql-keys.js';
 import { MysqlWriter, type WriteOptions } from './mysql-write.js';
 import { MysqlShadows } from './mysql-shadow.js';
 import { countViolationsIn } from './mysql-validate.js';
@@ -51,6 +52,8 @@ export async function openMysqlSource(url: string): Promise<SourceConnector> {
     countRows: (table: TableRef) => countRowsIn(session, dbOf(table), table.name),
     readRows: (table: Table, options: ReadOptions): AsyncIterable<RowBatch> => streamRows(session, dbOf(table), table, options),
     childCountHistogram: (child: Table, fk: ForeignKey) => childCountHistogramIn(session, dbOf(child), child, fk, fk.references.schema || database),
+    readRowsByKeys: (table: Table, columns: string[], keyColumns: string[], keys: Row[]) => readRowsByKeysIn(session, dbOf(table), table, columns, keyColumns, keys),
+    countChildrenByKeys: (child: Table, fk: ForeignKey, keys: Row[]) => countChildrenByKeysIn(session, dbOf(child), child, fk, keys),
     identity: () => serverIdentity(session, database),
     checksum: (table: TableRef) => checksumOf(session, dbOf(table), table),
     close: () => session.close(),
@@ -88,21 +91,22 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
     update: (shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>) =>
       writer.update(dbFor(shadow), table, batches),
     async countViolations(shadow: Shadow, checks: IntegrityCheck[]): Promise<IntegrityCount[]> {
-      const out: IntegrityCount[] = [];
+      // Answers keep the order of the questions; each is reported against the question as asked (source dialect).
+      const out: Array<IntegrityCount | null> = [];
       const asked: IntegrityCheck[] = [];
-      const original: IntegrityCheck[] = [];
+      const slots: number[] = [];
       for (const check of checks) {
         const translated = inMysql(shadow, check);
         if ('skipped' in translated) out.push({ check, violations: 0, skipped: translated.skipped });
         else {
+          slots.push(out.length);
+          out.push(null);
           asked.push(translated);
-          original.push(check);
         }
       }
-      // Counts are reported against the question as asked (its expression in the source dialect).
       const counts = await countViolationsIn(session, dbFor(shadow), asked);
-      counts.forEach((c, i) => out.push({ ...c, check: original[i]! }));
-      return out;
+      counts.forEach((c, i) => (out[slots[i]!] = { ...c, check: checks[slots[i]!]! }));
+      return out.filter((c): c is IntegrityCount => c !== null);
     },
     repairCheck(shadow: Shadow, table: Table, check: CheckConstraint, columns: string[]) {
       const dialect = schemas.get(shadow.runId)?.dialect ?? 'mysql';

@@ -1,10 +1,11 @@
 /** PostgreSQL source and target connectors, built from the session-based modules of this folder. */
 import type { IntegrityCheck, IntegrityCount, ReadOptions, Shadow, SourceConnector, TargetConnector, TypeMappingNote, UpdateBatch } from '../connector.js';
 import type { CheckConstraint, DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
-import type { RowBatch } from '../../schema/values.js';
+import type { Row, RowBatch } from '../../schema/values.js';
 import { describeMapping, layoutFor, shadowOf, toShadowSql, type Layout } from './postgres-ddl.js';
 import { introspectPostgres } from './postgres-introspect.js';
 import { checksum, childCountHistogram, countRows, identity, readRows, type Locate } from './postgres-read.js';
+import { countChildrenByKeys, readRowsByKeys } from './postgres-keys.js';
 import { displayUrl, openPgSession, parsePgUrl, type PgSession } from './postgres-session.js';
 import * as shadowOps from './postgres-shadow.js';
 import { repairCheck } from './postgres-repair.js';
@@ -35,6 +36,8 @@ export function createPostgresSource(session: PgSession, url: string): SourceCon
     countRows: (table: TableRef) => countRows(session, table),
     readRows: (table: Table, options: ReadOptions) => readRows(session, table, options),
     childCountHistogram: (child: Table, fk: ForeignKey) => childCountHistogram(session, child, fk),
+    readRowsByKeys: (table: Table, columns: string[], keyColumns: string[], keys: Row[]) => readRowsByKeys(session, table, columns, keyColumns, keys),
+    countChildrenByKeys: (child: Table, fk: ForeignKey, keys: Row[]) => countChildrenByKeys(session, child, fk, keys),
     identity: () => identity(session, url),
     checksum: (table: TableRef) => checksum(session, table),
     close: () => session.close(),
@@ -101,21 +104,22 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
       return updateTable(session, locateIn(shadow)(table), table, batches);
     },
     async countViolations(shadow: Shadow, checks: IntegrityCheck[]) {
-      const out: IntegrityCount[] = [];
+      // Answers keep the order of the questions; each is reported against the question as asked (source dialect).
+      const out: Array<IntegrityCount | null> = [];
       const asked: IntegrityCheck[] = [];
-      const original: IntegrityCheck[] = [];
+      const slots: number[] = [];
       for (const check of checks) {
         const translated = inPostgres(shadow, check);
         if ('skipped' in translated) out.push({ check, violations: 0, skipped: translated.skipped });
         else {
+          slots.push(out.length);
+          out.push(null);
           asked.push(translated);
-          original.push(check);
         }
       }
-      // Counts are reported against the question as asked (its expression in the source dialect).
       const counts = await countViolations(session, asked, validateContext(shadow));
-      counts.forEach((c, i) => out.push({ ...c, check: original[i]! }));
-      return out;
+      counts.forEach((c, i) => (out[slots[i]!] = { ...c, check: checks[slots[i]!]! }));
+      return out.filter((c): c is IntegrityCount => c !== null);
     },
     repairCheck(shadow: Shadow, table: Table, check: CheckConstraint, columns: string[]) {
       const dialect = runs.get(shadow.runId)?.schema.dialect ?? 'postgres';

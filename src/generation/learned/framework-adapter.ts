@@ -10,7 +10,7 @@ import type { AttributeModel, ColumnMeta, ModelArtifact, Rng, Row, TableSample, 
 import { fitBaseline, baselineFromArtifact } from '../baseline/baseline-model.js';
 import { conformValue } from '../conform.js';
 import { attributeColumns, describeColumns } from '../metadata.js';
-import { fitLearnedModel } from './fit.js';
+import { fitLearnedModel, type LearnedFactoryArgs } from './fit.js';
 import { learnedModelFromArtifact, type LearnedArtifact, type LearnedModel } from './learned-model.js';
 import type { LearnedOptions } from './options.js';
 
@@ -58,6 +58,11 @@ export class ComposedLearnedModel implements AttributeModel {
       rng,
       context,
     );
+  }
+
+  /** FKs (referencing this table) whose children per row the model predicts. */
+  get childCountForeignKeys(): string[] {
+    return this.learned.network ? this.learned.countHeads.map((h) => h.foreignKey) : [];
   }
 
   toJSON(): ComposedArtifact {
@@ -129,9 +134,15 @@ export function learnedFactoryForFitModels(
     /** The source schema: lets the parent's column roles decide which parent columns become context. */
     schema?: DatabaseSchema;
   } = {},
-): (table: Table, sample: TableSample, meta: ColumnMeta[], parentSample: TableSample | null) => Promise<ComposedLearnedModel> {
+): (
+  table: Table,
+  sample: TableSample,
+  meta: ColumnMeta[],
+  parentSample: TableSample | null,
+  extra?: { childCounts?: LearnedFactoryArgs['childCounts'] },
+) => Promise<ComposedLearnedModel> {
   const { seed = 0, schema, ...options } = defaults;
-  return async (table, sample, meta, parentSample) => {
+  return async (table, sample, meta, parentSample, extra) => {
     const attrs = attributeColumns(table).map((c) => c.name);
     const fk = parentSample
       ? table.foreignKeys.find((f) => f.references.schema === parentSample.table.schema && f.references.name === parentSample.table.name)
@@ -142,6 +153,7 @@ export function learnedFactoryForFitModels(
       meta,
       attributeColumns: attrs,
       ...(fk && parentSample ? { parentSample: withParentMeta(alignParent(table, sample, parentSample, fk), parentSample, schema) } : {}),
+      ...(extra?.childCounts && extra.childCounts.length > 0 ? { childCounts: extra.childCounts } : {}),
       seed: (seed ^ hashString(tableKey(table))) >>> 0,
       options,
     });

@@ -1,0 +1,64 @@
+/**
+ * Baseline vs learned on the shared sample databases (PostgreSQL → PostgreSQL), per quality property:
+ *   npx tsx bench/learned-quality.ts                 chinook, northwind, world
+ *   SYNTH_DATASETS=chinook SYNTH_MODELS=learned npx tsx bench/learned-quality.ts
+ * Not a test: it needs ../shared.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import pg from 'pg';
+import { parseConfig } from '../src/config/load-config.js';
+import { hydrate } from '../src/hydrate.js';
+
+const PG = process.env.SYNTH_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432';
+const LOAD = resolve(process.cwd(), '../shared/datasets/load.sh');
+
+async function freshDb(name: string): Promise<string> {
+  const c = new pg.Client({ connectionString: `${PG}/postgres` });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await c.query(`CREATE DATABASE "${name}"`);
+  await c.end();
+  return `${PG}/${name}`;
+}
+
+export async function benchLearnedQuality(): Promise<Record<string, number | string>> {
+  if (!existsSync(LOAD)) return { skipped: `no ${LOAD}` };
+  const datasets = process.env.SYNTH_DATASETS?.split(',') ?? ['chinook', 'northwind', 'world'];
+  const models = (process.env.SYNTH_MODELS?.split(',') ?? ['baseline', 'learned']) as Array<'baseline' | 'learned'>;
+  const out: Record<string, number | string> = {};
+  for (const dataset of datasets) {
+    const srcName = `synth_lq_${dataset}_src`;
+    if (process.env.SYNTH_NO_RELOAD !== '1') {
+      execFileSync('bash', [LOAD, dataset, 'pg'], { env: { ...process.env, DB: srcName, PGHOST: '127.0.0.1', PGUSER: 'postgres' }, stdio: 'ignore' });
+    }
+    for (const model of models) {
+      const dst = await freshDb(`synth_lq_${dataset}_${model}`);
+      const config = parseConfig({ source: { url: `${PG}/${srcName}` }, targets: { t: { url: dst } }, outDir: '.synth/learned-quality', model });
+      const started = Date.now();
+      let trainMs = 0;
+      let trainStart = 0;
+      const r = await hydrate({
+        config,
+        target: 't',
+        emit: (e) => {
+          if (e.type === 'stage' && e.stage === 'train') {
+            if (e.status === 'start') trainStart = Date.now();
+            else trainMs = Date.now() - trainStart;
+          }
+        },
+      });
+      const props = (r.quality?.properties ?? []).map((p) => `${p.name} ${p.score === null ? 'n/a' : p.score.toFixed(3)}`).join(', ');
+      out[`${dataset} ${model}`] =
+        `overall ${r.quality?.overall?.toFixed(3) ?? 'n/a'} | ${props} | violations ${r.integrity.totalViolations} | train ${(trainMs / 1000).toFixed(1)} s, total ${((Date.now() - started) / 1000).toFixed(1)} s`;
+      process.stderr.write(`${dataset} ${model}: ${out[`${dataset} ${model}`]}\n`);
+    }
+  }
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await benchLearnedQuality();
+  for (const [k, v] of Object.entries(result)) process.stdout.write(`${k.padEnd(22)} ${v}\n`);
+}
