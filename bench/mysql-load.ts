@@ -85,6 +85,7 @@ export async function benchMysqlLoad(): Promise<Record<string, number | string>>
     let generated = 0;
     for await (const b of batches()) generated += b.rows.length;
     const genMs = Date.now() - genStart;
+    const rssAfterGenerate = Math.round(process.resourceUsage().maxRSS / 1024);
 
     // Through the connector, into a shadow table created from the schema model.
     const target = await openMysqlTarget(url);
@@ -142,6 +143,7 @@ export async function benchMysqlLoad(): Promise<Record<string, number | string>>
       'raw LOAD DATA s': +(rawMs / 1000).toFixed(1),
       'raw LOAD DATA rows/s': Math.round(ROWS / (rawMs / 1000)),
       'connector / raw': +(connRows / connMs / (ROWS / rawMs)).toFixed(2),
+      'peak RSS MiB (generate only)': rssAfterGenerate,
       'peak RSS MiB (connector)': rssAfterConnector,
       'peak RSS MiB (overall)': Math.round(process.resourceUsage().maxRSS / 1024),
       generated,

@@ -2,6 +2,7 @@
  * Bulk load into shadow tables with LOAD DATA LOCAL INFILE fed from the batch stream (no temp files), with a
  * multi-row INSERT fallback when the server or client refuses local infile; and deferred UPDATEs.
  */
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import type { PoolConnection } from 'mysql2/promise';
 import type { Table } from '../../schema/model.js';
@@ -127,6 +128,17 @@ async function firstWarnings(conn: PoolConnection): Promise<string> {
   return (rows as Array<{ Message: string }>).map((r) => r.Message).join('; ');
 }
 
+/** Bytes allowed to wait in the connection's socket buffer during LOAD DATA before generation pauses. */
+const SOCKET_HIGH_WATER = 8 * 1024 * 1024;
+
+/** The network socket under a mysql2 pool connection (not part of its typed API; absent means no backpressure). */
+function socketOf(conn: PoolConnection): (NodeJS.EventEmitter & { writableLength: number }) | null {
+  const stream = (conn as unknown as { connection?: { stream?: unknown } }).connection?.stream;
+  return stream && typeof (stream as { writableLength?: unknown }).writableLength === 'number'
+    ? (stream as NodeJS.EventEmitter & { writableLength: number })
+    : null;
+}
+
 export class MysqlWriter {
   private warnedFallback = false;
   constructor(
@@ -200,6 +212,7 @@ export class MysqlWriter {
       (sets.length > 0 ? ` SET ${sets.join(', ')}` : '');
     let opened = false;
     const forms = plans.map((p) => p.wire);
+    const socket = socketOf(conn);
     const encode = async function* (): AsyncGenerator<Buffer> {
       for await (const batch of batches) {
         if (batch.columns.length !== columns.length || batch.columns.some((c, i) => c !== columns[i])) {
@@ -215,6 +228,9 @@ export class MysqlWriter {
           text += fields.join('\t') + '\n';
         }
         onBatch(batch.rows.length);
+        // mysql2 writes every chunk of the infile stream to the socket without waiting for it to drain, so the
+        // whole table would pile up in the socket buffer when generation outpaces the server: wait here instead.
+        if (socket && socket.writableLength > SOCKET_HIGH_WATER) await once(socket, 'drain');
         yield Buffer.from(text, 'utf8');
       }
     };
