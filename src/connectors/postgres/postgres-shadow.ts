@@ -214,6 +214,13 @@ export async function swap(
       if (o.definition === null) notes.push(`${o.kind} ${o.schema}.${o.name} has no recreatable definition (e.g. an aggregate); it stays in the backup schema`);
       else if (o.kind === 'sequence') notes.push(`sequence ${o.schema}.${o.name} was recreated from its start value`);
     }
+  } else {
+    // Said as the MySQL target says it for a PostgreSQL source: their SQL is the other dialect's, so they are not made.
+    const views = schema.otherObjects.filter((o) => o.kind === 'view').length;
+    const triggers = schema.otherObjects.filter((o) => o.kind === 'trigger').length;
+    const rest = schema.otherObjects.length - views - triggers;
+    if (views + triggers > 0) notes.push(`${views} view(s) and ${triggers} trigger(s) of the ${schema.dialect} source were not recreated (their SQL is ${schema.dialect})`);
+    if (rest > 0) notes.push(`${rest} routine(s)/event(s) of the ${schema.dialect} source were not copied`);
   }
   notes.push('Ownership and default privileges are not copied: the new objects belong to the connecting user.');
   return { backups, notes };
