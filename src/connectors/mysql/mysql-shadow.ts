@@ -96,6 +96,8 @@ function wrapError(code: 'LOAD_FAILED' | 'SWAP_FAILED' | 'VALIDATION_FAILED', wh
 }
 
 export class MysqlShadows {
+  /** Per run: what finalize could not do, reported with the swap's notes. */
+  private readonly finalizeNotes = new Map<string, string[]>();
   constructor(
     private readonly session: MysqlSession,
     private readonly live: string,
@@ -159,6 +161,7 @@ export class MysqlShadows {
             throw wrapError('LOAD_FAILED', `Adding keys to ${table.name}`, e, table.name);
           }
         }
+        if (schema.dialect !== 'mysql') await this.addTranslatedChecks(conn, db, shadow.runId, schema, checkNames);
         for (const table of schema.tables) {
           const fks = table.foreignKeys.map((fk) => {
             const target = inSchema.has(fk.references.name) && schema.schemas.includes(fk.references.schema)
@@ -180,6 +183,35 @@ export class MysqlShadows {
     });
   }
 
+  /**
+   * Another dialect's CHECKs, translated (the untranslatable ones are lossy notes from describeMapping). One
+   * statement each: the rows already passed the same expression in validation, so a refusal can only be a server
+   * rule (MySQL 8 forbids CHECKs on AUTO_INCREMENT columns, for one), which costs that CHECK, not the run.
+   */
+  private async addTranslatedChecks(conn: PoolConnection, db: string, runId: string, schema: DatabaseSchema, checkNames: NameAllocator): Promise<void> {
+    const notes: string[] = [];
+    for (const table of schema.tables) {
+      const clauses: Array<{ name: string; sql: string }> = [];
+      for (const c of table.checks) {
+        const translated = translateCheck(schema.dialect, 'mysql', table, c);
+        if (translated.ok) clauses.push({ name: c.name, sql: `ADD CONSTRAINT ${qi(checkNames.take(c.name))} CHECK (${translated.sql})` });
+      }
+      if (clauses.length === 0) continue;
+      const t = qt(db, table.name);
+      // All in one ALTER (one table rebuild); only when that is refused, one by one to keep the others.
+      const all = await conn.query(`ALTER TABLE ${t} ${clauses.map((c) => c.sql).join(', ')}`).then(() => true, () => false);
+      if (all) continue;
+      for (const c of clauses) {
+        try {
+          await conn.query(`ALTER TABLE ${t} ${c.sql}`);
+        } catch (e) {
+          notes.push(`CHECK ${c.name} on ${table.name} was translated but the server refused it (${(e as Error).message}); the table has no such CHECK`);
+        }
+      }
+    }
+    this.finalizeNotes.set(runId, notes);
+  }
+
   private keyClauses(schema: DatabaseSchema, table: Table, checkNames: NameAllocator): string[] {
     const clauses: string[] = [];
     if (table.primaryKey) clauses.push(`ADD PRIMARY KEY (${qcols(table.primaryKey.columns)})`);
@@ -199,12 +231,8 @@ export class MysqlShadows {
       if (u.predicate !== null) continue;
       clauses.push(`ADD UNIQUE KEY ${qi(uniqueNames.take(u.name))} (${qcols(u.columns)})`);
     }
-    for (const c of table.checks) {
-      // Another dialect's CHECK is added where it translates; the rest are lossy notes from describeMapping.
-      const translated = translateCheck(schema.dialect, 'mysql', table, c);
-      if (translated.ok) clauses.push(`ADD CONSTRAINT ${qi(checkNames.take(c.name))} CHECK (${translated.sql})`);
-    }
     if (schema.dialect === 'mysql') {
+      for (const c of table.checks) clauses.push(`ADD CONSTRAINT ${qi(checkNames.take(c.name))} CHECK (${c.expression})`);
       for (const i of table.indexes) clauses.push(`ADD ${i.definition}`);
     } else {
       for (const i of table.indexes) {
@@ -231,7 +259,8 @@ export class MysqlShadows {
   async swap(shadow: Shadow, schema: DatabaseSchema): Promise<SwapResult> {
     const db = this.shadowDatabase(shadow);
     const backup = backupDatabaseName(this.live);
-    const notes: string[] = [];
+    const notes: string[] = [...(this.finalizeNotes.get(shadow.runId) ?? [])];
+    this.finalizeNotes.delete(shadow.runId);
     return this.withSwapLock(async (conn) => {
       if (!(await databaseExists(conn, db))) {
         throw new SynthError('SWAP_FAILED', `Shadow database ${db} does not exist`, { hint: 'Run the hydration again; the shadow was dropped.' });
