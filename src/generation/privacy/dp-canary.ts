@@ -12,7 +12,7 @@ import { fitBaseline } from '../baseline/baseline-model.js';
 import { attributeColumns, describeColumns } from '../metadata.js';
 import type { AttributeModel, TableSample } from '../model.js';
 import { createRng } from '../rng.js';
-import { fitTableDp, type DpLearnedSettings } from './dp-fit.js';
+import { allocateBudget, fitTableDp, type DpLearnedSettings } from './dp-fit.js';
 import { SecureRandom } from './secure-random.js';
 
 export interface CanaryRunOptions {
@@ -85,12 +85,14 @@ export async function runSourceCanary(o: CanaryRunOptions): Promise<CanaryRunRes
     repetitions: o.repetitions,
     rng: createRng(o.seed, 'canary'),
     train: async (s) => {
-      const r = await fitTableDp(o.table, s, [], o.model, { epsilon: o.epsilon, delta: o.delta }, SecureRandom.secure(), {
+      const options = {
         seed: o.seed,
-        privacy: { epsilon: o.epsilon, delta: o.delta, unit: 'row' },
+        privacy: { epsilon: o.epsilon, delta: o.delta, unit: 'row' as const },
         sampleRows: o.sampleRows,
         ...(o.learned ? { learned: o.learned } : {}),
-      });
+      };
+      const { allocations } = allocateBudget([{ table: o.table, kind: o.model, histograms: 0, rows: s.rows.length }], options.privacy, options);
+      const r = await fitTableDp(o.table, s, [], o.model, allocations.get(where)!, SecureRandom.secure(), options);
       spent = r.spend.epsilon;
       return r.model.model;
     },

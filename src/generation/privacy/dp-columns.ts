@@ -257,3 +257,55 @@ export function encoderFromSpec(column: Column, spec: ColumnModelSpec): ColumnEn
   if (edges.length < 2) return null;
   return new NumericEncoder({ type: 'numeric', column: column.name, numeric: nk, hasNull, points: [], edges });
 }
+
+type Charge = Parameters<DpContext['ledger']['charge']>[1];
+
+/**
+ * The ledger charges `dpColumnSpec` makes for a column on its longest path (it makes at most these), computed
+ * from the schema alone so the budget can be calibrated before any data is touched. Throws the same refusal as
+ * `dpColumnSpec` for types without a DP generator, so a run is refused before it spends anything.
+ */
+export function columnCharges(table: Table, column: Column, epsilon: number, delta: number, isPublic: boolean): Charge[] {
+  if (isPublic) return [];
+  const out: Charge[] = [];
+  let rest = epsilon;
+  if (column.nullable) {
+    out.push({ mechanism: 'laplace', epsilon: 0.2 * epsilon, count: 1 });
+    rest = 0.8 * epsilon;
+  }
+  const quantiles = (e: number): Charge => ({ mechanism: 'exponential', epsilon: e / DP_QUANTILES, count: DP_QUANTILES });
+  switch (column.type.kind) {
+    case 'integer':
+    case 'decimal':
+    case 'float':
+    case 'money':
+    case 'year':
+    case 'date':
+    case 'timestamp':
+      out.push({ mechanism: 'laplace', epsilon: 0.3 * rest, count: 1 }, quantiles(0.7 * rest));
+      break;
+    case 'boolean':
+      out.push({ mechanism: 'laplace', epsilon: rest, count: 1 });
+      break;
+    case 'time':
+    case 'binary':
+      out.push(quantiles(rest));
+      break;
+    case 'enum':
+      out.push({ mechanism: 'laplace', epsilon: rest, count: 1 }, { mechanism: 'approx-dp', epsilon: 0, delta, count: 1 });
+      break;
+    case 'uuid':
+      break;
+    case 'text':
+      out.push(
+        { mechanism: 'laplace', epsilon: 0.5 * rest, count: 1 },
+        { mechanism: 'approx-dp', epsilon: 0, delta, count: 1 },
+        quantiles(0.25 * rest),
+        { mechanism: 'laplace', epsilon: 0.25 * rest, count: 1 },
+      );
+      break;
+    default:
+      throw unsupported(table, column, `a ${column.nativeType} column`);
+  }
+  return out;
+}

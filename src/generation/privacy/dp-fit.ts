@@ -1,15 +1,16 @@
 /**
  * Fitting under differential privacy (config `privacy: { epsilon, delta }`). Privacy unit: one row of any one
  * table. Every table's statistics and model read that table's sample, and parent/child statistics read two
- * tables, so the tables are composed *sequentially*: table t gets ε/T and δ/T (T = tables fitted), and the run
- * as a whole is (Σ εₜ, Σ δₜ) = (ε, δ)-DP by basic composition. Inside a table, all releases go to one RDP ledger:
- *   - the noisy row count, each FK child-count histogram and each attribute column get an equal share of the
- *     statistics budget (all of εₜ for baseline tables, half of it for learned ones), pure ε-DP each;
- *   - vocabulary thresholds share δₜ/2;
- *   - DP-SGD (learned tables) is planned for the other half of εₜ at δₜ/2.
- * Pure-DP releases have RDP at most their ε at every order, so the ledger's (ε, δ) of the table is at most
- * ε_stats + ε_sgd = εₜ; it is checked after each table. The reported total is the smaller of the RDP
- * composition of all ledger entries and the basic sum over tables (both valid bounds).
+ * tables, so all releases of the run are composed *sequentially* (no table is assumed to hold other people than
+ * another): one RDP ledger over every release, converted to (ε, δ) once for the whole run.
+ *
+ * Budget split (`allocateBudget`): each fitted table gets the nominal share ε/T; inside it the noisy row count,
+ * each FK child-count histogram and each attribute column get equal pure-DP shares of the statistics budget (all
+ * of the share for baseline tables, half for learned ones, whose other half goes to DP-SGD); vocabulary thresholds
+ * share δ/2. The statistics shares are then scaled by the largest factor whose planned RDP composition (with
+ * DP-SGD at its nominal share) stays within (ε, δ).
+ * The plan is computed from the schema and sample sizes only; the run's actual ledger is checked against ε at
+ * the end (PRIVACY_BUDGET otherwise, before anything is written).
  *
  * What no mechanism sees: key columns (assigned structurally from data-free defaults), parent attributes as
  * context for a child model (a parent row would touch many child examples), held-out rows for early stopping
@@ -22,10 +23,10 @@ import { tableKey } from '../../schema/model.js';
 import { BaselineModel } from '../baseline/baseline-model.js';
 import type { ColumnModelSpec } from '../baseline/column-spec.js';
 import { foreignKeyNullRates, type ModelSet, type TableModel } from '../fit.js';
-import { fitKeyStats } from '../keys.js';
+import { fitKeyStats, type TableKeyStats } from '../keys.js';
 import { attributeColumns, columnValues, describeColumns } from '../metadata.js';
 import type { AttributeModel, ChildCountHistogram, TableSample } from '../model.js';
-import { dpColumnSpec, encoderFromSpec } from './dp-columns.js';
+import { columnCharges, dpColumnSpec, encoderFromSpec } from './dp-columns.js';
 import { dpChildCountHistogram } from './dp-keys.js';
 import { dpBatchSampler, planDpSgd, type DpSgdPlan } from './dp-sgd.js';
 import { dpCount } from './mechanisms.js';
@@ -109,8 +110,132 @@ export function checkPrivacySettings(p: PrivacySettings): void {
   }
 }
 
+/**
+ * Key statistics from no data at all (the key assigner needs none of the source's key values), kept within the
+ * declared length of text keys.
+ */
+function dataFreeKeyStats(table: Table): TableKeyStats {
+  const stats = fitKeyStats(table, emptySample(table));
+  return {
+    ...stats,
+    columns: stats.columns.map((s) => {
+      if (s.kind !== 'text-alphabet') return s;
+      const max = table.columns.find((c) => c.name === s.column)?.type;
+      const limit = max?.kind === 'text' && max.maxLength ? max.maxLength : s.length;
+      return { ...s, length: Math.max(1, Math.min(s.length, limit)) };
+    }),
+  };
+}
+
 function emptySample(table: Table): TableSample {
   return { table: { schema: table.schema, name: table.name }, totalRows: 0, columns: table.columns.map((c) => c.name), rows: [] };
+}
+
+/** What one table may spend, decided from the schema and sample sizes before any data is read. */
+export interface TableAllocation {
+  /** ε of each statistics release unit (row count, one FK histogram, one attribute column). */
+  unitEpsilon: number;
+  /** δ of each vocabulary threshold. */
+  vocabDelta: number;
+  /** DP-SGD plan of a learned table. */
+  sgd: DpSgdPlan | null;
+  /** The table's planned spend alone, at δ/T. */
+  budget: { epsilon: number; delta: number };
+}
+
+export interface AllocationInput {
+  table: Table;
+  kind: 'baseline' | 'learned';
+  histograms: number;
+  /** Training rows (sample size; treated as public, as DP-SGD's sampling rate needs it). */
+  rows: number;
+}
+
+function plannedLedger(
+  inputs: AllocationInput[],
+  scale: number,
+  privacy: PrivacySettings,
+  options: Pick<DpFitOptions, 'isPublic' | 'learned'>,
+  sgdPlans: Map<string, DpSgdPlan>,
+): { total: PrivacyLedger; allocations: Map<string, TableAllocation> } {
+  const T = Math.max(1, inputs.length);
+  const share = privacy.epsilon / T;
+  const total = new PrivacyLedger();
+  const allocations = new Map<string, TableAllocation>();
+  for (const input of inputs) {
+    const { table } = input;
+    const key = tableKey(table);
+    const own = new PrivacyLedger();
+    const charge = (label: string, c: Parameters<PrivacyLedger['charge']>[1]) => {
+      own.charge(label, c);
+      total.charge(label, c);
+    };
+    const attrs = attributeColumns(table);
+    const isPublic = (c: string) => options.isPublic?.(table, c) ?? false;
+    const privateColumns = attrs.filter((c) => !isPublic(c.name));
+    const learned = input.kind === 'learned' && input.rows > 0 && attrs.length > 0;
+    const units = 1 + input.histograms + privateColumns.length;
+    const unitEpsilon = (scale * share * (learned ? 1 - DP_SGD_SHARE : 1)) / units;
+    const vocabDelta = privacy.delta / T / 2 / Math.max(1, privateColumns.length);
+    charge(`${key} count`, { mechanism: 'laplace', epsilon: unitEpsilon, count: 1 + input.histograms });
+    for (const c of attrs) for (const ch of columnCharges(table, c, unitEpsilon, vocabDelta, isPublic(c.name))) charge(`${key}.${c.name}`, ch);
+    const sgd = learned ? (sgdPlans.get(key) ?? null) : null;
+    if (sgd) charge(`${key} DP-SGD`, { mechanism: 'subsampled-gaussian', q: sgd.q, noiseMultiplier: sgd.noiseMultiplier, steps: sgd.steps });
+    const delta = privacy.delta / T;
+    allocations.set(key, { unitEpsilon, vocabDelta, sgd, budget: { epsilon: own.spent(delta).epsilon, delta } });
+  }
+  return { total, allocations };
+}
+
+/**
+ * Splits the budget: every table gets an equal nominal share ε/T (statistics and, for learned tables, DP-SGD
+ * half and half), then all shares are scaled by the largest factor whose RDP composition over *every* planned
+ * release of the run stays within (ε, δ). The planned releases are each mechanism's longest path, computed from
+ * the schema and sample sizes only, so the factor reveals nothing about the data; what a run actually spends is
+ * at most what was planned.
+ */
+export function allocateBudget(
+  inputs: AllocationInput[],
+  privacy: PrivacySettings,
+  options: Pick<DpFitOptions, 'isPublic' | 'learned'> = {},
+): { scale: number; planned: PrivacySpent; allocations: Map<string, TableAllocation> } {
+  // DP-SGD keeps its nominal share (planning it is the costly part); the statistics take up what RDP saves.
+  const T = Math.max(1, inputs.length);
+  const sgdPlans = new Map<string, DpSgdPlan>();
+  for (const input of inputs) {
+    if (!(input.kind === 'learned' && input.rows > 0 && attributeColumns(input.table).length > 0)) continue;
+    sgdPlans.set(
+      tableKey(input.table),
+      planDpSgd({
+        epsilon: (privacy.epsilon / T) * DP_SGD_SHARE,
+        delta: privacy.delta / T / 2,
+        datasetSize: input.rows,
+        batchSize: Math.min(input.rows, options.learned?.batchSize ?? DP_DEFAULT_BATCH),
+        epochs: options.learned?.epochs ?? DP_DEFAULT_EPOCHS,
+        ...(privacy.noiseMultiplier !== undefined ? { noiseMultiplier: privacy.noiseMultiplier } : {}),
+      }),
+    );
+  }
+  const spentAt = (k: number): number => plannedLedger(inputs, k, privacy, options, sgdPlans).total.spent(privacy.delta).epsilon;
+  let lo = 0;
+  let hi = 1;
+  while (spentAt(hi) <= privacy.epsilon && hi < 1024) {
+    lo = hi;
+    hi *= 2;
+  }
+  for (let i = 0; i < 14; i++) {
+    const mid = (lo + hi) / 2;
+    if (spentAt(mid) <= privacy.epsilon) lo = mid;
+    else hi = mid;
+  }
+  if (lo === 0) {
+    throw new SynthError('PRIVACY_BUDGET', `No split of ε=${privacy.epsilon}, δ=${privacy.delta} over ${inputs.length} tables leaves room for a single release.`, {
+      hint: 'Raise privacy.epsilon or privacy.noiseMultiplier, or skip tables.',
+      path: 'privacy',
+    });
+  }
+  const { total, allocations } = plannedLedger(inputs, lo, privacy, options, sgdPlans);
+  return { scale: lo, planned: total.spent(privacy.delta), allocations };
 }
 
 /** Fits every table of the plan under DP; the models never see a raw statistic of a non-public column. */
@@ -123,48 +248,62 @@ export async function fitModelsDp(
 ): Promise<{ models: ModelSet; spend: PrivacySpendReport }> {
   const { privacy } = options;
   checkPrivacySettings(privacy);
-  const fitted = plan.steps.filter((s) => !(options.skipped?.(s.table) ?? false));
-  const T = Math.max(1, fitted.length);
-  const perTable = { epsilon: privacy.epsilon / T, delta: privacy.delta / T };
   const rng = SecureRandom.secure();
   const total = new PrivacyLedger();
   const tables = new Map<string, TableModel>();
   const spends: TablePrivacySpend[] = [];
+  const inputs: AllocationInput[] = [];
+  for (const step of plan.steps) {
+    if (options.skipped?.(step.table)) continue;
+    const key = tableKey(step.table);
+    inputs.push({
+      table: schema.tables.find((t) => tableKey(t) === key)!,
+      kind: options.modelFor?.(step.table) ?? 'baseline',
+      histograms: histograms.filter((h) => tableKey(h.child) === key).length,
+      rows: samples.get(key)?.rows.length ?? 0,
+    });
+  }
+  const { allocations, scale } = allocateBudget(inputs, privacy, options);
+  options.note?.(`budget split over ${inputs.length} tables (sequential composition, shares scaled ×${scale.toFixed(2)} to the RDP bound)`);
   for (const step of plan.steps) {
     const key = tableKey(step.table);
     const table = schema.tables.find((t) => tableKey(t) === key)!;
-    const skipped = options.skipped?.(step.table) ?? false;
-    const sample = skipped ? emptySample(table) : (samples.get(key) ?? emptySample(table));
-    const kind = options.modelFor?.(step.table) ?? 'baseline';
-    if (skipped) {
+    const allocation = allocations.get(key);
+    if (!allocation) {
       tables.set(key, {
         table: step.table,
-        meta: describeColumns(table, sample),
+        meta: describeColumns(table, emptySample(table)),
         model: new BaselineModel(table, []),
         sourceRows: 0,
         histograms: [],
-        keyStats: fitKeyStats(table, emptySample(table)),
+        keyStats: dataFreeKeyStats(table),
         fkNullRates: {},
       });
       continue;
     }
+    const sample = samples.get(key) ?? emptySample(table);
+    const kind = options.modelFor?.(step.table) ?? 'baseline';
     const hists = histograms.filter((h) => tableKey(h.child) === key);
-    const r = await fitTableDp(table, sample, hists, kind, perTable, rng, options);
+    const r = await fitTableDp(table, sample, hists, kind, allocation, rng, options);
     tables.set(key, r.model);
     for (const e of r.ledger.entries) total.charge(e.label, e.charge);
     spends.push(r.spend);
-    options.note?.(`${key}: ε ${r.spend.epsilon.toFixed(3)} of ${perTable.epsilon.toFixed(3)} spent (${r.spend.model}${r.spend.dpSgd ? `, DP-SGD ${r.spend.dpSgd.steps} steps σ=${r.spend.dpSgd.noiseMultiplier.toFixed(2)}` : ''})`);
+    options.note?.(`${key}: ε ${r.spend.epsilon.toFixed(3)} of ${r.spend.budget.epsilon.toFixed(3)} planned (${r.spend.model}${r.spend.dpSgd ? `, DP-SGD ${r.spend.dpSgd.steps} steps σ=${r.spend.dpSgd.noiseMultiplier.toFixed(2)}` : ''})`);
   }
-  const viaRdp: PrivacySpent = total.spent(privacy.delta);
-  const basic = spends.reduce((s, t) => s + t.epsilon, 0);
-  const useRdp = viaRdp.epsilon <= basic;
+  const spent: PrivacySpent = total.spent(privacy.delta);
+  if (spent.epsilon > privacy.epsilon * (1 + 1e-9)) {
+    throw new SynthError('PRIVACY_BUDGET', `The fitted statistics spent ε=${spent.epsilon.toPrecision(4)}, more than privacy.epsilon ${privacy.epsilon}.`, {
+      hint: 'This is a bug in the budget split; report it. Nothing was written to the target.',
+      path: 'privacy.epsilon',
+    });
+  }
   return {
     models: { seed: options.seed, tables },
     spend: {
       budget: { epsilon: privacy.epsilon, delta: privacy.delta },
-      epsilon: useRdp ? viaRdp.epsilon : basic,
+      epsilon: spent.epsilon,
       delta: privacy.delta,
-      method: useRdp ? 'rdp' : 'basic-over-tables',
+      method: 'rdp',
       unit: 'row',
       composition: 'sequential-over-tables',
       tables: spends,
@@ -178,7 +317,7 @@ export async function fitTableDp(
   sample: TableSample,
   hists: ChildCountHistogram[],
   kind: 'baseline' | 'learned',
-  budget: { epsilon: number; delta: number },
+  allocation: TableAllocation,
   rng: SecureRandom,
   options: DpFitOptions,
 ): Promise<{ model: TableModel; ledger: PrivacyLedger; spend: TablePrivacySpend }> {
@@ -186,17 +325,12 @@ export async function fitTableDp(
   const ledger = new PrivacyLedger();
   const attrs = attributeColumns(table);
   const isPublic = (c: string) => options.isPublic?.(table, c) ?? false;
-  const privateColumns = attrs.filter((c) => !isPublic(c.name));
-  const wantsLearned = kind === 'learned' && sample.rows.length > 0 && attrs.length > 0;
-  const statsEpsilon = wantsLearned ? (1 - DP_SGD_SHARE) * budget.epsilon : budget.epsilon;
-  const units = 1 + hists.length + privateColumns.length;
-  const eps = statsEpsilon / units;
-  const vocabDelta = budget.delta / 2 / Math.max(1, privateColumns.length);
+  const eps = allocation.unitEpsilon;
   const ctx = { ledger, rng };
 
-  const noisyRows = Math.max(0, dpCount(sample.totalRows, { epsilon: eps }, { ...ctx, label: key }));
+  const noisyRows = Math.max(0, dpCount(sample.totalRows, { epsilon: eps }, { ...ctx, label: `${key} count` }));
   const sampleSize = Math.max(1, Math.min(noisyRows, options.sampleRows));
-  const dpHists = hists.map((h) => dpChildCountHistogram(h, eps, { ...ctx, label: key }));
+  const dpHists = hists.map((h) => dpChildCountHistogram(h, eps, { ...ctx, label: `${key} count` }));
   const meta = describeColumns(table, sample);
   const specs = new Map<string, ColumnModelSpec>();
   for (const c of attrs) {
@@ -208,7 +342,7 @@ export async function fitTableDp(
         column: c,
         values: columnValues(sample, c.name),
         epsilon: eps,
-        delta: vocabDelta,
+        delta: allocation.vocabDelta,
         sampleSize,
         ctx,
         isPublic: isPublic(c.name),
@@ -219,21 +353,15 @@ export async function fitTableDp(
 
   let model: AttributeModel = new BaselineModel(table, attrs.map((c) => specs.get(c.name)!));
   let dpSgd: TablePrivacySpend['dpSgd'] = null;
-  if (wantsLearned) {
-    const r = await fitLearnedDp(table, sample, meta, specs, { epsilon: budget.epsilon * DP_SGD_SHARE, delta: budget.delta / 2 }, rng, ledger, options);
+  if (kind === 'learned' && allocation.sgd && sample.rows.length > 0) {
+    const r = await fitLearnedDp(table, sample, meta, specs, allocation.sgd, rng, ledger, options);
     if (r) {
       model = r.model;
       dpSgd = r.dpSgd;
     }
   }
-  const spent = ledger.spent(budget.delta);
-  if (spent.epsilon > budget.epsilon * (1 + 1e-9)) {
-    throw new SynthError('PRIVACY_BUDGET', `${key}: the fitted statistics spent ε=${spent.epsilon.toPrecision(4)}, more than the table's share ${budget.epsilon.toPrecision(4)}.`, {
-      table: key,
-      hint: 'This is a bug in the budget split; report it. Meanwhile use the baseline model for this table.',
-    });
-  }
-  const breakdown = ledger.breakdown(budget.delta).byLabel.map((b) => ({ label: b.label, epsilon: b.epsilon }));
+  const spent = ledger.spent(allocation.budget.delta);
+  const breakdown = ledger.breakdown(allocation.budget.delta).byLabel.map((b) => ({ label: b.label, epsilon: b.epsilon }));
   const dpSampleForNulls: TableSample = { ...emptySample(table), totalRows: noisyRows };
   return {
     model: {
@@ -242,16 +370,15 @@ export async function fitTableDp(
       model,
       sourceRows: sample.totalRows > 0 ? Math.max(1, noisyRows) : 0,
       histograms: dpHists,
-      // Data-free key statistics: the key assigner needs none of the source's key values.
-      keyStats: fitKeyStats(table, emptySample(table)),
+      keyStats: dataFreeKeyStats(table),
       fkNullRates: foreignKeyNullRates(table, dpSampleForNulls, dpHists),
     },
     ledger,
     spend: {
       table: key,
-      budget,
+      budget: allocation.budget,
       epsilon: spent.epsilon,
-      delta: budget.delta,
+      delta: allocation.budget.delta,
       model: dpSgd ? 'learned' : 'baseline',
       mechanisms: breakdown,
       dpSgd,
@@ -264,7 +391,7 @@ async function fitLearnedDp(
   sample: TableSample,
   meta: ReturnType<typeof describeColumns>,
   specs: Map<string, ColumnModelSpec>,
-  budget: { epsilon: number; delta: number },
+  plan: DpSgdPlan,
   rng: SecureRandom,
   ledger: PrivacyLedger,
   options: DpFitOptions,
@@ -278,14 +405,6 @@ async function fitLearnedDp(
   const epochs = options.learned?.epochs ?? DP_DEFAULT_EPOCHS;
   const batchSize = Math.min(n, options.learned?.batchSize ?? DP_DEFAULT_BATCH);
   const clipNorm = options.privacy.maxGradNorm ?? DP_DEFAULT_CLIP;
-  const plan: DpSgdPlan = planDpSgd({
-    epsilon: budget.epsilon,
-    delta: budget.delta,
-    datasetSize: n,
-    batchSize,
-    epochs,
-    ...(options.privacy.noiseMultiplier !== undefined ? { noiseMultiplier: options.privacy.noiseMultiplier } : {}),
-  });
   const sampler = dpBatchSampler({ plan, rng, ledger, label: `${key} DP-SGD` });
   const fitted = await learned.createLearnedFactory()({
     table,

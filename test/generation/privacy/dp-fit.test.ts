@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSource } from '../../../src/connectors/index.js';
 import type { SourceConnector } from '../../../src/connectors/connector.js';
-import { fitTableDp } from '../../../src/generation/privacy/dp-fit.js';
+import { allocateBudget, fitTableDp } from '../../../src/generation/privacy/dp-fit.js';
 import { runSourceCanary } from '../../../src/generation/privacy/dp-canary.js';
 import { SecureRandom } from '../../../src/generation/privacy/secure-random.js';
 import { createRng } from '../../../src/generation/rng.js';
@@ -54,7 +54,8 @@ const options = (epsilon: number) => ({ seed: 7, privacy: { epsilon, delta: 1e-6
 describe('fitTableDp', () => {
   it('learned encoders and the baseline hold only DP-released categories: no planted rare value, no "other" values', async () => {
     const sample = await sampleOf(people);
-    const r = await fitTableDp(people, sample, [], 'learned', { epsilon: 5, delta: 1e-6 }, SecureRandom.secure(), options(5));
+    const { allocations } = allocateBudget([{ table: people, kind: 'learned', histograms: 0, rows: sample.rows.length }], options(5).privacy, options(5));
+    const r = await fitTableDp(people, sample, [], 'learned', allocations.get('public.person')!, SecureRandom.secure(), options(5));
     expect(r.spend.model).toBe('learned');
     expect(r.spend.dpSgd!.steps).toBeGreaterThan(0);
     expect(r.spend.dpSgd!.steps).toBeLessThanOrEqual(r.spend.dpSgd!.plannedSteps);
@@ -76,7 +77,10 @@ describe('fitTableDp', () => {
 
   it('the baseline under DP never stores the raw sample extremes or rare values', async () => {
     const sample = await sampleOf(people);
-    const r = await fitTableDp(people, sample, [], 'baseline', { epsilon: 2, delta: 1e-6 }, SecureRandom.secure(), options(2));
+    const { allocations, planned } = allocateBudget([{ table: people, kind: 'baseline', histograms: 0, rows: sample.rows.length }], options(2).privacy, options(2));
+    expect(planned.epsilon).toBeLessThanOrEqual(2);
+    expect(planned.epsilon).toBeGreaterThan(1.9);
+    const r = await fitTableDp(people, sample, [], 'baseline', allocations.get('public.person')!, SecureRandom.secure(), options(2));
     const artifact = JSON.stringify(r.model.model.toJSON());
     expect(artifact).not.toContain('Planted-Rare-Town');
     expect(artifact).not.toContain('secret note');
