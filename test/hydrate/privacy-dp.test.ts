@@ -88,6 +88,35 @@ describe('hydrate with privacy: { epsilon, delta }', () => {
     expect(readFileSync(result.reportPaths!.html, 'utf8')).toContain('id="privacy-epsilon"');
   }, 120_000);
 
+  it('learned model under DP: DP-SGD steps within the plan, ε within budget, zero violations, no real email', async () => {
+    process.env.SYNTH_PII_KEY = 'test-key-0123456789';
+    const config = parseConfig({
+      source: { url: source.url },
+      targets: { dev: { url: target.url } },
+      model: 'learned',
+      training: { epochs: 2, hidden: 32 },
+      privacy: { epsilon: 2, delta: 1e-6, maxGradNorm: 0.5 },
+      outDir,
+      quality: { enabled: false },
+    });
+    const result = await hydrate({ config, target: 'dev' });
+    expect(result.status).toBe('ok');
+    expect(result.integrity.totalViolations).toBe(0);
+    const p = result.privacy!;
+    expect(p.epsilon).toBeLessThanOrEqual(2);
+    const learned = p.tables.filter((t) => t.model === 'learned');
+    expect(learned.length).toBeGreaterThan(0);
+    for (const t of learned) {
+      expect(t.dpSgd!.clipNorm).toBe(0.5);
+      expect(t.dpSgd!.steps).toBeGreaterThan(0);
+      expect(t.dpSgd!.steps).toBeLessThanOrEqual(t.dpSgd!.plannedSteps);
+      expect(t.epsilon).toBeLessThanOrEqual(t.budget.epsilon + 1e-9);
+    }
+    const real = new Set((await source.query<{ email: string }>('SELECT email FROM customer')).map((r) => r.email));
+    const emails = await target.query<{ email: string }>('SELECT email FROM customer');
+    expect(emails.filter((r) => real.has(r.email))).toEqual([]);
+  }, 180_000);
+
   it('refuses PII transforms without a key (CONFIG_INVALID) and entity units (not yet supported)', async () => {
     const saved = process.env.SYNTH_PII_KEY;
     delete process.env.SYNTH_PII_KEY;
