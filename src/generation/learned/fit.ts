@@ -132,6 +132,10 @@ export async function fitLearnedModel(args: LearnedFactoryArgs): Promise<Learned
     return out;
   };
   const network = new MadeNetwork(specOf(layout, hidden), rng.fork('init'));
+  // Output biases start at the log marginal frequencies: a small table trains for a few hundred steps, far too few
+  // for Adam to walk a bias from 0 to log(p), so its marginals would stay near uniform. Not under DP (the counts
+  // would be raw statistics of the sample).
+  if (!options.dp) initOutputBiases(network, layout, tokens, n);
   const report = train(
     network,
     layout,
@@ -140,4 +144,27 @@ export async function fitLearnedModel(args: LearnedFactoryArgs): Promise<Learned
     rng.fork('train'),
   );
   return new LearnedModel(args.table, encoders, contextEncoders, countHeads, network, hidden, { ...report, backend: computeBackendName() });
+}
+
+/** Sets the output layer's biases to the smoothed log frequency of each token in the training matrix. */
+function initOutputBiases(network: MadeNetwork, layout: ReturnType<typeof layoutFor>, tokens: Int32Array, n: number): void {
+  const weights = network.weights();
+  const bias = weights[weights.length - 1];
+  if (!bias) return;
+  let start = 0;
+  for (const block of layout.outputs) {
+    const counts = new Float64Array(block.size);
+    let seen = 0;
+    for (let r = 0; r < n; r++) {
+      const tok = tokens[r * layout.width + block.token] as number;
+      if (tok >= 0 && tok < block.size) {
+        counts[tok]! += 1;
+        seen++;
+      }
+    }
+    const denom = seen + 0.5 * block.size;
+    for (let k = 0; k < block.size; k++) bias[start + k] = Math.log((counts[k]! + 0.5) / denom);
+    start += block.size;
+  }
+  if (start === bias.length) network.setWeights(weights);
 }

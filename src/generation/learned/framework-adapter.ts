@@ -118,6 +118,14 @@ function withParentMeta(
   return parent ? { ...aligned, meta: describeColumns(parent, parentSample) } : aligned;
 }
 
+/**
+ * Batch size for a sample of n rows: a small table (a few hundred rows) would otherwise get two or three optimizer
+ * steps per epoch and stop long before its marginals are learned; about 20 steps per epoch, between 32 and 256.
+ */
+export function smallSampleBatch(n: number): number {
+  return Math.max(32, Math.min(256, 2 ** Math.round(Math.log2(Math.max(1, n / 20)))));
+}
+
 function hashString(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
@@ -155,7 +163,7 @@ export function learnedFactoryForFitModels(
       ...(fk && parentSample ? { parentSample: withParentMeta(alignParent(table, sample, parentSample, fk), parentSample, schema) } : {}),
       ...(extra?.childCounts && extra.childCounts.length > 0 ? { childCounts: extra.childCounts } : {}),
       seed: (seed ^ hashString(tableKey(table))) >>> 0,
-      options,
+      options: options.batchSize === undefined ? { ...options, batchSize: smallSampleBatch(sample.rows.length) } : options,
     });
     const rest = attrs.filter((c) => !learned.columns.includes(c));
     const baseline = rest.length > 0 ? fitBaseline(table, sample, meta) : null;
