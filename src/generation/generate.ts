@@ -87,6 +87,8 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     seed: options.seed,
     childCountWeights: (childKey, fk) => predictedCounts.get(`${childKey}.${fk}`),
   });
+  // Refuse an impossible scale here, before the caller creates a shadow and loads the first table.
+  keys.assertFeasible(plan.steps.map((s) => s.table));
 
   // Parents whose generated rows a conditioned (learned) child needs as context: kept only for those.
   const retainFor = new Map<string, string[]>();

@@ -537,6 +537,18 @@ export class KeyContext {
     return k;
   }
 
+  /**
+   * Throws now what generating `tables` would throw later (key spaces too small, too few distinct parent pairs,
+   * NOT NULL FKs to empty parents), so an impossible scale is refused before a shadow exists.
+   */
+  assertFeasible(tables: Array<{ schema: string; name: string }>): void {
+    for (const ref of tables) {
+      const cached = this.cache.has(tableKey(ref));
+      this.table(ref).assertFeasible();
+      if (!cached) this.release(ref);
+    }
+  }
+
   /** Frees the parent-index arrays of a table once its rows are out; they are rebuilt on demand. */
   release(ref: { schema: string; name: string }): void {
     this.cache.delete(tableKey(ref));
@@ -706,6 +718,51 @@ export class TableKeys {
     return arr;
   }
 
+  /** Throws the error generation would hit for an impossible FK or key, without computing anything per row. */
+  assertFeasible(): void {
+    for (const a of this.assignments) {
+      const impossible = this.infeasibility(a);
+      if (impossible instanceof SynthError) throw impossible;
+    }
+  }
+
+  /** Why this FK cannot be assigned at the planned row counts; `no-parents` when it is simply left NULL. */
+  private infeasibility(a: FkAssignment): SynthError | 'no-parents' | null {
+    const n = this.rows;
+    if (n === 0) return null;
+    const np = this.ctx.rows(a.parent);
+    const m = n - this.nullCount(a);
+    const fkText = `${this.key}.${a.fk.name}(${a.fk.columns.join(', ')})`;
+    if (m > 0 && np === 0 && a.mode !== 'self') {
+      if (a.nullable) return 'no-parents';
+      return new SynthError('IMPOSSIBLE_CONSTRAINT', `${fkText} is NOT NULL but its parent ${tableKey(a.parent)} gets 0 rows.`, {
+        table: this.key,
+        column: a.fk.columns.join(', '),
+        hint: `Give ${tableKey(a.parent)} rows (raise its scale), or exclude ${this.key}.`,
+      });
+    }
+    if (a.mode === 'one-to-one' && m > np) {
+      return new SynthError('UNIQUENESS_IMPOSSIBLE', `${fkText} is unique, so ${m} rows need ${m} distinct parents, but ${tableKey(a.parent)} gets only ${np}.`, {
+        table: this.key,
+        column: a.fk.columns.join(', '),
+        hint: `Scale ${tableKey(a.parent)} up or ${this.key} down so the child has no more rows than the parent.`,
+      });
+    }
+    if (a.mode === 'link-first') {
+      const second = this.assignments.find((x) => x.mode === 'link-second')!;
+      const nb = this.ctx.rows(second.parent);
+      if (np * nb < m) {
+        const columns = [...a.fk.columns, ...second.fk.columns].join(', ');
+        return new SynthError(
+          'UNIQUENESS_IMPOSSIBLE',
+          `${this.key} needs ${m} distinct (${columns}) pairs but ${tableKey(a.parent)} × ${tableKey(second.parent)} = ${np} × ${nb} = ${np * nb}.`,
+          { table: this.key, column: columns, hint: `Lower the scale of ${this.key} or raise the scale of its parents.` },
+        );
+      }
+    }
+    return null;
+  }
+
   private computeParents(a: FkAssignment, rng: Rng): Int32Array {
     const n = this.rows;
     const out = new Int32Array(n).fill(-1);
@@ -713,26 +770,13 @@ export class TableKeys {
     const np = this.ctx.rows(a.parent);
     const nulls = this.nullCount(a);
     const m = n - nulls;
-    const fkText = `${this.key}.${a.fk.name}(${a.fk.columns.join(', ')})`;
-    if (m > 0 && np === 0 && a.mode !== 'self') {
-      if (a.nullable) return out;
-      throw new SynthError('IMPOSSIBLE_CONSTRAINT', `${fkText} is NOT NULL but its parent ${tableKey(a.parent)} gets 0 rows.`, {
-        table: this.key,
-        column: a.fk.columns.join(', '),
-        hint: `Give ${tableKey(a.parent)} rows (raise its scale), or exclude ${this.key}.`,
-      });
-    }
+    const impossible = this.infeasibility(a);
+    if (impossible === 'no-parents') return out;
+    if (impossible) throw impossible;
     switch (a.mode) {
       case 'self':
         return this.selfParents(a, rng);
       case 'one-to-one': {
-        if (m > np) {
-          throw new SynthError('UNIQUENESS_IMPOSSIBLE', `${fkText} is unique, so ${m} rows need ${m} distinct parents, but ${tableKey(a.parent)} gets only ${np}.`, {
-            table: this.key,
-            column: a.fk.columns.join(', '),
-            hint: `Scale ${tableKey(a.parent)} up or ${this.key} down so the child has no more rows than the parent.`,
-          });
-        }
         const ids = new Int32Array(np);
         for (let i = 0; i < np; i++) ids[i] = i;
         shuffle(ids, rng);
@@ -745,13 +789,6 @@ export class TableKeys {
       case 'link-first': {
         const second = this.assignments.find((x) => x.mode === 'link-second')!;
         const nb = this.ctx.rows(second.parent);
-        if (np * nb < m) {
-          throw new SynthError(
-            'UNIQUENESS_IMPOSSIBLE',
-            `${this.key} needs ${m} distinct (${a.fk.columns.join(', ')}, ${second.fk.columns.join(', ')}) pairs but ${tableKey(a.parent)} × ${tableKey(second.parent)} = ${np} × ${nb} = ${np * nb}.`,
-            { table: this.key, hint: `Lower the scale of ${this.key} or raise the scale of its parents.` },
-          );
-        }
         return this.expand(this.childCounts(a, np, m, rng, nb), n, false, rng);
       }
       case 'grouped':

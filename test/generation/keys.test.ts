@@ -143,13 +143,16 @@ describe('key assignment on a real PostgreSQL shop', () => {
 
   it('refuses with UNIQUENESS_IMPOSSIBLE when a link table needs more pairs than parentA × parentB', async () => {
     const models = await fitModels(shopSchema, plan, data.samples, data.histograms, { seed: 1 });
-    const gen = createGeneration(shopSchema, plan, models, {
-      scale: 1,
-      seed: 1,
-      // 1 product only: every order can hold at most one item, far below the planned item count.
-      tableScale: (t) => (t.name === 'product' ? 1 / 50 : 1),
-    });
-    const err = await collect(gen, 'order_item').catch((e: unknown) => e);
+    // Refused when the generation is created (before any target is touched), not when order_item streams.
+    const err = await (async () => {
+      const gen = createGeneration(shopSchema, plan, models, {
+        scale: 1,
+        seed: 1,
+        // 1 product only: every order can hold at most one item, far below the planned item count.
+        tableScale: (t) => (t.name === 'product' ? 1 / 50 : 1),
+      });
+      return collect(gen, 'order_item');
+    })().catch((e: unknown) => e);
     expect(isSynthError(err) && err.code).toBe('UNIQUENESS_IMPOSSIBLE');
     expect((err as Error).message).toContain('public.order_item');
   });
@@ -298,9 +301,9 @@ describe('line numbers, one-to-one FKs and nullable unique columns', () => {
     const samples = new Map();
     for (const t of extra.tables) samples.set(tableKey(t), await readSample(db, t, 'extra'));
     const models = await fitModels(extra, p, samples, [], { seed: 4 });
-    const gen = createGeneration(extra, p, models, { scale: 1, seed: 4, tableScale: (t) => (t.name === 'ord_detail' ? 2 : 1) });
     const t = findTable(extra, { schema: 'extra', name: 'ord_detail' })!;
     const err = await (async () => {
+      const gen = createGeneration(extra, p, models, { scale: 1, seed: 4, tableScale: (x) => (x.name === 'ord_detail' ? 2 : 1) });
       for await (const _ of gen.rows(t)) void _;
     })().catch((e: unknown) => e);
     expect(isSynthError(err) && err.code).toBe('UNIQUENESS_IMPOSSIBLE');

@@ -161,9 +161,15 @@ describe('MariaDB torture fixture → MariaDB', () => {
         source: { url: source.url }, targets: { dev: { url: dst.url } }, quality: { enabled: false },
         tables: { film_actor: { scale: 100 } },
       });
-      const err = await hydrate({ config, target: 'dev' }).catch((e: unknown) => e);
+      const stages: string[] = [];
+      const err = await hydrate({ config, target: 'dev', emit: (e) => void (e.type === 'stage' && e.status === 'start' && stages.push(e.stage)) }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SynthError);
       expect((err as SynthError).code).toBe('UNIQUENESS_IMPOSSIBLE');
+      expect((err as SynthError).table).toMatch(/film_actor$/);
+      expect((err as SynthError).column).toBe('actor_id, film_id');
+      // Refused before a shadow was created, let alone loaded.
+      expect(stages).not.toContain('shadow');
+      expect(stages).not.toContain('load');
       expect((err as SynthError).message).toMatch(/film_actor.*actor_id/s);
       const dbs = await dst.query<{ d: string }>(`SELECT SCHEMA_NAME AS d FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'synth\\_shadow%'`);
       expect(dbs.filter((x) => x.d.includes(dst.name))).toEqual([]);

@@ -165,9 +165,15 @@ describe('PostgreSQL torture fixture → PostgreSQL', () => {
         source: { url: source.url }, targets: { dev: { url: dst.url } }, quality: { enabled: false },
         tables: { film_actor: { scale: 100 } },
       });
-      const err = await hydrate({ config, target: 'dev' }).catch((e: unknown) => e);
+      const stages: string[] = [];
+      const err = await hydrate({ config, target: 'dev', emit: (e) => void (e.type === 'stage' && e.status === 'start' && stages.push(e.stage)) }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SynthError);
       expect((err as SynthError).code).toBe('UNIQUENESS_IMPOSSIBLE');
+      expect((err as SynthError).table).toMatch(/film_actor$/);
+      expect((err as SynthError).column).toBe('actor_id, film_id');
+      // Refused before a shadow was created, let alone loaded.
+      expect(stages).not.toContain('shadow');
+      expect(stages).not.toContain('load');
       expect((err as SynthError).message).toMatch(/film_actor/);
       expect((err as SynthError).message).toMatch(/actor_id/);
       expect(await dst.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'synth_shadow%'`)).toEqual([]);
