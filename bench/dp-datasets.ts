@@ -45,8 +45,15 @@ export async function benchDpDatasets(): Promise<Record<string, number | string>
         ...(e === 'off' ? {} : { privacy: { epsilon: Number(e), delta: 1e-6 } }),
       });
       const started = Date.now();
-      const r = await hydrate({ config, target: 'dev' });
       const label = `${dataset} ε=${e}`;
+      let r: Awaited<ReturnType<typeof hydrate>>;
+      try {
+        r = await hydrate({ config, target: 'dev' });
+      } catch (err) {
+        out[`${label} error`] = err instanceof Error ? err.message.slice(0, 200) : String(err);
+        console.log(label, out[`${label} error`]);
+        continue;
+      }
       out[`${label} overall`] = r.quality?.overall === null || r.quality === null ? 'n/a' : Number(r.quality.overall.toFixed(3));
       out[`${label} NewRowSynthesis`] = r.quality?.diagnostics.newRowSynthesis == null ? 'n/a' : Number(r.quality.diagnostics.newRowSynthesis.toFixed(3));
       out[`${label} violations`] = r.integrity.totalViolations;

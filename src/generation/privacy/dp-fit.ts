@@ -238,6 +238,30 @@ export function allocateBudget(
   return { scale: lo, planned: total.spent(privacy.delta), allocations };
 }
 
+/**
+ * Noisy row counts can ask for more rows than a key made of foreign keys can hold (a link table of 8 000 pairs
+ * under a parent whose noisy count came out as 1). Such counts are lowered to what the parents' counts allow:
+ * post-processing of DP outputs, so free.
+ */
+function capKeyedRowCounts(schema: DatabaseSchema, plan: HydrationPlan, tables: Map<string, TableModel>): void {
+  for (const step of plan.steps) {
+    const key = tableKey(step.table);
+    const table = schema.tables.find((t) => tableKey(t) === key)!;
+    const model = tables.get(key);
+    if (!model) continue;
+    const keys = [...(table.primaryKey ? [table.primaryKey.columns] : []), ...table.uniques.map((u) => u.columns)];
+    for (const cols of keys) {
+      const fks = table.foreignKeys.filter((f) => f.columns.every((c) => cols.includes(c)));
+      const covered = new Set(fks.flatMap((f) => f.columns));
+      if (fks.length === 0 || cols.some((c) => !covered.has(c))) continue;
+      if (fks.some((f) => tableKey(f.references) === key)) continue;
+      let capacity = 1;
+      for (const f of fks) capacity *= tables.get(tableKey(f.references))?.sourceRows ?? 0;
+      if (model.sourceRows > capacity) model.sourceRows = Math.max(0, capacity);
+    }
+  }
+}
+
 /** Fits every table of the plan under DP; the models never see a raw statistic of a non-public column. */
 export async function fitModelsDp(
   schema: DatabaseSchema,
@@ -290,6 +314,7 @@ export async function fitModelsDp(
     spends.push(r.spend);
     options.note?.(`${key}: ε ${r.spend.epsilon.toFixed(3)} of ${r.spend.budget.epsilon.toFixed(3)} planned (${r.spend.model}${r.spend.dpSgd ? `, DP-SGD ${r.spend.dpSgd.steps} steps σ=${r.spend.dpSgd.noiseMultiplier.toFixed(2)}` : ''})`);
   }
+  capKeyedRowCounts(schema, plan, tables);
   const spent: PrivacySpent = total.spent(privacy.delta);
   if (spent.epsilon > privacy.epsilon * (1 + 1e-9)) {
     throw new SynthError('PRIVACY_BUDGET', `The fitted statistics spent ε=${spent.epsilon.toPrecision(4)}, more than privacy.epsilon ${privacy.epsilon}.`, {
