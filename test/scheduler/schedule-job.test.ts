@@ -46,6 +46,15 @@ const schedules = [
 const config = () =>
   testConfig({ source: { url: source.url }, targets: { stage: { url: stage.url }, dev: { url: dev.url } }, outDir, state: { url: state.url }, schedules });
 
+/** The runner registers its crons once the state store is open; fire as soon as it has. */
+async function fireWhenRegistered(clock: ManualClock, name: string): Promise<boolean> {
+  for (let i = 0; i < 300; i++) {
+    if (clock.fire(name)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
 function renderer(onEvent: (e: RunEvent) => void = () => undefined): Renderer & { lines: string[] } {
   const lines: string[] = [];
   return { lines, emit: onEvent, text: (b) => void lines.push(b), result: () => undefined, stop: () => undefined };
@@ -84,8 +93,7 @@ describe('runScheduleProcess', () => {
         if (e.type === 'failed') controller.abort();
       },
     });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(clock.fire('stage-nightly')).toBe(true);
+    expect(await fireWhenRegistered(clock, 'stage-nightly')).toBe(true);
     await done;
     expect(events.filter((e) => e.type === 'failed')).toEqual([]);
     expect(events.filter((e) => e.type === 'succeeded').map((e) => (e as { schedule: string }).schedule)).toEqual(['stage-nightly', 'dev-after-stage']);
@@ -113,8 +121,7 @@ describe('runScheduleProcess', () => {
       if (e.type === 'stage' && e.stage === 'shadow' && e.status === 'done') controller.abort();
     });
     const done = runScheduleProcess(config(), out, { clock, handleSignals: false, signal: controller.signal, onEvent: (e) => events.push(e) });
-    await new Promise((r) => setTimeout(r, 200));
-    clock.fire('stage-nightly');
+    expect(await fireWhenRegistered(clock, 'stage-nightly')).toBe(true);
     await done;
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['started', 'stopping', 'stopped']));
     expect(events.some((e) => e.type === 'succeeded')).toBe(false);
