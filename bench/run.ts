@@ -5,11 +5,13 @@
 import { benchDatasets } from './datasets.js';
 import { benchDpOverhead } from './dp-overhead.js';
 import { benchHydratePg } from './hydrate-pg.js';
+import { benchLearned } from './learned.js';
 import { benchMysqlLoad } from './mysql-load.js';
 
 const benches: Record<string, () => Promise<Record<string, number | string>>> = {
   'hydrate-pg': benchHydratePg,
   'mysql-load': benchMysqlLoad,
+  learned: benchLearned,
   datasets: benchDatasets,
   'dp-overhead': () => benchDpOverhead(),
 };

@@ -96,9 +96,12 @@ export function registerOrchestrationCommands(program: Command): void {
       const out = createRenderer(chooseMode(flags));
       try {
         const { run, artifact } = await runTrainJob({ config, emit: out.emit });
+        // Which compute backend fitted the learned models (wasm, or the slower cpu fallback); none for baseline only.
+        const learned = config.model === 'learned' || Object.values(config.tables).some((t) => t?.model === 'learned');
+        const backend = learned ? (await import('../generation/compute/index.js')).computeBackendName() : null;
         out.result(
-          { status: 'ok', runId: run.id, fingerprint: artifact.fingerprint, location: artifact.location, tables: artifact.tables },
-          `Trained ${artifact.tables} table model(s) (run ${run.id}); stored in ${artifact.location}.`,
+          { status: 'ok', runId: run.id, fingerprint: artifact.fingerprint, location: artifact.location, tables: artifact.tables, backend },
+          `Trained ${artifact.tables} table model(s) (run ${run.id})${backend ? ` on the ${backend} compute backend` : ''}; stored in ${artifact.location}.`,
         );
       } finally {
         out.stop();
