@@ -26,7 +26,7 @@ CREATE TABLE orders (
   id serial PRIMARY KEY,
   customer_id int NOT NULL REFERENCES customer(id),
   amount numeric(10,2) NOT NULL,
-  status text NOT NULL
+  status text NOT NULL CHECK (status IN ('new', 'paid', 'shipped', 'returned'))
 );
 INSERT INTO customer (email, country, balance, joined, vip)
 SELECT 'person' || g || '.x' || (g * 7919 % 1000) || '@corp-mail.com',
@@ -80,6 +80,10 @@ describe('hydrate with privacy: { epsilon, delta }', () => {
     const emails = await target.query<{ email: string }>('SELECT email FROM customer');
     expect(emails.length).toBeGreaterThan(1500);
     expect(emails.filter((r) => real.has(r.email))).toEqual([]);
+    // The CHECK's literals are public: statuses are drawn from them, never from lorem text.
+    const statuses = await target.query<{ status: string }>('SELECT DISTINCT status FROM orders');
+    expect(statuses.length).toBeGreaterThan(0);
+    for (const s of statuses) expect(['new', 'paid', 'shipped', 'returned']).toContain(s.status);
     const rare = await target.query<{ n: string }>(`SELECT count(*) AS n FROM customer WHERE country = 'ZZ-rare-secret'`);
     expect(Number(rare[0]!.n)).toBe(0);
     // The JSON report carries the privacy section.

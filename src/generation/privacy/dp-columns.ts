@@ -123,6 +123,20 @@ function textProfile(strs: string[], epsilon: number, ctx: DpContext, maxLength:
   };
 }
 
+/**
+ * Values a CHECK constraint allows for a text column (`status IN ('new', 'paid')`, PostgreSQL's
+ * `= ANY (ARRAY['new'::text, ...])`): schema, so public. Null when no single-column check lists literals.
+ */
+export function checkedLiterals(table: Table, column: string): string[] | null {
+  const out = new Set<string>();
+  for (const check of table.checks) {
+    if (check.columns.length !== 1 || check.columns[0] !== column) continue;
+    if (!/\bIN\s*\(|=\s*ANY\s*\(/i.test(check.expression)) continue;
+    for (const m of check.expression.matchAll(/'((?:[^']|'')*)'/g)) out.add(m[1]!.replace(/''/g, "'"));
+  }
+  return out.size > 0 ? [...out] : null;
+}
+
 /** The DP spec of one attribute column (what the baseline draws from and the learned encoder is built from). */
 export function dpColumnSpec(input: DpColumnInput): ColumnModelSpec {
   const { table, column, values, epsilon } = input;
@@ -143,7 +157,11 @@ export function dpColumnSpec(input: DpColumnInput): ColumnModelSpec {
   const out = (spec: ColumnSpec): ColumnModelSpec => ({ column: column.name, nullRate, spec });
   const fallbackNumber = (integer: boolean): ColumnModelSpec =>
     // Too few rows for the budget to locate the values: NULL where allowed, else a single public value.
-    column.nullable ? { column: column.name, nullRate: 1, spec: { type: 'null' } } : out({ type: 'numeric', quantiles: [0], integer });
+    column.nullable
+      ? { column: column.name, nullRate: 1, spec: { type: 'null' } }
+      : type.kind === 'date' || type.kind === 'timestamp'
+        ? out({ type: 'epoch', unit: type.kind, quantiles: [Date.UTC(2000, 0, 1)], fraction: false, withTimeZone: type.kind === 'timestamp' && type.withTimeZone })
+        : out({ type: 'numeric', quantiles: [0], integer });
   switch (type.kind) {
     case 'integer':
     case 'decimal':
@@ -186,6 +204,12 @@ export function dpColumnSpec(input: DpColumnInput): ColumnModelSpec {
       return out({ type: 'uuid' });
     case 'text': {
       const strs = nonNull.map((v) => (typeof v === 'string' ? v : String(v)));
+      const allowed = checkedLiterals(table, column.name);
+      if (allowed) {
+        // A CHECK lists the values: they are public, so every one gets a noisy weight and lorem never violates it.
+        const vocab = dpCategoryVocabulary(strs, { epsilon: rest }, ctx, { delta: input.delta, publicValues: allowed });
+        return out({ type: 'categorical', values: vocab.map((v) => v.value), weights: vocab.map((v) => Math.max(1, v.count)) });
+      }
       const vocab = dpCategoryVocabulary(strs, { epsilon: 0.5 * rest }, ctx, { delta: input.delta });
       const covered = vocab.reduce((s, v) => s + v.count, 0);
       const maxLength = type.maxLength ?? DEFAULT_MAX_TEXT;
@@ -297,6 +321,10 @@ export function columnCharges(table: Table, column: Column, epsilon: number, del
     case 'uuid':
       break;
     case 'text':
+      if (checkedLiterals(table, column.name)) {
+        out.push({ mechanism: 'laplace', epsilon: rest, count: 1 }, { mechanism: 'approx-dp', epsilon: 0, delta, count: 1 });
+        break;
+      }
       out.push(
         { mechanism: 'laplace', epsilon: 0.5 * rest, count: 1 },
         { mechanism: 'approx-dp', epsilon: 0, delta, count: 1 },
