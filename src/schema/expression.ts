@@ -14,7 +14,7 @@ export type CastType = 'text' | 'numeric' | 'integer' | 'float' | 'date' | 'time
 export type CompareOp = '=' | '<>' | '<' | '<=' | '>' | '>=';
 export type ArithOp = '+' | '-' | '*' | '/' | '%';
 /** Functions with the same meaning everywhere; `char_length` counts characters, `octet_length` bytes. */
-export type FunctionName = 'char_length' | 'octet_length' | 'json_valid' | 'lower' | 'upper' | 'abs' | 'trim';
+export type FunctionName = 'char_length' | 'octet_length' | 'json_valid' | 'lower' | 'upper' | 'abs' | 'trim' | 'coalesce';
 
 export type Expr =
   | { kind: 'column'; name: string }
@@ -33,6 +33,10 @@ export type Expr =
   | { kind: 'in'; operand: Expr; list: Expr[]; negated: boolean }
   | { kind: 'between'; operand: Expr; low: Expr; high: Expr; negated: boolean }
   | { kind: 'is-null'; operand: Expr; negated: boolean }
+  /** `x IS [NOT] TRUE|FALSE` (NULL is neither). */
+  | { kind: 'is-bool'; operand: Expr; value: boolean; negated: boolean }
+  /** `l IS [NOT] DISTINCT FROM r`; MySQL spells the NOT DISTINCT form `l <=> r`. */
+  | { kind: 'distinct'; left: Expr; right: Expr; negated: boolean }
   | { kind: 'like'; operand: Expr; pattern: Expr; negated: boolean }
   | { kind: 'call'; fn: FunctionName; args: Expr[] }
   /** PostgreSQL `ARRAY[…]`; only meaningful under ANY/ALL, which the parser turns into IN, so renderers refuse it. */
@@ -63,7 +67,7 @@ export interface LexOptions {
   castType: (name: string) => CastType;
 }
 
-const OPERATORS = ['::', '<>', '!=', '<=', '>=', '!~~', '~~', '=', '<', '>', '+', '-', '*', '/', '%', '(', ')', ',', '[', ']', '.'];
+const OPERATORS = ['::', '<=>', '<>', '!=', '<=', '>=', '!~~', '~~', '=', '<', '>', '+', '-', '*', '/', '%', '(', ')', ',', '[', ']', '.'];
 
 function tokenize(sql: string, opts: LexOptions): Token[] {
   const out: Token[] = [];
@@ -139,6 +143,8 @@ function tokenize(sql: string, opts: LexOptions): Token[] {
 }
 
 // ------------------------------------------------------------------------------------------------- parser
+
+const TYPE_WORDS = new Set(['varying', 'precision', 'with', 'without', 'time', 'zone']);
 
 const COMPARE: Record<string, CompareOp> = { '=': '=', '<>': '<>', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
 
@@ -217,6 +223,10 @@ class Parser {
       if (this.isKw('ANY') || this.isKw('SOME') || this.isKw('ALL')) return this.quantified(left, op);
       return { kind: 'compare', op, left, right: this.additive() };
     }
+    if (t.t === 'op' && t.v === '<=>') {
+      this.pos++;
+      return { kind: 'distinct', left, right: this.additive(), negated: true };
+    }
     if (t.t === 'op' && (t.v === '~~' || t.v === '!~~')) {
       this.pos++;
       return { kind: 'like', operand: left, pattern: this.additive(), negated: t.v === '!~~' };
@@ -228,6 +238,16 @@ class Parser {
       if (this.isKw('NULL')) {
         this.pos++;
         return { kind: 'is-null', operand: left, negated };
+      }
+      if (this.isKw('TRUE') || this.isKw('FALSE')) {
+        const value = this.isKw('TRUE');
+        this.pos++;
+        return { kind: 'is-bool', operand: left, value, negated };
+      }
+      if (this.isKw('DISTINCT')) {
+        this.pos++;
+        this.expectKw('FROM');
+        return { kind: 'distinct', left, right: this.additive(), negated };
       }
       throw new UntranslatableExpression(`IS ${negated ? 'NOT ' : ''}${this.describe(this.peek())} is not supported`);
     }
@@ -338,7 +358,10 @@ class Parser {
     const words: string[] = [];
     for (;;) {
       const t = this.peek();
-      if (t.t === 'ident') {
+      // After the first word only the words of multi-word type names follow (`double precision`,
+      // `timestamp with time zone`); anything else (`IS`, `AND`) belongs to the expression.
+      const continues = words.length === 0 || words[words.length - 1] === '.' || (t.t === 'ident' && !t.quoted && TYPE_WORDS.has(t.v.toLowerCase()));
+      if (t.t === 'ident' && continues) {
         words.push(t.quoted ? t.v : t.v.toLowerCase());
         this.pos++;
         if (this.isOp('.')) {
@@ -456,7 +479,10 @@ export function children(e: Expr): Expr[] {
     case 'between':
       return [e.operand, e.low, e.high];
     case 'is-null':
+    case 'is-bool':
       return [e.operand];
+    case 'distinct':
+      return [e.left, e.right];
     case 'like':
       return [e.operand, e.pattern];
     case 'call':

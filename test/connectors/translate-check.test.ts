@@ -72,6 +72,17 @@ describe('CHECK translation MySQL → PostgreSQL (CHECK_CLAUSE forms)', () => {
     expect(toPg('json_valid(`j`)')).toEqual({ ok: true, sql: 'true' });
   });
 
+  it('renders IS [NOT] TRUE/FALSE, <=> and COALESCE', () => {
+    expect(toPg("coalesce(`n`,0) >= 0 and `flag` is not true or `name` <=> 'x'")).toEqual({
+      ok: true, sql: `(((coalesce("n", 0) >= 0) AND ("flag" IS NOT TRUE)) OR ("name" IS NOT DISTINCT FROM 'x'))`,
+    });
+    expect(toMysql("(NOT (name IS DISTINCT FROM 'x'::text))")).toEqual({ ok: true, sql: "(NOT (NOT (`name` <=> 'x')))" });
+    expect(toMysql("((name)::text IS NOT DISTINCT FROM 'x'::text)")).toEqual({ ok: true, sql: "(`name` <=> 'x')" });
+    expect(toMysql("((ts)::timestamp with time zone IS NOT NULL)")).toEqual({ ok: true, sql: '(`ts` IS NOT NULL)' });
+    expect(toMysql('((n IS NOT NULL) AND (flag IS FALSE))')).toEqual({ ok: true, sql: '((`n` IS NOT NULL) AND (`flag` IS FALSE))' });
+    expect(toPg('`n` is true')).toEqual({ ok: true, sql: '(("n" <> 0) IS TRUE)' });
+  });
+
   it('refuses unknown functions', () => {
     expect(toPg("find_in_set('gps', `name`) = 0")).toEqual({ ok: false, reason: 'function find_in_set() has no translation' });
   });
@@ -111,7 +122,8 @@ describe('translated CHECKs agree with the source on the real servers', () => {
       CONSTRAINT c_name CHECK (name LIKE 'Store %' OR char_length(name) BETWEEN 3 AND 5),
       CONSTRAINT c_d CHECK (d >= '2000-01-01' AND d < DATE '2025-01-01'),
       CONSTRAINT c_n CHECK (n IN (3, 5, 7) OR (n < 0 AND flag)),
-      CONSTRAINT c_mix CHECK (n * 2 + 1 <= 15 AND NOT (name = 'Sx')))`);
+      CONSTRAINT c_mix CHECK (n * 2 + 1 <= 15 AND NOT (name = 'Sx')),
+      CONSTRAINT c_null CHECK (COALESCE(n, 0) >= -1 AND flag IS NOT FALSE OR name IS NOT DISTINCT FROM 'it''s'))`);
     const src = await openPostgresSource(pgDb.url);
     const schema = await src.introspect();
     await src.close();
@@ -135,7 +147,8 @@ describe('translated CHECKs agree with the source on the real servers', () => {
       CONSTRAINT c_name CHECK (name LIKE 'store %' OR char_length(name) BETWEEN 3 AND 5),
       CONSTRAINT c_d CHECK (d >= '2000-01-01' AND d < '2025-01-01'),
       CONSTRAINT c_n CHECK (n IN (3, 5, 7) OR (n < 0 AND flag = 1)),
-      CONSTRAINT c_mix CHECK (n * 2 + 1 <= 15 AND NOT (name = 'Sx')))`);
+      CONSTRAINT c_mix CHECK (n * 2 + 1 <= 15 AND NOT (name = 'Sx')),
+      CONSTRAINT c_null CHECK (IFNULL(n, 0) >= -1 AND flag IS NOT FALSE OR name <=> 'it\\'s'))`);
     const src = await openMysqlSource(myDb.url);
     const schema = await src.introspect();
     await src.close();

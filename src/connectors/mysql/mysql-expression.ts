@@ -26,6 +26,8 @@ const FUNCTIONS: Record<string, FunctionName> = {
   ucase: 'upper',
   abs: 'abs',
   trim: 'trim',
+  coalesce: 'coalesce',
+  ifnull: 'coalesce',
 };
 
 export function mysqlCastType(name: string): CastType {
@@ -119,8 +121,12 @@ export function renderMysqlExpression(e: Expr, ctx: RenderContext): string {
       return `(${r(e.operand)} IS ${e.negated ? 'NOT ' : ''}NULL)`;
     case 'like':
       return `(${r(e.operand)} ${e.negated ? 'NOT LIKE' : 'LIKE'} ${r(e.pattern)})`;
+    case 'is-bool':
+      return `(${r(e.operand)} IS ${e.negated ? 'NOT ' : ''}${e.value ? 'TRUE' : 'FALSE'})`;
+    case 'distinct':
+      return e.negated ? `(${r(e.left)} <=> ${r(e.right)})` : `(NOT (${r(e.left)} <=> ${r(e.right)}))`;
     case 'call': {
-      const name = { char_length: 'CHAR_LENGTH', octet_length: 'OCTET_LENGTH', json_valid: 'JSON_VALID', lower: 'LOWER', upper: 'UPPER', abs: 'ABS', trim: 'TRIM' }[e.fn];
+      const name = { char_length: 'CHAR_LENGTH', octet_length: 'OCTET_LENGTH', json_valid: 'JSON_VALID', lower: 'LOWER', upper: 'UPPER', abs: 'ABS', trim: 'TRIM', coalesce: 'COALESCE' }[e.fn];
       return `${name}(${e.args.map(r).join(', ')})`;
     }
     case 'array':

@@ -22,6 +22,7 @@ const FUNCTIONS: Record<string, FunctionName> = {
   upper: 'upper',
   abs: 'abs',
   btrim: 'trim',
+  coalesce: 'coalesce',
 };
 
 export function postgresCastType(name: string): CastType {
@@ -124,6 +125,14 @@ export function renderPostgresExpression(e: Expr, ctx: RenderContext): string {
       return `(${r(e.operand)} ${e.negated ? 'NOT BETWEEN' : 'BETWEEN'} ${r(e.low)} AND ${r(e.high)})`;
     case 'is-null':
       return `(${r(e.operand)} IS ${e.negated ? 'NOT ' : ''}NULL)`;
+    case 'is-bool': {
+      // MySQL's IS TRUE also takes numbers (non-zero is true).
+      const kind = typeKind(e.operand);
+      const operand = kind === 'integer' || kind === 'decimal' || kind === 'float' || kind === 'year' ? `(${r(e.operand)} <> 0)` : r(e.operand);
+      return `(${operand} IS ${e.negated ? 'NOT ' : ''}${e.value ? 'TRUE' : 'FALSE'})`;
+    }
+    case 'distinct':
+      return `(${against(e.right, e.left)} IS ${e.negated ? 'NOT ' : ''}DISTINCT FROM ${against(e.left, e.right)})`;
     case 'like': {
       // MySQL compares with the column's (by default case-insensitive) collation; enums need a text operand.
       const kind = typeKind(e.operand);
