@@ -141,7 +141,14 @@ export async function trainModels(
       samples.set(tableKey(table), sample);
       for (const fk of table.foreignKeys) {
         const counts = await source.childCountHistogram(table, fk);
-        histograms.push({ child: { schema: table.schema, name: table.name }, foreignKey: fk.name, counts });
+        const histogram: ChildCountHistogram = { child: { schema: table.schema, name: table.name }, foreignKey: fk.name, counts };
+        // A big hierarchy's depth and fan-out cannot be read off a sample: walk it in the source (exact counts, so never under DP).
+        const self = fk.references.schema === table.schema && fk.references.name === table.name;
+        if (self && sample.rows.length < sample.totalRows && !privacy?.dp && source.hierarchyLevels) {
+          const levels = await source.hierarchyLevels(table, fk);
+          if (levels) histogram.levels = levels;
+        }
+        histograms.push(histogram);
       }
       emit({ type: 'table', stage: 'sample', table: tableKey(table), rows: sample.rows.length, total: sample.totalRows, done: true, ms: Date.now() - started });
     }

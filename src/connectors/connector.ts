@@ -25,6 +25,11 @@ export interface SourceConnector {
    */
   childCountHistogram(child: Table, foreignKey: ForeignKey): Promise<Array<{ children: number; parents: number }>>;
   /**
+   * Optional. For a self-referencing FK: rows per depth of the hierarchy, walked from the roots in the database, and
+   * how many rows of each depth have children. Null when it cannot be walked (e.g. a multi-column FK).
+   */
+  hierarchyLevels?(table: Table, foreignKey: ForeignKey): Promise<Array<{ nodes: number; parents: number }> | null>;
+  /**
    * The rows of `table` whose `keyColumns` equal one of `keys` (values in `keyColumns` order; a key holding a NULL
    * matches nothing), `columns` in that order, in no particular order. Reads the actual parents of sampled child
    * rows, so a learned child model trains with its real parent as context. Optional: callers fall back without it.

@@ -875,7 +875,7 @@ export class TableKeys {
       out[0] = 0;
       roots = 1;
     }
-    const levels = this.ctx.options.keyStats.get(this.key)?.hierarchies?.[a.fk.name];
+    const levels = this.ctx.options.keyStats.get(this.key)?.hierarchies?.[a.fk.name] ?? this.ctx.options.histograms.get(this.key)?.find((h) => h.foreignKey === a.fk.name)?.levels;
     if (levels && levels.length > 1) return this.levelledParents(levels, out, roots, rng);
     const counts = allocateCounts(this.histogram(a), n, n - roots, rng);
     let p = 0;

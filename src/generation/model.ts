@@ -20,6 +20,8 @@ export interface ChildCountHistogram {
   child: TableRef;
   foreignKey: string;
   counts: Array<{ children: number; parents: number }>;
+  /** Self-references only, when the sample is not the whole table: the hierarchy walked in the source, level by level. */
+  levels?: Array<{ nodes: number; parents: number }>;
 }
 
 /**

@@ -75,6 +75,22 @@ describe('MariaDB torture fixture → MariaDB', () => {
     expect(Math.abs(Number(dst!.mean_fanout) - Number(src!.mean_fanout)) / Number(src!.mean_fanout)).toBeLessThanOrEqual(0.35);
   });
 
+  it('keeps depth and fan-out when the hierarchy is bigger than the training sample (walked in the source)', async () => {
+    const dst = await createMysqlDatabase('synth_tort_mydeep');
+    try {
+      const config = parseConfig({ source: { url: source.url }, targets: { dev: { url: dst.url } }, quality: { enabled: false }, training: { sampleRows: 100 } });
+      expect((await hydrate({ config, target: 'dev' })).status).toBe('ok');
+      const sql = myHierarchyStatsSql('employee', 'employee_id', 'reports_to');
+      const [src] = await source.query<{ max_depth: number; mean_fanout: string }>(sql);
+      const [out] = await dst.query<{ max_depth: number; reachable: number; total: number; mean_fanout: string }>(sql);
+      expect(Number(out!.reachable)).toBe(Number(out!.total));
+      expect(Number(out!.max_depth)).toBe(Number(src!.max_depth));
+      expect(Math.abs(Number(out!.mean_fanout) - Number(src!.mean_fanout)) / Number(src!.mean_fanout)).toBeLessThanOrEqual(0.35);
+    } finally {
+      await dst.drop();
+    }
+  });
+
   it('keeps composite keys over FK columns unique', async () => {
     expect(await count(target, `SELECT COUNT(*) AS n FROM (SELECT actor_id, film_id FROM film_actor GROUP BY 1, 2 HAVING COUNT(*) > 1) d`)).toBe(0);
     expect(await count(target, `SELECT COUNT(*) AS n FROM (SELECT playlist_id, position FROM playlist_track GROUP BY 1, 2 HAVING COUNT(*) > 1) d`)).toBe(0);

@@ -76,6 +76,22 @@ describe('PostgreSQL torture fixture → PostgreSQL', () => {
     expect(Math.abs(dst!.mean_fanout - src!.mean_fanout) / src!.mean_fanout).toBeLessThanOrEqual(0.35);
   });
 
+  it('keeps depth and fan-out when the hierarchy is bigger than the training sample (walked in the source)', async () => {
+    const dst = await createPgDatabase('synth_tort_deep');
+    try {
+      const config = parseConfig({ source: { url: source.url }, targets: { dev: { url: dst.url } }, quality: { enabled: false }, training: { sampleRows: 100 } });
+      expect((await hydrate({ config, target: 'dev' })).status).toBe('ok');
+      const sql = pgHierarchyStatsSql('employee', 'employee_id', 'reports_to');
+      const [src] = await source.query<{ max_depth: number; mean_fanout: number }>(sql);
+      const [out] = await dst.query<{ max_depth: number; reachable: string; total: string; mean_fanout: number }>(sql);
+      expect(Number(out!.reachable)).toBe(Number(out!.total));
+      expect(out!.max_depth).toBe(src!.max_depth);
+      expect(Math.abs(out!.mean_fanout - src!.mean_fanout) / src!.mean_fanout).toBeLessThanOrEqual(0.35);
+    } finally {
+      await dst.drop();
+    }
+  });
+
   it('keeps composite keys over FK columns unique', async () => {
     expect(await count(target, `SELECT count(*) AS n FROM (SELECT actor_id, film_id FROM film_actor GROUP BY 1, 2 HAVING count(*) > 1) d`)).toBe(0);
     expect(await count(target, `SELECT count(*) AS n FROM (SELECT playlist_id, position FROM playlist_track GROUP BY 1, 2 HAVING count(*) > 1) d`)).toBe(0);

@@ -16,7 +16,7 @@ import type {
 import { SynthError } from '../../errors.js';
 import { type MysqlSession, openSession, serverIdentity } from './mysql-session.js';
 import { introspectMysql } from './mysql-introspect.js';
-import { checksumOf, childCountHistogramIn, countRowsIn, streamRows } from './mysql-read.js';
+import { checksumOf, childCountHistogramIn, countRowsIn, hierarchyLevelsIn, streamRows } from './mysql-read.js';
 import { countChildrenByKeysIn, readRowsByKeysIn } from './mysql-keys.js';
 import { MysqlWriter, type WriteOptions } from './mysql-write.js';
 import { MysqlShadows } from './mysql-shadow.js';
@@ -52,6 +52,7 @@ export async function openMysqlSource(url: string): Promise<SourceConnector> {
     countRows: (table: TableRef) => countRowsIn(session, dbOf(table), table.name),
     readRows: (table: Table, options: ReadOptions): AsyncIterable<RowBatch> => streamRows(session, dbOf(table), table, options),
     childCountHistogram: (child: Table, fk: ForeignKey) => childCountHistogramIn(session, dbOf(child), child, fk, fk.references.schema || database),
+    hierarchyLevels: (table: Table, fk: ForeignKey) => hierarchyLevelsIn(session, dbOf(table), table, fk),
     readRowsByKeys: (table: Table, columns: string[], keyColumns: string[], keys: Row[]) => readRowsByKeysIn(session, dbOf(table), table, columns, keyColumns, keys),
     countChildrenByKeys: (child: Table, fk: ForeignKey, keys: Row[]) => countChildrenByKeysIn(session, dbOf(child), child, fk, keys),
     identity: () => serverIdentity(session, database),

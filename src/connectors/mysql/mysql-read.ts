@@ -195,6 +195,29 @@ export async function childCountHistogramIn(
   return rows.map((r) => ({ children: Number(r.children), parents: Number(r.parents) }));
 }
 
+/** A self-reference's hierarchy level by level (see the PostgreSQL reader); MySQL 8 caps recursion at 1000 levels. */
+export async function hierarchyLevelsIn(
+  session: MysqlSession,
+  database: string,
+  table: Table,
+  fk: ForeignKey,
+): Promise<Array<{ nodes: number; parents: number }> | null> {
+  if (fk.columns.length !== 1 || fk.references.columns.length !== 1) return null;
+  const t = qt(database, table.name);
+  const c = qi(fk.columns[0]!);
+  const r = qi(fk.references.columns[0]!);
+  const sql = `WITH RECURSIVE walk(id, parent, depth) AS (
+      SELECT x.${r}, x.${c}, 0 FROM ${t} x
+       WHERE x.${c} IS NULL OR x.${c} = x.${r} OR NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.${r} = x.${c})
+      UNION ALL
+      SELECT x.${r}, x.${c}, w.depth + 1 FROM ${t} x JOIN walk w ON x.${c} = w.id
+       WHERE x.${c} <> x.${r} AND w.depth < 900)
+    SELECT depth, COUNT(*) AS nodes, COUNT(DISTINCT parent) AS parents FROM walk GROUP BY depth ORDER BY depth`;
+  const rows = await session.query<{ depth: number | string; nodes: number | string; parents: number | string }>(sql);
+  if (rows.length === 0) return null;
+  return rows.map((row, i) => ({ nodes: Number(row.nodes), parents: i + 1 < rows.length ? Number(rows[i + 1]!.parents) : 0 }));
+}
+
 export async function checksumOf(session: MysqlSession, database: string, table: TableRef): Promise<string> {
   const rows = await session.query<{ Checksum: string | number | null }>(`CHECKSUM TABLE ${qt(database, table.name)} EXTENDED`);
   const c = rows[0]?.Checksum;

@@ -4,7 +4,7 @@ import type { CheckConstraint, DatabaseSchema, ForeignKey, Table, TableRef } fro
 import type { Row, RowBatch } from '../../schema/values.js';
 import { describeMapping, layoutFor, shadowOf, toShadowSql, type Layout } from './postgres-ddl.js';
 import { introspectPostgres } from './postgres-introspect.js';
-import { checksum, childCountHistogram, countRows, identity, readRows, type Locate } from './postgres-read.js';
+import { checksum, childCountHistogram, countRows, hierarchyLevels, identity, readRows, type Locate } from './postgres-read.js';
 import { countChildrenByKeys, readRowsByKeys } from './postgres-keys.js';
 import { displayUrl, openPgSession, parsePgUrl, type PgSession } from './postgres-session.js';
 import * as shadowOps from './postgres-shadow.js';
@@ -36,6 +36,7 @@ export function createPostgresSource(session: PgSession, url: string): SourceCon
     countRows: (table: TableRef) => countRows(session, table),
     readRows: (table: Table, options: ReadOptions) => readRows(session, table, options),
     childCountHistogram: (child: Table, fk: ForeignKey) => childCountHistogram(session, child, fk),
+    hierarchyLevels: (table: Table, fk: ForeignKey) => hierarchyLevels(session, table, fk),
     readRowsByKeys: (table: Table, columns: string[], keyColumns: string[], keys: Row[]) => readRowsByKeys(session, table, columns, keyColumns, keys),
     countChildrenByKeys: (child: Table, fk: ForeignKey, keys: Row[]) => countChildrenByKeys(session, child, fk, keys),
     identity: () => identity(session, url),

@@ -132,6 +132,40 @@ export async function childCountHistogram(
 }
 
 /**
+ * A self-reference's hierarchy level by level, walked in the database from the roots (NULL, self-pointing or
+ * dangling parents): rows per depth and how many of them have children. Single-column FKs only (else null).
+ * Rows on a cycle that no root reaches are not counted; the walk stops at depth 10 000.
+ */
+export async function hierarchyLevels(
+  session: PgSession,
+  table: Table,
+  fk: ForeignKey,
+  locate: Locate = own,
+): Promise<Array<{ nodes: number; parents: number }> | null> {
+  if (fk.columns.length !== 1 || fk.references.columns.length !== 1) return null;
+  const t = qn(locate(table), table.name);
+  const c = qi(fk.columns[0]!);
+  const r = qi(fk.references.columns[0]!);
+  const sql = `WITH RECURSIVE walk(id, parent, depth) AS (
+                 SELECT x.${r}, x.${c}, 0 FROM ${t} x
+                  WHERE x.${c} IS NULL OR x.${c} = x.${r} OR NOT EXISTS (SELECT 1 FROM ${t} p WHERE p.${r} = x.${c})
+                 UNION ALL
+                 SELECT x.${r}, x.${c}, w.depth + 1 FROM ${t} x JOIN walk w ON x.${c} = w.id
+                  WHERE x.${c} <> x.${r} AND w.depth < 10000)
+               SELECT depth, count(*)::int AS nodes, count(DISTINCT parent)::int AS parents FROM walk GROUP BY depth ORDER BY depth`;
+  const res = await inTransaction(session, (s) => s.query<{ depth: number; nodes: number; parents: number }>(sql), READ_ONLY).catch((e: unknown) => {
+    throw readError(`Walking the hierarchy (${fk.name}) of`, table, e);
+  });
+  return levelsFromWalk(res.rows);
+}
+
+/** `parents` of a walk row counts distinct parents of that depth's rows, i.e. the rows one level up that have children. */
+export function levelsFromWalk(rows: Array<{ depth: number | string; nodes: number | string; parents: number | string }>): Array<{ nodes: number; parents: number }> | null {
+  if (rows.length === 0) return null;
+  return rows.map((row, i) => ({ nodes: Number(row.nodes), parents: i + 1 < rows.length ? Number(rows[i + 1]!.parents) : 0 }));
+}
+
+/**
  * Order-independent digest: the sum of per-row md5 halves (as numerics) plus the row count. Constant memory
  * in the server, unlike a sorted string_agg.
  */
