@@ -125,13 +125,16 @@ function textProfile(strs: string[], epsilon: number, ctx: DpContext, maxLength:
 
 /**
  * Values a CHECK constraint allows for a text column (`status IN ('new', 'paid')`, PostgreSQL's
- * `= ANY (ARRAY['new'::text, ...])`): schema, so public. Null when no single-column check lists literals.
+ * `= ANY (ARRAY['new'::text, ...])`, `(status = 'new') OR (status = 'paid')`): schema, so public. Null when no single-column check lists literals.
  */
 export function checkedLiterals(table: Table, column: string): string[] | null {
   const out = new Set<string>();
   for (const check of table.checks) {
     if (check.columns.length !== 1 || check.columns[0] !== column) continue;
-    if (!/\bIN\s*\(|=\s*ANY\s*\(/i.test(check.expression)) continue;
+    // Only lists of allowed values: IN (...), = ANY (ARRAY[...]), or equalities joined by OR.
+    const shape = check.expression.replace(/'((?:[^']|'')*)'/g, "''");
+    const list = /\bIN\s*\(|=\s*ANY\s*\(/i.test(shape) || (/=/.test(shape) && !/[<>~!]|\b(LIKE|SIMILAR|NOT|AND)\b/i.test(shape));
+    if (!list) continue;
     for (const m of check.expression.matchAll(/'((?:[^']|'')*)'/g)) out.add(m[1]!.replace(/''/g, "'"));
   }
   return out.size > 0 ? [...out] : null;
