@@ -31,7 +31,7 @@ import {
 import type { DatabaseSchema, Table } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import { PrivacyRun } from '../generation/privacy/privacy-run.js';
-import type { PrivacyResult } from '../validation/privacy/privacy-report.js';
+import { privacySpendRecords, type PrivacyResult } from '../validation/privacy/privacy-report.js';
 import { decideStaleShadows } from './cleanup.js';
 import { parseTtl } from './preview.js';
 import { recordRunEvents } from './run-recorder.js';
@@ -466,18 +466,7 @@ export async function privacyFingerprint(source: SourceConnector): Promise<strin
 
 async function recordPrivacy(store: StateStore, source: SourceConnector, runId: string, p: PrivacyResult): Promise<void> {
   if (!p.dp) return;
-  const fingerprint = await privacyFingerprint(source);
-  for (const t of p.tables) {
-    await store.recordPrivacySpend({
-      sourceFingerprint: fingerprint,
-      runId,
-      table: t.table,
-      epsilon: t.epsilon,
-      delta: t.delta,
-      mechanism: p.method ?? 'dp',
-      detail: { model: t.model, mechanisms: t.mechanisms, dpSgd: t.dpSgd, composition: p.composition },
-    });
-  }
+  for (const entry of privacySpendRecords(p, await privacyFingerprint(source), runId)) await store.recordPrivacySpend(entry);
 }
 
 /** `synth train`: introspect, sample, fit and store the models, recorded as a run of kind 'train'. */
