@@ -402,8 +402,11 @@ export function allocateCounts(
     const cum: number[] = [];
     let acc = 0;
     for (const e of entries) cum.push((acc += e.parents));
+    // Stratified draws (parent i takes the quantile (i + u) / parents of the histogram), then shuffled: the counts
+    // follow the source's distribution without the sampling noise of independent draws, which with a handful of
+    // parents (3 shippers, 9 employees) would otherwise decide the whole cardinality shape.
     for (let i = 0; i < parents; i++) {
-      const u = rng.next() * acc;
+      const u = ((i + rng.next()) / parents) * acc;
       let lo = 0;
       let hi = cum.length - 1;
       while (lo < hi) {
@@ -413,6 +416,12 @@ export function allocateCounts(
       }
       raw[i] = entries[lo]!.children;
       rawSum += raw[i]!;
+    }
+    for (let i = parents - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      const t = raw[i]!;
+      raw[i] = raw[j]!;
+      raw[j] = t;
     }
   }
   return scaleCounts(raw, total, rng, cap, rawSum);
