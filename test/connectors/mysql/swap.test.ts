@@ -142,7 +142,7 @@ describe('mysql swap and rollback', () => {
       expect(backupDatabaseName(long).length).toBeLessThanOrEqual(64);
       const shadow = await tgt.createShadow('run-1', schema);
       expect(shadow.namespaces[0]!.shadow).toBe(shadowName);
-      expect(await tgt.listShadows()).toEqual([{ runId: 'run-1', namespace: shadowName }]);
+      expect((await tgt.listShadows()).map(({ runId, namespace }) => ({ runId, namespace }))).toEqual([{ runId: 'run-1', namespace: shadowName }]);
       await tgt.finalize(shadow, schema);
       await tgt.swap(shadow, schema);
       expect(await tgt.countRows(null, table('book'))).toBe(0);
