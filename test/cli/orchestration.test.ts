@@ -123,6 +123,45 @@ describe('target lock across processes', () => {
   }, 120_000);
 });
 
+describe('two hydrate processes on one target', () => {
+  it('the second fails fast with LOCKED naming the first run, which still succeeds', async () => {
+    const big = await createPgDatabase('synth_oc_big');
+    const target = await createPgDatabase('synth_oc_bigdst');
+    try {
+      // Big enough that the first process is still loading when the second one has started.
+      await big.exec(`
+        CREATE TABLE author (id serial PRIMARY KEY, name text NOT NULL);
+        CREATE TABLE book (id serial PRIMARY KEY, author_id int NOT NULL REFERENCES author(id), title text NOT NULL, pages int);
+        INSERT INTO author (name) SELECT 'author ' || i FROM generate_series(1, 2000) i;
+        INSERT INTO book (author_id, title, pages) SELECT 1 + i % 2000, 'book ' || i, 50 + i % 400 FROM generate_series(1, 400000) i;`);
+      const cfg = join(dir, 'big.config.json');
+      writeFileSync(cfg, JSON.stringify({ source: { url: big.url }, targets: { dev: { url: target.url } }, quality: { enabled: false }, state: { url: state.url }, training: { sampleRows: 2000 } }));
+      const first = spawn(process.execPath, [join(process.cwd(), 'bin', 'synth.js'), 'hydrate', '--target', 'dev', '--config', cfg, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const firstDone = new Promise<number>((resolve) => first.on('close', (code) => resolve(code ?? -1)));
+      const runId = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`first run never took the lock:\n${out}`)), 60_000);
+        first.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const start = lines(out.slice(0, out.lastIndexOf('\n') + 1)).find((e) => e.type === 'run' && e.status === 'start');
+          if (start !== undefined && /Holding the lock/.test(out)) {
+            clearTimeout(timer);
+            resolve(String(start.runId));
+          }
+        });
+      });
+      const second = await runCli(['hydrate', '--target', 'dev', '--config', cfg, '--quiet']);
+      expect(second.code).toBe(3);
+      expect(second.stderr).toMatch(/error \[LOCKED\]/);
+      expect(second.stderr).toContain(runId);
+      expect(await firstDone).toBe(0);
+      expect(lines(out).at(-1)).toMatchObject({ type: 'result', status: 'ok', runId });
+    } finally {
+      await Promise.all([big.drop(), target.drop()]);
+    }
+  }, 180_000);
+});
+
 describe('synth train / generate', () => {
   it('train then generate reuses the stored models', async () => {
     const t = await runCli(['train', '--config', configPath, '--json']);
