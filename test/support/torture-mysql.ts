@@ -11,7 +11,10 @@ export const MY_HOSTILE = {
   // 64 characters: MySQL's identifier limit.
   long: 'a_very_long_column_name_that_is_exactly_sixty_four_characters_xy',
   child: 'order',
+  // 64 characters, some multi-byte: the longest table name MySQL allows.
+  longTable: 'lieferanten_bestellpositionen_über_alle_standorte_und_jahre_xyzw',
 } as const;
+if ([...MY_HOSTILE.longTable].length !== 64) throw new Error(`long table name is ${[...MY_HOSTILE.longTable].length} characters`);
 if ([...MY_HOSTILE.long].length !== 64) throw new Error(`long name is ${[...MY_HOSTILE.long].length} characters`);
 
 const b = (s: string) => `\`${s.replace(/`/g, '``')}\``;
@@ -19,7 +22,7 @@ const b = (s: string) => `\`${s.replace(/`/g, '``')}\``;
 /** Tables whose row counts and checksums the tests compare. */
 export const TORTURE_MY_TABLES = [
   'store', 'staff', 'employee', 'actor', 'film', 'film_actor', 'playlist', 'track', 'playlist_track', 'rental',
-  'place', 'limits', 'doc', 'ledger', 'audit_log', MY_HOSTILE.table, MY_HOSTILE.child,
+  'place', 'limits', 'doc', 'ledger', 'audit_log', MY_HOSTILE.table, MY_HOSTILE.child, MY_HOSTILE.longTable,
 ] as const;
 
 export const TORTURE_MYSQL = `
@@ -177,6 +180,15 @@ CREATE TABLE ${b(MY_HOSTILE.child)} (
 );
 CREATE VIEW \`naïve view\` AS SELECT c.${b(MY_HOSTILE.id)} AS id, COUNT(*) AS n FROM ${b(MY_HOSTILE.table)} c JOIN ${b(MY_HOSTILE.child)} o ON o.\`Customer "Ref"\` = c.${b(MY_HOSTILE.id)} GROUP BY 1;
 INSERT INTO ${b(MY_HOSTILE.table)} SELECT seq, CONCAT('Kunde ', seq), (seq * 37) % 1000, IF(seq % 3 = 0, NULL, CONCAT('Mixed', seq)) FROM seq_1_to_300;
+CREATE TABLE ${b(MY_HOSTILE.longTable)} (
+  id INT AUTO_INCREMENT PRIMARY KEY,
+  ${b(MY_HOSTILE.long)} INT NOT NULL,
+  qty INT NOT NULL CHECK (qty > 0),
+  UNIQUE KEY (${b(MY_HOSTILE.long)}, qty),
+  KEY (qty),
+  FOREIGN KEY (${b(MY_HOSTILE.long)}) REFERENCES ${b(MY_HOSTILE.table)} (${b(MY_HOSTILE.id)})
+);
+INSERT INTO ${b(MY_HOSTILE.longTable)} (${b(MY_HOSTILE.long)}, qty) SELECT 1 + seq % 300, 1 + seq DIV 300 FROM seq_0_to_599;
 INSERT INTO ${b(MY_HOSTILE.child)} SELECT seq, 1 + (seq * 7) % 300, DATE '2024-01-01' + INTERVAL seq % 200 DAY, DATE '2024-01-01' + INTERVAL (seq % 200 + seq % 9) DAY FROM seq_1_to_900;
 `;
 
