@@ -171,6 +171,7 @@ export async function trainModels(
       const context = await readLearnedContext(source, schema, plan, samples, (t) => modelFor(t) === 'learned', async (t, s) => (privacy ? privacy.transformSample(t, s) : s));
       options.parentRows = context.parentRows;
       options.childCounts = context.childCounts;
+      options.otherParents = context.otherParents;
     }
     return fitModels(schema, plan, samples, histograms, options);
   });

@@ -7,14 +7,22 @@
 import type { SourceConnector } from './connectors/connector.js';
 import type { HydrationPlan } from './graph/plan.js';
 import type { SampleChildCounts } from './generation/fit.js';
-import type { TableSample } from './generation/model.js';
+import type { ColumnMeta, TableSample } from './generation/model.js';
+import { attributeColumns, describeColumns } from './generation/metadata.js';
+import { otherParentColumn, type AlignedContext } from './generation/fit.js';
 import { findTable, tableKey, writableColumns, type DatabaseSchema, type Table, type TableRef } from './schema/model.js';
 import type { Row, Value } from './schema/values.js';
 
 export interface LearnedContext {
   parentRows: Map<string, TableSample>;
   childCounts: Map<string, SampleChildCounts[]>;
+  /** Child table key → attributes of the rows its other FKs reference, aligned with its sample rows. */
+  otherParents: Map<string, AlignedContext>;
 }
+
+/** Most columns of one other parent that become context (the lowest-cardinality ones). */
+const OTHER_PARENT_COLUMNS = 3;
+const CONTEXT_ROLES = new Set(['numerical', 'categorical', 'datetime', 'boolean']);
 
 /** Count heads are keyed by child table and FK name: FK names repeat across tables. */
 export function childCountKey(child: TableRef, foreignKey: string): string {
@@ -35,7 +43,7 @@ export async function readLearnedContext(
   isLearned: (t: TableRef) => boolean,
   transform: (table: Table, sample: TableSample) => Promise<TableSample> = async (_t, s) => s,
 ): Promise<LearnedContext> {
-  const out: LearnedContext = { parentRows: new Map(), childCounts: new Map() };
+  const out: LearnedContext = { parentRows: new Map(), childCounts: new Map(), otherParents: new Map() };
   for (const step of plan.steps) {
     const table = findTable(schema, step.table);
     const sample = samples.get(tableKey(step.table));
@@ -51,6 +59,11 @@ export async function readLearnedContext(
       for await (const batch of source.readRowsByKeys(parent, columns, fk.references.columns, distinct(childKeys))) rows.push(...batch.rows);
       const raw: TableSample = { table: { schema: parent.schema, name: parent.name }, totalRows: parentSample?.totalRows ?? rows.length, columns, rows };
       out.parentRows.set(tableKey(table), await transform(parent, raw));
+    }
+
+    if (source.readRowsByKeys) {
+      const other = await readOtherParents(source, schema, table, step, sample, transform);
+      if (other.columns.length > 0) out.otherParents.set(tableKey(table), other);
     }
 
     if (!source.countChildrenByKeys) continue;
@@ -80,4 +93,69 @@ function distinct(keys: Row[]): Row[] {
     out.push(k);
   }
   return out;
+}
+
+function norm(values: Row): string {
+  return values.map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : String(v))).join('\u0000');
+}
+
+/**
+ * The rows the table's other FKs (neither the primary parent nor self-references) point at, as context columns
+ * `fk::column` aligned with the sample: the child's attributes then learn how they go with those parents (an
+ * invoice line's price with its track's price), and generation conditions on the parent each row was given.
+ */
+async function readOtherParents(
+  source: SourceConnector,
+  schema: DatabaseSchema,
+  table: Table,
+  step: HydrationPlan['steps'][number],
+  sample: TableSample,
+  transform: (table: Table, sample: TableSample) => Promise<TableSample>,
+): Promise<AlignedContext> {
+  const columns: string[] = [];
+  const meta: ColumnMeta[] = [];
+  const parts: Array<{ rows: Array<Row | null>; width: number }> = [];
+  for (const fk of table.foreignKeys) {
+    const parent = findTable(schema, fk.references);
+    // Deferred (cycle) edges are filled after their parents may be generated: no parent row to condition on then.
+    if (fk.name === step.primaryParent || !parent || tableKey(parent) === tableKey(table) || step.deferred.some((d) => d.foreignKey === fk.name)) continue;
+    const childKeys = keysOf(sample, fk.columns);
+    if (!childKeys) continue;
+    const read = [...fk.references.columns, ...attributeColumns(parent).map((c) => c.name).filter((c) => !fk.references.columns.includes(c))];
+    const rows: Row[] = [];
+    for await (const batch of source.readRowsByKeys!(parent, read, fk.references.columns, distinct(childKeys))) rows.push(...batch.rows);
+    const parentSample = await transform(parent, { table: { schema: parent.schema, name: parent.name }, totalRows: rows.length, columns: read, rows });
+    const parentMeta = describeColumns(parent, parentSample);
+    // Low-cardinality attributes first: they carry the trends the report measures without bloating the model.
+    const candidates = read
+      .slice(fk.references.columns.length)
+      .filter((c) => CONTEXT_ROLES.has(parentMeta.find((m) => m.column === c)?.role ?? ''))
+      .map((c) => ({ c, distinct: new Set(parentSample.rows.map((r) => String(r[read.indexOf(c)]))).size }))
+      .sort((a, b) => a.distinct - b.distinct)
+      .slice(0, OTHER_PARENT_COLUMNS)
+      .map((x) => x.c);
+    if (candidates.length === 0) continue;
+    const k = fk.references.columns.length;
+    const byKey = new Map(parentSample.rows.map((r) => [norm(r.slice(0, k)), r]));
+    const idx = candidates.map((c) => read.indexOf(c));
+    parts.push({
+      width: idx.length,
+      rows: childKeys.map((key) => {
+        const p = key.some((v) => v === null) ? undefined : byKey.get(norm(key));
+        return p ? idx.map((i) => (p[i] ?? null) as Value) : null;
+      }),
+    });
+    for (const c of candidates) {
+      columns.push(otherParentColumn(fk.name, c));
+      const m = parentMeta.find((x) => x.column === c)!;
+      meta.push({ ...m, table: { schema: table.schema, name: table.name }, column: otherParentColumn(fk.name, c) });
+    }
+  }
+  // One row per sample row: each FK's part, NULLs where that parent is missing (NULL FK).
+  const rows: Array<Row | null> = sample.rows.map((_, r) => {
+    const row: Row = [];
+    for (const p of parts) row.push(...(p.rows[r] ?? new Array<Value>(p.width).fill(null)));
+    return row;
+  });
+  return { columns, rows, meta };
 }

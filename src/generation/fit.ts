@@ -8,7 +8,7 @@ import type { HydrationPlan } from '../graph/plan.js';
 import { fitBaseline } from './baseline/baseline-model.js';
 import { fitKeyStats, type TableKeyStats } from './keys.js';
 import { describeColumns } from './metadata.js';
-import type { AttributeModel, ChildCountHistogram, ColumnMeta, TableSample } from './model.js';
+import type { AttributeModel, ChildCountHistogram, ColumnMeta, Row, TableSample } from './model.js';
 
 export interface TableModel {
   table: TableRef;
@@ -35,6 +35,18 @@ export interface SampleChildCounts {
   counts: number[];
 }
 
+/** Context columns aligned with a table's sample rows (one row, or null, per sample row). */
+export interface AlignedContext {
+  columns: string[];
+  rows: Array<Row | null>;
+  meta: ColumnMeta[];
+}
+
+/** Name of the context column holding `column` of the row that FK `foreignKey` (not the primary parent) references. */
+export function otherParentColumn(foreignKey: string, column: string): string {
+  return `${foreignKey}::${column}`;
+}
+
 /**
  * Builds a learned model; `parentSample` holds the primary parent's rows for conditioning (the actual parents of
  * the sample's rows when the pipeline could read them by key), `extra.childCounts` the children of each sample row.
@@ -44,7 +56,7 @@ export type LearnedFactory = (
   sample: TableSample,
   meta: ColumnMeta[],
   parentSample: TableSample | null,
-  extra?: { childCounts?: SampleChildCounts[] },
+  extra?: { childCounts?: SampleChildCounts[]; otherParents?: AlignedContext },
 ) => AttributeModel | Promise<AttributeModel>;
 
 export interface FitOptions {
@@ -55,6 +67,8 @@ export interface FitOptions {
   parentRows?: Map<string, TableSample>;
   /** Parent table key → children per sample row, per FK referencing it. */
   childCounts?: Map<string, SampleChildCounts[]>;
+  /** Child table key → attributes of the rows its other FKs reference (columns named by `otherParentColumn`). */
+  otherParents?: Map<string, AlignedContext>;
 }
 
 function emptySample(table: Table): TableSample {
@@ -107,7 +121,11 @@ export async function fitModels(
       const fk = table.foreignKeys.find((f) => f.name === step.primaryParent);
       const parentSample = fk ? (options.parentRows?.get(key) ?? samples.get(tableKey(fk.references)) ?? null) : null;
       const childCounts = options.childCounts?.get(key);
-      model = await options.learned(table, sample, meta, parentSample, childCounts ? { childCounts } : undefined);
+      const otherParents = options.otherParents?.get(key);
+      model = await options.learned(table, sample, meta, parentSample, {
+        ...(childCounts ? { childCounts } : {}),
+        ...(otherParents ? { otherParents } : {}),
+      });
     } else {
       model = fitBaseline(table, sample, meta);
     }

@@ -3,7 +3,7 @@
  * nothing generated is kept across tables), attributes from the table's model.
  */
 import type { UpdateBatch } from '../connectors/connector.js';
-import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
+import type { DatabaseSchema, ForeignKey, Table, TableRef } from '../schema/model.js';
 import { findTable, tableKey, writableColumns } from '../schema/model.js';
 import type { Row, RowBatch, Value } from '../schema/values.js';
 import type { HydrationPlan } from '../graph/plan.js';
@@ -53,6 +53,20 @@ export function plannedRowCounts(plan: HydrationPlan, models: ModelSet, options:
   return counts;
 }
 
+/**
+ * Where each context column comes from: `fk::column` of a non-primary FK names that parent's column; anything else
+ * is a column of the primary parent. null: no such parent (the column is then NULL).
+ */
+function contextSources(table: Table, primaryParent: string | null, contextColumns: string[]): Array<{ fk: ForeignKey; column: string } | null> {
+  const primary = table.foreignKeys.find((f) => f.name === primaryParent);
+  return contextColumns.map((c) => {
+    const sep = c.indexOf('::');
+    const other = sep >= 0 ? table.foreignKeys.find((f) => f.name === c.slice(0, sep) && f.name !== primaryParent) : undefined;
+    if (other) return { fk: other, column: c.slice(sep + 2) };
+    return primary ? { fk: primary, column: c } : null;
+  });
+}
+
 /** A model that predicts children per row (the learned model's count heads), by `child table key.FK name`. */
 interface CountHeadModel extends AttributeModel {
   readonly childCountForeignKeys: string[];
@@ -94,9 +108,12 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
   const retainFor = new Map<string, string[]>();
   for (const s of plan.steps) {
     const m = models.tables.get(tableKey(s.table))?.model;
-    if (!m || m.contextColumns.length === 0 || s.primaryParent === null) continue;
-    const fk = requireTable(schema, s.table).foreignKeys.find((f) => f.name === s.primaryParent);
-    if (fk) retainFor.set(tableKey(fk.references), [...new Set([...(retainFor.get(tableKey(fk.references)) ?? []), ...m.contextColumns])]);
+    if (!m || m.contextColumns.length === 0) continue;
+    for (const src of contextSources(requireTable(schema, s.table), s.primaryParent, m.contextColumns)) {
+      if (!src) continue;
+      const parent = tableKey(src.fk.references);
+      retainFor.set(parent, [...new Set([...(retainFor.get(parent) ?? []), src.column])]);
+    }
   }
   const retained = new Map<string, { columns: string[]; rows: Row[] }>();
   // `child.fk` of every FK with a parent in the schema: the names a parent's count heads are trained under.
@@ -126,19 +143,21 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
     const kept: Row[] = [];
 
-    // Context for a conditioned model: the parent's retained rows, picked by this table's primary-parent index.
+    // Context for a conditioned model: per context column, the retained row of the parent its FK gave this row
+    // (the primary parent's columns, then other parents' `fk::column`).
     const step = plan.steps.find((s) => tableKey(s.table) === key);
-    let context: { parentIdx: Int32Array; parent: { columns: string[]; rows: Row[] }; pick: number[] } | null = null;
-    if (model && model.contextColumns.length > 0 && step?.primaryParent) {
-      const fk = table.foreignKeys.find((f) => f.name === step.primaryParent);
-      const parent = fk ? retained.get(tableKey(fk.references)) : undefined;
-      if (fk && parent) {
-        context = {
-          parentIdx: tk.parentIndexes(fk.name),
-          parent,
-          pick: model.contextColumns.map((c) => parent.columns.indexOf(c)),
-        };
-      }
+    type Ctx = { parentIdx: Int32Array; rows: Row[]; col: number } | null;
+    let context: Ctx[] | null = null;
+    if (model && model.contextColumns.length > 0) {
+      const idxCache = new Map<string, Int32Array>();
+      context = contextSources(table, step?.primaryParent ?? null, model.contextColumns).map((src) => {
+        const parent = src ? retained.get(tableKey(src.fk.references)) : undefined;
+        if (!src || !parent) return null;
+        let parentIdx = idxCache.get(src.fk.name);
+        if (!parentIdx) idxCache.set(src.fk.name, (parentIdx = tk.parentIndexes(src.fk.name)));
+        return { parentIdx, rows: parent.rows, col: parent.columns.indexOf(src.column) };
+      });
+      if (context.every((c) => c === null)) context = null;
     }
 
     const heads = model && hasCountHeads(model) ? model.childCountForeignKeys.filter((h) => countedChildren.has(h)) : [];
@@ -150,9 +169,15 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
       if (context) {
         ctxRows = new Array(count);
         for (let r = 0; r < count; r++) {
-          const p = context.parentIdx[start + r]!;
-          const prow = p >= 0 ? context.parent.rows[p] : undefined;
-          ctxRows[r] = prow ? context.pick.map((j) => (j >= 0 ? (prow[j] as Value) : null)) : (null as unknown as Row);
+          let any = false;
+          const row = context.map((c) => {
+            const p = c ? c.parentIdx[start + r]! : -1;
+            const prow = c && p >= 0 ? c.rows[p] : undefined;
+            if (!prow) return null;
+            any = true;
+            return c!.col >= 0 ? ((prow[c!.col] ?? null) as Value) : null;
+          });
+          ctxRows[r] = any ? row : (null as unknown as Row);
         }
       }
       const attrs = model ? model.sample(count, ctxRows, createRng(options.seed, `attr:${key}:${b}`)) : [];

@@ -126,6 +126,33 @@ export function smallSampleBatch(n: number): number {
   return Math.max(32, Math.min(256, 2 ** Math.round(Math.log2(Math.max(1, n / 20)))));
 }
 
+type Context = NonNullable<LearnedFactoryArgs['parentSample']>;
+
+/** The primary parent's aligned columns followed by the other parents' (`fk::column`), as one context. */
+function contextArg(primary: Context | null, other: Context | null, n: number): { parentSample?: Context } {
+  if (!other || other.columns.length === 0) return primary ? { parentSample: primary } : {};
+  if (!primary) return { parentSample: other };
+  const rows = Array.from({ length: n }, (_, r) => {
+    const p = primary.rows[r] ?? null;
+    const o = other.rows[r] ?? null;
+    if (!p && !o) return null;
+    return [...(p ?? primary.columns.map(() => null)), ...(o ?? other.columns.map(() => null))];
+  });
+  const meta = primary.meta && other.meta ? [...primary.meta, ...other.meta] : undefined;
+  return { parentSample: { columns: [...primary.columns, ...other.columns], rows, ...(meta ? { meta } : {}) } };
+}
+
+/**
+ * Small samples train with smaller batches, and (below 50 rows, where nothing is held out for early stopping) for
+ * enough epochs to reach a few hundred steps; the caller's explicit settings win.
+ */
+function smallSampleOptions(options: Partial<LearnedOptions>, n: number): Partial<LearnedOptions> {
+  const batchSize = options.batchSize ?? smallSampleBatch(n);
+  const out: Partial<LearnedOptions> = { ...options, batchSize };
+  if (options.epochs === undefined && n > 0 && n < 50) out.epochs = Math.max(50, Math.ceil(400 / Math.ceil(n / batchSize)));
+  return out;
+}
+
 function hashString(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
@@ -147,7 +174,7 @@ export function learnedFactoryForFitModels(
   sample: TableSample,
   meta: ColumnMeta[],
   parentSample: TableSample | null,
-  extra?: { childCounts?: LearnedFactoryArgs['childCounts'] },
+  extra?: { childCounts?: LearnedFactoryArgs['childCounts']; otherParents?: NonNullable<LearnedFactoryArgs['parentSample']> },
 ) => Promise<ComposedLearnedModel> {
   const { seed = 0, schema, ...options } = defaults;
   return async (table, sample, meta, parentSample, extra) => {
@@ -160,10 +187,10 @@ export function learnedFactoryForFitModels(
       sample,
       meta,
       attributeColumns: attrs,
-      ...(fk && parentSample ? { parentSample: withParentMeta(alignParent(table, sample, parentSample, fk), parentSample, schema) } : {}),
+      ...contextArg(fk && parentSample ? withParentMeta(alignParent(table, sample, parentSample, fk), parentSample, schema) : null, extra?.otherParents ?? null, sample.rows.length),
       ...(extra?.childCounts && extra.childCounts.length > 0 ? { childCounts: extra.childCounts } : {}),
       seed: (seed ^ hashString(tableKey(table))) >>> 0,
-      options: options.batchSize === undefined ? { ...options, batchSize: smallSampleBatch(sample.rows.length) } : options,
+      options: smallSampleOptions(options, sample.rows.length),
     });
     const rest = attrs.filter((c) => !learned.columns.includes(c));
     const baseline = rest.length > 0 ? fitBaseline(table, sample, meta) : null;
