@@ -454,8 +454,11 @@ async function provideModels(ctx: {
     }
   }
   const models = await ctx.train();
-  const saved = await saveModelArtifact({ store, config, source, schema, models, runId: ctx.runId });
-  emit({ type: 'info', message: `Models saved to ${saved.location}.` });
+  // Only a config that reuses models gets a file per run; with 'never' nothing would ever read it back.
+  if (maxAge !== null) {
+    const saved = await saveModelArtifact({ store, config, source, schema, models, runId: ctx.runId });
+    emit({ type: 'info', message: `Models saved to ${saved.location}.` });
+  }
   return models;
 }
 

@@ -160,6 +160,18 @@ describe('train once, generate many', () => {
     const retrain: RunEvent[] = [];
     await runHydrateJob({ config: config({ seed: 11 }), target: 'dev', store, faults: [], emit: (e) => retrain.push(e) });
     expect(retrain.some((e) => e.type === 'stage' && e.stage === 'train')).toBe(true);
+    expect(retrain.some((e) => e.type === 'info' && e.message.startsWith('Models saved'))).toBe(false);
+
+    // With reuse on and nothing stored yet, the run trains and stores; the next one reuses that.
+    const fresh = config({ seed: 13, training: { reuse: { maxAge: '1h' } } });
+    const firstRun: RunEvent[] = [];
+    await runHydrateJob({ config: fresh, target: 'dev', store, faults: [], emit: (e) => firstRun.push(e) });
+    expect(firstRun.some((e) => e.type === 'stage' && e.stage === 'train')).toBe(true);
+    expect(firstRun.some((e) => e.type === 'info' && e.message.startsWith('Models saved'))).toBe(true);
+    const secondRun: RunEvent[] = [];
+    await runHydrateJob({ config: fresh, target: 'dev', store, faults: [], emit: (e) => secondRun.push(e) });
+    expect(secondRun.some((e) => e.type === 'stage' && e.stage === 'train')).toBe(false);
+    expect(secondRun.some((e) => e.type === 'info' && e.message.startsWith('Reusing the models'))).toBe(true);
   }, 180_000);
 });
 
