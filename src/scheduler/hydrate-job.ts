@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { SynthConfig } from '../config/schema.js';
-import type { SourceConnector, TargetConnector } from '../connectors/connector.js';
+import type { Shadow, SourceConnector, TargetConnector } from '../connectors/connector.js';
 import { openSource } from '../connectors/index.js';
 import { SynthError, redactSecrets } from '../errors.js';
 import type { EventSink, RunEvent } from '../events.js';
@@ -79,7 +80,7 @@ export class InjectedFault extends SynthError {
 const FAULT_SCHEMA = 'synth_fault_injection';
 
 interface FaultInjector {
-  at(point: FaultPoint, ctx: { target: TargetConnector }): Promise<void>;
+  at(point: FaultPoint, ctx: { target: TargetConnector; shadow: Shadow | null }): Promise<void>;
   /** Removes whatever the injector installed in the target (event triggers). */
   dispose(): Promise<void>;
 }
@@ -93,6 +94,7 @@ function faultInjector(points: FaultPoint[], targetUrlValue: string): FaultInjec
   const pending = new Set(points);
   let installed = false;
   const isPg = /^postgres(ql)?:/i.test(targetUrlValue);
+  const isMysql = /^(mysql|mariadb):/i.test(targetUrlValue);
   const withPg = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
     const c = new pg.Client({ connectionString: targetUrlValue, application_name: 'synth fault injector' });
     await c.connect();
@@ -114,7 +116,7 @@ function faultInjector(points: FaultPoint[], targetUrlValue: string): FaultInjec
     });
   };
   return {
-    async at(point) {
+    async at(point, ctx) {
       if (!pending.has(point)) return;
       pending.delete(point);
       if (point === 'connection-drop' && isPg) {
@@ -126,6 +128,22 @@ function faultInjector(points: FaultPoint[], targetUrlValue: string): FaultInjec
           );
           if (res.rowCount === 0) throw new InjectedFault(point);
         });
+        return;
+      }
+      if (point === 'connection-drop' && isMysql && ctx.shadow !== null) {
+        const shadowDb = ctx.shadow.namespaces[0]?.shadow ?? '';
+        const conn = await mysql.createConnection({ uri: targetUrlValue });
+        try {
+          // The loading statement names the shadow database; the lock's connection (GET_LOCK) does not.
+          const [rows] = await conn.query<mysql.RowDataPacket[]>(
+            `SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND INFO LIKE CONCAT('%', ?, '%') AND (INFO LIKE 'LOAD DATA%' OR INFO LIKE 'INSERT%')`,
+            [shadowDb],
+          );
+          if (rows.length === 0) throw new InjectedFault(point);
+          for (const r of rows) await conn.query(`KILL ${Number(r['ID'])}`);
+        } finally {
+          await conn.end().catch(() => undefined);
+        }
         return;
       }
       if (point === 'during-finalize' && isPg) return raiseOn(point, ['ALTER TABLE', 'CREATE INDEX']);
