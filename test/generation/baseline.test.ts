@@ -175,7 +175,7 @@ describe('baseline model', () => {
     } catch (e) {
       expect(isSynthError(e) && e.code).toBe('UNSUPPORTED_TYPE');
       expect((e as Error).message).toContain('public.odd.thing');
-      expect(isSynthError(e) && e.hint).toMatch(/Exclude table public\.odd/);
+      expect(isSynthError(e) && e.hint).toMatch(/tables: \{ 'public\.odd': \{ skip: true \} \}/);
     }
   });
 });
