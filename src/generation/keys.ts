@@ -10,7 +10,7 @@ import { findColumn, findTable, tableKey } from '../schema/model.js';
 import type { Value } from '../schema/values.js';
 import type { HydrationPlan } from '../graph/plan.js';
 import { conformDecimal, formatEpoch, formatTimeOfDay, integerRange, parseEpoch } from './conform.js';
-import { columnValues } from './metadata.js';
+import { columnValues, partitionOnlyKeyColumn } from './metadata.js';
 import type { ChildCountHistogram, Rng, TableSample } from './model.js';
 import { createRng, hash32, hashWords } from './rng.js';
 
@@ -109,6 +109,9 @@ function ownKeyColumns(table: Table): string[] {
   for (const c of table.primaryKey?.columns ?? []) out.add(c);
   for (const u of table.uniques) for (const c of u.columns) out.add(c);
   for (const c of table.columns) if (c.autoIncrement !== null) out.add(c.name);
+  // In a key only because PostgreSQL requires the partition key there: an attribute (see partitionOnlyKeyColumn).
+  const partitionColumn = partitionOnlyKeyColumn(table);
+  if (partitionColumn !== null) out.delete(partitionColumn);
   return [...out];
 }
 

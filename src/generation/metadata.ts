@@ -4,6 +4,7 @@
 import type { Column, Table } from '../schema/model.js';
 import type { Value } from '../schema/values.js';
 import type { ColumnMeta, ColumnRole, TableSample } from './model.js';
+import { singleKeyColumn } from './partition-fit.js';
 
 /** Columns whose values the key assigner produces: PK, UNIQUE, FK and database-assigned columns. */
 export function keyColumnNames(table: Table): Set<string> {
@@ -12,7 +13,27 @@ export function keyColumnNames(table: Table): Set<string> {
   for (const u of table.uniques) for (const c of u.columns) out.add(c);
   for (const fk of table.foreignKeys) for (const c of fk.columns) out.add(c);
   for (const c of table.columns) if (c.autoIncrement !== null) out.add(c.name);
+  const partitionColumn = partitionOnlyKeyColumn(table);
+  if (partitionColumn !== null) out.delete(partitionColumn);
   return out;
+}
+
+/**
+ * PostgreSQL makes every PK/UNIQUE of a partitioned table include the partition key, so `(id, logdate)` is a key only
+ * because of the partitioning. When each such key has another column that is distinct on its own (not an FK), the
+ * partition column is an ordinary attribute: drawn from its learned distribution instead of a run of distinct key
+ * values (a run of distinct dates spills past the last partition; distinct regions do not exist in a LIST).
+ */
+export function partitionOnlyKeyColumn(table: Table): string | null {
+  if (!table.partitioning) return null;
+  const name = singleKeyColumn(table.partitioning.key);
+  const col = name === null ? undefined : table.columns.find((c) => c.name === name);
+  if (!col || col.autoIncrement !== null || col.generated !== null) return null;
+  const fkColumns = new Set(table.foreignKeys.flatMap((f) => f.columns));
+  if (fkColumns.has(col.name)) return null;
+  const keys = [...(table.primaryKey ? [table.primaryKey.columns] : []), ...table.uniques.map((u) => u.columns)].filter((k) => k.includes(col.name));
+  const covered = keys.every((k) => k.some((c) => c !== col.name && !fkColumns.has(c)));
+  return keys.length > 0 && covered ? col.name : null;
 }
 
 /** Writable columns the attribute model produces, in table order. */
@@ -43,10 +64,11 @@ export function isLowCardinality(distinct: number, nonNull: number): boolean {
 }
 
 function roleFor(table: Table, column: Column, values: Value[]): ColumnRole {
-  if (table.primaryKey?.columns.includes(column.name) && !table.foreignKeys.some((f) => f.columns.includes(column.name)))
+  const keyed = partitionOnlyKeyColumn(table) !== column.name;
+  if (keyed && table.primaryKey?.columns.includes(column.name) && !table.foreignKeys.some((f) => f.columns.includes(column.name)))
     return 'primary-key';
   if (table.foreignKeys.some((f) => f.columns.includes(column.name))) return 'foreign-key';
-  if (table.uniques.some((u) => u.columns.includes(column.name)) || column.autoIncrement !== null) return 'unique';
+  if ((keyed && table.uniques.some((u) => u.columns.includes(column.name))) || column.autoIncrement !== null) return 'unique';
   const nonNull = values.filter((v) => v !== null);
   const distinct = new Set(nonNull.map(valueKey)).size;
   const t = column.type;

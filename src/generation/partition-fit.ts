@@ -44,7 +44,8 @@ function literals(list: string): Bound[] {
   return out.map(literal);
 }
 
-function singleKeyColumn(key: string): string | null {
+/** The column of a single-column partition key (`logdate`, `"Log Date"`), else null (expressions, several columns). */
+export function singleKeyColumn(key: string): string | null {
   const k = key.trim();
   const quoted = /^"((?:[^"]|"")+)"$/.exec(k);
   if (quoted) return quoted[1]!.replace(/""/g, '"');
