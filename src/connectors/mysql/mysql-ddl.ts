@@ -217,7 +217,15 @@ export function planColumns(schema: DatabaseSchema, table: Table): ColumnPlan[] 
     }
     const { sqlType, notes } = mapForeign(table, column, keys.has(column.name));
     let definition = sqlType;
-    if (column.generated) {
+    // A generated expression the CHECK translator can render (arithmetic, comparisons, simple functions) stays generated.
+    const translated = column.generated ? translateCheck(schema.dialect, 'mysql', table, { expression: column.generated.expression }) : null;
+    if (column.generated && translated?.ok) {
+      notes.push({
+        table: table.name, column: column.name, from: `GENERATED (${column.generated.expression})`, to: `${sqlType} AS (${translated.sql})`,
+        severity: 'info', note: 'generated expression translated to MySQL',
+      });
+      definition += ` GENERATED ALWAYS AS (${translated.sql}) ${column.generated.stored ? 'STORED' : 'VIRTUAL'}`;
+    } else if (column.generated) {
       notes.push({
         table: table.name, column: column.name, from: `GENERATED (${column.generated.expression})`, to: `${sqlType} NULL`,
         severity: 'lossy', note: 'generated expression is PostgreSQL SQL: the column becomes a plain nullable column left NULL',
