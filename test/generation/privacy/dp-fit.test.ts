@@ -90,13 +90,14 @@ describe('fitTableDp', () => {
 });
 
 describe('canary experiment on the source (synth privacy canary)', () => {
-  it('without DP the learned model replays repeated secrets; with DP (ε = 1) none is replayed', async () => {
+  it('without DP the learned model replays repeated secrets; with DP (ε = 0.5) none is replayed', async () => {
     const r = await runSourceCanary({
       source,
       table: people,
       column: 'city',
       repetitions: [1, 10, 100],
-      epsilon: 1,
+      // At ε = 0.5 the vocabulary threshold sits near 250 rows: a 100-row secret clears it with probability ~1e-4.
+      epsilon: 0.5,
       delta: 1e-6,
       sampleRows: 20_000,
       seed: 3,
@@ -106,6 +107,6 @@ describe('canary experiment on the source (synth privacy canary)', () => {
     expect(r.withDp.replayedCanaries).toBe(0);
     expect(r.withDp.replays.every((c) => c.replays === 0 && c.replaysAnywhere === 0)).toBe(true);
     expect(r.withoutDp.replays.find((c) => c.repetitions === 100)!.replays).toBeGreaterThan(0);
-    expect(r.epsilonSpent).toBeLessThanOrEqual(1);
+    expect(r.epsilonSpent).toBeLessThanOrEqual(0.5);
   }, 180_000);
 });
