@@ -4,7 +4,7 @@ import { SynthError } from '../../src/errors.js';
 import { hydrate } from '../../src/hydrate.js';
 import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';
 import { PG_HOSTILE, TORTURE_PG, TORTURE_PG_TABLES } from '../support/torture-pg.js';
-import { MY_HOSTILE, TORTURE_MYSQL, TORTURE_MY_TABLES, myHierarchyStatsSql } from '../support/torture-mysql.js';
+import { MY_HOSTILE, TORTURE_MYSQL, TORTURE_MY_TABLES, dropWithBackup, myHierarchyStatsSql } from '../support/torture-mysql.js';
 
 const note = (notes: Array<{ table: string; column: string; severity: string }>, table: string, column: string) =>
   notes.find((n) => n.table.endsWith(`.${table}`) && n.column === column)?.severity;
@@ -59,7 +59,7 @@ describe('torture fixtures across dialects', () => {
       );
       expect(cols.map((c) => c.c)).toEqual([PG_HOSTILE.id, PG_HOSTILE.name, PG_HOSTILE.long, 'CamelCase']);
     } finally {
-      await dst.drop();
+      await dropWithBackup(dst);
     }
   });
 

@@ -4,7 +4,7 @@ import { openSource, openTarget } from '../../src/connectors/index.js';
 import { SynthError } from '../../src/errors.js';
 import { hydrate, type HydrateResult } from '../../src/hydrate.js';
 import { createMysqlDatabase, type TestDatabase } from '../support/databases.js';
-import { MY_HOSTILE, TORTURE_MYSQL, TORTURE_MY_TABLES, myHierarchyStatsSql } from '../support/torture-mysql.js';
+import { MY_HOSTILE, TORTURE_MYSQL, TORTURE_MY_TABLES, dropWithBackup, myHierarchyStatsSql } from '../support/torture-mysql.js';
 
 let source: TestDatabase;
 let target: TestDatabase;
@@ -41,7 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await source?.drop();
-  await target?.drop();
+  if (target) await dropWithBackup(target);
 });
 
 describe('MariaDB torture fixture → MariaDB', () => {
@@ -87,7 +87,7 @@ describe('MariaDB torture fixture → MariaDB', () => {
       expect(Number(out!.max_depth)).toBe(Number(src!.max_depth));
       expect(Math.abs(Number(out!.mean_fanout) - Number(src!.mean_fanout)) / Number(src!.mean_fanout)).toBeLessThanOrEqual(0.35);
     } finally {
-      await dst.drop();
+      await dropWithBackup(dst);
     }
   });
 
@@ -191,7 +191,7 @@ describe('MariaDB torture fixture → MariaDB', () => {
       expect(dbs.filter((x) => x.d.includes(dst.name))).toEqual([]);
       expect(await dst.query('SELECT * FROM film_actor')).toEqual([{ actor_id: 1, film_id: 1 }]);
     } finally {
-      await dst.drop();
+      await dropWithBackup(dst);
     }
   });
 });

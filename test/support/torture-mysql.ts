@@ -1,3 +1,5 @@
+import { backupDatabaseName } from '../../src/connectors/mysql/mysql-shadow.js';
+
 /**
  * The MySQL/MariaDB torture fixture (issue 4): every hard schema feature synth claims to handle on MySQL, with a
  * few hundred to a few thousand rows each, built from MariaDB's sequence engine (`seq_1_to_N`) so it is deterministic.
@@ -203,4 +205,13 @@ export function myHierarchyStatsSql(table: string, id: string, parent: string): 
            (SELECT COUNT(*) FROM walk) AS reachable,
            (SELECT COUNT(*) FROM ${table}) AS total,
            (SELECT AVG(n) FROM (SELECT COUNT(*) AS n FROM ${table} WHERE ${parent} IS NOT NULL GROUP BY ${parent}) x) AS mean_fanout`;
+}
+
+/**
+ * Drops a MySQL test target together with the backup database a swap leaves next to it (`<db>__synth_backup`),
+ * which the plain `drop()` of test/support/databases.ts does not know about.
+ */
+export async function dropWithBackup(db: { name: string; exec(sql: string): Promise<void>; drop(): Promise<void> }): Promise<void> {
+  await db.exec(`DROP DATABASE IF EXISTS ${b(backupDatabaseName(db.name))}`).catch(() => undefined);
+  await db.drop();
 }
