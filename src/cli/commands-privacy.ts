@@ -108,6 +108,7 @@ export function registerPrivacyCommands(program: Command): void {
       const result = await runSourceCanary({
         source,
         table,
+        schema,
         column: flags.column,
         repetitions: parseRepetitions(flags.repetitions),
         epsilon,

@@ -5,14 +5,14 @@
  */
 import { SynthError } from '../../errors.js';
 import type { SourceConnector } from '../../connectors/connector.js';
-import type { Table } from '../../schema/model.js';
+import type { DatabaseSchema, Table } from '../../schema/model.js';
 import { tableKey, writableColumns } from '../../schema/model.js';
 import { runCanaryExperiment, type CanaryExperimentResult } from '../../validation/privacy/canary.js';
 import { fitBaseline } from '../baseline/baseline-model.js';
 import { attributeColumns, describeColumns } from '../metadata.js';
 import type { AttributeModel, TableSample } from '../model.js';
 import { createRng } from '../rng.js';
-import { allocateBudget, fitTableDp, type DpLearnedSettings } from './dp-fit.js';
+import { allocateBudget, fitTableDp, type AllocationInput, type DpLearnedSettings } from './dp-fit.js';
 import { SecureRandom } from './secure-random.js';
 
 export interface CanaryRunOptions {
@@ -26,6 +26,11 @@ export interface CanaryRunOptions {
   seed: number;
   model: 'baseline' | 'learned';
   learned?: DpLearnedSettings;
+  /**
+   * The whole source schema: the table then gets the share of ε a hydrate of the whole source would give it
+   * (sequential composition over all tables), not all of ε. Without it the table gets all of ε.
+   */
+  schema?: DatabaseSchema;
 }
 
 export interface CanaryRunResult {
@@ -33,8 +38,10 @@ export interface CanaryRunResult {
   column: string;
   withoutDp: CanaryExperimentResult;
   withDp: CanaryExperimentResult;
-  /** ε the DP training spent on the table (at `delta`). */
+  /** ε the DP training spent on the table (at `delta`): its share of `epsilon` in a hydrate of the whole source. */
   epsilonSpent: number;
+  /** The run's ε (what a hydrate would spend over all tables). */
+  epsilon: number;
   delta: number;
 }
 
@@ -91,19 +98,25 @@ export async function runSourceCanary(o: CanaryRunOptions): Promise<CanaryRunRes
         sampleRows: o.sampleRows,
         ...(o.learned ? { learned: o.learned } : {}),
       };
-      const { allocations } = allocateBudget([{ table: o.table, kind: o.model, histograms: 0, rows: s.rows.length }], options.privacy, options);
+      const inputs: AllocationInput[] = [{ table: o.table, kind: o.model, histograms: o.schema ? o.table.foreignKeys.length : 0, rows: s.rows.length }];
+      for (const t of o.schema?.tables ?? []) {
+        if (tableKey(t) === where) continue;
+        inputs.push({ table: t, kind: o.model, histograms: t.foreignKeys.length, rows: Math.min(o.sampleRows, await o.source.countRows(t)) });
+      }
+      const { allocations } = allocateBudget(inputs, options.privacy, options);
       const r = await fitTableDp(o.table, s, [], o.model, allocations.get(where)!, SecureRandom.secure(), options);
       spent = r.spend.epsilon;
       return r.model.model;
     },
     generate,
   });
-  return { table: where, column: o.column, withoutDp, withDp, epsilonSpent: spent, delta: o.delta };
+  return { table: where, column: o.column, withoutDp, withDp, epsilonSpent: spent, epsilon: o.epsilon, delta: o.delta };
 }
 
 export function formatCanaryRun(r: CanaryRunResult): string {
   const lines = [`Canary experiment on ${r.table}.${r.column} (${r.withoutDp.trainingRows} training rows, ${r.withoutDp.generatedRows} generated):`];
-  lines.push('  repetitions   replays without DP   replays with DP (ε ' + r.epsilonSpent.toFixed(2) + `, δ ${r.delta})`);
+  lines.push(`  DP run: ε ${r.epsilon} for the whole source, of which this table spends ε ${r.epsilonSpent.toFixed(3)} (δ ${r.delta}).`);
+  lines.push('  repetitions   replays without DP   replays with DP');
   r.withoutDp.replays.forEach((c, i) => {
     const d = r.withDp.replays[i]!;
     lines.push(`  ${String(c.repetitions).padStart(11)}   ${String(c.replays).padStart(18)}   ${String(d.replays).padStart(15)}`);
