@@ -165,3 +165,67 @@ describe('read by key (MariaDB)', () => {
     }
   });
 });
+
+// Two parents: the sale's amount follows its product's price, its channel follows its customer's region. One FK is
+// the primary parent, the other an "other" FK: both trends must survive generation.
+const TWO_PARENTS = `
+  CREATE TABLE customer (id integer PRIMARY KEY, region text NOT NULL);
+  CREATE TABLE product (id integer PRIMARY KEY, premium boolean NOT NULL, price numeric(8,2) NOT NULL);
+  CREATE TABLE sale (
+    id integer PRIMARY KEY,
+    customer_id integer NOT NULL REFERENCES customer(id),
+    product_id integer NOT NULL REFERENCES product(id),
+    amount numeric(10,2) NOT NULL,
+    channel text NOT NULL
+  );
+  INSERT INTO customer SELECT i, (ARRAY['north','south','east'])[1 + i % 3] FROM generate_series(1, 300) i;
+  INSERT INTO product SELECT i, i % 4 = 0, CASE WHEN i % 4 = 0 THEN 800 + (i * 37) % 200 ELSE 10 + (i * 13) % 40 END FROM generate_series(1, 60) i;
+  INSERT INTO sale
+    SELECT i, 1 + (i * 7) % 300, 1 + (i * 11) % 60, 0, ''
+      FROM generate_series(1, 3000) i;
+  UPDATE sale s SET amount = p.price * (1 + s.id % 3),
+                    channel = CASE c.region WHEN 'north' THEN 'web' WHEN 'south' THEN 'store' ELSE 'phone' END
+    FROM product p, customer c WHERE p.id = s.product_id AND c.id = s.customer_id;
+`;
+
+describe('learned model with two parents (PostgreSQL)', () => {
+  let src: TestDatabase;
+  let base: TestDatabase;
+  let learn: TestDatabase;
+  beforeAll(async () => {
+    src = await createPgDatabase('synth_l2p_src');
+    await src.exec(TWO_PARENTS);
+    base = await createPgDatabase('synth_l2p_base');
+    learn = await createPgDatabase('synth_l2p_learn');
+  });
+  afterAll(async () => {
+    await src?.drop();
+    await base?.drop();
+    await learn?.drop();
+  });
+
+  it('the primary and the other parent both shape the child: amount ~ product price, channel ~ customer region', async () => {
+    const trends = async (db: TestDatabase) => {
+      const [r] = await db.query<{ corr: number; agree: number }>(`
+        SELECT corr(s.amount, p.price)::float8 AS corr,
+               avg((s.channel = CASE c.region WHEN 'north' THEN 'web' WHEN 'south' THEN 'store' ELSE 'phone' END)::int)::float8 AS agree
+          FROM sale s JOIN product p ON p.id = s.product_id JOIN customer c ON c.id = s.customer_id`);
+      return r!;
+    };
+    for (const [db, model] of [[base, 'baseline'], [learn, 'learned']] as const) {
+      const config = parseConfig({ source: { url: src.url }, targets: { t: { url: db.url } }, model, seed: 5, quality: { enabled: false } });
+      const r = await hydrate({ config, target: 't' });
+      expect(r.status).toBe('ok');
+      expect(r.integrity.totalViolations).toBe(0);
+    }
+    const real = await trends(src);
+    expect(real.corr).toBeGreaterThan(0.8);
+    expect(real.agree).toBe(1);
+    const b = await trends(base);
+    const l = await trends(learn);
+    expect(Math.abs(b.corr)).toBeLessThan(0.2);
+    expect(b.agree).toBeLessThan(0.5);
+    expect(l.corr).toBeGreaterThan(0.6);
+    expect(l.agree).toBeGreaterThan(0.8);
+  }, 240_000);
+});
