@@ -20,6 +20,11 @@ Examples:
   $ npx synth plan                         # FK graph and generation order of the source
   $ npx synth hydrate --target dev         # generate, validate, swap into targets.dev
   $ npx synth rollback --target dev        # swap the previous data back
+  $ npx synth report --target dev          # quality of what is live in dev, as HTML
+  $ npx synth train && npx synth generate --target dev   # train once, generate many
+  $ npx synth runs                         # run history
+  $ npx synth schedule                     # run the config's cron schedules
+  $ npx synth preview up --target dev --name pr-123      # a database per pull request
 
 Exit codes: 0 ok, 1 validation refused the swap, 2 bad config or input, 3 connection or infrastructure.`,
     );
