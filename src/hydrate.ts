@@ -236,11 +236,9 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
     };
     const models = hooks.models ? await hooks.models({ source, schema, plan, train }) : await train();
     if (privacy?.dp && privacy.spend === null) {
-      // Stored models carry no record of their budget here; reusing them under DP would spend it unseen.
-      throw new SynthError('PRIVACY_BUDGET', 'With `privacy` configured the models must be trained in this run (reused models were offered).', {
-        hint: "Set training.reuse: 'never' while privacy is on, so the run's privacy spend is accounted.",
-        path: 'training.reuse',
-      });
+      // Reused models were fitted under the same privacy settings (they are part of the training fingerprint):
+      // generating from them again is post-processing and spends nothing; without a sample there are no filters.
+      emit({ type: 'info', message: 'Privacy: models reused from an earlier DP training; no privacy budget spent by this run.' });
     }
     if (privacy) {
       const p = privacy.result();

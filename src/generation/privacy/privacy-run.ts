@@ -175,6 +175,10 @@ export class PrivacyRun {
   }
 
   result(): PrivacyResult {
-    return buildPrivacyResult(this.spend, this.pii, this.filters);
+    const r = buildPrivacyResult(this.spend, this.pii, this.filters);
+    const p = this.config.privacy;
+    // DP configured but nothing fitted here (reused models): a DP run that spent nothing.
+    if (p !== false && this.spend === null) return { ...r, dp: true, budget: { epsilon: p.epsilon, delta: p.delta }, delta: p.delta, method: 'reused-models', unit: 'row' };
+    return r;
   }
 }
