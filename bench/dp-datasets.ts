@@ -29,12 +29,15 @@ export async function benchDpDatasets(): Promise<Record<string, number | string>
   const datasets = process.env.SYNTH_DP_DATASETS?.split(',') ?? ['chinook', 'northwind', 'world'];
   const model = process.env.SYNTH_DP_MODEL === 'learned' ? 'learned' : 'baseline';
   const epsilons = (process.env.SYNTH_DP_EPSILONS ?? 'off,1,3,10').split(',');
+  // DP noise moves the scores between runs: SYNTH_DP_REPEATS=3 runs each setting three times.
+  const repeats = Math.max(1, Number(process.env.SYNTH_DP_REPEATS ?? '1'));
   const out: Record<string, number | string> = { model };
   process.env.SYNTH_PII_KEY ??= 'bench-pii-key';
   for (const dataset of datasets) {
     const src = `synth_dp_${dataset}_src`;
     execFileSync('bash', [LOAD, dataset, 'pg'], { env: { ...process.env, DB: src, PGHOST: '127.0.0.1', PGUSER: 'postgres' }, stdio: 'ignore' });
     for (const e of epsilons) {
+      for (let rep = 0; rep < repeats; rep++) {
       const dst = await freshDb(`synth_dp_${dataset}_dst`);
       const config = parseConfig({
         source: { url: `${PG}/${src}` },
@@ -45,7 +48,7 @@ export async function benchDpDatasets(): Promise<Record<string, number | string>
         ...(e === 'off' ? {} : { privacy: { epsilon: Number(e), delta: 1e-6 } }),
       });
       const started = Date.now();
-      const label = `${dataset} ε=${e}`;
+      const label = `${dataset} ε=${e}${repeats > 1 ? ` #${rep + 1}` : ''}`;
       let r: Awaited<ReturnType<typeof hydrate>>;
       try {
         r = await hydrate({ config, target: 'dev' });
@@ -62,6 +65,7 @@ export async function benchDpDatasets(): Promise<Record<string, number | string>
       out[`${label} filtered rows`] = f;
       out[`${label} seconds`] = Math.round((Date.now() - started) / 1000);
       console.log(label, JSON.stringify(Object.fromEntries(Object.entries(out).filter(([k]) => k.startsWith(label)))));
+      }
     }
   }
   return out;
