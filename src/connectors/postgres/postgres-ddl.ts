@@ -2,6 +2,7 @@
 import type { TypeMappingNote } from '../connector.js';
 import type { Column, DatabaseSchema, NeutralType, Table } from '../../schema/model.js';
 import { fitIdentifier, pgIdentSpelling, qi, qn, rewriteSchemaRefs } from './postgres-quote.js';
+import { translateCheck } from '../translate-check.js';
 
 /** Where each model namespace lands: live target schema and the run's shadow schema. */
 export interface Layout {
@@ -155,19 +156,47 @@ export function describeMapping(schema: DatabaseSchema): TypeMappingNote[] {
       const m = mapNeutral(col.type, col.type.kind === 'enum' ? enumTypeName(table, col) : null, col.autoIncrement !== null);
       if (m.severity) notes.push({ table: key, column: col.name, from: col.nativeType, to: m.sql, severity: m.severity, note: m.note ?? '' });
       if (col.generated) {
+        const expression = translatedGenerated(schema, table, col);
         notes.push({
           table: key,
           column: col.name,
           from: col.nativeType,
-          to: m.sql,
-          severity: 'lossy',
-          note: 'generated column expression is MySQL SQL; created as a plain nullable column',
+          to: expression ? `${m.sql} GENERATED ALWAYS AS (${expression}) STORED` : m.sql,
+          severity: expression ? 'info' : 'lossy',
+          note: expression
+            ? `generated column expression translated to PostgreSQL${col.generated.stored ? '' : ' (VIRTUAL becomes STORED)'}`
+            : 'generated column expression is MySQL SQL; created as a plain nullable column',
         });
       }
     }
     if (schema.dialect !== 'postgres') notes.push(...identifierNotes(table, schema.tables));
   }
   return notes;
+}
+
+/**
+ * A MySQL generated column's expression in PostgreSQL, when the CHECK translator renders it into plain arithmetic and
+ * a few immutable functions: PostgreSQL refuses a generated column over anything not immutable, which would fail the
+ * whole shadow, so anything else stays a plain column (lossy).
+ */
+export function translatedGenerated(schema: DatabaseSchema, table: Table, col: Column): string | null {
+  if (!col.generated || schema.dialect === 'postgres') return null;
+  const t = translateCheck(schema.dialect, 'postgres', table, { expression: col.generated.expression });
+  if (!t.ok) return null;
+  const words = t.sql
+    .replace(/"(?:[^"]|"")*"/g, ' ')
+    .replace(/\b\d+(\.\d+)?\b/g, ' ')
+    .match(/[A-Za-z_]+|::/g) ?? [];
+  const allowed = new Set(['numeric', 'lower', 'upper', 'abs', 'char_length', 'octet_length', 'AND', 'OR', 'NOT', 'and', 'or', 'not']);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === '::') {
+      if (words[i + 1] !== 'numeric') return null;
+      continue;
+    }
+    if (!allowed.has(w)) return null;
+  }
+  return /['$;]/.test(t.sql) ? null : t.sql;
 }
 
 /** The name PostgreSQL actually stores: identifiers are cut at 63 bytes (on a character boundary), silently. */
@@ -234,7 +263,10 @@ export function columnDdl(schema: DatabaseSchema, table: Table, col: Column, lay
   let ddl = `${qi(col.name)} ${type}`;
   if (pg && col.collation) ddl += ` COLLATE ${qi(col.collation)}`;
   if (pg && col.generated) return `${ddl} GENERATED ALWAYS AS (${toShadowSql(col.generated.expression, layout)}) STORED`;
-  if (!pg && col.generated) return ddl;
+  if (!pg && col.generated) {
+    const expression = translatedGenerated(schema, table, col);
+    return expression ? `${ddl} GENERATED ALWAYS AS (${expression}) STORED` : ddl;
+  }
   if (!col.nullable) ddl += ' NOT NULL';
   // Identity columns are created BY DEFAULT so COPY can write explicit keys; ALWAYS is restored in finalize.
   if (col.autoIncrement === 'identity-always' || col.autoIncrement === 'identity-default' || (!pg && col.autoIncrement === 'auto_increment')) {
