@@ -144,6 +144,9 @@ export class PrivacyRun {
     if (columns.length === 0) return batches;
     const filter = new PrivacyFilter({ columns: sample.columns, rows: sample.rows }, { columns });
     const report: FilterReport = (this.filters[key] = { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 });
+    // When most redraws do not escape (few or dense attributes: whatever the model draws sits next to a training
+    // row), redrawing only costs time (several times the load itself): later batches are counted, not redrawn.
+    let futile = false;
     return (async function* () {
       let batchNo = 0;
       for await (const batch of batches) {
@@ -161,6 +164,12 @@ export class PrivacyRun {
         const kept = new Set(r.rows);
         const at = model.columns.map((c) => batch.columns.indexOf(c));
         let flagged = batch.rows.filter((row) => !kept.has(row));
+        if (futile) {
+          report.unresolved += flagged.length;
+          yield batch;
+          continue;
+        }
+        const before = flagged.length;
         report.regenerated += flagged.length;
         for (let round = 0; round < FILTER_ROUNDS && flagged.length > 0; round++) {
           const fresh = model.sample(flagged.length, null, rng.fork(`redraw${batchNo}.${round}`));
@@ -169,6 +178,7 @@ export class PrivacyRun {
           flagged = flagged.filter((row) => !again.has(row));
         }
         report.unresolved += flagged.length;
+        if (before >= 100 && before - flagged.length < 0.5 * before) futile = true;
         yield batch;
       }
     })();
