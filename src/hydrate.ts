@@ -21,7 +21,7 @@ import { measureQuality, writeQualityReport } from './validation/measure-quality
 import { formatQualitySummary, type QualityReportResult } from './validation/quality/index.js';
 import { PrivacyRun } from './generation/privacy/privacy-run.js';
 import { readLearnedContext } from './training-context.js';
-import { addPrivacyToJsonReport, formatPrivacyResult, privacySummaryForReport, type PrivacyResult } from './validation/privacy/privacy-report.js';
+import { addPrivacyToJsonReport, formatFilterCounts, formatPrivacyResult, privacySummaryForReport, type PrivacyResult } from './validation/privacy/privacy-report.js';
 
 export interface HydrateOptions {
   config: SynthConfig;
@@ -247,7 +247,11 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
       await hooks.privacySpent?.(p);
     }
     const result = await generateIntoTarget({ source, target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false, hooks, privacy });
-    if (privacy) result.privacy = privacy.result();
+    if (privacy) {
+      result.privacy = privacy.result();
+      const filtered = formatFilterCounts(result.privacy);
+      if (filtered) emit({ type: 'info', message: filtered });
+    }
     emit({ type: 'run', status: result.status, runId, target: options.target });
     return { ...result, mappingNotes };
   } finally {

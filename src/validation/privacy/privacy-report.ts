@@ -88,15 +88,18 @@ export function formatPrivacyResult(p: PrivacyResult): string {
   if (transformed.length > 0) {
     lines.push(`PII transformed before training: ${transformed.map((x) => `${x.table}.${x.column} (${x.transform})`).join(', ')}`);
   }
-  const filtered = Object.entries(p.filters).filter(([, f]) => f.regenerated > 0);
-  if (filtered.length > 0) {
-    lines.push(
-      `Privacy filters regenerated: ${filtered
-        .map(([t, f]) => `${t} ${f.regenerated} (exact ${f.exactCopies}, near ${f.nearCopies}, outliers ${f.outliers}${f.unresolved ? `, ${f.unresolved} unresolved` : ''})`)
-        .join('; ')}`,
-    );
-  }
+  const filters = formatFilterCounts(p);
+  if (filters) lines.push(filters);
   return lines.join('\n');
+}
+
+/** One line on what the post-generation filters did (empty when they did nothing). */
+export function formatFilterCounts(p: PrivacyResult): string {
+  const filtered = Object.entries(p.filters).filter(([, f]) => f.regenerated > 0 || f.unresolved > 0);
+  if (filtered.length === 0) return '';
+  return `Privacy filters regenerated: ${filtered
+    .map(([t, f]) => `${t} ${f.regenerated} (exact ${f.exactCopies}, near ${f.nearCopies}, outliers ${f.outliers}${f.unresolved ? `, ${f.unresolved} unresolved` : ''})`)
+    .join('; ')}`;
 }
 
 /** Adds the privacy section to the JSON quality report `writeQualityReport` wrote. */
