@@ -140,6 +140,59 @@ export function checkedLiterals(table: Table, column: string): string[] | null {
   return out.size > 0 ? [...out] : null;
 }
 
+export interface CheckedRange {
+  lower?: { value: number; strict: boolean };
+  upper?: { value: number; strict: boolean };
+}
+
+/**
+ * Bounds a single-column CHECK puts on a numeric column (`price > 0`, `qty BETWEEN 1 AND 99`, `0 <= pct`):
+ * schema, so public. Used to keep DP quantiles inside what the table accepts, and as the fallback value when the
+ * budget is too small to locate the data.
+ */
+export function checkedRange(table: Table, column: string): CheckedRange | null {
+  const name = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const col = `(?:"${name}"|\`${name}\`|\\b${name}\\b)`;
+  const num = '\\(?\\s*(-?\\d+(?:\\.\\d+)?)\\s*\\)?(?:::[a-z ]+)?';
+  const out: CheckedRange = {};
+  const setLower = (v: number, strict: boolean) => {
+    if (!out.lower || v > out.lower.value) out.lower = { value: v, strict };
+  };
+  const setUpper = (v: number, strict: boolean) => {
+    if (!out.upper || v < out.upper.value) out.upper = { value: v, strict };
+  };
+  for (const check of table.checks) {
+    if (check.columns.length !== 1 || check.columns[0] !== column) continue;
+    const e = check.expression.replace(/::[a-z ]+/gi, '');
+    if (/\bOR\b/i.test(e)) continue;
+    for (const m of e.matchAll(new RegExp(`${col}\\s*\\)?\\s*(>=|>|<=|<)\\s*${num}`, 'gi'))) {
+      const v = Number(m[2]);
+      if (m[1]!.startsWith('>')) setLower(v, m[1] === '>');
+      else setUpper(v, m[1] === '<');
+    }
+    for (const m of e.matchAll(new RegExp(`${num}\\s*(>=|>|<=|<)\\s*\\(?${col}`, 'gi'))) {
+      const v = Number(m[1]);
+      if (m[2]!.startsWith('<')) setLower(v, m[2] === '<');
+      else setUpper(v, m[2] === '>');
+    }
+    const between = new RegExp(`${col}\\s*BETWEEN\\s*${num}\\s*AND\\s*${num}`, 'i').exec(e);
+    if (between) {
+      setLower(Number(between[1]), false);
+      setUpper(Number(between[2]), false);
+    }
+  }
+  return out.lower || out.upper ? out : null;
+}
+
+/** Quantiles clamped into a CHECK's bounds (post-processing), strict bounds nudged inside by one unit of `step`. */
+function clampToRange(q: number[], range: CheckedRange | null, step: number): number[] {
+  if (!range) return q;
+  const lo = range.lower ? range.lower.value + (range.lower.strict ? step : 0) : -Infinity;
+  const hi = range.upper ? range.upper.value - (range.upper.strict ? step : 0) : Infinity;
+  if (!(hi >= lo)) return q;
+  return q.map((x) => Math.min(hi, Math.max(lo, x)));
+}
+
 /** The DP spec of one attribute column (what the baseline draws from and the learned encoder is built from). */
 export function dpColumnSpec(input: DpColumnInput): ColumnModelSpec {
   const { table, column, values, epsilon } = input;
@@ -172,9 +225,16 @@ export function dpColumnSpec(input: DpColumnInput): ColumnModelSpec {
     case 'money':
     case 'year': {
       const integer = type.kind === 'integer' || type.kind === 'year';
+      const range = checkedRange(table, column.name);
+      const step = integer ? 1 : type.kind === 'decimal' && type.scale !== null ? 10 ** -type.scale : type.kind === 'money' ? 0.01 : 1e-6;
       const q = numericQuantiles(nonNull.map(toNum).filter((x): x is number => x !== null), rest, ctx);
-      if (!q) return fallbackNumber(integer);
-      const spec: ColumnSpec = { type: 'numeric', quantiles: integer ? q.map(Math.round) : q, integer };
+      if (!q) {
+        if (column.nullable || !range) return fallbackNumber(integer);
+        // NOT NULL under a CHECK: a single value the CHECK accepts (zero would be refused by e.g. price > 0).
+        return out({ type: 'numeric', quantiles: clampToRange([0], range, step), integer });
+      }
+      const clamped = clampToRange(q, range, step);
+      const spec: ColumnSpec = { type: 'numeric', quantiles: integer ? clamped.map(Math.round) : clamped, integer };
       if (type.kind === 'decimal' && type.scale === null) spec.decimals = 2;
       return out(spec);
     }

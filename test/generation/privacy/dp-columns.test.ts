@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSource } from '../../../src/connectors/index.js';
-import { checkedLiterals, columnCharges, dpColumnSpec } from '../../../src/generation/privacy/dp-columns.js';
+import { checkedLiterals, checkedRange, columnCharges, dpColumnSpec } from '../../../src/generation/privacy/dp-columns.js';
 import { PrivacyLedger } from '../../../src/generation/privacy/rdp-accountant.js';
 import { SecureRandom } from '../../../src/generation/privacy/secure-random.js';
 import type { Table } from '../../../src/schema/model.js';
@@ -9,6 +9,7 @@ import { createPgDatabase, type TestDatabase } from '../../support/databases.js'
 
 let db: TestDatabase;
 let table: Table;
+let ranged: Table;
 
 beforeAll(async () => {
   db = await createPgDatabase('synth_dpcols');
@@ -19,9 +20,17 @@ beforeAll(async () => {
     c text CHECK (char_length(c) > 2),
     n numeric(8,2),
     d date NOT NULL
+  );
+  CREATE TABLE r (
+    id int PRIMARY KEY,
+    p numeric(8,2) NOT NULL CHECK (p > 0),
+    q int CHECK (q BETWEEN 1 AND 99),
+    s int NOT NULL CHECK (0 <= s AND s < 10)
   )`);
   const source = await openSource(db.url);
-  table = (await source.introspect({})).tables.find((t) => t.name === 't')!;
+  const schema = await source.introspect({});
+  table = schema.tables.find((t) => t.name === 't')!;
+  ranged = schema.tables.find((t) => t.name === 'r')!;
   await source.close();
 });
 afterAll(async () => {
@@ -54,5 +63,19 @@ describe('DP column statistics', () => {
       if (column.name === 'a') expect(spec.spec).toMatchObject({ type: 'categorical' });
       if (column.name === 'a' && spec.spec.type === 'categorical') expect([...spec.spec.values].sort()).toEqual(['x', 'y']);
     }
+  });
+
+  it('CHECK bounds on numbers are public: quantiles stay inside them, and a NOT NULL column too small for its budget gets a value the CHECK accepts', () => {
+    expect(checkedRange(ranged, 'p')).toEqual({ lower: { value: 0, strict: true } });
+    expect(checkedRange(ranged, 'q')).toEqual({ lower: { value: 1, strict: false }, upper: { value: 99, strict: false } });
+    expect(checkedRange(ranged, 's')).toEqual({ lower: { value: 0, strict: false }, upper: { value: 10, strict: true } });
+    const rng = SecureRandom.secure();
+    const col = (n: string) => ranged.columns.find((c) => c.name === n)!;
+    // Three rows at a tiny ε: the bounds are never found, the fallback must still satisfy p > 0.
+    const tiny = dpColumnSpec({ table: ranged, column: col('p'), values: ['5.00', '6.00', '7.00'], epsilon: 0.01, delta: 1e-8, sampleSize: 3, ctx: { ledger: new PrivacyLedger(), rng } });
+    expect(tiny.spec).toEqual({ type: 'numeric', quantiles: [0.01], integer: false });
+    const many = dpColumnSpec({ table: ranged, column: col('s'), values: Array.from({ length: 5000 }, (_, i) => i % 10), epsilon: 2, delta: 1e-8, sampleSize: 5000, ctx: { ledger: new PrivacyLedger(), rng } });
+    expect(many.spec.type).toBe('numeric');
+    if (many.spec.type === 'numeric') for (const x of many.spec.quantiles) expect(x >= 0 && x <= 9).toBe(true);
   });
 });
