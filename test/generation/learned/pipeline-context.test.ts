@@ -179,9 +179,9 @@ const TWO_PARENTS = `
     channel text NOT NULL
   );
   INSERT INTO customer SELECT i, (ARRAY['north','south','east'])[1 + i % 3] FROM generate_series(1, 300) i;
-  INSERT INTO product SELECT i, i % 4 = 0, CASE WHEN i % 4 = 0 THEN 800 + (i * 37) % 200 ELSE 10 + (i * 13) % 40 END FROM generate_series(1, 60) i;
+  INSERT INTO product SELECT i, i % 4 = 0, CASE WHEN i % 4 = 0 THEN 800 + (i * 37) % 200 ELSE 10 + (i * 13) % 40 END FROM generate_series(1, 400) i;
   INSERT INTO sale
-    SELECT i, 1 + (i * 7) % 300, 1 + (i * 11) % 60, 0, ''
+    SELECT i, 1 + (i * 7) % 300, 1 + (i * 11) % 400, 0, ''
       FROM generate_series(1, 3000) i;
   UPDATE sale s SET amount = p.price * (1 + s.id % 3),
                     channel = CASE c.region WHEN 'north' THEN 'web' WHEN 'south' THEN 'store' ELSE 'phone' END
