@@ -136,6 +136,7 @@ export async function fitLearnedModel(args: LearnedFactoryArgs): Promise<Learned
   // for Adam to walk a bias from 0 to log(p), so its marginals would stay near uniform. Not under DP (the counts
   // would be raw statistics of the sample).
   if (!options.dp) initOutputBiases(network, layout, tokens, n);
+  else if (options.outputPriors) initOutputBiasesFromPriors(network, layout, encoders, options.outputPriors);
   const report = train(
     network,
     layout,
@@ -167,4 +168,32 @@ function initOutputBiases(network: MadeNetwork, layout: ReturnType<typeof layout
     start += block.size;
   }
   if (start === bias.length) network.setWeights(weights);
+}
+
+/** Output biases from given token probabilities (DP marginals): log p, lightly smoothed; other blocks stay at 0. */
+function initOutputBiasesFromPriors(
+  network: MadeNetwork,
+  layout: ReturnType<typeof layoutFor>,
+  encoders: ColumnEncoder[],
+  priors: NonNullable<LearnedOptions['outputPriors']>,
+): void {
+  const weights = network.weights();
+  const bias = weights[weights.length - 1];
+  if (!bias) return;
+  let start = 0;
+  let block = 0;
+  for (const e of encoders) {
+    for (let part = 0; part < e.parts.length; part++) {
+      const size = layout.outputs[block]?.size ?? 0;
+      const prior = part === 0 ? priors(e.column, size) : null;
+      if (prior && prior.length === size && start + size <= bias.length) {
+        let total = 0;
+        for (let k = 0; k < size; k++) total += Math.max(0, prior[k] ?? 0);
+        for (let k = 0; k < size; k++) bias[start + k] = Math.log((Math.max(0, prior[k] ?? 0) + 1e-3) / (total + 1e-3 * size));
+      }
+      start += size;
+      block++;
+    }
+  }
+  if (start <= bias.length) network.setWeights(weights);
 }

@@ -42,6 +42,11 @@ export interface LearnedOptions {
    * never reaches the vocabulary or bin edges); null leaves the column to the baseline.
    */
   fitEncoder?: (column: Column, meta: ColumnMeta | undefined, values: Value[], opts: EncoderOptions) => ColumnEncoder | null;
+  /**
+   * Under DP (where the sample's token counts must not set the output biases): probabilities of a column's first
+   * token, e.g. from its DP statistics, to start the output biases from. Null leaves the column's biases at 0.
+   */
+  outputPriors?: (column: string, vocabSize: number) => ArrayLike<number> | null;
   /** Progress callback, once per epoch. */
   onEpoch?: (info: { epoch: number; trainLoss: number; validationLoss: number | null }) => void;
 }

@@ -400,3 +400,24 @@ export function columnCharges(table: Table, column: Column, epsilon: number, del
   }
   return out;
 }
+
+/**
+ * Probabilities of the tokens of `encoderFromSpec(column, spec)`, from the DP spec alone (post-processing): the
+ * NULL token gets the null rate; categories their released weights; numeric bins equal mass (their edges are DP
+ * quantiles). Null when the encoder is not built from this spec.
+ */
+export function tokenPriors(column: Column, spec: ColumnModelSpec): number[] | null {
+  const enc = encoderFromSpec(column, spec);
+  if (!enc) return null;
+  const json = enc.toJSON();
+  const nullShare = json.hasNull ? spec.nullRate : 0;
+  const head = json.hasNull ? [nullShare] : [];
+  const s = spec.spec;
+  if (json.type === 'category') {
+    const weights = s.type === 'categorical' ? s.weights : s.type === 'boolean' ? [s.pTrue, 1 - s.pTrue] : json.categories.map(() => 1);
+    const total = weights.reduce((a, b) => a + Math.max(0, b), 0) || 1;
+    return [...head, ...weights.map((w) => ((1 - nullShare) * Math.max(0, w)) / total)];
+  }
+  const bins = Math.max(0, json.edges.length - 1);
+  return bins > 0 ? [...head, ...Array.from({ length: bins }, () => (1 - nullShare) / bins)] : null;
+}

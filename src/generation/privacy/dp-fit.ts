@@ -26,7 +26,7 @@ import { foreignKeyNullRates, type ModelSet, type TableModel } from '../fit.js';
 import { fitKeyStats, type TableKeyStats } from '../keys.js';
 import { attributeColumns, columnValues, describeColumns } from '../metadata.js';
 import type { AttributeModel, ChildCountHistogram, TableSample } from '../model.js';
-import { columnCharges, dpColumnSpec, encoderFromSpec } from './dp-columns.js';
+import { columnCharges, dpColumnSpec, encoderFromSpec, tokenPriors } from './dp-columns.js';
 import { dpChildCountHistogram } from './dp-keys.js';
 import { dpBatchSampler, planDpSgd, type DpSgdPlan } from './dp-sgd.js';
 import { dpCount } from './mechanisms.js';
@@ -446,6 +446,13 @@ async function fitLearnedDp(
       fitEncoder: (column) => {
         const spec = specs.get(column.name);
         return spec ? encoderFromSpec(column, spec) : null;
+      },
+      // The network starts from the DP marginals (DP-SGD's few noisy steps then only have to learn dependencies).
+      outputPriors: (column, size) => {
+        const col = table.columns.find((c) => c.name === column);
+        const spec = specs.get(column);
+        const priors = col && spec ? tokenPriors(col, spec) : null;
+        return priors && priors.length === size ? priors : null;
       },
       batchSampler: sampler,
       dp: {
