@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSource } from '../../../src/connectors/index.js';
-import { checkedLiterals, checkedRange, columnCharges, dpColumnSpec } from '../../../src/generation/privacy/dp-columns.js';
+import { checkedLiterals, checkedRange, columnCharges, dpColumnSpec, encoderFromSpec, tokenPriors } from '../../../src/generation/privacy/dp-columns.js';
 import { PrivacyLedger } from '../../../src/generation/privacy/rdp-accountant.js';
 import { SecureRandom } from '../../../src/generation/privacy/secure-random.js';
 import type { Table } from '../../../src/schema/model.js';
@@ -77,5 +77,18 @@ describe('DP column statistics', () => {
     const many = dpColumnSpec({ table: ranged, column: col('s'), values: Array.from({ length: 5000 }, (_, i) => i % 10), epsilon: 2, delta: 1e-8, sampleSize: 5000, ctx: { ledger: new PrivacyLedger(), rng } });
     expect(many.spec.type).toBe('numeric');
     if (many.spec.type === 'numeric') for (const x of many.spec.quantiles) expect(x >= 0 && x <= 9).toBe(true);
+  });
+
+  it('token priors for the learned model come from the DP spec and match the encoder vocabulary', () => {
+    const rng = SecureRandom.secure();
+    const col = table.columns.find((c) => c.name === 'b')!;
+    const spec = dpColumnSpec({ table, column: col, values: Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? null : i % 3 === 1 ? 'north' : 'south')), epsilon: 2, delta: 1e-8, sampleSize: 600, ctx: { ledger: new PrivacyLedger(), rng } });
+    const enc = encoderFromSpec(col, spec)!;
+    const priors = tokenPriors(col, spec)!;
+    expect(priors.length).toBe(enc.vocabSize);
+    expect(priors.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    // NULL is about a third of the rows and is token 0.
+    expect(priors[0]).toBeGreaterThan(0.2);
+    expect(priors[0]).toBeLessThan(0.45);
   });
 });
