@@ -146,18 +146,18 @@ function contextArg(primary: Context | null, other: Context | null, n: number): 
 const SMALL_SAMPLE = 1000;
 
 /**
- * Small samples train with smaller batches and, below SMALL_SAMPLE rows, up to ~600 steps with a larger held-out
- * share and more patience: early stopping on six held-out rows stopped a 60-row table after 12 steps, before it
- * had learned how its columns go together, while training without any held-out rows memorized the sample (synthetic
- * rows equal to real ones). The caller's explicit settings win.
+ * Small samples (below SMALL_SAMPLE rows) train a narrower network (64 units) for a fixed ~600 steps with smaller
+ * batches and no held-out split: early stopping on six held-out rows stopped a 60-row table after 12 steps, before
+ * it had learned how its columns go together, and the narrow network keeps the full-length run from memorizing
+ * the sample (chinook invoice: 28 % new rows, against 5 % at 256 units). The caller's explicit settings win.
  */
 function smallSampleOptions(options: Partial<LearnedOptions>, n: number): Partial<LearnedOptions> {
   const batchSize = options.batchSize ?? smallSampleBatch(n);
   const out: Partial<LearnedOptions> = { ...options, batchSize };
   if (options.epochs === undefined && n > 0 && n < SMALL_SAMPLE) {
     out.epochs = Math.max(50, Math.ceil(600 / Math.ceil(n / batchSize)));
-    if (options.validationFraction === undefined) out.validationFraction = 0.2;
-    if (options.patience === undefined) out.patience = 20;
+    if (options.validationFraction === undefined) out.validationFraction = 0;
+    if (options.hiddenSize === undefined) out.hiddenSize = 64;
   }
   return out;
 }
