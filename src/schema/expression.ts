@@ -8,6 +8,7 @@
  * and the precedence parser are shared here because both dialects' CHECK syntax is the same grammar with
  * different quoting and a few extra operators.
  */
+import type { NeutralType } from './model.js';
 
 export type CastType = 'text' | 'numeric' | 'integer' | 'float' | 'date' | 'timestamp' | 'timestamptz' | 'time' | 'boolean' | 'json' | 'array' | 'other';
 
@@ -501,4 +502,10 @@ export function referencedColumns(e: Expr): string[] {
   };
   walk(e);
   return [...out];
+}
+
+/** What a dialect renderer needs to know about the checked table. */
+export interface RenderContext {
+  /** Neutral type of a column of the checked table; undefined for a column the table does not have. */
+  typeOf: (column: string) => NeutralType | undefined;
 }

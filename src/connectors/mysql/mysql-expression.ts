@@ -8,6 +8,7 @@ import {
   type FunctionName,
   type LexOptions,
   parseExpression,
+  type RenderContext,
   UntranslatableExpression,
 } from '../../schema/expression.js';
 import type { NeutralType } from '../../schema/model.js';
@@ -55,10 +56,6 @@ export function parseMysqlExpression(sql: string): Expr {
   return parseExpression(sql, LEX);
 }
 
-export interface RenderContext {
-  /** Neutral type of a column of the checked table; undefined for a column the table does not have. */
-  typeOf: (column: string) => NeutralType | undefined;
-}
 
 /** Kinds the MySQL connector stores in a different shape (JSON arrays, text forms): a CHECK over them would not mean the same. */
 const OPAQUE: ReadonlySet<NeutralType['kind']> = new Set(['array', 'interval', 'network', 'tsvector', 'xml', 'geometry', 'bit', 'unsupported']);

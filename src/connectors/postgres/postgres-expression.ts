@@ -8,6 +8,7 @@ import {
   type FunctionName,
   type LexOptions,
   parseExpression,
+  type RenderContext,
   UntranslatableExpression,
 } from '../../schema/expression.js';
 import type { NeutralType } from '../../schema/model.js';
@@ -53,10 +54,6 @@ export function parsePostgresExpression(sql: string): Expr {
   return parseExpression(sql, LEX);
 }
 
-export interface RenderContext {
-  /** Neutral type of a column of the checked table; undefined for a column the table does not have. */
-  typeOf: (column: string) => NeutralType | undefined;
-}
 
 const CAST_SQL: Partial<Record<CastType, string>> = {
   text: 'text',
