@@ -35,7 +35,7 @@ export async function benchLearnedQuality(): Promise<Record<string, number | str
     }
     for (const model of models) {
       const dst = await freshDb(`synth_lq_${dataset}_${model}`);
-      const config = parseConfig({ source: { url: `${PG}/${srcName}` }, targets: { t: { url: dst } }, outDir: '.synth/learned-quality', model });
+      const config = parseConfig({ source: { url: `${PG}/${srcName}` }, targets: { t: { url: dst } }, outDir: '.synth/learned-quality', model, ...(process.env.SYNTH_SEED ? { seed: Number(process.env.SYNTH_SEED) } : {}) });
       const started = Date.now();
       let trainMs = 0;
       let trainStart = 0;
@@ -53,6 +53,23 @@ export async function benchLearnedQuality(): Promise<Record<string, number | str
       out[`${dataset} ${model}`] =
         `overall ${r.quality?.overall?.toFixed(3) ?? 'n/a'} | ${props} | violations ${r.integrity.totalViolations} | train ${(trainMs / 1000).toFixed(1)} s, total ${((Date.now() - started) / 1000).toFixed(1)} s`;
       process.stderr.write(`${dataset} ${model}: ${out[`${dataset} ${model}`]}\n`);
+      if (process.env.SYNTH_BENCH_DETAIL === '1' && r.quality) {
+        // Mean Intertable score per relationship and the NewRowSynthesis share: where the points are lost.
+        const byRel = new Map<string, number[]>();
+        for (const d of r.quality.intertableTrends) {
+          if (d.score === null || d.meetsThreshold === false) continue;
+          const k = `${d.childTable}.${d.foreignKey}→${d.parentTable}`;
+          byRel.set(k, [...(byRel.get(k) ?? []), d.score]);
+        }
+        for (const [k, v] of byRel) process.stderr.write(`  intertable ${k}: ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(3)} (${v.length} pairs)\n`);
+        const byTable = new Map<string, number[]>();
+        for (const d of r.quality.columnPairTrends) {
+          if (d.score === null || d.meetsThreshold === false) continue;
+          byTable.set(d.table, [...(byTable.get(d.table) ?? []), d.score]);
+        }
+        for (const [k, v] of byTable) process.stderr.write(`  pairs ${k}: ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(3)} (${v.length} pairs)\n`);
+        process.stderr.write(`  new rows ${r.quality.diagnostics.newRowSynthesis?.toFixed(3) ?? 'n/a'}\n`);
+      }
     }
   }
   return out;
