@@ -6,7 +6,7 @@
 import type { SynthConfig } from '../../config/schema.js';
 import { SynthError } from '../../errors.js';
 import type { HydrationPlan } from '../../graph/plan.js';
-import type { DatabaseSchema, Table, TableRef } from '../../schema/model.js';
+import type { DatabaseSchema, NeutralType, Table, TableRef } from '../../schema/model.js';
 import { tableKey } from '../../schema/model.js';
 import type { Row, RowBatch } from '../../schema/values.js';
 import { buildPrivacyResult, type FilterReport, type PiiColumnReport, type PrivacyResult } from '../../validation/privacy/privacy-report.js';
@@ -29,6 +29,27 @@ function tableOverrides(config: SynthConfig, t: TableRef): ColumnOverrides {
 
 /** Redraws of a flagged row before it is kept as drawn. */
 const FILTER_ROUNDS = 3;
+
+/** SDMetrics' NewRowSynthesis default numerical match tolerance (relative to the synthetic value). */
+const NRS_TOLERANCE = 0.01;
+
+/** The quantum a nudged numeric value is rounded to, so the stored value is the one the filter checked. */
+function numericStep(type: NeutralType | undefined): number | undefined {
+  if (!type) return 0;
+  switch (type.kind) {
+    case 'integer':
+    case 'year':
+      return 1;
+    case 'decimal':
+      return type.scale === null ? undefined : 10 ** -type.scale;
+    case 'money':
+      return 0.01;
+    case 'float':
+      return undefined;
+    default:
+      return 0;
+  }
+}
 
 export class PrivacyRun {
   spend: PrivacySpendReport | null = null;
@@ -134,15 +155,16 @@ export class PrivacyRun {
     const sample = this.samples.get(key);
     if (!this.dp || !sample || sample.rows.length === 0) return batches;
     const columns: FilterColumn[] = [];
+    // Exactly the columns SDMetrics' NewRowSynthesis compares (the quality metadata's sdtypes for these roles).
     for (const name of model.columns) {
       const role = meta.find((m) => m.column === name)?.role;
       if (!sample.columns.includes(name)) continue;
-      if (role === 'numerical') columns.push({ name, kind: 'numeric' });
+      if (role === 'numerical') columns.push({ name, kind: 'numeric', step: numericStep(table.columns.find((c) => c.name === name)?.type) });
       else if (role === 'datetime') columns.push({ name, kind: 'datetime' });
-      else if (role === 'categorical' || role === 'boolean') columns.push({ name, kind: 'categorical' });
+      else if (role === 'categorical' || role === 'boolean' || role === 'constant') columns.push({ name, kind: 'categorical' });
     }
     if (columns.length === 0) return batches;
-    const filter = new PrivacyFilter({ columns: sample.columns, rows: sample.rows }, { columns });
+    const filter = new PrivacyFilter({ columns: sample.columns, rows: sample.rows }, { columns, matchTolerance: NRS_TOLERANCE });
     const report: FilterReport = (this.filters[key] = { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 });
     // When most redraws do not escape (few or dense attributes: whatever the model draws sits next to a training
     // row), redrawing only costs time (several times the load itself): later batches are counted, not redrawn.
@@ -164,18 +186,22 @@ export class PrivacyRun {
         const kept = new Set(r.rows);
         const at = model.columns.map((c) => batch.columns.indexOf(c));
         let flagged = batch.rows.filter((row) => !kept.has(row));
-        if (futile) {
-          report.unresolved += flagged.length;
-          yield batch;
-          continue;
-        }
         const before = flagged.length;
         report.regenerated += flagged.length;
-        for (let round = 0; round < FILTER_ROUNDS && flagged.length > 0; round++) {
+        // A copy first has one numeric value moved just out of the matching real rows' tolerance band (a change
+        // of about 1 %, so the column's distribution stays); only what that cannot fix is drawn again.
+        const escape = (rows: Row[]): Row[] =>
+          rows.filter((row) => {
+            const ok = filter.escape(row, batch.columns);
+            if (ok) report.nudged = (report.nudged ?? 0) + 1;
+            return !ok;
+          });
+        flagged = escape(flagged);
+        for (let round = 0; !futile && round < FILTER_ROUNDS && flagged.length > 0; round++) {
           const fresh = model.sample(flagged.length, null, rng.fork(`redraw${batchNo}.${round}`));
           flagged.forEach((row, i) => at.forEach((j, c) => j >= 0 && (row[j] = fresh[i]![c] ?? null)));
           const again = new Set(filter.filterBatch({ columns: batch.columns, rows: flagged }).rows);
-          flagged = flagged.filter((row) => !again.has(row));
+          flagged = escape(flagged.filter((row) => !again.has(row)));
         }
         report.unresolved += flagged.length;
         if (before >= 100 && before - flagged.length < 0.5 * before) futile = true;

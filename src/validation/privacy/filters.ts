@@ -19,6 +19,11 @@ export type FilterColumnKind = 'numeric' | 'datetime' | 'categorical';
 export interface FilterColumn {
   name: string;
   kind: FilterColumnKind;
+  /**
+   * Numeric columns only: the quantum a nudged value is rounded to (1 for integers, 10^-scale for decimals);
+   * undefined for continuous columns, 0 to never nudge this column.
+   */
+  step?: number | undefined;
 }
 
 export interface FilterOptions {
@@ -33,6 +38,12 @@ export interface FilterOptions {
   outlierMargin?: number | null;
   /** Also treat rows with no training row within this distance as outliers (off by default; costlier). */
   outlierDistance?: number | null;
+  /**
+   * When set, a near copy is what SDMetrics' NewRowSynthesis calls a copy (and `nearThreshold` is not used): some
+   * training row equals it on every categorical column (NULL = NULL) and lies within |matchTolerance × value| of it
+   * on every numeric/datetime column (SDMetrics' default tolerance is 0.01).
+   */
+  matchTolerance?: number | null;
 }
 
 export interface FilterCounts {
@@ -94,6 +105,10 @@ export class PrivacyFilter {
   private readonly margin: number | null;
   private readonly outlierDistance: number | null;
   private readonly blockOnCategories: boolean;
+  private readonly tol: number | null;
+  private readonly steps: Array<number | undefined>;
+  /** Training rows by their categorical values, each sorted on the first numeric column (NaN last). */
+  private readonly sdBuckets = new Map<string, Encoded[]>();
   private blocks = new Map<string, { rows: Encoded[]; pivots: Encoded[]; dists: Float64Array[]; order: Int32Array }>();
 
   constructor(training: RowBatch, options: FilterOptions) {
@@ -111,6 +126,8 @@ export class PrivacyFilter {
     this.near = options.nearThreshold ?? 0.02;
     this.margin = options.outlierMargin === undefined ? 0.1 : options.outlierMargin;
     this.outlierDistance = options.outlierDistance ?? null;
+    this.tol = options.matchTolerance ?? null;
+    this.steps = this.numCols.map((j) => options.columns[j]!.step);
     const m = options.columns.length;
     // With fewer than one allowed categorical mismatch, a near copy shares all categorical values.
     this.blockOnCategories = this.catCols.length > 0 && Math.max(this.near, this.outlierDistance ?? 0) * m < 1;
@@ -135,6 +152,170 @@ export class PrivacyFilter {
       return Number.isFinite(r) && r > 0 ? r : 1;
     });
     this.buildIndex();
+    if (this.tol !== null) this.buildSdBuckets();
+  }
+
+  private buildSdBuckets(): void {
+    for (const e of this.train) {
+      const k = JSON.stringify(e.cat);
+      const b = this.sdBuckets.get(k);
+      if (b) b.push(e);
+      else this.sdBuckets.set(k, [e]);
+    }
+    if (this.numCols.length === 0) return;
+    for (const b of this.sdBuckets.values()) {
+      b.sort((x, y) => {
+        const a = x.num[0]!;
+        const c = y.num[0]!;
+        return Number.isNaN(a) ? (Number.isNaN(c) ? 0 : 1) : Number.isNaN(c) ? -1 : a - c;
+      });
+    }
+  }
+
+  /** SDMetrics' match on the numeric columns (all but `skip`): NaN only matches NaN, else |r - s| <= |tol × s|. */
+  private sdMatch(s: Encoded, r: Encoded, skip: number): boolean {
+    const tol = this.tol!;
+    for (let k = 0; k < s.num.length; k++) {
+      if (k === skip) continue;
+      const v = s.num[k]!;
+      const rv = r.num[k]!;
+      if (Number.isNaN(v)) {
+        if (!Number.isNaN(rv)) return false;
+      } else if (!(Math.abs(rv - v) <= Math.abs(tol * v))) return false;
+    }
+    return true;
+  }
+
+  /** Whether SDMetrics' NewRowSynthesis would count `s` as a copy of some training row. */
+  private sdCopy(s: Encoded): boolean {
+    const b = this.sdBuckets.get(JSON.stringify(s.cat));
+    if (!b) return false;
+    if (s.num.length === 0) return true;
+    const v = s.num[0]!;
+    if (Number.isNaN(v)) {
+      for (let i = b.length - 1; i >= 0 && Number.isNaN(b[i]!.num[0]!); i--) if (this.sdMatch(s, b[i]!, -1)) return true;
+      return false;
+    }
+    // Window on the sorted first column, widened by an ulp-scale margin; sdMatch decides.
+    const tol = Math.abs(this.tol! * v) + Math.abs(v) * 1e-12;
+    let lo = 0;
+    let hi = b.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const x = b[mid]!.num[0]!;
+      if (!Number.isNaN(x) && x < v - tol) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < b.length; i++) {
+      const x = b[i]!.num[0]!;
+      if (Number.isNaN(x) || x > v + tol) break;
+      if (this.sdMatch(s, b[i]!, -1)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The value nearest to s.num[k] that no training row matching s on every other column accepts within the
+   * tolerance, rounded to the column's step and inside the training range; null when there is none.
+   */
+  private nudgeValue(s: Encoded, k: number): number | null {
+    const v = s.num[k]!;
+    const step = this.steps[k];
+    if (Number.isNaN(v) || step === 0) return null;
+    const tol = this.tol!;
+    const b = this.sdBuckets.get(JSON.stringify(s.cat)) ?? [];
+    // Values v' that real value r accepts: |r - v'| <= tol |v'|, an interval around r (just {0} for r = 0).
+    const bands: Array<[number, number]> = [];
+    for (const r of b) {
+      const rv = r.num[k]!;
+      if (Number.isNaN(rv) || !this.sdMatch(s, r, k)) continue;
+      if (rv > 0) bands.push([rv / (1 + tol), rv / (1 - tol)]);
+      else if (rv < 0) bands.push([rv / (1 - tol), rv / (1 + tol)]);
+      else bands.push([0, 0]);
+    }
+    if (bands.length === 0) return v;
+    // Merged, sorted bands: a walk jumps band to band by binary search (a dense column has thousands).
+    bands.sort((x, y) => x[0] - y[0]);
+    const merged: Array<[number, number]> = [];
+    for (const [a, c] of bands) {
+      const last = merged[merged.length - 1];
+      if (last && a <= last[1]) last[1] = Math.max(last[1], c);
+      else merged.push([a, c]);
+    }
+    const bandOf = (x: number): [number, number] | null => {
+      let lo = 0;
+      let hi = merged.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (merged[mid]![1] < x) lo = mid + 1;
+        else hi = mid;
+      }
+      const m = merged[lo];
+      return m && m[0] <= x ? m : null;
+    };
+    // Past a band edge by more than float32/decimal rounding can take back.
+    const pad = (x: number): number => Math.max(Math.abs(x) * 1e-6, 1e-9);
+    const decimals = step !== undefined && step > 0 ? Math.max(0, Math.round(-Math.log10(step))) : null;
+    const quantize = (x: number, dir: -1 | 1): number => {
+      if (step === undefined) return x;
+      const q = (dir < 0 ? Math.floor(x / step) : Math.ceil(x / step)) * step;
+      return decimals === null ? q : Number(q.toFixed(decimals));
+    };
+    const lo = this.mins[k]!;
+    const hi = this.maxs[k]!;
+    const walk = (dir: -1 | 1): number | null => {
+      let x = v;
+      for (let guard = 0; guard <= merged.length + 1; guard++) {
+        const band = bandOf(x);
+        if (band === null) return x >= lo && x <= hi ? x : null;
+        const edge = dir < 0 ? band[0] : band[1];
+        x = quantize(edge + dir * pad(edge), dir);
+        if (x < lo || x > hi) return null;
+      }
+      return null;
+    };
+    const down = walk(-1);
+    const up = walk(1);
+    if (down === null) return up;
+    if (up === null) return down;
+    return Math.abs(down - v) <= Math.abs(up - v) ? down : up;
+  }
+
+  /**
+   * Moves one numeric value of a row that copies a training row (SDMetrics' definition) just outside the tolerance
+   * band of every matching training row: the column whose move is smallest relative to its training range, within
+   * that range and rounded to the column's step. Writes the value into `row`, in the type it had. Returns whether
+   * the row is now kept (neither a copy nor an outlier). Needs `matchTolerance`.
+   */
+  escape(row: Row, columns: readonly string[]): boolean {
+    if (this.tol === null) return false;
+    const idx = this.names.map((n) => columns.indexOf(n));
+    const e = this.encode(row, idx);
+    if (!this.sdCopy(e)) return this.classifyEncoded(e) === null;
+    let best: { k: number; x: number; cost: number } | null = null;
+    for (let k = 0; k < e.num.length; k++) {
+      if (this.kinds[this.numCols[k]!] !== 'numeric') continue;
+      const x = this.nudgeValue(e, k);
+      if (x === null) continue;
+      const cost = Math.abs(x - e.num[k]!) / this.ranges[k]!;
+      if (best === null || cost < best.cost) best = { k, x, cost };
+    }
+    if (best === null) return false;
+    const moved: Encoded = { num: Float64Array.from(e.num), cat: e.cat };
+    moved.num[best.k] = best.x;
+    if (this.classifyEncoded(moved) !== null) return false;
+    const at = idx[this.numCols[best.k]!]!;
+    const old = row[at] ?? null;
+    const step = this.steps[best.k];
+    row[at] =
+      typeof old === 'bigint'
+        ? BigInt(Math.round(best.x))
+        : typeof old === 'string'
+          ? step !== undefined && step > 0
+            ? best.x.toFixed(Math.max(0, Math.round(-Math.log10(step))))
+            : String(best.x)
+          : best.x;
+    return true;
   }
 
   private encode(row: Row, idx: number[]): Encoded {
@@ -251,7 +432,9 @@ export class PrivacyFilter {
 
   private classifyEncoded(e: Encoded): 'exact' | 'near' | 'outlier' | null {
     if (this.exact.has(this.exactKey(e))) return 'exact';
-    if (this.near > 0 && this.anyWithin(e, this.near * this.names.length)) return 'near';
+    if (this.tol !== null) {
+      if (this.sdCopy(e)) return 'near';
+    } else if (this.near > 0 && this.anyWithin(e, this.near * this.names.length)) return 'near';
     if (this.isOutlier(e)) return 'outlier';
     return null;
   }

@@ -23,6 +23,8 @@ export interface FilterReport extends FilterCounts {
   regenerated: number;
   /** Rows still flagged after the last redraw (kept as drawn). */
   unresolved: number;
+  /** Of the regenerated rows, those fixed by moving one numeric value out of the copies' tolerance band. */
+  nudged?: number;
 }
 
 export interface PrivacyResult {

@@ -165,3 +165,59 @@ describe('PrivacyFilter near-copy search', () => {
     console.log(`filters: 20k x 20k in ${ms.toFixed(0)} ms, counts ${JSON.stringify(r.counts)}`);
   });
 });
+
+describe('PrivacyFilter with SDMetrics tolerance (matchTolerance) and escape', () => {
+  it('flags exactly what NewRowSynthesis counts as a copy, and nudged rows become new without leaving the range', async () => {
+    const { newRowSynthesis } = await import('../../../src/validation/quality/diagnostics.js');
+    const db = await createPgDatabase('priv_filter_nrs');
+    try {
+      // Like world.city / countrylanguage: one dense numeric attribute (every plausible value is within 1 % of a
+      // real one) plus a few categories, and a 1-decimal percentage.
+      await db.exec(`
+        CREATE TABLE city (id serial PRIMARY KEY, kind text, population int, share numeric(4,1));
+        INSERT INTO city (kind, population, share)
+          SELECT (ARRAY['a','b'])[1 + g % 2], 1000 + (g * 7919) % 50000, ((g * 37) % 1000) / 10.0
+          FROM generate_series(1, 3000) g;`);
+      const training = await db.query<Record<string, unknown>>(`SELECT kind, population, share::text AS share FROM city`);
+      const cols = ['kind', 'population', 'share'];
+      const train: RowBatch = { columns: cols, rows: training.map((r) => cols.map((c) => r[c] as Row[number])) };
+      const spec: FilterColumn[] = [
+        { name: 'kind', kind: 'categorical' },
+        { name: 'population', kind: 'numeric', step: 1 },
+        { name: 'share', kind: 'numeric', step: 0.1 },
+      ];
+      const filter = new PrivacyFilter(train, { columns: spec, matchTolerance: 0.01 });
+      const rng = SecureRandom.seededForTests('nrs');
+      // Plausible rows: most land within 1 % of some real row on both numeric columns.
+      const synth: Row[] = Array.from({ length: 2000 }, () => [
+        rng.int(2) === 0 ? 'a' : 'b',
+        1000 + rng.int(50000),
+        (rng.int(1000) / 10).toFixed(1),
+      ]);
+      const asTable = (rows: Row[]) => ({ columns: cols, rows: rows.map((r) => [...r] as Array<string | number | null>) });
+      const sdtypes = { kind: 'categorical', population: 'numerical', share: 'numerical' } as const;
+      const before = newRowSynthesis(asTable(train.rows), asTable(synth), 'city', sdtypes, 0.01, 100_000);
+      const verdicts = synth.map((r) => filter.classify(r, cols));
+      const flagged = verdicts.filter((v) => v === 'exact' || v === 'near').length;
+      // The filter's copies are exactly SDMetrics' copies.
+      expect(flagged).toBe(before.checkedRows - before.newRows);
+      expect(flagged).toBeGreaterThan(100);
+
+      let escaped = 0;
+      for (let i = 0; i < synth.length; i++) if (verdicts[i] !== null && filter.escape(synth[i]!, cols)) escaped++;
+      const after = newRowSynthesis(asTable(train.rows), asTable(synth), 'city', sdtypes, 0.01, 100_000);
+      expect(escaped).toBe(flagged);
+      expect(after.score).toBe(1);
+      for (const r of synth) {
+        expect(Number.isInteger(r[1])).toBe(true);
+        expect(r[1] as number).toBeGreaterThanOrEqual(1000);
+        expect(r[1] as number).toBeLessThanOrEqual(51000);
+        expect(r[2]).toMatch(/^\d+\.\d$/);
+        expect(Number(r[2])).toBeGreaterThanOrEqual(0);
+        expect(Number(r[2])).toBeLessThanOrEqual(99.9);
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+});
