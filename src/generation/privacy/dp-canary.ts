@@ -13,6 +13,7 @@ import { attributeColumns, describeColumns } from '../metadata.js';
 import type { AttributeModel, TableSample } from '../model.js';
 import { createRng } from '../rng.js';
 import { allocateBudget, fitTableDp, type AllocationInput, type DpLearnedSettings } from './dp-fit.js';
+import type { LedgerEntry } from './rdp-accountant.js';
 import { SecureRandom } from './secure-random.js';
 
 export interface CanaryRunOptions {
@@ -43,6 +44,25 @@ export interface CanaryRunResult {
   /** The run's ε (what a hydrate would spend over all tables). */
   epsilon: number;
   delta: number;
+  /**
+   * Noisy count a value of the column must clear to be released as a category in the DP run (a secret held by
+   * more rows than this is legitimately releasable under row-level DP); null when the column has no vocabulary.
+   */
+  vocabularyThreshold: number | null;
+  /**
+   * With `schema`: the same DP run with all of ε on this one table (what a hydrate of this table alone would
+   * spend), so both settings are reported side by side.
+   */
+  fullEpsilon?: { withDp: CanaryExperimentResult; epsilonSpent: number; vocabularyThreshold: number | null };
+}
+
+/** τ of the column's vocabulary release, read back from the ledger (Laplace: 1 + b·ln(1/2δ); Gaussian: 1 + σ√(2 ln 1/δ)). */
+function vocabularyThreshold(entries: readonly LedgerEntry[], column: string, delta: number): number | null {
+  const e = entries.find((x) => x.label.endsWith(` vocabulary`) && x.label.includes(column));
+  if (!e) return null;
+  if (e.charge.mechanism === 'laplace') return 1 + Math.log(1 / (2 * delta)) / e.charge.epsilon;
+  if (e.charge.mechanism === 'gaussian') return 1 + e.charge.noiseMultiplier * Math.sqrt(2 * Math.log(1 / delta));
+  return null;
 }
 
 async function readSample(source: SourceConnector, table: Table, limit: number, seed: number): Promise<TableSample> {
@@ -85,41 +105,68 @@ export async function runSourceCanary(o: CanaryRunOptions): Promise<CanaryRunRes
     },
     generate,
   });
-  let spent = 0;
-  const withDp = await runCanaryExperiment<AttributeModel>({
-    sample,
+  const dpRun = async (shareOfSource: boolean): Promise<{ withDp: CanaryExperimentResult; epsilonSpent: number; vocabularyThreshold: number | null }> => {
+    let spent = 0;
+    let threshold: number | null = null;
+    const withDp = await runCanaryExperiment<AttributeModel>({
+      sample,
+      column: o.column,
+      repetitions: o.repetitions,
+      rng: createRng(o.seed, 'canary'),
+      train: async (s) => {
+        const options = {
+          seed: o.seed,
+          privacy: { epsilon: o.epsilon, delta: o.delta, unit: 'row' as const },
+          sampleRows: o.sampleRows,
+          ...(o.learned ? { learned: o.learned } : {}),
+        };
+        const inputs: AllocationInput[] = [{ table: o.table, kind: o.model, histograms: shareOfSource ? o.table.foreignKeys.length : 0, rows: s.rows.length }];
+        for (const t of shareOfSource ? (o.schema?.tables ?? []) : []) {
+          if (tableKey(t) === where) continue;
+          inputs.push({ table: t, kind: o.model, histograms: t.foreignKeys.length, rows: Math.min(o.sampleRows, await o.source.countRows(t)) });
+        }
+        const { allocations } = allocateBudget(inputs, options.privacy, options);
+        const allocation = allocations.get(where)!;
+        const r = await fitTableDp(o.table, s, [], o.model, allocation, SecureRandom.secure(), options);
+        spent = r.spend.epsilon;
+        threshold = vocabularyThreshold(r.ledger.entries, o.column, allocation.vocabDelta);
+        return r.model.model;
+      },
+      generate,
+    });
+    return { withDp, epsilonSpent: spent, vocabularyThreshold: threshold };
+  };
+  const shared = await dpRun(o.schema !== undefined);
+  const full = o.schema !== undefined && o.schema.tables.length > 1 ? await dpRun(false) : undefined;
+  return {
+    table: where,
     column: o.column,
-    repetitions: o.repetitions,
-    rng: createRng(o.seed, 'canary'),
-    train: async (s) => {
-      const options = {
-        seed: o.seed,
-        privacy: { epsilon: o.epsilon, delta: o.delta, unit: 'row' as const },
-        sampleRows: o.sampleRows,
-        ...(o.learned ? { learned: o.learned } : {}),
-      };
-      const inputs: AllocationInput[] = [{ table: o.table, kind: o.model, histograms: o.schema ? o.table.foreignKeys.length : 0, rows: s.rows.length }];
-      for (const t of o.schema?.tables ?? []) {
-        if (tableKey(t) === where) continue;
-        inputs.push({ table: t, kind: o.model, histograms: t.foreignKeys.length, rows: Math.min(o.sampleRows, await o.source.countRows(t)) });
-      }
-      const { allocations } = allocateBudget(inputs, options.privacy, options);
-      const r = await fitTableDp(o.table, s, [], o.model, allocations.get(where)!, SecureRandom.secure(), options);
-      spent = r.spend.epsilon;
-      return r.model.model;
-    },
-    generate,
-  });
-  return { table: where, column: o.column, withoutDp, withDp, epsilonSpent: spent, epsilon: o.epsilon, delta: o.delta };
+    withoutDp,
+    withDp: shared.withDp,
+    epsilonSpent: shared.epsilonSpent,
+    epsilon: o.epsilon,
+    delta: o.delta,
+    vocabularyThreshold: shared.vocabularyThreshold,
+    ...(full ? { fullEpsilon: full } : {}),
+  };
 }
 
 export function formatCanaryRun(r: CanaryRunResult): string {
+  const tau = (t: number | null): string => (t === null ? 'no vocabulary' : `a value is released as a category when its noisy count clears ${t.toFixed(1)} rows`);
   const lines = [`Canary experiment on ${r.table}.${r.column} (${r.withoutDp.trainingRows} training rows, ${r.withoutDp.generatedRows} generated):`];
-  lines.push(`  DP run: ε ${r.epsilon} for the whole source, of which this table spends ε ${r.epsilonSpent.toFixed(3)} (δ ${r.delta}).`);
-  lines.push('  repetitions   replays without DP   replays with DP');
+  lines.push(`  DP (share): ε ${r.epsilon} for the whole source, of which this table spends ε ${r.epsilonSpent.toFixed(3)} (δ ${r.delta}); ${tau(r.vocabularyThreshold)}.`);
+  if (r.fullEpsilon) {
+    lines.push(`  DP (all ε): all of ε ${r.epsilon} on this table alone, spent ε ${r.fullEpsilon.epsilonSpent.toFixed(3)}; ${tau(r.fullEpsilon.vocabularyThreshold)}.`);
+    lines.push('  repetitions   replays without DP   with DP (share)   with DP (all ε)');
+  } else lines.push('  repetitions   replays without DP   replays with DP');
   r.withoutDp.replays.forEach((c, i) => {
     const d = r.withDp.replays[i]!;
-    lines.push(`  ${String(c.repetitions).padStart(11)}   ${String(c.replays).padStart(18)}   ${String(d.replays).padStart(15)}`);
+    const f = r.fullEpsilon?.withDp.replays[i];
+    lines.push(`  ${String(c.repetitions).padStart(11)}   ${String(c.replays).padStart(18)}   ${String(d.replays).padStart(15)}${f ? `   ${String(f.replays).padStart(15)}` : ''}`);
   });
+  if (r.fullEpsilon) {
+    lines.push('  Row-level DP hides one row, not a value held by many: a secret repeated more often than the threshold can be');
+    lines.push('  released as an ordinary category (group privacy for k rows costs k·ε).');
+  }
   return lines.join('\n');
 }
