@@ -214,6 +214,48 @@ export class PrivacyFilter {
     return false;
   }
 
+  /** Merged bands per categorical bucket when there is a single numeric column (they then depend on nothing else). */
+  private readonly bandCache = new Map<string, Array<[number, number]>>();
+
+  /**
+   * Sorted, merged intervals of values for s.num[k] that some training row matching s on every other column
+   * accepts: |r - v'| <= tol |v'| is an interval around r (just {0} for r = 0).
+   */
+  private bandsFor(s: Encoded, k: number): Array<[number, number]> {
+    const key = JSON.stringify(s.cat);
+    const single = s.num.length === 1;
+    const cached = single ? this.bandCache.get(key) : undefined;
+    if (cached) return cached;
+    const tol = this.tol!;
+    let b = this.sdBuckets.get(key) ?? [];
+    if (k !== 0 && b.length > 0) {
+      // Rows matching on the (sorted) first column lie in its tolerance window.
+      const v0 = s.num[0]!;
+      if (Number.isNaN(v0)) b = b.filter((r) => Number.isNaN(r.num[0]!));
+      else {
+        const w = Math.abs(tol * v0) + Math.abs(v0) * 1e-12;
+        b = b.filter((r) => r.num[0]! >= v0 - w && r.num[0]! <= v0 + w);
+      }
+    }
+    const bands: Array<[number, number]> = [];
+    for (const r of b) {
+      const rv = r.num[k]!;
+      if (Number.isNaN(rv) || (!single && !this.sdMatch(s, r, k))) continue;
+      if (rv > 0) bands.push([rv / (1 + tol), rv / (1 - tol)]);
+      else if (rv < 0) bands.push([rv / (1 - tol), rv / (1 + tol)]);
+      else bands.push([0, 0]);
+    }
+    bands.sort((x, y) => x[0] - y[0]);
+    const merged: Array<[number, number]> = [];
+    for (const [a, c] of bands) {
+      const last = merged[merged.length - 1];
+      if (last && a <= last[1]) last[1] = Math.max(last[1], c);
+      else merged.push([a, c]);
+    }
+    if (single) this.bandCache.set(key, merged);
+    return merged;
+  }
+
   /**
    * The value nearest to s.num[k] that no training row matching s on every other column accepts within the
    * tolerance, rounded to the column's step and inside the training range; null when there is none.
@@ -222,26 +264,8 @@ export class PrivacyFilter {
     const v = s.num[k]!;
     const step = this.steps[k];
     if (Number.isNaN(v) || step === 0) return null;
-    const tol = this.tol!;
-    const b = this.sdBuckets.get(JSON.stringify(s.cat)) ?? [];
-    // Values v' that real value r accepts: |r - v'| <= tol |v'|, an interval around r (just {0} for r = 0).
-    const bands: Array<[number, number]> = [];
-    for (const r of b) {
-      const rv = r.num[k]!;
-      if (Number.isNaN(rv) || !this.sdMatch(s, r, k)) continue;
-      if (rv > 0) bands.push([rv / (1 + tol), rv / (1 - tol)]);
-      else if (rv < 0) bands.push([rv / (1 - tol), rv / (1 + tol)]);
-      else bands.push([0, 0]);
-    }
-    if (bands.length === 0) return v;
-    // Merged, sorted bands: a walk jumps band to band by binary search (a dense column has thousands).
-    bands.sort((x, y) => x[0] - y[0]);
-    const merged: Array<[number, number]> = [];
-    for (const [a, c] of bands) {
-      const last = merged[merged.length - 1];
-      if (last && a <= last[1]) last[1] = Math.max(last[1], c);
-      else merged.push([a, c]);
-    }
+    const merged = this.bandsFor(s, k);
+    if (merged.length === 0) return v;
     const bandOf = (x: number): [number, number] | null => {
       let lo = 0;
       let hi = merged.length;
