@@ -88,3 +88,51 @@ describe('PrivacyRun', () => {
     expect(out.filter((r) => Number(r[0]) >= 200_000).map((r) => r[0])).toEqual(copies.map((r) => r[0]));
   });
 });
+
+describe('PrivacyRun.filterRows against SDMetrics NewRowSynthesis', () => {
+  it('leaves no row that NewRowSynthesis (with the quality metadata of the table) counts as a copy', async () => {
+    const { newRowSynthesis } = await import('../../../src/validation/quality/diagnostics.js');
+    const { metadataFromSchema } = await import('../../../src/validation/quality/metadata-from-schema.js');
+    const own = await createPgDatabase('synth_dprun_nrs');
+    const src = await openSource(own.url);
+    try {
+      // Like world.city: a text name, a few categories and one dense integer (1 % bands cover most of its range).
+      await own.exec(`
+        CREATE TABLE town (id serial PRIMARY KEY, name text NOT NULL, kind text NOT NULL, population int NOT NULL CHECK (population > 0));
+        INSERT INTO town (name, kind, population)
+        SELECT 'Town ' || g, (ARRAY['city','village'])[1 + g % 2], 500 + (g * 7919) % 200000 FROM generate_series(1, 1500) g;`);
+      const schema = await src.introspect({});
+      const town = schema.tables.find((t) => t.name === 'town')!;
+      const columns = writableColumns(town).map((c) => c.name);
+      const rows: Row[] = [];
+      for await (const b of src.readRows(town, { columns })) rows.push(...b.rows);
+      const s: TableSample = { table: { schema: town.schema, name: town.name }, totalRows: rows.length, columns, rows };
+      const run = PrivacyRun.forConfig(config(), { SYNTH_PII_KEY: 'k' })!;
+      run.remember(new Map([['public.town', s]]));
+      const meta = describeColumns(town, s);
+      const model = fitBaseline(town, s, meta);
+      const outCols = ['id', ...model.columns];
+      const batches = (async function* (): AsyncGenerator<RowBatch> {
+        for (let b = 0; b < 3; b++) yield { columns: outCols, rows: model.sample(1000, null, createRng(20 + b)).map((r, i) => [b * 1000 + i + 1, ...r]) };
+      })();
+      const out: Row[] = [];
+      for await (const b of run.filterRows(town, meta, model, batches, createRng(4))) out.push(...b.rows);
+      expect(out.length).toBe(3000);
+      const sdtypes = Object.fromEntries(Object.entries(metadataFromSchema(schema, meta).tables['town']!.columns).map(([c, m]) => [c, m.sdtype]));
+      const cells = (cols: string[], rs: Row[]) => ({ columns: cols, rows: rs.map((r) => r.map((v) => (typeof v === 'bigint' ? Number(v) : v)) as Array<string | number | null>) });
+      const nrs = newRowSynthesis(cells(columns, rows), cells(outCols, out), 'town', sdtypes, 0.01, 100_000);
+      const report = run.result().filters['public.town']!;
+      expect(report.nearCopies + report.exactCopies).toBeGreaterThan(300);
+      expect(report.nudged ?? 0).toBeGreaterThan(300);
+      expect(nrs.score).toBeGreaterThanOrEqual(0.99);
+      const pop = outCols.indexOf('population');
+      for (const r of out) {
+        expect(Number.isInteger(Number(r[pop]))).toBe(true);
+        expect(Number(r[pop])).toBeGreaterThan(0);
+      }
+    } finally {
+      await src.close();
+      await own.drop();
+    }
+  });
+});
