@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgDatabase, type TestDatabase } from '../../support/databases.js';
 import { buildPlan } from '../../../src/graph/plan.js';
-import { fitModels, type ModelSet } from '../../../src/generation/fit.js';
+import { fitModels, MIN_LEARNED_ROWS, type ModelSet } from '../../../src/generation/fit.js';
 import { modelSetFromArtifact, modelSetToArtifact } from '../../../src/generation/artifact.js';
 import { createGeneration } from '../../../src/generation/generate.js';
 import { findTable, tableKey } from '../../../src/schema/model.js';
@@ -56,6 +56,16 @@ afterAll(async () => {
 });
 
 describe('learned models inside the generation framework', () => {
+  it('give a table with fewer sample rows than MIN_LEARNED_ROWS the baseline (a network would copy its rows)', () => {
+    const region = data.samples.get('public.region')!;
+    expect(region.rows.length).toBeGreaterThan(0);
+    expect(region.rows.length).toBeLessThan(MIN_LEARNED_ROWS);
+    expect(models.tables.get('public.region')!.model).not.toBeInstanceOf(ComposedLearnedModel);
+    expect(models.tables.get('public.region')!.model.kind).toBe('baseline');
+    expect(data.samples.get('public.customer')!.rows.length).toBeGreaterThanOrEqual(MIN_LEARNED_ROWS);
+    expect(models.tables.get('public.customer')!.model).toBeInstanceOf(ComposedLearnedModel);
+  });
+
   it('cover every attribute column (baseline for structured values) and condition on the primary parent', () => {
     const customer = models.tables.get('public.customer')!.model;
     expect(customer).toBeInstanceOf(ComposedLearnedModel);
