@@ -126,12 +126,13 @@ async function readOtherParents(
     for await (const batch of source.readRowsByKeys!(parent, read, fk.references.columns, distinct(childKeys))) rows.push(...batch.rows);
     const parentSample = await transform(parent, { table: { schema: parent.schema, name: parent.name }, totalRows: rows.length, columns: read, rows });
     const parentMeta = describeColumns(parent, parentSample);
-    // Low-cardinality attributes first: they carry the trends the report measures without bloating the model.
+    // A column the child also has (an order line's unit_price and its product's) first: the child's value follows
+    // it. Then low-cardinality attributes: they carry the trends the report measures without bloating the model.
     const candidates = read
       .slice(fk.references.columns.length)
       .filter((c) => CONTEXT_ROLES.has(parentMeta.find((m) => m.column === c)?.role ?? ''))
-      .map((c) => ({ c, distinct: new Set(parentSample.rows.map((r) => String(r[read.indexOf(c)]))).size }))
-      .sort((a, b) => a.distinct - b.distinct)
+      .map((c) => ({ c, shared: sample.columns.includes(c) ? 0 : 1, distinct: new Set(parentSample.rows.map((r) => String(r[read.indexOf(c)]))).size }))
+      .sort((a, b) => a.shared - b.shared || a.distinct - b.distinct)
       .slice(0, OTHER_PARENT_COLUMNS)
       .map((x) => x.c);
     if (candidates.length === 0) continue;

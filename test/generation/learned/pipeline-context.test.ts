@@ -229,3 +229,54 @@ describe('learned model with two parents (PostgreSQL)', () => {
     expect(l.agree).toBeGreaterThan(0.8);
   }, 240_000);
 });
+
+// The other parent (product) has more low-cardinality attributes than fit in the context; its unit_price has many
+// values, but the line has a unit_price too, and that one must be in the context.
+const SHARED_COLUMN = `
+  CREATE TABLE customer (id integer PRIMARY KEY, region text NOT NULL);
+  CREATE TABLE product (id integer PRIMARY KEY, a boolean NOT NULL, b text NOT NULL, c text NOT NULL, d text NOT NULL, unit_price numeric(8,2) NOT NULL);
+  CREATE TABLE line (
+    id integer PRIMARY KEY,
+    customer_id integer NOT NULL REFERENCES customer(id),
+    product_id integer NOT NULL REFERENCES product(id),
+    unit_price numeric(8,2) NOT NULL
+  );
+  INSERT INTO customer SELECT i, (ARRAY['north','south'])[1 + i % 2] FROM generate_series(1, 100) i;
+  INSERT INTO product SELECT i, i % 2 = 0, 'b' || i % 3, 'c' || i % 4, 'd' || i % 5, 10 + i * 1.37 FROM generate_series(1, 200) i;
+  INSERT INTO line SELECT i, 1 + i % 100, 1 + (i * 7) % 200, 0 FROM generate_series(1, 600) i;
+  UPDATE line l SET unit_price = p.unit_price FROM product p WHERE p.id = l.product_id;
+`;
+
+describe('other-parent context columns (PostgreSQL)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createPgDatabase('synth_lshared_src');
+    await db.exec(SHARED_COLUMN);
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('a parent column the child also has comes first, before low-cardinality ones', async () => {
+    const src = await openSource(db.url);
+    try {
+      const config = parseConfig({ source: { url: db.url }, targets: { t: { url: db.url } }, model: 'learned' });
+      const { schema, plan } = await introspectAndPlan(src, config);
+      const samples = new Map<string, TableSample>();
+      for (const t of schema.tables) samples.set(tableKey(t), await readSample(src, t, 1000, 7));
+      const step = plan.steps.find((s) => s.table.name === 'line')!;
+      const line = schema.tables.find((t) => t.name === 'line')!;
+      const other = line.foreignKeys.find((f) => f.name !== step.primaryParent)!;
+      const ctx = await readLearnedContext(src, schema, plan, samples, () => true);
+      const columns = ctx.otherParents.get('public.line')?.columns ?? [];
+      const parentTable = other.references.name;
+      expect(parentTable).toBe('product');
+      expect(columns.length).toBe(3);
+      expect(columns).toContain(`${other.name}::unit_price`);
+      expect(columns).toContain(`${other.name}::a`);
+      expect(columns).not.toContain(`${other.name}::d`);
+    } finally {
+      await src.close();
+    }
+  });
+});
