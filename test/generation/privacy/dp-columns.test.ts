@@ -46,7 +46,7 @@ describe('DP column statistics', () => {
   });
 
   it('each column spends at most its planned charges (RDP at every order)', () => {
-    const rng = SecureRandom.secure();
+    const rng = SecureRandom.seededForTests('dp-columns');
     const values: Record<string, Value[]> = {
       a: Array.from({ length: 500 }, (_, i) => (i % 2 ? 'x' : 'y')),
       b: Array.from({ length: 500 }, (_, i) => (i % 3 ? 'north' : null)),
@@ -69,7 +69,7 @@ describe('DP column statistics', () => {
     expect(checkedRange(ranged, 'p')).toEqual({ lower: { value: 0, strict: true } });
     expect(checkedRange(ranged, 'q')).toEqual({ lower: { value: 1, strict: false }, upper: { value: 99, strict: false } });
     expect(checkedRange(ranged, 's')).toEqual({ lower: { value: 0, strict: false }, upper: { value: 10, strict: true } });
-    const rng = SecureRandom.secure();
+    const rng = SecureRandom.seededForTests('dp-columns');
     const col = (n: string) => ranged.columns.find((c) => c.name === n)!;
     // Three rows at a tiny ε: the bounds are never found, the fallback must still satisfy p > 0.
     const tiny = dpColumnSpec({ table: ranged, column: col('p'), values: ['5.00', '6.00', '7.00'], epsilon: 0.01, delta: 1e-8, sampleSize: 3, ctx: { ledger: new PrivacyLedger(), rng } });
@@ -80,7 +80,7 @@ describe('DP column statistics', () => {
   });
 
   it('token priors for the learned model come from the DP spec and match the encoder vocabulary', () => {
-    const rng = SecureRandom.secure();
+    const rng = SecureRandom.seededForTests('dp-columns');
     const col = table.columns.find((c) => c.name === 'b')!;
     const spec = dpColumnSpec({ table, column: col, values: Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? null : i % 3 === 1 ? 'north' : 'south')), epsilon: 2, delta: 1e-8, sampleSize: 600, ctx: { ledger: new PrivacyLedger(), rng } });
     const enc = encoderFromSpec(col, spec)!;

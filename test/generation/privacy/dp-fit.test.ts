@@ -55,7 +55,7 @@ describe('fitTableDp', () => {
   it('learned encoders and the baseline hold only DP-released categories: no planted rare value, no "other" values', async () => {
     const sample = await sampleOf(people);
     const { allocations } = allocateBudget([{ table: people, kind: 'learned', histograms: 0, rows: sample.rows.length }], options(5).privacy, options(5));
-    const r = await fitTableDp(people, sample, [], 'learned', allocations.get('public.person')!, SecureRandom.secure(), options(5));
+    const r = await fitTableDp(people, sample, [], 'learned', allocations.get('public.person')!, SecureRandom.seededForTests('dp-fit-learned'), options(5));
     expect(r.spend.model).toBe('learned');
     expect(r.spend.dpSgd!.steps).toBeGreaterThan(0);
     expect(r.spend.dpSgd!.steps).toBeLessThanOrEqual(r.spend.dpSgd!.plannedSteps);
@@ -80,7 +80,7 @@ describe('fitTableDp', () => {
     const { allocations, planned } = allocateBudget([{ table: people, kind: 'baseline', histograms: 0, rows: sample.rows.length }], options(2).privacy, options(2));
     expect(planned.epsilon).toBeLessThanOrEqual(2);
     expect(planned.epsilon).toBeGreaterThan(1.9);
-    const r = await fitTableDp(people, sample, [], 'baseline', allocations.get('public.person')!, SecureRandom.secure(), options(2));
+    const r = await fitTableDp(people, sample, [], 'baseline', allocations.get('public.person')!, SecureRandom.seededForTests('dp-fit-baseline'), options(2));
     const artifact = JSON.stringify(r.model.model.toJSON());
     expect(artifact).not.toContain('Planted-Rare-Town');
     expect(artifact).not.toContain('secret note');
