@@ -5,37 +5,12 @@
  *   npm run bench -- datasets                      all pairs
  *   SYNTH_DATASETS=chinook:pg:pg npm run bench -- datasets
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { parseConfig } from '../src/config/load-config.js';
 import { openSource } from '../src/connectors/index.js';
 import { hydrate } from '../src/hydrate.js';
+import { datasetsMissing, type Engine, freshDatabase, loadDataset } from './sample-datasets.js';
 
-const PG = process.env.SYNTH_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432';
-const MY = process.env.SYNTH_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
-const LOAD = resolve(process.cwd(), '../shared/datasets/load.sh');
-
-type Engine = 'pg' | 'mysql';
 const DEFAULT_RUNS = ['chinook:pg:pg', 'northwind:pg:pg', 'world:pg:pg', 'chinook:mysql:mysql', 'world:mysql:mysql', 'chinook:pg:mysql', 'world:pg:mysql', 'chinook:mysql:pg', 'world:mysql:pg'];
-
-async function freshTarget(engine: Engine, name: string): Promise<string> {
-  if (engine === 'pg') {
-    const c = new pg.Client({ connectionString: `${PG}/postgres` });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await c.query(`CREATE DATABASE "${name}"`);
-    await c.end();
-    return `${PG}/${name}`;
-  }
-  const c = await mysql.createConnection({ uri: MY });
-  await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
-  await c.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
-  await c.end();
-  return `${MY}/${name}`;
-}
 
 async function checksums(url: string): Promise<Record<string, string>> {
   const source = await openSource(url);
@@ -50,15 +25,15 @@ async function checksums(url: string): Promise<Record<string, string>> {
 }
 
 export async function benchDatasets(): Promise<Record<string, number | string>> {
-  if (!existsSync(LOAD)) return { skipped: `no ${LOAD}` };
+  const missing = datasetsMissing();
+  if (missing) return { skipped: missing };
   const runs = (process.env.SYNTH_DATASETS?.split(',') ?? DEFAULT_RUNS).map((r) => r.split(':') as [string, Engine, Engine]);
   const out: Record<string, number | string> = {};
   for (const [dataset, from, to] of runs) {
     const label = `${dataset} ${from}→${to}`;
     const srcName = `synth_ds_${dataset}_src`;
-    execFileSync('bash', [LOAD, dataset, from], { env: { ...process.env, DB: srcName, PGHOST: '127.0.0.1', PGUSER: 'postgres' }, stdio: 'ignore' });
-    const srcUrl = from === 'pg' ? `${PG}/${srcName}` : `${MY}/${srcName}`;
-    const dstUrl = await freshTarget(to, `synth_ds_${dataset}_${from}_${to}`);
+    const srcUrl = loadDataset(dataset, from, srcName);
+    const dstUrl = await freshDatabase(to, `synth_ds_${dataset}_${from}_${to}`);
     const before = await checksums(srcUrl);
     const config = parseConfig({ source: { url: srcUrl }, targets: { t: { url: dstUrl } }, outDir: '.synth/datasets' });
     const started = Date.now();

@@ -3,29 +3,18 @@
  * ε = 1, 3, 10 (δ = 1e-6) next to the non-DP run (PostgreSQL → PostgreSQL). Not a test: it needs ../shared.
  *   SYNTH_DP_DATASETS=chinook,world SYNTH_DP_MODEL=learned tsx bench/dp-datasets.ts
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import pg from 'pg';
 import { parseConfig } from '../src/config/load-config.js';
 import { hydrate } from '../src/hydrate.js';
+import { datasetsMissing, freshDatabase, loadDataset } from './sample-datasets.js';
 
-const PG = process.env.SYNTH_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432';
-const LOAD = resolve(process.cwd(), '../shared/datasets/load.sh');
-
-async function freshDb(name: string): Promise<string> {
-  const c = new pg.Client({ connectionString: `${PG}/postgres` });
-  await c.connect();
-  await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await c.query(`CREATE DATABASE "${name}"`);
-  await c.end();
-  return `${PG}/${name}`;
-}
 
 export async function benchDpDatasets(): Promise<Record<string, number | string>> {
-  if (!existsSync(LOAD)) return { skipped: `no ${LOAD}` };
+  const missing = datasetsMissing();
+  if (missing) return { skipped: missing };
   const datasets = process.env.SYNTH_DP_DATASETS?.split(',') ?? ['chinook', 'northwind', 'world'];
   const model = process.env.SYNTH_DP_MODEL === 'learned' ? 'learned' : 'baseline';
   const epsilons = (process.env.SYNTH_DP_EPSILONS ?? 'off,1,3,10').split(',');
@@ -35,12 +24,12 @@ export async function benchDpDatasets(): Promise<Record<string, number | string>
   process.env.SYNTH_PII_KEY ??= 'bench-pii-key';
   for (const dataset of datasets) {
     const src = `synth_dp_${dataset}_src`;
-    execFileSync('bash', [LOAD, dataset, 'pg'], { env: { ...process.env, DB: src, PGHOST: '127.0.0.1', PGUSER: 'postgres' }, stdio: 'ignore' });
+    const srcUrl = loadDataset(dataset, 'pg', src);
     for (const e of epsilons) {
       for (let rep = 0; rep < repeats; rep++) {
-      const dst = await freshDb(`synth_dp_${dataset}_dst`);
+      const dst = await freshDatabase('pg', `synth_dp_${dataset}_dst`);
       const config = parseConfig({
-        source: { url: `${PG}/${src}` },
+        source: { url: srcUrl },
         targets: { dev: { url: dst } },
         model,
         outDir: mkdtempSync(join(tmpdir(), 'synth-dp-bench-')),

@@ -6,27 +6,14 @@
  *   SYNTH_BENCH_DETAIL=1 …                            per-relationship Intertable and per-table Pair Trends
  * Not a test: it needs ../shared.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import pg from 'pg';
 import { parseConfig } from '../src/config/load-config.js';
 import { hydrate } from '../src/hydrate.js';
+import { datasetsMissing, freshDatabase, loadDataset, PG_SERVER } from './sample-datasets.js';
 
-const PG = process.env.SYNTH_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432';
-const LOAD = resolve(process.cwd(), '../shared/datasets/load.sh');
-
-async function freshDb(name: string): Promise<string> {
-  const c = new pg.Client({ connectionString: `${PG}/postgres` });
-  await c.connect();
-  await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await c.query(`CREATE DATABASE "${name}"`);
-  await c.end();
-  return `${PG}/${name}`;
-}
 
 export async function benchLearnedQuality(): Promise<Record<string, number | string>> {
-  if (!existsSync(LOAD)) return { skipped: `no ${LOAD}` };
+  const missing = datasetsMissing();
+  if (missing) return { skipped: missing };
   const datasets = process.env.SYNTH_DATASETS?.split(',') ?? ['chinook', 'northwind', 'world'];
   const models = (process.env.SYNTH_MODELS?.split(',') ?? ['baseline', 'learned']) as Array<'baseline' | 'learned'>;
   const out: Record<string, number | string> = {};
@@ -34,14 +21,14 @@ export async function benchLearnedQuality(): Promise<Record<string, number | str
   for (const dataset of datasets) {
     const srcName = `synth_lq_${dataset}_src`;
     if (process.env.SYNTH_NO_RELOAD !== '1') {
-      execFileSync('bash', [LOAD, dataset, 'pg'], { env: { ...process.env, DB: srcName, PGHOST: '127.0.0.1', PGUSER: 'postgres' }, stdio: 'ignore' });
+      loadDataset(dataset, 'pg', srcName);
     }
     // Tiny tables (northwind's 9 employees) make one seed's score noise (±0.05 overall): SYNTH_SEEDS averages.
     const seeds = (process.env.SYNTH_SEEDS ?? process.env.SYNTH_SEED ?? '42').split(',').map(Number);
     for (const model of models) for (const seed of seeds) {
       const label = seeds.length > 1 ? `${dataset} ${model} s${seed}` : `${dataset} ${model}`;
-      const dst = await freshDb(`synth_lq_${dataset}_${model}`);
-      const config = parseConfig({ source: { url: `${PG}/${srcName}` }, targets: { t: { url: dst } }, outDir: '.synth/learned-quality', model, seed });
+      const dst = await freshDatabase('pg', `synth_lq_${dataset}_${model}`);
+      const config = parseConfig({ source: { url: `${PG_SERVER}/${srcName}` }, targets: { t: { url: dst } }, outDir: '.synth/learned-quality', model, seed });
       const started = Date.now();
       let trainMs = 0;
       let trainStart = 0;
