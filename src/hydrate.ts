@@ -329,6 +329,8 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
         const key = tableKey(table);
         const total = generation.rowCounts.get(key) ?? 0;
         const started = Date.now();
+        // A table's bar appears (and parallel loads show as overlapping) as soon as its load starts.
+        emit({ type: 'table', stage: 'load', table: key, rows: 0, total });
         const tm = models.tables.get(key);
         const generated = args.privacy && tm ? args.privacy.filterRows(table, tm.meta, tm.model, generation.rows(table), createRng(config.seed).fork(`privacy-filter:${key}`)) : generation.rows(table);
         const rows = await target.load(shadow, table, afterFirstBatch(generated, async () => {
