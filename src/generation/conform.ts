@@ -14,7 +14,8 @@ export function integerRange(type: { bytes: 1 | 2 | 3 | 4 | 8; unsigned: boolean
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
-function toNumber(v: Value): number | null {
+/** A neutral value as a number (exact decimals, money text, bigints, booleans as 0/1), or null when it is none. */
+export function toNumber(v: Value): number | null {
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'boolean') return v ? 1 : 0;

@@ -6,7 +6,7 @@ import { SynthError } from '../../errors.js';
 import type { Column, NeutralType } from '../../schema/model.js';
 import type { JsonValue, Value } from '../../schema/values.js';
 import type { ColumnRole, Rng } from '../model.js';
-import { formatEpoch, formatTimeOfDay, parseEpoch, parseTimeOfDay } from '../conform.js';
+import { formatEpoch, formatTimeOfDay, parseEpoch, parseTimeOfDay, toNumber } from '../conform.js';
 import { valueKey } from '../metadata.js';
 import { loremText, loremWord, randomToken, type CharProfile } from './text.js';
 
@@ -115,17 +115,6 @@ function drawWeighted(weights: number[], rng: Rng): number {
     if (u < 0) return i;
   }
   return weights.length - 1;
-}
-
-function toNum(v: Value): number | null {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'string') {
-    const n = Number(v.replace(/[$,\s]/g, ''));
-    return Number.isFinite(n) ? n : null;
-  }
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  return null;
 }
 
 function categorical(values: Value[]): ColumnSpec {
@@ -299,7 +288,7 @@ function fitTyped(tableName: string, column: Column, type: NeutralType, role: Co
     case 'float':
     case 'money':
     case 'year': {
-      const nums = nonNull.map(toNum).filter((x): x is number => x !== null);
+      const nums = nonNull.map(toNumber).filter((x): x is number => x !== null);
       const spec: ColumnSpec = { type: 'numeric', quantiles: quantiles(nums), integer: type.kind === 'integer' || type.kind === 'year' };
       if (type.kind === 'decimal' && type.scale === null) {
         spec.decimals = Math.min(12, Math.max(0, ...nonNull.map((v) => String(v).split('.')[1]?.length ?? 0)));

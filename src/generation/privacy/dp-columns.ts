@@ -9,7 +9,7 @@ import type { Column, Table } from '../../schema/model.js';
 import { tableKey } from '../../schema/model.js';
 import type { Value } from '../../schema/values.js';
 import { decodeValue, encodeValue, fitColumnSpec, type ColumnModelSpec, type ColumnSpec } from '../baseline/column-spec.js';
-import { parseEpoch, parseTimeOfDay } from '../conform.js';
+import { parseEpoch, parseTimeOfDay, toNumber } from '../conform.js';
 import { CategoryEncoder, NumericEncoder, type ColumnEncoder, type NumericKind } from '../learned/encoders.js';
 import type { ColumnRole } from '../model.js';
 import { dpBounds, dpCategoryVocabulary, dpCount, dpHistogram, dpQuantiles, type DpContext } from './mechanisms.js';
@@ -40,17 +40,6 @@ export interface DpColumnInput {
 
 function clamp01(x: number): number {
   return Math.min(1, Math.max(0, Number.isFinite(x) ? x : 0));
-}
-
-function toNum(v: Value): number | null {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'string') {
-    const n = Number(v.replace(/[$,\s]/g, ''));
-    return Number.isFinite(n) ? n : null;
-  }
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  return null;
 }
 
 function sortedUnique(xs: number[]): number[] {
@@ -227,7 +216,7 @@ export function dpColumnSpec(input: DpColumnInput): ColumnModelSpec {
       const integer = type.kind === 'integer' || type.kind === 'year';
       const range = checkedRange(table, column.name);
       const step = integer ? 1 : type.kind === 'decimal' && type.scale !== null ? 10 ** -type.scale : type.kind === 'money' ? 0.01 : 1e-6;
-      const q = numericQuantiles(nonNull.map(toNum).filter((x): x is number => x !== null), rest, ctx);
+      const q = numericQuantiles(nonNull.map(toNumber).filter((x): x is number => x !== null), rest, ctx);
       if (!q) {
         if (column.nullable || !range) return fallbackNumber(integer);
         // NOT NULL under a CHECK: a single value the CHECK accepts (zero would be refused by e.g. price > 0).
