@@ -15,12 +15,15 @@ import type { RowBatch } from './schema/values.js';
 import { createGeneration, createRng, fitModels, type ModelSet } from './generation/index.js';
 import type { ChildCountHistogram, TableSample } from './generation/model.js';
 import type { DatabaseSchema, Table, TableRef } from './schema/model.js';
-import { tableKey, writableColumns } from './schema/model.js';
+import { findTable, tableKey, writableColumns } from './schema/model.js';
 import { checkShadowIntegrity, formatIntegrityReport, type IntegrityReport } from './validation/integrity.js';
 import { measureQuality, writeQualityReport } from './validation/measure-quality.js';
 import { formatQualitySummary, type QualityReportResult } from './validation/quality/index.js';
 import { PrivacyRun } from './generation/privacy/privacy-run.js';
 import { readLearnedContext } from './training-context.js';
+import { readEntitySamples, sampleChildCountHistogram } from './entity-samples.js';
+import { entityOwnership, ownedTable } from './generation/privacy/entity-ownership.js';
+import type { EntityUnitInput } from './generation/privacy/dp-fit.js';
 import { addPrivacyToJsonReport, formatFilterCounts, formatPrivacyResult, privacySummaryForReport, type PrivacyResult } from './validation/privacy/privacy-report.js';
 
 export interface HydrateOptions {
@@ -129,8 +132,16 @@ export async function trainModels(
 ): Promise<ModelSet> {
   const samples = new Map<string, TableSample>();
   const histograms: ChildCountHistogram[] = [];
+  // privacy.unit 'entity': the tables the entity owns are read by entity, after the entity table's own sample.
+  const ownership =
+    privacy?.dp && config.privacy !== false && config.privacy.unit === 'entity'
+      ? entityOwnership(schema, plan, config.privacy.entity ?? '', config.privacy.maxRowsPerEntity, (t) => tableConfig(config, t)?.maxRowsPerEntity)
+      : null;
+  const readByEntity = (t: TableRef) => (ownership ? ownedTable(ownership, t)?.via != null && !tableConfig(config, t)?.skip : false);
+  let entityUnit: EntityUnitInput | undefined;
   await stage(emit, 'sample', async () => {
     for (const table of schema.tables) {
+      if (readByEntity(table)) continue;
       const started = Date.now();
       // A skipped table is created empty: nothing of it is read or learned (so unsupported types there do not matter).
       const raw = tableConfig(config, table)?.skip
@@ -152,6 +163,29 @@ export async function trainModels(
       }
       emit({ type: 'table', stage: 'sample', table: tableKey(table), rows: sample.rows.length, total: sample.totalRows, done: true, ms: Date.now() - started });
     }
+    if (ownership && privacy) {
+      const started = Date.now();
+      const read = await readEntitySamples(source, schema, ownership, samples, {
+        sampleRows: config.training.sampleRows,
+        rng: createRng(config.seed).fork('entity-samples'),
+        transform: (t, s) => privacy.transformSample(t, s),
+        skip: (t) => tableConfig(config, t)?.skip === true,
+      });
+      entityUnit = { ownership, entityOf: new Map([...read.info].map(([k, v]) => [k, v.entityOf])), entities: read.entities };
+      for (const o of ownership.owned) {
+        const table = findTable(schema, o.table)!;
+        const info = read.info.get(tableKey(table));
+        const sample = samples.get(tableKey(table))!;
+        if (!o.via || !info) continue;
+        for (const fk of table.foreignKeys) {
+          const parent = samples.get(tableKey(fk.references));
+          if (parent) histograms.push(sampleChildCountHistogram(ownership, sample, fk, parent));
+        }
+        const dropped = info.readRows - info.keptRows;
+        emit({ type: 'table', stage: 'sample', table: tableKey(table), rows: sample.rows.length, total: info.readRows, done: true, ms: Date.now() - started });
+        if (dropped > 0) emit({ type: 'info', message: `Privacy: ${tableKey(table)}: ${dropped} of ${info.readRows} rows of the sampled entities left out (at most ${o.maxRows} per ${tableKey(ownership.root)} row; raise tables.${table.name}.maxRowsPerEntity to keep more, at the cost of more noise).` });
+      }
+    }
   });
   const modelFor = (t: TableRef) => tableConfig(config, t)?.model ?? config.model;
   const anyLearned = schema.tables.some((t) => modelFor(t) === 'learned');
@@ -161,6 +195,7 @@ export async function trainModels(
         modelFor,
         skipped: (t) => tableConfig(config, t)?.skip === true,
         note: (message) => emit({ type: 'info', message: `Privacy: ${message}` }),
+        ...(entityUnit ? { entity: entityUnit } : {}),
       }),
     );
   }

@@ -27,6 +27,8 @@ const tableConfig = z.strictObject({
   scale: z.number().positive().optional(),
   /** Copy no rows of this table (it is created empty). */
   skip: z.boolean().optional(),
+  /** privacy.unit 'entity': this table's bound on rows per entity (overrides privacy.maxRowsPerEntity). */
+  maxRowsPerEntity: z.number().int().positive().max(10_000).optional(),
   columns: z.record(z.string(), columnOverride).optional(),
 });
 
@@ -36,6 +38,16 @@ const privacyConfig = z.strictObject({
   maxGradNorm: z.number().positive().optional(),
   noiseMultiplier: z.number().positive().optional(),
   unit: z.enum(['row', 'entity']).default('row'),
+  /**
+   * With unit 'entity': the table whose rows are the protected individuals (`customer` or `schema.customer`).
+   * Each of its rows is protected together with every row that belongs to it through foreign keys.
+   */
+  entity: z.string().min(1).optional(),
+  /**
+   * With unit 'entity': the most rows one entity may contribute to each table it owns; an entity's rows beyond it
+   * are left out of training. Noise grows with it, so keep it near a typical entity's row count.
+   */
+  maxRowsPerEntity: z.number().int().positive().max(10_000).default(32),
   /** Key of the PII transforms (keyed fakes); the environment variable SYNTH_PII_KEY wins when set. */
   piiKey: z.string().min(1).optional(),
 });
@@ -70,7 +82,17 @@ export const configSchema = z.strictObject({
   model: z.enum(['baseline', 'learned']).default('baseline'),
   tables: z.record(z.string(), tableConfig).default({}),
   training: trainingConfig.default({ sampleRows: 20_000, device: 'auto', reuse: 'never', parallel: 1 }),
-  privacy: z.union([privacyConfig, z.literal(false)]).default(false),
+  privacy: z
+    .union([privacyConfig, z.literal(false)])
+    .default(false)
+    .superRefine((p, ctx) => {
+      if (p !== false && p.unit === 'entity' && p.entity === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['entity'], message: "unit 'entity' needs the table whose rows are the protected individuals, e.g. entity: 'customer'" });
+      }
+      if (p !== false && p.unit === 'row' && p.entity !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['unit'], message: "entity is set but unit is 'row'; set unit: 'entity' to protect whole entities" });
+      }
+    }),
   quality: z
     .strictObject({
       /** Refuse the swap when the Overall quality score is below this (0..1). */

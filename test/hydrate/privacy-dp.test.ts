@@ -121,7 +121,7 @@ describe('hydrate with privacy: { epsilon, delta }', () => {
     expect(emails.filter((r) => real.has(r.email))).toEqual([]);
   }, 180_000);
 
-  it('refuses PII transforms without a key (CONFIG_INVALID) and entity units (not yet supported)', async () => {
+  it('refuses PII transforms without a key (CONFIG_INVALID)', async () => {
     const saved = process.env.SYNTH_PII_KEY;
     delete process.env.SYNTH_PII_KEY;
     try {
@@ -133,9 +133,5 @@ describe('hydrate with privacy: { epsilon, delta }', () => {
     } finally {
       process.env.SYNTH_PII_KEY = saved;
     }
-    const entity = parseConfig({ source: { url: source.url }, targets: { dev: { url: target.url } }, privacy: { epsilon: 1, delta: 1e-6, unit: 'entity', piiKey: 'k' }, outDir, quality: { enabled: false } });
-    const err2 = await hydrate({ config: entity, target: 'dev' }).catch((e: unknown) => e);
-    expect((err2 as SynthError).code).toBe('CONFIG_INVALID');
-    expect((err2 as SynthError).message).toContain('entity');
   }, 120_000);
 });

@@ -12,7 +12,7 @@ import { decodeValue, encodeValue, fitColumnSpec, type ColumnModelSpec, type Col
 import { parseEpoch, parseTimeOfDay, toNumber } from '../conform.js';
 import { CategoryEncoder, NumericEncoder, type ColumnEncoder, type NumericKind } from '../learned/encoders.js';
 import type { ColumnRole } from '../model.js';
-import { dpBounds, dpCategoryVocabulary, dpCount, dpHistogram, dpQuantiles, type DpContext } from './mechanisms.js';
+import { contributionOf, dpBounds, dpCategoryVocabulary, dpCount, dpHistogram, dpQuantiles, type DpContext } from './mechanisms.js';
 
 /** Quantiles kept per numeric/datetime column (a grid of equal-mass points, 0 and 1 included). */
 const DP_QUANTILES = 21;
@@ -69,8 +69,8 @@ function numericQuantiles(xs: number[], epsilon: number, ctx: DpContext, publicR
 
 /**
  * Per-row shares of upper/lower/digit characters, word-ness, leading capital and all-caps: each row adds at most
- * 1 to the character shares together and 1 to each flag, so the vector has L1 sensitivity 4 (one Laplace
- * release at ε).
+ * 1 to the character shares together and 1 to each flag, so the vector has L1 sensitivity 4 per row, 4m for a
+ * unit of m rows (one Laplace release at ε).
  */
 function textProfile(strs: string[], epsilon: number, ctx: DpContext, maxLength: number, noisyN: number): ColumnSpec {
   const lengths = strs.map((s) => Math.min(maxLength, Array.from(s).length));
@@ -98,7 +98,7 @@ function textProfile(strs: string[], epsilon: number, ctx: DpContext, maxLength:
   }
   const e = 0.5 * epsilon;
   ctx.ledger.charge(`${ctx.label} text profile`, { mechanism: 'laplace', epsilon: e, count: 1 });
-  const noisy = sums.map((s) => Math.max(0, s + ctx.rng.laplace(4 / e)));
+  const noisy = sums.map((s) => Math.max(0, s + ctx.rng.laplace((4 * contributionOf(ctx)) / e)));
   const n = Math.max(1, noisyN);
   const chars = { upper: noisy[0]!, lower: noisy[1]!, digit: noisy[2]! };
   if (chars.upper + chars.lower + chars.digit <= 0) chars.lower = 1;

@@ -30,6 +30,7 @@ import { columnCharges, dpColumnSpec, encoderFromSpec, tokenPriors } from './dp-
 import { dpChildCountHistogram } from './dp-keys.js';
 import { dpBatchSampler, planDpSgd, type DpSgdPlan } from './dp-sgd.js';
 import { dpCount } from './mechanisms.js';
+import { childCountSensitivity, contributionBound, ownershipFk, type EntityOwnership } from './entity-ownership.js';
 import { PrivacyLedger, type PrivacySpent } from './rdp-accountant.js';
 import { SecureRandom } from './secure-random.js';
 
@@ -39,6 +40,19 @@ export interface PrivacySettings {
   maxGradNorm?: number | undefined;
   noiseMultiplier?: number | undefined;
   unit: 'row' | 'entity';
+  /** unit 'entity': the entity table. */
+  entity?: string | undefined;
+  /** unit 'entity': rows one entity may contribute to each table it owns. */
+  maxRowsPerEntity?: number | undefined;
+}
+
+/** What fitting under the entity unit needs besides the samples (see entity-samples.ts). */
+export interface EntityUnitInput {
+  ownership: EntityOwnership;
+  /** Owned table key → sample row → entity index (the entity table's sample row). */
+  entityOf: Map<string, Int32Array>;
+  /** Rows of the entity table's sample: the sampled entities. */
+  entities: number;
 }
 
 export interface TablePrivacySpend {
@@ -49,6 +63,8 @@ export interface TablePrivacySpend {
   epsilon: number;
   delta: number;
   model: 'baseline' | 'learned';
+  /** Rows of this table one privacy unit can add or remove (1 at row level). */
+  contribution: number;
   /** Per release label, each composed alone. */
   mechanisms: Array<{ label: string; epsilon: number }>;
   dpSgd: { steps: number; plannedSteps: number; noiseMultiplier: number; samplingRate: number; clipNorm: number; epsilon: number; stoppedEarly: boolean } | null;
@@ -60,7 +76,9 @@ export interface PrivacySpendReport {
   epsilon: number;
   delta: number;
   method: 'rdp' | 'basic-over-tables';
-  unit: 'row';
+  unit: 'row' | 'entity';
+  /** unit 'entity': the entity table, the bound, and the tables it owns. */
+  entity?: { table: string; maxRowsPerEntity: number; owned: string[] };
   composition: 'sequential-over-tables';
   tables: TablePrivacySpend[];
   /** Every release of the run (for the state ledger). */
@@ -86,6 +104,8 @@ export interface DpFitOptions {
   learned?: DpLearnedSettings;
   /** Progress / notes (one line each). */
   note?: (message: string) => void;
+  /** Set with `privacy.unit: 'entity'`. */
+  entity?: EntityUnitInput;
 }
 
 /** Defaults under DP: fewer, larger steps give DP-SGD a better signal-to-noise ratio. */
@@ -95,11 +115,11 @@ export const DP_DEFAULT_CLIP = 1;
 /** Share of a learned table's ε given to DP-SGD (the rest buys its statistics and encoders). */
 export const DP_SGD_SHARE = 0.5;
 
-export function checkPrivacySettings(p: PrivacySettings): void {
-  if (p.unit === 'entity') {
-    throw new SynthError('CONFIG_INVALID', "privacy.unit 'entity' (one root entity with its child rows) is not supported yet.", {
-      hint: "Use privacy.unit: 'row' (the default): every row of every table is protected, tables composed sequentially.",
-      path: 'privacy.unit',
+export function checkPrivacySettings(p: PrivacySettings, entity?: EntityUnitInput): void {
+  if (p.unit === 'entity' && !entity) {
+    throw new SynthError('CONFIG_INVALID', "privacy.unit 'entity' needs the entity table and the samples read by entity.", {
+      hint: "Set privacy.entity to the table whose rows are the people to protect, e.g. entity: 'customer'.",
+      path: 'privacy.entity',
     });
   }
   if (!(p.epsilon > 0) || !(p.delta > 0 && p.delta < 1)) {
@@ -149,6 +169,11 @@ export interface AllocationInput {
   histograms: number;
   /** Training rows (sample size; treated as public, as DP-SGD's sampling rate needs it). */
   rows: number;
+  /**
+   * Entity unit, tables the entity owns: the row count is derived from the ownership FK's child-count histogram
+   * (children per parent), so no count of its own is released.
+   */
+  derivedCount?: boolean;
 }
 
 function plannedLedger(
@@ -174,10 +199,11 @@ function plannedLedger(
     const isPublic = (c: string) => options.isPublic?.(table, c) ?? false;
     const privateColumns = attrs.filter((c) => !isPublic(c.name));
     const learned = input.kind === 'learned' && input.rows > 0 && attrs.length > 0;
-    const units = 1 + input.histograms + privateColumns.length;
+    const counts = (input.derivedCount ? 0 : 1) + input.histograms;
+    const units = Math.max(1, counts + privateColumns.length);
     const unitEpsilon = (scale * share * (learned ? 1 - DP_SGD_SHARE : 1)) / units;
     const vocabDelta = privacy.delta / T / 2 / Math.max(1, privateColumns.length);
-    charge(`${key} count`, { mechanism: 'laplace', epsilon: unitEpsilon, count: 1 + input.histograms });
+    if (counts > 0) charge(`${key} count`, { mechanism: 'laplace', epsilon: unitEpsilon, count: counts });
     for (const c of attrs) for (const ch of columnCharges(table, c, unitEpsilon, vocabDelta, isPublic(c.name))) charge(`${key}.${c.name}`, ch);
     const sgd = learned ? (sgdPlans.get(key) ?? null) : null;
     if (sgd) charge(`${key} DP-SGD`, { mechanism: 'subsampled-gaussian', q: sgd.q, noiseMultiplier: sgd.noiseMultiplier, steps: sgd.steps });
@@ -239,6 +265,24 @@ export function allocateBudget(
 }
 
 /**
+ * Entity unit: an owned table has as many rows as its parents (through the ownership FK) have children, so its
+ * count is the parent's count times the mean of the DP children-per-parent histogram: post-processing, consistent
+ * with the families the key assigner builds, and independent of how many entities the sample holds.
+ */
+function deriveOwnedRowCounts(entity: EntityUnitInput, tables: Map<string, TableModel>): void {
+  for (const o of entity.ownership.owned) {
+    if (!o.via || !o.parent) continue;
+    const model = tables.get(tableKey(o.table));
+    const parent = tables.get(tableKey(o.parent));
+    const h = model?.histograms.find((x) => x.foreignKey === o.via!.name);
+    if (!model || !parent || !h) continue;
+    const parents = h.counts.reduce((n, e) => n + e.parents, 0);
+    const children = h.counts.reduce((n, e) => n + e.children * e.parents, 0);
+    model.sourceRows = parents > 0 ? Math.round((parent.sourceRows * children) / parents) : 0;
+  }
+}
+
+/**
  * Noisy row counts can ask for more rows than a key made of foreign keys can hold (a link table of 8 000 pairs
  * under a parent whose noisy count came out as 1). Such counts are lowered to what the parents' counts allow:
  * post-processing of DP outputs, so free.
@@ -271,7 +315,7 @@ export async function fitModelsDp(
   options: DpFitOptions,
 ): Promise<{ models: ModelSet; spend: PrivacySpendReport }> {
   const { privacy } = options;
-  checkPrivacySettings(privacy);
+  checkPrivacySettings(privacy, options.entity);
   const rng = SecureRandom.secure();
   const total = new PrivacyLedger();
   const tables = new Map<string, TableModel>();
@@ -285,6 +329,7 @@ export async function fitModelsDp(
       kind: options.modelFor?.(step.table) ?? 'baseline',
       histograms: histograms.filter((h) => tableKey(h.child) === key).length,
       rows: samples.get(key)?.rows.length ?? 0,
+      ...(options.entity && ownershipFk(options.entity.ownership, step.table) ? { derivedCount: true } : {}),
     });
   }
   const { allocations, scale } = allocateBudget(inputs, privacy, options);
@@ -314,6 +359,7 @@ export async function fitModelsDp(
     spends.push(r.spend);
     options.note?.(`${key}: ε ${r.spend.epsilon.toFixed(3)} of ${r.spend.budget.epsilon.toFixed(3)} planned (${r.spend.model}${r.spend.dpSgd ? `, DP-SGD ${r.spend.dpSgd.steps} steps σ=${r.spend.dpSgd.noiseMultiplier.toFixed(2)}` : ''})`);
   }
+  if (options.entity) deriveOwnedRowCounts(options.entity, tables);
   capKeyedRowCounts(schema, plan, tables);
   const spent: PrivacySpent = total.spent(privacy.delta);
   if (spent.epsilon > privacy.epsilon * (1 + 1e-9)) {
@@ -329,7 +375,16 @@ export async function fitModelsDp(
       epsilon: spent.epsilon,
       delta: privacy.delta,
       method: 'rdp',
-      unit: 'row',
+      unit: options.entity ? 'entity' : 'row',
+      ...(options.entity
+        ? {
+            entity: {
+              table: tableKey(options.entity.ownership.root),
+              maxRowsPerEntity: options.entity.ownership.maxRowsPerEntity,
+              owned: options.entity.ownership.owned.map((o) => tableKey(o.table)),
+            },
+          }
+        : {}),
       composition: 'sequential-over-tables',
       tables: spends,
       ledger: total,
@@ -351,11 +406,21 @@ export async function fitTableDp(
   const attrs = attributeColumns(table);
   const isPublic = (c: string) => options.isPublic?.(table, c) ?? false;
   const eps = allocation.unitEpsilon;
-  const ctx = { ledger, rng };
+  const ownership = options.entity?.ownership ?? null;
+  const contribution = contributionBound(ownership, table);
+  const ctx = { ledger, rng, contribution };
 
-  const noisyRows = Math.max(0, dpCount(sample.totalRows, { epsilon: eps }, { ...ctx, label: `${key} count` }));
+  const dpHists = hists.map((h) => {
+    const fk = table.foreignKeys.find((f) => f.name === h.foreignKey);
+    return dpChildCountHistogram(h, eps, { ...ctx, label: `${key} count` }, fk ? childCountSensitivity(ownership, table, fk) : 2);
+  });
+  // An owned table's rows are its parents' children: counted from the ownership FK's histogram (entity unit).
+  const via = ownership ? ownershipFk(ownership, table) : null;
+  const viaHist = via ? dpHists.find((h) => h.foreignKey === via.name) : undefined;
+  const noisyRows = viaHist
+    ? viaHist.counts.reduce((n, e) => n + e.children * e.parents, 0)
+    : Math.max(0, dpCount(sample.totalRows, { epsilon: eps }, { ...ctx, label: `${key} count` }));
   const sampleSize = Math.max(1, Math.min(noisyRows, options.sampleRows));
-  const dpHists = hists.map((h) => dpChildCountHistogram(h, eps, { ...ctx, label: `${key} count` }));
   const meta = describeColumns(table, sample);
   const specs = new Map<string, ColumnModelSpec>();
   for (const c of attrs) {
@@ -405,6 +470,7 @@ export async function fitTableDp(
       epsilon: spent.epsilon,
       delta: allocation.budget.delta,
       model: dpSgd ? 'learned' : 'baseline',
+      contribution,
       mechanisms: breakdown,
       dpSgd,
     },
@@ -430,7 +496,12 @@ async function fitLearnedDp(
   const epochs = options.learned?.epochs ?? DP_DEFAULT_EPOCHS;
   const batchSize = Math.min(n, options.learned?.batchSize ?? DP_DEFAULT_BATCH);
   const clipNorm = options.privacy.maxGradNorm ?? DP_DEFAULT_CLIP;
-  const sampler = dpBatchSampler({ plan, rng, ledger, label: `${key} DP-SGD` });
+  // Entity unit: lots are drawn by entity (all of a sampled entity's rows), each row clipped to C/m so an entity's
+  // whole gradient stays within C; the noise stays σ·C (σ·m in units of the per-row clip).
+  const m = contributionBound(options.entity?.ownership ?? null, table);
+  const groups = m > 1 ? options.entity?.entityOf.get(key) : undefined;
+  if (m > 1 && (!groups || groups.length !== n)) throw new SynthError('INTERNAL', `${key}: no entity index for the DP-SGD sample.`);
+  const sampler = dpBatchSampler({ plan, rng, ledger, label: `${key} DP-SGD`, ...(groups ? { groups } : {}) });
   const fitted = await learned.createLearnedFactory()({
     table,
     sample,
@@ -456,8 +527,8 @@ async function fitLearnedDp(
       },
       batchSampler: sampler,
       dp: {
-        clipNorm,
-        noiseMultiplier: plan.noiseMultiplier,
+        clipNorm: clipNorm / m,
+        noiseMultiplier: plan.noiseMultiplier * m,
         expectedBatchSize: plan.q * n,
         noise: (shape) => rng.gaussian(shape[0] * shape[1], 1),
       },

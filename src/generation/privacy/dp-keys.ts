@@ -22,12 +22,16 @@ function representative(bin: number): number {
   return Math.round(2 ** (k + 0.5));
 }
 
-export function dpChildCountHistogram(h: ChildCountHistogram, epsilon: number, ctx: DpContext): ChildCountHistogram {
+/**
+ * `sensitivity` is the L1 change one privacy unit can make: 2 at row level; at entity level, an entity's m_c child
+ * rows each move a parent between bins and its m_p parent rows each leave one, so 2·m_c + m_p.
+ */
+export function dpChildCountHistogram(h: ChildCountHistogram, epsilon: number, ctx: DpContext, sensitivity = 2): ChildCountHistogram {
   const bins = binOf(2 ** MAX_LOG) + 1;
   const counts = new Array<number>(bins).fill(0);
   for (const e of h.counts) counts[binOf(Math.max(0, e.children))]! += e.parents;
   ctx.ledger.charge(`${ctx.label} child counts (${h.foreignKey})`, { mechanism: 'laplace', epsilon, count: 1 });
-  const scale = 2 / epsilon;
+  const scale = sensitivity / epsilon;
   // An empty bin clears this with probability about 1%: a few spurious parents at most, never a flood.
   const threshold = scale * Math.log(50);
   const out: ChildCountHistogram['counts'] = [];

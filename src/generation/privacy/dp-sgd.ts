@@ -194,6 +194,23 @@ export function maskedSquaredNorms(
   return out;
 }
 
+/** Row indices per group, groups numbered densely in order of first appearance. */
+function groupMembers(groups: Int32Array): number[][] {
+  const index = new Map<number, number>();
+  const out: number[][] = [];
+  groups.forEach((g, row) => {
+    if (g < 0) return;
+    let i = index.get(g);
+    if (i === undefined) {
+      i = out.length;
+      index.set(g, i);
+      out.push([]);
+    }
+    out[i]!.push(row);
+  });
+  return out;
+}
+
 /** Per-example clip factors min(1, C/‖g_i‖) from squared norms summed over all layers. */
 export function clipFactors(squaredNorms: Float32Array, clipNorm: number): Float32Array {
   return Float32Array.from(squaredNorms, (s) => Math.min(1, clipNorm / Math.max(Math.sqrt(s), 1e-12)));
@@ -218,16 +235,28 @@ export function dpBatchSampler(options: {
   rng: SecureRandom;
   ledger?: PrivacyLedger;
   label?: string;
+  /**
+   * Entity unit: row → group (entity) index. Lots then take whole groups, each group joining with probability q,
+   * so the subsampled Gaussian's amplification holds for the group (rows with a negative group never train).
+   */
+  groups?: Int32Array;
 }): ((args: { rows: number; batchSize: number; epoch: number }) => Iterable<Int32Array>) & { readonly stepsTaken: number } {
   const { plan, rng, ledger } = options;
   let taken = 0;
   const perEpoch = Math.max(1, Math.round(1 / plan.q));
+  const members = options.groups ? groupMembers(options.groups) : null;
   const sampler = function* (args: { rows: number }): Generator<Int32Array> {
     const steps = Math.min(perEpoch, plan.steps - taken);
-    for (const lot of poissonBatches(args.rows, plan.q, rng, steps)) {
+    for (const lot of poissonBatches(members ? members.length : args.rows, plan.q, rng, steps)) {
       taken++;
       ledger?.charge(options.label ?? 'dp-sgd', { mechanism: 'subsampled-gaussian', q: plan.q, noiseMultiplier: plan.noiseMultiplier, steps: 1 });
-      yield Int32Array.from(lot);
+      if (!members) {
+        yield Int32Array.from(lot);
+        continue;
+      }
+      const rows: number[] = [];
+      for (const g of lot) for (const r of members[g]!) rows.push(r);
+      yield Int32Array.from(rows);
     }
   };
   Object.defineProperty(sampler, 'stepsTaken', { get: () => taken });

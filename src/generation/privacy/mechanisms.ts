@@ -1,8 +1,10 @@
 /**
  * Differentially private statistics for the generators: bounds, quantiles / bin edges, histograms and
- * category vocabularies of one column. Neighbouring relation: add or remove one row, each row contributing
- * one value per column (so counts have L1 = L2 sensitivity 1). Every function charges its cost to the
- * ledger it is given, labelled with what it released.
+ * category vocabularies of one column. Neighbouring relation: add or remove one privacy unit, which adds or
+ * removes at most `ctx.contribution` rows of the column's table (1 at row level; the per-entity bound at entity
+ * level), each row contributing one value per column, so counts have L1 sensitivity `contribution`. Every
+ * function charges its cost to the ledger it is given, labelled with what it released: the charge is the
+ * unit's privacy loss, the noise is scaled to the contribution.
  *
  * Budgets come as `{ epsilon }` (Laplace noise / exponential mechanism, pure ε-DP) or `{ rho }` (Gaussian
  * noise, ρ-zCDP; composes best with DP-SGD in RDP).
@@ -23,6 +25,15 @@ export interface DpContext {
   rng: SecureRandom;
   /** Names the release in the ledger, e.g. `public.users.age`. */
   label: string;
+  /** Rows of the released table one privacy unit can add or remove (default 1: row-level DP). */
+  contribution?: number;
+}
+
+/** The contribution bound of a release (a positive integer; 1 unless the privacy unit spans several rows). */
+export function contributionOf(ctx: Pick<DpContext, 'contribution'>): number {
+  const m = ctx.contribution ?? 1;
+  if (!(Number.isInteger(m) && m >= 1)) throw new RangeError(`contribution must be a positive integer, got ${m}`);
+  return m;
 }
 
 function checkBudget(budget: DpBudget, label: string): void {
@@ -34,20 +45,22 @@ function checkBudget(budget: DpBudget, label: string): void {
   }
 }
 
-/** Noise scale for a sensitivity-1 count under the budget, plus the matching ledger charge. */
+/** Noise for counts with L1 sensitivity `ctx.contribution` under the budget, plus the matching ledger charge. */
 function countNoise(
   budget: DpBudget,
   ctx: DpContext,
   what: string,
 ): { draw: () => number; tail: (p: number) => number } {
   checkBudget(budget, ctx.label);
+  const m = contributionOf(ctx);
   if ('epsilon' in budget) {
-    const scale = 1 / budget.epsilon;
+    const scale = m / budget.epsilon;
     ctx.ledger.charge(`${ctx.label} ${what}`, { mechanism: 'laplace', epsilon: budget.epsilon, count: 1 });
     // P(Lap(b) > t) = ½·exp(-t/b)
     return { draw: () => ctx.rng.laplace(scale), tail: (p) => scale * Math.log(1 / (2 * p)) };
   }
-  const sigma = 1 / Math.sqrt(2 * budget.rho);
+  // L2 sensitivity of m rows' counts is at most m (all in one bin); ρ-zCDP for sensitivity Δ needs σ = Δ/√(2ρ).
+  const sigma = m / Math.sqrt(2 * budget.rho);
   ctx.ledger.charge(`${ctx.label} ${what}`, { mechanism: 'gaussian', noiseMultiplier: sigma, count: 1 });
   // Chernoff: P(N(0,σ²) > t) <= exp(-t²/2σ²)
   return { draw: () => sigma * ctx.rng.normal(), tail: (p) => sigma * Math.sqrt(2 * Math.log(1 / p)) };
@@ -62,7 +75,7 @@ function finiteNumbers(values: Iterable<unknown>): number[] {
   return out;
 }
 
-/** A DP count (sensitivity 1), not clamped. */
+/** A DP count (sensitivity `ctx.contribution`), not clamped. */
 export function dpCount(trueCount: number, budget: DpBudget, ctx: DpContext): number {
   return Math.round(trueCount + countNoise(budget, ctx, 'count').draw());
 }
@@ -169,6 +182,8 @@ export function dpQuantiles(
   const points = [range.lower, ...xs, range.upper];
   const epsEach = epsilon / quantiles.length;
   ctx.ledger.charge(`${ctx.label} quantiles`, { mechanism: 'exponential', epsilon: epsEach, count: quantiles.length });
+  // A unit of m rows moves every rank by at most m: the utility's sensitivity.
+  const utilityScale = epsEach / (2 * contributionOf(ctx));
   const out: number[] = [];
   for (const q of quantiles) {
     const target = q * n;
@@ -178,7 +193,7 @@ export function dpQuantiles(
       const width = points[i + 1]! - points[i]!;
       if (width <= 0) continue;
       // Gumbel-max draws from the softmax of the scores without normalising.
-      const score = Math.log(width) - (epsEach / 2) * Math.abs(i - target) - Math.log(-Math.log(ctx.rng.nextOpen()));
+      const score = Math.log(width) - utilityScale * Math.abs(i - target) - Math.log(-Math.log(ctx.rng.nextOpen()));
       if (score > best) {
         best = score;
         bestI = i;
@@ -213,9 +228,10 @@ export interface DpVocabularyEntry {
 
 /**
  * DP category vocabulary: noisy counts per category, and a category that is not declared public is released
- * only when its noisy count clears a threshold τ chosen so that a category held by a single row is released
- * with probability at most δ (Korolova et al. 2009; Wilson et al. 2020). That δ is charged to the ledger.
- * Rare values are therefore never emitted verbatim unless public.
+ * only when its noisy count clears a threshold τ chosen so that the categories held by a single privacy unit are
+ * released with probability at most δ together (Korolova et al. 2009; Wilson et al. 2020). A unit of m rows holds
+ * at most m categories, each with a count of at most m, so τ = m + b·ln(m/2δ) for Laplace scale b (= 1 + b·ln(1/2δ)
+ * at row level). That δ is charged to the ledger. Rare values are therefore never emitted verbatim unless public.
  */
 export function dpCategoryVocabulary(
   values: Iterable<unknown>,
@@ -237,7 +253,8 @@ export function dpCategoryVocabulary(
     delta: options.delta,
     count: 1,
   });
-  const threshold = Math.max(1 + noise.tail(options.delta), options.minCount ?? 0);
+  const m = contributionOf(ctx);
+  const threshold = Math.max(m + noise.tail(options.delta / m), options.minCount ?? 0);
   const pub = new Set(options.publicValues ?? []);
   const out: DpVocabularyEntry[] = [];
   for (const value of pub) {

@@ -13,7 +13,7 @@ import { buildPrivacyResult, type FilterReport, type PiiColumnReport, type Priva
 import { PrivacyFilter, type FilterColumn } from '../../validation/privacy/filters.js';
 import type { ModelSet } from '../fit.js';
 import type { ChildCountHistogram, ColumnMeta, Rng, TableSample } from '../model.js';
-import { fitModelsDp, type PrivacySpendReport } from './dp-fit.js';
+import { fitModelsDp, type EntityUnitInput, type PrivacySpendReport } from './dp-fit.js';
 import type { PiiTransform } from './pii-config.js';
 import { detectPii } from './pii-detect.js';
 import { planPiiTransforms, transformBatches } from './pii-transform.js';
@@ -122,7 +122,7 @@ export class PrivacyRun {
     plan: HydrationPlan,
     samples: Map<string, TableSample>,
     histograms: ChildCountHistogram[],
-    options: { modelFor: (t: TableRef) => 'baseline' | 'learned'; skipped: (t: TableRef) => boolean; note?: (m: string) => void },
+    options: { modelFor: (t: TableRef) => 'baseline' | 'learned'; skipped: (t: TableRef) => boolean; note?: (m: string) => void; entity?: EntityUnitInput },
   ): Promise<ModelSet> {
     const p = this.config.privacy;
     if (p === false) throw new SynthError('INTERNAL', 'PrivacyRun.fit called without a privacy budget.');
@@ -136,6 +136,7 @@ export class PrivacyRun {
       sampleRows: this.config.training.sampleRows,
       learned: { epochs: this.config.training.epochs, hiddenSize: this.config.training.hidden, batchSize: this.config.training.batchSize },
       ...(options.note ? { note: options.note } : {}),
+      ...(options.entity ? { entity: options.entity } : {}),
     });
     this.spend = spend;
     return models;
@@ -214,7 +215,7 @@ export class PrivacyRun {
     const r = buildPrivacyResult(this.spend, this.pii, this.filters);
     const p = this.config.privacy;
     // DP configured but nothing fitted here (reused models): a DP run that spent nothing.
-    if (p !== false && this.spend === null) return { ...r, dp: true, budget: { epsilon: p.epsilon, delta: p.delta }, delta: p.delta, method: 'reused-models', unit: 'row' };
+    if (p !== false && this.spend === null) return { ...r, dp: true, budget: { epsilon: p.epsilon, delta: p.delta }, delta: p.delta, method: 'reused-models', unit: p.unit };
     return r;
   }
 }

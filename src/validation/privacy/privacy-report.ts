@@ -34,11 +34,15 @@ export interface PrivacyResult {
   epsilon: number;
   delta: number;
   method: string | null;
-  unit: 'row' | null;
+  unit: 'row' | 'entity' | null;
+  /** unit 'entity': the entity table, the per-table bound on its rows, and the tables it owns. */
+  entity?: PrivacySpendReport['entity'];
   composition: string | null;
   tables: Array<{
     table: string;
     model: 'baseline' | 'learned';
+    /** Rows of the table one privacy unit can add or remove. */
+    contribution: number;
     budget: { epsilon: number; delta: number };
     epsilon: number;
     delta: number;
@@ -57,10 +61,12 @@ export function buildPrivacyResult(spend: PrivacySpendReport | null, pii: PiiCol
     delta: spend?.delta ?? 0,
     method: spend?.method ?? null,
     unit: spend?.unit ?? null,
+    ...(spend?.entity ? { entity: spend.entity } : {}),
     composition: spend?.composition ?? null,
     tables: (spend?.tables ?? []).map((t) => ({
       table: t.table,
       model: t.model,
+      contribution: t.contribution,
       budget: t.budget,
       epsilon: t.epsilon,
       delta: t.delta,
@@ -80,10 +86,14 @@ export function privacySummaryForReport(p: PrivacyResult): { epsilonSpent: numbe
 export function formatPrivacyResult(p: PrivacyResult): string {
   const lines: string[] = [];
   if (p.dp && p.budget) {
-    lines.push(`Privacy: ε ${p.epsilon.toFixed(3)} spent of ${p.budget.epsilon} at δ ${p.delta} (unit: one row of any table; tables composed sequentially; ${p.method})`);
+    const unit = p.entity
+      ? `unit: one ${p.entity.table} row with every row it owns, at most ${p.entity.maxRowsPerEntity} rows per owned table unless set per table`
+      : 'unit: one row of any table';
+    lines.push(`Privacy: ε ${p.epsilon.toFixed(3)} spent of ${p.budget.epsilon} at δ ${p.delta} (${unit}; tables composed sequentially; ${p.method})`);
     for (const t of p.tables) {
       const sgd = t.dpSgd ? `, DP-SGD ${t.dpSgd.steps} steps, σ ${t.dpSgd.noiseMultiplier.toFixed(2)}, q ${t.dpSgd.samplingRate.toFixed(3)}` : '';
-      lines.push(`  ${t.table}: ε ${t.epsilon.toFixed(3)} of ${t.budget.epsilon.toFixed(3)} (${t.model}${sgd})`);
+      const owned = p.entity && t.contribution > 1 ? `, ≤ ${t.contribution} rows per entity` : '';
+      lines.push(`  ${t.table}: ε ${t.epsilon.toFixed(3)} of ${t.budget.epsilon.toFixed(3)} (${t.model}${sgd}${owned})`);
     }
   }
   const transformed = p.pii.filter((x) => x.transform !== null);

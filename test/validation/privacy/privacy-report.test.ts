@@ -25,8 +25,8 @@ const spend = {
   composition: 'sequential-over-tables' as const,
   ledger: new PrivacyLedger(),
   tables: [
-    { table: 'public.a', budget: { epsilon: 1, delta: 5e-7 }, epsilon: 0.9, delta: 5e-7, model: 'baseline' as const, mechanisms: [{ label: 'public.a count', epsilon: 0.3 }], dpSgd: null },
-    { table: 'public.b', budget: { epsilon: 1, delta: 5e-7 }, epsilon: 0.95, delta: 5e-7, model: 'learned' as const, mechanisms: [], dpSgd: { steps: 40, plannedSteps: 40, noiseMultiplier: 1.3, samplingRate: 0.1, clipNorm: 1, epsilon: 0.5, stoppedEarly: false } },
+    { table: 'public.a', budget: { epsilon: 1, delta: 5e-7 }, epsilon: 0.9, delta: 5e-7, model: 'baseline' as const, contribution: 1, mechanisms: [{ label: 'public.a count', epsilon: 0.3 }], dpSgd: null },
+    { table: 'public.b', budget: { epsilon: 1, delta: 5e-7 }, epsilon: 0.95, delta: 5e-7, model: 'learned' as const, contribution: 1, mechanisms: [], dpSgd: { steps: 40, plannedSteps: 40, noiseMultiplier: 1.3, samplingRate: 0.1, clipNorm: 1, epsilon: 0.5, stoppedEarly: false } },
   ],
 };
 
