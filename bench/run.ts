@@ -3,6 +3,7 @@
  * Figures depend on the machine; the issue notes record what was measured where.
  */
 import { benchDatasets } from './datasets.js';
+import { benchDpEntity } from './dp-entity.js';
 import { benchDpOverhead } from './dp-overhead.js';
 import { benchHydratePg } from './hydrate-pg.js';
 import { benchLearned } from './learned.js';
@@ -14,6 +15,7 @@ const benches: Record<string, () => Promise<Record<string, number | string>>> = 
   learned: benchLearned,
   datasets: benchDatasets,
   'dp-overhead': () => benchDpOverhead(),
+  'dp-entity': benchDpEntity,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

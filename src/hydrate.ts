@@ -208,6 +208,8 @@ export async function trainModels(
       options.childCounts = context.childCounts;
       options.otherParents = context.otherParents;
     }
+    // The copy filters compare generated rows with the training rows (after PII transforms).
+    if (privacy?.filtering) privacy.remember(samples);
     return fitModels(schema, plan, samples, histograms, options);
   });
 }

@@ -14,7 +14,8 @@ import { planPiiTransforms } from '../generation/privacy/pii-transform.js';
 import type { PiiTransform } from '../generation/privacy/pii-config.js';
 import type { TableSample } from '../generation/model.js';
 import { introspectAndPlan, tableConfig } from '../hydrate.js';
-import { tableKey, writableColumns, type Table } from '../schema/model.js';
+import { tableKey, writableColumns, type DatabaseSchema, type Table } from '../schema/model.js';
+import { entityOwnership, type EntityOwnership } from '../generation/privacy/entity-ownership.js';
 import { commonOptions } from './options.js';
 import { chooseMode, createRenderer } from './render.js';
 
@@ -65,6 +66,19 @@ export function formatPii(list: PiiListing[]): string {
   for (const p of list) {
     lines.push(`  ${p.table}.${p.column}: ${p.kind} (confidence ${p.confidence.toFixed(2)}) → ${p.transform ?? 'kept (below threshold or transform: keep)'} — ${p.reason}`);
   }
+  return lines.join('\n');
+}
+
+/** What `privacy.unit: 'entity'` protects together, from the schema (printed by `synth plan`). */
+export function formatEntityUnit(ownership: EntityOwnership, schema: DatabaseSchema): string {
+  const lines = [`Privacy unit: one ${tableKey(ownership.root)} row with every row it owns (contributions bounded per table):`];
+  for (const o of ownership.owned) {
+    if (!o.via || !o.parent) continue;
+    lines.push(`  ${tableKey(o.table)}: through ${o.via.columns.join(', ')} → ${tableKey(o.parent)}, at most ${o.maxRows} rows per entity`);
+  }
+  const owned = new Set(ownership.owned.map((o) => tableKey(o.table)));
+  const rest = schema.tables.map(tableKey).filter((k) => !owned.has(k));
+  if (rest.length > 0) lines.push(`  Not owned (each row its own unit): ${rest.join(', ')}`);
   return lines.join('\n');
 }
 
@@ -149,6 +163,12 @@ export function registerPrivacyCommands(program: Command): void {
     const source = await openSource(config.source.url);
     try {
       process.stdout.write(`\n${formatPii(await listPii(config, source))}\n`);
+      const p = config.privacy;
+      if (p !== false && p.unit === 'entity' && p.entity) {
+        const { schema, plan: hydrationPlan } = await introspectAndPlan(source, config);
+        const ownership = entityOwnership(schema, hydrationPlan, p.entity, p.maxRowsPerEntity, (t) => tableConfig(config, t)?.maxRowsPerEntity);
+        process.stdout.write(`\n${formatEntityUnit(ownership, schema)}\n`);
+      }
     } finally {
       await source.close();
     }

@@ -93,6 +93,17 @@ export const configSchema = z.strictObject({
         ctx.addIssue({ code: 'custom', path: ['unit'], message: "entity is set but unit is 'row'; set unit: 'entity' to protect whole entities" });
       }
     }),
+  /**
+   * Privacy filters after generation: rows that copy a training row (within `tolerance`, SDMetrics' NewRowSynthesis
+   * definition) or fall outside what training showed are nudged or drawn again. 'auto': on with `privacy`, off otherwise.
+   */
+  filters: z
+    .strictObject({
+      enabled: z.union([z.literal('auto'), z.boolean()]).default('auto'),
+      /** Relative distance under which a numeric/datetime value counts as the same value (0.01 = 1 %). */
+      tolerance: z.number().positive().max(1).default(0.01),
+    })
+    .default({ enabled: 'auto', tolerance: 0.01 }),
   quality: z
     .strictObject({
       /** Refuse the swap when the Overall quality score is below this (0..1). */

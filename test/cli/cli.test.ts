@@ -57,6 +57,15 @@ describe('synth CLI', () => {
     expect(r.stdout.indexOf('author')).toBeLessThan(r.stdout.indexOf('book'));
   });
 
+  it('plan shows what an entity privacy unit protects together', async () => {
+    const entityConfig = join(dir, 'entity.config.json');
+    writeFileSync(entityConfig, JSON.stringify({ source: { url: source.url }, targets: { dev: { url: target.url } }, privacy: { epsilon: 3, unit: 'entity', entity: 'author' }, tables: { book: { maxRowsPerEntity: 12 } } }));
+    const r = await runCli(['plan', '--config', entityConfig], { env: {} });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Privacy unit: one public.author row with every row it owns');
+    expect(r.stdout).toContain('public.book: through author_id → public.author, at most 12 rows per entity');
+  });
+
   it('a missing config exits 2 with a hint and no stack trace', async () => {
     const r = await runCli(['hydrate', '--target', 'dev', '--config', join(dir, 'missing.ts')]);
     expect(r.code).toBe(2);

@@ -81,7 +81,7 @@ export async function fitLearnedModel(args: LearnedFactoryArgs): Promise<Learned
   args.parentSample?.columns.forEach((name, j) => {
     const role = args.parentSample!.meta?.find((m) => m.column === name)?.role;
     if (args.parentSample!.meta && (role === undefined || !contextRoles.has(role))) return;
-    const enc = fitContextEncoder(name, columnValues(args.parentSample!.rows, j), singleOpts);
+    const enc = (options.fitContextEncoder ?? fitContextEncoder)(name, columnValues(args.parentSample!.rows, j), singleOpts);
     if (enc && enc.vocabSize > 1) {
       contextEncoders.push(enc);
       contextIndex.push(j);
@@ -119,7 +119,9 @@ export async function fitLearnedModel(args: LearnedFactoryArgs): Promise<Learned
   const rng = seededRng(args.seed);
   const order = Int32Array.from({ length: n }, (_, i) => i);
   const splitRng = rng.fork('split');
-  for (let i = n - 1; i > 0; i--) {
+  // Under DP there is no held-out split and lots are drawn by row index (by entity under the entity unit, whose
+  // groups are indexed by sample row): the training rows keep the sample's order.
+  for (let i = options.dp ? 0 : n - 1; i > 0; i--) {
     const j = splitRng.int(i + 1);
     const t = order[i] as number;
     order[i] = order[j] as number;

@@ -67,5 +67,6 @@ export function batchOf(layout: Layout, tokens: Int32Array, rows: ArrayLike<numb
     size: rows.length,
     input: oneHot(layout.inputs, tokens, layout.width, rows),
     target: oneHot(layout.outputs, tokens, layout.width, rows),
+    rows: Int32Array.from(rows),
   };
 }

@@ -29,11 +29,18 @@ export interface EncodedBatch {
   size: number;
   input: Float32Array;
   target: Float32Array;
+  /** Which training rows the examples are (for per-row clip bounds). */
+  rows?: Int32Array;
 }
 
 export interface DpHook {
-  /** Per-example gradient L2 bound. */
+  /** Per-example gradient L2 bound (the unit's bound; the noise is noiseMultiplier × clipNorm). */
   clipNorm: number;
+  /**
+   * Per training row bounds below `clipNorm` (entity unit: C / the entity's rows, so an entity's rows together stay
+   * within C). Indexed by `EncodedBatch.rows`.
+   */
+  rowClipNorm?: Float32Array;
   /** Noise standard deviation in units of clipNorm. */
   noiseMultiplier: number;
   /** Standard-normal noise of the given shape (row-major), from the DP engineer's secure source. */
@@ -298,7 +305,8 @@ export class MadeNetwork {
         const sq = this.perExampleSquaredNorms(acts, errs);
         const n = Float32Array.from(ops.toArray(sq), Math.sqrt);
         norms = n;
-        const factors = Float32Array.from(n, (v) => Math.min(1, dp.clipNorm / Math.max(v, 1e-12)));
+        const bound = (i: number): number => (dp.rowClipNorm && batch.rows ? (dp.rowClipNorm[batch.rows[i]!] ?? 0) : dp.clipNorm);
+        const factors = Float32Array.from(n, (v, i) => Math.min(1, bound(i) / Math.max(v, 1e-12)));
         const f = ops.fromArray(factors, batch.size, 1);
         // Backprop is linear in the output error, so scaling each example's error terms clips its whole gradient.
         errs = errs.map((e) => ops.scaleRows(e, f));

@@ -43,6 +43,11 @@ export interface LearnedOptions {
    */
   fitEncoder?: (column: Column, meta: ColumnMeta | undefined, values: Value[], opts: EncoderOptions) => ColumnEncoder | null;
   /**
+   * Replaces the encoder fit of each context (parent) column, as `fitEncoder` does for attributes; null leaves the
+   * column out of the context.
+   */
+  fitContextEncoder?: (name: string, values: Value[], opts: EncoderOptions) => ColumnEncoder | null;
+  /**
    * Under DP (where the sample's token counts must not set the output biases): probabilities of a column's first
    * token, e.g. from its DP statistics, to start the output biases from. Null leaves the column's biases at 0.
    */

@@ -13,12 +13,17 @@
  * the end (PRIVACY_BUDGET otherwise, before anything is written).
  *
  * What no mechanism sees: key columns (assigned structurally from data-free defaults), parent attributes as
- * context for a child model (a parent row would touch many child examples), held-out rows for early stopping
- * (DP-SGD runs exactly the planned steps).
+ * context for a child model at row level (a parent row would touch many child examples; under the entity unit
+ * an owned parent is the child's own entity, so it may), held-out rows for early stopping (DP-SGD runs exactly the
+ * planned steps).
+ *
+ * Entity unit (`privacy.unit: 'entity'`): owned tables arrive sampled by entity and bounded (entity-samples.ts);
+ * each release of an owned table uses noise for its bound m (`contribution`), DP-SGD draws lots by entity with
+ * rows clipped to C/m, and owned row counts follow the ownership FK's histogram.
  */
 import { SynthError } from '../../errors.js';
 import type { HydrationPlan } from '../../graph/plan.js';
-import type { DatabaseSchema, Table, TableRef } from '../../schema/model.js';
+import type { DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
 import { tableKey } from '../../schema/model.js';
 import { BaselineModel } from '../baseline/baseline-model.js';
 import type { ColumnModelSpec } from '../baseline/column-spec.js';
@@ -44,6 +49,18 @@ export interface PrivacySettings {
   entity?: string | undefined;
   /** unit 'entity': rows one entity may contribute to each table it owns. */
   maxRowsPerEntity?: number | undefined;
+}
+
+/**
+ * Entity unit: the parent (through the ownership FK, which is also the plan's primary parent) whose attributes a
+ * learned child model takes as context. Parent and children belong to the same entity, so the context adds nothing
+ * to what one entity contributes to DP-SGD; the context encoders come from the parent's DP specs.
+ */
+export interface DpParentContext {
+  fk: ForeignKey;
+  parent: Table;
+  sample: TableSample;
+  specs: Map<string, ColumnModelSpec>;
 }
 
 /** What fitting under the entity unit needs besides the samples (see entity-samples.ts). */
@@ -333,6 +350,7 @@ export async function fitModelsDp(
     });
   }
   const { allocations, scale } = allocateBudget(inputs, privacy, options);
+  const specsByTable = new Map<string, Map<string, ColumnModelSpec>>();
   options.note?.(`budget split over ${inputs.length} tables (sequential composition, shares scaled ×${scale.toFixed(2)} to the RDP bound)`);
   for (const step of plan.steps) {
     const key = tableKey(step.table);
@@ -353,7 +371,8 @@ export async function fitModelsDp(
     const sample = samples.get(key) ?? emptySample(table);
     const kind = options.modelFor?.(step.table) ?? 'baseline';
     const hists = histograms.filter((h) => tableKey(h.child) === key);
-    const r = await fitTableDp(table, sample, hists, kind, allocation, rng, options);
+    const r = await fitTableDp(table, sample, hists, kind, allocation, rng, options, parentContext(schema, step.primaryParent, table, samples, specsByTable, options.entity));
+    specsByTable.set(key, r.specs);
     tables.set(key, r.model);
     for (const e of r.ledger.entries) total.charge(e.label, e.charge);
     spends.push(r.spend);
@@ -392,6 +411,33 @@ export async function fitModelsDp(
   };
 }
 
+/**
+ * Entity unit: each row's clip bound C/k, k its entity's rows in the training sample (≤ the table's bound). The
+ * bound depends on the entity's own rows only, so an entity's clipped rows sum to at most C whatever the others hold.
+ */
+function entityRowClip(groups: Int32Array, clipNorm: number): Float32Array {
+  const rows = new Map<number, number>();
+  for (const g of groups) if (g >= 0) rows.set(g, (rows.get(g) ?? 0) + 1);
+  return Float32Array.from(groups, (g) => (g >= 0 ? clipNorm / rows.get(g)! : 0));
+}
+
+/** The owned parent a child may condition on under the entity unit (see DpParentContext), or undefined. */
+function parentContext(
+  schema: DatabaseSchema,
+  primaryParent: string | null,
+  table: Table,
+  samples: Map<string, TableSample>,
+  specsByTable: Map<string, Map<string, ColumnModelSpec>>,
+  entity: EntityUnitInput | undefined,
+): DpParentContext | undefined {
+  const via = entity ? ownershipFk(entity.ownership, table) : null;
+  if (!via || via.name !== primaryParent) return undefined;
+  const parent = schema.tables.find((t) => tableKey(t) === tableKey(via.references));
+  const sample = samples.get(tableKey(via.references));
+  const specs = specsByTable.get(tableKey(via.references));
+  return parent && sample && specs ? { fk: via, parent, sample, specs } : undefined;
+}
+
 export async function fitTableDp(
   table: Table,
   sample: TableSample,
@@ -400,7 +446,8 @@ export async function fitTableDp(
   allocation: TableAllocation,
   rng: SecureRandom,
   options: DpFitOptions,
-): Promise<{ model: TableModel; ledger: PrivacyLedger; spend: TablePrivacySpend }> {
+  context?: DpParentContext,
+): Promise<{ model: TableModel; ledger: PrivacyLedger; spend: TablePrivacySpend; specs: Map<string, ColumnModelSpec> }> {
   const key = tableKey(table);
   const ledger = new PrivacyLedger();
   const attrs = attributeColumns(table);
@@ -410,12 +457,14 @@ export async function fitTableDp(
   const contribution = contributionBound(ownership, table);
   const ctx = { ledger, rng, contribution };
 
+  // An owned table's rows are its parents' children: counted from the ownership FK's histogram (entity unit), where
+  // no parent can have more children than the entity keeps.
+  const via = ownership ? ownershipFk(ownership, table) : null;
   const dpHists = hists.map((h) => {
     const fk = table.foreignKeys.find((f) => f.name === h.foreignKey);
-    return dpChildCountHistogram(h, eps, { ...ctx, label: `${key} count` }, fk ? childCountSensitivity(ownership, table, fk) : 2);
+    const sensitivity = fk ? childCountSensitivity(ownership, table, fk) : 2;
+    return dpChildCountHistogram(h, eps, { ...ctx, label: `${key} count` }, sensitivity, via && fk?.name === via.name ? contribution : undefined);
   });
-  // An owned table's rows are its parents' children: counted from the ownership FK's histogram (entity unit).
-  const via = ownership ? ownershipFk(ownership, table) : null;
   const viaHist = via ? dpHists.find((h) => h.foreignKey === via.name) : undefined;
   const noisyRows = viaHist
     ? viaHist.counts.reduce((n, e) => n + e.children * e.parents, 0)
@@ -444,7 +493,7 @@ export async function fitTableDp(
   let model: AttributeModel = new BaselineModel(table, attrs.map((c) => specs.get(c.name)!));
   let dpSgd: TablePrivacySpend['dpSgd'] = null;
   if (kind === 'learned' && allocation.sgd && sample.rows.length > 0) {
-    const r = await fitLearnedDp(table, sample, meta, specs, allocation.sgd, rng, ledger, options);
+    const r = await fitLearnedDp(table, sample, meta, specs, allocation.sgd, rng, ledger, options, context);
     if (r) {
       model = r.model;
       dpSgd = r.dpSgd;
@@ -464,6 +513,7 @@ export async function fitTableDp(
       fkNullRates: foreignKeyNullRates(table, dpSampleForNulls, dpHists),
     },
     ledger,
+    specs,
     spend: {
       table: key,
       budget: allocation.budget,
@@ -486,6 +536,7 @@ async function fitLearnedDp(
   rng: SecureRandom,
   ledger: PrivacyLedger,
   options: DpFitOptions,
+  context?: DpParentContext,
 ): Promise<{ model: AttributeModel; dpSgd: NonNullable<TablePrivacySpend['dpSgd']> } | null> {
   const key = tableKey(table);
   const attrs = attributeColumns(table);
@@ -496,19 +547,27 @@ async function fitLearnedDp(
   const epochs = options.learned?.epochs ?? DP_DEFAULT_EPOCHS;
   const batchSize = Math.min(n, options.learned?.batchSize ?? DP_DEFAULT_BATCH);
   const clipNorm = options.privacy.maxGradNorm ?? DP_DEFAULT_CLIP;
-  // Entity unit: lots are drawn by entity (all of a sampled entity's rows), each row clipped to C/m so an entity's
-  // whole gradient stays within C; the noise stays σ·C (σ·m in units of the per-row clip).
+  // Entity unit: lots are drawn by entity (all of a sampled entity's rows), each row clipped to C/k for an entity
+  // with k training rows, so an entity's whole gradient stays within C; the noise stays σ·C.
   const m = contributionBound(options.entity?.ownership ?? null, table);
   const groups = m > 1 ? options.entity?.entityOf.get(key) : undefined;
   if (m > 1 && (!groups || groups.length !== n)) throw new SynthError('INTERNAL', `${key}: no entity index for the DP-SGD sample.`);
   const sampler = dpBatchSampler({ plan, rng, ledger, label: `${key} DP-SGD`, ...(groups ? { groups } : {}) });
+  const aligned = context ? learned.alignParent(table, sample, context.sample, context.fk) : null;
   const fitted = await learned.createLearnedFactory()({
     table,
     sample,
     meta,
     attributeColumns: attrs.map((c) => c.name),
+    ...(aligned ? { parentSample: aligned } : {}),
     seed: options.seed,
     options: {
+      // Context tokens come from the parent's DP release (bins and released categories), never from raw values.
+      fitContextEncoder: (name) => {
+        const col = context?.parent.columns.find((c) => c.name === name);
+        const spec = context?.specs.get(name);
+        return col && spec ? encoderFromSpec(col, spec) : null;
+      },
       epochs: Math.ceil(plan.steps * plan.q) + epochs,
       maxSteps: plan.steps,
       batchSize,
@@ -527,8 +586,9 @@ async function fitLearnedDp(
       },
       batchSampler: sampler,
       dp: {
-        clipNorm: clipNorm / m,
-        noiseMultiplier: plan.noiseMultiplier * m,
+        clipNorm,
+        noiseMultiplier: plan.noiseMultiplier,
+        ...(groups ? { rowClipNorm: entityRowClip(groups, clipNorm) } : {}),
         expectedBatchSize: plan.q * n,
         noise: (shape) => rng.gaussian(shape[0] * shape[1], 1),
       },

@@ -26,10 +26,20 @@ function representative(bin: number): number {
  * `sensitivity` is the L1 change one privacy unit can make: 2 at row level; at entity level, an entity's m_c child
  * rows each move a parent between bins and its m_p parent rows each leave one, so 2·m_c + m_p.
  */
-export function dpChildCountHistogram(h: ChildCountHistogram, epsilon: number, ctx: DpContext, sensitivity = 2): ChildCountHistogram {
-  const bins = binOf(2 ** MAX_LOG) + 1;
+export function dpChildCountHistogram(
+  h: ChildCountHistogram,
+  epsilon: number,
+  ctx: DpContext,
+  sensitivity = 2,
+  /**
+   * A public bound on children per parent (entity unit, ownership FK: a parent's children all belong to its entity,
+   * which keeps at most that many): bins above it are not released, so noise cannot invent impossible families.
+   */
+  maxChildren = 2 ** MAX_LOG,
+): ChildCountHistogram {
+  const bins = binOf(Math.min(2 ** MAX_LOG, Math.max(0, maxChildren))) + 1;
   const counts = new Array<number>(bins).fill(0);
-  for (const e of h.counts) counts[binOf(Math.max(0, e.children))]! += e.parents;
+  for (const e of h.counts) counts[Math.min(bins - 1, binOf(Math.max(0, e.children)))]! += e.parents;
   ctx.ledger.charge(`${ctx.label} child counts (${h.foreignKey})`, { mechanism: 'laplace', epsilon, count: 1 });
   const scale = sensitivity / epsilon;
   // An empty bin clears this with probability about 1%: a few spurious parents at most, never a flood.
@@ -37,7 +47,7 @@ export function dpChildCountHistogram(h: ChildCountHistogram, epsilon: number, c
   const out: ChildCountHistogram['counts'] = [];
   counts.forEach((c, b) => {
     const noisy = c + ctx.rng.laplace(scale);
-    if (noisy > threshold) out.push({ children: representative(b), parents: Math.round(noisy) });
+    if (noisy > threshold) out.push({ children: Math.min(maxChildren, representative(b)), parents: Math.round(noisy) });
   });
   return { child: h.child, foreignKey: h.foreignKey, counts: out };
 }

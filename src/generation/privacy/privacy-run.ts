@@ -30,9 +30,6 @@ function tableOverrides(config: SynthConfig, t: TableRef): ColumnOverrides {
 /** Redraws of a flagged row before it is kept as drawn. */
 const FILTER_ROUNDS = 3;
 
-/** SDMetrics' NewRowSynthesis default numerical match tolerance (relative to the synthetic value). */
-const NRS_TOLERANCE = 0.01;
-
 /** The quantum a nudged numeric value is rounded to, so the stored value is the one the filter checked. */
 function numericStep(type: NeutralType | undefined): number | undefined {
   if (!type) return 0;
@@ -63,14 +60,25 @@ export class PrivacyRun {
     private readonly env: Record<string, string | undefined>,
   ) {}
 
-  /** Null when the config asks for neither DP nor PII transforms. */
+  /** Null when the config asks for neither DP, PII transforms nor the copy filters. */
   static forConfig(config: SynthConfig, env: Record<string, string | undefined> = process.env): PrivacyRun | null {
-    const transforms = Object.values(config.tables).some((t) => Object.values(t.columns ?? {}).some((c) => c.transform !== undefined && c.transform !== 'keep'));
-    return config.privacy !== false || transforms ? new PrivacyRun(config, env) : null;
+    const run = new PrivacyRun(config, env);
+    return run.dp || run.transformsPii || run.filtering ? run : null;
   }
 
   get dp(): boolean {
     return this.config.privacy !== false;
+  }
+
+  /** PII is replaced before training under DP, or when any column names a transform. */
+  get transformsPii(): boolean {
+    return this.dp || Object.values(this.config.tables).some((t) => Object.values(t.columns ?? {}).some((c) => c.transform !== undefined && c.transform !== 'keep'));
+  }
+
+  /** The post-generation copy filters run (`filters.enabled`, 'auto': under DP). */
+  get filtering(): boolean {
+    const e = this.config.filters.enabled;
+    return e === true || (e === 'auto' && this.dp);
   }
 
   private key(): string | null {
@@ -88,6 +96,7 @@ export class PrivacyRun {
    * (so nothing downstream sees the real values). Refuses when a transform needs a key and none is set.
    */
   async transformSample(table: Table, sample: TableSample): Promise<TableSample> {
+    if (!this.transformsPii) return sample;
     const findings = detectPii(table, sample);
     const overrides = tableOverrides(this.config, table);
     const plan = planPiiTransforms(findings, overrides);
@@ -142,19 +151,19 @@ export class PrivacyRun {
     return models;
   }
 
-  /** Keeps the samples for the copy filters when fitting happened elsewhere (PII-only runs). */
+  /** Keeps the samples for the copy filters when fitting happened elsewhere (runs without DP). */
   remember(samples: Map<string, TableSample>): void {
     for (const [k, s] of samples) this.samples.set(k, s);
   }
 
   /**
    * Generated rows that copy a training row (exactly or nearly) or fall outside what training showed get their
-   * attribute columns drawn again from the model; key columns stay, so every FK stays valid. Only DP runs filter.
+   * attribute columns drawn again from the model; key columns stay, so every FK stays valid. Runs when `filtering`.
    */
   filterRows(table: Table, meta: ColumnMeta[], model: { columns: string[]; sample(n: number, context: Row[] | null, rng: Rng): Row[] }, batches: AsyncIterable<RowBatch>, rng: Rng): AsyncIterable<RowBatch> {
     const key = tableKey(table);
     const sample = this.samples.get(key);
-    if (!this.dp || !sample || sample.rows.length === 0) return batches;
+    if (!this.filtering || !sample || sample.rows.length === 0) return batches;
     const columns: FilterColumn[] = [];
     // Exactly the columns SDMetrics' NewRowSynthesis compares (the quality metadata's sdtypes for these roles).
     for (const name of model.columns) {
@@ -165,7 +174,7 @@ export class PrivacyRun {
       else if (role === 'categorical' || role === 'boolean' || role === 'constant') columns.push({ name, kind: 'categorical' });
     }
     if (columns.length === 0) return batches;
-    const filter = new PrivacyFilter({ columns: sample.columns, rows: sample.rows }, { columns, matchTolerance: NRS_TOLERANCE });
+    const filter = new PrivacyFilter({ columns: sample.columns, rows: sample.rows }, { columns, matchTolerance: this.config.filters.tolerance });
     const report: FilterReport = (this.filters[key] = { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 });
     // When most redraws do not escape (few or dense attributes: whatever the model draws sits next to a training
     // row), redrawing only costs time (several times the load itself): later batches are counted, not redrawn.

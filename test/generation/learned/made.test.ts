@@ -178,6 +178,28 @@ describe.each(['cpu', 'wasm'] as const)('MADE network on %s', (backend) => {
     net.dispose();
   });
 
+  it('per-row clip bounds (entity unit): a group of rows clipped to C/k each stays within C together', () => {
+    const net = new MadeNetwork(spec, seededRng(4));
+    const one = randomBatch(8, 9);
+    const zero = ([r, c]: [number, number]) => new Float32Array(r * c);
+    // Rows 0-3 are one entity (bound C/4 each), rows 4-7 have no bound (0): only the entity's rows contribute.
+    const rowClipNorm = Float32Array.from([0.25, 0.25, 0.25, 0.25, 0, 0, 0, 0]);
+    const batch = { ...one, rows: Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]) };
+    const { grads } = net.gradients(batch, { clipNorm: 1, rowClipNorm, noiseMultiplier: 0, noise: zero, expectedBatchSize: 1 });
+    let sq = 0;
+    for (const t of grads.flat()) sq += (t.dataSync() as Float32Array).reduce((a, v) => a + v * v, 0);
+    expect(Math.sqrt(sq)).toBeLessThanOrEqual(1.0001);
+    expect(Math.sqrt(sq)).toBeGreaterThan(0);
+    grads.flat().forEach((t) => t.dispose());
+    // The same rows presented in another order keep their own bounds.
+    const swapped = net.gradients({ ...batch, rows: Int32Array.from([4, 5, 6, 7, 0, 1, 2, 3]) }, { clipNorm: 1, rowClipNorm, noiseMultiplier: 0, noise: zero, expectedBatchSize: 1 });
+    let sq2 = 0;
+    for (const t of swapped.grads.flat()) sq2 += (t.dataSync() as Float32Array).reduce((a, v) => a + v * v, 0);
+    expect(Math.sqrt(sq2)).toBeLessThanOrEqual(1.0001);
+    swapped.grads.flat().forEach((t) => t.dispose());
+    net.dispose();
+  });
+
   it('training, evaluation and inference leave no tensors behind', () => {
     const net = new MadeNetwork(spec, seededRng(5));
     const before = tf.memory().numTensors;

@@ -15,6 +15,7 @@ import {
   resolveEntityTable,
 } from '../../../src/generation/privacy/entity-ownership.js';
 import { dpCategoryVocabulary, dpCount } from '../../../src/generation/privacy/mechanisms.js';
+import { dpChildCountHistogram } from '../../../src/generation/privacy/dp-keys.js';
 import { PrivacyLedger } from '../../../src/generation/privacy/rdp-accountant.js';
 import { SecureRandom } from '../../../src/generation/privacy/secure-random.js';
 import { buildPlan } from '../../../src/graph/plan.js';
@@ -188,6 +189,22 @@ describe('mechanisms with a contribution bound', () => {
     }
     expect(rowLevel).toBe(200);
     expect(unitLevel).toBe(0);
+  });
+});
+
+describe('dpChildCountHistogram under a public family bound', () => {
+  it('never releases a family larger than the bound, however loud the noise', () => {
+    const rng = SecureRandom.seededForTests('families');
+    const h = { child: { schema: 'public', name: 'orders' }, foreignKey: 'fk', counts: [{ children: 2, parents: 300 }, { children: 8, parents: 40 }] };
+    let unbounded = 0;
+    for (let i = 0; i < 300; i++) {
+      const bounded = dpChildCountHistogram(h, 0.05, { ledger: new PrivacyLedger(), rng, label: 'h' }, 8, 8);
+      for (const e of bounded.counts) expect(e.children).toBeLessThanOrEqual(8);
+      const free = dpChildCountHistogram(h, 0.05, { ledger: new PrivacyLedger(), rng, label: 'h' }, 8);
+      if (free.counts.some((e) => e.children > 8)) unbounded++;
+    }
+    // Without the bound, noise alone invents giant families now and then (what the bound is for).
+    expect(unbounded).toBeGreaterThan(0);
   });
 });
 

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load-config.js';
+import { hydrate } from '../../src/hydrate.js';
+import { createPgDatabase, type TestDatabase } from '../support/databases.js';
+
+let source: TestDatabase;
+let target: TestDatabase;
+let outDir: string;
+
+// 4 colours × 3 sizes × 50 weights: 600 combinations in 2000 rows, so many independent draws copy a row.
+const FIXTURE = `
+CREATE TABLE item (id serial PRIMARY KEY, color text NOT NULL, size text NOT NULL, weight int NOT NULL CHECK (weight > 0));
+INSERT INTO item (color, size, weight)
+SELECT (ARRAY['red','green','blue','black'])[1 + g % 4], (ARRAY['S','M','L'])[1 + (g / 4) % 3], 10 * (1 + (g * 7) % 50)
+FROM generate_series(1, 2000) g;
+`;
+
+beforeAll(async () => {
+  source = await createPgDatabase('synth_filtsrc');
+  target = await createPgDatabase('synth_filtdst');
+  await source.exec(FIXTURE);
+  outDir = mkdtempSync(join(tmpdir(), 'synth-filters-'));
+});
+afterAll(async () => {
+  await source?.drop();
+  await target?.drop();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+function config(filters: Record<string, unknown>) {
+  return parseConfig({ source: { url: source.url }, targets: { dev: { url: target.url } }, outDir, filters, quality: { sampleRows: 2000 } });
+}
+
+describe('copy filters without DP (filters.enabled: true)', () => {
+  it('moves generated copies of training rows out of the tolerance, raising NewRowSynthesis to ≥ 0.99', async () => {
+    const plain = await hydrate({ config: config({}), target: 'dev' });
+    expect(plain.privacy).toBeUndefined();
+    const before = plain.quality!.diagnostics.newRowSynthesis!;
+    expect(before).toBeLessThan(0.8);
+
+    const filtered = await hydrate({ config: config({ enabled: true }), target: 'dev' });
+    expect(filtered.status).toBe('ok');
+    expect(filtered.integrity.totalViolations).toBe(0);
+    expect(filtered.privacy!.dp).toBe(false);
+    const f = filtered.privacy!.filters['public.item']!;
+    expect(f.total).toBe(2000);
+    expect(f.exactCopies + f.nearCopies).toBeGreaterThan(300);
+    expect(f.nudged).toBeGreaterThan(300);
+    expect(filtered.quality!.diagnostics.newRowSynthesis).toBeGreaterThanOrEqual(0.99);
+    // A nudge moves a weight by about 1 %: the weights keep their distribution.
+    const shape = filtered.quality!.columnShapes.find((d) => d.table === 'item' && d.column === 'weight')!;
+    expect(shape.score).toBeGreaterThan(0.85);
+  }, 120_000);
+
+  it('a wider tolerance counts more rows as copies', async () => {
+    const strict = await hydrate({ config: config({ enabled: true, tolerance: 0.001 }), target: 'dev' });
+    const loose = await hydrate({ config: config({ enabled: true, tolerance: 0.05 }), target: 'dev' });
+    const s = strict.privacy!.filters['public.item']!;
+    const l = loose.privacy!.filters['public.item']!;
+    expect(l.exactCopies + l.nearCopies).toBeGreaterThan(s.exactCopies + s.nearCopies);
+    expect(() => config({ enabled: true, tolerance: 0 })).toThrow(/tolerance/);
+  }, 120_000);
+});
