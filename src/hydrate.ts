@@ -22,7 +22,7 @@ import { formatQualitySummary, type QualityReportResult } from './validation/qua
 import { PrivacyRun } from './generation/privacy/privacy-run.js';
 import { readLearnedContext } from './training-context.js';
 import { readEntitySamples, sampleChildCountHistogram } from './entity-samples.js';
-import { entityOwnership, ownedTable } from './generation/privacy/entity-ownership.js';
+import { entityOwnership, histogramFromSamples, ownedTable } from './generation/privacy/entity-ownership.js';
 import type { EntityUnitInput } from './generation/privacy/dp-fit.js';
 import { addPrivacyToJsonReport, formatFilterCounts, formatPrivacyResult, privacySummaryForReport, type PrivacyResult } from './validation/privacy/privacy-report.js';
 
@@ -151,6 +151,7 @@ export async function trainModels(
       const sample = privacy ? await privacy.transformSample(table, raw) : raw;
       samples.set(tableKey(table), sample);
       for (const fk of table.foreignKeys) {
+        if (histogramFromSamples(ownership, table, fk)) continue;
         const counts = await source.childCountHistogram(table, fk);
         const histogram: ChildCountHistogram = { child: { schema: table.schema, name: table.name }, foreignKey: fk.name, counts };
         // A big hierarchy's depth and fan-out cannot be read off a sample: walk it in the source (exact counts, so never under DP).
@@ -172,15 +173,17 @@ export async function trainModels(
         skip: (t) => tableConfig(config, t)?.skip === true,
       });
       entityUnit = { ownership, entityOf: new Map([...read.info].map(([k, v]) => [k, v.entityOf])), entities: read.entities };
+      for (const table of schema.tables) {
+        for (const fk of table.foreignKeys) {
+          const parent = samples.get(tableKey(fk.references));
+          if (parent && histogramFromSamples(ownership, table, fk)) histograms.push(sampleChildCountHistogram(ownership, samples.get(tableKey(table))!, fk, parent));
+        }
+      }
       for (const o of ownership.owned) {
         const table = findTable(schema, o.table)!;
         const info = read.info.get(tableKey(table));
         const sample = samples.get(tableKey(table))!;
         if (!o.via || !info) continue;
-        for (const fk of table.foreignKeys) {
-          const parent = samples.get(tableKey(fk.references));
-          if (parent) histograms.push(sampleChildCountHistogram(ownership, sample, fk, parent));
-        }
         const dropped = info.readRows - info.keptRows;
         emit({ type: 'table', stage: 'sample', table: tableKey(table), rows: sample.rows.length, total: info.readRows, done: true, ms: Date.now() - started });
         if (dropped > 0) emit({ type: 'info', message: `Privacy: ${tableKey(table)}: ${dropped} of ${info.readRows} rows of the sampled entities left out (at most ${o.maxRows} per ${tableKey(ownership.root)} row; raise tables.${table.name}.maxRowsPerEntity to keep more, at the cost of more noise).` });

@@ -1,9 +1,10 @@
 /**
  * DP key statistics: the child-count histogram of a foreign key, released with Laplace noise. Adding or removing
  * one child row moves one parent between two bins, and one parent row changes one bin, so the L1 sensitivity is
- * 2. Counts 0..16 keep their own bin; larger counts share power-of-two bins (decoded at the bin's geometric
- * middle), so a huge family is never told apart from a merely large one. Bins whose noisy count does not clear
- * a small threshold are dropped (post-processing) so noise alone does not invent giant families.
+ * 2 (3 for a self-reference, where the row is both; the caller passes it). Counts 0..16 keep their own bin;
+ * larger counts share power-of-two bins (decoded at the bin's geometric middle), so a huge family is never told
+ * apart from a merely large one. Bins whose noisy count does not clear a small threshold are dropped
+ * (post-processing) so noise alone does not invent giant families.
  */
 import type { ChildCountHistogram } from '../model.js';
 import type { DpContext } from './mechanisms.js';

@@ -116,14 +116,25 @@ export function ownershipFk(ownership: EntityOwnership, t: TableRef): ForeignKey
  * L1 sensitivity of the child-count histogram of `fk` (child table `child`) at entity level. Through the ownership
  * FK an entity's children hang under its own parents and leave with them: each of its m_p parent rows leaves one
  * bin. Through any other FK each of its m_c child rows moves a parent between two bins (2·m_c), plus its own parent
- * rows' bins (m_p) when the parent table is owned. Row level: 2.
+ * rows' bins (m_p) when the parent table is owned. Row level: 2 (3 for a self-reference).
  */
 export function childCountSensitivity(ownership: EntityOwnership | null, child: TableRef, fk: ForeignKey): number {
-  if (!ownership) return 2;
+  // A self-referencing row is child and parent at once: removing it moves its parent between bins and leaves its own.
+  if (!ownership) return isSelfReference(child, fk) ? 3 : 2;
   const mp = ownedTable(ownership, fk.references) ? contributionBound(ownership, fk.references) : 0;
   if (ownershipFk(ownership, child)?.name === fk.name) return mp;
   const mc = ownedTable(ownership, child) ? contributionBound(ownership, child) : 0;
   return Math.max(2, 2 * mc + mp);
+}
+
+/**
+ * Whether the child-count histogram of `fk` must be counted on the bounded samples rather than over the whole table:
+ * when either side is an owned table below the entity table, whose unbounded families the whole table still holds.
+ */
+export function histogramFromSamples(ownership: EntityOwnership | null, child: TableRef, fk: ForeignKey): boolean {
+  if (!ownership) return false;
+  const below = (t: TableRef) => ownedTable(ownership, t)?.via != null;
+  return below(child) || below(fk.references);
 }
 
 /** A stable text form of a key or row, for maps and hashing. */

@@ -11,6 +11,7 @@ import {
   childCountSensitivity,
   contributionBound,
   entityOwnership,
+  histogramFromSamples,
   ownershipFk,
   resolveEntityTable,
 } from '../../../src/generation/privacy/entity-ownership.js';
@@ -81,6 +82,14 @@ describe('entityOwnership', () => {
     expect(childCountSensitivity(o, t('order_line'), fkOf('order_line', 'product_id'))).toBe(80);
     expect(childCountSensitivity(o, t('customer'), fkOf('customer', 'rep'))).toBe(2);
     expect(childCountSensitivity(null, t('orders'), fkOf('orders', 'customer_id'))).toBe(2);
+    // A self-referencing row is a child and a parent at once.
+    expect(childCountSensitivity(null, t('customer'), fkOf('customer', 'referred_by'))).toBe(3);
+    expect(childCountSensitivity(o, t('customer'), fkOf('customer', 'referred_by'))).toBe(3);
+    // Counted on the bounded samples: every FK touching an owned table below the entity table.
+    expect(histogramFromSamples(o, t('orders'), fkOf('orders', 'customer_id'))).toBe(true);
+    expect(histogramFromSamples(o, t('order_line'), fkOf('order_line', 'product_id'))).toBe(true);
+    expect(histogramFromSamples(o, t('customer'), fkOf('customer', 'rep'))).toBe(false);
+    expect(histogramFromSamples(null, t('orders'), fkOf('orders', 'customer_id'))).toBe(false);
   });
 
   it('names the tables when the entity table is missing or ambiguous', () => {
