@@ -76,8 +76,11 @@ export async function benchDpEntity(): Promise<Record<string, number | string>> 
   const out: Record<string, number | string> = { model, source: `${customers} customers, ${sizes.map((s) => `${s.n} ${s.t}`).join(', ')}` };
   process.env.SYNTH_PII_KEY ??= 'bench-pii-key';
   const units: Array<'row' | 'entity'> = ['row', 'entity'];
+  // DP noise moves the scores between runs: SYNTH_ENTITY_REPEATS=3 runs each setting three times.
+  const repeats = Math.max(1, Number(process.env.SYNTH_ENTITY_REPEATS ?? 1));
+  const sums = new Map<string, number[]>();
   for (const e of epsilons) {
-    for (const unit of e === 'off' ? (['row'] as const) : units) {
+    for (const unit of e === 'off' ? (['row'] as const) : units) for (let rep = 0; rep < repeats; rep++) {
       const dst = await freshDatabase('pg', 'synth_dp_entity_dst');
       const privacy = e === 'off' ? {} : { privacy: { epsilon: Number(e), delta: 1e-6, ...(unit === 'entity' ? { unit, entity: 'customer', maxRowsPerEntity: 16 } : {}) } };
       const config = parseConfig({
@@ -89,7 +92,8 @@ export async function benchDpEntity(): Promise<Record<string, number | string>> 
         ...(unit === 'entity' ? { tables: { order_line: { maxRowsPerEntity: 48 } } } : {}),
         ...privacy,
       });
-      const label = e === 'off' ? 'no DP' : `ε=${e} ${unit}`;
+      const setting = e === 'off' ? 'no DP' : `ε=${e} ${unit}`;
+      const label = repeats > 1 ? `${setting} #${rep + 1}` : setting;
       const started = Date.now();
       const r = await hydrate({ config, target: 'dev' });
       const q = r.quality;
@@ -98,7 +102,17 @@ export async function benchDpEntity(): Promise<Record<string, number | string>> 
       const family = await sql<{ n: string }>(dst, 'SELECT max(c) n FROM (SELECT count(*) c FROM orders GROUP BY customer_id) x');
       out[label] = `overall ${q?.overall?.toFixed(3) ?? 'n/a'} (${props}) | secret rows ${secret[0]!.n} | largest family ${family[0]!.n} | ε ${r.privacy?.epsilon.toFixed(2) ?? '-'} | violations ${r.integrity.totalViolations} | ${((Date.now() - started) / 1000).toFixed(0)} s`;
       process.stderr.write(`${label}: ${out[label]}\n`);
+      const scores: Array<[string, number | null | undefined]> = [['overall', q?.overall], ...(q?.properties ?? []).map((p) => [p.name, p.score] as [string, number | null])];
+      for (const [name, v] of scores) if (typeof v === 'number') sums.set(`${setting}\u0000${name}`, [...(sums.get(`${setting}\u0000${name}`) ?? []), v]);
     }
+  }
+  if (repeats > 1) {
+    const means = new Map<string, string[]>();
+    for (const [k, v] of sums) {
+      const [setting, name] = k.split('\u0000') as [string, string];
+      means.set(setting, [...(means.get(setting) ?? []), `${name} ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(3)} [${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)}]`]);
+    }
+    for (const [setting, parts] of means) out[`${setting} mean`] = parts.join(', ');
   }
   return out;
 }

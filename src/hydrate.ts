@@ -23,6 +23,8 @@ import { PrivacyRun } from './generation/privacy/privacy-run.js';
 import { readLearnedContext } from './training-context.js';
 import { readEntitySamples, sampleChildCountHistogram } from './entity-samples.js';
 import { entityOwnership, histogramFromSamples, ownedTable } from './generation/privacy/entity-ownership.js';
+import { detectPii } from './generation/privacy/pii-detect.js';
+import { fakeKinds, planPiiTransforms } from './generation/privacy/pii-transform.js';
 import type { EntityUnitInput } from './generation/privacy/dp-fit.js';
 import { addPrivacyToJsonReport, formatFilterCounts, formatPrivacyResult, privacySummaryForReport, type PrivacyResult } from './validation/privacy/privacy-report.js';
 
@@ -149,6 +151,8 @@ export async function trainModels(
         : await readSample(source, table, config.training.sampleRows, config.seed);
       // PII columns are replaced before anything is fitted, so no model ever sees the real values.
       const sample = privacy ? await privacy.transformSample(table, raw) : raw;
+      // Without DP, the generators of personal free text (names, emails, phones) draw fresh fakes of their kind.
+      if (!privacy?.dp) sample.piiKinds = fakeKinds(planPiiTransforms(detectPii(table, sample), tableConfig(config, table)?.columns ?? {}));
       samples.set(tableKey(table), sample);
       for (const fk of table.foreignKeys) {
         if (histogramFromSamples(ownership, table, fk)) continue;

@@ -5,6 +5,7 @@
  */
 import type { TableRef } from '../schema/model.js';
 import type { Row, Value } from '../schema/values.js';
+import type { PiiKind } from './privacy/pii-config.js';
 
 /** A uniform sample of a source table, read by the pipeline through the source connector. */
 export interface TableSample {
@@ -13,6 +14,11 @@ export interface TableSample {
   totalRows: number;
   columns: string[];
   rows: Row[];
+  /**
+   * Columns the PII scan of this sample found personal (after config overrides), with their kind: their generators
+   * draw fresh fakes of that kind (names, emails, phones …) instead of learning the values' shapes.
+   */
+  piiKinds?: Record<string, PiiKind>;
 }
 
 /** Child-count histogram of one foreign key, as the source connector measured it. */

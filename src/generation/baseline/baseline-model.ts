@@ -69,7 +69,7 @@ export function fitBaseline(table: Table, sample: TableSample, meta: ColumnMeta[
   const name = `${table.schema}.${table.name}`;
   const specs = attributeColumns(table).map((c) => {
     const role = meta.find((m) => m.column === c.name)?.role ?? 'text';
-    return fitColumnSpec(name, c, role, columnValues(sample, c.name));
+    return fitColumnSpec(name, c, role, columnValues(sample, c.name), sample.piiKinds?.[c.name]);
   });
   return new BaselineModel(table, specs);
 }

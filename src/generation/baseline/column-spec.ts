@@ -9,6 +9,8 @@ import type { ColumnRole, Rng } from '../model.js';
 import { formatEpoch, formatTimeOfDay, parseEpoch, parseTimeOfDay, toNumber } from '../conform.js';
 import { valueKey } from '../metadata.js';
 import { loremText, loremWord, randomToken, type CharProfile } from './text.js';
+import type { PiiKind } from '../privacy/pii-config.js';
+import { freshFake } from '../privacy/pii-transform.js';
 
 export type ColumnSpec =
   | { type: 'null' }
@@ -29,6 +31,11 @@ export type ColumnSpec =
       masks?: Array<{ mask: string; weight: number }>;
     }
   | { type: 'uuid' }
+  /**
+   * Personal data (names, emails, phones …): fresh fakes of the kind, drawn from the run's generator, so nothing
+   * of a real value is kept; `masks` keep a format (digit layout of phones, postcodes) where the values share one.
+   */
+  | { type: 'fake'; kind: PiiKind; masks?: Array<{ mask: string; weight: number }> }
   | { type: 'json'; shapes: Shape[] }
   | { type: 'array'; lengths: number[]; element: ColumnSpec }
   | { type: 'set'; values: string[]; probs: number[] }
@@ -268,7 +275,7 @@ function unsupportedType(tableName: string, column: Column, reason: string): Syn
   );
 }
 
-export function fitColumnSpec(tableName: string, column: Column, role: ColumnRole, values: Value[]): ColumnModelSpec {
+export function fitColumnSpec(tableName: string, column: Column, role: ColumnRole, values: Value[], pii?: PiiKind): ColumnModelSpec {
   const type = column.type;
   const nonNull = values.filter((v) => v !== null);
   const nullRate = values.length ? (values.length - nonNull.length) / values.length : column.nullable ? 0 : 0;
@@ -277,8 +284,16 @@ export function fitColumnSpec(tableName: string, column: Column, role: ColumnRol
   if (nonNull.length === 0) return { column: column.name, nullRate: column.nullable ? 1 : 0, spec: { type: 'null' } };
   if (type.kind === 'unsupported') throw unsupportedType(tableName, column, type.reason);
   if (role === 'constant') return out({ type: 'constant', value: encodeValue(nonNull[0]!) });
-  return out(fitTyped(tableName, column, type, role, nonNull));
+  const spec = fitTyped(tableName, column, type, role, nonNull);
+  // Free text that holds personal data becomes fakes of its kind (keeping only a shared digit layout); so do
+  // categories of a kind that names a person by itself (a few hundred customers' first names are categories too).
+  if (pii && pii !== 'free-text' && role === 'text' && spec.type === 'text') return out({ type: 'fake', kind: pii, ...(spec.masks ? { masks: spec.masks } : {}) });
+  if (pii && role === 'categorical' && IDENTIFYING.has(pii)) return out({ type: 'fake', kind: pii });
+  return out(spec);
 }
+
+/** PII kinds that identify a person on their own; cities, postcodes and birth dates as categories stay categories. */
+const IDENTIFYING = new Set<PiiKind>(['person-name', 'first-name', 'last-name', 'email', 'phone', 'street-address', 'national-id', 'iban', 'credit-card', 'ip-address']);
 
 function fitTyped(tableName: string, column: Column, type: NeutralType, role: ColumnRole, nonNull: Value[]): ColumnSpec {
   if (role === 'categorical' && type.kind !== 'set') return categorical(nonNull);
@@ -436,6 +451,8 @@ export function drawSpec(spec: ColumnSpec, rng: Rng): Value {
     }
     case 'uuid':
       return randomUuid(rng);
+    case 'fake':
+      return freshFake(spec.kind, rng, spec.masks);
     case 'json': {
       const shape = spec.shapes[rng.int(spec.shapes.length)];
       return shape ? drawShape(shape, rng) : null;

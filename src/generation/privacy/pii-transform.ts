@@ -12,7 +12,7 @@ import { base, en, Faker, fakerDE, fakerEN } from '@faker-js/faker';
 import { SynthError } from '../../errors.js';
 import type { Column } from '../../schema/model.js';
 import type { Value } from '../../schema/values.js';
-import type { PiiTransform } from './pii-config.js';
+import { isPiiKind, type PiiKind, type PiiTransform } from './pii-config.js';
 import { EMAIL_RE, ibanMod97, luhnValid } from './pii-detect.js';
 
 export type PiiKey = string | Uint8Array;
@@ -348,6 +348,40 @@ export function transformValue(kind: PiiTransform, value: Value, key: PiiKey, co
   return out;
 }
 
+const KEY_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** The layout a fresh fake of a format-keeping kind gets when the column's values share none. */
+const DEFAULT_LAYOUT: Partial<Record<PiiKind, string>> = {
+  phone: '(999) 999-9999',
+  'postal-code': '99999',
+  'national-id': '999-99-9999',
+  iban: 'DE99999999999999999999',
+  'credit-card': '4999999999999999',
+};
+
+/**
+ * A fake of `kind` that stands for no real value: the keyed generator above, keyed and fed from the run's seeded
+ * generator instead of a secret and a real value. `masks` (character-class layouts such as `(999) 999-9999`, no real
+ * characters) give the input a format the fake then keeps.
+ */
+export function freshFake(kind: PiiKind, rng: { next(): number; int(n: number): number }, masks?: ReadonlyArray<{ mask: string; weight: number }>): Value {
+  let key = '';
+  for (let i = 0; i < 16; i++) key += KEY_CHARS[rng.int(KEY_CHARS.length)];
+  let input = key;
+  if (kind === 'date-of-birth') {
+    const pad = (n: number) => String(n).padStart(2, '0');
+    return transformValue(kind, `${1940 + rng.int(66)}-${pad(1 + rng.int(12))}-${pad(1 + rng.int(28))}`, key);
+  }
+  const fallback = DEFAULT_LAYOUT[kind];
+  if ((masks && masks.length > 0) || fallback) {
+    const total = masks?.reduce((a, m) => a + m.weight, 0) ?? 0;
+    let u = rng.next() * total;
+    const mask = masks && masks.length > 0 ? (masks.find((m) => (u -= m.weight) < 0) ?? masks[0]!).mask : fallback!;
+    input = mask.replace(/[Aa9]/g, (c) => (c === '9' ? String(rng.int(10)) : String.fromCharCode((c === 'A' ? 65 : 97) + rng.int(26))));
+  }
+  return transformValue(kind, input, key);
+}
+
 /** One column's transform as a function over values, key and column bound once (for batch streams). */
 export function columnTransformer(kind: PiiTransform, key: PiiKey, column?: Column): (value: Value) => Value {
   const cache = new Map<string, Value>();
@@ -385,6 +419,13 @@ export function planPiiTransforms(
     else plan.set(column, o.transform);
   }
   return plan;
+}
+
+/** The columns of a plan whose generator draws fresh fakes, with their kind ('keep', 'redact', 'hash' and free text excluded). */
+export function fakeKinds(plan: PiiPlan): Record<string, PiiKind> {
+  const out: Record<string, PiiKind> = {};
+  for (const [column, t] of plan) if (isPiiKind(t) && t !== 'free-text') out[column] = t;
+  return out;
 }
 
 /**

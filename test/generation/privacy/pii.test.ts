@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Column, NeutralType, Table } from '../../../src/schema/model.js';
 import type { TableSample } from '../../../src/generation/model.js';
 import { detectPii, ibanValid, luhnValid } from '../../../src/generation/privacy/pii-detect.js';
-import { columnTransformer, planPiiTransforms, transformBatches, transformValue } from '../../../src/generation/privacy/pii-transform.js';
+import { columnTransformer, fakeKinds, freshFake, planPiiTransforms, transformBatches, transformValue } from '../../../src/generation/privacy/pii-transform.js';
+import { createRng } from '../../../src/generation/rng.js';
 import { piiColumnConfigSchema } from '../../../src/generation/privacy/pii-config.js';
 import { createPgDatabase, type TestDatabase } from '../../support/databases.js';
 
@@ -287,5 +288,34 @@ describe('transformValue', () => {
     const bad = piiColumnConfigSchema.safeParse({ transform: 'emial' });
     expect(bad.success).toBe(false);
     expect(JSON.stringify(bad.error?.issues)).toMatch(/person-name/);
+  });
+});
+
+describe('freshFake and fakeKinds', () => {
+  it('draws fakes of each kind from the seeded generator, keeping a given layout', () => {
+    const draw = (seed: number) => {
+      const rng = createRng(seed);
+      return [freshFake('email', rng), freshFake('first-name', rng), freshFake('phone', rng, [{ mask: '+99 (999) 9999999', weight: 1 }]), freshFake('credit-card', rng), freshFake('date-of-birth', rng)];
+    };
+    const [email, name, phone, card, dob] = draw(1);
+    expect(email).toMatch(/^[^@\s]+@[^@\s]+\.[a-z]+$/);
+    expect(name).toMatch(/^[A-Z][a-z]+/);
+    expect(phone).toMatch(/^\+\d\d \(\d{3}\) \d{7}$/);
+    expect(luhnValid(String(card))).toBe(true);
+    expect(String(dob)).toMatch(/^(19[4-9]\d|200\d)-\d\d-\d\d$/);
+    expect(draw(1)).toEqual(draw(1));
+    expect(draw(2)).not.toEqual(draw(1));
+  });
+
+  it('fakes the planned kinds only: keep, redact, hash and free text are left to their own treatment', () => {
+    const plan = planPiiTransforms(
+      [
+        { column: 'email', kind: 'email', confidence: 0.9 },
+        { column: 'notes', kind: 'free-text', confidence: 0.9 },
+        { column: 'nick', kind: 'first-name', confidence: 0.4 },
+      ],
+      { phone: { transform: 'phone' }, ssn: { transform: 'hash' }, email2: { transform: 'redact' } },
+    );
+    expect(fakeKinds(plan)).toEqual({ email: 'email', phone: 'phone' });
   });
 });
