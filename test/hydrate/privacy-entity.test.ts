@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { SynthError } from '../../src/errors.js';
 import { hydrate } from '../../src/hydrate.js';
-import { createPgDatabase, type TestDatabase } from '../support/databases.js';
+import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';
 
 let source: TestDatabase;
 let target: TestDatabase;
@@ -119,4 +119,41 @@ describe("hydrate with privacy.unit 'entity'", () => {
     expect((err as SynthError).message).toContain("'clients' is not a table");
     expect((err as SynthError).hint).toContain('customer');
   }, 60_000);
+});
+
+describe("privacy.unit 'entity' from a MariaDB source", () => {
+  it('reads each entity by key through the MySQL connector and hydrates PostgreSQL', async () => {
+    const src = await createMysqlDatabase('synth_entmy');
+    const dst = await createPgDatabase('synth_entmydst');
+    try {
+      await src.exec(`
+        CREATE TABLE customer (id int PRIMARY KEY, segment varchar(10) NOT NULL);
+        CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL, amount decimal(8,2) NOT NULL, note varchar(30),
+          FOREIGN KEY (customer_id) REFERENCES customer(id));`);
+      const customers = Array.from({ length: 600 }, (_, i) => `(${i + 1}, '${i % 3 === 0 ? 'business' : 'retail'}')`).join(',');
+      await src.exec(`INSERT INTO customer VALUES ${customers}`);
+      const orders = Array.from({ length: 2000 }, (_, i) => `(${i + 1}, ${1 + (i % 600)}, ${(i % 90) + 0.5}, '${['gift', 'express', 'standard'][i % 3]}')`);
+      const whale = Array.from({ length: 200 }, (_, i) => `(${2001 + i}, 5, 10.5, '${WHALE_SECRET}')`);
+      await src.exec(`INSERT INTO orders VALUES ${[...orders, ...whale].join(',')}`);
+      const config = parseConfig({
+        source: { url: src.url },
+        targets: { dev: { url: dst.url } },
+        outDir,
+        quality: { enabled: false },
+        privacy: { epsilon: 20, delta: 1e-6, unit: 'entity', entity: 'customer', maxRowsPerEntity: 6 },
+      });
+      const r = await hydrate({ config, target: 'dev' });
+      expect(r.status).toBe('ok');
+      expect(r.integrity.totalViolations).toBe(0);
+      expect(r.privacy!.entity!.owned).toHaveLength(2);
+      expect(r.privacy!.tables.find((t) => t.table.endsWith('.orders'))!.contribution).toBe(6);
+      const leaked = await dst.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE note = '${WHALE_SECRET}'`);
+      expect(Number(leaked[0]!.n)).toBe(0);
+      const perCustomer = await dst.query<{ n: string }>('SELECT max(c) AS n FROM (SELECT count(*) AS c FROM orders GROUP BY customer_id) x');
+      expect(Number(perCustomer[0]!.n)).toBeLessThanOrEqual(6);
+    } finally {
+      await src.drop();
+      await dst.drop();
+    }
+  }, 120_000);
 });
