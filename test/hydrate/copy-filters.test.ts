@@ -1,14 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { hydrate } from '../../src/hydrate.js';
-import { createPgDatabase, type TestDatabase } from '../support/databases.js';
-
-let source: TestDatabase;
-let target: TestDatabase;
-let outDir: string;
+import { pgHydrationFixture } from '../support/databases.js';
 
 // 4 colours × 3 sizes × 50 weights: 600 combinations in 2000 rows, so many independent draws copy a row.
 const FIXTURE = `
@@ -18,20 +11,10 @@ SELECT (ARRAY['red','green','blue','black'])[1 + g % 4], (ARRAY['S','M','L'])[1 
 FROM generate_series(1, 2000) g;
 `;
 
-beforeAll(async () => {
-  source = await createPgDatabase('synth_filtsrc');
-  target = await createPgDatabase('synth_filtdst');
-  await source.exec(FIXTURE);
-  outDir = mkdtempSync(join(tmpdir(), 'synth-filters-'));
-});
-afterAll(async () => {
-  await source?.drop();
-  await target?.drop();
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
-});
+const env = pgHydrationFixture('synth_filt', FIXTURE);
 
 function config(filters: Record<string, unknown>) {
-  return parseConfig({ source: { url: source.url }, targets: { dev: { url: target.url } }, outDir, filters, quality: { sampleRows: 2000 } });
+  return parseConfig({ source: { url: env.source.url }, targets: { dev: { url: env.target.url } }, outDir: env.outDir, filters, quality: { sampleRows: 2000 } });
 }
 
 describe('copy filters without DP (filters.enabled: true)', () => {

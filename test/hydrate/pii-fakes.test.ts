@@ -1,14 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { hydrate } from '../../src/hydrate.js';
-import { createPgDatabase, type TestDatabase } from '../support/databases.js';
-
-let source: TestDatabase;
-let target: TestDatabase;
-let outDir: string;
+import { pgHydrationFixture } from '../support/databases.js';
 
 // People with personal free text (names, emails, phones in one layout) and a code column that is not personal.
 const FIXTURE = `
@@ -29,27 +22,17 @@ SELECT (ARRAY['Anna','Ben','Clara','David','Eva','Felix','Greta','Hugo','Ida','J
 FROM generate_series(1, 400) g;
 `;
 
-beforeAll(async () => {
-  source = await createPgDatabase('synth_fakesrc');
-  target = await createPgDatabase('synth_fakedst');
-  await source.exec(FIXTURE);
-  outDir = mkdtempSync(join(tmpdir(), 'synth-fakes-'));
-});
-afterAll(async () => {
-  await source?.drop();
-  await target?.drop();
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
-});
+const env = pgHydrationFixture('synth_fake', FIXTURE);
 
 type Person = { first_name: string; last_name: string; email: string; phone: string | null; ref_code: string };
 
 describe('personal free text without DP', () => {
   it('is generated as fresh fakes of its kind: real-looking, never a real value, the same for the same seed', async () => {
-    const config = parseConfig({ source: { url: source.url }, targets: { dev: { url: target.url } }, outDir, quality: { enabled: false }, seed: 7 });
+    const config = parseConfig({ source: { url: env.source.url }, targets: { dev: { url: env.target.url } }, outDir: env.outDir, quality: { enabled: false }, seed: 7 });
     const r = await hydrate({ config, target: 'dev' });
     expect(r.status).toBe('ok');
-    const real = await source.query<Person>('SELECT first_name, last_name, email, phone, ref_code FROM person');
-    const fake = await target.query<Person>('SELECT first_name, last_name, email, phone, ref_code FROM person ORDER BY id');
+    const real = await env.source.query<Person>('SELECT first_name, last_name, email, phone, ref_code FROM person');
+    const fake = await env.target.query<Person>('SELECT first_name, last_name, email, phone, ref_code FROM person ORDER BY id');
     expect(fake).toHaveLength(400);
     const realEmails = new Set(real.map((p) => p.email));
     for (const p of fake) {
@@ -70,19 +53,19 @@ describe('personal free text without DP', () => {
 
     const again = await hydrate({ config, target: 'dev' });
     expect(again.status).toBe('ok');
-    expect(await target.query<Person>('SELECT first_name, last_name, email, phone, ref_code FROM person ORDER BY id')).toEqual(fake);
+    expect(await env.target.query<Person>('SELECT first_name, last_name, email, phone, ref_code FROM person ORDER BY id')).toEqual(fake);
   }, 120_000);
 
   it("is kept as ordinary text when the config says transform: 'keep'", async () => {
     const config = parseConfig({
-      source: { url: source.url },
-      targets: { dev: { url: target.url } },
-      outDir,
+      source: { url: env.source.url },
+      targets: { dev: { url: env.target.url } },
+      outDir: env.outDir,
       quality: { enabled: false },
       tables: { person: { columns: { email: { transform: 'keep' } } } },
     });
     await hydrate({ config, target: 'dev' });
-    const fake = await target.query<Person>('SELECT email FROM person');
+    const fake = await env.target.query<Person>('SELECT email FROM person');
     expect(fake.filter((p) => /^[^@\s]+@[^@\s]+\.[a-z]+$/.test(p.email)).length).toBeLessThan(40);
   }, 120_000);
 });

@@ -1,16 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { SynthError } from '../../src/errors.js';
 import { hydrate } from '../../src/hydrate.js';
-import { createPgDatabase, type TestDatabase } from '../support/databases.js';
-
-let source: TestDatabase;
-let target: TestDatabase;
-let outDir: string;
+import { pgHydrationFixture } from '../support/databases.js';
 
 // 2000 customers (email PII, a country with one planted rare value, a balance), 6000 orders referencing them.
 const FIXTURE = `
@@ -41,26 +34,16 @@ SELECT 1 + (g * 13) % 2000, round(((g % 97) * 1.5)::numeric, 2), (ARRAY['new','p
 FROM generate_series(1, 6000) g;
 `;
 
-beforeAll(async () => {
-  source = await createPgDatabase('synth_dpsrc');
-  target = await createPgDatabase('synth_dpdst');
-  await source.exec(FIXTURE);
-  outDir = mkdtempSync(join(tmpdir(), 'synth-dp-'));
-});
-afterAll(async () => {
-  await source?.drop();
-  await target?.drop();
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
-});
+const env = pgHydrationFixture('synth_dp', FIXTURE);
 
 describe('hydrate with privacy: { epsilon, delta }', () => {
   it('spends at most the configured ε, transforms PII before training, never emits the rare category, zero violations', async () => {
     process.env.SYNTH_PII_KEY = 'test-key-0123456789';
     const config = parseConfig({
-      source: { url: source.url },
-      targets: { dev: { url: target.url } },
+      source: { url: env.source.url },
+      targets: { dev: { url: env.target.url } },
       privacy: { epsilon: 3, delta: 1e-6 },
-      outDir,
+      outDir: env.outDir,
       quality: { sampleRows: 2000 },
     });
     const spent: number[] = [];
@@ -76,15 +59,15 @@ describe('hydrate with privacy: { epsilon, delta }', () => {
     for (const t of p.tables) expect(t.epsilon).toBeLessThanOrEqual(t.budget.epsilon + 1e-9);
     // The email column was detected and transformed; no real address reaches the target.
     expect(p.pii.find((x) => x.column === 'email')?.transform).toBe('email');
-    const real = new Set((await source.query<{ email: string }>('SELECT email FROM customer')).map((r) => r.email));
-    const emails = await target.query<{ email: string }>('SELECT email FROM customer');
+    const real = new Set((await env.source.query<{ email: string }>('SELECT email FROM customer')).map((r) => r.email));
+    const emails = await env.target.query<{ email: string }>('SELECT email FROM customer');
     expect(emails.length).toBeGreaterThan(1500);
     expect(emails.filter((r) => real.has(r.email))).toEqual([]);
     // The CHECK's literals are public: statuses are drawn from them, never from lorem text.
-    const statuses = await target.query<{ status: string }>('SELECT DISTINCT status FROM orders');
+    const statuses = await env.target.query<{ status: string }>('SELECT DISTINCT status FROM orders');
     expect(statuses.length).toBeGreaterThan(0);
     for (const s of statuses) expect(['new', 'paid', 'shipped', 'returned']).toContain(s.status);
-    const rare = await target.query<{ n: string }>(`SELECT count(*) AS n FROM customer WHERE country = 'ZZ-rare-secret'`);
+    const rare = await env.target.query<{ n: string }>(`SELECT count(*) AS n FROM customer WHERE country = 'ZZ-rare-secret'`);
     expect(Number(rare[0]!.n)).toBe(0);
     // The JSON report carries the privacy section.
     const json = JSON.parse(readFileSync(result.reportPaths!.json, 'utf8')) as { privacy?: { epsilon: number } };
@@ -95,12 +78,12 @@ describe('hydrate with privacy: { epsilon, delta }', () => {
   it('learned model under DP: DP-SGD steps within the plan, ε within budget, zero violations, no real email', async () => {
     process.env.SYNTH_PII_KEY = 'test-key-0123456789';
     const config = parseConfig({
-      source: { url: source.url },
-      targets: { dev: { url: target.url } },
+      source: { url: env.source.url },
+      targets: { dev: { url: env.target.url } },
       model: 'learned',
       training: { epochs: 2, hidden: 32 },
       privacy: { epsilon: 2, delta: 1e-6, maxGradNorm: 0.5 },
-      outDir,
+      outDir: env.outDir,
       quality: { enabled: false },
     });
     const result = await hydrate({ config, target: 'dev' });
@@ -116,8 +99,8 @@ describe('hydrate with privacy: { epsilon, delta }', () => {
       expect(t.dpSgd!.steps).toBeLessThanOrEqual(t.dpSgd!.plannedSteps);
       expect(t.epsilon).toBeLessThanOrEqual(t.budget.epsilon + 1e-9);
     }
-    const real = new Set((await source.query<{ email: string }>('SELECT email FROM customer')).map((r) => r.email));
-    const emails = await target.query<{ email: string }>('SELECT email FROM customer');
+    const real = new Set((await env.source.query<{ email: string }>('SELECT email FROM customer')).map((r) => r.email));
+    const emails = await env.target.query<{ email: string }>('SELECT email FROM customer');
     expect(emails.filter((r) => real.has(r.email))).toEqual([]);
   }, 180_000);
 
@@ -125,7 +108,7 @@ describe('hydrate with privacy: { epsilon, delta }', () => {
     const saved = process.env.SYNTH_PII_KEY;
     delete process.env.SYNTH_PII_KEY;
     try {
-      const config = parseConfig({ source: { url: source.url }, targets: { dev: { url: target.url } }, privacy: { epsilon: 1, delta: 1e-6 }, outDir, quality: { enabled: false } });
+      const config = parseConfig({ source: { url: env.source.url }, targets: { dev: { url: env.target.url } }, privacy: { epsilon: 1, delta: 1e-6 }, outDir: env.outDir, quality: { enabled: false } });
       const err = await hydrate({ config, target: 'dev' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SynthError);
       expect((err as SynthError).code).toBe('CONFIG_INVALID');

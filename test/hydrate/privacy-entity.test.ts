@@ -1,15 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { SynthError } from '../../src/errors.js';
 import { hydrate } from '../../src/hydrate.js';
-import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';
-
-let source: TestDatabase;
-let target: TestDatabase;
-let outDir: string;
+import { createMysqlDatabase, createPgDatabase, pgHydrationFixture } from '../support/databases.js';
 
 // 1500 customers with 3 orders each (notes from a small shared vocabulary), order lines under the orders, a
 // product list no customer owns, and one "whale" customer whose 400 orders all carry the same secret note.
@@ -40,24 +33,14 @@ INSERT INTO order_line (order_id, product_id, qty)
 SELECT o.id, 1 + (o.id * 7 + k) % 40, 1 + (o.id + k) % 5 FROM orders o, generate_series(1, 2) k;
 `;
 
-beforeAll(async () => {
-  source = await createPgDatabase('synth_entsrc');
-  target = await createPgDatabase('synth_entdst');
-  await source.exec(FIXTURE);
-  outDir = mkdtempSync(join(tmpdir(), 'synth-entity-'));
-});
-afterAll(async () => {
-  await source?.drop();
-  await target?.drop();
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
-});
+const env = pgHydrationFixture('synth_ent', FIXTURE);
 
 function config(privacy: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  return parseConfig({ source: { url: source.url }, targets: { dev: { url: target.url } }, outDir, quality: { enabled: false }, privacy: { delta: 1e-6, ...privacy }, ...extra });
+  return parseConfig({ source: { url: env.source.url }, targets: { dev: { url: env.target.url } }, outDir: env.outDir, quality: { enabled: false }, privacy: { delta: 1e-6, ...privacy }, ...extra });
 }
 
 async function secretRows(): Promise<number> {
-  const r = await target.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE note = '${WHALE_SECRET}'`);
+  const r = await env.target.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE note = '${WHALE_SECRET}'`);
   return Number(r[0]!.n);
 }
 
@@ -81,9 +64,9 @@ describe("hydrate with privacy.unit 'entity'", () => {
     // The whale keeps at most 8 rows, far below the threshold a unit of 8 rows must clear.
     expect(await secretRows()).toBe(0);
     // What many customers share is still released, and no generated customer has the whale's family.
-    const notes = await target.query<{ note: string }>('SELECT DISTINCT note FROM orders WHERE note IS NOT NULL');
+    const notes = await env.target.query<{ note: string }>('SELECT DISTINCT note FROM orders WHERE note IS NOT NULL');
     expect(notes.map((n) => n.note).sort()).toEqual(expect.arrayContaining(['express', 'gift', 'standard']));
-    const biggest = await target.query<{ n: string }>('SELECT max(c) AS n FROM (SELECT count(*) AS c FROM orders GROUP BY customer_id) x');
+    const biggest = await env.target.query<{ n: string }>('SELECT max(c) AS n FROM (SELECT count(*) AS c FROM orders GROUP BY customer_id) x');
     expect(Number(biggest[0]!.n)).toBeLessThan(100);
     // Row counts of owned tables follow their families: about 3 orders per customer, 2 lines per order.
     const counts = Object.fromEntries([...entity.rowCounts].map(([k, v]) => [k, v]));
@@ -138,7 +121,7 @@ describe("privacy.unit 'entity' from a MariaDB source", () => {
       const config = parseConfig({
         source: { url: src.url },
         targets: { dev: { url: dst.url } },
-        outDir,
+        outDir: env.outDir,
         quality: { enabled: false },
         privacy: { epsilon: 20, delta: 1e-6, unit: 'entity', entity: 'customer', maxRowsPerEntity: 6 },
       });

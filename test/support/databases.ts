@@ -4,6 +4,10 @@
  * with SYNTH_TEST_PG_URL and SYNTH_TEST_MYSQL_URL (server URLs without a database).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 
@@ -89,4 +93,24 @@ export async function createMysqlDatabase(prefix = 'synth_test'): Promise<TestDa
       }
     },
   };
+}
+
+/**
+ * A PostgreSQL source loaded with `fixture`, an empty PostgreSQL target and a scratch output folder, created before
+ * the file's tests and dropped after them. Read the fields inside tests (they are set in `beforeAll`).
+ */
+export function pgHydrationFixture(prefix: string, fixture: string): { source: TestDatabase; target: TestDatabase; outDir: string } {
+  const env = {} as { source: TestDatabase; target: TestDatabase; outDir: string };
+  beforeAll(async () => {
+    env.source = await createPgDatabase(`${prefix}src`);
+    env.target = await createPgDatabase(`${prefix}dst`);
+    await env.source.exec(fixture);
+    env.outDir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  });
+  afterAll(async () => {
+    await env.source?.drop();
+    await env.target?.drop();
+    if (env.outDir) rmSync(env.outDir, { recursive: true, force: true });
+  });
+  return env;
 }
