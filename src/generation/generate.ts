@@ -22,11 +22,19 @@ export interface GenerationOptions {
   tableScale?: (t: TableRef) => number;
 }
 
+/**
+ * A batch of generated rows; for a conditioned model also the context each row was drawn with (its parents'
+ * attributes, null for a row without parents), so a later stage can draw a row's attributes again alike.
+ */
+export interface GeneratedBatch extends RowBatch {
+  context?: Array<Row | null>;
+}
+
 export interface Generation {
   /** Planned rows per table key. */
   rowCounts: Map<string, number>;
   /** Call in plan order; columns = writable columns (generated columns are left to the database). */
-  rows(table: TableRef): AsyncIterable<RowBatch>;
+  rows(table: TableRef): AsyncIterable<GeneratedBatch>;
   /** Fills FKs loaded as NULL (cycle edges); call after every table is loaded. */
   deferredUpdates(table: TableRef): AsyncIterable<UpdateBatch>;
 }
@@ -119,7 +127,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
   // `child.fk` of every FK with a parent in the schema: the names a parent's count heads are trained under.
   const countedChildren = new Set(schema.tables.flatMap((t) => t.foreignKeys.map((f) => `${tableKey(t)}.${f.name}`)));
 
-  async function* rows(ref: TableRef): AsyncIterable<RowBatch> {
+  async function* rows(ref: TableRef): AsyncIterable<GeneratedBatch> {
     const table = requireTable(schema, ref);
     const key = tableKey(table);
     const n = rowCounts.get(key) ?? 0;
@@ -202,7 +210,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
         out[r] = row;
         if (keep) kept.push(keepIdx.map((j) => (j >= 0 ? (row[j] as Value) : null)));
       }
-      yield { columns: names, rows: out };
+      yield ctxRows ? { columns: names, rows: out, context: ctxRows } : { columns: names, rows: out };
     }
     if (keep) retained.set(key, { columns: keep, rows: kept });
     keys.release(table);

@@ -9,6 +9,7 @@ import type { HydrationPlan } from '../../graph/plan.js';
 import type { DatabaseSchema, NeutralType, Table, TableRef } from '../../schema/model.js';
 import { tableKey } from '../../schema/model.js';
 import type { Row, RowBatch } from '../../schema/values.js';
+import type { GeneratedBatch } from '../generate.js';
 import { buildPrivacyResult, type FilterReport, type PiiColumnReport, type PrivacyResult } from '../../validation/privacy/privacy-report.js';
 import { PrivacyFilter, type FilterColumn } from '../../validation/privacy/filters.js';
 import type { ModelSet } from '../fit.js';
@@ -160,7 +161,13 @@ export class PrivacyRun {
    * Generated rows that copy a training row (exactly or nearly) or fall outside what training showed get their
    * attribute columns drawn again from the model; key columns stay, so every FK stays valid. Runs when `filtering`.
    */
-  filterRows(table: Table, meta: ColumnMeta[], model: { columns: string[]; sample(n: number, context: Row[] | null, rng: Rng): Row[] }, batches: AsyncIterable<RowBatch>, rng: Rng): AsyncIterable<RowBatch> {
+  filterRows(
+    table: Table,
+    meta: ColumnMeta[],
+    model: { columns: string[]; sample(n: number, context: Row[] | null, rng: Rng): Row[] },
+    batches: AsyncIterable<GeneratedBatch>,
+    rng: Rng,
+  ): AsyncIterable<RowBatch> {
     const key = tableKey(table);
     const sample = this.samples.get(key);
     if (!this.filtering || !sample || sample.rows.length === 0) return batches;
@@ -207,8 +214,12 @@ export class PrivacyRun {
             return !ok;
           });
         flagged = escape(flagged);
+        // A conditioned model draws a row again with the parents it was generated for, so the row stays consistent
+        // with them.
+        const contextOf = batch.context ? new Map(batch.rows.map((row, i) => [row, batch.context![i] ?? null])) : null;
         for (let round = 0; !futile && round < FILTER_ROUNDS && flagged.length > 0; round++) {
-          const fresh = model.sample(flagged.length, null, rng.fork(`redraw${batchNo}.${round}`));
+          const context = contextOf ? flagged.map((row) => contextOf.get(row) ?? null) : null;
+          const fresh = model.sample(flagged.length, context as Row[] | null, rng.fork(`redraw${batchNo}.${round}`));
           flagged.forEach((row, i) => at.forEach((j, c) => j >= 0 && (row[j] = fresh[i]![c] ?? null)));
           const again = new Set(filter.filterBatch({ columns: batch.columns, rows: flagged }).rows);
           flagged = escape(flagged.filter((row) => !again.has(row)));

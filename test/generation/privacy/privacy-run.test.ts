@@ -89,6 +89,37 @@ describe('PrivacyRun', () => {
   });
 });
 
+describe('PrivacyRun.filterRows with a conditioned model', () => {
+  it('draws a flagged row again with the parents it was generated for', async () => {
+    const run = PrivacyRun.forConfig(config(), { SYNTH_PII_KEY: 'k' })!;
+    run.remember(new Map([['public.account', sample]]));
+    const meta = describeColumns(table, sample);
+    const baseline = fitBaseline(table, sample, meta);
+    const seen: Array<Row | null> = [];
+    // A model that records the context of every redraw and otherwise draws from the baseline.
+    const model = {
+      columns: baseline.columns,
+      sample(n: number, context: Row[] | null, rng: ReturnType<typeof createRng>) {
+        if (context) seen.push(...context);
+        return baseline.sample(n, null, rng);
+      },
+    };
+    const columns = ['id', ...model.columns];
+    const copies = sample.rows.slice(0, 30).map((r, i) => [300_000 + i, ...model.columns.map((c) => r[sample.columns.indexOf(c)] ?? null)]);
+    const context = copies.map((_r, i) => (i % 3 === 0 ? null : [`parent-${i}`]));
+    const batches = (async function* () {
+      yield { columns, rows: copies, context };
+    })();
+    for await (const _ of run.filterRows(table, meta, model, batches, createRng(3))) void _;
+    const report = run.result().filters['public.account']!;
+    expect(report.regenerated).toBe(30);
+    // Every redraw saw the contexts of exactly the rows it replaced, in their order.
+    expect(seen.length).toBeGreaterThan(0);
+    for (const c of seen) expect(c === null || /^parent-\d+$/.test(String(c[0]))).toBe(true);
+    expect(new Set(seen.filter((c) => c !== null).map((c) => c![0])).size).toBeGreaterThan(1);
+  });
+});
+
 describe('PrivacyRun.filterRows against SDMetrics NewRowSynthesis', () => {
   it('leaves no row that NewRowSynthesis (with the quality metadata of the table) counts as a copy', async () => {
     const { newRowSynthesis } = await import('../../../src/validation/quality/diagnostics.js');
