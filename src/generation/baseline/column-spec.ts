@@ -9,7 +9,7 @@ import type { ColumnRole, Rng } from '../model.js';
 import { formatEpoch, formatTimeOfDay, parseEpoch, parseTimeOfDay, toNumber } from '../conform.js';
 import { valueKey } from '../metadata.js';
 import { loremText, loremWord, randomToken, type CharProfile } from './text.js';
-import type { PiiKind } from '../privacy/pii-config.js';
+import { IDENTIFYING_KINDS, type PiiKind } from '../privacy/pii-config.js';
 import { freshFake } from '../privacy/pii-transform.js';
 
 export type ColumnSpec =
@@ -288,12 +288,9 @@ export function fitColumnSpec(tableName: string, column: Column, role: ColumnRol
   // Free text that holds personal data becomes fakes of its kind (keeping only a shared digit layout); so do
   // categories of a kind that names a person by itself (a few hundred customers' first names are categories too).
   if (pii && pii !== 'free-text' && role === 'text' && spec.type === 'text') return out({ type: 'fake', kind: pii, ...(spec.masks ? { masks: spec.masks } : {}) });
-  if (pii && role === 'categorical' && IDENTIFYING.has(pii)) return out({ type: 'fake', kind: pii });
+  if (pii && role === 'categorical' && IDENTIFYING_KINDS.has(pii)) return out({ type: 'fake', kind: pii });
   return out(spec);
 }
-
-/** PII kinds that identify a person on their own; cities, postcodes and birth dates as categories stay categories. */
-const IDENTIFYING = new Set<PiiKind>(['person-name', 'first-name', 'last-name', 'email', 'phone', 'street-address', 'national-id', 'iban', 'credit-card', 'ip-address']);
 
 function fitTyped(tableName: string, column: Column, type: NeutralType, role: ColumnRole, nonNull: Value[]): ColumnSpec {
   if (role === 'categorical' && type.kind !== 'set') return categorical(nonNull);

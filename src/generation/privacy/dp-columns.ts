@@ -12,6 +12,7 @@ import { decodeValue, encodeValue, fitColumnSpec, type ColumnModelSpec, type Col
 import { parseEpoch, parseTimeOfDay, toNumber } from '../conform.js';
 import { CategoryEncoder, NumericEncoder, type ColumnEncoder, type NumericKind } from '../learned/encoders.js';
 import type { ColumnRole } from '../model.js';
+import type { PiiKind } from './pii-config.js';
 import { contributionOf, dpBounds, dpCategoryVocabulary, dpCount, dpHistogram, dpQuantiles, type DpContext } from './mechanisms.js';
 
 /** Quantiles kept per numeric/datetime column (a grid of equal-mass points, 0 and 1 included). */
@@ -36,6 +37,8 @@ export interface DpColumnInput {
   /** Declared public in the config: raw statistics, no budget. */
   isPublic?: boolean;
   role?: ColumnRole;
+  /** Generated as fresh fakes of this kind (`dpFakeKind`): only the NULL share is released. */
+  fakeKind?: PiiKind;
 }
 
 function clamp01(x: number): number {
@@ -190,6 +193,11 @@ export function dpColumnSpec(input: DpColumnInput): ColumnModelSpec {
   const type = column.type;
   const ctx: DpContext = { ...input.ctx, label: where };
   const nonNull = values.filter((v) => v !== null);
+  if (input.fakeKind) {
+    // Nothing of the values is learned: the NULL share is the only release, and it gets the column's whole budget.
+    const nullRate = column.nullable ? clamp01(dpCount(values.length - nonNull.length, { epsilon }, ctx) / Math.max(1, input.sampleSize)) : 0;
+    return { column: column.name, nullRate, spec: { type: 'fake', kind: input.fakeKind } };
+  }
   // The null share gets a fifth of the column's budget; NOT NULL columns need none.
   let rest = epsilon;
   let nullRate = 0;
@@ -341,8 +349,9 @@ type Charge = Parameters<DpContext['ledger']['charge']>[1];
  * from the schema alone so the budget can be calibrated before any data is touched. Throws the same refusal as
  * `dpColumnSpec` for types without a DP generator, so a run is refused before it spends anything.
  */
-export function columnCharges(table: Table, column: Column, epsilon: number, delta: number, isPublic: boolean): Charge[] {
+export function columnCharges(table: Table, column: Column, epsilon: number, delta: number, isPublic: boolean, fake = false): Charge[] {
   if (isPublic) return [];
+  if (fake) return column.nullable ? [{ mechanism: 'laplace', epsilon, count: 1 }] : [];
   const out: Charge[] = [];
   let rest = epsilon;
   if (column.nullable) {

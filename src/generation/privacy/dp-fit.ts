@@ -23,7 +23,8 @@
  */
 import { SynthError } from '../../errors.js';
 import type { HydrationPlan } from '../../graph/plan.js';
-import type { DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
+import type { Column, DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
+import type { PiiKind } from './pii-config.js';
 import { tableKey } from '../../schema/model.js';
 import { BaselineModel } from '../baseline/baseline-model.js';
 import type { ColumnModelSpec } from '../baseline/column-spec.js';
@@ -123,6 +124,8 @@ export interface DpFitOptions {
   note?: (message: string) => void;
   /** Set with `privacy.unit: 'entity'`. */
   entity?: EntityUnitInput;
+  /** Text columns generated as fresh fakes, decided from the schema and config (`dpFakeKind`). */
+  fakeKind?: (table: Table, column: Column) => PiiKind | undefined;
 }
 
 /** Defaults under DP: fewer, larger steps give DP-SGD a better signal-to-noise ratio. */
@@ -197,7 +200,7 @@ function plannedLedger(
   inputs: AllocationInput[],
   scale: number,
   privacy: PrivacySettings,
-  options: Pick<DpFitOptions, 'isPublic' | 'learned'>,
+  options: Pick<DpFitOptions, 'isPublic' | 'learned' | 'fakeKind'>,
   sgdPlans: Map<string, DpSgdPlan>,
 ): { total: PrivacyLedger; allocations: Map<string, TableAllocation> } {
   const T = Math.max(1, inputs.length);
@@ -214,14 +217,16 @@ function plannedLedger(
     };
     const attrs = attributeColumns(table);
     const isPublic = (c: string) => options.isPublic?.(table, c) ?? false;
-    const privateColumns = attrs.filter((c) => !isPublic(c.name));
+    const fake = (c: Column) => options.fakeKind?.(table, c) !== undefined;
+    // A faked NOT NULL column releases nothing; a faked nullable one only its NULL share.
+    const privateColumns = attrs.filter((c) => !isPublic(c.name) && !(fake(c) && !c.nullable));
     const learned = input.kind === 'learned' && input.rows > 0 && attrs.length > 0;
     const counts = (input.derivedCount ? 0 : 1) + input.histograms;
     const units = Math.max(1, counts + privateColumns.length);
     const unitEpsilon = (scale * share * (learned ? 1 - DP_SGD_SHARE : 1)) / units;
     const vocabDelta = privacy.delta / T / 2 / Math.max(1, privateColumns.length);
     if (counts > 0) charge(`${key} count`, { mechanism: 'laplace', epsilon: unitEpsilon, count: counts });
-    for (const c of attrs) for (const ch of columnCharges(table, c, unitEpsilon, vocabDelta, isPublic(c.name))) charge(`${key}.${c.name}`, ch);
+    for (const c of attrs) for (const ch of columnCharges(table, c, unitEpsilon, vocabDelta, isPublic(c.name), fake(c))) charge(`${key}.${c.name}`, ch);
     const sgd = learned ? (sgdPlans.get(key) ?? null) : null;
     if (sgd) charge(`${key} DP-SGD`, { mechanism: 'subsampled-gaussian', q: sgd.q, noiseMultiplier: sgd.noiseMultiplier, steps: sgd.steps });
     const delta = privacy.delta / T;
@@ -240,7 +245,7 @@ function plannedLedger(
 export function allocateBudget(
   inputs: AllocationInput[],
   privacy: PrivacySettings,
-  options: Pick<DpFitOptions, 'isPublic' | 'learned'> = {},
+  options: Pick<DpFitOptions, 'isPublic' | 'learned' | 'fakeKind'> = {},
 ): { scale: number; planned: PrivacySpent; allocations: Map<string, TableAllocation> } {
   // DP-SGD keeps its nominal share (planning it is the costly part); the statistics take up what RDP saves.
   const T = Math.max(1, inputs.length);
@@ -452,6 +457,7 @@ export async function fitTableDp(
   const ledger = new PrivacyLedger();
   const attrs = attributeColumns(table);
   const isPublic = (c: string) => options.isPublic?.(table, c) ?? false;
+  const fakeKind = (c: Column) => (isPublic(c.name) ? undefined : options.fakeKind?.(table, c));
   const eps = allocation.unitEpsilon;
   const ownership = options.entity?.ownership ?? null;
   const contribution = contributionBound(ownership, table);
@@ -486,6 +492,7 @@ export async function fitTableDp(
         ctx,
         isPublic: isPublic(c.name),
         ...(role ? { role } : {}),
+        ...(fakeKind(c) ? { fakeKind: fakeKind(c)! } : {}),
       }),
     );
   }

@@ -23,6 +23,20 @@ export const PII_KINDS = [
 
 export type PiiKind = (typeof PII_KINDS)[number];
 
+/** Kinds that identify a person on their own (a city, a postcode or a birth date does not). */
+export const IDENTIFYING_KINDS: ReadonlySet<PiiKind> = new Set<PiiKind>([
+  'person-name',
+  'first-name',
+  'last-name',
+  'email',
+  'phone',
+  'street-address',
+  'national-id',
+  'iban',
+  'credit-card',
+  'ip-address',
+]);
+
 /** A transform is a PII kind (fake value of that kind) or one of the generic treatments. */
 export const PII_TRANSFORMS = [...PII_KINDS, 'keep', 'redact', 'hash'] as const;
 

@@ -7,7 +7,7 @@
 import { fakerDE, fakerEN, fakerES, fakerFR, fakerIT, fakerNL } from '@faker-js/faker';
 import type { Column, Table } from '../../schema/model.js';
 import type { TableSample } from '../model.js';
-import type { PiiKind } from './pii-config.js';
+import { IDENTIFYING_KINDS, isPiiKind, type PiiKind, type PiiTransform } from './pii-config.js';
 
 export interface PiiFinding {
   column: string;
@@ -197,6 +197,26 @@ const NAME_RULES: Array<{ kind: PiiKind; re: RegExp; confidence: number }> = [
   { kind: 'ip-address', re: /(^|_)(ip|ip_?addr(ess)?|remote_?addr|client_?ip|ipv[46])($|_)/, confidence: 0.75 },
   { kind: 'date-of-birth', re: /(^|_)(dob|birth_?date|date_?of_?birth|birthday|born(_on)?|geburtsdatum)($|_)/, confidence: 0.85 },
 ];
+
+/**
+ * Under DP, which text columns are generated as fresh fakes: decided from the schema and the config alone (a
+ * data-dependent choice would itself reveal something), so such a column needs no budget beyond its NULL share.
+ * A configured transform naming a kind wins; `keep`, `redact`, `hash` and free text are left to their treatment.
+ */
+export function dpFakeKind(table: Table, column: Column, override?: PiiTransform): PiiKind | undefined {
+  if (column.type.kind !== 'text') return undefined;
+  const keyed = [...(table.primaryKey?.columns ?? []), ...table.foreignKeys.flatMap((f) => f.columns), ...table.uniques.flatMap((u) => u.columns)];
+  if (keyed.includes(column.name)) return undefined;
+  if (override !== undefined) return isPiiKind(override) && override !== 'free-text' ? override : undefined;
+  const kind = piiKindFromName(column.name);
+  return kind !== null && IDENTIFYING_KINDS.has(kind) ? kind : undefined;
+}
+
+/** The PII kind a column's name alone suggests (schema only, so usable where data-dependent choices are not). */
+export function piiKindFromName(columnName: string): PiiKind | null {
+  const normalized = normalizeName(columnName);
+  return NAME_RULES.find((r) => r.re.test(normalized))?.kind ?? null;
+}
 
 const FREE_TEXT_NAME = /(^|_)(note|notes|comment|comments|description|message|body|text|remarks?|bio|about|feedback)($|_)/;
 

@@ -16,7 +16,7 @@ import type { ModelSet } from '../fit.js';
 import type { ChildCountHistogram, ColumnMeta, Rng, TableSample } from '../model.js';
 import { fitModelsDp, type EntityUnitInput, type PrivacySpendReport } from './dp-fit.js';
 import type { PiiTransform } from './pii-config.js';
-import { detectPii } from './pii-detect.js';
+import { detectPii, dpFakeKind } from './pii-detect.js';
 import { planPiiTransforms, transformBatches } from './pii-transform.js';
 
 export const PII_KEY_ENV = 'SYNTH_PII_KEY';
@@ -143,6 +143,7 @@ export class PrivacyRun {
       modelFor: options.modelFor,
       skipped: options.skipped,
       isPublic: (t, c) => this.isPublic(t, c),
+      fakeKind: (t, c) => dpFakeKind(t, c, tableOverrides(this.config, t)[c.name]?.transform),
       sampleRows: this.config.training.sampleRows,
       learned: { epochs: this.config.training.epochs, hiddenSize: this.config.training.hidden, batchSize: this.config.training.batchSize },
       ...(options.note ? { note: options.note } : {}),

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Column, NeutralType, Table } from '../../../src/schema/model.js';
 import type { TableSample } from '../../../src/generation/model.js';
-import { detectPii, ibanValid, luhnValid } from '../../../src/generation/privacy/pii-detect.js';
+import { detectPii, dpFakeKind, ibanValid, luhnValid } from '../../../src/generation/privacy/pii-detect.js';
 import { columnTransformer, fakeKinds, freshFake, planPiiTransforms, transformBatches, transformValue } from '../../../src/generation/privacy/pii-transform.js';
 import { createRng } from '../../../src/generation/rng.js';
 import { piiColumnConfigSchema } from '../../../src/generation/privacy/pii-config.js';
@@ -317,5 +317,28 @@ describe('freshFake and fakeKinds', () => {
       { phone: { transform: 'phone' }, ssn: { transform: 'hash' }, email2: { transform: 'redact' } },
     );
     expect(fakeKinds(plan)).toEqual({ email: 'email', phone: 'phone' });
+  });
+});
+
+describe('dpFakeKind (what DP fakes, decided from the schema alone)', () => {
+  it('fakes text columns whose names identify a person; keys, other kinds and non-text stay with their statistics', async () => {
+    const { table } = await readTable(db, 'customers');
+    const col = (name: string) => table.columns.find((c) => c.name === name)!;
+    const kinds = Object.fromEntries(table.columns.map((c) => [c.name, dpFakeKind(table, c) ?? null]));
+    // Names that say what they hold: `full_name`, `surname`, `ssn`; `given`/`contact`/`mobile`/`addr` only say so in their values.
+    expect(kinds.full_name).toBe('person-name');
+    expect(kinds.surname).toBe('last-name');
+    expect(kinds.ssn).toBe('national-id');
+    expect(kinds.contact).toBeNull();
+    expect(kinds.city).toBeNull();
+    expect(kinds.zip).toBeNull();
+    expect(kinds.id).toBeNull();
+    // The config decides too: a transform naming a kind fakes, keep/redact/hash and free text do not.
+    expect(dpFakeKind(table, col('contact'), 'email')).toBe('email');
+    expect(dpFakeKind(table, col('full_name'), 'keep')).toBeUndefined();
+    expect(dpFakeKind(table, col('full_name'), 'hash')).toBeUndefined();
+    expect(dpFakeKind(table, col('full_name'), 'free-text')).toBeUndefined();
+    const keyed = { ...table, uniques: [{ name: 'u', columns: ['surname'], origin: 'constraint' as const, predicate: null, nullsDistinct: true }] };
+    expect(dpFakeKind(keyed, col('surname'))).toBeUndefined();
   });
 });
