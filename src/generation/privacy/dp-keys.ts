@@ -43,12 +43,15 @@ export function dpChildCountHistogram(
   for (const e of h.counts) counts[Math.min(bins - 1, binOf(Math.max(0, e.children)))]! += e.parents;
   ctx.ledger.charge(`${ctx.label} child counts (${h.foreignKey})`, { mechanism: 'laplace', epsilon, count: 1 });
   const scale = sensitivity / epsilon;
-  // An empty bin clears this with probability about 1%: a few spurious parents at most, never a flood.
-  const threshold = scale * Math.log(50);
+  // An empty small-family bin clears this with probability about 1%: a few spurious parents at most. The
+  // power-of-two bins of large families get a union-bound threshold (all of them together pass with probability
+  // ≤ 5 %), because one spurious parent there is a family of thousands.
+  const large = Math.max(1, bins - (EXACT + 1));
+  const thresholdOf = (b: number) => (b <= EXACT ? scale * Math.log(50) : scale * Math.log(large / (2 * 0.05)));
   const out: ChildCountHistogram['counts'] = [];
   counts.forEach((c, b) => {
     const noisy = c + ctx.rng.laplace(scale);
-    if (noisy > threshold) out.push({ children: Math.min(maxChildren, representative(b)), parents: Math.round(noisy) });
+    if (noisy > thresholdOf(b)) out.push({ children: Math.min(maxChildren, representative(b)), parents: Math.round(noisy) });
   });
   return { child: h.child, foreignKey: h.foreignKey, counts: out };
 }

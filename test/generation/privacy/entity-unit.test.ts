@@ -215,6 +215,18 @@ describe('dpChildCountHistogram under a public family bound', () => {
     // Without the bound, noise alone invents giant families now and then (what the bound is for).
     expect(unbounded).toBeGreaterThan(0);
   });
+
+  it('invents a large family in at most about 5 % of releases (union-bound threshold on the power-of-two bins)', () => {
+    const rng = SecureRandom.seededForTests('large-families');
+    const h = { child: { schema: 'public', name: 'orders' }, foreignKey: 'fk', counts: [{ children: 1, parents: 500 }, { children: 3, parents: 200 }] };
+    let invented = 0;
+    const trials = 2000;
+    for (let i = 0; i < trials; i++) {
+      const released = dpChildCountHistogram(h, 0.5, { ledger: new PrivacyLedger(), rng, label: 'h' });
+      if (released.counts.some((e) => e.children > 16)) invented++;
+    }
+    expect(invented / trials).toBeLessThan(0.07);
+  });
 });
 
 describe('dpBatchSampler with groups', () => {
