@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import type { SourceConnector } from './connectors/connector.js';
 import { SynthError } from './errors.js';
 import type { ChildCountHistogram, Rng, TableSample } from './generation/model.js';
-import { boundContributions, ownedTable, valuesKey, type EntityOwnership } from './generation/privacy/entity-ownership.js';
+import type { EntityUnitInput } from './generation/privacy/dp-fit.js';
+import { boundContributions, histogramFromSamples, ownedTable, valuesKey, type EntityOwnership } from './generation/privacy/entity-ownership.js';
 import { findTable, tableKey, writableColumns, type DatabaseSchema, type ForeignKey, type Table } from './schema/model.js';
 import type { Row } from './schema/values.js';
 
@@ -157,4 +158,43 @@ export function sampleChildCountHistogram(ownership: EntityOwnership, child: Tab
   if (!ownedParent) bins.set(0, (bins.get(0) ?? 0) + Math.max(0, parent.totalRows - perParent.size));
   const counts = [...bins.entries()].filter(([, n]) => n > 0).sort((a, b) => a[0] - b[0]).map(([children, parents]) => ({ children, parents }));
   return { child: child.table, foreignKey: fk.name, counts };
+}
+
+/** One owned table's sample under the entity unit, for the run's events. */
+export interface EntityTableRead {
+  table: string;
+  name: string;
+  rows: number;
+  readRows: number;
+  keptRows: number;
+  maxRows: number;
+}
+
+/**
+ * Everything the entity unit needs from the source after the other samples are in `samples`: the owned tables read
+ * by entity (into `samples`), the child-count histograms of the FKs that touch them (counted on the bounded
+ * samples), and the fit's input.
+ */
+export async function readEntityUnit(
+  source: SourceConnector,
+  schema: DatabaseSchema,
+  ownership: EntityOwnership,
+  samples: Map<string, TableSample>,
+  options: Parameters<typeof readEntitySamples>[4],
+): Promise<{ unit: EntityUnitInput; histograms: ChildCountHistogram[]; tables: EntityTableRead[] }> {
+  const read = await readEntitySamples(source, schema, ownership, samples, options);
+  const histograms: ChildCountHistogram[] = [];
+  for (const table of schema.tables) {
+    for (const fk of table.foreignKeys) {
+      const parent = samples.get(tableKey(fk.references));
+      if (parent && histogramFromSamples(ownership, table, fk)) histograms.push(sampleChildCountHistogram(ownership, samples.get(tableKey(table))!, fk, parent));
+    }
+  }
+  const tables: EntityTableRead[] = [];
+  for (const o of ownership.owned) {
+    const info = read.info.get(tableKey(o.table));
+    if (!o.via || !info) continue;
+    tables.push({ table: tableKey(o.table), name: o.table.name, rows: samples.get(tableKey(o.table))!.rows.length, readRows: info.readRows, keptRows: info.keptRows, maxRows: o.maxRows });
+  }
+  return { unit: { ownership, entityOf: new Map([...read.info].map(([k, v]) => [k, v.entityOf])), entities: read.entities }, histograms, tables };
 }

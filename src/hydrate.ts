@@ -15,13 +15,13 @@ import type { RowBatch } from './schema/values.js';
 import { createGeneration, createRng, fitModels, type ModelSet } from './generation/index.js';
 import type { ChildCountHistogram, TableSample } from './generation/model.js';
 import type { DatabaseSchema, Table, TableRef } from './schema/model.js';
-import { findTable, tableKey, writableColumns } from './schema/model.js';
+import { tableKey, writableColumns } from './schema/model.js';
 import { checkShadowIntegrity, formatIntegrityReport, type IntegrityReport } from './validation/integrity.js';
 import { measureQuality, writeQualityReport } from './validation/measure-quality.js';
 import { formatQualitySummary, type QualityReportResult } from './validation/quality/index.js';
 import { PrivacyRun } from './generation/privacy/privacy-run.js';
 import { readLearnedContext } from './training-context.js';
-import { readEntitySamples, sampleChildCountHistogram } from './entity-samples.js';
+import { readEntityUnit } from './entity-samples.js';
 import { entityOwnership, histogramFromSamples, ownedTable } from './generation/privacy/entity-ownership.js';
 import { detectPii } from './generation/privacy/pii-detect.js';
 import { fakeKinds, planPiiTransforms } from './generation/privacy/pii-transform.js';
@@ -170,27 +170,19 @@ export async function trainModels(
     }
     if (ownership && privacy) {
       const started = Date.now();
-      const read = await readEntitySamples(source, schema, ownership, samples, {
+      const read = await readEntityUnit(source, schema, ownership, samples, {
         sampleRows: config.training.sampleRows,
         rng: createRng(config.seed).fork('entity-samples'),
         transform: (t, s) => privacy.transformSample(t, s),
         skip: (t) => tableConfig(config, t)?.skip === true,
       });
-      entityUnit = { ownership, entityOf: new Map([...read.info].map(([k, v]) => [k, v.entityOf])), entities: read.entities };
-      for (const table of schema.tables) {
-        for (const fk of table.foreignKeys) {
-          const parent = samples.get(tableKey(fk.references));
-          if (parent && histogramFromSamples(ownership, table, fk)) histograms.push(sampleChildCountHistogram(ownership, samples.get(tableKey(table))!, fk, parent));
+      entityUnit = read.unit;
+      histograms.push(...read.histograms);
+      for (const t of read.tables) {
+        emit({ type: 'table', stage: 'sample', table: t.table, rows: t.rows, total: t.readRows, done: true, ms: Date.now() - started });
+        if (t.readRows > t.keptRows) {
+          emit({ type: 'info', message: `Privacy: ${t.table}: ${t.readRows - t.keptRows} of ${t.readRows} rows of the sampled entities left out (at most ${t.maxRows} per ${tableKey(ownership.root)} row; raise tables.${t.name}.maxRowsPerEntity to keep more, at the cost of more noise).` });
         }
-      }
-      for (const o of ownership.owned) {
-        const table = findTable(schema, o.table)!;
-        const info = read.info.get(tableKey(table));
-        const sample = samples.get(tableKey(table))!;
-        if (!o.via || !info) continue;
-        const dropped = info.readRows - info.keptRows;
-        emit({ type: 'table', stage: 'sample', table: tableKey(table), rows: sample.rows.length, total: info.readRows, done: true, ms: Date.now() - started });
-        if (dropped > 0) emit({ type: 'info', message: `Privacy: ${tableKey(table)}: ${dropped} of ${info.readRows} rows of the sampled entities left out (at most ${o.maxRows} per ${tableKey(ownership.root)} row; raise tables.${table.name}.maxRowsPerEntity to keep more, at the cost of more noise).` });
       }
     }
   });
