@@ -11,7 +11,7 @@ import type { SourceConnector } from './connectors/connector.js';
 import { SynthError } from './errors.js';
 import type { ChildCountHistogram, Rng, TableSample } from './generation/model.js';
 import type { EntityUnitInput } from './generation/privacy/dp-fit.js';
-import { boundContributions, histogramFromSamples, ownedTable, valuesKey, type EntityOwnership } from './generation/privacy/entity-ownership.js';
+import { ContributionBound, histogramFromSamples, ownedTable, valuesKey, type EntityOwnership } from './generation/privacy/entity-ownership.js';
 import { findTable, tableKey, writableColumns, type DatabaseSchema, type ForeignKey, type Table } from './schema/model.js';
 import type { Row } from './schema/values.js';
 
@@ -95,18 +95,20 @@ export async function readEntitySamples(
     parentSample.rows.forEach((r) => {
       if (parentIdx.every((i) => r[i] !== null && r[i] !== undefined)) keys.push(parentIdx.map((i) => r[i] ?? null));
     });
-    const read: Row[] = [];
-    if (keys.length > 0) for await (const batch of source.readRowsByKeys(table, columns, o.via.columns, dedupe(keys))) read.push(...batch.rows);
-    const raw: TableSample = { table: { schema: table.schema, name: table.name }, totalRows: read.length, columns, rows: read };
-    const childIdx = columnIndexes(raw, o.via.columns, key);
-    const entityOf = Int32Array.from(read, (r) => entityOfKey.get(keyOf(r, childIdx) ?? '') ?? -1);
-    let kept = boundContributions(read, entityOf, o.maxRows, salt);
+    // The bound applies while the rows stream in, so a huge family never sits in memory whole.
+    const bound = new ContributionBound(o.maxRows, salt);
+    const childIdx = o.via.columns.map((c) => columns.indexOf(c));
+    if (keys.length > 0) {
+      for await (const batch of source.readRowsByKeys(table, columns, o.via.columns, dedupe(keys))) {
+        for (const r of batch.rows) bound.add(r, entityOfKey.get(keyOf(r, childIdx) ?? '') ?? -1);
+      }
+    }
+    let kept = bound.kept();
     const keptRows = kept.length;
     if (kept.length > options.sampleRows) kept = pickUniform(kept, options.sampleRows, options.rng);
-    const rows = kept.map((i) => read[i]!);
-    const bounded: TableSample = { ...raw, totalRows: keptRows, rows };
+    const bounded: TableSample = { table: { schema: table.schema, name: table.name }, totalRows: keptRows, columns, rows: kept.map((k) => k.row) };
     samples.set(key, options.transform ? await options.transform(table, bounded) : bounded);
-    info.set(key, { entityOf: Int32Array.from(kept, (i) => entityOf[i]!), readRows: read.length, keptRows });
+    info.set(key, { entityOf: Int32Array.from(kept, (k) => k.entity), readRows: bound.offered, keptRows });
   }
   return { info, entities: rootSample.rows.length };
 }
@@ -122,13 +124,13 @@ function dedupe(keys: Row[]): Row[] {
 }
 
 /** `k` of `items` uniformly at random (partial Fisher–Yates), in their original order. */
-function pickUniform(items: number[], k: number, rng: Rng): number[] {
+function pickUniform<T extends { i: number }>(items: T[], k: number, rng: Rng): T[] {
   const a = [...items];
   for (let i = 0; i < k; i++) {
     const j = i + rng.int(a.length - i);
     [a[i], a[j]] = [a[j]!, a[i]!];
   }
-  return a.slice(0, k).sort((x, y) => x - y);
+  return a.slice(0, k).sort((x, y) => x.i - y.i);
 }
 
 /**

@@ -147,22 +147,49 @@ export function valuesKey(values: readonly Value[]): string {
 /**
  * Keeps at most `max` rows per entity. Which rows an entity keeps is decided by a keyed hash of each row's own
  * values, so it depends on that entity's rows only (and the secret `salt`), never on other entities or on the
- * order rows were read in. Returns the indices kept, in their original order.
+ * order rows were read in. Rows stream in (`add`); memory stays within about 2·max rows per entity however large a
+ * family is.
  */
+export class ContributionBound {
+  private readonly byEntity = new Map<number, Array<{ i: number; row: Row; rank: string }>>();
+  private added = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly salt: string,
+  ) {}
+
+  /** Rows offered so far (entity < 0: the row belongs to no entity and is not kept). */
+  get offered(): number {
+    return this.added;
+  }
+
+  add(row: Row, entity: number): void {
+    const i = this.added++;
+    if (entity < 0) return;
+    const rank = createHmac('sha256', this.salt).update(valuesKey(row)).digest('hex');
+    let list = this.byEntity.get(entity);
+    if (!list) this.byEntity.set(entity, (list = []));
+    list.push({ i, row, rank });
+    if (list.length >= 2 * this.max) this.byEntity.set(entity, this.lowest(list));
+  }
+
+  /** The kept rows in the order they were offered, with their entity and their position among the offered rows. */
+  kept(): Array<{ i: number; row: Row; entity: number }> {
+    const out: Array<{ i: number; row: Row; entity: number }> = [];
+    for (const [entity, list] of this.byEntity) for (const x of this.lowest(list)) out.push({ i: x.i, row: x.row, entity });
+    return out.sort((a, b) => a.i - b.i);
+  }
+
+  private lowest<T extends { rank: string }>(list: T[]): T[] {
+    if (list.length <= this.max) return list;
+    return [...list].sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0)).slice(0, this.max);
+  }
+}
+
+/** `ContributionBound` over a whole array: the indices kept, ascending. */
 export function boundContributions(rows: readonly Row[], entityOf: ArrayLike<number>, max: number, salt: string): number[] {
-  const byEntity = new Map<number, Array<{ i: number; rank: string }>>();
-  for (let i = 0; i < rows.length; i++) {
-    const e = entityOf[i]!;
-    if (e < 0) continue;
-    const rank = createHmac('sha256', salt).update(valuesKey(rows[i]!)).digest('hex');
-    const list = byEntity.get(e);
-    if (list) list.push({ i, rank });
-    else byEntity.set(e, [{ i, rank }]);
-  }
-  const kept: number[] = [];
-  for (const list of byEntity.values()) {
-    if (list.length > max) list.sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
-    for (const x of list.slice(0, max)) kept.push(x.i);
-  }
-  return kept.sort((a, b) => a - b);
+  const bound = new ContributionBound(max, salt);
+  rows.forEach((r, i) => bound.add(r, entityOf[i]!));
+  return bound.kept().map((k) => k.i);
 }

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSource } from '../../../src/connectors/index.js';
 import type { SourceConnector } from '../../../src/connectors/connector.js';
@@ -8,6 +9,8 @@ import type { TableSample } from '../../../src/generation/model.js';
 import { dpBatchSampler, planDpSgd } from '../../../src/generation/privacy/dp-sgd.js';
 import {
   boundContributions,
+  ContributionBound,
+  valuesKey,
   childCountSensitivity,
   contributionBound,
   entityOwnership,
@@ -123,6 +126,21 @@ describe('boundContributions', () => {
     expect(alone.sort()).toEqual(kept.filter((i) => entityOf[i] === 0).map((i) => rows[i]![0]).sort());
     // Another secret picks other rows.
     expect(boundContributions(rows, entityOf, 5, 'other').filter((i) => entityOf[i] === 0)).not.toEqual(kept.filter((i) => entityOf[i] === 0));
+  });
+});
+
+describe('ContributionBound', () => {
+  it('streams a huge family and keeps the same rows as ranking all of it at once', () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => [i, `v${i % 97}`]);
+    const bound = new ContributionBound(7, 'salt');
+    for (const r of rows) bound.add(r, 3);
+    bound.add([1, 'x'], -1);
+    const streamed = bound.kept();
+    expect(bound.offered).toBe(20_001);
+    expect(streamed.map((k) => k.entity)).toEqual(Array(7).fill(3));
+    const rank = (r: (string | number)[]) => createHmac('sha256', 'salt').update(valuesKey(r)).digest('hex');
+    const direct = [...rows].sort((a, b) => (rank(a) < rank(b) ? -1 : 1)).slice(0, 7).map((r) => r[0]).sort((a, b) => Number(a) - Number(b));
+    expect(streamed.map((k) => k.row[0])).toEqual(direct);
   });
 });
 
