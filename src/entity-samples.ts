@@ -2,12 +2,13 @@
  * Training samples under the entity privacy unit. The entity table is sampled as usual (at most
  * `training.sampleRows` rows); every table it owns is then read *by entity*: the rows whose ownership FK points at a
  * sampled (and kept) parent row, read by key in the source, so each sampled entity comes with all of its rows.
- * Each entity then keeps at most `maxRowsPerEntity` rows per table (`boundContributions`), and the child-count
+ * Each entity then keeps at most `maxRowsPerEntity` rows per table (`ContributionBound`), and the child-count
  * histograms of owned tables are counted on these bounded samples rather than over the whole table, whose
  * unbounded families would have unbounded sensitivity.
  */
 import { randomBytes } from 'node:crypto';
 import type { SourceConnector } from './connectors/connector.js';
+import { distinct } from './training-context.js';
 import { SynthError } from './errors.js';
 import type { ChildCountHistogram, Rng, TableSample } from './generation/model.js';
 import type { EntityUnitInput } from './generation/privacy/dp-fit.js';
@@ -87,19 +88,18 @@ export async function readEntitySamples(
     const parentInfo = info.get(tableKey(o.parent))!;
     const parentIdx = columnIndexes(parentSample, o.via.references.columns, tableKey(o.parent));
     const entityOfKey = new Map<string, number>();
+    const keys: Row[] = [];
     parentSample.rows.forEach((r, i) => {
       const k = keyOf(r, parentIdx);
-      if (k !== null) entityOfKey.set(k, parentInfo.entityOf[i]!);
-    });
-    const keys: Row[] = [];
-    parentSample.rows.forEach((r) => {
-      if (parentIdx.every((i) => r[i] !== null && r[i] !== undefined)) keys.push(parentIdx.map((i) => r[i] ?? null));
+      if (k === null) return;
+      entityOfKey.set(k, parentInfo.entityOf[i]!);
+      keys.push(parentIdx.map((j) => r[j] ?? null));
     });
     // The bound applies while the rows stream in, so a huge family never sits in memory whole.
     const bound = new ContributionBound(o.maxRows, salt);
     const childIdx = o.via.columns.map((c) => columns.indexOf(c));
     if (keys.length > 0) {
-      for await (const batch of source.readRowsByKeys(table, columns, o.via.columns, dedupe(keys))) {
+      for await (const batch of source.readRowsByKeys(table, columns, o.via.columns, distinct(keys))) {
         for (const r of batch.rows) bound.add(r, entityOfKey.get(keyOf(r, childIdx) ?? '') ?? -1);
       }
     }
@@ -111,16 +111,6 @@ export async function readEntitySamples(
     info.set(key, { entityOf: Int32Array.from(kept, (k) => k.entity), readRows: bound.offered, keptRows });
   }
   return { info, entities: rootSample.rows.length };
-}
-
-function dedupe(keys: Row[]): Row[] {
-  const seen = new Set<string>();
-  return keys.filter((k) => {
-    const t = valuesKey(k);
-    if (seen.has(t)) return false;
-    seen.add(t);
-    return true;
-  });
 }
 
 /** `k` of `items` uniformly at random (partial Fisher–Yates), in their original order. */

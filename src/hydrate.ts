@@ -139,7 +139,8 @@ export async function trainModels(
     privacy?.dp && config.privacy !== false && config.privacy.unit === 'entity'
       ? entityOwnership(schema, plan, config.privacy.entity ?? '', config.privacy.maxRowsPerEntity, (t) => tableConfig(config, t)?.maxRowsPerEntity)
       : null;
-  const readByEntity = (t: TableRef) => (ownership ? ownedTable(ownership, t)?.via != null && !tableConfig(config, t)?.skip : false);
+  // readEntityUnit reads them (a skipped one it leaves empty).
+  const readByEntity = (t: TableRef) => (ownership ? ownedTable(ownership, t)?.via != null : false);
   let entityUnit: EntityUnitInput | undefined;
   await stage(emit, 'sample', async () => {
     for (const table of schema.tables) {
@@ -151,8 +152,9 @@ export async function trainModels(
         : await readSample(source, table, config.training.sampleRows, config.seed);
       // PII columns are replaced before anything is fitted, so no model ever sees the real values.
       const sample = privacy ? await privacy.transformSample(table, raw) : raw;
-      // Without DP, the generators of personal free text (names, emails, phones) draw fresh fakes of their kind.
-      if (!privacy?.dp) sample.piiKinds = fakeKinds(planPiiTransforms(detectPii(table, sample), tableConfig(config, table)?.columns ?? {}));
+      // Without DP, the generators of personal free text (names, emails, phones) draw fresh fakes of their kind
+      // (the transform above already planned them when it ran).
+      if (!privacy?.dp) sample.piiKinds ??= fakeKinds(planPiiTransforms(detectPii(table, sample), tableConfig(config, table)?.columns ?? {}));
       samples.set(tableKey(table), sample);
       for (const fk of table.foreignKeys) {
         if (histogramFromSamples(ownership, table, fk)) continue;

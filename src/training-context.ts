@@ -82,7 +82,8 @@ export async function readLearnedContext(
   return out;
 }
 
-function distinct(keys: Row[]): Row[] {
+/** The keys without duplicates, and without those holding a NULL (which match nothing). */
+export function distinct(keys: Row[]): Row[] {
   const seen = new Set<string>();
   const out: Row[] = [];
   for (const k of keys) {

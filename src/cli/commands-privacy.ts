@@ -46,9 +46,9 @@ async function sampleOf(source: SourceConnector, table: Table, limit: number, se
   return { table: { schema: table.schema, name: table.name }, totalRows, columns, rows };
 }
 
-/** Likely PII columns of every table, from a small sample (read-only). */
-export async function listPii(config: SynthConfig, source: SourceConnector): Promise<PiiListing[]> {
-  const { schema } = await introspectAndPlan(source, config);
+/** Likely PII columns of every table, from a small sample (read-only); `schema` when already introspected. */
+export async function listPii(config: SynthConfig, source: SourceConnector, schema?: DatabaseSchema): Promise<PiiListing[]> {
+  schema ??= (await introspectAndPlan(source, config)).schema;
   const out: PiiListing[] = [];
   for (const table of schema.tables) {
     const sample = await sampleOf(source, table, PII_SAMPLE_ROWS, config.seed);
@@ -162,10 +162,10 @@ export function registerPrivacyCommands(program: Command): void {
     const { config } = await loadConfig(flags.config);
     const source = await openSource(config.source.url);
     try {
-      process.stdout.write(`\n${formatPii(await listPii(config, source))}\n`);
+      const { schema, plan: hydrationPlan } = await introspectAndPlan(source, config);
+      process.stdout.write(`\n${formatPii(await listPii(config, source, schema))}\n`);
       const p = config.privacy;
       if (p !== false && p.unit === 'entity' && p.entity) {
-        const { schema, plan: hydrationPlan } = await introspectAndPlan(source, config);
         const ownership = entityOwnership(schema, hydrationPlan, p.entity, p.maxRowsPerEntity, (t) => tableConfig(config, t)?.maxRowsPerEntity);
         process.stdout.write(`\n${formatEntityUnit(ownership, schema)}\n`);
       }

@@ -19,6 +19,7 @@ import type { HydrationPlan } from '../../graph/plan.js';
 import type { DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
 import { findTable, tableKey } from '../../schema/model.js';
 import type { Row, Value } from '../../schema/values.js';
+import { valueKey } from '../metadata.js';
 
 export interface OwnedTable {
   table: TableRef;
@@ -137,11 +138,9 @@ export function histogramFromSamples(ownership: EntityOwnership | null, child: T
   return below(child) || below(fk.references);
 }
 
-/** A stable text form of a key or row, for maps and hashing. */
+/** A stable text form of a key or row, for maps and hashing (one `valueKey` per value). */
 export function valuesKey(values: readonly Value[]): string {
-  return values
-    .map((v) => (v instanceof Uint8Array ? `b:${Buffer.from(v).toString('hex')}` : typeof v === 'bigint' ? `n:${v}` : JSON.stringify(v)))
-    .join('\u0000');
+  return values.map(valueKey).join('\u0000');
 }
 
 /**
@@ -185,11 +184,4 @@ export class ContributionBound {
     if (list.length <= this.max) return list;
     return [...list].sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0)).slice(0, this.max);
   }
-}
-
-/** `ContributionBound` over a whole array: the indices kept, ascending. */
-export function boundContributions(rows: readonly Row[], entityOf: ArrayLike<number>, max: number, salt: string): number[] {
-  const bound = new ContributionBound(max, salt);
-  rows.forEach((r, i) => bound.add(r, entityOf[i]!));
-  return bound.kept().map((k) => k.i);
 }

@@ -23,19 +23,10 @@ export const PII_KINDS = [
 
 export type PiiKind = (typeof PII_KINDS)[number];
 
-/** Kinds that identify a person on their own (a city, a postcode or a birth date does not). */
-export const IDENTIFYING_KINDS: ReadonlySet<PiiKind> = new Set<PiiKind>([
-  'person-name',
-  'first-name',
-  'last-name',
-  'email',
-  'phone',
-  'street-address',
-  'national-id',
-  'iban',
-  'credit-card',
-  'ip-address',
-]);
+/** Kinds that identify a person on their own (a city, a postcode or a birth date does not; free text is not a kind of value). */
+export const IDENTIFYING_KINDS: ReadonlySet<PiiKind> = new Set<PiiKind>(
+  PII_KINDS.filter((k) => k !== 'city' && k !== 'postal-code' && k !== 'date-of-birth' && k !== 'free-text'),
+);
 
 /** A transform is a PII kind (fake value of that kind) or one of the generic treatments. */
 export const PII_TRANSFORMS = [...PII_KINDS, 'keep', 'redact', 'hash'] as const;

@@ -17,7 +17,7 @@ import type { ChildCountHistogram, ColumnMeta, Rng, TableSample } from '../model
 import { fitModelsDp, type EntityUnitInput, type PrivacySpendReport } from './dp-fit.js';
 import type { PiiTransform } from './pii-config.js';
 import { detectPii, dpFakeKind } from './pii-detect.js';
-import { planPiiTransforms, transformBatches } from './pii-transform.js';
+import { fakeKinds, planPiiTransforms, transformBatches } from './pii-transform.js';
 
 export const PII_KEY_ENV = 'SYNTH_PII_KEY';
 
@@ -94,7 +94,8 @@ export class PrivacyRun {
 
   /**
    * Detects PII in the sample and replaces those columns with keyed deterministic fakes, in place of the sample
-   * (so nothing downstream sees the real values). Refuses when a transform needs a key and none is set.
+   * (so nothing downstream sees the real values), and records the plan's kinds as the sample's `piiKinds`.
+   * Refuses when a transform needs a key and none is set.
    */
   async transformSample(table: Table, sample: TableSample): Promise<TableSample> {
     if (!this.transformsPii) return sample;
@@ -106,7 +107,8 @@ export class PrivacyRun {
     for (const [column, transform] of plan) {
       if (!findings.some((f) => f.column === column)) this.pii.push({ table: key, column, kind: null, confidence: null, transform });
     }
-    if (plan.size === 0 || sample.rows.length === 0) return sample;
+    const piiKinds = fakeKinds(plan);
+    if (plan.size === 0 || sample.rows.length === 0) return { ...sample, piiKinds };
     const secret = this.key();
     const needsKey = [...plan.values()].some((t) => t !== 'redact');
     if (needsKey && !secret) {
@@ -123,7 +125,7 @@ export class PrivacyRun {
       yield { columns: sample.columns, rows: sample.rows };
     })();
     for await (const b of transformBatches(one, plan, secret ?? 'redact-only', table.columns)) rows.push(...b.rows);
-    return { ...sample, rows };
+    return { ...sample, rows, piiKinds };
   }
 
   /** Fits under DP (config `privacy`); the samples are kept for the copy filters. */

@@ -8,7 +8,6 @@ import { createRng } from '../../../src/generation/index.js';
 import type { TableSample } from '../../../src/generation/model.js';
 import { dpBatchSampler, planDpSgd } from '../../../src/generation/privacy/dp-sgd.js';
 import {
-  boundContributions,
   ContributionBound,
   valuesKey,
   childCountSensitivity,
@@ -111,7 +110,14 @@ describe('entityOwnership', () => {
   });
 });
 
-describe('boundContributions', () => {
+/** The indices of `rows` a ContributionBound keeps, ascending. */
+function boundContributions(rows: ReadonlyArray<Array<string | number>>, entityOf: ArrayLike<number>, max: number, salt: string): number[] {
+  const bound = new ContributionBound(max, salt);
+  rows.forEach((r, i) => bound.add(r, entityOf[i]!));
+  return bound.kept().map((k) => k.i);
+}
+
+describe('ContributionBound over whole families', () => {
   const rows = Array.from({ length: 60 }, (_, i) => [i, i % 7]);
   const entityOf = Int32Array.from(rows, (_r, i) => (i < 40 ? 0 : 1 + (i % 3)));
 
