@@ -19,6 +19,7 @@ export type SynthErrorCode =
   | 'LOAD_FAILED'
   | 'VALIDATION_FAILED'
   | 'QUALITY_BELOW_THRESHOLD'
+  | 'SCHEMA_PARITY'
   | 'SWAP_FAILED'
   | 'NOTHING_TO_ROLLBACK'
   | 'LOCKED'
@@ -51,6 +52,7 @@ const exitByCode: Record<SynthErrorCode, number> = {
   LOAD_FAILED: EXIT.infrastructure,
   VALIDATION_FAILED: EXIT.validationRefused,
   QUALITY_BELOW_THRESHOLD: EXIT.validationRefused,
+  SCHEMA_PARITY: EXIT.validationRefused,
   SWAP_FAILED: EXIT.infrastructure,
   NOTHING_TO_ROLLBACK: EXIT.badInput,
   LOCKED: EXIT.infrastructure,
@@ -95,9 +97,32 @@ export function isSynthError(e: unknown): e is SynthError {
   return e instanceof SynthError;
 }
 
-/** Removes passwords from anything that looks like a connection URL (`scheme://user:pass@host`). */
+/** Secrets synth was handed (passwords from URLs, config and environment, the transform key): never printed. */
+const knownSecrets = new Set<string>();
+
+/**
+ * Adds a secret that `redactSecrets` removes wherever it appears, also percent-encoded. Very short values are
+ * left to the pattern rules: replacing every "ab" in a message would garble it without protecting anything.
+ */
+export function registerSecret(secret: string | null | undefined): void {
+  if (secret == null || secret.length < 4) return;
+  knownSecrets.add(secret);
+  const encoded = encodeURIComponent(secret);
+  if (encoded !== secret) knownSecrets.add(encoded);
+}
+
+/**
+ * Removes passwords from text: every registered secret, the userinfo password of anything that looks like a
+ * connection URL (up to the last `@` of the URL, so an unencoded `@` in the password does not leave its tail),
+ * and `password=` style parameters (`?password=`, `&sslpassword=`, libpq `password=` pairs).
+ */
 export function redactSecrets(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^@\s]*)@/gi, '$1***@');
+  let out = text;
+  // Longest first, so a secret that contains another is removed whole.
+  for (const secret of [...knownSecrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
+  return out
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s'"`]*:)[^\s'"`]*@(?=[^@\s'"`]*(?:$|[\s'"`]))/gi, '$1***@')
+    .replace(/((?:^|[?&;\s])(?:ssl)?(?:password|passwd|pwd)=)[^&;\s'"`]*/gi, '$1***');
 }
 
 /** Wraps a driver error from connecting into a SynthError that names the database without its password. */

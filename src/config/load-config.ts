@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
 import { SynthError } from '../errors.js';
 import { configSchema, type SynthConfig } from './schema.js';
+import { parseConnectionUrl, registerEnvironmentSecrets } from '../connectors/connection-url.js';
 
 export const DEFAULT_CONFIG_PATH = './synth.config.ts';
 
@@ -28,8 +29,13 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH): Promise<{ 
       raw = mod.default ?? mod;
     }
   } catch (e) {
-    throw new SynthError('CONFIG_LOAD_FAILED', `Could not load ${path}: ${e instanceof Error ? e.message : String(e)}`, {
-      hint: 'Fix the syntax error above; the config must `export default` an object (or defineConfig({...})).',
+    const at = e instanceof SyntaxError ? await syntaxErrorLocation(file) : null;
+    const where = at === null ? path : `${path}:${at.line}:${at.column}`;
+    const reason = at?.text ?? (e instanceof Error ? e.message : String(e));
+    throw new SynthError('CONFIG_LOAD_FAILED', `Could not load ${where}: ${reason}${at?.lineText ? `\n  ${at.line} | ${at.lineText}` : ''}`, {
+      hint: at === null
+        ? 'Fix the error above; the config must `export default` an object (or defineConfig({...})).'
+        : `Fix the syntax at line ${at.line}, column ${at.column}; the config must \`export default\` an object (or defineConfig({...})).`,
       path,
       cause: e,
     });
@@ -37,16 +43,48 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH): Promise<{ 
   return { config: parseConfig(raw, path), path: file };
 }
 
+/**
+ * Node's SyntaxError from a module import carries no position. esbuild (the compiler tsx runs configs through,
+ * so always installed with synth) parses the file again to name line and column; null when it finds nothing.
+ */
+async function syntaxErrorLocation(file: string): Promise<{ line: number; column: number; text: string; lineText: string } | null> {
+  try {
+    const esbuild = await import('esbuild');
+    const ext = extname(file).slice(1);
+    esbuild.transformSync(readFileSync(file, 'utf8'), { loader: ext === 'json' ? 'json' : ext === 'ts' || ext === 'mts' || ext === 'cts' ? 'ts' : 'js', format: 'esm' });
+    return null;
+  } catch (e) {
+    const first = (e as { errors?: Array<{ text: string; location: { line: number; column: number; lineText: string } | null }> }).errors?.[0];
+    if (!first?.location) return null;
+    return { line: first.location.line, column: first.location.column + 1, text: first.text, lineText: first.location.lineText.trim() };
+  }
+}
+
 /** Validates a config object; errors name the file, the field path and a fix. */
 export function parseConfig(raw: unknown, file = 'config'): SynthConfig {
+  registerEnvironmentSecrets();
   const result = configSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${describeIssue(issue)}`);
-  const first = result.error.issues[0];
+  if (result.success) {
+    registerStateUrlSecret(result.data.state.url);
+    return result.data;
+  }
+  const issues = result.error.issues.flatMap((issue) => explainUnion(issue, raw));
+  const lines = issues.map((issue) => `  ${formatPath(issue.path)}: ${describeIssue(issue, raw)}`);
+  const first = issues[0];
   throw new SynthError('CONFIG_INVALID', `Invalid config in ${file}:\n${lines.join('\n')}`, {
     hint: 'Fix the fields listed above (see the README, "Config reference").',
     path: first ? formatPath(first.path) : undefined,
   });
+}
+
+/** state.url is read by the state store as written; its password is registered here so no message shows it. */
+function registerStateUrlSecret(url: string | undefined): void {
+  if (url === undefined || url === '') return;
+  try {
+    parseConnectionUrl(url, { what: 'state.url' });
+  } catch {
+    // A malformed state URL is reported when the state store opens it.
+  }
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -56,12 +94,56 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
     .join('');
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+type Issue = z.core.$ZodIssue;
+
+/**
+ * zod reports a field that matches no branch of a union (`privacy: { … } | false`) as "Invalid input". The branch
+ * whose type fits the value (an object for `{ epsilon: '3' }`) says what is actually wrong, so its issues are
+ * reported instead, with their full paths.
+ */
+function explainUnion(issue: Issue, raw: unknown): Issue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const input = valueAt(raw, issue.path);
+  const fits = issue.errors.filter((branch) => !branch.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')));
+  if (fits.length !== 1 || input === undefined) return [issue];
+  return fits[0]!.flatMap((i) => explainUnion({ ...i, path: [...issue.path, ...i.path] } as Issue, raw));
+}
+
+function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let v: unknown = raw;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+/** Fields whose values are never echoed back, whatever is wrong with them. */
+const SECRET_FIELD = /^(url|password|piiKey)$/;
+
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+function describeIssue(issue: Issue, raw: unknown): string {
   if (issue.code === 'unrecognized_keys') {
     return `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}; check the spelling against the config reference`;
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return `is required (${issue.message})`;
+  if (issue.code === 'invalid_type') {
+    const input = valueAt(raw, issue.path);
+    if (input === undefined) return `is required (${issue.message})`;
+    const expected = issue.expected === 'number' ? 'a number' : issue.expected === 'boolean' ? 'true or false' : issue.expected === 'string' ? 'a string' : issue.expected === 'object' ? 'an object' : String(issue.expected);
+    const last = issue.path[issue.path.length - 1];
+    if (typeof last === 'string' && SECRET_FIELD.test(last)) return `expected ${expected}`;
+    let fix = '';
+    if (typeof input === 'string' && issue.expected === 'number' && input.trim() !== '' && Number.isFinite(Number(input))) fix = ` — write ${Number(input)} without quotes`;
+    if (typeof input === 'string' && issue.expected === 'boolean' && /^(true|false)$/.test(input)) fix = ` — write ${input} without quotes`;
+    if (typeof input === 'number' && issue.expected === 'string') fix = ` — write '${input}' in quotes`;
+    return `expected ${expected}, got ${describeValue(input)}${fix}`;
   }
   return issue.message;
 }

@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import { schedulesConfigSchema } from '../scheduler/schedules.js';
 import { piiColumnConfigSchema } from '../generation/privacy/pii-config.js';
+import { canonicalConnectionUrl } from '../connectors/connection-url.js';
+import { SynthError } from '../errors.js';
+import { relationsConfigSchema } from '../graph/virtual-fks.js';
 
 const duration = z
   .string()
@@ -17,7 +20,22 @@ const connectionUrl = z
     message: 'must start with postgresql://, mysql:// or pglite:// (an embedded PostgreSQL folder)',
   });
 
-const connectionSchema = z.strictObject({ url: connectionUrl });
+/**
+ * `{ url, password? }`: the password may also sit in the URL, in `?password=` or in PGPASSWORD / MYSQL_PWD. Every
+ * form ends up in one canonical URL (connection-url.ts), so drivers, locks and the state store all read it alike,
+ * and the password is registered for redaction before anything can print it.
+ */
+const connectionSchema = z
+  .strictObject({ url: connectionUrl, password: z.string().min(1).optional() })
+  .transform((c, ctx) => {
+    try {
+      return { url: canonicalConnectionUrl(c.url, { password: c.password, what: 'this URL' }) };
+    } catch (e) {
+      if (!(e instanceof SynthError)) throw e;
+      ctx.addIssue({ code: 'custom', path: ['url'], message: `${e.message} ${e.hint ?? ''}`.trim() });
+      return z.NEVER;
+    }
+  });
 
 /** PII transform (a kind, 'keep', 'redact' or 'hash') and `public` (raw statistics, no privacy budget). */
 const columnOverride = piiColumnConfigSchema;
@@ -81,6 +99,11 @@ export const configSchema = z.strictObject({
   /** Default model for tables without a per-table `model`. */
   model: z.enum(['baseline', 'learned']).default('baseline'),
   tables: z.record(z.string(), tableConfig).default({}),
+  /**
+   * Virtual foreign keys the source keeps only by naming and values: `{ from: 'orders.customer_id', to: 'customers.id' }`
+   * or composite `{ from: 'a.(x, y)', to: 'b.(x, y)' }`. Generated and validated like declared FKs; never created in the target.
+   */
+  relations: relationsConfigSchema.default([]),
   training: trainingConfig.default({ sampleRows: 20_000, device: 'auto', reuse: 'never', parallel: 1 }),
   privacy: z
     .union([privacyConfig, z.literal(false)])
