@@ -29,7 +29,8 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH): Promise<{ 
       raw = mod.default ?? mod;
     }
   } catch (e) {
-    const at = e instanceof SyntaxError ? await syntaxErrorLocation(file) : null;
+    // Node, tsx and vite each word a syntax error differently (and Node gives no position): ask the parser once more.
+    const at = await syntaxErrorLocation(file);
     const where = at === null ? path : `${path}:${at.line}:${at.column}`;
     const reason = at?.text ?? (e instanceof Error ? e.message : String(e));
     throw new SynthError('CONFIG_LOAD_FAILED', `Could not load ${where}: ${reason}${at?.lineText ? `\n  ${at.line} | ${at.lineText}` : ''}`, {

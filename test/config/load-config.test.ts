@@ -76,3 +76,50 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ source: { url: 'postgresql://h/db' }, targets: {} })).toThrow(/at least one target/);
   });
 });
+
+describe('config error messages', () => {
+  const base = { source: { url: 'postgresql://h/db' }, targets: { dev: { url: 'mysql://root@h/dev' } } };
+  const message = (raw: unknown): string => {
+    try {
+      parseConfig(raw, 'synth.config.ts');
+    } catch (e) {
+      return (e as SynthError).message;
+    }
+    throw new Error('expected an error');
+  };
+
+  it("privacy.epsilon: '3' says a number was expected, the string \"3\" was given, and how to write it", () => {
+    const text = message({ ...base, privacy: { epsilon: '3' } });
+    expect(text).toContain('privacy.epsilon: expected a number, got the string "3" — write 3 without quotes');
+    expect(text).not.toMatch(/Invalid input\s*$/m);
+  });
+
+  it('a boolean written as a string and a number where a string belongs get their fix too', () => {
+    expect(message({ ...base, quality: { enabled: 'false' } })).toContain('quality.enabled: expected true or false, got the string "false" — write false without quotes');
+    expect(message({ ...base, outDir: 7 })).toContain("outDir: expected a string, got number 7 — write '7' in quotes");
+  });
+
+  it('privacy: { epsilon: 3 } alone is a valid config', () => {
+    const config = parseConfig({ ...base, privacy: { epsilon: 3 } });
+    expect(config.privacy).toMatchObject({ epsilon: 3, unit: 'row' });
+  });
+
+  it('never echoes a url value, even one of the wrong type', () => {
+    expect(message({ ...base, targets: { dev: { url: 42 } } })).not.toContain('42');
+  });
+
+  it('a syntax error in synth.config.ts names file:line:col and shows the line', async () => {
+    const file = write('syntax.config.ts', `export default {\n  source: { url: 'postgresql://h/db' },\n  targets: { dev: { url: 'mysql://root@h/dev' } ,\n  scale: ]\n};\n`);
+    const err = (await loadConfig(file).catch((e: unknown) => e)) as SynthError;
+    expect(err.code).toBe('CONFIG_LOAD_FAILED');
+    expect(err.message).toContain(`${file}:4:10`);
+    expect(err.message).toContain('scale: ]');
+    expect(err.hint).toMatch(/line 4, column 10/);
+  });
+
+  it('a syntax error in a .mjs config names file:line:col as well', async () => {
+    const file = write('syntax.config.mjs', 'export default {\n  a: 1,,\n};\n');
+    const err = (await loadConfig(file).catch((e: unknown) => e)) as SynthError;
+    expect(err.message).toMatch(/syntax\.config\.mjs:2:\d+/);
+  });
+});
