@@ -10,6 +10,7 @@ import type { SynthConfig } from './config/schema.js';
 import { SynthError } from './errors.js';
 import { type EventSink, silentSink, stage } from './events.js';
 import { buildPlan, type HydrationPlan, type TableStep } from './graph/plan.js';
+import { physicalSchema, withRelations } from './graph/virtual-fks.js';
 import { runLevels } from './scheduler/run-queue.js';
 import type { RowBatch } from './schema/values.js';
 import { createGeneration, createRng, fitModels, type ModelSet } from './generation/index.js';
@@ -112,13 +113,14 @@ export async function introspectAndPlan(
   emit: EventSink = silentSink,
 ): Promise<{ schema: DatabaseSchema; plan: HydrationPlan }> {
   const introspectOptions = config.schemas ? { schemas: config.schemas } : {};
-  const schema = await stage(emit, 'introspect', () => source.introspect(introspectOptions), (s) => `${s.tables.length} tables`);
-  if (schema.tables.length === 0) {
-    throw new SynthError('EMPTY_SOURCE', `The source has no tables in ${schema.schemas.join(', ') || 'any schema'}.`, {
+  const introspected = await stage(emit, 'introspect', () => source.introspect(introspectOptions), (s) => `${s.tables.length} tables`);
+  if (introspected.tables.length === 0) {
+    throw new SynthError('EMPTY_SOURCE', `The source has no tables in ${introspected.schemas.join(', ') || 'any schema'}.`, {
       hint: 'Check `schemas` in the config and that the source URL names the right database.',
       path: 'schemas',
     });
   }
+  const schema = withRelations(introspected, config.relations);
   const plan = await stage(emit, 'plan', async () => buildPlan(schema), (p) => `${p.steps.length} steps, ${p.cycles.length} cycles`);
   return { schema, plan };
 }
@@ -352,7 +354,7 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
     },
   });
   const hooks = args.hooks ?? {};
-  const shadow = await stage(emit, 'shadow', () => target.createShadow(runId, schema), (s) => s.namespaces.map((n) => n.shadow).join(', '));
+  const shadow = await stage(emit, 'shadow', () => target.createShadow(runId, physicalSchema(schema)), (s) => s.namespaces.map((n) => n.shadow).join(', '));
   const fault = async (point: FaultPoint, table?: string) =>
     hooks.fault?.(point, table === undefined ? { target, shadow } : { target, shadow, table });
   let swapped = false;
@@ -424,13 +426,13 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
     await fault('before-finalize');
     await stage(emit, 'finalize', async () => {
       await fault('during-finalize');
-      await target.finalize(shadow, schema);
+      await target.finalize(shadow, physicalSchema(schema));
     });
     await fault('before-swap');
     await hooks.beforeSwap?.();
     const swap = await stage(emit, 'swap', async () => {
       await fault('during-swap');
-      return target.swap(shadow, schema);
+      return target.swap(shadow, physicalSchema(schema));
     });
     swapped = true;
     for (const note of swap.notes) emit({ type: 'info', message: note });

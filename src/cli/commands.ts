@@ -4,6 +4,7 @@ import type { SynthConfig } from '../config/schema.js';
 import type { TypeMappingNote } from '../connectors/connector.js';
 import { openSource, openTarget } from '../connectors/index.js';
 import { formatPlan } from '../graph/format-plan.js';
+import { formatSuggestions, suggestRelations } from '../graph/relation-suggestions.js';
 import { introspectAndPlan, targetUrl } from '../hydrate.js';
 import { reportOnTarget } from '../report.js';
 import { tableKey } from '../schema/model.js';
@@ -39,7 +40,9 @@ export function registerCommands(program: Command): void {
     const source = await openSource(config.source.url);
     try {
       const { schema, plan } = await introspectAndPlan(source, config);
+      const suggestions = await suggestRelations(source, schema, { seed: config.seed });
       let text = formatPlan(plan, schema);
+      if (suggestions.length > 0) text += `\n${formatSuggestions(suggestions)}`;
       let mapping: TypeMappingNote[] | undefined;
       if (flags.target) {
         // Only describeMapping is asked: nothing is created on the target.
@@ -51,7 +54,7 @@ export function registerCommands(program: Command): void {
           await target.close();
         }
       }
-      if (flags.json) process.stdout.write(`${JSON.stringify({ tables: schema.tables.map(tableKey), plan, ...(mapping ? { mapping } : {}) })}\n`);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ tables: schema.tables.map(tableKey), plan, suggestions, ...(mapping ? { mapping } : {}) })}\n`);
       else process.stdout.write(`${text}\n`);
     } finally {
       await source.close();

@@ -18,7 +18,7 @@ export function formatPlan(plan: HydrationPlan, schema: DatabaseSchema): string 
       if (s.selfReferences.includes(fk.name)) continue;
       const d = s.deferred.find((x) => x.foreignKey === fk.name);
       const mark = fk.name === s.primaryParent ? ' (primary parent)' : d ? ` (deferred: ${d.strategy})` : '';
-      parents.push(`${tableKey(fk.references)} via ${fk.name}(${fk.columns.join(', ')})${mark}`);
+      parents.push(`${tableKey(fk.references)} via ${fk.name}(${fk.columns.join(', ')})${fk.virtual ? ' [virtual: from `relations`, no constraint]' : ''}${mark}`);
     }
     lines.push(`${pad}parents: ${parents.length ? parents.join('; ') : 'none'}`);
     const rowDeps = (table?.foreignKeys ?? [])

@@ -87,6 +87,11 @@ export interface ForeignKey {
    * the table's FK (every row references a parent, which satisfies the partition's rule); DDL declares it on the partition.
    */
   onPartition?: TableRef;
+  /**
+   * Declared in the config's `relations`, not in the database: generated and validated like any FK, but never
+   * created in the target, whose schema stays the source's (graph/virtual-fks.ts).
+   */
+  virtual?: boolean;
 }
 
 export interface CheckConstraint {
