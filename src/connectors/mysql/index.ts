@@ -24,6 +24,7 @@ import { countViolationsIn } from './mysql-validate.js';
 import { repairCheckIn } from './mysql-repair.js';
 import { mappingNotes } from './mysql-ddl.js';
 import { translateCheck, untranslatedCheckNote } from '../translate-check.js';
+import { eventStatus, withEventStatus } from './mysql-objects.js';
 
 export type { WriteOptions as MysqlTargetOptions } from './mysql-write.js';
 export { parseMysqlUrl } from './mysql-session.js';
@@ -116,6 +117,18 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
       return repairCheckIn(session, dbFor(shadow), table, { ...check, expression: translated.sql }, columns);
     },
     finalize: (shadow: Shadow, schema: DatabaseSchema): Promise<void> => shadows.finalize(shadow, schema),
+    async introspectShadow(shadow: Shadow): Promise<DatabaseSchema> {
+      const read = await introspectMysql(session, [dbFor(shadow)]);
+      // The shadow holds its events disabled (finalize); the swap gives them the source's status.
+      const source = schemas.get(shadow.runId);
+      for (const o of read.otherObjects) {
+        if (o.kind !== 'event' || o.definition === null) continue;
+        const planned = source?.otherObjects.find((x) => x.kind === 'event' && x.name === o.name)?.definition;
+        const status = planned ? eventStatus(planned) : null;
+        if (status !== null) o.definition = withEventStatus(o.definition, status);
+      }
+      return read;
+    },
     swap: (shadow: Shadow, schema: DatabaseSchema): Promise<SwapResult> => shadows.swap(shadow, schema),
     rollback: () => shadows.rollback(),
     async dropShadow(shadow: Shadow) {

@@ -250,7 +250,8 @@ export function createTableSql(database: string, schema: DatabaseSchema, table: 
   const plans = planColumns(schema, table);
   const cols = plans.map((p) => `  ${qi(p.column.name)} ${p.definition}`).join(',\n');
   const comment = table.comment !== null ? ` COMMENT=${ql(table.comment)}` : '';
-  return `CREATE TABLE ${qt(database, table.name)} (\n${cols}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4${comment}`;
+  const options = schema.dialect === 'mysql' && table.storage ? table.storage : 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4';
+  return `CREATE TABLE ${qt(database, table.name)} (\n${cols}\n) ${options}${comment}`;
 }
 
 /** Constraint names must be unique per database in MySQL (FKs, and CHECKs in MySQL 8) and at most 64 chars. */

@@ -11,7 +11,8 @@ import type {
   UniqueConstraint,
 } from '../../schema/model.js';
 import type { MysqlSession } from './mysql-session.js';
-import { qi } from './mysql-quote.js';
+import { qi, ql } from './mysql-quote.js';
+import { routinesAndEvents } from './mysql-objects.js';
 
 interface ColumnRow {
   TABLE_SCHEMA: string;
@@ -191,13 +192,25 @@ function action(rule: string): ReferentialAction {
   return r === 'CASCADE' || r === 'SET NULL' || r === 'SET DEFAULT' || r === 'RESTRICT' ? r : 'NO ACTION';
 }
 
+/** `ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`, as SHOW CREATE TABLE spells a table's options. */
+function storageOf(engine: string | null, collation: string | null): string | null {
+  // A collation's name starts with its character set's (utf8mb4_general_ci, latin1_swedish_ci, binary).
+  const charset = collation?.split('_')[0] ?? null;
+  const parts = [engine ? `ENGINE=${engine}` : '', charset ? `DEFAULT CHARSET=${charset}` : '', collation ? `COLLATE=${collation}` : ''];
+  const text = parts.filter(Boolean).join(' ');
+  return text === '' ? null : text;
+}
+
 export async function introspectMysql(session: MysqlSession, databases: string[]): Promise<DatabaseSchema> {
   const mariadb = await session.isMariaDb();
   const serverVersion = await session.serverVersion();
   const inList = databases.map(() => '?').join(', ');
 
-  const tableRows = await session.query<{ TABLE_SCHEMA: string; TABLE_NAME: string; TABLE_ROWS: string | null; TABLE_COMMENT: string }>(
-    `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS, TABLE_COMMENT FROM information_schema.TABLES
+  const tableRows = await session.query<{
+    TABLE_SCHEMA: string; TABLE_NAME: string; TABLE_ROWS: string | null; TABLE_COMMENT: string;
+    ENGINE: string | null; TABLE_COLLATION: string | null;
+  }>(
+    `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS, TABLE_COMMENT, ENGINE, TABLE_COLLATION FROM information_schema.TABLES
      WHERE TABLE_SCHEMA IN (${inList}) AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME`,
     databases,
   );
@@ -212,10 +225,10 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
   const statRows = await session.query<{
     TABLE_SCHEMA: string; TABLE_NAME: string; INDEX_NAME: string; NON_UNIQUE: string | number;
     COLUMN_NAME: string | null; SUB_PART: string | number | null; INDEX_TYPE: string; SEQ_IN_INDEX: number;
+    COLLATION: string | null; INDEX_COMMENT: string | null;
   }>(
-    `SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, INDEX_TYPE, SEQ_IN_INDEX
-     FROM information_schema.STATISTICS WHERE TABLE_SCHEMA IN (${inList})
-     ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
+    `SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, INDEX_TYPE, SEQ_IN_INDEX, COLLATION, INDEX_COMMENT
+     FROM information_schema.STATISTICS WHERE TABLE_SCHEMA IN (${inList})`,
     databases,
   );
   const fkRows = await session.query<{
@@ -260,6 +273,7 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
       indexes: [],
       partitioning: null,
       comment: t.TABLE_COMMENT === '' ? null : t.TABLE_COMMENT,
+      storage: storageOf(t.ENGINE, t.TABLE_COLLATION),
       estimatedRows: Number(t.TABLE_ROWS ?? 0),
     });
   }
@@ -310,7 +324,10 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
     g.push(s);
     indexGroups.set(k, g);
   }
+  // Unordered on purpose: the server lists a table's keys in their order in the table, which DDL must keep
+  // (SHOW CREATE TABLE prints them so); the parts of one key are sorted here.
   for (const parts of indexGroups.values()) {
+    parts.sort((a, b) => Number(a.SEQ_IN_INDEX) - Number(b.SEQ_IN_INDEX));
     const first = parts[0]!;
     const table = tables.get(key(first.TABLE_SCHEMA, first.TABLE_NAME));
     if (!table) continue;
@@ -322,16 +339,20 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
       continue;
     }
     const unique = Number(first.NON_UNIQUE) === 0;
-    if (unique && !hasPrefix && !functional) {
+    const descending = parts.some((p) => p.COLLATION === 'D');
+    if (unique && !hasPrefix && !functional && !descending && !first.INDEX_COMMENT) {
       const u: UniqueConstraint = { name: first.INDEX_NAME, columns, origin: 'constraint', predicate: null, nullsDistinct: true };
       table.uniques.push(u);
       continue;
     }
     if (functional) continue;
-    const cols = parts.map((p) => `${qi(p.COLUMN_NAME!)}${p.SUB_PART === null ? '' : `(${Number(p.SUB_PART)})`}`).join(', ');
     const kind = first.INDEX_TYPE.toUpperCase();
+    // A SPATIAL index reports a key length (32) that is not a prefix and cannot be declared.
+    const prefix = (p: (typeof parts)[number]) => (p.SUB_PART === null || kind === 'SPATIAL' ? '' : `(${Number(p.SUB_PART)})`);
+    const cols = parts.map((p) => `${qi(p.COLUMN_NAME!)}${prefix(p)}${p.COLLATION === 'D' ? ' DESC' : ''}`).join(', ');
     const head = unique ? 'UNIQUE INDEX' : kind === 'FULLTEXT' ? 'FULLTEXT INDEX' : kind === 'SPATIAL' ? 'SPATIAL INDEX' : 'INDEX';
-    table.indexes.push({ name: first.INDEX_NAME, definition: `${head} ${qi(first.INDEX_NAME)} (${cols})` });
+    const comment = first.INDEX_COMMENT ? ` COMMENT ${ql(first.INDEX_COMMENT)}` : '';
+    table.indexes.push({ name: first.INDEX_NAME, definition: `${head} ${qi(first.INDEX_NAME)} (${cols})${comment}` });
   }
 
   const fkGroups = new Map<string, typeof fkRows>();
@@ -375,14 +396,19 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
   }
 
   const otherObjects: OtherObject[] = [];
-  const views = await session.query<{ TABLE_SCHEMA: string; TABLE_NAME: string; VIEW_DEFINITION: string }>(
-    `SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN (${inList}) ORDER BY 1, 2`,
+  const views = await session.query<{ TABLE_SCHEMA: string; TABLE_NAME: string; VIEW_DEFINITION: string; CHECK_OPTION: string; SECURITY_TYPE: string; ALGORITHM?: string }>(
+    `SELECT * FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN (${inList}) ORDER BY TABLE_SCHEMA, TABLE_NAME`,
     databases,
   );
   for (const v of views) {
     // The stored definition qualifies tables with the source database; strip that so it can live anywhere.
     const body = v.VIEW_DEFINITION.split(`${qi(v.TABLE_SCHEMA)}.`).join('');
-    otherObjects.push({ schema: v.TABLE_SCHEMA, name: v.TABLE_NAME, kind: 'view', definition: `CREATE OR REPLACE VIEW ${qi(v.TABLE_NAME)} AS ${body}` });
+    const algorithm = v.ALGORITHM && v.ALGORITHM !== 'UNDEFINED' ? `ALGORITHM=${v.ALGORITHM} ` : '';
+    const check = v.CHECK_OPTION && v.CHECK_OPTION !== 'NONE' ? ` WITH ${v.CHECK_OPTION} CHECK OPTION` : '';
+    otherObjects.push({
+      schema: v.TABLE_SCHEMA, name: v.TABLE_NAME, kind: 'view',
+      definition: `CREATE OR REPLACE ${algorithm}SQL SECURITY ${v.SECURITY_TYPE} VIEW ${qi(v.TABLE_NAME)} AS ${body}${check}`,
+    });
   }
   const triggers = await session.query<{
     TRIGGER_SCHEMA: string; TRIGGER_NAME: string; EVENT_MANIPULATION: string; EVENT_OBJECT_TABLE: string;
@@ -401,18 +427,7 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
       definition: `CREATE TRIGGER ${qi(t.TRIGGER_NAME)} ${t.ACTION_TIMING} ${t.EVENT_MANIPULATION} ON ${qi(t.EVENT_OBJECT_TABLE)} FOR EACH ${t.ACTION_ORIENTATION} ${t.ACTION_STATEMENT}`,
     });
   }
-  const routines = await session.query<{ ROUTINE_SCHEMA: string; ROUTINE_NAME: string; ROUTINE_TYPE: string }>(
-    `SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (${inList}) ORDER BY 1, 2`,
-    databases,
-  );
-  for (const r of routines) {
-    otherObjects.push({ schema: r.ROUTINE_SCHEMA, name: r.ROUTINE_NAME, kind: r.ROUTINE_TYPE === 'PROCEDURE' ? 'procedure' : 'function', definition: null });
-  }
-  const events = await session.query<{ EVENT_SCHEMA: string; EVENT_NAME: string }>(
-    `SELECT EVENT_SCHEMA, EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN (${inList}) ORDER BY 1, 2`,
-    databases,
-  );
-  for (const e of events) otherObjects.push({ schema: e.EVENT_SCHEMA, name: e.EVENT_NAME, kind: 'event', definition: null });
+  otherObjects.push(...(await routinesAndEvents(session, databases)));
 
   return {
     dialect: 'mysql',

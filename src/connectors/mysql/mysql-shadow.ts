@@ -14,6 +14,7 @@ import type { MysqlSession } from './mysql-session.js';
 import { translateCheck } from '../translate-check.js';
 import { NameAllocator, createTableSql, foreignIndexClause, mappingNotes, planColumns, shortHash } from './mysql-ddl.js';
 import { qcols, qi, qt } from './mysql-quote.js';
+import { createObjects, dropTriggersIn } from './mysql-objects.js';
 
 const SHADOW_MARK = '__synth_shadow_';
 const BACKUP_MARK = '__synth_backup';
@@ -149,10 +150,13 @@ export class MysqlShadows {
       // The integrity gate already counted orphans; this lets InnoDB add FKs in place instead of copying
       // every child table. MariaDB then records RESTRICT as NO ACTION, which InnoDB enforces identically.
       await conn.query('SET SESSION foreign_key_checks = 0');
+      // MariaDB names CHECKs per table (two tables may each have CONSTRAINT_1); MySQL 8 per database.
+      const perTable = await this.session.isMariaDb();
       try {
-        const checkNames = new NameAllocator();
+        let checkNames = new NameAllocator();
         const fkNames = new NameAllocator();
         for (const table of schema.tables) {
+          if (perTable) checkNames = new NameAllocator();
           const clauses = this.keyClauses(schema, table, checkNames);
           if (clauses.length === 0) continue;
           try {
@@ -163,15 +167,23 @@ export class MysqlShadows {
         }
         if (schema.dialect !== 'mysql') await this.addTranslatedChecks(conn, db, shadow.runId, schema, checkNames);
         for (const table of schema.tables) {
-          const fks = table.foreignKeys.map((fk) => {
+          const clause = (fk: (typeof table.foreignKeys)[number]) => {
             const target = inSchema.has(fk.references.name) && schema.schemas.includes(fk.references.schema)
               ? qt(db, fk.references.name)
               : qt(schema.dialect === 'mysql' ? fk.references.schema : db, fk.references.name);
             return `ADD CONSTRAINT ${qi(fkNames.take(fk.name))} FOREIGN KEY (${qcols(fk.columns)}) REFERENCES ${target} (${qcols(fk.references.columns)}) ON DELETE ${fk.onDelete} ON UPDATE ${fk.onUpdate}`;
-          });
-          if (fks.length === 0) continue;
+          };
+          // Added without checks, MariaDB records RESTRICT as NO ACTION: those FKs are added with checks on (a table copy).
+          const restrict = (fk: (typeof table.foreignKeys)[number]) => fk.onDelete === 'RESTRICT' || fk.onUpdate === 'RESTRICT';
+          const inPlace = table.foreignKeys.filter((fk) => !restrict(fk)).map(clause);
+          const checked = table.foreignKeys.filter(restrict).map(clause);
           try {
-            await conn.query(`ALTER TABLE ${qt(db, table.name)} ${fks.join(', ')}`);
+            if (inPlace.length > 0) await conn.query(`ALTER TABLE ${qt(db, table.name)} ${inPlace.join(', ')}`);
+            if (checked.length > 0) {
+              await conn.query('SET SESSION foreign_key_checks = 1');
+              await conn.query(`ALTER TABLE ${qt(db, table.name)} ${checked.join(', ')}`);
+              await conn.query('SET SESSION foreign_key_checks = 0');
+            }
           } catch (e) {
             throw wrapError('LOAD_FAILED', `Adding foreign keys to ${table.name}`, e, table.name);
           }
@@ -179,6 +191,14 @@ export class MysqlShadows {
         for (const table of schema.tables) await this.resetAutoIncrement(conn, db, table);
       } finally {
         await conn.query('SET SESSION foreign_key_checks = 1');
+      }
+      // Views, routines, triggers and events in the shadow too, so the parity check sees them before the swap.
+      // The swap recreates them in the live database; an event here is disabled so it never runs on the shadow.
+      if (schema.dialect === 'mysql') {
+        const failed = await createObjects(conn, db, schema.otherObjects, { eventsDisabled: true });
+        const notes = this.finalizeNotes.get(shadow.runId) ?? [];
+        for (const f of failed) notes.push(`${f.object.kind} ${f.object.name} could not be recreated (${f.error})`);
+        this.finalizeNotes.set(shadow.runId, notes);
       }
     });
   }
@@ -216,9 +236,17 @@ export class MysqlShadows {
     const clauses: string[] = [];
     if (table.primaryKey) clauses.push(`ADD PRIMARY KEY (${qcols(table.primaryKey.columns)})`);
     const plans = planColumns(schema, table);
+    // A column-level CHECK is declared with its column (MODIFY), so the target's CHECK is column-level too.
+    const columnChecks = new Map(
+      schema.dialect === 'mysql' ? table.checks.filter((c) => c.origin === 'column' && c.columns.length === 1 && c.name === c.columns[0]).map((c) => [c.name, c]) : [],
+    );
     for (const p of plans) {
+      const check = columnChecks.get(p.column.name);
+      const checkSql = check ? ` CHECK (${check.expression})` : '';
       if (p.column.autoIncrement !== null && p.column.generated === null && schema.dialect === 'mysql' && p.column.autoIncrement === 'auto_increment') {
-        clauses.push(`MODIFY ${qi(p.column.name)} ${p.definition} AUTO_INCREMENT`);
+        clauses.push(`MODIFY ${qi(p.column.name)} ${p.definition} AUTO_INCREMENT${checkSql}`);
+      } else if (check) {
+        clauses.push(`MODIFY ${qi(p.column.name)} ${p.definition}${checkSql}`);
       } else if (p.column.autoIncrement !== null && p.column.generated === null && /INT/.test(p.sqlType)) {
         // Identity/serial from PostgreSQL: AUTO_INCREMENT is the closest; it needs to lead a key.
         const keyed = table.primaryKey?.columns[0] === p.column.name || table.uniques.some((u) => u.columns[0] === p.column.name);
@@ -232,7 +260,7 @@ export class MysqlShadows {
       clauses.push(`ADD UNIQUE KEY ${qi(uniqueNames.take(u.name))} (${qcols(u.columns)})`);
     }
     if (schema.dialect === 'mysql') {
-      for (const c of table.checks) clauses.push(`ADD CONSTRAINT ${qi(checkNames.take(c.name))} CHECK (${c.expression})`);
+      for (const c of table.checks) if (!columnChecks.has(c.name)) clauses.push(`ADD CONSTRAINT ${qi(checkNames.take(c.name))} CHECK (${c.expression})`);
       for (const i of table.indexes) clauses.push(`ADD ${i.definition}`);
     } else {
       for (const i of table.indexes) {
@@ -272,6 +300,7 @@ export class MysqlShadows {
         throw new SynthError('SWAP_FAILED', `Shadow ${db} lacks table ${missing[0]!.name}`, { table: missing[0]!.name, hint: 'The shadow is incomplete; run the hydration again.' });
       }
       const saved = await liveTriggers(conn, this.live);
+      await dropTriggersIn(conn, db);
 
       await conn.query(`DROP DATABASE IF EXISTS ${qi(backup)}`);
       await conn.query(`CREATE DATABASE ${qi(backup)}${await charsetClause(conn, this.live)}`);
@@ -327,38 +356,20 @@ export class MysqlShadows {
     if (schema.dialect !== 'mysql') {
       if (views.length + triggers.length > 0) notes.push(`${views.length} view(s) and ${triggers.length} trigger(s) of the ${schema.dialect} source were not recreated (their SQL is ${schema.dialect})`);
     } else {
-      const failed = await this.recreateViews(conn, views.map((v) => ({ name: v.name, sql: v.definition })));
-      if (views.length > 0) notes.push(`${views.length - failed.length} view(s) recreated in ${this.live}`);
-      for (const f of failed) notes.push(`view ${f} could not be recreated`);
-      const tfailed = await this.recreateTriggers(conn, triggers.flatMap((t) => (t.definition === null ? [] : [t.definition])), triggers.map((t) => t.name));
-      if (triggers.length > 0) notes.push(`${triggers.length - tfailed.length} trigger(s) recreated on the new live tables`);
-      for (const f of tfailed) notes.push(`trigger ${f} could not be recreated`);
+      const failed = await createObjects(conn, this.live, schema.otherObjects, { replace: true });
+      const count = (kind: string) => schema.otherObjects.filter((o) => o.kind === kind).length - failed.filter((f) => f.object.kind === kind).length;
+      if (views.length > 0) notes.push(`${count('view')} view(s) recreated in ${this.live}`);
+      if (triggers.length > 0) notes.push(`${count('trigger')} trigger(s) recreated on the new live tables`);
+      const routines = count('procedure') + count('function');
+      if (routines > 0) notes.push(`${routines} procedure(s)/function(s) recreated in ${this.live}`);
+      if (count('event') > 0) notes.push(`${count('event')} event(s) recreated in ${this.live} with the source's status`);
+      for (const f of failed) notes.push(`${f.object.kind} ${f.object.name} could not be recreated (${f.error})`);
     }
     const existing = await q<{ TABLE_NAME: string }>(conn, 'SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?', [this.live]);
     const ours = new Set(views.map((v) => v.name));
     const kept = existing.filter((v) => !ours.has(v.TABLE_NAME));
     if (kept.length > 0) notes.push(`${kept.length} existing view(s) of ${this.live} were kept and now read the new tables`);
-    if (rest.length > 0) notes.push(`${rest.length} routine(s)/event(s) were not copied (synth copies tables, views and triggers)`);
-  }
-
-  private async recreateViews(conn: PoolConnection, views: Array<{ name: string; sql: string | null }>): Promise<string[]> {
-    await conn.query(`USE ${qi(this.live)}`);
-    let pending = views.filter((v) => v.sql !== null);
-    const without = views.filter((v) => v.sql === null).map((v) => v.name);
-    // Views may read other views: retry until no progress.
-    for (let round = 0; round < 5 && pending.length > 0; round++) {
-      const next: typeof pending = [];
-      for (const v of pending) {
-        try {
-          await conn.query(v.sql!);
-        } catch {
-          next.push(v);
-        }
-      }
-      if (next.length === pending.length) break;
-      pending = next;
-    }
-    return [...without, ...pending.map((v) => v.name)];
+    if (rest.length > 0 && schema.dialect !== 'mysql') notes.push(`${rest.length} routine(s)/event(s) of the ${schema.dialect} source were not copied (their SQL is ${schema.dialect})`);
   }
 
   private async recreateTriggers(conn: PoolConnection, definitions: string[], names: string[]): Promise<string[]> {

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load-config.js';
+import { hydrate, type HydrateResult } from '../../src/hydrate.js';
+import { createMysqlDatabase, type TestDatabase } from '../support/databases.js';
+import { dropWithBackup } from '../support/torture-mysql.js';
+import { PARITY_MY_TABLES, createParityFixture } from '../support/torture-mysql-parity.js';
+
+let source: TestDatabase;
+let target: TestDatabase;
+let result: HydrateResult;
+
+const b = (s: string) => `\`${s.replace(/`/g, '``')}\``;
+
+/** information_schema rows of one database, the database's own name replaced so two databases compare. */
+async function catalog(db: TestDatabase, view: string, columns: string, schemaColumn: string, order: string): Promise<unknown[]> {
+  const rows = await db.query<Record<string, unknown>>(`SELECT ${columns} FROM information_schema.${view} WHERE ${schemaColumn} = DATABASE() ORDER BY ${order}`);
+  return JSON.parse(JSON.stringify(rows).split(db.name).join('<db>')) as unknown[];
+}
+
+const CATALOG: Array<[view: string, columns: string, schemaColumn: string, order: string]> = [
+  ['TABLES', 'TABLE_NAME, TABLE_TYPE, ENGINE, ROW_FORMAT, TABLE_COLLATION, TABLE_COMMENT', 'TABLE_SCHEMA', 'TABLE_NAME'],
+  [
+    'COLUMNS',
+    `TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_DEFAULT, IS_NULLABLE, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION,
+     NUMERIC_SCALE, DATETIME_PRECISION, CHARACTER_SET_NAME, COLLATION_NAME, COLUMN_TYPE, COLUMN_KEY, EXTRA, COLUMN_COMMENT,
+     IS_GENERATED, GENERATION_EXPRESSION`,
+    'TABLE_SCHEMA', 'TABLE_NAME, ORDINAL_POSITION',
+  ],
+  ['STATISTICS', 'TABLE_NAME, NON_UNIQUE, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, COLLATION, SUB_PART, NULLABLE, INDEX_TYPE, INDEX_COMMENT', 'TABLE_SCHEMA', 'TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX'],
+  ['TABLE_CONSTRAINTS', 'TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE', 'TABLE_SCHEMA', 'TABLE_NAME, CONSTRAINT_NAME'],
+  ['CHECK_CONSTRAINTS', 'TABLE_NAME, CONSTRAINT_NAME, LEVEL, CHECK_CLAUSE', 'CONSTRAINT_SCHEMA', 'TABLE_NAME, CONSTRAINT_NAME'],
+  ['REFERENTIAL_CONSTRAINTS', 'TABLE_NAME, CONSTRAINT_NAME, REFERENCED_TABLE_NAME, UPDATE_RULE, DELETE_RULE', 'CONSTRAINT_SCHEMA', 'TABLE_NAME, CONSTRAINT_NAME'],
+  ['VIEWS', 'TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION, IS_UPDATABLE, SECURITY_TYPE, ALGORITHM', 'TABLE_SCHEMA', 'TABLE_NAME'],
+  [
+    'ROUTINES',
+    'ROUTINE_NAME, ROUTINE_TYPE, DATA_TYPE, DTD_IDENTIFIER, ROUTINE_DEFINITION, IS_DETERMINISTIC, SQL_DATA_ACCESS, SECURITY_TYPE, SQL_MODE, ROUTINE_COMMENT',
+    'ROUTINE_SCHEMA', 'ROUTINE_NAME',
+  ],
+  ['TRIGGERS', 'TRIGGER_NAME, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, ACTION_ORDER, ACTION_STATEMENT, ACTION_ORIENTATION, ACTION_TIMING, SQL_MODE', 'TRIGGER_SCHEMA', 'TRIGGER_NAME'],
+  [
+    'EVENTS',
+    'EVENT_NAME, TIME_ZONE, EVENT_BODY, EVENT_DEFINITION, EVENT_TYPE, EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, SQL_MODE, STARTS, ENDS, STATUS, ON_COMPLETION, EVENT_COMMENT',
+    'EVENT_SCHEMA', 'EVENT_NAME',
+  ],
+];
+
+async function showCreate(db: TestDatabase, table: string): Promise<string> {
+  const [row] = await db.query<Record<string, string>>(`SHOW CREATE TABLE ${b(table)}`);
+  // The counter is past each database's own max id, which differs between source and synthetic data.
+  return row!['Create Table']!.replace(/ AUTO_INCREMENT=\d+/, '');
+}
+
+beforeAll(async () => {
+  source = await createMysqlDatabase('synth_par_my');
+  target = await createMysqlDatabase('synth_par_myd');
+  await createParityFixture(source);
+  const config = parseConfig({ source: { url: source.url }, targets: { dev: { url: target.url } }, quality: { enabled: false } });
+  result = await hydrate({ config, target: 'dev' });
+}, 120_000);
+
+afterAll(async () => {
+  await source?.drop();
+  if (target) await dropWithBackup(target);
+});
+
+describe('MariaDB → MariaDB schema parity', () => {
+  it("passes synth's own parity check at 100 %", () => {
+    expect(result.status).toBe('ok');
+    expect(result.parity?.differences).toEqual([]);
+    expect(result.parity!.matched).toBe(result.parity!.total);
+    // Tables, columns, keys, indexes, CHECKs, FKs, the views, trigger, procedure, function and event.
+    expect(result.parity!.total).toBeGreaterThan(40);
+  });
+
+  it.each(CATALOG)('information_schema.%s of the target equals the source', async (view, columns, schemaColumn, order) => {
+    expect(await catalog(target, view, columns, schemaColumn, order)).toEqual(await catalog(source, view, columns, schemaColumn, order));
+  });
+
+  it('SHOW CREATE TABLE of every table is the same (AUTO_INCREMENT= aside)', async () => {
+    for (const t of PARITY_MY_TABLES) expect(await showCreate(target, t), t).toBe(await showCreate(source, t));
+  });
+
+  it('sets every AUTO_INCREMENT counter past the max, so an app-style INSERT without id works in every table', async () => {
+    const [item] = await target.query<{ id: number }>('SELECT MAX(id) AS id FROM shop_item');
+    await target.exec(`INSERT INTO shop_item (sku, title, price, qty, location) VALUES ('NEW-1', 'new', 1.5, 2, POINT(1, 2))`);
+    await target.exec(`INSERT INTO shop_order (item_id, placed_at, amount) VALUES (${item!.id}, NOW(6), 3.25)`);
+    await target.exec(`INSERT INTO item_log (item_id, what) VALUES (${item!.id}, 'app')`);
+    await target.exec(`INSERT INTO tag (item_id, label) VALUES (${item!.id}, 'app-tag')`);
+    const [fresh] = await target.query<{ id: number }>(`SELECT id FROM shop_item WHERE sku = 'NEW-1'`);
+    expect(Number(fresh!.id)).toBeGreaterThan(Number(item!.id));
+    // The trigger came along and fires on new rows (and fired on none of the generated ones).
+    const [logged] = await target.query<{ n: number }>(`SELECT COUNT(*) AS n FROM item_log WHERE what = 'ordered'`);
+    expect(Number(logged!.n)).toBe(1);
+    // ON UPDATE CURRENT_TIMESTAMP(6) is live.
+    await target.exec(`UPDATE shop_item SET qty = qty + 1 WHERE sku = 'NEW-1'`);
+    const [u] = await target.query<{ stale: number }>(`SELECT updated_at < NOW(6) - INTERVAL 1 MINUTE AS stale FROM shop_item WHERE sku = 'NEW-1'`);
+    expect(Number(u!.stale)).toBe(0);
+  });
+
+  it('the procedure and function work on the new data', async () => {
+    const [o] = await target.query<{ id: string }>('SELECT MIN(order_id) AS id FROM shop_order');
+    const [v] = await target.query<{ v: string; a: string }>(`SELECT order_value(${o!.id}) AS v, (SELECT amount FROM shop_order WHERE order_id = ${o!.id}) AS a`);
+    expect(v!.v).toBe(v!.a);
+    await target.exec(`CALL restock(${o!.id}, 1)`);
+  });
+
+  it('round-trips microseconds and DECIMAL scale', async () => {
+    const [t] = await target.query<{ micros: number; scaled: number }>(
+      `SELECT SUM(MICROSECOND(created_at) <> 0) AS micros, SUM(price * 10000 % 100 <> 0) AS scaled FROM shop_item`,
+    );
+    expect(Number(t!.micros)).toBeGreaterThan(0);
+    expect(Number(t!.scaled)).toBeGreaterThan(0);
+    const [o] = await target.query<{ micros: number }>(`SELECT SUM(MICROSECOND(placed_at) <> 0) AS micros FROM shop_order`);
+    expect(Number(o!.micros)).toBeGreaterThan(0);
+  });
+});
