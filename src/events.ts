@@ -14,6 +14,7 @@ export type Stage =
   | 'repair'
   | 'validate'
   | 'finalize'
+  | 'parity'
   | 'quality'
   | 'swap'
   | 'rollback';

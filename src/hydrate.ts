@@ -19,6 +19,7 @@ import type { DatabaseSchema, Table, TableRef } from './schema/model.js';
 import { tableKey, writableColumns } from './schema/model.js';
 import { checkShadowIntegrity, formatIntegrityReport, type IntegrityReport } from './validation/integrity.js';
 import { measureQuality, writeQualityReport } from './validation/measure-quality.js';
+import { formatParity, parityRefusal, shadowParity, type SchemaParity } from './validation/schema-parity.js';
 import { formatQualitySummary, type QualityReportResult } from './validation/quality/index.js';
 import { PrivacyRun } from './generation/privacy/privacy-run.js';
 import { readLearnedContext } from './training-context.js';
@@ -87,6 +88,8 @@ export interface HydrateResult {
   shadow: Shadow;
   /** ε/δ spent (total and per table), PII transforms and filter counts; absent when privacy is off. */
   privacy?: PrivacyResult;
+  /** The shadow's schema against the source's, checked before the swap (absent when the run stopped earlier). */
+  parity?: SchemaParity;
 }
 
 export function newRunId(): string {
@@ -428,6 +431,8 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
       await fault('during-finalize');
       await target.finalize(shadow, physicalSchema(schema));
     });
+    const parity = await stage(emit, 'parity', () => shadowParity(target, shadow, physicalSchema(schema)), formatParity);
+    if (parity.differences.length > 0) throw parityRefusal(parity, shadow);
     await fault('before-swap');
     await hooks.beforeSwap?.();
     const swap = await stage(emit, 'swap', async () => {
@@ -436,7 +441,7 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
     });
     swapped = true;
     for (const note of swap.notes) emit({ type: 'info', message: note });
-    return { ...base, swap, quality, reportPaths, status: 'ok', refusal: null };
+    return { ...base, swap, quality, reportPaths, status: 'ok', refusal: null, parity };
   } finally {
     if (!swapped && !args.keepShadow) await target.dropShadow(shadow).catch(() => undefined);
   }

@@ -133,6 +133,11 @@ export interface TargetConnector {
   repairCheck(shadow: Shadow, table: Table, check: CheckConstraint, columns: string[]): Promise<number>;
   /** Adds keys, uniques, checks, foreign keys, indexes, triggers; resets sequences/AUTO_INCREMENT to max+1. */
   finalize(shadow: Shadow, schema: DatabaseSchema): Promise<void>;
+  /**
+   * Reads the shadow's schema back with this dialect's introspector (after finalize), for the schema parity check.
+   * Names stay the shadow's; `Shadow.namespaces` maps them back.
+   */
+  introspectShadow(shadow: Shadow): Promise<DatabaseSchema>;
   /** Atomically makes the shadow live; the previous live tables become the (single, latest) backup. */
   swap(shadow: Shadow, schema: DatabaseSchema): Promise<SwapResult>;
   /** Swaps the backup back in (atomically). Throws NOTHING_TO_ROLLBACK when there is no backup. */

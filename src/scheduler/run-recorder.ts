@@ -12,6 +12,8 @@ const STEP_OF_STAGE: Partial<Record<Stage, StepKind>> = {
   load: 'load',
   update: 'load',
   validate: 'validate',
+  // Its detail (`schema parity 186/186`) is what `synth runs show` prints for it.
+  parity: 'validate',
   swap: 'swap',
 };
 

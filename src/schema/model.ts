@@ -121,6 +121,8 @@ export interface Table extends TableRef {
   indexes: Array<{ name: string; definition: string }>;
   partitioning: Partitioning | null;
   comment: string | null;
+  /** MySQL table options as SHOW CREATE TABLE spells them (`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=…`), for same-dialect DDL. */
+  storage?: string | null;
   /** Source row count estimate at introspection time (exact counts are taken by the reader). */
   estimatedRows: number;
 }

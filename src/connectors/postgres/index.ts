@@ -134,6 +134,7 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
       if (run) run.notes.push(...notes);
       else runs.set(shadow.runId, { layout: layoutOf(shadow, schema), schema, notes });
     },
+    introspectShadow: (shadow: Shadow) => introspectPostgres(session, { schemas: shadow.namespaces.map((n) => n.shadow) }),
     async swap(shadow: Shadow, schema: DatabaseSchema) {
       const run = runs.get(shadow.runId);
       const result = await shadowOps.swap(session, shadow, layoutOf(shadow, schema), schema, run?.notes ?? []);
