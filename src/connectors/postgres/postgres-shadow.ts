@@ -158,6 +158,9 @@ export async function finalize(session: PgSession, layout: Layout, schema: Datab
         const err = await attempt(s, toShadowSql(t.definition, layout));
         if (err) notes.push(`trigger ${t.name} on ${t.schema}.${t.table ?? '?'} was not recreated (${err})`);
       }
+      // Views in finalize, not in the swap: the schema parity check reads the shadow between the two and must
+      // find them there (validation/schema-parity.ts).
+      await recreateViews(s, schema, layout, notes);
     }
   });
   return notes;
@@ -185,7 +188,6 @@ export async function swap(
           throw new SynthError('SWAP_FAILED', `Shadow schema ${ns.shadow} does not exist`, { hint: 'Run the hydrate again; the shadow was dropped or never created.' });
         }
       }
-      if (schema.dialect === 'postgres') await recreateViews(s, schema, layout, notes);
       notes.push(...(await outsideDependents(s, shadow.namespaces.map((n) => n.live))));
       for (const ns of shadow.namespaces) {
         const backup = backupName(ns.live);
