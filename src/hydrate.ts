@@ -292,7 +292,7 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
     const result = await generateIntoTarget({ source, target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false, hooks, privacy });
     if (privacy) {
       result.privacy = privacy.result();
-      const filtered = formatFilterCounts(result.privacy);
+      const filtered = formatFilterCounts(result.privacy, result.quality);
       if (filtered) emit({ type: 'info', message: filtered });
     }
     emit({ type: 'run', status: result.status, runId, target: options.target });
@@ -414,7 +414,7 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
     if (config.quality.enabled) {
       const meta = [...models.tables.values()].flatMap((t) => t.meta);
       quality = await stage(emit, 'quality', () =>
-        measureQuality({ source, target, shadow, schema, meta, sampleRows: config.quality.sampleRows, seed: config.seed }),
+        measureQuality({ source, target, shadow, schema, meta, sampleRows: config.quality.sampleRows, seed: config.seed, integrity }),
         (q) => `overall ${q.overall === null ? 'n/a' : q.overall.toFixed(3)}`,
       );
       reportPaths = writeQualityReport(quality, config.outDir, runId, args.privacy?.dp ? { privacy: privacySummaryForReport(args.privacy.result()) } : {});

@@ -44,9 +44,22 @@ export interface TableIntegrity {
   failures: string[];
 }
 
+/** One foreign key's orphans in the shadow (virtual ones included): what the quality report's referential integrity shows. */
+export interface ForeignKeyIntegrity {
+  table: string;
+  foreignKey: string;
+  columns: string[];
+  parent: string;
+  parentColumns: string[];
+  orphans: number;
+  /** Set when the gate could not count them. */
+  skipped?: string;
+}
+
 export interface IntegrityReport {
   ok: boolean;
   tables: TableIntegrity[];
+  foreignKeys: ForeignKeyIntegrity[];
   totalViolations: number;
   /** Rows per table that were resampled because they violated a CHECK, before these counts were taken. */
   resampled?: Record<string, number>;
@@ -75,7 +88,25 @@ export async function checkShadowIntegrity(
   for (const count of counts) addCount(byTable, count);
   const tables = [...byTable.values()];
   const totalViolations = tables.reduce((s, t) => s + t.orphans + t.duplicates + t.nullViolations + t.checkViolations, 0);
-  return { ok: totalViolations === 0, tables, totalViolations };
+  return { ok: totalViolations === 0, tables, foreignKeys: foreignKeyCounts(counts), totalViolations };
+}
+
+function foreignKeyCounts(counts: IntegrityCount[]): ForeignKeyIntegrity[] {
+  const out: ForeignKeyIntegrity[] = [];
+  for (const { check, violations, skipped } of counts) {
+    if (check.kind !== 'orphan') continue;
+    const fk = check.foreignKey;
+    out.push({
+      table: tableKey(check.table),
+      foreignKey: fk.name,
+      columns: fk.columns,
+      parent: tableKey(fk.references),
+      parentColumns: fk.references.columns,
+      orphans: skipped ? 0 : violations,
+      ...(skipped ? { skipped } : {}),
+    });
+  }
+  return out;
 }
 
 function addCount(byTable: Map<string, TableIntegrity>, { check, violations, skipped }: IntegrityCount): void {

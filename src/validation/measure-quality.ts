@@ -6,8 +6,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Shadow, SourceConnector, TargetConnector } from '../connectors/connector.js';
 import type { ColumnMeta } from '../generation/model.js';
-import type { DatabaseSchema } from '../schema/model.js';
-import { writableColumns } from '../schema/model.js';
+import type { DatabaseSchema, Table } from '../schema/model.js';
+import { tableKey, writableColumns } from '../schema/model.js';
+import type { IntegrityReport } from './integrity.js';
+import { withReferentialCounts, type RelationshipOrphans } from './quality/referential.js';
 import {
   metadataFromSchema,
   qualityReport,
@@ -27,22 +29,106 @@ export interface MeasureQualityArgs {
   meta: ColumnMeta[];
   sampleRows: number;
   seed: number;
+  /** The validation gate's counts for this shadow: the report's referential integrity is taken from them. */
+  integrity?: IntegrityReport;
 }
+
+/** Parents up to this many rows have their whole key read to check a child sample when no gate counts exist. */
+const MAX_PARENT_KEYS = 1_000_000;
 
 export async function measureQuality(args: MeasureQualityArgs): Promise<QualityReportResult> {
   const { source, target, shadow, schema, sampleRows, seed } = args;
   const real: QualityData = {};
   const synthetic: QualityData = {};
+  const syntheticRows = new Map<string, number>();
   for (const table of schema.tables) {
     const columns = writableColumns(table).map((c) => c.name);
     const name = qualityTableName(schema, table);
     // Whole tables up to `sampleRows`; larger ones are sampled on both sides alike.
     const options = { columns, limit: sampleRows, seed };
     const [sourceRows, targetRows] = await Promise.all([source.countRows(table), target.countRows(shadow, table)]);
+    syntheticRows.set(tableKey(table), targetRows);
     real[name] = await tableDataFromBatches(columns, source.readRows(table, sourceRows > sampleRows ? options : { columns }));
     synthetic[name] = await tableDataFromBatches(columns, target.readRows(shadow, table, targetRows > sampleRows ? options : { columns }));
   }
-  return qualityReport(real, synthetic, metadataFromSchema(schema, args.meta));
+  const report = qualityReport(real, synthetic, metadataFromSchema(schema, args.meta));
+  const counts = args.integrity
+    ? gateCounts(schema, args.integrity)
+    : await sampleCounts(args, synthetic, syntheticRows);
+  return { ...report, diagnostics: withReferentialCounts(report.diagnostics, counts) };
+}
+
+function gateCounts(schema: DatabaseSchema, integrity: IntegrityReport): RelationshipOrphans[] {
+  const byKey = new Map(schema.tables.map((t) => [tableKey(t), t]));
+  const rows = new Map(integrity.tables.map((t) => [t.table, t.rows]));
+  return integrity.foreignKeys.flatMap((fk) => {
+    const child = byKey.get(fk.table);
+    const parent = byKey.get(fk.parent);
+    if (!child || !parent) return [];
+    const count: RelationshipOrphans = {
+      childTable: qualityTableName(schema, child),
+      columns: fk.columns,
+      parentTable: qualityTableName(schema, parent),
+      parentColumns: fk.parentColumns,
+      orphans: fk.orphans,
+      checked: rows.get(fk.table) ?? 0,
+      source: 'validation gate',
+    };
+    if (fk.skipped) count.skipped = fk.skipped;
+    return [count];
+  });
+}
+
+const keyOf = (cells: ReadonlyArray<unknown>): string | null => (cells.some((c) => c === null) ? null : JSON.stringify(cells));
+
+/** Without the gate (`synth report` on live tables): the child sample against every key of its parent. */
+async function sampleCounts(args: MeasureQualityArgs, synthetic: QualityData, syntheticRows: Map<string, number>): Promise<RelationshipOrphans[]> {
+  const { schema } = args;
+  const out: RelationshipOrphans[] = [];
+  for (const child of schema.tables) {
+    for (const fk of child.foreignKeys) {
+      const parent = schema.tables.find((t) => t.schema === fk.references.schema && t.name === fk.references.name);
+      if (!parent) continue;
+      const base = {
+        childTable: qualityTableName(schema, child),
+        columns: fk.columns,
+        parentTable: qualityTableName(schema, parent),
+        parentColumns: fk.references.columns,
+        source: 'sample against every parent key' as const,
+      };
+      const parentRows = syntheticRows.get(tableKey(parent)) ?? 0;
+      if (parentRows > MAX_PARENT_KEYS) {
+        out.push({ ...base, orphans: 0, checked: 0, skipped: `${tableKey(parent)} has ${parentRows} rows, too many to read every key; the validation gate counts these orphans on each hydrate` });
+        continue;
+      }
+      const keys = await parentKeys(args, parent, fk.references.columns, synthetic, parentRows);
+      const data = synthetic[base.childTable]!;
+      const at = fk.columns.map((c) => data.columns.indexOf(c));
+      let checked = 0;
+      let orphans = 0;
+      for (const row of data.rows) {
+        const k = keyOf(at.map((i) => row[i] ?? null));
+        if (k === null) continue;
+        checked++;
+        if (!keys.has(k)) orphans++;
+      }
+      out.push({ ...base, orphans, checked });
+    }
+  }
+  return out;
+}
+
+async function parentKeys(args: MeasureQualityArgs, parent: Table, columns: string[], synthetic: QualityData, parentRows: number): Promise<Set<string>> {
+  const sample = synthetic[qualityTableName(args.schema, parent)]!;
+  // The report read the whole parent already.
+  const data = sample.rows.length >= parentRows ? sample : await tableDataFromBatches(columns, args.target.readRows(args.shadow, parent, { columns }));
+  const at = columns.map((c) => data.columns.indexOf(c));
+  const keys = new Set<string>();
+  for (const row of data.rows) {
+    const k = keyOf(at.map((i) => row[i] ?? null));
+    if (k !== null) keys.add(k);
+  }
+  return keys;
 }
 
 export interface PrivacySummary {

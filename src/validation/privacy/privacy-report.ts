@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { PrivacySpendReport } from '../../generation/privacy/dp-fit.js';
 import type { PrivacySpendInput } from '../../scheduler/state-store.js';
 import type { FilterCounts } from './filters.js';
+import type { DiagnosticDetail, QualityReportResult } from '../quality/types.js';
 
 export interface PiiColumnReport {
   table: string;
@@ -105,13 +106,34 @@ export function formatPrivacyResult(p: PrivacyResult): string {
   return lines.join('\n');
 }
 
-/** One line on what the post-generation filters did (empty when they did nothing). */
-export function formatFilterCounts(p: PrivacyResult): string {
+/**
+ * One line on what the post-generation filters did (empty when they did nothing). With the run's quality report,
+ * rows the filters left flagged are stated next to what the report measured for that table, so the two never
+ * tell different stories: flagged rows the report finds new, or a table whose columns cannot single out a row,
+ * are not called unresolved copies.
+ */
+export function formatFilterCounts(p: PrivacyResult, quality?: QualityReportResult | null): string {
   const filtered = Object.entries(p.filters).filter(([, f]) => f.regenerated > 0 || f.unresolved > 0);
   if (filtered.length === 0) return '';
   return `Privacy filters regenerated: ${filtered
-    .map(([t, f]) => `${t} ${f.regenerated} (exact ${f.exactCopies}, near ${f.nearCopies}, outliers ${f.outliers}${f.unresolved ? `, ${f.unresolved} unresolved` : ''})`)
+    .map(([t, f]) => `${t} ${f.regenerated} (exact ${f.exactCopies}, near ${f.nearCopies}, outliers ${f.outliers}${unresolvedText(t, f, quality)})`)
     .join('; ')}`;
+}
+
+function unresolvedText(table: string, f: FilterReport, quality: QualityReportResult | null | undefined): string {
+  if (!f.unresolved) return '';
+  const measured = quality ? newRowDetail(quality, table) : undefined;
+  if (!measured) return `, ${f.unresolved} unresolved`;
+  if (measured.score === null) return `, ${f.unresolved} left as drawn (quality report: ${measured.detail ?? 'not measured'})`;
+  const matching = (measured.checkedRows ?? 0) - (measured.newRows ?? 0);
+  if (matching === 0) return `, ${f.unresolved} left as drawn; the quality report finds none of ${measured.checkedRows ?? 0} checked rows matching a source row`;
+  return `, ${f.unresolved} unresolved; the quality report finds ${matching} of ${measured.checkedRows ?? 0} checked rows matching a source row`;
+}
+
+/** The report's NewRowSynthesis entry of a filter table key (`schema.table`; the report names tables bare unless they clash). */
+function newRowDetail(quality: QualityReportResult, table: string): DiagnosticDetail | undefined {
+  const entries = quality.diagnostics.details.filter((d) => d.metric === 'NewRowSynthesis');
+  return entries.find((d) => d.table === table) ?? entries.find((d) => table.endsWith(`.${d.table}`) && !d.table.includes('.'));
 }
 
 /** Adds the privacy section to the JSON quality report `writeQualityReport` wrote. */

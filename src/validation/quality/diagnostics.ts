@@ -66,6 +66,9 @@ export function referentialIntegrity(parentKeys: ReadonlyArray<string | null>, f
 
 type FieldKind = 'numerical' | 'categorical';
 
+/** The sdtypes NewRowSynthesis compares. */
+const NEW_ROW_SDTYPES: ReadonlySet<Sdtype> = new Set(['numerical', 'datetime', 'categorical', 'boolean', 'ordinal']);
+
 /**
  * SDMetrics NewRowSynthesis: a synthetic row is a copy when some real row matches it on every
  * numerical/datetime field within |tolerance × value| and on every categorical/boolean field exactly (null
@@ -192,13 +195,24 @@ export function diagnostics(
         details.push({ table, column, metric: 'CategoryAdherence', score: toScore(categoryAdherence(rv, sv)) });
       }
     }
+    // A column with one value in the real data matches every synthetic row that keeps it: it cannot tell a copy
+    // from a new row, so it does not decide "new" (with only such columns there is nothing to decide).
+    const comparable = Object.entries(columns).filter(([, t]) => NEW_ROW_SDTYPES.has(t)).map(([c]) => c);
+    const constant = comparable.filter((c) => new Set(columnCells(rt, table, c).map(discreteKey)).size <= 1);
+    const compared = Object.fromEntries(Object.entries(columns).filter(([c]) => !constant.includes(c)));
+    if (constant.length > 0 && constant.length === comparable.length) {
+      details.push({ table, metric: 'NewRowSynthesis', score: null, detail: `not measured: every compared column (${constant.join(', ')}) holds a single value in the real data` });
+      continue;
+    }
     try {
-      const nrs = newRowSynthesis(rt, st, table, columns, options.numericalMatchTolerance, options.sampleSize);
+      const nrs = newRowSynthesis(rt, st, table, compared, options.numericalMatchTolerance, options.sampleSize);
       details.push({
         table,
         metric: 'NewRowSynthesis',
         score: toScore(nrs.score),
         detail: `${nrs.newRows} of ${nrs.checkedRows} checked synthetic rows are new`,
+        checkedRows: nrs.checkedRows,
+        newRows: nrs.newRows,
       });
     } catch (e) {
       details.push({ table, metric: 'NewRowSynthesis', score: null, detail: msg(e) });

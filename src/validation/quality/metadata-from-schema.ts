@@ -5,6 +5,7 @@
  */
 import type { ColumnMeta, ColumnRole } from '../../generation/model.js';
 import type { Column, DatabaseSchema, Table, TableRef } from '../../schema/model.js';
+import { writableColumns } from '../../schema/model.js';
 import type { QualityMetadata, Relationship, Sdtype } from './types.js';
 
 const ROLE_SDTYPE: Record<ColumnRole, Sdtype> = {
@@ -60,7 +61,8 @@ export function metadataFromSchema(schema: DatabaseSchema, meta: readonly Column
   for (const t of schema.tables) {
     const keyColumns = new Set<string>([...(t.primaryKey?.columns ?? []), ...t.foreignKeys.flatMap((f) => f.columns)]);
     const columns: Record<string, { sdtype: Sdtype }> = {};
-    for (const c of t.columns) {
+    // Generated columns are computed by the database and not read back for scoring.
+    for (const c of writableColumns(t)) {
       const role = roles.get(`${t.schema}.${t.name}.${c.name}`);
       columns[c.name] = { sdtype: role !== undefined ? ROLE_SDTYPE[role] : keyColumns.has(c.name) ? 'id' : sdtypeFromType(c) };
     }
@@ -70,12 +72,15 @@ export function metadataFromSchema(schema: DatabaseSchema, meta: readonly Column
       const parent = schema.tables.find((p: Table) => p.schema === fk.references.schema && p.name === fk.references.name);
       // SDV relationships are single-column; composite keys are left to the integrity gate.
       if (!parent || fk.columns.length !== 1 || fk.references.columns.length !== 1) continue;
-      relationships.push({
+      const relationship: Relationship = {
         parentTable: qualityTableName(schema, parent),
         parentPrimaryKey: fk.references.columns[0]!,
         childTable: name,
         childForeignKey: fk.columns[0]!,
-      });
+      };
+      // The same FK declared on several partitions of one table is one relationship of that table.
+      const seen = relationships.some((r) => JSON.stringify(r) === JSON.stringify(relationship));
+      if (!seen) relationships.push(relationship);
     }
   }
   return { tables, relationships };

@@ -123,6 +123,9 @@ export interface DiagnosticDetail {
   metric: 'KeyUniqueness' | 'BoundaryAdherence' | 'CategoryAdherence' | 'ReferentialIntegrity' | 'NewRowSynthesis';
   score: Score;
   detail?: string;
+  /** NewRowSynthesis: synthetic rows checked, and those that match no real row. */
+  checkedRows?: number;
+  newRows?: number;
 }
 
 export interface DiagnosticsResult {
