@@ -8,6 +8,7 @@ import type { AttributeModel, ModelArtifact, Rng, Row, Value } from '../model.js
 import { encoderFromJSON, type ColumnEncoder, type EncoderJSON } from './encoders.js';
 import { oneHot, specOf, type Layout, makeLayout } from './layout.js';
 import { MadeNetwork } from './made.js';
+import { MadeSampler } from './made-sampler.js';
 import { seededRng } from './seeded-rng.js';
 import type { TrainReport } from './train.js';
 
@@ -31,7 +32,8 @@ export interface LearnedArtifact extends ModelArtifact {
   training: (TrainReport & { backend: string }) | null;
 }
 
-const SAMPLE_CHUNK = 2048;
+/** Rows per sampling pass: large enough that the per-token products are efficient matrix multiplies. */
+const SAMPLE_CHUNK = 4096;
 
 /** Token layout of a model: context tokens, every attribute's parts in column order, count heads. */
 export function layoutFor(contextEncoders: ColumnEncoder[], encoders: ColumnEncoder[], countHeads: CountHead[]): Layout {
@@ -63,6 +65,8 @@ export class LearnedModel implements AttributeModel {
   readonly layout: Layout;
   /** Token columns of the attributes (numerics may take two). */
   private readonly attributeTokens: number;
+  /** Built on the first `sample` call, from the trained weights. */
+  private sampler: MadeSampler | null = null;
 
   constructor(
     readonly table: TableRef,
@@ -106,12 +110,9 @@ export class LearnedModel implements AttributeModel {
       const rows = Math.min(SAMPLE_CHUNK, n - from);
       const tokens = new Int32Array(rows * w).fill(-1);
       this.fillContext(tokens, context, from, rows);
-      const all = Int32Array.from({ length: rows }, (_, i) => i);
-      for (let c = 0; c < this.attributeTokens && this.network; c++) {
-        // Columns ≥ c are still -1 (all-zero inputs); the masks make column c's logits ignore them anyway.
-        const size = (this.layout.outputs[c] as { size: number }).size;
-        const logits = this.network.logitsFor(oneHot(this.layout.inputs, tokens, w, all), rows, c);
-        for (let r = 0; r < rows; r++) tokens[r * w + ctx + c] = sampleToken(logits, r * size, size, rng);
+      if (this.network) {
+        this.sampler ??= new MadeSampler(this.network, this.layout.inputs, this.layout.outputs);
+        this.sampler.sample(tokens, w, rows, this.attributeTokens, rng);
       }
       for (let r = 0; r < rows; r++) {
         const row: Value[] = new Array(d);
@@ -186,6 +187,8 @@ export class LearnedModel implements AttributeModel {
 
   /** Frees the tensors; the model cannot sample afterwards. */
   dispose(): void {
+    this.sampler?.dispose();
+    this.sampler = null;
     this.network?.dispose();
   }
 }

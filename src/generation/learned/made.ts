@@ -121,8 +121,10 @@ export class MadeNetwork {
   readonly inputSize: number;
   readonly outputSize: number;
   readonly outputBlocks: Array<{ start: number; size: number }>;
-  private readonly hiddenDegrees: number[][];
-  private readonly inputDegrees: number[];
+  /** Degree of each hidden unit, per layer (ascending within a layer). */
+  readonly hiddenDegrees: number[][];
+  /** Degree of each input unit (ascending: context, then attribute tokens in order). */
+  readonly inputDegrees: number[];
   /** Adam step size used by `trainStep`. */
   learningRate = 1e-3;
   /** Use the sparse first layer for one-hot inputs (off only to test the dense path). */

@@ -111,13 +111,24 @@ export class PrivacyFilter {
   private readonly sdBuckets = new Map<string, Encoded[]>();
   private blocks = new Map<string, { rows: Encoded[]; pivots: Encoded[]; dists: Float64Array[]; order: Int32Array }>();
 
+  /**
+   * The columns rows are compared on: those of `options.columns` that take more than one value in the training
+   * rows. A column that never varies cannot tell one person's row from another's, and comparing on it would call
+   * every row of a table whose only attribute is a constant (a load timestamp) a copy.
+   */
+  readonly compared: string[];
+
   constructor(training: RowBatch, options: FilterOptions) {
-    this.names = options.columns.map((c) => c.name);
-    const idx = options.columns.map((c) => {
+    const varying = options.columns.filter((c) => {
       const i = training.columns.indexOf(c.name);
       if (i < 0) throw new RangeError(`Training rows have no column ${c.name}`);
-      return i;
+      const first = training.rows.length > 0 ? toCategory(training.rows[0]![i] ?? null) : null;
+      return training.rows.some((r) => toCategory(r[i] ?? null) !== first);
     });
+    options = { ...options, columns: varying };
+    this.compared = varying.map((c) => c.name);
+    this.names = options.columns.map((c) => c.name);
+    const idx = options.columns.map((c) => training.columns.indexOf(c.name));
     options.columns.forEach((c, j) => {
       this.kinds.push(c.kind);
       if (c.kind === 'categorical') this.catCols.push(j);
@@ -312,6 +323,7 @@ export class PrivacyFilter {
    * the row is now kept (neither a copy nor an outlier). Needs `matchTolerance`.
    */
   escape(row: Row, columns: readonly string[]): boolean {
+    if (this.names.length === 0) return true;
     if (this.tol === null) return false;
     const idx = this.names.map((n) => columns.indexOf(n));
     const e = this.encode(row, idx);
@@ -455,6 +467,8 @@ export class PrivacyFilter {
   }
 
   private classifyEncoded(e: Encoded): 'exact' | 'near' | 'outlier' | null {
+    // Nothing varies: no row can be told apart from another, so none is a copy.
+    if (this.names.length === 0) return null;
     if (this.exact.has(this.exactKey(e))) return 'exact';
     if (this.tol !== null) {
       if (this.sdCopy(e)) return 'near';
