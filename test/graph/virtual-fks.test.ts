@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openSource } from '../../src/connectors/index.js';
@@ -10,6 +13,7 @@ import { parseRelation, physicalSchema, withRelations, type RelationConfig } fro
 import { integrityChecks } from '../../src/validation/integrity.js';
 import type { DatabaseSchema } from '../../src/schema/model.js';
 import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';
+import { runCli } from '../support/cli.js';
 import { LOOSE_SHOP_MYSQL, LOOSE_SHOP_PG, LOOSE_SHOP_RELATIONS } from '../support/loose-shop.js';
 
 function thrown(f: () => unknown): SynthError {
@@ -148,3 +152,41 @@ for (const dialect of ['postgres', 'mysql'] as const) {
     });
   });
 }
+
+describe('synth plan on a constraint-less source', () => {
+  let db: TestDatabase;
+  let dir: string;
+
+  beforeAll(async () => {
+    db = await createPgDatabase('synth_vfk_cli');
+    await db.exec(LOOSE_SHOP_PG);
+    dir = mkdtempSync(join(tmpdir(), 'synth-vfk-cli-'));
+  }, 60_000);
+  afterAll(async () => {
+    await db?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const config = (relations: RelationConfig[]): string => {
+    const path = join(dir, `synth-${relations.length}-${Math.random().toString(36).slice(2)}.config.json`);
+    writeFileSync(path, JSON.stringify({ source: { url: db.url }, targets: { dev: { url: `${db.url}_never` } }, relations }));
+    return path;
+  };
+
+  it('marks declared relations virtual and suggests the undeclared ones with a confidence', async () => {
+    const r = await runCli(['plan', '--config', config([LOOSE_SHOP_RELATIONS[0]!]), '--no-json'], { env: {} });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/public\.customers via virtual_orders_customer_id\(customer_id\) \[virtual: from `relations`, no constraint\]/);
+    expect(r.stdout).toContain('Suggested relations');
+    expect(r.stdout).toContain("{ from: 'order_items.product_id', to: 'products.product_id' }  confidence 1.00");
+    // Declared already: not suggested again.
+    expect(r.stdout).not.toContain("{ from: 'orders.customer_id'");
+  }, 60_000);
+
+  it('refuses a bad relation with exit code 2, naming the relation and the fix', async () => {
+    const r = await runCli(['plan', '--config', config([{ from: 'orders.customer_id', to: 'customers.name' }]), '--no-json'], { env: {} });
+    expect(r.code).toBe(2);
+    expect(r.stderr + r.stdout).toContain('relations[0] (orders.customer_id → customers.name)');
+    expect(r.stderr + r.stdout).toContain('Pair columns of the same kind');
+  }, 60_000);
+});
