@@ -43,8 +43,10 @@ export function compareSchemas(source: DatabaseSchema, target: DatabaseSchema, o
   const sameDialect = source.dialect === target.dialect;
   const rename = renamer(options.namespaces ?? []);
   const mapped = sameDialect ? mapNamespaces(target, rename) : target;
-  const left = index(sameDialect ? sameDialectItems(source) : crossDialectItems(source));
-  const right = index(sameDialect ? sameDialectItems(mapped) : crossDialectItems(mapped));
+  // PostgreSQL cuts names to 63 bytes (describeMapping announces each one it cuts); MySQL allows 64 characters.
+  const name = source.dialect === 'postgres' || target.dialect === 'postgres' ? clip63 : (s: string) => s;
+  const left = index(sameDialect ? sameDialectItems(source) : crossDialectItems(source, name));
+  const right = index(sameDialect ? sameDialectItems(mapped) : crossDialectItems(mapped, name));
   const differences: ParityDifference[] = [];
   let matched = 0;
   const keys = [...new Set([...left.keys(), ...right.keys()])].sort();
@@ -205,20 +207,33 @@ function sameDialectItems(schema: DatabaseSchema): Item[] {
   return items;
 }
 
+/** The longest prefix of `name` within 63 UTF-8 bytes, cut at a character boundary as PostgreSQL cuts it. */
+function clip63(name: string): string {
+  if (Buffer.byteLength(name) <= 63) return name;
+  let out = '';
+  for (const ch of name) {
+    if (Buffer.byteLength(out + ch) > 63) break;
+    out += ch;
+  }
+  return out;
+}
+
 /** Across dialects tables meet by name: a MySQL target holds every source schema in its one database. */
-function crossDialectItems(schema: DatabaseSchema): Item[] {
+function crossDialectItems(schema: DatabaseSchema, nameOf: (name: string) => string): Item[] {
   const items: Item[] = [];
-  for (const t of schema.tables) {
+  const list = (names: string[]) => names.map(nameOf).join(', ');
+  for (const s of schema.tables) {
+    const t = { ...s, name: nameOf(s.name), columns: s.columns.map((c) => ({ ...c, name: nameOf(c.name) })) };
     items.push({ kind: 'table', object: t.name, description: 'table' });
     for (const c of t.columns) items.push({ kind: 'column', object: `${t.name}.${c.name}`, description: c.nullable || c.generated ? 'NULL' : 'NOT NULL' });
-    if (t.primaryKey) items.push({ kind: 'primary key', object: t.name, description: `(${t.primaryKey.columns.join(', ')})` });
-    for (const u of t.uniques) {
+    if (s.primaryKey) items.push({ kind: 'primary key', object: t.name, description: `(${list(s.primaryKey.columns)})` });
+    for (const u of s.uniques) {
       // Partial unique indexes do not exist in MySQL; the plan says so.
       if (u.predicate !== null) continue;
-      items.push({ kind: 'unique', object: `${t.name}(${u.columns.join(', ')})`, description: 'unique' });
+      items.push({ kind: 'unique', object: `${t.name}(${list(u.columns)})`, description: 'unique' });
     }
-    for (const f of t.foreignKeys) {
-      items.push({ kind: 'foreign key', object: `${t.name}(${f.columns.join(', ')}) → ${f.references.name}(${f.references.columns.join(', ')})`, description: 'foreign key' });
+    for (const f of s.foreignKeys) {
+      items.push({ kind: 'foreign key', object: `${t.name}(${list(f.columns)}) → ${nameOf(f.references.name)}(${list(f.references.columns)})`, description: 'foreign key' });
     }
   }
   return items;
