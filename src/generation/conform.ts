@@ -66,15 +66,20 @@ function isoDate(d: Date): string {
   return `${String(y).padStart(4, '0')}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
 }
 
-/** Epoch milliseconds → neutral date/timestamp string. */
+/**
+ * Epoch milliseconds → neutral date/timestamp string. A fractional millisecond is kept to the microsecond, the
+ * precision of PostgreSQL's timestamps and MySQL's DATETIME(6).
+ */
 export function formatEpoch(ms: number, kind: 'date' | 'timestamp', withTimeZone = false, fraction = false): string {
   const min = Date.UTC(1, 0, 1);
   const max = Date.UTC(9999, 11, 31, 23, 59, 59);
-  const d = new Date(Math.min(max, Math.max(min, Math.round(ms))));
+  const micros = Math.round(Math.min(max, Math.max(min, ms)) * 1000);
+  const d = new Date(Math.floor(micros / 1000));
   d.setUTCFullYear(d.getUTCFullYear());
   if (kind === 'date') return isoDate(d);
   let t = `${isoDate(d)} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
-  if (fraction && d.getUTCMilliseconds() > 0) t += `.${String(d.getUTCMilliseconds()).padStart(3, '0')}`;
+  const subSecond = d.getUTCMilliseconds() * 1000 + (micros - Math.floor(micros / 1000) * 1000);
+  if (fraction && subSecond > 0) t += `.${String(subSecond).padStart(6, '0').replace(/0+$/, '').padEnd(3, '0')}`;
   return withTimeZone ? `${t}+00` : t;
 }
 
@@ -85,8 +90,9 @@ export function parseEpoch(v: Value | Date): number | null {
   if (typeof v !== 'string') return null;
   const m = /^(\d{4,})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(v.trim());
   if (!m) return null;
-  const ms = m[7] ? Math.round(Number(m[7]) * 1000) : 0;
-  let t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), ms);
+  // Microseconds stay as the fraction of a millisecond (Date.UTC would truncate them).
+  const ms = m[7] ? Number(m[7]) * 1000 : 0;
+  let t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)) + ms;
   const tz = m[8];
   if (tz && tz !== 'Z') {
     const sign = tz.startsWith('-') ? -1 : 1;

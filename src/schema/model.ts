@@ -19,7 +19,8 @@ export type NeutralType =
   | { kind: 'interval' }
   | { kind: 'year' }
   | { kind: 'uuid' }
-  | { kind: 'json'; binary: boolean }
+  /** `structured`: a PostgreSQL composite or range type, carried as a JSON object (see `StructuredType`). */
+  | { kind: 'json'; binary: boolean; structured?: StructuredType }
   /** `name` is the PostgreSQL type name (schema-qualified) when the enum is a named type. */
   | { kind: 'enum'; values: string[]; name: string | null }
   | { kind: 'set'; values: string[] }
@@ -35,13 +36,25 @@ export type NeutralType =
 
 export type TypeKind = NeutralType['kind'];
 
+/**
+ * A PostgreSQL composite type (value: an object keyed by attribute name) or range type (value: `{ lower, upper,
+ * bounds }` with bounds like `[)`, or the string `empty`). Same-dialect targets store the type itself; other
+ * dialects store the JSON object.
+ */
+export type StructuredType =
+  | { form: 'composite'; name: string; attributes: Array<{ name: string; type: NeutralType }> }
+  | { form: 'range'; name: string; subtype: NeutralType };
+
 export interface Column {
   name: string;
   type: NeutralType;
   /** Exact type as the source spells it, e.g. `character varying(40)`, `numeric(10,2)`, `public.mood`, `int(10) unsigned`. */
   nativeType: string;
   nullable: boolean;
-  /** Default expression in the source dialect's SQL, or null. Sequence defaults are not copied (see `autoIncrement`). */
+  /**
+   * Default expression in the source dialect's SQL, or null. PostgreSQL keeps `nextval(…)` of any sequence (the
+   * sequence is an `OtherObject`); `autoIncrement` still says the column is a database-assigned key.
+   */
   default: string | null;
   /** Database-assigned key: serial/identity (PostgreSQL) or AUTO_INCREMENT (MySQL). */
   autoIncrement: 'identity-always' | 'identity-default' | 'serial' | 'auto_increment' | null;
@@ -137,11 +150,20 @@ export interface EnumType {
 export interface OtherObject {
   schema: string;
   name: string;
-  kind: 'view' | 'materialized view' | 'function' | 'procedure' | 'trigger' | 'sequence' | 'domain' | 'type' | 'event';
+  kind:
+    | 'view' | 'materialized view' | 'function' | 'procedure' | 'trigger' | 'sequence' | 'domain' | 'type' | 'event'
+    // PostgreSQL objects recreated so the target is a drop-in copy of the source schema (issue 13).
+    | 'aggregate' | 'operator' | 'cast' | 'composite type' | 'range type' | 'extension' | 'policy' | 'row security'
+    /** An index on a materialized view (table indexes are on `Table.indexes`). */
+    | 'index'
+    /** A COMMENT ON an object other than a table or column (those are `Table.comment` / `Column.comment`). */
+    | 'comment';
   /** DDL to recreate it in another schema of the same dialect, where the introspector could produce it. */
   definition: string | null;
-  /** For triggers: the table it belongs to. */
+  /** For triggers, policies, row security and matview indexes: the table (or materialized view) it belongs to. */
   table?: string;
+  /** For extensions: `schema.name` of the extension's own types, functions and operators, which stay where it is installed. */
+  members?: string[];
 }
 
 export interface DatabaseSchema {

@@ -211,20 +211,20 @@ describe('PostgreSQL torture fixture → PostgreSQL', () => {
     const src = await createPgDatabase('synth_tort_unsup');
     const dst = await createPgDatabase('synth_tort_unsupd');
     try {
-      await src.exec(`CREATE TABLE booking (id integer PRIMARY KEY, during daterange, note text);
-        INSERT INTO booking SELECT i, daterange('2024-01-01'::date + i, '2024-01-03'::date + i), 'n' || i FROM generate_series(1, 60) i;
+      await src.exec(`CREATE TABLE booking (id integer PRIMARY KEY, spot point, note text);
+        INSERT INTO booking SELECT i, point(i, i * 2), 'n' || i FROM generate_series(1, 60) i;
         CREATE TABLE guest (id integer PRIMARY KEY, booking_id integer REFERENCES booking(id));
         INSERT INTO guest SELECT i, 1 + i % 60 FROM generate_series(1, 120) i;`);
       const base = { source: { url: src.url }, targets: { dev: { url: dst.url } }, quality: { enabled: false } };
       const err = await hydrate({ config: parseConfig(base), target: 'dev' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SynthError);
-      expect(err).toMatchObject({ code: 'UNSUPPORTED_TYPE', table: 'public.booking', column: 'during' });
-      expect((err as SynthError).message).toMatch(/daterange/);
+      expect(err).toMatchObject({ code: 'UNSUPPORTED_TYPE', table: 'public.booking', column: 'spot' });
+      expect((err as SynthError).message).toMatch(/point/);
       expect(await dst.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'synth_shadow%'`)).toEqual([]);
       // What the hint offers: NULL for the column (it is nullable) …
-      const redacted = await hydrate({ config: parseConfig({ ...base, tables: { booking: { columns: { during: { transform: 'redact' } } } } }), target: 'dev' });
+      const redacted = await hydrate({ config: parseConfig({ ...base, tables: { booking: { columns: { spot: { transform: 'redact' } } } } }), target: 'dev' });
       expect(redacted.status).toBe('ok');
-      expect(await dst.query(`SELECT count(*)::int AS n, count(during)::int AS d FROM booking`)).toEqual([{ n: 60, d: 0 }]);
+      expect(await dst.query(`SELECT count(*)::int AS n, count(spot)::int AS d FROM booking`)).toEqual([{ n: 60, d: 0 }]);
       // … or the table created empty (its nullable children then point nowhere).
       const skipped = await hydrate({ config: parseConfig({ ...base, tables: { booking: { skip: true } } }), target: 'dev' });
       expect(skipped.status).toBe('ok');

@@ -10,6 +10,8 @@ export interface Layout {
   live: Map<string, string>;
   /** Live target schema → shadow schema. */
   shadow: Map<string, string>;
+  /** `schema.name` of extension objects in a shadowed schema: they stay in the live schema (see rewriteSchemaRefs). */
+  keep?: Set<string>;
 }
 
 export function liveSchemaOf(schema: DatabaseSchema, modelSchema: string, defaultSchema: string): string {
@@ -31,7 +33,11 @@ export function layoutFor(runId: string, schema: DatabaseSchema, defaultSchema: 
   for (const s of new Set([...schema.tables.map((t) => t.schema), ...typeSchemas(schema)])) live.set(s, liveSchemaOf(schema, s, defaultSchema));
   const lives = [...new Set(live.values())];
   const shadow = new Map(lives.map((l) => [l, shadowName(runId, l, lives.length > 1)]));
-  return { live, shadow };
+  // A name the source's own objects also use (an operator or function overloading an extension's) is not kept:
+  // rewriting it is what puts the source's object into the shadow rather than next to the extension's.
+  const own = new Set(schema.otherObjects.filter((o) => o.kind !== 'extension').map((o) => `${o.schema}.${o.kind === 'operator' ? o.name.replace(/\(.*$/, '') : o.name}`));
+  const keep = new Set(schema.otherObjects.flatMap((o) => (o.kind === 'extension' ? (o.members ?? []) : [])).filter((n) => !own.has(n)));
+  return { live, shadow, keep };
 }
 
 /** Schemas holding enums or domains that tables use: they are shadowed too, so the types travel with the tables. */
@@ -40,12 +46,20 @@ function typeSchemas(schema: DatabaseSchema): string[] {
   const out = new Set<string>();
   const spell = (s: string, n: string) => [`${s}.${n}`, `${pgIdentSpelling(s)}.${pgIdentSpelling(n)}`];
   const enumOf = (t: NeutralType): string | null => (t.kind === 'enum' ? t.name : t.kind === 'array' ? enumOf(t.element) : null);
+  const structuredOf = (t: NeutralType): string | null =>
+    t.kind === 'json' && t.structured ? t.structured.name : t.kind === 'array' ? structuredOf(t.element) : null;
   for (const table of schema.tables) {
     for (const col of table.columns) {
       const e = enumOf(col.type);
       if (e) for (const en of schema.enums) if (`${en.schema}.${en.name}` === e) out.add(en.schema);
       if (col.domain) {
         for (const d of schema.otherObjects) if (d.kind === 'domain' && spell(d.schema, d.name).includes(col.domain)) out.add(d.schema);
+      }
+      const st = structuredOf(col.type);
+      if (st) {
+        for (const d of schema.otherObjects) {
+          if ((d.kind === 'composite type' || d.kind === 'range type') && spell(d.schema, d.name).includes(st)) out.add(d.schema);
+        }
       }
     }
   }
@@ -59,7 +73,7 @@ export function toShadowSql(sql: string, layout: Layout): string {
     const sh = layout.shadow.get(live);
     if (sh) map.set(model, sh);
   }
-  return rewriteSchemaRefs(sql, map);
+  return rewriteSchemaRefs(sql, map, layout.keep);
 }
 
 function enumTypeName(table: Table, column: Column): string {
@@ -237,10 +251,6 @@ function identifierNotes(table: Table, tables: Table[]): TypeMappingNote[] {
   return notes;
 }
 
-function usesEnum(t: NeutralType): boolean {
-  return t.kind === 'enum' || (t.kind === 'array' && usesEnum(t.element));
-}
-
 function intSerial(t: NeutralType): string {
   if (t.kind === 'integer' && t.bytes === 8) return 'bigserial';
   if (t.kind === 'integer' && t.bytes <= 2) return 'smallserial';
@@ -252,9 +262,10 @@ export function columnDdl(schema: DatabaseSchema, table: Table, col: Column, lay
   const pg = schema.dialect === 'postgres';
   let type: string;
   if (pg) {
-    // Only enums and domains are recreated in the shadow; other qualified types (extensions) stay where they are.
-    const shadowType = col.domain !== null || usesEnum(col.type);
-    type = col.autoIncrement === 'serial' ? intSerial(col.type) : shadowType ? toShadowSql(col.nativeType, layout) : col.nativeType;
+    // Types of the copied schemas are recreated in the shadow; an extension's types stay where it is (layout.keep),
+    // and serial columns get their sequence by name with the other sequences.
+    const ownSequence = schema.otherObjects.some((o) => o.kind === 'sequence' && o.schema === table.schema && o.table === table.name);
+    type = col.autoIncrement === 'serial' && !ownSequence ? intSerial(col.type) : toShadowSql(col.nativeType, layout);
   } else if (col.type.kind === 'enum') {
     type = qn(layout.shadow.get(layout.live.get(table.schema)!)!, enumTypeName(table, col));
   } else {
@@ -397,6 +408,7 @@ export function finalizeSteps(schema: DatabaseSchema, layout: Layout): FinalizeS
       add(table, `check ${c.name}`, `ALTER TABLE ${t} ADD CONSTRAINT ${qi(c.name)} CHECK (${pg ? toShadowSql(c.expression, layout) : backticksToQuotes(c.expression)})`, !pg);
     }
   }
+  if (pg) steps.push(...sequenceSteps(schema, layout));
   // Domain CHECKs once per domain, with the column reference turned back into VALUE.
   if (pg) {
     const seen = new Set<string>();
@@ -436,6 +448,40 @@ export function finalizeSteps(schema: DatabaseSchema, layout: Layout): FinalizeS
         if (sql) add(table, `index ${ix.name}`, sql, true);
       }
     }
+  }
+  return steps;
+}
+
+/** The sequence a `nextval('schema.name'::regclass)` default draws from, as printed (schema-qualified). */
+export function nextvalSequence(expression: string): string | null {
+  const m = /^nextval\('((?:[^']|'')+)'(?:::regclass)?\)$/i.exec(expression.trim());
+  return m ? m[1]!.replace(/''/g, "'") : null;
+}
+
+/**
+ * Every sequence behind a `nextval()` default continues after the largest generated value of all the columns that
+ * draw from it (one sequence may feed several tables), so the application's next INSERT gets a fresh key.
+ */
+function sequenceSteps(schema: DatabaseSchema, layout: Layout): FinalizeStep[] {
+  const steps: FinalizeStep[] = [];
+  for (const seq of schema.otherObjects) {
+    if (seq.kind !== 'sequence' || !layout.live.has(seq.schema)) continue;
+    const spellings = [`${pgIdentSpelling(seq.schema)}.${pgIdentSpelling(seq.name)}`, qn(seq.schema, seq.name)];
+    const users: string[] = [];
+    for (const table of schema.tables) {
+      for (const col of table.columns) {
+        const used = col.default !== null ? nextvalSequence(col.default) : null;
+        if (used !== null && spellings.includes(used)) users.push(`SELECT max(${qi(col.name)})::numeric AS v FROM ${qn(shadowOf(layout, table.schema), table.name)}`);
+      }
+    }
+    if (users.length === 0) continue;
+    const name = qn(shadowOf(layout, seq.schema), seq.name);
+    steps.push({
+      sql: `SELECT setval(${lit(name)}, m::bigint) FROM (SELECT max(v) AS m FROM (${users.join(' UNION ALL ')}) u) x WHERE m IS NOT NULL`,
+      table: `${seq.schema}.${seq.name}`,
+      what: 'sequence position',
+      optional: true,
+    });
   }
   return steps;
 }

@@ -5,7 +5,6 @@ import type {
   DatabaseSchema,
   EnumType,
   ForeignKey,
-  OtherObject,
   Partitioning,
   ReferentialAction,
   Table,
@@ -14,6 +13,8 @@ import type {
 import { qi, qn } from './postgres-quote.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
 import { neutralType, type PgTypeFacts } from './postgres-types.js';
+import { structuredTypes } from './postgres-structured.js';
+import { otherObjectsOf } from './postgres-objects.js';
 
 /** Schemas synth itself creates; never introspected as user data. */
 export const SYNTH_SCHEMA_PATTERN = /^synth_(shadow|backup|swap)_/;
@@ -104,6 +105,7 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
     )
   ).rows;
   const enumsByOid = new Map(enumRows.map((e) => [e.oid, e]));
+  const structured = await structuredTypes(s, enumsByOid, postgis);
 
   const columnRows = (
     await s.query<ColumnRow>(
@@ -259,6 +261,7 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
       formatted: c.formatted,
       postgis,
       ...(baseEnum ? { enumName: `${baseEnum.nspname}.${baseEnum.typname}`, enumValues: baseEnum.labels } : {}),
+      ...(structured.has(c.base_oid) ? { structured: structured.get(c.base_oid)! } : {}),
     };
     if (c.elem_typname !== null && c.elem_typtype !== null) {
       facts.element = {
@@ -268,19 +271,20 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
         formatted: c.elem_formatted ?? c.elem_typname,
         postgis,
         ...(elemEnum ? { enumName: `${elemEnum.nspname}.${elemEnum.typname}`, enumValues: elemEnum.labels } : {}),
+        ...(c.elem_oid !== null && structured.has(c.elem_oid) ? { structured: structured.get(c.elem_oid)! } : {}),
       };
       facts.dimensions = c.attndims;
     }
     const autoIncrement: Column['autoIncrement'] =
       c.attidentity === 'a' ? 'identity-always' : c.attidentity === 'd' ? 'identity-default' : c.serial_seq ? 'serial' : null;
     const isGenerated = c.attgenerated === 's';
-    const seqDefault = c.default_expr !== null && /^nextval\(/i.test(c.default_expr);
     table.columns.push({
       name: c.attname,
       type: neutralType(facts),
       nativeType: c.domain_name ?? c.formatted,
       nullable: !c.attnotnull,
-      default: isGenerated || seqDefault ? null : c.default_expr,
+      // nextval() defaults stay: the sequence is recreated by name (OtherObject 'sequence'), owned or not.
+      default: isGenerated ? null : c.default_expr,
       autoIncrement,
       generated: isGenerated && c.default_expr !== null ? { expression: c.default_expr, stored: true } : null,
       domain: c.domain_name,
@@ -405,85 +409,6 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
 
   const otherObjects = await otherObjectsOf(s, schemas, oids);
   return { dialect: 'postgres', serverVersion: version.split(' ')[0] ?? version, schemas, tables, enums, otherObjects };
-}
-
-async function otherObjectsOf(s: PgSession, schemas: string[], tableOids: number[]): Promise<OtherObject[]> {
-  const out: OtherObject[] = [];
-  const extOwned = (cls: string, col: string) =>
-    `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = ${col} AND d.classid = '${cls}'::regclass AND d.deptype = 'e')`;
-  const views = (
-    await s.query<{ nspname: string; relname: string; relkind: string; def: string }>(
-      `SELECT n.nspname, c.relname, c.relkind::text AS relkind, pg_get_viewdef(c.oid) AS def
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY($1) AND ${extOwned('pg_class', 'c.oid')}
-        ORDER BY c.oid`,
-      [schemas],
-    )
-  ).rows;
-  for (const v of views) {
-    const kind = v.relkind === 'm' ? 'materialized view' : 'view';
-    const body = v.def.trim().replace(/;$/, '');
-    out.push({
-      schema: v.nspname,
-      name: v.relname,
-      kind,
-      definition: `CREATE ${kind === 'view' ? 'VIEW' : 'MATERIALIZED VIEW'} ${qn(v.nspname, v.relname)} AS ${body}`,
-    });
-  }
-  const funcs = (
-    await s.query<{ nspname: string; proname: string; prokind: string; def: string | null }>(
-      `SELECT n.nspname, p.proname, p.prokind::text AS prokind,
-              CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END AS def
-         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname = ANY($1) AND ${extOwned('pg_proc', 'p.oid')}
-        ORDER BY p.oid`,
-      [schemas],
-    )
-  ).rows;
-  for (const f of funcs) {
-    out.push({ schema: f.nspname, name: f.proname, kind: f.prokind === 'p' ? 'procedure' : 'function', definition: f.def });
-  }
-  const triggers = (
-    await s.query<{ nspname: string; relname: string; tgname: string; def: string; enabled: string }>(
-      `SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid) AS def, t.tgenabled::text AS enabled
-         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE t.tgrelid = ANY($1::oid[]) AND NOT t.tgisinternal AND t.tgparentid = 0
-        ORDER BY t.oid`,
-      [tableOids],
-    )
-  ).rows;
-  for (const t of triggers) {
-    // A disabled trigger stays disabled in the copy.
-    const disable = t.enabled === 'D' ? `;\nALTER TABLE ${qn(t.nspname, t.relname)} DISABLE TRIGGER ${qi(t.tgname)}` : '';
-    out.push({ schema: t.nspname, name: t.tgname, kind: 'trigger', definition: t.def + disable, table: t.relname });
-  }
-  const domains = (
-    await s.query<{ nspname: string; typname: string; base: string; notnull: boolean; def: string | null; collation: string | null }>(
-      `SELECT n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod) AS base, t.typnotnull AS notnull, t.typdefault AS def,
-              CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation THEN (SELECT collname FROM pg_collation WHERE oid = t.typcollation) END AS collation
-         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
-        WHERE t.typtype = 'd' AND n.nspname = ANY($1) AND ${extOwned('pg_type', 't.oid')} ORDER BY t.oid`,
-      [schemas],
-    )
-  ).rows;
-  for (const d of domains) {
-    // Created without its CHECKs (those come after the data, with the table constraints).
-    let def = `CREATE DOMAIN ${qn(d.nspname, d.typname)} AS ${d.base}`;
-    if (d.collation) def += ` COLLATE "${d.collation}"`;
-    if (d.def !== null) def += ` DEFAULT ${d.def}`;
-    out.push({ schema: d.nspname, name: d.typname, kind: 'domain', definition: def });
-  }
-  const seqs = (
-    await s.query<{ nspname: string; relname: string }>(
-      `SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind = 'S' AND n.nspname = ANY($1)
-          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i', 'e'))
-        ORDER BY c.oid`,
-      [schemas],
-    )
-  ).rows;
-  for (const q of seqs) out.push({ schema: q.nspname, name: q.relname, kind: 'sequence', definition: `CREATE SEQUENCE ${qn(q.nspname, q.relname)}` });
-  return out;
 }
 
 function stripCheck(def: string): string {

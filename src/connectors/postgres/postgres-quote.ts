@@ -23,13 +23,18 @@ export function pgIdentSpelling(name: string): string {
  * quote_ident does) to another schema. Only prefixes followed by a dot and not preceded by an identifier
  * character are touched, so `xpublic.` or `"public"` in a string are left alone as far as text rules allow.
  */
-export function rewriteSchemaRefs(sql: string, map: Map<string, string>): string {
+export function rewriteSchemaRefs(sql: string, map: Map<string, string>, keep?: ReadonlySet<string>): string {
   let out = sql;
   for (const [from, to] of map) {
     const spellings = new Set([qi(from), pgIdentSpelling(from)]);
     for (const s of spellings) {
-      const re = new RegExp(`(?<![\\w$"])${escapeRegExp(s)}\\.`, 'g');
-      out = out.replace(re, `${qi(to)}.`);
+      // The name after the dot (identifier or operator) decides whether it stays: `keep` holds `schema.name` of
+      // objects an extension owns, which live on in the original schema while the shadow is built.
+      const re = new RegExp(`(?<![\\w$"])${escapeRegExp(s)}\\.("(?:[^"]|"")*"|[A-Za-z_\\u0080-\\uffff][\\w$\\u0080-\\uffff]*|[-+*/<>=~!@#%^&|\`?]+)?`, 'g');
+      out = out.replace(re, (whole, name: string | undefined) => {
+        if (name !== undefined && keep?.has(`${from}.${name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name}`)) return whole;
+        return `${qi(to)}.${name ?? ''}`;
+      });
     }
   }
   return out;

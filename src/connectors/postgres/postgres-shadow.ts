@@ -4,6 +4,9 @@ import type { DatabaseSchema } from '../../schema/model.js';
 import { SynthError } from '../../errors.js';
 import { backupName, finalizeSteps, layoutFor, tableStatements, toShadowSql, typeStatements, type Layout } from './postgres-ddl.js';
 import { fitIdentifier, lit, qi } from './postgres-quote.js';
+import {
+  attempt, createAfterViews, createPolicies, createRoutinesAndTypes, ensureExtensions, refuseBackupDependents, routinesAndTypes,
+} from './postgres-recreate.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
 
 interface Marker {
@@ -61,6 +64,9 @@ export async function createShadow(
   const notes: string[] = [];
   const pg = schema.dialect === 'postgres';
   await inTransaction(session, async (s) => {
+    // The swap will replace each live schema's backup: refuse now, not after the load, if that would drop more.
+    for (const ns of shadow.namespaces) await refuseBackupDependents(s, backupName(ns.live), 'LOAD_FAILED');
+    if (pg) notes.push(...(await ensureExtensions(s, schema.otherObjects)));
     for (const ns of shadow.namespaces) {
       if (await schemaExists(s, ns.shadow)) {
         throw new SynthError('LOAD_FAILED', `Schema ${ns.shadow} for run ${runId} already exists in the target`, {
@@ -71,27 +77,15 @@ export async function createShadow(
       await mark(s, ns.shadow, { synth: runId, kind: 'shadow', live: ns.live, createdAt });
     }
     for (const sql of typeStatements(schema, layout)) await run(s, sql, 'creating a type');
-    // Functions come before tables (generated columns may call them), with bodies unchecked as pg_dump does;
-    // the ones whose signature needs a table's row type are retried after the tables.
-    let pending = pg
-      ? schema.otherObjects.filter((f) => (f.kind === 'function' || f.kind === 'procedure') && f.definition && layout.live.has(f.schema))
-      : [];
+    // Types, functions, aggregates, operators and casts come before tables (generated columns and column types may
+    // need them), with bodies unchecked as pg_dump does; the ones that need a table's row type are retried after.
+    let pending = pg ? routinesAndTypes(schema.otherObjects, layout) : [];
     if (pending.length > 0) await s.query('SET LOCAL check_function_bodies = off');
-    const createFunctions = async (final: boolean) => {
-      const failed: typeof pending = [];
-      for (const f of pending) {
-        const err = await attempt(s, functionToShadow(f.definition!, layout));
-        if (!err) continue;
-        failed.push(f);
-        if (final) notes.push(`${f.kind} ${f.schema}.${f.name} was not recreated (${err}); it stays in the backup schema`);
-      }
-      pending = failed;
-    };
-    await createFunctions(false);
+    pending = await createRoutinesAndTypes(s, pending, layout, false, notes);
     for (const table of schema.tables) {
       for (const sql of tableStatements(schema, table, layout)) await run(s, sql, 'creating the shadow table', `${table.schema}.${table.name}`);
     }
-    await createFunctions(true);
+    await createRoutinesAndTypes(s, pending, layout, true, notes);
     if (pg) {
       for (const q of schema.otherObjects) {
         if (q.kind !== 'sequence' || !q.definition || !layout.live.has(q.schema)) continue;
@@ -119,26 +113,6 @@ async function run(s: PgSession, sql: string, what: string, table?: string): Pro
   }
 }
 
-/** Runs `sql` in a savepoint; returns the error message instead of aborting the transaction. */
-async function attempt(s: PgSession, sql: string): Promise<string | null> {
-  await s.query('SAVEPOINT synth_try');
-  try {
-    await s.query(sql);
-    await s.query('RELEASE SAVEPOINT synth_try');
-    return null;
-  } catch (e) {
-    await s.query('ROLLBACK TO SAVEPOINT synth_try');
-    return e instanceof Error ? e.message : String(e);
-  }
-}
-
-/** Rewrites only a function's header (name, argument and return types); its body keeps resolving names at run time. */
-function functionToShadow(def: string, layout: Layout): string {
-  const at = def.search(/\nAS \$|\n(BEGIN ATOMIC)/);
-  if (at < 0 || /\nBEGIN ATOMIC/.test(def)) return toShadowSql(def, layout);
-  return toShadowSql(def.slice(0, at), layout) + def.slice(at);
-}
-
 export async function finalize(session: PgSession, layout: Layout, schema: DatabaseSchema): Promise<string[]> {
   const notes: string[] = [];
   const pg = schema.dialect === 'postgres';
@@ -158,9 +132,11 @@ export async function finalize(session: PgSession, layout: Layout, schema: Datab
         const err = await attempt(s, toShadowSql(t.definition, layout));
         if (err) notes.push(`trigger ${t.name} on ${t.schema}.${t.table ?? '?'} was not recreated (${err})`);
       }
-      // Views in finalize, not in the swap: the schema parity check reads the shadow between the two and must
-      // find them there (validation/schema-parity.ts).
+      await createPolicies(s, schema.otherObjects, layout, notes);
+      // Views (and what hangs on them) in finalize, not in the swap: the schema parity check reads the shadow
+      // between the two and must find them there (validation/schema-parity.ts).
       await recreateViews(s, schema, layout, notes);
+      await createAfterViews(s, schema.otherObjects, layout, notes);
     }
   });
   return notes;
@@ -194,6 +170,8 @@ export async function swap(
         if (await schemaExists(s, ns.live)) {
           notes.push(...(await moveExtensions(s, ns.live, ns.shadow)));
           notes.push(...(await copyGrants(s, ns.live, ns.shadow)));
+          // CASCADE only drops the backup's own objects: anything outside that depends on them refuses the swap.
+          await refuseBackupDependents(s, backup, 'SWAP_FAILED');
           await s.query(`DROP SCHEMA IF EXISTS ${qi(backup)} CASCADE`);
           await s.query(`ALTER SCHEMA ${qi(ns.live)} RENAME TO ${qi(backup)}`);
           await mark(s, backup, { synth: shadow.runId, kind: 'backup', live: ns.live, createdAt });
@@ -214,7 +192,7 @@ export async function swap(
     for (const o of schema.otherObjects) {
       if (!layout.live.has(o.schema)) continue;
       if (o.definition === null) notes.push(`${o.kind} ${o.schema}.${o.name} has no recreatable definition (e.g. an aggregate); it stays in the backup schema`);
-      else if (o.kind === 'sequence') notes.push(`sequence ${o.schema}.${o.name} was recreated from its start value`);
+      else if (o.kind === 'sequence') notes.push(`sequence ${o.schema}.${o.name} was recreated with its parameters, past the largest generated value of the columns that draw from it`);
     }
   } else {
     // Said as the MySQL target says it for a PostgreSQL source: their SQL is the other dialect's, so they are not made.

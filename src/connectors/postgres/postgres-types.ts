@@ -1,5 +1,5 @@
 /** PostgreSQL catalog type → NeutralType. */
-import type { NeutralType } from '../../schema/model.js';
+import type { NeutralType, StructuredType } from '../../schema/model.js';
 
 export interface PgTypeFacts {
   /** pg_type.typname of the (domain-resolved) type. */
@@ -16,15 +16,24 @@ export interface PgTypeFacts {
   /** Whether postgis is installed (geometry is only supported with it). */
   postgis?: boolean;
   formatted: string;
+  /** Attributes of a composite type or the subtype of a range type, when typtype is c or r. */
+  structured?: StructuredType;
 }
 
 export function neutralType(t: PgTypeFacts): NeutralType {
   if (t.element) {
     const element = neutralType(t.element);
     if (element.kind === 'unsupported') return { kind: 'unsupported', reason: `array of ${element.reason}` };
+    if (element.kind === 'json' && element.structured) return { kind: 'unsupported', reason: `array of ${element.structured.form} type ${element.structured.name}` };
     return { kind: 'array', element, dimensions: Math.max(1, t.dimensions ?? 1) };
   }
   if (t.typtype === 'e') return { kind: 'enum', values: t.enumValues ?? [], name: t.enumName ?? null };
+  if ((t.typtype === 'c' || t.typtype === 'r') && t.structured) {
+    const parts = t.structured.form === 'composite' ? t.structured.attributes.map((a) => a.type) : [t.structured.subtype];
+    const bad = parts.find((p) => p.kind === 'unsupported');
+    if (bad?.kind === 'unsupported') return { kind: 'unsupported', reason: `${t.formatted} holds ${bad.reason}` };
+    return { kind: 'json', binary: true, structured: t.structured };
+  }
   if (t.typtype === 'c') return { kind: 'unsupported', reason: `composite type ${t.formatted}` };
   if (t.typtype === 'r' || t.typtype === 'm') return { kind: 'unsupported', reason: `range type ${t.formatted}` };
   const mod = t.typmod;

@@ -2,7 +2,7 @@
  * Conversion between PostgreSQL text representations and neutral values (schema/values.ts). Reads cast every
  * column to text in SQL, so the same decoding works for any driver (pg, PGlite) regardless of its parsers.
  */
-import type { NeutralType } from '../../schema/model.js';
+import type { NeutralType, StructuredType } from '../../schema/model.js';
 import type { Value } from '../../schema/values.js';
 
 /**
@@ -11,6 +11,11 @@ import type { Value } from '../../schema/values.js';
  */
 export function selectAsText(quotedColumn: string, type: NeutralType, physical: string): string {
   if (physical === 'money') return `${quotedColumn}::numeric::text`;
+  if (type.kind === 'json' && type.structured?.form === 'composite') return `to_jsonb(${quotedColumn})::text`;
+  if (type.kind === 'json' && type.structured?.form === 'range') {
+    const c = quotedColumn;
+    return `CASE WHEN isempty(${c}) THEN '"empty"' ELSE jsonb_build_object('lower', lower(${c}), 'upper', upper(${c}), 'bounds', CASE WHEN lower_inc(${c}) THEN '[' ELSE '(' END || CASE WHEN upper_inc(${c}) THEN ']' ELSE ')' END)::text END`;
+  }
   if (physical.startsWith('geometry') || physical.startsWith('geography')) return `ST_AsText(${quotedColumn})`;
   if (type.kind === 'network' || physical === 'inet' || physical === 'cidr') {
     // inet's text() cast always appends the mask (/32); the output function prints it only when needed.
@@ -121,7 +126,7 @@ export function encodeText(v: Exclude<Value, null>, type: NeutralType): string {
     case 'binary':
       return `\\x${Buffer.from(v as Uint8Array).toString('hex')}`;
     case 'json':
-      return JSON.stringify(v);
+      return type.structured ? structuredLiteral(v, type.structured) : JSON.stringify(v);
     case 'set':
       return arrayLiteral(Array.isArray(v) ? v : String(v).split(',').filter((s) => s !== ''), { kind: 'text', maxLength: null, fixedLength: false });
     case 'array':
@@ -132,6 +137,38 @@ export function encodeText(v: Exclude<Value, null>, type: NeutralType): string {
       if (typeof v === 'object') return JSON.stringify(v);
       return String(v);
   }
+}
+
+/** A part of a record or range literal: bare when safe, else double-quoted with `"` and `\` escaped. */
+function literalPart(v: Value | undefined, type: NeutralType): string {
+  if (v === null || v === undefined) return '';
+  const text = encodeText(v, type);
+  return text !== '' && !/[(),"\\\s\[\]]/.test(text) ? text : `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * The PostgreSQL literal of a composite value (`(1.5,2.5)` from `{ latitude: 1.5, longitude: 2.5 }`) or of a range
+ * (`[1,5)` from `{ lower: 1, upper: 5, bounds: '[)' }`, or `empty`). A generated range whose ends came out reversed is
+ * put in order rather than refused by the database.
+ */
+export function structuredLiteral(v: Exclude<Value, null>, st: StructuredType): string {
+  const obj = (typeof v === 'string' ? (v === 'empty' ? v : JSON.parse(v)) : v) as Record<string, Value> | string;
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return 'empty';
+  if (st.form === 'composite') return `(${st.attributes.map((a) => literalPart(obj[a.name], a.type)).join(',')})`;
+  let lower = obj['lower'] ?? null;
+  let upper = obj['upper'] ?? null;
+  if (lower !== null && upper !== null && compareParts(lower, upper) > 0) [lower, upper] = [upper, lower];
+  const bounds = typeof obj['bounds'] === 'string' && /^[[(][\])]$/.test(obj['bounds']) ? obj['bounds'] : '[)';
+  return `${bounds[0]}${literalPart(lower, st.subtype)},${literalPart(upper, st.subtype)}${bounds[1]}`;
+}
+
+function compareParts(a: Value, b: Value): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const na = Number(a);
+  const nb = Number(b);
+  if (typeof a !== 'boolean' && typeof b !== 'boolean' && a !== '' && b !== '' && Number.isFinite(na) && Number.isFinite(nb)) return na - nb;
+  // Dates and timestamps in one spelling order as text.
+  return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 }
 
 function arrayLiteral(values: Value[], element: NeutralType): string {

@@ -3,7 +3,7 @@
  * from it (draw). Specs are plain JSON so they go into artifacts as they are.
  */
 import { SynthError } from '../../errors.js';
-import type { Column, NeutralType } from '../../schema/model.js';
+import type { Column, NeutralType, StructuredType } from '../../schema/model.js';
 import type { JsonValue, Value } from '../../schema/values.js';
 import type { ColumnRole, Rng } from '../model.js';
 import { formatEpoch, formatTimeOfDay, parseEpoch, parseTimeOfDay, toNumber } from '../conform.js';
@@ -37,6 +37,11 @@ export type ColumnSpec =
    */
   | { type: 'fake'; kind: PiiKind; masks?: Array<{ mask: string; weight: number }> }
   | { type: 'json'; shapes: Shape[] }
+  /**
+   * A PostgreSQL composite (or range) value learned part by part with each part's own type; `range` draws the two
+   * ends in order and keeps the source's share of empty ranges and its bounds.
+   */
+  | { type: 'record'; fields: Array<{ name: string; nullRate: number; spec: ColumnSpec }>; range?: { emptyShare: number; bounds: ColumnSpec } }
   | { type: 'array'; lengths: number[]; element: ColumnSpec }
   | { type: 'set'; values: string[]; probs: number[] }
   | {
@@ -335,6 +340,7 @@ function fitTyped(tableName: string, column: Column, type: NeutralType, role: Co
       return { type: 'set', values: type.values, probs: type.values.map((x) => sets.filter((s) => s.includes(x)).length / sets.length) };
     }
     case 'json': {
+      if (type.structured) return fitRecord(tableName, column, type.structured, nonNull);
       const bySig = new Map<string, Shape>();
       for (const v of nonNull) {
         const s = shapeOf(v as JsonValue);
@@ -407,6 +413,33 @@ function mergeShape(a: Shape, b: Shape): Shape {
   return a;
 }
 
+function fitRecord(tableName: string, column: Column, st: StructuredType, nonNull: Value[]): ColumnSpec {
+  const objects = nonNull.filter((v): v is { [key: string]: JsonValue } => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array));
+  const parts = st.form === 'composite' ? st.attributes : [{ name: 'lower', type: st.subtype }, { name: 'upper', type: st.subtype }];
+  const fields = parts.map((p) => {
+    const values = objects.map((o) => (o[p.name] ?? null) as Value);
+    const present = values.filter((v) => v !== null);
+    const nullRate = values.length ? (values.length - present.length) / values.length : 1;
+    const spec: ColumnSpec = present.length === 0 ? { type: 'null' } : fitTyped(tableName, { ...column, name: `${column.name}.${p.name}`, type: p.type }, p.type, roleOfPart(p.type), present);
+    return { name: p.name, nullRate, spec };
+  });
+  if (st.form === 'composite') return { type: 'record', fields };
+  return {
+    type: 'record',
+    fields,
+    range: { emptyShare: nonNull.length ? (nonNull.length - objects.length) / nonNull.length : 0, bounds: objects.length ? categorical(objects.map((o) => o['bounds'] ?? '[)')) : { type: 'constant', value: '[)' } },
+  };
+}
+
+/** Parts of a composite or range are learned as what their type suggests (no metadata pass sees inside them). */
+function roleOfPart(type: NeutralType): ColumnRole {
+  if (type.kind === 'enum') return 'categorical';
+  if (type.kind === 'boolean') return 'boolean';
+  if (type.kind === 'text') return 'text';
+  if (type.kind === 'date' || type.kind === 'timestamp' || type.kind === 'time') return 'datetime';
+  return 'numerical';
+}
+
 // ---- draw ----
 
 export function drawSpec(spec: ColumnSpec, rng: Rng): Value {
@@ -453,6 +486,13 @@ export function drawSpec(spec: ColumnSpec, rng: Rng): Value {
     case 'json': {
       const shape = spec.shapes[rng.int(spec.shapes.length)];
       return shape ? drawShape(shape, rng) : null;
+    }
+    case 'record': {
+      if (spec.range && rng.next() < spec.range.emptyShare) return 'empty';
+      const out: Record<string, JsonValue> = {};
+      for (const f of spec.fields) out[f.name] = rng.next() < f.nullRate ? null : encodeValue(drawSpec(f.spec, rng));
+      if (spec.range) out['bounds'] = encodeValue(drawSpec(spec.range.bounds, rng));
+      return out;
     }
     case 'array': {
       const len = Math.max(0, Math.round(drawQuantile(spec.lengths, rng)));

@@ -1,0 +1,186 @@
+/**
+ * Recreating the source's schema objects in a shadow (extensions, types, routines, aggregates, operators, casts,
+ * matview indexes, comments) and guarding the backup schema the swap replaces.
+ */
+import type { OtherObject } from '../../schema/model.js';
+import { SynthError } from '../../errors.js';
+import { toShadowSql, type Layout } from './postgres-ddl.js';
+import { qi } from './postgres-quote.js';
+import type { PgSession } from './postgres-session.js';
+
+/** Runs `sql` in a savepoint; returns the error message instead of aborting the transaction. */
+export async function attempt(s: PgSession, sql: string): Promise<string | null> {
+  await s.query('SAVEPOINT synth_try');
+  try {
+    await s.query(sql);
+    await s.query('RELEASE SAVEPOINT synth_try');
+    return null;
+  } catch (e) {
+    await s.query('ROLLBACK TO SAVEPOINT synth_try');
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/**
+ * Installs the source's extensions in the target where it lacks them, in the schema the source has them in, so
+ * the copied tables, indexes and types find them under the same names. An extension the target server cannot
+ * install is refused here, before anything else is written.
+ */
+export async function ensureExtensions(s: PgSession, objects: OtherObject[]): Promise<string[]> {
+  const wanted = objects.filter((o) => o.kind === 'extension');
+  if (wanted.length === 0) return [];
+  const installed = new Map(
+    (await s.query<{ extname: string; nspname: string }>(`SELECT e.extname, n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`)).rows.map(
+      (r) => [r.extname, r.nspname],
+    ),
+  );
+  const available = new Set((await s.query<{ name: string }>(`SELECT name FROM pg_available_extensions`)).rows.map((r) => r.name));
+  const missing = wanted.filter((e) => !installed.has(e.name) && !available.has(e.name));
+  if (missing.length > 0) {
+    throw new SynthError('LOAD_FAILED', `The target server cannot install extension(s) ${missing.map((e) => e.name).join(', ')}, which the source schema uses`, {
+      hint: `Install the package that provides ${missing.map((e) => e.name).join(', ')} on the target's PostgreSQL server (e.g. postgresql-contrib), or leave the schemas that use it out with \`schemas\`. Nothing was written.`,
+    });
+  }
+  const notes: string[] = [];
+  for (const e of wanted) {
+    const at = installed.get(e.name);
+    if (at !== undefined) {
+      if (at !== e.schema) notes.push(`extension ${e.name} is installed in schema ${at} of the target (the source has it in ${e.schema})`);
+      continue;
+    }
+    await s.query(`CREATE SCHEMA IF NOT EXISTS ${qi(e.schema)}`);
+    await s.query(e.definition!);
+    notes.push(`extension ${e.name} installed in schema ${e.schema} of the target`);
+  }
+  return notes;
+}
+
+/** Kinds created before the tables, in this order within each pass. */
+const BEFORE_TABLES: OtherObject['kind'][] = ['composite type', 'range type', 'function', 'procedure', 'aggregate', 'operator', 'cast'];
+
+/**
+ * Creates types, routines, aggregates, operators and casts in the shadow. They depend on each other in ways the
+ * catalog order does not follow (a range's subtype_diff function, an operator over a composite type, a function
+ * returning a table's row type), so failures are retried until a pass makes no progress; `pending` comes back for
+ * a last pass after the tables exist.
+ */
+export async function createRoutinesAndTypes(s: PgSession, pending: OtherObject[], layout: Layout, final: boolean, notes: string[]): Promise<OtherObject[]> {
+  const rank = (o: OtherObject) => BEFORE_TABLES.indexOf(o.kind);
+  let todo = [...pending].sort((a, b) => rank(a) - rank(b));
+  const errors = new Map<OtherObject, string>();
+  for (;;) {
+    const failed: OtherObject[] = [];
+    for (const o of todo) {
+      const err = await attempt(s, relocate(o, layout));
+      if (err) {
+        failed.push(o);
+        errors.set(o, err);
+      }
+    }
+    if (failed.length === 0 || failed.length === todo.length) {
+      todo = failed;
+      break;
+    }
+    todo = failed;
+  }
+  if (final) for (const o of todo) notes.push(`${o.kind} ${o.schema}.${o.name} was not recreated (${errors.get(o)}); it stays in the backup schema`);
+  return todo;
+}
+
+/** The objects `createRoutinesAndTypes` handles, of the shadowed schemas. */
+export function routinesAndTypes(objects: OtherObject[], layout: Layout): OtherObject[] {
+  return objects.filter((o) => BEFORE_TABLES.includes(o.kind) && o.definition !== null && layout.live.has(o.schema));
+}
+
+/** A definition moved into the shadow. A function's body keeps resolving names at run time, so only its header moves. */
+export function relocate(o: OtherObject, layout: Layout): string {
+  const def = o.definition!;
+  if (o.kind === 'function' || o.kind === 'procedure') {
+    const at = def.search(/\nAS \$|\n(BEGIN ATOMIC)/);
+    if (at < 0 || /\nBEGIN ATOMIC/.test(def)) return toShadowSql(def, layout);
+    return toShadowSql(def.slice(0, at), layout) + def.slice(at);
+  }
+  if (o.kind === 'comment') {
+    // The comment's text is not SQL: only the object it names moves.
+    const at = def.indexOf(' IS ');
+    return toShadowSql(def.slice(0, at), layout) + def.slice(at);
+  }
+  return toShadowSql(def, layout);
+}
+
+/** Indexes of materialized views and comments on objects, once every object they name exists (after the views). */
+export async function createAfterViews(s: PgSession, objects: OtherObject[], layout: Layout, notes: string[]): Promise<void> {
+  for (const kind of ['index', 'comment'] as const) {
+    for (const o of objects) {
+      if (o.kind !== kind || o.definition === null || !layout.live.has(o.schema)) continue;
+      const err = await attempt(s, relocate(o, layout));
+      if (err) notes.push(`${o.kind} ${o.schema}.${o.name} was not recreated (${err})`);
+    }
+  }
+}
+
+/** Row security and policies, after the data (the load must not be filtered) and the constraints. */
+export async function createPolicies(s: PgSession, objects: OtherObject[], layout: Layout, notes: string[]): Promise<void> {
+  for (const kind of ['row security', 'policy'] as const) {
+    for (const o of objects) {
+      if (o.kind !== kind || o.definition === null || !layout.live.has(o.schema)) continue;
+      const err = await attempt(s, relocate(o, layout));
+      if (err) notes.push(`${o.kind} ${o.name} on ${o.schema}.${o.table ?? '?'} was not recreated (${err})`);
+    }
+  }
+}
+
+/**
+ * Objects outside `backup` that depend on something in it: `DROP SCHEMA … CASCADE` would silently take them along.
+ * Each is described the way PostgreSQL names it (`view reporting.actor_names`, `function other.f(integer)`).
+ */
+export async function backupDependents(s: PgSession, backup: string): Promise<string[]> {
+  const rows = await s.query<{ what: string }>(
+    `WITH b AS (SELECT oid FROM pg_namespace WHERE nspname = $1),
+     inside(classid, objid) AS (
+       SELECT 'pg_namespace'::regclass, oid FROM b
+       UNION ALL SELECT 'pg_class'::regclass, c.oid FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM b)
+       UNION ALL SELECT 'pg_type'::regclass, t.oid FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM b)
+       UNION ALL SELECT 'pg_proc'::regclass, p.oid FROM pg_proc p WHERE p.pronamespace IN (SELECT oid FROM b)
+       UNION ALL SELECT 'pg_operator'::regclass, o.oid FROM pg_operator o WHERE o.oprnamespace IN (SELECT oid FROM b)
+       UNION ALL SELECT 'pg_constraint'::regclass, k.oid FROM pg_constraint k WHERE k.connamespace IN (SELECT oid FROM b)
+       UNION ALL SELECT 'pg_collation'::regclass, k.oid FROM pg_collation k WHERE k.collnamespace IN (SELECT oid FROM b)
+     ),
+     dep AS (
+       SELECT DISTINCT d.classid, d.objid, d.objsubid FROM pg_depend d JOIN inside i ON i.classid = d.refclassid AND i.objid = d.refobjid
+        WHERE d.deptype IN ('n', 'a')
+     ),
+     placed AS (
+       SELECT dep.*, CASE dep.classid
+         WHEN 'pg_class'::regclass THEN (SELECT relnamespace FROM pg_class WHERE oid = dep.objid)
+         WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = dep.objid)
+         WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = dep.objid)
+         WHEN 'pg_operator'::regclass THEN (SELECT oprnamespace FROM pg_operator WHERE oid = dep.objid)
+         WHEN 'pg_constraint'::regclass THEN (SELECT connamespace FROM pg_constraint WHERE oid = dep.objid)
+         WHEN 'pg_collation'::regclass THEN (SELECT collnamespace FROM pg_collation WHERE oid = dep.objid)
+         WHEN 'pg_opclass'::regclass THEN (SELECT opcnamespace FROM pg_opclass WHERE oid = dep.objid)
+         WHEN 'pg_opfamily'::regclass THEN (SELECT opfnamespace FROM pg_opfamily WHERE oid = dep.objid)
+         WHEN 'pg_rewrite'::regclass THEN (SELECT c.relnamespace FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE r.oid = dep.objid)
+         WHEN 'pg_trigger'::regclass THEN (SELECT c.relnamespace FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.oid = dep.objid)
+         WHEN 'pg_attrdef'::regclass THEN (SELECT c.relnamespace FROM pg_attrdef a JOIN pg_class c ON c.oid = a.adrelid WHERE a.oid = dep.objid)
+         WHEN 'pg_policy'::regclass THEN (SELECT c.relnamespace FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.oid = dep.objid)
+         -- A cast of a backup type goes with that type: it means nothing without it.
+         WHEN 'pg_cast'::regclass THEN (SELECT oid FROM b)
+         WHEN 'pg_namespace'::regclass THEN dep.objid
+       END AS ns FROM dep
+     )
+     SELECT DISTINCT pg_describe_object(classid, objid, objsubid) AS what FROM placed
+      WHERE ns IS DISTINCT FROM (SELECT oid FROM b) ORDER BY 1`,
+    [backup],
+  );
+  return rows.rows.map((r) => r.what);
+}
+
+/** Refuses when something outside `backup` depends on it; the caller has not written anything yet. */
+export async function refuseBackupDependents(s: PgSession, backup: string, code: 'LOAD_FAILED' | 'SWAP_FAILED'): Promise<void> {
+  const outside = await backupDependents(s, backup);
+  if (outside.length === 0) return;
+  throw new SynthError(code, `Replacing the backup schema ${backup} would also drop ${outside.length} object(s) outside it that depend on it: ${outside.join('; ')}`, {
+    hint: `Nothing was written. Drop or change those objects so they no longer use ${backup} (it holds the tables the previous hydrate replaced), or drop ${backup} yourself, then run again.`,
+  });
+}
