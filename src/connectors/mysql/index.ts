@@ -25,6 +25,7 @@ import { repairCheckIn } from './mysql-repair.js';
 import { mappingNotes } from './mysql-ddl.js';
 import { translateCheck, untranslatedCheckNote } from '../translate-check.js';
 import { eventStatus, withEventStatus } from './mysql-objects.js';
+import { carryOverNotes } from '../carry-over.js';
 
 export type { WriteOptions as MysqlTargetOptions } from './mysql-write.js';
 export { parseMysqlUrl } from './mysql-session.js';
@@ -138,7 +139,7 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
     listShadows: () => shadows.list(),
     countRows: (shadow: Shadow | null, table: TableRef) => countRowsIn(session, dbFor(shadow), table.name),
     readRows: (shadow: Shadow | null, table: Table, options: ReadOptions): AsyncIterable<RowBatch> => streamRows(session, dbFor(shadow), table, options),
-    describeMapping: (schema: DatabaseSchema): TypeMappingNote[] => mappingNotes(schema),
+    describeMapping: (schema: DatabaseSchema): TypeMappingNote[] => [...mappingNotes(schema), ...carryOverNotes(schema, 'mysql')],
     close: () => session.close(),
   };
 }

@@ -12,6 +12,7 @@ import { repairCheck } from './postgres-repair.js';
 import { countViolations, type ValidateContext } from './postgres-validate.js';
 import { loadTable, updateTable } from './postgres-write.js';
 import { translateCheck, untranslatedCheckNote } from '../translate-check.js';
+import { carryOverNotes } from '../carry-over.js';
 
 export type { PgSession } from './postgres-session.js';
 
@@ -92,7 +93,7 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
     dialect: 'postgres',
     displayUrl: displayUrl(url),
     identity: () => identity(session, url),
-    describeMapping: (schema) => [...describeMapping(schema), ...checkNotes(schema)],
+    describeMapping: (schema) => [...describeMapping(schema), ...checkNotes(schema), ...carryOverNotes(schema, 'postgres')],
     async createShadow(runId, schema) {
       const { shadow, layout, notes } = await shadowOps.createShadow(session, runId, schema, defaultSchema);
       runs.set(runId, { layout, schema, notes });
