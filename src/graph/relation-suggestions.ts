@@ -67,7 +67,7 @@ function singleKeys(table: Table): string[] {
 }
 
 /** Pairs (child column, parent key) whose names match and whose types join, not already related. */
-export function namingCandidates(schema: DatabaseSchema): Candidate[] {
+function namingCandidates(schema: DatabaseSchema): Candidate[] {
   const out: Candidate[] = [];
   for (const child of schema.tables) {
     const related = new Set(child.foreignKeys.flatMap((f) => f.columns));

@@ -44,7 +44,7 @@ export interface ParsedRelation {
   label: string;
 }
 
-export function parseEndpoint(endpoint: RelationConfig['from']): RelationEndpoint {
+function parseEndpoint(endpoint: RelationConfig['from']): RelationEndpoint {
   if (typeof endpoint !== 'string') return { table: endpoint.table, columns: [...endpoint.columns] };
   const composite = /^(.*)\.\(([^()]*)\)$/.exec(endpoint);
   if (composite) return { table: composite[1]!, columns: composite[2]!.split(',').map((c) => c.trim()) };

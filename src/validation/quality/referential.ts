@@ -29,7 +29,7 @@ function label(r: RelationshipOrphans): string {
 }
 
 /** Relationships declared more than once (PostgreSQL: the same FK on several partitions) count once, worst count kept. */
-export function distinctRelationships(counts: readonly RelationshipOrphans[]): RelationshipOrphans[] {
+function distinctRelationships(counts: readonly RelationshipOrphans[]): RelationshipOrphans[] {
   const byLabel = new Map<string, RelationshipOrphans>();
   for (const c of counts) {
     const seen = byLabel.get(label(c));
