@@ -4,18 +4,20 @@
  * long-lived runner, `preview` the per-pull-request copies.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load-config.js';
 import type { SynthConfig } from '../config/schema.js';
 import { EXIT, SynthError } from '../errors.js';
 import type { HydrateResult } from '../hydrate.js';
 import { registerPreviewCommands } from '../scheduler/preview-commands.js';
-import { runSchedules, type CronClock, type ScheduleEvent } from '../scheduler/schedules.js';
-import { openConfiguredStateStore, runHydrateJob, runTrainJob, type HydrateJobOptions } from '../scheduler/hydrate-job.js';
+import type { CronClock, ScheduleEvent } from '../scheduler/schedules.js';
+import type { HydrateJobOptions } from '../scheduler/hydrate-job.js';
 import type { RunDetail, RunRecord } from '../scheduler/state-store.js';
-import { parseTtl } from '../scheduler/preview.js';
-import { demoConfig, ensureDemoSource } from './demo.js';
-import { commonOptions } from './options.js';
-import { chooseMode, createRenderer, type Renderer } from './render.js';
+import { commonOptions, requiredOption } from './options.js';
+import { openRenderer } from './output-mode.js';
+import type { Renderer } from './render.js';
+
+// Commands load their modules when they run, so `synth --help` never pays for drivers, zod or tfjs.
+const loadConfig = async (path: string) => (await import('../config/load-config.js')).loadConfig(path);
+const jobs = () => import('../scheduler/hydrate-job.js');
 
 interface CommonFlags {
   config: string;
@@ -31,7 +33,8 @@ interface HydrateFlags extends CommonFlags {
   waitTimeout?: string;
 }
 
-function lockOptions(flags: HydrateFlags): Pick<HydrateJobOptions, 'wait' | 'lockTimeoutMs'> {
+async function lockOptions(flags: HydrateFlags): Promise<Pick<HydrateJobOptions, 'wait' | 'lockTimeoutMs'>> {
+  const { parseTtl } = await import('../scheduler/preview.js');
   return { wait: flags.wait ?? false, ...(flags.waitTimeout === undefined ? {} : { lockTimeoutMs: parseTtl(flags.waitTimeout) }) };
 }
 
@@ -39,18 +42,18 @@ function reportHydrate(out: Renderer, target: string, result: HydrateResult): vo
   const rows = [...result.rowCounts.values()].reduce((a, b) => a + b, 0);
   const text =
     result.status === 'ok'
-      ? `Hydrated target '${target}': ${result.rowCounts.size} tables, ${rows} rows, 0 violations (run ${result.runId}).`
+      ? `Hydrated target '${target}': ${result.rowCounts.size} tables, ${rows} rows, 0 violations${result.parity ? `, schema parity ${result.parity.matched}/${result.parity.total}` : ''} (run ${result.runId}).`
       : result.refusal === 'quality'
         ? `Quality refused the swap for target '${target}'; the live data is unchanged (run ${result.runId}).`
         : `Validation refused the swap for target '${target}': ${result.integrity.totalViolations} violations; the live data is unchanged (run ${result.runId}).`;
-  out.result({ status: result.status, runId: result.runId, tables: result.rowCounts.size, rows, violations: result.integrity.totalViolations }, text);
+  const parity = result.parity ? { parity: { matched: result.parity.matched, total: result.parity.total } } : {};
+  out.result({ status: result.status, runId: result.runId, tables: result.rowCounts.size, rows, violations: result.integrity.totalViolations, ...parity }, text);
   if (result.status !== 'ok') process.exitCode = EXIT.validationRefused;
 }
 
 function hydrateLike(cmd: Command): Command {
   return commonOptions(
-    cmd
-      .requiredOption('-t, --target <name>', 'an entry of `targets` in the config')
+    requiredOption(cmd, '-t, --target <name>', 'an entry of `targets` in the config')
       .option('--keep-shadow', 'keep a shadow that failed validation, for inspection')
       .option('--wait', 'wait for another run holding the target lock instead of failing with LOCKED')
       .option('--wait-timeout <duration>', 'give up waiting after this long (e.g. 30m, 6h)'),
@@ -65,9 +68,10 @@ export function registerOrchestrationCommands(program: Command): void {
       .addHelpText('after', '\nExample:\n  $ npx synth hydrate --target dev --config synth.config.ts'),
   ).action(async (flags: HydrateFlags) => {
     const { config } = await loadConfig(flags.config);
-    const out = createRenderer(chooseMode(flags));
+    const { runHydrateJob } = await jobs();
+    const out = await openRenderer(flags);
     try {
-      const { result } = await runHydrateJob({ config, target: flags.target, emit: out.emit, keepShadow: flags.keepShadow ?? false, ...lockOptions(flags) });
+      const { result } = await runHydrateJob({ config, target: flags.target, emit: out.emit, keepShadow: flags.keepShadow ?? false, ...(await lockOptions(flags)) });
       reportHydrate(out, flags.target, result);
     } finally {
       out.stop();
@@ -81,9 +85,10 @@ export function registerOrchestrationCommands(program: Command): void {
       .addHelpText('after', '\nExample:\n  $ npx synth train && npx synth generate --target dev && npx synth generate --target ci'),
   ).action(async (flags: HydrateFlags) => {
     const { config } = await loadConfig(flags.config);
-    const out = createRenderer(chooseMode(flags));
+    const { runHydrateJob } = await jobs();
+    const out = await openRenderer(flags);
     try {
-      const { result } = await runHydrateJob({ config, target: flags.target, emit: out.emit, kind: 'generate', models: 'require', keepShadow: flags.keepShadow ?? false, ...lockOptions(flags) });
+      const { result } = await runHydrateJob({ config, target: flags.target, emit: out.emit, kind: 'generate', models: 'require', keepShadow: flags.keepShadow ?? false, ...(await lockOptions(flags)) });
       reportHydrate(out, flags.target, result);
     } finally {
       out.stop();
@@ -93,7 +98,8 @@ export function registerOrchestrationCommands(program: Command): void {
   commonOptions(program.command('train').description('Sample the source and fit the models once; `generate` and `hydrate` (training.reuse) reuse them.')).action(
     async (flags: CommonFlags) => {
       const { config } = await loadConfig(flags.config);
-      const out = createRenderer(chooseMode(flags));
+      const { runTrainJob } = await jobs();
+      const out = await openRenderer(flags);
       try {
         const { run, artifact } = await runTrainJob({ config, emit: out.emit });
         // Which compute backend fitted the learned models (wasm, or the slower cpu fallback); none for baseline only.
@@ -117,7 +123,9 @@ export function registerOrchestrationCommands(program: Command): void {
       .option('--model <kind>', 'baseline or learned', 'baseline')
       .option('--fresh', 'rebuild the demo source database'),
   ).action(async (flags: CommonFlags & { dir: string; model: string; fresh?: boolean }) => {
-    const out = createRenderer(chooseMode(flags));
+    const { demoConfig, ensureDemoSource } = await import('./demo.js');
+    const { runHydrateJob } = await jobs();
+    const out = await openRenderer(flags);
     try {
       const model = flags.model === 'learned' ? 'learned' : 'baseline';
       const built = await ensureDemoSource(flags.dir, flags.fresh ?? false);
@@ -147,12 +155,13 @@ export function registerOrchestrationCommands(program: Command): void {
     if (!Number.isInteger(limit) || limit < 1) {
       throw new SynthError('CONFIG_INVALID', `--limit must be a whole number ≥ 1 (got ${flags.limit}).`, { hint: 'For example: synth runs --limit 10' });
     }
-    const store = await openConfiguredStateStore(config);
+    const store = await (await jobs()).openConfiguredStateStore(config);
+    const out = await openRenderer(flags);
     try {
       const list = await store.listRuns({ limit, ...(flags.target === undefined ? {} : { target: flags.target }) });
-      if (flags.json) process.stdout.write(`${JSON.stringify({ runs: list.map(runJson) })}\n`);
-      else process.stdout.write(list.length === 0 ? 'No runs recorded yet.\n' : `${list.map(runLine).join('\n')}\n`);
+      out.result({ runs: list.map(runJson) }, list.length === 0 ? 'No runs recorded yet.' : list.map(runLine).join('\n'));
     } finally {
+      out.stop();
       await store.close();
     }
   });
@@ -162,15 +171,16 @@ export function registerOrchestrationCommands(program: Command): void {
     async (id: string, _local: unknown, cmd: Command) => {
       const flags = cmd.parent!.opts<CommonFlags>();
       const { config } = await loadConfig(flags.config);
-      const store = await openConfiguredStateStore(config);
+      const store = await (await jobs()).openConfiguredStateStore(config);
+      const out = await openRenderer(flags);
       try {
         const run = await store.getRun(id);
         if (run === null) {
           throw new SynthError('CONFIG_INVALID', `No run ${id} in the state database ${store.location}.`, { hint: 'List runs with `synth runs` and copy an id from there.' });
         }
-        if (flags.json) process.stdout.write(`${JSON.stringify(runDetailJson(run))}\n`);
-        else process.stdout.write(`${formatRunDetail(run)}\n`);
+        out.result(runDetailJson(run), formatRunDetail(run));
       } finally {
+        out.stop();
         await store.close();
       }
     },
@@ -182,7 +192,8 @@ export function registerOrchestrationCommands(program: Command): void {
       .description('Run the `schedules` of the config as a long-lived process (SIGTERM stops it cleanly, exit 0).'),
   ).action(async (flags: CommonFlags) => {
     const { config } = await loadConfig(flags.config);
-    const out = createRenderer(chooseMode(flags.json ? flags : { ...flags, json: flags.quiet !== true }));
+    // A long-lived process writes to a log: JSON unless asked for text (--no-json) or --quiet.
+    const out = await openRenderer(flags.json === false || flags.quiet === true ? flags : { ...flags, json: true });
     await runScheduleProcess(config, out);
   });
 
@@ -202,6 +213,8 @@ export async function runScheduleProcess(
       path: 'schedules',
     });
   }
+  const { openConfiguredStateStore, runHydrateJob } = await jobs();
+  const { runSchedules } = await import('../scheduler/schedules.js');
   const store = await openConfiguredStateStore(config);
   try {
     const runner = runSchedules(
@@ -271,6 +284,7 @@ function runDetailJson(r: RunDetail): Record<string, unknown> {
     })),
     validation: { violations, checks: r.validation },
     quality: { overall, results: r.quality },
+    parity: parityOf(r),
   };
 }
 
@@ -289,7 +303,18 @@ function formatRunDetail(r: RunDetail): string {
   }
   lines.push(`  validation: ${r.validation.length === 0 ? 'not run' : `${j.validation.violations} violation(s) over ${r.validation.length} check(s)`}`);
   lines.push(`  quality: ${j.quality.overall === null ? 'not measured' : j.quality.overall.toFixed(3)}`);
+  const parity = parityOf(r);
+  lines.push(`  ${parity ?? 'schema parity: not checked'}`);
   return lines.join('\n');
+}
+
+/** `schema parity 186/186`: the detail the run recorder kept for the parity stage (scheduler/run-recorder.ts). */
+function parityOf(r: RunDetail): string | null {
+  for (const s of r.steps) {
+    const d = s.detail as { stage?: unknown; detail?: unknown } | null;
+    if (d?.stage === 'parity' && typeof d.detail === 'string') return d.detail;
+  }
+  return null;
 }
 
 function firstLine(s: string): string {
