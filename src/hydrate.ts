@@ -22,6 +22,7 @@ import { measureQuality, writeQualityReport } from './validation/measure-quality
 import { formatParity, parityRefusal, shadowParity, type SchemaParity } from './validation/schema-parity.js';
 import { formatQualitySummary, type QualityReportResult } from './validation/quality/index.js';
 import { PrivacyRun } from './generation/privacy/privacy-run.js';
+import { CredentialScrubber } from './generation/privacy/credential-fakes.js';
 import { readLearnedContext } from './training-context.js';
 import { readEntityUnit } from './entity-samples.js';
 import { entityOwnership, histogramFromSamples, ownedTable } from './generation/privacy/entity-ownership.js';
@@ -72,6 +73,8 @@ export interface HydrateHooks {
   parallel?: number;
   /** The run's privacy spend, once training is done (the orchestration records it with `recordPrivacySpend`). */
   privacySpent?(privacy: PrivacyResult): void | Promise<void>;
+  /** The PII transform key synth manages for this source when none is configured (kept in synth's state). */
+  piiKey?(source: SourceConnector): Promise<string>;
 }
 
 export interface HydrateResult {
@@ -136,6 +139,7 @@ export async function trainModels(
   config: SynthConfig,
   emit: EventSink = silentSink,
   privacy: PrivacyRun | null = PrivacyRun.forConfig(config),
+  credentials: CredentialScrubber = new CredentialScrubber(config.seed),
 ): Promise<ModelSet> {
   const samples = new Map<string, TableSample>();
   const histograms: ChildCountHistogram[] = [];
@@ -156,7 +160,9 @@ export async function trainModels(
         ? { table: { schema: table.schema, name: table.name }, totalRows: 0, columns: writableColumns(table).map((c) => c.name), rows: [] }
         : await readSample(source, table, config.training.sampleRows, config.seed);
       // PII columns are replaced before anything is fitted, so no model ever sees the real values.
-      const sample = privacy ? await privacy.transformSample(table, raw) : raw;
+      // Credentials (passwords, hashes, tokens) are swapped for fresh ones first: nothing downstream sees a real one.
+      const scrubbed = credentials.scrub(table, raw);
+      const sample = privacy ? await privacy.transformSample(table, scrubbed) : scrubbed;
       // Without DP, the generators of personal free text (names, emails, phones) draw fresh fakes of their kind
       // (the transform above already planned them when it ran).
       if (!privacy?.dp) sample.piiKinds ??= fakeKinds(planPiiTransforms(detectPii(table, sample), tableConfig(config, table)?.columns ?? {}));
@@ -180,7 +186,7 @@ export async function trainModels(
       const read = await readEntityUnit(source, schema, ownership, samples, {
         sampleRows: config.training.sampleRows,
         rng: createRng(config.seed).fork('entity-samples'),
-        transform: (t, s) => privacy.transformSample(t, s),
+        transform: (t, s) => privacy.transformSample(t, credentials.scrub(t, s)),
         skip: (t) => tableConfig(config, t)?.skip === true,
       });
       entityUnit = read.unit;
@@ -209,7 +215,7 @@ export async function trainModels(
     const options: Parameters<typeof fitModels>[4] = { seed: config.seed, modelFor };
     if (anyLearned) {
       options.learned = await learnedFactory(schema, config, emit);
-      const context = await readLearnedContext(source, schema, plan, samples, (t) => modelFor(t) === 'learned', async (t, s) => (privacy ? privacy.transformSample(t, s) : s));
+      const context = await readLearnedContext(source, schema, plan, samples, (t) => modelFor(t) === 'learned', async (t, s) => (privacy ? privacy.transformSample(t, credentials.scrub(t, s)) : credentials.scrub(t, s)));
       options.parentRows = context.parentRows;
       options.childCounts = context.childCounts;
       options.otherParents = context.otherParents;
@@ -272,10 +278,11 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
     const { schema, plan } = await introspectAndPlan(source, config, emit);
     await fault('after-introspect', target);
     const mappingNotes = checkTypeMapping(target, schema, emit);
-    const privacy = PrivacyRun.forConfig(config);
+    const privacy = PrivacyRun.forConfig(config, process.env, hooks.piiKey ? () => hooks.piiKey!(source) : undefined);
+    const credentials = new CredentialScrubber(config.seed);
     const train = async () => {
       await fault('during-train', target);
-      return trainModels(source, schema, plan, config, emit, privacy);
+      return trainModels(source, schema, plan, config, emit, privacy, credentials);
     };
     const models = hooks.models ? await hooks.models({ source, schema, plan, train }) : await train();
     if (privacy?.dp && privacy.spend === null) {
@@ -289,7 +296,10 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
       if (text) emit({ type: 'info', message: text });
       await hooks.privacySpent?.(p);
     }
-    const result = await generateIntoTarget({ source, target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false, hooks, privacy });
+    for (const c of credentials.report()) {
+      emit({ type: 'info', message: `Credentials: ${c.table}.${c.column} (${c.formats.join(', ')}) gets fresh values of its format; no real one is copied.` });
+    }
+    const result = await generateIntoTarget({ source, target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false, hooks, privacy, credentials });
     if (privacy) {
       result.privacy = privacy.result();
       const filtered = formatFilterCounts(result.privacy, result.quality);
@@ -343,11 +353,14 @@ interface GenerateIntoTarget {
   hooks?: HydrateHooks;
   /** Copy/outlier filters on the generated rows and the report's privacy section. */
   privacy?: PrivacyRun | null;
+  /** Credential columns get fresh values in every generated batch and stay out of the quality report. */
+  credentials?: CredentialScrubber;
 }
 
 /** Generates every table into a new shadow, validates it and swaps it in. */
 export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit<HydrateResult, 'mappingNotes'>> {
   const { source, target, schema, plan, models, config, runId, emit } = args;
+  const credentials = args.credentials ?? new CredentialScrubber(config.seed);
   const generation = createGeneration(schema, plan, models, {
     scale: config.scale,
     seed: config.seed,
@@ -375,7 +388,8 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
         // A table's bar appears (and parallel loads show as overlapping) as soon as its load starts.
         emit({ type: 'table', stage: 'load', table: key, rows: 0, total });
         const tm = models.tables.get(key);
-        const generated = args.privacy && tm ? args.privacy.filterRows(table, tm.meta, tm.model, generation.rows(table), createRng(config.seed).fork(`privacy-filter:${key}`)) : generation.rows(table);
+        const filtered = args.privacy && tm ? args.privacy.filterRows(table, tm.meta, tm.model, generation.rows(table), createRng(config.seed).fork(`privacy-filter:${key}`)) : generation.rows(table);
+        const generated = credentials.replaceIn(table, filtered);
         const rows = await target.load(shadow, table, afterFirstBatch(generated, async () => {
           await fault('mid-load', key);
           await fault('connection-drop', key);
@@ -412,7 +426,11 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
     let quality: QualityReportResult | null = null;
     let reportPaths: { html: string; json: string } | null = null;
     if (config.quality.enabled) {
-      const meta = [...models.tables.values()].flatMap((t) => t.meta);
+      // A credential column is scored as 'other': never plotted, its values never in the report.
+      const meta = [...models.tables.values()].flatMap((t) => t.meta).map((m) => {
+        const table = schema.tables.find((x) => x.schema === m.table.schema && x.name === m.table.name);
+        return table && credentials.isCredential(table, m.column) ? { ...m, role: 'pii' as const, piiKind: 'credential' } : m;
+      });
       quality = await stage(emit, 'quality', () =>
         measureQuality({ source, target, shadow, schema, meta, sampleRows: config.quality.sampleRows, seed: config.seed, integrity }),
         (q) => `overall ${q.overall === null ? 'n/a' : q.overall.toFixed(3)}`,
