@@ -4,7 +4,6 @@ import type { SynthConfig } from '../config/schema.js';
 import type { TypeMappingNote } from '../connectors/connector.js';
 import { openSource, openTarget } from '../connectors/index.js';
 import { formatPlan } from '../graph/format-plan.js';
-import { planDataRules } from '../data-rules.js';
 import { formatSuggestions, suggestRelations } from '../graph/relation-suggestions.js';
 import { introspectAndPlan, targetUrl } from '../hydrate.js';
 import { reportOnTarget } from '../report.js';
@@ -42,8 +41,7 @@ export function registerCommands(program: Command): void {
     try {
       const { schema, plan } = await introspectAndPlan(source, config);
       const suggestions = await suggestRelations(source, schema, { seed: config.seed });
-      const rules = await planDataRules(source, schema, plan, config);
-      let text = formatPlan(plan, schema, rules);
+      let text = formatPlan(plan, schema);
       if (suggestions.length > 0) text += `\n${formatSuggestions(suggestions)}`;
       let mapping: TypeMappingNote[] | undefined;
       if (flags.target) {
@@ -56,7 +54,7 @@ export function registerCommands(program: Command): void {
           await target.close();
         }
       }
-      if (flags.json) process.stdout.write(`${JSON.stringify({ tables: schema.tables.map(tableKey), plan, suggestions, rules: { reference: rules.reference, invariants: rules.invariants.map(({ gaps: _gaps, ...rest }) => rest), fanOuts: rules.fanOuts }, ...(mapping ? { mapping } : {}) })}\n`);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ tables: schema.tables.map(tableKey), plan, suggestions, ...(mapping ? { mapping } : {}) })}\n`);
       else process.stdout.write(`${text}\n`);
     } finally {
       await source.close();

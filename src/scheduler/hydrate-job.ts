@@ -12,7 +12,7 @@ import pg from 'pg';
 import type { SynthConfig } from '../config/schema.js';
 import type { Shadow, SourceConnector, TargetConnector } from '../connectors/connector.js';
 import { openSource } from '../connectors/index.js';
-import { SynthError, redactSecrets } from '../errors.js';
+import { SynthError, redactSecrets, registerSecret } from '../errors.js';
 import type { EventSink, RunEvent } from '../events.js';
 import { silentSink } from '../events.js';
 import { modelSetFromArtifact, modelSetToArtifact, type ModelSet, type ModelSetArtifact } from '../generation/index.js';
@@ -31,7 +31,7 @@ import {
 } from '../hydrate.js';
 import type { DatabaseSchema, Table } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
-import { PrivacyRun } from '../generation/privacy/privacy-run.js';
+import { PII_KEY_ENV, PrivacyRun } from '../generation/privacy/privacy-run.js';
 import { privacySpendRecords, type PrivacyResult } from '../validation/privacy/privacy-report.js';
 import { decideStaleShadows } from './cleanup.js';
 import { parseTtl } from './preview.js';
@@ -335,6 +335,7 @@ export async function runHydrateJob(options: HydrateJobOptions): Promise<Hydrate
         privacySpent: async (p) => {
           if (connectedSource !== null) await recordPrivacy(store, connectedSource, runId, p);
         },
+        piiKey: (source) => managedPiiKey(store, source, emit),
       };
       const result = await hydrate({
         config,
@@ -485,6 +486,22 @@ export async function privacyFingerprint(source: SourceConnector): Promise<strin
   return sha(JSON.stringify({ ledger: await source.identity() })).slice(0, 24);
 }
 
+/**
+ * The PII transform key when the user configured none: one per source (the privacy ledger's identity), created on
+ * first use and kept in the state database, so keyed fakes stay stable across runs. Announced once, when created.
+ */
+export async function managedPiiKey(store: StateStore, source: SourceConnector, emit: EventSink): Promise<string> {
+  const { key, created } = await store.piiKey(await privacyFingerprint(source));
+  registerSecret(key);
+  if (created) {
+    emit({
+      type: 'info',
+      message: `Privacy: created a PII transform key for this source and keeps it in synth's state (${store.location}); later runs reuse it, so fakes stay the same. Set ${PII_KEY_ENV} (or privacy.piiKey) to use your own.`,
+    });
+  }
+  return key;
+}
+
 async function recordPrivacy(store: StateStore, source: SourceConnector, runId: string, p: PrivacyResult): Promise<void> {
   if (!p.dp) return;
   for (const entry of privacySpendRecords(p, await privacyFingerprint(source), runId)) await store.recordPrivacySpend(entry);
@@ -503,7 +520,7 @@ export async function runTrainJob(options: { config: SynthConfig; emit?: EventSi
       const source = await openSource(config.source.url);
       try {
         const { schema, plan } = await introspectAndPlan(source, config, emit);
-        const privacy = PrivacyRun.forConfig(config);
+        const privacy = PrivacyRun.forConfig(config, process.env, () => managedPiiKey(store, source, emit));
         const models = await trainModels(source, schema, plan, config, emit, privacy);
         if (privacy !== null) await recordPrivacy(store, source, runId, privacy.result());
         const artifact = await saveModelArtifact({ store, config, source, schema, models, runId });

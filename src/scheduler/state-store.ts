@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import mysql from 'mysql2/promise';
@@ -145,6 +145,8 @@ export interface StateStore {
   cumulativeSpend(sourceFingerprint: string): Promise<CumulativeSpend>;
   /** Every spend recorded for the fingerprint, oldest first. */
   privacySpends(sourceFingerprint: string): Promise<PrivacySpendRecord[]>;
+  /** The managed PII transform key of a source: the stored one, or a fresh random one stored now (`created`). */
+  piiKey(sourceFingerprint: string): Promise<{ key: string; created: boolean }>;
   close(): Promise<void>;
 }
 
@@ -533,6 +535,21 @@ class KnexStateStore implements StateStore {
       at: toDate(r.created_at),
       detail: parseJson(r.detail),
     }));
+  }
+
+  async piiKey(sourceFingerprint: string): Promise<{ key: string; created: boolean }> {
+    const read = async () =>
+      ((await this.guard('read the PII transform key', () => this.t('pii_keys').where('source_fingerprint', sourceFingerprint).select('secret'))) as DbRow[])[0];
+    const existing = await read();
+    if (existing !== undefined) return { key: String(existing.secret), created: false };
+    // Two runs may create one at once: the first insert wins and both use what is stored.
+    const fresh = randomBytes(32).toString('base64url');
+    await this.guard('store the PII transform key', () =>
+      this.t('pii_keys').insert({ source_fingerprint: sourceFingerprint, secret: fresh, created_at: new Date() }).onConflict('source_fingerprint').ignore(),
+    );
+    const stored = await read();
+    if (stored === undefined) throw new SynthError('INTERNAL', 'The PII transform key could not be stored in the state database.', { hint: 'Check that the state database is writable, or set SYNTH_PII_KEY.' });
+    return { key: String(stored.secret), created: String(stored.secret) === fresh };
   }
 
   async close(): Promise<void> {

@@ -130,10 +130,7 @@ function mapForeign(table: Table, column: Column, isKey: boolean): { sqlType: st
       break;
     case 'json':
       sqlType = 'JSON';
-      if (t.structured) {
-        const shape = t.structured.form === 'composite' ? `{${t.structured.attributes.map((a) => a.name).join(', ')}}` : '{lower, upper, bounds}';
-        note(sqlType, 'lossy', `PostgreSQL ${t.structured.form} type ${t.structured.name} is stored as a JSON object ${shape}; the type itself is not created`);
-      } else if (t.binary) note(sqlType, 'info', 'jsonb is stored as JSON (key order and duplicate keys may differ)');
+      if (t.binary) note(sqlType, 'info', 'jsonb is stored as JSON (key order and duplicate keys may differ)');
       break;
     case 'enum':
       sqlType = `ENUM(${t.values.map(ql).join(', ')})`;

@@ -169,9 +169,7 @@ export async function backupDependents(s: PgSession, backup: string): Promise<st
          WHEN 'pg_namespace'::regclass THEN dep.objid
        END AS ns FROM dep
      )
-     SELECT DISTINCT CASE WHEN classid = 'pg_rewrite'::regclass
-                          THEN pg_describe_object('pg_class'::regclass, (SELECT ev_class FROM pg_rewrite WHERE oid = objid), 0)
-                          ELSE pg_describe_object(classid, objid, objsubid) END AS what FROM placed
+     SELECT DISTINCT pg_describe_object(classid, objid, objsubid) AS what FROM placed
       WHERE ns IS DISTINCT FROM (SELECT oid FROM b) ORDER BY 1`,
     [backup],
   );

@@ -236,6 +236,16 @@ const VALUE_CHECKS: Array<{ kind: PiiKind; test: (v: string) => boolean; label: 
   { kind: 'city', test: (v) => CAPITALISED_WORDS.test(v) && cities().has(v.toLowerCase()), label: 'are known city names' },
 ];
 
+/** Kinds a numeric column may hold (digit strings): postal codes, national ids, account and card numbers. */
+const NUMERIC_KINDS: ReadonlySet<PiiKind> = new Set<PiiKind>(['postal-code', 'national-id', 'iban', 'credit-card']);
+
+/** Kinds whose values have a shape a check recognises, so values can contradict the column name. */
+const VALUE_TEST = new Map<PiiKind, (v: string) => boolean>([
+  ...VALUE_CHECKS.filter((c) => ['email', 'phone', 'ip-address', 'credit-card'].includes(c.kind)).map((c) => [c.kind, c.test] as const),
+  ['credit-card', (v: string) => /^[\d\s-]{12,}$/.test(v)],
+]);
+const SHAPED_KINDS: ReadonlySet<PiiKind> = new Set(VALUE_TEST.keys());
+
 function isStringish(col: Column): boolean {
   const k = col.type.kind;
   return k === 'text' || k === 'network' || k === 'enum' || k === 'integer' || k === 'decimal';
@@ -272,7 +282,11 @@ export function detectPii(table: Table, sample: TableSample, options: DetectOpti
     if (keyCols.has(col.name) && (k === 'integer' || k === 'uuid')) continue;
     const normalized = normalizeName(col.name);
     const candidates: PiiFinding[] = [];
-    const nameRule = NAME_RULES.find((r) => r.re.test(normalized));
+    const numeric = k === 'integer' || k === 'decimal';
+    // A number column holds quantities, coordinates or codes: only kinds that are plain digit strings can live there
+    // (never a phone: `151.2093` or `5551234` in a numeric column is a longitude or a count).
+    const rule = NAME_RULES.find((r) => r.re.test(normalized));
+    const nameRule = rule && (!numeric || NUMERIC_KINDS.has(rule.kind)) ? rule : undefined;
 
     if (k === 'date' || k === 'timestamp') {
       if (nameRule?.kind === 'date-of-birth') {
@@ -285,7 +299,7 @@ export function detectPii(table: Table, sample: TableSample, options: DetectOpti
       const n = values.length;
       if (n > 0) {
         for (const check of VALUE_CHECKS) {
-          if ((k === 'integer' || k === 'decimal') && check.kind !== 'credit-card' && check.kind !== 'phone') continue;
+          if (numeric && check.kind !== 'credit-card') continue;
           const hits = values.filter(check.test).length;
           const share = hits / n;
           if (share < 0.3) continue;
@@ -330,7 +344,10 @@ export function detectPii(table: Table, sample: TableSample, options: DetectOpti
           });
         }
       }
-      if (nameRule && !candidates.some((c) => c.kind === nameRule.kind)) {
+      // Precision over recall: a name whose kind has a recognisable value shape, over enough values that almost
+      // never have it (a "phone" column of yes/no flags, an "email" column of counts), is not that kind.
+      const contradicted = nameRule !== undefined && n >= 20 && SHAPED_KINDS.has(nameRule.kind) && values.filter((v) => VALUE_TEST.get(nameRule.kind)!(v)).length < 0.1 * n;
+      if (nameRule && !contradicted && !candidates.some((c) => c.kind === nameRule.kind)) {
         // The name alone: weaker when values were seen and did not match.
         const penalty = n >= 20 && !['city', 'first-name', 'last-name', 'person-name', 'street-address'].includes(nameRule.kind) ? 0.25 : 0;
         candidates.push({

@@ -21,6 +21,9 @@ import { fakeKinds, planPiiTransforms, transformBatches } from './pii-transform.
 
 export const PII_KEY_ENV = 'SYNTH_PII_KEY';
 
+/** The transform key synth manages for a source (scheduler/hydrate-job.ts keeps it in the state database). */
+export type PiiKeyProvider = () => Promise<string>;
+
 type ColumnOverrides = Record<string, { transform?: PiiTransform | undefined; public?: boolean | undefined }>;
 
 function tableOverrides(config: SynthConfig, t: TableRef): ColumnOverrides {
@@ -56,14 +59,20 @@ export class PrivacyRun {
   /** Training samples (after PII transforms), kept for the copy filters; bounded by `training.sampleRows`. */
   private readonly samples = new Map<string, TableSample>();
 
+  private managedKey: Promise<string> | null = null;
+
   private constructor(
     private readonly config: SynthConfig,
     private readonly env: Record<string, string | undefined>,
+    private readonly keyProvider: PiiKeyProvider | undefined,
   ) {}
 
-  /** Null when the config asks for neither DP, PII transforms nor the copy filters. */
-  static forConfig(config: SynthConfig, env: Record<string, string | undefined> = process.env): PrivacyRun | null {
-    const run = new PrivacyRun(config, env);
+  /**
+   * Null when the config asks for neither DP, PII transforms nor the copy filters. `keyProvider` supplies the key
+   * synth manages when neither SYNTH_PII_KEY nor privacy.piiKey is set (asked once, only when a transform needs it).
+   */
+  static forConfig(config: SynthConfig, env: Record<string, string | undefined> = process.env, keyProvider?: PiiKeyProvider): PrivacyRun | null {
+    const run = new PrivacyRun(config, env, keyProvider);
     return run.dp || run.transformsPii || run.filtering ? run : null;
   }
 
@@ -82,10 +91,14 @@ export class PrivacyRun {
     return e === true || (e === 'auto' && this.dp);
   }
 
-  private key(): string | null {
+  private async key(): Promise<string | null> {
     const fromEnv = this.env[PII_KEY_ENV];
     if (fromEnv) return fromEnv;
-    return this.config.privacy !== false ? (this.config.privacy.piiKey ?? null) : null;
+    const configured = this.config.privacy !== false ? this.config.privacy.piiKey : undefined;
+    if (configured) return configured;
+    if (this.keyProvider === undefined) return null;
+    this.managedKey ??= this.keyProvider();
+    return this.managedKey;
   }
 
   isPublic(t: TableRef, column: string): boolean {
@@ -108,15 +121,18 @@ export class PrivacyRun {
       if (!findings.some((f) => f.column === column)) this.pii.push({ table: key, column, kind: null, confidence: null, transform });
     }
     const piiKinds = fakeKinds(plan);
-    if (plan.size === 0 || sample.rows.length === 0) return { ...sample, piiKinds };
-    const secret = this.key();
-    const needsKey = [...plan.values()].some((t) => t !== 'redact');
+    // Without DP, detected columns are already generated as fresh fakes (piiKinds); a configured transform changes
+    // its own column only, never switching on the keyed transform of every detected one.
+    const applied = this.dp ? plan : new Map([...plan].filter(([column]) => overrides[column]?.transform !== undefined));
+    if (applied.size === 0 || sample.rows.length === 0) return { ...sample, piiKinds };
+    const secret = await this.key();
+    const needsKey = [...applied.values()].some((t) => t !== 'redact');
     if (needsKey && !secret) {
-      const [column, transform] = [...plan.entries()][0]!;
+      const [column, transform] = [...applied.entries()].find(([, t]) => t !== 'redact')!;
       throw new SynthError('CONFIG_INVALID', `${key}.${column} looks like PII (${transform}) and must be transformed before training, but no transform key is set.`, {
         table: key,
         column,
-        hint: `Set the environment variable ${PII_KEY_ENV} to a long random secret (or privacy.piiKey in the config), or mark the column \`transform: 'keep'\` if it is not personal data.`,
+        hint: `Run it through the synth CLI, which keeps a key for each source in its state, or set the environment variable ${PII_KEY_ENV} to a long random secret (or privacy.piiKey in the config); mark the column \`transform: 'keep'\` if it is not personal data.`,
         path: 'privacy.piiKey',
       });
     }
@@ -124,7 +140,7 @@ export class PrivacyRun {
     const one = (async function* () {
       yield { columns: sample.columns, rows: sample.rows };
     })();
-    for await (const b of transformBatches(one, plan, secret ?? 'redact-only', table.columns)) rows.push(...b.rows);
+    for await (const b of transformBatches(one, applied, secret ?? 'redact-only', table.columns)) rows.push(...b.rows);
     return { ...sample, rows, piiKinds };
   }
 

@@ -5,6 +5,8 @@ import { detectPii, dpFakeKind, ibanValid, luhnValid } from '../../../src/genera
 import { columnTransformer, fakeKinds, freshFake, planPiiTransforms, transformBatches, transformValue } from '../../../src/generation/privacy/pii-transform.js';
 import { createRng } from '../../../src/generation/rng.js';
 import { piiColumnConfigSchema } from '../../../src/generation/privacy/pii-config.js';
+import { PrivacyRun } from '../../../src/generation/privacy/privacy-run.js';
+import { parseConfig } from '../../../src/config/load-config.js';
 import { createPgDatabase, type TestDatabase } from '../../support/databases.js';
 
 const KEY = 'test-key-not-secret';
@@ -342,3 +344,65 @@ describe('dpFakeKind (what DP fakes, decided from the schema alone)', () => {
     expect(dpFakeKind(keyed, col('surname'))).toBeUndefined();
   });
 });
+
+describe('detectPii precision (issue 15, item 4)', () => {
+  beforeAll(async () => {
+    await db.exec(`
+      CREATE TABLE places (
+        id serial PRIMARY KEY,
+        latitude numeric(9,6) NOT NULL,
+        longitude numeric(9,6) NOT NULL,
+        phone_number bigint,
+        mobile text,
+        contact_phone text,
+        note text
+      );
+      INSERT INTO places (latitude, longitude, phone_number, mobile, contact_phone, note)
+      SELECT -54 + (g * 7919 % 132000) / 1000.0, -179 + (g * 104729 % 358000) / 1000.0, 5550000000 + g * 7,
+             (ARRAY['yes','no'])[1 + g % 2],
+             '+1 (555) ' || lpad((100 + g % 900)::text, 3, '0') || '-' || lpad((g * 37 % 10000)::text, 4, '0'),
+             'visited ' || g
+      FROM generate_series(1, 300) g;`);
+  });
+
+  it('never takes a numeric column for a phone, nor a name whose values contradict it', async () => {
+    const { table, sample } = await readTable(db, 'places');
+    const byColumn = Object.fromEntries(detectPii(table, sample).map((f) => [f.column, f.kind]));
+    // latitude/longitude (numeric) were flagged as phones; phone_number is a number column; mobile holds yes/no.
+    expect(byColumn).toEqual({ contact_phone: 'phone' });
+  });
+
+  it('one configured transform changes that column only: no key demanded, latitudes and other PII untouched', async () => {
+    const { table, sample } = await readTable(db, 'places');
+    const config = parseConfig({
+      source: { url: db.url },
+      targets: { dev: { url: 'postgresql://x@127.0.0.1/none' } },
+      tables: { places: { columns: { note: { transform: 'redact' } } } },
+    });
+    // No SYNTH_PII_KEY: 'redact' needs none, and nothing else is keyed-transformed.
+    const out = await PrivacyRun.forConfig(config, {})!.transformSample(table, sample);
+    const col = (s: TableSample, name: string) => s.rows.map((r) => r[s.columns.indexOf(name)]);
+    expect(col(out, 'note').every((v) => v === null)).toBe(true);
+    for (const name of ['latitude', 'longitude', 'phone_number', 'mobile', 'contact_phone']) expect(col(out, name)).toEqual(col(sample, name));
+    const lat = col(out, 'latitude').map(Number);
+    expect(Math.min(...lat)).toBeGreaterThanOrEqual(-54);
+    expect(Math.max(...lat)).toBeLessThanOrEqual(78);
+    // The detected phone column is still generated as fresh fakes of its kind, as without any transform.
+    expect(out.piiKinds).toEqual({ contact_phone: 'phone' });
+  });
+
+  it('a kind transform on one column needs a key, and transforms only that column', async () => {
+    const { table, sample } = await readTable(db, 'places');
+    const config = parseConfig({
+      source: { url: db.url },
+      targets: { dev: { url: 'postgresql://x@127.0.0.1/none' } },
+      tables: { places: { columns: { mobile: { transform: 'hash' } } } },
+    });
+    const out = await PrivacyRun.forConfig(config, {}, async () => 'managed-key-for-test')!.transformSample(table, sample);
+    const col = (s: TableSample, name: string) => s.rows.map((r) => r[s.columns.indexOf(name)]);
+    expect(col(out, 'mobile')).not.toEqual(col(sample, 'mobile'));
+    expect(col(out, 'contact_phone')).toEqual(col(sample, 'contact_phone'));
+    expect(col(out, 'latitude')).toEqual(col(sample, 'latitude'));
+  });
+});
+
