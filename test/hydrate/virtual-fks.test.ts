@@ -113,3 +113,36 @@ for (const dialect of ['postgres', 'mysql'] as const) {
     });
   });
 }
+
+describe('learned models through declared relations (PostgreSQL)', () => {
+  let source: TestDatabase;
+  let target: TestDatabase;
+  let outDir: string;
+
+  beforeAll(async () => {
+    source = await createPgDatabase('synth_vfkl_src');
+    target = await createPgDatabase('synth_vfkl_dst');
+    await source.exec(LOOSE_SHOP_PG);
+    outDir = mkdtempSync(join(tmpdir(), 'synth-vfkl-'));
+  });
+  afterAll(async () => {
+    await source?.drop();
+    await target?.drop();
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('conditions learned children on their virtual parents and leaves no orphan', async () => {
+    const config = parseConfig({
+      source: { url: source.url },
+      targets: { dev: { url: target.url } },
+      relations: LOOSE_SHOP_RELATIONS,
+      tables: { orders: { model: 'learned' }, order_items: { model: 'learned' } },
+      training: { epochs: 3 },
+      outDir,
+    });
+    const result = await hydrate({ config, target: 'dev' });
+    expect(result.status).toBe('ok');
+    expect(result.integrity.foreignKeys.filter((f) => f.foreignKey.startsWith('virtual_'))).toHaveLength(4);
+    for (const r of RELATIONS) expect(await scalar(target, orphansSql(r)), `${r.child}.(${r.columns.join(', ')})`).toBe(0);
+  }, 180_000);
+});
