@@ -8,6 +8,7 @@ import { benchDpOverhead } from './dp-overhead.js';
 import { benchHydratePg } from './hydrate-pg.js';
 import { benchLearned } from './learned.js';
 import { benchMysqlLoad } from './mysql-load.js';
+import { benchParity } from './parity.js';
 
 const benches: Record<string, () => Promise<Record<string, number | string>>> = {
   'hydrate-pg': benchHydratePg,
@@ -16,6 +17,7 @@ const benches: Record<string, () => Promise<Record<string, number | string>>> = 
   datasets: benchDatasets,
   'dp-overhead': () => benchDpOverhead(),
   'dp-entity': benchDpEntity,
+  parity: benchParity,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
