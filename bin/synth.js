@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly through tsx, which also lets users write synth.config.ts without a build step.
-import { register } from 'tsx/esm/api';
+// The installed command runs the compiled CLI (dist/, built by `npm run build`, which `prepare` and `prepack` run).
+// No TypeScript is compiled at start-up: tsx is loaded only to import a user's synth.config.ts.
+import { main } from '../dist/src/cli/main.js';
 
-register();
-await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -130,8 +130,38 @@ export function redactSecrets(text: string): string {
 /** Wraps a driver error from connecting into a SynthError that names the database without its password. */
 export function connectionError(what: string, url: string, cause: unknown): SynthError {
   const reason = cause instanceof Error ? cause.message : String(cause);
+  const missing = missingDatabaseError(what, url, cause);
+  if (missing !== null) return missing;
   return new SynthError('CONNECTION_FAILED', `Cannot connect to ${what} at ${redactSecrets(url)}: ${reason}`, {
     hint: 'Check that the server is running and reachable, and that the URL, user and password are right.',
+    cause,
+  });
+}
+
+/**
+ * The server answered but the URL's database does not exist (PostgreSQL 3D000, MySQL/MariaDB 1049): synth creates
+ * schemas and tables, never the database itself, so the hint names the database and the command that creates it.
+ */
+function missingDatabaseError(what: string, url: string, cause: unknown): SynthError | null {
+  const c = cause as { code?: unknown; errno?: unknown } | null;
+  const pg = c?.code === '3D000';
+  const mysql = c?.errno === 1049 || c?.code === 'ER_BAD_DB_ERROR';
+  if (!pg && !mysql) return null;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (database === '') return null;
+  const host = u.hostname || 'localhost';
+  const user = decodeURIComponent(u.username);
+  const create = pg
+    ? `createdb -h ${host}${u.port ? ` -p ${u.port}` : ''}${user ? ` -U ${user}` : ''} ${database}   (or in psql: CREATE DATABASE "${database.replace(/"/g, '""')}";)`
+    : `mariadb -h ${host}${u.port ? ` -P ${u.port}` : ''}${user ? ` -u ${user}` : ''} -e 'CREATE DATABASE \`${database}\`'   (or: CREATE DATABASE \`${database}\`;)`;
+  return new SynthError('CONNECTION_FAILED', `The database "${database}" does not exist on ${redactSecrets(`${u.protocol}//${u.host}`)} (connecting to ${what}).`, {
+    hint: `Create it, then run synth again (synth fills a database but does not create it): ${create}`,
     cause,
   });
 }

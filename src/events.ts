@@ -24,7 +24,10 @@ export type RunEvent =
   | { type: 'stage'; stage: Stage; status: 'start' | 'done'; detail?: string; ms?: number }
   | { type: 'table'; stage: Stage; table: string; rows: number; total?: number; done?: boolean; ms?: number }
   | { type: 'warning'; message: string; table?: string; column?: string }
-  | { type: 'info'; message: string };
+  /** `section` marks the run's closing tables (validation, quality), which a terminal shows last. */
+  | { type: 'info'; message: string; section?: 'validation' | 'quality' }
+  /** The last event of a failed command: what went wrong and what to do about it. */
+  | { type: 'error'; code: string; message: string; hint?: string };
 
 export type EventSink = (event: RunEvent) => void;
 

@@ -417,7 +417,7 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
       r.ok ? 'no violations' : `${r.totalViolations} violations`,
     );
     integrity.resampled = repaired.byTable;
-    emit({ type: 'info', message: formatIntegrityReport(integrity) });
+    emit({ type: 'info', message: formatIntegrityReport(integrity), section: 'validation' });
     const base = { runId, integrity, rowCounts: generation.rowCounts, shadow, swap: null, quality: null, reportPaths: null };
     if (!integrity.ok) {
       emit({ type: 'warning', message: 'Validation refused the swap; the live schema is untouched.' });
@@ -437,7 +437,7 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
       );
       reportPaths = writeQualityReport(quality, config.outDir, runId, args.privacy?.dp ? { privacy: privacySummaryForReport(args.privacy.result()) } : {});
       if (args.privacy) addPrivacyToJsonReport(reportPaths.json, args.privacy.result());
-      emit({ type: 'info', message: `${formatQualitySummary(quality)}\nQuality report: ${reportPaths.html}` });
+      emit({ type: 'info', message: `${formatQualitySummary(quality)}\nQuality report: ${reportPaths.html}`, section: 'quality' });
       const min = config.quality.minOverall;
       if (min !== undefined && (quality.overall ?? 0) < min) {
         emit({ type: 'warning', message: `Quality ${quality.overall?.toFixed(3) ?? 'n/a'} is below quality.minOverall ${min}; the swap is refused and the live schema is untouched.` });

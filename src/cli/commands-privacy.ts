@@ -1,23 +1,12 @@
 /**
  * `synth privacy canary` (the memorisation experiment on the configured source), `synth privacy pii` (likely
- * PII columns and what hydrate would do with them), and the PII section appended to `synth plan`.
+ * PII columns and what hydrate would do with them), and the PII section appended to `synth plan`. The work is
+ * imported when a command runs (see commands.ts).
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load-config.js';
-import type { SynthConfig } from '../config/schema.js';
-import type { SourceConnector } from '../connectors/connector.js';
-import { openSource } from '../connectors/index.js';
 import { SynthError } from '../errors.js';
-import { formatCanaryRun, runSourceCanary } from '../generation/privacy/dp-canary.js';
-import { detectPii } from '../generation/privacy/pii-detect.js';
-import { planPiiTransforms } from '../generation/privacy/pii-transform.js';
-import type { PiiTransform } from '../generation/privacy/pii-config.js';
-import type { TableSample } from '../generation/model.js';
-import { introspectAndPlan, tableConfig } from '../hydrate.js';
-import { tableKey, writableColumns, type DatabaseSchema, type Table } from '../schema/model.js';
-import { entityOwnership, type EntityOwnership } from '../generation/privacy/entity-ownership.js';
-import { commonOptions } from './options.js';
-import { chooseMode, createRenderer } from './render.js';
+import { commonOptions, requiredOption } from './options.js';
+import { chooseMode, openRenderer } from './output-mode.js';
 
 interface Flags {
   config: string;
@@ -26,61 +15,7 @@ interface Flags {
   debug?: boolean;
 }
 
-export interface PiiListing {
-  table: string;
-  column: string;
-  kind: string;
-  confidence: number;
-  reason: string;
-  /** What hydrate does with it (config overrides applied), or null when it stays ordinary data. */
-  transform: string | null;
-}
-
-const PII_SAMPLE_ROWS = 1000;
-
-async function sampleOf(source: SourceConnector, table: Table, limit: number, seed: number): Promise<TableSample> {
-  const totalRows = await source.countRows(table);
-  const columns = writableColumns(table).map((c) => c.name);
-  const rows: TableSample['rows'] = [];
-  for await (const b of source.readRows(table, totalRows > limit ? { columns, limit, seed } : { columns })) rows.push(...b.rows);
-  return { table: { schema: table.schema, name: table.name }, totalRows, columns, rows };
-}
-
-/** Likely PII columns of every table, from a small sample (read-only); `schema` when already introspected. */
-export async function listPii(config: SynthConfig, source: SourceConnector, schema?: DatabaseSchema): Promise<PiiListing[]> {
-  schema ??= (await introspectAndPlan(source, config)).schema;
-  const out: PiiListing[] = [];
-  for (const table of schema.tables) {
-    const sample = await sampleOf(source, table, PII_SAMPLE_ROWS, config.seed);
-    const findings = detectPii(table, sample);
-    const overrides = (tableConfig(config, table)?.columns ?? {}) as Record<string, { transform?: PiiTransform }>;
-    const plan = planPiiTransforms(findings, overrides);
-    for (const f of findings) out.push({ table: tableKey(table), column: f.column, kind: f.kind, confidence: f.confidence, reason: f.reason, transform: plan.get(f.column) ?? null });
-  }
-  return out;
-}
-
-export function formatPii(list: PiiListing[]): string {
-  if (list.length === 0) return 'Likely PII columns: none found.';
-  const lines = ['Likely PII columns (transformed before training when privacy is on or a transform is configured):'];
-  for (const p of list) {
-    lines.push(`  ${p.table}.${p.column}: ${p.kind} (confidence ${p.confidence.toFixed(2)}) → ${p.transform ?? 'kept (below threshold or transform: keep)'} — ${p.reason}`);
-  }
-  return lines.join('\n');
-}
-
-/** What `privacy.unit: 'entity'` protects together, from the schema (printed by `synth plan`). */
-export function formatEntityUnit(ownership: EntityOwnership, schema: DatabaseSchema): string {
-  const lines = [`Privacy unit: one ${tableKey(ownership.root)} row with every row it owns (contributions bounded per table):`];
-  for (const o of ownership.owned) {
-    if (!o.via || !o.parent) continue;
-    lines.push(`  ${tableKey(o.table)}: through ${o.via.columns.join(', ')} → ${tableKey(o.parent)}, at most ${o.maxRows} rows per entity`);
-  }
-  const owned = new Set(ownership.owned.map((o) => tableKey(o.table)));
-  const rest = schema.tables.map(tableKey).filter((k) => !owned.has(k));
-  if (rest.length > 0) lines.push(`  Not owned (each row its own unit): ${rest.join(', ')}`);
-  return lines.join('\n');
-}
+const loadConfig = async (path: string) => (await import('../config/load-config.js')).loadConfig(path);
 
 function parseRepetitions(text: string): number[] {
   const reps = text.split(',').map((s) => Number(s.trim()));
@@ -96,17 +31,18 @@ export function registerPrivacyCommands(program: Command): void {
   const privacy = program.command('privacy').description('Privacy tools: the canary memorisation experiment and the PII scan.');
 
   commonOptions(
-    privacy
-      .command('canary')
+    requiredOption(requiredOption(privacy.command('canary'), '--table <name>', 'table to sample (name or schema.name)'), '--column <name>', 'text column the secrets are planted in')
       .description('Plant secrets in a sample of the source, train with and without DP, and count how often each comes back (read-only).')
-      .requiredOption('--table <name>', 'table to sample (name or schema.name)')
-      .requiredOption('--column <name>', 'text column the secrets are planted in')
       .option('--repetitions <list>', 'how many rows carry each secret', '1,10,100')
       .option('--epsilon <number>', 'ε of the DP run (default: privacy.epsilon of the config, else 1)')
       .option('--model <kind>', 'learned or baseline', 'learned'),
   ).action(async (flags: Flags & { table: string; column: string; repetitions: string; epsilon?: string; model: string }) => {
     const { config } = await loadConfig(flags.config);
-    const out = createRenderer(chooseMode(flags));
+    const { openSource } = await import('../connectors/index.js');
+    const { introspectAndPlan } = await import('../hydrate.js');
+    const { tableKey } = await import('../schema/model.js');
+    const { formatCanaryRun, runSourceCanary } = await import('../generation/privacy/dp-canary.js');
+    const out = await openRenderer(flags);
     const source = await openSource(config.source.url);
     try {
       const { schema } = await introspectAndPlan(source, config, out.emit);
@@ -142,7 +78,9 @@ export function registerPrivacyCommands(program: Command): void {
   commonOptions(privacy.command('pii').description('List likely PII columns of the source (kind, confidence) and the transform hydrate applies.')).action(
     async (flags: Flags) => {
       const { config } = await loadConfig(flags.config);
-      const out = createRenderer(chooseMode(flags));
+      const { openSource } = await import('../connectors/index.js');
+      const { listPii, formatPii } = await import('./privacy-listing.js');
+      const out = await openRenderer(flags);
       const source = await openSource(config.source.url);
       try {
         const list = await listPii(config, source);
@@ -154,12 +92,17 @@ export function registerPrivacyCommands(program: Command): void {
     },
   );
 
-  // `synth plan` ends with the PII scan (text mode only: --json keeps its single object).
+  // `synth plan` ends with the PII scan (text only: in JSON mode the plan is one `result` event).
   const plan = program.commands.find((c) => c.name() === 'plan');
   plan?.hook('postAction', async (cmd) => {
     const flags = cmd.opts<Flags>();
-    if (flags.json) return;
+    const mode = chooseMode(flags);
+    if (mode === 'json' || mode === 'quiet') return;
     const { config } = await loadConfig(flags.config);
+    const { openSource } = await import('../connectors/index.js');
+    const { introspectAndPlan, tableConfig } = await import('../hydrate.js');
+    const { entityOwnership } = await import('../generation/privacy/entity-ownership.js');
+    const { listPii, formatPii, formatEntityUnit } = await import('./privacy-listing.js');
     const source = await openSource(config.source.url);
     try {
       const { schema, plan: hydrationPlan } = await introspectAndPlan(source, config);

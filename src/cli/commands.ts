@@ -1,18 +1,15 @@
+/**
+ * Registration of the `synth` commands. Only commander and types load at start-up: each action imports what it
+ * needs (database drivers, zod, tfjs …) when it runs, so `synth --version` and `--help` answer at once.
+ */
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load-config.js';
 import type { SynthConfig } from '../config/schema.js';
 import type { TypeMappingNote } from '../connectors/connector.js';
-import { openSource, openTarget } from '../connectors/index.js';
-import { formatPlan } from '../graph/format-plan.js';
-import { formatSuggestions, suggestRelations } from '../graph/relation-suggestions.js';
-import { introspectAndPlan, targetUrl } from '../hydrate.js';
-import { reportOnTarget } from '../report.js';
-import { tableKey } from '../schema/model.js';
-import { formatQualitySummary } from '../validation/quality/index.js';
 import { registerOrchestrationCommands } from './commands-orchestration.js';
 import { registerPrivacyCommands } from './commands-privacy.js';
-import { commonOptions } from './options.js';
-import { chooseMode, createRenderer, type Renderer } from './render.js';
+import { commonOptions, requiredOption } from './options.js';
+import { chooseMode, openRenderer } from './output-mode.js';
+import type { Renderer } from './render.js';
 
 interface CommonFlags {
   config: string;
@@ -22,8 +19,9 @@ interface CommonFlags {
 }
 
 async function setup(flags: CommonFlags): Promise<{ config: SynthConfig; out: Renderer }> {
+  const { loadConfig } = await import('../config/load-config.js');
   const { config } = await loadConfig(flags.config);
-  return { config, out: createRenderer(chooseMode(flags)) };
+  return { config, out: await openRenderer(flags) };
 }
 
 export function registerCommands(program: Command): void {
@@ -36,12 +34,19 @@ export function registerCommands(program: Command): void {
       .description('Introspect the source and print the foreign-key graph and the generation order.')
       .option('-t, --target <name>', 'also show how types map to this target'),
   ).action(async (flags: CommonFlags & { target?: string }) => {
-    const { config } = await loadConfig(flags.config);
+    const { config, out } = await setup(flags);
+    const { openSource, openTarget } = await import('../connectors/index.js');
+    const { introspectAndPlan, targetUrl } = await import('../hydrate.js');
+    const { formatPlan } = await import('../graph/format-plan.js');
+    const { planDataRules } = await import('../data-rules.js');
+    const { tableKey } = await import('../schema/model.js');
+    const { suggestRelations, formatSuggestions } = await import('../graph/relation-suggestions.js');
     const source = await openSource(config.source.url);
     try {
       const { schema, plan } = await introspectAndPlan(source, config);
       const suggestions = await suggestRelations(source, schema, { seed: config.seed });
-      let text = formatPlan(plan, schema);
+      const rules = await planDataRules(source, schema, plan, config);
+      let text = formatPlan(plan, schema, rules);
       if (suggestions.length > 0) text += `\n${formatSuggestions(suggestions)}`;
       let mapping: TypeMappingNote[] | undefined;
       if (flags.target) {
@@ -54,21 +59,21 @@ export function registerCommands(program: Command): void {
           await target.close();
         }
       }
-      if (flags.json) process.stdout.write(`${JSON.stringify({ tables: schema.tables.map(tableKey), plan, suggestions, ...(mapping ? { mapping } : {}) })}\n`);
-      else process.stdout.write(`${text}\n`);
+      out.result({ tables: schema.tables.map(tableKey), plan, suggestions, rules: { reference: rules.reference, invariants: rules.invariants.map(({ gaps: _gaps, ...rest }) => rest), fanOuts: rules.fanOuts }, ...(mapping ? { mapping } : {}) }, text);
     } finally {
+      out.stop();
       await source.close();
     }
   });
 
   commonOptions(
-    program
-      .command('report')
+    requiredOption(program.command('report'), '-t, --target <name>', 'an entry of `targets` in the config')
       .description('Score the data live in a target against the source (SDMetrics-equivalent quality report) and write the HTML report.')
-      .requiredOption('-t, --target <name>', 'an entry of `targets` in the config')
       .addHelpText('after', '\nExample:\n  $ npx synth report --target dev   # writes .synth/reports/report_dev_<id>.html'),
   ).action(async (flags: CommonFlags & { target: string }) => {
     const { config, out } = await setup(flags);
+    const { reportOnTarget } = await import('../report.js');
+    const { formatQualitySummary } = await import('../validation/quality/index.js');
     try {
       const { report, paths } = await reportOnTarget(config, flags.target, out.emit);
       out.result(
@@ -81,12 +86,12 @@ export function registerCommands(program: Command): void {
   });
 
   commonOptions(
-    program
-      .command('rollback')
-      .description('Swap the previous data (the backup kept by the last hydrate) back into the target.')
-      .requiredOption('-t, --target <name>', 'an entry of `targets` in the config'),
+    requiredOption(program.command('rollback'), '-t, --target <name>', 'an entry of `targets` in the config')
+      .description('Swap the previous data (the backup kept by the last hydrate) back into the target.'),
   ).action(async (flags: CommonFlags & { target: string }) => {
     const { config, out } = await setup(flags);
+    const { openTarget } = await import('../connectors/index.js');
+    const { targetUrl } = await import('../hydrate.js');
     const target = await openTarget(targetUrl(config, flags.target));
     try {
       const result = await target.rollback();

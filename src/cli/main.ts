@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, SynthError, isSynthError, redactSecrets } from '../errors.js';
 import { registerCommands } from './commands.js';
+import { modeFromArgv, type OutputMode } from './output-mode.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -39,31 +40,44 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
-    return reportError(e, debug);
+    return reportError(e, debug, modeFromArgv(argv));
   }
 }
 
-export function reportError(e: unknown, debug: boolean): number {
+/**
+ * Prints a failure for a person on stderr and, in JSON mode, ends the event stream on stdout with an `error`
+ * event, so a CI job reading the stream learns why it stopped. Returns the exit code.
+ */
+export function reportError(e: unknown, debug: boolean, mode: OutputMode = 'plain', out: NodeJS.WritableStream = process.stdout): number {
+  const json = (event: { code: string; message: string; hint?: string }) => {
+    if (mode === 'json') out.write(`${JSON.stringify({ ts: new Date().toISOString(), type: 'error', ...event })}\n`);
+  };
   if (e instanceof CommanderError) {
     // Commander already printed the message (with a suggestion for typos); help/version exit 0.
-    return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    if (e.exitCode === 0) return EXIT.ok;
+    json({ code: 'BAD_USAGE', message: e.message.replace(/^error: /, ''), hint: 'run with --help for usage' });
+    return EXIT.badInput;
   }
   if (isSynthError(e)) {
     process.stderr.write(`error [${e.code}]: ${e.message}\n`);
     if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
     if (debug && e.stack) process.stderr.write(`${redactSecrets(e.stack)}\n`);
+    json({ code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) });
     return e.exitCode;
   }
-  const message = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`error [INTERNAL]: ${redactSecrets(message)}\n`);
-  process.stderr.write('hint: this is a bug in synth; rerun with --debug and report the output.\n');
+  const message = redactSecrets(e instanceof Error ? e.message : String(e));
+  const hint = 'this is a bug in synth; rerun with --debug and report the output.';
+  process.stderr.write(`error [INTERNAL]: ${message}\n`);
+  process.stderr.write(`hint: ${hint}\n`);
   if (debug && e instanceof Error && e.stack) process.stderr.write(`${redactSecrets(e.stack)}\n`);
+  json({ code: 'INTERNAL', message, hint });
   return EXIT.infrastructure;
 }
 
 export { SynthError };
 
-const isEntry = process.argv[1] !== undefined && /synth(\.js)?$|cli[\\/]main\.ts$/.test(process.argv[1]);
+// `tsx src/cli/main.ts` (tests, development); the installed command starts from bin/synth.js instead.
+const isEntry = process.argv[1] !== undefined && /cli[\\/]main\.ts$/.test(process.argv[1]);
 if (isEntry) {
   const code = await main(process.argv.slice(2));
   process.exitCode = code;

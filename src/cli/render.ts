@@ -1,34 +1,36 @@
 /**
- * Renders run events: progress bars on a TTY, one JSON object per line otherwise (or with --json), nothing
- * but warnings and the result with --quiet.
+ * Renders run events: a live progress block on a TTY, one JSON object per line when stdout is not a TTY (or with
+ * --json), plain lines with --no-json, nothing but warnings and the result with --quiet.
  */
-import cliProgress from 'cli-progress';
 import type { EventSink, RunEvent } from '../events.js';
+import { LiveBlock, type TableProgress } from './live-block.js';
+import type { OutputMode } from './output-mode.js';
 
-export type OutputMode = 'tty' | 'json' | 'plain' | 'quiet';
-
-export function chooseMode(flags: { json?: boolean; quiet?: boolean }, stream: NodeJS.WriteStream = process.stderr): OutputMode {
-  if (flags.json) return 'json';
-  if (flags.quiet) return 'quiet';
-  return stream.isTTY ? 'tty' : 'json';
-}
+export { chooseMode, modeFromArgv, type ModeFlags, type OutputMode } from './output-mode.js';
 
 export interface Renderer {
   emit: EventSink;
-  /** Prints a block of human-readable text (not in json mode, where it becomes an `info` event). */
+  /** Prints a block of human-readable text (in json mode it becomes an `info` event). */
   text(block: string): void;
-  /** Prints the final result: JSON object in json mode, text otherwise. */
+  /** Prints the final result: one `result` event in json mode, text otherwise. Nothing is drawn after it. */
   result(summary: Record<string, unknown>, text: string): void;
   stop(): void;
 }
 
-export function createRenderer(mode: OutputMode, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Renderer {
+export interface RenderStreams {
+  out?: NodeJS.WritableStream;
+  err?: NodeJS.WritableStream & { columns?: number };
+}
+
+export function createRenderer(mode: OutputMode, streams: RenderStreams = {}): Renderer {
+  const out = streams.out ?? process.stdout;
+  const err = streams.err ?? process.stderr;
   if (mode === 'json') {
-    const line = (o: unknown) => out.write(`${JSON.stringify(o)}\n`);
+    const line = (o: Record<string, unknown>) => out.write(`${JSON.stringify({ ts: new Date().toISOString(), ...o })}\n`);
     return {
-      emit: (e) => line({ ts: new Date().toISOString(), ...e }),
-      text: (block) => line({ ts: new Date().toISOString(), type: 'info', message: block }),
-      result: (summary) => line({ ts: new Date().toISOString(), type: 'result', ...summary }),
+      emit: (e) => line(e),
+      text: (block) => line({ type: 'info', message: block }),
+      result: (summary) => line({ type: 'result', ...summary }),
       stop: () => {},
     };
   }
@@ -48,56 +50,79 @@ export function createRenderer(mode: OutputMode, out: NodeJS.WritableStream = pr
   return ttyRenderer(out, err);
 }
 
-function ttyRenderer(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Renderer {
-  const multibar = new cliProgress.MultiBar(
-    {
-      stream: err,
-      clearOnComplete: false,
-      hideCursor: true,
-      format: ' {stage} {bar} {table} {value}/{total} rows | {rate} rows/s | ETA {eta_formatted}',
-      barsize: 24,
-      etaBuffer: 50,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  const bars = new Map<string, { bar: cliProgress.SingleBar; started: number }>();
-  let active = 0;
-  // multibar.log only flushes while a bar renders; with no bar running, write straight through.
-  const log = (line: string) => (active > 0 ? multibar.log(`${line}\n`) : err.write(`${line}\n`));
-  let stopped = false;
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
-    multibar.stop();
+/**
+ * Finished tables and stages become permanent lines above one live block of the tables still running. The
+ * validation table and quality summary are held back and printed last, right above the result, so they are on
+ * screen when the run ends however many tables scrolled by.
+ */
+function ttyRenderer(out: NodeJS.WritableStream, err: NodeJS.WritableStream & { columns?: number }): Renderer {
+  const block = new LiveBlock(err);
+  const active = new Map<string, TableProgress>();
+  const deferred: string[] = [];
+  let running: { stage: string; started: number } | null = null;
+  let closed = false;
+
+  const redraw = () => block.draw(running, [...active.values()]);
+  const print = (line: string) => {
+    if (closed) err.write(`${line}\n`);
+    else block.print(line, running, [...active.values()]);
   };
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    block.close();
+    if (deferred.length > 0) out.write(`${deferred.splice(0).join('\n')}\n`);
+  };
+
   return {
     emit(e: RunEvent) {
+      if (closed) {
+        if (e.type === 'warning') err.write(`${describe(e)}\n`);
+        return;
+      }
       if (e.type === 'table' && e.total !== undefined) {
         const key = `${e.stage}:${e.table}`;
-        let entry = bars.get(key);
-        if (!entry) {
-          entry = { bar: multibar.create(Math.max(e.total, 1), 0, { stage: e.stage.padEnd(6), table: e.table, rate: 0 }), started: Date.now() };
-          bars.set(key, entry);
-          active++;
-        }
-        const secs = Math.max((e.ms ?? Date.now() - entry.started) / 1000, 0.001);
-        entry.bar.update(e.rows, { rate: Math.round(e.rows / secs) });
+        const now = Date.now();
+        const entry = active.get(key) ?? { stage: e.stage, table: e.table, rows: 0, total: e.total, started: now - (e.ms ?? 0) };
+        entry.rows = e.rows;
+        entry.total = Math.max(e.total, 1);
         if (e.done) {
-          entry.bar.stop();
-          active--;
+          active.delete(key);
+          print(describeFinishedTable(entry, e.ms ?? now - entry.started));
+        } else {
+          active.set(key, entry);
+          block.schedule(redraw);
         }
         return;
       }
-      if (e.type === 'stage' && e.status === 'start') return;
-      log(describe(e));
+      if (e.type === 'stage') {
+        if (e.status === 'start') {
+          running = { stage: e.stage, started: Date.now() };
+          redraw();
+        } else {
+          if (running?.stage === e.stage) running = null;
+          print(describe(e));
+        }
+        return;
+      }
+      if (e.type === 'info' && e.section !== undefined) {
+        deferred.push(e.message);
+        return;
+      }
+      print(describe(e));
     },
-    text: (block) => log(block),
+    text: (block) => print(block),
     result: (_s, text) => {
-      stop();
+      close();
       out.write(`${text}\n`);
     },
-    stop,
+    stop: close,
   };
+}
+
+function describeFinishedTable(t: TableProgress, ms: number): string {
+  const rate = ms > 0 ? ` (${formatMs(ms)}, ${Math.round((t.rows * 1000) / ms)} rows/s)` : '';
+  return `  ✓ ${t.stage} ${t.table}: ${t.rows}${t.rows === t.total ? '' : `/${t.total}`} rows${rate}`;
 }
 
 export function describe(e: RunEvent): string {
@@ -112,9 +137,11 @@ export function describe(e: RunEvent): string {
       return `⚠ ${e.message}`;
     case 'info':
       return e.message;
+    case 'error':
+      return `error [${e.code}]: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}`;
   }
 }
 
-function formatMs(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }

@@ -9,8 +9,8 @@ import { parseConnectionUrl, registerEnvironmentSecrets } from '../connectors/co
 export const DEFAULT_CONFIG_PATH = './synth.config.ts';
 
 /**
- * Loads and validates a config file (.ts, .mts, .mjs, .js, .json). A TypeScript config is imported through the
- * tsx loader the CLI registers; a config may be a plain object that never imports synth.
+ * Loads and validates a config file (.ts, .mts, .mjs, .js, .json). A TypeScript config is imported through tsx;
+ * a config may be a plain object that never imports synth.
  */
 export async function loadConfig(path: string = DEFAULT_CONFIG_PATH): Promise<{ config: SynthConfig; path: string }> {
   const file = resolve(path);
@@ -25,7 +25,9 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH): Promise<{ 
     if (extname(file) === '.json') {
       raw = JSON.parse(readFileSync(file, 'utf8'));
     } else {
-      const mod = (await import(`${pathToFileURL(file).href}?t=${Date.now()}`)) as { default?: unknown };
+      const url = `${pathToFileURL(file).href}?t=${Date.now()}`;
+      // The compiled CLI loads no TypeScript compiler at start-up; tsx is brought in for a TypeScript config only.
+      const mod = (/\.[cm]?ts$/.test(file) ? await (await import('tsx/esm/api')).tsImport(url, import.meta.url) : await import(url)) as { default?: unknown };
       raw = mod.default ?? mod;
     }
   } catch (e) {

@@ -382,12 +382,17 @@ async function finish(
 async function lockTarget(url: string, runId: string, options: HydrateJobOptions): Promise<TargetLock | null> {
   const protocol = protocolOf(url);
   if (protocol === 'pglite') return null;
-  return acquireTargetLock(url, {
-    wait: options.wait ?? false,
-    timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-    holder: runId,
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
+  const timeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const lock = { timeoutMs, holder: runId, ...(options.signal === undefined ? {} : { signal: options.signal }) };
+  if (options.wait !== true) return acquireTargetLock(url, { ...lock, wait: false });
+  // One try first, so that `--wait` says whom it is waiting for instead of waiting in silence.
+  try {
+    return await acquireTargetLock(url, { ...lock, wait: false });
+  } catch (e) {
+    if (!(e instanceof SynthError) || e.code !== 'LOCKED') throw e;
+    options.emit?.({ type: 'info', message: `${e.message} Waiting for it (--wait, at most ${Math.round(timeoutMs / 60_000)} min)…` });
+    return acquireTargetLock(url, { ...lock, wait: true });
+  }
 }
 
 function abortedError(point: FaultPoint): SynthError {

@@ -52,7 +52,7 @@ describe('synth CLI', () => {
   });
 
   it('plan prints the generation order', async () => {
-    const r = await runCli(['plan', '--config', configPath], { env: {} });
+    const r = await runCli(['plan', '--config', configPath, '--no-json'], { env: {} });
     expect(r.code).toBe(0);
     expect(r.stdout.indexOf('author')).toBeLessThan(r.stdout.indexOf('book'));
   });
@@ -60,7 +60,7 @@ describe('synth CLI', () => {
   it('plan shows what an entity privacy unit protects together', async () => {
     const entityConfig = join(dir, 'entity.config.json');
     writeFileSync(entityConfig, JSON.stringify({ source: { url: source.url }, targets: { dev: { url: target.url } }, privacy: { epsilon: 3, unit: 'entity', entity: 'author' }, tables: { book: { maxRowsPerEntity: 12 } } }));
-    const r = await runCli(['plan', '--config', entityConfig], { env: {} });
+    const r = await runCli(['plan', '--config', entityConfig, '--no-json'], { env: {} });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Privacy unit: one public.author row with every row it owns');
     expect(r.stdout).toContain('public.book: through author_id → public.author, at most 12 rows per entity');

@@ -73,7 +73,7 @@ describe('synth runs', () => {
     expect(book!.rowsPerSec).toBeGreaterThan(0);
     expect(detail.validation.violations).toBe(0);
 
-    const text = await runCli(['runs', 'show', runId, '--config', configPath]);
+    const text = await runCli(['runs', 'show', runId, '--config', configPath, '--no-json']);
     expect(text.stdout).toMatch(new RegExp(`run ${runId} \\(hydrate\\) → dev: succeeded`));
     expect(text.stdout).toMatch(/load\s+public\.book\s+.*300 rows \(\d+ rows\/s\)/);
     expect(text.stdout).toMatch(/validation: 0 violation\(s\)/);
@@ -223,6 +223,6 @@ describe('CLI registration', () => {
     for (const c of ['hydrate', 'generate', 'train', 'runs', 'schedule', 'preview', 'demo']) expect(help.stdout).toMatch(new RegExp(`\\n\\s+${c}\\b`));
     const list = await runCli(['preview', 'list', '--target', 'dev', '--config', configPath, '--json']);
     expect(list.code).toBe(0);
-    expect(JSON.parse(list.stdout)).toEqual({ previews: [] });
+    expect(JSON.parse(list.stdout)).toMatchObject({ type: 'result', previews: [] });
   }, 60_000);
 });

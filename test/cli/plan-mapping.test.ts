@@ -28,7 +28,7 @@ afterAll(async () => {
 
 describe('synth plan --target (PostgreSQL source, MySQL target)', () => {
   it('lists lossy mappings, named schema.table, without writing to the target', async () => {
-    const r = await runCli(['plan', '--target', 'dev', '--config', configPath]);
+    const r = await runCli(['plan', '--target', 'dev', '--config', configPath, '--no-json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Type mapping to mysql (dev):');

@@ -42,7 +42,7 @@ describe('synth preview commands', () => {
     process.env.GITHUB_OUTPUT = ghOut;
     const lines: string[] = [];
     try {
-      await run(['preview', 'up', ...common, '--name', 'pr_9', '--ttl', '3d'], lines);
+      await run(['preview', 'up', ...common, '--name', 'pr_9', '--ttl', '3d', '--no-json'], lines);
     } finally {
       if (before === undefined) delete process.env.GITHUB_OUTPUT;
       else process.env.GITHUB_OUTPUT = before;
@@ -58,11 +58,16 @@ describe('synth preview commands', () => {
     expect(JSON.parse(listed[0]!).previews.map((p: { name: string }) => p.name)).toEqual(['pr_9']);
 
     const gc: string[] = [];
-    await run(['preview', 'gc', ...common], gc);
+    await run(['preview', 'gc', ...common, '--no-json'], gc);
     expect(gc).toEqual(['No expired previews.']);
 
+    // Without --json or --no-json, a stdout that is not a terminal (this test) gets JSON.
+    const gcJson: string[] = [];
+    await run(['preview', 'gc', ...common], gcJson);
+    expect(JSON.parse(gcJson[0]!)).toMatchObject({ type: 'result', removed: [] });
+
     const down: string[] = [];
-    await run(['preview', 'down', ...common, '--name', 'pr_9'], down);
+    await run(['preview', 'down', ...common, '--name', 'pr_9', '--no-json'], down);
     expect(down).toEqual(['Dropped preview pr_9.']);
   });
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export interface CliResult {
   code: number;
@@ -7,11 +8,19 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `synth` binary (bin/synth.js) as a user would, without a TTY. */
+/**
+ * The `synth` command as a separate process, from the sources (through tsx) so tests see the working tree;
+ * bin/synth.js runs the compiled dist/, which test/cli/package.test.ts covers.
+ */
+export function cliCommand(): string[] {
+  const root = process.cwd();
+  return ['--import', pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(root, 'src', 'cli', 'main.ts')];
+}
+
+/** Runs `synth` as a user would, without a TTY. */
 export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
-  const bin = join(process.cwd(), 'bin', 'synth.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(process.execPath, [...cliCommand(), ...args], {
       cwd: options.cwd ?? process.cwd(),
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
