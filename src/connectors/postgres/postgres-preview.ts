@@ -117,9 +117,31 @@ export async function createPgPreview(
         });
       }
     }
+    await dropSynthSchemas(targetUrl, database);
     await admin.query(`COMMENT ON DATABASE ${qi(database)} IS ${lit(COMMENT_PREFIX + JSON.stringify(meta))}`);
   } finally {
     await admin.end().catch(() => undefined);
+  }
+}
+
+/**
+ * TEMPLATE copies the whole database, synth's own schemas included: the backup of the previous data (as large as
+ * the live data) and any shadow a killed run left. A preview needs neither, so they are dropped from the copy.
+ */
+async function dropSynthSchemas(serverUrl: string, database: string): Promise<string[]> {
+  const u = new URL(serverUrl);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  const client = new pg.Client({ connectionString: u.href, application_name: 'synth preview' });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      `SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'synth\\_backup\\_%' OR nspname LIKE 'synth\\_shadow\\_%' ORDER BY 1`,
+    );
+    for (const r of rows) await client.query(`DROP SCHEMA ${qi(r.name)} CASCADE`);
+    return rows.map((r) => r.name);
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
