@@ -5,8 +5,10 @@
 import { benchDatasets } from './datasets.js';
 import { benchDpEntity } from './dp-entity.js';
 import { benchDpOverhead } from './dp-overhead.js';
+import { benchFidelity } from './fidelity.js';
 import { benchHydratePg } from './hydrate-pg.js';
 import { benchLearned } from './learned.js';
+import { benchLearnedSpeed } from './learned-speed.js';
 import { benchMysqlLoad } from './mysql-load.js';
 import { benchParity } from './parity.js';
 
@@ -18,6 +20,8 @@ const benches: Record<string, () => Promise<Record<string, number | string>>> = 
   'dp-overhead': () => benchDpOverhead(),
   'dp-entity': benchDpEntity,
   parity: benchParity,
+  fidelity: benchFidelity,
+  'learned-speed': () => benchLearnedSpeed(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -19,7 +19,7 @@ export interface DemoOptions {
   fresh?: boolean;
 }
 
-export function demoConfig(dir: string, model: 'baseline' | 'learned' = 'baseline'): SynthConfig {
+export function demoConfig(dir: string, model: 'baseline' | 'learned' = 'learned'): SynthConfig {
   const abs = resolve(dir);
   return parseConfig(
     {
