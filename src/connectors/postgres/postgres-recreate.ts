@@ -2,7 +2,7 @@
  * Recreating the source's schema objects in a shadow (extensions, types, routines, aggregates, operators, casts,
  * matview indexes, comments) and guarding the backup schema the swap replaces.
  */
-import type { OtherObject } from '../../schema/model.js';
+import type { DatabaseSchema, OtherObject } from '../../schema/model.js';
 import { SynthError } from '../../errors.js';
 import { toShadowSql, type Layout } from './postgres-ddl.js';
 import { qi } from './postgres-quote.js';
@@ -169,7 +169,9 @@ export async function backupDependents(s: PgSession, backup: string): Promise<st
          WHEN 'pg_namespace'::regclass THEN dep.objid
        END AS ns FROM dep
      )
-     SELECT DISTINCT pg_describe_object(classid, objid, objsubid) AS what FROM placed
+     SELECT DISTINCT CASE WHEN classid = 'pg_rewrite'::regclass
+                          THEN pg_describe_object('pg_class'::regclass, (SELECT ev_class FROM pg_rewrite WHERE oid = objid), 0)
+                          ELSE pg_describe_object(classid, objid, objsubid) END AS what FROM placed
       WHERE ns IS DISTINCT FROM (SELECT oid FROM b) ORDER BY 1`,
     [backup],
   );
@@ -182,5 +184,31 @@ export async function refuseBackupDependents(s: PgSession, backup: string, code:
   if (outside.length === 0) return;
   throw new SynthError(code, `Replacing the backup schema ${backup} would also drop ${outside.length} object(s) outside it that depend on it: ${outside.join('; ')}`, {
     hint: `Nothing was written. Drop or change those objects so they no longer use ${backup} (it holds the tables the previous hydrate replaced), or drop ${backup} yourself, then run again.`,
+  });
+}
+
+/**
+ * Column types that live in schemas synth does not copy (and no copied extension provides) must already exist in the
+ * target: checked before anything is written, naming the first column that needs each missing type.
+ */
+export async function refuseMissingForeignTypes(s: PgSession, schema: DatabaseSchema, layout: Layout): Promise<void> {
+  const extensionSchemas = new Set(schema.otherObjects.filter((o) => o.kind === 'extension').map((o) => o.schema));
+  const needed = new Map<string, string>();
+  for (const table of schema.tables) {
+    for (const col of table.columns) {
+      const m = /^((?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*))\.((?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*))/.exec(col.nativeType);
+      if (!m) continue;
+      const nsp = m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replace(/""/g, '"') : m[1]!;
+      if (layout.live.has(nsp) || extensionSchemas.has(nsp) || nsp === 'pg_catalog') continue;
+      const type = `${m[1]}.${m[2]}`;
+      if (!needed.has(type)) needed.set(type, `${table.schema}.${table.name}.${col.name}`);
+    }
+  }
+  if (needed.size === 0) return;
+  const found = await s.query<{ name: string; present: boolean }>(`SELECT n AS name, to_regtype(n) IS NOT NULL AS present FROM unnest($1::text[]) n`, [[...needed.keys()]]);
+  const missing = found.rows.filter((r) => !r.present).map((r) => `${r.name} (used by ${needed.get(r.name)})`);
+  if (missing.length === 0) return;
+  throw new SynthError('LOAD_FAILED', `The target lacks type(s) from schemas synth does not copy: ${missing.join('; ')}`, {
+    hint: 'Nothing was written. Create those types in the target (or add their schema to `schemas` so synth copies it), then run again.',
   });
 }

@@ -5,7 +5,8 @@ import { SynthError } from '../../errors.js';
 import { backupName, finalizeSteps, layoutFor, tableStatements, toShadowSql, typeStatements, type Layout } from './postgres-ddl.js';
 import { fitIdentifier, lit, qi } from './postgres-quote.js';
 import {
-  attempt, createAfterViews, createPolicies, createRoutinesAndTypes, ensureExtensions, refuseBackupDependents, routinesAndTypes,
+  attempt, createAfterViews, createPolicies, createRoutinesAndTypes, ensureExtensions, refuseBackupDependents, refuseMissingForeignTypes,
+  routinesAndTypes,
 } from './postgres-recreate.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
 
@@ -67,6 +68,7 @@ export async function createShadow(
     // The swap will replace each live schema's backup: refuse now, not after the load, if that would drop more.
     for (const ns of shadow.namespaces) await refuseBackupDependents(s, backupName(ns.live), 'LOAD_FAILED');
     if (pg) notes.push(...(await ensureExtensions(s, schema.otherObjects)));
+    if (pg) await refuseMissingForeignTypes(s, schema, layout);
     for (const ns of shadow.namespaces) {
       if (await schemaExists(s, ns.shadow)) {
         throw new SynthError('LOAD_FAILED', `Schema ${ns.shadow} for run ${runId} already exists in the target`, {
