@@ -63,7 +63,8 @@ export function credentialShapeOf(value: string): CredentialShape | null {
     const parts = body.split('$').map((p) => p.replace(/=+$/, '').length);
     return { format, prefix: m[1]!, parts, alphabet, padding: /=+$/.exec(body)?.[0].length ?? 0 };
   }
-  if (/^[0-9a-f]{16,}$/.test(v) || /^[0-9A-F]{16,}$/.test(v)) {
+  // A digest has letters among its hex digits (all-digit 40-character values are numbers, not digests).
+  if ((/^[0-9a-f]{16,}$/.test(v) || /^[0-9A-F]{16,}$/.test(v)) && /[a-f]/i.test(v)) {
     return { format: 'hex', prefix: '', parts: [v.length], alphabet: /[a-f]/.test(v) || !/[A-F]/.test(v) ? HEX_LOWER : HEX_UPPER, padding: 0 };
   }
   const b64 = /^([A-Za-z0-9+/]{16,}|[A-Za-z0-9_-]{16,})(={0,2})$/.exec(v);
