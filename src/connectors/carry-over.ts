@@ -54,6 +54,9 @@ export function carryOverNotes(schema: DatabaseSchema, to: Dialect): TypeMapping
         if (/\bon update current_timestamp/i.test(c.nativeType)) {
           notes.push({ table: key, column: c.name, from: 'ON UPDATE CURRENT_TIMESTAMP', to: '(none)', severity: 'lossy', note: 'PostgreSQL has no ON UPDATE clause: the column keeps its default but is not refreshed on UPDATE' });
         }
+        if (/ INVISIBLE$/.test(c.nativeType)) {
+          notes.push({ table: key, column: c.name, from: 'INVISIBLE', to: '(visible)', severity: 'lossy', note: 'PostgreSQL has no invisible columns: SELECT * returns it' });
+        }
       }
     }
   }

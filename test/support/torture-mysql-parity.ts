@@ -2,7 +2,8 @@
  * The MariaDB schema-parity fixture (issue 13): every kind of schema object a drop-in copy must reproduce —
  * SPATIAL, FULLTEXT, prefix and descending indexes, generated columns (VIRTUAL and STORED), ON UPDATE
  * CURRENT_TIMESTAMP, DATETIME(6)/TIMESTAMP(6), charsets and collations per table and column, comments,
- * column- and table-level CHECKs, FK actions, AUTO_INCREMENT, a view, a trigger, a procedure, a function, an event.
+ * column- and table-level CHECKs, FK actions, AUTO_INCREMENT, an INVISIBLE column, ROW_FORMAT, a view, a trigger, a
+ * procedure, a function, an event.
  * Each statement is executed on its own (routine bodies contain semicolons).
  */
 export const PARITY_MY_TABLES = ['shop_item', 'shop_order', 'item_log', 'tag'] as const;
@@ -41,8 +42,9 @@ export const PARITY_MYSQL: string[] = [
     id INT AUTO_INCREMENT PRIMARY KEY,
     item_id INT UNSIGNED NOT NULL,
     what VARCHAR(20) NOT NULL,
-    at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
-  )`,
+    at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+    internal_note VARCHAR(40) INVISIBLE COMMENT 'not in SELECT *'
+  ) ROW_FORMAT=COMPACT`,
   `CREATE TABLE tag (
     tag_id SMALLINT AUTO_INCREMENT,
     item_id INT UNSIGNED NOT NULL,
@@ -62,7 +64,7 @@ export const PARITY_MYSQL: string[] = [
     SELECT 1 + (seq * 7) % 400, TIMESTAMP '2024-02-01 00:00:00' + INTERVAL seq * 977 SECOND + INTERVAL seq * 13 MICROSECOND,
            (seq % 300) + 0.99, IF(seq % 4 = 0, NULL, CONCAT('note ', seq))
     FROM seq_1_to_900`,
-  `INSERT INTO item_log (item_id, what, at) SELECT 1 + seq % 400, 'created', TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq MINUTE FROM seq_1_to_200`,
+  `INSERT INTO item_log (item_id, what, at, internal_note) SELECT 1 + seq % 400, 'created', TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq MINUTE, IF(seq % 3 = 0, NULL, CONCAT('batch ', seq % 7)) FROM seq_1_to_200`,
   `INSERT INTO tag (item_id, label) SELECT 1 + seq % 400, CONCAT('tag', seq % 5) FROM seq_1_to_600 GROUP BY 1, 2`,
   `CREATE VIEW item_totals AS SELECT i.id, i.title, SUM(o.amount) AS spent FROM shop_item i LEFT JOIN shop_order o ON o.item_id = i.id GROUP BY i.id, i.title`,
   `CREATE ALGORITHM=MERGE VIEW cheap_items AS SELECT id, sku, price FROM shop_item WHERE price < 10 WITH CASCADED CHECK OPTION`,

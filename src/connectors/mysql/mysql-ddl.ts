@@ -130,7 +130,10 @@ function mapForeign(table: Table, column: Column, isKey: boolean): { sqlType: st
       break;
     case 'json':
       sqlType = 'JSON';
-      if (t.binary) note(sqlType, 'info', 'jsonb is stored as JSON (key order and duplicate keys may differ)');
+      if (t.structured) {
+        const shape = t.structured.form === 'composite' ? `{${t.structured.attributes.map((a) => a.name).join(', ')}}` : '{lower, upper, bounds}';
+        note(sqlType, 'lossy', `PostgreSQL ${t.structured.form} type ${t.structured.name} is stored as a JSON object ${shape}; the type itself is not created`);
+      } else if (t.binary) note(sqlType, 'info', 'jsonb is stored as JSON (key order and duplicate keys may differ)');
       break;
     case 'enum':
       sqlType = `ENUM(${t.values.map(ql).join(', ')})`;
@@ -202,8 +205,10 @@ export function planColumns(schema: DatabaseSchema, table: Table): ColumnPlan[] 
   return table.columns.map((column) => {
     if (schema.dialect === 'mysql') {
       const collate = column.collation !== null && isTextual(column.type.kind) ? ` COLLATE ${column.collation}` : '';
-      const onUpdate = /\s+(on update .+)$/i.exec(column.nativeType);
-      const baseType = onUpdate ? column.nativeType.slice(0, onUpdate.index) : column.nativeType;
+      const invisible = / INVISIBLE$/.test(column.nativeType);
+      const spelled = invisible ? column.nativeType.slice(0, -' INVISIBLE'.length) : column.nativeType;
+      const onUpdate = /\s+(on update .+)$/i.exec(spelled);
+      const baseType = onUpdate ? spelled.slice(0, onUpdate.index) : spelled;
       let definition = `${baseType}${collate}`;
       if (column.generated) {
         definition += ` GENERATED ALWAYS AS (${column.generated.expression}) ${column.generated.stored ? 'STORED' : 'VIRTUAL'}`;
@@ -212,6 +217,7 @@ export function planColumns(schema: DatabaseSchema, table: Table): ColumnPlan[] 
         if (column.default !== null) definition += ` DEFAULT ${column.default}`;
         if (onUpdate) definition += ` ${onUpdate[1]}`;
       }
+      if (invisible) definition += ' INVISIBLE';
       if (column.comment !== null) definition += ` COMMENT ${ql(column.comment)}`;
       return { column, sqlType: baseType, definition, wire: wireFor(column.type, baseType), notes: [] };
     }

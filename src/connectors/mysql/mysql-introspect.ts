@@ -193,10 +193,12 @@ function action(rule: string): ReferentialAction {
 }
 
 /** `ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`, as SHOW CREATE TABLE spells a table's options. */
-function storageOf(engine: string | null, collation: string | null): string | null {
+function storageOf(engine: string | null, collation: string | null, createOptions: string | null): string | null {
   // A collation's name starts with its character set's (utf8mb4_general_ci, latin1_swedish_ci, binary).
   const charset = collation?.split('_')[0] ?? null;
-  const parts = [engine ? `ENGINE=${engine}` : '', charset ? `DEFAULT CHARSET=${charset}` : '', collation ? `COLLATE=${collation}` : ''];
+  // Explicit options (row_format=COMPRESSED, stats_persistent=1, …); partitioning is not recreated on MySQL.
+  const options = (createOptions ?? '').split(/\s+/).filter((o) => /^[a-z_]+=\S+$/i.test(o)).map((o) => o.replace(/^[a-z_]+/i, (k) => k.toUpperCase()));
+  const parts = [engine ? `ENGINE=${engine}` : '', charset ? `DEFAULT CHARSET=${charset}` : '', collation ? `COLLATE=${collation}` : '', ...options];
   const text = parts.filter(Boolean).join(' ');
   return text === '' ? null : text;
 }
@@ -208,9 +210,9 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
 
   const tableRows = await session.query<{
     TABLE_SCHEMA: string; TABLE_NAME: string; TABLE_ROWS: string | null; TABLE_COMMENT: string;
-    ENGINE: string | null; TABLE_COLLATION: string | null;
+    ENGINE: string | null; TABLE_COLLATION: string | null; CREATE_OPTIONS: string | null;
   }>(
-    `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS, TABLE_COMMENT, ENGINE, TABLE_COLLATION FROM information_schema.TABLES
+    `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS, TABLE_COMMENT, ENGINE, TABLE_COLLATION, CREATE_OPTIONS FROM information_schema.TABLES
      WHERE TABLE_SCHEMA IN (${inList}) AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME`,
     databases,
   );
@@ -273,7 +275,7 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
       indexes: [],
       partitioning: null,
       comment: t.TABLE_COMMENT === '' ? null : t.TABLE_COMMENT,
-      storage: storageOf(t.ENGINE, t.TABLE_COLLATION),
+      storage: storageOf(t.ENGINE, t.TABLE_COLLATION, t.CREATE_OPTIONS),
       estimatedRows: Number(t.TABLE_ROWS ?? 0),
     });
   }
@@ -303,8 +305,8 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
     const column: Column = {
       name: r.COLUMN_NAME,
       type,
-      // The model has no place for ON UPDATE; it rides on the type spelling so same-dialect DDL keeps it.
-      nativeType: isMariaJson ? 'json' : onUpdate === null ? r.COLUMN_TYPE : `${r.COLUMN_TYPE} ${onUpdate}`,
+      // The model has no place for ON UPDATE or INVISIBLE; they ride on the type spelling so same-dialect DDL keeps them.
+      nativeType: `${isMariaJson ? 'json' : onUpdate === null ? r.COLUMN_TYPE : `${r.COLUMN_TYPE} ${onUpdate}`}${/\bINVISIBLE\b/.test(extra) ? ' INVISIBLE' : ''}`,
       nullable: r.IS_NULLABLE === 'YES',
       default: generated ? null : normalizeDefault(r, mariadb, type),
       autoIncrement: extra.includes('AUTO_INCREMENT') ? 'auto_increment' : null,
