@@ -11,6 +11,7 @@ import { isSynthError } from '../src/errors.js';
 import { hydrate } from '../src/hydrate.js';
 import { datasetsMissing, type Engine, freshDatabase, loadDataset } from './sample-datasets.js';
 
+// northwind has no MySQL variant in ../shared/datasets (load.sh), so it is only ever a PostgreSQL source.
 const DATASETS = ['chinook', 'northwind', 'world'];
 const PAIRS: Array<[Engine, Engine]> = [['pg', 'pg'], ['mysql', 'mysql'], ['pg', 'mysql'], ['mysql', 'pg']];
 
@@ -18,7 +19,7 @@ export async function benchParity(): Promise<Record<string, number | string>> {
   const missing = datasetsMissing();
   if (missing) return { skipped: missing };
   const runs = process.env.SYNTH_PARITY?.split(',').map((r) => r.split(':') as [string, Engine, Engine]) ??
-    DATASETS.flatMap((d) => PAIRS.map(([from, to]) => [d, from, to] as [string, Engine, Engine]));
+    DATASETS.flatMap((d) => PAIRS.filter(([from]) => !(d === 'northwind' && from === 'mysql')).map(([from, to]) => [d, from, to] as [string, Engine, Engine]));
   const out: Record<string, number | string> = {};
   const loaded = new Map<string, string>();
   for (const [dataset, from, to] of runs) {
