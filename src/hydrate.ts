@@ -243,7 +243,7 @@ export async function readSample(source: SourceConnector, table: Table, limit: n
   const totalRows = await source.countRows(table);
   const columns = writableColumns(table).map((c) => c.name);
   const rows: TableSample['rows'] = [];
-  const options = totalRows > limit ? { columns, limit, seed } : { columns };
+  const options = totalRows > limit ? { columns, limit, seed, totalRows } : { columns };
   for await (const batch of source.readRows(table, options)) rows.push(...batch.rows);
   return { table: { schema: table.schema, name: table.name }, totalRows, columns, rows };
 }

@@ -52,6 +52,11 @@ export interface ReadOptions {
   limit?: number;
   seed?: number;
   batchSize?: number;
+  /**
+   * The table's exact row count when the caller has it: a `limit` far below it lets the connector read only a
+   * slice of the table (TABLESAMPLE, key ranges) instead of ordering every row. Without it the catalog estimate is used.
+   */
+  totalRows?: number;
 }
 
 /** One deferred write: fill `setColumns` of the rows whose `keyColumns` match (cycle edges loaded as NULL first). */

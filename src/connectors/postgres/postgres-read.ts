@@ -1,6 +1,6 @@
 /** Streaming reads, counts and in-database statistics. Every read runs in a READ ONLY transaction. */
 import type { ReadOptions } from '../connector.js';
-import type { ForeignKey, Table, TableRef } from '../../schema/model.js';
+import type { ForeignKey, NeutralType, Table, TableRef } from '../../schema/model.js';
 import type { RowBatch } from '../../schema/values.js';
 import { SynthError } from '../../errors.js';
 import { lit, qi, qn } from './postgres-quote.js';
@@ -84,21 +84,33 @@ export async function* readRows(
     );
     const select = options.columns.map((c, i) => `${selectAsText(qi(c), types[i]!, physical.get(c) ?? '')} AS c${i}`).join(', ');
     let sql = `SELECT ${select || 'NULL'} FROM ${from}`;
+    let sampled = false;
     if (options.limit !== undefined) {
+      const limit = Math.max(0, Math.floor(options.limit));
       // With a seed the order is a hash of the row's content: the same rows come back whatever the physical
       // order (synchronized scans, VACUUM FULL, a restored copy). Without one, random().
       const order = options.seed !== undefined ? `md5(${lit(`synth:${options.seed}:`)} || synth_row::text)` : 'random()';
-      sql = `${sql} synth_row ORDER BY ${order} LIMIT ${Math.max(0, Math.floor(options.limit))}`;
+      const plan = choosePgSampling(limit, options.totalRows ?? (await estimatedRows(s, locate(table), table.name)));
+      sql = `${sql} synth_row ORDER BY ${order} LIMIT ${limit}`;
+      if (plan) {
+        // Hashing and sorting every row of a big table costs more than the rest of the sample stage: read a slice
+        // of it instead. REPEATABLE keeps a seed's slice the same on the same table (not across a VACUUM FULL or a
+        // restore, which the full read survives). The window count tells whether the slice held enough rows.
+        const repeatable = options.seed !== undefined ? ` REPEATABLE (${Math.trunc(options.seed)})` : '';
+        await s.query(
+          `DECLARE synth_sample NO SCROLL CURSOR FOR SELECT ${select || 'NULL'}, count(*) OVER () AS synth_n FROM ${from} synth_row TABLESAMPLE ${plan.method} (${plan.percent})${repeatable} ORDER BY ${order} LIMIT ${limit}`,
+        );
+        const first = await s.query<Record<string, string | null>>(`FETCH FORWARD ${batchSize} FROM synth_sample`);
+        if (Number(first.rows[0]?.synth_n ?? 0) >= limit) {
+          sampled = true;
+          yield* decodeBatches(s, 'synth_sample', first.rows, batchSize, options.columns, types);
+        }
+        await s.query('CLOSE synth_sample');
+      }
     }
-    await s.query(`DECLARE synth_read NO SCROLL CURSOR FOR ${sql}`);
-    for (;;) {
-      const res = await s.query<Record<string, string | null>>(`FETCH FORWARD ${batchSize} FROM synth_read`);
-      if (res.rows.length === 0) break;
-      yield {
-        columns: options.columns,
-        rows: res.rows.map((r) => types.map((t, i) => decodeText(r[`c${i}`] ?? null, t))),
-      };
-      if (res.rows.length < batchSize) break;
+    if (!sampled) {
+      await s.query(`DECLARE synth_read NO SCROLL CURSOR FOR ${sql}`);
+      yield* decodeBatches(s, 'synth_read', [], batchSize, options.columns, types);
     }
     await s.query('COMMIT');
     open = false;
@@ -108,6 +120,59 @@ export async function* readRows(
     if (open) await s.query('ROLLBACK').catch(() => undefined);
     await s.close();
   }
+}
+
+/** Batches of a cursor (after `first`, rows already fetched from it), decoded to neutral values. */
+async function* decodeBatches(
+  s: PgSession,
+  cursor: string,
+  first: Array<Record<string, string | null>>,
+  batchSize: number,
+  columns: string[],
+  types: NeutralType[],
+): AsyncIterable<RowBatch> {
+  let rows = first;
+  for (;;) {
+    if (rows.length === 0) {
+      rows = (await s.query<Record<string, string | null>>(`FETCH FORWARD ${batchSize} FROM ${cursor}`)).rows;
+      if (rows.length === 0) return;
+    }
+    yield { columns, rows: rows.map((r) => types.map((t, i) => decodeText(r[`c${i}`] ?? null, t))) };
+    if (rows.length < batchSize) return;
+    rows = [];
+  }
+}
+
+/** Tables smaller than this are read whole and ordered by hash: cheap, and the sample survives any physical change. */
+export const PG_SAMPLING_MIN_ROWS = 100_000;
+/** Sampling pays off once the limit is at most this fraction of the table. */
+const SAMPLING_MAX_FRACTION = 0.1;
+/** SYSTEM reads this many times the rows it keeps (its pages hold neighbours), spread over that many more pages. */
+const SYSTEM_OVERSAMPLE = 4;
+/** Above this share of pages SYSTEM saves little I/O; BERNOULLI scans every page but keeps rows independently. */
+const SYSTEM_MAX_PERCENT = 5;
+
+/**
+ * How to sample `limit` of `total` rows: null (read every row and order them by hash), SYSTEM (whole pages, reads
+ * only them) when the slice is small, BERNOULLI (every page, each row kept independently) in between.
+ */
+export function choosePgSampling(limit: number, total: number): { method: 'SYSTEM' | 'BERNOULLI'; percent: number } | null {
+  if (!(total >= PG_SAMPLING_MIN_ROWS) || limit <= 0 || limit > total * SAMPLING_MAX_FRACTION) return null;
+  const fraction = limit / total;
+  const system = fraction * SYSTEM_OVERSAMPLE * 100;
+  if (system <= SYSTEM_MAX_PERCENT) return { method: 'SYSTEM', percent: round6(system) };
+  return { method: 'BERNOULLI', percent: round6(Math.min(100, fraction * 1.5 * 100)) };
+}
+
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** The planner's row estimate of a plain table (-1 when never analyzed, or for what TABLESAMPLE cannot read). */
+async function estimatedRows(s: PgSession, schemaName: string, name: string): Promise<number> {
+  const r = await s.query<{ n: number | null }>(
+    `SELECT CASE WHEN relkind IN ('r', 'm') THEN reltuples::float8 ELSE -1 END AS n FROM pg_class WHERE oid = $1::regclass`,
+    [qn(schemaName, name)],
+  );
+  return Number(r.rows[0]?.n ?? -1);
 }
 
 export async function childCountHistogram(
