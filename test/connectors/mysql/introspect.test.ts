@@ -139,7 +139,10 @@ describe('mysql introspection', () => {
     const kinds = schema.otherObjects.map((o) => `${o.kind}:${o.name}`).sort();
     expect(kinds).toEqual(['function:f_one', 'trigger:trg_ev', 'view:v_everything']);
     const view = schema.otherObjects.find((o) => o.kind === 'view');
-    expect(view?.definition).toMatch(/^CREATE OR REPLACE VIEW `v_everything` AS select/i);
+    expect(view?.definition).toMatch(/^CREATE OR REPLACE SQL SECURITY DEFINER VIEW `v_everything` AS select/i);
+    // Routines carry their DDL without the source's DEFINER, so another account can recreate them.
+    const fn = schema.otherObjects.find((o) => o.kind === 'function');
+    expect(fn?.definition).toMatch(/^CREATE FUNCTION `f_one`/);
     expect(view?.definition).not.toContain(db.name);
     const trg = schema.otherObjects.find((o) => o.kind === 'trigger');
     expect(trg?.table).toBe('everything');
