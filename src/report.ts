@@ -6,6 +6,7 @@ import type { SynthConfig } from './config/schema.js';
 import { openSource, openTarget } from './connectors/index.js';
 import { type EventSink, silentSink, stage } from './events.js';
 import { describeColumns } from './generation/metadata.js';
+import { detectCredentials } from './generation/privacy/credential-detect.js';
 import { introspectAndPlan, newRunId, readSample, targetUrl } from './hydrate.js';
 import { measureQuality, writeQualityReport } from './validation/measure-quality.js';
 import type { QualityReportResult } from './validation/quality/index.js';
@@ -22,7 +23,12 @@ export async function reportOnTarget(
       const { schema } = await introspectAndPlan(source, config, emit);
       const meta = await stage(emit, 'sample', async () => {
         const all = [];
-        for (const table of schema.tables) all.push(...describeColumns(table, await readSample(source, table, config.quality.sampleRows, config.seed)));
+        for (const table of schema.tables) {
+          const sample = await readSample(source, table, config.quality.sampleRows, config.seed);
+          // Credential columns are scored as 'other', so the report never plots or lists their values.
+          const credentials = new Set(detectCredentials(table, sample).map((c) => c.column));
+          all.push(...describeColumns(table, sample).map((m) => (credentials.has(m.column) ? { ...m, role: 'pii' as const, piiKind: 'credential' } : m)));
+        }
         return all;
       });
       const report = await stage(emit, 'quality', () =>
