@@ -128,7 +128,8 @@ export function toNumber(v: Value, nk: NumericKind): number | null {
       if (typeof v !== 'string') return null;
       const m = /^(-?\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?/.exec(v);
       if (!m) return null;
-      const ms = m[7] ? Math.round(Number(m[7]) * 1000) : 0;
+      // Microseconds stay as the fraction of a millisecond.
+      const ms = m[7] ? Number(m[7]) * 1000 : 0;
       return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) + ms;
     }
     case 'time': {
@@ -156,10 +157,11 @@ export function fromNumber(x: number, nk: NumericKind): Value {
       return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
     }
     case 'timestamp': {
-      const ms = Math.round(x);
+      const micros = Math.round(x * 1000);
+      const ms = Math.floor(micros / 1000);
       const d = new Date(ms);
       let s = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)} ${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
-      if (nk.fraction > 0) s += '.' + pad(d.getUTCMilliseconds(), 3).padEnd(6, '0').slice(0, nk.fraction);
+      if (nk.fraction > 0) s += '.' + pad(d.getUTCMilliseconds() * 1000 + (micros - ms * 1000), 6).slice(0, nk.fraction);
       return nk.utc ? s + '+00' : s;
     }
     case 'time': {
