@@ -47,10 +47,10 @@ async function decisions(extra: Record<string, unknown> = {}): Promise<Reference
   const c = config(extra);
   const source = await openSource(env.source.url);
   try {
-    const { schema, plan } = await introspectAndPlan(source, c);
+    const { schema } = await introspectAndPlan(source, c);
     const samples = new Map<string, TableSample>();
     for (const t of schema.tables) samples.set(tableKey(t), await readSample(source, t, 20_000, 1));
-    return (await learnDataRules(source, schema, plan, samples, [], c)).reference;
+    return (await learnDataRules(source, schema, samples, [], c)).reference;
   } finally {
     await source.close();
   }
