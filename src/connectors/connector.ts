@@ -79,6 +79,11 @@ export interface IntegrityCount {
   violations: number;
   /** Set when the check could not be evaluated (e.g. a CHECK expression in another dialect's SQL). */
   skipped?: string;
+  /**
+   * Set when a big table was spot-checked on this many rows instead of in full, because a constraint that finalize
+   * adds (unique index, foreign key) verifies every row before the swap anyway.
+   */
+  sampled?: number;
 }
 
 /** A shadow copy of the target's live namespace, created per run. */

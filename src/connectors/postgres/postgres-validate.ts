@@ -13,23 +13,125 @@ export interface ValidateContext {
   rewrite?: (sql: string) => string;
 }
 
+/**
+ * Answers the gate's questions with as few passes over each table as the answers allow:
+ * - NOT NULL of a column the shadow declares NOT NULL is proven by the catalog (COPY refused any NULL);
+ * - every other NOT NULL and every CHECK of a table share one scan;
+ * - on a big table, duplicates and orphans of real constraints are spot-checked on a TABLESAMPLE slice (each sampled
+ *   key against the whole table): finalize then builds those unique indexes and foreign keys, which verify every
+ *   row before anything is swapped. A spot check that finds anything is redone in full, so a count is never a guess.
+ */
 export async function countViolations(session: PgSession, checks: IntegrityCheck[], ctx: ValidateContext): Promise<IntegrityCount[]> {
-  const out: IntegrityCount[] = [];
+  const out = new Map<IntegrityCheck, IntegrityCount>();
+  const scans = new Map<string, IntegrityCheck[]>();
   for (const check of checks) {
     if (check.kind === 'check' && check.dialect !== 'postgres') {
-      out.push({ check, violations: 0, skipped: `CHECK ${check.constraint} is ${check.dialect} SQL; it cannot be evaluated in PostgreSQL` });
+      out.set(check, { check, violations: 0, skipped: `CHECK ${check.constraint} is ${check.dialect} SQL; it cannot be evaluated in PostgreSQL` });
       continue;
     }
-    const sql = violationSql(check, ctx);
-    try {
-      const res = await session.query<{ n: string }>(sql);
-      out.push({ check, violations: Number(res.rows[0]?.n ?? 0) });
-    } catch (e) {
-      if (check.kind !== 'check') throw e;
-      out.push({ check, violations: 0, skipped: `CHECK ${check.constraint} could not be evaluated: ${e instanceof Error ? e.message : String(e)}` });
+    if (check.kind === 'not-null' && (await declaredNotNull(session, ctx, check.table, check.column))) {
+      out.set(check, { check, violations: 0 });
+      continue;
     }
+    if (check.kind === 'not-null' || check.kind === 'check') {
+      const key = qn(ctx.locate(check.table), check.table.name);
+      scans.set(key, [...(scans.get(key) ?? []), check]);
+      continue;
+    }
+    const pages = await tablePages(session, ctx, check.table);
+    const spot = pages >= SPOT_CHECK_MIN_PAGES ? await spotCheck(session, check, ctx, pages) : null;
+    out.set(check, spot && spot.violations === 0 ? { check, violations: 0, sampled: spot.checked } : await countOne(session, check, ctx));
   }
-  return out;
+  for (const group of scans.values()) {
+    for (const count of await countInOneScan(session, group, ctx)) out.set(count.check, count);
+  }
+  return checks.map((c) => out.get(c)!);
+}
+
+/** Tables of at least this many 8 kB pages (about 80 MB) have their keys spot-checked rather than counted in full. */
+export const SPOT_CHECK_MIN_PAGES = 10_000;
+/** Pages a spot check samples: tens of thousands of rows. */
+const SPOT_CHECK_PAGES = 500;
+
+async function countOne(session: PgSession, check: IntegrityCheck, ctx: ValidateContext): Promise<IntegrityCount> {
+  try {
+    const res = await session.query<{ n: string }>(violationSql(check, ctx));
+    return { check, violations: Number(res.rows[0]?.n ?? 0) };
+  } catch (e) {
+    if (check.kind !== 'check') throw e;
+    return { check, violations: 0, skipped: `CHECK ${check.constraint} could not be evaluated: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** One table's NOT NULL and CHECK questions in one scan; one by one when the combined query fails (a bad CHECK). */
+async function countInOneScan(session: PgSession, group: IntegrityCheck[], ctx: ValidateContext): Promise<IntegrityCount[]> {
+  if (group.length === 1) return [await countOne(session, group[0]!, ctx)];
+  const t = qn(ctx.locate(group[0]!.table), group[0]!.table.name);
+  const filters = group.map((c, i) => `count(*) FILTER (WHERE ${violatedWhen(c, ctx)})::text AS v${i}`).join(', ');
+  try {
+    const res = await session.query<Record<string, string>>(`SELECT ${filters} FROM ${t}`);
+    return group.map((check, i) => ({ check, violations: Number(res.rows[0]?.[`v${i}`] ?? 0) }));
+  } catch {
+    const out: IntegrityCount[] = [];
+    for (const check of group) out.push(await countOne(session, check, ctx));
+    return out;
+  }
+}
+
+function violatedWhen(check: IntegrityCheck, ctx: ValidateContext): string {
+  if (check.kind === 'not-null') return `${qi(check.column)} IS NULL`;
+  if (check.kind === 'check') return `NOT (${ctx.rewrite ? ctx.rewrite(check.expression) : check.expression})`;
+  throw new Error(`${check.kind} is not a per-row condition`);
+}
+
+async function declaredNotNull(session: PgSession, ctx: ValidateContext, table: TableRef, column: string): Promise<boolean> {
+  const res = await session.query<{ nn: boolean }>(
+    `SELECT attnotnull AS nn FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped`,
+    [qn(ctx.locate(table), table.name), column],
+  );
+  return res.rows[0]?.nn === true;
+}
+
+async function tablePages(session: PgSession, ctx: ValidateContext, table: TableRef): Promise<number> {
+  const res = await session.query<{ n: string | null }>(
+    `SELECT (pg_relation_size(c.oid) / current_setting('block_size')::int)::text AS n FROM pg_class c WHERE c.oid = to_regclass($1) AND c.relkind = 'r'`,
+    [qn(ctx.locate(table), table.name)],
+  );
+  return Number(res.rows[0]?.n ?? 0);
+}
+
+/**
+ * A key check on a TABLESAMPLE slice: each sampled child key against the whole parent (orphans), each sampled key
+ * against the whole table (duplicates). Null when the check has no constraint of finalize's to back it up (a virtual
+ * FK, a partial or NULLS NOT DISTINCT unique), so it is counted in full instead.
+ */
+async function spotCheck(session: PgSession, check: IntegrityCheck, ctx: ValidateContext, pages: number): Promise<{ checked: number; violations: number } | null> {
+  const t = qn(ctx.locate(check.table), check.table.name);
+  const percent = Math.min(100, (SPOT_CHECK_PAGES / pages) * 100).toFixed(6);
+  let sql: string;
+  if (check.kind === 'orphan') {
+    const fk = check.foreignKey;
+    if (fk.virtual) return null;
+    const parent = qn(ctx.locate(fk.references), fk.references.name);
+    const cols = fk.columns.map(qi).join(', ');
+    const notNull = fk.columns.map((c) => `s.${qi(c)} IS NOT NULL`).join(' AND ');
+    const join = fk.columns.map((c, i) => `p.${qi(fk.references.columns[i]!)} = s.${qi(c)}`).join(' AND ');
+    sql = `WITH s AS MATERIALIZED (SELECT ${cols} FROM ${t} TABLESAMPLE SYSTEM (${percent}) REPEATABLE (0))
+           SELECT (SELECT count(*) FROM s)::text AS checked,
+                  (SELECT count(*) FROM s WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${parent} p WHERE ${join}))::text AS n`;
+  } else if (check.kind === 'duplicate') {
+    if (!check.nullsDistinct || ctx.predicateOf?.(check.table, check.constraint)) return null;
+    const cols = check.columns.map(qi);
+    const join = cols.map((c) => `c.${c} = s.${c}`).join(' AND ');
+    // Every row of the table holding a sampled key, less the sampled rows themselves: 0 unless a key repeats.
+    sql = `WITH s AS MATERIALIZED (SELECT ${cols.join(', ')} FROM ${t} TABLESAMPLE SYSTEM (${percent}) REPEATABLE (0) WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')})
+           SELECT (SELECT count(*) FROM s)::text AS checked,
+                  ((SELECT count(*) FROM ${t} c JOIN s ON ${join}) - (SELECT count(*) FROM s))::text AS n`;
+  } else {
+    return null;
+  }
+  const res = await session.query<{ checked: string; n: string }>(sql);
+  return { checked: Number(res.rows[0]?.checked ?? 0), violations: Number(res.rows[0]?.n ?? 0) };
 }
 
 function violationSql(check: IntegrityCheck, ctx: ValidateContext): string {
