@@ -37,6 +37,9 @@ export class MadeSampler {
   /** Column blocks of the weights, kept as tensors once built. */
   private readonly blocks = new Map<string, Mat>();
   private scratch = new Float32Array(0);
+  private act: Float32Array[] = [];
+  private logits = new Float32Array(0);
+  private tok = new Int32Array(0);
 
   constructor(
     private readonly net: MadeNetwork,
@@ -77,7 +80,14 @@ export class MadeSampler {
    */
   sample(tokens: Int32Array, width: number, rows: number, count: number, rng: Rng): void {
     const layers = this.hidden.length;
-    const act = this.hidden.map((h) => new Float32Array(h * rows));
+    // Buffers are reused across calls: a fresh set per 4096-row chunk was most of the sampler's garbage.
+    if (this.act.length === 0 || (this.act[0] as Float32Array).length < (this.hidden[0] as number) * rows) {
+      this.act = this.hidden.map((h) => new Float32Array(h * rows));
+      this.logits = new Float32Array(rows * Math.max(1, ...this.outputs.map((o) => o.size)));
+      this.tok = new Int32Array(rows);
+    }
+    const act = this.act.map((a, l) => a.subarray(0, (this.hidden[l] as number) * rows));
+    for (let l = 1; l < layers; l++) (act[l] as Float32Array).fill(0);
     const h0 = this.hidden[0] as number;
     const a0 = act[0] as Float32Array;
     const b0 = this.weights[1] as Float32Array;
@@ -86,7 +96,7 @@ export class MadeSampler {
     this.inputs.forEach((input, j) => {
       if (input.degree === 0) this.addInput(a0, tokens, width, rows, j, 0);
     });
-    const tok = new Int32Array(rows);
+    const tok = this.tok;
     for (let b = 0; b < count; b++) {
       const out = this.outputs[b] as TokenBlock;
       const d = out.degree - 1;
@@ -104,7 +114,7 @@ export class MadeSampler {
         const pre = this.starts[l - 1]![d + 1] as number;
         if (e > s) this.affine(act[l] as Float32Array, this.hidden[l] as number, s, e - s, l, act[l - 1] as Float32Array, pre, rows, true);
       }
-      const logits = new Float32Array(rows * out.size);
+      const logits = this.logits.subarray(0, rows * out.size);
       const pre = this.starts[layers - 1]![out.degree] as number;
       this.affine(logits, out.size, 0, out.size, layers, act[layers - 1] as Float32Array, pre, rows, false, this.net.outputBlocks[b]!.start);
       drawTokens(logits, out.size, rows, rng, tok);
