@@ -25,6 +25,8 @@ import { PrivacyRun } from './generation/privacy/privacy-run.js';
 import { CredentialScrubber } from './generation/privacy/credential-fakes.js';
 import { readLearnedContext } from './training-context.js';
 import { readEntityUnit } from './entity-samples.js';
+import { formatRulesNote, learnDataRules, readReferenceRows } from './data-rules.js';
+import { copiedTables } from './generation/reference-tables.js';
 import { entityOwnership, histogramFromSamples, ownedTable } from './generation/privacy/entity-ownership.js';
 import { detectPii } from './generation/privacy/pii-detect.js';
 import { fakeKinds, planPiiTransforms } from './generation/privacy/pii-transform.js';
@@ -199,17 +201,23 @@ export async function trainModels(
       }
     }
   });
-  const modelFor = (t: TableRef) => tableConfig(config, t)?.model ?? config.model;
+  // Reference tables, order invariants and exact fan-outs (data-rules.ts); copied tables need no model of their own.
+  const rules = await learnDataRules(source, schema, samples, histograms, config);
+  const copied = copiedTables(rules.reference);
+  const ruleNote = formatRulesNote(rules);
+  if (ruleNote) emit({ type: 'info', message: ruleNote });
+  const modelFor = (t: TableRef) => (copied.has(tableKey(t)) ? 'baseline' : (tableConfig(config, t)?.model ?? config.model));
   const anyLearned = schema.tables.some((t) => modelFor(t) === 'learned');
   if (privacy?.dp) {
     return stage(emit, 'train', () =>
       privacy.fit(schema, plan, samples, histograms, {
         modelFor,
-        skipped: (t) => tableConfig(config, t)?.skip === true,
+        // A declared copy is public: it is copied, not learned, and spends no budget.
+        skipped: (t) => tableConfig(config, t)?.skip === true || copied.has(tableKey(t)),
         note: (message) => emit({ type: 'info', message: `Privacy: ${message}` }),
         ...(entityUnit ? { entity: entityUnit } : {}),
       }),
-    );
+    ).then((models) => ({ ...models, rules }));
   }
   return stage(emit, 'train', async () => {
     const options: Parameters<typeof fitModels>[4] = { seed: config.seed, modelFor };
@@ -222,7 +230,7 @@ export async function trainModels(
     }
     // The copy filters compare generated rows with the training rows (after PII transforms).
     if (privacy?.filtering) privacy.remember(samples);
-    return fitModels(schema, plan, samples, histograms, options);
+    return { ...(await fitModels(schema, plan, samples, histograms, options)), rules };
   });
 }
 
@@ -361,7 +369,14 @@ interface GenerateIntoTarget {
 export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit<HydrateResult, 'mappingNotes'>> {
   const { source, target, schema, plan, models, config, runId, emit } = args;
   const credentials = args.credentials ?? new CredentialScrubber(config.seed);
+  // A table declared `mode: copy` is copied verbatim, except its credentials.
+  const reference = new Map([...(await readReferenceRows(source, schema, models.rules))].map(([key, rows]) => {
+    const table = schema.tables.find((t) => tableKey(t) === key);
+    return [key, table ? credentials.scrub(table, rows) : rows] as const;
+  }));
   const generation = createGeneration(schema, plan, models, {
+    reference,
+    conformAfter: true,
     scale: config.scale,
     seed: config.seed,
     tableScale: (t: TableRef) => {
@@ -388,8 +403,10 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
         // A table's bar appears (and parallel loads show as overlapping) as soon as its load starts.
         emit({ type: 'table', stage: 'load', table: key, rows: 0, total });
         const tm = models.tables.get(key);
-        const filtered = args.privacy && tm ? args.privacy.filterRows(table, tm.meta, tm.model, generation.rows(table), createRng(config.seed).fork(`privacy-filter:${key}`)) : generation.rows(table);
-        const generated = credentials.replaceIn(table, filtered);
+        // Copied reference rows are the source's on purpose: the copy filters leave them alone.
+        const filtered = args.privacy && tm && !reference.has(key) ? args.privacy.filterRows(table, tm.meta, tm.model, generation.rows(table), createRng(config.seed).fork(`privacy-filter:${key}`)) : generation.rows(table);
+        // The data rules go last, so no filter or replacement after them can break an order invariant again.
+        const generated = generation.conform(table, credentials.replaceIn(table, filtered));
         const rows = await target.load(shadow, table, afterFirstBatch(generated, async () => {
           await fault('mid-load', key);
           await fault('connection-drop', key);

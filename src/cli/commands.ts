@@ -45,7 +45,7 @@ export function registerCommands(program: Command): void {
     try {
       const { schema, plan } = await introspectAndPlan(source, config);
       const suggestions = await suggestRelations(source, schema, { seed: config.seed });
-      const rules = await planDataRules(source, schema, plan, config);
+      const rules = await planDataRules(source, schema, config);
       let text = formatPlan(plan, schema, rules);
       if (suggestions.length > 0) text += `\n${formatSuggestions(suggestions)}`;
       let mapping: TypeMappingNote[] | undefined;

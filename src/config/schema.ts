@@ -48,6 +48,11 @@ const tableConfig = z.strictObject({
   /** privacy.unit 'entity': this table's bound on rows per entity (overrides privacy.maxRowsPerEntity). */
   maxRowsPerEntity: z.number().int().positive().max(10_000).optional(),
   columns: z.record(z.string(), columnOverride).optional(),
+  /**
+   * 'copy': copy the rows verbatim (reference data; under privacy this declares the table public, no ε spent);
+   * 'synthesize': never copy, even when it looks like reference data. Default: decided from the data.
+   */
+  mode: z.enum(['copy', 'synthesize']).optional(),
 });
 
 const privacyConfig = z.strictObject({
@@ -99,6 +104,8 @@ export const configSchema = z.strictObject({
   /** Default model for tables without a per-table `model`. */
   model: z.enum(['baseline', 'learned']).default('baseline'),
   tables: z.record(z.string(), tableConfig).default({}),
+  /** Small, non-personal, referenced tables (lookups, enumerations) up to `maxRows` rows are copied verbatim. */
+  reference: z.strictObject({ maxRows: z.number().int().min(0).default(5000) }).default({ maxRows: 5000 }),
   /**
    * Virtual foreign keys the source keeps only by naming and values: `{ from: 'orders.customer_id', to: 'customers.id' }`
    * or composite `{ from: 'a.(x, y)', to: 'b.(x, y)' }`. Generated and validated like declared FKs; never created in the target.

@@ -5,6 +5,7 @@ import { findTable, tableKey } from '../schema/model.js';
 import { baselineFromArtifact } from './baseline/baseline-model.js';
 import type { ModelSet, TableModel } from './fit.js';
 import type { TableKeyStats } from './keys.js';
+import type { DataRules } from './data-rules.js';
 import type { AttributeModel, ChildCountHistogram, ColumnMeta, ModelArtifact } from './model.js';
 
 export const MODEL_SET_VERSION = 1;
@@ -22,6 +23,7 @@ export interface ModelSetArtifact {
     keyStats: TableKeyStats;
     fkNullRates: Record<string, number>;
   }>;
+  rules?: DataRules;
 }
 
 export function modelSetToArtifact(set: ModelSet): ModelSetArtifact {
@@ -38,6 +40,7 @@ export function modelSetToArtifact(set: ModelSet): ModelSetArtifact {
       keyStats: t.keyStats,
       fkNullRates: t.fkNullRates,
     })),
+    ...(set.rules ? { rules: set.rules } : {}),
   };
 }
 
@@ -84,5 +87,5 @@ export function modelSetFromArtifact(json: unknown, schema: DatabaseSchema, opti
       fkNullRates: t.fkNullRates,
     });
   }
-  return { seed: typeof a.seed === 'number' ? a.seed : 0, tables };
+  return { seed: typeof a.seed === 'number' ? a.seed : 0, tables, ...(a.rules ? { rules: a.rules } : {}) };
 }

@@ -9,6 +9,7 @@ import { fitBaseline } from './baseline/baseline-model.js';
 import { fitKeyStats, type TableKeyStats } from './keys.js';
 import { describeColumns } from './metadata.js';
 import type { AttributeModel, ChildCountHistogram, ColumnMeta, Row, TableSample } from './model.js';
+import type { DataRules } from './data-rules.js';
 
 export interface TableModel {
   table: TableRef;
@@ -26,6 +27,8 @@ export interface ModelSet {
   seed: number;
   /** By table key (`schema.name`). */
   tables: Map<string, TableModel>;
+  /** Reference tables, order invariants and exact fan-outs learned from the source (data-rules.ts). */
+  rules?: DataRules;
 }
 
 /** Children per sample row of a table, for one FK that references it (aligned with the table's sample rows). */

@@ -13,6 +13,9 @@ import { KeyContext, type TableKeyStats } from './keys.js';
 import type { AttributeModel, ChildCountHistogram, Rng } from './model.js';
 import { partitionFit } from './partition-fit.js';
 import { createRng } from './rng.js';
+import { fanOutMap } from './data-rules.js';
+import { constantFanOut, fanOutKey } from './fan-out.js';
+import { RuleApplier, type TableRuleApplier } from './apply-rules.js';
 
 export interface GenerationOptions {
   /** Rows per table = round(scale × source rows × tableScale(table)). */
@@ -20,6 +23,13 @@ export interface GenerationOptions {
   seed: number;
   batchSize?: number;
   tableScale?: (t: TableRef) => number;
+  /** Reference tables copied verbatim, by table key: all their rows, read from the source (whatever the scale). */
+  reference?: Map<string, { columns: string[]; rows: Row[] }>;
+  /**
+   * The caller passes every table's final rows through `conform` (after the copy filters): the data rules are
+   * applied there instead of in `rows`, so nothing after them can break an invariant again.
+   */
+  conformAfter?: boolean;
 }
 
 /**
@@ -37,6 +47,8 @@ export interface Generation {
   rows(table: TableRef): AsyncIterable<GeneratedBatch>;
   /** Fills FKs loaded as NULL (cycle edges); call after every table is loaded. */
   deferredUpdates(table: TableRef): AsyncIterable<UpdateBatch>;
+  /** With `conformAfter`: applies the data rules to a table's final rows (same rows, same order); else a pass-through. */
+  conform<B extends RowBatch>(table: TableRef, batches: AsyncIterable<B>): AsyncIterable<B>;
 }
 
 export const DEFAULT_BATCH_SIZE = 10_000;
@@ -86,9 +98,31 @@ function hasCountHeads(m: AttributeModel): m is CountHeadModel {
   return Array.isArray(c.childCountForeignKeys) && typeof c.predictChildCounts === 'function';
 }
 
+/**
+ * Row counts the data rules fix: a copied table has its source rows; a child whose every parent has exactly k
+ * children (through its primary FK, else its first such FK) gets k × the parent's rows, so the fan-out can be exact.
+ */
+export function alignRowCounts(schema: DatabaseSchema, plan: HydrationPlan, models: ModelSet, counts: Map<string, number>, reference?: Map<string, { rows: Row[] }>): void {
+  for (const [key, ref] of reference ?? []) counts.set(key, ref.rows.length);
+  const rules = fanOutMap(models.rules);
+  for (const step of plan.steps) {
+    const key = tableKey(step.table);
+    const table = findTable(schema, step.table);
+    if (!table || reference?.has(key) || (counts.get(key) ?? 0) === 0) continue;
+    const fks = table.foreignKeys.filter((f) => rules.get(fanOutKey(table, f.name))?.kind === 'constant' && tableKey(f.references) !== key);
+    const fk = fks.find((f) => f.name === step.primaryParent) ?? fks[0];
+    if (!fk || (models.tables.get(key)?.fkNullRates[fk.name] ?? 0) > 0) continue;
+    const k = constantFanOut(models.tables.get(key)?.histograms.find((h) => h.foreignKey === fk.name));
+    const parents = counts.get(tableKey(fk.references)) ?? 0;
+    if (k !== null && parents > 0) counts.set(key, k * parents);
+  }
+}
+
 export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, models: ModelSet, options: GenerationOptions): Generation {
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
   const rowCounts = plannedRowCounts(plan, models, options);
+  alignRowCounts(schema, plan, models, rowCounts, options.reference);
+  const fanOuts = fanOutMap(models.rules);
   const keyStats = new Map<string, TableKeyStats>();
   const histograms = new Map<string, ChildCountHistogram[]>();
   const fkNullRates = new Map<string, Record<string, number>>();
@@ -108,6 +142,8 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     fkNullRates,
     seed: options.seed,
     childCountWeights: (childKey, fk) => predictedCounts.get(`${childKey}.${fk}`),
+    fanOuts,
+    ...(options.reference ? { fixedRows: options.reference } : {}),
   });
   // Refuse an impossible scale here, before the caller creates a shadow and loads the first table.
   keys.assertFeasible(plan.steps.map((s) => s.table));
@@ -123,6 +159,9 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
       retainFor.set(parent, [...new Set([...(retainFor.get(parent) ?? []), src.column])]);
     }
   }
+  const applier = new RuleApplier(schema, keys, models.rules, rowCounts, options.seed);
+  const rulesFor = (table: Table, names: string[]): TableRuleApplier =>
+    applier.forTable(table, names, models.tables.get(tableKey(table))?.model.kind === 'learned');
   const retained = new Map<string, { columns: string[]; rows: Row[] }>();
   // `child.fk` of every FK with a parent in the schema: the names a parent's count heads are trained under.
   const countedChildren = new Set(schema.tables.flatMap((t) => t.foreignKeys.map((f) => `${tableKey(t)}.${f.name}`)));
@@ -150,6 +189,23 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     const keep = retainFor.get(key);
     const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
     const kept: Row[] = [];
+
+    const rules = options.conformAfter ? null : rulesFor(table, names);
+    const copied = options.reference?.get(key);
+    if (copied) {
+      // Reference data: the source's rows as they are (FK columns loaded NULL-first still wait for their UPDATE).
+      const from = names.map((c) => (nullFirst.has(c) ? -1 : copied.columns.indexOf(c)));
+      for (let start = 0, b = 0; start < copied.rows.length; start += batchSize, b++) {
+        const out = copied.rows.slice(start, start + batchSize).map((src) => from.map((j) => (j >= 0 ? ((src[j] ?? null) as Value) : null)));
+        if (keep) for (const row of out) kept.push(keepIdx.map((j) => (j >= 0 ? (row[j] as Value) : null)));
+        rules?.apply(out, start, b);
+        yield { columns: names, rows: out };
+      }
+      if (keep) retained.set(key, { columns: keep, rows: kept });
+      rules?.done();
+      keys.release(table);
+      return;
+    }
 
     // Context for a conditioned model: per context column, the retained row of the parent its FK gave this row
     // (the primary parent's columns, then other parents' `fk::column`).
@@ -206,14 +262,37 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
           else if (src.kind === 'attr') row[c] = (attrs[r]?.[src.index] ?? null) as Value;
           else row[c] = conformValue(null, columns[c]!);
         }
-        if (partition) row[partition.column] = partition.fit(row[partition.column] as Value);
         out[r] = row;
+      }
+      rules?.apply(out, start, b);
+      for (const row of out) {
+        if (partition) row[partition.column] = partition.fit(row[partition.column] as Value);
         if (keep) kept.push(keepIdx.map((j) => (j >= 0 ? (row[j] as Value) : null)));
       }
       yield ctxRows ? { columns: names, rows: out, context: ctxRows } : { columns: names, rows: out };
     }
     if (keep) retained.set(key, { columns: keep, rows: kept });
+    rules?.done();
     keys.release(table);
+  }
+
+  async function* conformRows<B extends RowBatch>(ref: TableRef, batches: AsyncIterable<B>): AsyncIterable<B> {
+    const table = requireTable(schema, ref);
+    let rules: TableRuleApplier | null = null;
+    let start = 0;
+    let b = 0;
+    for await (const batch of batches) {
+      rules ??= rulesFor(table, batch.columns);
+      rules.apply(batch.rows, start, b++);
+      start += batch.rows.length;
+      yield batch;
+    }
+    rules?.done();
+    keys.release(table);
+  }
+
+  function conform<B extends RowBatch>(ref: TableRef, batches: AsyncIterable<B>): AsyncIterable<B> {
+    return options.conformAfter ? conformRows(ref, batches) : batches;
   }
 
   async function* deferredUpdates(ref: TableRef): AsyncIterable<UpdateBatch> {
@@ -239,5 +318,5 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     keys.release(table);
   }
 
-  return { rowCounts, rows, deferredUpdates };
+  return { rowCounts, rows, deferredUpdates, conform };
 }

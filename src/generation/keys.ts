@@ -7,12 +7,13 @@
 import { SynthError } from '../errors.js';
 import type { Column, DatabaseSchema, ForeignKey, Table } from '../schema/model.js';
 import { findColumn, findTable, tableKey } from '../schema/model.js';
-import type { Value } from '../schema/values.js';
+import type { Row, Value } from '../schema/values.js';
 import type { HydrationPlan } from '../graph/plan.js';
 import { conformDecimal, formatEpoch, formatTimeOfDay, integerRange, parseEpoch } from './conform.js';
 import { columnValues, partitionOnlyKeyColumn } from './metadata.js';
 import type { ChildCountHistogram, Rng, TableSample } from './model.js';
 import { createRng, hash32, hashWords } from './rng.js';
+import { allocateInSupport, dealDistinct, fanOutKey, type FanOutRule } from './fan-out.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Key statistics (learned at fit time) and per-column key functions (built at generation time, knowing N)
@@ -530,6 +531,10 @@ export interface KeyContextOptions {
    * table key and FK name; replaces the histogram draw for grouped, shuffled and link-first FKs when present.
    */
   childCountWeights?: (childKey: string, foreignKey: string) => ArrayLike<number> | undefined;
+  /** Exact fan-outs by `fanOutKey(child, fk)`: their counts stay within the source's counts (80 stays 80). */
+  fanOuts?: Map<string, FanOutRule>;
+  /** Tables copied verbatim (reference data) by table key: every key column takes the real row's value. */
+  fixedRows?: Map<string, { columns: string[]; rows: Row[] }>;
 }
 
 /** Lazily builds and caches each table's key assigner; a child asks its parent for key values by index. */
@@ -588,12 +593,22 @@ export class TableKeys {
     this.rows = ctx.rows(table);
     this.assignments = this.planAssignments();
     for (const a of this.assignments) for (const c of a.fk.columns) if (!this.fkOfColumn.has(c)) this.fkOfColumn.set(c, a);
+    const fixed = ctx.options.fixedRows?.get(this.key);
+    if (fixed) {
+      // A copied table keeps its real keys (and its real FK values, which point at copied parents).
+      for (const c of new Set([...ownKeyColumns(table), ...this.fkOfColumn.keys()])) {
+        const idx = fixed.columns.indexOf(c);
+        if (idx >= 0) this.keyFns.set(c, (i) => (fixed.rows[i]?.[idx] ?? null) as Value);
+      }
+    }
     const stats = ctx.options.keyStats.get(this.key)?.columns ?? [];
     for (const c of ownKeyColumns(table)) {
+      if (this.keyFns.has(c)) continue;
       if (this.fkOfColumn.has(c)) continue;
       const col = findColumn(table, c)!;
       this.keyFns.set(c, makeKeyFn(table, col, stats.find((s) => s.column === c), this.rows, ctx.options.seed));
     }
+    if (fixed) return;
     this.useLineNumbers(stats);
     this.keepUniqueNulls(ctx.options.keyStats.get(this.key)?.nullRates ?? {});
   }
@@ -812,9 +827,13 @@ export class TableKeys {
 
   /** Children per parent: the learned prediction for the generated parents when there is one, else the histogram. */
   private childCounts(a: FkAssignment, np: number, m: number, rng: Rng, cap = Number.POSITIVE_INFINITY): Uint32Array {
-    const counts = allocateCounts(this.histogram(a), np, m, rng, cap);
+    const counts = this.fanOut(a) ? allocateInSupport(this.histogram(a), np, m, rng, cap) : allocateCounts(this.histogram(a), np, m, rng, cap);
     const predicted = this.ctx.options.childCountWeights?.(this.key, a.fk.name);
     return predicted && predicted.length === np ? rankMatch(counts, predicted, rng) : counts;
+  }
+
+  private fanOut(a: FkAssignment): FanOutRule | undefined {
+    return this.ctx.options.fanOuts?.get(fanOutKey(this.table, a.fk.name));
   }
 
   private expand(counts: Uint32Array, n: number, shuffled: boolean, rng: Rng): Int32Array {
@@ -831,6 +850,11 @@ export class TableKeys {
     const out = new Int32Array(n).fill(-1);
     const first = this.parentIndexes(a.partner!);
     const nb = this.ctx.rows(a.parent);
+    if (this.fanOut(a)) {
+      // An exact fan-out on the second parent too (80 part-suppliers per supplier): deal the exact counts.
+      const dealt = dealDistinct(first, allocateInSupport(this.histogram(a), nb, m, rng), rng);
+      if (dealt) return dealt;
+    }
     const weights = allocateCounts(this.histogram(a), nb, Math.max(m, nb), rng);
     const cum = new Float64Array(nb);
     let acc = 0;

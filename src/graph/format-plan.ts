@@ -2,8 +2,10 @@
 import type { DatabaseSchema } from '../schema/model.js';
 import { findTable, tableKey } from '../schema/model.js';
 import type { HydrationPlan } from './plan.js';
+import { formatDataRules, type DataRules } from '../generation/data-rules.js';
 
-export function formatPlan(plan: HydrationPlan, schema: DatabaseSchema): string {
+/** With `rules` (read from the data), also the copied reference tables, order invariants and exact fan-outs. */
+export function formatPlan(plan: HydrationPlan, schema: DatabaseSchema, rules?: DataRules): string {
   const lines: string[] = [];
   const width = String(plan.steps.length).length;
   lines.push(`Hydration plan: ${plan.steps.length} tables, ${plan.cycles.length} cycle(s), ${plan.deferred.length} deferred FK(s)`);
@@ -40,6 +42,10 @@ export function formatPlan(plan: HydrationPlan, schema: DatabaseSchema): string 
       const how = breaks.map((d) => `${tableKey(d.table)}.${d.foreignKey} (${d.strategy})`).join(', ');
       lines.push(`  ${i + 1}. ${c.map(tableKey).join(' ↔ ')}: broken at ${how || 'nothing'}`);
     });
+  }
+  if (rules) {
+    lines.push('');
+    lines.push(formatDataRules(rules, schema).trimEnd());
   }
   return lines.join('\n') + '\n';
 }

@@ -1,0 +1,89 @@
+/**
+ * Applies the data rules to a table's finished rows, batch by batch, in row order: a parent column that fixes
+ * its children's count takes the value matching the children the keys gave the row, and every order invariant is
+ * rebuilt as anchor + gap. Runs on the rows as they are loaded (after the copy filters, which may nudge a value),
+ * and keeps the values children anchor on (the order date a line's ship date follows) once they are final.
+ */
+import type { DatabaseSchema, Table } from '../schema/model.js';
+import { findColumn, findTable, tableKey } from '../schema/model.js';
+import type { Row, Value } from '../schema/values.js';
+import { conformValue } from './conform.js';
+import { fanOutMap, type DataRules } from './data-rules.js';
+import { valuesForCounts } from './fan-out.js';
+import type { KeyContext } from './keys.js';
+import { createEnforcer, type InvariantEnforcer } from './order-invariants.js';
+import { createRng } from './rng.js';
+
+export interface TableRuleApplier {
+  /** Rows `start …` of the table (batch number `batch`), changed in place. */
+  apply(rows: Row[], start: number, batch: number): void;
+  /** The table is out: its anchor values become available to its children. */
+  done(): void;
+}
+
+export class RuleApplier {
+  private readonly anchorColumns = new Map<string, string[]>();
+  private readonly anchors = new Map<string, { columns: string[]; rows: Row[] }>();
+  private readonly fanOuts;
+
+  constructor(
+    private readonly schema: DatabaseSchema,
+    private readonly keys: KeyContext,
+    private readonly rules: DataRules | undefined,
+    private readonly rowCounts: Map<string, number>,
+    private readonly seed: number,
+  ) {
+    this.fanOuts = fanOutMap(rules);
+    for (const inv of rules?.invariants ?? []) {
+      const fk = inv.anchor.foreignKey === undefined ? undefined : findTable(schema, inv.table)?.foreignKeys.find((f) => f.name === inv.anchor.foreignKey);
+      if (!fk) continue;
+      const parent = tableKey(fk.references);
+      this.anchorColumns.set(parent, [...new Set([...(this.anchorColumns.get(parent) ?? []), inv.anchor.column])]);
+    }
+  }
+
+  /** `rankMatched`: the table's model learned something about the gaps (the learned model). */
+  forTable(table: Table, names: string[], rankMatched: boolean): TableRuleApplier {
+    const key = tableKey(table);
+    const n = this.rowCounts.get(key) ?? 0;
+    const invariants = (this.rules?.invariants ?? []).filter((i) => tableKey(i.table) === key);
+    let enforcer: InvariantEnforcer | null | undefined;
+    const enforcerFor = (): InvariantEnforcer | null =>
+      (enforcer ??= createEnforcer(table, names, invariants, (inv) => {
+        const fk = table.foreignKeys.find((f) => f.name === inv.anchor.foreignKey);
+        const parent = fk ? this.anchors.get(tableKey(fk.references)) : undefined;
+        const col = parent ? parent.columns.indexOf(inv.anchor.column) : -1;
+        if (!fk || !parent || col < 0) return null;
+        const parentIdx = this.keys.table(table).parentIndexes(fk.name);
+        return (i) => {
+          const p = parentIdx[i] ?? -1;
+          return p >= 0 ? ((parent.rows[p]?.[col] ?? null) as Value) : null;
+        };
+      }, rankMatched));
+    const countColumns = [...this.fanOuts.values()].flatMap((rule) => {
+      if (rule.kind !== 'column') return [];
+      const child = findTable(this.schema, rule.child);
+      const fk = child?.foreignKeys.find((f) => f.name === rule.foreignKey);
+      const col = names.indexOf(rule.column);
+      const column = findColumn(table, rule.column);
+      if (!child || !fk || !column || tableKey(fk.references) !== key || col < 0 || tableKey(child) === key) return [];
+      const parentIdx = this.keys.table(child).parentIndexes(fk.name);
+      const counts = new Uint32Array(n);
+      for (const p of parentIdx) if (p >= 0 && p < n) counts[p]!++;
+      return [{ col, column, values: valuesForCounts(rule, counts, createRng(this.seed, `fan-out:${key}:${rule.column}`)) }];
+    });
+    const keep = this.anchorColumns.get(key);
+    const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
+    const kept: Row[] = [];
+    return {
+      apply: (rows, start, batch) => {
+        for (const cc of countColumns) rows.forEach((row, r) => (row[cc.col] = conformValue(cc.values[start + r] ?? null, cc.column)));
+        if (invariants.length > 0) enforcerFor()?.apply(rows, start, createRng(this.seed, `invariants:${key}:${batch}`));
+        if (keep) for (const row of rows) kept.push(keepIdx.map((j) => (j >= 0 ? (row[j] as Value) : null)));
+      },
+      done: () => {
+        if (keep) this.anchors.set(key, { columns: keep, rows: kept });
+      },
+    };
+  }
+}

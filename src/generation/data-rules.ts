@@ -1,0 +1,46 @@
+/**
+ * What an application relies on beyond per-column statistics, learned from the source once per training and kept
+ * with the models: which tables are copied verbatim (reference data), which `a ≤ b` orders hold on every row, and
+ * which fan-outs are exact. Generation enforces them; `synth plan` prints them.
+ */
+import type { DatabaseSchema } from '../schema/model.js';
+import { tableKey } from '../schema/model.js';
+import { describeFanOut, fanOutKey, type FanOutRule } from './fan-out.js';
+import { describeInvariant, type OrderInvariant } from './order-invariants.js';
+import type { ReferenceDecision } from './reference-tables.js';
+
+export interface DataRules {
+  reference: ReferenceDecision[];
+  invariants: OrderInvariant[];
+  fanOuts: FanOutRule[];
+}
+
+export const NO_DATA_RULES: DataRules = { reference: [], invariants: [], fanOuts: [] };
+
+export function fanOutMap(rules: DataRules | undefined): Map<string, FanOutRule> {
+  return new Map((rules?.fanOuts ?? []).map((r) => [fanOutKey(r.child, r.foreignKey), r]));
+}
+
+/** The `synth plan` section: copied tables, order invariants and exact fan-outs, each with its reason. */
+export function formatDataRules(rules: DataRules, schema: DatabaseSchema): string {
+  const lines: string[] = [];
+  if (rules.reference.length > 0) {
+    lines.push('Reference tables (override with tables.<t>.mode: copy | synthesize):');
+    for (const d of rules.reference) lines.push(`  ${d.copy ? 'copy      ' : 'synthesize'} ${tableKey(d.table)}: ${d.reason}`);
+  }
+  if (rules.invariants.length > 0) {
+    if (lines.length) lines.push('');
+    lines.push('Order invariants (hold on every source row; kept by generating the later column as anchor + gap):');
+    for (const inv of rules.invariants) lines.push(`  ${tableKey(inv.table)}: ${describeInvariant(inv)}`);
+  }
+  if (rules.fanOuts.length > 0) {
+    if (lines.length) lines.push('');
+    lines.push('Exact fan-outs:');
+    for (const r of rules.fanOuts) {
+      const child = schema.tables.find((t) => tableKey(t) === tableKey(r.child));
+      const fk = child?.foreignKeys.find((f) => f.name === r.foreignKey);
+      lines.push(`  ${describeFanOut(r, fk ? fk.references.name : '?')}`);
+    }
+  }
+  return lines.length ? `${lines.join('\n')}\n` : 'Reference tables, order invariants, exact fan-outs: none found.\n';
+}

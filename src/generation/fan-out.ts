@@ -1,0 +1,254 @@
+/**
+ * Exact fan-outs: when every parent has the same number of children (80 part-suppliers per supplier), or the
+ * count is a function of a parent column (an order's `line_count`, a plan type that fixes its seats), the
+ * generated database keeps it exactly instead of drawing a spread around the mean.
+ */
+import type { Column, Table, TableRef } from '../schema/model.js';
+import { findColumn } from '../schema/model.js';
+import type { Row, Value } from '../schema/values.js';
+import type { ChildCountHistogram, Rng } from './model.js';
+import { keyColumnNames } from './metadata.js';
+
+export type FanOutRule =
+  | { child: TableRef; foreignKey: string; kind: 'constant'; count: number }
+  | {
+      child: TableRef;
+      foreignKey: string;
+      kind: 'column';
+      /** The parent's column that fixes the count. */
+      column: string;
+      /** Each value of the column with its child count and how many sampled parents had it. */
+      byValue: Array<{ value: string | number | boolean; count: number; parents: number }>;
+    };
+
+/** `child.fk`, the key rules are looked up by. */
+export function fanOutKey(child: TableRef, foreignKey: string): string {
+  return `${child.schema}.${child.name}.${foreignKey}`;
+}
+
+/** The count every parent has, when the source histogram has exactly one (and no parent without children). */
+export function constantFanOut(histogram: ChildCountHistogram | undefined): number | null {
+  const entries = (histogram?.counts ?? []).filter((e) => e.parents > 0);
+  if (entries.length !== 1) return null;
+  const only = entries[0]!;
+  return only.children > 0 && only.parents >= 2 ? only.children : null;
+}
+
+function plainValue(v: Value | undefined): string | number | boolean | null {
+  if (typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'bigint') return Number(v);
+  return null;
+}
+
+function countable(column: Column): boolean {
+  const k = column.type.kind;
+  return k === 'integer' || k === 'text' || k === 'enum' || k === 'boolean';
+}
+
+/**
+ * A parent column whose every value comes with one child count, over `counts` (children of each sampled parent
+ * row). Needs at least two different counts (else it is the constant case), every value seen on `minRepeat` parents
+ * on average (a column that is distinct per parent explains anything), and no NULLs.
+ */
+export function detectColumnFanOut(
+  parent: Table,
+  sample: { columns: string[]; rows: Row[] },
+  counts: number[],
+  child: TableRef,
+  foreignKey: string,
+  options: { minRows?: number; minRepeat?: number } = {},
+): FanOutRule | null {
+  const minRows = options.minRows ?? 20;
+  const minRepeat = options.minRepeat ?? 3;
+  if (sample.rows.length < minRows || counts.length !== sample.rows.length) return null;
+  if (new Set(counts).size < 2) return null;
+  const keys = keyColumnNames(parent);
+  let best: FanOutRule | null = null;
+  for (const [idx, name] of sample.columns.entries()) {
+    const column = findColumn(parent, name);
+    if (!column || keys.has(name) || column.generated !== null || !countable(column)) continue;
+    const byValue = new Map<string | number | boolean, { count: number; parents: number }>();
+    let consistent = true;
+    for (let r = 0; r < sample.rows.length && consistent; r++) {
+      const v = plainValue(sample.rows[r]![idx] as Value);
+      if (v === null) consistent = false;
+      else {
+        const seen = byValue.get(v);
+        if (!seen) byValue.set(v, { count: counts[r]!, parents: 1 });
+        else if (seen.count !== counts[r]) consistent = false;
+        else seen.parents++;
+      }
+    }
+    if (!consistent || byValue.size * minRepeat > sample.rows.length) continue;
+    // The fewest distinct values wins: a plan type (3 values) explains the count better than a line_count copy.
+    if (best === null || (best.kind === 'column' && byValue.size < best.byValue.length)) {
+      best = { child, foreignKey, kind: 'column', column: name, byValue: [...byValue].map(([value, e]) => ({ value, ...e })) };
+    }
+  }
+  return best;
+}
+
+/**
+ * One count per parent drawn from the histogram (stratified), summing to `total`, with every count one the source
+ * has: a sum that is off is settled by moving single parents to other counts of the histogram, and only what that
+ * cannot settle is spread ±1 (so 80 per supplier stays 80 when the totals allow it).
+ */
+export function allocateInSupport(
+  histogram: Array<{ children: number; parents: number }> | undefined,
+  parents: number,
+  total: number,
+  rng: Rng,
+  cap = Number.POSITIVE_INFINITY,
+): Uint32Array {
+  const counts = new Uint32Array(parents);
+  const entries = (histogram ?? []).filter((e) => e.parents > 0 && e.children <= cap);
+  if (parents === 0 || entries.length === 0) return counts;
+  const acc = entries.reduce((s, e) => s + e.parents, 0);
+  let sum = 0;
+  for (let i = 0; i < parents; i++) {
+    let u = ((i + rng.next()) / parents) * acc;
+    let k = 0;
+    while (k < entries.length - 1 && u >= entries[k]!.parents) u -= entries[k++]!.parents;
+    counts[i] = entries[k]!.children;
+    sum += counts[i]!;
+  }
+  for (let i = parents - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = counts[i]!;
+    counts[i] = counts[j]!;
+    counts[j] = t;
+  }
+  const support = entries.map((e) => e.children);
+  let diff = total - sum;
+  for (let tries = 0; diff !== 0 && tries < parents * 4 + 100; tries++) {
+    const i = rng.int(parents);
+    const c = counts[i]!;
+    let move = 0;
+    for (const v of support) {
+      const d = v - c;
+      if (d !== 0 && Math.sign(d) === Math.sign(diff) && Math.abs(d) <= Math.abs(diff) && Math.abs(d) > Math.abs(move)) move = d;
+    }
+    if (move === 0) continue;
+    counts[i] = c + move;
+    diff -= move;
+  }
+  // What the support cannot settle (totals that are no sum of source counts): ±1 on random parents.
+  for (let guard = 0; diff !== 0 && guard < parents * 1000; guard++) {
+    const i = rng.int(parents);
+    if (diff > 0 && counts[i]! < cap) {
+      counts[i]!++;
+      diff--;
+    } else if (diff < 0 && counts[i]! > 0) {
+      counts[i]!--;
+      diff++;
+    }
+  }
+  return counts;
+}
+
+/**
+ * Second parents for a link table whose rows come grouped by the first parent (`first`, -1 for none): parent b
+ * gets exactly `counts[b]` rows and no group holds one parent twice. Slots are dealt level by level (the first row
+ * of every group, then the second …), which spreads each parent's run over different groups; the rare clash
+ * left is swapped away. null when no clash-free assignment was found.
+ */
+export function dealDistinct(first: Int32Array, counts: Uint32Array, rng: Rng): Int32Array | null {
+  const n = first.length;
+  const out = new Int32Array(n).fill(-1);
+  const groups: Array<[number, number]> = [];
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j < n && first[j] === first[i]) j++;
+    if (first[i]! >= 0) groups.push([i, j]);
+    i = j;
+  }
+  const order: number[] = [];
+  for (let level = 0, more = true; more; level++) {
+    more = false;
+    for (const [s, e] of groups) {
+      if (s + level < e) {
+        order.push(s + level);
+        more = true;
+      }
+    }
+  }
+  const perm = Array.from({ length: counts.length }, (_, i) => i);
+  for (let i = perm.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+  }
+  const slots: number[] = [];
+  for (const b of perm) for (let c = counts[b]!; c > 0; c--) slots.push(b);
+  if (slots.length !== order.length) return null;
+  order.forEach((row, t) => (out[row] = slots[t]!));
+  const groupOf = new Int32Array(n).fill(-1);
+  groups.forEach(([s, e], g) => groupOf.fill(g, s, e));
+  const has = (g: number, b: number, except = -1): boolean => {
+    const [s, e] = groups[g]!;
+    for (let k = s; k < e; k++) if (k !== except && out[k] === b) return true;
+    return false;
+  };
+  for (const [s, e] of groups) {
+    for (let k = s; k < e; k++) {
+      if (!has(groupOf[k]!, out[k]!, k)) continue;
+      let fixed = false;
+      for (let tries = 0; tries < 256 && !fixed; tries++) {
+        const other = order[rng.int(order.length)]!;
+        const g2 = groupOf[other]!;
+        if (g2 === groupOf[k]) continue;
+        const a = out[k]!;
+        const b = out[other]!;
+        if (has(groupOf[k]!, b, k) || has(g2, a, other)) continue;
+        out[k] = b;
+        out[other] = a;
+        fixed = true;
+      }
+      if (!fixed) return null;
+    }
+  }
+  return out;
+}
+
+/**
+ * The parent column's value for each parent, from the children it was given: one of the values the source has
+ * with that count (weighted by how often), or the value of the nearest count when the source has none.
+ */
+export function valuesForCounts(rule: Extract<FanOutRule, { kind: 'column' }>, counts: ArrayLike<number>, rng: Rng): Value[] {
+  const byCount = new Map<number, Array<{ value: string | number | boolean; parents: number }>>();
+  for (const e of rule.byValue) {
+    const list = byCount.get(e.count) ?? [];
+    list.push(e);
+    byCount.set(e.count, list);
+  }
+  const known = [...byCount.keys()].sort((a, b) => a - b);
+  const out: Value[] = new Array(counts.length);
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i]!;
+    const exact = byCount.get(c);
+    const near = exact ?? byCount.get(known.reduce((best, k) => (Math.abs(k - c) < Math.abs(best - c) ? k : best), known[0]!))!;
+    const total = near.reduce((s, e) => s + e.parents, 0);
+    let u = rng.next() * total;
+    let pick = near[0]!;
+    for (const e of near) {
+      if (u < e.parents) {
+        pick = e;
+        break;
+      }
+      u -= e.parents;
+    }
+    out[i] = pick.value;
+  }
+  return out;
+}
+
+/** One line per rule, for `synth plan`. */
+export function describeFanOut(rule: FanOutRule, parent: string): string {
+  const via = `${rule.child.schema}.${rule.child.name}.${rule.foreignKey}`;
+  if (rule.kind === 'constant') return `every ${parent} row has exactly ${rule.count} ${rule.child.name} rows (${via})`;
+  const pairs = rule.byValue
+    .slice(0, 6)
+    .map((e) => `${String(e.value)}→${e.count}`)
+    .join(', ');
+  return `${rule.child.name} rows per ${parent} row follow ${parent}.${rule.column} (${pairs}${rule.byValue.length > 6 ? ', …' : ''}) (${via})`;
+}

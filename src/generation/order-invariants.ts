@@ -1,0 +1,306 @@
+/**
+ * Order invariants: `a ≤ b` pairs that hold on every source sample row (created ≤ updated, rental ≤ return,
+ * min ≤ max), within a row or between a child's date and its parent's date through a FK. A model that draws the
+ * two columns independently breaks them (a baseline ships half the line items before the order was placed); here
+ * the later column is rebuilt as anchor + gap, the gap drawn from its source distribution, after the model drew
+ * the row. Both models go through the same step (generate.ts), so neither has to learn the invariant itself.
+ */
+import type { Column, Table, TableRef } from '../schema/model.js';
+import { findColumn } from '../schema/model.js';
+import type { Row, Value } from '../schema/values.js';
+import { conformValue, formatEpoch, parseEpoch, toNumber } from './conform.js';
+import { keyColumnNames } from './metadata.js';
+import type { Rng } from './model.js';
+
+export interface OrderInvariant {
+  table: TableRef;
+  /** The column that is never below its anchor. */
+  column: string;
+  /** A column of the same row, or (with `foreignKey`) of the parent row that FK references. */
+  anchor: { column: string; foreignKey?: string };
+  kind: 'time' | 'number';
+  /**
+   * Both sides have the same type (date and date): such an anchor is preferred, since a date rebuilt on a
+   * timestamp is rounded up to the next day and the gap it keeps is no longer the source's.
+   */
+  sameType: boolean;
+  /** Sample rows where both sides were non-NULL. */
+  support: number;
+  /** Evenly spaced quantiles of `column − anchor` (milliseconds for time), ascending, all ≥ 0. */
+  gaps: number[];
+}
+
+export interface DetectOptions {
+  /** Fewest rows with both sides non-NULL before a pair counts as an invariant. */
+  minSupport?: number;
+  /** Quantiles kept of each gap distribution. */
+  quantiles?: number;
+}
+
+export const DEFAULT_MIN_SUPPORT = 20;
+const DEFAULT_QUANTILES = 256;
+
+/** Rows of a parent aligned with the child's sample rows (null where the parent is unknown). */
+export interface AlignedParent {
+  foreignKey: string;
+  columns: string[];
+  rows: Array<Row | null>;
+}
+
+function kindOf(column: Column): 'time' | 'number' | null {
+  switch (column.type.kind) {
+    case 'date':
+    case 'timestamp':
+      return 'time';
+    case 'integer':
+    case 'decimal':
+    case 'float':
+    case 'money':
+      return 'number';
+    default:
+      return null;
+  }
+}
+
+function numeric(v: Value | undefined, kind: 'time' | 'number'): number | null {
+  if (v === null || v === undefined) return null;
+  return kind === 'time' ? parseEpoch(v) : toNumber(v);
+}
+
+function quantiles(sorted: number[], k: number): number[] {
+  if (sorted.length <= k) return sorted;
+  const out: number[] = new Array(k);
+  for (let i = 0; i < k; i++) out[i] = sorted[Math.min(sorted.length - 1, Math.floor(((i + 0.5) / k) * sorted.length))]!;
+  return out;
+}
+
+interface Candidate {
+  column: string;
+  type: string;
+  kind: 'time' | 'number';
+  values: Array<number | null>;
+}
+
+/**
+ * Pairs (lo, hi) with lo ≤ hi on every row where both are set. Skipped: fewer than `minSupport` such rows, pairs
+ * equal on every row in the `equalAllowed: false` direction (an equal pair is kept once, as a zero gap, so the copy
+ * stays a copy), and pairs whose ranges do not even overlap (max lo ≤ min hi: any draw from the two marginals keeps
+ * them, and anchoring would only cost the later column its own shape).
+ */
+function orderedPairs(lo: Candidate, hi: Candidate, minSupport: number, equalAllowed = true): number[] | null {
+  const gaps: number[] = [];
+  let loMax = -Infinity;
+  let hiMin = Infinity;
+  for (let i = 0; i < lo.values.length; i++) {
+    const a = lo.values[i];
+    const b = hi.values[i];
+    if (a === null || a === undefined || b === null || b === undefined) continue;
+    if (a > b) return null;
+    gaps.push(b - a);
+    if (a > loMax) loMax = a;
+    if (b < hiMin) hiMin = b;
+  }
+  if (gaps.length < minSupport) return null;
+  const equal = gaps.every((g) => g === 0);
+  if (equal) return equalAllowed ? gaps : null;
+  if (loMax <= hiMin) return null;
+  return gaps.sort((x, y) => x - y);
+}
+
+function candidates(table: Table, columns: string[], rows: ReadonlyArray<Row | null>, exclude: Set<string>): Candidate[] {
+  const out: Candidate[] = [];
+  columns.forEach((name, idx) => {
+    const col = findColumn(table, name);
+    if (!col || exclude.has(name) || col.generated !== null) return;
+    const kind = kindOf(col);
+    if (!kind) return;
+    out.push({ column: name, type: col.type.kind, kind, values: rows.map((r) => (r ? numeric(r[idx] as Value, kind) : null)) });
+  });
+  return out;
+}
+
+/**
+ * Invariants of one table from its sample: between its own attribute columns (dates and numbers), and between a
+ * date of the row and a date of its parent through each FK whose parent rows are given.
+ */
+export function detectOrderInvariants(
+  table: Table,
+  sample: { columns: string[]; rows: Row[] },
+  parents: AlignedParent[],
+  parentTables: Map<string, Table>,
+  options: DetectOptions = {},
+): OrderInvariant[] {
+  const minSupport = options.minSupport ?? DEFAULT_MIN_SUPPORT;
+  const k = options.quantiles ?? DEFAULT_QUANTILES;
+  const ref = { schema: table.schema, name: table.name };
+  const own = candidates(table, sample.columns, sample.rows, keyColumnNames(table));
+  const found: OrderInvariant[] = [];
+  for (const [i, lo] of own.entries()) {
+    for (const [j, hi] of own.entries()) {
+      if (lo === hi || lo.kind !== hi.kind) continue;
+      const gaps = orderedPairs(lo, hi, minSupport, i < j);
+      if (gaps) found.push({ table: ref, column: hi.column, anchor: { column: lo.column }, kind: hi.kind, sameType: lo.type === hi.type, support: gaps.length, gaps: quantiles(gaps, k) });
+    }
+  }
+  for (const p of parents) {
+    const fk = table.foreignKeys.find((f) => f.name === p.foreignKey);
+    const parent = fk ? parentTables.get(p.foreignKey) : undefined;
+    if (!fk || !parent || p.rows.length !== sample.rows.length) continue;
+    const theirs = candidates(parent, p.columns, p.rows, keyColumnNames(parent)).filter((c) => c.kind === 'time');
+    for (const lo of theirs) {
+      for (const hi of own) {
+        if (hi.kind !== 'time') continue;
+        const gaps = orderedPairs(lo, hi, minSupport);
+        if (gaps) {
+          found.push({ table: ref, column: hi.column, anchor: { column: lo.column, foreignKey: fk.name }, kind: 'time', sameType: lo.type === hi.type, support: gaps.length, gaps: quantiles(gaps, k) });
+        }
+      }
+    }
+  }
+  return found;
+}
+
+function median(gaps: number[]): number {
+  return gaps[Math.floor(gaps.length / 2)] ?? 0;
+}
+
+/**
+ * Which invariant each column is rebuilt from: its closest lower bound of the same type (smallest median gap), so
+ * a chain order ≤ ship ≤ receipt is kept by construction (receipt from ship, ship from order). Columns are
+ * returned in an order where every same-row anchor is settled before the columns built on it.
+ */
+export function chooseAnchors(invariants: OrderInvariant[]): OrderInvariant[] {
+  const rank = (inv: OrderInvariant): [number, number, number] => [inv.sameType ? 0 : 1, median(inv.gaps), inv.anchor.foreignKey === undefined ? 0 : 1];
+  const better = (a: OrderInvariant, b: OrderInvariant): boolean => {
+    const [x, y] = [rank(a), rank(b)];
+    return x[0] !== y[0] ? x[0] < y[0] : x[1] !== y[1] ? x[1] < y[1] : x[2] < y[2];
+  };
+  const best = new Map<string, OrderInvariant>();
+  for (const inv of invariants) {
+    const cur = best.get(inv.column);
+    if (!cur || better(inv, cur)) best.set(inv.column, inv);
+  }
+  // Every same-row lower bound (not only the chosen one) is settled first: the other bounds are checked after.
+  const lowers = new Map<string, string[]>();
+  for (const inv of invariants) if (inv.anchor.foreignKey === undefined) lowers.set(inv.column, [...(lowers.get(inv.column) ?? []), inv.anchor.column]);
+  const ordered: OrderInvariant[] = [];
+  const done = new Set<string>();
+  const visiting = new Set<string>();
+  const visit = (column: string): void => {
+    const inv = best.get(column);
+    if (!inv || done.has(column) || visiting.has(column)) return;
+    visiting.add(column);
+    for (const lower of lowers.get(column) ?? []) visit(lower);
+    visiting.delete(column);
+    done.add(column);
+    ordered.push(inv);
+  };
+  for (const column of best.keys()) visit(column);
+  return ordered;
+}
+
+/** A gap drawn from the fitted quantiles. */
+export function drawGap(gaps: number[], rng: Rng): number {
+  return gaps.length === 0 ? 0 : gaps[Math.min(gaps.length - 1, Math.floor(rng.next() * gaps.length))]!;
+}
+
+/** Parent values of an anchor through a FK, by child row index within the table (null: unknown parent). */
+export type ParentAnchor = (rowIndex: number) => Value | null;
+
+export interface InvariantEnforcer {
+  /** Rewrites the anchored columns of `rows` (rows `start … start + rows.length − 1` of the table) in place. */
+  apply(rows: Row[], start: number, rng: Rng): void;
+}
+
+/**
+ * Rebuilds every anchored column as anchor + gap. `rankMatched` (a model that learned something about the gap,
+ * i.e. the learned one): the batch's gaps are handed out in the order of the gaps the model drew, so which rows get
+ * long gaps still follows the model while the gap distribution is the source's; otherwise gaps are independent.
+ */
+export function createEnforcer(
+  table: Table,
+  columns: string[],
+  invariants: OrderInvariant[],
+  parentAnchor: (inv: OrderInvariant) => ParentAnchor | null,
+  rankMatched: boolean,
+): InvariantEnforcer | null {
+  const steps = chooseAnchors(invariants)
+    .map((inv) => {
+      const target = columns.indexOf(inv.column);
+      const column = findColumn(table, inv.column);
+      // chooseAnchors settles every same-row lower bound of a column before it.
+      const own = inv.anchor.foreignKey === undefined ? columns.indexOf(inv.anchor.column) : -1;
+      const parent = inv.anchor.foreignKey === undefined ? null : parentAnchor(inv);
+      if (target < 0 || !column || (own < 0 && !parent)) return null;
+      return { inv, target, column, own, parent };
+    })
+    .filter((s): s is NonNullable<typeof s> => s !== null);
+  if (steps.length === 0) return null;
+  // Bounds that were not chosen as a column's anchor (receipt ≥ order when receipt is built from ship) are
+  // checked after it; a row that breaks one takes that bound as its anchor instead.
+  const chosen = new Set(steps.map((s) => s.inv));
+  const secondary = invariants
+    .filter((inv) => !chosen.has(inv))
+    .map((inv) => {
+      const target = columns.indexOf(inv.column);
+      const own = inv.anchor.foreignKey === undefined ? columns.indexOf(inv.anchor.column) : -1;
+      const parent = inv.anchor.foreignKey === undefined ? null : parentAnchor(inv);
+      return target < 0 || (own < 0 && !parent) ? null : { inv, target, own, parent };
+    })
+    .filter((s): s is NonNullable<typeof s> => s !== null);
+  return {
+    apply(rows, start, rng) {
+      for (const s of steps) {
+        const anchors: Array<number | null> = rows.map((row, r) => numeric(s.parent ? s.parent(start + r) : (row[s.own] as Value), s.inv.kind));
+        const drawn = rows.map(() => drawGap(s.inv.gaps, rng));
+        if (rankMatched) {
+          // The model's own gap orders the rows; the source's gaps are dealt out in that order.
+          const modelGap = rows.map((row, r) => {
+            const a = anchors[r] ?? null;
+            const b = numeric(row[s.target] as Value, s.inv.kind);
+            return a === null || b === null ? 0 : b - a;
+          });
+          const order = rows.map((_, r) => r).sort((x, y) => modelGap[x]! - modelGap[y]! || x - y);
+          const sorted = [...drawn].sort((x, y) => x - y);
+          order.forEach((r, k) => (drawn[r] = sorted[k]!));
+        }
+        for (let r = 0; r < rows.length; r++) {
+          const a = anchors[r] ?? null;
+          // A NULL anchor or a NULL value (the column's own null share) leaves the row as the model drew it.
+          if (a === null || rows[r]![s.target] === null) continue;
+          rows[r]![s.target] = fromNumber(a + drawn[r]!, s.column);
+        }
+        for (const x of secondary) {
+          if (x.inv.column !== s.inv.column) continue;
+          for (let r = 0; r < rows.length; r++) {
+            const a = numeric(x.parent ? x.parent(start + r) : (rows[r]![x.own] as Value), x.inv.kind);
+            const b = numeric(rows[r]![x.target] as Value, x.inv.kind);
+            if (a !== null && b !== null && a > b) rows[r]![x.target] = fromNumber(a + drawGap(x.inv.gaps, rng), s.column);
+          }
+        }
+      }
+    },
+  };
+}
+
+const DAY = 86_400_000;
+
+function fromNumber(x: number, column: Column): Value {
+  const t = column.type;
+  if (t.kind === 'date') return conformValue(formatEpoch(Math.ceil(x / DAY) * DAY, 'date'), column);
+  if (t.kind === 'timestamp') return conformValue(formatEpoch(Math.ceil(x), 'timestamp', t.withTimeZone, true), column);
+  if (t.kind === 'integer') return conformValue(Math.ceil(x), column);
+  if (t.kind === 'decimal' && t.scale !== null) {
+    const f = 10 ** t.scale;
+    return conformValue(Math.ceil(Math.round(x * f * 1e6) / 1e6) / f, column);
+  }
+  return conformValue(x, column);
+}
+
+/** One line per invariant, for `synth plan`. */
+export function describeInvariant(inv: OrderInvariant): string {
+  const anchor = inv.anchor.foreignKey ? `${inv.anchor.foreignKey} → ${inv.anchor.column}` : inv.anchor.column;
+  if (inv.gaps.every((g) => g === 0)) return `${anchor} = ${inv.column} (${inv.support} rows)`;
+  const unit = inv.kind === 'time' ? (g: number) => `${(g / DAY).toFixed(g % DAY === 0 ? 0 : 2)}d` : (g: number) => String(Number(g.toPrecision(6)));
+  return `${anchor} ≤ ${inv.column} (${inv.support} rows; gap median ${unit(median(inv.gaps))}, max ${unit(inv.gaps[inv.gaps.length - 1] ?? 0)})`;
+}

@@ -1,0 +1,113 @@
+/**
+ * Reference data: small, non-personal tables that others point at (countries, regions, categories, languages)
+ * are copied verbatim, because an application looks their rows up by value ('GERMANY', 'Action'): a synthetic
+ * `nation` table is gibberish to it. Copied rows keep their real keys, so children reference them as they are.
+ */
+import { SynthError } from '../errors.js';
+import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
+import { findTable, tableKey } from '../schema/model.js';
+import type { TableSample } from './model.js';
+import type { PiiColumnConfig } from './privacy/pii-config.js';
+import { detectPii } from './privacy/pii-detect.js';
+import { detectCredentials } from './privacy/credential-detect.js';
+import { planPiiTransforms } from './privacy/pii-transform.js';
+
+export const DEFAULT_REFERENCE_MAX_ROWS = 5000;
+
+export interface ReferenceDecision {
+  table: TableRef;
+  copy: boolean;
+  reason: string;
+}
+
+export interface ReferenceOptions {
+  /** Largest table copied without being declared (`reference.maxRows`). */
+  maxRows: number;
+  /** Under privacy only declared tables are copied: anything else would publish rows without accounting. */
+  privacy: boolean;
+  /** `tables.<t>.mode` from the config. */
+  mode: (t: TableRef) => 'copy' | 'synthesize' | undefined;
+  /** `tables.<t>.columns` from the config (PII overrides). */
+  columns?: (t: TableRef) => Record<string, PiiColumnConfig> | undefined;
+  /** `tables.<t>.skip`: created empty, never copied. */
+  skipped?: (t: TableRef) => boolean;
+}
+
+function referencedBy(schema: DatabaseSchema, table: Table): string[] {
+  const key = tableKey(table);
+  return schema.tables.filter((t) => tableKey(t) !== key && t.foreignKeys.some((f) => tableKey(f.references) === key)).map((t) => t.name);
+}
+
+/** Columns the PII scan (with the config's overrides) would treat as personal, and credential columns. */
+function personalColumns(table: Table, sample: TableSample, overrides: Record<string, PiiColumnConfig>): string[] {
+  return [...planPiiTransforms(detectPii(table, sample), overrides).keys(), ...detectCredentials(table, sample).map((c) => c.column)];
+}
+
+/**
+ * Which tables are copied verbatim, with the reason, for every table that is a candidate (referenced by a FK) or
+ * named by `mode`. A copied table's parents must be copied too (its real FK values point at their real keys): a
+ * candidate whose parent is synthesized is synthesized; a declared copy whose parent is not is refused.
+ */
+export function decideReferenceTables(schema: DatabaseSchema, samples: Map<string, TableSample>, options: ReferenceOptions): ReferenceDecision[] {
+  const decisions = new Map<string, ReferenceDecision>();
+  for (const table of schema.tables) {
+    const key = tableKey(table);
+    const ref = { schema: table.schema, name: table.name };
+    const mode = options.mode(table);
+    const sample = samples.get(key);
+    const users = referencedBy(schema, table);
+    if (options.skipped?.(table)) {
+      if (mode === 'copy') decisions.set(key, { table: ref, copy: false, reason: '`skip: true` wins over `mode: copy`' });
+      continue;
+    }
+    if (mode === 'copy') {
+      decisions.set(key, { table: ref, copy: true, reason: 'declared `mode: copy`' });
+      continue;
+    }
+    if (mode === 'synthesize') {
+      if (users.length > 0) decisions.set(key, { table: ref, copy: false, reason: 'declared `mode: synthesize`' });
+      continue;
+    }
+    if (users.length === 0 || !sample) continue;
+    const rows = sample.totalRows;
+    if (rows === 0 || rows > options.maxRows) continue;
+    const referenced = `referenced by ${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}`;
+    if (options.privacy) {
+      decisions.set(key, { table: ref, copy: false, reason: `looks like reference data (${rows} rows, ${referenced}), but under privacy only tables declared \`mode: copy\` are copied` });
+      continue;
+    }
+    const personal = personalColumns(table, sample, options.columns?.(table) ?? {});
+    if (personal.length > 0) {
+      decisions.set(key, { table: ref, copy: false, reason: `${rows} rows, ${referenced}, but personal column(s) ${personal.join(', ')}` });
+      continue;
+    }
+    decisions.set(key, { table: ref, copy: true, reason: `reference data: ${rows} rows (≤ ${options.maxRows}), ${referenced}, no personal columns` });
+  }
+  // Parents of copied tables must be copied: repeat until nothing changes (chains like nation → region).
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const d of decisions.values()) {
+      if (!d.copy) continue;
+      const table = findTable(schema, d.table)!;
+      for (const fk of table.foreignKeys) {
+        const parent = tableKey(fk.references);
+        if (parent === tableKey(table) || decisions.get(parent)?.copy) continue;
+        if (options.mode(table) === 'copy') {
+          throw new SynthError('CONFIG_INVALID', `${tableKey(table)} is declared \`mode: copy\`, but its parent ${parent} (via ${fk.name}) is synthesized, so the copied keys would point nowhere.`, {
+            table: tableKey(table),
+            path: `tables.${table.name}.mode`,
+            hint: `Declare ${parent} \`mode: 'copy'\` too, or synthesize ${table.name}.`,
+          });
+        }
+        d.copy = false;
+        d.reason = `would be reference data, but its parent ${parent} is synthesized`;
+        changed = true;
+      }
+    }
+  }
+  return [...decisions.values()];
+}
+
+export function copiedTables(decisions: ReferenceDecision[]): Set<string> {
+  return new Set(decisions.filter((d) => d.copy).map((d) => tableKey(d.table)));
+}
