@@ -145,6 +145,15 @@ function mapNamespaces(schema: DatabaseSchema, rename: (s: string) => string): D
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 /**
+ * PostgreSQL deparses a CHECK it is given in its own deparsed form with other casts and parentheses
+ * (`(ARRAY['G'::varchar])::text[]` comes back as `ARRAY[('G'::varchar)::text]`), so casts and parentheses are left
+ * out of the comparison of CHECK expressions and index predicates; columns, operators and literals are not.
+ */
+function looseExpression(s: string): string {
+  return squash(s.replace(/::(?:"[^"]+"|[a-z_][\w.]*)(?:\s+(?:varying|precision|without time zone|with time zone))?(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])*/gi, '').replace(/[()]/g, ' ')).replace(/\s*([[\],])\s*/g, '$1');
+}
+
+/**
  * Names the database makes up for unnamed constraints (`film_ibfk_1`, `CONSTRAINT_1`, `film_title_key`, …) may
  * differ between two databases holding the same schema; declared names must not.
  */
@@ -185,7 +194,7 @@ function sameDialectItems(schema: DatabaseSchema): Item[] {
     if (t.primaryKey) items.push({ kind: 'primary key', object: at, description: `(${t.primaryKey.columns.join(', ')})` });
     for (const u of t.uniques) {
       const name = declaredName(t, u.name, u.columns);
-      const flags = [u.origin === 'index' ? 'index' : 'constraint', u.nullsDistinct ? '' : 'NULLS NOT DISTINCT', u.predicate === null ? '' : `WHERE ${squash(u.predicate)}`, name ? `named ${name}` : ''];
+      const flags = [u.origin === 'index' ? 'index' : 'constraint', u.nullsDistinct ? '' : 'NULLS NOT DISTINCT', u.predicate === null ? '' : `WHERE ${looseExpression(u.predicate)}`, name ? `named ${name}` : ''];
       items.push({ kind: 'unique', object: `${at}(${u.columns.join(', ')})`, description: flags.filter(Boolean).join(' ') });
     }
     for (const f of t.foreignKeys) {
@@ -196,7 +205,7 @@ function sameDialectItems(schema: DatabaseSchema): Item[] {
     }
     for (const c of t.checks) {
       const name = declaredName(t, c.name, c.columns);
-      items.push({ kind: 'check', object: `${at}: ${squash(c.expression)}`, description: `${c.origin}${name ? ` named ${name}` : ''}` });
+      items.push({ kind: 'check', object: `${at}: ${looseExpression(c.expression)}`, description: `${c.origin}${name ? ` named ${name}` : ''}` });
     }
     for (const i of t.indexes) items.push({ kind: 'index', object: `${at}.${i.name}`, description: squash(i.definition) });
   }

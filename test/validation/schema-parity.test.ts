@@ -72,6 +72,19 @@ describe('schema parity on real PostgreSQL schemas', () => {
     expect(by('view')).toMatchObject({ object: 'public.item_orders' });
     expect(by('view')!.target).not.toContain('synth_shadow_x1');
   });
+
+  it("matches a CHECK recreated from PostgreSQL's own deparsed form (other casts), and still sees a changed literal", async () => {
+    await a.exec(`CREATE TABLE public.film (id int PRIMARY KEY, rating varchar(5) CHECK (rating IN ('G', 'PG', 'R')))`);
+    const [def] = await a.query<{ d: string }>(`SELECT pg_get_constraintdef(oid) AS d FROM pg_constraint WHERE conrelid = 'public.film'::regclass AND contype = 'c'`);
+    await b.exec(`CREATE TABLE synth_shadow_x1.film (id int PRIMARY KEY, rating varchar(5), CONSTRAINT film_rating_check ${def!.d})`);
+    const [again] = await b.query<{ d: string }>(`SELECT pg_get_constraintdef(oid) AS d FROM pg_constraint WHERE conrelid = 'synth_shadow_x1.film'::regclass AND contype = 'c'`);
+    // The premise: PostgreSQL does not give back what it was given.
+    expect(again!.d).not.toBe(def!.d);
+    const films = (p: Awaited<ReturnType<typeof compare>>) => p.differences.filter((d) => d.object.includes('film'));
+    expect(films(await compare())).toEqual([]);
+    await b.exec(`ALTER TABLE synth_shadow_x1.film DROP CONSTRAINT film_rating_check, ADD CONSTRAINT film_rating_check CHECK (rating IN ('G', 'PG', 'X'))`);
+    expect(films(await compare()).map((d) => d.kind)).toEqual(['check', 'check']);
+  });
 });
 
 describe('schema parity on real MariaDB schemas', () => {
