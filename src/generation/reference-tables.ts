@@ -38,6 +38,24 @@ function referencedBy(schema: DatabaseSchema, table: Table): string[] {
   return schema.tables.filter((t) => tableKey(t) !== key && t.foreignKeys.some((f) => tableKey(f.references) === key)).map((t) => t.name);
 }
 
+/**
+ * Date/time columns whose values vary from row to row (an order date, a signup date): such rows record events or
+ * entities, not a lookup, even when there are few of them. A `last_update` shared by every row (or a handful of
+ * edits) does not count.
+ */
+function eventDateColumns(table: Table, sample: TableSample): string[] {
+  const limit = Math.max(3, sample.rows.length / 4);
+  return table.columns
+    .filter((c) => c.type.kind === 'date' || c.type.kind === 'timestamp')
+    .filter((c) => {
+      const i = sample.columns.indexOf(c.name);
+      if (i < 0) return false;
+      const distinct = new Set(sample.rows.map((r) => r[i]).filter((v) => v !== null && v !== undefined).map(String));
+      return distinct.size > limit;
+    })
+    .map((c) => c.name);
+}
+
 /** Columns the PII scan (with the config's overrides) would treat as personal, and credential columns. */
 function personalColumns(table: Table, sample: TableSample, overrides: Record<string, PiiColumnConfig>): string[] {
   return [...planPiiTransforms(detectPii(table, sample), overrides).keys(), ...detectCredentials(table, sample).map((c) => c.column)];
@@ -74,6 +92,11 @@ export function decideReferenceTables(schema: DatabaseSchema, samples: Map<strin
     const referenced = `referenced by ${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}`;
     if (options.privacy) {
       decisions.set(key, { table: ref, copy: false, reason: `looks like reference data (${rows} rows, ${referenced}), but under privacy only tables declared \`mode: copy\` are copied` });
+      continue;
+    }
+    const events = eventDateColumns(table, sample);
+    if (events.length > 0) {
+      decisions.set(key, { table: ref, copy: false, reason: `${rows} rows, ${referenced}, but dates that vary per row (${events.join(', ')}): facts, not a lookup` });
       continue;
     }
     const personal = personalColumns(table, sample, options.columns?.(table) ?? {});

@@ -30,9 +30,12 @@ const FIXTURE = `
   CREATE TABLE customer (customer_id int PRIMARY KEY, email text NOT NULL, nation_id int NOT NULL REFERENCES nation, staff_id int NOT NULL REFERENCES staff, active boolean NOT NULL);
   INSERT INTO customer SELECT i, 'customer' || i || '@example.org', 100 + 3 * floor(random() * 25)::int, 1 + floor(random() * 4)::int, random() < 0.9
     FROM generate_series(1, 300) i;
+  CREATE TABLE campaign (campaign_id int PRIMARY KEY, starts date NOT NULL, budget int NOT NULL);
+  INSERT INTO campaign SELECT i, date '2021-01-01' + i * 9, 1000 * i FROM generate_series(1, 40) i;
   CREATE TABLE purchase (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customer, category_id int NOT NULL REFERENCES category,
-    language_id int NOT NULL REFERENCES language, amount numeric(8,2) NOT NULL);
-  INSERT INTO purchase SELECT i, 1 + floor(random() * 300)::int, 1 + floor(random() * 16)::int, 1 + floor(random() * 6)::int, round((random() * 50)::numeric, 2)
+    language_id int NOT NULL REFERENCES language, campaign_id int NOT NULL REFERENCES campaign, amount numeric(8,2) NOT NULL);
+  INSERT INTO purchase SELECT i, 1 + floor(random() * 300)::int, 1 + floor(random() * 16)::int, 1 + floor(random() * 6)::int,
+    1 + floor(random() * 40)::int, round((random() * 50)::numeric, 2)
     FROM generate_series(1, 1500) i;
 `;
 
@@ -70,6 +73,8 @@ describe('reference tables', () => {
     expect(reason(d, 'nation')).toMatch(/^reference data: 25 rows \(≤ 5000\), referenced by customer, no personal columns$/);
     expect(reason(d, 'staff')).toMatch(/personal column\(s\) .*email/);
     expect(reason(d, 'customer')).toMatch(/personal column\(s\) email/);
+    // Small and non-personal, but its rows are events (a start date per row), not a lookup.
+    expect(reason(d, 'campaign')).toBe('40 rows, referenced by purchase, but dates that vary per row (starts): facts, not a lookup');
     // purchase is referenced by nothing: not a candidate at all.
     expect(d.some((x) => x.table.name === 'purchase')).toBe(false);
   });
