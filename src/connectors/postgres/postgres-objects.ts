@@ -293,30 +293,35 @@ async function domains(s: PgSession, schemas: string[]): Promise<OtherObject[]> 
 }
 
 /**
- * Every sequence but identity ones (the identity column makes those): with its parameters, and `OWNED BY` where a
- * column owns it, so serial columns and free-standing sequences behind `nextval()` defaults are recreated alike.
+ * Every sequence with its parameters, and `OWNED BY` where a column owns it, so serial columns and free-standing
+ * sequences behind `nextval()` defaults are recreated alike; an identity column's sequence only gets its parameters.
  */
 async function sequences(s: PgSession, schemas: string[]): Promise<OtherObject[]> {
   const rows = await s.query<{
     nspname: string; relname: string; type: string; start: string; inc: string; min: string; max: string; cache: string; cycle: boolean;
-    owner_schema: string | null; owner_table: string | null; owner_column: string | null;
+    owner_schema: string | null; owner_table: string | null; owner_column: string | null; identity: boolean;
   }>(
     `SELECT n.nspname, c.relname, format_type(q.seqtypid, NULL) AS type, q.seqstart::text AS start, q.seqincrement::text AS inc,
             q.seqmin::text AS min, q.seqmax::text AS max, q.seqcache::text AS cache, q.seqcycle AS cycle,
-            own.nspname AS owner_schema, own.relname AS owner_table, own.attname AS owner_column
+            own.nspname AS owner_schema, own.relname AS owner_table, own.attname AS owner_column, coalesce(own.deptype = 'i', false) AS identity
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence q ON q.seqrelid = c.oid
        LEFT JOIN LATERAL (
-         SELECT tn.nspname, t.relname, a.attname FROM pg_depend d
+         SELECT tn.nspname, t.relname, a.attname, d.deptype FROM pg_depend d
            JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
            JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-          WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'
+          WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
           LIMIT 1) own ON true
       WHERE c.relkind = 'S' AND n.nspname = ANY($1)
-        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('i', 'e'))
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'e')
       ORDER BY c.oid`,
     [schemas],
   );
   return rows.rows.map((q) => {
+    if (q.identity && q.owner_schema && q.owner_table && q.owner_column) {
+      // The identity column creates its sequence; only its parameters are set.
+      const def = `ALTER TABLE ${qn(q.owner_schema, q.owner_table)} ALTER COLUMN ${qi(q.owner_column)} SET INCREMENT BY ${q.inc} SET MINVALUE ${q.min} SET MAXVALUE ${q.max} SET START WITH ${q.start} SET CACHE ${q.cache} SET ${q.cycle ? 'CYCLE' : 'NO CYCLE'}`;
+      return { schema: q.nspname, name: q.relname, kind: 'sequence' as const, definition: def, table: q.owner_table };
+    }
     let def = `CREATE SEQUENCE ${qn(q.nspname, q.relname)} AS ${q.type} INCREMENT BY ${q.inc} MINVALUE ${q.min} MAXVALUE ${q.max} START WITH ${q.start} CACHE ${q.cache}${q.cycle ? ' CYCLE' : ''}`;
     if (q.owner_table && q.owner_schema && q.owner_column) def += `;\nALTER SEQUENCE ${qn(q.nspname, q.relname)} OWNED BY ${qn(q.owner_schema, q.owner_table)}.${qi(q.owner_column)}`;
     return { schema: q.nspname, name: q.relname, kind: 'sequence' as const, definition: def, ...(q.owner_table ? { table: q.owner_table } : {}) };
