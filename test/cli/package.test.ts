@@ -14,7 +14,7 @@ const app = join(dir, 'app');
 let source: TestDatabase;
 let target: TestDatabase;
 
-function npx(args: string[], timeout = 180_000): { code: number; stdout: string; stderr: string; ms: number } {
+function npx(args: string[], timeout = 300_000): { code: number; stdout: string; stderr: string; ms: number } {
   const started = performance.now();
   const r = spawnSync('npx', ['--no-install', 'synth', ...args], { cwd: app, encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - started };
@@ -69,7 +69,7 @@ describe('the npm package', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(lastEvent(r.stdout)).toMatchObject({ type: 'result', status: 'ok', violations: 0 });
-  }, 240_000);
+  }, 360_000);
 
   it('runs `npx synth hydrate` with a synth.config.ts that imports defineConfig from synth', async () => {
     writeFileSync(
@@ -85,5 +85,5 @@ export default defineConfig({ source: { url: ${JSON.stringify(source.url)} }, ta
     expect(lastEvent(r.stdout)).toMatchObject({ type: 'result', status: 'ok', violations: 0 });
     const [n] = await target.query<{ n: string }>('SELECT count(*) AS n FROM book');
     expect(Number(n!.n)).toBe(200);
-  }, 240_000);
+  }, 360_000);
 });
