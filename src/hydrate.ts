@@ -15,9 +15,10 @@ import { runLevels } from './scheduler/run-queue.js';
 import type { RowBatch } from './schema/values.js';
 import { createGeneration, createRng, fitModels, type ModelSet } from './generation/index.js';
 import type { ChildCountHistogram, TableSample } from './generation/model.js';
-import type { DatabaseSchema, Table, TableRef } from './schema/model.js';
+import type { DatabaseSchema, ForeignKey, Table, TableRef } from './schema/model.js';
 import { tableKey, writableColumns } from './schema/model.js';
 import { checkShadowIntegrity, formatIntegrityReport, type IntegrityReport } from './validation/integrity.js';
+import { estimateChildCounts, wantsChildCountEstimate } from './child-count-estimate.js';
 import { measureQuality, writeQualityReport } from './validation/measure-quality.js';
 import { formatParity, parityRefusal, shadowParity, type SchemaParity } from './validation/schema-parity.js';
 import { formatQualitySummary, type QualityReportResult } from './validation/quality/index.js';
@@ -153,6 +154,7 @@ export async function trainModels(
   // readEntityUnit reads them (a skipped one it leaves empty).
   const readByEntity = (t: TableRef) => (ownership ? ownedTable(ownership, t)?.via != null : false);
   let entityUnit: EntityUnitInput | undefined;
+  const estimated: Array<{ table: Table; fk: ForeignKey }> = [];
   await stage(emit, 'sample', async () => {
     for (const table of schema.tables) {
       if (readByEntity(table)) continue;
@@ -171,6 +173,11 @@ export async function trainModels(
       samples.set(tableKey(table), sample);
       for (const fk of table.foreignKeys) {
         if (histogramFromSamples(ownership, table, fk)) continue;
+        // A big child's counts come from its parents' sample, once every table is sampled (child-count-estimate.ts).
+        if (!privacy?.dp && wantsChildCountEstimate(source, table, fk, sample, config.training.sampleRows)) {
+          estimated.push({ table, fk });
+          continue;
+        }
         const counts = await source.childCountHistogram(table, fk);
         const histogram: ChildCountHistogram = { child: { schema: table.schema, name: table.name }, foreignKey: fk.name, counts };
         // A big hierarchy's depth and fan-out cannot be read off a sample: walk it in the source (exact counts, so never under DP).
@@ -182,6 +189,12 @@ export async function trainModels(
         histograms.push(histogram);
       }
       emit({ type: 'table', stage: 'sample', table: tableKey(table), rows: sample.rows.length, total: sample.totalRows, done: true, ms: Date.now() - started });
+    }
+    for (const { table, fk } of estimated) {
+      const estimate = await estimateChildCounts(source, table, fk, samples.get(tableKey(fk.references)));
+      histograms.push({ child: { schema: table.schema, name: table.name }, foreignKey: fk.name, ...(estimate ?? { counts: await source.childCountHistogram(table, fk) }) });
+      const e = estimate?.estimate;
+      if (e) emit({ type: 'info', message: `${tableKey(table)} (${fk.name}): ${e.meanChildren.toFixed(2)} ± ${e.margin.toFixed(2)} children per parent (95 %), counted for a sample of ${e.parentsSampled} of ${e.parents} parents.` });
     }
     if (ownership && privacy) {
       const started = Date.now();
@@ -449,7 +462,7 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
         return table && credentials.isCredential(table, m.column) ? { ...m, role: 'pii' as const, piiKind: 'credential' } : m;
       });
       quality = await stage(emit, 'quality', () =>
-        measureQuality({ source, target, shadow, schema, meta, sampleRows: config.quality.sampleRows, seed: config.seed, integrity }),
+        measureQuality({ source, target, shadow, schema, meta, sampleRows: config.quality.sampleRows, seed: config.seed, integrity, histograms: [...models.tables.values()].flatMap((t) => t.histograms) }),
         (q) => `overall ${q.overall === null ? 'n/a' : q.overall.toFixed(3)}`,
       );
       reportPaths = writeQualityReport(quality, config.outDir, runId, args.privacy?.dp ? { privacy: privacySummaryForReport(args.privacy.result()) } : {});

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Shadow, SourceConnector, TargetConnector } from '../connectors/connector.js';
-import type { ColumnMeta } from '../generation/model.js';
+import type { ChildCountHistogram, ColumnMeta } from '../generation/model.js';
 import type { DatabaseSchema, Table } from '../schema/model.js';
 import { tableKey, writableColumns } from '../schema/model.js';
 import type { IntegrityReport } from './integrity.js';
@@ -18,6 +18,7 @@ import {
   type QualityData,
   type QualityReportResult,
 } from './quality/index.js';
+import type { QualitySampling } from './quality/types.js';
 import { renderQualityReportHtml } from './report-html.js';
 
 export interface MeasureQualityArgs {
@@ -31,6 +32,8 @@ export interface MeasureQualityArgs {
   seed: number;
   /** The validation gate's counts for this shadow: the report's referential integrity is taken from them. */
   integrity?: IntegrityReport;
+  /** The histograms generation used: those estimated from a sample of parents are stated with their error. */
+  histograms?: ChildCountHistogram[];
 }
 
 /** Parents up to this many rows have their whole key read to check a child sample when no gate counts exist. */
@@ -41,21 +44,31 @@ export async function measureQuality(args: MeasureQualityArgs): Promise<QualityR
   const real: QualityData = {};
   const synthetic: QualityData = {};
   const syntheticRows = new Map<string, number>();
+  const sampling: QualitySampling['tables'] = {};
   for (const table of schema.tables) {
     const columns = writableColumns(table).map((c) => c.name);
     const name = qualityTableName(schema, table);
     // Whole tables up to `sampleRows`; larger ones are sampled on both sides alike.
-    const options = { columns, limit: sampleRows, seed };
-    const [sourceRows, targetRows] = await Promise.all([source.countRows(table), target.countRows(shadow, table)]);
+    // The gate counted the shadow's rows already; a count is a full scan of a big table.
+    const gateRows = args.integrity?.tables.find((t) => t.table === tableKey(table))?.rows;
+    const [sourceRows, targetRows] = await Promise.all([source.countRows(table), gateRows ?? target.countRows(shadow, table)]);
     syntheticRows.set(tableKey(table), targetRows);
-    real[name] = await tableDataFromBatches(columns, source.readRows(table, sourceRows > sampleRows ? options : { columns }));
-    synthetic[name] = await tableDataFromBatches(columns, target.readRows(shadow, table, targetRows > sampleRows ? options : { columns }));
+    // The row counts let the connectors read a slice of a big table (TABLESAMPLE, key ranges) rather than all of it.
+    const options = (totalRows: number) => (totalRows > sampleRows ? { columns, limit: sampleRows, seed, totalRows } : { columns });
+    real[name] = await tableDataFromBatches(columns, source.readRows(table, options(sourceRows)));
+    synthetic[name] = await tableDataFromBatches(columns, target.readRows(shadow, table, options(targetRows)));
+    sampling[tableKey(table)] = { real: real[name]!.rows.length, realOf: sourceRows, synthetic: synthetic[name]!.rows.length, syntheticOf: targetRows };
   }
   const report = qualityReport(real, synthetic, metadataFromSchema(schema, args.meta));
   const counts = args.integrity
     ? gateCounts(schema, args.integrity)
     : await sampleCounts(args, synthetic, syntheticRows);
-  return { ...report, diagnostics: withReferentialCounts(report.diagnostics, counts) };
+  const childCounts = (args.histograms ?? []).flatMap((h) => (h.estimate ? [{ table: tableKey(h.child), foreignKey: h.foreignKey, ...h.estimate }] : []));
+  return {
+    ...report,
+    diagnostics: withReferentialCounts(report.diagnostics, counts),
+    sampling: { sampleRows, tables: sampling, ...(childCounts.length > 0 ? { childCounts } : {}) },
+  };
 }
 
 function gateCounts(schema: DatabaseSchema, integrity: IntegrityReport): RelationshipOrphans[] {
@@ -71,7 +84,7 @@ function gateCounts(schema: DatabaseSchema, integrity: IntegrityReport): Relatio
       parentTable: qualityTableName(schema, parent),
       parentColumns: fk.parentColumns,
       orphans: fk.orphans,
-      checked: rows.get(fk.table) ?? 0,
+      checked: fk.sampled ?? rows.get(fk.table) ?? 0,
       source: 'validation gate',
     };
     if (fk.skipped) count.skipped = fk.skipped;

@@ -2,7 +2,7 @@
  * Renders a quality report as one self-contained HTML file: inline CSS and SVG only, no script, no network,
  * so it can be attached to a CI run or mailed and still open anywhere.
  */
-import { formatScore } from './quality/summary.js';
+import { describeSampling, formatScore } from './quality/summary.js';
 import type {
   ColumnDistribution,
   ColumnPairDetail,
@@ -180,6 +180,10 @@ ${heat ? `<h3>Column pair trends <small>(grey: not scored — constant column, o
 </section>`;
 }
 
+function samplingNote(report: QualityReportResult): string {
+  return describeSampling(report.sampling).map((l) => `<br>${esc(l)}`).join('');
+}
+
 function diagnosticsSection(report: QualityReportResult): string {
   const d = report.diagnostics;
   if (d.details.length === 0) return '';
@@ -265,7 +269,7 @@ export function renderQualityReportHtml(report: QualityReportResult, options: Re
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)}</title><style>${CSS}</style></head>
 <body><main>
-<header><h1>${esc(title)}</h1><div class="muted">Generated ${esc(when)} UTC · ${report.info.tables} tables · SDMetrics QualityReport definitions (real-data thresholds: |r| &gt; ${report.info.realCorrelationThreshold}, Cramér's V &gt; ${report.info.realAssociationThreshold})</div></header>
+<header><h1>${esc(title)}</h1><div class="muted">Generated ${esc(when)} UTC · ${report.info.tables} tables · SDMetrics QualityReport definitions (real-data thresholds: |r| &gt; ${report.info.realCorrelationThreshold}, Cramér's V &gt; ${report.info.realAssociationThreshold})${samplingNote(report)}</div></header>
 <section id="scores"><div class="overall"><div><div class="muted">Overall quality</div><div class="big" id="overall-score" style="color:${scoreColor(report.overall)}">${formatScore(report.overall)}</div></div>
 <div class="cards">${props}</div></div></section>
 ${privacySection(options.privacy)}

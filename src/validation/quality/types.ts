@@ -153,6 +153,26 @@ export interface QualityReportResult {
     realAssociationThreshold: number;
     generationMs: number;
   };
+  /** What the scores were measured on (set by measureQuality): a fixed-size sample of each side, not whole tables. */
+  sampling?: QualitySampling;
+}
+
+/** At most `sampleRows` rows per table and side were scored, out of the table's rows; estimated child counts with their error. */
+export interface QualitySampling {
+  sampleRows: number;
+  tables: Record<string, { real: number; realOf: number; synthetic: number; syntheticOf: number }>;
+  /** Child-count histograms estimated from a sample of parents rather than counted over the whole child table. */
+  childCounts?: ChildCountEstimateNote[];
+}
+
+export interface ChildCountEstimateNote {
+  table: string;
+  foreignKey: string;
+  parentsSampled: number;
+  parents: number;
+  meanChildren: number;
+  /** Half-width of the 95 % confidence interval of meanChildren. */
+  margin: number;
 }
 
 export interface QualityReportOptions {
