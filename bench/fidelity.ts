@@ -5,7 +5,7 @@
  * seconds. Datasets: chinook, northwind, world (../shared/datasets) and a structured fixture built here: orders with
  * dated lines, a fixed-fan-out link table, lookup tables, prices that depend on the product and the customer.
  *   npm run bench -- fidelity
- *   SYNTH_FIDELITY_LINES=100000 SYNTH_FIDELITY_SETS=structured npm run bench -- fidelity
+ *   SYNTH_FIDELITY_LINES=100000 SYNTH_FIDELITY_SETS=structured SYNTH_FIDELITY_SEED=1 npm run bench -- fidelity
  * Not a test: the sample databases need ../shared, and the full fixture takes minutes.
  */
 import { parseConfig } from '../src/config/load-config.js';
@@ -129,7 +129,8 @@ const PROPERTIES = ['Column Shapes', 'Column Pair Trends', 'Cardinality', 'Inter
 
 async function runModel(srcUrl: string, label: string, model: 'baseline' | 'learned', inv: Invariants): Promise<string> {
   const dst = await freshDatabase('pg', `synth_fid_${label}_${model}`);
-  const config = parseConfig({ source: { url: srcUrl }, targets: { t: { url: dst } }, model, outDir: '.synth/fidelity' });
+  const seed = Number(process.env.SYNTH_FIDELITY_SEED ?? 42);
+  const config = parseConfig({ source: { url: srcUrl }, targets: { t: { url: dst } }, model, seed, outDir: '.synth/fidelity' });
   const ms: Record<string, number> = {};
   const emit = (e: RunEvent): void => {
     if (e.type === 'stage' && e.status === 'done' && e.ms !== undefined) ms[e.stage] = (ms[e.stage] ?? 0) + e.ms;
@@ -180,7 +181,7 @@ export async function benchFidelity(): Promise<Record<string, string>> {
       continue;
     }
     const inv = await sourceInvariants(url);
-    for (const model of ['baseline', 'learned'] as const) {
+    for (const model of (process.env.SYNTH_FIDELITY_MODELS ?? 'baseline,learned').split(',') as Array<'baseline' | 'learned'>) {
       try {
         out[`${set} ${model}`] = await runModel(url, set, model, inv);
       } catch (e) {

@@ -101,8 +101,8 @@ export const configSchema = z.strictObject({
   /** Rows per table relative to the source. */
   scale: z.number().positive().max(1000).default(1),
   seed: z.number().int().default(42),
-  /** Default model for tables without a per-table `model`. */
-  model: z.enum(['baseline', 'learned']).default('baseline'),
+  /** Default model for tables without a per-table `model` (the learned one: better joint shapes, fast sampling). */
+  model: z.enum(['baseline', 'learned']).default('learned'),
   tables: z.record(z.string(), tableConfig).default({}),
   /** Small, non-personal, referenced tables (lookups, enumerations) up to `maxRows` rows are copied verbatim. */
   reference: z.strictObject({ maxRows: z.number().int().min(0).default(5000) }).default({ maxRows: 5000 }),
@@ -125,15 +125,16 @@ export const configSchema = z.strictObject({
     }),
   /**
    * Privacy filters after generation: rows that copy a training row (within `tolerance`, SDMetrics' NewRowSynthesis
-   * definition) or fall outside what training showed are nudged or drawn again. 'auto': on with `privacy`, off otherwise.
+   * definition) or fall outside what training showed are nudged or drawn again. On by default, so no run replays a
+   * real row; `false` opts out, 'auto' runs them only with `privacy`.
    */
   filters: z
     .strictObject({
-      enabled: z.union([z.literal('auto'), z.boolean()]).default('auto'),
+      enabled: z.union([z.literal('auto'), z.boolean()]).default(true),
       /** Relative distance under which a numeric/datetime value counts as the same value (0.01 = 1 %). */
       tolerance: z.number().positive().max(1).default(0.01),
     })
-    .default({ enabled: 'auto', tolerance: 0.01 }),
+    .default({ enabled: true, tolerance: 0.01 }),
   quality: z
     .strictObject({
       /** Refuse the swap when the Overall quality score is below this (0..1). */
