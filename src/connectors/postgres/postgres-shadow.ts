@@ -2,6 +2,7 @@
 import type { Shadow, ShadowListing, SwapResult } from '../connector.js';
 import type { DatabaseSchema } from '../../schema/model.js';
 import { SynthError } from '../../errors.js';
+import { useParallelMaintenance } from './postgres-maintenance.js';
 import { backupName, finalizeSteps, layoutFor, tableStatements, toShadowSql, typeStatements, type Layout } from './postgres-ddl.js';
 import { fitIdentifier, lit, qi } from './postgres-quote.js';
 import {
@@ -119,6 +120,8 @@ export async function finalize(session: PgSession, layout: Layout, schema: Datab
   const notes: string[] = [];
   const pg = schema.dialect === 'postgres';
   await inTransaction(session, async (s) => {
+    // Keys and indexes of tables loaded unindexed: the biggest cost of finalize, parallel where the server allows.
+    await useParallelMaintenance(s);
     for (const step of finalizeSteps(schema, layout)) {
       if (step.optional) {
         const err = await attempt(s, step.sql);
