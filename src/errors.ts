@@ -20,7 +20,6 @@ export type SynthErrorCode =
   | 'VALIDATION_FAILED'
   | 'QUALITY_BELOW_THRESHOLD'
   | 'SCHEMA_PARITY'
-  | 'SCHEMA_PARITY'
   | 'SWAP_FAILED'
   | 'NOTHING_TO_ROLLBACK'
   | 'LOCKED'
@@ -53,7 +52,6 @@ const exitByCode: Record<SynthErrorCode, number> = {
   LOAD_FAILED: EXIT.infrastructure,
   VALIDATION_FAILED: EXIT.validationRefused,
   QUALITY_BELOW_THRESHOLD: EXIT.validationRefused,
-  SCHEMA_PARITY: EXIT.validationRefused,
   SCHEMA_PARITY: EXIT.validationRefused,
   SWAP_FAILED: EXIT.infrastructure,
   NOTHING_TO_ROLLBACK: EXIT.badInput,
