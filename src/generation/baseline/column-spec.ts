@@ -228,12 +228,12 @@ const HEX_RE = /[0-9a-fA-F]{2}/g;
 // Dotted quads are integers: `10.5.7.9` read with NUMBER_RE is the two decimals 10.5 and 7.9.
 const INT_RE = /\d+/g;
 
-function slotRe(kind: NeutralType['kind'], hex: boolean): RegExp {
+export function slotRe(kind: NeutralType['kind'], hex: boolean): RegExp {
   return hex ? HEX_RE : kind === 'network' ? INT_RE : NUMBER_RE;
 }
 
 /** A value's skeleton: numbers become `\u0001`, free text (xml text nodes, tsvector lexemes) `\u0002`. */
-function templateOf(s: string, kind: NeutralType['kind'], hex = false): string {
+export function templateOf(s: string, kind: NeutralType['kind'], hex = false): string {
   let t = s;
   if (kind === 'xml') t = t.replace(/>([^<]+)</g, '>\u0002<');
   if (kind === 'tsvector') t = t.replace(/'[^']*'/g, "'\u0002'");

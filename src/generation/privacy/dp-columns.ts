@@ -13,6 +13,7 @@ import { parseEpoch, parseTimeOfDay, toNumber } from '../conform.js';
 import { CategoryEncoder, NumericEncoder, type ColumnEncoder, type NumericKind } from '../learned/encoders.js';
 import type { ColumnRole } from '../model.js';
 import type { PiiKind } from './pii-config.js';
+import { dpStructuredSpec, structuredCharges } from './dp-structured.js';
 import { contributionOf, dpBounds, dpCategoryVocabulary, dpCount, dpHistogram, dpQuantiles, type DpContext } from './mechanisms.js';
 
 /** Quantiles kept per numeric/datetime column (a grid of equal-mass points, 0 and 1 included). */
@@ -284,8 +285,21 @@ export function dpColumnSpec(input: DpColumnInput): ColumnModelSpec {
       const q = numericQuantiles(lengths, rest, ctx, { lower: 0, upper: 4096 }) ?? [16];
       return out({ type: 'binary', lengths: q.map(Math.round) });
     }
-    default:
+    default: {
+      const spec = dpStructuredSpec({
+        table,
+        column,
+        nonNull,
+        epsilon: rest,
+        delta: input.delta,
+        noisyNonNull,
+        ctx,
+        inner: (part, partValues, partEpsilon, partSize) =>
+          dpColumnSpec({ table, column: part, values: partValues, epsilon: partEpsilon, delta: input.delta, sampleSize: partSize, ctx: input.ctx }),
+      });
+      if (spec) return out(spec);
       throw unsupported(table, column, `a ${column.nativeType} column`);
+    }
   }
 }
 
@@ -393,8 +407,11 @@ export function columnCharges(table: Table, column: Column, epsilon: number, del
         { mechanism: 'laplace', epsilon: 0.25 * rest, count: 1 },
       );
       break;
-    default:
-      throw unsupported(table, column, `a ${column.nativeType} column`);
+    default: {
+      const structured = structuredCharges(column, rest, delta, (part, e) => columnCharges(table, part, e, delta, false));
+      if (!structured) throw unsupported(table, column, `a ${column.nativeType} column`);
+      out.push(...structured);
+    }
   }
   return out;
 }

@@ -112,16 +112,18 @@ export function dpHistogram(values: Iterable<unknown>, edges: readonly number[],
 
 const MIN_EXP = -20;
 const MAX_EXP = 62;
+/** Bins of `magnitudeBin`: ±2^k for k in [MIN_EXP, MAX_EXP], and zero. */
+export const MAGNITUDE_BINS = 2 * (MAX_EXP - MIN_EXP + 1) + 1;
 
 /** Log-scale bin of a value: 0 is its own bin; ±[2^k, 2^(k+1)) otherwise, magnitudes clamped to the range. */
-function magnitudeBin(v: number): number {
+export function magnitudeBin(v: number): number {
   const span = MAX_EXP - MIN_EXP + 1;
   if (v === 0) return span;
   const k = Math.min(MAX_EXP, Math.max(MIN_EXP, Math.floor(Math.log2(Math.abs(v)))));
   return v > 0 ? span + 1 + (k - MIN_EXP) : span - 1 - (k - MIN_EXP);
 }
 
-function binRange(bin: number): [number, number] {
+export function binRange(bin: number): [number, number] {
   const span = MAX_EXP - MIN_EXP + 1;
   if (bin === span) return [0, 0];
   if (bin > span) {
