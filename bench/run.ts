@@ -2,6 +2,7 @@
  * `npm run bench`: runs every benchmark (or those named: `npm run bench -- hydrate-pg`) and prints a table.
  * Figures depend on the machine; the issue notes record what was measured where.
  */
+import { benchAppFaithful } from './app-faithful.js';
 import { benchDatasets } from './datasets.js';
 import { benchDpEntity } from './dp-entity.js';
 import { benchDpOverhead } from './dp-overhead.js';
@@ -22,6 +23,7 @@ const benches: Record<string, () => Promise<Record<string, number | string>>> = 
   parity: benchParity,
   fidelity: benchFidelity,
   'learned-speed': () => benchLearnedSpeed(),
+  'app-faithful': benchAppFaithful,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -170,15 +170,20 @@ export async function planDataRules(source: SourceConnector, schema: DatabaseSch
   const histograms: ChildCountHistogram[] = [];
   for (const table of schema.tables) {
     if (tableSettings(config, table)?.skip) continue;
-    const totalRows = await source.countRows(table);
-    const columns = writableColumns(table).map((c) => c.name);
-    const limit = config.training.sampleRows;
-    const rows: Row[] = [];
-    for await (const batch of source.readRows(table, totalRows > limit ? { columns, limit, seed: config.seed } : { columns })) rows.push(...batch.rows);
-    samples.set(tableKey(table), { table: { schema: table.schema, name: table.name }, totalRows, columns, rows });
-    for (const fk of table.foreignKeys) {
-      if (!findTable(schema, fk.references)) continue;
-      histograms.push({ child: { schema: table.schema, name: table.name }, foreignKey: fk.name, counts: await source.childCountHistogram(table, fk) });
+    try {
+      const totalRows = await source.countRows(table);
+      const columns = writableColumns(table).map((c) => c.name);
+      const limit = config.training.sampleRows;
+      const rows: Row[] = [];
+      for await (const batch of source.readRows(table, totalRows > limit ? { columns, limit, seed: config.seed } : { columns })) rows.push(...batch.rows);
+      samples.set(tableKey(table), { table: { schema: table.schema, name: table.name }, totalRows, columns, rows });
+      for (const fk of table.foreignKeys) {
+        if (!findTable(schema, fk.references)) continue;
+        histograms.push({ child: { schema: table.schema, name: table.name }, foreignKey: fk.name, counts: await source.childCountHistogram(table, fk) });
+      }
+    } catch {
+      // A table the plan cannot read (a type hydrate would refuse, reported by the plan itself) just has no rules.
+      samples.delete(tableKey(table));
     }
   }
   return learnDataRules(source, schema, samples, histograms, config);
