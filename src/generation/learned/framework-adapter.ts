@@ -191,11 +191,14 @@ export function learnedFactoryForFitModels(
     const fk = parentSample
       ? table.foreignKeys.find((f) => f.references.schema === parentSample.table.schema && f.references.name === parentSample.table.name)
       : undefined;
+    // Personal columns (names, emails, phones) are the baseline's: it draws fresh fakes of their kind, where a
+    // network would learn the real values as categories and hand them back.
+    const personal = sample.piiKinds ?? {};
     const learned = await fitLearnedModel({
       table,
       sample,
       meta,
-      attributeColumns: attrs,
+      attributeColumns: attrs.filter((c) => personal[c] === undefined),
       ...contextArg(fk && parentSample ? withParentMeta(alignParent(table, sample, parentSample, fk), parentSample, schema) : null, extra?.otherParents ?? null, sample.rows.length),
       ...(extra?.childCounts && extra.childCounts.length > 0 ? { childCounts: extra.childCounts } : {}),
       seed: (seed ^ hashString(tableKey(table))) >>> 0,
