@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import * as initial from './20261123000000_initial.js';
 import * as privacyDetail from './20261123010000_privacy_detail.js';
 import * as piiKeys from './20261206000000_pii_keys.js';
+import * as runLiveness from './20261206010000_run_liveness.js';
 
 export interface MigrationContext {
   /** PostgreSQL/PGlite schema holding the tables, or null for MySQL (the connection's database). */
@@ -24,4 +25,5 @@ export const migrations: StateMigration[] = [
   { name: '20261123000000_initial', ...initial },
   { name: '20261123010000_privacy_detail', ...privacyDetail },
   { name: '20261206000000_pii_keys', ...piiKeys },
+  { name: '20261206010000_run_liveness', ...runLiveness },
 ];

@@ -23,6 +23,7 @@ export type SynthErrorCode =
   | 'SWAP_FAILED'
   | 'NOTHING_TO_ROLLBACK'
   | 'LOCKED'
+  | 'INTERRUPTED'
   | 'MODEL_NOT_FOUND'
   | 'PRIVACY_BUDGET'
   | 'INTERNAL';
@@ -56,6 +57,8 @@ const exitByCode: Record<SynthErrorCode, number> = {
   SWAP_FAILED: EXIT.infrastructure,
   NOTHING_TO_ROLLBACK: EXIT.badInput,
   LOCKED: EXIT.infrastructure,
+  // The CLI exits 128+signal for an interruption; this code is what the run history records.
+  INTERRUPTED: EXIT.infrastructure,
   MODEL_NOT_FOUND: EXIT.badInput,
   PRIVACY_BUDGET: EXIT.badInput,
   INTERNAL: EXIT.infrastructure,

@@ -78,6 +78,8 @@ export interface HydrateHooks {
   privacySpent?(privacy: PrivacyResult): void | Promise<void>;
   /** The PII transform key synth manages for this source when none is configured (kept in synth's state). */
   piiKey?(source: SourceConnector): Promise<string>;
+  /** Fires on an interruption (scheduler/interrupt.ts): loads stop at the next batch, with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface HydrateResult {
@@ -423,7 +425,7 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
         const rows = await target.load(shadow, table, afterFirstBatch(generated, async () => {
           await fault('mid-load', key);
           await fault('connection-drop', key);
-        }), (n) => emit({ type: 'table', stage: 'load', table: key, rows: n, total }));
+        }, hooks.signal), (n) => emit({ type: 'table', stage: 'load', table: key, rows: n, total }));
         emit({ type: 'table', stage: 'load', table: key, rows, total, done: true, ms: Date.now() - started });
       });
     });
@@ -531,10 +533,14 @@ export async function repairChecks(
   return { total, byTable };
 }
 
-/** Passes batches through, running `after` once the first batch was consumed (the mid-load fault points). */
-async function* afterFirstBatch(batches: AsyncIterable<RowBatch>, after: () => Promise<void>): AsyncIterable<RowBatch> {
+/**
+ * Passes batches through, running `after` once the first batch was consumed (the mid-load fault points), and
+ * stopping between batches once `signal` fires, so an interrupted load ends within a batch.
+ */
+async function* afterFirstBatch(batches: AsyncIterable<RowBatch>, after: () => Promise<void>, signal?: AbortSignal): AsyncIterable<RowBatch> {
   let first = true;
   for await (const batch of batches) {
+    signal?.throwIfAborted();
     yield batch;
     if (first) {
       first = false;

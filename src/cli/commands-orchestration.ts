@@ -18,6 +18,8 @@ import type { Renderer } from './render.js';
 // Commands load their modules when they run, so `synth --help` never pays for drivers, zod or tfjs.
 const loadConfig = async (path: string) => (await import('../config/load-config.js')).loadConfig(path);
 const jobs = () => import('../scheduler/hydrate-job.js');
+// SIGINT/SIGTERM/SIGHUP stop the run cleanly (shadow dropped, lock released, run `interrupted`), exit 128+signal.
+const interruptible = async <T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> => (await import('../scheduler/interrupt.js')).runInterruptible(fn);
 
 interface CommonFlags {
   config: string;
@@ -71,7 +73,8 @@ export function registerOrchestrationCommands(program: Command): void {
     const { runHydrateJob } = await jobs();
     const out = await openRenderer(flags);
     try {
-      const { result } = await runHydrateJob({ config, target: flags.target, emit: out.emit, keepShadow: flags.keepShadow ?? false, ...(await lockOptions(flags)) });
+      const lock = await lockOptions(flags);
+      const { result } = await interruptible((signal) => runHydrateJob({ config, target: flags.target, emit: out.emit, keepShadow: flags.keepShadow ?? false, ...lock, signal }));
       reportHydrate(out, flags.target, result);
     } finally {
       out.stop();
@@ -88,7 +91,8 @@ export function registerOrchestrationCommands(program: Command): void {
     const { runHydrateJob } = await jobs();
     const out = await openRenderer(flags);
     try {
-      const { result } = await runHydrateJob({ config, target: flags.target, emit: out.emit, kind: 'generate', models: 'require', keepShadow: flags.keepShadow ?? false, ...(await lockOptions(flags)) });
+      const lock = await lockOptions(flags);
+      const { result } = await interruptible((signal) => runHydrateJob({ config, target: flags.target, emit: out.emit, kind: 'generate', models: 'require', keepShadow: flags.keepShadow ?? false, ...lock, signal }));
       reportHydrate(out, flags.target, result);
     } finally {
       out.stop();
@@ -101,7 +105,7 @@ export function registerOrchestrationCommands(program: Command): void {
       const { runTrainJob } = await jobs();
       const out = await openRenderer(flags);
       try {
-        const { run, artifact } = await runTrainJob({ config, emit: out.emit });
+        const { run, artifact } = await interruptible(() => runTrainJob({ config, emit: out.emit }));
         // Which compute backend fitted the learned models (wasm, or the slower cpu fallback); none for baseline only.
         const learned = config.model === 'learned' || Object.values(config.tables).some((t) => t?.model === 'learned');
         const backend = learned ? (await import('../generation/compute/index.js')).computeBackendName() : null;
@@ -131,7 +135,7 @@ export function registerOrchestrationCommands(program: Command): void {
       const built = await ensureDemoSource(flags.dir, flags.fresh ?? false);
       out.emit({ type: 'info', message: built ? `Built the demo source database in ${flags.dir}/source.` : `Using the demo source in ${flags.dir}/source.` });
       const config = demoConfig(flags.dir, model);
-      const { result } = await runHydrateJob({ config, target: 'dev', emit: out.emit, kind: 'demo' });
+      const { result } = await interruptible((signal) => runHydrateJob({ config, target: 'dev', emit: out.emit, kind: 'demo', signal }));
       const rows = [...result.rowCounts.values()].reduce((a, b) => a + b, 0);
       out.result(
         { status: result.status, runId: result.runId, tables: result.rowCounts.size, rows, violations: result.integrity.totalViolations },
@@ -158,6 +162,8 @@ export function registerOrchestrationCommands(program: Command): void {
     const store = await (await jobs()).openConfiguredStateStore(config);
     const out = await openRenderer(flags);
     try {
+      // A run whose process died shows as `abandoned`, never `running` forever.
+      await store.reapAbandoned();
       const list = await store.listRuns({ limit, ...(flags.target === undefined ? {} : { target: flags.target }) });
       out.result({ runs: list.map(runJson) }, list.length === 0 ? 'No runs recorded yet.' : list.map(runLine).join('\n'));
     } finally {

@@ -87,19 +87,19 @@ export function registerCommands(program: Command): void {
 
   commonOptions(
     requiredOption(program.command('rollback'), '-t, --target <name>', 'an entry of `targets` in the config')
-      .description('Swap the previous data (the backup kept by the last hydrate) back into the target.'),
-  ).action(async (flags: CommonFlags & { target: string }) => {
+      .description('Swap the previous data (the backup kept by the last hydrate) back into the target.')
+      .option('--wait', 'wait for a run holding the target lock instead of failing with LOCKED'),
+  ).action(async (flags: CommonFlags & { target: string; wait?: boolean }) => {
     const { config, out } = await setup(flags);
-    const { openTarget } = await import('../connectors/index.js');
-    const { targetUrl } = await import('../hydrate.js');
-    const target = await openTarget(targetUrl(config, flags.target));
+    // Locked, recorded (kind rollback) and interruptible like a hydrate: scheduler/rollback-job.ts.
+    const { runRollbackJob } = await import('../scheduler/rollback-job.js');
+    const { runInterruptible } = await import('../scheduler/interrupt.js');
     try {
-      const result = await target.rollback();
+      const { run, result } = await runInterruptible((signal) => runRollbackJob({ config, target: flags.target, emit: out.emit, wait: flags.wait ?? false, signal }));
       for (const note of result.notes) out.text(note);
-      out.result({ status: 'ok', backups: result.backups }, `Rolled back target '${flags.target}': ${result.backups.map((b) => `${b.backup} → ${b.live}`).join(', ')}.`);
+      out.result({ status: 'ok', runId: run.id, backups: result.backups }, `Rolled back target '${flags.target}': ${result.backups.map((b) => `${b.backup} → ${b.live}`).join(', ')} (run ${run.id}).`);
     } finally {
       out.stop();
-      await target.close();
     }
   });
 

@@ -36,15 +36,26 @@ import { privacySpendRecords, type PrivacyResult } from '../validation/privacy/p
 import { decideStaleShadows } from './cleanup.js';
 import { parseTtl } from './preview.js';
 import { recordRunEvents } from './run-recorder.js';
+import { InterruptedError } from './interrupt.js';
+import { failureOutcome, parsePauses, pauseAt, trackRun } from './run-liveness.js';
 import { openStateStore, type RunRecord, type RunStatus, type StateStore } from './state-store.js';
 import { acquireTargetLock, protocolOf, type TargetLock } from './target-lock.js';
 
 export { FAULT_POINTS, type FaultPoint };
 
-/** The state store a config names: `state.url`, else the PGlite folder `state.dir`, else `<outDir>/state`. */
-export function openConfiguredStateStore(config: SynthConfig): Promise<StateStore> {
-  if (config.state.url !== undefined && config.state.url !== '') return openStateStore({ url: config.state.url });
-  return openStateStore({ dir: config.state.dir ?? join(config.outDir, 'state') });
+/**
+ * The state store a config names: `state.url`, else the PGlite folder `state.dir`, else `<outDir>/state`. Its
+ * warnings (a broken embedded folder moved aside) go to `emit` when given, else to stderr.
+ */
+export function openConfiguredStateStore(config: SynthConfig, emit?: EventSink): Promise<StateStore> {
+  const onWarning = emit === undefined ? {} : { onWarning: (message: string) => emit({ type: 'warning', message }) };
+  if (config.state.url !== undefined && config.state.url !== '') return openStateStore({ url: config.state.url, ...onWarning });
+  return openStateStore({ dir: config.state.dir ?? join(config.outDir, 'state'), ...onWarning });
+}
+
+/** Runs left `running` by a process that died are marked `abandoned`, each announced in one line. */
+export async function reportAbandoned(store: StateStore, emit: EventSink): Promise<void> {
+  for (const r of await store.reapAbandoned()) emit({ type: 'info', message: `Run ${r.id} (${r.kind} → ${r.target}) marked abandoned: ${r.errorMessage ?? ''}` });
 }
 
 export function composeSinks(...sinks: Array<EventSink | undefined>): EventSink {
@@ -303,12 +314,15 @@ export async function runHydrateJob(options: HydrateJobOptions): Promise<Hydrate
   const from = options.from ?? 'source';
   const sourceUrl = from === 'source' ? config.source.url : targetUrl(config, from);
   const faults = options.faults ?? parseFaults(process.env.SYNTH_FAULT);
-  const store = options.store ?? (await openConfiguredStateStore(config));
+  const pauses = parsePauses(process.env.SYNTH_PAUSE, FAULT_POINTS);
+  const store = options.store ?? (await openConfiguredStateStore(config, options.emit));
   const runId = newRunId();
   try {
+    await reportAbandoned(store, options.emit ?? silentSink);
     await store.startRun({ id: runId, kind: options.kind ?? 'hydrate', sourceUrl, target: targetName, seed: config.seed, configHash: sha(JSON.stringify(config)).slice(0, 16) });
     const recorder = recordRunEvents(store, runId);
-    const emit = composeSinks(options.emit ?? silentSink, recorder.sink);
+    const tracker = trackRun(store, runId);
+    const emit = composeSinks(options.emit ?? silentSink, recorder.sink, tracker.sink);
     const injector = faultInjector(faults, url);
     const dropped: string[] = [];
     let lock: TargetLock | null = null;
@@ -328,9 +342,11 @@ export async function runHydrateJob(options: HydrateJobOptions): Promise<Hydrate
         },
         models: (ctx) => provideModels({ ...ctx, store, config, runId, emit, policy: options.models ?? 'config' }),
         fault: async (point, ctx) => {
-          if (signal?.aborted) throw abortedError(point);
+          if (pauses.includes(point)) await pauseAt(point, emit, signal);
+          if (signal?.aborted) throw signal.reason instanceof InterruptedError ? signal.reason : abortedError(point);
           await injector.at(point, ctx);
         },
+        ...(signal === undefined ? {} : { signal }),
         beforeSwap: () => heldLock?.assertHeld(),
         privacySpent: async (p) => {
           if (connectedSource !== null) await recordPrivacy(store, connectedSource, runId, p);
@@ -351,10 +367,11 @@ export async function runHydrateJob(options: HydrateJobOptions): Promise<Hydrate
       const record = await finish(store, recorder, runId, outcome, emit);
       return { run: record, result, droppedShadows: dropped };
     } catch (e) {
-      const aborted = options.signal?.aborted === true;
-      await finish(store, recorder, runId, { status: aborted ? 'aborted' : 'failed', error: e }, emit).catch(() => undefined);
-      throw e;
+      const failure = failureOutcome(e, options.signal, tracker.stage(), runId);
+      await finish(store, recorder, runId, failure, emit).catch(() => undefined);
+      throw failure.status === 'interrupted' ? failure.error : e;
     } finally {
+      tracker.stop();
       await injector.dispose().catch(() => undefined);
       await lock?.release();
     }
@@ -518,6 +535,7 @@ export async function runTrainJob(options: { config: SynthConfig; emit?: EventSi
   const store = options.store ?? (await openConfiguredStateStore(config));
   const runId = newRunId();
   try {
+    await reportAbandoned(store, options.emit ?? silentSink);
     await store.startRun({ id: runId, kind: 'train', sourceUrl: config.source.url, target: '-', seed: config.seed });
     const recorder = recordRunEvents(store, runId);
     const emit = composeSinks(options.emit ?? silentSink, recorder.sink);

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import mysql from 'mysql2/promise';
@@ -14,8 +15,13 @@ import { SynthError, connectionError, redactSecrets } from '../errors.js';
 import { acquirePgLock } from '../connectors/postgres/postgres-lock.js';
 import { acquireMysqlLock } from '../connectors/mysql/mysql-lock.js';
 import { stateMigrationSource } from './state-migrations.js';
+import { folderHasData, lockStateFolder, moveAside, processAlive, stateOpenTimeoutMs } from './state-folder.js';
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'aborted';
+/**
+ * `interrupted`: stopped by a signal or a lost connection, cleaned up; `abandoned`: its process died without a word
+ * (kill -9), noticed later by `reapAbandoned`.
+ */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'aborted' | 'interrupted' | 'abandoned';
 export type StepKind = 'introspect' | 'train' | 'generate' | 'load' | 'validate' | 'swap';
 
 export interface StateStoreConfig {
@@ -23,6 +29,8 @@ export interface StateStoreConfig {
   url?: string;
   /** PGlite data folder, used when no `url` is given (`url: 'pglite://<folder>'` does the same). */
   dir?: string;
+  /** Where a one-line warning goes (an embedded folder moved aside as broken); default: stderr. */
+  onWarning?: (message: string) => void;
 }
 
 export interface StartRunInput {
@@ -49,6 +57,12 @@ export interface RunRecord {
   errorMessage: string | null;
   seed: string | null;
   configHash: string | null;
+  /** The process running it (null for runs recorded before liveness was). */
+  host: string | null;
+  pid: number | null;
+  heartbeatAt: Date | null;
+  /** The stage it reached (`load`, `validate`, …), refreshed with the heartbeat. */
+  stage: string | null;
 }
 
 export interface StepInput {
@@ -147,8 +161,19 @@ export interface StateStore {
   privacySpends(sourceFingerprint: string): Promise<PrivacySpendRecord[]>;
   /** The managed PII transform key of a source: the stored one, or a fresh random one stored now (`created`). */
   piiKey(sourceFingerprint: string): Promise<{ key: string; created: boolean }>;
+  /** Refreshes a running run's heartbeat, and the stage it is in when given. */
+  heartbeat(runId: string, stage?: string | null): Promise<void>;
+  /**
+   * Marks `abandoned` every run still `running` whose process is gone: on this host its pid no longer exists,
+   * elsewhere its heartbeat is older than `staleAfterMs`. Returns the runs it marked.
+   */
+  reapAbandoned(options?: { now?: Date; staleAfterMs?: number }): Promise<RunRecord[]>;
   close(): Promise<void>;
 }
+
+/** Running jobs refresh their heartbeat this often; a heartbeat older than DEFAULT_STALE_AFTER_MS means dead. */
+export const HEARTBEAT_INTERVAL_MS = 10_000;
+export const DEFAULT_STALE_AFTER_MS = 90_000;
 
 export const DEFAULT_STATE_DIR = '.synth/state';
 const PG_SCHEMA = 'synth';
@@ -161,6 +186,8 @@ interface Backend {
   location: string;
   /** Serializes first-time setup across processes (null for PGlite, which is single-process anyway). */
   initLock: (() => Promise<{ release(): Promise<void> }>) | null;
+  /** Called after the knex pool is destroyed (the embedded folder's lock file). */
+  onClose?: () => void;
 }
 
 export async function openStateStore(config: StateStoreConfig = {}): Promise<StateStore> {
@@ -169,6 +196,7 @@ export async function openStateStore(config: StateStoreConfig = {}): Promise<Sta
     await migrateSerialized(backend);
   } catch (e) {
     await backend.knex.destroy().catch(() => undefined);
+    backend.onClose?.();
     if (e instanceof SynthError) throw e;
     throw new SynthError('INTERNAL', `Cannot prepare the state database at ${backend.location}: ${errorText(e)}`, {
       hint: 'The state user needs CREATE rights on its schema/database. Fix the permission or point `state.url` elsewhere.',
@@ -202,18 +230,7 @@ async function openBackend(config: StateStoreConfig): Promise<Backend> {
   const pgliteDir = config.url?.match(/^pglite:\/\/(.+)$/i)?.[1];
   if (config.url === undefined || config.url === '' || pgliteDir !== undefined) {
     const dir = resolve(pgliteDir ?? config.dir ?? DEFAULT_STATE_DIR);
-    mkdirSync(dir, { recursive: true });
-    const knex = knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { filename: dir } });
-    try {
-      await knex.raw('select 1');
-    } catch (e) {
-      await knex.destroy().catch(() => undefined);
-      throw new SynthError('CONNECTION_FAILED', `Cannot open the embedded state folder ${dir}: ${errorText(e)}`, {
-        hint: 'PGlite allows one process per folder: stop the other synth process, or configure `state.url` to share state.',
-        cause: e,
-      });
-    }
-    return { knex, schema: PG_SCHEMA, location: `pglite:${dir}`, initLock: null };
+    return openEmbedded(dir, config.onWarning ?? ((m) => void process.stderr.write(`warning: ${m}\n`)));
   }
   let parsed: URL;
   try {
@@ -275,6 +292,65 @@ async function openBackend(config: StateStoreConfig): Promise<Backend> {
   });
 }
 
+/**
+ * The embedded folder, under its lock file (state-folder.ts). A folder PGlite cannot start from is moved aside and
+ * replaced by a fresh one; a start that takes too long is an error, never a silent wait.
+ */
+async function openEmbedded(dir: string, onWarning: (message: string) => void): Promise<Backend> {
+  mkdirSync(dir, { recursive: true });
+  const lock = await lockStateFolder(dir);
+  try {
+    const hadData = folderHasData(dir);
+    let knex: Knex;
+    try {
+      knex = await startPglite(dir);
+    } catch (e) {
+      if (!hadData || e instanceof SynthError) throw e;
+      const aside = moveAside(dir);
+      onWarning(`the embedded state folder ${dir} could not be opened (${errorText(e).split('\n')[0]}); moved it to ${aside} and started a fresh one.`);
+      knex = await startPglite(dir);
+    }
+    return { knex, schema: PG_SCHEMA, location: `pglite:${dir}`, initLock: null, onClose: () => lock.release() };
+  } catch (e) {
+    lock.release();
+    if (e instanceof SynthError) throw e;
+    throw new SynthError('CONNECTION_FAILED', `Cannot open the embedded state folder ${dir}: ${errorText(e)}`, {
+      hint: 'Move the folder aside (run history is lost with it), or configure `state.url` to keep state in a database.',
+      cause: e,
+    });
+  }
+}
+
+async function startPglite(dir: string): Promise<Knex> {
+  mkdirSync(dir, { recursive: true });
+  // knex would print PGlite's start-up failure with a stack trace; it is reported once, as a SynthError.
+  const quiet = { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined };
+  const knex = knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { filename: dir }, log: quiet });
+  const timeoutMs = stateOpenTimeoutMs();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new SynthError('CONNECTION_FAILED', `The embedded state folder ${dir} did not open within ${Math.round(timeoutMs / 1000)} s.`, {
+            hint: 'A very large history replays slowly after a crash: raise SYNTH_STATE_OPEN_TIMEOUT_MS, or move the folder aside to start afresh, or configure `state.url`.',
+          }),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([knex.raw('select 1'), timeout]);
+    return knex;
+  } catch (e) {
+    // A start that never finishes cannot be awaited: its pool is dropped without waiting.
+    void knex.destroy().catch(() => undefined);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function probe(knex: Knex, url: string): Promise<void> {
   try {
     await knex.raw('select 1');
@@ -288,8 +364,10 @@ class KnexStateStore implements StateStore {
   readonly location: string;
   private readonly knex: Knex;
   private readonly schema: string | null;
+  private readonly onClose: (() => void) | undefined;
 
   constructor(backend: Backend) {
+    this.onClose = backend.onClose;
     this.knex = backend.knex;
     this.schema = backend.schema;
     this.location = backend.location;
@@ -312,6 +390,10 @@ class KnexStateStore implements StateStore {
       errorMessage: null,
       seed: input.seed == null ? null : String(input.seed),
       configHash: input.configHash ?? null,
+      host: hostname(),
+      pid: process.pid,
+      heartbeatAt: input.startedAt ?? new Date(),
+      stage: null,
     };
     await this.guard(`record the start of run ${record.id}`, () =>
       this.t('runs').insert({
@@ -323,6 +405,9 @@ class KnexStateStore implements StateStore {
         started_at: record.startedAt,
         seed: record.seed,
         config_hash: record.configHash,
+        host: record.host,
+        pid: record.pid,
+        heartbeat_at: record.heartbeatAt,
       }),
     );
     return record;
@@ -552,8 +637,47 @@ class KnexStateStore implements StateStore {
     return { key: String(stored.secret), created: String(stored.secret) === fresh };
   }
 
+  async heartbeat(runId: string, stage?: string | null): Promise<void> {
+    await this.guard(`refresh the heartbeat of run ${runId}`, () =>
+      this.t('runs')
+        .where({ id: runId, status: 'running' })
+        .update({ heartbeat_at: new Date(), ...(stage == null ? {} : { stage: stage.slice(0, 64) }) }),
+    );
+  }
+
+  async reapAbandoned(options: { now?: Date; staleAfterMs?: number } = {}): Promise<RunRecord[]> {
+    const now = options.now ?? new Date();
+    const staleBefore = new Date(now.getTime() - (options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS));
+    const running = ((await this.guard('list running runs', () => this.t('runs').where('status', 'running'))) as DbRow[]).map(toRun);
+    const here = hostname();
+    const dead = running.filter((r) => {
+      if (r.host === here && r.pid !== null && r.pid !== process.pid) return !processAlive(r.pid);
+      // Elsewhere (or a run of this very process) only a heartbeat that stopped tells.
+      const last = r.heartbeatAt ?? r.startedAt;
+      return last.getTime() < staleBefore.getTime();
+    });
+    const marked: RunRecord[] = [];
+    for (const r of dead) {
+      const why =
+        r.host === here && r.pid !== null && !processAlive(r.pid)
+          ? `its process (pid ${r.pid} on ${r.host}) is gone`
+          : `no heartbeat since ${(r.heartbeatAt ?? r.startedAt).toISOString()}${r.host === null ? '' : ` (pid ${r.pid ?? '?'} on ${r.host})`}`;
+      const message = `Abandoned${r.stage === null ? '' : ` during ${r.stage}`}: ${why}. Its shadow, if any, is dropped by the next run of the target.`;
+      // Only a row still `running` is changed, so two processes reaping at once mark it once.
+      const updated = await this.guard(`mark run ${r.id} abandoned`, () =>
+        this.t('runs').where({ id: r.id, status: 'running' }).update({ status: 'abandoned', finished_at: now, error_code: 'ABANDONED', error_message: message }),
+      );
+      if (Number(updated) > 0) marked.push({ ...r, status: 'abandoned', finishedAt: now, errorCode: 'ABANDONED', errorMessage: message });
+    }
+    return marked;
+  }
+
   async close(): Promise<void> {
-    await this.knex.destroy();
+    try {
+      await this.knex.destroy();
+    } finally {
+      this.onClose?.();
+    }
   }
 
   private async guard<R>(what: string, fn: () => PromiseLike<R>, runId?: string): Promise<R> {
@@ -591,6 +715,10 @@ function toRun(r: DbRow): RunRecord {
     errorMessage: nullableString(r.error_message),
     seed: nullableString(r.seed),
     configHash: nullableString(r.config_hash),
+    host: nullableString(r.host),
+    pid: r.pid == null ? null : Number(r.pid),
+    heartbeatAt: r.heartbeat_at == null ? null : toDate(r.heartbeat_at),
+    stage: nullableString(r.stage),
   };
 }
 

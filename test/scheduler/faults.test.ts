@@ -71,7 +71,9 @@ describe('faults on PostgreSQL', () => {
       expect(await liveChecksums(target.url)).toEqual(before);
 
       const [failed] = await store.listRuns({ target: 'dev', limit: 1 });
-      expect(failed).toMatchObject({ status: 'failed' });
+      // A lost connection is an interruption: recorded with the stage it reached, not as a failure of synth.
+      if (point === 'connection-drop') expect(failed).toMatchObject({ status: 'interrupted', errorCode: 'INTERRUPTED', errorMessage: expect.stringMatching(/^Interrupted by a lost connection during load/) });
+      else expect(failed).toMatchObject({ status: 'failed' });
       expect(failed!.errorCode).not.toBeNull();
       const shadows = await shadowsOf(target.url);
       const createdBefore = point === 'after-introspect' || point === 'during-train';
@@ -150,6 +152,7 @@ describe('faults on MySQL', () => {
       expect(await liveChecksums(target.url)).toEqual(before);
       const shadows = await shadowsOf(target.url);
       const [failed] = await store.listRuns({ target: 'dev', limit: 1 });
+      expect(failed!.status).toBe(point === 'connection-drop' ? 'interrupted' : 'failed');
       expect(shadows.map((s) => s.runId)).toEqual([failed!.id]);
       const again = await runHydrateJob({ config: config(), target: 'dev', store, faults: [] });
       expect(again.result.status).toBe('ok');

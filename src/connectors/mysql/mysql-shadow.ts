@@ -402,9 +402,12 @@ export class MysqlShadows {
       await conn.query(`DROP DATABASE IF EXISTS ${qi(scratch)}`);
       await conn.query(`CREATE DATABASE ${qi(scratch)}`);
       for (const t of current) await conn.query(`DROP TRIGGER ${qt(this.live, t.name)}`);
+      // One statement, applied left to right: live → scratch, backup → live, scratch → backup. The replaced tables
+      // become the backup, so a second rollback goes forward again.
       const renames = [
         ...liveTables.map((t) => `${qt(this.live, t)} TO ${qt(scratch, t)}`),
         ...backupTables.map((t) => `${qt(backup, t)} TO ${qt(this.live, t)}`),
+        ...liveTables.map((t) => `${qt(scratch, t)} TO ${qt(backup, t)}`),
       ];
       try {
         await conn.query('SET SESSION foreign_key_checks = 0');
@@ -416,10 +419,13 @@ export class MysqlShadows {
         await conn.query('SET SESSION foreign_key_checks = 1');
       }
       const failed = await this.recreateTriggers(conn, saved.map((s) => s.definition), saved.map((s) => s.name));
+      // The replaced tables' triggers are kept with them in the backup, as the swap keeps them.
+      if (!hasStore) await conn.query(`CREATE TABLE ${qt(backup, TRIGGER_STORE)} (name VARCHAR(64) NOT NULL, definition LONGTEXT NOT NULL) DEFAULT CHARSET=utf8mb4`);
+      await conn.query(`DELETE FROM ${qt(backup, TRIGGER_STORE)}`);
+      for (const t of current) await conn.query(`INSERT INTO ${qt(backup, TRIGGER_STORE)} VALUES (?, ?)`, [t.name, t.definition]);
       await this.checkForeignKeys(conn);
       await conn.query(`DROP DATABASE IF EXISTS ${qi(scratch)}`);
-      await conn.query(`DROP DATABASE IF EXISTS ${qi(backup)}`);
-      const notes = [`${backupTables.length} table(s) restored from ${backup}; the ${liveTables.length} replaced table(s) were dropped`];
+      const notes = [`${backupTables.length} table(s) restored from ${backup}; the ${liveTables.length} replaced table(s) are now the backup (rollback again to undo)`];
       if (saved.length > 0) notes.push(`${saved.length - failed.length} trigger(s) restored`);
       for (const f of failed) notes.push(`trigger ${f} could not be restored`);
       return { backups: [{ live: this.live, backup }], notes };
