@@ -12,6 +12,7 @@ import { benchLearned } from './learned.js';
 import { benchLearnedSpeed } from './learned-speed.js';
 import { benchMysqlLoad } from './mysql-load.js';
 import { benchParity } from './parity.js';
+import { benchScale } from './scale.js';
 
 const benches: Record<string, () => Promise<Record<string, number | string>>> = {
   'hydrate-pg': benchHydratePg,
@@ -23,6 +24,7 @@ const benches: Record<string, () => Promise<Record<string, number | string>>> = 
   parity: benchParity,
   fidelity: benchFidelity,
   'learned-speed': () => benchLearnedSpeed(),
+  scale: benchScale,
   'app-faithful': benchAppFaithful,
 };
 

@@ -1,0 +1,46 @@
+/**
+ * One hydrate of the `scale` bench, in a process of its own so its peak RSS is its own: prints one line
+ * `SCALE_RESULT {json}` with the seconds of every stage, the rows generated, the violations and the peak RSS.
+ * Usage: tsx bench/scale-run.ts '{"source": url, "target": url, "model": "baseline" | "learned"}'
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../src/config/load-config.js';
+import type { RunEvent } from '../src/events.js';
+import { hydrate } from '../src/hydrate.js';
+
+export interface ScaleRunResult {
+  status: string;
+  rows: number;
+  violations: number;
+  totalMs: number;
+  stageMs: Record<string, number>;
+  peakRssMiB: number;
+  quality: number | null;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as { source: string; target: string; model: 'baseline' | 'learned' };
+const outDir = mkdtempSync(join(tmpdir(), 'synth-scale-'));
+try {
+  const config = parseConfig({ source: { url: args.source }, targets: { bench: { url: args.target } }, model: args.model, outDir });
+  const stageMs: Record<string, number> = {};
+  const emit = (e: RunEvent) => {
+    // A stage that runs more than once (load, per level) adds up.
+    if (e.type === 'stage' && e.status === 'done' && e.ms !== undefined) stageMs[e.stage] = (stageMs[e.stage] ?? 0) + e.ms;
+  };
+  const started = Date.now();
+  const result = await hydrate({ config, target: 'bench', emit });
+  const out: ScaleRunResult = {
+    status: result.status,
+    rows: [...result.rowCounts.values()].reduce((a, b) => a + b, 0),
+    violations: result.integrity.totalViolations,
+    totalMs: Date.now() - started,
+    stageMs,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    quality: result.quality?.overall ?? null,
+  };
+  process.stdout.write(`SCALE_RESULT ${JSON.stringify(out)}\n`);
+} finally {
+  rmSync(outDir, { recursive: true, force: true });
+}
