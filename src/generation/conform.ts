@@ -109,13 +109,18 @@ export function parseTimeOfDay(v: Value): number | null {
   return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3] ?? 0) + Number(m[4] ?? 0);
 }
 
-export function formatTimeOfDay(seconds: number, withTimeZone = false): string {
-  let s = Math.round(Math.min(86399, Math.max(0, seconds)));
+/** Seconds since midnight → `HH:MM:SS`, with up to six fractional digits when `fraction` (time(6) keeps microseconds). */
+export function formatTimeOfDay(seconds: number, withTimeZone = false, fraction = false): string {
+  // Past midnight clamps to the last whole second (a clock value, not a fraction of one, was out of range).
+  const micros = seconds >= 86400 ? 86399e6 : Math.min(86399999999, Math.round(Math.max(0, seconds) * 1e6));
+  let s = fraction ? Math.floor(micros / 1e6) : Math.min(86399, Math.round(micros / 1e6));
+  const sub = fraction ? micros - s * 1e6 : 0;
   const h = Math.floor(s / 3600);
   s -= h * 3600;
   const m = Math.floor(s / 60);
   s -= m * 60;
-  const t = `${pad2(h)}:${pad2(m)}:${pad2(s)}`;
+  let t = `${pad2(h)}:${pad2(m)}:${pad2(s)}`;
+  if (sub > 0) t += `.${String(sub).padStart(6, '0').replace(/0+$/, '')}`;
   return withTimeZone ? `${t}+00` : t;
 }
 
@@ -228,7 +233,7 @@ function conformTyped(value: Value, type: NeutralType, column: Column): Value {
     }
     case 'time': {
       const s = parseTimeOfDay(value);
-      return s === null ? null : formatTimeOfDay(s, type.withTimeZone);
+      return s === null ? null : formatTimeOfDay(s, type.withTimeZone, true);
     }
     case 'year': {
       const n = toNumber(value);

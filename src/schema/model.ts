@@ -95,6 +95,8 @@ export interface ForeignKey {
   onDelete: ReferentialAction;
   onUpdate: ReferentialAction;
   deferrable: boolean;
+  /** A deferrable FK checked at commit unless a transaction says otherwise (PostgreSQL `INITIALLY DEFERRED`). */
+  initiallyDeferred?: boolean;
   /**
    * PostgreSQL: the FK is declared on this one partition of the table, not on the table. Generation treats it as
    * the table's FK (every row references a parent, which satisfies the partition's rule); DDL declares it on the partition.
@@ -134,7 +136,10 @@ export interface Table extends TableRef {
   indexes: Array<{ name: string; definition: string }>;
   partitioning: Partitioning | null;
   comment: string | null;
-  /** MySQL table options as SHOW CREATE TABLE spells them (`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=…`), for same-dialect DDL. */
+  /**
+   * MySQL table options as SHOW CREATE TABLE spells them (`ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=…`), or
+   * PostgreSQL storage parameters (`WITH (fillfactor=70)`), for same-dialect DDL.
+   */
   storage?: string | null;
   /** Source row count estimate at introspection time (exact counts are taken by the reader). */
   estimatedRows: number;

@@ -17,3 +17,14 @@ describe('timestamps keep microseconds through generation', () => {
     expect(fromNumber(toNumber('2022-02-15 09:34:33.000001+00', nk)!, nk)).toBe('2022-02-15 09:34:33.000001+00');
   });
 });
+
+describe('times of day keep microseconds', () => {
+  it('formats fractional seconds to the microsecond only when asked, and conforms a time(6) value without rounding it', async () => {
+    const { formatTimeOfDay, parseTimeOfDay, conformValue } = await import('../../src/generation/conform.js');
+    expect(formatTimeOfDay(parseTimeOfDay('12:34:56.789012')!, false, true)).toBe('12:34:56.789012');
+    expect(formatTimeOfDay(parseTimeOfDay('12:34:56.789012')!)).toBe('12:34:57');
+    expect(formatTimeOfDay(86399.9999999, true, true)).toBe('23:59:59.999999+00');
+    const column = { name: 't', type: { kind: 'time', withTimeZone: false } as const, nativeType: 'time(6) without time zone', nullable: true, default: null, autoIncrement: null, generated: null, domain: null, collation: null, comment: null };
+    expect(conformValue('08:00:00.000001', column)).toBe('08:00:00.000001');
+  });
+});

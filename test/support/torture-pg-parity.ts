@@ -81,7 +81,7 @@ CREATE POLICY store_visible ON store AS PERMISSIVE FOR SELECT TO PUBLIC USING (s
 
 CREATE TABLE customer (
   customer_id bigint DEFAULT nextval('shared_id_seq'::regclass) NOT NULL PRIMARY KEY,
-  store_id integer NOT NULL REFERENCES store (store_id),
+  store_id integer NOT NULL REFERENCES store (store_id) DEFERRABLE INITIALLY DEFERRED,
   email citext,
   active boolean NOT NULL DEFAULT true
 );
@@ -92,7 +92,7 @@ CREATE TABLE rental (
   store_id integer NOT NULL REFERENCES store (store_id),
   rented_at timestamp without time zone NOT NULL,
   rental_period tstzrange NOT NULL
-);
+) WITH (fillfactor = 70);
 CREATE INDEX idx_rental_period ON rental USING gist (rental_period);
 
 CREATE TABLE payment (
@@ -100,6 +100,7 @@ CREATE TABLE payment (
   rental_id bigint NOT NULL REFERENCES rental (rental_id),
   amount numeric(5,2) NOT NULL,
   payment_date timestamp with time zone NOT NULL,
+  paid_at_desk time(6) without time zone,
   PRIMARY KEY (payment_date, payment_id)
 ) PARTITION BY RANGE (payment_date);
 ALTER SEQUENCE payment_payment_id_seq OWNED BY payment.payment_id;
@@ -116,6 +117,10 @@ CREATE VIEW actor_info AS
   SELECT a.actor_id, a.first_name, a.last_name, group_concat(f.title) AS film_info
     FROM actor a LEFT JOIN film_actor fa ON fa.actor_id = a.actor_id LEFT JOIN film f ON f.film_id = fa.film_id
    GROUP BY a.actor_id, a.first_name, a.last_name;
+CREATE VIEW actor_names AS SELECT actor_id, first_name, last_name FROM actor;
+CREATE FUNCTION actor_names_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO actor (first_name, last_name) VALUES (NEW.first_name, NEW.last_name); RETURN NEW; END $$;
+CREATE TRIGGER actor_names_insert INSTEAD OF INSERT ON actor_names FOR EACH ROW EXECUTE FUNCTION actor_names_insert();
 CREATE MATERIALIZED VIEW rental_by_store AS
   SELECT s.store_id, count(r.rental_id) AS rentals FROM store s LEFT JOIN rental r ON r.store_id = s.store_id GROUP BY s.store_id;
 CREATE UNIQUE INDEX rental_by_store_store_id ON rental_by_store (store_id);
@@ -146,9 +151,9 @@ INSERT INTO rental (store_id, rented_at, rental_period)
   SELECT 100 + 10 * (i % 20), timestamp '2022-01-01 08:00:00.000001' + i * interval '2 hours 17.123457 seconds',
          tstzrange(timestamptz '2022-01-01 08:00+00' + i * interval '2 hours', timestamptz '2022-01-01 08:00+00' + i * interval '2 hours' + (1 + i % 5) * interval '1 day')
   FROM generate_series(1, 400) i;
-INSERT INTO payment (rental_id, amount, payment_date)
+INSERT INTO payment (rental_id, amount, payment_date, paid_at_desk)
   SELECT (SELECT min(rental_id) FROM rental) + (i % 400), 0.99 + (i % 10) * 1.25,
-         timestamptz '2022-01-01 00:00:00+00' + i * interval '3 hours 11.654321 seconds'
+         timestamptz '2022-01-01 00:00:00+00' + i * interval '3 hours 11.654321 seconds', time '09:00:00.000001' + i * interval '37.123457 seconds'
   FROM generate_series(1, 600) i;
 REFRESH MATERIALIZED VIEW rental_by_store;
 `;

@@ -340,16 +340,17 @@ function lit(s: string): string {
 export function tableStatements(schema: DatabaseSchema, table: Table, layout: Layout): string[] {
   const cols = table.columns.map((c) => `  ${columnDdl(schema, table, c, layout)}`).join(',\n');
   const target = qn(shadowOf(layout, table.schema), table.name);
+  const storage = schema.dialect === 'postgres' && table.storage?.startsWith('WITH (') ? ` ${table.storage}` : '';
   if (schema.dialect === 'postgres' && table.partitioning) {
     const p = table.partitioning;
-    const out = [`CREATE TABLE ${target} (\n${cols}\n) PARTITION BY ${p.strategy.toUpperCase()} (${p.key})`];
+    const out = [`CREATE TABLE ${target} (\n${cols}\n) PARTITION BY ${p.strategy.toUpperCase()} (${p.key})${storage}`];
     for (const part of p.partitions) {
       const sch = layout.live.has(part.schema) ? shadowOf(layout, part.schema) : shadowOf(layout, table.schema);
       out.push(`CREATE TABLE ${qn(sch, part.name)} PARTITION OF ${target} ${toShadowSql(part.bound, layout)}`);
     }
     return out;
   }
-  return [`CREATE TABLE ${target} (\n${cols}\n)`];
+  return [`CREATE TABLE ${target} (\n${cols}\n)${storage}`];
 }
 
 export interface FinalizeStep {
@@ -433,7 +434,7 @@ export function finalizeSteps(schema: DatabaseSchema, layout: Layout): FinalizeS
         ? qn(layout.live.has(fk.onPartition.schema) ? shadowOf(layout, fk.onPartition.schema) : shadowOf(layout, table.schema), fk.onPartition.name)
         : t;
       let sql = `ALTER TABLE ${on} ADD CONSTRAINT ${qi(fk.name)} FOREIGN KEY (${fk.columns.map(qi).join(', ')}) REFERENCES ${qn(refSchema, fk.references.name)} (${fk.references.columns.map(qi).join(', ')}) ON DELETE ${fk.onDelete} ON UPDATE ${fk.onUpdate}`;
-      if (fk.deferrable) sql += ' DEFERRABLE';
+      if (fk.deferrable) sql += fk.initiallyDeferred ? ' DEFERRABLE INITIALLY DEFERRED' : ' DEFERRABLE';
       add(table, `foreign key ${fk.name}`, sql);
     }
     if (pg) {

@@ -82,8 +82,8 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
 
   const extOwned = `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype = 'e')`;
   const tableRows = (
-    await s.query<{ oid: number; nspname: string; relname: string; relkind: string; reltuples: number; comment: string | null }>(
-      `SELECT c.oid::int AS oid, n.nspname, c.relname, c.relkind::text AS relkind,
+    await s.query<{ oid: number; nspname: string; relname: string; relkind: string; reltuples: number; comment: string | null; reloptions: string[] | null }>(
+      `SELECT c.oid::int AS oid, n.nspname, c.relname, c.relkind::text AS relkind, c.reloptions::text[] AS reloptions,
               CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(greatest(p.reltuples, 0)), 0) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE i.inhparent = c.oid)
                    ELSE greatest(c.reltuples, 0) END::float8 AS reltuples,
               obj_description(c.oid, 'pg_class') AS comment
@@ -146,6 +146,7 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
       confupdtype: string;
       confdeltype: string;
       condeferrable: boolean;
+      condeferred: boolean;
       def: string;
       nulls_not_distinct: boolean | null;
       ref_schema: string | null;
@@ -153,7 +154,7 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
     }>(
       `SELECT co.oid::int AS oid, co.conrelid::int AS conrelid, co.conname, co.contype::text AS contype,
               co.conkey::int[] AS conkey, co.confrelid::int AS confrelid, co.confkey::int[] AS confkey,
-              co.confupdtype::text AS confupdtype, co.confdeltype::text AS confdeltype, co.condeferrable,
+              co.confupdtype::text AS confupdtype, co.confdeltype::text AS confdeltype, co.condeferrable, co.condeferred,
               pg_get_constraintdef(co.oid) AS def,
               (SELECT i.indnullsnotdistinct FROM pg_index i WHERE i.indexrelid = co.conindid) AS nulls_not_distinct,
               rn.nspname AS ref_schema, rc.relname AS ref_table
@@ -240,6 +241,7 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
       indexes: [],
       partitioning: null,
       comment: tr.comment,
+      ...(tr.reloptions && tr.reloptions.length > 0 ? { storage: `WITH (${tr.reloptions.join(', ')})` } : {}),
       estimatedRows: Math.round(tr.reltuples),
     };
     tables.push(table);
@@ -322,6 +324,7 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
         onDelete: ACTIONS[co.confdeltype] ?? 'NO ACTION',
         onUpdate: ACTIONS[co.confupdtype] ?? 'NO ACTION',
         deferrable: co.condeferrable,
+        ...(co.condeferred ? { initiallyDeferred: true } : {}),
       };
       table.foreignKeys.push(fk);
     } else if (co.contype === 'x') {

@@ -28,7 +28,7 @@ export async function otherObjectsOf(s: PgSession, schemas: string[], tableOids:
     ...(await aggregates(s, schemas)),
     ...(await operators(s, schemas)),
     ...(await casts(s, schemas)),
-    ...(await triggers(s, tableOids)),
+    ...(await triggers(s, tableOids, schemas)),
     ...(await domains(s, schemas)),
     ...(await sequences(s, schemas)),
     ...(await policies(s, tableOids)),
@@ -260,13 +260,14 @@ async function casts(s: PgSession, schemas: string[]): Promise<OtherObject[]> {
   });
 }
 
-async function triggers(s: PgSession, tableOids: number[]): Promise<OtherObject[]> {
+/** Triggers of the copied tables, and INSTEAD OF triggers of the views of the copied schemas. */
+async function triggers(s: PgSession, tableOids: number[], schemas: string[]): Promise<OtherObject[]> {
   const rows = await s.query<{ nspname: string; relname: string; tgname: string; def: string; enabled: string }>(
     `SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid) AS def, t.tgenabled::text AS enabled
        FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE t.tgrelid = ANY($1::oid[]) AND NOT t.tgisinternal AND t.tgparentid = 0
+      WHERE (t.tgrelid = ANY($1::oid[]) OR (c.relkind = 'v' AND n.nspname = ANY($2))) AND NOT t.tgisinternal AND t.tgparentid = 0
       ORDER BY t.oid`,
-    [tableOids],
+    [tableOids, schemas],
   );
   return rows.rows.map((t) => {
     // A disabled trigger stays disabled in the copy.

@@ -108,11 +108,16 @@ export function relocate(o: OtherObject, layout: Layout): string {
   return toShadowSql(def, layout);
 }
 
-/** Indexes of materialized views and comments on objects, once every object they name exists (after the views). */
-export async function createAfterViews(s: PgSession, objects: OtherObject[], layout: Layout, notes: string[]): Promise<void> {
-  for (const kind of ['index', 'comment'] as const) {
-    for (const o of objects) {
+/**
+ * Indexes of materialized views, INSTEAD OF triggers of views and comments on objects, once every object they name
+ * exists (after the views). `tables` are the model's: their triggers were made with the data.
+ */
+export async function createAfterViews(s: PgSession, schema: DatabaseSchema, layout: Layout, notes: string[]): Promise<void> {
+  const onTable = (o: OtherObject) => schema.tables.some((t) => t.schema === o.schema && t.name === o.table);
+  for (const kind of ['index', 'trigger', 'comment'] as const) {
+    for (const o of schema.otherObjects) {
       if (o.kind !== kind || o.definition === null || !layout.live.has(o.schema)) continue;
+      if (kind === 'trigger' && onTable(o)) continue;
       const err = await attempt(s, relocate(o, layout));
       if (err) notes.push(`${o.kind} ${o.schema}.${o.name} was not recreated (${err})`);
     }

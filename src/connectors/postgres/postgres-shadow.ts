@@ -134,6 +134,8 @@ export async function finalize(session: PgSession, layout: Layout, schema: Datab
       // Triggers last, so none fired while the data went in.
       for (const t of schema.otherObjects) {
         if (t.kind !== 'trigger' || !t.definition || !layout.live.has(t.schema)) continue;
+        // A view's trigger waits for its view (createAfterViews).
+        if (!schema.tables.some((x) => x.schema === t.schema && x.name === t.table)) continue;
         const err = await attempt(s, toShadowSql(t.definition, layout));
         if (err) notes.push(`trigger ${t.name} on ${t.schema}.${t.table ?? '?'} was not recreated (${err})`);
       }
@@ -141,7 +143,7 @@ export async function finalize(session: PgSession, layout: Layout, schema: Datab
       // Views (and what hangs on them) in finalize, not in the swap: the schema parity check reads the shadow
       // between the two and must find them there (validation/schema-parity.ts).
       await recreateViews(s, schema, layout, notes);
-      await createAfterViews(s, schema.otherObjects, layout, notes);
+      await createAfterViews(s, schema, layout, notes);
     }
   });
   return notes;

@@ -327,7 +327,7 @@ function fitTyped(tableName: string, column: Column, type: NeutralType, role: Co
     }
     case 'time': {
       const secs = nonNull.map(parseTimeOfDay).filter((x): x is number => x !== null);
-      return { type: 'epoch', unit: 'time', quantiles: quantiles(secs), fraction: false, withTimeZone: type.withTimeZone };
+      return { type: 'epoch', unit: 'time', quantiles: quantiles(secs), fraction: secs.some((x) => x % 1 !== 0), withTimeZone: type.withTimeZone };
     }
     case 'text':
       return profileText(nonNull.map((v) => (typeof v === 'string' ? v : String(v))));
@@ -459,7 +459,7 @@ export function drawSpec(spec: ColumnSpec, rng: Rng): Value {
       return rng.next() < spec.pTrue;
     case 'epoch': {
       const x = drawQuantile(spec.quantiles, rng);
-      if (spec.unit === 'time') return formatTimeOfDay(x, spec.withTimeZone);
+      if (spec.unit === 'time') return formatTimeOfDay(x, spec.withTimeZone, spec.fraction);
       if (spec.unit === 'date') return formatEpoch(Math.floor(x / 86400000) * 86400000, 'date');
       return formatEpoch(spec.fraction ? x : Math.round(x / 1000) * 1000, 'timestamp', spec.withTimeZone, spec.fraction);
     }
