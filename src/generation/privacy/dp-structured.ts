@@ -102,11 +102,12 @@ function dpArray(input: StructuredInput, type: Extract<NeutralType, { kind: 'arr
     { ...ctx, label: `${ctx.label} lengths` },
   );
   const total = h.counts.reduce((a, b) => a + b, 0);
-  const nonEmptyShare = total > 0 ? 1 - h.counts[0]! / total : 1;
+  const nonEmptyShare = total > 0 ? clamp01(1 - h.counts[0]! / total) : 1;
   // One element drawn from each non-empty array: each row adds one value, as for a scalar column.
   const picks = lists.filter((l) => l.length > 0).map((l) => l[ctx.rng.int(l.length)]!);
   const element = input.inner(elementColumn(input.column, type.element), picks, 0.7 * epsilon, Math.max(1, input.noisyNonNull * nonEmptyShare));
-  return { type: 'array', lengths: histogramQuantiles(h.counts), element: element.spec };
+  const lengths = denoise(h.counts, contributionOf(ctx) / (0.3 * epsilon));
+  return { type: 'array', lengths: histogramQuantiles(lengths), element: element.spec };
 }
 
 function dpSet(input: StructuredInput, values: string[]): ColumnSpec {
@@ -182,6 +183,43 @@ function fitsType(template: string, type: NeutralType): boolean {
   return true;
 }
 
+/** Bins of a slot's histogram inside its range (integers get one bin each while the range is narrow enough). */
+const SLOT_BINS = 64;
+
+/**
+ * A slot's range as the outer edges of the outermost bins of a DP histogram over `range` whose noisy count clears
+ * what noise alone reaches in any bin with probability 5 %. Quantiles by the exponential mechanism would do worse
+ * here: a cluster of values far inside a wide DP range loses to the empty gap next to it. Null when no bin clears.
+ */
+function dpSlotRange(xs: number[], range: { lower: number; upper: number }, integer: boolean, epsilon: number, ctx: DpContext): { lo: number; hi: number; decimals: number } | null {
+  const lower = integer ? Math.floor(range.lower) : range.lower;
+  const upper = integer ? Math.ceil(range.upper) : range.upper;
+  const unit = integer && upper - lower + 1 <= 256;
+  const bins = unit ? upper - lower + 1 : SLOT_BINS;
+  const width = unit ? 1 : (upper - lower) / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => lower + i * width);
+  const h = dpHistogram(xs, edges, { epsilon }, ctx);
+  const threshold = ((contributionOf(ctx) / epsilon) * Math.log(bins / (2 * 0.05)));
+  const kept = h.counts.map((c, i) => (c > threshold ? i : -1)).filter((i) => i >= 0);
+  if (kept.length === 0) return null;
+  const first = kept[0]!;
+  const last = kept[kept.length - 1]!;
+  if (unit) return { lo: lower + first, hi: lower + last, decimals: 0 };
+  const lo = edges[first]!;
+  const hi = edges[last + 1]!;
+  return integer ? { lo: Math.ceil(lo), hi: Math.max(Math.ceil(lo), Math.floor(hi)), decimals: 0 } : { lo, hi, decimals: 6 };
+}
+
+/** Noisy bins below what noise alone reaches in any of them with probability 5 % are taken as empty. */
+function denoise(counts: number[], scale: number): number[] {
+  const threshold = scale * Math.log(counts.length / (2 * 0.05));
+  const kept = counts.map((c) => (c > threshold ? c : 0));
+  if (kept.some((c) => c > 0)) return kept;
+  // Nothing clears: the fullest bin alone (post-processing, so still private).
+  const top = counts.indexOf(Math.max(...counts));
+  return counts.map((c, i) => (i === top ? 1 : 0));
+}
+
 function slotNumbers(s: string, kind: NeutralType['kind'], hex: boolean): number[] {
   const masked = kind === 'tsvector' ? s.replace(/'[^']*'/g, "''") : kind === 'xml' ? s.replace(/>([^<]+)</g, '><') : s;
   return (masked.match(slotRe(kind, hex)) ?? []).map((m) => (hex ? parseInt(m, 16) : Number(m)));
@@ -233,12 +271,7 @@ function dpTemplates(input: StructuredInput, type: NeutralType): ColumnSpec {
         const range = fixedRange ?? dpBounds(xs, { epsilon: 0.3 * perSlot }, scratch);
         if (!range) positions.set(p, null);
         else if (!(range.upper > range.lower)) positions.set(p, { lo: range.lower, hi: range.lower, decimals });
-        else {
-          const [a, b] = dpQuantiles(xs, [0.02, 0.98], range, 0.7 * perSlot, scratch);
-          const lo = Math.min(a!, b!);
-          const hi = Math.max(a!, b!);
-          positions.set(p, decimals === 0 ? { lo: Math.ceil(lo), hi: Math.max(Math.ceil(lo), Math.floor(hi)), decimals } : { lo, hi, decimals });
-        }
+        else positions.set(p, dpSlotRange(xs, range, decimals === 0, 0.7 * perSlot, scratch));
       }
       const r = positions.get(p);
       if (r) ranges.push(r);
@@ -251,7 +284,7 @@ function dpTemplates(input: StructuredInput, type: NeutralType): ColumnSpec {
   // Slot positions are charged as released, once each (see above); the bounds only where no public range holds.
   for (const p of [...used].sort((a, b) => a - b)) {
     if (!fixedRange) ctx.ledger.charge(`${ctx.label} slot ${p}`, { mechanism: 'laplace', epsilon: 0.3 * perSlot, count: 1 });
-    ctx.ledger.charge(`${ctx.label} slot ${p}`, { mechanism: 'exponential', epsilon: (0.7 * perSlot) / 2, count: 2 });
+    ctx.ledger.charge(`${ctx.label} slot ${p}`, { mechanism: 'laplace', epsilon: 0.7 * perSlot, count: 1 });
   }
   if (templates.length === 0) {
     const fallback = publicTemplate(type);
@@ -420,7 +453,12 @@ function dpJson(input: StructuredInput): ColumnSpec {
   // A magnitude bin is kept only above what noise alone reaches in any of the leaf's bins with probability 5 %.
   const scale = (Math.max(1, leafList.length) * contributionOf(ctx)) / (0.4 * epsilon);
   const threshold = scale * Math.log(MAGNITUDE_BINS / (2 * 0.05));
-  const leafCounts = new Map(leafList.map(([key, p], i) => [key, counts.slice(offsets[i]!, offsets[i]! + leafBins(p.leaf))]));
+  const leafCounts = new Map(
+    leafList.map(([key, p], i) => {
+      const own = counts.slice(offsets[i]!, offsets[i]! + leafBins(p.leaf));
+      return [key, p.leaf === 'str' || p.leaf === 'arr' ? denoise(own, scale) : own] as const;
+    }),
+  );
   const out: Shape[] = [];
   const totalWeight = released.reduce((a, s) => a + s.weight, 0) || 1;
   for (const s of released) {
@@ -511,7 +549,7 @@ export function structuredCharges(column: Column, epsilon: number, delta: number
         laplace(0.3 * epsilon),
         threshold(delta),
         ...(publicSlotRange(type) ? [] : [laplace(0.3 * slots)]),
-        { mechanism: 'exponential', epsilon: (0.7 * slots) / 2, count: 2 },
+        laplace(0.7 * slots),
       ];
     }
     default:
