@@ -7,6 +7,7 @@
  * nullability, primary/unique keys and foreign keys. Types, defaults, CHECKs, indexes and other objects are
  * translated or dropped there, and `synth plan --target` lists each such decision.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Shadow, TargetConnector } from '../connectors/connector.js';
 import { SynthError } from '../errors.js';
 import type { Column, DatabaseSchema, Table } from '../schema/model.js';
@@ -271,4 +272,10 @@ export function parityRefusal(parity: SchemaParity, shadow: Shadow): SynthError 
         'then change or drop that object in the source (or leave its schema out with `schemas`) and run again, and report the difference as a synth bug.',
     },
   );
+}
+
+/** Adds the parity (figure and differences) to the run's JSON report, which is written before finalize. */
+export function addParityToJsonReport(path: string, parity: SchemaParity): void {
+  const report = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  writeFileSync(path, JSON.stringify({ ...report, schemaParity: parity }, null, 2));
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,15 +68,17 @@ describe('the schema parity gate', () => {
     expect(shadows).toEqual([]);
   }, 120_000);
 
-  it('carries the figure to the hydrate result and `synth runs show`', async () => {
+  it('carries the figure to the hydrate result, the JSON report and `synth runs show`', async () => {
     const configPath = join(dir, 'synth.config.json');
-    writeFileSync(configPath, JSON.stringify({ source: { url: source.url }, targets: { dev: { url: target.url } }, quality: { enabled: false }, state: { url: state.url }, outDir: join(dir, 'out') }));
+    writeFileSync(configPath, JSON.stringify({ source: { url: source.url }, targets: { dev: { url: target.url } }, quality: { sampleRows: 500 }, state: { url: state.url }, outDir: join(dir, 'out') }));
     const h = await runCli(['hydrate', '--target', 'dev', '--config', configPath, '--json']);
     expect(h.code, h.stderr).toBe(0);
     const last = JSON.parse(h.stdout.trim().split('\n').at(-1)!) as { runId: string; parity: { matched: number; total: number } };
     expect(last.parity.total).toBeGreaterThan(40);
     expect(last.parity.matched).toBe(last.parity.total);
     const figure = `schema parity ${last.parity.total}/${last.parity.total}`;
+    const report = JSON.parse(readFileSync(join(dir, 'out', 'reports', `${last.runId}.json`), 'utf8')) as { schemaParity: { matched: number; total: number; differences: unknown[] } };
+    expect(report.schemaParity).toEqual({ matched: last.parity.total, total: last.parity.total, differences: [] });
     const text = await runCli(['runs', 'show', last.runId, '--config', configPath, '--no-json']);
     expect(text.stdout).toContain(figure);
     const json = await runCli(['runs', 'show', last.runId, '--config', configPath, '--json']);
