@@ -20,7 +20,7 @@ import { tableKey, writableColumns } from './schema/model.js';
 import { checkShadowIntegrity, formatIntegrityReport, type IntegrityReport } from './validation/integrity.js';
 import { estimateChildCounts, wantsChildCountEstimate } from './child-count-estimate.js';
 import { measureQuality, writeQualityReport } from './validation/measure-quality.js';
-import { formatParity, parityRefusal, shadowParity, type SchemaParity } from './validation/schema-parity.js';
+import { addParityToJsonReport, formatParity, parityRefusal, shadowParity, type SchemaParity } from './validation/schema-parity.js';
 import { formatQualitySummary, type QualityReportResult } from './validation/quality/index.js';
 import { PrivacyRun } from './generation/privacy/privacy-run.js';
 import { CredentialScrubber } from './generation/privacy/credential-fakes.js';
@@ -482,6 +482,7 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
       await target.finalize(shadow, physicalSchema(schema));
     });
     const parity = await stage(emit, 'parity', () => shadowParity(target, shadow, physicalSchema(schema)), formatParity);
+    if (reportPaths) addParityToJsonReport(reportPaths.json, parity);
     if (parity.differences.length > 0) throw parityRefusal(parity, shadow);
     await fault('before-swap');
     await hooks.beforeSwap?.();
