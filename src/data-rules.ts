@@ -10,7 +10,7 @@ import type { SynthConfig } from './config/schema.js';
 import type { DataRules } from './generation/data-rules.js';
 import { constantFanOut, detectColumnFanOut, type FanOutRule } from './generation/fan-out.js';
 import type { ChildCountHistogram, TableSample } from './generation/model.js';
-import { detectOrderInvariants, type AlignedParent, type OrderInvariant } from './generation/order-invariants.js';
+import { DEFAULT_MIN_SUPPORT, detectOrderInvariants, type AlignedParent, type OrderInvariant } from './generation/order-invariants.js';
 import { copiedTables, decideReferenceTables, DEFAULT_REFERENCE_MAX_ROWS } from './generation/reference-tables.js';
 import { findTable, tableKey, writableColumns, type DatabaseSchema, type Table, type TableRef } from './schema/model.js';
 import type { Row, Value } from './schema/values.js';
@@ -66,7 +66,7 @@ async function alignedParent(source: SourceConnector, child: Table, sample: Tabl
   return { foreignKey: fk.name, columns, rows: childKeys.map((k) => (k === null ? null : (byKey.get(k) ?? null))) };
 }
 
-async function learnInvariants(source: SourceConnector, schema: DatabaseSchema, samples: Map<string, TableSample>, skip: (t: Table) => boolean): Promise<OrderInvariant[]> {
+async function learnInvariants(source: SourceConnector, schema: DatabaseSchema, samples: Map<string, TableSample>, skip: (t: Table) => boolean, minSupport: number): Promise<OrderInvariant[]> {
   const out: OrderInvariant[] = [];
   for (const table of schema.tables) {
     const sample = samples.get(tableKey(table));
@@ -83,7 +83,7 @@ async function learnInvariants(source: SourceConnector, schema: DatabaseSchema, 
         parentTables.set(fk.name, parent);
       }
     }
-    out.push(...detectOrderInvariants(table, sample, parents, parentTables));
+    out.push(...detectOrderInvariants(table, sample, parents, parentTables, { minSupport }));
   }
   return out;
 }
@@ -135,7 +135,8 @@ export async function learnDataRules(
   if (privacy) return { reference, invariants: [], fanOuts: [] };
   const copied = copiedTables(reference);
   const skip = (t: Table): boolean => copied.has(tableKey(t)) || tableSettings(config, t)?.skip === true;
-  const invariants = await learnInvariants(source, schema, samples, skip);
+  const setting = config.invariants ?? { minSupport: DEFAULT_MIN_SUPPORT };
+  const invariants = setting === false ? [] : await learnInvariants(source, schema, samples, skip, setting.minSupport);
   const fanOuts = await learnFanOuts(source, schema, samples, histograms, skip);
   return { reference, invariants, fanOuts };
 }

@@ -107,6 +107,13 @@ export const configSchema = z.strictObject({
   /** Small, non-personal, referenced tables (lookups, enumerations) up to `maxRows` rows are copied verbatim. */
   reference: z.strictObject({ maxRows: z.number().int().min(0).default(5000) }).default({ maxRows: 5000 }),
   /**
+   * Order invariants (a ≤ b on every sampled source row) kept in the output; `minSupport`: fewest rows with both
+   * sides set before a pair counts. `false`: columns are left as the models draw them.
+   */
+  invariants: z
+    .union([z.literal(false), z.strictObject({ minSupport: z.number().int().positive().default(20) })])
+    .default({ minSupport: 20 }),
+  /**
    * Virtual foreign keys the source keeps only by naming and values: `{ from: 'orders.customer_id', to: 'customers.id' }`
    * or composite `{ from: 'a.(x, y)', to: 'b.(x, y)' }`. Generated and validated like declared FKs; never created in the target.
    */

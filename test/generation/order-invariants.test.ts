@@ -102,6 +102,19 @@ describe('order invariants', () => {
     }
   });
 
+  it('invariants: false turns them off; minSupport above the sample finds none', async () => {
+    const source = await openSource(env.source.url);
+    try {
+      for (const invariants of [false, { minSupport: 100_000 }] as const) {
+        const c = parseConfig({ source: { url: env.source.url }, targets: { dev: { url: env.target.url } }, model: 'baseline', reference: { maxRows: 100 }, invariants });
+        const { schema, plan } = await introspectAndPlan(source, c);
+        expect((await trainModels(source, schema, plan, c)).rules!.invariants).toEqual([]);
+      }
+    } finally {
+      await source.close();
+    }
+  });
+
   it('chooses the closest lower bound as the anchor and settles same-row anchors first', async () => {
     const { models } = await trained();
     const line = models.rules!.invariants.filter((i) => i.table.name === 'order_line');
