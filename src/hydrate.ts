@@ -230,6 +230,7 @@ export async function trainModels(
         // A declared copy is public: it is copied, not learned, and spends no budget.
         skipped: (t) => tableConfig(config, t)?.skip === true || copied.has(tableKey(t)),
         note: (message) => emit({ type: 'info', message: `Privacy: ${message}` }),
+        warn: (message, table) => emit({ type: 'warning', message: `Privacy: ${message}`, table }),
         ...(entityUnit ? { entity: entityUnit } : {}),
       }),
     ).then((models) => ({ ...models, rules }));

@@ -46,7 +46,10 @@ export function registerCommands(program: Command): void {
       const { schema, plan } = await introspectAndPlan(source, config);
       const suggestions = await suggestRelations(source, schema, { seed: config.seed });
       const rules = await planDataRules(source, schema, config);
-      let text = formatPlan(plan, schema, rules);
+      const { planPrivacy } = await import('../generation/privacy/privacy-plan.js');
+      const { copiedTables } = await import('../generation/reference-tables.js');
+      const privacy = await planPrivacy(source, schema, plan, config, copiedTables(rules.reference));
+      let text = formatPlan(plan, schema, rules, privacy);
       if (suggestions.length > 0) text += `\n${formatSuggestions(suggestions)}`;
       let mapping: TypeMappingNote[] | undefined;
       if (flags.target) {
@@ -59,7 +62,7 @@ export function registerCommands(program: Command): void {
           await target.close();
         }
       }
-      out.result({ tables: schema.tables.map(tableKey), plan, suggestions, rules: { reference: rules.reference, invariants: rules.invariants.map(({ gaps: _gaps, ...rest }) => rest), fanOuts: rules.fanOuts }, ...(mapping ? { mapping } : {}) }, text);
+      out.result({ tables: schema.tables.map(tableKey), plan, suggestions, rules: { reference: rules.reference, invariants: rules.invariants.map(({ gaps: _gaps, ...rest }) => rest), fanOuts: rules.fanOuts }, ...(privacy ? { privacy } : {}), ...(mapping ? { mapping } : {}) }, text);
     } finally {
       out.stop();
       await source.close();

@@ -3,9 +3,14 @@ import type { DatabaseSchema } from '../schema/model.js';
 import { findTable, tableKey } from '../schema/model.js';
 import type { HydrationPlan } from './plan.js';
 import { formatDataRules, type DataRules } from '../generation/data-rules.js';
+import { formatRowCountErrors } from '../generation/privacy/dp-row-counts.js';
+import type { PrivacyPlan } from '../generation/privacy/privacy-plan.js';
 
-/** With `rules` (read from the data), also the copied reference tables, order invariants and exact fan-outs. */
-export function formatPlan(plan: HydrationPlan, schema: DatabaseSchema, rules?: DataRules): string {
+/**
+ * With `rules` (read from the data), also the copied reference tables, order invariants and exact fan-outs; with
+ * `privacy`, each table's expected row-count error at the configured ε (small tables flagged).
+ */
+export function formatPlan(plan: HydrationPlan, schema: DatabaseSchema, rules?: DataRules, privacy?: PrivacyPlan | null): string {
   const lines: string[] = [];
   const width = String(plan.steps.length).length;
   lines.push(`Hydration plan: ${plan.steps.length} tables, ${plan.cycles.length} cycle(s), ${plan.deferred.length} deferred FK(s)`);
@@ -46,6 +51,11 @@ export function formatPlan(plan: HydrationPlan, schema: DatabaseSchema, rules?: 
   if (rules) {
     lines.push('');
     lines.push(formatDataRules(rules, schema).trimEnd());
+  }
+  if (privacy) {
+    lines.push('');
+    if (privacy.refused) lines.push(`Privacy (ε=${privacy.epsilon}): the run would be refused: ${privacy.refused.message}`);
+    else lines.push(formatRowCountErrors(privacy.rowCounts, privacy.epsilon));
   }
   return lines.join('\n') + '\n';
 }

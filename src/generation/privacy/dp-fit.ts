@@ -36,6 +36,7 @@ import { columnCharges, dpColumnSpec, encoderFromSpec, tokenPriors } from './dp-
 import { dpChildCountHistogram } from './dp-keys.js';
 import { dpBatchSampler, planDpSgd, type DpSgdPlan } from './dp-sgd.js';
 import { dpCount } from './mechanisms.js';
+import { generatedRowCount, rowCountError, smallTableWarning } from './dp-row-counts.js';
 import { childCountSensitivity, contributionBound, ownershipFk, type EntityOwnership } from './entity-ownership.js';
 import { PrivacyLedger, type PrivacySpent } from './rdp-accountant.js';
 import { SecureRandom } from './secure-random.js';
@@ -86,6 +87,11 @@ export interface TablePrivacySpend {
   /** Per release label, each composed alone. */
   mechanisms: Array<{ label: string; epsilon: number }>;
   dpSgd: { steps: number; plannedSteps: number; noiseMultiplier: number; samplingRate: number; clipNorm: number; epsilon: number; stoppedEarly: boolean } | null;
+  /**
+   * The released row count (absent when it is derived from the ownership FK): the noisy count, the count generated
+   * (never below the noise scale), and the expected error of the release relative to the noisy count.
+   */
+  rowCount?: { noisy: number; generated: number; expectedError: number; relativeError: number; small: boolean };
 }
 
 export interface PrivacySpendReport {
@@ -126,6 +132,8 @@ export interface DpFitOptions {
   entity?: EntityUnitInput;
   /** Text columns generated as fresh fakes, decided from the schema and config (`dpFakeKind`). */
   fakeKind?: (table: Table, column: Column) => PiiKind | undefined;
+  /** A warning about one table (a row count its noise can swamp). */
+  warn?: (message: string, table: string) => void;
 }
 
 /** Defaults under DP: fewer, larger steps give DP-SGD a better signal-to-noise ratio. */
@@ -476,6 +484,11 @@ export async function fitTableDp(
     ? viaHist.counts.reduce((n, e) => n + e.children * e.parents, 0)
     : Math.max(0, dpCount(sample.totalRows, { epsilon: eps }, { ...ctx, label: `${key} count` }));
   const sampleSize = Math.max(1, Math.min(noisyRows, options.sampleRows));
+  // Relative to the sample's size, which the budget split already treats as public (DP-SGD's sampling rate): a
+  // table's flag does not then depend on how its noise fell.
+  const countError = viaHist ? null : rowCountError(key, sample.rows.length, eps, contribution);
+  if (countError?.small && sample.totalRows > 0) options.warn?.(smallTableWarning(countError, noisyRows, options.privacy.epsilon, table), key);
+  const generatedRows = sample.totalRows === 0 ? 0 : countError ? generatedRowCount(noisyRows, countError.expectedError) : Math.max(1, noisyRows);
   const meta = describeColumns(table, sample);
   const specs = new Map<string, ColumnModelSpec>();
   for (const c of attrs) {
@@ -514,7 +527,7 @@ export async function fitTableDp(
       table: { schema: table.schema, name: table.name },
       meta,
       model,
-      sourceRows: sample.totalRows > 0 ? Math.max(1, noisyRows) : 0,
+      sourceRows: generatedRows,
       histograms: dpHists,
       keyStats: dataFreeKeyStats(table),
       fkNullRates: foreignKeyNullRates(table, dpSampleForNulls, dpHists),
@@ -530,6 +543,9 @@ export async function fitTableDp(
       contribution,
       mechanisms: breakdown,
       dpSgd,
+      ...(countError
+        ? { rowCount: { noisy: noisyRows, generated: generatedRows, expectedError: countError.expectedError, relativeError: countError.relativeError, small: countError.small } }
+        : {}),
     },
   };
 }

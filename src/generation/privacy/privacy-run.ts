@@ -150,7 +150,13 @@ export class PrivacyRun {
     plan: HydrationPlan,
     samples: Map<string, TableSample>,
     histograms: ChildCountHistogram[],
-    options: { modelFor: (t: TableRef) => 'baseline' | 'learned'; skipped: (t: TableRef) => boolean; note?: (m: string) => void; entity?: EntityUnitInput },
+    options: {
+      modelFor: (t: TableRef) => 'baseline' | 'learned';
+      skipped: (t: TableRef) => boolean;
+      note?: (m: string) => void;
+      warn?: (message: string, table: string) => void;
+      entity?: EntityUnitInput;
+    },
   ): Promise<ModelSet> {
     const p = this.config.privacy;
     if (p === false) throw new SynthError('INTERNAL', 'PrivacyRun.fit called without a privacy budget.');
@@ -165,6 +171,7 @@ export class PrivacyRun {
       sampleRows: this.config.training.sampleRows,
       learned: { epochs: this.config.training.epochs, hiddenSize: this.config.training.hidden, batchSize: this.config.training.batchSize },
       ...(options.note ? { note: options.note } : {}),
+      ...(options.warn ? { warn: options.warn } : {}),
       ...(options.entity ? { entity: options.entity } : {}),
     });
     this.spend = spend;

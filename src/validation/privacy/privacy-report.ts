@@ -49,6 +49,8 @@ export interface PrivacyResult {
     delta: number;
     dpSgd: PrivacySpendReport['tables'][number]['dpSgd'];
     mechanisms: Array<{ label: string; epsilon: number }>;
+    /** The noisy row count, the count generated and the release's expected error (dp-row-counts.ts). */
+    rowCount?: PrivacySpendReport['tables'][number]['rowCount'];
   }>;
   pii: PiiColumnReport[];
   filters: Record<string, FilterReport>;
@@ -73,6 +75,7 @@ export function buildPrivacyResult(spend: PrivacySpendReport | null, pii: PiiCol
       delta: t.delta,
       dpSgd: t.dpSgd,
       mechanisms: t.mechanisms,
+      ...(t.rowCount ? { rowCount: t.rowCount } : {}),
     })),
     pii,
     filters,
@@ -94,7 +97,9 @@ export function formatPrivacyResult(p: PrivacyResult): string {
     for (const t of p.tables) {
       const sgd = t.dpSgd ? `, DP-SGD ${t.dpSgd.steps} steps, σ ${t.dpSgd.noiseMultiplier.toFixed(2)}, q ${t.dpSgd.samplingRate.toFixed(3)}` : '';
       const owned = p.entity && t.contribution > 1 ? `, ≤ ${t.contribution} rows per entity` : '';
-      lines.push(`  ${t.table}: ε ${t.epsilon.toFixed(3)} of ${t.budget.epsilon.toFixed(3)} (${t.model}${sgd}${owned})`);
+      // A count its noise can swamp says so, with what was generated (never below the noise scale).
+      const rows = t.rowCount?.small ? `; rows ${t.rowCount.generated} from a noisy count of ${t.rowCount.noisy} ±${t.rowCount.expectedError.toFixed(1)}` : '';
+      lines.push(`  ${t.table}: ε ${t.epsilon.toFixed(3)} of ${t.budget.epsilon.toFixed(3)} (${t.model}${sgd}${owned}${rows})`);
     }
   }
   const transformed = p.pii.filter((x) => x.transform !== null);
