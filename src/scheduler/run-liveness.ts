@@ -6,6 +6,7 @@
  */
 import type { EventSink, RunEvent } from '../events.js';
 import type { FaultPoint } from '../hydrate.js';
+import { SynthError } from '../errors.js';
 import { InterruptedError } from './interrupt.js';
 import { HEARTBEAT_INTERVAL_MS, type RunStatus, type StateStore } from './state-store.js';
 
@@ -60,21 +61,29 @@ export function failureOutcome(
   const reason: unknown = signal?.aborted === true ? signal.reason : undefined;
   if (reason instanceof InterruptedError) return { status: 'interrupted', error: reason.at(stage, runId) };
   if (signal?.aborted === true) return { status: 'aborted', error };
-  if (isConnectionLoss(error)) return { status: 'interrupted', error: new InterruptedError('connection', stage, firstLine(error), runId) };
+  const lost = connectionLossOf(error);
+  if (lost !== null) return { status: 'interrupted', error: new InterruptedError('connection', stage, firstLine(lost), runId) };
   return { status: 'failed', error };
 }
 
 /** PostgreSQL and MySQL/MariaDB ways of saying "the session went away", anywhere in the cause chain. */
 export function isConnectionLoss(error: unknown): boolean {
+  return connectionLossOf(error) !== null;
+}
+
+/** The driver's own error in the cause chain that says the connection was lost, or null. */
+function connectionLossOf(error: unknown): unknown {
+  // Never connecting is a connection failure, not an interruption of a run that was under way.
+  if (error instanceof SynthError && error.code === 'CONNECTION_FAILED') return null;
   for (let e: unknown = error, depth = 0; e != null && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
     const code = String((e as { code?: unknown }).code ?? '');
     const errno = Number((e as { errno?: unknown }).errno);
     const message = e instanceof Error ? e.message : String(e);
-    if (['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'PROTOCOL_CONNECTION_LOST', 'ER_CONNECTION_KILLED'].includes(code)) return true;
-    if (/^08/.test(code) || errno === 1927 || errno === 2013 || errno === 2006) return true;
-    if (/Connection terminated|terminating connection|Connection was killed|Lost connection to|server has gone away|connection is in closed state/i.test(message)) return true;
+    if (['57P01', '57P02', '57P03', 'ECONNRESET', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'ER_CONNECTION_KILLED'].includes(code)) return e;
+    if (/^08/.test(code) || errno === 1927 || errno === 2013 || errno === 2006) return e;
+    if (/Connection terminated|terminating connection|Connection was killed|Lost connection to|server has gone away|connection is in closed state/i.test(message)) return e;
   }
-  return false;
+  return null;
 }
 
 /** SYNTH_PAUSE=point[,point]: the run waits at those fault points until its signal fires (or the process is killed). */

@@ -15,6 +15,7 @@ import { SynthError, connectionError, redactSecrets } from '../errors.js';
 import { acquirePgLock } from '../connectors/postgres/postgres-lock.js';
 import { acquireMysqlLock } from '../connectors/mysql/mysql-lock.js';
 import { stateMigrationSource } from './state-migrations.js';
+import { connectTimeoutMs } from '../connectors/connect-timeout.js';
 import { folderHasData, lockStateFolder, moveAside, processAlive, stateOpenTimeoutMs } from './state-folder.js';
 
 /**
@@ -225,6 +226,9 @@ async function migrateSerialized(backend: Backend): Promise<void> {
   }
 }
 
+/** knex prints connection failures with a stack trace on stdout (breaking --json); they are reported once, as SynthErrors. */
+const quietKnex = { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined };
+
 async function openBackend(config: StateStoreConfig): Promise<Backend> {
   // `pglite://<folder>` is the config's spelling of an embedded folder.
   const pgliteDir = config.url?.match(/^pglite:\/\/(.+)$/i)?.[1];
@@ -244,7 +248,8 @@ async function openBackend(config: StateStoreConfig): Promise<Backend> {
   }
   const protocol = parsed.protocol.replace(/:$/, '');
   if (protocol === 'postgres' || protocol === 'postgresql') {
-    const knex = knexFactory({ client: 'pg', connection: config.url, pool: { min: 0, max: 4 } });
+    // A server that never answers ends in a clear error after the connect timeout, not in knex's silent wait.
+    const knex = knexFactory({ client: 'pg', connection: { connectionString: config.url, connectionTimeoutMillis: connectTimeoutMs() }, pool: { min: 0, max: 4 }, log: quietKnex });
     await probe(knex, config.url);
     const url = config.url;
     return {
@@ -275,6 +280,8 @@ async function openBackend(config: StateStoreConfig): Promise<Backend> {
       client: 'mysql2',
       connection: { uri: serverUrl.href, timezone: 'Z', supportBigNumbers: true } as Knex.MySql2ConnectionConfig,
       pool: { min: 0, max: 4 },
+      acquireConnectionTimeout: connectTimeoutMs(),
+      log: quietKnex,
     });
     await probe(knex, config.url);
     const lockUrl = serverUrl.href;
@@ -323,9 +330,7 @@ async function openEmbedded(dir: string, onWarning: (message: string) => void): 
 
 async function startPglite(dir: string): Promise<Knex> {
   mkdirSync(dir, { recursive: true });
-  // knex would print PGlite's start-up failure with a stack trace; it is reported once, as a SynthError.
-  const quiet = { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined };
-  const knex = knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { filename: dir }, log: quiet });
+  const knex = knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { filename: dir }, log: quietKnex });
   const timeoutMs = stateOpenTimeoutMs();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

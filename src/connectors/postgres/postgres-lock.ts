@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { SynthError, connectionError, redactSecrets } from '../../errors.js';
+import { connectTimeoutMs } from '../connect-timeout.js';
 
 /** First key of the two-int advisory lock: marks the lock as synth's ("SYNT"). */
 export const SYNTH_LOCK_CLASS = 0x53594e54;
@@ -44,7 +45,7 @@ export function holderTag(holder: string | undefined): string {
 export async function acquirePgLock(url: string, options: PgLockOptions): Promise<HeldLock> {
   const database = decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
   const key = pgLockKey(options.key ?? `target:${database}`);
-  const client = new pg.Client({ connectionString: url, application_name: holderTag(options.holder), keepAlive: true });
+  const client = new pg.Client({ connectionString: url, application_name: holderTag(options.holder), keepAlive: true, connectionTimeoutMillis: connectTimeoutMs() });
   let lost: string | null = null;
   // A dropped lock session must not crash the process; it is reported by assertHeld() instead.
   client.on('error', (e: Error) => void (lost ??= e.message));

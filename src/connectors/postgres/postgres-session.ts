@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { SynthError, connectionError, redactSecrets } from '../../errors.js';
+import { connectTimeoutMs, withConnectTimeout } from '../connect-timeout.js';
 
 export interface PgSession {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
@@ -94,10 +95,11 @@ export async function openPgSession(url: string, options: PgSessionOptions): Pro
   // Idle clients that die (server restart) must not crash the process.
   pool.on('error', () => undefined);
   try {
-    const c = await pool.connect();
+    // Only the first connection is bounded here: a pool-wide timeout would also fail a query queued behind a long COPY.
+    const c = await withConnectTimeout(pool.connect(), () => new Error(`the server did not answer within ${Math.round(connectTimeoutMs() / 1000)} s (SYNTH_CONNECT_TIMEOUT_MS)`));
     c.release();
   } catch (cause) {
-    await pool.end().catch(() => undefined);
+    void pool.end().catch(() => undefined);
     throw connectionError('PostgreSQL', url, cause);
   }
   return poolSession(pool);
