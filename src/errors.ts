@@ -26,6 +26,7 @@ export type SynthErrorCode =
   | 'INTERRUPTED'
   | 'MODEL_NOT_FOUND'
   | 'PRIVACY_BUDGET'
+  | 'DISTRIBUTED'
   | 'INTERNAL';
 
 /** Documented process exit codes (README "Exit codes"). */
@@ -61,6 +62,8 @@ const exitByCode: Record<SynthErrorCode, number> = {
   INTERRUPTED: EXIT.infrastructure,
   MODEL_NOT_FOUND: EXIT.badInput,
   PRIVACY_BUDGET: EXIT.badInput,
+  // A worker, the queue or the run bundle failed (src/distributed).
+  DISTRIBUTED: EXIT.infrastructure,
   INTERNAL: EXIT.infrastructure,
 };
 

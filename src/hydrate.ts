@@ -12,8 +12,8 @@ import { type EventSink, silentSink, stage } from './events.js';
 import { buildPlan, type HydrationPlan, type TableStep } from './graph/plan.js';
 import { physicalSchema, withRelations } from './graph/virtual-fks.js';
 import { runLevels } from './scheduler/run-queue.js';
-import type { RowBatch } from './schema/values.js';
-import { createGeneration, createRng, fitModels, type ModelSet } from './generation/index.js';
+import type { Row, RowBatch } from './schema/values.js';
+import { createGeneration, createRng, fitModels, type Generation, type ModelSet } from './generation/index.js';
 import type { ChildCountHistogram, TableSample } from './generation/model.js';
 import type { DatabaseSchema, ForeignKey, Table, TableRef } from './schema/model.js';
 import { tableKey, writableColumns } from './schema/model.js';
@@ -79,6 +79,26 @@ export interface HydrateHooks {
   /** The PII transform key synth manages for this source when none is configured (kept in synth's state). */
   piiKey?(source: SourceConnector): Promise<string>;
   /** Fires on an interruption (scheduler/interrupt.ts): loads stop at the next batch, with the signal's reason. */
+  signal?: AbortSignal;
+  /** Generates and loads every table instead of the in-process loop (`distributed`: shards on `synth worker`s). */
+  loadTables?(ctx: LoadTablesContext): Promise<void>;
+}
+
+/** What the load stage has in hand, for a `loadTables` hook that does it elsewhere. */
+export interface LoadTablesContext {
+  target: TargetConnector;
+  shadow: Shadow;
+  schema: DatabaseSchema;
+  plan: HydrationPlan;
+  models: ModelSet;
+  /** The in-process generation (row counts; a hook replays it when deferred updates need its key state). */
+  generation: Generation;
+  reference: Map<string, { columns: string[]; rows: Row[] }>;
+  credentials: CredentialScrubber;
+  /** Whether the copy filters would run on the generated rows (they need the training sample, so stay in-process). */
+  filtering: boolean;
+  runId: string;
+  emit: EventSink;
   signal?: AbortSignal;
 }
 
@@ -408,6 +428,10 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
   try {
     await fault('after-shadow');
     await stage(emit, 'load', async () => {
+      if (hooks.loadTables) {
+        const filtering = args.privacy?.filtering ?? false;
+        return hooks.loadTables({ target, shadow, schema, plan, models, generation, reference, credentials, filtering, runId, emit, ...(hooks.signal ? { signal: hooks.signal } : {}) });
+      }
       // Tables of one level never reference each other, and each table's rows are seeded by the table alone.
       const levels: TableStep[][] = [];
       for (const step of plan.steps) (levels[step.level] ??= []).push(step);

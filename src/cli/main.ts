@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, SynthError, isSynthError, redactSecrets } from '../errors.js';
 import { registerCommands } from './commands.js';
+import { registerWorkerCommands } from './commands-worker.js';
 import { modeFromArgv, type OutputMode } from './output-mode.js';
 
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ Examples:
 Exit codes: 0 ok, 1 validation refused the swap, 2 bad config or input, 3 connection or infrastructure.`,
     );
   registerCommands(program);
+  registerWorkerCommands(program);
   return program;
 }
 

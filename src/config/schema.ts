@@ -8,6 +8,7 @@ import { piiColumnConfigSchema } from '../generation/privacy/pii-config.js';
 import { canonicalConnectionUrl } from '../connectors/connection-url.js';
 import { SynthError } from '../errors.js';
 import { relationsConfigSchema } from '../graph/virtual-fks.js';
+import { distributedConfigSchema } from '../distributed/distributed-config.js';
 
 const duration = z
   .string()
@@ -157,6 +158,8 @@ export const configSchema = z.strictObject({
   outDir: z.string().default('.synth'),
   /** Jobs `synth schedule` runs (see docs/orchestration.md); targets are checked against `targets`. */
   schedules: schedulesConfigSchema.optional(),
+  /** Scale-out (docs/scale-out.md): generation + load run as shards on `synth worker` processes through this queue. */
+  distributed: distributedConfigSchema.optional(),
 }).superRefine((c, ctx) => {
   const names = new Set(Object.keys(c.targets));
   c.schedules?.forEach((s, i) => {

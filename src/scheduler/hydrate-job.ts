@@ -352,6 +352,8 @@ export async function runHydrateJob(options: HydrateJobOptions): Promise<Hydrate
           if (connectedSource !== null) await recordPrivacy(store, connectedSource, runId, p);
         },
         piiKey: (source) => managedPiiKey(store, source, emit),
+        // `distributed`: shards of each table are generated and loaded by `synth worker` processes (src/distributed).
+        ...(config.distributed ? { loadTables: async (ctx) => void (await (await import('../distributed/coordinator.js')).loadOnWorkers(config, targetName, ctx)) } : {}),
       };
       const result = await hydrate({
         config,

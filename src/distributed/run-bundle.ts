@@ -1,0 +1,103 @@
+/**
+ * What a worker needs to produce any shard of a run, built once by the coordinator: the schema, the plan, the
+ * models, the copied reference rows, the credential decisions and the generation settings. It travels through the
+ * queue's Redis (one key per run), serialized with v8's structured clone (so dates, bigints and bytes survive) and
+ * base64-encoded, since the queue's Redis client speaks strings.
+ */
+import { deserialize, serialize } from 'node:v8';
+import type { Shadow } from '../connectors/connector.js';
+import type { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
+import { modelSetFromArtifact, modelSetToArtifact, type ModelSet, type ModelSetArtifact } from '../generation/index.js';
+import type { ModelArtifact } from '../generation/model.js';
+import type { HydrationPlan } from '../graph/plan.js';
+import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
+import { tableKey } from '../schema/model.js';
+import type { Row } from '../schema/values.js';
+import { SynthError } from '../errors.js';
+
+export const RUN_BUNDLE_VERSION = 1;
+
+/** The credential columns the coordinator's sample decided, per table key (workers never see a sample). */
+export type CredentialPlans = Record<string, ReturnType<CredentialScrubber['plansFor']>>;
+
+export interface RunBundle {
+  version: number;
+  runId: string;
+  /** The config's target name; each worker resolves its URL from its own config, so no password travels. */
+  target: string;
+  shadow: Shadow;
+  seed: number;
+  scale: number;
+  /** `tables.<name>.scale` (0 for a skipped table) by table key, as the coordinator's config resolved it. */
+  tableScales: Record<string, number>;
+  schema: DatabaseSchema;
+  plan: HydrationPlan;
+  models: ModelSetArtifact;
+  reference: Array<[string, { columns: string[]; rows: Row[] }]>;
+  credentials: CredentialPlans;
+}
+
+export interface BundleInput {
+  runId: string;
+  target: string;
+  shadow: Shadow;
+  seed: number;
+  scale: number;
+  tableScale: (t: TableRef) => number;
+  schema: DatabaseSchema;
+  plan: HydrationPlan;
+  models: ModelSet;
+  reference: Map<string, { columns: string[]; rows: Row[] }>;
+  credentials: CredentialScrubber;
+}
+
+export function makeRunBundle(input: BundleInput): RunBundle {
+  const tableScales: Record<string, number> = {};
+  const credentials: CredentialPlans = {};
+  for (const t of input.schema.tables) {
+    tableScales[tableKey(t)] = input.tableScale(t);
+    credentials[tableKey(t)] = input.credentials.plansFor(t);
+  }
+  return {
+    version: RUN_BUNDLE_VERSION,
+    runId: input.runId,
+    target: input.target,
+    shadow: input.shadow,
+    seed: input.seed,
+    scale: input.scale,
+    tableScales,
+    schema: input.schema,
+    plan: input.plan,
+    models: modelSetToArtifact(input.models),
+    reference: [...input.reference],
+    credentials,
+  };
+}
+
+export function encodeRunBundle(bundle: RunBundle): string {
+  return serialize(bundle).toString('base64');
+}
+
+export function decodeRunBundle(text: string): RunBundle {
+  let b: Partial<RunBundle> | null;
+  try {
+    b = deserialize(Buffer.from(text, 'base64')) as Partial<RunBundle> | null;
+  } catch {
+    b = null;
+  }
+  if (!b || b.version !== RUN_BUNDLE_VERSION || !b.schema || !b.plan || !b.models) {
+    throw new SynthError('DISTRIBUTED', 'The run bundle on the queue was written by another synth version.', {
+      hint: 'Run the same synth version on the coordinator and every worker (`synth --version`).',
+    });
+  }
+  return b as RunBundle;
+}
+
+/** The bundle's models as a ModelSet; the learned-model module is loaded only when a table has a learned model. */
+export async function bundleModels(bundle: RunBundle): Promise<ModelSet> {
+  const learned = bundle.models.tables.some((t) => t.model.kind === 'learned');
+  if (!learned) return modelSetFromArtifact(bundle.models, bundle.schema);
+  const mod = await import('../generation/learned/index.js');
+  await mod.initCompute();
+  return modelSetFromArtifact(bundle.models, bundle.schema, { learnedFromArtifact: (a: ModelArtifact, t: Table) => mod.learnedFromArtifactForTable(a, t) });
+}

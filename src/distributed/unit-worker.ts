@@ -1,0 +1,151 @@
+/**
+ * `synth worker`: takes generation + load units off the queue. A unit's rows go into the shadow through the
+ * target's bulk load, one COPY / LOAD DATA statement, so a worker killed mid-unit leaves none of them visible; its
+ * hold on the unit then lapses (`distributed.lockSeconds`) and another worker takes it again.
+ */
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { openTarget } from '../connectors/index.js';
+import type { TargetConnector } from '../connectors/connector.js';
+import type { SynthConfig } from '../config/schema.js';
+import { SynthError } from '../errors.js';
+import type { EventSink } from '../events.js';
+import type { ModelSet } from '../generation/index.js';
+import { targetUrl } from '../hydrate.js';
+import { tableKey } from '../schema/model.js';
+import type { RowBatch } from '../schema/values.js';
+import type { DistributedConfig } from './distributed-config.js';
+import { bundleModels, decodeRunBundle, type RunBundle } from './run-bundle.js';
+import { shardRows } from './shard-rows.js';
+import { bundleKey, doneKey, QUEUE_NAME, queueConnection, workerName, type UnitJobData, type UnitProgress, type UnitResult } from './unit-queue.js';
+
+export interface UnitWorkerOptions {
+  config: SynthConfig;
+  /** Units this process works on at once. */
+  concurrency?: number;
+  emit: EventSink;
+  /** Milliseconds to wait after each batch of a unit (tests park a worker mid-unit to kill it there). */
+  pauseMs?: number;
+}
+
+export interface UnitWorker {
+  name: string;
+  /** Finishes the units in hand, takes no new one, closes the connections. */
+  stop(): Promise<void>;
+}
+
+const DONE_TTL_SECONDS = 7 * 24 * 3600;
+
+export function requireDistributed(config: SynthConfig): DistributedConfig {
+  if (config.distributed === undefined) {
+    throw new SynthError('CONFIG_INVALID', 'This config has no `distributed` section, so there is no queue to work for.', {
+      path: 'distributed',
+      hint: "Add distributed: { queue: 'redis://host:6379' } to the config the coordinator uses, and start workers with that config.",
+    });
+  }
+  return config.distributed;
+}
+
+export async function startUnitWorker(options: UnitWorkerOptions): Promise<UnitWorker> {
+  const { config, emit } = options;
+  const dist = requireDistributed(config);
+  const name = workerName();
+  // The last runs' bundles and models, and one connection per target: consecutive units of a run reuse them.
+  const runs = new Map<string, Promise<{ bundle: RunBundle; models: ModelSet }>>();
+  const targets = new Map<string, Promise<TargetConnector>>();
+  const connection = queueConnection(dist);
+
+  const worker = new Worker<UnitJobData, UnitResult>(QUEUE_NAME, async (job) => process(job), {
+    connection,
+    prefix: dist.prefix,
+    concurrency: options.concurrency ?? 1,
+    lockDuration: dist.lockSeconds * 1000,
+    stalledInterval: dist.lockSeconds * 1000,
+    // A unit whose holder died goes back to the queue this many times before the run fails.
+    maxStalledCount: dist.attempts,
+    autorun: false,
+  });
+  worker.on('error', (e) => emit({ type: 'warning', message: `Queue: ${e.message}` }));
+
+  async function loadRun(runId: string): Promise<{ bundle: RunBundle; models: ModelSet }> {
+    let run = runs.get(runId);
+    if (!run) {
+      run = (async () => {
+        const bytes = await (await worker.client).get(bundleKey(dist, runId));
+        // The coordinator removed it: the run ended (or was interrupted) and wants nothing more from this unit.
+        if (bytes === null) throw new UnrecoverableError(`run ${runId} has ended (its bundle is gone)`);
+        const bundle = decodeRunBundle(bytes);
+        return { bundle, models: await bundleModels(bundle) };
+      })();
+      runs.set(runId, run);
+      run.catch(() => runs.delete(runId));
+      for (const old of [...runs.keys()].slice(0, -4)) runs.delete(old);
+    }
+    return run;
+  }
+
+  function targetFor(target: string): Promise<TargetConnector> {
+    let t = targets.get(target);
+    if (!t) {
+      t = openTarget(targetUrl(config, target));
+      targets.set(target, t);
+      t.catch(() => targets.delete(target));
+    }
+    return t;
+  }
+
+  async function process(job: Job<UnitJobData, UnitResult>): Promise<UnitResult> {
+    const { runId, unit } = job.data;
+    const client = await worker.client;
+    // Loaded and committed before its worker died, but never acknowledged: the rows are there already.
+    const done = await client.get(doneKey(dist, runId, unit));
+    if (done !== null) return JSON.parse(done) as UnitResult;
+    const { bundle, models } = await loadRun(runId);
+    const table = bundle.schema.tables.find((t) => tableKey(t) === unit.table);
+    if (!table) throw new UnrecoverableError(`unit ${unit.id} names a table the run's schema lacks`);
+    const target = await targetFor(bundle.target);
+    const started = Date.now();
+    const attempts = Math.max(1, job.attemptsStarted);
+    emit({ type: 'info', message: `unit ${unit.id} of run ${runId}: started (try ${attempts})` });
+    await job.updateProgress({ worker: name, rows: 0 } satisfies UnitProgress);
+    let reported = 0;
+    const rows = await target.load(bundle.shadow, table, paced(shardRows(bundle, models, unit), options.pauseMs ?? 0), (n) => {
+      if (Date.now() - reported < 500) return;
+      reported = Date.now();
+      void job.updateProgress({ worker: name, rows: n } satisfies UnitProgress).catch(() => undefined);
+    });
+    if (rows !== unit.end - unit.start) {
+      throw new SynthError('DISTRIBUTED', `unit ${unit.id} loaded ${rows} rows, planned ${unit.end - unit.start}.`, {
+        table: unit.table,
+        hint: 'The worker and the coordinator generate differently: run the same synth version everywhere.',
+      });
+    }
+    const result: UnitResult = { rows, worker: name, ms: Date.now() - started, attempts };
+    await client.set(doneKey(dist, runId, unit), JSON.stringify(result), { EX: DONE_TTL_SECONDS });
+    emit({ type: 'info', message: `unit ${unit.id} of run ${runId}: ${rows} rows in ${result.ms} ms` });
+    return result;
+  }
+
+  try {
+    await worker.waitUntilReady();
+  } catch (e) {
+    await worker.close(true).catch(() => undefined);
+    throw e;
+  }
+  void worker.run().catch((e: unknown) => emit({ type: 'warning', message: `Queue: ${e instanceof Error ? e.message : String(e)}` }));
+  emit({ type: 'info', message: `worker ${name} takes units from ${dist.prefix}/${QUEUE_NAME} (concurrency ${options.concurrency ?? 1})` });
+  return {
+    name,
+    async stop() {
+      await worker.close();
+      const open = await Promise.allSettled([...targets.values()]);
+      await Promise.allSettled(open.map((t) => (t.status === 'fulfilled' ? t.value.close() : undefined)));
+    },
+  };
+}
+
+async function* paced(batches: AsyncIterable<RowBatch>, ms: number): AsyncIterable<RowBatch> {
+  for await (const batch of batches) {
+    yield batch;
+    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+  }
+}
