@@ -127,13 +127,7 @@ export async function fitModels(
     // such tables get the baseline's independent marginals instead.
     if (kind === 'learned' && options.learned && sample.rows.length >= MIN_LEARNED_ROWS) {
       const fk = table.foreignKeys.find((f) => f.name === step.primaryParent);
-      // Only a learned parent predicts its children per row from its attributes. Under any other parent (baseline,
-      // copied reference rows) children are dealt to parents at random, so a child conditioned on its parent would be
-      // generated under a different mix of parents than it learned from, and its marginals would drift (world's
-      // countrylanguage: 34 % official languages instead of 24 %).
-      const conditioned =
-        fk !== undefined && options.modelFor?.(fk.references) === 'learned' && (samples.get(tableKey(fk.references))?.rows.length ?? 0) >= MIN_LEARNED_ROWS;
-      const parentSample = fk && conditioned ? (options.parentRows?.get(key) ?? samples.get(tableKey(fk.references)) ?? null) : null;
+      const parentSample = fk ? (options.parentRows?.get(key) ?? samples.get(tableKey(fk.references)) ?? null) : null;
       const childCounts = options.childCounts?.get(key);
       const otherParents = options.otherParents?.get(key);
       model = await options.learned(table, sample, meta, parentSample, {
