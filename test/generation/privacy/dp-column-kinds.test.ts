@@ -28,11 +28,11 @@ beforeAll(async () => {
   sample = await readSample(source, item, 5000, 1);
   await source.close();
   my = await createMysqlDatabase('synth_dpkinds');
-  await my.exec(`CREATE TABLE place (id int PRIMARY KEY, pos POINT NOT NULL, area POLYGON NULL)`);
+  await my.exec(`CREATE TABLE place (id int PRIMARY KEY, pos POINT NOT NULL, area POLYGON NULL, kinds SET('park', 'shop', 'school') NOT NULL)`);
   for (let i = 0; i < 800; i++) {
     const x = (13 + (i % 50) / 100).toFixed(2);
     const y = (52 + (i % 30) / 100).toFixed(2);
-    await my.exec(`INSERT INTO place VALUES (${i}, ST_GeomFromText('POINT(${x} ${y})'), ${i % 3 === 0 ? 'NULL' : `ST_GeomFromText('POLYGON((0 0, ${1 + (i % 4)} 0, ${1 + (i % 4)} 1, 0 0))')`})`);
+    await my.exec(`INSERT INTO place VALUES (${i}, ST_GeomFromText('POINT(${x} ${y})'), ${i % 3 === 0 ? 'NULL' : `ST_GeomFromText('POLYGON((0 0, ${1 + (i % 4)} 0, ${1 + (i % 4)} 1, 0 0))')`}, '${i % 2 ? 'park,shop' : 'school'}')`);
   }
   const mysource = await openSource(my.url);
   places = (await mysource.introspect({})).tables.find((t) => t.name === 'place')!;
@@ -140,6 +140,15 @@ describe('a DP generator per column kind (PostgreSQL type zoo, MariaDB geometry)
         }
       }
     }
+  });
+
+  it('MariaDB SET: each member’s DP presence share, within plan', () => {
+    const { spec, ledger, planned } = fit(places, placesSample, 'kinds', 4);
+    expect(ledger.spent(1e-6).epsilon).toBeLessThanOrEqual(planned.spent(1e-6).epsilon + 1e-12);
+    expect(spec.spec.type).toBe('set');
+    if (spec.spec.type !== 'set') return;
+    expect(spec.spec.values).toEqual(['park', 'shop', 'school']);
+    for (const [i, p] of spec.spec.probs.entries()) expect(Math.abs(p - 0.5), spec.spec.values[i]).toBeLessThan(0.05);
   });
 
   it('plans never charge less than a structured release spends, for every slot count (one position taking the whole share is the costliest)', () => {
