@@ -1,0 +1,142 @@
+/**
+ * Scale-out against the real queue (BullMQ on the local Redis) and real PostgreSQL: `synth worker` processes and a
+ * `synth hydrate` coordinator hydrate SHOP_PG into a target with exactly the checksums of a single-process run; a
+ * worker SIGKILLed mid-unit leaves no rows behind, its unit is retried on another worker (recorded in `synth runs
+ * show`), and workers started after the run began take its units.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliCommand, runCli } from '../support/cli.js';
+import { createPgDatabase, uniqueName, type TestDatabase } from '../support/databases.js';
+import { SHOP_PG } from '../support/fixtures.js';
+import { liveChecksums } from '../scheduler/helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'synth-scaleout-'));
+const REDIS = process.env.SYNTH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+let source: TestDatabase;
+let single: TestDatabase;
+let spread: TestDatabase;
+let killed: TestDatabase;
+let state: TestDatabase;
+let singleConfig: string;
+let distConfig: string;
+let expected: Record<string, string>;
+const workers: ChildProcess[] = [];
+
+function writeConfig(name: string, distributed: boolean): string {
+  const path = join(dir, name);
+  writeFileSync(
+    path,
+    JSON.stringify({
+      source: { url: source.url },
+      targets: { single: { url: single.url }, spread: { url: spread.url }, killed: { url: killed.url } },
+      model: 'baseline',
+      seed: 5,
+      filters: { enabled: false },
+      quality: { enabled: false },
+      state: { url: state.url },
+      outDir: join(dir, 'out'),
+      // A queue prefix of its own, so parallel test files (and stale units) never meet.
+      ...(distributed ? { distributed: { queue: REDIS, shardRows: 400, lockSeconds: 2, prefix: uniqueName('synthtest') } } : {}),
+    }),
+  );
+  return path;
+}
+
+/** Starts `synth worker` and resolves once it listens on the queue. */
+async function startWorker(env: Record<string, string> = {}): Promise<{ child: ChildProcess; out: () => string }> {
+  const child = spawn(process.execPath, [...cliCommand(), 'worker', '--config', distConfig, '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  workers.push(child);
+  let out = '';
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker never became ready:\n${out}`)), 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('takes units from')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', () => reject(new Error(`worker exited:\n${out}`)));
+  });
+  return { child, out: () => out };
+}
+
+function stopped(child: ChildProcess): Promise<number | NodeJS.Signals> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode ?? child.signalCode!);
+    else child.on('exit', (code, sig) => resolve(code ?? sig ?? -1));
+  });
+}
+
+beforeAll(async () => {
+  [source, single, spread, killed, state] = await Promise.all([
+    createPgDatabase('synth_so_src'),
+    createPgDatabase('synth_so_one'),
+    createPgDatabase('synth_so_many'),
+    createPgDatabase('synth_so_kill'),
+    createPgDatabase('synth_so_state'),
+  ]);
+  await source.exec(SHOP_PG);
+  singleConfig = writeConfig('single.json', false);
+  distConfig = writeConfig('distributed.json', true);
+  const one = await runCli(['hydrate', '--target', 'single', '--config', singleConfig, '--json']);
+  expect(one.code, one.stderr).toBe(0);
+  expected = await liveChecksums(single.url);
+}, 180_000);
+
+afterAll(async () => {
+  for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  await Promise.all([source, single, spread, killed, state].map((d) => d?.drop()));
+});
+
+describe('synth worker + synth hydrate with distributed', () => {
+  it('3 workers and a coordinator produce the checksums of a single-process run', async () => {
+    const ws = await Promise.all([startWorker(), startWorker(), startWorker()]);
+    const run = await runCli(['hydrate', '--target', 'spread', '--config', distConfig, '--json']);
+    expect(run.code, run.stderr + run.stdout.slice(-3000)).toBe(0);
+    expect(run.stdout).toMatch(/Distributed: \d+ units/);
+    expect(await liveChecksums(spread.url)).toEqual(expected);
+    // Units went to more than one worker process.
+    const holders = new Set([...run.stdout.matchAll(/"table":"[^"]*#\d+ @([^ "]+) try/g)].map((m) => m[1]));
+    expect(holders.size).toBeGreaterThan(1);
+    // SIGTERM: each worker finishes what it holds and exits 0.
+    for (const w of ws) w.child.kill('SIGTERM');
+    expect(await Promise.all(ws.map((w) => stopped(w.child)))).toEqual([0, 0, 0]);
+  }, 300_000);
+
+  it('a worker killed mid-unit leaves no rows; the unit is retried on a worker started after the run began', async () => {
+    // The only worker at first parks after each batch of a unit, so it is mid-COPY when it is killed.
+    const slow = await startWorker({ SYNTH_UNIT_PAUSE_MS: '60000' });
+    const coordinator = spawn(process.execPath, [...cliCommand(), 'hydrate', '--target', 'killed', '--config', distConfig, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    coordinator.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    coordinator.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = stopped(coordinator);
+    const deadline = Date.now() + 120_000;
+    while (!/unit [^ ]+ of run [^:]+: started/.test(slow.out()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const unit = /unit ([^ ]+) of run ([^:]+): started/.exec(slow.out());
+    expect(unit, slow.out()).not.toBeNull();
+    slow.child.kill('SIGKILL');
+    await stopped(slow.child);
+    // Two fresh workers join the run in progress and finish it.
+    const late = await Promise.all([startWorker(), startWorker()]);
+    expect(await exited, err + out.slice(-3000)).toBe(0);
+    expect(out).toMatch(/"violations":0/);
+    expect(await liveChecksums(killed.url)).toEqual(expected);
+    const runId = unit![2]!;
+    const show = await runCli(['runs', 'show', runId, '--config', distConfig, '--no-json']);
+    expect(show.code, show.stderr).toBe(0);
+    // The killed unit is listed with the worker that finished it and its second try.
+    const line = show.stdout.split('\n').find((l) => l.includes(`${unit![1]!} @`));
+    expect(line, show.stdout).toMatch(/try [2-9]/);
+    expect(line).not.toContain(`:${slow.child.pid} `);
+    for (const w of late) w.child.kill('SIGTERM');
+    await Promise.all(late.map((w) => stopped(w.child)));
+  }, 300_000);
+});
