@@ -344,7 +344,7 @@ async function policies(s: PgSession, tableOids: number[]): Promise<OtherObject[
   }
   const pols = await s.query<{ nspname: string; relname: string; polname: string; permissive: boolean; cmd: string; roles: string; qual: string | null; check: string | null }>(
     `SELECT n.nspname, c.relname, p.polname, p.polpermissive AS permissive, p.polcmd::text AS cmd,
-            (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(r::regrole::text) END, ', ') FROM unnest(p.polroles) r) AS roles,
+            (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE (SELECT quote_ident(a.rolname) FROM pg_roles a WHERE a.oid = r) END, ', ') FROM unnest(p.polroles) r) AS roles,
             pg_get_expr(p.polqual, p.polrelid) AS qual, pg_get_expr(p.polwithcheck, p.polrelid) AS check
        FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE p.polrelid = ANY($1::oid[]) ORDER BY p.oid`,

@@ -217,3 +217,34 @@ export async function refuseMissingForeignTypes(s: PgSession, schema: DatabaseSc
     hint: 'Nothing was written. Create those types in the target (or add their schema to `schemas` so synth copies it), then run again.',
   });
 }
+
+/** The roles a policy definition (as `postgres-objects` prints it) applies to, PUBLIC left out. */
+export function policyRoles(definition: string): string[] {
+  const m = / FOR (?:ALL|SELECT|INSERT|UPDATE|DELETE) TO (.+?)(?: USING \(| WITH CHECK \(|$)/s.exec(definition);
+  if (!m) return [];
+  const roles: string[] = [];
+  for (const part of m[1]!.matchAll(/"((?:[^"]|"")*)"|([^,\s]+)/g)) {
+    const name = part[1] !== undefined ? part[1].replace(/""/g, '"') : part[2]!;
+    if (part[1] !== undefined || name.toUpperCase() !== 'PUBLIC') roles.push(name);
+  }
+  return roles;
+}
+
+/**
+ * Roles are the server's, not the database's: a policy for a role the target's server lacks cannot be created, so
+ * that is refused before anything is written, naming the roles and their policies.
+ */
+export async function refuseMissingRoles(s: PgSession, objects: OtherObject[]): Promise<void> {
+  const wanted = new Map<string, string[]>();
+  for (const o of objects) {
+    if (o.kind !== 'policy' || o.definition === null) continue;
+    for (const role of policyRoles(o.definition)) wanted.set(role, [...(wanted.get(role) ?? []), `${o.name} on ${o.schema}.${o.table ?? '?'}`]);
+  }
+  if (wanted.size === 0) return;
+  const existing = new Set((await s.query<{ rolname: string }>(`SELECT rolname FROM pg_roles WHERE rolname = ANY($1)`, [[...wanted.keys()]])).rows.map((r) => r.rolname));
+  const missing = [...wanted].filter(([role]) => !existing.has(role));
+  if (missing.length === 0) return;
+  throw new SynthError('LOAD_FAILED', `The target server lacks role(s) that row-level security policies apply to: ${missing.map(([r, p]) => `${r} (policy ${p.join(', ')})`).join('; ')}`, {
+    hint: `Nothing was written. Create the role(s) on the target server (e.g. CREATE ROLE ${qi(missing[0]![0])} NOLOGIN), then run again.`,
+  });
+}

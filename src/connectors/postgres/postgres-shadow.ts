@@ -7,7 +7,7 @@ import { backupName, finalizeSteps, layoutFor, tableStatements, toShadowSql, typ
 import { fitIdentifier, lit, qi } from './postgres-quote.js';
 import {
   attempt, createAfterViews, createPolicies, createRoutinesAndTypes, ensureExtensions, refuseBackupDependents, refuseMissingForeignTypes,
-  routinesAndTypes,
+  refuseMissingRoles, routinesAndTypes,
 } from './postgres-recreate.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
 
@@ -70,6 +70,7 @@ export async function createShadow(
     for (const ns of shadow.namespaces) await refuseBackupDependents(s, backupName(ns.live), 'LOAD_FAILED');
     if (pg) notes.push(...(await ensureExtensions(s, schema.otherObjects)));
     if (pg) await refuseMissingForeignTypes(s, schema, layout);
+    if (pg) await refuseMissingRoles(s, schema.otherObjects);
     for (const ns of shadow.namespaces) {
       if (await schemaExists(s, ns.shadow)) {
         throw new SynthError('LOAD_FAILED', `Schema ${ns.shadow} for run ${runId} already exists in the target`, {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openPostgresSource } from '../../../src/connectors/postgres/index.js';
 import { nextvalSequence } from '../../../src/connectors/postgres/postgres-ddl.js';
 import { rewriteSchemaRefs } from '../../../src/connectors/postgres/postgres-quote.js';
-import { backupDependents, ensureExtensions } from '../../../src/connectors/postgres/postgres-recreate.js';
+import { backupDependents, ensureExtensions, policyRoles, refuseMissingRoles } from '../../../src/connectors/postgres/postgres-recreate.js';
 import { openPgSession } from '../../../src/connectors/postgres/postgres-session.js';
 import { structuredLiteral } from '../../../src/connectors/postgres/postgres-values.js';
 import { openTarget } from '../../../src/connectors/index.js';
@@ -65,6 +65,27 @@ describe('PostgreSQL parity building blocks', () => {
       const notes = await ensureExtensions(session, [{ schema: 'ext', name: 'citext', kind: 'extension', definition: 'CREATE EXTENSION IF NOT EXISTS "citext" WITH SCHEMA "ext"' }]);
       expect(notes).toEqual(['extension citext installed in schema ext of the target']);
       expect(await db.query(`SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE extname = 'citext'`)).toEqual([{ nspname: 'ext' }]);
+    } finally {
+      await session.close();
+      await db.drop();
+    }
+  });
+
+  it('refuses policies for roles the target server lacks, naming role and policy', async () => {
+    const policy = (roles: string) => ({
+      schema: 'public', name: 'p', kind: 'policy' as const, table: 't',
+      definition: `CREATE POLICY "p" ON "public"."t" AS PERMISSIVE FOR SELECT TO ${roles} USING ((id > 0))`,
+    });
+    expect(policyRoles(policy('PUBLIC').definition)).toEqual([]);
+    expect(policyRoles(policy('postgres, "App Reader"').definition)).toEqual(['postgres', 'App Reader']);
+    const db = await createPgDatabase('synth_pg_roles');
+    const session = await openPgSession(db.url, { readOnly: false });
+    try {
+      await expect(refuseMissingRoles(session, [policy('PUBLIC'), policy('postgres')])).resolves.toBeUndefined();
+      const err = await refuseMissingRoles(session, [policy('postgres, "synth no such role"')]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SynthError);
+      expect((err as SynthError).message).toMatch(/synth no such role \(policy p on public\.t\)/);
+      expect((err as SynthError).hint).toMatch(/CREATE ROLE "synth no such role" NOLOGIN/);
     } finally {
       await session.close();
       await db.drop();
