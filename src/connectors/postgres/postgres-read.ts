@@ -90,7 +90,7 @@ export async function* readRows(
       // With a seed the order is a hash of the row's content: the same rows come back whatever the physical
       // order (synchronized scans, VACUUM FULL, a restored copy). Without one, random().
       const order = options.seed !== undefined ? `md5(${lit(`synth:${options.seed}:`)} || synth_row::text)` : 'random()';
-      const plan = choosePgSampling(limit, options.totalRows ?? (await estimatedRows(s, locate(table), table.name)));
+      const plan = choosePgSampling(limit, await samplingTotal(s, locate(table), table.name, options.totalRows));
       sql = `${sql} synth_row ORDER BY ${order} LIMIT ${limit}`;
       if (plan) {
         // Hashing and sorting every row of a big table costs more than the rest of the sample stage: read a slice
@@ -166,13 +166,15 @@ export function choosePgSampling(limit: number, total: number): { method: 'SYSTE
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
-/** The planner's row estimate of a plain table (-1 when never analyzed, or for what TABLESAMPLE cannot read). */
-async function estimatedRows(s: PgSession, schemaName: string, name: string): Promise<number> {
-  const r = await s.query<{ n: number | null }>(
-    `SELECT CASE WHEN relkind IN ('r', 'm') THEN reltuples::float8 ELSE -1 END AS n FROM pg_class WHERE oid = $1::regclass`,
-    [qn(schemaName, name)],
-  );
-  return Number(r.rows[0]?.n ?? -1);
+/**
+ * The rows to size a sample against: the caller's count, else the planner's estimate (-1 when never analyzed); -1
+ * for a relation TABLESAMPLE may not read (a foreign table, a view).
+ */
+async function samplingTotal(s: PgSession, schemaName: string, name: string, known: number | undefined): Promise<number> {
+  const r = await s.query<{ kind: string; n: number | null }>(`SELECT relkind::text AS kind, reltuples::float8 AS n FROM pg_class WHERE oid = $1::regclass`, [qn(schemaName, name)]);
+  const row = r.rows[0];
+  if (!row || !['r', 'm', 'p'].includes(row.kind)) return -1;
+  return known ?? Number(row.n ?? -1);
 }
 
 export async function childCountHistogram(
