@@ -73,8 +73,8 @@ export function isConnectionLoss(error: unknown): boolean {
 
 /** The driver's own error in the cause chain that says the connection was lost, or null. */
 function connectionLossOf(error: unknown): unknown {
-  // Never connecting is a connection failure, not an interruption of a run that was under way.
-  if (error instanceof SynthError && error.code === 'CONNECTION_FAILED') return null;
+  // Never connecting is a connection failure, and a lost target lock its own refusal (LOCKED), not interruptions.
+  if (error instanceof SynthError && (error.code === 'CONNECTION_FAILED' || error.code === 'LOCKED')) return null;
   for (let e: unknown = error, depth = 0; e != null && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
     const code = String((e as { code?: unknown }).code ?? '');
     const errno = Number((e as { errno?: unknown }).errno);
