@@ -35,7 +35,11 @@ export function layoutFor(runId: string, schema: DatabaseSchema, defaultSchema: 
   const shadow = new Map(lives.map((l) => [l, shadowName(runId, l, lives.length > 1)]));
   // A name the source's own objects also use (an operator or function overloading an extension's) is not kept:
   // rewriting it is what puts the source's object into the shadow rather than next to the extension's.
-  const own = new Set(schema.otherObjects.filter((o) => o.kind !== 'extension').map((o) => `${o.schema}.${o.kind === 'operator' ? o.name.replace(/\(.*$/, '') : o.name}`));
+  const own = new Set([
+    ...schema.otherObjects.filter((o) => o.kind !== 'extension').map((o) => `${o.schema}.${o.kind === 'operator' ? o.name.replace(/\(.*$/, '') : o.name}`),
+    ...schema.tables.map((t) => `${t.schema}.${t.name}`),
+    ...schema.enums.map((e) => `${e.schema}.${e.name}`),
+  ]);
   const keep = new Set(schema.otherObjects.flatMap((o) => (o.kind === 'extension' ? (o.members ?? []) : [])).filter((n) => !own.has(n)));
   return { live, shadow, keep };
 }

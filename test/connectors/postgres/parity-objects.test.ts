@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openPostgresSource } from '../../../src/connectors/postgres/index.js';
-import { nextvalSequence } from '../../../src/connectors/postgres/postgres-ddl.js';
+import { layoutFor, nextvalSequence, toShadowSql } from '../../../src/connectors/postgres/postgres-ddl.js';
 import { rewriteSchemaRefs } from '../../../src/connectors/postgres/postgres-quote.js';
 import { backupDependents, ensureExtensions, policyRoles, refuseMissingRoles } from '../../../src/connectors/postgres/postgres-recreate.js';
 import { openPgSession } from '../../../src/connectors/postgres/postgres-session.js';
@@ -9,7 +9,7 @@ import { openTarget } from '../../../src/connectors/index.js';
 import { parseConfig } from '../../../src/config/load-config.js';
 import { SynthError } from '../../../src/errors.js';
 import { hydrate } from '../../../src/hydrate.js';
-import type { StructuredType } from '../../../src/schema/model.js';
+import type { DatabaseSchema, StructuredType } from '../../../src/schema/model.js';
 import { createMysqlDatabase, createPgDatabase } from '../../support/databases.js';
 
 const numeric = { kind: 'decimal', precision: null, scale: null } as const;
@@ -46,6 +46,24 @@ describe('PostgreSQL parity building blocks', () => {
       'a OPERATOR(public.%) b AND c OPERATOR("synth_shadow_r1".<->) d',
     );
     expect(rewriteSchemaRefs('x::public.citext, y::"public"."Geo Coord"', map, keep)).toBe('x::public.citext, y::"synth_shadow_r1"."Geo Coord"');
+  });
+
+  it('keeps only extension names the source does not use for its own objects', () => {
+    const table = (name: string) => ({
+      schema: 'public', name, columns: [], primaryKey: null, uniques: [], foreignKeys: [], checks: [], indexes: [], partitioning: null, comment: null, estimatedRows: 0,
+    });
+    const schema: DatabaseSchema = {
+      dialect: 'postgres', serverVersion: '15', schemas: ['public'], enums: [], tables: [table('film'), table('similarity')],
+      otherObjects: [
+        { schema: 'public', name: 'pg_trgm', kind: 'extension', definition: null, members: ['public.gin_trgm_ops', 'public.similarity', 'public.%', 'public.<->'] },
+        { schema: 'public', name: '<->(public.geocoord,public.geocoord)', kind: 'operator', definition: null },
+      ],
+    };
+    const layout = layoutFor('r1', schema, 'public');
+    expect([...layout.keep!].sort()).toEqual(['public.%', 'public.gin_trgm_ops']);
+    expect(toShadowSql('SELECT * FROM public.similarity s WHERE s.t OPERATOR(public.%) public.film.title', layout)).toBe(
+      'SELECT * FROM "synth_shadow_r1".similarity s WHERE s.t OPERATOR(public.%) "synth_shadow_r1".film.title',
+    );
   });
 
   it('refuses an extension the target server cannot install, naming it, before creating anything', async () => {
