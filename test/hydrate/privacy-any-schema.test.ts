@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { hydrate } from '../../src/hydrate.js';
-import { pgHydrationFixture } from '../support/databases.js';
+import { createMysqlDatabase, pgHydrationFixture } from '../support/databases.js';
 import { PRIVACY_TYPE_ZOO } from '../support/privacy-type-zoo.js';
 
 const env = pgHydrationFixture('synth_dpzoo', PRIVACY_TYPE_ZOO);
@@ -39,5 +39,38 @@ describe('privacy: { epsilon: 3 } alone on a source with every column type', () 
       if (r.mac !== null) expect(String(r.mac)).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
     }
     expect(rows.filter((r) => (r.tags as string[]).length > 0).length).toBeGreaterThan(rows.length / 2);
+  }, 300_000);
+
+  it('MariaDB source: JSON, SET, ENUM, BIT, YEAR, POINT and POLYGON under DP into MariaDB, 0 violations', async () => {
+    const src = await createMysqlDatabase('synth_dpzoomy');
+    const dst = await createMysqlDatabase('synth_dpzoomydst');
+    try {
+      await src.exec(`CREATE TABLE place (
+        id int PRIMARY KEY AUTO_INCREMENT, kinds SET('park','shop','school') NOT NULL, size ENUM('s','m','l') NOT NULL,
+        attrs JSON NOT NULL, flags BIT(4) NOT NULL, built YEAR, pos POINT NOT NULL, area POLYGON NULL)`);
+      const rows = Array.from({ length: 600 }, (_, i) => {
+        const x = (13 + (i % 50) / 100).toFixed(2);
+        const y = (52 + (i % 30) / 100).toFixed(2);
+        const area = i % 3 === 0 ? 'NULL' : `ST_GeomFromText('POLYGON((0 0, ${1 + (i % 4)} 0, ${1 + (i % 4)} 1, 0 0))')`;
+        return `('${i % 2 ? 'park,shop' : 'school'}', '${['s', 'm', 'l'][i % 3]}', '{"floors": ${i % 5}, "open": ${i % 2 === 0}}', b'${(i % 16).toString(2).padStart(4, '0')}', ${1950 + (i % 70)}, ST_GeomFromText('POINT(${x} ${y})'), ${area})`;
+      });
+      await src.exec(`INSERT INTO place (kinds, size, attrs, flags, built, pos, area) VALUES ${rows.join(',')}`);
+      const config = parseConfig({ source: { url: src.url }, targets: { dev: { url: dst.url } }, privacy: { epsilon: 3 }, outDir: env.outDir });
+      const result = await hydrate({ config, target: 'dev' });
+      expect(result.status).toBe('ok');
+      expect(result.integrity.totalViolations).toBe(0);
+      expect(result.privacy!.epsilon).toBeLessThanOrEqual(3);
+      const place = result.privacy!.tables.find((t) => t.table.endsWith('place'))!;
+      for (const column of ['kinds', 'attrs', 'flags', 'pos', 'area']) expect(place.mechanisms.some((m) => m.label.includes(`place.${column} `)), column).toBe(true);
+      const out = await dst.query<{ pos: string; kinds: string }>('SELECT ST_AsText(pos) AS pos, kinds FROM place');
+      expect(out.length).toBeGreaterThan(300);
+      for (const r of out) {
+        expect(r.pos).toMatch(/^POINT\(-?[\d.]+ -?[\d.]+\)$/);
+        for (const k of String(r.kinds).split(',').filter(Boolean)) expect(['park', 'shop', 'school']).toContain(k);
+      }
+    } finally {
+      await src.drop();
+      await dst.drop();
+    }
   }, 300_000);
 });

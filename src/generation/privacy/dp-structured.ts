@@ -158,11 +158,31 @@ function publicTemplate(type: NeutralType): { template: string; hex: boolean } {
     case 'interval':
       return { template: '\u0001 days', hex: false };
     case 'geometry':
-      return { template: 'POINT(\u0001 \u0001)', hex: false };
+      return { template: publicGeometry(type.subtype), hex: false };
     case 'xml':
       return { template: '<v>\u0002</v>', hex: false };
     default:
       return { template: "'\u0002':\u0001", hex: false };
+  }
+}
+
+/** A shape of the column's geometry subtype that is valid whatever its slots hold (rings stay closed). */
+function publicGeometry(subtype: string | null): string {
+  switch (subtype?.toUpperCase()) {
+    case 'POLYGON':
+      return 'POLYGON((0 0,1 0,1 1,0 0))';
+    case 'MULTIPOLYGON':
+      return 'MULTIPOLYGON(((0 0,1 0,1 1,0 0)))';
+    case 'LINESTRING':
+      return 'LINESTRING(0 0,\u0001 \u0001)';
+    case 'MULTILINESTRING':
+      return 'MULTILINESTRING((0 0,\u0001 \u0001))';
+    case 'MULTIPOINT':
+      return 'MULTIPOINT(\u0001 \u0001)';
+    case 'GEOMETRYCOLLECTION':
+      return 'GEOMETRYCOLLECTION(POINT(\u0001 \u0001))';
+    default:
+      return 'POINT(\u0001 \u0001)';
   }
 }
 
@@ -180,6 +200,9 @@ function publicSlotRange(type: NeutralType): { lower: number; upper: number } | 
  */
 function fitsType(template: string, type: NeutralType): boolean {
   if (type.kind === 'network' && type.family === 'macaddr') return /^\u0001([:.-]?\u0001){5}$/.test(template);
+  // A typed geometry column holds only its subtype.
+  const sub = type.kind === 'geometry' ? type.subtype?.toUpperCase() : undefined;
+  if (sub && sub !== 'GEOMETRY') return new RegExp(`^(SRID=\\d+;)?${sub}\\s*\\(`, 'i').test(template.replace(/\u0001/g, '0'));
   return true;
 }
 
