@@ -105,7 +105,7 @@ export function registerOrchestrationCommands(program: Command): void {
       const { runTrainJob } = await jobs();
       const out = await openRenderer(flags);
       try {
-        const { run, artifact } = await interruptible(() => runTrainJob({ config, emit: out.emit }));
+        const { run, artifact } = await interruptible((signal) => runTrainJob({ config, emit: out.emit, signal }));
         // Which compute backend fitted the learned models (wasm, or the slower cpu fallback); none for baseline only.
         const learned = config.model === 'learned' || Object.values(config.tables).some((t) => t?.model === 'learned');
         const backend = learned ? (await import('../generation/compute/index.js')).computeBackendName() : null;

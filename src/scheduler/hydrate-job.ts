@@ -532,21 +532,25 @@ async function recordPrivacy(store: StateStore, source: SourceConnector, runId: 
 }
 
 /** `synth train`: introspect, sample, fit and store the models, recorded as a run of kind 'train'. */
-export async function runTrainJob(options: { config: SynthConfig; emit?: EventSink; store?: StateStore }): Promise<{ run: RunRecord; artifact: TrainedArtifact }> {
-  const { config } = options;
-  const store = options.store ?? (await openConfiguredStateStore(config));
+export async function runTrainJob(options: { config: SynthConfig; emit?: EventSink; store?: StateStore; signal?: AbortSignal }): Promise<{ run: RunRecord; artifact: TrainedArtifact }> {
+  const { config, signal } = options;
+  const store = options.store ?? (await openConfiguredStateStore(config, options.emit));
   const runId = newRunId();
   try {
     await reportAbandoned(store, options.emit ?? silentSink);
     await store.startRun({ id: runId, kind: 'train', sourceUrl: config.source.url, target: '-', seed: config.seed });
     const recorder = recordRunEvents(store, runId);
-    const emit = composeSinks(options.emit ?? silentSink, recorder.sink);
+    const tracker = trackRun(store, runId);
+    const emit = composeSinks(options.emit ?? silentSink, recorder.sink, tracker.sink);
+    // Training writes nothing until the model file at the end, so a signal may end it where it stands.
+    const stopped = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    stopped.catch(() => undefined);
     try {
-      const source = await openSource(config.source.url);
+      const source = await Promise.race([openSource(config.source.url), stopped]);
       try {
-        const { schema, plan } = await introspectAndPlan(source, config, emit);
+        const { schema, plan } = await Promise.race([introspectAndPlan(source, config, emit), stopped]);
         const privacy = PrivacyRun.forConfig(config, process.env, () => managedPiiKey(store, source, emit));
-        const models = await trainModels(source, schema, plan, config, emit, privacy);
+        const models = await Promise.race([trainModels(source, schema, plan, config, emit, privacy), stopped]);
         if (privacy !== null) await recordPrivacy(store, source, runId, privacy.result());
         const artifact = await saveModelArtifact({ store, config, source, schema, models, runId });
         const run = await finish(store, recorder, runId, { status: 'succeeded' }, emit);
@@ -555,8 +559,11 @@ export async function runTrainJob(options: { config: SynthConfig; emit?: EventSi
         await source.close();
       }
     } catch (e) {
-      await finish(store, recorder, runId, { status: 'failed', error: e }, emit).catch(() => undefined);
-      throw e;
+      const failure = failureOutcome(e, signal, tracker.stage(), runId);
+      await finish(store, recorder, runId, failure, emit).catch(() => undefined);
+      throw failure.status === 'interrupted' ? failure.error : e;
+    } finally {
+      tracker.stop();
     }
   } finally {
     if (options.store === undefined) await store.close();

@@ -11,7 +11,7 @@ import type { EventSink } from '../events.js';
 import { silentSink } from '../events.js';
 import { newRunId, targetUrl } from '../hydrate.js';
 import { openConfiguredStateStore, reportAbandoned } from './hydrate-job.js';
-import { failureOutcome } from './run-liveness.js';
+import { failureOutcome, trackRun } from './run-liveness.js';
 import type { RunRecord, StateStore } from './state-store.js';
 import { acquireTargetLock, protocolOf, type TargetLock } from './target-lock.js';
 
@@ -37,6 +37,8 @@ export async function runRollbackJob(options: RollbackJobOptions): Promise<{ run
     await store.startRun({ id: runId, kind: 'rollback', sourceUrl: null, target: name });
     let lock: TargetLock | null = null;
     let stage = 'lock';
+    // The heartbeat keeps a rollback waiting for the lock (--wait) from looking dead to another host.
+    const tracker = trackRun(store, runId);
     try {
       // Embedded pglite:// targets are single-process folders and take none, as in a hydrate.
       if (protocolOf(url) !== 'pglite') {
@@ -66,6 +68,7 @@ export async function runRollbackJob(options: RollbackJobOptions): Promise<{ run
       await store.finishRun(runId, failure).catch(() => undefined);
       throw failure.status === 'interrupted' ? failure.error : e;
     } finally {
+      tracker.stop();
       await lock?.release();
     }
   } finally {

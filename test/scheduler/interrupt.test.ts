@@ -5,7 +5,7 @@
  * hydrate; on a terminal the cursor is shown again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +135,39 @@ describe('a killed run (SIGKILL)', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(`Dropped stale shadow synth_shadow_${p.runId}`);
     expect(await shadows()).toEqual([]);
+  }, 120_000);
+});
+
+describe('signals to `synth train`', () => {
+  it('SIGINT while the learned model trains: recorded interrupted during train, one line, exit 130, no model stored', async () => {
+    const cfg = join(dir, 'train.config.json');
+    const models = join(dir, 'train-out');
+    writeFileSync(cfg, JSON.stringify({ source: { url: source.url }, targets: { dev: { url: target.url } }, quality: { enabled: false }, state: { url: state.url }, outDir: models, model: 'learned', training: { epochs: 500 } }));
+    const child = spawn(process.execPath, [...cliCommand(), 'train', '--config', cfg, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`training never started:\n${out}\n${err}`)), 60_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('"stage":"train","status":"start"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const signalled = Date.now();
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(Date.now() - signalled).toBeLessThan(15_000);
+    const lines = err.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    const runId = /Run (\S+) is recorded as interrupted/.exec(lines[0]!)?.[1] ?? '';
+    expect(lines[0]).toMatch(/^interrupted: Interrupted by SIGINT during train;/);
+    expect(await run(runId)).toMatchObject({ kind: 'train', status: 'interrupted', errorCode: 'INTERRUPTED' });
+    expect(existsSync(join(models, 'models'))).toBe(false);
   }, 120_000);
 });
 
