@@ -38,13 +38,26 @@ export interface GenerationOptions {
  */
 export interface GeneratedBatch extends RowBatch {
   context?: Array<Row | null>;
+  /** With a window: the batch's first row index and batch number in the table (conform applies the rules there). */
+  start?: number;
+  batch?: number;
+}
+
+/** Rows [start, end) of a table: a shard of a distributed run (src/distributed/shard-rows.ts). */
+export interface RowWindow {
+  start: number;
+  end: number;
 }
 
 export interface Generation {
   /** Planned rows per table key. */
   rowCounts: Map<string, number>;
-  /** Call in plan order; columns = writable columns (generated columns are left to the database). */
-  rows(table: TableRef): AsyncIterable<GeneratedBatch>;
+  /**
+   * Call in plan order; columns = writable columns (generated columns are left to the database). With `window`,
+   * only the batches overlapping it are drawn (each batch is seeded by its number alone); the table's retained rows
+   * and predicted child counts are then incomplete, so no child of it may be generated after.
+   */
+  rows(table: TableRef, window?: RowWindow): AsyncIterable<GeneratedBatch>;
   /** Fills FKs loaded as NULL (cycle edges); call after every table is loaded. */
   deferredUpdates(table: TableRef): AsyncIterable<UpdateBatch>;
   /** With `conformAfter`: applies the data rules to a table's final rows (same rows, same order); else a pass-through. */
@@ -100,9 +113,19 @@ function hasCountHeads(m: AttributeModel): m is CountHeadModel {
 
 /**
  * Row counts the data rules fix: a copied table has its source rows; a child whose every parent has exactly k
- * children (through its primary FK, else its first such FK) gets k × the parent's rows, so the fan-out can be exact.
+ * children (through its primary FK, else its first such FK) gets k × the parent's rows, so the fan-out can be exact,
+ * unless the config scales child and parent differently (then the child's own scale wins; a copied parent keeps its
+ * rows at any scale, so only a run at scale 1 ties the child to it).
  */
-export function alignRowCounts(schema: DatabaseSchema, plan: HydrationPlan, models: ModelSet, counts: Map<string, number>, reference?: Map<string, { rows: Row[] }>): void {
+export function alignRowCounts(
+  schema: DatabaseSchema,
+  plan: HydrationPlan,
+  models: ModelSet,
+  counts: Map<string, number>,
+  reference?: Map<string, { rows: Row[] }>,
+  scale: { global: number; table?: (t: TableRef) => number } = { global: 1 },
+): void {
+  const tableScale = (t: TableRef): number => (reference?.has(tableKey(t)) ? 1 / scale.global : (scale.table?.(t) ?? 1));
   for (const [key, ref] of reference ?? []) counts.set(key, ref.rows.length);
   const rules = fanOutMap(models.rules);
   for (const step of plan.steps) {
@@ -112,6 +135,7 @@ export function alignRowCounts(schema: DatabaseSchema, plan: HydrationPlan, mode
     const fks = table.foreignKeys.filter((f) => rules.get(fanOutKey(table, f.name))?.kind === 'constant' && tableKey(f.references) !== key);
     const fk = fks.find((f) => f.name === step.primaryParent) ?? fks[0];
     if (!fk || (models.tables.get(key)?.fkNullRates[fk.name] ?? 0) > 0) continue;
+    if (tableScale(table) !== tableScale(fk.references)) continue;
     const k = constantFanOut(models.tables.get(key)?.histograms.find((h) => h.foreignKey === fk.name));
     const parents = counts.get(tableKey(fk.references)) ?? 0;
     if (k !== null && parents > 0) counts.set(key, k * parents);
@@ -121,7 +145,7 @@ export function alignRowCounts(schema: DatabaseSchema, plan: HydrationPlan, mode
 export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, models: ModelSet, options: GenerationOptions): Generation {
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
   const rowCounts = plannedRowCounts(plan, models, options);
-  alignRowCounts(schema, plan, models, rowCounts, options.reference);
+  alignRowCounts(schema, plan, models, rowCounts, options.reference, { global: options.scale, ...(options.tableScale ? { table: options.tableScale } : {}) });
   const fanOuts = fanOutMap(models.rules);
   const keyStats = new Map<string, TableKeyStats>();
   const histograms = new Map<string, ChildCountHistogram[]>();
@@ -166,7 +190,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
   // `child.fk` of every FK with a parent in the schema: the names a parent's count heads are trained under.
   const countedChildren = new Set(schema.tables.flatMap((t) => t.foreignKeys.map((f) => `${tableKey(t)}.${f.name}`)));
 
-  async function* rows(ref: TableRef): AsyncIterable<GeneratedBatch> {
+  async function* rows(ref: TableRef, window?: RowWindow): AsyncIterable<GeneratedBatch> {
     const table = requireTable(schema, ref);
     const key = tableKey(table);
     const n = rowCounts.get(key) ?? 0;
@@ -229,6 +253,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
 
     for (let start = 0, b = 0; start < n; start += batchSize, b++) {
       const count = Math.min(batchSize, n - start);
+      if (window && (start + count <= window.start || start >= window.end)) continue;
       let ctxRows: Row[] | null = null;
       if (context) {
         ctxRows = new Array(count);
@@ -269,7 +294,8 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
         if (partition) row[partition.column] = partition.fit(row[partition.column] as Value);
         if (keep) kept.push(keepIdx.map((j) => (j >= 0 ? (row[j] as Value) : null)));
       }
-      yield ctxRows ? { columns: names, rows: out, context: ctxRows } : { columns: names, rows: out };
+      const at = window ? { start, batch: b } : {};
+      yield ctxRows ? { columns: names, rows: out, context: ctxRows, ...at } : { columns: names, rows: out, ...at };
     }
     if (keep) retained.set(key, { columns: keep, rows: kept });
     rules?.done();
@@ -283,6 +309,9 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     let b = 0;
     for await (const batch of batches) {
       rules ??= rulesFor(table, batch.columns);
+      // A windowed batch says where it sits; others follow each other from row 0.
+      const at = batch as Partial<Pick<GeneratedBatch, 'start' | 'batch'>>;
+      if (at.start !== undefined && at.batch !== undefined) [start, b] = [at.start, at.batch];
       rules.apply(batch.rows, start, b++);
       start += batch.rows.length;
       yield batch;

@@ -96,6 +96,9 @@ describe('exact fan-outs', () => {
       expect(perPart.size).toBe(200 * scale);
       expect([...new Set(perPart.values())]).toEqual([4]);
     }
+    // A per-table scale the config asks for wins over the fan-out: half the part-suppliers, as asked.
+    const halved = createGeneration(schema, plan, models, { scale: 1, seed: 3, tableScale: (t) => (t.name === 'partsupp' ? 0.5 : 1) });
+    expect(halved.rowCounts.get('public.partsupp')).toBe(400);
   });
 
   it('allocateInSupport keeps every count one the source has; dealDistinct never repeats a parent within a group', async () => {
