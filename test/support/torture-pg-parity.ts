@@ -108,6 +108,9 @@ CREATE TABLE payment_p2022_01 PARTITION OF payment FOR VALUES FROM ('2022-01-01 
 CREATE TABLE payment_p2022_02 PARTITION OF payment FOR VALUES FROM ('2022-02-01 00:00:00+00') TO ('2022-03-01 00:00:00+00');
 CREATE TABLE payment_p2022_03 PARTITION OF payment FOR VALUES FROM ('2022-03-01 00:00:00+00') TO ('2022-04-01 00:00:00+00');
 CREATE INDEX idx_payment_date_brin ON payment USING brin (payment_date);
+-- As pagila does: an index on each partition, not on the parent.
+CREATE INDEX payment_p2022_01_rental_id_idx ON payment_p2022_01 (rental_id);
+CREATE INDEX payment_p2022_02_rental_id_idx ON payment_p2022_02 (rental_id);
 
 -- group_concat as in pagila, and views that use it.
 CREATE FUNCTION _group_concat(text, text) RETURNS text LANGUAGE sql IMMUTABLE AS $$

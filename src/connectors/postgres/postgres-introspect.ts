@@ -367,6 +367,24 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
     table.partitioning = partitioning;
   }
 
+  // Indexes made on one partition only (pagila's payment_p2022_01_customer_id_idx) belong to no table of the model:
+  // they travel with the parent, their definition naming the partition.
+  if (partRows.length > 0) {
+    const partIndexes = (
+      await s.query<{ parent: number; name: string; def: string }>(
+        `SELECT i.inhparent::int AS parent, ic.relname AS name, pg_get_indexdef(x.indexrelid) AS def
+           FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhrelid AND pc.relispartition
+           JOIN pg_index x ON x.indrelid = i.inhrelid JOIN pg_class ic ON ic.oid = x.indexrelid
+          WHERE i.inhparent = ANY($1::oid[])
+            AND NOT EXISTS (SELECT 1 FROM pg_inherits ii WHERE ii.inhrelid = x.indexrelid)
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = x.indexrelid)
+          ORDER BY ic.oid`,
+        [partRows.map((p) => p.partrelid)],
+      )
+    ).rows;
+    for (const ix of partIndexes) byOid.get(ix.parent)?.indexes.push({ name: ix.name, definition: ix.def });
+  }
+
   // FKs declared on a single partition (not inherited from the parent) would be lost with the partition, which is
   // not a table of the model: they are kept on the parent table, marked with the partition they belong to.
   if (partRows.length > 0) {
