@@ -559,7 +559,7 @@ export async function runTrainJob(options: { config: SynthConfig; emit?: EventSi
         await source.close();
       }
     } catch (e) {
-      const failure = failureOutcome(e, signal, tracker.stage(), runId);
+      const failure = failureOutcome(e, signal, tracker.stage(), runId, 'no model was stored');
       await finish(store, recorder, runId, failure, emit).catch(() => undefined);
       throw failure.status === 'interrupted' ? failure.error : e;
     } finally {

@@ -17,6 +17,9 @@ export function exitCodeFor(signal: InterruptSignal): number {
   return 128 + SIGNAL_NUMBER[signal];
 }
 
+/** What an interrupted hydrate leaves behind; other runs say their own (`at`). */
+export const HYDRATE_AFTERMATH = 'the shadow is dropped, the target lock released and the live data unchanged';
+
 /** The abort reason of an interrupted run; `stage` is filled in by whoever knows where the run was. */
 export class InterruptedError extends SynthError {
   constructor(
@@ -25,16 +28,17 @@ export class InterruptedError extends SynthError {
     readonly detail = '',
     /** The run recorded as interrupted, when there is one. */
     readonly runId: string | null = null,
+    readonly aftermath: string = HYDRATE_AFTERMATH,
   ) {
     const by = signal === 'connection' ? 'a lost connection' : signal;
-    super('INTERRUPTED', `Interrupted by ${by}${stage === null ? '' : ` during ${stage}`}${detail === '' ? '' : ` (${detail})`}; the shadow is dropped, the target lock released and the live data unchanged.`, {
+    super('INTERRUPTED', `Interrupted by ${by}${stage === null ? '' : ` during ${stage}`}${detail === '' ? '' : ` (${detail})`}; ${aftermath}.`, {
       hint: 'Run the command again; the next run starts from scratch.',
     });
   }
 
   /** The same interruption, placed: the stage the run reached and the run that records it. */
-  at(stage: string | null, runId: string | null = this.runId): InterruptedError {
-    return new InterruptedError(this.signal, stage, this.detail, runId);
+  at(stage: string | null, runId: string | null = this.runId, aftermath: string = this.aftermath): InterruptedError {
+    return new InterruptedError(this.signal, stage, this.detail, runId, aftermath);
   }
 }
 

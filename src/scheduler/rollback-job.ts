@@ -64,7 +64,8 @@ export async function runRollbackJob(options: RollbackJobOptions): Promise<{ run
       await store.finishRun(runId, { status: 'succeeded' });
       return { run: (await store.getRun(runId))!, result };
     } catch (e) {
-      const failure = failureOutcome(e, options.signal, stage, runId);
+      // The rollback is one transaction (PostgreSQL) / one RENAME statement (MySQL): stopped, it changed nothing.
+      const failure = failureOutcome(e, options.signal, stage, runId, 'the target lock is released and the live data unchanged');
       await store.finishRun(runId, failure).catch(() => undefined);
       throw failure.status === 'interrupted' ? failure.error : e;
     } finally {

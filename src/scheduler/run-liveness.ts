@@ -57,12 +57,13 @@ export function failureOutcome(
   signal: AbortSignal | undefined,
   stage: string | null,
   runId: string | null = null,
+  aftermath?: string,
 ): { status: Exclude<RunStatus, 'running'>; error: unknown } {
   const reason: unknown = signal?.aborted === true ? signal.reason : undefined;
-  if (reason instanceof InterruptedError) return { status: 'interrupted', error: reason.at(stage, runId) };
+  if (reason instanceof InterruptedError) return { status: 'interrupted', error: reason.at(stage, runId, aftermath) };
   if (signal?.aborted === true) return { status: 'aborted', error };
   const lost = connectionLossOf(error);
-  if (lost !== null) return { status: 'interrupted', error: new InterruptedError('connection', stage, firstLine(lost), runId) };
+  if (lost !== null) return { status: 'interrupted', error: new InterruptedError('connection', stage, firstLine(lost), runId, aftermath) };
   return { status: 'failed', error };
 }
 

@@ -165,7 +165,7 @@ describe('signals to `synth train`', () => {
     const lines = err.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1);
     const runId = /Run (\S+) is recorded as interrupted/.exec(lines[0]!)?.[1] ?? '';
-    expect(lines[0]).toMatch(/^interrupted: Interrupted by SIGINT during train;/);
+    expect(lines[0]).toMatch(/^interrupted: Interrupted by SIGINT during train; no model was stored\. Run \S+ is recorded as interrupted\.$/);
     expect(await run(runId)).toMatchObject({ kind: 'train', status: 'interrupted', errorCode: 'INTERRUPTED' });
     expect(existsSync(join(models, 'models'))).toBe(false);
   }, 120_000);
