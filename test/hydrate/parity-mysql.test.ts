@@ -114,3 +114,28 @@ describe('MariaDB → MariaDB schema parity', () => {
     expect(Number(o!.micros)).toBeGreaterThan(0);
   });
 });
+
+describe('MariaDB → MariaDB: routines and triggers that name their own database', () => {
+  it('are recreated against the target, never the source', async () => {
+    const src = await createMysqlDatabase('synth_par_myq');
+    const dst = await createMysqlDatabase('synth_par_myqd');
+    try {
+      await src.exec(`CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(80) NOT NULL); INSERT INTO t (v) SELECT CONCAT('v', seq) FROM seq_1_to_50;
+        CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(80) NOT NULL);`);
+      await src.exec(`CREATE PROCEDURE add_row() INSERT INTO \`${src.name}\`.t (v) VALUES ('${src.name}.kept')`);
+      await src.exec(`CREATE TRIGGER t_audit AFTER INSERT ON t FOR EACH ROW INSERT INTO ${src.name}.audit (what) VALUES (NEW.v)`);
+      const config = parseConfig({ source: { url: src.url }, targets: { dev: { url: dst.url } }, quality: { enabled: false } });
+      const r = await hydrate({ config, target: 'dev' });
+      expect(r.parity?.differences).toEqual([]);
+      const before = await src.query<{ n: number }>('SELECT COUNT(*) AS n FROM t');
+      await dst.exec('CALL add_row()');
+      expect(await dst.query<{ v: string }>(`SELECT v FROM t WHERE v LIKE '%.kept'`)).toEqual([{ v: `${src.name}.kept` }]);
+      expect(await dst.query<{ what: string }>('SELECT what FROM audit')).toEqual([{ what: `${src.name}.kept` }]);
+      expect(await src.query<{ n: number }>('SELECT COUNT(*) AS n FROM t')).toEqual(before);
+      expect(await src.query('SELECT * FROM audit')).toEqual([]);
+    } finally {
+      await src.drop();
+      await dropWithBackup(dst);
+    }
+  }, 120_000);
+});

@@ -12,7 +12,7 @@ import type {
 } from '../../schema/model.js';
 import type { MysqlSession } from './mysql-session.js';
 import { qi, ql } from './mysql-quote.js';
-import { routinesAndEvents } from './mysql-objects.js';
+import { routinesAndEvents, unqualified } from './mysql-objects.js';
 
 interface ColumnRow {
   TABLE_SCHEMA: string;
@@ -426,7 +426,7 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
       name: t.TRIGGER_NAME,
       kind: 'trigger',
       table: t.EVENT_OBJECT_TABLE,
-      definition: `CREATE TRIGGER ${qi(t.TRIGGER_NAME)} ${t.ACTION_TIMING} ${t.EVENT_MANIPULATION} ON ${qi(t.EVENT_OBJECT_TABLE)} FOR EACH ${t.ACTION_ORIENTATION} ${t.ACTION_STATEMENT}`,
+      definition: `CREATE TRIGGER ${qi(t.TRIGGER_NAME)} ${t.ACTION_TIMING} ${t.EVENT_MANIPULATION} ON ${qi(t.EVENT_OBJECT_TABLE)} FOR EACH ${t.ACTION_ORIENTATION} ${unqualified(t.ACTION_STATEMENT, t.TRIGGER_SCHEMA)}`,
     });
   }
   otherObjects.push(...(await routinesAndEvents(session, databases)));

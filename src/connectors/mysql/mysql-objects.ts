@@ -13,6 +13,23 @@ export function withoutDefiner(sql: string): string {
   return sql.replace(/^(CREATE\s+(?:OR\s+REPLACE\s+)?)DEFINER\s*=\s*(?:`(?:[^`]|``)*`|'[^']*'|\S+?)@(?:`(?:[^`]|``)*`|'[^']*'|\S+)\s+/i, '$1');
 }
 
+/**
+ * A body that names its own database (`shop`.`t`, shop.t) would, recreated in the target, read and write the
+ * source: the qualifier goes, so the names resolve in whichever database the object is created in.
+ */
+export function unqualified(sql: string, database: string): string {
+  const bare = /^[A-Za-z_$][\w$]*$/.test(database) ? new RegExp(`(?<![\\w$.\`])${database.replace(/\$/g, '\\$')}\\.(?=[\`A-Za-z_$])`, 'g') : null;
+  // String literals are left alone ('shop.x' is data, not a name).
+  return sql
+    .split(/('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")/)
+    .map((part, i) => {
+      if (i % 2 === 1) return part;
+      const quoted = part.split(`${qi(database)}.`).join('');
+      return bare ? quoted.replace(bare, '') : quoted;
+    })
+    .join('');
+}
+
 const STATUS = /\bON COMPLETION (NOT )?PRESERVE (DISABLE ON SLAVE|DISABLE|ENABLE)\b/i;
 
 /** `ENABLE`, `DISABLE` or `DISABLE ON SLAVE` of an event's DDL (null when the DDL does not say). */
@@ -39,7 +56,7 @@ export async function routinesAndEvents(session: MysqlSession, databases: string
     const kind = r.ROUTINE_TYPE === 'PROCEDURE' ? 'procedure' : 'function';
     const rows = await session.query<ShowRow>(`SHOW CREATE ${kind.toUpperCase()} ${qt(r.ROUTINE_SCHEMA, r.ROUTINE_NAME)}`).catch(() => []);
     const sql = rows[0]?.[kind === 'procedure' ? 'Create Procedure' : 'Create Function'] ?? null;
-    out.push({ schema: r.ROUTINE_SCHEMA, name: r.ROUTINE_NAME, kind, definition: sql === null ? null : withoutDefiner(sql) });
+    out.push({ schema: r.ROUTINE_SCHEMA, name: r.ROUTINE_NAME, kind, definition: sql === null ? null : unqualified(withoutDefiner(sql), r.ROUTINE_SCHEMA) });
   }
   const events = await session.query<{ EVENT_SCHEMA: string; EVENT_NAME: string }>(
     `SELECT EVENT_SCHEMA, EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN (${inList}) ORDER BY 1, 2`,
@@ -50,7 +67,7 @@ export async function routinesAndEvents(session: MysqlSession, databases: string
     const sql = rows[0]?.['Create Event'] ?? null;
     // The schedule's times are in the event's own time zone, which therefore travels with its DDL (see createObjects).
     const zone = rows[0]?.['time_zone'] ?? 'SYSTEM';
-    out.push({ schema: e.EVENT_SCHEMA, name: e.EVENT_NAME, kind: 'event', definition: sql === null ? null : `/* time_zone=${zone} */ ${withoutDefiner(sql)}` });
+    out.push({ schema: e.EVENT_SCHEMA, name: e.EVENT_NAME, kind: 'event', definition: sql === null ? null : `/* time_zone=${zone} */ ${unqualified(withoutDefiner(sql), e.EVENT_SCHEMA)}` });
   }
   return out;
 }
