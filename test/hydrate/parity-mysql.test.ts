@@ -105,10 +105,11 @@ describe('MariaDB → MariaDB schema parity', () => {
   });
 
   it('round-trips microseconds and DECIMAL scale', async () => {
-    const [t] = await target.query<{ micros: number; scaled: number }>(
-      `SELECT SUM(MICROSECOND(created_at) <> 0) AS micros, SUM(price * 10000 % 100 <> 0) AS scaled FROM shop_item`,
+    const [t] = await target.query<{ micros: number; ts_micros: number; scaled: number }>(
+      `SELECT SUM(MICROSECOND(created_at) <> 0) AS micros, SUM(MICROSECOND(updated_at) <> 0) AS ts_micros, SUM(price * 10000 % 100 <> 0) AS scaled FROM shop_item`,
     );
     expect(Number(t!.micros)).toBeGreaterThan(0);
+    expect(Number(t!.ts_micros)).toBeGreaterThan(0);
     expect(Number(t!.scaled)).toBeGreaterThan(0);
     const [o] = await target.query<{ micros: number }>(`SELECT SUM(MICROSECOND(placed_at) <> 0) AS micros FROM shop_order`);
     expect(Number(o!.micros)).toBeGreaterThan(0);
