@@ -202,6 +202,29 @@ describe('the terminal', () => {
     expect(process.listenerCount('SIGTERM')).toBe(0);
   });
 
+  it('a second signal, or a cleanup that overruns the grace period, exits at once with one line', async () => {
+    const written: string[] = [];
+    const exits: number[] = [];
+    const options = { signals: ['SIGHUP'] as const, stderr: { write: (s: string) => written.push(s) }, exit: (c: number) => exits.push(c) };
+    // A cleanup that never finishes: the grace period ends it.
+    void runInterruptible(() => new Promise<never>(() => undefined), { ...options, graceMs: 200 });
+    process.kill(process.pid, 'SIGHUP');
+    await new Promise((r) => setTimeout(r, 600));
+    expect(exits).toEqual([129]);
+    expect(written).toEqual([expect.stringMatching(/^interrupted \(SIGHUP\): cleanup did not finish within 0 s; exiting; the next run drops the shadow and marks the run abandoned\.\n$/)]);
+    // A second signal does not wait for the grace period.
+    written.length = 0;
+    exits.length = 0;
+    void runInterruptible(() => new Promise<never>(() => undefined), { ...options, graceMs: 60_000 });
+    process.kill(process.pid, 'SIGHUP');
+    await new Promise((r) => setTimeout(r, 100));
+    process.kill(process.pid, 'SIGHUP');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(exits).toEqual([129]);
+    expect(written).toEqual(['interrupted (SIGHUP again): exiting now; the next run cleans up what is left.\n']);
+    expect(process.listenerCount('SIGHUP')).toBe(0);
+  });
+
   it('on a terminal (script -qfc gives the child a pty) SIGINT shows the cursor again before the one line', async () => {
     const cmd = ['exec', process.execPath, ...cliCommand(), 'hydrate', '--target', 'dev', '--config', configPath].map((a) => `'${a}'`).join(' ');
     const script = spawn('script', ['-qfc', cmd, '/dev/null'], { env: { ...process.env, SYNTH_PAUSE: 'mid-load', TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
