@@ -11,7 +11,7 @@ import type { DataRules } from './generation/data-rules.js';
 import { constantFanOut, detectColumnFanOut, type FanOutRule } from './generation/fan-out.js';
 import type { ChildCountHistogram, TableSample } from './generation/model.js';
 import { DEFAULT_MIN_SUPPORT, detectOrderInvariants, type AlignedParent, type OrderInvariant } from './generation/order-invariants.js';
-import { copiedTables, decideReferenceTables, DEFAULT_REFERENCE_MAX_ROWS } from './generation/reference-tables.js';
+import { copiedTables, decideReferenceTables, DEFAULT_REFERENCE_MAX_ROWS, referenceKey, type CopiedParentCounts } from './generation/reference-tables.js';
 import { findTable, tableKey, writableColumns, type DatabaseSchema, type Table, type TableRef } from './schema/model.js';
 import type { Row, Value } from './schema/values.js';
 
@@ -22,11 +22,7 @@ function tableSettings(config: SynthConfig, t: TableRef): SynthConfig['tables'][
   return config.tables[`${t.schema}.${t.name}`] ?? config.tables[t.name];
 }
 
-/** Numbers and bigints of the same value meet (an int8 FK to an int4 PK); text keys stay text. */
-function keyOf(values: ReadonlyArray<Value | undefined>): string | null {
-  if (values.some((v) => v === null || v === undefined)) return null;
-  return values.map((v) => (typeof v === 'bigint' || typeof v === 'number' ? `n${String(v)}` : `s${String(v)}`)).join('\u0000');
-}
+const keyOf = referenceKey;
 
 function hasTimeColumn(table: Table): boolean {
   return table.columns.some((c) => c.type.kind === 'date' || c.type.kind === 'timestamp');
@@ -116,6 +112,31 @@ async function learnFanOuts(source: SourceConnector, schema: DatabaseSchema, sam
   return out;
 }
 
+/** For every FK from a synthesized child to a copied parent: the children of each parent row, counted in the source. */
+async function learnCopiedCounts(source: SourceConnector, schema: DatabaseSchema, samples: Map<string, TableSample>, copied: Set<string>, skip: (t: Table) => boolean): Promise<CopiedParentCounts[]> {
+  const out: CopiedParentCounts[] = [];
+  if (!source.countChildrenByKeys) return out;
+  for (const child of schema.tables) {
+    if (skip(child)) continue;
+    for (const fk of child.foreignKeys) {
+      const parent = findTable(schema, fk.references);
+      const sample = parent ? samples.get(tableKey(parent)) : undefined;
+      if (!parent || !copied.has(tableKey(parent)) || !sample || sample.rows.length < sample.totalRows) continue;
+      const idx = fk.references.columns.map((c) => sample.columns.indexOf(c));
+      if (idx.some((i) => i < 0)) continue;
+      const keys = sample.rows.map((r) => idx.map((i) => (r[i] ?? null) as Value));
+      const counts = await source.countChildrenByKeys(child, fk, keys);
+      const byKey: Record<string, number> = {};
+      keys.forEach((k, i) => {
+        const key = keyOf(k);
+        if (key !== null) byKey[key] = counts[i] ?? 0;
+      });
+      out.push({ child: { schema: child.schema, name: child.name }, foreignKey: fk.name, byKey });
+    }
+  }
+  return out;
+}
+
 /** Reference tables, order invariants and exact fan-outs of the source, from the training samples. */
 export async function learnDataRules(
   source: SourceConnector,
@@ -138,7 +159,8 @@ export async function learnDataRules(
   const setting = config.invariants ?? { minSupport: DEFAULT_MIN_SUPPORT };
   const invariants = setting === false ? [] : await learnInvariants(source, schema, samples, skip, setting.minSupport);
   const fanOuts = await learnFanOuts(source, schema, samples, histograms, skip);
-  return { reference, invariants, fanOuts };
+  const copiedCounts = await learnCopiedCounts(source, schema, samples, copied, skip);
+  return { reference, invariants, fanOuts, copiedCounts };
 }
 
 /** Every row of each copied table, read from the source for generation (reference tables are small). */

@@ -7,12 +7,14 @@ import type { DatabaseSchema } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import { describeFanOut, fanOutKey, type FanOutRule } from './fan-out.js';
 import { describeInvariant, type OrderInvariant } from './order-invariants.js';
-import type { ReferenceDecision } from './reference-tables.js';
+import type { CopiedParentCounts, ReferenceDecision } from './reference-tables.js';
 
 export interface DataRules {
   reference: ReferenceDecision[];
   invariants: OrderInvariant[];
   fanOuts: FanOutRule[];
+  /** Real children per copied parent row (absent under privacy: the counts describe the children's table). */
+  copiedCounts?: CopiedParentCounts[];
 }
 
 export const NO_DATA_RULES: DataRules = { reference: [], invariants: [], fanOuts: [] };

@@ -16,6 +16,7 @@ import { createRng } from './rng.js';
 import { fanOutMap } from './data-rules.js';
 import { constantFanOut, fanOutKey } from './fan-out.js';
 import { RuleApplier, type TableRuleApplier } from './apply-rules.js';
+import { referenceKey } from './reference-tables.js';
 
 export interface GenerationOptions {
   /** Rows per table = round(scale × source rows × tableScale(table)). */
@@ -142,11 +143,26 @@ export function alignRowCounts(
   }
 }
 
+/** The real children of each copied parent row, in the order the rows are copied, by `child table key.FK name`. */
+function alignCopiedCounts(schema: DatabaseSchema, models: ModelSet, reference?: Map<string, { columns: string[]; rows: Row[] }>): Map<string, Uint32Array> {
+  const out = new Map<string, Uint32Array>();
+  for (const entry of models.rules?.copiedCounts ?? []) {
+    const fk = findTable(schema, entry.child)?.foreignKeys.find((f) => f.name === entry.foreignKey);
+    const parent = fk ? reference?.get(tableKey(fk.references)) : undefined;
+    if (!fk || !parent) continue;
+    const idx = fk.references.columns.map((c) => parent.columns.indexOf(c));
+    if (idx.some((i) => i < 0)) continue;
+    out.set(`${tableKey(entry.child)}.${entry.foreignKey}`, Uint32Array.from(parent.rows, (r) => entry.byKey[referenceKey(idx.map((i) => r[i] as Value)) ?? ''] ?? 0));
+  }
+  return out;
+}
+
 export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, models: ModelSet, options: GenerationOptions): Generation {
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
   const rowCounts = plannedRowCounts(plan, models, options);
   alignRowCounts(schema, plan, models, rowCounts, options.reference, { global: options.scale, ...(options.tableScale ? { table: options.tableScale } : {}) });
   const fanOuts = fanOutMap(models.rules);
+  const copiedCounts = alignCopiedCounts(schema, models, options.reference);
   const keyStats = new Map<string, TableKeyStats>();
   const histograms = new Map<string, ChildCountHistogram[]>();
   const fkNullRates = new Map<string, Record<string, number>>();
@@ -168,6 +184,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     childCountWeights: (childKey, fk) => predictedCounts.get(`${childKey}.${fk}`),
     fanOuts,
     ...(options.reference ? { fixedRows: options.reference } : {}),
+    copiedParentCounts: (childKey, fk) => copiedCounts.get(`${childKey}.${fk}`),
   });
   // Refuse an impossible scale here, before the caller creates a shadow and loads the first table.
   keys.assertFeasible(plan.steps.map((s) => s.table));

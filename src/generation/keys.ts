@@ -533,6 +533,11 @@ export interface KeyContextOptions {
   childCountWeights?: (childKey: string, foreignKey: string) => ArrayLike<number> | undefined;
   /** Exact fan-outs by `fanOutKey(child, fk)`: their counts stay within the source's counts (80 stays 80). */
   fanOuts?: Map<string, FanOutRule>;
+  /**
+   * Real children per row of a copied parent (aligned with its copied rows), by child table key and FK name: such a
+   * parent deals its children as in the source, scaled to the child's row count.
+   */
+  copiedParentCounts?: (childKey: string, foreignKey: string) => ArrayLike<number> | undefined;
   /** Tables copied verbatim (reference data) by table key: every key column takes the real row's value. */
   fixedRows?: Map<string, { columns: string[]; rows: Row[] }>;
 }
@@ -827,6 +832,8 @@ export class TableKeys {
 
   /** Children per parent: the learned prediction for the generated parents when there is one, else the histogram. */
   private childCounts(a: FkAssignment, np: number, m: number, rng: Rng, cap = Number.POSITIVE_INFINITY): Uint32Array {
+    const real = this.ctx.options.copiedParentCounts?.(this.key, a.fk.name);
+    if (real && real.length === np) return scaleCounts(Uint32Array.from(real), m, rng, cap);
     const counts = this.fanOut(a) ? allocateInSupport(this.histogram(a), np, m, rng, cap) : allocateCounts(this.histogram(a), np, m, rng, cap);
     const predicted = this.ctx.options.childCountWeights?.(this.key, a.fk.name);
     return predicted && predicted.length === np ? rankMatch(counts, predicted, rng) : counts;

@@ -7,6 +7,7 @@ import { SynthError } from '../errors.js';
 import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
 import { findTable, tableKey } from '../schema/model.js';
 import type { TableSample } from './model.js';
+import type { Value } from '../schema/values.js';
 import type { PiiColumnConfig } from './privacy/pii-config.js';
 import { detectPii } from './privacy/pii-detect.js';
 import { detectCredentials } from './privacy/credential-detect.js';
@@ -129,6 +130,22 @@ export function decideReferenceTables(schema: DatabaseSchema, samples: Map<strin
     }
   }
   return [...decisions.values()];
+}
+
+/**
+ * Children per copied parent row through one FK, by the parent's key (`referenceKey`): a copied parent is a real
+ * row, so its children follow its real count (China keeps its 363 cities) instead of a draw from the histogram.
+ */
+export interface CopiedParentCounts {
+  child: TableRef;
+  foreignKey: string;
+  byKey: Record<string, number>;
+}
+
+/** A key's identity across reads: numbers and bigints of the same value meet (an int8 FK to an int4 PK). */
+export function referenceKey(values: ReadonlyArray<Value | undefined>): string | null {
+  if (values.some((v) => v === null || v === undefined)) return null;
+  return values.map((v) => (typeof v === 'bigint' || typeof v === 'number' ? `n${String(v)}` : `s${String(v)}`)).join('\u0000');
 }
 
 export function copiedTables(decisions: ReferenceDecision[]): Set<string> {

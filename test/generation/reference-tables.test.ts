@@ -139,6 +139,16 @@ describe('reference tables', () => {
     expect(emails.some((e) => e.email.endsWith('@sakilastaff.com') && /^(mike|jon|maria|linda)\./.test(e.email))).toBe(false);
   }, 120_000);
 
+  it('a copied parent deals its synthesized children as in the source: each nation keeps its customers, each category its purchases', async () => {
+    const result = await hydrate({ config: config(), target: 'dev' });
+    expect(result.status).toBe('ok');
+    const per = async (db: TestDatabase, sql: string) => (await db.query<{ k: number; n: string }>(sql)).map((r) => `${r.k}:${r.n}`).sort();
+    const byNation = 'SELECT nation_id AS k, count(*) AS n FROM customer GROUP BY 1';
+    const byCategory = 'SELECT category_id AS k, count(*) AS n FROM purchase GROUP BY 1';
+    expect(await per(env.target, byNation)).toEqual(await per(env.source, byNation));
+    expect(await per(env.target, byCategory)).toEqual(await per(env.source, byCategory));
+  }, 120_000);
+
   it('under privacy hydrates declared tables verbatim and spends no budget on them', async () => {
     const result = await hydrate({ config: config({ privacy: { epsilon: 3, delta: 1e-6, piiKey: 'reference-tables-test' }, tables: { region: { mode: 'copy' }, nation: { mode: 'copy' } } }), target: 'dev' });
     expect(result.status).toBe('ok');
