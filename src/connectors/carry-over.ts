@@ -28,6 +28,8 @@ const FALLBACK: Record<OtherObject['kind'], string> = {
   'row security': 'not copied: {to} has no row-level security',
   index: 'not recreated: it belongs to a materialized view, which is not recreated',
   comment: 'not copied: it is a comment on an object that is not recreated',
+  rule: 'not recreated: its action is {from} SQL',
+  statistics: 'not created: {to} keeps no extended statistics of this form',
 };
 
 /** Notes for every object and index kind of `schema` that a `to` target does not carry over (none when same dialect). */

@@ -161,6 +161,8 @@ export interface OtherObject {
     | 'aggregate' | 'operator' | 'cast' | 'composite type' | 'range type' | 'extension' | 'policy' | 'row security'
     /** An index on a materialized view (table indexes are on `Table.indexes`). */
     | 'index'
+    /** PostgreSQL rewrite rules (other than a view's own) and extended statistics objects. */
+    | 'rule' | 'statistics'
     /** A COMMENT ON an object other than a table or column (those are `Table.comment` / `Column.comment`). */
     | 'comment';
   /** DDL to recreate it in another schema of the same dialect, where the introspector could produce it. */

@@ -127,6 +127,10 @@ CREATE TRIGGER actor_names_insert INSTEAD OF INSERT ON actor_names FOR EACH ROW 
 CREATE MATERIALIZED VIEW rental_by_store AS
   SELECT s.store_id, count(r.rental_id) AS rentals FROM store s LEFT JOIN rental r ON r.store_id = s.store_id GROUP BY s.store_id;
 CREATE UNIQUE INDEX rental_by_store_store_id ON rental_by_store (store_id);
+CREATE STATISTICS film_rating_rate (dependencies) ON rating, rental_rate FROM film;
+CREATE TABLE film_archive (LIKE film INCLUDING DEFAULTS);
+CREATE RULE film_no_delete AS ON DELETE TO film_archive DO INSTEAD NOTHING;
+COMMENT ON RULE film_no_delete ON film_archive IS 'archived films stay';
 
 CREATE FUNCTION geocoord_distance(geocoord, geocoord) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
 SELECT sqrt(power($1.latitude - $2.latitude, 2) + power($1.longitude - $2.longitude, 2)) $$;

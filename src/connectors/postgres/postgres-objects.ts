@@ -32,6 +32,7 @@ export async function otherObjectsOf(s: PgSession, schemas: string[], tableOids:
     ...(await domains(s, schemas)),
     ...(await sequences(s, schemas)),
     ...(await policies(s, tableOids)),
+    ...(await rulesAndStatistics(s, schemas)),
     ...(await comments(s, schemas, tableOids)),
   ];
 }
@@ -360,9 +361,28 @@ async function policies(s: PgSession, tableOids: number[]): Promise<OtherObject[
   return out;
 }
 
+/** Rewrite rules of tables and views (a view's own `_RETURN` rule is the view) and extended statistics objects. */
+async function rulesAndStatistics(s: PgSession, schemas: string[]): Promise<OtherObject[]> {
+  const rules = await s.query<{ nspname: string; relname: string; rulename: string; def: string }>(
+    `SELECT n.nspname, c.relname, r.rulename, pg_get_ruledef(r.oid) AS def
+       FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1) AND r.rulename <> '_RETURN' AND ${extOwned('pg_class', 'c.oid')} ORDER BY r.oid`,
+    [schemas],
+  );
+  const stats = await s.query<{ nspname: string; stxname: string; def: string }>(
+    `SELECT n.nspname, x.stxname, pg_get_statisticsobjdef(x.oid) AS def
+       FROM pg_statistic_ext x JOIN pg_namespace n ON n.oid = x.stxnamespace WHERE n.nspname = ANY($1) ORDER BY x.oid`,
+    [schemas],
+  );
+  return [
+    ...rules.rows.map((r) => ({ schema: r.nspname, name: r.rulename, kind: 'rule' as const, definition: r.def.trim().replace(/;$/, ''), table: r.relname })),
+    ...stats.rows.map((x) => ({ schema: x.nspname, name: x.stxname, kind: 'statistics' as const, definition: x.def })),
+  ];
+}
+
 /** The COMMENT ON keyword for what pg_identify_object calls the object, or null when synth does not copy it. */
 const COMMENT_TARGETS: Record<string, string> = {
-  function: 'FUNCTION', procedure: 'PROCEDURE', aggregate: 'AGGREGATE', view: 'VIEW', 'materialized view': 'MATERIALIZED VIEW',
+  rule: 'RULE', 'statistics object': 'STATISTICS', function: 'FUNCTION', procedure: 'PROCEDURE', aggregate: 'AGGREGATE', view: 'VIEW', 'materialized view': 'MATERIALIZED VIEW',
   index: 'INDEX', sequence: 'SEQUENCE', type: 'TYPE', 'composite type': 'TYPE', domain: 'DOMAIN', 'table constraint': 'CONSTRAINT',
   trigger: 'TRIGGER', policy: 'POLICY', operator: 'OPERATOR', cast: 'CAST', 'table column': 'COLUMN', 'view column': 'COLUMN',
   'materialized view column': 'COLUMN', 'composite type column': 'COLUMN', table: 'TABLE', 'domain constraint': 'CONSTRAINT',
@@ -374,6 +394,7 @@ async function comments(s: PgSession, schemas: string[], tableOids: number[]): P
     `SELECT o.type, o.identity, d.description,
             coalesce(o.schema, CASE d.classoid
               WHEN 'pg_trigger'::regclass THEN (SELECT n.nspname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.oid = d.objoid)
+              WHEN 'pg_rewrite'::regclass THEN (SELECT n.nspname FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace WHERE r.oid = d.objoid)
               WHEN 'pg_policy'::regclass THEN (SELECT n.nspname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.oid = d.objoid)
               WHEN 'pg_cast'::regclass THEN (SELECT n.nspname FROM pg_cast k JOIN pg_type t ON t.oid IN (k.castsource, k.casttarget) JOIN pg_namespace n ON n.oid = t.typnamespace WHERE k.oid = d.objoid AND n.nspname = ANY($1) LIMIT 1)
             END) AS nspname
@@ -390,7 +411,7 @@ async function comments(s: PgSession, schemas: string[], tableOids: number[]): P
     if (!keyword || r.nspname === null || !schemas.includes(r.nspname)) continue;
     let target = r.identity;
     // pg_identify_object prints "name on schema.table"; COMMENT wants "name ON schema.table" (ON DOMAIN for domains).
-    if (/ on /.test(target) && ['CONSTRAINT', 'TRIGGER', 'POLICY'].includes(keyword)) {
+    if (/ on /.test(target) && ['CONSTRAINT', 'TRIGGER', 'POLICY', 'RULE'].includes(keyword)) {
       const at = target.lastIndexOf(' on ');
       target = `${target.slice(0, at)} ON ${r.type === 'domain constraint' ? 'DOMAIN ' : ''}${target.slice(at + 4)}`;
     }

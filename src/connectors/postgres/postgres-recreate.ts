@@ -109,12 +109,12 @@ export function relocate(o: OtherObject, layout: Layout): string {
 }
 
 /**
- * Indexes of materialized views, INSTEAD OF triggers of views and comments on objects, once every object they name
+ * Indexes of materialized views, statistics objects, rules, INSTEAD OF triggers of views and comments, once every object they name
  * exists (after the views). `tables` are the model's: their triggers were made with the data.
  */
 export async function createAfterViews(s: PgSession, schema: DatabaseSchema, layout: Layout, notes: string[]): Promise<void> {
   const onTable = (o: OtherObject) => schema.tables.some((t) => t.schema === o.schema && t.name === o.table);
-  for (const kind of ['index', 'trigger', 'comment'] as const) {
+  for (const kind of ['index', 'statistics', 'rule', 'trigger', 'comment'] as const) {
     for (const o of schema.otherObjects) {
       if (o.kind !== kind || o.definition === null || !layout.live.has(o.schema)) continue;
       if (kind === 'trigger' && onTable(o)) continue;
