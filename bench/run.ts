@@ -13,6 +13,7 @@ import { benchLearnedSpeed } from './learned-speed.js';
 import { benchMysqlLoad } from './mysql-load.js';
 import { benchParity } from './parity.js';
 import { benchScale } from './scale.js';
+import { benchScaleOut } from './scale-out.js';
 
 const benches: Record<string, () => Promise<Record<string, number | string>>> = {
   'hydrate-pg': benchHydratePg,
@@ -25,6 +26,7 @@ const benches: Record<string, () => Promise<Record<string, number | string>>> = 
   fidelity: benchFidelity,
   'learned-speed': () => benchLearnedSpeed(),
   scale: benchScale,
+  'scale-out': benchScaleOut,
   'app-faithful': benchAppFaithful,
 };
 
