@@ -4,19 +4,18 @@
  * configured, an embedded PGlite folder (`.synth/state` under the working directory).
  * Migrations are applied on open; knex's migration lock makes concurrent opens safe.
  */
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import knexFactory, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
 import mysql from 'mysql2/promise';
 import { SynthError, connectionError, redactSecrets } from '../errors.js';
 import { acquirePgLock } from '../connectors/postgres/postgres-lock.js';
 import { acquireMysqlLock } from '../connectors/mysql/mysql-lock.js';
 import { stateMigrationSource } from './state-migrations.js';
 import { connectTimeoutMs } from '../connectors/connect-timeout.js';
-import { folderHasData, lockStateFolder, moveAside, processAlive, stateOpenTimeoutMs } from './state-folder.js';
+import { processAlive } from './state-folder.js';
+import { openEmbeddedKnex, quietKnex } from './state-embedded.js';
 
 /**
  * `interrupted`: stopped by a signal or a lost connection, cleaned up; `abandoned`: its process died without a word
@@ -226,9 +225,6 @@ async function migrateSerialized(backend: Backend): Promise<void> {
   }
 }
 
-/** knex prints connection failures with a stack trace on stdout (breaking --json); they are reported once, as SynthErrors. */
-const quietKnex = { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined };
-
 async function openBackend(config: StateStoreConfig): Promise<Backend> {
   // `pglite://<folder>` is the config's spelling of an embedded folder.
   const pgliteDir = config.url?.match(/^pglite:\/\/(.+)$/i)?.[1];
@@ -299,61 +295,10 @@ async function openBackend(config: StateStoreConfig): Promise<Backend> {
   });
 }
 
-/**
- * The embedded folder, under its lock file (state-folder.ts). A folder PGlite cannot start from is moved aside and
- * replaced by a fresh one; a start that takes too long is an error, never a silent wait.
- */
+/** The embedded folder: locked, opened with a bounded wait, replaced when broken (state-embedded.ts). */
 async function openEmbedded(dir: string, onWarning: (message: string) => void): Promise<Backend> {
-  mkdirSync(dir, { recursive: true });
-  const lock = await lockStateFolder(dir);
-  try {
-    const hadData = folderHasData(dir);
-    let knex: Knex;
-    try {
-      knex = await startPglite(dir);
-    } catch (e) {
-      if (!hadData || e instanceof SynthError) throw e;
-      const aside = moveAside(dir);
-      onWarning(`the embedded state folder ${dir} could not be opened (${errorText(e).split('\n')[0]}); moved it to ${aside} and started a fresh one.`);
-      knex = await startPglite(dir);
-    }
-    return { knex, schema: PG_SCHEMA, location: `pglite:${dir}`, initLock: null, onClose: () => lock.release() };
-  } catch (e) {
-    lock.release();
-    if (e instanceof SynthError) throw e;
-    throw new SynthError('CONNECTION_FAILED', `Cannot open the embedded state folder ${dir}: ${errorText(e)}`, {
-      hint: 'Move the folder aside (run history is lost with it), or configure `state.url` to keep state in a database.',
-      cause: e,
-    });
-  }
-}
-
-async function startPglite(dir: string): Promise<Knex> {
-  mkdirSync(dir, { recursive: true });
-  const knex = knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { filename: dir }, log: quietKnex });
-  const timeoutMs = stateOpenTimeoutMs();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new SynthError('CONNECTION_FAILED', `The embedded state folder ${dir} did not open within ${Math.round(timeoutMs / 1000)} s.`, {
-            hint: 'A very large history replays slowly after a crash: raise SYNTH_STATE_OPEN_TIMEOUT_MS, or move the folder aside to start afresh, or configure `state.url`.',
-          }),
-        ),
-      timeoutMs,
-    );
-  });
-  try {
-    await Promise.race([knex.raw('select 1'), timeout]);
-    return knex;
-  } catch (e) {
-    // A start that never finishes cannot be awaited: its pool is dropped without waiting.
-    void knex.destroy().catch(() => undefined);
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
+  const { knex, release } = await openEmbeddedKnex(dir, onWarning);
+  return { knex, schema: PG_SCHEMA, location: `pglite:${dir}`, initLock: null, onClose: release };
 }
 
 async function probe(knex: Knex, url: string): Promise<void> {
