@@ -8,7 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load-config.js';
+import { bundleKey, QUEUE_NAME, queueConnection } from '../../src/distributed/unit-queue.js';
 import { cliCommand, runCli } from '../support/cli.js';
 import { createPgDatabase, uniqueName, type TestDatabase } from '../support/databases.js';
 import { SHOP_PG } from '../support/fixtures.js';
@@ -138,5 +141,31 @@ describe('synth worker + synth hydrate with distributed', () => {
     expect(line).not.toContain(`:${slow.child.pid} `);
     for (const w of late) w.child.kill('SIGTERM');
     await Promise.all(late.map((w) => stopped(w.child)));
+  }, 300_000);
+
+  it('a coordinator stopped mid-run (SIGTERM) is recorded interrupted, leaves the live data alone and withdraws its units', async () => {
+    const slow = await startWorker({ SYNTH_UNIT_PAUSE_MS: '4000' });
+    const coordinator = spawn(process.execPath, [...cliCommand(), 'hydrate', '--target', 'killed', '--config', distConfig, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = stopped(coordinator);
+    const deadline = Date.now() + 120_000;
+    while (!/unit [^ ]+ of run [^:]+: started/.test(slow.out()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const runId = /unit [^ ]+ of run ([^:]+): started/.exec(slow.out())?.[1];
+    expect(runId, slow.out()).toBeDefined();
+    coordinator.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    const show = await runCli(['runs', 'show', runId!, '--config', distConfig, '--no-json']);
+    expect(show.stdout).toMatch(/: interrupted/);
+    expect(await liveChecksums(killed.url)).toEqual(expected);
+    const dist = parseConfig(JSON.parse((await import('node:fs')).readFileSync(distConfig, 'utf8'))).distributed!;
+    const queue = new Queue(QUEUE_NAME, { connection: queueConnection(dist), prefix: dist.prefix });
+    try {
+      expect(await (await queue.client).get(bundleKey(dist, runId!))).toBeNull();
+      const left = (await queue.getJobs(['waiting', 'delayed', 'prioritized'])).filter((j) => (j.data as { runId?: string }).runId === runId);
+      expect(left).toEqual([]);
+    } finally {
+      await queue.close();
+    }
+    slow.child.kill('SIGTERM');
+    expect(await stopped(slow.child)).toBe(0);
   }, 300_000);
 });
