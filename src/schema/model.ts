@@ -97,6 +97,8 @@ export interface ForeignKey {
   deferrable: boolean;
   /** A deferrable FK checked at commit unless a transaction says otherwise (PostgreSQL `INITIALLY DEFERRED`). */
   initiallyDeferred?: boolean;
+  /** PostgreSQL `NOT VALID`: declared without checking the rows already there. */
+  notValid?: boolean;
   /**
    * PostgreSQL: the FK is declared on this one partition of the table, not on the table. Generation treats it as
    * the table's FK (every row references a parent, which satisfies the partition's rule); DDL declares it on the partition.
@@ -117,6 +119,8 @@ export interface CheckConstraint {
   columns: string[];
   /** `domain` when the check comes from a PostgreSQL domain of `columns[0]`. */
   origin: 'table' | 'domain' | 'column';
+  /** PostgreSQL `NOT VALID`: rows from before the constraint are not checked. Generated rows satisfy it all the same. */
+  notValid?: boolean;
 }
 
 export interface Partitioning {

@@ -86,6 +86,8 @@ CREATE TABLE customer (
   active boolean NOT NULL DEFAULT true
 );
 CREATE UNIQUE INDEX customer_email_active ON customer (email) WHERE active;
+-- Added later without checking the rows already there.
+ALTER TABLE customer ADD CONSTRAINT customer_email_shape CHECK (email LIKE '%@%') NOT VALID;
 
 CREATE TABLE rental (
   rental_id bigint DEFAULT nextval('shared_id_seq'::regclass) NOT NULL PRIMARY KEY,

@@ -410,7 +410,8 @@ export function finalizeSteps(schema: DatabaseSchema, layout: Layout): FinalizeS
     }
     for (const c of table.checks) {
       if (c.origin === 'domain') continue;
-      add(table, `check ${c.name}`, `ALTER TABLE ${t} ADD CONSTRAINT ${qi(c.name)} CHECK (${pg ? toShadowSql(c.expression, layout) : backticksToQuotes(c.expression)})`, !pg);
+      const notValid = pg && c.notValid ? ' NOT VALID' : '';
+      add(table, `check ${c.name}`, `ALTER TABLE ${t} ADD CONSTRAINT ${qi(c.name)} CHECK (${pg ? toShadowSql(c.expression, layout) : backticksToQuotes(c.expression)})${notValid}`, !pg);
     }
   }
   if (pg) steps.push(...sequenceSteps(schema, layout));
@@ -439,6 +440,7 @@ export function finalizeSteps(schema: DatabaseSchema, layout: Layout): FinalizeS
         : t;
       let sql = `ALTER TABLE ${on} ADD CONSTRAINT ${qi(fk.name)} FOREIGN KEY (${fk.columns.map(qi).join(', ')}) REFERENCES ${qn(refSchema, fk.references.name)} (${fk.references.columns.map(qi).join(', ')}) ON DELETE ${fk.onDelete} ON UPDATE ${fk.onUpdate}`;
       if (fk.deferrable) sql += fk.initiallyDeferred ? ' DEFERRABLE INITIALLY DEFERRED' : ' DEFERRABLE';
+      if (pg && fk.notValid) sql += ' NOT VALID';
       add(table, `foreign key ${fk.name}`, sql);
     }
     if (pg) {

@@ -325,13 +325,14 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
         onUpdate: ACTIONS[co.confupdtype] ?? 'NO ACTION',
         deferrable: co.condeferrable,
         ...(co.condeferred ? { initiallyDeferred: true } : {}),
+        ...(/\sNOT VALID$/.test(co.def) ? { notValid: true } : {}),
       };
       table.foreignKeys.push(fk);
     } else if (co.contype === 'x') {
       // Exclusion constraints have no place in the neutral model; they are recreated from their definition.
       table.indexes.push({ name: co.conname, definition: `ALTER TABLE ${qn(table.schema, table.name)} ADD CONSTRAINT ${qi(co.conname)} ${co.def}` });
     } else if (co.contype === 'c') {
-      const check: CheckConstraint = { name: co.conname, expression: stripCheck(co.def), columns: cols, origin: 'table' };
+      const check: CheckConstraint = { name: co.conname, expression: stripCheck(co.def), columns: cols, origin: 'table', ...(/\sNOT VALID$/.test(co.def) ? { notValid: true } : {}) };
       table.checks.push(check);
     }
   }
