@@ -264,7 +264,7 @@ export function parityRefusal(parity: SchemaParity, shadow: Shadow): SynthError 
   const names = shadow.namespaces.map((n) => n.shadow).join(', ');
   return new SynthError(
     'SCHEMA_PARITY',
-    `The shadow's schema is not the source's (${formatParity(parity)}); the swap is refused and the live schema is untouched:\n${formatDifferences(parity)}`,
+    `The shadow's schema is not the source's (${formatParity(parity)}); the swap is refused and the live schema is untouched:\n${formatDifferences(parity, Infinity)}`,
     {
       ...(first ? { table: first.object } : {}),
       hint:
