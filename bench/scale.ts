@@ -46,8 +46,17 @@ export async function benchScale(): Promise<Figures> {
     out[`${label} ${d === 'postgres' ? 'pg_dump | psql' : 'mariadb-dump | mariadb'} s`] = secs(dump);
     for (const model of models) {
       const target = await recreate(d, server, `${name}_target`);
-      const r = await hydrateRun(`${server}/${name}`, target, model);
       const k = `${label} ${model}`;
+      let r: ScaleRunResult;
+      try {
+        r = await hydrateRun(`${server}/${name}`, target, model);
+      } catch (e) {
+        // One failed run does not lose the others' figures.
+        out[`${k} status`] = `failed: ${(e instanceof Error ? e.message : String(e)).split('\n').find((l) => /Error|failed/.test(l)) ?? 'see stderr'}`;
+        process.stderr.write(`${k}: ${e instanceof Error ? e.message : String(e)}\n`);
+        await drop(d, server, `${name}_target`);
+        continue;
+      }
       out[`${k} status`] = `${r.status}, ${r.violations} violations, quality ${r.quality === null ? 'n/a' : r.quality.toFixed(3)}`;
       out[`${k} total s`] = secs(r.totalMs);
       for (const s of STAGES) if (r.stageMs[s] !== undefined) out[`${k} ${s} s`] = secs(r.stageMs[s]!);
@@ -57,6 +66,8 @@ export async function benchScale(): Promise<Figures> {
       out[`${k} validate+quality % of run`] = +((100 * ((r.stageMs.validate ?? 0) + (r.stageMs.repair ?? 0) + (r.stageMs.quality ?? 0))) / r.totalMs).toFixed(1);
       out[`${k} × dump+restore`] = +(r.totalMs / dump).toFixed(2);
       out[`${k} peak RSS MiB`] = r.peakRssMiB;
+      // Progress on stderr: a long bench shows each run as it ends.
+      process.stderr.write(`${Object.entries(out).filter(([key]) => key.startsWith(k)).map(([key, v]) => `${key} ${v}`).join('\n')}\n`);
       await drop(d, server, `${name}_target`);
     }
   }

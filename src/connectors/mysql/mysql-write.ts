@@ -160,7 +160,9 @@ export class MysqlWriter {
     try {
       const plans = await plansFor(conn, database, table, columns);
       // Rows are validated by the integrity gate, not by the engine row by row.
-      await conn.query('SET SESSION foreign_key_checks = 0, unique_checks = 0');
+      // net_read_timeout: LOAD DATA waits on the generator between batches, and a slow (learned) table can take
+      // longer than the server's default 30 s to produce the next one, which would reset the connection.
+      await conn.query('SET SESSION foreign_key_checks = 0, unique_checks = 0, net_read_timeout = 3600');
       let total = 0;
       const rest: AsyncIterable<RowBatch> = {
         [Symbol.asyncIterator]: () => ({ next: () => iterator.next() }),
