@@ -253,9 +253,20 @@ function crossDialectItems(schema: DatabaseSchema, nameOf: (name: string) => str
 export async function shadowParity(target: TargetConnector, shadow: Shadow, source: DatabaseSchema): Promise<SchemaParity> {
   const read = await target.introspectShadow(shadow);
   const only = shadow.namespaces.length === 1 ? shadow.namespaces[0]!.shadow : null;
-  // A PostgreSQL shadow keeps one namespace per source schema; a MySQL target has one database for all of them.
-  const namespaces = source.schemas.map((s) => ({ source: s, shadow: shadow.namespaces.find((n) => n.live === s)?.shadow ?? only ?? s }));
-  return compareSchemas(source, read, { namespaces });
+  // A PostgreSQL shadow keeps one namespace per source schema that holds tables; the swap leaves the target's other
+  // schemas alone, so a source schema without a shadow (functions only, say) is not part of the comparison.
+  // A MySQL target holds every source namespace in its one database.
+  const byName = shadow.namespaces.some((n) => source.schemas.includes(n.live));
+  const covered = (s: string) => !byName || shadow.namespaces.some((n) => n.live === s);
+  const scoped: DatabaseSchema = {
+    ...source,
+    schemas: source.schemas.filter(covered),
+    tables: source.tables.filter((t) => covered(t.schema)),
+    enums: source.enums.filter((e) => covered(e.schema)),
+    otherObjects: source.otherObjects.filter((o) => covered(o.schema)),
+  };
+  const namespaces = scoped.schemas.map((s) => ({ source: s, shadow: shadow.namespaces.find((n) => n.live === s)?.shadow ?? only ?? s }));
+  return compareSchemas(scoped, read, { namespaces });
 }
 
 /** The error that refuses the swap when the shadow is not a drop-in copy; it lists every difference. */

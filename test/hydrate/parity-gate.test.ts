@@ -6,7 +6,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import type { Shadow, TargetConnector } from '../../src/connectors/connector.js';
 import { openSource, openTarget } from '../../src/connectors/index.js';
 import { SynthError } from '../../src/errors.js';
-import { generateIntoTarget, introspectAndPlan, trainModels } from '../../src/hydrate.js';
+import { generateIntoTarget, hydrate, introspectAndPlan, trainModels } from '../../src/hydrate.js';
 import type { DatabaseSchema } from '../../src/schema/model.js';
 import { runCli } from '../support/cli.js';
 import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';
@@ -66,6 +66,25 @@ describe('the schema parity gate', () => {
     expect(await target.query('SELECT id FROM keep_me')).toEqual([{ id: 7 }]);
     const shadows = await target.query(`SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?`, [`%paritygate1%`]);
     expect(shadows).toEqual([]);
+  }, 120_000);
+
+  it('compares the PostgreSQL schemas the swap replaces, not a source schema that holds no table', async () => {
+    const pgSource = await createPgDatabase('synth_pgate_pgs');
+    const pgTarget = await createPgDatabase('synth_pgate_pgt');
+    try {
+      await pgSource.exec(`CREATE SCHEMA util; CREATE FUNCTION util.twice(x int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2 * x';
+        CREATE TABLE public.item (id int PRIMARY KEY, qty int NOT NULL CHECK (qty > 0)); INSERT INTO public.item SELECT i, 1 + i % 5 FROM generate_series(1, 50) i;
+        CREATE VIEW public.big_items AS SELECT id FROM public.item WHERE qty > 3;`);
+      const config = parseConfig({ source: { url: pgSource.url }, targets: { dev: { url: pgTarget.url } }, quality: { enabled: false } });
+      const result = await hydrate({ config, target: 'dev' });
+      expect(result.status).toBe('ok');
+      expect(result.parity?.differences).toEqual([]);
+      // The view of the swapped schema is compared; the function of the table-less schema is not.
+      expect(result.parity!.total).toBeGreaterThanOrEqual(6);
+    } finally {
+      await pgSource.drop();
+      await pgTarget.drop();
+    }
   }, 120_000);
 
   it('carries the figure to the hydrate result, the JSON report and `synth runs show`', async () => {
