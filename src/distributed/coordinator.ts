@@ -98,10 +98,15 @@ async function runLevel(queue: Queue<UnitJobData, UnitResult>, dist: Distributed
   }
   while (pending.size > 0) {
     ctx.signal?.throwIfAborted();
-    for (const unit of [...pending.values()]) {
-      // State first, then the job: a job read before its state turned `completed` has no return value yet.
-      const state = await queue.getJobState(unitJobId(runId, unit));
-      const job = await Job.fromId<UnitJobData, UnitResult>(queue, unitJobId(runId, unit));
+    // All pending units at once (the Redis client pipelines the requests); per unit its state first, then the job:
+    // a job read before its state turned `completed` has no return value yet.
+    const polled = await Promise.all(
+      [...pending.values()].map(async (unit) => {
+        const state = await queue.getJobState(unitJobId(runId, unit));
+        return { unit, state, job: await Job.fromId<UnitJobData, UnitResult>(queue, unitJobId(runId, unit)) };
+      }),
+    );
+    for (const { unit, state, job } of polled) {
       if (!job || state === 'unknown') throw new SynthError('DISTRIBUTED', `Unit ${unit.id} of run ${runId} vanished from the queue.`, { table: unit.table, hint: 'Something else removed it (a queue flush?); run the hydrate again.' });
       const progress = job.progress as Partial<UnitProgress> | number;
       const holder = typeof progress === 'object' && progress.worker ? progress.worker : null;
