@@ -13,7 +13,7 @@ import { findTable, tableKey } from '../schema/model.js';
 import type { DistributedConfig } from './distributed-config.js';
 import { encodeRunBundle, makeRunBundle } from './run-bundle.js';
 import { planShards, type ShardUnit } from './shard-plan.js';
-import { bundleKey, doneKey, QUEUE_NAME, queueConnection, queueError, unitJobId, type UnitJobData, type UnitProgress, type UnitResult } from './unit-queue.js';
+import { bundleKey, doneKey, QUEUE_NAME, queueConnection, reachQueue, unitJobId, type UnitJobData, type UnitProgress, type UnitResult } from './unit-queue.js';
 import { requireDistributed } from './unit-worker.js';
 
 const POLL_MS = 200;
@@ -54,9 +54,8 @@ export async function loadOnWorkers(config: SynthConfig, targetName: string, ctx
   queue.on('error', () => undefined);
   const finished: FinishedUnit[] = [];
   try {
-    const client = await queue.client.catch((e: unknown) => {
-      throw queueError(e, dist);
-    });
+    await reachQueue(queue.waitUntilReady(), dist);
+    const client = await queue.client;
     await client.set(bundleKey(dist, ctx.runId), encodeRunBundle(bundle), { EX: BUNDLE_TTL_SECONDS });
     ctx.emit({ type: 'info', message: `Distributed: ${levels.flat().length} units in ${levels.length} levels (at most ${dist.shardRows} rows each) on ${dist.prefix}/${QUEUE_NAME}.` });
     for (const units of levels) finished.push(...(await runLevel(queue, dist, ctx, units)));

@@ -78,6 +78,27 @@ export function queueError(e: unknown, config: DistributedConfig): SynthError {
   });
 }
 
+/** How long a coordinator or a starting worker waits for the queue's Redis before giving up (exit 3). */
+export const QUEUE_CONNECT_MS = 10_000;
+
+/**
+ * Waits for the first connection to the queue: BullMQ's client retries forever (right for a worker riding out a
+ * Redis restart), which would leave a run with a wrong URL hanging instead of saying so.
+ */
+export async function reachQueue(ready: Promise<unknown>, config: DistributedConfig, ms = QUEUE_CONNECT_MS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no connection within ${ms / 1000} s`)), ms);
+  });
+  try {
+    await Promise.race([ready, timeout]);
+  } catch (e) {
+    throw queueError(e, config);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function redactUrl(u: string): string {
   return u.replace(/\/\/([^@/]*)@/, '//***@');
 }

@@ -16,7 +16,7 @@ import type { RowBatch } from '../schema/values.js';
 import type { DistributedConfig } from './distributed-config.js';
 import { bundleModels, decodeRunBundle, type RunBundle } from './run-bundle.js';
 import { shardRows } from './shard-rows.js';
-import { bundleKey, doneKey, QUEUE_NAME, queueConnection, workerName, type UnitJobData, type UnitProgress, type UnitResult } from './unit-queue.js';
+import { bundleKey, doneKey, QUEUE_NAME, queueConnection, reachQueue, workerName, type UnitJobData, type UnitProgress, type UnitResult } from './unit-queue.js';
 
 export interface UnitWorkerOptions {
   config: SynthConfig;
@@ -64,7 +64,11 @@ export async function startUnitWorker(options: UnitWorkerOptions): Promise<UnitW
     maxStalledCount: dist.attempts,
     autorun: false,
   });
-  worker.on('error', (e) => emit({ type: 'warning', message: `Queue: ${e.message}` }));
+  // A Redis outage repeats the same error on every reconnect: say it once per change.
+  let lastError = '';
+  worker.on('error', (e) => {
+    if (e.message !== lastError) emit({ type: 'warning', message: `Queue: ${(lastError = e.message)}` });
+  });
 
   async function loadRun(runId: string): Promise<{ bundle: RunBundle; models: ModelSet }> {
     let run = runs.get(runId);
@@ -126,7 +130,7 @@ export async function startUnitWorker(options: UnitWorkerOptions): Promise<UnitW
   }
 
   try {
-    await worker.waitUntilReady();
+    await reachQueue(worker.waitUntilReady(), dist);
   } catch (e) {
     await worker.close(true).catch(() => undefined);
     throw e;

@@ -62,6 +62,18 @@ describe('synth worker', () => {
     expect(r.stderr).toMatch(/hint: Add distributed/);
   }, 60_000);
 
+  it('with an unreachable queue says so and exits 3 instead of waiting forever', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synth-worker-cfg-'));
+    const path = join(dir, 'synth.config.json');
+    writeFileSync(path, JSON.stringify({ ...base, distributed: { queue: 'redis://127.0.0.1:1' } }));
+    const r = await runCli(['worker', '--config', path, '--no-json']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/The job queue at redis:\/\/127\.0\.0\.1:1 failed: no connection within 10 s/);
+    expect(r.stderr).toMatch(/hint: Check that Redis is reachable/);
+    // One warning for the repeated reconnect error, not one per retry.
+    expect(r.stderr.match(/ECONNREFUSED/g)?.length ?? 0).toBeLessThanOrEqual(1);
+  }, 90_000);
+
   it('refuses a --concurrency that is not a whole number', async () => {
     const r = await runCli(['worker', '--concurrency', 'many', '--no-json']);
     expect(r.code).toBe(2);
