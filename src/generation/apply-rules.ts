@@ -10,7 +10,7 @@ import type { Row, Value } from '../schema/values.js';
 import { conformValue } from './conform.js';
 import { fanOutMap, type DataRules } from './data-rules.js';
 import { valuesForCounts } from './fan-out.js';
-import type { KeyContext } from './keys.js';
+import type { KeyContext } from './keys/index.js';
 import { createEnforcer, type InvariantEnforcer } from './order-invariants.js';
 import { createRng } from './rng.js';
 

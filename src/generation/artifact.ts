@@ -4,7 +4,7 @@ import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
 import { findTable, tableKey } from '../schema/model.js';
 import { baselineFromArtifact } from './baseline/baseline-model.js';
 import type { ModelSet, TableModel } from './fit.js';
-import type { TableKeyStats } from './keys.js';
+import type { TableKeyStats } from './keys/index.js';
 import type { DataRules } from './data-rules.js';
 import type { AttributeModel, ChildCountHistogram, ColumnMeta, ModelArtifact } from './model.js';
 

@@ -6,7 +6,7 @@ import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
 import { findColumn, tableKey } from '../schema/model.js';
 import type { HydrationPlan } from '../graph/plan.js';
 import { fitBaseline } from './baseline/baseline-model.js';
-import { fitKeyStats, type TableKeyStats } from './keys.js';
+import { fitKeyStats, type TableKeyStats } from './keys/index.js';
 import { describeColumns } from './metadata.js';
 import type { AttributeModel, ChildCountHistogram, ColumnMeta, Row, TableSample } from './model.js';
 import type { DataRules } from './data-rules.js';

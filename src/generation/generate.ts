@@ -9,7 +9,7 @@ import type { Row, RowBatch, Value } from '../schema/values.js';
 import type { HydrationPlan } from '../graph/plan.js';
 import { conformValue } from './conform.js';
 import type { ModelSet } from './fit.js';
-import { KeyContext, type TableKeyStats } from './keys.js';
+import { KeyContext, type TableKeyStats } from './keys/index.js';
 import type { AttributeModel, ChildCountHistogram, Rng } from './model.js';
 import { partitionFit } from './partition-fit.js';
 import { createRng } from './rng.js';

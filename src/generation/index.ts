@@ -12,7 +12,7 @@ export {
   type KeyColumnStats,
   type TableKeyStats,
   type KeyContextOptions,
-} from './keys.js';
+} from './keys/index.js';
 export { fitModels, foreignKeyNullRates, type FitOptions, type LearnedFactory, type ModelSet, type TableModel } from './fit.js';
 export { modelSetToArtifact, modelSetFromArtifact, MODEL_SET_VERSION, type ModelSetArtifact, type FromArtifactOptions } from './artifact.js';
 export { createGeneration, plannedRowCounts, DEFAULT_BATCH_SIZE, type Generation, type GenerationOptions } from './generate.js';

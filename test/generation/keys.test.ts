@@ -6,7 +6,7 @@ import { createGeneration } from '../../src/generation/generate.js';
 import { findTable, tableKey } from '../../src/schema/model.js';
 import type { Row } from '../../src/schema/values.js';
 import { isSynthError } from '../../src/errors.js';
-import { allocateCounts, makeKeyFn } from '../../src/generation/keys.js';
+import { allocateCounts, makeKeyFn } from '../../src/generation/keys/index.js';
 import { createRng } from '../../src/generation/rng.js';
 import { col, fk, int4, pk, readHistogram, readSample, schemaOf, table, text, uq, varchar } from './fixtures.js';
 import { createShop, ddl, foreignKeysDdl, insertBatches, readShop, shopSchema } from './shop.js';

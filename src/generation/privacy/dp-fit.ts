@@ -29,7 +29,7 @@ import { tableKey } from '../../schema/model.js';
 import { BaselineModel } from '../baseline/baseline-model.js';
 import type { ColumnModelSpec } from '../baseline/column-spec.js';
 import { foreignKeyNullRates, type ModelSet, type TableModel } from '../fit.js';
-import { fitKeyStats, type TableKeyStats } from '../keys.js';
+import { fitKeyStats, type TableKeyStats } from '../keys/index.js';
 import { attributeColumns, columnValues, describeColumns } from '../metadata.js';
 import type { AttributeModel, ChildCountHistogram, TableSample } from '../model.js';
 import { columnCharges, dpColumnSpec, encoderFromSpec, tokenPriors } from './dp-columns.js';

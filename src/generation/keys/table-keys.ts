@@ -1,0 +1,277 @@
+/** One table's keys: own key values by row index, each FK's parent index per row, and the values they resolve to. */
+import { SynthError } from '../../errors.js';
+import type { ForeignKey, Table } from '../../schema/model.js';
+import { findColumn, tableKey } from '../../schema/model.js';
+import type { Value } from '../../schema/values.js';
+import { integerRange } from '../conform.js';
+import type { Rng } from '../model.js';
+import { createRng, hash32 } from '../rng.js';
+import { allocateInSupport, fanOutKey, type FanOutRule } from '../fan-out.js';
+import { allocateCounts, rankMatch, scaleCounts } from './child-counts.js';
+import { planAssignments, type FkAssignment } from './fk-assignment.js';
+import { selfParents, type HierarchyLevel } from './hierarchy.js';
+import type { KeyContext } from './key-context.js';
+import { ownKeyColumns, type KeyColumnStats } from './key-stats.js';
+import { impossible, makeKeyFn, type KeyFn } from './key-values.js';
+import { linkSecondParents } from './link-table.js';
+import { shuffle } from './shuffle.js';
+
+export class TableKeys {
+  readonly rows: number;
+  readonly assignments: FkAssignment[];
+  /** Column → the FK that determines it. */
+  private readonly fkOfColumn = new Map<string, FkAssignment>();
+  private readonly keyFns = new Map<string, KeyFn>();
+  private readonly parentIdx = new Map<string, Int32Array>();
+  private readonly key: string;
+
+  constructor(
+    private readonly ctx: KeyContext,
+    readonly table: Table,
+  ) {
+    this.key = tableKey(table);
+    this.rows = ctx.rows(table);
+    this.assignments = planAssignments(table, ctx.options.schema, ctx.options.plan);
+    for (const a of this.assignments) for (const c of a.fk.columns) if (!this.fkOfColumn.has(c)) this.fkOfColumn.set(c, a);
+    const fixed = ctx.options.fixedRows?.get(this.key);
+    if (fixed) {
+      // A copied table keeps its real keys (and its real FK values, which point at copied parents).
+      for (const c of new Set([...ownKeyColumns(table), ...this.fkOfColumn.keys()])) {
+        const idx = fixed.columns.indexOf(c);
+        if (idx >= 0) this.keyFns.set(c, (i) => (fixed.rows[i]?.[idx] ?? null) as Value);
+      }
+    }
+    const stats = ctx.options.keyStats.get(this.key)?.columns ?? [];
+    for (const c of ownKeyColumns(table)) {
+      if (this.keyFns.has(c)) continue;
+      if (this.fkOfColumn.has(c)) continue;
+      const col = findColumn(table, c)!;
+      this.keyFns.set(c, makeKeyFn(table, col, stats.find((s) => s.column === c), this.rows, ctx.options.seed));
+    }
+    if (fixed) return;
+    this.useLineNumbers(stats);
+    this.keepUniqueNulls(ctx.options.keyStats.get(this.key)?.nullRates ?? {});
+  }
+
+  /** Nullable UNIQUE columns keep their NULL share, unless a FK points at them (a child needs a value). */
+  private keepUniqueNulls(rates: Record<string, number>): void {
+    const { schema, seed } = this.ctx.options;
+    for (const [c, rate] of Object.entries(rates)) {
+      const fn = this.keyFns.get(c);
+      if (!fn || !(rate > 0) || this.table.primaryKey?.columns.includes(c)) continue;
+      const sets = this.table.uniques.filter((u) => u.columns.includes(c));
+      if (sets.some((u) => !u.nullsDistinct)) continue;
+      const referenced = schema.tables.some((t) =>
+        t.foreignKeys.some((f) => tableKey(f.references) === this.key && f.references.columns.includes(c)),
+      );
+      if (referenced) continue;
+      const label = `${seed}:null:${this.key}.${c}:`;
+      this.keyFns.set(c, (i) => (hash32(label + i) / 4294967296 < rate ? null : fn(i)));
+    }
+  }
+
+  /**
+   * A key like order_line(order_id, line_no): the extra integer column numbers the rows within each parent
+   * (1, 2, 3 … per order, as in the source) instead of running globally; the pair stays unique because the
+   * grouped FK puts each parent's rows next to each other.
+   */
+  private useLineNumbers(stats: KeyColumnStats[]): void {
+    const grouped = this.assignments.find((a) => a.mode === 'grouped' && !a.nullable);
+    if (!grouped) return;
+    const sets = [...(this.table.primaryKey ? [this.table.primaryKey.columns] : []), ...this.table.uniques.map((u) => u.columns)];
+    for (const set of sets) {
+      if (set.length !== grouped.fk.columns.length + 1 || !grouped.fk.columns.every((c) => set.includes(c))) continue;
+      const extra = set.find((c) => !grouped.fk.columns.includes(c))!;
+      const col = findColumn(this.table, extra);
+      if (!col || col.type.kind !== 'integer' || col.autoIncrement !== null || this.fkOfColumn.has(extra)) continue;
+      if (sets.some((other) => other !== set && other.includes(extra))) continue;
+      const st = stats.find((x) => x.column === extra);
+      const start = st?.kind === 'integer' ? Number(st.start) : 1;
+      const step = st?.kind === 'integer' ? st.step : 1;
+      const [, hi] = integerRange(col.type);
+      let ordinals: Int32Array | null = null;
+      this.keyFns.set(extra, (i) => {
+        if (!ordinals) {
+          const parents = this.parentIndexes(grouped.fk.name);
+          ordinals = new Int32Array(parents.length);
+          for (let k = 1; k < parents.length; k++) ordinals[k] = parents[k] === parents[k - 1] ? ordinals[k - 1]! + 1 : 0;
+        }
+        const v = start + step * ordinals[i]!;
+        if (BigInt(v) > hi) throw impossible(this.table, extra, `a parent gets more rows than ${col.nativeType} can number.`, `Widen ${extra} or lower the scale of ${this.key}.`);
+        return v;
+      });
+    }
+  }
+
+  /** Columns whose values come from here (own keys and FK columns), in table order. */
+  get keyColumns(): string[] {
+    return this.table.columns.filter((c) => this.keyFns.has(c.name) || this.fkOfColumn.has(c.name)).map((c) => c.name);
+  }
+
+  isKeyColumn(column: string): boolean {
+    return this.keyFns.has(column) || this.fkOfColumn.has(column);
+  }
+
+  /**
+   * FKs loaded as NULL and filled by UPDATE. Without a row identity to UPDATE by, the values are written
+   * directly instead: the shadow has no constraints during the load, so that is equally valid.
+   */
+  nullFirstForeignKeys(): ForeignKey[] {
+    if (this.rowIdentity() === null) return [];
+    return this.assignments.filter((a) => a.deferred === 'null-then-update').map((a) => a.fk);
+  }
+
+
+  private nullCount(a: FkAssignment): number {
+    if (!a.nullable) return 0;
+    const rate = this.ctx.options.fkNullRates.get(this.key)?.[a.fk.name] ?? 0;
+    return Math.min(this.rows, Math.round(this.rows * rate));
+  }
+
+  private histogram(a: FkAssignment): Array<{ children: number; parents: number }> | undefined {
+    return this.ctx.options.histograms.get(this.key)?.find((h) => h.foreignKey === a.fk.name)?.counts;
+  }
+
+  private hierarchy(a: FkAssignment): HierarchyLevel[] | undefined {
+    const { keyStats, histograms } = this.ctx.options;
+    return keyStats.get(this.key)?.hierarchies?.[a.fk.name] ?? histograms.get(this.key)?.find((h) => h.foreignKey === a.fk.name)?.levels;
+  }
+
+  /** Parent row index of each row for this FK (-1: NULL). Built once, deterministic from the seed. */
+  parentIndexes(fkName: string): Int32Array {
+    const cached = this.parentIdx.get(fkName);
+    if (cached) return cached;
+    const a = this.assignments.find((x) => x.fk.name === fkName);
+    if (!a) throw new Error(`internal: ${this.key} has no FK ${fkName}`);
+    const rng = createRng(this.ctx.options.seed, `fk:${this.key}:${fkName}`);
+    const arr = this.computeParents(a, rng);
+    this.parentIdx.set(fkName, arr);
+    return arr;
+  }
+
+  /** Throws the error generation would hit for an impossible FK or key, without computing anything per row. */
+  assertFeasible(): void {
+    for (const a of this.assignments) {
+      const impossible = this.infeasibility(a);
+      if (impossible instanceof SynthError) throw impossible;
+    }
+  }
+
+  /** Why this FK cannot be assigned at the planned row counts; `no-parents` when it is simply left NULL. */
+  private infeasibility(a: FkAssignment): SynthError | 'no-parents' | null {
+    const n = this.rows;
+    if (n === 0) return null;
+    const np = this.ctx.rows(a.parent);
+    const m = n - this.nullCount(a);
+    const fkText = `${this.key}.${a.fk.name}(${a.fk.columns.join(', ')})`;
+    if (m > 0 && np === 0 && a.mode !== 'self') {
+      if (a.nullable) return 'no-parents';
+      return new SynthError('IMPOSSIBLE_CONSTRAINT', `${fkText} is NOT NULL but its parent ${tableKey(a.parent)} gets 0 rows.`, {
+        table: this.key,
+        column: a.fk.columns.join(', '),
+        hint: `Give ${tableKey(a.parent)} rows (raise its scale), or exclude ${this.key}.`,
+      });
+    }
+    if (a.mode === 'one-to-one' && m > np) {
+      return new SynthError('UNIQUENESS_IMPOSSIBLE', `${fkText} is unique, so ${m} rows need ${m} distinct parents, but ${tableKey(a.parent)} gets only ${np}.`, {
+        table: this.key,
+        column: a.fk.columns.join(', '),
+        hint: `Scale ${tableKey(a.parent)} up or ${this.key} down so the child has no more rows than the parent.`,
+      });
+    }
+    if (a.mode === 'link-first') {
+      const second = this.assignments.find((x) => x.mode === 'link-second')!;
+      const nb = this.ctx.rows(second.parent);
+      if (np * nb < m) {
+        const columns = [...a.fk.columns, ...second.fk.columns].join(', ');
+        return new SynthError(
+          'UNIQUENESS_IMPOSSIBLE',
+          `${this.key} needs ${m} distinct (${columns}) pairs but ${tableKey(a.parent)} × ${tableKey(second.parent)} = ${np} × ${nb} = ${np * nb}.`,
+          { table: this.key, column: columns, hint: `Lower the scale of ${this.key} or raise the scale of its parents.` },
+        );
+      }
+    }
+    return null;
+  }
+
+  private computeParents(a: FkAssignment, rng: Rng): Int32Array {
+    const n = this.rows;
+    const out = new Int32Array(n).fill(-1);
+    if (n === 0) return out;
+    const np = this.ctx.rows(a.parent);
+    const nulls = this.nullCount(a);
+    const m = n - nulls;
+    const impossible = this.infeasibility(a);
+    if (impossible === 'no-parents') return out;
+    if (impossible) throw impossible;
+    switch (a.mode) {
+      case 'self':
+        return selfParents(n, a.nullable, nulls, this.hierarchy(a), this.histogram(a), rng);
+      case 'one-to-one': {
+        const ids = new Int32Array(np);
+        for (let i = 0; i < np; i++) ids[i] = i;
+        shuffle(ids, rng);
+        for (let i = 0; i < m; i++) out[i] = ids[i]!;
+        shuffle(out, rng);
+        return out;
+      }
+      case 'link-second':
+        return linkSecondParents(this.parentIndexes(a.partner!), this.ctx.rows(a.parent), m, this.histogram(a), this.fanOut(a) !== undefined, rng);
+      case 'link-first': {
+        const second = this.assignments.find((x) => x.mode === 'link-second')!;
+        const nb = this.ctx.rows(second.parent);
+        return this.expand(this.childCounts(a, np, m, rng, nb), n, false, rng);
+      }
+      case 'grouped':
+        return this.expand(this.childCounts(a, np, m, rng), n, false, rng);
+      case 'shuffled':
+        return this.expand(this.childCounts(a, np, m, rng), n, true, rng);
+    }
+  }
+
+  /** Children per parent: the learned prediction for the generated parents when there is one, else the histogram. */
+  private childCounts(a: FkAssignment, np: number, m: number, rng: Rng, cap = Number.POSITIVE_INFINITY): Uint32Array {
+    const real = this.ctx.options.copiedParentCounts?.(this.key, a.fk.name);
+    if (real && real.length === np) return scaleCounts(Uint32Array.from(real), m, rng, cap);
+    const counts = this.fanOut(a) ? allocateInSupport(this.histogram(a), np, m, rng, cap) : allocateCounts(this.histogram(a), np, m, rng, cap);
+    const predicted = this.ctx.options.childCountWeights?.(this.key, a.fk.name);
+    return predicted && predicted.length === np ? rankMatch(counts, predicted, rng) : counts;
+  }
+
+  private fanOut(a: FkAssignment): FanOutRule | undefined {
+    return this.ctx.options.fanOuts?.get(fanOutKey(this.table, a.fk.name));
+  }
+
+  private expand(counts: Uint32Array, n: number, shuffled: boolean, rng: Rng): Int32Array {
+    const out = new Int32Array(n).fill(-1);
+    let pos = 0;
+    for (let p = 0; p < counts.length; p++) for (let c = counts[p]!; c > 0; c--) out[pos++] = p;
+    if (shuffled) shuffle(out, rng);
+    return out;
+  }
+
+  /** Value of a key column (own key or FK column) for row i; FK columns resolve through the parent's keys. */
+  valueAt(column: string, i: number): Value {
+    const fn = this.keyFns.get(column);
+    if (fn) return fn(i);
+    const a = this.fkOfColumn.get(column);
+    if (!a) throw new Error(`internal: ${this.key}.${column} is not a key column`);
+    const p = this.parentIndexes(a.fk.name)[i]!;
+    if (p < 0) return null;
+    const refColumn = a.fk.references.columns[a.fk.columns.indexOf(column)]!;
+    const parentKeys = tableKey(a.parent) === this.key ? this : this.ctx.table(a.parent);
+    return parentKeys.valueAt(refColumn, p);
+  }
+
+  /** Columns that identify a row for deferred UPDATEs: the PK, else a NOT NULL unique without deferred columns. */
+  rowIdentity(): string[] | null {
+    const deferredCols = new Set(this.assignments.filter((a) => a.deferred === 'null-then-update').flatMap((a) => a.fk.columns));
+    const candidates = [this.table.primaryKey?.columns ?? [], ...this.table.uniques.filter((u) => u.predicate === null).map((u) => u.columns)];
+    for (const cols of candidates) {
+      if (cols.length === 0) continue;
+      if (cols.some((c) => deferredCols.has(c))) continue;
+      if (cols.every((c) => !(findColumn(this.table, c)?.nullable ?? true))) return cols;
+    }
+    return null;
+  }
+}
