@@ -186,6 +186,21 @@ export interface DatabaseSchema {
   tables: Table[];
   enums: EnumType[];
   otherObjects: OtherObject[];
+  /**
+   * PostgreSQL: objects of schemas that were not introspected (and no extension owns) which the introspected ones use
+   * — a function a default calls, a table a view reads. A same-dialect target must already have them.
+   */
+  requires?: ExternalObject[];
+}
+
+export interface ExternalObject {
+  /** What PostgreSQL calls it: `function`, `table`, `view`, `type`, `operator`, … */
+  type: string;
+  /** Its schema-qualified identity, e.g. `lib.next_code(integer)`. */
+  identity: string;
+  schema: string;
+  /** An object of the copied schemas that uses it, for the error message. */
+  usedBy: string;
 }
 
 export function tableKey(t: TableRef): string {

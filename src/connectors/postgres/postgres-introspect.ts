@@ -14,7 +14,7 @@ import { qi, qn } from './postgres-quote.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
 import { neutralType, type PgTypeFacts } from './postgres-types.js';
 import { structuredTypes } from './postgres-structured.js';
-import { otherObjectsOf } from './postgres-objects.js';
+import { externalObjectsOf, otherObjectsOf } from './postgres-objects.js';
 
 /** Schemas synth itself creates; never introspected as user data. */
 export const SYNTH_SCHEMA_PATTERN = /^synth_(shadow|backup|swap)_/;
@@ -430,7 +430,11 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
     .map((e) => ({ schema: e.nspname, name: e.typname, values: e.labels }));
 
   const otherObjects = await otherObjectsOf(s, schemas, oids);
-  return { dialect: 'postgres', serverVersion: version.split(' ')[0] ?? version, schemas, tables, enums, otherObjects };
+  const requires = await externalObjectsOf(s, schemas);
+  return {
+    dialect: 'postgres', serverVersion: version.split(' ')[0] ?? version, schemas, tables, enums, otherObjects,
+    ...(requires.length > 0 ? { requires } : {}),
+  };
 }
 
 function stripCheck(def: string): string {

@@ -3,7 +3,7 @@
  * becomes an `OtherObject` whose definition is server-printed, schema-qualified SQL (the caller sets
  * `search_path = pg_catalog`), so `toShadowSql` can relocate it into a shadow schema.
  */
-import type { OtherObject } from '../../schema/model.js';
+import type { ExternalObject, OtherObject } from '../../schema/model.js';
 import { lit, pgIdentSpelling, qi, qn } from './postgres-quote.js';
 import type { PgSession } from './postgres-session.js';
 
@@ -418,4 +418,49 @@ async function comments(s: PgSession, schemas: string[], tableOids: number[]): P
     out.push({ schema: r.nspname, name: unqualified(`${r.type} ${r.identity}`, r.nspname), kind: 'comment', definition: `COMMENT ON ${keyword} ${target} IS ${lit(r.description)}` });
   }
   return out;
+}
+
+/**
+ * Objects outside `schemas` (and outside every extension and the system schemas) that objects of `schemas` use
+ * directly: a function a default or view calls, a table a view reads, an operator, a collation.
+ */
+export async function externalObjectsOf(s: PgSession, schemas: string[]): Promise<ExternalObject[]> {
+  const rows = await s.query<{ type: string; identity: string; schema: string; used_by: string }>(
+    `WITH dep AS (
+       SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid,
+              CASE d.classid
+                WHEN 'pg_class'::regclass THEN (SELECT relnamespace FROM pg_class WHERE oid = d.objid)
+                WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = d.objid)
+                WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = d.objid)
+                WHEN 'pg_constraint'::regclass THEN (SELECT connamespace FROM pg_constraint WHERE oid = d.objid)
+                WHEN 'pg_rewrite'::regclass THEN (SELECT c.relnamespace FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE r.oid = d.objid)
+                WHEN 'pg_trigger'::regclass THEN (SELECT c.relnamespace FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.oid = d.objid)
+                WHEN 'pg_attrdef'::regclass THEN (SELECT c.relnamespace FROM pg_attrdef a JOIN pg_class c ON c.oid = a.adrelid WHERE a.oid = d.objid)
+                WHEN 'pg_policy'::regclass THEN (SELECT c.relnamespace FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.oid = d.objid)
+              END AS ns
+         FROM pg_depend d
+        WHERE d.deptype = 'n' AND d.refclassid IN ('pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass, 'pg_operator'::regclass, 'pg_collation'::regclass)
+     )
+     SELECT DISTINCT ON (o.identity) o.type, o.identity, rn.nspname AS schema,
+            CASE WHEN dep.classid = 'pg_rewrite'::regclass
+                 THEN pg_describe_object('pg_class'::regclass, (SELECT ev_class FROM pg_rewrite WHERE oid = dep.objid), 0)
+                 ELSE pg_describe_object(dep.classid, dep.objid, dep.objsubid) END AS used_by
+       FROM dep JOIN pg_namespace n ON n.oid = dep.ns
+       JOIN pg_namespace rn ON rn.oid = CASE dep.refclassid
+         WHEN 'pg_class'::regclass THEN (SELECT relnamespace FROM pg_class WHERE oid = dep.refobjid)
+         WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = dep.refobjid)
+         WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = dep.refobjid)
+         WHEN 'pg_operator'::regclass THEN (SELECT oprnamespace FROM pg_operator WHERE oid = dep.refobjid)
+         WHEN 'pg_collation'::regclass THEN (SELECT collnamespace FROM pg_collation WHERE oid = dep.refobjid)
+       END,
+       LATERAL pg_identify_object(dep.refclassid, dep.refobjid, 0) o
+      WHERE n.nspname = ANY($1) AND rn.nspname <> ALL($1)
+        AND rn.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND rn.nspname NOT LIKE 'pg\\_temp%'
+        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = dep.refclassid AND e.objid = dep.refobjid AND e.deptype = 'e')
+        -- An array type or a table's row type goes with its element or table, which is listed on its own.
+        AND NOT (dep.refclassid = 'pg_type'::regclass AND EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = dep.refobjid AND (t.typelem <> 0 AND t.typcategory = 'A' OR t.typrelid <> 0)))
+      ORDER BY o.identity, used_by`,
+    [schemas],
+  );
+  return rows.rows.map((r) => ({ type: r.type, identity: r.identity, schema: r.schema, usedBy: r.used_by }));
 }

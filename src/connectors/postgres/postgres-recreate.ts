@@ -248,3 +248,31 @@ export async function refuseMissingRoles(s: PgSession, objects: OtherObject[]): 
     hint: `Nothing was written. Create the role(s) on the target server (e.g. CREATE ROLE ${qi(missing[0]![0])} NOLOGIN), then run again.`,
   });
 }
+
+const LOOKUP: Record<string, string> = {
+  table: 'to_regclass', view: 'to_regclass', 'materialized view': 'to_regclass', sequence: 'to_regclass', 'foreign table': 'to_regclass',
+  index: 'to_regclass', function: 'to_regprocedure', procedure: 'to_regprocedure', aggregate: 'to_regprocedure',
+  type: 'to_regtype', domain: 'to_regtype', 'composite type': 'to_regtype', operator: 'to_regoperator', collation: 'to_regcollation',
+};
+
+/**
+ * What the source's copied objects use from schemas synth does not copy (`DatabaseSchema.requires`) must exist in the
+ * target already; checked before anything is written, naming each missing object and one object that uses it.
+ */
+export async function refuseMissingExternals(s: PgSession, schema: DatabaseSchema, layout: Layout): Promise<void> {
+  const wanted = (schema.requires ?? []).filter((r) => !layout.live.has(r.schema) && LOOKUP[r.type] !== undefined);
+  if (wanted.length === 0) return;
+  const found = await s.query<{ i: number; present: boolean }>(
+    `SELECT i::int, CASE f
+       WHEN 'to_regclass' THEN to_regclass(n) IS NOT NULL WHEN 'to_regprocedure' THEN to_regprocedure(n) IS NOT NULL
+       WHEN 'to_regtype' THEN to_regtype(n) IS NOT NULL WHEN 'to_regoperator' THEN to_regoperator(n) IS NOT NULL
+       WHEN 'to_regcollation' THEN to_regcollation(n) IS NOT NULL END AS present
+       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(f, n, i)`,
+    [wanted.map((r) => LOOKUP[r.type]!), wanted.map((r) => r.identity)],
+  );
+  const missing = found.rows.filter((r) => !r.present).map((r) => wanted[r.i - 1]!);
+  if (missing.length === 0) return;
+  throw new SynthError('LOAD_FAILED', `The target lacks object(s) of schemas synth does not copy that the source schema uses: ${missing.map((m) => `${m.type} ${m.identity} (used by ${m.usedBy})`).join('; ')}`, {
+    hint: `Nothing was written. Create ${missing.length === 1 ? 'it' : 'them'} in the target, or add schema ${missing[0]!.schema} to \`schemas\` so synth copies it, then run again.`,
+  });
+}

@@ -7,7 +7,7 @@ import { backupName, finalizeSteps, layoutFor, tableStatements, toShadowSql, typ
 import { fitIdentifier, lit, qi } from './postgres-quote.js';
 import {
   attempt, createAfterViews, createPolicies, createRoutinesAndTypes, ensureExtensions, refuseBackupDependents, refuseMissingForeignTypes,
-  refuseMissingRoles, routinesAndTypes,
+  refuseMissingExternals, refuseMissingRoles, routinesAndTypes,
 } from './postgres-recreate.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
 
@@ -71,6 +71,7 @@ export async function createShadow(
     if (pg) notes.push(...(await ensureExtensions(s, schema.otherObjects)));
     if (pg) await refuseMissingForeignTypes(s, schema, layout);
     if (pg) await refuseMissingRoles(s, schema.otherObjects);
+    if (pg) await refuseMissingExternals(s, schema, layout);
     for (const ns of shadow.namespaces) {
       if (await schemaExists(s, ns.shadow)) {
         throw new SynthError('LOAD_FAILED', `Schema ${ns.shadow} for run ${runId} already exists in the target`, {

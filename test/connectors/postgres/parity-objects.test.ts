@@ -159,6 +159,36 @@ describe('PostgreSQL parity building blocks', () => {
     }
   }, 120_000);
 
+  it('refuses up front when a default or a view uses a function or table of a schema synth does not copy and the target lacks', async () => {
+    const src = await createPgDatabase('synth_pg_fext');
+    const dst = await createPgDatabase('synth_pg_fextd');
+    try {
+      const lib = `CREATE SCHEMA lib; CREATE FUNCTION lib.next_code() RETURNS text LANGUAGE sql AS $$SELECT 'c' || floor(random() * 1000)::int$$;
+        CREATE TABLE lib.region (id integer PRIMARY KEY, name text);`;
+      await src.exec(`${lib}
+        CREATE TABLE public.job (id integer PRIMARY KEY, code text NOT NULL DEFAULT lib.next_code());
+        CREATE VIEW public.regions AS SELECT name FROM lib.region;
+        INSERT INTO public.job SELECT i, 'c' || i FROM generate_series(1, 50) i;`);
+      const s = await openPostgresSource(src.url);
+      try {
+        expect((await s.introspect({ schemas: ['public'] })).requires?.map((r) => `${r.type} ${r.identity}`).sort()).toEqual(['function lib.next_code()', 'table lib.region']);
+      } finally {
+        await s.close();
+      }
+      const config = parseConfig({ source: { url: src.url }, targets: { dev: { url: dst.url } }, schemas: ['public'], quality: { enabled: false } });
+      const err = await hydrate({ config, target: 'dev' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SynthError);
+      expect((err as SynthError).message).toMatch(/function lib\.next_code\(\) \(used by default value for column code of table public\.job\)/);
+      expect((err as SynthError).message).toMatch(/table lib\.region \(used by view public\.regions\)/);
+      expect(await dst.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'synth_%'`)).toEqual([]);
+      await dst.exec(lib);
+      expect((await hydrate({ config, target: 'dev' })).status).toBe('ok');
+    } finally {
+      await src.drop();
+      await dst.drop();
+    }
+  }, 120_000);
+
   it('PostgreSQL → MariaDB: a composite column becomes JSON, and synth plan --target says so up front', async () => {
     const src = await createPgDatabase('synth_pg_comp');
     const dst = await createMysqlDatabase('synth_my_comp');

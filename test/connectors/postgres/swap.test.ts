@@ -8,6 +8,7 @@ import { openPgSession } from '../../../src/connectors/postgres/postgres-session
 import { layoutFor } from '../../../src/connectors/postgres/postgres-ddl.js';
 import { swap as swapWithTimeout } from '../../../src/connectors/postgres/postgres-shadow.js';
 import type { Shadow } from '../../../src/connectors/connector.js';
+import { SynthError } from '../../../src/errors.js';
 
 const SQL = `
   CREATE SCHEMA "Sales Dept";
@@ -122,16 +123,22 @@ describe('postgres swap and rollback', () => {
     expect(backups).toHaveLength(1);
   });
 
-  it('reports what it could not recreate and keeps it in the backup', async () => {
-    // A view over a table synth does not manage cannot follow the swap.
+  it('refuses up front what needs an object of a schema it does not copy that the target lacks; with it, the view follows', async () => {
+    // A view over a table synth does not manage: the target must have that table.
     await src.exec(`CREATE TABLE public.outside (x int); CREATE VIEW "Sales Dept".uses_outside AS SELECT x FROM public.outside`);
     const source = await openPostgresSource(src.url);
     schema = await source.introspect({ schemas: ['Sales Dept'] });
     await source.close();
+    const err = await target.createShadow('notes1', schema).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SynthError);
+    expect((err as SynthError).message).toMatch(/table public\.outside \(used by view "Sales Dept"\.uses_outside\)/);
+    expect(await dst.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'synth_shadow%'`)).toEqual([]);
+    await dst.exec(`CREATE TABLE public.outside (x int)`);
     const shadow = await target.createShadow('notes1', schema);
     await target.finalize(shadow, schema);
     const result = await target.swap(shadow, schema);
-    expect(result.notes.find((n) => n.includes('uses_outside'))).toMatch(/not recreated/);
+    expect(result.notes.join('\n')).not.toMatch(/uses_outside was not recreated/);
+    expect(await dst.query(`SELECT count(*)::int AS n FROM "Sales Dept".uses_outside`)).toEqual([{ n: 0 }]);
   });
 
   it('keeps extensions of a swapped schema live (they move along, and back on rollback)', async () => {
