@@ -8,7 +8,7 @@ import { bundleKey, doneKey, queueConnection, queueError, unitJobId } from '../.
 import { requireDistributed } from '../../src/distributed/unit-worker.js';
 import { runCli } from '../support/cli.js';
 
-const base = { source: { url: 'postgresql://u@db/src' }, targets: { dev: { url: 'postgresql://u@db/dev' } } };
+const base = { source: { url: 'postgresql://u@db/src' }, targets: { dev: { url: 'postgresql://u@db/dev' } }, filters: { enabled: false } };
 
 describe('distributed config', () => {
   it('defaults shardRows, lockSeconds, attempts and the prefix; absent means no distribution', () => {
@@ -20,6 +20,13 @@ describe('distributed config', () => {
   it('refuses a queue that is not Redis and a bad shard size, naming the field', () => {
     expect(() => parseConfig({ ...base, distributed: { queue: 'postgresql://q/db' } })).toThrow(/distributed\.queue: must start with redis:\/\//);
     expect(() => parseConfig({ ...base, distributed: { queue: 'redis://q', shardRows: 0 } })).toThrow(/distributed\.shardRows/);
+  });
+
+  it('refuses the copy filters (on by default) with distributed, before anything runs', () => {
+    const { filters: _, ...noFilters } = base;
+    expect(() => parseConfig({ ...noFilters, distributed: { queue: 'redis://q' } })).toThrow(/filters\.enabled: the copy filters do not run on distributed workers/);
+    expect(() => parseConfig({ ...noFilters, filters: { enabled: 'auto' }, distributed: { queue: 'redis://q' } })).not.toThrow();
+    expect(() => parseConfig(noFilters)).not.toThrow();
   });
 
   it('requireDistributed names the missing section and what to add', () => {
