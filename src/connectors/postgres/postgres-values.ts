@@ -14,7 +14,7 @@ export function selectAsText(quotedColumn: string, type: NeutralType, physical: 
   if (type.kind === 'json' && type.structured?.form === 'composite') return `to_jsonb(${quotedColumn})::text`;
   if (type.kind === 'json' && type.structured?.form === 'range') {
     const c = quotedColumn;
-    return `CASE WHEN isempty(${c}) THEN '"empty"' ELSE jsonb_build_object('lower', lower(${c}), 'upper', upper(${c}), 'bounds', CASE WHEN lower_inc(${c}) THEN '[' ELSE '(' END || CASE WHEN upper_inc(${c}) THEN ']' ELSE ')' END)::text END`;
+    return `CASE WHEN ${c} IS NULL THEN NULL WHEN isempty(${c}) THEN '"empty"' ELSE jsonb_build_object('lower', lower(${c}), 'upper', upper(${c}), 'bounds', CASE WHEN lower_inc(${c}) THEN '[' ELSE '(' END || CASE WHEN upper_inc(${c}) THEN ']' ELSE ')' END)::text END`;
   }
   if (physical.startsWith('geometry') || physical.startsWith('geography')) return `ST_AsText(${quotedColumn})`;
   if (type.kind === 'network' || physical === 'inet' || physical === 'cidr') {

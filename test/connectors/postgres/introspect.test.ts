@@ -62,7 +62,7 @@ describe('postgres introspection', () => {
     expect(kinds).toMatchObject({
       id: 'uuid', doc: 'json', docb: 'json', tsv: 'tsvector', bin: 'binary', span: 'interval', ip: 'network', net: 'network',
       mac: 'network', cash: 'money', x: 'xml', d: 'date', t: 'time', tz: 'time', ts: 'timestamp', f4: 'float', f8: 'float',
-      b: 'boolean', n: 'decimal', small: 'integer', big: 'integer', ints: 'array', moods: 'array', rng: 'unsupported',
+      b: 'boolean', n: 'decimal', small: 'integer', big: 'integer', ints: 'array', moods: 'array', rng: 'json',
     });
     expect(col('misc', 'docb').type).toEqual({ kind: 'json', binary: true });
     expect(col('misc', 'net').type).toEqual({ kind: 'network', family: 'cidr' });
@@ -80,7 +80,8 @@ describe('postgres introspection', () => {
     expect(col('customers', 'name').nullable).toBe(true);
     expect(col('customers', 'created_at').default).toBe('now()');
     expect(col('orders', 'id').autoIncrement).toBe('serial');
-    expect(col('orders', 'id').default).toBeNull();
+    // The sequence default stays (the sequence itself is an OtherObject, OWNED BY the column).
+    expect(col('orders', 'id').default).toBe("nextval('shop.orders_id_seq'::regclass)");
     expect(col('item_notes', 'id').autoIncrement).toBe('serial');
     expect(col('orders', 'total').generated).toEqual({ expression: '((qty)::numeric * price)', stored: true });
     expect(col('orders', 'total').default).toBeNull();

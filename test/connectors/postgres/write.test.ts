@@ -48,7 +48,7 @@ const miscRows: Row[] = [
   [
     'b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12', 'just a string', null, '', new Uint8Array([]), '-3 mons', '::1', '::/0',
     'ff:ff:ff:ff:ff:ff', '-0.01', '<b/>', '1970-01-01', '00:00:00', '23:59:59-11', '1999-12-31 23:59:59', -0, -1.25, false,
-    '0', 0, -5, [], [], null,
+    '0', 0, -5, [], [], { lower: 1, upper: 5, bounds: '[)' },
   ],
 ];
 
@@ -70,6 +70,8 @@ describe('postgres target: shadow, COPY load, finalize, validation', () => {
       expect(back[1]![0]).toBe(miscRows[1]![0]);
       expect(back[1]![1]).toBe('just a string');
       expect(back[1]![4]).toEqual(new Uint8Array([]));
+      // A range goes in as its literal and comes back as the same object (the NULL one above stays NULL).
+      expect(back[1]![23]).toEqual({ lower: 1, upper: 5, bounds: '[)' });
       expect(back[1]![9]).toBe('-0.01');
       expect(back[1]![21]).toEqual([]);
       expect(Object.is(back[1]![15], -0)).toBe(true);
