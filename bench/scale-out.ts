@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import { parseConfig } from '../src/config/load-config.js';
 import type { SynthConfigInput } from '../src/config/schema.js';
-import { queueConnection } from '../src/distributed/unit-queue.js';
+import { QUEUE_NAME, queueConnection } from '../src/distributed/unit-queue.js';
 import type { RunEvent } from '../src/events.js';
 import { runHydrateJob } from '../src/scheduler/hydrate-job.js';
 import { exec, recreateDatabase } from './pg-fixture.js';
@@ -119,6 +119,8 @@ export async function benchScaleOut(): Promise<Record<string, number | string>> 
     }
     out['queue overhead ms/unit'] = Number((await queueOverheadMs(500)).toFixed(2));
   } finally {
+    const queue = new Queue(QUEUE_NAME, { connection: queueConnection({ ...distributed.distributed, lockSeconds: 30, attempts: 1 }), prefix: distributed.distributed.prefix });
+    await queue.obliterate({ force: true }).finally(() => queue.close());
     rmSync(dir, { recursive: true, force: true });
   }
   return out;

@@ -6,7 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_NAME } from '../../src/distributed/unit-queue.js';
 import { cliCommand, runCli } from '../support/cli.js';
 import { createMysqlDatabase, createPgDatabase, uniqueName, type TestDatabase } from '../support/databases.js';
 import { SHOP_PG } from '../support/fixtures.js';
@@ -19,6 +21,7 @@ let single: TestDatabase;
 let spread: TestDatabase;
 let state: TestDatabase;
 const workers: ChildProcess[] = [];
+const prefix = uniqueName('synthtest');
 
 function config(distributed: boolean): string {
   const path = join(dir, distributed ? 'distributed.json' : 'single.json');
@@ -31,7 +34,7 @@ function config(distributed: boolean): string {
     quality: { enabled: false },
     state: { url: state.url },
     outDir: join(dir, 'out'),
-    ...(distributed ? { distributed: { queue: REDIS, shardRows: 500, lockSeconds: 2, prefix: uniqueName('synthtest') } } : {}),
+    ...(distributed ? { distributed: { queue: REDIS, shardRows: 500, lockSeconds: 2, prefix } } : {}),
   }));
   return path;
 }
@@ -56,6 +59,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  // The test's own queue prefix: nothing of it stays in Redis.
+  const queue = new Queue(QUEUE_NAME, { connection: { host: new URL(REDIS).hostname, port: Number(new URL(REDIS).port || 6379) }, prefix });
+  await queue.obliterate({ force: true }).finally(() => queue.close());
   await Promise.all([source, single, spread, state].map((d) => d?.drop()));
 });
 

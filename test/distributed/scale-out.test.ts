@@ -94,6 +94,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  // The test's own queue prefix: nothing of it stays in Redis.
+  if (distConfig) {
+    const dist = parseConfig(JSON.parse((await import('node:fs')).readFileSync(distConfig, 'utf8'))).distributed!;
+    const queue = new Queue(QUEUE_NAME, { connection: queueConnection(dist), prefix: dist.prefix });
+    await queue.obliterate({ force: true }).finally(() => queue.close());
+  }
   await Promise.all([source, single, spread, killed, state].map((d) => d?.drop()));
 });
 
