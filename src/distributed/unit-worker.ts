@@ -33,7 +33,8 @@ export interface UnitWorker {
   stop(): Promise<void>;
 }
 
-const DONE_TTL_SECONDS = 7 * 24 * 3600;
+// As long as a run bundle lives: a marker only matters while its run can still retry the unit.
+const DONE_TTL_SECONDS = 2 * 24 * 3600;
 
 export function requireDistributed(config: SynthConfig): DistributedConfig {
   if (config.distributed === undefined) {
