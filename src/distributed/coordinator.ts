@@ -58,6 +58,10 @@ export async function loadOnWorkers(config: SynthConfig, targetName: string, ctx
     const client = await queue.client;
     await client.set(bundleKey(dist, ctx.runId), encodeRunBundle(bundle), { EX: BUNDLE_TTL_SECONDS });
     ctx.emit({ type: 'info', message: `Distributed: ${levels.flat().length} units in ${levels.length} levels (at most ${dist.shardRows} rows each) on ${dist.prefix}/${QUEUE_NAME}.` });
+    // Units wait for a worker however long it takes; say so, rather than look stuck.
+    if ((await queue.getWorkersCount()) === 0) {
+      ctx.emit({ type: 'warning', message: `No synth worker is connected to ${dist.prefix}/${QUEUE_NAME} yet: the units wait until one starts (npx synth worker --config <this config>).` });
+    }
     for (const units of levels) finished.push(...(await runLevel(queue, dist, ctx, units)));
     // Cycle edges loaded as NULL are filled from the coordinator's key assignment, which depends on the parents'
     // generated rows (learned child counts): replay them here, without loading anything, before the update stage.

@@ -149,6 +149,20 @@ describe('synth worker + synth hydrate with distributed', () => {
     await Promise.all(late.map((w) => stopped(w.child)));
   }, 300_000);
 
+  it('a coordinator without any worker says so, and its units wait', async () => {
+    const coordinator = spawn(process.execPath, [...cliCommand(), 'hydrate', '--target', 'killed', '--config', distConfig, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = stopped(coordinator);
+    let out = '';
+    coordinator.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 120_000;
+    while (!out.includes('No synth worker is connected') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toContain('npx synth worker --config');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(out).toMatch(/unit public\.region#0 \(1\/1\): waiting/);
+    coordinator.kill('SIGTERM');
+    expect(await exited).toBe(143);
+  }, 180_000);
+
   it('a coordinator stopped mid-run (SIGTERM) is recorded interrupted, leaves the live data alone and withdraws its units', async () => {
     const slow = await startWorker({ SYNTH_UNIT_PAUSE_MS: '4000' });
     const coordinator = spawn(process.execPath, [...cliCommand(), 'hydrate', '--target', 'killed', '--config', distConfig, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
