@@ -235,6 +235,17 @@ async function* streamKeyRanges(
   let clean = false;
   try {
     await conn.query(`START TRANSACTION WITH CONSISTENT SNAPSHOT${session.readOnly ? ', READ ONLY' : ''}`);
+    // A shadow table gets its primary key in finalize: before that every range would be a full scan.
+    const [indexed] = await conn.query({
+      sql: `SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' AND SEQ_IN_INDEX = 1 AND COLUMN_NAME = ?`,
+      rowsAsArray: true,
+    }, [database, table.name, plan.column]);
+    if ((indexed as unknown[]).length === 0) {
+      await conn.query('COMMIT');
+      clean = true;
+      yield* streamRows(session, database, table, { ...options, totalRows: 0 });
+      return;
+    }
     const [bounds] = await conn.query({ sql: `SELECT CAST(MIN(${k}) AS CHAR) AS lo, CAST(MAX(${k}) AS CHAR) AS hi FROM ${t}`, rowsAsArray: true });
     const [lo, hi] = (bounds as unknown[][])[0] ?? [];
     const starts = lo === null || lo === undefined ? [] : keyRangeStarts(BigInt(String(lo)), BigInt(String(hi)), plan.ranges, Math.trunc(options.seed ?? 0));
