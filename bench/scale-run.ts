@@ -23,7 +23,9 @@ export interface ScaleRunResult {
 const args = JSON.parse(process.argv[2] ?? '{}') as { source: string; target: string; model: 'baseline' | 'learned' };
 const outDir = mkdtempSync(join(tmpdir(), 'synth-scale-'));
 try {
-  const config = parseConfig({ source: { url: args.source }, targets: { bench: { url: args.target } }, model: args.model, outDir });
+  // SYNTH_SCALE_CONFIG: JSON merged into the config, to measure one setting's cost (e.g. {"filters":{"enabled":false}}).
+  const extra = JSON.parse(process.env.SYNTH_SCALE_CONFIG ?? '{}') as Record<string, unknown>;
+  const config = parseConfig({ ...extra, source: { url: args.source }, targets: { bench: { url: args.target } }, model: args.model, outDir });
   const stageMs: Record<string, number> = {};
   const emit = (e: RunEvent) => {
     // A stage that runs more than once (load, per level) adds up.

@@ -5,7 +5,8 @@
  * run: a raw COPY / LOAD DATA into unindexed tables, and `pg_dump | psql` / `mariadb-dump | mariadb` of the fixture.
  *
  * SYNTH_SCALE_ROWS: rows in all (default SF1, 8 660 030; lineitem 6 M). The fixture is built once per size and kept
- * (`synth_bench_scale_<rows>`); SYNTH_SCALE_MODELS / SYNTH_SCALE_DIALECTS (comma lists) narrow the runs.
+ * (`synth_bench_scale_<rows>`); SYNTH_SCALE_MODELS / SYNTH_SCALE_DIALECTS (comma lists) narrow the runs, and
+ * SYNTH_SCALE_CONFIG (JSON) is merged into each run's config.
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
