@@ -28,7 +28,7 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH): Promise<{ 
       const url = `${pathToFileURL(file).href}?t=${Date.now()}`;
       // The compiled CLI loads no TypeScript compiler at start-up; tsx is brought in for a TypeScript config only.
       const mod = (/\.[cm]?ts$/.test(file) ? await (await import('tsx/esm/api')).tsImport(url, import.meta.url) : await import(url)) as { default?: unknown };
-      raw = mod.default ?? mod;
+      raw = unwrapDefault(mod);
     }
   } catch (e) {
     // Node, tsx and vite each word a syntax error differently (and Node gives no position): ask the parser once more.
@@ -44,6 +44,16 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH): Promise<{ 
     });
   }
   return { config: parseConfig(raw, path), path: file };
+}
+
+/**
+ * A `.ts` config outside an ESM package is compiled as CommonJS, so its `export default` arrives one level deeper
+ * (`{ default: { default: config } }`); a config object itself never has a `default` field.
+ */
+function unwrapDefault(mod: { default?: unknown }): unknown {
+  const value = mod.default ?? mod;
+  if (value !== null && typeof value === 'object' && 'default' in value && !('source' in value)) return (value as { default: unknown }).default;
+  return value;
 }
 
 /**
