@@ -84,7 +84,7 @@ describe('mysql swap and rollback', () => {
     }
   });
 
-  it('rolls back to the previous tables and triggers, then has nothing to roll back', async () => {
+  it('rolls back to the previous tables and triggers; a second rollback goes forward again', async () => {
     const { tgt, shadow } = await hydrate('s2');
     try {
       await tgt.swap(shadow, schema);
@@ -94,7 +94,12 @@ describe('mysql swap and rollback', () => {
       await target.exec(`INSERT INTO book (author_id, title) VALUES (1, 'again')`);
       expect(await target.query('SELECT msg FROM audit ORDER BY id')).toEqual([{ msg: 'book old book' }, { msg: 'book again' }]);
       await expect(target.exec(`INSERT INTO book (author_id, title) VALUES (10, 'x')`)).rejects.toThrow(/foreign key/i);
-      await expect(tgt.rollback()).rejects.toMatchObject({ code: 'NOTHING_TO_ROLLBACK' });
+      // The replaced tables became the backup, so rolling back again brings the synthetic generation back.
+      await tgt.rollback();
+      const again = await target.query<{ title: string }>('SELECT title FROM book ORDER BY title');
+      expect(again.map((r) => r.title)).toEqual(['A1', 'B1', 'B2']);
+      const backup = await target.query<{ title: string }>(`SELECT title FROM \`${target.name}__synth_backup\`.book ORDER BY title`);
+      expect(backup.map((r) => r.title)).toEqual(['again', 'old book']);
     } finally {
       await tgt.close();
     }
