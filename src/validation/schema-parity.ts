@@ -265,7 +265,10 @@ export async function shadowParity(target: TargetConnector, shadow: Shadow, sour
     enums: source.enums.filter((e) => covered(e.schema)),
     otherObjects: source.otherObjects.filter((o) => covered(o.schema)),
   };
-  const namespaces = scoped.schemas.map((s) => ({ source: s, shadow: shadow.namespaces.find((n) => n.live === s)?.shadow ?? only ?? s }));
+  // A schema outside `schemas` whose enums or domains the copied tables use has a shadow too (the types travel with
+  // the tables); its name is mapped back like the copied schemas' names.
+  const lives = byName ? [...new Set([...scoped.schemas, ...shadow.namespaces.map((n) => n.live)])] : scoped.schemas;
+  const namespaces = lives.map((s) => ({ source: s, shadow: shadow.namespaces.find((n) => n.live === s)?.shadow ?? only ?? s }));
   return compareSchemas(scoped, read, { namespaces });
 }
 
