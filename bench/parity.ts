@@ -2,13 +2,16 @@
  * Schema parity of the shared sample databases (../shared/datasets: chinook, northwind, world) after a hydrate, per
  * engine pair: synth's own check (validation/schema-parity.ts) as matched/total, or the refusal with its first
  * difference. Same-dialect pairs compare everything; cross-dialect pairs what the plan says carries over.
+ * Next to it, the application-style INSERT check (insert-check.ts): inserted/total tables that took a new row without
+ * its key; the tables that refused one are listed after the figures.
  * Not a test: it needs ../shared.
  *   npm run bench -- parity
  *   SYNTH_PARITY=chinook:mysql:mysql npm run bench -- parity
  */
 import { parseConfig } from '../src/config/load-config.js';
 import { isSynthError } from '../src/errors.js';
-import { hydrate } from '../src/hydrate.js';
+import { hydrate } from '../src/pipeline/index.js';
+import { insertIntoEveryTable } from './insert-check.js';
 import { datasetsMissing, type Engine, freshDatabase, loadDataset } from './sample-datasets.js';
 
 // northwind has no MySQL variant in ../shared/datasets (load.sh), so it is only ever a PostgreSQL source.
@@ -40,7 +43,14 @@ export async function benchParity(): Promise<Record<string, number | string>> {
     const started = Date.now();
     try {
       const r = await hydrate({ config, target: 't' });
-      out[label] = r.parity ? `${r.parity.matched}/${r.parity.total} (${((Date.now() - started) / 1000).toFixed(1)} s)` : `${r.status} (${r.refusal ?? 'no parity'})`;
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      if (!r.parity) {
+        out[label] = `${r.status} (${r.refusal ?? 'no parity'})`;
+        continue;
+      }
+      const inserts = await insertIntoEveryTable(dstUrl);
+      out[label] = `parity ${r.parity.matched}/${r.parity.total}, inserts ${inserts.inserted}/${inserts.total} (${seconds} s)`;
+      inserts.failures.forEach((f, i) => (out[`${label} insert failure ${i + 1}`] = f));
     } catch (e) {
       const first = e instanceof Error ? (e.message.split('\n')[1] ?? e.message).trim() : String(e);
       out[label] = isSynthError(e) ? `${e.code}: ${first}` : `failed: ${first}`;
