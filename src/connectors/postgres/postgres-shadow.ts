@@ -198,10 +198,16 @@ export async function swap(
     });
   }
   if (schema.dialect === 'postgres') {
+    const sequences: string[] = [];
     for (const o of schema.otherObjects) {
       if (!layout.live.has(o.schema)) continue;
       if (o.definition === null) notes.push(`${o.kind} ${o.schema}.${o.name} has no recreatable definition (e.g. an aggregate); it stays in the backup schema`);
-      else if (o.kind === 'sequence') notes.push(`sequence ${o.schema}.${o.name} was recreated with its parameters, past the largest generated value of the columns that draw from it`);
+      else if (o.kind === 'sequence') sequences.push(`${o.schema}.${o.name}`);
+    }
+    // One line however many sequences: a schema with a sequence per table would otherwise fill the screen.
+    if (sequences.length > 0) {
+      const shown = sequences.length <= 3 ? sequences.join(', ') : `${sequences.slice(0, 3).join(', ')} and ${sequences.length - 3} more`;
+      notes.push(`${sequences.length} sequence(s) recreated with their parameters, each past the largest generated value that draws from it (${shown})`);
     }
   } else {
     // Said as the MySQL target says it for a PostgreSQL source: their SQL is the other dialect's, so they are not made.
