@@ -6,10 +6,12 @@
  */
 import type { Column, Table } from '../../schema/model.js';
 import type { Value } from '../../schema/values.js';
+import { UNIQUE_BCRYPT_COST } from './credential-bcrypt.js';
 
 /** The format of one kind of credential value, with nothing of any particular value in it. */
 export interface CredentialShape {
-  format: 'bcrypt' | 'modular-crypt' | 'django' | 'hex' | 'base64' | 'token';
+  /** `bytes`: a binary column (bytea, BLOB, VARBINARY); fresh values are random bytes of the same length. */
+  format: 'bcrypt' | 'modular-crypt' | 'django' | 'hex' | 'base64' | 'token' | 'bytes';
   /** Algorithm and cost parameters (`$2b$12$`, `$argon2id$v=19$m=65536,t=3,p=4$`, `pbkdf2_sha256$600000$`), kept as is. */
   prefix: string;
   /** Lengths of the `$`-separated parts after the prefix (salt, hash), or the token's length. */
@@ -25,7 +27,15 @@ export interface CredentialPlan {
   /** Shapes seen in the column, with their share (a column may mix legacy SHA-1 and bcrypt). */
   shapes: Array<{ shape: CredentialShape; weight: number }>;
   reason: string;
+  /**
+   * The column is in a UNIQUE constraint or index: fresh values must not repeat (bcrypt then hashes per row at a low
+   * cost instead of drawing from a pool, credential-bcrypt.ts).
+   */
+  unique?: boolean;
 }
+
+/** The config's `tables.<t>.columns` overrides, of which credential detection reads `transform: 'keep'`. */
+export type CredentialOverrides = Readonly<Record<string, { transform?: string | undefined } | undefined>>;
 
 export const BCRYPT_ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -59,7 +69,9 @@ export function credentialShapeOf(value: string): CredentialShape | null {
     const m = re.exec(v);
     if (!m) continue;
     const body = m[2]!;
-    const alphabet = /[+]/.test(body) ? B64 : /[-_]/.test(body) ? B64URL : /[./]/.test(body) ? CRYPT64 : B64;
+    // argon2's PHC strings are standard base64 without padding, whatever one value happens to show.
+    const phc = m[1]!.startsWith('$argon2');
+    const alphabet = phc ? B64 : /[+]/.test(body) ? B64 : /[-_]/.test(body) ? B64URL : /[./]/.test(body) ? CRYPT64 : B64;
     const parts = body.split('$').map((p) => p.replace(/=+$/, '').length);
     return { format, prefix: m[1]!, parts, alphabet, padding: /=+$/.exec(body)?.[0].length ?? 0 };
   }
@@ -152,15 +164,52 @@ function isKeyColumn(table: Table, column: Column): boolean {
   return [...(table.primaryKey?.columns ?? []), ...table.foreignKeys.flatMap((f) => f.columns)].includes(column.name);
 }
 
+function isUnique(table: Table, column: Column): boolean {
+  return table.uniques.some((u) => u.columns.includes(column.name));
+}
+
+/** Byte lengths of a binary credential column, with their shares (at most 8); none sampled: its declared length, or 32. */
+function byteShapes(column: Column, rows: readonly (readonly Value[])[], index: number, max: number): Array<{ shape: CredentialShape; weight: number }> {
+  const counts = new Map<number, number>();
+  let seen = 0;
+  for (const row of index < 0 ? [] : rows) {
+    const v = row[index];
+    if (!(v instanceof Uint8Array)) continue;
+    counts.set(v.length, (counts.get(v.length) ?? 0) + 1);
+    if (++seen >= max) break;
+  }
+  const declared = column.type.kind === 'binary' ? column.type.maxLength : null;
+  if (seen === 0) return [{ shape: { format: 'bytes', prefix: '', parts: [declared ?? 32], alphabet: '', padding: 0 }, weight: 1 }];
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([length, n], _, top) => ({ shape: { format: 'bytes' as const, prefix: '', parts: [length], alphabet: '', padding: 0 }, weight: n / top.reduce((a, b) => a + b[1], 0) }));
+}
+
 /**
  * The credential columns of a table: text columns whose name says so, or whose sampled values are (≥ 80 %) password
- * hashes or digests. `rows`/`columns` is a sample of the table (possibly empty: names alone then decide).
+ * hashes or digests, and binary columns whose name says so (by value alone a 16-byte key is as likely a UUID). `rows`/
+ * `columns` is a sample of the table (possibly empty: names alone then decide). A column the config marks
+ * `transform: 'keep'` (a false positive) is left out.
  */
-export function detectCredentials(table: Table, sample: { columns: readonly string[]; rows: readonly (readonly Value[])[] }, maxValues = 1000): CredentialPlan[] {
+export function detectCredentials(
+  table: Table,
+  sample: { columns: readonly string[]; rows: readonly (readonly Value[])[] },
+  options: { overrides?: CredentialOverrides | undefined; maxValues?: number } = {},
+): CredentialPlan[] {
+  const maxValues = options.maxValues ?? 1000;
   const plans: CredentialPlan[] = [];
   for (const column of table.columns) {
-    if (column.generated || column.type.kind !== 'text' || isKeyColumn(table, column)) continue;
+    if (column.generated || isKeyColumn(table, column) || options.overrides?.[column.name]?.transform === 'keep') continue;
+    const unique = isUnique(table, column) ? { unique: true } : {};
     const index = sample.columns.indexOf(column.name);
+    if (column.type.kind === 'binary') {
+      if (!credentialName(column.name)) continue;
+      const shapes = byteShapes(column, sample.rows, index, maxValues);
+      plans.push({ column: column.name, shapes, reason: `column name "${column.name}" names a credential (binary: ${shapes.map((s) => s.shape.parts[0]).join(', ')} bytes)`, ...unique });
+      continue;
+    }
+    if (column.type.kind !== 'text') continue;
     const values = index < 0 ? [] : textValues(sample.rows, index, maxValues);
     const byName = credentialName(column.name);
     const digests = values.filter((v) => {
@@ -174,9 +223,11 @@ export function detectCredentials(table: Table, sample: { columns: readonly stri
     plans.push({
       column: column.name,
       shapes,
-      reason: byValue
+      reason: (byValue
         ? `${Math.round((100 * digests) / values.length)}% of ${values.length} sampled values are password hashes or digests (${formats})`
-        : `column name "${column.name}" names a credential${values.length > 0 ? ` (values: ${formats})` : ''}`,
+        : `column name "${column.name}" names a credential${values.length > 0 ? ` (values: ${formats})` : ''}`) +
+        (unique.unique && shapes.some((s) => s.shape.format === 'bcrypt') ? `; UNIQUE: one bcrypt hash per row at cost ${UNIQUE_BCRYPT_COST}` : ''),
+      ...unique,
     });
   }
   return plans;

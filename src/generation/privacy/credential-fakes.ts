@@ -10,7 +10,10 @@ import { tableKey } from '../../schema/model.js';
 import type { Row } from '../../schema/values.js';
 import type { Rng } from '../model.js';
 import { createRng } from '../rng.js';
-import { BCRYPT_ALPHABET, HEX_DIGEST_LENGTHS, detectCredentials, type CredentialPlan, type CredentialShape } from './credential-detect.js';
+import type { SynthConfig } from '../../config/schema.js';
+import type { TableRef } from '../../schema/model.js';
+import { UNIQUE_BCRYPT_COST, bcryptOf, pooledBcrypt } from './credential-bcrypt.js';
+import { HEX_DIGEST_LENGTHS, detectCredentials, type CredentialOverrides, type CredentialPlan, type CredentialShape } from './credential-detect.js';
 
 function randomBytesFrom(rng: Rng, n: number): Buffer {
   const out = Buffer.alloc(n);
@@ -24,43 +27,26 @@ function randomChars(rng: Rng, alphabet: string, n: number): string {
   return s;
 }
 
-/** bcrypt's own base64 (alphabet `./A-Za-z0-9`, no padding): 16 salt bytes → 22 chars, 23 hash bytes → 31 chars. */
-function bcryptBase64(bytes: Buffer, length: number): string {
-  let out = '';
-  let i = 0;
-  while (out.length < length) {
-    const c1 = bytes[i++] ?? 0;
-    out += BCRYPT_ALPHABET[c1 >> 2];
-    let c2 = ((c1 & 0x03) << 4);
-    if (i >= bytes.length) {
-      out += BCRYPT_ALPHABET[c2];
-      break;
-    }
-    const b2 = bytes[i++]!;
-    c2 |= b2 >> 4;
-    out += BCRYPT_ALPHABET[c2];
-    let c3 = (b2 & 0x0f) << 2;
-    if (i >= bytes.length) {
-      out += BCRYPT_ALPHABET[c3];
-      break;
-    }
-    const b3 = bytes[i++]!;
-    c3 |= b3 >> 6;
-    out += BCRYPT_ALPHABET[c3];
-    out += BCRYPT_ALPHABET[b3 & 0x3f];
-  }
-  return out.slice(0, length);
+/** How a column's stream draws bcrypt hashes: from the column's pool (the `draw`-th value of the stream), or one per row. */
+export interface BcryptDraw {
+  pool: string;
+  draw: number;
+  unique: boolean;
 }
 
 /**
- * One fresh value of a shape. Hex digests are real digests (same algorithm, by length) of a random password; bcrypt
- * hashes keep the cost and get a canonically encoded random salt and hash, so a bcrypt library parses them and no
- * password verifies against them; other formats keep their prefix (algorithm, parameters) and part lengths.
+ * One fresh value of a shape. bcrypt values are real hashes of a random password at the shape's cost (from the
+ * column's pool with `bcrypt`, credential-bcrypt.ts); hex digests are real digests (same algorithm, by length) of a
+ * random password; binary values are random bytes of the same length; other formats keep their prefix (algorithm,
+ * parameters) and part lengths, with random salt and hash.
  */
-export function freshCredential(shape: CredentialShape, rng: Rng): string {
+export function freshCredential(shape: CredentialShape, rng: Rng, bcrypt?: BcryptDraw): string | Uint8Array {
   switch (shape.format) {
     case 'bcrypt':
-      return `${shape.prefix}${bcryptBase64(randomBytesFrom(rng, 16), 22)}${bcryptBase64(randomBytesFrom(rng, 23), 31)}`;
+      if (bcrypt?.unique) return bcryptOf(shape.prefix, rng, UNIQUE_BCRYPT_COST).hash;
+      return bcrypt ? pooledBcrypt(`${bcrypt.pool}|${shape.prefix}`, shape.prefix, bcrypt.draw, rng) : bcryptOf(shape.prefix, rng).hash;
+    case 'bytes':
+      return randomBytesFrom(rng, shape.parts[0] ?? 32);
     case 'hex': {
       const length = shape.parts[0] ?? 40;
       const algorithm = HEX_DIGEST_LENGTHS.get(length);
@@ -96,14 +82,39 @@ export class CredentialScrubber {
   private readonly plans = new Map<string, CredentialPlan[]>();
   private readonly reads = new Map<string, number>();
 
-  constructor(private readonly seed: number) {}
+  /** `overrides`: a table's `tables.<t>.columns` config; a column there with `transform: 'keep'` is never replaced. */
+  constructor(
+    private readonly seed: number,
+    private readonly overrides: (table: TableRef) => CredentialOverrides | undefined = () => undefined,
+  ) {}
+
+  /** The run's scrubber: seeded by the config, honouring its `transform: 'keep'` overrides. */
+  static forConfig(config: SynthConfig): CredentialScrubber {
+    return new CredentialScrubber(config.seed, (t) => (config.tables[`${t.schema}.${t.name}`] ?? config.tables[t.name])?.columns);
+  }
+
+  /** Fresh values for the rows' credential columns (NULLs stay NULL); bcrypt draws count per column of this stream. */
+  private replaceRows(table: Table, plans: readonly CredentialPlan[], columns: readonly string[], rows: readonly Row[], rng: Rng, draws: Map<string, number>): Row[] {
+    const at = plans.map((p) => ({ plan: p, index: columns.indexOf(p.column) })).filter((p) => p.index >= 0);
+    return rows.map((row) => {
+      const copy = row.slice();
+      for (const { plan, index } of at) {
+        if (copy[index] === null || copy[index] === undefined) continue;
+        const draw = draws.get(plan.column) ?? 0;
+        draws.set(plan.column, draw + 1);
+        const pool = `${this.seed}|${tableKey(table)}|${plan.column}`;
+        copy[index] = freshCredential(drawShape(plan, rng), rng, { pool, draw, unique: plan.unique === true });
+      }
+      return copy;
+    });
+  }
 
   /** A copy of `sample` whose credential columns hold fresh values (NULLs stay NULL). */
   scrub<S extends { columns: string[]; rows: Row[] }>(table: Table, sample: S): S {
     const key = tableKey(table);
     let plans = this.plans.get(key);
     if (plans === undefined) {
-      plans = detectCredentials(table, sample);
+      plans = detectCredentials(table, sample, { overrides: this.overrides(table) });
       this.plans.set(key, plans);
     }
     const at = plans.map((p) => ({ plan: p, index: sample.columns.indexOf(p.column) })).filter((p) => p.index >= 0);
@@ -111,17 +122,12 @@ export class CredentialScrubber {
     const read = (this.reads.get(key) ?? 0) + 1;
     this.reads.set(key, read);
     const rng = createRng(this.seed, `credentials:sample:${key}:${read}`);
-    const rows = sample.rows.map((row) => {
-      const copy = row.slice();
-      for (const { plan, index } of at) if (copy[index] !== null && copy[index] !== undefined) copy[index] = freshCredential(drawShape(plan, rng), rng);
-      return copy;
-    });
-    return { ...sample, rows };
+    return { ...sample, rows: this.replaceRows(table, plans, sample.columns, sample.rows, rng, new Map()) };
   }
 
   /** The table's credential columns: as sampled, or by name alone when nothing was sampled (models reused). */
   plansFor(table: Table): CredentialPlan[] {
-    return this.plans.get(tableKey(table)) ?? detectCredentials(table, { columns: [], rows: [] });
+    return this.plans.get(tableKey(table)) ?? detectCredentials(table, { columns: [], rows: [] }, { overrides: this.overrides(table) });
   }
 
   isCredential(table: Table, column: string): boolean {
@@ -133,20 +139,10 @@ export class CredentialScrubber {
     const plans = this.plansFor(table);
     if (plans.length === 0) return batches;
     const rng = createRng(this.seed, `credentials:generated:${tableKey(table)}`);
+    const draws = new Map<string, number>();
+    const replace = (batch: B): B => ({ ...batch, rows: this.replaceRows(table, plans, batch.columns, batch.rows, rng, draws) });
     return (async function* () {
-      for await (const batch of batches) {
-        const at = plans.map((p) => ({ plan: p, index: batch.columns.indexOf(p.column) })).filter((p) => p.index >= 0);
-        if (at.length === 0) {
-          yield batch;
-          continue;
-        }
-        const rows = batch.rows.map((row) => {
-          const copy = row.slice();
-          for (const { plan, index } of at) if (copy[index] !== null && copy[index] !== undefined) copy[index] = freshCredential(drawShape(plan, rng), rng);
-          return copy;
-        });
-        yield { ...batch, rows };
-      }
+      for await (const batch of batches) yield replace(batch);
     })();
   }
 
