@@ -52,6 +52,11 @@ export function carryOverNotes(schema: DatabaseSchema, to: Dialect): TypeMapping
         const note = mysqlIndexFallback(ix.definition);
         if (note) notes.push({ table: key, column: '*', from: ix.definition, to: note.to, severity: 'lossy', note: note.note });
       }
+      const partitioned = /\bPARTITION BY (\w+(?: \w+)?) ?\(/i.exec(table.storage ?? '');
+      if (partitioned) {
+        const strategy = partitioned[1]!.toUpperCase();
+        notes.push({ table: key, column: '*', from: `PARTITION BY ${strategy}`, to: '(none)', severity: 'lossy', note: 'MySQL partitions are not recreated in PostgreSQL: the table is created and loaded unpartitioned (declare PARTITION OF tables there by hand if you need them)' });
+      }
       for (const c of table.columns) {
         if (/\bon update current_timestamp/i.test(c.nativeType)) {
           notes.push({ table: key, column: c.name, from: 'ON UPDATE CURRENT_TIMESTAMP', to: '(none)', severity: 'lossy', note: 'PostgreSQL has no ON UPDATE clause: the column keeps its default but is not refreshed on UPDATE' });

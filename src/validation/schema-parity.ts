@@ -190,6 +190,9 @@ function sameDialectItems(schema: DatabaseSchema): Item[] {
       .filter(Boolean)
       .join(' ');
     items.push({ kind: 'table', object: at, description: head || 'table' });
+    // MySQL keeps its PARTITION BY clause (partitions and bounds included) at the end of the table options.
+    const mysqlPartitions = schema.dialect === 'mysql' ? /\bPARTITION BY\b[\s\S]*$/.exec(t.storage ?? '') : null;
+    if (mysqlPartitions) items.push({ kind: 'partitioning', object: at, description: squash(mysqlPartitions[0]) });
     for (const p of t.partitioning?.partitions ?? []) items.push({ kind: 'partition', object: `${p.schema}.${p.name}`, description: squash(p.bound) });
     t.columns.forEach((c, i) => items.push({ kind: 'column', object: `${at}.${c.name}`, description: columnText(c, i + 1) }));
     if (t.primaryKey) items.push({ kind: 'primary key', object: at, description: `(${t.primaryKey.columns.join(', ')})` });

@@ -256,8 +256,12 @@ export function createTableSql(database: string, schema: DatabaseSchema, table: 
   const plans = planColumns(schema, table);
   const cols = plans.map((p) => `  ${qi(p.column.name)} ${p.definition}`).join(',\n');
   const comment = table.comment !== null ? ` COMMENT=${ql(table.comment)}` : '';
-  const options = schema.dialect === 'mysql' && table.storage ? table.storage : 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4';
-  return `CREATE TABLE ${qt(database, table.name)} (\n${cols}\n) ${options}${comment}`;
+  const storage = schema.dialect === 'mysql' && table.storage ? table.storage : 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4';
+  // Partition options come after every table option (COMMENT included).
+  const cut = storage.search(/\bPARTITION BY\b/);
+  const options = cut < 0 ? storage : storage.slice(0, cut).trim();
+  const partitions = cut < 0 ? '' : ` ${storage.slice(cut)}`;
+  return `CREATE TABLE ${qt(database, table.name)} (\n${cols}\n) ${options}${comment}${partitions}`;
 }
 
 /** Constraint names must be unique per database in MySQL (FKs, and CHECKs in MySQL 8) and at most 64 chars. */

@@ -11,7 +11,7 @@ import type {
   UniqueConstraint,
 } from '../../schema/model.js';
 import type { MysqlSession } from './mysql-session.js';
-import { qi, ql } from './mysql-quote.js';
+import { qi, ql, qt } from './mysql-quote.js';
 import { routinesAndEvents, unqualified } from './mysql-objects.js';
 
 interface ColumnRow {
@@ -201,6 +201,15 @@ function storageOf(engine: string | null, collation: string | null, createOption
   const parts = [engine ? `ENGINE=${engine}` : '', charset ? `DEFAULT CHARSET=${charset}` : '', collation ? `COLLATE=${collation}` : '', ...options];
   const text = parts.filter(Boolean).join(' ');
   return text === '' ? null : text;
+}
+
+/**
+ * The `PARTITION BY …` clause of SHOW CREATE TABLE (MySQL wraps it in a versioned comment), kept at the end of
+ * `Table.storage`: same-dialect DDL recreates it after the table options, and the parity check compares it.
+ */
+export function partitionClause(createTable: string): string | null {
+  const m = /(?:\/\*!\d+\s*)?(PARTITION BY[\s\S]*?)(?:\s*\*\/)?\s*$/.exec(createTable);
+  return m ? m[1]!.replace(/\s+/g, ' ').trim() : null;
 }
 
 export async function introspectMysql(session: MysqlSession, databases: string[]): Promise<DatabaseSchema> {
@@ -395,6 +404,14 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
       origin: c.LEVEL === 'Column' ? 'column' : 'table',
     };
     table.checks.push(check);
+  }
+
+  for (const t of tableRows) {
+    if (!/\bpartitioned\b/i.test(t.CREATE_OPTIONS ?? '')) continue;
+    const table = tables.get(key(t.TABLE_SCHEMA, t.TABLE_NAME))!;
+    const rows = await session.query<Record<string, string>>(`SHOW CREATE TABLE ${qt(t.TABLE_SCHEMA, t.TABLE_NAME)}`);
+    const clause = partitionClause(rows[0]?.['Create Table'] ?? '');
+    if (clause !== null) table.storage = `${table.storage ?? ''} ${clause}`.trim();
   }
 
   const otherObjects: OtherObject[] = [];
