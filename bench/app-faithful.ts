@@ -8,8 +8,8 @@
  */
 import { parseConfig } from '../src/config/load-config.js';
 import { openSource } from '../src/connectors/index.js';
-import { readReferenceRows } from '../src/data-rules.js';
-import { introspectAndPlan, trainModels } from '../src/hydrate.js';
+import { readReferenceRows } from '../src/pipeline/index.js';
+import { introspectAndPlan, trainModels } from '../src/pipeline/index.js';
 import { createGeneration } from '../src/generation/generate.js';
 import type { ModelSet } from '../src/generation/fit.js';
 import { parseEpoch } from '../src/generation/conform.js';

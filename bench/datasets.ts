@@ -7,7 +7,7 @@
  */
 import { parseConfig } from '../src/config/load-config.js';
 import { openSource } from '../src/connectors/index.js';
-import { hydrate } from '../src/hydrate.js';
+import { hydrate } from '../src/pipeline/index.js';
 import { datasetsMissing, type Engine, freshDatabase, loadDataset } from './sample-datasets.js';
 
 const DEFAULT_RUNS = ['chinook:pg:pg', 'northwind:pg:pg', 'world:pg:pg', 'chinook:mysql:mysql', 'world:mysql:mysql', 'chinook:pg:mysql', 'world:pg:mysql', 'chinook:mysql:pg', 'world:mysql:pg'];

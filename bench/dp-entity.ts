@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { parseConfig } from '../src/config/load-config.js';
-import { hydrate } from '../src/hydrate.js';
+import { hydrate } from '../src/pipeline/index.js';
 import { freshDatabase } from './sample-datasets.js';
 
 const SECRET = 'whale-secret-note';

@@ -11,7 +11,7 @@
 import { parseConfig } from '../src/config/load-config.js';
 import { openSource } from '../src/connectors/index.js';
 import type { RunEvent } from '../src/events.js';
-import { hydrate, readSample } from '../src/hydrate.js';
+import { hydrate, readSample } from '../src/pipeline/index.js';
 import { detectOrderInvariants, type OrderInvariant } from '../src/generation/order-invariants.js';
 import { parseEpoch, toNumber } from '../src/generation/conform.js';
 import type { Table } from '../src/schema/model.js';

@@ -8,7 +8,7 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { parseConfig } from '../src/config/load-config.js';
 import type { RunEvent } from '../src/events.js';
-import { hydrate } from '../src/hydrate.js';
+import { hydrate } from '../src/pipeline/index.js';
 import { FIXTURE_SQL, exec, recreateDatabase } from './pg-fixture.js';
 
 const RAW_TABLES_SQL = `

@@ -7,7 +7,7 @@
  * Not a test: it needs ../shared.
  */
 import { parseConfig } from '../src/config/load-config.js';
-import { hydrate } from '../src/hydrate.js';
+import { hydrate } from '../src/pipeline/index.js';
 import { datasetsMissing, freshDatabase, loadDataset, PG_SERVER } from './sample-datasets.js';
 
 

@@ -7,7 +7,7 @@ import { parseConfig } from '../src/config/load-config.js';
 import { openSource } from '../src/connectors/index.js';
 import { initCompute, computeBackendName } from '../src/generation/compute/index.js';
 import { createGeneration } from '../src/generation/index.js';
-import { introspectAndPlan, trainModels } from '../src/hydrate.js';
+import { introspectAndPlan, trainModels } from '../src/pipeline/index.js';
 import { exec, FIXTURE_SQL, recreateDatabase } from './pg-fixture.js';
 
 const PG = process.env.SYNTH_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432';

@@ -9,7 +9,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseConfig } from '../src/config/load-config.js';
 import { openSource } from '../src/connectors/index.js';
-import { hydrate, readSample } from '../src/hydrate.js';
+import { hydrate, readSample } from '../src/pipeline/index.js';
 import { describeColumns } from '../src/generation/metadata.js';
 import type { ColumnMeta } from '../src/generation/model.js';
 import { writableColumns } from '../src/schema/model.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/load-config.js';
 import type { RunEvent } from '../src/events.js';
-import { hydrate } from '../src/hydrate.js';
+import { hydrate } from '../src/pipeline/index.js';
 
 export interface ScaleRunResult {
   status: string;

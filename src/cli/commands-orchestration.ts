@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { SynthConfig } from '../config/schema.js';
 import { EXIT, SynthError } from '../errors.js';
-import type { HydrateResult } from '../hydrate.js';
+import type { HydrateResult } from '../pipeline/index.js';
 import { registerPreviewCommands } from '../scheduler/preview-commands.js';
 import type { CronClock, ScheduleEvent } from '../scheduler/schedules.js';
 import type { HydrateJobOptions } from '../scheduler/hydrate-job.js';

@@ -39,7 +39,7 @@ export function registerPrivacyCommands(program: Command): void {
   ).action(async (flags: Flags & { table: string; column: string; repetitions: string; epsilon?: string; model: string }) => {
     const { config } = await loadConfig(flags.config);
     const { openSource } = await import('../connectors/index.js');
-    const { introspectAndPlan } = await import('../hydrate.js');
+    const { introspectAndPlan } = await import('../pipeline/index.js');
     const { tableKey } = await import('../schema/model.js');
     const { formatCanaryRun, runSourceCanary } = await import('../generation/privacy/dp-canary.js');
     const out = await openRenderer(flags);
@@ -100,7 +100,7 @@ export function registerPrivacyCommands(program: Command): void {
     if (mode === 'json' || mode === 'quiet') return;
     const { config } = await loadConfig(flags.config);
     const { openSource } = await import('../connectors/index.js');
-    const { introspectAndPlan, tableConfig } = await import('../hydrate.js');
+    const { introspectAndPlan, tableConfig } = await import('../pipeline/index.js');
     const { entityOwnership } = await import('../generation/privacy/entity-ownership.js');
     const { listPii, formatPii, formatEntityUnit } = await import('./privacy-listing.js');
     const source = await openSource(config.source.url);

@@ -36,9 +36,9 @@ export function registerCommands(program: Command): void {
   ).action(async (flags: CommonFlags & { target?: string }) => {
     const { config, out } = await setup(flags);
     const { openSource, openTarget } = await import('../connectors/index.js');
-    const { introspectAndPlan, targetUrl } = await import('../hydrate.js');
+    const { introspectAndPlan, targetUrl } = await import('../pipeline/index.js');
     const { formatPlan } = await import('../graph/format-plan.js');
-    const { planDataRules } = await import('../data-rules.js');
+    const { planDataRules } = await import('../pipeline/index.js');
     const { tableKey } = await import('../schema/model.js');
     const { suggestRelations, formatSuggestions } = await import('../graph/relation-suggestions.js');
     const source = await openSource(config.source.url);
@@ -75,7 +75,7 @@ export function registerCommands(program: Command): void {
       .addHelpText('after', '\nExample:\n  $ npx synth report --target dev   # writes .synth/reports/report_dev_<id>.html'),
   ).action(async (flags: CommonFlags & { target: string }) => {
     const { config, out } = await setup(flags);
-    const { reportOnTarget } = await import('../report.js');
+    const { reportOnTarget } = await import('../pipeline/index.js');
     const { formatQualitySummary } = await import('../validation/quality/index.js');
     try {
       const { report, paths } = await reportOnTarget(config, flags.target, out.emit);

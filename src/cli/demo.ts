@@ -8,7 +8,7 @@ import { parseConfig } from '../config/load-config.js';
 import type { SynthConfig } from '../config/schema.js';
 import { openPgliteSession } from '../connectors/pglite/pglite-session.js';
 import type { EventSink } from '../events.js';
-import { hydrate, type HydrateResult } from '../hydrate.js';
+import { hydrate, type HydrateResult } from '../pipeline/index.js';
 import { DEMO_CYCLE_SQL, DEMO_SCHEMA_SQL, demoInsertStatements } from './demo-dataset.js';
 
 export interface DemoOptions {

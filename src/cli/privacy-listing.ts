@@ -8,7 +8,7 @@ import { detectPii } from '../generation/privacy/pii-detect.js';
 import { planPiiTransforms } from '../generation/privacy/pii-transform.js';
 import type { PiiTransform } from '../generation/privacy/pii-config.js';
 import type { TableSample } from '../generation/model.js';
-import { introspectAndPlan, tableConfig } from '../hydrate.js';
+import { introspectAndPlan, tableConfig } from '../pipeline/index.js';
 import { tableKey, writableColumns, type DatabaseSchema, type Table } from '../schema/model.js';
 import type { EntityOwnership } from '../generation/privacy/entity-ownership.js';
 

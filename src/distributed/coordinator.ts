@@ -7,8 +7,8 @@
 import { Job, Queue } from 'bullmq';
 import type { SynthConfig } from '../config/schema.js';
 import { SynthError } from '../errors.js';
-import type { LoadTablesContext } from '../hydrate.js';
-import { tableConfig } from '../hydrate.js';
+import type { LoadTablesContext } from '../pipeline/index.js';
+import { tableConfig } from '../pipeline/index.js';
 import { findTable, tableKey } from '../schema/model.js';
 import type { DistributedConfig } from './distributed-config.js';
 import { encodeRunBundle, makeRunBundle } from './run-bundle.js';

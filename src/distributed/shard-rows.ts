@@ -41,7 +41,7 @@ export async function* shardRows(bundle: RunBundle, models: ModelSet, range: Sha
     ...(batchSize === undefined ? {} : { batchSize }),
   });
   const credentials = new ShippedCredentials(bundle.seed, bundle.credentials);
-  // The same chain as the single-process load (hydrate.ts), minus the copy filters, which distributed runs refuse.
+  // The same chain as the single-process load (pipeline/generate-load.ts), minus the copy filters, which distributed runs refuse.
   const rowsOf = (table: Table, window?: ShardRange) => generation.conform(table, credentials.replaceIn(table, generation.rows(table, window)));
   const at = plan.steps.findIndex((s) => tableKey(s.table) === range.table);
   if (at < 0) {

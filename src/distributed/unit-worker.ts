@@ -10,7 +10,7 @@ import type { SynthConfig } from '../config/schema.js';
 import { SynthError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import type { ModelSet } from '../generation/index.js';
-import { targetUrl } from '../hydrate.js';
+import { targetUrl } from '../pipeline/index.js';
 import { tableKey } from '../schema/model.js';
 import type { RowBatch } from '../schema/values.js';
 import type { DistributedConfig } from './distributed-config.js';

@@ -28,7 +28,7 @@ export interface ChildCountHistogram {
   counts: Array<{ children: number; parents: number }>;
   /** Self-references only, when the sample is not the whole table: the hierarchy walked in the source, level by level. */
   levels?: Array<{ nodes: number; parents: number }>;
-  /** Set when `counts` were estimated from a sample of parents (big child tables, child-count-estimate.ts). */
+  /** Set when `counts` were estimated from a sample of parents (big child tables, pipeline/sample-child-counts.ts). */
   estimate?: { parentsSampled: number; parents: number; meanChildren: number; margin: number };
 }
 

@@ -28,7 +28,7 @@ import {
   newRunId,
   targetUrl,
   trainModels,
-} from '../hydrate.js';
+} from '../pipeline/index.js';
 import type { DatabaseSchema, Table } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import { PII_KEY_ENV, PrivacyRun } from '../generation/privacy/privacy-run.js';

@@ -9,7 +9,7 @@ import { openTarget } from '../connectors/index.js';
 import { redactSecrets } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { silentSink } from '../events.js';
-import { newRunId, targetUrl } from '../hydrate.js';
+import { newRunId, targetUrl } from '../pipeline/index.js';
 import { openConfiguredStateStore, reportAbandoned } from './hydrate-job.js';
 import { failureOutcome, trackRun } from './run-liveness.js';
 import type { RunRecord, StateStore } from './state-store.js';

@@ -5,7 +5,7 @@
  * a real process at a known stage.
  */
 import type { EventSink, RunEvent } from '../events.js';
-import type { FaultPoint } from '../hydrate.js';
+import type { FaultPoint } from '../pipeline/index.js';
 import { SynthError } from '../errors.js';
 import { InterruptedError } from './interrupt.js';
 import { HEARTBEAT_INTERVAL_MS, type RunStatus, type StateStore } from './state-store.js';

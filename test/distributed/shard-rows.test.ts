@@ -5,13 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openSource } from '../../src/connectors/index.js';
-import { readReferenceRows } from '../../src/data-rules.js';
+import { readReferenceRows } from '../../src/pipeline/index.js';
 import { decodeRunBundle, encodeRunBundle, makeRunBundle, bundleModels } from '../../src/distributed/run-bundle.js';
 import { planShards } from '../../src/distributed/shard-plan.js';
 import { shardRows } from '../../src/distributed/shard-rows.js';
 import { createGeneration } from '../../src/generation/generate.js';
 import { CredentialScrubber } from '../../src/generation/privacy/credential-fakes.js';
-import { introspectAndPlan, trainModels } from '../../src/hydrate.js';
+import { introspectAndPlan, trainModels } from '../../src/pipeline/index.js';
 import { tableKey } from '../../src/schema/model.js';
 import type { Row } from '../../src/schema/values.js';
 import { pgHydrationFixture } from '../support/databases.js';

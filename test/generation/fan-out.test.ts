@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openSource } from '../../src/connectors/index.js';
-import { hydrate, introspectAndPlan, trainModels } from '../../src/hydrate.js';
+import { hydrate, introspectAndPlan, trainModels } from '../../src/pipeline/index.js';
 import { allocateInSupport, constantFanOut, dealDistinct, describeFanOut, valuesForCounts, type FanOutRule } from '../../src/generation/fan-out.js';
 import { createGeneration } from '../../src/generation/generate.js';
 import { createRng } from '../../src/generation/rng.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openSource } from '../../src/connectors/index.js';
-import { hydrate, introspectAndPlan, readSample, trainModels } from '../../src/hydrate.js';
+import { hydrate, introspectAndPlan, readSample, trainModels } from '../../src/pipeline/index.js';
 import { createGeneration } from '../../src/generation/generate.js';
 import { modelSetFromArtifact, modelSetToArtifact } from '../../src/generation/artifact.js';
 import { chooseAnchors, createEnforcer, describeInvariant, detectOrderInvariants, drawGap, type OrderInvariant } from '../../src/generation/order-invariants.js';

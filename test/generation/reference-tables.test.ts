@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openSource } from '../../src/connectors/index.js';
-import { learnDataRules } from '../../src/data-rules.js';
+import { learnDataRules } from '../../src/pipeline/index.js';
 import { isSynthError } from '../../src/errors.js';
-import { hydrate, introspectAndPlan, readSample } from '../../src/hydrate.js';
+import { hydrate, introspectAndPlan, readSample } from '../../src/pipeline/index.js';
 import { copiedTables, decideReferenceTables, type ReferenceDecision } from '../../src/generation/reference-tables.js';
 import type { TableSample } from '../../src/generation/model.js';
 import { tableKey } from '../../src/schema/model.js';

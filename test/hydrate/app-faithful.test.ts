@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { hydrate } from '../../src/hydrate.js';
+import { hydrate } from '../../src/pipeline/index.js';
 import { runCli } from '../support/cli.js';
 import { pgHydrationFixture, type TestDatabase } from '../support/databases.js';
 import { ksStatistic } from '../support/stats.js';

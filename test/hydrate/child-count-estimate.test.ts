@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { histogramFromSample } from '../../src/child-count-estimate.js';
+import { histogramFromSample } from '../../src/pipeline/sample-child-counts.js';
 import type { RunEvent } from '../../src/events.js';
-import { hydrate } from '../../src/hydrate.js';
+import { hydrate } from '../../src/pipeline/index.js';
 import { formatQualitySummary } from '../../src/validation/quality/index.js';
 import { pgHydrationFixture } from '../support/databases.js';
 

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openSource } from '../../src/connectors/index.js';
-import { hydrate, introspectAndPlan, trainModels } from '../../src/hydrate.js';
+import { hydrate, introspectAndPlan, trainModels } from '../../src/pipeline/index.js';
 import { modelSetToArtifact } from '../../src/generation/index.js';
-import { reportOnTarget } from '../../src/report.js';
+import { reportOnTarget } from '../../src/pipeline/index.js';
 import { createMysqlDatabase, pgHydrationFixture, type TestDatabase } from '../support/databases.js';
 
 const BCRYPT_CHARS = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

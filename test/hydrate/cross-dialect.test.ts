@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openTarget } from '../../src/connectors/index.js';
-import { formatIntegrityReport, hydrate, type HydrateResult } from '../../src/hydrate.js';
+import { formatIntegrityReport, hydrate, type HydrateResult } from '../../src/pipeline/index.js';
 import { createMysqlDatabase, createPgDatabase, MYSQL_SERVER, type TestDatabase } from '../support/databases.js';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openSource } from '../../src/connectors/index.js';
-import { hydrate } from '../../src/hydrate.js';
+import { hydrate } from '../../src/pipeline/index.js';
 import type { DatabaseSchema } from '../../src/schema/model.js';
 import { runCli } from '../support/cli.js';
 import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';

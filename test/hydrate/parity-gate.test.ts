@@ -6,7 +6,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import type { Shadow, TargetConnector } from '../../src/connectors/connector.js';
 import { openSource, openTarget } from '../../src/connectors/index.js';
 import { SynthError } from '../../src/errors.js';
-import { generateIntoTarget, hydrate, introspectAndPlan, trainModels } from '../../src/hydrate.js';
+import { generateIntoTarget, hydrate, introspectAndPlan, trainModels } from '../../src/pipeline/index.js';
 import type { DatabaseSchema } from '../../src/schema/model.js';
 import { runCli } from '../support/cli.js';
 import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';

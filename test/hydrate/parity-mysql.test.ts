@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { hydrate, type HydrateResult } from '../../src/hydrate.js';
+import { hydrate, type HydrateResult } from '../../src/pipeline/index.js';
 import { createMysqlDatabase, type TestDatabase } from '../support/databases.js';
 import { dropWithBackup } from '../support/torture-mysql.js';
 import { PARITY_MY_TABLES, createParityFixture } from '../support/torture-mysql-parity.js';
@@ -95,6 +95,24 @@ describe('MariaDB → MariaDB schema parity', () => {
     await target.exec(`UPDATE shop_item SET qty = qty + 1 WHERE sku = 'NEW-1'`);
     const [u] = await target.query<{ stale: number }>(`SELECT updated_at < NOW(6) - INTERVAL 1 MINUTE AS stale FROM shop_item WHERE sku = 'NEW-1'`);
     expect(Number(u!.stale)).toBe(0);
+  });
+
+  it('copies the SEQUENCE, draws the key default from the target\'s own copy and sets it past the generated keys', async () => {
+    expect(result.parity?.differences).toEqual([]);
+    const [seq] = await target.query<Record<string, string>>('SHOW CREATE SEQUENCE ticket_seq');
+    const [srcSeq] = await source.query<Record<string, string>>('SHOW CREATE SEQUENCE ticket_seq');
+    expect(seq!['Create Table']).toBe(srcSeq!['Create Table']);
+    const [col] = await target.query<{ d: string }>(
+      `SELECT COLUMN_DEFAULT AS d FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'ticket' AND COLUMN_NAME = 'id'`,
+    );
+    expect(col!.d).toBe(`nextval(${b(target.name)}.\`ticket_seq\`)`);
+    const [max] = await target.query<{ m: string }>('SELECT MAX(id) AS m FROM ticket');
+    await target.exec(`INSERT INTO ticket (label) VALUES ('app')`);
+    const [fresh] = await target.query<{ id: string }>(`SELECT id FROM ticket WHERE label = 'app'`);
+    expect(BigInt(fresh!.id)).toBeGreaterThan(BigInt(max!.m));
+    // The source's sequence was not used.
+    const [src] = await source.query<{ n: string }>('SELECT NEXT VALUE FOR ticket_seq AS n');
+    expect(BigInt(src!.n)).toBe(1000n + 150n * 5n);
   });
 
   it('the procedure and function work on the new data', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { hydrate } from '../../src/hydrate.js';
+import { hydrate } from '../../src/pipeline/index.js';
 import { pgHydrationFixture } from '../support/databases.js';
 
 // Only `public` is copied, but its columns use an enum and a domain kept in `kinds`: that schema gets a shadow of

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { SynthError } from '../../src/errors.js';
-import { hydrate } from '../../src/hydrate.js';
+import { hydrate } from '../../src/pipeline/index.js';
 import { pgHydrationFixture, type TestDatabase } from '../support/databases.js';
 import { PARITY_PG, PARITY_PG_INSERTS } from '../support/torture-pg-parity.js';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openSource, openTarget } from '../../src/connectors/index.js';
 import { SynthError } from '../../src/errors.js';
-import { hydrate } from '../../src/hydrate.js';
+import { hydrate } from '../../src/pipeline/index.js';
 import { createPgDatabase, type TestDatabase } from '../support/databases.js';
 import { SHOP_PG, SHOP_TABLES } from '../support/fixtures.js';
 

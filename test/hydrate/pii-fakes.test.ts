@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { hydrate } from '../../src/hydrate.js';
+import { hydrate } from '../../src/pipeline/index.js';
 import { pgHydrationFixture } from '../support/databases.js';
 
 // People with personal free text (names, emails, phones in one layout) and a code column that is not personal.

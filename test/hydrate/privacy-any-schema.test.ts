@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { hydrate } from '../../src/hydrate.js';
+import { hydrate } from '../../src/pipeline/index.js';
 import { createMysqlDatabase, pgHydrationFixture } from '../support/databases.js';
 import { PRIVACY_TYPE_ZOO } from '../support/privacy-type-zoo.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { SynthError } from '../../src/errors.js';
-import { hydrate } from '../../src/hydrate.js';
+import { hydrate } from '../../src/pipeline/index.js';
 import { createMysqlDatabase, createPgDatabase, pgHydrationFixture } from '../support/databases.js';
 
 // 1500 customers with 3 orders each (notes from a small shared vocabulary), order lines under the orders, a

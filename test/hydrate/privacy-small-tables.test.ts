@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { hydrate } from '../../src/hydrate.js';
+import { hydrate } from '../../src/pipeline/index.js';
 import { generatedRowCount, rowCountError, smallTableWarning } from '../../src/generation/privacy/dp-row-counts.js';
 import { pgHydrationFixture } from '../support/databases.js';
 import { runCli } from '../support/cli.js';

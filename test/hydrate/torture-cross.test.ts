@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { SynthError } from '../../src/errors.js';
-import { hydrate } from '../../src/hydrate.js';
+import { hydrate } from '../../src/pipeline/index.js';
 import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';
 import { PG_HOSTILE, TORTURE_PG, TORTURE_PG_TABLES } from '../support/torture-pg.js';
 import { MY_HOSTILE, TORTURE_MYSQL, TORTURE_MY_TABLES, dropWithBackup, myHierarchyStatsSql } from '../support/torture-mysql.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openSource, openTarget } from '../../src/connectors/index.js';
 import { SynthError } from '../../src/errors.js';
-import { hydrate, type HydrateResult } from '../../src/hydrate.js';
+import { hydrate, type HydrateResult } from '../../src/pipeline/index.js';
 import { createMysqlDatabase, type TestDatabase } from '../support/databases.js';
 import { MY_HOSTILE, TORTURE_MYSQL, TORTURE_MY_TABLES, dropWithBackup, myHierarchyStatsSql } from '../support/torture-mysql.js';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openTarget } from '../../src/connectors/index.js';
 import { SynthError } from '../../src/errors.js';
-import { hydrate, type HydrateResult } from '../../src/hydrate.js';
+import { hydrate, type HydrateResult } from '../../src/pipeline/index.js';
 import { createPgDatabase, type TestDatabase } from '../support/databases.js';
 import { PG_HOSTILE, TORTURE_PG, TORTURE_PG_TABLES, pgHierarchyStatsSql } from '../support/torture-pg.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openTarget } from '../../src/connectors/index.js';
-import { hydrate } from '../../src/hydrate.js';
+import { hydrate } from '../../src/pipeline/index.js';
 import { createPgDatabase, type TestDatabase } from '../support/databases.js';
 import { PG_HOSTILE, TORTURE_PG, TORTURE_PG_TABLES } from '../support/torture-pg.js';
 

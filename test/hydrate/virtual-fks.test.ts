@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openSource, openTarget } from '../../src/connectors/index.js';
 import { withRelations } from '../../src/graph/virtual-fks.js';
-import { hydrate, type HydrateResult } from '../../src/hydrate.js';
+import { hydrate, type HydrateResult } from '../../src/pipeline/index.js';
 import { integrityChecks } from '../../src/validation/integrity.js';
 import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';
 import { LOOSE_SHOP_MYSQL, LOOSE_SHOP_PG, LOOSE_SHOP_RELATIONS, LOOSE_SHOP_TABLES } from '../support/loose-shop.js';

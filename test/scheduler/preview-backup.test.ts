@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { hydrate } from '../../src/hydrate.js';
+import { hydrate } from '../../src/pipeline/index.js';
 import { previewDown, previewUp } from '../../src/scheduler/preview.js';
 import { PG_SERVER, createPgDatabase, uniqueName } from '../support/databases.js';
 

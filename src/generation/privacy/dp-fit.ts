@@ -17,7 +17,7 @@
  * an owned parent is the child's own entity, so it may), held-out rows for early stopping (DP-SGD runs exactly the
  * planned steps).
  *
- * Entity unit (`privacy.unit: 'entity'`): owned tables arrive sampled by entity and bounded (entity-samples.ts);
+ * Entity unit (`privacy.unit: 'entity'`): owned tables arrive sampled by entity and bounded (pipeline/sample-entities.ts);
  * each release of an owned table uses noise for its bound m (`contribution`), DP-SGD draws lots by entity with
  * rows clipped to C/m, and owned row counts follow the ownership FK's histogram.
  */
@@ -65,7 +65,7 @@ export interface DpParentContext {
   specs: Map<string, ColumnModelSpec>;
 }
 
-/** What fitting under the entity unit needs besides the samples (see entity-samples.ts). */
+/** What fitting under the entity unit needs besides the samples (see pipeline/sample-entities.ts). */
 export interface EntityUnitInput {
   ownership: EntityOwnership;
   /** Owned table key → sample row → entity index (the entity table's sample row). */

@@ -1,5 +1,5 @@
 /**
- * The privacy side of one hydration run, as hydrate.ts uses it: PII transforms applied to every sample before
+ * The privacy side of one hydration run, as pipeline/hydrate.ts uses it: PII transforms applied to every sample before
  * anything is fitted, DP fitting, the post-generation filters, and the result for events, the report and the
  * state ledger. Active when `privacy` is configured or any column names a `transform`.
  */

@@ -8,7 +8,7 @@ import { structuredLiteral } from '../../../src/connectors/postgres/postgres-val
 import { openTarget } from '../../../src/connectors/index.js';
 import { parseConfig } from '../../../src/config/load-config.js';
 import { SynthError } from '../../../src/errors.js';
-import { hydrate } from '../../../src/hydrate.js';
+import { hydrate } from '../../../src/pipeline/index.js';
 import type { DatabaseSchema, StructuredType } from '../../../src/schema/model.js';
 import { createMysqlDatabase, createPgDatabase } from '../../support/databases.js';
 

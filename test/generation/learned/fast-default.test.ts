@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load-config.js';
 import { openSource } from '../../../src/connectors/index.js';
-import { hydrate } from '../../../src/hydrate.js';
+import { hydrate } from '../../../src/pipeline/index.js';
 import { describeColumns } from '../../../src/generation/metadata.js';
 import type { Rng, Row, TableSample } from '../../../src/generation/model.js';
 import { initCompute, learnedFactoryForFitModels, seededRng } from '../../../src/generation/learned/index.js';

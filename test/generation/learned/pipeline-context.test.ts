@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load-config.js';
 import { openSource } from '../../../src/connectors/index.js';
-import { hydrate, introspectAndPlan, readSample } from '../../../src/hydrate.js';
-import { readLearnedContext, childCountKey } from '../../../src/training-context.js';
+import { hydrate, introspectAndPlan, readSample } from '../../../src/pipeline/index.js';
+import { readLearnedContext, childCountKey } from '../../../src/pipeline/train-context.js';
 import type { TableSample } from '../../../src/generation/model.js';
 import { tableKey } from '../../../src/schema/model.js';
 import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../../support/databases.js';

@@ -6,7 +6,7 @@ import { histogramQuantiles, structuredCharges } from '../../../src/generation/p
 import { PrivacyLedger } from '../../../src/generation/privacy/rdp-accountant.js';
 import { SecureRandom } from '../../../src/generation/privacy/secure-random.js';
 import { createRng } from '../../../src/generation/rng.js';
-import { readSample } from '../../../src/hydrate.js';
+import { readSample } from '../../../src/pipeline/index.js';
 import type { Table } from '../../../src/schema/model.js';
 import type { TableSample } from '../../../src/generation/model.js';
 import type { Value } from '../../../src/schema/values.js';

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSource } from '../../../src/connectors/index.js';
 import type { SourceConnector } from '../../../src/connectors/connector.js';
-import { readEntitySamples, sampleChildCountHistogram } from '../../../src/entity-samples.js';
+import { readEntitySamples, sampleChildCountHistogram } from '../../../src/pipeline/sample-entities.js';
 import { SynthError } from '../../../src/errors.js';
 import { createRng } from '../../../src/generation/index.js';
 import type { TableSample } from '../../../src/generation/model.js';
@@ -22,7 +22,7 @@ import { dpChildCountHistogram } from '../../../src/generation/privacy/dp-keys.j
 import { PrivacyLedger } from '../../../src/generation/privacy/rdp-accountant.js';
 import { SecureRandom } from '../../../src/generation/privacy/secure-random.js';
 import { buildPlan } from '../../../src/graph/plan.js';
-import { readSample } from '../../../src/hydrate.js';
+import { readSample } from '../../../src/pipeline/index.js';
 import { findTable, type DatabaseSchema } from '../../../src/schema/model.js';
 import { createPgDatabase, type TestDatabase } from '../../support/databases.js';
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load-config.js';
 import { openSource, openTarget } from '../../../src/connectors/index.js';
 import { describeColumns } from '../../../src/generation/metadata.js';
-import { hydrate, readSample } from '../../../src/hydrate.js';
+import { hydrate, readSample } from '../../../src/pipeline/index.js';
 import { measureQuality } from '../../../src/validation/measure-quality.js';
 import { formatQualitySummary } from '../../../src/validation/quality/index.js';
 import { pgHydrationFixture } from '../../support/databases.js';

@@ -5,15 +5,15 @@
  * bounded by the sample sizes. Under privacy nothing data-dependent is learned here (it would be published without
  * accounting): only tables declared `mode: 'copy'` are copied.
  */
-import type { SourceConnector } from './connectors/connector.js';
-import type { SynthConfig } from './config/schema.js';
-import type { DataRules } from './generation/data-rules.js';
-import { constantFanOut, detectColumnFanOut, type FanOutRule } from './generation/fan-out.js';
-import type { ChildCountHistogram, TableSample } from './generation/model.js';
-import { DEFAULT_MIN_SUPPORT, detectOrderInvariants, type AlignedParent, type OrderInvariant } from './generation/order-invariants.js';
-import { copiedTables, decideReferenceTables, DEFAULT_REFERENCE_MAX_ROWS, referenceKey, type CopiedParentCounts } from './generation/reference-tables.js';
-import { findTable, tableKey, writableColumns, type DatabaseSchema, type Table, type TableRef } from './schema/model.js';
-import type { Row, Value } from './schema/values.js';
+import type { SourceConnector } from '../connectors/connector.js';
+import type { SynthConfig } from '../config/schema.js';
+import type { DataRules } from '../generation/data-rules.js';
+import { constantFanOut, detectColumnFanOut, type FanOutRule } from '../generation/fan-out.js';
+import type { ChildCountHistogram, TableSample } from '../generation/model.js';
+import { DEFAULT_MIN_SUPPORT, detectOrderInvariants, type AlignedParent, type OrderInvariant } from '../generation/order-invariants.js';
+import { copiedTables, decideReferenceTables, DEFAULT_REFERENCE_MAX_ROWS, referenceKey, type CopiedParentCounts } from '../generation/reference-tables.js';
+import { findTable, tableKey, writableColumns, type DatabaseSchema, type Table, type TableRef } from '../schema/model.js';
+import type { Row, Value } from '../schema/values.js';
 
 /** Histograms with more distinct counts than this cannot come from a parent column of few values. */
 const MAX_FUNCTION_COUNTS = 50;

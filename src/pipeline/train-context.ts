@@ -4,14 +4,14 @@
  * and, for every FK that references a learned table, how many children each of its sampled rows has (the
  * training target of the parent's count heads). Both are read by key, bounded by the sample sizes.
  */
-import type { SourceConnector } from './connectors/connector.js';
-import type { HydrationPlan } from './graph/plan.js';
-import type { SampleChildCounts } from './generation/fit.js';
-import type { ColumnMeta, TableSample } from './generation/model.js';
-import { attributeColumns, describeColumns } from './generation/metadata.js';
-import { otherParentColumn, type AlignedContext } from './generation/fit.js';
-import { findTable, tableKey, writableColumns, type DatabaseSchema, type Table, type TableRef } from './schema/model.js';
-import type { Row, Value } from './schema/values.js';
+import type { SourceConnector } from '../connectors/connector.js';
+import type { HydrationPlan } from '../graph/plan.js';
+import type { SampleChildCounts } from '../generation/fit.js';
+import type { ColumnMeta, TableSample } from '../generation/model.js';
+import { attributeColumns, describeColumns } from '../generation/metadata.js';
+import { otherParentColumn, type AlignedContext } from '../generation/fit.js';
+import { findTable, tableKey, writableColumns, type DatabaseSchema, type Table, type TableRef } from '../schema/model.js';
+import type { Row, Value } from '../schema/values.js';
 
 export interface LearnedContext {
   parentRows: Map<string, TableSample>;

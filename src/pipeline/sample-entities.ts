@@ -7,14 +7,14 @@
  * unbounded families would have unbounded sensitivity.
  */
 import { randomBytes } from 'node:crypto';
-import type { SourceConnector } from './connectors/connector.js';
-import { distinct } from './training-context.js';
-import { SynthError } from './errors.js';
-import type { ChildCountHistogram, Rng, TableSample } from './generation/model.js';
-import type { EntityUnitInput } from './generation/privacy/dp-fit.js';
-import { ContributionBound, histogramFromSamples, ownedTable, valuesKey, type EntityOwnership } from './generation/privacy/entity-ownership.js';
-import { findTable, tableKey, writableColumns, type DatabaseSchema, type ForeignKey, type Table } from './schema/model.js';
-import type { Row } from './schema/values.js';
+import type { SourceConnector } from '../connectors/connector.js';
+import { distinct } from './train-context.js';
+import { SynthError } from '../errors.js';
+import type { ChildCountHistogram, Rng, TableSample } from '../generation/model.js';
+import type { EntityUnitInput } from '../generation/privacy/dp-fit.js';
+import { ContributionBound, histogramFromSamples, ownedTable, valuesKey, type EntityOwnership } from '../generation/privacy/entity-ownership.js';
+import { findTable, tableKey, writableColumns, type DatabaseSchema, type ForeignKey, type Table } from '../schema/model.js';
+import type { Row } from '../schema/values.js';
 
 /** What the DP fit needs to know about one owned table's sample. */
 export interface EntitySampleInfo {

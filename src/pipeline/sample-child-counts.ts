@@ -4,10 +4,10 @@
  * the whole child table by its FK. The histogram's shape is what generation uses (counts are scaled to the child's
  * row count), so an estimate with a stated error is enough; small tables keep the exact server-side histogram.
  */
-import type { SourceConnector } from './connectors/connector.js';
-import type { ChildCountHistogram, TableSample } from './generation/model.js';
-import type { ForeignKey, Table } from './schema/model.js';
-import type { Row, Value } from './schema/values.js';
+import type { SourceConnector } from '../connectors/connector.js';
+import type { ChildCountHistogram, TableSample } from '../generation/model.js';
+import type { ForeignKey, Table } from '../schema/model.js';
+import type { Row, Value } from '../schema/values.js';
 
 /**
  * Child tables with at least this many rows, and at least SAMPLE_FRACTION_INVERSE times the training sample, have

@@ -2,14 +2,16 @@
  * `synth report`: scores what is live in a target against the source, without generating anything, and writes the
  * same HTML/JSON report `hydrate` writes after each run.
  */
-import type { SynthConfig } from './config/schema.js';
-import { openSource, openTarget } from './connectors/index.js';
-import { type EventSink, silentSink, stage } from './events.js';
-import { describeColumns } from './generation/metadata.js';
-import { detectCredentials } from './generation/privacy/credential-detect.js';
-import { introspectAndPlan, newRunId, readSample, targetUrl } from './hydrate.js';
-import { measureQuality, writeQualityReport } from './validation/measure-quality.js';
-import type { QualityReportResult } from './validation/quality/index.js';
+import type { SynthConfig } from '../config/schema.js';
+import { openSource, openTarget } from '../connectors/index.js';
+import { type EventSink, silentSink, stage } from '../events.js';
+import { describeColumns } from '../generation/metadata.js';
+import { detectCredentials } from '../generation/privacy/credential-detect.js';
+import { newRunId, targetUrl } from './connect.js';
+import { introspectAndPlan } from './introspect-plan.js';
+import { readSample } from './sample.js';
+import { measureQuality, writeQualityReport } from '../validation/measure-quality.js';
+import type { QualityReportResult } from '../validation/quality/index.js';
 
 export async function reportOnTarget(
   config: SynthConfig,

@@ -1,0 +1,7 @@
+import type { SynthConfig } from '../config/schema.js';
+import type { TableRef } from '../schema/model.js';
+
+/** A table's own settings (`tables` in the config), under `schema.table` or, failing that, its bare name. */
+export function tableConfig(config: SynthConfig, t: TableRef): SynthConfig['tables'][string] | undefined {
+  return config.tables[`${t.schema}.${t.name}`] ?? config.tables[t.name];
+}

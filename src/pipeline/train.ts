@@ -1,0 +1,76 @@
+/**
+ * Learn rules + train: the data rules learned from the samples (learn-rules.ts), then one model per table, fitted
+ * under DP when privacy asks for it, with the learned model's extra context (train-context.ts) when a table uses it.
+ */
+import type { SourceConnector } from '../connectors/connector.js';
+import type { SynthConfig } from '../config/schema.js';
+import { type EventSink, silentSink, stage } from '../events.js';
+import type { HydrationPlan } from '../graph/plan.js';
+import { fitModels, type ModelSet } from '../generation/index.js';
+import { PrivacyRun } from '../generation/privacy/privacy-run.js';
+import { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
+import { copiedTables } from '../generation/reference-tables.js';
+import type { DatabaseSchema, TableRef } from '../schema/model.js';
+import { tableKey } from '../schema/model.js';
+import { formatRulesNote, learnDataRules } from './learn-rules.js';
+import { sampleSource } from './sample.js';
+import { tableConfig } from './table-config.js';
+import { readLearnedContext } from './train-context.js';
+
+/** Reads a bounded sample of every table and the child-count histogram of every FK, then fits the models. */
+export async function trainModels(
+  source: SourceConnector,
+  schema: DatabaseSchema,
+  plan: HydrationPlan,
+  config: SynthConfig,
+  emit: EventSink = silentSink,
+  privacy: PrivacyRun | null = PrivacyRun.forConfig(config),
+  credentials: CredentialScrubber = new CredentialScrubber(config.seed),
+): Promise<ModelSet> {
+  const { samples, histograms, entityUnit } = await sampleSource(source, schema, plan, config, emit, privacy, credentials);
+  // Reference tables, order invariants and exact fan-outs (learn-rules.ts); copied tables need no model of their own.
+  const rules = await learnDataRules(source, schema, samples, histograms, config);
+  const copied = copiedTables(rules.reference);
+  const ruleNote = formatRulesNote(rules);
+  if (ruleNote) emit({ type: 'info', message: ruleNote });
+  const modelFor = (t: TableRef) => (copied.has(tableKey(t)) ? 'baseline' : (tableConfig(config, t)?.model ?? config.model));
+  const anyLearned = schema.tables.some((t) => modelFor(t) === 'learned');
+  if (privacy?.dp) {
+    return stage(emit, 'train', () =>
+      privacy.fit(schema, plan, samples, histograms, {
+        modelFor,
+        // A declared copy is public: it is copied, not learned, and spends no budget.
+        skipped: (t) => tableConfig(config, t)?.skip === true || copied.has(tableKey(t)),
+        note: (message) => emit({ type: 'info', message: `Privacy: ${message}` }),
+        warn: (message, table) => emit({ type: 'warning', message: `Privacy: ${message}`, table }),
+        ...(entityUnit ? { entity: entityUnit } : {}),
+      }),
+    ).then((models) => ({ ...models, rules }));
+  }
+  return stage(emit, 'train', async () => {
+    const options: Parameters<typeof fitModels>[4] = { seed: config.seed, modelFor };
+    if (anyLearned) {
+      options.learned = await learnedFactory(schema, config, emit);
+      const context = await readLearnedContext(source, schema, plan, samples, (t) => modelFor(t) === 'learned', async (t, s) => (privacy ? privacy.transformSample(t, credentials.scrub(t, s)) : credentials.scrub(t, s)));
+      options.parentRows = context.parentRows;
+      options.childCounts = context.childCounts;
+      options.otherParents = context.otherParents;
+    }
+    // The copy filters compare generated rows with the training rows (after PII transforms).
+    if (privacy?.filtering) privacy.remember(samples);
+    return { ...(await fitModels(schema, plan, samples, histograms, options)), rules };
+  });
+}
+
+/** Loads the learned model (and its tfjs backend) only when a table asks for it. */
+async function learnedFactory(schema: DatabaseSchema, config: SynthConfig, emit: EventSink): Promise<NonNullable<Parameters<typeof fitModels>[4]['learned']>> {
+  const learned = await import('../generation/learned/index.js');
+  await learned.initCompute();
+  const notice = learned.computeBackendNotice();
+  emit({ type: 'info', message: `Learned model: compute backend ${learned.computeBackendName()}${notice ? ` (${notice})` : ''}` });
+  const options: Parameters<typeof learned.learnedFactoryForFitModels>[0] = { seed: config.seed, schema };
+  if (config.training.epochs !== undefined) options.epochs = config.training.epochs;
+  if (config.training.hidden !== undefined) options.hiddenSize = config.training.hidden;
+  if (config.training.batchSize !== undefined) options.batchSize = config.training.batchSize;
+  return learned.learnedFactoryForFitModels(options);
+}
