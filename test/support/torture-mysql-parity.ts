@@ -3,10 +3,10 @@
  * SPATIAL, FULLTEXT, prefix and descending indexes, generated columns (VIRTUAL and STORED), ON UPDATE
  * CURRENT_TIMESTAMP, DATETIME(6)/TIMESTAMP(6), charsets and collations per table and column, comments,
  * column- and table-level CHECKs, FK actions, AUTO_INCREMENT, an INVISIBLE column, ROW_FORMAT, a view, a trigger, a
- * procedure, a function, an event.
+ * procedure, a function, an event, a SEQUENCE a key's default draws from.
  * Each statement is executed on its own (routine bodies contain semicolons).
  */
-export const PARITY_MY_TABLES = ['shop_item', 'shop_order', 'item_log', 'tag'] as const;
+export const PARITY_MY_TABLES = ['shop_item', 'shop_order', 'item_log', 'tag', 'ticket'] as const;
 
 export const PARITY_MYSQL: string[] = [
   `CREATE TABLE shop_item (
@@ -66,6 +66,9 @@ export const PARITY_MYSQL: string[] = [
     FROM seq_1_to_900`,
   `INSERT INTO item_log (item_id, what, at, internal_note) SELECT 1 + seq % 400, 'created', TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq MINUTE, IF(seq % 3 = 0, NULL, CONCAT('batch ', seq % 7)) FROM seq_1_to_200`,
   `INSERT INTO tag (item_id, label) SELECT 1 + seq % 400, CONCAT('tag', seq % 5) FROM seq_1_to_600 GROUP BY 1, 2`,
+  `CREATE SEQUENCE ticket_seq START WITH 1000 INCREMENT BY 5`,
+  `CREATE TABLE ticket (id BIGINT NOT NULL DEFAULT nextval(ticket_seq) PRIMARY KEY, label VARCHAR(20) NOT NULL)`,
+  `INSERT INTO ticket (label) SELECT CONCAT('t', seq) FROM seq_1_to_150`,
   `CREATE VIEW item_totals AS SELECT i.id, i.title, SUM(o.amount) AS spent FROM shop_item i LEFT JOIN shop_order o ON o.item_id = i.id GROUP BY i.id, i.title`,
   `CREATE ALGORITHM=MERGE VIEW cheap_items AS SELECT id, sku, price FROM shop_item WHERE price < 10 WITH CASCADED CHECK OPTION`,
   `CREATE TRIGGER order_log AFTER INSERT ON shop_order FOR EACH ROW INSERT INTO item_log (item_id, what) VALUES (NEW.item_id, 'ordered')`,

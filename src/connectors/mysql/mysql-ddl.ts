@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Column, DatabaseSchema, NeutralType, Table } from '../../schema/model.js';
 import type { TypeMappingNote } from '../connector.js';
 import { qcols, qi, ql, qt } from './mysql-quote.js';
+import { repointNextval } from './mysql-sequences.js';
 import { translateCheck, untranslatedCheckNote } from '../translate-check.js';
 
 /** How a neutral value is spelled on the wire for a column, and the SQL that turns that text into the value. */
@@ -254,7 +255,9 @@ export function writablePlans(plans: ColumnPlan[]): ColumnPlan[] {
 
 export function createTableSql(database: string, schema: DatabaseSchema, table: Table): string {
   const plans = planColumns(schema, table);
-  const cols = plans.map((p) => `  ${qi(p.column.name)} ${p.definition}`).join(',\n');
+  const listed = plans.map((p) => `  ${qi(p.column.name)} ${p.definition}`).join(',\n');
+  // A `DEFAULT nextval(source.seq)` names the sequence copied into this database instead (mysql-sequences.ts).
+  const cols = schema.dialect === 'mysql' ? repointNextval(listed, table.schema, database) : listed;
   const comment = table.comment !== null ? ` COMMENT=${ql(table.comment)}` : '';
   const storage = schema.dialect === 'mysql' && table.storage ? table.storage : 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4';
   // Partition options come after every table option (COMMENT included).

@@ -13,6 +13,7 @@ import type {
 import type { MysqlSession } from './mysql-session.js';
 import { qi, ql, qt } from './mysql-quote.js';
 import { routinesAndEvents, unqualified } from './mysql-objects.js';
+import { readSequences } from './mysql-sequences.js';
 
 interface ColumnRow {
   TABLE_SCHEMA: string;
@@ -447,6 +448,7 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
     });
   }
   otherObjects.push(...(await routinesAndEvents(session, databases)));
+  otherObjects.push(...(await readSequences(session, databases)));
 
   return {
     dialect: 'mysql',

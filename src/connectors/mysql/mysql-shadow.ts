@@ -15,6 +15,7 @@ import { translateCheck } from '../translate-check.js';
 import { NameAllocator, createTableSql, foreignIndexClause, mappingNotes, planColumns, shortHash } from './mysql-ddl.js';
 import { qcols, qi, qt } from './mysql-quote.js';
 import { createObjects, dropTriggersIn } from './mysql-objects.js';
+import { advanceSequences, createSequences, repointDefaults } from './mysql-sequences.js';
 
 const SHADOW_MARK = '__synth_shadow_';
 const BACKUP_MARK = '__synth_backup';
@@ -49,7 +50,8 @@ async function databaseExists(conn: PoolConnection, name: string): Promise<boole
 async function baseTables(conn: PoolConnection, database: string): Promise<string[]> {
   const rows = await q<{ TABLE_NAME: string }>(
     conn,
-    "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+    // MariaDB sequences are tables to RENAME: they move with the tables that draw from them.
+    "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SEQUENCE') ORDER BY TABLE_NAME",
     [database],
   );
   return rows.map((r) => r.TABLE_NAME);
@@ -128,6 +130,11 @@ export class MysqlShadows {
       }
       await conn.query(`CREATE DATABASE ${qi(name)}${await charsetClause(conn, this.live)}`);
       try {
+        try {
+          await createSequences(conn, name, schema);
+        } catch (e) {
+          throw wrapError('LOAD_FAILED', 'Creating the shadow sequences', e);
+        }
         for (const table of schema.tables) {
           try {
             await conn.query(createTableSql(name, schema, table));
@@ -189,6 +196,7 @@ export class MysqlShadows {
           }
         }
         for (const table of schema.tables) await this.resetAutoIncrement(conn, db, table);
+        await advanceSequences(conn, db, schema);
       } finally {
         await conn.query('SET SESSION foreign_key_checks = 1');
       }
@@ -325,6 +333,7 @@ export class MysqlShadows {
       if (saved.length > 0) notes.push(`${saved.length} trigger(s) of the previous tables were saved in ${backup} for rollback`);
 
       await this.checkForeignKeys(conn);
+      await repointDefaults(conn, this.live, schema);
       await this.applyOtherObjects(conn, schema, notes);
       for (const table of schema.tables) await this.resetAutoIncrement(conn, this.live, table);
       await conn.query(`DROP DATABASE IF EXISTS ${qi(db)}`);
