@@ -49,7 +49,11 @@ export function registerCommands(program: Command): void {
       const { planPrivacy } = await import('../generation/privacy/privacy-plan.js');
       const { copiedTables } = await import('../generation/reference-tables.js');
       const privacy = await planPrivacy(source, schema, plan, config, copiedTables(rules.reference));
+      // Credential columns (passwords, hashes, tokens): which ones, and why, before a run replaces them.
+      const { planCredentials, formatCredentials } = await import('../generation/privacy/credential-plan.js');
+      const credentials = await planCredentials(source, schema, config);
       let text = formatPlan(plan, schema, rules, privacy);
+      text += `\n${formatCredentials(credentials)}\n`;
       if (suggestions.length > 0) text += `\n${formatSuggestions(suggestions)}`;
       let mapping: TypeMappingNote[] | undefined;
       if (flags.target) {
@@ -62,7 +66,7 @@ export function registerCommands(program: Command): void {
           await target.close();
         }
       }
-      out.result({ tables: schema.tables.map(tableKey), plan, suggestions, rules: { reference: rules.reference, invariants: rules.invariants.map(({ gaps: _gaps, ...rest }) => rest), fanOuts: rules.fanOuts }, ...(privacy ? { privacy } : {}), ...(mapping ? { mapping } : {}) }, text);
+      out.result({ tables: schema.tables.map(tableKey), plan, credentials, suggestions, rules: { reference: rules.reference, invariants: rules.invariants.map(({ gaps: _gaps, ...rest }) => rest), fanOuts: rules.fanOuts }, ...(privacy ? { privacy } : {}), ...(mapping ? { mapping } : {}) }, text);
     } finally {
       out.stop();
       await source.close();
