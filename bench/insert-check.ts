@@ -57,8 +57,12 @@ async function runnerFor(url: string): Promise<Runner> {
 function valueOf(type: NeutralType, attempt: number): unknown {
   const tag = `${Date.now().toString(36).slice(-4)}${attempt}${Math.floor(Math.random() * 1e6).toString(36)}`;
   switch (type.kind) {
-    case 'integer':
-      return type.bytes === 1 ? 1 + attempt : 900_000 + Math.floor(Math.random() * 90_000);
+    case 'integer': {
+      // Within the type's range (a SMALLINT key is common): a random value, which a retry redraws on a collision.
+      const span = type.bytes === 1 ? 100 : type.bytes === 2 ? 20_000 : 90_000;
+      const base = type.bytes === 1 ? 1 : type.bytes === 2 ? 10_000 : 900_000;
+      return base + Math.floor(Math.random() * span);
+    }
     case 'decimal':
       return '1';
     case 'float':
@@ -94,8 +98,41 @@ function required(c: Column): boolean {
   return !c.nullable && c.default === null && c.autoIncrement === null && c.generated === null;
 }
 
+/** A NOT NULL FK column takes a parent's key even where it has a default (`CountryCode CHAR(3) DEFAULT ''`). */
+function parentKeyed(table: Table, c: Column): boolean {
+  return !c.nullable && c.generated === null && table.foreignKeys.some((f) => !f.virtual && f.columns.includes(c.name));
+}
+
+/** The first literal of a CHECK on this one column alone (`continent IN ('Asia', …)`, `= ANY (ARRAY['Asia', …])`). */
+function checkedLiteral(table: Table, c: Column): string | null {
+  for (const check of table.checks) {
+    if (check.columns.length !== 1 || check.columns[0] !== c.name) continue;
+    const m = /'((?:[^']|'')*)'/.exec(check.expression);
+    if (m) return m[1]!.replace(/''/g, "'");
+  }
+  return null;
+}
+
+/** Referenced tables first, so a parent that held no row gets one before its children need it. */
+function parentsFirst(tables: Table[]): Table[] {
+  const out: Table[] = [];
+  const seen = new Set<Table>();
+  const byName = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t]));
+  const visit = (t: Table) => {
+    if (seen.has(t)) return;
+    seen.add(t);
+    for (const f of t.foreignKeys) {
+      const parent = byName.get(`${f.references.schema}.${f.references.name}`);
+      if (parent && parent !== t) visit(parent);
+    }
+    out.push(t);
+  };
+  tables.forEach(visit);
+  return out;
+}
+
 async function insertOne(db: Runner, table: Table): Promise<void> {
-  const needed = table.columns.filter(required);
+  const needed = table.columns.filter((c) => required(c) || parentKeyed(table, c));
   let last: unknown = null;
   // A random parent or value may collide with a unique key the existing rows already hold: a few tries.
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -110,7 +147,7 @@ async function insertOne(db: Runner, table: Table): Promise<void> {
     }
     for (const c of needed) {
       if (values.has(c.name)) continue;
-      const v = valueOf(c.type, attempt);
+      const v = checkedLiteral(table, c) ?? valueOf(c.type, attempt);
       if (v === null) throw new Error(`no test value for ${c.name} ${c.nativeType}`);
       values.set(c.name, v);
     }
@@ -128,8 +165,7 @@ async function insertOne(db: Runner, table: Table): Promise<void> {
       last = e;
       // Only a collision with existing keys is worth another try; anything else is the answer.
       const msg = e instanceof Error ? e.message : String(e);
-      const keyed = table.primaryKey?.columns.every((c) => needed.some((n) => n.name === c)) ?? false;
-      if (!(keyed && /duplicate/i.test(msg))) break;
+      if (!/duplicate/i.test(msg) || table.columns.some((c) => c.autoIncrement !== null && table.primaryKey?.columns.includes(c.name))) break;
     }
   }
   throw last;
@@ -147,7 +183,7 @@ export async function insertIntoEveryTable(url: string): Promise<InsertCheck> {
   const db = await runnerFor(url);
   const failures: string[] = [];
   try {
-    for (const table of tables) {
+    for (const table of parentsFirst(tables)) {
       await insertOne(db, table).catch((e: unknown) => failures.push(`${table.name}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`));
     }
   } finally {
