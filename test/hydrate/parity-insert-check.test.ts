@@ -37,8 +37,9 @@ describe('the application-style INSERT check of bench parity', () => {
     expect(check.total).toBe(5);
     expect(check.inserted).toBe(4);
     expect(check.failures).toEqual([expect.stringMatching(/^late: duplicate key/)]);
-    const [city] = await pgDb.query<{ n: number; ok: number }>(`SELECT count(*)::int AS n, count(*) FILTER (WHERE country IN ('ABC', 'DEF'))::int AS ok FROM city`);
-    expect(city).toEqual({ n: 2, ok: 2 });
+    // The new city names a country (an existing one or the one inserted just before, parents first).
+    const [city] = await pgDb.query<{ n: number; named: number }>(`SELECT count(*)::int AS n, count(country)::int AS named FROM city`);
+    expect(city).toEqual({ n: 2, named: 2 });
     // An empty parent got its row first (a SMALLINT key, a value its CHECK allows), then its child.
     expect(await pgDb.query(`SELECT r.kind FROM region r JOIN a_region_note n ON n.region_id = r.id`)).toEqual([{ kind: 'north' }]);
     // A new country code that does not collide with the existing ones.
