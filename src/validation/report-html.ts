@@ -2,7 +2,7 @@
  * Renders a quality report as one self-contained HTML file: inline CSS and SVG only, no script, no network,
  * so it can be attached to a CI run or mailed and still open anywhere.
  */
-import { describeSampling, formatScore } from './quality/summary.js';
+import { describeSampling, formatScore, newRowsNote } from './quality/summary.js';
 import type {
   ColumnDistribution,
   ColumnPairDetail,
@@ -193,7 +193,7 @@ function diagnosticsSection(report: QualityReportResult): string {
 <div class="cards">
 <div class="card"><div class="label">Data validity</div><div class="value">${formatScore(d.dataValidity)}</div></div>
 <div class="card"><div class="label">Referential integrity</div><div class="value">${formatScore(d.relationshipValidity)}</div></div>
-<div class="card"><div class="label">New row synthesis</div><div class="value">${formatScore(d.newRowSynthesis)}</div></div>
+<div class="card"><div class="label">New row synthesis</div><div class="value">${formatScore(d.newRowSynthesis)}</div>${newRowsNote(d) ? `<div class="muted">${esc(newRowsNote(d).trim().replace(/^\(|\)$/g, ''))}</div>` : ''}</div>
 </div>
 <table class="grid"><thead><tr><th>Table</th><th>Column / relationship</th><th>Metric</th><th>Score</th><th></th></tr></thead><tbody>${d.details.map(row).join('')}</tbody></table></section>`;
 }

@@ -9,10 +9,15 @@
  * of them before the full distance. When the threshold is too small to allow any categorical mismatch, rows
  * are first blocked on their categorical values. Exact copies are found by hashing.
  *
+ * With `matchTolerance` a copy is what SDMetrics' NewRowSynthesis calls one, except on datetime columns: those are
+ * compared within tolerance × the column's training range rather than × the value (1 % of an epoch time around 2020
+ * is about six months, which made nearly every row of a date-heavy table a copy).
+ *
  * Note: these filters read the training rows themselves, so their decisions are not differentially private;
  * they reduce verbatim leakage, and the report says how many rows they removed.
  */
 import type { Row, RowBatch, Value } from '../../schema/values.js';
+import { datetimeMs, datetimeStep, formatDatetimeLike } from './datetime-values.js';
 
 export type FilterColumnKind = 'numeric' | 'datetime' | 'categorical';
 
@@ -20,8 +25,9 @@ export interface FilterColumn {
   name: string;
   kind: FilterColumnKind;
   /**
-   * Numeric columns only: the quantum a nudged value is rounded to (1 for integers, 10^-scale for decimals);
-   * undefined for continuous columns, 0 to never nudge this column.
+   * The quantum a nudged value is rounded to: for numeric columns 1 for integers, 10^-scale for decimals, undefined
+   * for continuous ones; for datetime columns milliseconds, read from the training values when undefined (a day
+   * for dates, a second, a millisecond or a microsecond for timestamps). 0 never nudges the column.
    */
   step?: number | undefined;
 }
@@ -40,8 +46,9 @@ export interface FilterOptions {
   outlierDistance?: number | null;
   /**
    * When set, a near copy is what SDMetrics' NewRowSynthesis calls a copy (and `nearThreshold` is not used): some
-   * training row equals it on every categorical column (NULL = NULL) and lies within |matchTolerance × value| of it
-   * on every numeric/datetime column (SDMetrics' default tolerance is 0.01).
+   * training row equals it on every categorical column (NULL = NULL), lies within |matchTolerance × value| of it on
+   * every numeric column (SDMetrics' default tolerance is 0.01) and within matchTolerance × the column's training
+   * range on every datetime column (SDMetrics uses × value there too; see the module comment).
    */
   matchTolerance?: number | null;
 }
@@ -73,7 +80,7 @@ function toNumber(v: Value, kind: FilterColumnKind): number {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'string') {
     if (kind === 'datetime') {
-      const t = Date.parse(v.includes(' ') && !v.includes('T') ? v.replace(' ', 'T').replace(/\+00$/, 'Z') : v);
+      const t = datetimeMs(v);
       return Number.isNaN(t) ? Number(v) : t;
     }
     return Number(v);
@@ -107,6 +114,8 @@ export class PrivacyFilter {
   private readonly blockOnCategories: boolean;
   private readonly tol: number | null;
   private readonly steps: Array<number | undefined>;
+  /** Per numeric/datetime column: the absolute match band of a datetime column (tol × range), NaN for |tol × value|. */
+  private readonly bands: Float64Array;
   /** Training rows by their categorical values, each sorted on the first numeric column (NaN last). */
   private readonly sdBuckets = new Map<string, Encoded[]>();
   private blocks = new Map<string, { rows: Encoded[]; pivots: Encoded[]; dists: Float64Array[]; order: Int32Array }>();
@@ -138,7 +147,12 @@ export class PrivacyFilter {
     this.margin = options.outlierMargin === undefined ? 0.1 : options.outlierMargin;
     this.outlierDistance = options.outlierDistance ?? null;
     this.tol = options.matchTolerance ?? null;
-    this.steps = this.numCols.map((j) => options.columns[j]!.step);
+    this.steps = this.numCols.map((j) => {
+      const c = options.columns[j]!;
+      if (c.kind !== 'datetime' || c.step !== undefined) return c.step;
+      const at = idx[j]!;
+      return datetimeStep(training.rows.map((r) => r[at] ?? null));
+    });
     const m = options.columns.length;
     // With fewer than one allowed categorical mismatch, a near copy shares all categorical values.
     this.blockOnCategories = this.catCols.length > 0 && Math.max(this.near, this.outlierDistance ?? 0) * m < 1;
@@ -162,6 +176,11 @@ export class PrivacyFilter {
       const r = this.maxs[k]! - lo;
       return Number.isFinite(r) && r > 0 ? r : 1;
     });
+    this.bands = Float64Array.from(this.numCols, (j, k) => {
+      if (this.kinds[j] !== 'datetime' || this.tol === null) return NaN;
+      const r = this.maxs[k]! - this.mins[k]!;
+      return Number.isFinite(r) ? Math.abs(this.tol) * r : 0;
+    });
     this.buildIndex();
     if (this.tol !== null) this.buildSdBuckets();
   }
@@ -183,16 +202,21 @@ export class PrivacyFilter {
     }
   }
 
-  /** SDMetrics' match on the numeric columns (all but `skip`): NaN only matches NaN, else |r - s| <= |tol × s|. */
+  /** How far a training value may lie from `v` on column k and still match: tol × range for datetimes, else |tol × v|. */
+  private band(k: number, v: number): number {
+    const b = this.bands[k]!;
+    return Number.isNaN(b) ? Math.abs(this.tol! * v) : b;
+  }
+
+  /** SDMetrics' match on the numeric columns (all but `skip`): NaN only matches NaN, else |r - s| <= the band. */
   private sdMatch(s: Encoded, r: Encoded, skip: number): boolean {
-    const tol = this.tol!;
     for (let k = 0; k < s.num.length; k++) {
       if (k === skip) continue;
       const v = s.num[k]!;
       const rv = r.num[k]!;
       if (Number.isNaN(v)) {
         if (!Number.isNaN(rv)) return false;
-      } else if (!(Math.abs(rv - v) <= Math.abs(tol * v))) return false;
+      } else if (!(Math.abs(rv - v) <= this.band(k, v))) return false;
     }
     return true;
   }
@@ -208,7 +232,7 @@ export class PrivacyFilter {
       return false;
     }
     // Window on the sorted first column, widened by an ulp-scale margin; sdMatch decides.
-    const tol = Math.abs(this.tol! * v) + Math.abs(v) * 1e-12;
+    const tol = this.band(0, v) + Math.abs(v) * 1e-12;
     let lo = 0;
     let hi = b.length;
     while (lo < hi) {
@@ -230,7 +254,8 @@ export class PrivacyFilter {
 
   /**
    * Sorted, merged intervals of values for s.num[k] that some training row matching s on every other column
-   * accepts: |r - v'| <= tol |v'| is an interval around r (just {0} for r = 0).
+   * accepts: |r - v'| <= tol |v'| is an interval around r (just {0} for r = 0), |r - v'| <= band (datetimes) is
+   * r ± band.
    */
   private bandsFor(s: Encoded, k: number): Array<[number, number]> {
     const key = JSON.stringify(s.cat);
@@ -244,7 +269,7 @@ export class PrivacyFilter {
       const v0 = s.num[0]!;
       if (Number.isNaN(v0)) b = b.filter((r) => Number.isNaN(r.num[0]!));
       else {
-        const w = Math.abs(tol * v0) + Math.abs(v0) * 1e-12;
+        const w = this.band(0, v0) + Math.abs(v0) * 1e-12;
         b = b.filter((r) => r.num[0]! >= v0 - w && r.num[0]! <= v0 + w);
       }
     }
@@ -252,7 +277,9 @@ export class PrivacyFilter {
     for (const r of b) {
       const rv = r.num[k]!;
       if (Number.isNaN(rv) || (!single && !this.sdMatch(s, r, k))) continue;
-      if (rv > 0) bands.push([rv / (1 + tol), rv / (1 - tol)]);
+      const fixed = this.bands[k]!;
+      if (!Number.isNaN(fixed)) bands.push([rv - fixed, rv + fixed]);
+      else if (rv > 0) bands.push([rv / (1 + tol), rv / (1 - tol)]);
       else if (rv < 0) bands.push([rv / (1 - tol), rv / (1 + tol)]);
       else bands.push([0, 0]);
     }
@@ -288,8 +315,12 @@ export class PrivacyFilter {
       const m = merged[lo];
       return m && m[0] <= x ? m : null;
     };
-    // Past a band edge by more than float32/decimal rounding can take back.
-    const pad = (x: number): number => Math.max(Math.abs(x) * 1e-6, 1e-9);
+    // Past a band edge by more than float32/decimal rounding can take back (an epoch time needs no float32 slack,
+    // and 1e-6 of it would be half an hour).
+    const fixed = this.bands[k]!;
+    const pad = Number.isNaN(fixed)
+      ? (x: number): number => Math.max(Math.abs(x) * 1e-6, 1e-9)
+      : (x: number): number => Math.max(fixed * 1e-6, Math.abs(x) * 1e-14, 1e-9);
     const decimals = step !== undefined && step > 0 ? Math.max(0, Math.round(-Math.log10(step))) : null;
     const quantize = (x: number, dir: -1 | 1): number => {
       if (step === undefined) return x;
@@ -317,10 +348,12 @@ export class PrivacyFilter {
   }
 
   /**
-   * Moves one numeric value of a row that copies a training row (SDMetrics' definition) just outside the tolerance
-   * band of every matching training row: the column whose move is smallest relative to its training range, within
-   * that range and rounded to the column's step. Writes the value into `row`, in the type it had. Returns whether
-   * the row is now kept (neither a copy nor an outlier). Needs `matchTolerance`.
+   * Moves one numeric or datetime value of a row that copies a training row (SDMetrics' definition, datetimes
+   * within tolerance × range) just outside the band of every matching training row: the column whose move is
+   * smallest relative to its training range, within that range and rounded to the column's step (a day for
+   * dates). Writes the value into `row`, in the type and shape it had; order invariants between dates are
+   * re-applied after the filters by the generation's data rules. Returns whether the row is now kept (neither a
+   * copy nor an outlier). Needs `matchTolerance`.
    */
   escape(row: Row, columns: readonly string[]): boolean {
     if (this.names.length === 0) return true;
@@ -330,27 +363,30 @@ export class PrivacyFilter {
     if (!this.sdCopy(e)) return this.classifyEncoded(e) === null;
     let best: { k: number; x: number; cost: number } | null = null;
     for (let k = 0; k < e.num.length; k++) {
-      if (this.kinds[this.numCols[k]!] !== 'numeric') continue;
       const x = this.nudgeValue(e, k);
       if (x === null) continue;
       const cost = Math.abs(x - e.num[k]!) / this.ranges[k]!;
       if (best === null || cost < best.cost) best = { k, x, cost };
     }
     if (best === null) return false;
-    const moved: Encoded = { num: Float64Array.from(e.num), cat: e.cat };
-    moved.num[best.k] = best.x;
-    if (this.classifyEncoded(moved) !== null) return false;
     const at = idx[this.numCols[best.k]!]!;
     const old = row[at] ?? null;
     const step = this.steps[best.k];
     row[at] =
-      typeof old === 'bigint'
-        ? BigInt(Math.round(best.x))
-        : typeof old === 'string'
-          ? step !== undefined && step > 0
-            ? best.x.toFixed(Math.max(0, Math.round(-Math.log10(step))))
-            : String(best.x)
-          : best.x;
+      this.kinds[this.numCols[best.k]!] === 'datetime'
+        ? formatDatetimeLike(best.x, old, step)
+        : typeof old === 'bigint'
+          ? BigInt(Math.round(best.x))
+          : typeof old === 'string'
+            ? step !== undefined && step > 0
+              ? best.x.toFixed(Math.max(0, Math.round(-Math.log10(step))))
+              : String(best.x)
+            : best.x;
+    // Judged on the value as written (a datetime reparsed from its text), so no rounding brings a copy back.
+    if (this.classifyEncoded(this.encode(row, idx)) !== null) {
+      row[at] = old;
+      return false;
+    }
     return true;
   }
 

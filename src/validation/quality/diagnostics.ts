@@ -9,6 +9,8 @@ import type { DiagnosticDetail, DiagnosticsResult, QualityData, QualityMetadata,
 
 const msg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const toScore = (v: number): number | null => (Number.isNaN(v) ? null : v);
+/** 0.01 → "1 %": the datetime band as the report words it. */
+export const percent = (share: number): string => `${Number((share * 100).toPrecision(6))} %`;
 
 /** Share of synthetic keys that are neither null nor a repeat of an earlier key. */
 export function keyUniqueness(synthetic: ReadonlyArray<string | null>): number {
@@ -70,10 +72,13 @@ type FieldKind = 'numerical' | 'categorical';
 const NEW_ROW_SDTYPES: ReadonlySet<Sdtype> = new Set(['numerical', 'datetime', 'categorical', 'boolean', 'ordinal']);
 
 /**
- * SDMetrics NewRowSynthesis: a synthetic row is a copy when some real row matches it on every
- * numerical/datetime field within |tolerance × value| and on every categorical/boolean field exactly (null
- * matches null). Returns the share of synthetic rows that are new. Real rows are bucketed by their
- * categorical fields so each synthetic row only scans its own bucket.
+ * SDMetrics NewRowSynthesis: a synthetic row is a copy when some real row matches it on every numerical field
+ * within |tolerance × value|, on every datetime field within tolerance × that field's range in the real data, and
+ * on every categorical/boolean field exactly (null matches null). Returns the share of synthetic rows that are
+ * new. Real rows are bucketed by their categorical fields so each synthetic row only scans its own bucket.
+ *
+ * Datetimes deviate from SDMetrics on purpose: it compares their epoch values within |tolerance × value|, and 1 %
+ * of an epoch time around 2020 is about six months, so nearly every row of a table of dates "matched" a real one.
  */
 export function newRowSynthesis(
   real: TableData,
@@ -82,7 +87,7 @@ export function newRowSynthesis(
   columns: Record<string, Sdtype>,
   tolerance = 0.01,
   sampleSize = 10_000,
-): { score: number; newRows: number; checkedRows: number } {
+): { score: number; newRows: number; checkedRows: number; datetimeTolerance?: number } {
   const fields: Array<{ name: string; kind: FieldKind; sdtype: Sdtype }> = [];
   for (const [name, sdtype] of Object.entries(columns)) {
     if (sdtype === 'numerical' || sdtype === 'datetime') fields.push({ name, kind: 'numerical', sdtype });
@@ -95,6 +100,20 @@ export function newRowSynthesis(
   });
   const r = load(real);
   const s = load(synthetic);
+  // Per numerical field: the absolute band of a datetime (tolerance × real range), NaN for |tolerance × value|.
+  const bands = fields
+    .filter((f) => f.kind === 'numerical')
+    .map((f, k) => {
+      if (f.sdtype !== 'datetime') return NaN;
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const v of r.num[k]!) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      return hi >= lo ? Math.abs(tolerance) * (hi - lo) : 0;
+    });
+  const band = (f: number, v: number): number => (Number.isNaN(bands[f]!) ? Math.abs(tolerance * v) : bands[f]!);
   const buckets = new Map<string, number[]>();
   for (let i = 0; i < real.rows.length; i++) {
     const key = JSON.stringify(r.cat.map((c) => c[i]));
@@ -130,7 +149,7 @@ export function newRowSynthesis(
       const v = col[i]!;
       const rv = r.num[f]![ri]!;
       if (Number.isNaN(v)) return Number.isNaN(rv);
-      return Math.abs(rv - v) <= Math.abs(tolerance * v);
+      return Math.abs(rv - v) <= band(f, v);
     });
   // A deterministic stride sample keeps the check bounded on big tables.
   const step = Math.max(1, Math.ceil(synthetic.rows.length / sampleSize));
@@ -148,7 +167,7 @@ export function newRowSynthesis(
           if (Number.isNaN(lead[b[k]!]!)) matched = matchesRest(i, b[k]!);
         }
       } else {
-        const tol = Math.abs(tolerance * v);
+        const tol = band(0, v);
         // Widen by an ulp-scale margin; the exact test below decides.
         const from = lowerBound(b, v - tol - Math.abs(v) * 1e-12);
         for (let k = from; k < b.length && !matched; k++) {
@@ -160,7 +179,8 @@ export function newRowSynthesis(
     }
     if (!matched) fresh++;
   }
-  return { score: fresh / checked, newRows: fresh, checkedRows: checked };
+  const result = { score: fresh / checked, newRows: fresh, checkedRows: checked };
+  return fields.some((f) => f.sdtype === 'datetime') ? { ...result, datetimeTolerance: tolerance } : result;
 }
 
 export function diagnostics(
@@ -210,9 +230,10 @@ export function diagnostics(
         table,
         metric: 'NewRowSynthesis',
         score: toScore(nrs.score),
-        detail: `${nrs.newRows} of ${nrs.checkedRows} checked synthetic rows are new`,
+        detail: `${nrs.newRows} of ${nrs.checkedRows} checked synthetic rows are new${nrs.datetimeTolerance !== undefined ? ` (datetimes compared within ${percent(nrs.datetimeTolerance)} of their range)` : ''}`,
         checkedRows: nrs.checkedRows,
         newRows: nrs.newRows,
+        ...(nrs.datetimeTolerance !== undefined ? { datetimeTolerance: nrs.datetimeTolerance } : {}),
       });
     } catch (e) {
       details.push({ table, metric: 'NewRowSynthesis', score: null, detail: msg(e) });

@@ -1,5 +1,6 @@
 /** One-screen terminal summary: the four property scores and the overall score. */
-import type { QualityReportResult, QualitySampling, Score } from './types.js';
+import { percent } from './diagnostics.js';
+import type { DiagnosticsResult, QualityReportResult, QualitySampling, Score } from './types.js';
 
 export function formatScore(s: Score): string {
   return s === null ? 'n/a' : `${(s * 100).toFixed(2)}%`;
@@ -12,7 +13,7 @@ export function formatQualitySummary(report: QualityReportResult): string {
   const diag = [
     d.dataValidity !== null ? `data validity ${formatScore(d.dataValidity)}` : null,
     d.relationshipValidity !== null ? `referential integrity ${formatScore(d.relationshipValidity)}` : null,
-    d.newRowSynthesis !== null ? `new rows ${formatScore(d.newRowSynthesis)}` : null,
+    d.newRowSynthesis !== null ? `new rows ${formatScore(d.newRowSynthesis)}${newRowsNote(d)}` : null,
   ].filter((x) => x !== null);
   return [
     `  ${'Overall quality'.padEnd(width)}  ${formatScore(report.overall).padStart(7)}`,
@@ -20,6 +21,12 @@ export function formatQualitySummary(report: QualityReportResult): string {
     ...(diag.length > 0 ? [`  Diagnostics: ${diag.join(', ')}`] : []),
     ...describeSampling(report.sampling).map((l) => `  ${l}`),
   ].join('\n');
+}
+
+/** " (datetimes compared within 1 % of their range)" when some table's new-rows check compared datetimes, else "". */
+export function newRowsNote(d: DiagnosticsResult): string {
+  const t = d.details.find((x) => x.metric === 'NewRowSynthesis' && x.datetimeTolerance !== undefined)?.datetimeTolerance;
+  return t === undefined ? '' : ` (datetimes compared within ${percent(t)} of their range)`;
 }
 
 /**

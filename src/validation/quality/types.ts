@@ -126,6 +126,8 @@ export interface DiagnosticDetail {
   /** NewRowSynthesis: synthetic rows checked, and those that match no real row. */
   checkedRows?: number;
   newRows?: number;
+  /** NewRowSynthesis: datetimes were compared within this share of their real range (not of their value). */
+  datetimeTolerance?: number;
 }
 
 export interface DiagnosticsResult {

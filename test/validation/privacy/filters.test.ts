@@ -245,3 +245,100 @@ describe('PrivacyFilter.escape at scale', () => {
     console.log(`escape: 50k rows against 20k training rows in ${ms.toFixed(0)} ms`);
   });
 });
+
+describe('PrivacyFilter on date columns (matchTolerance × range, not × value)', () => {
+  it('flags only rows within 1 % of the range on each date of a real row, agrees with NewRowSynthesis, and nudges them out by whole days', async () => {
+    const { newRowSynthesis } = await import('../../../src/validation/quality/diagnostics.js');
+    const db = await createPgDatabase('priv_filter_dates');
+    try {
+      // Rentals over a year: twelve stores, a rental date and a due date up to ten months later.
+      await db.exec(`
+        CREATE TABLE rental (id serial PRIMARY KEY, store text, rented date, due date);
+        INSERT INTO rental (store, rented, due)
+          SELECT 's' || (g % 12), date '2024-01-01' + (g * 7919) % 366, date '2024-01-01' + (g * 7919) % 366 + 1 + (g * 104729) % 300
+          FROM generate_series(1, 3000) g;`);
+      const training = await db.query<Record<string, unknown>>(`SELECT store, rented::text AS rented, due::text AS due FROM rental`);
+      const cols = ['store', 'rented', 'due'];
+      const train: RowBatch = { columns: cols, rows: training.map((r) => cols.map((c) => r[c] as Row[number])) };
+      const spec: FilterColumn[] = [
+        { name: 'store', kind: 'categorical' },
+        { name: 'rented', kind: 'datetime' },
+        { name: 'due', kind: 'datetime' },
+      ];
+      const day = (s: Row[number]): number => Date.parse(`${String(s)}T00:00:00Z`) / 86_400_000;
+      const iso = (d: number): string => new Date(d * 86_400_000).toISOString().slice(0, 10);
+      const rng = SecureRandom.seededForTests('dates');
+      const start = day('2024-01-01');
+      // Drawn like the source (not copies of it), plus 40 exact and 40 near copies (each date moved by a day or two).
+      const synth: Row[] = Array.from({ length: 1000 }, () => {
+        const rented = start + rng.int(366);
+        return [`s${rng.int(12)}`, iso(rented), iso(rented + 1 + rng.int(300))];
+      });
+      for (let i = 0; i < 80; i++) {
+        const t = train.rows[rng.int(train.rows.length)]!;
+        synth.push(i < 40 ? [...t] : [t[0]!, iso(day(t[1]!) + 1 + rng.int(2)), iso(day(t[2]!) - 1 - rng.int(2))]);
+      }
+      const real = train.rows.map((r) => [r[0], day(r[1]!), day(r[2]!)] as const);
+      const range = (j: 1 | 2): number => Math.max(...real.map((r) => r[j])) - Math.min(...real.map((r) => r[j]));
+      const bands = [0.01 * range(1), 0.01 * range(2)];
+      const copies = (rows: Row[], within: (v: number, rv: number, j: 0 | 1) => boolean): number =>
+        rows.filter((s) => real.some((r) => r[0] === s[0] && within(day(s[1]!), r[1], 0) && within(day(s[2]!), r[2], 1))).length;
+      // SDMetrics' rule on epoch values: 1 % of the value is about 200 days around 2024, so nearly everything matches.
+      const byValue = copies(synth, (v, rv) => Math.abs(rv - v) <= 0.01 * Math.abs(v));
+      const byRange = copies(synth, (v, rv, j) => Math.abs(rv - v) <= bands[j]!);
+      expect(byValue).toBeGreaterThan(0.95 * synth.length);
+      expect(byRange).toBeGreaterThanOrEqual(80);
+      expect(byRange).toBeLessThan(0.3 * synth.length);
+      console.log(`dates: ${byValue} of ${synth.length} rows match by value, ${byRange} within 1 % of the range`);
+
+      const filter = new PrivacyFilter(train, { columns: spec, matchTolerance: 0.01 });
+      const verdicts = synth.map((r) => filter.classify(r, cols));
+      const flagged = verdicts.filter((v) => v === 'exact' || v === 'near').length;
+      expect(flagged).toBe(byRange);
+      const asTable = (rows: Row[]) => ({ columns: cols, rows: rows.map((r) => [...r] as Array<string | number | null>) });
+      const sdtypes = { store: 'categorical', rented: 'datetime', due: 'datetime' } as const;
+      const nrs = newRowSynthesis(asTable(train.rows), asTable(synth), 'rental', sdtypes, 0.01, 100_000);
+      expect(nrs.checkedRows - nrs.newRows).toBe(byRange);
+      expect(nrs.datetimeTolerance).toBe(0.01);
+
+      let escaped = 0;
+      for (let i = 0; i < synth.length; i++) if (verdicts[i] !== null && filter.escape(synth[i]!, cols)) escaped++;
+      expect(escaped).toBe(flagged);
+      expect(copies(synth, (v, rv, j) => Math.abs(rv - v) <= bands[j]!)).toBe(0);
+      expect(newRowSynthesis(asTable(train.rows), asTable(synth), 'rental', sdtypes, 0.01, 100_000).score).toBe(1);
+      const lo = Math.min(...real.map((r) => r[1]));
+      const hi = Math.max(...real.map((r) => r[2]));
+      for (const r of synth) {
+        expect(r[1]).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+        expect(r[2]).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+        expect(day(r[1]!)).toBeGreaterThanOrEqual(lo);
+        expect(day(r[2]!)).toBeLessThanOrEqual(hi);
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('nudges a timestamptz by whole seconds and keeps its "+00" shape', async () => {
+    const db = await createPgDatabase('priv_filter_ts');
+    try {
+      await db.exec(`
+        CREATE TABLE visit (id serial PRIMARY KEY, at timestamptz);
+        INSERT INTO visit (at) SELECT timestamptz '2024-01-01 00:00:00+00' + ((g * 7919) % 86400) * interval '1 second' FROM generate_series(1, 500) g;`);
+      const rows = await db.query<{ at: string }>(`SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || '+00' AS at FROM visit`);
+      const train: RowBatch = { columns: ['at'], rows: rows.map((r) => [r.at]) };
+      const f = new PrivacyFilter(train, { columns: [{ name: 'at', kind: 'datetime' }], matchTolerance: 0.001 });
+      // A copy of the first visit: 0.1 % of a day's range is 86 seconds around it.
+      const copy: Row = [train.rows[0]![0]!];
+      expect(f.classify(copy, ['at'])).toBe('exact');
+      expect(f.escape(copy, ['at'])).toBe(true);
+      expect(copy[0]).toMatch(/^2024-01-01 \d{2}:\d{2}:\d{2}\+00$/);
+      expect(f.classify(copy, ['at'])).toBeNull();
+      const moved = Date.parse(String(copy[0]).replace(' ', 'T').replace('+00', 'Z'));
+      const nearest = Math.min(...train.rows.map((r) => Math.abs(Date.parse(String(r[0]).replace(' ', 'T').replace('+00', 'Z')) - moved)));
+      expect(nearest).toBeGreaterThan(86_400 * 0.001 * 1000);
+    } finally {
+      await db.drop();
+    }
+  });
+});

@@ -141,6 +141,30 @@ describe('diagnostic metrics', () => {
   });
 });
 
+describe('NewRowSynthesis on datetimes', () => {
+  it('compares a datetime within 1 % of its real range (not of its epoch value); numbers keep |1 % × value|', () => {
+    // A year of dates: 1 % of the range is 3.65 days; 1 % of an epoch time in 2024 would be about 197 days.
+    const real = {
+      columns: ['d', 'x'],
+      rows: [['2024-01-01', 100], ['2024-07-01', 200], ['2024-12-31', 300], [null, 400]] as Array<Array<string | number | null>>,
+    };
+    const synthetic = {
+      columns: ['d', 'x'],
+      rows: [
+        ['2024-07-04', 200], // 3 days from a real date: copy
+        ['2024-07-11', 200], // 10 days away: new (a copy by SDMetrics' × value rule)
+        ['2024-12-29T12:00:00Z', 301], // 1.5 days and 0.33 % away: copy
+        ['2024-01-02', 110], // 1 day away but 110 vs 100 is outside 1 % of 110: new
+        [null, 403], // null matches null, 403 within 1 % of 403 of 400: copy
+      ] as Array<Array<string | number | null>>,
+    };
+    const r = newRowSynthesis(real, synthetic, 't', { d: 'datetime', x: 'numerical' });
+    expect(r).toEqual({ score: 0.4, newRows: 2, checkedRows: 5, datetimeTolerance: 0.01 });
+    // Without the datetime column nothing is said about datetimes.
+    expect(newRowSynthesis(real, synthetic, 't', { x: 'numerical' })).not.toHaveProperty('datetimeTolerance');
+  });
+});
+
 describe('NewRowSynthesis search', () => {
   it('agrees with a brute-force scan on data full of near-copies and nulls', () => {
     let seed = 7;

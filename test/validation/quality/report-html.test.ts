@@ -84,6 +84,13 @@ describe('quality report HTML', () => {
     expect(summary).toContain(`Overall quality`);
     expect(summary).toContain(formatScore(report.overall));
     for (const p of report.properties) expect(summary).toContain(p.name);
+    // orders.ordered_on is a datetime: the new-rows figure says how it was compared, in the summary, per table and on the card.
+    expect(summary).toMatch(/new rows \d+\.\d+% \(datetimes compared within 1 % of their range\)/);
+    const orders = report.diagnostics.details.find((d) => d.metric === 'NewRowSynthesis' && d.table === 'orders')!;
+    expect(orders.detail).toContain('datetimes compared within 1 % of their range');
+    const users = report.diagnostics.details.find((d) => d.metric === 'NewRowSynthesis' && d.table === 'users')!;
+    expect(users.detail).not.toContain('datetimes');
+    expect(html).toContain('<div class="muted">datetimes compared within 1 % of their range</div>');
   });
 
   it('is one self-contained file: no scripts, no external references, escaped text', () => {
