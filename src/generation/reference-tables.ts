@@ -59,7 +59,7 @@ function eventDateColumns(table: Table, sample: TableSample): string[] {
 
 /** Columns the PII scan (with the config's overrides) would treat as personal, and credential columns. */
 function personalColumns(table: Table, sample: TableSample, overrides: Record<string, PiiColumnConfig>): string[] {
-  return [...planPiiTransforms(detectPii(table, sample), overrides).keys(), ...detectCredentials(table, sample).map((c) => c.column)];
+  return [...planPiiTransforms(detectPii(table, sample), overrides).keys(), ...detectCredentials(table, sample, { overrides }).map((c) => c.column)];
 }
 
 /**

@@ -25,7 +25,7 @@ export async function trainModels(
   config: SynthConfig,
   emit: EventSink = silentSink,
   privacy: PrivacyRun | null = PrivacyRun.forConfig(config),
-  credentials: CredentialScrubber = new CredentialScrubber(config.seed),
+  credentials: CredentialScrubber = CredentialScrubber.forConfig(config),
 ): Promise<ModelSet> {
   const { samples, histograms, entityUnit } = await sampleSource(source, schema, plan, config, emit, privacy, credentials);
   // Reference tables, order invariants and exact fan-outs (learn-rules.ts); copied tables need no model of their own.
