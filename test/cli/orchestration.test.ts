@@ -35,6 +35,9 @@ beforeAll(async () => {
   writeFileSync(
     configPath,
     JSON.stringify({
+      // Runs, locks and schedules are under test, not the model (learned artifacts reload in framework.test.ts):
+      // the baseline keeps each of the ~10 runs from training networks.
+      model: 'baseline',
       source: { url: source.url },
       targets: { dev: { url: dev.url }, ci: { url: ci.url } },
       quality: { enabled: false },
