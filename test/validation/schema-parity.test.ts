@@ -108,7 +108,7 @@ describe('schema parity on real MariaDB schemas', () => {
     expect(formatDifferences(parity)).toBe('');
     expect(parity.matched).toBe(parity.total);
     const source = await introspect(a.url);
-    expect(source.otherObjects.map((o) => o.kind).sort()).toEqual(['event', 'function', 'procedure', 'trigger', 'view', 'view']);
+    expect(source.otherObjects.map((o) => o.kind).sort()).toEqual(['event', 'function', 'procedure', 'sequence', 'trigger', 'view', 'view']);
     expect(source.otherObjects.every((o) => o.definition !== null)).toBe(true);
     const item = source.tables.find((t) => t.name === 'shop_item')!;
     expect(item.indexes.map((i) => i.definition)).toEqual([
