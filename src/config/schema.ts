@@ -162,10 +162,6 @@ export const configSchema = z.strictObject({
   distributed: distributedConfigSchema.optional(),
 }).superRefine((c, ctx) => {
   const names = new Set(Object.keys(c.targets));
-  // The copy filters compare generated rows with the training sample, which never leaves the coordinator.
-  if (c.distributed && (c.filters.enabled === true || (c.filters.enabled === 'auto' && c.privacy !== false))) {
-    ctx.addIssue({ code: 'custom', path: ['filters', 'enabled'], message: 'the copy filters do not run on distributed workers yet: set filters: { enabled: false } with `distributed` (docs/scale-out.md)' });
-  }
   c.schedules?.forEach((s, i) => {
     if (!names.has(s.run.target)) {
       ctx.addIssue({ code: 'custom', path: ['schedules', i, 'run', 'target'], message: `names target "${s.run.target}", which is not in \`targets\` (${[...names].join(', ')})` });

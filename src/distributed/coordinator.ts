@@ -9,7 +9,11 @@ import type { SynthConfig } from '../config/schema.js';
 import { SynthError } from '../errors.js';
 import type { LoadTablesContext } from '../pipeline/index.js';
 import { tableConfig } from '../pipeline/index.js';
+import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
+import type { HydrationPlan } from '../graph/plan.js';
 import { findTable, tableKey } from '../schema/model.js';
+import type { Row } from '../schema/values.js';
+import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import type { DistributedConfig } from './distributed-config.js';
 import { encodeRunBundle, makeRunBundle } from './run-bundle.js';
 import { planShards, type ShardUnit } from './shard-plan.js';
@@ -26,12 +30,13 @@ export interface FinishedUnit extends UnitResult {
 
 export async function loadOnWorkers(config: SynthConfig, targetName: string, ctx: LoadTablesContext): Promise<FinishedUnit[]> {
   const dist = requireDistributed(config);
-  if (ctx.filtering) {
-    throw new SynthError('CONFIG_INVALID', 'The copy filters compare generated rows with the training sample, which only the coordinator holds; they do not run on workers yet.', {
-      path: 'filters.enabled',
-      hint: "Set filters: { enabled: false } (or 'auto' without privacy) for distributed runs, or remove `distributed` to hydrate in one process.",
+  // The copy filters run on the workers, against the training samples the bundle carries.
+  if (ctx.filtering && !ctx.privacy) {
+    throw new SynthError('INTERNAL', 'The copy filters are on, but the load stage passed no privacy run to ship their samples to the workers.', {
+      hint: "Set filters: { enabled: false } to hydrate distributed without them, or report this as a bug.",
     });
   }
+  const filterSamples = ctx.filtering && ctx.privacy ? ctx.privacy.filterSamples() : new Map<string, { columns: string[]; rows: Row[] }>();
   const tableScale = (t: { schema: string; name: string }) => {
     const tc = tableConfig(config, t);
     return tc?.skip ? 0 : (tc?.scale ?? 1);
@@ -48,6 +53,7 @@ export async function loadOnWorkers(config: SynthConfig, targetName: string, ctx
     models: ctx.models,
     reference: ctx.reference,
     credentials: ctx.credentials,
+    filters: filterSamples.size > 0 ? { config: config.filters, samples: filterSamples } : null,
   });
   const levels = planShards(ctx.plan, ctx.generation.rowCounts, dist.shardRows);
   const queue = new Queue<UnitJobData, UnitResult>(QUEUE_NAME, { connection: queueConnection(dist), prefix: dist.prefix });
@@ -63,6 +69,7 @@ export async function loadOnWorkers(config: SynthConfig, targetName: string, ctx
       ctx.emit({ type: 'warning', message: `No synth worker is connected to ${dist.prefix}/${QUEUE_NAME} yet: the units wait until one starts (npx synth worker --config <this config>).` });
     }
     for (const units of levels) finished.push(...(await runLevel(queue, dist, ctx, units)));
+    if (ctx.privacy) mergeFilterCounts(ctx.privacy, ctx.plan, finished);
     // Cycle edges loaded as NULL are filled from the coordinator's key assignment, which depends on the parents'
     // generated rows (learned child counts): replay them here, without loading anything, before the update stage.
     if (ctx.plan.deferred.some((d) => d.strategy === 'null-then-update')) {
@@ -140,6 +147,20 @@ async function runLevel(queue: Queue<UnitJobData, UnitResult>, dist: Distributed
     if (pending.size > 0) await new Promise((r) => setTimeout(r, POLL_MS));
   }
   return done;
+}
+
+/** The workers' copy-filter counts, per table, into the run's privacy report (as a single process counts them). */
+function mergeFilterCounts(privacy: PrivacyRun, plan: HydrationPlan, finished: FinishedUnit[]): void {
+  // Tables in plan order, as the single-process load adds them (the report lists them in that order).
+  const order = new Map(plan.steps.map((s, i) => [tableKey(s.table), i] as const));
+  const byPlan = [...finished].sort((a, b) => (order.get(a.unit.table) ?? 0) - (order.get(b.unit.table) ?? 0) || a.unit.shard - b.unit.shard);
+  for (const { unit, filters } of byPlan) {
+    if (!filters) continue;
+    const into = (privacy.filters[unit.table] ??= { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 });
+    for (const [k, v] of Object.entries(filters) as Array<[keyof FilterReport, number | undefined]>) {
+      if (v !== undefined) into[k] = (into[k] ?? 0) + v;
+    }
+  }
 }
 
 /** Removes the run's units, markers and bundle, so a worker that still picks one up stops at once. */

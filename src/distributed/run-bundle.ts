@@ -1,11 +1,12 @@
 /**
  * What a worker needs to produce any shard of a run, built once by the coordinator: the schema, the plan, the
- * models, the copied reference rows, the credential decisions and the generation settings. It travels through the
- * queue's Redis (one key per run), serialized with v8's structured clone (so dates, bigints and bytes survive) and
+ * models, the copied reference rows, the credential decisions, the copy filters' samples and the generation
+ * settings. It travels through the queue's Redis (one key per run), serialized with v8's structured clone (so dates, bigints and bytes survive) and
  * base64-encoded, since the queue's Redis client speaks strings.
  */
 import { deserialize, serialize } from 'node:v8';
 import type { Shadow } from '../connectors/connector.js';
+import type { SynthConfig } from '../config/schema.js';
 import type { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
 import { modelSetFromArtifact, modelSetToArtifact, type ModelSet, type ModelSetArtifact } from '../generation/index.js';
 import type { ModelArtifact } from '../generation/model.js';
@@ -15,7 +16,7 @@ import { tableKey } from '../schema/model.js';
 import type { Row } from '../schema/values.js';
 import { SynthError } from '../errors.js';
 
-export const RUN_BUNDLE_VERSION = 1;
+export const RUN_BUNDLE_VERSION = 2;
 
 /** The credential columns the coordinator's sample decided, per table key (workers never see a sample). */
 export type CredentialPlans = Record<string, ReturnType<CredentialScrubber['plansFor']>>;
@@ -35,6 +36,16 @@ export interface RunBundle {
   models: ModelSetArtifact;
   reference: Array<[string, { columns: string[]; rows: Row[] }]>;
   credentials: CredentialPlans;
+  /**
+   * The copy filters as the coordinator runs them (null when off): its `filters` settings and each table's training
+   * sample (after PII transforms, bounded by `training.sampleRows`), which workers compare generated rows with.
+   */
+  filters: ShippedFilters | null;
+}
+
+export interface ShippedFilters {
+  config: SynthConfig['filters'];
+  samples: Array<[string, { columns: string[]; rows: Row[] }]>;
 }
 
 export interface BundleInput {
@@ -49,6 +60,8 @@ export interface BundleInput {
   models: ModelSet;
   reference: Map<string, { columns: string[]; rows: Row[] }>;
   credentials: CredentialScrubber;
+  /** Present when the copy filters run: the coordinator's settings and samples. */
+  filters?: { config: SynthConfig['filters']; samples: Map<string, { columns: string[]; rows: Row[] }> } | null;
 }
 
 export function makeRunBundle(input: BundleInput): RunBundle {
@@ -71,6 +84,7 @@ export function makeRunBundle(input: BundleInput): RunBundle {
     models: modelSetToArtifact(input.models),
     reference: [...input.reference],
     credentials,
+    filters: input.filters ? { config: input.filters.config, samples: [...input.filters.samples] } : null,
   };
 }
 
@@ -85,7 +99,7 @@ export function decodeRunBundle(text: string): RunBundle {
   } catch {
     b = null;
   }
-  if (!b || b.version !== RUN_BUNDLE_VERSION || !b.schema || !b.plan || !b.models) {
+  if (!b || b.version !== RUN_BUNDLE_VERSION || !b.schema || !b.plan || !b.models || b.filters === undefined) {
     throw new SynthError('DISTRIBUTED', 'The run bundle on the queue was written by another synth version.', {
       hint: 'Run the same synth version on the coordinator and every worker (`synth --version`).',
     });

@@ -5,8 +5,11 @@
  * overlap rows [start, end) (each batch is seeded by its number) and streams that slice. The shard's output is
  * therefore a function of (seed, table, shard, models) alone, and equal to the same slice of a single-process run.
  */
-import { createGeneration, type ModelSet } from '../generation/index.js';
+import type { SynthConfig } from '../config/schema.js';
+import { createGeneration, createRng, type ModelSet } from '../generation/index.js';
 import { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
+import { PrivacyRun } from '../generation/privacy/privacy-run.js';
+import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import type { Table } from '../schema/model.js';
 import { findTable, tableKey } from '../schema/model.js';
 import type { RowBatch } from '../schema/values.js';
@@ -30,7 +33,22 @@ export interface ShardRange {
   end: number;
 }
 
-export async function* shardRows(bundle: RunBundle, models: ModelSet, range: ShardRange, batchSize?: number): AsyncIterable<RowBatch> {
+export interface ShardFilterOptions {
+  /** The worker's config (the copy filters run with the bundle's `filters` settings over it). */
+  config: SynthConfig;
+  /** Filled with the copy filters' counts of the shard's own rows (each batch counted by the shard holding its first row). */
+  counts?: FilterReport;
+}
+
+/** The copy filters of a run on a worker: the coordinator's settings and samples; null when the run has none. */
+export function shippedFilters(bundle: RunBundle, config: SynthConfig): PrivacyRun | null {
+  if (!bundle.filters) return null;
+  const run = PrivacyRun.forConfig({ ...config, filters: { ...bundle.filters.config, enabled: true } });
+  run?.remember(new Map(bundle.filters.samples.map(([key, s]) => [key, { table: { schema: '', name: key }, totalRows: s.rows.length, ...s }] as const)));
+  return run;
+}
+
+export async function* shardRows(bundle: RunBundle, models: ModelSet, range: ShardRange, batchSize?: number, filters?: ShardFilterOptions): AsyncIterable<RowBatch> {
   const { schema, plan } = bundle;
   const generation = createGeneration(schema, plan, models, {
     reference: new Map(bundle.reference),
@@ -41,8 +59,20 @@ export async function* shardRows(bundle: RunBundle, models: ModelSet, range: Sha
     ...(batchSize === undefined ? {} : { batchSize }),
   });
   const credentials = new ShippedCredentials(bundle.seed, bundle.credentials);
-  // The same chain as the single-process load (pipeline/generate-load.ts), minus the copy filters, which distributed runs refuse.
-  const rowsOf = (table: Table, window?: ShardRange) => generation.conform(table, credentials.replaceIn(table, generation.rows(table, window)));
+  const privacy = filters ? shippedFilters(bundle, filters.config) : null;
+  if (bundle.filters && !privacy) {
+    throw new SynthError('INTERNAL', `unit of ${range.table}: the run filters copies, but no config was given to run the filters with.`);
+  }
+  const reference = new Map(bundle.reference);
+  const filtered = (table: Table) => privacy !== null && !reference.has(tableKey(table)) && models.tables.has(tableKey(table));
+  // The same chain as the single-process load (pipeline/load.ts): copy filters, credentials, data rules.
+  const rowsOf = (table: Table, window?: ShardRange) => {
+    const key = tableKey(table);
+    const tm = models.tables.get(key);
+    const rows = generation.rows(table, window);
+    const checked = privacy && tm && filtered(table) ? privacy.filterRows(table, tm.meta, tm.model, rows, createRng(bundle.seed).fork(`privacy-filter:${key}`)) : rows;
+    return generation.conform(table, credentials.replaceIn(table, checked));
+  };
   const at = plan.steps.findIndex((s) => tableKey(s.table) === range.table);
   if (at < 0) {
     throw new SynthError('DISTRIBUTED', `The unit names ${range.table}, which is not in the run's plan.`, {
@@ -56,17 +86,40 @@ export async function* shardRows(bundle: RunBundle, models: ModelSet, range: Sha
     for await (const _ of rowsOf(mustFind(schema, step.table))) void _;
   }
   const table = mustFind(schema, plan.steps[at]!.table);
-  // Fresh credentials come from one stream over the whole table, so such a table is drawn from its first row.
-  const windowed = credentials.plansFor(table).length === 0;
+  // Fresh credentials come from one stream over the whole table, and the copy filters stop redrawing for good
+  // once redraws stop helping (a verdict over the batches before): such a table is drawn from its first row.
+  const windowed = credentials.plansFor(table).length === 0 && !filtered(table);
   let offset = 0;
-  for await (const batch of rowsOf(table, windowed ? range : undefined)) {
-    if (batch.start !== undefined) offset = batch.start;
+  const stream = rowsOf(table, windowed ? range : undefined);
+  const report = privacy?.filters[range.table];
+  let seen = report ? { ...report } : undefined;
+  for await (const batch of stream) {
+    // A windowed batch says where it starts; a stream from the first row is contiguous.
+    const start = (batch as { start?: number }).start;
+    if (start !== undefined) offset = start;
+    if (report && seen) {
+      if (offset >= range.start && offset < range.end && filters?.counts) addCounts(filters.counts, report, seen);
+      seen = { ...report };
+    }
     const from = Math.max(range.start - offset, 0);
     const to = Math.min(range.end - offset, batch.rows.length);
     offset += batch.rows.length;
     if (to > from) yield { columns: batch.columns, rows: from === 0 && to === batch.rows.length ? batch.rows : batch.rows.slice(from, to) };
     if (offset >= range.end) break;
   }
+}
+
+/** Adds what `now` counted since `before` to `into`. */
+function addCounts(into: FilterReport, now: FilterReport, before: FilterReport): void {
+  for (const k of ['total', 'kept', 'exactCopies', 'nearCopies', 'outliers', 'regenerated', 'unresolved', 'nudged'] as const) {
+    const d = (now[k] ?? 0) - (before[k] ?? 0);
+    if (d !== 0 || k !== 'nudged') into[k] = (into[k] ?? 0) + d;
+  }
+}
+
+/** Empty filter counts, for `shardRows`' `counts`. */
+export function noFilterCounts(): FilterReport {
+  return { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 };
 }
 
 /**

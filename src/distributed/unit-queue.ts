@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { ConnectionOptions } from 'bullmq';
 import { SynthError } from '../errors.js';
 import type { DistributedConfig } from './distributed-config.js';
+import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import type { ShardUnit } from './shard-plan.js';
 
 export const QUEUE_NAME = 'synth-units';
@@ -23,6 +24,8 @@ export interface UnitResult {
   ms: number;
   /** Tries it took: 1 + failures + times a dead worker's hold on it lapsed. */
   attempts: number;
+  /** The copy filters' counts of the unit's rows, when the run filters copies. */
+  filters?: FilterReport;
 }
 
 /** Reported as the job's progress while a worker holds the unit. */

@@ -15,7 +15,7 @@ import { tableKey } from '../schema/model.js';
 import type { RowBatch } from '../schema/values.js';
 import type { DistributedConfig } from './distributed-config.js';
 import { bundleModels, decodeRunBundle, type RunBundle } from './run-bundle.js';
-import { shardRows } from './shard-rows.js';
+import { noFilterCounts, shardRows } from './shard-rows.js';
 import { bundleKey, doneKey, QUEUE_NAME, queueConnection, reachQueue, workerName, type UnitJobData, type UnitProgress, type UnitResult } from './unit-queue.js';
 
 export interface UnitWorkerOptions {
@@ -113,7 +113,9 @@ export async function startUnitWorker(options: UnitWorkerOptions): Promise<UnitW
     emit({ type: 'info', message: `unit ${unit.id} of run ${runId}: started (try ${attempts})` });
     await job.updateProgress({ worker: name, rows: 0 } satisfies UnitProgress);
     let reported = 0;
-    const rows = await target.load(bundle.shadow, table, paced(shardRows(bundle, models, unit), options.pauseMs ?? 0), (n) => {
+    const counts = bundle.filters ? noFilterCounts() : undefined;
+    const generated = shardRows(bundle, models, unit, undefined, { config, ...(counts ? { counts } : {}) });
+    const rows = await target.load(bundle.shadow, table, paced(generated, options.pauseMs ?? 0), (n) => {
       if (Date.now() - reported < 500) return;
       reported = Date.now();
       void job.updateProgress({ worker: name, rows: n } satisfies UnitProgress).catch(() => undefined);
@@ -124,7 +126,7 @@ export async function startUnitWorker(options: UnitWorkerOptions): Promise<UnitW
         hint: 'The worker and the coordinator generate differently: run the same synth version everywhere.',
       });
     }
-    const result: UnitResult = { rows, worker: name, ms: Date.now() - started, attempts };
+    const result: UnitResult = { rows, worker: name, ms: Date.now() - started, attempts, ...(counts ? { filters: counts } : {}) };
     await client.set(doneKey(dist, runId, unit), JSON.stringify(result), { EX: DONE_TTL_SECONDS });
     emit({ type: 'info', message: `unit ${unit.id} of run ${runId}: ${rows} rows in ${result.ms} ms` });
     return result;

@@ -83,8 +83,10 @@ export interface LoadTablesContext {
   generation: Generation;
   reference: Map<string, { columns: string[]; rows: Row[] }>;
   credentials: CredentialScrubber;
-  /** Whether the copy filters would run on the generated rows (they need the training sample, so stay in-process). */
+  /** Whether the copy filters would run on the generated rows. */
   filtering: boolean;
+  /** The run's privacy side: its training samples travel to the workers for the copy filters, which count into it. */
+  privacy?: PrivacyRun | null;
   runId: string;
   emit: EventSink;
   signal?: AbortSignal;
@@ -155,7 +157,7 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
     for (const c of credentials.report()) {
       emit({ type: 'info', message: `Credentials: ${c.table}.${c.column} (${c.formats.join(', ')}) gets fresh values of its format; no real one is copied.` });
     }
-    const result = await generateIntoTarget({ source, target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false, hooks, privacy, credentials });
+    const result = await generateIntoTarget({ source, target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false, hooks: withPrivacy(hooks, privacy), privacy, credentials });
     if (privacy) {
       result.privacy = privacy.result();
       const filtered = formatFilterCounts(result.privacy, result.quality);
@@ -166,4 +168,10 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
   } finally {
     await Promise.allSettled([source.close(), target.close()]);
   }
+}
+
+/** A `loadTables` hook (scale-out) also gets the privacy run: the copy filters run where the rows are generated. */
+function withPrivacy(hooks: HydrateHooks, privacy: PrivacyRun | null): HydrateHooks {
+  const load = hooks.loadTables;
+  return load && privacy ? { ...hooks, loadTables: (ctx) => load({ ...ctx, privacy }) } : hooks;
 }

@@ -22,11 +22,10 @@ describe('distributed config', () => {
     expect(() => parseConfig({ ...base, distributed: { queue: 'redis://q', shardRows: 0 } })).toThrow(/distributed\.shardRows/);
   });
 
-  it('refuses the copy filters (on by default) with distributed, before anything runs', () => {
+  it('accepts the copy filters (on by default) with distributed: workers run them', () => {
     const { filters: _, ...noFilters } = base;
-    expect(() => parseConfig({ ...noFilters, distributed: { queue: 'redis://q' } })).toThrow(/filters\.enabled: the copy filters do not run on distributed workers/);
-    expect(() => parseConfig({ ...noFilters, filters: { enabled: 'auto' }, distributed: { queue: 'redis://q' } })).not.toThrow();
-    expect(() => parseConfig(noFilters)).not.toThrow();
+    expect(parseConfig({ ...noFilters, distributed: { queue: 'redis://q' } }).filters.enabled).toBe(true);
+    expect(() => parseConfig({ ...noFilters, filters: { enabled: true }, privacy: { epsilon: 1 }, distributed: { queue: 'redis://q' } })).not.toThrow();
   });
 
   it('requireDistributed names the missing section and what to add', () => {

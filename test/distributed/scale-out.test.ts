@@ -27,6 +27,12 @@ let state: TestDatabase;
 let singleConfig: string;
 let distConfig: string;
 let expected: Record<string, string>;
+let singleOut = '';
+
+/** The run's copy-filter summary line ('Copy filters: …'), as the hydrate's events print it. */
+function filterCounts(stdout: string): string {
+  return stdout.split('\n').map((l) => /"message":"((?:Filters|Copy filters|Privacy filters)[^"]*)"/i.exec(l)?.[1]).find((m) => m !== undefined) ?? '';
+}
 const workers: ChildProcess[] = [];
 
 function writeConfig(name: string, distributed: boolean): string {
@@ -38,7 +44,7 @@ function writeConfig(name: string, distributed: boolean): string {
       targets: { single: { url: single.url }, spread: { url: spread.url }, killed: { url: killed.url } },
       model: 'baseline',
       seed: 5,
-      filters: { enabled: false },
+      // The copy filters stay at their default (on): workers run them per shard against the shipped samples.
       quality: { enabled: false },
       state: { url: state.url },
       outDir: join(dir, 'out'),
@@ -89,6 +95,7 @@ beforeAll(async () => {
   distConfig = writeConfig('distributed.json', true);
   const one = await runCli(['hydrate', '--target', 'single', '--config', singleConfig, '--json']);
   expect(one.code, one.stderr).toBe(0);
+  singleOut = one.stdout;
   expected = await liveChecksums(single.url);
 }, 180_000);
 
@@ -110,6 +117,9 @@ describe('synth worker + synth hydrate with distributed', () => {
     expect(run.code, run.stderr + run.stdout.slice(-3000)).toBe(0);
     expect(run.stdout).toMatch(/Distributed: \d+ units/);
     expect(await liveChecksums(spread.url)).toEqual(expected);
+    // The workers' filter counts reach the coordinator's report, as a single process reports them.
+    expect(filterCounts(run.stdout)).toEqual(filterCounts(singleOut));
+    expect(filterCounts(run.stdout)).toMatch(/\d/);
     // Units went to more than one worker process.
     const holders = new Set([...run.stdout.matchAll(/"table":"[^"]*#\d+ @([^ "]+) try/g)].map((m) => m[1]));
     expect(holders.size).toBeGreaterThan(1);

@@ -6,9 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openSource } from '../../src/connectors/index.js';
 import { readReferenceRows } from '../../src/pipeline/index.js';
-import { decodeRunBundle, encodeRunBundle, makeRunBundle, bundleModels } from '../../src/distributed/run-bundle.js';
+import { decodeRunBundle, encodeRunBundle, makeRunBundle, bundleModels, RUN_BUNDLE_VERSION } from '../../src/distributed/run-bundle.js';
 import { planShards } from '../../src/distributed/shard-plan.js';
-import { shardRows } from '../../src/distributed/shard-rows.js';
+import { noFilterCounts, shardRows } from '../../src/distributed/shard-rows.js';
+import { createRng } from '../../src/generation/index.js';
+import { PrivacyRun } from '../../src/generation/privacy/privacy-run.js';
+import type { FilterReport } from '../../src/validation/privacy/privacy-report.js';
 import { createGeneration } from '../../src/generation/generate.js';
 import { CredentialScrubber } from '../../src/generation/privacy/credential-fakes.js';
 import { introspectAndPlan, trainModels } from '../../src/pipeline/index.js';
@@ -19,15 +22,16 @@ import { SHOP_PG } from '../support/fixtures.js';
 
 const env = pgHydrationFixture('synth_shard', SHOP_PG);
 
-async function trained(model: 'baseline' | 'learned' = 'baseline') {
-  const config = parseConfig({ source: { url: env.source.url }, targets: { dev: { url: env.target.url } }, model, seed: 11, ...(model === 'learned' ? { training: { epochs: 3 } } : {}), filters: { enabled: false }, quality: { enabled: false }, outDir: env.outDir });
+async function trained(model: 'baseline' | 'learned' = 'baseline', filters = false) {
+  const config = parseConfig({ source: { url: env.source.url }, targets: { dev: { url: env.target.url } }, model, seed: 11, ...(model === 'learned' ? { training: { epochs: 3 } } : {}), filters: { enabled: filters }, quality: { enabled: false }, outDir: env.outDir });
   const source = await openSource(env.source.url);
   try {
     const { schema, plan } = await introspectAndPlan(source, config);
     const credentials = new CredentialScrubber(config.seed);
-    const models = await trainModels(source, schema, plan, config, undefined, null, credentials);
+    const privacy = filters ? PrivacyRun.forConfig(config) : null;
+    const models = await trainModels(source, schema, plan, config, undefined, privacy, credentials);
     const reference = await readReferenceRows(source, schema, models.rules);
-    return { config, schema, plan, models, reference, credentials };
+    return { config, schema, plan, models, reference, credentials, privacy };
   } finally {
     await source.close();
   }
@@ -82,10 +86,57 @@ describe('distributed shards', () => {
     expect(new Map(bundle.reference)).toEqual(reference);
   }, 600_000);
 
+  it('with the copy filters on, the shards equal the single-process filtered rows, and their counts add up to its counts', async () => {
+    const { config, schema, plan, models, reference, credentials, privacy } = await trained('baseline', true);
+    expect(privacy?.filtering).toBe(true);
+    // The single-process chain of the load stage: copy filters per batch, credentials, data rules.
+    const single = createGeneration(schema, plan, models, { reference, conformAfter: true, scale: config.scale, seed: config.seed, batchSize: 300 });
+    const expected = new Map<string, Row[]>();
+    for (const step of plan.steps) {
+      const table = schema.tables.find((t) => tableKey(t) === tableKey(step.table))!;
+      const key = tableKey(table);
+      const tm = models.tables.get(key)!;
+      const filtered = reference.has(key) ? single.rows(table) : privacy!.filterRows(table, tm.meta, tm.model, single.rows(table), createRng(config.seed).fork(`privacy-filter:${key}`));
+      const rows: Row[] = [];
+      for await (const b of single.conform(table, credentials.replaceIn(table, filtered))) rows.push(...b.rows);
+      expected.set(key, rows);
+    }
+    // The filters had something to do on this fixture, or the comparison would prove nothing.
+    expect(Object.values(privacy!.filters).reduce((a, r) => a + r.regenerated, 0)).toBeGreaterThan(0);
+    const shadow = { runId: 'r3', namespaces: [{ live: 'public', shadow: 'synth_shadow_r3' }] };
+    const bundle = decodeRunBundle(encodeRunBundle(makeRunBundle({ runId: 'r3', target: 'dev', shadow, seed: config.seed, scale: config.scale, tableScale: () => 1, schema, plan, models, reference, credentials, filters: { config: config.filters, samples: privacy!.filterSamples() } })));
+    expect(bundle.filters?.samples.length).toBeGreaterThan(0);
+    const shipped = await bundleModels(bundle);
+    const units = planShards(plan, single.rowCounts, 700).flat();
+    const got = new Map<string, Row[]>();
+    const counts = new Map<string, FilterReport>();
+    for (const unit of [...units].reverse()) {
+      const rows: Row[] = [];
+      const c = noFilterCounts();
+      for await (const b of shardRows(bundle, shipped, unit, 300, { config, counts: c })) rows.push(...b.rows);
+      expect(rows.length).toBe(unit.end - unit.start);
+      got.set(unit.id, rows);
+      const sum = counts.get(unit.table) ?? noFilterCounts();
+      for (const k of ['total', 'kept', 'regenerated', 'unresolved', 'exactCopies', 'nearCopies', 'outliers'] as const) sum[k] += c[k];
+      counts.set(unit.table, sum);
+    }
+    for (const [key, rows] of expected) {
+      const joined = units.filter((u) => u.table === key).sort((a, b) => a.shard - b.shard).flatMap((u) => got.get(u.id)!);
+      expect(joined, key).toEqual(rows);
+      const want = privacy!.filters[key];
+      if (want) expect({ ...counts.get(key)!, nudged: undefined }, key).toEqual({ ...want, nudged: undefined });
+    }
+    // Without a config to run them with, a filtered run's shard is refused rather than drawn unfiltered.
+    const first = units.find((u) => !reference.has(u.table))!;
+    await expect((async () => {
+      for await (const _ of shardRows(bundle, shipped, first, 300)) void _;
+    })()).rejects.toThrow(/filters copies/);
+  }, 600_000);
+
   it('structured values survive the bundle encoding', () => {
     const shadow = { runId: 'r2', namespaces: [] };
     const when = new Date('2024-02-29T12:34:56.789Z');
-    const bundle = { version: 1, runId: 'r2', target: 'dev', shadow, seed: 1, scale: 1, tableScales: {}, schema: { tables: [] }, plan: { steps: [] }, models: { tables: [] }, reference: [['public.t', { columns: ['a', 'b', 'c'], rows: [[when, 12345678901234567890n, Buffer.from([1, 2, 3])]] }]], credentials: {} };
+    const bundle = { version: RUN_BUNDLE_VERSION, filters: null, runId: 'r2', target: 'dev', shadow, seed: 1, scale: 1, tableScales: {}, schema: { tables: [] }, plan: { steps: [] }, models: { tables: [] }, reference: [['public.t', { columns: ['a', 'b', 'c'], rows: [[when, 12345678901234567890n, Buffer.from([1, 2, 3])]] }]], credentials: {} };
     const back = decodeRunBundle(encodeRunBundle(bundle as unknown as Parameters<typeof encodeRunBundle>[0]));
     const row = back.reference[0]![1].rows[0]!;
     expect(row[0]).toEqual(when);

@@ -178,6 +178,12 @@ export class PrivacyRun {
     return models;
   }
 
+  /** The samples the copy filters compare with, by table key (`synth worker`s get them in the run bundle). */
+  filterSamples(): Map<string, { columns: string[]; rows: Row[] }> {
+    if (!this.filtering) return new Map();
+    return new Map([...this.samples].map(([k, s]) => [k, { columns: s.columns, rows: s.rows }] as const));
+  }
+
   /** Keeps the samples for the copy filters when fitting happened elsewhere (runs without DP). */
   remember(samples: Map<string, TableSample>): void {
     for (const [k, s] of samples) this.samples.set(k, s);
