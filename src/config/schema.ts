@@ -74,6 +74,8 @@ const privacyConfig = z.strictObject({
   maxRowsPerEntity: z.number().int().positive().max(10_000).default(32),
   /** Key of the PII transforms (keyed fakes); the environment variable SYNTH_PII_KEY wins when set. */
   piiKey: z.string().min(1).optional(),
+  /** 'auto': tables with enough rows per unit of noise get their attributes from MST (docs/privacy.md); false: never. */
+  mst: z.union([z.literal('auto'), z.literal(false)]).default(false),
 });
 
 const trainingConfig = z.strictObject({

@@ -4,6 +4,7 @@ import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
 import { findTable, tableKey } from '../schema/model.js';
 import { baselineFromArtifact } from './baseline/baseline-model.js';
 import type { ModelSet, TableModel } from './fit.js';
+import { mstFromArtifact } from './privacy/dp-mst-model.js';
 import type { TableKeyStats } from './keys/index.js';
 import type { DataRules } from './data-rules.js';
 import type { AttributeModel, ChildCountHistogram, ColumnMeta, ModelArtifact } from './model.js';
@@ -74,6 +75,8 @@ export function modelSetFromArtifact(json: unknown, schema: DatabaseSchema, opti
         });
       }
       model = options.learnedFromArtifact(t.model, table);
+    } else if (t.model.kind === 'mst') {
+      model = mstFromArtifact(t.model, table);
     } else {
       model = baselineFromArtifact(t.model, table);
     }

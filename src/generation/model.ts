@@ -70,7 +70,7 @@ export interface Rng {
 }
 
 export interface AttributeModel {
-  readonly kind: 'baseline' | 'learned';
+  readonly kind: 'baseline' | 'learned' | 'mst';
   readonly table: TableRef;
   /** Attribute columns this model produces, in this order. */
   readonly columns: string[];
@@ -86,7 +86,7 @@ export interface AttributeModel {
 }
 
 export interface ModelArtifact {
-  kind: 'baseline' | 'learned';
+  kind: 'baseline' | 'learned' | 'mst';
   table: TableRef;
   version: number;
   [key: string]: unknown;

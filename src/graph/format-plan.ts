@@ -56,6 +56,10 @@ export function formatPlan(plan: HydrationPlan, schema: DatabaseSchema, rules?: 
     lines.push('');
     if (privacy.refused) lines.push(`Privacy (ε=${privacy.epsilon}): the run would be refused: ${privacy.refused.message}`);
     else lines.push(formatRowCountErrors(privacy.rowCounts, privacy.epsilon));
+    if (!privacy.refused && privacy.mst?.length) {
+      lines.push(`Attribute models under privacy (privacy.mst: 'auto'):`);
+      for (const m of privacy.mst) lines.push(`  ${m.table}: ${m.reason}`);
+    }
   }
   return lines.join('\n') + '\n';
 }

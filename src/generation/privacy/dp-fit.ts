@@ -36,6 +36,8 @@ import { columnCharges, dpColumnSpec, encoderFromSpec, tokenPriors } from './dp-
 import { dpChildCountHistogram } from './dp-keys.js';
 import { dpBatchSampler, planDpSgd, type DpSgdPlan } from './dp-sgd.js';
 import { dpCount } from './mechanisms.js';
+import { mstCharges } from './dp-mst.js';
+import { fitMstAttributes, mstCandidates, mstChoice, MST_SHARE, rhoForEpsilon, type MstChoice } from './dp-mst-model.js';
 import { generatedRowCount, rowCountError, smallTableWarning } from './dp-row-counts.js';
 import { childCountSensitivity, contributionBound, ownershipFk, type EntityOwnership } from './entity-ownership.js';
 import { PrivacyLedger, type PrivacySpent } from './rdp-accountant.js';
@@ -51,6 +53,8 @@ export interface PrivacySettings {
   entity?: string | undefined;
   /** unit 'entity': rows one entity may contribute to each table it owns. */
   maxRowsPerEntity?: number | undefined;
+  /** 'auto': each table whose `mstChoice` holds gets its coded attributes from MST (dp-mst-model.ts); false: never. */
+  mst?: 'auto' | false | undefined;
 }
 
 /**
@@ -81,7 +85,9 @@ export interface TablePrivacySpend {
   /** Spent, from the table's own ledger (RDP composition of its releases). */
   epsilon: number;
   delta: number;
-  model: 'baseline' | 'learned';
+  model: 'baseline' | 'learned' | 'mst';
+  /** With `privacy.mst`: whether MST was chosen for this table, and why (the same line as `synth plan`). */
+  mst?: { chosen: boolean; reason: string; rho: number };
   /** Rows of this table one privacy unit can add or remove (1 at row level). */
   contribution: number;
   /** Per release label, each composed alone. */
@@ -189,6 +195,8 @@ export interface TableAllocation {
   sgd: DpSgdPlan | null;
   /** The table's planned spend alone, at δ/T. */
   budget: { epsilon: number; delta: number };
+  /** With `privacy.mst`: the table's choice; `rho` of a chosen one is what MST fits at (after the RDP scaling). */
+  mst: (MstChoice & { candidates: string[] }) | null;
 }
 
 export interface AllocationInput {
@@ -202,6 +210,8 @@ export interface AllocationInput {
    * (children per parent), so no count of its own is released.
    */
   derivedCount?: boolean;
+  /** Rows one privacy unit adds to this table (entity unit; default 1): MST's choice weighs its noise in rows. */
+  contribution?: number;
 }
 
 function plannedLedger(
@@ -210,6 +220,7 @@ function plannedLedger(
   privacy: PrivacySettings,
   options: Pick<DpFitOptions, 'isPublic' | 'learned' | 'fakeKind'>,
   sgdPlans: Map<string, DpSgdPlan>,
+  mstChoices: Map<string, MstChoice & { candidates: string[] }> = new Map(),
 ): { total: PrivacyLedger; allocations: Map<string, TableAllocation> } {
   const T = Math.max(1, inputs.length);
   const share = privacy.epsilon / T;
@@ -228,19 +239,49 @@ function plannedLedger(
     const fake = (c: Column) => options.fakeKind?.(table, c) !== undefined;
     // A faked NOT NULL column releases nothing; a faked nullable one only its NULL share.
     const privateColumns = attrs.filter((c) => !isPublic(c.name) && !(fake(c) && !c.nullable));
-    const learned = input.kind === 'learned' && input.rows > 0 && attrs.length > 0;
+    const choice = mstChoices.get(key) ?? null;
+    const mst = choice?.mst ? choice : null;
+    const learned = !mst && input.kind === 'learned' && input.rows > 0 && attrs.length > 0;
     const counts = (input.derivedCount ? 0 : 1) + input.histograms;
     const units = Math.max(1, counts + privateColumns.length);
-    const unitEpsilon = (scale * share * (learned ? 1 - DP_SGD_SHARE : 1)) / units;
+    const unitEpsilon = (scale * share * (learned ? 1 - DP_SGD_SHARE : mst ? 1 - MST_SHARE : 1)) / units;
     const vocabDelta = privacy.delta / T / 2 / Math.max(1, privateColumns.length);
     if (counts > 0) charge(`${key} count`, { mechanism: 'laplace', epsilon: unitEpsilon, count: counts });
     for (const c of attrs) for (const ch of columnCharges(table, c, unitEpsilon, vocabDelta, isPublic(c.name), fake(c))) charge(`${key}.${c.name}`, ch);
     const sgd = learned ? (sgdPlans.get(key) ?? null) : null;
     if (sgd) charge(`${key} DP-SGD`, { mechanism: 'subsampled-gaussian', q: sgd.q, noiseMultiplier: sgd.noiseMultiplier, steps: sgd.steps });
     const delta = privacy.delta / T;
-    allocations.set(key, { unitEpsilon, vocabDelta, sgd, budget: { epsilon: own.spent(delta).epsilon, delta } });
+    const rho = mst ? rhoForEpsilon(scale * share * MST_SHARE, delta) : 0;
+    if (mst) for (const ch of mstCharges(mst.columns, rho)) charge(`${key} MST`, ch);
+    allocations.set(key, { unitEpsilon, vocabDelta, sgd, budget: { epsilon: own.spent(delta).epsilon, delta }, mst: choice ? { ...choice, ...(mst ? { rho } : {}) } : null });
   }
   return { total, allocations };
+}
+
+/**
+ * With `privacy.mst: 'auto'`, each table's MST choice from its nominal share ε/T, sample size and candidate
+ * columns (schema and config only, so choosing releases nothing).
+ */
+function planMstChoices(
+  inputs: AllocationInput[],
+  privacy: PrivacySettings,
+  options: Pick<DpFitOptions, 'isPublic' | 'fakeKind'>,
+): Map<string, MstChoice & { candidates: string[] }> {
+  const out = new Map<string, MstChoice & { candidates: string[] }>();
+  if (privacy.mst !== 'auto') return out;
+  const T = Math.max(1, inputs.length);
+  for (const input of inputs) {
+    const { table } = input;
+    const candidates = mstCandidates(
+      table,
+      attributeColumns(table),
+      (c) => options.isPublic?.(table, c) ?? false,
+      (c) => options.fakeKind?.(table, c) !== undefined,
+    );
+    const choice = mstChoice(candidates.length, input.rows, privacy.epsilon / T, privacy.delta / T, input.contribution ?? 1);
+    out.set(tableKey(table), { ...choice, candidates: candidates.map((c) => c.name) });
+  }
+  return out;
 }
 
 /**
@@ -257,8 +298,10 @@ export function allocateBudget(
 ): { scale: number; planned: PrivacySpent; allocations: Map<string, TableAllocation> } {
   // DP-SGD keeps its nominal share (planning it is the costly part); the statistics take up what RDP saves.
   const T = Math.max(1, inputs.length);
+  const mstChoices = planMstChoices(inputs, privacy, options);
   const sgdPlans = new Map<string, DpSgdPlan>();
   for (const input of inputs) {
+    if (mstChoices.get(tableKey(input.table))?.mst) continue;
     if (!(input.kind === 'learned' && input.rows > 0 && attributeColumns(input.table).length > 0)) continue;
     sgdPlans.set(
       tableKey(input.table),
@@ -272,7 +315,7 @@ export function allocateBudget(
       }),
     );
   }
-  const spentAt = (k: number): number => plannedLedger(inputs, k, privacy, options, sgdPlans).total.spent(privacy.delta).epsilon;
+  const spentAt = (k: number): number => plannedLedger(inputs, k, privacy, options, sgdPlans, mstChoices).total.spent(privacy.delta).epsilon;
   let lo = 0;
   let hi = 1;
   while (spentAt(hi) <= privacy.epsilon && hi < 1024) {
@@ -290,7 +333,7 @@ export function allocateBudget(
       path: 'privacy',
     });
   }
-  const { total, allocations } = plannedLedger(inputs, lo, privacy, options, sgdPlans);
+  const { total, allocations } = plannedLedger(inputs, lo, privacy, options, sgdPlans, mstChoices);
   return { scale: lo, planned: total.spent(privacy.delta), allocations };
 }
 
@@ -360,6 +403,7 @@ export async function fitModelsDp(
       histograms: histograms.filter((h) => tableKey(h.child) === key).length,
       rows: samples.get(key)?.rows.length ?? 0,
       ...(options.entity && ownershipFk(options.entity.ownership, step.table) ? { derivedCount: true } : {}),
+      ...(options.entity ? { contribution: contributionBound(options.entity.ownership, step.table) } : {}),
     });
   }
   const { allocations, scale } = allocateBudget(inputs, privacy, options);
@@ -512,7 +556,10 @@ export async function fitTableDp(
 
   let model: AttributeModel = new BaselineModel(table, attrs.map((c) => specs.get(c.name)!));
   let dpSgd: TablePrivacySpend['dpSgd'] = null;
-  if (kind === 'learned' && allocation.sgd && sample.rows.length > 0) {
+  const mstPlan = allocation.mst?.mst && allocation.mst.rho > 0 && sample.rows.length > 0 ? allocation.mst : null;
+  const mst = mstPlan ? fitMstAttributes(table, sample, attrs, specs, new Set(mstPlan.candidates), mstPlan.rho, { ...ctx, label: key }) : null;
+  if (mst) model = mst;
+  else if (kind === 'learned' && allocation.sgd && sample.rows.length > 0) {
     const r = await fitLearnedDp(table, sample, meta, specs, allocation.sgd, rng, ledger, options, context);
     if (r) {
       model = r.model;
@@ -539,7 +586,8 @@ export async function fitTableDp(
       budget: allocation.budget,
       epsilon: spent.epsilon,
       delta: allocation.budget.delta,
-      model: dpSgd ? 'learned' : 'baseline',
+      model: mst ? 'mst' : dpSgd ? 'learned' : 'baseline',
+      ...(allocation.mst ? { mst: { chosen: mst !== null, reason: allocation.mst.reason, rho: allocation.mst.rho } } : {}),
       contribution,
       mechanisms: breakdown,
       dpSgd,

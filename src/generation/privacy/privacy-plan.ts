@@ -18,6 +18,8 @@ export interface PrivacyPlan {
   epsilon: number;
   /** Per fitted table (copied and skipped tables spend nothing and are left out). */
   rowCounts: RowCountError[];
+  /** With `privacy.mst: 'auto'`: per fitted table, whether MST generates its attributes and why. */
+  mst?: Array<{ table: string; chosen: boolean; reason: string }>;
   /** Why no split could be planned (a type refused under privacy, a budget too small), when none could. */
   refused?: { code: string; message: string };
 }
@@ -47,6 +49,7 @@ export async function planPrivacy(source: SourceConnector, schema: DatabaseSchem
       histograms: table.foreignKeys.length,
       rows: Math.min(total, config.training.sampleRows),
       ...(ownership && ownershipFk(ownership, table) ? { derivedCount: true } : {}),
+      ...(ownership ? { contribution: contributionBound(ownership, table) } : {}),
     });
   }
   const columns = (t: TableRef) => (tableConfig(config, t)?.columns ?? {}) as Record<string, { transform?: PiiTransform; public?: boolean }>;
@@ -62,7 +65,11 @@ export async function planPrivacy(source: SourceConnector, schema: DatabaseSchem
         const key = tableKey(i.table);
         return rowCountError(key, rows.get(key) ?? 0, allocations.get(key)!.unitEpsilon, contributionBound(ownership, i.table));
       });
-    return { epsilon: privacy.epsilon, rowCounts };
+    const mst = inputs.flatMap((i) => {
+      const choice = allocations.get(tableKey(i.table))?.mst;
+      return choice ? [{ table: tableKey(i.table), chosen: choice.mst, reason: choice.reason }] : [];
+    });
+    return { epsilon: privacy.epsilon, rowCounts, ...(mst.length > 0 ? { mst } : {}) };
   } catch (e) {
     if (!(e instanceof SynthError)) throw e;
     return { epsilon: privacy.epsilon, rowCounts: [], refused: { code: e.code, message: e.message } };

@@ -41,7 +41,9 @@ export interface PrivacyResult {
   composition: string | null;
   tables: Array<{
     table: string;
-    model: 'baseline' | 'learned';
+    model: 'baseline' | 'learned' | 'mst';
+    /** With `privacy.mst: 'auto'`: whether MST generated the attributes, and why. */
+    mst?: PrivacySpendReport['tables'][number]['mst'];
     /** Rows of the table one privacy unit can add or remove. */
     contribution: number;
     budget: { epsilon: number; delta: number };
@@ -75,6 +77,7 @@ export function buildPrivacyResult(spend: PrivacySpendReport | null, pii: PiiCol
       delta: t.delta,
       dpSgd: t.dpSgd,
       mechanisms: t.mechanisms,
+      ...(t.mst ? { mst: t.mst } : {}),
       ...(t.rowCount ? { rowCount: t.rowCount } : {}),
     })),
     pii,
