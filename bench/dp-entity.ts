@@ -17,7 +17,7 @@ import { freshDatabase } from './sample-datasets.js';
 
 const SECRET = 'whale-secret-note';
 
-function fixture(customers: number): string {
+export function fixture(customers: number): string {
   return `
 CREATE TABLE customer (id serial PRIMARY KEY, segment text NOT NULL, country text NOT NULL, joined date NOT NULL);
 CREATE TABLE product (id serial PRIMARY KEY, category text NOT NULL, price numeric(8,2) NOT NULL);

@@ -4,6 +4,7 @@
  */
 import { benchAppFaithful } from './app-faithful.js';
 import { benchDatasets } from './datasets.js';
+import { benchDp } from './dp.js';
 import { benchDpEntity } from './dp-entity.js';
 import { benchDpOverhead } from './dp-overhead.js';
 import { benchFidelity } from './fidelity.js';
@@ -22,6 +23,7 @@ const benches: Record<string, () => Promise<Record<string, number | string>>> = 
   datasets: benchDatasets,
   'dp-overhead': () => benchDpOverhead(),
   'dp-entity': benchDpEntity,
+  dp: benchDp,
   parity: benchParity,
   fidelity: benchFidelity,
   'learned-speed': () => benchLearnedSpeed(),
