@@ -116,6 +116,19 @@ describe('MariaDB → MariaDB schema parity', () => {
     expect(BigInt(src!.n)).toBe(1000n + 150n * 5n);
   });
 
+  it('a second hydrate moves the previous sequence into the backup with its tables and draws from the new one', async () => {
+    const config = parseConfig({ source: { url: source.url }, targets: { dev: { url: target.url } }, quality: { enabled: false } });
+    const again = await hydrate({ config, target: 'dev' });
+    expect(again.parity?.differences).toEqual([]);
+    const backup = again.swap!.backups[0]!.backup;
+    const [kept] = await target.query<{ t: string }>(`SELECT TABLE_TYPE AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'ticket_seq'`, [backup]);
+    expect(kept!.t).toBe('SEQUENCE');
+    const [max] = await target.query<{ m: string }>('SELECT MAX(id) AS m FROM ticket');
+    await target.exec(`INSERT INTO ticket (label) VALUES ('app2')`);
+    const [fresh] = await target.query<{ id: string }>(`SELECT id FROM ticket WHERE label = 'app2'`);
+    expect(BigInt(fresh!.id)).toBeGreaterThan(BigInt(max!.m));
+  }, 120_000);
+
   it('the procedure and function work on the new data', async () => {
     const [o] = await target.query<{ id: string }>('SELECT MIN(order_id) AS id FROM shop_order');
     const [v] = await target.query<{ v: string; a: string }>(`SELECT order_value(${o!.id}) AS v, (SELECT amount FROM shop_order WHERE order_id = ${o!.id}) AS a`);
