@@ -197,7 +197,7 @@ function action(rule: string): ReferentialAction {
 function storageOf(engine: string | null, collation: string | null, createOptions: string | null): string | null {
   // A collation's name starts with its character set's (utf8mb4_general_ci, latin1_swedish_ci, binary).
   const charset = collation?.split('_')[0] ?? null;
-  // Explicit options (row_format=COMPRESSED, stats_persistent=1, …); partitioning is not recreated on MySQL.
+  // Explicit options (row_format=COMPRESSED, stats_persistent=1, …); PARTITION BY is appended by introspectMysql.
   const options = (createOptions ?? '').split(/\s+/).filter((o) => /^[a-z_]+=\S+$/i.test(o)).map((o) => o.replace(/^[a-z_]+/i, (k) => k.toUpperCase()));
   const parts = [engine ? `ENGINE=${engine}` : '', charset ? `DEFAULT CHARSET=${charset}` : '', collation ? `COLLATE=${collation}` : '', ...options];
   const text = parts.filter(Boolean).join(' ');
