@@ -30,7 +30,9 @@ export function registerWorkerCommands(program: Command): void {
     // A long-lived process writes to a log: JSON unless asked for text (--no-json) or --quiet.
     const out = await openRenderer(flags.json === false || flags.quiet === true ? flags : { ...flags, json: true });
     const pause = Number(process.env.SYNTH_UNIT_PAUSE_MS ?? 0);
-    const worker = await startUnitWorker({ config, concurrency, emit: out.emit, ...(pause > 0 ? { pauseMs: pause } : {}) });
+    // Fault point for tests: the worker dies right after a unit's load committed, before it is acknowledged.
+    const dieAfterCommit = process.env.SYNTH_UNIT_FAULT === 'after-commit' ? { afterCommit: () => void process.kill(process.pid, 'SIGKILL') } : {};
+    const worker = await startUnitWorker({ config, concurrency, emit: out.emit, ...(pause > 0 ? { pauseMs: pause } : {}), ...dieAfterCommit });
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve(s));
     });

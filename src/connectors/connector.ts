@@ -110,6 +110,22 @@ export interface SwapResult {
   notes: string[];
 }
 
+/**
+ * Done-markers of scale-out units, in a small table of the shadow: a unit's rows and its marker commit in one
+ * transaction, so a worker that dies after the commit leaves a marker its retry finds, and two workers loading the
+ * same unit cannot both commit (the marker's key refuses the second).
+ */
+export interface UnitMarkers {
+  /** Creates the markers' table in the shadow (once per run, before any unit). */
+  create(shadow: Shadow): Promise<void>;
+  /** Loads `batches` like `load`, and records `id` with the note `note(rows)` in the same transaction. */
+  load(shadow: Shadow, table: Table, batches: AsyncIterable<RowBatch>, marker: { id: string; note: (rows: number) => string }, progress?: LoadProgress): Promise<number>;
+  /** The note of a committed unit, or null. */
+  get(shadow: Shadow, id: string): Promise<string | null>;
+  /** Drops the markers' table, so it never reaches validation, parity or the swap. */
+  drop(shadow: Shadow): Promise<void>;
+}
+
 export interface LoadProgress {
   (rowsLoaded: number): void;
 }
@@ -133,6 +149,8 @@ export interface TargetConnector {
   load(shadow: Shadow, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress): Promise<number>;
   /** Applies deferred updates (cycle edges first loaded as NULL). Returns rows updated. */
   update(shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>): Promise<number>;
+  /** Scale-out (docs/scale-out.md): a unit's rows and its done-marker commit together. Absent: markers in Redis only. */
+  unitMarkers?: UnitMarkers;
   /** Answers integrity questions against the shadow. */
   countViolations(shadow: Shadow, checks: IntegrityCheck[]): Promise<IntegrityCount[]>;
   /**

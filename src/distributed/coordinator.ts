@@ -68,7 +68,9 @@ export async function loadOnWorkers(config: SynthConfig, targetName: string, ctx
     if ((await queue.getWorkersCount()) === 0) {
       ctx.emit({ type: 'warning', message: `No synth worker is connected to ${dist.prefix}/${QUEUE_NAME} yet: the units wait until one starts (npx synth worker --config <this config>).` });
     }
+    await ctx.target.unitMarkers?.create(ctx.shadow);
     for (const units of levels) finished.push(...(await runLevel(queue, dist, ctx, units)));
+    await ctx.target.unitMarkers?.drop(ctx.shadow);
     if (ctx.privacy) mergeFilterCounts(ctx.privacy, ctx.plan, finished);
     // Cycle edges loaded as NULL are filled from the coordinator's key assignment, which depends on the parents'
     // generated rows (learned child counts): replay them here, without loading anything, before the update stage.

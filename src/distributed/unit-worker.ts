@@ -25,6 +25,8 @@ export interface UnitWorkerOptions {
   emit: EventSink;
   /** Milliseconds to wait after each batch of a unit (tests park a worker mid-unit to kill it there). */
   pauseMs?: number;
+  /** Runs right after a unit's load committed, before anyone hears of it (tests kill the worker there). */
+  afterCommit?: () => void | Promise<void>;
 }
 
 export interface UnitWorker {
@@ -108,6 +110,9 @@ export async function startUnitWorker(options: UnitWorkerOptions): Promise<UnitW
     const table = bundle.schema.tables.find((t) => tableKey(t) === unit.table);
     if (!table) throw new UnrecoverableError(`unit ${unit.id} names a table the run's schema lacks`);
     const target = await targetFor(bundle.target);
+    // The shadow's marker commits with the rows: a worker that died right after its commit left it behind.
+    const committed = target.unitMarkers ? await target.unitMarkers.get(bundle.shadow, unit.id) : null;
+    if (committed !== null) return JSON.parse(committed) as UnitResult;
     const started = Date.now();
     const attempts = Math.max(1, job.attemptsStarted);
     emit({ type: 'info', message: `unit ${unit.id} of run ${runId}: started (try ${attempts})` });
@@ -115,18 +120,24 @@ export async function startUnitWorker(options: UnitWorkerOptions): Promise<UnitW
     let reported = 0;
     const counts = bundle.filters ? noFilterCounts() : undefined;
     const generated = shardRows(bundle, models, unit, undefined, { config, ...(counts ? { counts } : {}) });
-    const rows = await target.load(bundle.shadow, table, paced(generated, options.pauseMs ?? 0), (n) => {
+    const progress = (n: number) => {
       if (Date.now() - reported < 500) return;
       reported = Date.now();
       void job.updateProgress({ worker: name, rows: n } satisfies UnitProgress).catch(() => undefined);
-    });
+    };
+    const resultOf = (rows: number): UnitResult => ({ rows, worker: name, ms: Date.now() - started, attempts, ...(counts ? { filters: counts } : {}) });
+    const batches = paced(generated, options.pauseMs ?? 0);
+    const rows = target.unitMarkers
+      ? await target.unitMarkers.load(bundle.shadow, table, batches, { id: unit.id, note: (n) => JSON.stringify(resultOf(n)) }, progress)
+      : await target.load(bundle.shadow, table, batches, progress);
+    await options.afterCommit?.();
     if (rows !== unit.end - unit.start) {
       throw new SynthError('DISTRIBUTED', `unit ${unit.id} loaded ${rows} rows, planned ${unit.end - unit.start}.`, {
         table: unit.table,
         hint: 'The worker and the coordinator generate differently: run the same synth version everywhere.',
       });
     }
-    const result: UnitResult = { rows, worker: name, ms: Date.now() - started, attempts, ...(counts ? { filters: counts } : {}) };
+    const result = resultOf(rows);
     await client.set(doneKey(dist, runId, unit), JSON.stringify(result), { EX: DONE_TTL_SECONDS });
     emit({ type: 'info', message: `unit ${unit.id} of run ${runId}: ${rows} rows in ${result.ms} ms` });
     return result;

@@ -159,6 +159,33 @@ describe('synth worker + synth hydrate with distributed', () => {
     await Promise.all(late.map((w) => stopped(w.child)));
   }, 300_000);
 
+  it('a worker killed between its unit\'s commit and the acknowledgement: the retry finds the shadow\'s marker and loads nothing twice', async () => {
+    const dying = await startWorker({ SYNTH_UNIT_FAULT: 'after-commit' });
+    const coordinator = spawn(process.execPath, [...cliCommand(), 'hydrate', '--target', 'killed', '--config', distConfig, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    coordinator.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    coordinator.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = stopped(coordinator);
+    // The faulty worker dies (SIGKILL) right after its first unit committed.
+    expect(await stopped(dying.child)).toBe('SIGKILL');
+    const started = /unit ([^ ]+) of run ([^:]+): started/.exec(dying.out());
+    expect(started, dying.out()).not.toBeNull();
+    const late = await Promise.all([startWorker(), startWorker()]);
+    expect(await exited, err + out.slice(-3000)).toBe(0);
+    expect(out).toMatch(/"violations":0/);
+    expect(await liveChecksums(killed.url)).toEqual(expected);
+    // The markers' table stayed in the shadow only: the swapped-in schema has no trace of it.
+    const left = await killed.query<{ n: string }>(`SELECT count(*)::text AS n FROM information_schema.tables WHERE table_name = '_synth_units'`);
+    expect(left[0]!.n).toBe('0');
+    // The committed unit was acknowledged by its retry (try 2) from the marker, not loaded again.
+    const show = await runCli(['runs', 'show', started![2]!, '--config', distConfig, '--no-json']);
+    const line = show.stdout.split('\n').find((l) => l.includes(`${started![1]!} @`));
+    expect(line, show.stdout).toContain(`:${dying.child.pid} `);
+    for (const w of late) w.child.kill('SIGTERM');
+    await Promise.all(late.map((w) => stopped(w.child)));
+  }, 300_000);
+
   it('a coordinator without any worker says so, and its units wait', async () => {
     const coordinator = spawn(process.execPath, [...cliCommand(), 'hydrate', '--target', 'killed', '--config', distConfig, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = stopped(coordinator);

@@ -11,6 +11,7 @@ import * as shadowOps from './postgres-shadow.js';
 import { repairCheck } from './postgres-repair.js';
 import { countViolations, type ValidateContext } from './postgres-validate.js';
 import { loadTable, updateTable } from './postgres-write.js';
+import { pgUnitMarkers } from './postgres-unit-markers.js';
 import { translateCheck, untranslatedCheckNote } from '../translate-check.js';
 import { carryOverNotes } from '../carry-over.js';
 
@@ -105,6 +106,7 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
     update(shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>) {
       return updateTable(session, locateIn(shadow)(table), table, batches);
     },
+    unitMarkers: pgUnitMarkers(session, locateIn),
     async countViolations(shadow: Shadow, checks: IntegrityCheck[]) {
       // Answers keep the order of the questions; each is reported against the question as asked (source dialect).
       const out: Array<IntegrityCount | null> = [];
