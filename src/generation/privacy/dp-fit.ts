@@ -212,6 +212,26 @@ export interface AllocationInput {
   derivedCount?: boolean;
   /** Rows one privacy unit adds to this table (entity unit; default 1): MST's choice weighs its noise in rows. */
   contribution?: number;
+  /** Entity unit: MST candidates of the owning parent, joined to this table's tree as context (`mstParentColumns`). */
+  mstContext?: number;
+}
+
+/**
+ * Entity unit: how many of the owning parent's columns an MST child takes as context (the same parent a learned
+ * child conditions on: the ownership FK when it is the plan's primary parent). Schema and config only.
+ */
+export function mstParentColumns(
+  schema: DatabaseSchema,
+  table: Table,
+  primaryParent: string | null,
+  ownership: EntityOwnership | null,
+  options: Pick<DpFitOptions, 'isPublic' | 'fakeKind'>,
+): Column[] {
+  const via = ownership ? ownershipFk(ownership, table) : null;
+  if (!via || via.name !== primaryParent) return [];
+  const parent = schema.tables.find((t) => tableKey(t) === tableKey(via.references));
+  if (!parent) return [];
+  return mstCandidates(parent, attributeColumns(parent), (c) => options.isPublic?.(parent, c) ?? false, (c) => options.fakeKind?.(parent, c) !== undefined);
 }
 
 function plannedLedger(
@@ -278,7 +298,7 @@ function planMstChoices(
       (c) => options.isPublic?.(table, c) ?? false,
       (c) => options.fakeKind?.(table, c) !== undefined,
     );
-    const choice = mstChoice(candidates.length, input.rows, privacy.epsilon / T, privacy.delta / T, input.contribution ?? 1);
+    const choice = mstChoice(candidates.length + (candidates.length > 0 ? (input.mstContext ?? 0) : 0), input.rows, privacy.epsilon / T, privacy.delta / T, input.contribution ?? 1);
     out.set(tableKey(table), { ...choice, candidates: candidates.map((c) => c.name) });
   }
   return out;
@@ -404,6 +424,7 @@ export async function fitModelsDp(
       rows: samples.get(key)?.rows.length ?? 0,
       ...(options.entity && ownershipFk(options.entity.ownership, step.table) ? { derivedCount: true } : {}),
       ...(options.entity ? { contribution: contributionBound(options.entity.ownership, step.table) } : {}),
+      ...(options.entity ? { mstContext: mstParentColumns(schema, schema.tables.find((t) => tableKey(t) === key)!, step.primaryParent, options.entity.ownership, options).length } : {}),
     });
   }
   const { allocations, scale } = allocateBudget(inputs, privacy, options);
@@ -557,7 +578,15 @@ export async function fitTableDp(
   let model: AttributeModel = new BaselineModel(table, attrs.map((c) => specs.get(c.name)!));
   let dpSgd: TablePrivacySpend['dpSgd'] = null;
   const mstPlan = allocation.mst?.mst && allocation.mst.rho > 0 && sample.rows.length > 0 ? allocation.mst : null;
-  const mst = mstPlan ? fitMstAttributes(table, sample, attrs, specs, new Set(mstPlan.candidates), mstPlan.rho, { ...ctx, label: key }) : null;
+  const mstParent = context
+    ? {
+        ...context,
+        candidates: new Set(
+          mstCandidates(context.parent, attributeColumns(context.parent), (c) => options.isPublic?.(context.parent, c) ?? false, (c) => options.fakeKind?.(context.parent, c) !== undefined).map((c) => c.name),
+        ),
+      }
+    : undefined;
+  const mst = mstPlan ? fitMstAttributes(table, sample, attrs, specs, new Set(mstPlan.candidates), mstPlan.rho, { ...ctx, label: key }, mstParent) : null;
   if (mst) model = mst;
   else if (kind === 'learned' && allocation.sgd && sample.rows.length > 0) {
     const r = await fitLearnedDp(table, sample, meta, specs, allocation.sgd, rng, ledger, options, context);

@@ -6,7 +6,7 @@
  * independent DP marginals of the baseline.
  */
 import { SynthError } from '../../errors.js';
-import type { Column, Table, TableRef } from '../../schema/model.js';
+import type { Column, ForeignKey, Table, TableRef } from '../../schema/model.js';
 import { findColumn, tableKey } from '../../schema/model.js';
 import type { Row } from '../../schema/values.js';
 import { BaselineModel } from '../baseline/baseline-model.js';
@@ -15,7 +15,7 @@ import { conformValue } from '../conform.js';
 import { encoderFromJSON, type ColumnEncoder, type EncoderJSON } from '../learned/encoders.js';
 import type { AttributeModel, ModelArtifact, Rng, TableSample } from '../model.js';
 import { encoderFromSpec } from './dp-columns.js';
-import { fitMst, mstScales, sampleMst, type MstModel } from './dp-mst.js';
+import { fitMst, mstScales, sampleMst, sampleMstGiven, type MstModel } from './dp-mst.js';
 import type { DpContext } from './mechanisms.js';
 
 export const MST_VERSION = 1;
@@ -74,13 +74,21 @@ export interface MstArtifact extends ModelArtifact {
   encoders: EncoderJSON[];
   /** Columns MST does not code, drawn independently. */
   rest: ColumnModelSpec[];
+  /** Entity unit: the parent's coded columns, the tree's last attributes, given at sampling as evidence. */
+  context?: MstContext;
+}
+
+export interface MstContext {
+  columns: string[];
+  encoders: EncoderJSON[];
 }
 
 export class MstAttributeModel implements AttributeModel {
   readonly kind = 'mst' as const;
   readonly table: TableRef;
-  readonly contextColumns: string[] = [];
+  readonly contextColumns: string[];
   private readonly encoders: ColumnEncoder[];
+  private readonly contextEncoders: ColumnEncoder[];
   private readonly cols: Column[];
   private readonly rest: BaselineModel | null;
 
@@ -90,8 +98,11 @@ export class MstAttributeModel implements AttributeModel {
     private readonly mst: MstModel,
     private readonly encoderJson: EncoderJSON[],
     private readonly restSpecs: ColumnModelSpec[],
+    private readonly context?: MstContext,
   ) {
     this.table = { schema: table.schema, name: table.name };
+    this.contextColumns = context?.columns ?? [];
+    this.contextEncoders = (context?.encoders ?? []).map(encoderFromJSON);
     this.encoders = encoderJson.map(encoderFromJSON);
     this.cols = this.encoders.map((e) => {
       const c = findColumn(table, e.column);
@@ -107,8 +118,8 @@ export class MstAttributeModel implements AttributeModel {
     this.rest = restSpecs.length > 0 ? new BaselineModel(table, restSpecs) : null;
   }
 
-  sample(n: number, _context: Row[] | null, rng: Rng): Row[] {
-    const codes = sampleMst(this.mst, n, rng.fork('mst'));
+  sample(n: number, context: Row[] | null, rng: Rng): Row[] {
+    const codes = context && this.contextEncoders.length > 0 ? this.sampleGiven(n, context, rng.fork('mst')) : sampleMst(this.mst, n, rng.fork('mst'));
     const decode = rng.fork('mst-decode');
     const rest = this.rest?.sample(n, null, rng.fork('rest')) ?? [];
     const where = new Map<string, [number, number]>();
@@ -124,8 +135,28 @@ export class MstAttributeModel implements AttributeModel {
     return out;
   }
 
+  /** The parent's values of each row coded as evidence for the tree's context columns (an absent parent: none). */
+  private sampleGiven(n: number, context: Row[], rng: Rng): number[][] {
+    const first = this.encoders.length;
+    const observed = this.contextEncoders.map((_, j) => first + j);
+    const given = Array.from({ length: n }, (_, r) => {
+      const parent = context[r];
+      return this.contextEncoders.map((e, j) => (parent ? Math.min(e.vocabSize - 1, Math.max(0, e.encode(parent[j] ?? null))) : -1));
+    });
+    return sampleMstGiven(this.mst, observed, given, rng);
+  }
+
   toJSON(): MstArtifact {
-    return { kind: 'mst', table: this.table, version: MST_VERSION, columns: this.columns, mst: this.mst, encoders: this.encoderJson, rest: this.restSpecs };
+    return {
+      kind: 'mst',
+      table: this.table,
+      version: MST_VERSION,
+      columns: this.columns,
+      mst: this.mst,
+      encoders: this.encoderJson,
+      rest: this.restSpecs,
+      ...(this.context ? { context: this.context } : {}),
+    };
   }
 }
 
@@ -137,7 +168,7 @@ export function mstFromArtifact(artifact: ModelArtifact, table: Table): MstAttri
       hint: 'Run `synth train` again to rebuild the models.',
     });
   }
-  return new MstAttributeModel(table, a.columns, a.mst, a.encoders, a.rest);
+  return new MstAttributeModel(table, a.columns, a.mst, a.encoders, a.rest, a.context);
 }
 
 /**
@@ -153,6 +184,7 @@ export function fitMstAttributes(
   candidates: ReadonlySet<string>,
   rho: number,
   ctx: DpContext,
+  parent?: MstParent,
 ): MstAttributeModel | null {
   const coded: Array<{ column: Column; encoder: ColumnEncoder }> = [];
   for (const c of attrs) {
@@ -160,11 +192,63 @@ export function fitMstAttributes(
     const encoder = encoderFromSpec(c, specs.get(c.name)!);
     if (encoder && encoder.vocabSize >= 1) coded.push({ column: c, encoder });
   }
-  if (coded.length < 2) return null;
+  const context = parent ? parentCoding(parent) : [];
+  if (coded.length + context.length < 2 || coded.length === 0) return null;
+  const code = (e: ColumnEncoder, v: Row[number] | undefined) => Math.min(e.vocabSize - 1, Math.max(0, e.encode(v ?? null)));
   const index = coded.map(({ column }) => sample.columns.indexOf(column.name));
-  const rows = sample.rows.map((row) => coded.map(({ encoder }, i) => Math.min(encoder.vocabSize - 1, Math.max(0, encoder.encode(row[index[i]!] ?? null)))));
-  const model = fitMst(rows, coded.map(({ column, encoder }) => ({ name: column.name, size: encoder.vocabSize })), rho, ctx);
+  const parentRows = parent && context.length > 0 ? alignParentRows(sample, parent, context.map((c) => c.column)) : null;
+  const rows: number[][] = [];
+  sample.rows.forEach((row, r) => {
+    const own = coded.map(({ encoder }, i) => code(encoder, row[index[i]!]));
+    if (!parentRows) return void rows.push(own);
+    // A row whose parent is outside the sample has no context to learn from: left out (a per-row rule, so the
+    // sensitivity of every count stays the contribution bound).
+    const p = parentRows[r];
+    if (p) rows.push([...own, ...context.map(({ encoder }, j) => code(encoder, p[j]))]);
+  });
+  const all = [...coded, ...context];
+  const model = fitMst(rows, all.map(({ column, encoder }) => ({ name: column.name, size: encoder.vocabSize })), rho, ctx);
   const codedNames = new Set(coded.map((x) => x.column.name));
   const rest = attrs.filter((c) => !codedNames.has(c.name)).map((c) => specs.get(c.name)!);
-  return new MstAttributeModel(table, attrs.map((c) => c.name), model, coded.map((x) => x.encoder.toJSON()), rest);
+  const ctxJson = parentRows ? { columns: context.map((c) => c.column.name), encoders: context.map((c) => c.encoder.toJSON()) } : undefined;
+  return new MstAttributeModel(table, attrs.map((c) => c.name), model, coded.map((x) => x.encoder.toJSON()), rest, ctxJson);
+}
+
+/**
+ * Entity unit: the owning parent (the plan's primary parent, see DpParentContext) whose coded attributes join the
+ * child's tree. Its codes come from the parent's DP specs, never from raw values.
+ */
+export interface MstParent {
+  fk: ForeignKey;
+  parent: Table;
+  sample: TableSample;
+  specs: Map<string, ColumnModelSpec>;
+  /** The parent's MST candidates (schema and config only). */
+  candidates: ReadonlySet<string>;
+}
+
+function parentCoding(parent: MstParent): Array<{ column: Column; encoder: ColumnEncoder }> {
+  const out: Array<{ column: Column; encoder: ColumnEncoder }> = [];
+  for (const c of parent.parent.columns) {
+    const spec = parent.specs.get(c.name);
+    if (!parent.candidates.has(c.name) || !spec) continue;
+    const encoder = encoderFromSpec(c, spec);
+    if (encoder) out.push({ column: c, encoder });
+  }
+  return out;
+}
+
+/** Per child sample row, its parent's values of `columns` (null when the parent is not in the parent's sample). */
+function alignParentRows(sample: TableSample, parent: MstParent, columns: Column[]): Array<Row | null> {
+  const refIdx = parent.fk.references.columns.map((c) => parent.sample.columns.indexOf(c));
+  const childIdx = parent.fk.columns.map((c) => sample.columns.indexOf(c));
+  const valueIdx = columns.map((c) => parent.sample.columns.indexOf(c.name));
+  if (refIdx.some((i) => i < 0) || childIdx.some((i) => i < 0) || valueIdx.some((i) => i < 0)) return sample.rows.map(() => null);
+  const byKey = new Map<string, Row>();
+  const keyOf = (vs: Row) => vs.map((v) => String(v)).join('\u0001');
+  for (const p of parent.sample.rows) byKey.set(keyOf(refIdx.map((i) => p[i] ?? null)), valueIdx.map((i) => p[i] ?? null));
+  return sample.rows.map((r) => {
+    const k = childIdx.map((i) => r[i] ?? null);
+    return k.some((v) => v === null) ? null : (byKey.get(keyOf(k)) ?? null);
+  });
 }

@@ -168,3 +168,57 @@ export function sampleMst(model: MstModel, n: number, rng: { next(): number }): 
   }
   return out;
 }
+
+/**
+ * Draws one coded row per `given` row with the columns in `observed` fixed to its codes (-1: not known): upward
+ * messages from the leaves carry the evidence to the root, then each column is drawn from its parent's
+ * conditional times its subtree's message, so every drawn column follows the tree's joint given the evidence.
+ * Messages depend only on the evidence, so rows sharing it share them. Evidence the model gives no mass
+ * (a parent context the noise erased) is dropped for that column.
+ */
+export function sampleMstGiven(model: MstModel, observed: readonly number[], given: readonly (readonly number[])[], rng: { next(): number }): number[][] {
+  const k = model.columns.length;
+  const children = model.columns.map(() => [] as number[]);
+  for (const i of model.order) if (model.parent[i]! >= 0) children[model.parent[i]!]!.push(i);
+  const draw = (p: readonly number[]): number => {
+    const total = p.reduce((a, b) => a + b, 0);
+    let u = rng.next() * total;
+    for (let i = 0; i < p.length; i++) {
+      u -= p[i]!;
+      if (u < 0) return i;
+    }
+    return p.length - 1;
+  };
+  const cache = new Map<string, number[][]>();
+  const locals = (codes: readonly number[]): number[][] => {
+    const key = codes.join(',');
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const ev = new Array<number>(k).fill(-1);
+    observed.forEach((col, j) => (ev[col] = codes[j] ?? -1));
+    const local: number[][] = new Array(k);
+    const message: number[][] = new Array(k);
+    for (let q = model.order.length - 1; q >= 0; q--) {
+      const i = model.order[q]!;
+      const size = model.columns[i]!.size;
+      const l = Array.from({ length: size }, (_, x) => (ev[i]! < 0 || ev[i] === x ? 1 : 0));
+      for (const c of children[i]!) for (let x = 0; x < size; x++) l[x]! *= message[c]![x]!;
+      local[i] = l.some((x) => x > 0) ? l : new Array<number>(size).fill(1);
+      const p = model.parent[i]!;
+      if (p >= 0) message[i] = model.conditionals[i]!.map((row) => row.reduce((s, v, x) => s + v * local[i]![x]!, 0));
+    }
+    if (cache.size < 100_000) cache.set(key, local);
+    return local;
+  };
+  return given.map((codes) => {
+    const local = locals(codes);
+    const row = new Array<number>(k).fill(0);
+    for (const i of model.order) {
+      const p = model.parent[i]!;
+      const base = p < 0 ? model.marginals[i]! : model.conditionals[i]![row[p]!]!;
+      const dist = base.map((v, x) => v * local[i]![x]!);
+      row[i] = draw(dist.some((x) => x > 0) ? dist : base);
+    }
+    return row;
+  });
+}

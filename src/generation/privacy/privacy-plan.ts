@@ -8,7 +8,7 @@ import type { SourceConnector } from '../../connectors/connector.js';
 import { SynthError } from '../../errors.js';
 import type { HydrationPlan } from '../../graph/plan.js';
 import { findTable, tableKey, type DatabaseSchema, type TableRef } from '../../schema/model.js';
-import { allocateBudget, type AllocationInput } from './dp-fit.js';
+import { allocateBudget, mstParentColumns, type AllocationInput } from './dp-fit.js';
 import { rowCountError, type RowCountError } from './dp-row-counts.js';
 import { contributionBound, entityOwnership, ownershipFk } from './entity-ownership.js';
 import { dpFakeKind } from './pii-detect.js';
@@ -34,6 +34,7 @@ export async function planPrivacy(source: SourceConnector, schema: DatabaseSchem
   if (privacy === false) return null;
   const ownership =
     privacy.unit === 'entity' ? entityOwnership(schema, plan, privacy.entity ?? '', privacy.maxRowsPerEntity, (t) => tableConfig(config, t)?.maxRowsPerEntity) : null;
+  const columns = (t: TableRef) => (tableConfig(config, t)?.columns ?? {}) as Record<string, { transform?: PiiTransform; public?: boolean }>;
   const inputs: AllocationInput[] = [];
   const rows = new Map<string, number>();
   for (const step of plan.steps) {
@@ -50,9 +51,9 @@ export async function planPrivacy(source: SourceConnector, schema: DatabaseSchem
       rows: Math.min(total, config.training.sampleRows),
       ...(ownership && ownershipFk(ownership, table) ? { derivedCount: true } : {}),
       ...(ownership ? { contribution: contributionBound(ownership, table) } : {}),
+      ...(ownership ? { mstContext: mstParentColumns(schema, table, step.primaryParent, ownership, { isPublic: (t, c) => columns(t)[c]?.public === true, fakeKind: (t, c) => dpFakeKind(t, c, columns(t)[c.name]?.transform) }).length } : {}),
     });
   }
-  const columns = (t: TableRef) => (tableConfig(config, t)?.columns ?? {}) as Record<string, { transform?: PiiTransform; public?: boolean }>;
   try {
     const { allocations } = allocateBudget(inputs, privacy, {
       isPublic: (t, c) => columns(t)[c]?.public === true,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load-config.js';
 import { modelSetFromArtifact, modelSetToArtifact } from '../../../src/generation/artifact.js';
 import { createRng } from '../../../src/generation/rng.js';
-import { mstCharges } from '../../../src/generation/privacy/dp-mst.js';
+import { mstCharges, sampleMstGiven } from '../../../src/generation/privacy/dp-mst.js';
 import { mstChoice, MstAttributeModel, rhoForEpsilon } from '../../../src/generation/privacy/dp-mst-model.js';
 import { PrivacyLedger } from '../../../src/generation/privacy/rdp-accountant.js';
 import { hydrate } from '../../../src/pipeline/index.js';
@@ -85,7 +85,63 @@ describe('MST under privacy in a run', () => {
   }, 240_000);
 });
 
+// Entity unit: each order's channel follows its customer's segment (b2b for business, web or store for retail).
+const SHOP = `
+SELECT setseed(0.5);
+CREATE TABLE customer (id serial PRIMARY KEY, segment text NOT NULL CHECK (segment IN ('business', 'retail')), tier int NOT NULL);
+CREATE TABLE orders (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customer(id),
+  channel text NOT NULL CHECK (channel IN ('b2b', 'web', 'store')), qty int NOT NULL);
+INSERT INTO customer (segment, tier) SELECT CASE WHEN g % 3 = 0 THEN 'business' ELSE 'retail' END, g % 4 FROM generate_series(1, 4000) g;
+INSERT INTO orders (customer_id, channel, qty)
+SELECT c.id, CASE WHEN c.segment = 'business' THEN 'b2b' WHEN random() < 0.6 THEN 'web' ELSE 'store' END, 1 + floor(random() * 5)::int
+FROM customer c, generate_series(1, 3) k;
+`;
+const shop = pgHydrationFixture('synth_dpmst_entity', SHOP);
+const B2B = `SELECT avg(CASE WHEN (c.segment = 'business') = (o.channel = 'b2b') THEN 1 ELSE 0 END)::float AS m FROM orders o JOIN customer c ON c.id = o.customer_id`;
+
+describe('MST under the entity unit', () => {
+  it("joins the owning customer's coded columns to the orders' tree and draws each order given its customer", async () => {
+    process.env.SYNTH_PII_KEY = 'test-key-0123456789';
+    const [source] = await shop.source.query<{ m: number }>(B2B);
+    expect(Number(source!.m)).toBe(1);
+    const config = parseConfig({
+      source: { url: shop.source.url },
+      targets: { dev: { url: shop.target.url } },
+      model: 'baseline',
+      privacy: { epsilon: 3, delta: 1e-6, unit: 'entity', entity: 'customer', maxRowsPerEntity: 3, mst: 'auto' },
+      filters: { enabled: false },
+      outDir: shop.outDir,
+      quality: { sampleRows: 2000 },
+    });
+    const r = await hydrate({ config, target: 'dev' });
+    expect(r.status).toBe('ok');
+    expect(r.integrity.totalViolations).toBe(0);
+    const orders = r.privacy!.tables.find((t) => t.table === 'public.orders')!;
+    expect(orders.model).toBe('mst');
+    // channel and qty of its own, segment and tier of the customer.
+    expect(orders.mst?.reason).toMatch(/^MST: 4 columns/);
+    expect(orders.contribution).toBe(3);
+    expect(r.privacy!.epsilon).toBeLessThanOrEqual(3);
+    const [out] = await shop.target.query<{ m: number }>(B2B);
+    // Without the customer as context a drawn channel agrees with the drawn segment about half the time.
+    expect(Number(out!.m)).toBeGreaterThan(0.8);
+  }, 240_000);
+});
+
 describe('MST pieces', () => {
+  it('sampleMstGiven draws each row given its evidence, down and up the tree', () => {
+    // a → b → c, each copying its parent; evidence on the leaf c must reach the root a.
+    const copy = [[1, 0], [0, 1]];
+    const model = { columns: [{ name: 'a', size: 2 }, { name: 'b', size: 2 }, { name: 'c', size: 2 }], order: [0, 1, 2], parent: [-1, 0, 1], marginals: [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]], conditionals: [[], copy, copy] };
+    const rng = createRng(3);
+    const given = Array.from({ length: 200 }, (_, i) => [i % 2]);
+    const rows = sampleMstGiven(model, [2], given, rng);
+    rows.forEach((row, i) => expect(row).toEqual([i % 2, i % 2, i % 2]));
+    // No evidence (-1): drawn from the tree, both values appear.
+    const free = sampleMstGiven(model, [2], Array.from({ length: 200 }, () => [-1]), rng);
+    expect(new Set(free.map((r) => r[0])).size).toBe(2);
+  });
+
   it('mstChoice: MST with enough rows per unit of noise, independent marginals otherwise', () => {
     const big = mstChoice(5, 4000, 1.5, 5e-7);
     expect(big.mst).toBe(true);
