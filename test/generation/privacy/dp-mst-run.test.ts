@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load-config.js';
 import { modelSetFromArtifact, modelSetToArtifact } from '../../../src/generation/artifact.js';
@@ -6,6 +8,7 @@ import { mstCharges, sampleMstGiven } from '../../../src/generation/privacy/dp-m
 import { mstChoice, MstAttributeModel, rhoForEpsilon } from '../../../src/generation/privacy/dp-mst-model.js';
 import { PrivacyLedger } from '../../../src/generation/privacy/rdp-accountant.js';
 import { hydrate } from '../../../src/pipeline/index.js';
+import { runCli } from '../../support/cli.js';
 import { pgHydrationFixture } from '../../support/databases.js';
 
 // 4000 customers whose region follows their segment 90 % of the time and whose spend band follows the segment too;
@@ -83,6 +86,16 @@ describe('MST under privacy in a run', () => {
     expect(mst.match).toBeGreaterThan(0.7);
     expect(mst.spendBand).toBeGreaterThan(independent.spendBand + 0.3);
   }, 240_000);
+
+  it('synth plan shows each table\'s choice with its figures', async () => {
+    const path = join(env.outDir, 'synth.mst.config.json');
+    writeFileSync(path, JSON.stringify({ source: { url: env.source.url }, targets: { dev: { url: env.target.url } }, model: 'baseline', privacy: { epsilon: 3, mst: 'auto' } }));
+    const r = await runCli(['plan', '--config', path, '--no-json'], { env: { SYNTH_PII_KEY: 'test-key-0123456789' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("Attribute models under privacy (privacy.mst: 'auto'):");
+    expect(r.stdout).toMatch(/public\.customer: MST: 4 columns, 4000 rows, ε share 1\.500 \(MST ρ [0-9.]+\): 2-way noise σ [0-9.]+ rows = [0-9.]+ % of the rows/);
+    expect(r.stdout).toMatch(/public\.orders: independent marginals: 1 column\(s\) to correlate/);
+  }, 120_000);
 });
 
 // Entity unit: each order's channel follows its customer's segment (b2b for business, web or store for retail).
