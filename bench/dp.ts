@@ -5,6 +5,8 @@
  *   SYNTH_DP_SOURCES=shop,chinook SYNTH_DP_EPSILONS=off,3 SYNTH_DP_REPEATS=1 npm run bench -- dp
  * Sources: chinook, northwind, world (../shared/datasets; skipped when absent), shop (bench/dp-entity.ts's fixture,
  * 3 000 customers) and shop-10k (the same with SYNTH_DP_BIG customers, default 10 000 root entities).
+ * SYNTH_DP_UNIT=entity runs the shops under the entity unit (customer, 16 rows per owned table, 48 order lines), where
+ * MST children take their customer's coded columns as context.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +48,7 @@ export async function benchDp(): Promise<Record<string, number | string>> {
       out[name] = 'skipped: no ../shared/datasets';
       continue;
     }
+    const entity = process.env.SYNTH_DP_UNIT === 'entity' && !DATASETS.has(name);
     for (const e of epsilons) {
       for (const mst of e === 'off' ? (['-'] as const) : (['independent', 'mst'] as const)) {
         const scores = new Map<string, number[]>();
@@ -60,7 +63,17 @@ export async function benchDp(): Promise<Record<string, number | string>> {
             model: 'baseline',
             seed: 42 + rep,
             outDir: mkdtempSync(join(tmpdir(), 'synth-dp-bench-')),
-            ...(e === 'off' ? {} : { privacy: { epsilon: Number(e), delta: 1e-6, mst: mst === 'mst' ? ('auto' as const) : false } }),
+            ...(entity ? { tables: { order_line: { maxRowsPerEntity: 48 } } } : {}),
+            ...(e === 'off'
+              ? {}
+              : {
+                  privacy: {
+                    epsilon: Number(e),
+                    delta: 1e-6,
+                    mst: mst === 'mst' ? ('auto' as const) : false,
+                    ...(entity ? { unit: 'entity' as const, entity: 'customer', maxRowsPerEntity: 16 } : {}),
+                  },
+                }),
           });
           const started = Date.now();
           const r = await hydrate({ config, target: 'dev' });
@@ -71,7 +84,7 @@ export async function benchDp(): Promise<Record<string, number | string>> {
           for (const [k, v] of all) if (typeof v === 'number') scores.set(k, [...(scores.get(k) ?? []), v]);
           chosen = (r.privacy?.tables ?? []).filter((t) => t.model === 'mst').map((t) => t.table.split('.').pop()).join(' ');
         }
-        const label = `${name} ${e === 'off' ? 'no DP' : `ε=${e} ${mst}`}`;
+        const label = `${name} ${e === 'off' ? 'no DP' : `ε=${e}${entity ? ' entity' : ''} ${mst}`}`;
         out[label] =
           [...scores].map(([k, v]) => `${k} ${summary(v)}`).join(', ') +
           ` | violations ${violations} | ${(seconds / repeats).toFixed(0)} s/run${mst === 'mst' ? ` | MST: ${chosen || 'none'}` : ''}`;
