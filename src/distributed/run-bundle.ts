@@ -108,10 +108,15 @@ export function decodeRunBundle(text: string): RunBundle {
 }
 
 /** The bundle's models as a ModelSet; the learned-model module is loaded only when a table has a learned model. */
-export async function bundleModels(bundle: RunBundle): Promise<ModelSet> {
-  const learned = bundle.models.tables.some((t) => t.model.kind === 'learned');
-  if (!learned) return modelSetFromArtifact(bundle.models, bundle.schema);
+export function bundleModels(bundle: RunBundle): Promise<ModelSet> {
+  return modelsFromArtifact(bundle.models, bundle.schema);
+}
+
+/** A model set from its artifact; the learned-model module is loaded only when a table has a learned model. */
+export async function modelsFromArtifact(models: ModelSetArtifact, schema: DatabaseSchema): Promise<ModelSet> {
+  const learned = models.tables.some((t) => t.model.kind === 'learned');
+  if (!learned) return modelSetFromArtifact(models, schema);
   const mod = await import('../generation/learned/index.js');
   await mod.initCompute();
-  return modelSetFromArtifact(bundle.models, bundle.schema, { learnedFromArtifact: (a: ModelArtifact, t: Table) => mod.learnedFromArtifactForTable(a, t) });
+  return modelSetFromArtifact(models, schema, { learnedFromArtifact: (a: ModelArtifact, t: Table) => mod.learnedFromArtifactForTable(a, t) });
 }

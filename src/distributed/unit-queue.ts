@@ -17,6 +17,12 @@ export interface UnitJobData {
   unit: ShardUnit;
 }
 
+/** A training unit: one table's model (distributed/train-units.ts). */
+export interface TrainJobData {
+  runId: string;
+  train: string;
+}
+
 /** What a worker reports for a finished unit (the job's return value). */
 export interface UnitResult {
   rows: number;
@@ -26,6 +32,8 @@ export interface UnitResult {
   attempts: number;
   /** The copy filters' counts of the unit's rows, when the run filters copies. */
   filters?: FilterReport;
+  /** A training unit's model: its artifact entry, v8-serialized and base64-encoded. */
+  model?: string;
 }
 
 /** Reported as the job's progress while a worker holds the unit. */

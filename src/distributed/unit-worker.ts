@@ -16,7 +16,8 @@ import type { RowBatch } from '../schema/values.js';
 import type { DistributedConfig } from './distributed-config.js';
 import { bundleModels, decodeRunBundle, type RunBundle } from './run-bundle.js';
 import { noFilterCounts, shardRows } from './shard-rows.js';
-import { bundleKey, doneKey, QUEUE_NAME, queueConnection, reachQueue, workerName, type UnitJobData, type UnitProgress, type UnitResult } from './unit-queue.js';
+import { bundleKey, doneKey, QUEUE_NAME, queueConnection, reachQueue, workerName, type TrainJobData, type UnitJobData, type UnitProgress, type UnitResult } from './unit-queue.js';
+import { decodeTrainingBundle, fitTrainingUnit, trainBundleKey } from './train-units.js';
 
 export interface UnitWorkerOptions {
   config: SynthConfig;
@@ -57,7 +58,7 @@ export async function startUnitWorker(options: UnitWorkerOptions): Promise<UnitW
   const targets = new Map<string, Promise<TargetConnector>>();
   const connection = queueConnection(dist);
 
-  const worker = new Worker<UnitJobData, UnitResult>(QUEUE_NAME, async (job) => process(job), {
+  const worker = new Worker<UnitJobData | TrainJobData, UnitResult>(QUEUE_NAME, async (job) => ('train' in job.data ? train(job.data) : process(job as Job<UnitJobData, UnitResult>)), {
     connection,
     prefix: dist.prefix,
     concurrency: options.concurrency ?? 1,
@@ -98,6 +99,15 @@ export async function startUnitWorker(options: UnitWorkerOptions): Promise<UnitW
       t.catch(() => targets.delete(target));
     }
     return t;
+  }
+
+  async function train(data: TrainJobData): Promise<UnitResult> {
+    const started = Date.now();
+    const text = await (await worker.client).get(trainBundleKey(dist.prefix, data.runId));
+    if (text === null) throw new UnrecoverableError(`run ${data.runId} has ended (its training bundle is gone)`);
+    const model = await fitTrainingUnit(decodeTrainingBundle(text), data.train);
+    emit({ type: 'info', message: `training unit ${data.train} of run ${data.runId}: fitted in ${Date.now() - started} ms` });
+    return { rows: 0, worker: name, ms: Date.now() - started, attempts: 1, model };
   }
 
   async function process(job: Job<UnitJobData, UnitResult>): Promise<UnitResult> {
