@@ -7,9 +7,16 @@
  *   sample.ts             bounded samples and child-count histograms (sample-child-counts.ts, sample-entities.ts)
  *   learn-rules.ts        reference tables, order invariants, exact fan-outs
  *   train.ts              fit one model per table (train-context.ts: the learned model's parent context)
- *   generate-load.ts      shadow, generate + load, deferred updates, then repair → validate → finalize → parity → swap
+ *   generate-load.ts      sequences the stages below, from the trained models to the swap (generateIntoTarget)
+ *   shadow.ts             create the shadow next to the live schema; drop it unless it was swapped in
+ *   load.ts               generate every table's rows (copied tables: the source's) and stream them into the shadow
+ *   update.ts             write the FKs the plan deferred as null-then-update
  *   repair.ts             resample rows that violate a CHECK
- *   report.ts             `synth report`: the quality report of what is live in a target, without a run
+ *   validate.ts           the integrity gate: any violation refuses the swap
+ *   report.ts             the run's quality report (below quality.minOverall refuses the swap); `synth report`
+ *   finalize.ts           keys, constraints, indexes and triggers onto the shadow after the data; sequences past it
+ *   parity.ts             the shadow's schema against the source's: any difference refuses the swap
+ *   swap.ts               make the shadow live, atomically
  */
 export {
   FAULT_POINTS,

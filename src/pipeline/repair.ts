@@ -1,7 +1,17 @@
 import type { Shadow, TargetConnector } from '../connectors/connector.js';
-import type { EventSink } from '../events.js';
+import { type EventSink, stage } from '../events.js';
 import type { DatabaseSchema } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
+
+/** The repair stage of a run: `repairChecks` over the loaded shadow, before it is validated. */
+export function repairShadow(
+  target: TargetConnector,
+  shadow: Shadow,
+  schema: DatabaseSchema,
+  emit: EventSink,
+): Promise<{ total: number; byTable: Record<string, number> }> {
+  return stage(emit, 'repair', () => repairChecks(target, shadow, schema, emit), (r) => `${r.total} rows resampled`);
+}
 
 /**
  * Generated rows that violate a CHECK are resampled in the shadow (the connector borrows the checked columns from

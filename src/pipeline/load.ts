@@ -1,0 +1,122 @@
+/**
+ * Generate + load: every table's rows, generated from its model (or copied, for `mode: copy`), streamed into the
+ * shadow level by level of the plan (the tables of one level at once, up to `hooks.parallel`).
+ */
+import type { Shadow, SourceConnector, TargetConnector } from '../connectors/connector.js';
+import type { SynthConfig } from '../config/schema.js';
+import { SynthError } from '../errors.js';
+import { type EventSink, stage } from '../events.js';
+import type { HydrationPlan, TableStep } from '../graph/plan.js';
+import { runLevels } from '../scheduler/run-queue.js';
+import type { Row, RowBatch } from '../schema/values.js';
+import { createGeneration, createRng, type Generation, type ModelSet } from '../generation/index.js';
+import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
+import { tableKey } from '../schema/model.js';
+import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
+import type { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
+import type { HydrateHooks } from './hydrate.js';
+import { readReferenceRows } from './learn-rules.js';
+import type { ShadowFault } from './shadow.js';
+import { tableConfig } from './table-config.js';
+
+export interface PreparedGeneration {
+  /** The rows of tables declared `mode: copy`, credentials already scrubbed. */
+  reference: Map<string, { columns: string[]; rows: Row[] }>;
+  generation: Generation;
+}
+
+/** Reads the copied tables from the source and sets up the seeded generation (row counts per table) of the run. */
+export async function prepareGeneration(
+  source: SourceConnector,
+  schema: DatabaseSchema,
+  plan: HydrationPlan,
+  models: ModelSet,
+  config: SynthConfig,
+  credentials: CredentialScrubber,
+): Promise<PreparedGeneration> {
+  // A table declared `mode: copy` is copied verbatim, except its credentials.
+  const reference = new Map([...(await readReferenceRows(source, schema, models.rules))].map(([key, rows]) => {
+    const table = schema.tables.find((t) => tableKey(t) === key);
+    return [key, table ? credentials.scrub(table, rows) : rows] as const;
+  }));
+  const generation = createGeneration(schema, plan, models, {
+    reference,
+    conformAfter: true,
+    scale: config.scale,
+    seed: config.seed,
+    tableScale: (t: TableRef) => {
+      const tc = tableConfig(config, t);
+      return tc?.skip ? 0 : (tc?.scale ?? 1);
+    },
+  });
+  return { reference, generation };
+}
+
+interface LoadShadow extends PreparedGeneration {
+  target: TargetConnector;
+  shadow: Shadow;
+  schema: DatabaseSchema;
+  plan: HydrationPlan;
+  models: ModelSet;
+  config: SynthConfig;
+  runId: string;
+  emit: EventSink;
+  hooks: HydrateHooks;
+  fault: ShadowFault;
+  privacy?: PrivacyRun | null;
+  credentials: CredentialScrubber;
+}
+
+/** The load stage: in-process, or by the `loadTables` hook (distributed runs). */
+export async function loadShadow(args: LoadShadow): Promise<void> {
+  const { target, shadow, schema, plan, models, config, runId, emit, hooks, fault, reference, generation, credentials } = args;
+  await stage(emit, 'load', async () => {
+    if (hooks.loadTables) {
+      const filtering = args.privacy?.filtering ?? false;
+      return hooks.loadTables({ target, shadow, schema, plan, models, generation, reference, credentials, filtering, runId, emit, ...(hooks.signal ? { signal: hooks.signal } : {}) });
+    }
+    // Tables of one level never reference each other, and each table's rows are seeded by the table alone.
+    const levels: TableStep[][] = [];
+    for (const step of plan.steps) (levels[step.level] ??= []).push(step);
+    await runLevels(levels.filter((l) => l !== undefined), hooks.parallel ?? 1, async (step) => {
+      const table = mustFind(schema, step.table);
+      const key = tableKey(table);
+      const total = generation.rowCounts.get(key) ?? 0;
+      const started = Date.now();
+      // A table's bar appears (and parallel loads show as overlapping) as soon as its load starts.
+      emit({ type: 'table', stage: 'load', table: key, rows: 0, total });
+      const tm = models.tables.get(key);
+      // Copied reference rows are the source's on purpose: the copy filters leave them alone.
+      const filtered = args.privacy && tm && !reference.has(key) ? args.privacy.filterRows(table, tm.meta, tm.model, generation.rows(table), createRng(config.seed).fork(`privacy-filter:${key}`)) : generation.rows(table);
+      // The data rules go last, so no filter or replacement after them can break an order invariant again.
+      const generated = generation.conform(table, credentials.replaceIn(table, filtered));
+      const rows = await target.load(shadow, table, afterFirstBatch(generated, async () => {
+        await fault('mid-load', key);
+        await fault('connection-drop', key);
+      }, hooks.signal), (n) => emit({ type: 'table', stage: 'load', table: key, rows: n, total }));
+      emit({ type: 'table', stage: 'load', table: key, rows, total, done: true, ms: Date.now() - started });
+    });
+  });
+}
+
+/**
+ * Passes batches through, running `after` once the first batch was consumed (the mid-load fault points), and
+ * stopping between batches once `signal` fires, so an interrupted load ends within a batch.
+ */
+async function* afterFirstBatch(batches: AsyncIterable<RowBatch>, after: () => Promise<void>, signal?: AbortSignal): AsyncIterable<RowBatch> {
+  let first = true;
+  for await (const batch of batches) {
+    signal?.throwIfAborted();
+    yield batch;
+    if (first) {
+      first = false;
+      await after();
+    }
+  }
+}
+
+function mustFind(schema: DatabaseSchema, ref: TableRef): Table {
+  const t = schema.tables.find((x) => x.schema === ref.schema && x.name === ref.name);
+  if (!t) throw new SynthError('INTERNAL', `Plan names a table not in the schema: ${tableKey(ref)}`);
+  return t;
+}

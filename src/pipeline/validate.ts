@@ -1,0 +1,30 @@
+import type { Shadow, TargetConnector } from '../connectors/connector.js';
+import { type EventSink, stage } from '../events.js';
+import type { DatabaseSchema } from '../schema/model.js';
+import { checkShadowIntegrity, formatIntegrityReport, type IntegrityReport } from '../validation/integrity.js';
+import type { ShadowFault } from './shadow.js';
+
+/**
+ * The validation gate on the loaded shadow (validation/integrity.ts asks, the connector answers in its SQL). A
+ * report that is not ok refuses the swap and the caller stops there; `resampled` is what the repair stage already
+ * fixed, so the report says both.
+ */
+export async function validateShadow(
+  target: TargetConnector,
+  shadow: Shadow,
+  schema: DatabaseSchema,
+  resampled: Record<string, number>,
+  fault: ShadowFault,
+  emit: EventSink,
+): Promise<IntegrityReport> {
+  const integrity = await stage(emit, 'validate', async () => {
+    await fault('during-validate');
+    return checkShadowIntegrity(target, shadow, schema);
+  }, (r) =>
+    r.ok ? 'no violations' : `${r.totalViolations} violations`,
+  );
+  integrity.resampled = resampled;
+  emit({ type: 'info', message: formatIntegrityReport(integrity), section: 'validation' });
+  if (!integrity.ok) emit({ type: 'warning', message: 'Validation refused the swap; the live schema is untouched.' });
+  return integrity;
+}
