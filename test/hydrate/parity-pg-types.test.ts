@@ -32,3 +32,79 @@ describe('PostgreSQL schema parity with types in a schema that is not copied', (
     await env.target.exec(`INSERT INTO public.person (mood, age) VALUES ('calm', 3)`);
   }, 120_000);
 });
+
+// A domain, a composite and a range type kept in `shapes`, which is not copied; the composite uses the domain and
+// another domain from a third schema, so the types must come along in dependency order, across schemas.
+const SHAPES = `
+  CREATE SCHEMA shapes;
+  CREATE SCHEMA codes;
+  CREATE DOMAIN codes.code AS text CHECK (length(VALUE) = 3);
+  CREATE DOMAIN shapes.positive AS integer CHECK (VALUE > 0);
+  CREATE TYPE shapes.pair AS (lo shapes.positive, label codes.code);
+  CREATE TYPE shapes.span AS RANGE (subtype = float8);
+  CREATE TABLE public.item (
+    id serial PRIMARY KEY, n shapes.positive NOT NULL, p shapes.pair, r shapes.span, c codes.code
+  );
+  INSERT INTO public.item (n, p, r, c)
+    SELECT 1 + g % 50, ROW(1 + g % 9, 'k' || lpad((g % 100)::text, 2, '0'))::shapes.pair,
+           shapes.span(g::float8, g + 1.5), 'c' || lpad((g % 100)::text, 2, '0')
+      FROM generate_series(1, 80) g;
+`;
+
+describe('PostgreSQL domains, composite and range types from a schema that is not copied', () => {
+  const shapes = pgHydrationFixture('synth_pshapes_', SHAPES);
+  const config = () =>
+    parseConfig({
+      source: { url: shapes.source.url },
+      targets: { dev: { url: shapes.target.url } },
+      schemas: ['public'],
+      quality: { enabled: false },
+      outDir: shapes.outDir,
+    });
+
+  async function expectValidCopy(): Promise<void> {
+    const types = await shapes.target.query<{ attname: string; t: string }>(
+      `SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'public.item'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    );
+    expect(Object.fromEntries(types.map((r) => [r.attname, r.t]))).toEqual({
+      id: 'integer', n: 'shapes.positive', p: 'shapes.pair', r: 'shapes.span', c: 'codes.code',
+    });
+    const [count] = await shapes.target.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.item`);
+    expect(count!.n).toBeGreaterThan(0);
+    // The domains' CHECKs hold on the generated data and still guard the copy.
+    const [bad] = await shapes.target.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM public.item WHERE n <= 0 OR length(c) <> 3 OR (p).lo <= 0 OR length((p).label) <> 3`,
+    );
+    expect(bad!.n).toBe(0);
+    await expect(shapes.target.exec(`INSERT INTO public.item (n) VALUES (0)`)).rejects.toThrow(/positive/);
+    await expect(shapes.target.exec(`INSERT INTO public.item (n, c) VALUES (1, 'toolong')`)).rejects.toThrow(/code/);
+    // Inside the composite too: those CHECKs are created with their domains.
+    await expect(shapes.target.exec(`INSERT INTO public.item (n, p) VALUES (1, ROW(0, 'abc'))`)).rejects.toThrow(/positive/);
+    await expect(shapes.target.exec(`INSERT INTO public.item (n, p) VALUES (1, ROW(1, 'toolong'))`)).rejects.toThrow(/code/);
+    await shapes.target.exec(`INSERT INTO public.item (n, p, r, c) VALUES (4, ROW(2, 'abc'), '[1.5,3)', 'xyz')`);
+  }
+
+  it('are recreated in their own schema, with 100 % parity and valid data', async () => {
+    const result = await hydrate({ config: config(), target: 'dev' });
+    expect(result.status).toBe('ok');
+    expect(result.parity?.differences ?? ['no parity']).toEqual([]);
+    await expectValidCopy();
+  }, 180_000);
+
+  it('a second hydrate replaces them again', async () => {
+    const result = await hydrate({ config: config(), target: 'dev' });
+    expect(result.status).toBe('ok');
+    expect(result.parity?.differences ?? ['no parity']).toEqual([]);
+    // The row the first test added went with the replaced tables.
+    const [row] = await shapes.target.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.item WHERE c = 'xyz'`);
+    expect(row!.n).toBe(0);
+    await expectValidCopy();
+  }, 180_000);
+
+  it('a third hydrate drops the first backups of both schemas', async () => {
+    const result = await hydrate({ config: config(), target: 'dev' });
+    expect(result.status).toBe('ok');
+    expect(result.parity?.differences ?? ['no parity']).toEqual([]);
+    await expectValidCopy();
+  }, 180_000);
+});

@@ -48,6 +48,10 @@ export function layoutFor(runId: string, schema: DatabaseSchema, defaultSchema: 
 function typeSchemas(schema: DatabaseSchema): string[] {
   if (schema.dialect !== 'postgres') return [];
   const out = new Set<string>();
+  // Types outside `schemas` are only read when a copied column needs them, perhaps through another type.
+  for (const o of schema.otherObjects) {
+    if ((o.kind === 'domain' || o.kind === 'composite type' || o.kind === 'range type') && !schema.schemas.includes(o.schema)) out.add(o.schema);
+  }
   const spell = (s: string, n: string) => [`${s}.${n}`, `${pgIdentSpelling(s)}.${pgIdentSpelling(n)}`];
   const enumOf = (t: NeutralType): string | null => (t.kind === 'enum' ? t.name : t.kind === 'array' ? enumOf(t.element) : null);
   const structuredOf = (t: NeutralType): string | null =>
@@ -295,6 +299,16 @@ export function shadowOf(layout: Layout, modelSchema: string): string {
   return layout.shadow.get(live) ?? live;
 }
 
+/** Whether the domain's definition already carries this CHECK (postgres-objects does so for domains inside composite or range types). */
+function domainCreatedWith(schema: DatabaseSchema, domain: string, check: string): boolean {
+  return schema.otherObjects.some(
+    (o) =>
+      o.kind === 'domain' &&
+      [`${o.schema}.${o.name}`, `${pgIdentSpelling(o.schema)}.${pgIdentSpelling(o.name)}`].includes(domain) &&
+      o.definition?.includes(` CONSTRAINT ${pgIdentSpelling(check)} CHECK `) === true,
+  );
+}
+
 /** Statements that create the shadow's types (enums, domains) for a schema. */
 export function typeStatements(schema: DatabaseSchema, layout: Layout): string[] {
   const out: string[] = [];
@@ -426,6 +440,7 @@ export function finalizeSteps(schema: DatabaseSchema, layout: Layout): FinalizeS
         const key = `${col.domain}|${c.name}`;
         if (seen.has(key)) continue;
         seen.add(key);
+        if (domainCreatedWith(schema, col.domain, c.name)) continue;
         const expr = c.expression.split(qi(col.name)).join('VALUE');
         add(table, `domain check ${c.name}`, `ALTER DOMAIN ${toShadowSql(col.domain, layout)} ADD CONSTRAINT ${qi(c.name)} CHECK (${toShadowSql(expr, layout)})`);
       }

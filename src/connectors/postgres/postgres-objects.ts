@@ -20,21 +20,50 @@ const extOwned = (cls: string, col: string): string =>
 
 export async function otherObjectsOf(s: PgSession, schemas: string[], tableOids: number[]): Promise<OtherObject[]> {
   const versionNum = Number((await s.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]?.v ?? 0);
+  const foreign = await foreignTypesUsed(s, schemas, tableOids);
   return [
     ...(await extensions(s, schemas)),
-    ...(await structuredTypeObjects(s, schemas, versionNum)),
+    ...(await structuredTypeObjects(s, schemas, versionNum, foreign)),
     ...(await viewsOf(s, schemas)),
     ...(await routines(s, schemas)),
     ...(await aggregates(s, schemas)),
     ...(await operators(s, schemas)),
     ...(await casts(s, schemas)),
     ...(await triggers(s, tableOids, schemas)),
-    ...(await domains(s, schemas)),
+    ...(await domains(s, schemas, foreign)),
     ...(await sequences(s, schemas)),
     ...(await policies(s, tableOids)),
     ...(await rulesAndStatistics(s, schemas)),
     ...(await comments(s, schemas, tableOids)),
   ];
+}
+
+/**
+ * Domains, composite and range types outside `schemas` that the copied tables' columns use, directly or through
+ * another such type (a domain's base, an array's element, a composite's attributes, a range's subtype): they are
+ * read like the copied schemas' own, so their schemas get a shadow and travel with the tables.
+ */
+async function foreignTypesUsed(s: PgSession, schemas: string[], tableOids: number[]): Promise<number[]> {
+  const rows = await s.query<{ oid: number }>(
+    `WITH RECURSIVE used(oid) AS (
+       SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+       UNION
+       SELECT x.oid FROM used u JOIN pg_type t ON t.oid = u.oid CROSS JOIN LATERAL (
+         SELECT t.typbasetype WHERE t.typtype = 'd'
+         UNION ALL SELECT t.typelem WHERE t.typcategory = 'A' AND t.typelem <> 0
+         UNION ALL SELECT a.atttypid FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                    WHERE c.oid = t.typrelid AND c.relkind = 'c'
+         UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = t.oid
+         UNION ALL SELECT r.rngtypid FROM pg_range r WHERE t.typtype = 'm' AND r.rngmultitypid = t.oid
+       ) x(oid)
+     )
+     SELECT DISTINCT t.oid::int AS oid FROM used u JOIN pg_type t ON t.oid = u.oid JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE n.nspname <> ALL($2) AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND ${extOwned('pg_type', 't.oid')}
+        AND (t.typtype IN ('d', 'r') OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
+      ORDER BY 1`,
+    [tableOids, schemas],
+  );
+  return rows.rows.map((r) => r.oid);
 }
 
 /** Extensions in the copied schemas, and those whose types or operator classes the copied tables and indexes use. */
@@ -71,7 +100,7 @@ async function extensions(s: PgSession, schemas: string[]): Promise<OtherObject[
   }));
 }
 
-async function structuredTypeObjects(s: PgSession, schemas: string[], versionNum: number): Promise<OtherObject[]> {
+async function structuredTypeObjects(s: PgSession, schemas: string[], versionNum: number, foreign: number[]): Promise<OtherObject[]> {
   const out: OtherObject[] = [];
   const composites = await s.query<{ nspname: string; typname: string; attrs: string }>(
     `SELECT n.nspname, t.typname,
@@ -81,9 +110,9 @@ async function structuredTypeObjects(s: PgSession, schemas: string[], versionNum
               ', ' ORDER BY a.attnum) AS attrs
        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped JOIN pg_type at ON at.oid = a.atttypid
-      WHERE n.nspname = ANY($1) AND ${extOwned('pg_type', 't.oid')}
+      WHERE (n.nspname = ANY($1) OR t.oid = ANY($2::oid[])) AND ${extOwned('pg_type', 't.oid')}
       GROUP BY t.oid, n.nspname, t.typname ORDER BY t.oid`,
-    [schemas],
+    [schemas, foreign],
   );
   for (const c of composites.rows) {
     out.push({ schema: c.nspname, name: c.typname, kind: 'composite type', definition: `CREATE TYPE ${qn(c.nspname, c.typname)} AS (${c.attrs})` });
@@ -102,8 +131,8 @@ async function structuredTypeObjects(s: PgSession, schemas: string[], versionNum
        FROM pg_range r JOIN pg_type t ON t.oid = r.rngtypid JOIN pg_namespace n ON n.oid = t.typnamespace
        JOIN pg_type st ON st.oid = r.rngsubtype
        JOIN pg_opclass oc ON oc.oid = r.rngsubopc JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace
-      WHERE n.nspname = ANY($1) AND ${extOwned('pg_type', 't.oid')} ORDER BY t.oid`,
-    [schemas],
+      WHERE (n.nspname = ANY($1) OR t.oid = ANY($2::oid[])) AND ${extOwned('pg_type', 't.oid')} ORDER BY t.oid`,
+    [schemas, foreign],
   );
   for (const r of ranges.rows) {
     const opts = [`SUBTYPE = ${r.subtype}`];
@@ -277,19 +306,27 @@ async function triggers(s: PgSession, tableOids: number[], schemas: string[]): P
   });
 }
 
-async function domains(s: PgSession, schemas: string[]): Promise<OtherObject[]> {
-  const rows = await s.query<{ nspname: string; typname: string; base: string; notnull: boolean; def: string | null; collation: string | null }>(
+async function domains(s: PgSession, schemas: string[], foreign: number[]): Promise<OtherObject[]> {
+  const rows = await s.query<{
+    nspname: string; typname: string; base: string; notnull: boolean; def: string | null; collation: string | null; nested: string | null;
+  }>(
     `SELECT n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod) AS base, t.typnotnull AS notnull, t.typdefault AS def,
-            CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation THEN (SELECT collname FROM pg_collation WHERE oid = t.typcollation) END AS collation
+            CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation THEN (SELECT collname FROM pg_collation WHERE oid = t.typcollation) END AS collation,
+            CASE WHEN EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid AND c.relkind = 'c' WHERE a.atttypid = t.oid AND NOT a.attisdropped)
+                   OR EXISTS (SELECT 1 FROM pg_range r WHERE r.rngsubtype = t.oid)
+                 THEN (SELECT string_agg(' CONSTRAINT ' || quote_ident(co.conname) || ' ' || pg_get_constraintdef(co.oid), '' ORDER BY co.conname)
+                         FROM pg_constraint co WHERE co.contypid = t.oid AND co.contype = 'c') END AS nested
        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
-      WHERE t.typtype = 'd' AND n.nspname = ANY($1) AND ${extOwned('pg_type', 't.oid')} ORDER BY t.oid`,
-    [schemas],
+      WHERE t.typtype = 'd' AND (n.nspname = ANY($1) OR t.oid = ANY($2::oid[])) AND ${extOwned('pg_type', 't.oid')} ORDER BY t.oid`,
+    [schemas, foreign],
   );
   return rows.rows.map((d) => {
-    // Created without its CHECKs (those come after the data, with the table constraints).
+    // Created without its CHECKs (those come after the data, with the table constraints), unless a composite or range
+    // type uses it: PostgreSQL refuses ALTER DOMAIN … ADD CONSTRAINT once a table column holds such a type.
     let def = `CREATE DOMAIN ${qn(d.nspname, d.typname)} AS ${d.base}`;
     if (d.collation) def += ` COLLATE "${d.collation}"`;
     if (d.def !== null) def += ` DEFAULT ${d.def}`;
+    if (d.nested) def += d.nested;
     return { schema: d.nspname, name: d.typname, kind: 'domain' as const, definition: def };
   });
 }

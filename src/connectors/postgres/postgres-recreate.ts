@@ -138,8 +138,10 @@ export async function createPolicies(s: PgSession, objects: OtherObject[], layou
 /**
  * Objects outside `backup` that depend on something in it: `DROP SCHEMA … CASCADE` would silently take them along.
  * Each is described the way PostgreSQL names it (`view reporting.actor_names`, `function other.f(integer)`).
+ * Objects in `alsoDropped` (the other backups the same swap replaces, e.g. the tables using a type schema's
+ * backup) go anyway and are not counted.
  */
-export async function backupDependents(s: PgSession, backup: string): Promise<string[]> {
+export async function backupDependents(s: PgSession, backup: string, alsoDropped: string[] = []): Promise<string[]> {
   const rows = await s.query<{ what: string }>(
     `WITH b AS (SELECT oid FROM pg_namespace WHERE nspname = $1),
      inside(classid, objid) AS (
@@ -177,15 +179,16 @@ export async function backupDependents(s: PgSession, backup: string): Promise<st
      SELECT DISTINCT CASE WHEN classid = 'pg_rewrite'::regclass
                           THEN pg_describe_object('pg_class'::regclass, (SELECT ev_class FROM pg_rewrite WHERE oid = objid), 0)
                           ELSE pg_describe_object(classid, objid, objsubid) END AS what FROM placed
-      WHERE ns IS DISTINCT FROM (SELECT oid FROM b) ORDER BY 1`,
-    [backup],
+      WHERE ns IS DISTINCT FROM (SELECT oid FROM b)
+        AND NOT coalesce(ns IN (SELECT oid FROM pg_namespace WHERE nspname = ANY($2::text[])), false) ORDER BY 1`,
+    [backup, alsoDropped],
   );
   return rows.rows.map((r) => r.what);
 }
 
 /** Refuses when something outside `backup` depends on it; the caller has not written anything yet. */
-export async function refuseBackupDependents(s: PgSession, backup: string, code: 'LOAD_FAILED' | 'SWAP_FAILED'): Promise<void> {
-  const outside = await backupDependents(s, backup);
+export async function refuseBackupDependents(s: PgSession, backup: string, code: 'LOAD_FAILED' | 'SWAP_FAILED', alsoDropped: string[] = []): Promise<void> {
+  const outside = await backupDependents(s, backup, alsoDropped);
   if (outside.length === 0) return;
   throw new SynthError(code, `Replacing the backup schema ${backup} would also drop ${outside.length} object(s) outside it that depend on it: ${outside.join('; ')}`, {
     hint: `Nothing was written. Drop or change those objects so they no longer use ${backup} (it holds the tables the previous hydrate replaced), or drop ${backup} yourself, then run again.`,

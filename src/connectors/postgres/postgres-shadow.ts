@@ -67,7 +67,8 @@ export async function createShadow(
   const pg = schema.dialect === 'postgres';
   await inTransaction(session, async (s) => {
     // The swap will replace each live schema's backup: refuse now, not after the load, if that would drop more.
-    for (const ns of shadow.namespaces) await refuseBackupDependents(s, backupName(ns.live), 'LOAD_FAILED');
+    const backups = shadow.namespaces.map((ns) => backupName(ns.live));
+    for (const b of backups) await refuseBackupDependents(s, b, 'LOAD_FAILED', backups);
     if (pg) notes.push(...(await ensureExtensions(s, schema.otherObjects)));
     if (pg) await refuseMissingForeignTypes(s, schema, layout);
     if (pg) await refuseMissingRoles(s, schema.otherObjects);
@@ -180,7 +181,7 @@ export async function swap(
           notes.push(...(await moveExtensions(s, ns.live, ns.shadow)));
           notes.push(...(await copyGrants(s, ns.live, ns.shadow)));
           // CASCADE only drops the backup's own objects: anything outside that depends on them refuses the swap.
-          await refuseBackupDependents(s, backup, 'SWAP_FAILED');
+          await refuseBackupDependents(s, backup, 'SWAP_FAILED', shadow.namespaces.map((n) => backupName(n.live)));
           await s.query(`DROP SCHEMA IF EXISTS ${qi(backup)} CASCADE`);
           await s.query(`ALTER SCHEMA ${qi(ns.live)} RENAME TO ${qi(backup)}`);
           await mark(s, backup, { synth: shadow.runId, kind: 'backup', live: ns.live, createdAt });
