@@ -436,32 +436,3 @@ export function tokenPriors(column: Column, spec: ColumnModelSpec): number[] | n
   const bins = Math.max(0, json.edges.length - 1);
   return bins > 0 ? [...head, ...Array.from({ length: bins }, () => (1 - nullShare) / bins)] : null;
 }
-
-/**
- * Like `tokenPriors`, but a binned column's bins get the mass of the DP quantile steps that fall in them (a value
- * repeated over several quantiles is one bin with several steps' mass), not equal mass: what MST's tree is
- * fitted to. Post-processing of the spec only.
- */
-export function tokenMasses(column: Column, spec: ColumnModelSpec): number[] | null {
-  const priors = tokenPriors(column, spec);
-  const enc = encoderFromSpec(column, spec);
-  const s = spec.spec;
-  if (!priors || !enc || (s.type !== 'numeric' && s.type !== 'epoch')) return priors;
-  const json = enc.toJSON();
-  if (json.type !== 'numeric') return priors;
-  const scale = encoderKind(column)?.kind === 'date' ? 1 / MS_PER_DAY : 1;
-  const edges = json.edges;
-  const head = json.hasNull ? 1 : 0;
-  const nullShare = json.hasNull ? spec.nullRate : 0;
-  const bins = new Array<number>(Math.max(0, edges.length - 1)).fill(0);
-  const steps = s.quantiles.length - 1;
-  for (let j = 0; j < steps; j++) {
-    const x = ((s.quantiles[j]! + s.quantiles[j + 1]!) / 2) * scale;
-    let b = 0;
-    while (b < bins.length - 1 && x >= edges[b + 1]!) b++;
-    bins[b]! += 1;
-  }
-  const total = bins.reduce((a, v) => a + v, 0);
-  if (!(total > 0) || priors.length !== head + bins.length) return priors;
-  return [...priors.slice(0, head), ...bins.map((v) => ((1 - nullShare) * v) / total)];
-}

@@ -272,7 +272,7 @@ function plannedLedger(
     if (sgd) charge(`${key} DP-SGD`, { mechanism: 'subsampled-gaussian', q: sgd.q, noiseMultiplier: sgd.noiseMultiplier, steps: sgd.steps });
     const delta = privacy.delta / T;
     const rho = mst ? rhoForEpsilon(scale * share * MST_SHARE, delta) : 0;
-    if (mst) for (const ch of mstCharges(mst.columns, rho, true)) charge(`${key} MST`, ch);
+    if (mst) for (const ch of mstCharges(mst.columns, rho)) charge(`${key} MST`, ch);
     allocations.set(key, { unitEpsilon, vocabDelta, sgd, budget: { epsilon: own.spent(delta).epsilon, delta }, mst: choice ? { ...choice, ...(mst ? { rho } : {}) } : null });
   }
   return { total, allocations };
@@ -586,7 +586,7 @@ export async function fitTableDp(
         ),
       }
     : undefined;
-  const mst = mstPlan ? fitMstAttributes(table, sample, attrs, specs, new Set(mstPlan.candidates), mstPlan.rho, { ...ctx, label: key }, sampleSize, mstParent) : null;
+  const mst = mstPlan ? fitMstAttributes(table, sample, attrs, specs, new Set(mstPlan.candidates), mstPlan.rho, { ...ctx, label: key }, mstParent) : null;
   if (mst) model = mst;
   else if (kind === 'learned' && allocation.sgd && sample.rows.length > 0) {
     const r = await fitLearnedDp(table, sample, meta, specs, allocation.sgd, rng, ledger, options, context);

@@ -14,7 +14,7 @@ import type { ColumnModelSpec } from '../baseline/column-spec.js';
 import { conformValue } from '../conform.js';
 import { encoderFromJSON, type ColumnEncoder, type EncoderJSON } from '../learned/encoders.js';
 import type { AttributeModel, ModelArtifact, Rng, TableSample } from '../model.js';
-import { encoderFromSpec, tokenMasses } from './dp-columns.js';
+import { encoderFromSpec } from './dp-columns.js';
 import { fitMst, mstScales, sampleMst, sampleMstGiven, type MstModel } from './dp-mst.js';
 import type { DpContext } from './mechanisms.js';
 
@@ -53,7 +53,7 @@ export function mstChoice(candidates: number, rows: number, epsilon: number, del
   const rho = rhoForEpsilon(epsilon * MST_SHARE, delta);
   const base = { columns: candidates, rows, rho };
   if (candidates < 2) return { ...base, mst: false, reason: `independent marginals: ${candidates} column(s) to correlate` };
-  const noise = mstScales(candidates, rho, true).sigma2 * contribution;
+  const noise = mstScales(candidates, rho).sigma2 * contribution;
   const share = rows > 0 ? noise / rows : Infinity;
   const figures = `${candidates} columns, ${rows} rows, ε share ${epsilon.toFixed(3)} (MST ρ ${rho.toPrecision(2)}): 2-way noise σ ${noise.toFixed(1)} rows = ${(share * 100).toFixed(1)} % of the rows`;
   return share <= MST_MAX_NOISE_SHARE
@@ -184,15 +184,13 @@ export function fitMstAttributes(
   candidates: ReadonlySet<string>,
   rho: number,
   ctx: DpContext,
-  /** A DP estimate of the sample's rows (the table's noisy count, capped at the sample size). */
-  dpRows: number,
   parent?: MstParent,
 ): MstAttributeModel | null {
-  const coded: Array<{ column: Column; encoder: ColumnEncoder; spec: ColumnModelSpec }> = [];
+  const coded: Array<{ column: Column; encoder: ColumnEncoder }> = [];
   for (const c of attrs) {
     if (!candidates.has(c.name)) continue;
     const encoder = encoderFromSpec(c, specs.get(c.name)!);
-    if (encoder && encoder.vocabSize >= 1) coded.push({ column: c, encoder, spec: specs.get(c.name)! });
+    if (encoder && encoder.vocabSize >= 1) coded.push({ column: c, encoder });
   }
   const context = parent ? parentCoding(parent) : [];
   if (coded.length + context.length < 2 || coded.length === 0) return null;
@@ -209,12 +207,7 @@ export function fitMstAttributes(
     if (p) rows.push([...own, ...context.map(({ encoder }, j) => code(encoder, p[j]))]);
   });
   const all = [...coded, ...context];
-  // Each column's 1-way marginal is its DP spec's (released already, so free), which leaves all of ρ to the tree.
-  const marginals = all.map(({ column, encoder, spec }) => {
-    const p = tokenMasses(column, spec);
-    return p && p.length === encoder.vocabSize ? p : new Array<number>(encoder.vocabSize).fill(1);
-  });
-  const model = fitMst(rows, all.map(({ column, encoder }) => ({ name: column.name, size: encoder.vocabSize })), rho, ctx, { marginals, rows: dpRows });
+  const model = fitMst(rows, all.map(({ column, encoder }) => ({ name: column.name, size: encoder.vocabSize })), rho, ctx);
   const codedNames = new Set(coded.map((x) => x.column.name));
   const rest = attrs.filter((c) => !codedNames.has(c.name)).map((c) => specs.get(c.name)!);
   const ctxJson = parentRows ? { columns: context.map((c) => c.column.name), encoders: context.map((c) => c.encoder.toJSON()) } : undefined;
@@ -234,13 +227,13 @@ export interface MstParent {
   candidates: ReadonlySet<string>;
 }
 
-function parentCoding(parent: MstParent): Array<{ column: Column; encoder: ColumnEncoder; spec: ColumnModelSpec }> {
-  const out: Array<{ column: Column; encoder: ColumnEncoder; spec: ColumnModelSpec }> = [];
+function parentCoding(parent: MstParent): Array<{ column: Column; encoder: ColumnEncoder }> {
+  const out: Array<{ column: Column; encoder: ColumnEncoder }> = [];
   for (const c of parent.parent.columns) {
     const spec = parent.specs.get(c.name);
     if (!parent.candidates.has(c.name) || !spec) continue;
     const encoder = encoderFromSpec(c, spec);
-    if (encoder) out.push({ column: c, encoder, spec });
+    if (encoder) out.push({ column: c, encoder });
   }
   return out;
 }

@@ -33,23 +33,20 @@ export interface MstModel {
   conditionals: number[][][];
 }
 
-/**
- * The three noise scales and the selection ε for k columns under ρ (each third of ρ split evenly); with the 1-way
- * marginals `known` (released already, e.g. by the columns' DP specs) ρ is split in halves over selection and 2-way.
- */
-export function mstScales(k: number, rho: number, known = false): { sigma1: number; sigma2: number; selectEpsilon: number } {
-  const third = known ? rho / 2 : rho / 3;
+/** The three noise scales and the selection ε for k columns under ρ (each third of ρ split evenly). */
+export function mstScales(k: number, rho: number): { sigma1: number; sigma2: number; selectEpsilon: number } {
+  const third = rho / 3;
   const edges = Math.max(1, k - 1);
   // Gaussian with L2 sensitivity 1 is (1/2σ²)-zCDP; the exponential mechanism at ε is ε²/8-zCDP (bounded range).
   return { sigma1: Math.sqrt(k / (2 * third)), sigma2: Math.sqrt(edges / (2 * third)), selectEpsilon: Math.sqrt((8 * third) / edges) };
 }
 
 /** Ledger charges of `fitMst` for k columns at ρ (noise multipliers are per unit of sensitivity). */
-export function mstCharges(k: number, rho: number, known = false): LedgerCharge[] {
-  if (k < 2) return k === 1 && !known ? [{ mechanism: 'gaussian', noiseMultiplier: Math.sqrt(1 / (2 * rho)), count: 1 }] : [];
-  const s = mstScales(k, rho, known);
+export function mstCharges(k: number, rho: number): LedgerCharge[] {
+  if (k < 2) return k === 1 ? [{ mechanism: 'gaussian', noiseMultiplier: Math.sqrt(1 / (2 * rho)), count: 1 }] : [];
+  const s = mstScales(k, rho);
   return [
-    ...(known ? [] : [{ mechanism: 'gaussian' as const, noiseMultiplier: s.sigma1, count: k }]),
+    { mechanism: 'gaussian', noiseMultiplier: s.sigma1, count: k },
     { mechanism: 'exponential', epsilon: s.selectEpsilon, count: k - 1 },
     { mechanism: 'gaussian', noiseMultiplier: s.sigma2, count: k - 1 },
   ];
@@ -89,17 +86,8 @@ function ipf(table: number[][], rows: readonly number[], cols: readonly number[]
   }
 }
 
-/**
- * 1-way marginals released before MST (post-processing of DP outputs: free) and a DP estimate of the row count;
- * MST then measures no 1-way marginal of its own.
- */
-export interface KnownMarginals {
-  marginals: number[][];
-  rows: number;
-}
-
 /** Fits MST on coded rows (`rows[r][i]` in 0..columns[i].size-1) at ρ, charging every release to `ctx.ledger`. */
-export function fitMst(rows: readonly (readonly number[])[], columns: MstColumn[], rho: number, ctx: DpContext, known?: KnownMarginals): MstModel {
+export function fitMst(rows: readonly (readonly number[])[], columns: MstColumn[], rho: number, ctx: DpContext): MstModel {
   const k = columns.length;
   const m = contributionOf(ctx);
   const gauss = (sigma: number) => sigma * m * ctx.rng.normal();
@@ -108,18 +96,11 @@ export function fitMst(rows: readonly (readonly number[])[], columns: MstColumn[
     ctx.ledger.charge(`${ctx.label} MST 1-way`, { mechanism: 'gaussian', noiseMultiplier: sigma, count: 1 });
     return { columns, order: [0], parent: [-1], marginals: [normalize(counts1(rows, 0, columns[0]!.size).map((c) => c + gauss(sigma)))], conditionals: [[]] };
   }
-  const { sigma1, sigma2, selectEpsilon } = mstScales(k, rho, known !== undefined);
-  let marginals: number[][];
-  let n: number;
-  if (known) {
-    marginals = known.marginals.map(normalize);
-    n = Math.max(1, known.rows);
-  } else {
-    ctx.ledger.charge(`${ctx.label} MST 1-way`, { mechanism: 'gaussian', noiseMultiplier: sigma1, count: k });
-    const noisy1 = columns.map((c, i) => counts1(rows, i, c.size).map((x) => x + gauss(sigma1)));
-    marginals = noisy1.map(normalize);
-    n = Math.max(1, noisy1.reduce((a, xs) => a + xs.reduce((s, x) => s + x, 0), 0) / k);
-  }
+  const { sigma1, sigma2, selectEpsilon } = mstScales(k, rho);
+  ctx.ledger.charge(`${ctx.label} MST 1-way`, { mechanism: 'gaussian', noiseMultiplier: sigma1, count: k });
+  const noisy1 = columns.map((c, i) => counts1(rows, i, c.size).map((x) => x + gauss(sigma1)));
+  const marginals = noisy1.map(normalize);
+  const n = Math.max(1, noisy1.reduce((a, xs) => a + xs.reduce((s, x) => s + x, 0), 0) / k);
 
   // Selection: Kruskal over the pairs joining two components, each edge by the exponential mechanism on the L1
   // distance between the pair's true 2-way counts and the product of the noisy 1-way marginals (sensitivity m).

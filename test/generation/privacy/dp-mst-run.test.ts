@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load-config.js';
 import { modelSetFromArtifact, modelSetToArtifact } from '../../../src/generation/artifact.js';
 import { createRng } from '../../../src/generation/rng.js';
-import { tokenMasses, tokenPriors } from '../../../src/generation/privacy/dp-columns.js';
 import { mstCharges, sampleMstGiven } from '../../../src/generation/privacy/dp-mst.js';
 import { mstChoice, MstAttributeModel, rhoForEpsilon } from '../../../src/generation/privacy/dp-mst-model.js';
 import { PrivacyLedger } from '../../../src/generation/privacy/rdp-accountant.js';
@@ -74,8 +73,7 @@ describe('MST under privacy in a run', () => {
     expect(customer.mst?.reason).toMatch(/^MST: 4 columns, 4000 rows/);
     expect(customer.epsilon).toBeLessThanOrEqual(customer.budget.epsilon + 1e-9);
     const mstLabels = customer.mechanisms.filter((m) => m.label.includes('MST'));
-    // The 1-way marginals are the columns' DP specs' (released already): MST measures the tree only.
-    expect(mstLabels.map((m) => m.label).sort()).toEqual(['public.customer MST 2-way', 'public.customer MST selection']);
+    expect(mstLabels.map((m) => m.label).sort()).toEqual(['public.customer MST 1-way', 'public.customer MST 2-way', 'public.customer MST selection']);
     for (const m of mstLabels) expect(m.epsilon).toBeGreaterThan(0);
     // orders' only attribute column cannot form a tree: independent marginals, with the reason.
     expect(p.tables.find((t) => t.table === 'public.orders')!.mst?.reason).toMatch(/^independent marginals: 1 column/);
@@ -180,22 +178,6 @@ describe('MST pieces', () => {
     expect(reference).toBeCloseTo(0.83715, 4);
     expect(spent).toBeLessThanOrEqual(1);
     expect(Math.abs(spent - reference)).toBeLessThan(5e-4);
-    // With the 1-way marginals known, ρ goes in halves to selection and 2-way: still ρ-zCDP.
-    const known = new PrivacyLedger();
-    for (const c of mstCharges(4, rho, true)) known.charge('t MST', c);
-    expect(Math.abs(known.spent(1e-6).epsilon - reference)).toBeLessThan(5e-4);
-  });
-
-  it('tokenMasses gives a bin the mass of the DP quantile steps inside it (tokenPriors: equal mass)', () => {
-    // A 0..3 integer column with half its rows at 3: quantiles repeat 3, and the deduplicated bins are unequal.
-    const column = { name: 'tier', type: { kind: 'integer' as const, bytes: 4 }, nullable: true, nativeType: 'int' } as unknown as Parameters<typeof tokenMasses>[0];
-    const spec = { column: 'tier', nullRate: 0.2, spec: { type: 'numeric' as const, quantiles: [0, 0.5, 1, 1.5, 2, 2.5, 3, 3, 3, 3, 3, 3, 3], integer: true } };
-    const masses = tokenMasses(column, spec)!;
-    expect(tokenPriors(column, spec)!.length).toBe(masses.length);
-    expect(masses[0]).toBeCloseTo(0.2, 10);
-    // Steps 0..5 spread over [0, 3); steps 6..11 all sit on 3, the last bin: half of the non-NULL mass.
-    expect(masses.at(-1)).toBeCloseTo(0.8 * 0.5 + 0.8 / 12, 10);
-    expect(masses.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10);
   });
 
   it('an MST model survives the model artifact: the reloaded model draws the same rows', () => {
