@@ -11,9 +11,10 @@ import { SynthError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { fitModels, MODEL_SET_VERSION, type FitOptions, type ModelSet, type ModelSetArtifact } from '../generation/index.js';
 import type { AlignedContext, SampleChildCounts } from '../generation/fit.js';
+import type { FitInput } from '../pipeline/train.js';
 import type { ChildCountHistogram, TableSample } from '../generation/model.js';
 import type { HydrationPlan } from '../graph/plan.js';
-import type { DatabaseSchema, TableRef } from '../schema/model.js';
+import type { DatabaseSchema } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import { modelsFromArtifact } from './run-bundle.js';
 import { QUEUE_NAME, queueConnection, reachQueue, type TrainJobData, type UnitResult } from './unit-queue.js';
@@ -24,19 +25,7 @@ const POLL_MS = 200;
 const BUNDLE_TTL_SECONDS = 2 * 24 * 3600;
 
 /** What `fitModels` is given in the coordinator, minus the learned factory, which a worker builds from `learned`. */
-export interface TrainingInput {
-  schema: DatabaseSchema;
-  plan: HydrationPlan;
-  samples: Map<string, TableSample>;
-  histograms: ChildCountHistogram[];
-  seed: number;
-  modelFor: (t: TableRef) => 'baseline' | 'learned';
-  /** The learned model's settings (`training.*`). */
-  learned?: { epochs?: number; hiddenSize?: number; batchSize?: number };
-  parentRows?: Map<string, TableSample>;
-  childCounts?: Map<string, SampleChildCounts[]>;
-  otherParents?: Map<string, AlignedContext>;
-}
+export type TrainingInput = FitInput;
 
 export interface TrainingBundle {
   version: number;
@@ -142,6 +131,9 @@ export async function trainOnWorkers(config: SynthConfig, runId: string, input: 
     const client = await queue.client;
     await client.set(trainBundleKey(dist.prefix, runId), encodeTrainingBundle(makeTrainingBundle(input)), { EX: BUNDLE_TTL_SECONDS });
     emit({ type: 'info', message: `Distributed: ${tables.length} training units on ${dist.prefix}/${QUEUE_NAME}.` });
+    if ((await queue.getWorkersCount()) === 0) {
+      emit({ type: 'warning', message: `No synth worker is connected to ${dist.prefix}/${QUEUE_NAME} yet: the units wait until one starts (npx synth worker --config <this config>).` });
+    }
     await queue.addBulk(
       tables.map((train) => ({
         name: 'train',

@@ -19,7 +19,7 @@ import { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
 import { formatFilterCounts, formatPrivacyResult, type PrivacyResult } from '../validation/privacy/privacy-report.js';
 import { newRunId, refuseSourceAsTarget, targetUrl } from './connect.js';
 import { checkTypeMapping, introspectAndPlan } from './introspect-plan.js';
-import { trainModels } from './train.js';
+import { trainModels, type FitElsewhere } from './train.js';
 import { generateIntoTarget } from './generate-load.js';
 
 export interface HydrateOptions {
@@ -68,6 +68,8 @@ export interface HydrateHooks {
   piiKey?(source: SourceConnector): Promise<string>;
   /** Fires on an interruption (scheduler/interrupt.ts): loads stop at the next batch, with the signal's reason. */
   signal?: AbortSignal;
+  /** Fits the models elsewhere from the coordinator's samples (`distributed`: one training unit per table); not under DP. */
+  fitModels?: FitElsewhere;
   /** Generates and loads every table instead of the in-process loop (`distributed`: shards on `synth worker`s). */
   loadTables?(ctx: LoadTablesContext): Promise<void>;
 }
@@ -140,7 +142,7 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
     const credentials = CredentialScrubber.forConfig(config);
     const train = async () => {
       await fault('during-train', target);
-      return trainModels(source, schema, plan, config, emit, privacy, credentials);
+      return trainModels(source, schema, plan, config, emit, privacy, credentials, hooks.fitModels);
     };
     const models = hooks.models ? await hooks.models({ source, schema, plan, train }) : await train();
     if (privacy?.dp && privacy.spend === null) {

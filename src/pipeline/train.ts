@@ -10,12 +10,30 @@ import { fitModels, type ModelSet } from '../generation/index.js';
 import { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
 import { copiedTables } from '../generation/reference-tables.js';
+import type { AlignedContext, SampleChildCounts } from '../generation/fit.js';
+import type { ChildCountHistogram, TableSample } from '../generation/model.js';
 import type { DatabaseSchema, TableRef } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import { formatRulesNote, learnDataRules } from './learn-rules.js';
 import { sampleSource } from './sample.js';
 import { tableConfig } from './table-config.js';
 import { readLearnedContext } from './train-context.js';
+
+/** What fitting one model per table needs, for a fit that runs elsewhere (`distributed`: training units on workers). */
+export interface FitInput {
+  schema: DatabaseSchema;
+  plan: HydrationPlan;
+  samples: Map<string, TableSample>;
+  histograms: ChildCountHistogram[];
+  seed: number;
+  modelFor: (t: TableRef) => 'baseline' | 'learned';
+  learned?: { epochs?: number; hiddenSize?: number; batchSize?: number };
+  parentRows?: Map<string, TableSample>;
+  childCounts?: Map<string, SampleChildCounts[]>;
+  otherParents?: Map<string, AlignedContext>;
+}
+
+export type FitElsewhere = (input: FitInput) => Promise<ModelSet>;
 
 /** Reads a bounded sample of every table and the child-count histogram of every FK, then fits the models. */
 export async function trainModels(
@@ -26,6 +44,7 @@ export async function trainModels(
   emit: EventSink = silentSink,
   privacy: PrivacyRun | null = PrivacyRun.forConfig(config),
   credentials: CredentialScrubber = CredentialScrubber.forConfig(config),
+  fitElsewhere?: FitElsewhere,
 ): Promise<ModelSet> {
   const { samples, histograms, entityUnit } = await sampleSource(source, schema, plan, config, emit, privacy, credentials);
   // Reference tables, order invariants and exact fan-outs (learn-rules.ts); copied tables need no model of their own.
@@ -46,6 +65,17 @@ export async function trainModels(
         ...(entityUnit ? { entity: entityUnit } : {}),
       }),
     ).then((models) => ({ ...models, rules }));
+  }
+  if (fitElsewhere) {
+    return stage(emit, 'train', async () => {
+      const input: FitInput = { schema, plan, samples, histograms, seed: config.seed, modelFor, learned: learnedSettings(config) };
+      if (anyLearned) {
+        const context = await readLearnedContext(source, schema, plan, samples, (t) => modelFor(t) === 'learned', async (t, s) => (privacy ? privacy.transformSample(t, credentials.scrub(t, s)) : credentials.scrub(t, s)));
+        Object.assign(input, { parentRows: context.parentRows, childCounts: context.childCounts, otherParents: context.otherParents });
+      }
+      if (privacy?.filtering) privacy.remember(samples);
+      return { ...(await fitElsewhere(input)), rules };
+    });
   }
   return stage(emit, 'train', async () => {
     const options: Parameters<typeof fitModels>[4] = { seed: config.seed, modelFor };
@@ -68,9 +98,13 @@ async function learnedFactory(schema: DatabaseSchema, config: SynthConfig, emit:
   await learned.initCompute();
   const notice = learned.computeBackendNotice();
   emit({ type: 'info', message: `Learned model: compute backend ${learned.computeBackendName()}${notice ? ` (${notice})` : ''}` });
-  const options: Parameters<typeof learned.learnedFactoryForFitModels>[0] = { seed: config.seed, schema };
-  if (config.training.epochs !== undefined) options.epochs = config.training.epochs;
-  if (config.training.hidden !== undefined) options.hiddenSize = config.training.hidden;
-  if (config.training.batchSize !== undefined) options.batchSize = config.training.batchSize;
-  return learned.learnedFactoryForFitModels(options);
+  return learned.learnedFactoryForFitModels({ seed: config.seed, schema, ...learnedSettings(config) });
+}
+
+function learnedSettings(config: SynthConfig): { epochs?: number; hiddenSize?: number; batchSize?: number } {
+  const out: { epochs?: number; hiddenSize?: number; batchSize?: number } = {};
+  if (config.training.epochs !== undefined) out.epochs = config.training.epochs;
+  if (config.training.hidden !== undefined) out.hiddenSize = config.training.hidden;
+  if (config.training.batchSize !== undefined) out.batchSize = config.training.batchSize;
+  return out;
 }

@@ -354,6 +354,8 @@ export async function runHydrateJob(options: HydrateJobOptions): Promise<Hydrate
         piiKey: (source) => managedPiiKey(store, source, emit),
         // `distributed`: shards of each table are generated and loaded by `synth worker` processes (src/distributed).
         ...(config.distributed ? { loadTables: async (ctx) => void (await (await import('../distributed/coordinator.js')).loadOnWorkers(config, targetName, ctx)) } : {}),
+        // …and each table's model is fitted by a training unit on a worker (DP training stays in this process).
+        ...(config.distributed ? { fitModels: async (input) => (await import('../distributed/train-units.js')).trainOnWorkers(config, runId, input, emit, signal) } : {}),
       };
       const result = await hydrate({
         config,
