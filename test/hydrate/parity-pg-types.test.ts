@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
+import { SynthError } from '../../src/errors.js';
 import { hydrate } from '../../src/pipeline/index.js';
 import { pgHydrationFixture } from '../support/databases.js';
 
@@ -106,5 +107,57 @@ describe('PostgreSQL domains, composite and range types from a schema that is no
     expect(result.status).toBe('ok');
     expect(result.parity?.differences ?? ['no parity']).toEqual([]);
     await expectValidCopy();
+  }, 180_000);
+});
+
+// A range type and a domain of a schema that is not copied, using functions of that schema: the functions would stay
+// behind when the schema's shadow replaces it, so the run is refused before anything is written.
+const STRANDED = `
+  CREATE SCHEMA measures;
+  CREATE FUNCTION measures.diff(a float8, b float8) RETURNS float8 LANGUAGE sql IMMUTABLE AS 'SELECT a - b';
+  CREATE FUNCTION measures.above(v integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT v > 0';
+  CREATE TYPE measures.band AS RANGE (subtype = float8, subtype_diff = measures.diff);
+  CREATE DOMAIN measures.pairs AS integer CHECK (measures.above(VALUE));
+  CREATE TABLE public.reading (id serial PRIMARY KEY, b measures.band, q measures.pairs);
+  INSERT INTO public.reading (b, q) SELECT measures.band(g, g + 2), 2 * g FROM generate_series(1, 40) g;
+`;
+
+describe('PostgreSQL types from a schema that is not copied, using functions of that schema', () => {
+  const stranded = pgHydrationFixture('synth_pstrand_', STRANDED);
+
+  it('are refused before anything is written, naming the type, the column and the fix', async () => {
+    const config = parseConfig({
+      source: { url: stranded.source.url },
+      targets: { dev: { url: stranded.target.url } },
+      schemas: ['public'],
+      quality: { enabled: false },
+      outDir: stranded.outDir,
+    });
+    const stages: string[] = [];
+    const err = await hydrate({ config, target: 'dev', emit: (e) => void (e.type === 'stage' && e.status === 'start' && stages.push(e.stage)) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SynthError);
+    const message = (err as SynthError).message;
+    expect(message).toMatch(/type measures\.band \(of column public\.reading\.b\) needs function measures\.diff\(double precision,double precision\)/);
+    expect(message).toMatch(/type measures\.pairs \(of column public\.reading\.q\) needs function measures\.above\(integer\)/);
+    expect((err as SynthError).hint).toMatch(/Nothing was written\. Add measures to `schemas`/);
+    expect(stages).not.toContain('load');
+    expect(await stranded.target.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'synth_%' OR nspname = 'measures'`)).toEqual([]);
+    expect(await stranded.target.query(`SELECT relname FROM pg_class WHERE relname = 'reading'`)).toEqual([]);
+  }, 180_000);
+
+  it('are copied once their schema is in `schemas`', async () => {
+    const config = parseConfig({
+      source: { url: stranded.source.url },
+      targets: { dev: { url: stranded.target.url } },
+      schemas: ['public', 'measures'],
+      quality: { enabled: false },
+      outDir: stranded.outDir,
+    });
+    const result = await hydrate({ config, target: 'dev' });
+    expect(result.status).toBe('ok');
+    expect(result.parity?.differences ?? ['no parity']).toEqual([]);
+    const [bad] = await stranded.target.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.reading WHERE q <= 0`);
+    expect(bad!.n).toBe(0);
+    await expect(stranded.target.exec(`INSERT INTO public.reading (q) VALUES (-3)`)).rejects.toThrow(/pairs/);
   }, 180_000);
 });

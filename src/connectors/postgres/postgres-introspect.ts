@@ -14,6 +14,7 @@ import { qi, qn } from './postgres-quote.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
 import { neutralType, type PgTypeFacts } from './postgres-types.js';
 import { structuredTypes } from './postgres-structured.js';
+import { foreignTypeNeeds } from './postgres-foreign-types.js';
 import { externalObjectsOf, otherObjectsOf } from './postgres-objects.js';
 
 /** Schemas synth itself creates; never introspected as user data. */
@@ -430,7 +431,7 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
     .map((e) => ({ schema: e.nspname, name: e.typname, values: e.labels }));
 
   const otherObjects = await otherObjectsOf(s, schemas, oids);
-  const requires = await externalObjectsOf(s, schemas);
+  const requires = [...(await externalObjectsOf(s, schemas)), ...(await foreignTypeNeeds(s, schemas, oids))];
   return {
     dialect: 'postgres', serverVersion: version.split(' ')[0] ?? version, schemas, tables, enums, otherObjects,
     ...(requires.length > 0 ? { requires } : {}),

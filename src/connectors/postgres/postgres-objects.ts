@@ -5,6 +5,7 @@
  */
 import type { ExternalObject, OtherObject } from '../../schema/model.js';
 import { lit, pgIdentSpelling, qi, qn } from './postgres-quote.js';
+import { foreignTypesUsed } from './postgres-foreign-types.js';
 import type { PgSession } from './postgres-session.js';
 
 /**
@@ -36,34 +37,6 @@ export async function otherObjectsOf(s: PgSession, schemas: string[], tableOids:
     ...(await rulesAndStatistics(s, schemas)),
     ...(await comments(s, schemas, tableOids)),
   ];
-}
-
-/**
- * Domains, composite and range types outside `schemas` that the copied tables' columns use, directly or through
- * another such type (a domain's base, an array's element, a composite's attributes, a range's subtype): they are
- * read like the copied schemas' own, so their schemas get a shadow and travel with the tables.
- */
-async function foreignTypesUsed(s: PgSession, schemas: string[], tableOids: number[]): Promise<number[]> {
-  const rows = await s.query<{ oid: number }>(
-    `WITH RECURSIVE used(oid) AS (
-       SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
-       UNION
-       SELECT x.oid FROM used u JOIN pg_type t ON t.oid = u.oid CROSS JOIN LATERAL (
-         SELECT t.typbasetype WHERE t.typtype = 'd'
-         UNION ALL SELECT t.typelem WHERE t.typcategory = 'A' AND t.typelem <> 0
-         UNION ALL SELECT a.atttypid FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                    WHERE c.oid = t.typrelid AND c.relkind = 'c'
-         UNION ALL SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = t.oid
-         UNION ALL SELECT r.rngtypid FROM pg_range r WHERE t.typtype = 'm' AND r.rngmultitypid = t.oid
-       ) x(oid)
-     )
-     SELECT DISTINCT t.oid::int AS oid FROM used u JOIN pg_type t ON t.oid = u.oid JOIN pg_namespace n ON n.oid = t.typnamespace
-      WHERE n.nspname <> ALL($2) AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND ${extOwned('pg_type', 't.oid')}
-        AND (t.typtype IN ('d', 'r') OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
-      ORDER BY 1`,
-    [tableOids, schemas],
-  );
-  return rows.rows.map((r) => r.oid);
 }
 
 /** Extensions in the copied schemas, and those whose types or operator classes the copied tables and indexes use. */

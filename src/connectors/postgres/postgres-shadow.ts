@@ -4,6 +4,7 @@ import type { DatabaseSchema } from '../../schema/model.js';
 import { SynthError } from '../../errors.js';
 import { useParallelMaintenance } from './postgres-maintenance.js';
 import { backupName, finalizeSteps, layoutFor, tableStatements, toShadowSql, typeStatements, type Layout } from './postgres-ddl.js';
+import { refuseStrandedTypeNeeds } from './postgres-foreign-types.js';
 import { fitIdentifier, lit, qi } from './postgres-quote.js';
 import {
   attempt, createAfterViews, createPolicies, createRoutinesAndTypes, ensureExtensions, refuseBackupDependents, refuseMissingForeignTypes,
@@ -73,6 +74,7 @@ export async function createShadow(
     if (pg) await refuseMissingForeignTypes(s, schema, layout);
     if (pg) await refuseMissingRoles(s, schema.otherObjects);
     if (pg) await refuseMissingExternals(s, schema, layout);
+    if (pg) refuseStrandedTypeNeeds(schema, layout);
     for (const ns of shadow.namespaces) {
       if (await schemaExists(s, ns.shadow)) {
         throw new SynthError('LOAD_FAILED', `Schema ${ns.shadow} for run ${runId} already exists in the target`, {
