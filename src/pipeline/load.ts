@@ -2,10 +2,10 @@
  * Generate + load: every table's rows, generated from its model (or copied, for `mode: copy`), streamed into the
  * shadow level by level of the plan (the tables of one level at once, up to `hooks.parallel`).
  */
-import type { Shadow, SourceConnector, TargetConnector } from '../connectors/connector.js';
+import type { SourceConnector } from '../connectors/connector.js';
 import type { SynthConfig } from '../config/schema.js';
 import { SynthError } from '../errors.js';
-import { type EventSink, stage } from '../events.js';
+import { stage } from '../events.js';
 import type { HydrationPlan, TableStep } from '../graph/plan.js';
 import { runLevels } from '../scheduler/run-queue.js';
 import type { Row, RowBatch } from '../schema/values.js';
@@ -14,7 +14,7 @@ import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import type { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
-import type { HydrateHooks } from './hydrate.js';
+import type { HydrateHooks, LoadTablesContext } from './hydrate.js';
 import { readReferenceRows } from './learn-rules.js';
 import type { ShadowFault } from './shadow.js';
 import { tableConfig } from './table-config.js';
@@ -52,19 +52,12 @@ export async function prepareGeneration(
   return { reference, generation };
 }
 
-interface LoadShadow extends PreparedGeneration {
-  target: TargetConnector;
-  shadow: Shadow;
-  schema: DatabaseSchema;
-  plan: HydrationPlan;
-  models: ModelSet;
+/** What a `loadTables` hook gets, and what the in-process load needs besides. */
+interface LoadShadow extends Omit<LoadTablesContext, 'filtering' | 'privacy' | 'signal'> {
   config: SynthConfig;
-  runId: string;
-  emit: EventSink;
   hooks: HydrateHooks;
   fault: ShadowFault;
   privacy?: PrivacyRun | null;
-  credentials: CredentialScrubber;
 }
 
 /** The load stage: in-process, or by the `loadTables` hook (distributed runs). */
