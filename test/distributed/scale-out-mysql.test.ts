@@ -39,8 +39,8 @@ function config(distributed: boolean): string {
   return path;
 }
 
-function startWorker(path: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...cliCommand(), 'worker', '--config', path, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startWorker(path: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...cliCommand(), 'worker', '--config', path, '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   workers.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -79,5 +79,21 @@ describe('scale-out into MySQL/MariaDB', () => {
     const expected = await byTable(single.url);
     expect(Object.keys(expected)).toHaveLength(7);
     expect(await byTable(spread.url)).toEqual(expected);
+    for (const w of workers) w.kill('SIGTERM');
+  }, 300_000);
+
+  it('a worker killed right after its unit committed: the shadow\'s marker stops the retry from loading it twice', async () => {
+    const path = config(true);
+    const dying = await startWorker(path, { SYNTH_UNIT_FAULT: 'after-commit' });
+    const died = new Promise((resolve) => dying.on('exit', (_code, sig) => resolve(sig)));
+    const run = runCli(['hydrate', '--target', 'spread', '--config', path, '--json']);
+    expect(await died).toBe('SIGKILL');
+    await Promise.all([startWorker(path), startWorker(path)]);
+    const many = await run;
+    expect(many.code, many.stderr + many.stdout.slice(-2000)).toBe(0);
+    const byTable = async (url: string) => Object.fromEntries(Object.entries(await liveChecksums(url)).map(([k, v]) => [k.slice(k.indexOf('.') + 1), v]));
+    expect(await byTable(spread.url)).toEqual(await byTable(single.url));
+    const left = await spread.query<{ n: number }>(`SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '_synth_units'`);
+    expect(Number(left[0]!.n)).toBe(0);
   }, 300_000);
 });

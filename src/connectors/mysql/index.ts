@@ -20,6 +20,7 @@ import { checksumOf, childCountHistogramIn, countRowsIn, hierarchyLevelsIn, stre
 import { countChildrenByKeysIn, readRowsByKeysIn } from './mysql-keys.js';
 import { MysqlWriter, type WriteOptions } from './mysql-write.js';
 import { MysqlShadows } from './mysql-shadow.js';
+import { mysqlUnitMarkers } from './mysql-unit-markers.js';
 import { countViolationsIn } from './mysql-validate.js';
 import { repairCheckIn } from './mysql-repair.js';
 import { mappingNotes } from './mysql-ddl.js';
@@ -93,6 +94,7 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
       writer.load(dbFor(shadow), table, batches, progress),
     update: (shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>) =>
       writer.update(dbFor(shadow), table, batches),
+    unitMarkers: mysqlUnitMarkers(session, writer, dbFor),
     async countViolations(shadow: Shadow, checks: IntegrityCheck[]): Promise<IntegrityCount[]> {
       // Answers keep the order of the questions; each is reported against the question as asked (source dialect).
       const out: Array<IntegrityCount | null> = [];

@@ -139,6 +139,14 @@ function socketOf(conn: PoolConnection): (NodeJS.EventEmitter & { writableLength
     : null;
 }
 
+/** A scale-out unit's done-marker, written in the load's transaction. */
+export interface LoadMarker {
+  /** The markers' table, quoted. */
+  into: string;
+  id: string;
+  note: (rows: number) => string;
+}
+
 export class MysqlWriter {
   private warnedFallback = false;
   constructor(
@@ -150,7 +158,11 @@ export class MysqlWriter {
     (this.options.logger ?? ((m: string) => console.warn(m)))(message);
   }
 
-  async load(database: string, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress): Promise<number> {
+  /**
+   * `marker` (scale-out units): the rows and an INSERT of the unit's done-marker into `marker.into` commit in one
+   * transaction, so the INSERT fallback's several statements are all-or-nothing too.
+   */
+  async load(database: string, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress, marker?: LoadMarker): Promise<number> {
     const iterator = batches[Symbol.asyncIterator]();
     const first = await iterator.next();
     if (first.done) return 0;
@@ -164,6 +176,12 @@ export class MysqlWriter {
       // longer than the server's default 30 s to produce the next one, which would reset the connection.
       await conn.query('SET SESSION foreign_key_checks = 0, unique_checks = 0, net_read_timeout = 3600');
       let total = 0;
+      if (marker) await conn.query('START TRANSACTION');
+      const commit = async () => {
+        if (!marker) return;
+        await conn.query(`INSERT INTO ${marker.into} (id, note) VALUES (?, ?)`, [marker.id, marker.note(total)]);
+        await conn.query('COMMIT');
+      };
       const rest: AsyncIterable<RowBatch> = {
         [Symbol.asyncIterator]: () => ({ next: () => iterator.next() }),
       };
@@ -182,9 +200,13 @@ export class MysqlWriter {
             this.warnedFallback = true;
             this.warn(`synth: the MySQL server refuses LOAD DATA LOCAL INFILE; loading with multi-row INSERTs (slower). Enable local_infile on the server for bulk speed.`);
           }
-        } else return total;
+        } else {
+          await commit();
+          return total;
+        }
       }
       await this.insertAll(conn, database, table, plans, columns, all, onBatch);
+      await commit();
       return total;
     } catch (e) {
       destroy = true;
