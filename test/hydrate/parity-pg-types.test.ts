@@ -44,10 +44,10 @@ const SHAPES = `
   CREATE TYPE shapes.pair AS (lo shapes.positive, label codes.code);
   CREATE TYPE shapes.span AS RANGE (subtype = float8);
   CREATE TABLE public.item (
-    id serial PRIMARY KEY, n shapes.positive NOT NULL, p shapes.pair, r shapes.span, c codes.code
+    id serial PRIMARY KEY, n shapes.positive NOT NULL, ns shapes.positive[], p shapes.pair, r shapes.span, c codes.code
   );
-  INSERT INTO public.item (n, p, r, c)
-    SELECT 1 + g % 50, ROW(1 + g % 9, 'k' || lpad((g % 100)::text, 2, '0'))::shapes.pair,
+  INSERT INTO public.item (n, ns, p, r, c)
+    SELECT 1 + g % 50, ARRAY[1 + g % 7, 2 + g % 5], ROW(1 + g % 9, 'k' || lpad((g % 100)::text, 2, '0'))::shapes.pair,
            shapes.span(g::float8, g + 1.5), 'c' || lpad((g % 100)::text, 2, '0')
       FROM generate_series(1, 80) g;
 `;
@@ -68,18 +68,19 @@ describe('PostgreSQL domains, composite and range types from a schema that is no
       `SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'public.item'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
     );
     expect(Object.fromEntries(types.map((r) => [r.attname, r.t]))).toEqual({
-      id: 'integer', n: 'shapes.positive', p: 'shapes.pair', r: 'shapes.span', c: 'codes.code',
+      id: 'integer', n: 'shapes.positive', ns: 'shapes.positive[]', p: 'shapes.pair', r: 'shapes.span', c: 'codes.code',
     });
     const [count] = await shapes.target.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.item`);
     expect(count!.n).toBeGreaterThan(0);
     // The domains' CHECKs hold on the generated data and still guard the copy.
     const [bad] = await shapes.target.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM public.item WHERE n <= 0 OR length(c) <> 3 OR (p).lo <= 0 OR length((p).label) <> 3`,
+      `SELECT count(*)::int AS n FROM public.item WHERE n <= 0 OR 0 >= ANY (ns) OR length(c) <> 3 OR (p).lo <= 0 OR length((p).label) <> 3`,
     );
     expect(bad!.n).toBe(0);
     await expect(shapes.target.exec(`INSERT INTO public.item (n) VALUES (0)`)).rejects.toThrow(/positive/);
     await expect(shapes.target.exec(`INSERT INTO public.item (n, c) VALUES (1, 'toolong')`)).rejects.toThrow(/code/);
-    // Inside the composite too: those CHECKs are created with their domains.
+    // Inside an array or the composite too: those CHECKs are created with their domains.
+    await expect(shapes.target.exec(`INSERT INTO public.item (n, ns) VALUES (1, ARRAY[2, 0])`)).rejects.toThrow(/positive/);
     await expect(shapes.target.exec(`INSERT INTO public.item (n, p) VALUES (1, ROW(0, 'abc'))`)).rejects.toThrow(/positive/);
     await expect(shapes.target.exec(`INSERT INTO public.item (n, p) VALUES (1, ROW(1, 'toolong'))`)).rejects.toThrow(/code/);
     await shapes.target.exec(`INSERT INTO public.item (n, p, r, c) VALUES (4, ROW(2, 'abc'), '[1.5,3)', 'xyz')`);

@@ -120,14 +120,16 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
               (CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END)::int AS base_typmod,
               bt.oid::int AS base_oid,
               et.typname AS elem_typname, et.typtype::text AS elem_typtype, et.oid::int AS elem_oid,
-              CASE WHEN et.oid IS NOT NULL THEN format_type(et.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) END AS elem_formatted,
+              CASE WHEN et.oid IS NOT NULL THEN format_type(et.oid, CASE WHEN et0.typtype = 'd' THEN et0.typtypmod WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) END AS elem_formatted,
               pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname) AS serial_seq
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_type t ON t.oid = a.atttypid
          JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
-         LEFT JOIN pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'
+         LEFT JOIN pg_type et0 ON et0.oid = bt.typelem AND bt.typcategory = 'A'
+         -- An array of a domain is generated as an array of the domain's base type.
+         LEFT JOIN pg_type et ON et.oid = CASE WHEN et0.typtype = 'd' THEN et0.typbasetype ELSE et0.oid END
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
         WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attrelid, a.attnum`,

@@ -287,6 +287,7 @@ async function domains(s: PgSession, schemas: string[], foreign: number[]): Prom
             CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation THEN (SELECT collname FROM pg_collation WHERE oid = t.typcollation) END AS collation,
             CASE WHEN EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid AND c.relkind = 'c' WHERE a.atttypid = t.oid AND NOT a.attisdropped)
                    OR EXISTS (SELECT 1 FROM pg_range r WHERE r.rngsubtype = t.oid)
+                   OR EXISTS (SELECT 1 FROM pg_attribute a WHERE a.atttypid = t.typarray AND NOT a.attisdropped)
                  THEN (SELECT string_agg(' CONSTRAINT ' || quote_ident(co.conname) || ' ' || pg_get_constraintdef(co.oid), '' ORDER BY co.conname)
                          FROM pg_constraint co WHERE co.contypid = t.oid AND co.contype = 'c') END AS nested
        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
@@ -294,8 +295,8 @@ async function domains(s: PgSession, schemas: string[], foreign: number[]): Prom
     [schemas, foreign],
   );
   return rows.rows.map((d) => {
-    // Created without its CHECKs (those come after the data, with the table constraints), unless a composite or range
-    // type uses it: PostgreSQL refuses ALTER DOMAIN … ADD CONSTRAINT once a table column holds such a type.
+    // Created without its CHECKs (those come after the data, with the table constraints), unless a composite, a range
+    // or an array of it is used: PostgreSQL refuses ALTER DOMAIN … ADD CONSTRAINT once a table column holds such a type.
     let def = `CREATE DOMAIN ${qn(d.nspname, d.typname)} AS ${d.base}`;
     if (d.collation) def += ` COLLATE "${d.collation}"`;
     if (d.def !== null) def += ` DEFAULT ${d.def}`;
