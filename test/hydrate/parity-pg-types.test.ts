@@ -41,13 +41,14 @@ const SHAPES = `
   CREATE SCHEMA codes;
   CREATE DOMAIN codes.code AS text CHECK (length(VALUE) = 3);
   CREATE DOMAIN shapes.positive AS integer CHECK (VALUE > 0);
-  CREATE TYPE shapes.pair AS (lo shapes.positive, label codes.code);
+  CREATE TYPE codes.tone AS ENUM ('low', 'high');
+  CREATE TYPE shapes.pair AS (lo shapes.positive, label codes.code, tone codes.tone);
   CREATE TYPE shapes.span AS RANGE (subtype = float8);
   CREATE TABLE public.item (
     id serial PRIMARY KEY, n shapes.positive NOT NULL, ns shapes.positive[], p shapes.pair, r shapes.span, c codes.code
   );
   INSERT INTO public.item (n, ns, p, r, c)
-    SELECT 1 + g % 50, ARRAY[1 + g % 7, 2 + g % 5], ROW(1 + g % 9, 'k' || lpad((g % 100)::text, 2, '0'))::shapes.pair,
+    SELECT 1 + g % 50, ARRAY[1 + g % 7, 2 + g % 5], ROW(1 + g % 9, 'k' || lpad((g % 100)::text, 2, '0'), (ARRAY['low', 'high'])[1 + g % 2])::shapes.pair,
            shapes.span(g::float8, g + 1.5), 'c' || lpad((g % 100)::text, 2, '0')
       FROM generate_series(1, 80) g;
 `;
@@ -81,9 +82,9 @@ describe('PostgreSQL domains, composite and range types from a schema that is no
     await expect(shapes.target.exec(`INSERT INTO public.item (n, c) VALUES (1, 'toolong')`)).rejects.toThrow(/code/);
     // Inside an array or the composite too: those CHECKs are created with their domains.
     await expect(shapes.target.exec(`INSERT INTO public.item (n, ns) VALUES (1, ARRAY[2, 0])`)).rejects.toThrow(/positive/);
-    await expect(shapes.target.exec(`INSERT INTO public.item (n, p) VALUES (1, ROW(0, 'abc'))`)).rejects.toThrow(/positive/);
-    await expect(shapes.target.exec(`INSERT INTO public.item (n, p) VALUES (1, ROW(1, 'toolong'))`)).rejects.toThrow(/code/);
-    await shapes.target.exec(`INSERT INTO public.item (n, p, r, c) VALUES (4, ROW(2, 'abc'), '[1.5,3)', 'xyz')`);
+    await expect(shapes.target.exec(`INSERT INTO public.item (n, p) VALUES (1, ROW(0, 'abc', 'low'))`)).rejects.toThrow(/positive/);
+    await expect(shapes.target.exec(`INSERT INTO public.item (n, p) VALUES (1, ROW(1, 'toolong', 'low'))`)).rejects.toThrow(/code/);
+    await shapes.target.exec(`INSERT INTO public.item (n, p, r, c) VALUES (4, ROW(2, 'abc', 'high'), '[1.5,3)', 'xyz')`);
   }
 
   it('are recreated in their own schema, with 100 % parity and valid data', async () => {

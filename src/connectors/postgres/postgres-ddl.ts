@@ -52,6 +52,7 @@ function typeSchemas(schema: DatabaseSchema): string[] {
   for (const o of schema.otherObjects) {
     if ((o.kind === 'domain' || o.kind === 'composite type' || o.kind === 'range type') && !schema.schemas.includes(o.schema)) out.add(o.schema);
   }
+  for (const e of schema.enums) if (!schema.schemas.includes(e.schema)) out.add(e.schema);
   const spell = (s: string, n: string) => [`${s}.${n}`, `${pgIdentSpelling(s)}.${pgIdentSpelling(n)}`];
   const enumOf = (t: NeutralType): string | null => (t.kind === 'enum' ? t.name : t.kind === 'array' ? enumOf(t.element) : null);
   const structuredOf = (t: NeutralType): string | null =>

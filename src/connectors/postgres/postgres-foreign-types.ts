@@ -14,8 +14,8 @@ const notExtensionMember = (cls: string, col: string): string =>
   `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '${cls}'::regclass AND e.objid = ${col} AND e.deptype = 'e')`;
 
 /**
- * Oids of the domains, composite and range types outside `schemas` that the columns of `tableOids` use, directly or
- * through another type (a domain's base, an array's element, a composite's attributes, a range's subtype).
+ * Oids of the domains, composite, range and enum types outside `schemas` that the columns of `tableOids` use, directly
+ * or through another type (a domain's base, an array's element, a composite's attributes, a range's subtype).
  */
 export async function foreignTypesUsed(s: PgSession, schemas: string[], tableOids: number[]): Promise<number[]> {
   const rows = await s.query<{ oid: number }>(
@@ -33,7 +33,7 @@ export async function foreignTypesUsed(s: PgSession, schemas: string[], tableOid
      )
      SELECT DISTINCT t.oid::int AS oid FROM used u JOIN pg_type t ON t.oid = u.oid JOIN pg_namespace n ON n.oid = t.typnamespace
       WHERE n.nspname <> ALL($2) AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND ${notExtensionMember('pg_type', 't.oid')}
-        AND (t.typtype IN ('d', 'r') OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
+        AND (t.typtype IN ('d', 'r', 'e') OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
       ORDER BY 1`,
     [tableOids, schemas],
   );

@@ -14,7 +14,7 @@ import { qi, qn } from './postgres-quote.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
 import { neutralType, type PgTypeFacts } from './postgres-types.js';
 import { structuredTypes } from './postgres-structured.js';
-import { foreignTypeNeeds } from './postgres-foreign-types.js';
+import { foreignTypeNeeds, foreignTypesUsed } from './postgres-foreign-types.js';
 import { externalObjectsOf, otherObjectsOf } from './postgres-objects.js';
 
 /** Schemas synth itself creates; never introspected as user data. */
@@ -428,6 +428,8 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
     }
   }
 
+  // An enum a copied column reaches only through a composite of another schema comes along too.
+  for (const oid of await foreignTypesUsed(s, schemas, oids)) usedEnums.add(oid);
   const enums: EnumType[] = enumRows
     .filter((e) => schemas.includes(e.nspname) || usedEnums.has(e.oid))
     .map((e) => ({ schema: e.nspname, name: e.typname, values: e.labels }));

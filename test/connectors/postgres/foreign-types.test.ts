@@ -8,12 +8,13 @@ import { SynthError } from '../../../src/errors.js';
 import { createPgDatabase } from '../../support/databases.js';
 
 const FIXTURE = `
-  CREATE SCHEMA kinds; CREATE SCHEMA lib; CREATE SCHEMA unused;
+  CREATE SCHEMA kinds; CREATE SCHEMA lib; CREATE SCHEMA moods; CREATE SCHEMA unused;
   CREATE FUNCTION lib.half(a float8, b float8) RETURNS float8 LANGUAGE sql IMMUTABLE AS 'SELECT (a - b) / 2';
   CREATE FUNCTION kinds.small(v integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT v < 1000';
   CREATE DOMAIN kinds.positive AS integer CHECK (VALUE > 0);
   CREATE DOMAIN kinds.capped AS integer CHECK (kinds.small(VALUE));
-  CREATE TYPE kinds.inner_pair AS (a kinds.positive, b text);
+  CREATE TYPE moods.tone AS ENUM ('low', 'high');
+  CREATE TYPE kinds.inner_pair AS (a kinds.positive, b text, c moods.tone);
   CREATE TYPE kinds.outer_pair AS (p kinds.inner_pair, n integer);
   CREATE TYPE kinds.span AS RANGE (subtype = float8, subtype_diff = lib.half);
   CREATE DOMAIN unused.nothing AS text;
@@ -29,9 +30,10 @@ describe('PostgreSQL types from schemas outside `schemas`', () => {
       const oids = (await db.query<{ oid: number }>(`SELECT 'public.t'::regclass::oid::int AS oid`)).map((r) => r.oid);
       const used = await foreignTypesUsed(session, ['public'], oids);
       const names = (await db.query<{ n: string }>(`SELECT format_type(o, NULL) AS n FROM unnest($1::oid[]) o ORDER BY 1`, [used])).map((r) => r.n);
-      expect(names).toEqual(['kinds.capped', 'kinds.inner_pair', 'kinds.outer_pair', 'kinds.positive', 'kinds.span']);
-      // Copying `kinds` too leaves nothing outside.
-      expect(await foreignTypesUsed(session, ['public', 'kinds'], oids)).toEqual([]);
+      expect(names).toEqual(['kinds.capped', 'kinds.inner_pair', 'kinds.outer_pair', 'kinds.positive', 'kinds.span', 'moods.tone']);
+      // Copying `kinds` too leaves only the enum of `moods` outside.
+      const rest = await foreignTypesUsed(session, ['public', 'kinds'], oids);
+      expect((await db.query<{ n: string }>(`SELECT format_type(o, NULL) AS n FROM unnest($1::oid[]) o`, [rest])).map((r) => r.n)).toEqual(['moods.tone']);
 
       const needs = await foreignTypeNeeds(session, ['public'], oids);
       expect(needs.map((n) => `${n.type} ${n.identity} ← ${n.usedBy}`)).toEqual([
@@ -50,9 +52,10 @@ describe('PostgreSQL types from schemas outside `schemas`', () => {
       await db.exec(FIXTURE);
       const source = await openPostgresSource(db.url);
       const schema = await source.introspect({ schemas: ['public'] }).finally(() => source.close());
-      // The types travel: their schema gets a shadow; `unused` does not.
+      // The types travel: their schemas get a shadow; `unused` does not.
+      expect(schema.enums.map((e) => `${e.schema}.${e.name}`)).toEqual(['moods.tone']);
       const layout = layoutFor('r1', schema, 'public');
-      expect([...layout.live.keys()].sort()).toEqual(['kinds', 'public']);
+      expect([...layout.live.keys()].sort()).toEqual(['kinds', 'moods', 'public']);
       expect(schema.otherObjects.filter((o) => o.schema === 'kinds').map((o) => `${o.kind} ${o.name}`).sort()).toEqual([
         'composite type inner_pair', 'composite type outer_pair', 'domain capped', 'domain positive', 'range type span',
       ]);
