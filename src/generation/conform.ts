@@ -244,8 +244,16 @@ function conformTyped(value: Value, type: NeutralType, column: Column): Value {
       const s = String(value).toLowerCase();
       return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(s) ? s : null;
     }
-    case 'json':
-      return value as Value;
+    case 'json': {
+      // A composite or range is carried as an object: each part must fit its own type (a numeric(8,2) attribute
+      // drawn by a DP generator can stray past 10^6, and the COPY of the whole record would fail).
+      const st = type.structured;
+      if (!st || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array || value instanceof Date) return value as Value;
+      const parts = st.form === 'composite' ? st.attributes : [{ name: 'lower', type: st.subtype }, { name: 'upper', type: st.subtype }];
+      const out: Record<string, Value> = { ...(value as Record<string, Value>) };
+      for (const p of parts) if (p.name in out) out[p.name] = conformTyped(out[p.name] ?? null, p.type, column);
+      return out as Value;
+    }
     case 'enum': {
       const s = String(value);
       return type.values.includes(s) ? s : null;

@@ -7,6 +7,17 @@ import { col } from './fixtures.js';
 const c = (type: NeutralType, nullable = true) => col('c', type, { nullable });
 
 describe('conformValue', () => {
+  it('fits each part of a composite or range to its own type', () => {
+    const dims: NeutralType = {
+      kind: 'json',
+      binary: false,
+      structured: { form: 'composite', name: 'public.dims', attributes: [{ name: 'w', type: { kind: 'decimal', precision: 8, scale: 2 } }, { name: 'h', type: { kind: 'integer', bytes: 2, unsigned: false } }, { name: 'label', type: { kind: 'text', maxLength: 3, fixedLength: false } }] },
+    };
+    expect(conformValue({ w: 1118317755.97, h: 70000, label: 'abcdef' }, c(dims))).toEqual({ w: '999999.99', h: 32767, label: 'abc' });
+    const span: NeutralType = { kind: 'json', binary: false, structured: { form: 'range', name: 'public.span', subtype: { kind: 'integer', bytes: 2, unsigned: false } } };
+    expect(conformValue({ lower: -1e9, upper: 5.4, bounds: '[)' }, c(span))).toEqual({ lower: -32768, upper: 5, bounds: '[)' });
+  });
+
   it('never returns null for NOT NULL columns of any type', () => {
     const types: NeutralType[] = [
       { kind: 'integer', bytes: 4, unsigned: false },

@@ -128,7 +128,7 @@ describe('a killed run (SIGKILL)', () => {
     const runs = (JSON.parse(list.stdout) as { runs: Array<Record<string, unknown>> }).runs;
     const killed = runs.find((r) => r.id === p.runId);
     expect(killed).toMatchObject({ status: 'abandoned', errorCode: 'ABANDONED' });
-    expect(String(killed!.errorMessage)).toMatch(/during load .*process \(pid \d+ on .*\) is gone/);
+    expect(String(killed!.errorMessage)).toMatch(/during load\b.*process \(pid \d+ on .*\) is gone/);
     expect(runs.filter((r) => r.status === 'running')).toEqual([]);
 
     const again = await runCli(['hydrate', '--target', 'dev', '--config', configPath, '--json']);
