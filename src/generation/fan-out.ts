@@ -8,6 +8,7 @@ import { findColumn } from '../schema/model.js';
 import type { Row, Value } from '../schema/values.js';
 import type { ChildCountHistogram, Rng } from './model.js';
 import { keyColumnNames } from './metadata.js';
+import { shuffle } from './keys/shuffle.js';
 
 export type FanOutRule =
   | { child: TableRef; foreignKey: string; kind: 'constant'; count: number }
@@ -113,12 +114,7 @@ export function allocateInSupport(
     counts[i] = entries[k]!.children;
     sum += counts[i]!;
   }
-  for (let i = parents - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = counts[i]!;
-    counts[i] = counts[j]!;
-    counts[j] = t;
-  }
+  shuffle(counts, rng);
   const support = entries.map((e) => e.children);
   let diff = total - sum;
   for (let tries = 0; diff !== 0 && tries < parents * 4 + 100; tries++) {
@@ -174,10 +170,7 @@ export function dealDistinct(first: Int32Array, counts: Uint32Array, rng: Rng): 
     }
   }
   const perm = Array.from({ length: counts.length }, (_, i) => i);
-  for (let i = perm.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
-  }
+  shuffle(perm, rng);
   const slots: number[] = [];
   for (const b of perm) for (let c = counts[b]!; c > 0; c--) slots.push(b);
   if (slots.length !== order.length) return null;

@@ -1,5 +1,6 @@
 /** Children per parent: histogram draws, scaling to an exact total, and matching them to predicted counts. */
 import type { Rng } from '../model.js';
+import { shuffle } from './shuffle.js';
 
 /** Draws one count per parent from the histogram, then scales them so they sum to exactly `total`. */
 export function allocateCounts(
@@ -33,12 +34,7 @@ export function allocateCounts(
       raw[i] = entries[lo]!.children;
       rawSum += raw[i]!;
     }
-    for (let i = parents - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      const t = raw[i]!;
-      raw[i] = raw[j]!;
-      raw[j] = t;
-    }
+    shuffle(raw, rng);
   }
   return scaleCounts(raw, total, rng, cap, rawSum);
 }
