@@ -431,6 +431,30 @@ async function comments(s: PgSession, schemas: string[], tableOids: number[]): P
   return out;
 }
 
+/** Where each catalog keeps an object's schema, given the object's oid as SQL. */
+const NAMESPACE_OF: Record<string, (oid: string) => string> = {
+  pg_class: (oid) => `(SELECT relnamespace FROM pg_class WHERE oid = ${oid})`,
+  pg_type: (oid) => `(SELECT typnamespace FROM pg_type WHERE oid = ${oid})`,
+  pg_proc: (oid) => `(SELECT pronamespace FROM pg_proc WHERE oid = ${oid})`,
+  pg_operator: (oid) => `(SELECT oprnamespace FROM pg_operator WHERE oid = ${oid})`,
+  pg_constraint: (oid) => `(SELECT connamespace FROM pg_constraint WHERE oid = ${oid})`,
+  pg_collation: (oid) => `(SELECT collnamespace FROM pg_collation WHERE oid = ${oid})`,
+  pg_opclass: (oid) => `(SELECT opcnamespace FROM pg_opclass WHERE oid = ${oid})`,
+  pg_opfamily: (oid) => `(SELECT opfnamespace FROM pg_opfamily WHERE oid = ${oid})`,
+  pg_rewrite: (oid) => `(SELECT c.relnamespace FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE r.oid = ${oid})`,
+  pg_trigger: (oid) => `(SELECT c.relnamespace FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.oid = ${oid})`,
+  pg_attrdef: (oid) => `(SELECT c.relnamespace FROM pg_attrdef a JOIN pg_class c ON c.oid = a.adrelid WHERE a.oid = ${oid})`,
+  pg_policy: (oid) => `(SELECT c.relnamespace FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.oid = ${oid})`,
+};
+
+/**
+ * The `WHEN` branches of a `CASE <classid>` giving the schema oid of object `oid` for each of `catalogs`: pg_depend
+ * names an object by catalog and oid, and each catalog keeps the namespace in a column of its own.
+ */
+export function namespaceWhens(oid: string, catalogs: ReadonlyArray<keyof typeof NAMESPACE_OF>): string {
+  return catalogs.map((c) => `WHEN '${c}'::regclass THEN ${NAMESPACE_OF[c]!(oid)}`).join('\n         ');
+}
+
 /**
  * Objects outside `schemas` (and outside every extension and the system schemas) that objects of `schemas` use
  * directly: a function a default or view calls, a table a view reads, an operator, a collation.
@@ -440,14 +464,7 @@ export async function externalObjectsOf(s: PgSession, schemas: string[]): Promis
     `WITH dep AS (
        SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid,
               CASE d.classid
-                WHEN 'pg_class'::regclass THEN (SELECT relnamespace FROM pg_class WHERE oid = d.objid)
-                WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = d.objid)
-                WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = d.objid)
-                WHEN 'pg_constraint'::regclass THEN (SELECT connamespace FROM pg_constraint WHERE oid = d.objid)
-                WHEN 'pg_rewrite'::regclass THEN (SELECT c.relnamespace FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE r.oid = d.objid)
-                WHEN 'pg_trigger'::regclass THEN (SELECT c.relnamespace FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.oid = d.objid)
-                WHEN 'pg_attrdef'::regclass THEN (SELECT c.relnamespace FROM pg_attrdef a JOIN pg_class c ON c.oid = a.adrelid WHERE a.oid = d.objid)
-                WHEN 'pg_policy'::regclass THEN (SELECT c.relnamespace FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.oid = d.objid)
+                ${namespaceWhens('d.objid', ['pg_class', 'pg_type', 'pg_proc', 'pg_constraint', 'pg_rewrite', 'pg_trigger', 'pg_attrdef', 'pg_policy'])}
               END AS ns
          FROM pg_depend d
         WHERE d.deptype = 'n' AND d.refclassid IN ('pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass, 'pg_operator'::regclass, 'pg_collation'::regclass)
@@ -458,11 +475,7 @@ export async function externalObjectsOf(s: PgSession, schemas: string[]): Promis
                  ELSE pg_describe_object(dep.classid, dep.objid, dep.objsubid) END AS used_by
        FROM dep JOIN pg_namespace n ON n.oid = dep.ns
        JOIN pg_namespace rn ON rn.oid = CASE dep.refclassid
-         WHEN 'pg_class'::regclass THEN (SELECT relnamespace FROM pg_class WHERE oid = dep.refobjid)
-         WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = dep.refobjid)
-         WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = dep.refobjid)
-         WHEN 'pg_operator'::regclass THEN (SELECT oprnamespace FROM pg_operator WHERE oid = dep.refobjid)
-         WHEN 'pg_collation'::regclass THEN (SELECT collnamespace FROM pg_collation WHERE oid = dep.refobjid)
+         ${namespaceWhens('dep.refobjid', ['pg_class', 'pg_proc', 'pg_type', 'pg_operator', 'pg_collation'])}
        END,
        LATERAL pg_identify_object(dep.refclassid, dep.refobjid, 0) o
       WHERE n.nspname = ANY($1) AND rn.nspname <> ALL($1)

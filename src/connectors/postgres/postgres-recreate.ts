@@ -5,6 +5,7 @@
 import type { DatabaseSchema, OtherObject } from '../../schema/model.js';
 import { SynthError } from '../../errors.js';
 import { toShadowSql, type Layout } from './postgres-ddl.js';
+import { namespaceWhens } from './postgres-objects.js';
 import { qi } from './postgres-quote.js';
 import type { PgSession } from './postgres-session.js';
 
@@ -159,18 +160,7 @@ export async function backupDependents(s: PgSession, backup: string, alsoDropped
      ),
      placed AS (
        SELECT dep.*, CASE dep.classid
-         WHEN 'pg_class'::regclass THEN (SELECT relnamespace FROM pg_class WHERE oid = dep.objid)
-         WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = dep.objid)
-         WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = dep.objid)
-         WHEN 'pg_operator'::regclass THEN (SELECT oprnamespace FROM pg_operator WHERE oid = dep.objid)
-         WHEN 'pg_constraint'::regclass THEN (SELECT connamespace FROM pg_constraint WHERE oid = dep.objid)
-         WHEN 'pg_collation'::regclass THEN (SELECT collnamespace FROM pg_collation WHERE oid = dep.objid)
-         WHEN 'pg_opclass'::regclass THEN (SELECT opcnamespace FROM pg_opclass WHERE oid = dep.objid)
-         WHEN 'pg_opfamily'::regclass THEN (SELECT opfnamespace FROM pg_opfamily WHERE oid = dep.objid)
-         WHEN 'pg_rewrite'::regclass THEN (SELECT c.relnamespace FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE r.oid = dep.objid)
-         WHEN 'pg_trigger'::regclass THEN (SELECT c.relnamespace FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.oid = dep.objid)
-         WHEN 'pg_attrdef'::regclass THEN (SELECT c.relnamespace FROM pg_attrdef a JOIN pg_class c ON c.oid = a.adrelid WHERE a.oid = dep.objid)
-         WHEN 'pg_policy'::regclass THEN (SELECT c.relnamespace FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.oid = dep.objid)
+         ${namespaceWhens('dep.objid', ['pg_class', 'pg_type', 'pg_proc', 'pg_operator', 'pg_constraint', 'pg_collation', 'pg_opclass', 'pg_opfamily', 'pg_rewrite', 'pg_trigger', 'pg_attrdef', 'pg_policy'])}
          -- A cast of a backup type goes with that type: it means nothing without it.
          WHEN 'pg_cast'::regclass THEN (SELECT oid FROM b)
          WHEN 'pg_namespace'::regclass THEN dep.objid
