@@ -219,3 +219,17 @@ export function findColumn(table: Table, name: string): Column | undefined {
 export function writableColumns(table: Table): Column[] {
   return table.columns.filter((c) => c.generated === null);
 }
+
+/**
+ * The longest prefix of `name` within `bytes` UTF-8 bytes, cut at a character boundary: what a server with an
+ * identifier byte limit (PostgreSQL: 63) silently stores.
+ */
+export function truncateIdentifier(name: string, bytes: number): string {
+  if (Buffer.byteLength(name) <= bytes) return name;
+  let out = '';
+  for (const ch of name) {
+    if (Buffer.byteLength(out + ch) > bytes) break;
+    out += ch;
+  }
+  return out;
+}

@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Shadow, TargetConnector } from '../connectors/connector.js';
 import { SynthError } from '../errors.js';
 import type { Column, DatabaseSchema, Table } from '../schema/model.js';
+import { truncateIdentifier } from '../schema/model.js';
 
 export interface ParityDifference {
   /** What differs, e.g. `shop.film.title` or `shop.film_cast`. */
@@ -220,15 +221,9 @@ function sameDialectItems(schema: DatabaseSchema): Item[] {
   return items;
 }
 
-/** The longest prefix of `name` within 63 UTF-8 bytes, cut at a character boundary as PostgreSQL cuts it. */
+/** A name as PostgreSQL stores it: cut to 63 UTF-8 bytes at a character boundary. */
 function clip63(name: string): string {
-  if (Buffer.byteLength(name) <= 63) return name;
-  let out = '';
-  for (const ch of name) {
-    if (Buffer.byteLength(out + ch) > 63) break;
-    out += ch;
-  }
-  return out;
+  return truncateIdentifier(name, 63);
 }
 
 /** Across dialects tables meet by name: a MySQL target holds every source schema in its one database. */

@@ -1,6 +1,7 @@
 /** Type mapping and DDL: shadow tables (columns + NOT NULL), then keys, checks, indexes and triggers. */
 import type { TypeMappingNote } from '../connector.js';
 import type { Column, DatabaseSchema, NeutralType, Table } from '../../schema/model.js';
+import { truncateIdentifier } from '../../schema/model.js';
 import { fitIdentifier, pgIdentSpelling, qi, qn, rewriteSchemaRefs } from './postgres-quote.js';
 import { translateCheck } from '../translate-check.js';
 
@@ -224,13 +225,7 @@ export function translatedGenerated(schema: DatabaseSchema, table: Table, col: C
 
 /** The name PostgreSQL actually stores: identifiers are cut at 63 bytes (on a character boundary), silently. */
 export function pgTruncated(name: string): string {
-  if (Buffer.byteLength(name) <= 63) return name;
-  let out = '';
-  for (const ch of name) {
-    if (Buffer.byteLength(out + ch) > 63) break;
-    out += ch;
-  }
-  return out;
+  return truncateIdentifier(name, 63);
 }
 
 /**

@@ -7,6 +7,7 @@
 import type { Column, Table } from '../../schema/model.js';
 import type { Value } from '../../schema/values.js';
 import { UNIQUE_BCRYPT_COST } from './credential-bcrypt.js';
+import { normalizeName } from './pii-config.js';
 
 /** The format of one kind of credential value, with nothing of any particular value in it. */
 export interface CredentialShape {
@@ -93,15 +94,6 @@ function isDigestShape(s: CredentialShape, value: string): boolean {
   if (s.format === 'bcrypt' || s.format === 'modular-crypt' || s.format === 'django') return true;
   if (s.format === 'hex') return HEX_DIGEST_LENGTHS.has(value.trim().length);
   return s.format === 'base64' && BASE64_DIGEST_LENGTHS.has(value.trim().length) && (s.padding > 0 || s.alphabet === B64);
-}
-
-/** snake_case, camelCase and kebab names to lower-case words joined by `_`. */
-function normalizeName(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/[^A-Za-z0-9]+/g, '_')
-    .toLowerCase()
-    .replace(/^_+|_+$/g, '');
 }
 
 const CREDENTIAL_NAME =

@@ -51,3 +51,12 @@ export const piiColumnConfigSchema = z.strictObject({
 });
 
 export type PiiColumnConfig = z.infer<typeof piiColumnConfigSchema>;
+
+/** Column names as lower-case words joined by `_` (snake_case, camelCase and kebab alike), for the name checks of PII and credential detection. */
+export function normalizeName(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toLowerCase()
+    .replace(/^_+|_+$/g, '');
+}

@@ -7,7 +7,7 @@
 import { fakerDE, fakerEN, fakerES, fakerFR, fakerIT, fakerNL } from '@faker-js/faker';
 import type { Column, Table } from '../../schema/model.js';
 import type { TableSample } from '../model.js';
-import { IDENTIFYING_KINDS, isPiiKind, type PiiKind, type PiiTransform } from './pii-config.js';
+import { IDENTIFYING_KINDS, isPiiKind, normalizeName, type PiiKind, type PiiTransform } from './pii-config.js';
 
 export interface PiiFinding {
   column: string;
@@ -164,15 +164,6 @@ function looksLikeFullName(v: string): boolean {
 }
 
 // ---- name checks --------------------------------------------------------------------------------------
-
-/** snake_case, camelCase and kebab names to lower-case words joined by `_`. */
-function normalizeName(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/[^A-Za-z0-9]+/g, '_')
-    .toLowerCase()
-    .replace(/^_+|_+$/g, '');
-}
 
 const NAME_RULES: Array<{ kind: PiiKind; re: RegExp; confidence: number }> = [
   { kind: 'email', re: /(^|_)e_?mail(_address)?($|_)/, confidence: 0.7 },
