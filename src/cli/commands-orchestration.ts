@@ -62,42 +62,36 @@ function hydrateLike(cmd: Command): Command {
   );
 }
 
+/** `hydrate` and `generate` differ only in whether the run trains or requires the stored models. */
+function hydrateAction(mode: { kind?: 'generate'; models?: 'require' }): (flags: HydrateFlags) => Promise<void> {
+  return async (flags) => {
+    const { config } = await loadConfig(flags.config);
+    const { runHydrateJob } = await jobs();
+    const out = await openRenderer(flags);
+    try {
+      const lock = await lockOptions(flags);
+      const { result } = await interruptible((signal) => runHydrateJob({ config, target: flags.target, emit: out.emit, ...mode, keepShadow: flags.keepShadow ?? false, ...lock, signal }));
+      reportHydrate(out, flags.target, result);
+    } finally {
+      out.stop();
+    }
+  };
+}
+
 export function registerOrchestrationCommands(program: Command): void {
   hydrateLike(
     program
       .command('hydrate')
       .description('Generate a synthetic copy of the source into a shadow of the target, validate it, and swap it in.')
       .addHelpText('after', '\nExample:\n  $ npx synth hydrate --target dev --config synth.config.ts'),
-  ).action(async (flags: HydrateFlags) => {
-    const { config } = await loadConfig(flags.config);
-    const { runHydrateJob } = await jobs();
-    const out = await openRenderer(flags);
-    try {
-      const lock = await lockOptions(flags);
-      const { result } = await interruptible((signal) => runHydrateJob({ config, target: flags.target, emit: out.emit, keepShadow: flags.keepShadow ?? false, ...lock, signal }));
-      reportHydrate(out, flags.target, result);
-    } finally {
-      out.stop();
-    }
-  });
+  ).action(hydrateAction({}));
 
   hydrateLike(
     program
       .command('generate')
       .description('Like hydrate, but with the models stored by the latest `synth train` (no training).')
       .addHelpText('after', '\nExample:\n  $ npx synth train && npx synth generate --target dev && npx synth generate --target ci'),
-  ).action(async (flags: HydrateFlags) => {
-    const { config } = await loadConfig(flags.config);
-    const { runHydrateJob } = await jobs();
-    const out = await openRenderer(flags);
-    try {
-      const lock = await lockOptions(flags);
-      const { result } = await interruptible((signal) => runHydrateJob({ config, target: flags.target, emit: out.emit, kind: 'generate', models: 'require', keepShadow: flags.keepShadow ?? false, ...lock, signal }));
-      reportHydrate(out, flags.target, result);
-    } finally {
-      out.stop();
-    }
-  });
+  ).action(hydrateAction({ kind: 'generate', models: 'require' }));
 
   commonOptions(program.command('train').description('Sample the source and fit the models once; `generate` and `hydrate` (training.reuse) reuse them.')).action(
     async (flags: CommonFlags) => {
