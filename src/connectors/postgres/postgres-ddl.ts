@@ -373,6 +373,11 @@ export interface FinalizeStep {
   what: string;
   /** Best-effort steps (another dialect's SQL, defaults) are skipped on error instead of failing the run. */
   optional: boolean;
+  /**
+   * A foreign key added NOT VALID, and the statement that then verifies its rows: finalize runs these after its
+   * transaction, several tables at once (VALIDATE takes only SHARE UPDATE EXCLUSIVE on the child).
+   */
+  validate?: { sql: string; constraint: string; relation: string };
 }
 
 function constraintName(schema: DatabaseSchema, table: Table, name: string): string {
@@ -451,7 +456,16 @@ export function finalizeSteps(schema: DatabaseSchema, layout: Layout): FinalizeS
         : t;
       let sql = `ALTER TABLE ${on} ADD CONSTRAINT ${qi(fk.name)} FOREIGN KEY (${fk.columns.map(qi).join(', ')}) REFERENCES ${qn(refSchema, fk.references.name)} (${fk.references.columns.map(qi).join(', ')}) ON DELETE ${fk.onDelete} ON UPDATE ${fk.onUpdate}`;
       if (fk.deferrable) sql += fk.initiallyDeferred ? ' DEFERRABLE INITIALLY DEFERRED' : ' DEFERRABLE';
+      // PostgreSQL (before 18) refuses NOT VALID on a partitioned table: those are verified as they are added.
+      const partitioned = pg && table.partitioning !== null && !fk.onPartition;
       if (pg && fk.notValid) sql += ' NOT VALID';
+      else if (!partitioned) {
+        steps.push({
+          sql: `${sql} NOT VALID`, table: `${table.schema}.${table.name}`, what: `foreign key ${fk.name}`, optional: false,
+          validate: { sql: `ALTER TABLE ${on} VALIDATE CONSTRAINT ${qi(fk.name)}`, constraint: fk.name, relation: on },
+        });
+        continue;
+      }
       add(table, `foreign key ${fk.name}`, sql);
     }
     if (pg) {

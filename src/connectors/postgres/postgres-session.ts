@@ -17,6 +17,8 @@ export interface PgSession {
   copyTo?(sql: string): AsyncIterable<string>;
   /** A session bound to one connection, for transactions and cursors; its close() releases the connection. */
   pin(): Promise<PgSession>;
+  /** Connections that can work at once (a pool's size); absent means one, as in embedded PGlite. */
+  connections?: number;
   close(): Promise<void>;
 }
 
@@ -102,11 +104,12 @@ export async function openPgSession(url: string, options: PgSessionOptions): Pro
     void pool.end().catch(() => undefined);
     throw connectionError('PostgreSQL', url, cause);
   }
-  return poolSession(pool);
+  return poolSession(pool, options.max ?? 4);
 }
 
-function poolSession(pool: pg.Pool): PgSession {
+function poolSession(pool: pg.Pool, connections: number): PgSession {
   return {
+    connections,
     async query<T>(sql: string, params?: unknown[]) {
       const res = await pool.query(sql, params);
       return { rows: res.rows as T[] };

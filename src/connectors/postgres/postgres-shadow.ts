@@ -3,7 +3,7 @@ import type { Shadow, ShadowListing, SwapResult } from '../connector.js';
 import type { DatabaseSchema } from '../../schema/model.js';
 import { SynthError } from '../../errors.js';
 import { useParallelMaintenance } from './postgres-maintenance.js';
-import { backupName, finalizeSteps, layoutFor, tableStatements, toShadowSql, typeStatements, type Layout } from './postgres-ddl.js';
+import { backupName, finalizeSteps, layoutFor, tableStatements, toShadowSql, typeStatements, type FinalizeStep, type Layout } from './postgres-ddl.js';
 import { refuseStrandedTypeNeeds } from './postgres-foreign-types.js';
 import { fitIdentifier, lit, qi } from './postgres-quote.js';
 import {
@@ -124,10 +124,11 @@ async function run(s: PgSession, sql: string, what: string, table?: string): Pro
 export async function finalize(session: PgSession, layout: Layout, schema: DatabaseSchema): Promise<string[]> {
   const notes: string[] = [];
   const pg = schema.dialect === 'postgres';
+  const steps = finalizeSteps(schema, layout);
   await inTransaction(session, async (s) => {
     // Keys and indexes of tables loaded unindexed: the biggest cost of finalize, parallel where the server allows.
     await useParallelMaintenance(s);
-    for (const step of finalizeSteps(schema, layout)) {
+    for (const step of steps) {
       if (step.optional) {
         const err = await attempt(s, step.sql);
         if (err) notes.push(`${step.table}: ${step.what} skipped (${err})`);
@@ -151,7 +152,68 @@ export async function finalize(session: PgSession, layout: Layout, schema: Datab
       await createAfterViews(s, schema, layout, notes);
     }
   });
+  // The foreign keys went in NOT VALID; verifying their rows is what costs, and needs the keys committed.
+  await validateForeignKeys(session, steps.filter((st) => st.validate !== undefined));
   return notes;
+}
+
+/**
+ * VALIDATE CONSTRAINT of the foreign keys finalize added NOT VALID, one child table per connection and several
+ * tables at once (it takes SHARE UPDATE EXCLUSIVE on the child, which only conflicts with itself, so one table's
+ * keys go one after the other), the biggest tables first. The shadow is not live, so nothing reads it half-checked;
+ * an orphan fails the run with the key and table named, and the shadow is dropped as after any failure.
+ */
+export async function validateForeignKeys(session: PgSession, steps: FinalizeStep[]): Promise<void> {
+  const byTable = new Map<string, FinalizeStep[]>();
+  for (const step of steps) byTable.set(step.table, [...(byTable.get(step.table) ?? []), step]);
+  if (byTable.size === 0) return;
+  const sizes = await session.query<{ name: string; bytes: string | null }>(
+    `SELECT t.name, pg_relation_size(to_regclass(t.rel))::text AS bytes FROM unnest($1::text[], $2::text[]) AS t(name, rel)`,
+    [[...byTable.keys()], [...byTable.values()].map((g) => g[0]!.validate!.relation)],
+  );
+  const bytes = new Map(sizes.rows.map((r) => [r.name, Number(r.bytes ?? 0)]));
+  const queue = [...byTable.values()].sort((a, b) => (bytes.get(b[0]!.table) ?? 0) - (bytes.get(a[0]!.table) ?? 0));
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    const s = await session.pin();
+    try {
+      for (let group = queue.shift(); group && !failed; group = queue.shift()) {
+        const keys = group;
+        await inTransaction(s, async (t) => {
+          // The anti-join behind VALIDATE runs with work_mem = maintenance_work_mem: finalize's budget again.
+          await useParallelMaintenance(t);
+          for (const step of keys) await runValidation(t, step);
+        }).catch((e: unknown) => {
+          failed = true;
+          throw e;
+        });
+      }
+    } finally {
+      await s.close();
+    }
+  };
+  const workers = Math.max(1, Math.min(session.connections ?? 1, byTable.size));
+  const results = await Promise.allSettled(Array.from({ length: workers }, worker));
+  // One failure stops the others taking new tables; the first is the one reported.
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+}
+
+async function runValidation(s: PgSession, step: FinalizeStep): Promise<void> {
+  try {
+    await s.query(step.validate!.sql);
+  } catch (cause) {
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    const detail = (cause as { detail?: unknown }).detail;
+    const orphan = /violates foreign key constraint/.test(msg);
+    throw new SynthError('LOAD_FAILED', `validating foreign key ${step.validate!.constraint} of ${step.table} failed: ${msg}${typeof detail === 'string' ? ` (${detail})` : ''}`, {
+      table: step.table,
+      hint: orphan
+        ? 'A generated row references a parent row that does not exist; the validation gate spot-checks big tables, so this is a bug in generation: report it. Nothing was swapped.'
+        : 'The target could not verify this foreign key; see the server message. Nothing was swapped.',
+      cause,
+    });
+  }
 }
 
 /** How long the swap waits for a lock (on an old backup still in use) before giving up with nothing changed. */
