@@ -177,6 +177,8 @@ export interface TargetConnector {
   countRows(shadow: Shadow | null, table: TableRef): Promise<number>;
   /** Reads rows back (for the quality report), with the same contract as SourceConnector.readRows. */
   readRows(shadow: Shadow | null, table: Table, options: ReadOptions): AsyncIterable<RowBatch>;
+  /** SourceConnector.childCountHistogram on the shadow (or live): the quality report's Cardinality over all rows. */
+  childCountHistogram?(shadow: Shadow | null, child: Table, foreignKey: ForeignKey): Promise<Array<{ children: number; parents: number }>>;
   /** Lossy/impossible type mappings for this target, decided before anything is written. */
   describeMapping(schema: DatabaseSchema): TypeMappingNote[];
   close(): Promise<void>;

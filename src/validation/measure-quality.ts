@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Shadow, SourceConnector, TargetConnector } from '../connectors/connector.js';
 import type { ChildCountHistogram, ColumnMeta } from '../generation/model.js';
-import type { DatabaseSchema, Table } from '../schema/model.js';
+import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
 import { tableKey, writableColumns } from '../schema/model.js';
 import type { IntegrityReport } from './integrity.js';
 import { withReferentialCounts, type RelationshipOrphans } from './quality/referential.js';
@@ -14,6 +14,8 @@ import {
   metadataFromSchema,
   qualityReport,
   qualityTableName,
+  relationshipKey,
+  type ExactChildCounts,
   tableDataFromBatches,
   type QualityData,
   type QualityReportResult,
@@ -59,7 +61,9 @@ export async function measureQuality(args: MeasureQualityArgs): Promise<QualityR
     synthetic[name] = await tableDataFromBatches(columns, target.readRows(shadow, table, options(targetRows)));
     sampling[tableKey(table)] = { real: real[name]!.rows.length, realOf: sourceRows, synthetic: synthetic[name]!.rows.length, syntheticOf: targetRows };
   }
-  const report = qualityReport(real, synthetic, metadataFromSchema(schema, args.meta));
+  const metadata = metadataFromSchema(schema, args.meta);
+  const exactChildCounts = await childCountsOfSampled(args, sampling);
+  const report = qualityReport(real, synthetic, metadata, exactChildCounts.size > 0 ? { exactChildCounts } : {});
   const counts = args.integrity
     ? gateCounts(schema, args.integrity)
     : await sampleCounts(args, synthetic, syntheticRows);
@@ -69,6 +73,42 @@ export async function measureQuality(args: MeasureQualityArgs): Promise<QualityR
     diagnostics: withReferentialCounts(report.diagnostics, counts),
     sampling: { sampleRows, tables: sampling, ...(childCounts.length > 0 ? { childCounts } : {}) },
   };
+}
+
+/** Child tables up to this many rows have their children per parent counted in full for Cardinality. */
+const MAX_COUNTED_CHILD_ROWS = 20_000_000;
+
+/**
+ * Children per parent over all rows, for each single-column FK whose parent or child the report read as a sample
+ * (both databases group the child by its key: one pass each). The count of a parent's children in a child sample
+ * is a thinned count, and the two sides thin independently, so the sampled Cardinality measures sampling noise
+ * (see quality/cardinality.ts). Left out where the target cannot count (the sample is scored then).
+ */
+async function childCountsOfSampled(args: MeasureQualityArgs, sampling: QualitySampling['tables']): Promise<Map<string, ExactChildCounts>> {
+  const { source, target, shadow, schema } = args;
+  const out = new Map<string, ExactChildCounts>();
+  if (!target.childCountHistogram) return out;
+  const sampled = (t: TableRef): boolean => {
+    const s = sampling[tableKey(t)];
+    return s !== undefined && (s.real < s.realOf || s.synthetic < s.syntheticOf);
+  };
+  for (const child of schema.tables) {
+    for (const fk of child.foreignKeys) {
+      const parent = schema.tables.find((t) => t.schema === fk.references.schema && t.name === fk.references.name);
+      if (!parent || fk.columns.length !== 1 || fk.references.columns.length !== 1) continue;
+      if (!sampled(child) && !sampled(parent)) continue;
+      const rows = sampling[tableKey(child)];
+      if (!rows || Math.max(rows.realOf, rows.syntheticOf) > MAX_COUNTED_CHILD_ROWS) continue;
+      const key = relationshipKey({
+        childTable: qualityTableName(schema, child),
+        childForeignKey: fk.columns[0]!,
+        parentTable: qualityTableName(schema, parent),
+        parentPrimaryKey: fk.references.columns[0]!,
+      });
+      out.set(key, { real: await source.childCountHistogram(child, fk), synthetic: await target.childCountHistogram(shadow, child, fk) });
+    }
+  }
+  return out;
 }
 
 function gateCounts(schema: DatabaseSchema, integrity: IntegrityReport): RelationshipOrphans[] {

@@ -156,6 +156,9 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
     async *readRows(shadow: Shadow | null, table: Table, options: ReadOptions) {
       yield* readRows(session, table, options, shadow ? locateIn(shadow) : await locateLive());
     },
+    async childCountHistogram(shadow: Shadow | null, child: Table, fk: ForeignKey) {
+      return childCountHistogram(session, child, fk, shadow ? locateIn(shadow) : await locateLive());
+    },
     close: () => session.close(),
   };
 }

@@ -81,7 +81,7 @@ export function qualityReport(
   };
   const shapes = columnShapes(real, synthetic, metadata);
   const pairs = columnPairTrends(real, synthetic, metadata, pairOptions);
-  const card = cardinality(real, synthetic, metadata.relationships);
+  const card = cardinality(real, synthetic, metadata.relationships, options.exactChildCounts);
   const inter = intertableTrends(real, synthetic, metadata, pairOptions);
   const scores: Array<[PropertyName, number]> = [
     ['Column Shapes', nanMean(shapes.map((d) => d.score ?? NaN))],

@@ -80,12 +80,20 @@ export interface IntertableDetail extends PairTrendFields {
   foreignKey: string;
 }
 
+/** Children per parent as bins (parents without children in the 0 bin), real and synthetic. */
+export interface ExactChildCounts {
+  real: ReadonlyArray<{ children: number; parents: number }>;
+  synthetic: ReadonlyArray<{ children: number; parents: number }>;
+}
+
 export interface CardinalityDetail {
   childTable: string;
   parentTable: string;
   foreignKey: string;
   metric: 'CardinalityShapeSimilarity';
   score: Score;
+  /** 'all rows': scored on every row's child count (counted by the databases), not on the two samples. */
+  counted?: 'all rows';
   error?: string;
 }
 
@@ -190,4 +198,9 @@ export interface QualityReportOptions {
   newRowSynthesisSampleSize?: number;
   /** Skip the diagnostics (they cost an extra pass per table). */
   skipDiagnostics?: boolean;
+  /**
+   * Children-per-parent histograms over all rows, by `relationshipKey`: Cardinality of those relationships is scored
+   * on them rather than on the data sets (which may be samples).
+   */
+  exactChildCounts?: ReadonlyMap<string, ExactChildCounts>;
 }
