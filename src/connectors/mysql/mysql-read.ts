@@ -1,6 +1,7 @@
 /** Streams rows out of MySQL as neutral values (see schema/values.ts), plus counts, histograms and checksums. */
 import type { Readable } from 'node:stream';
 import type { Connection as CoreConnection } from 'mysql2';
+import type { PoolConnection } from 'mysql2/promise';
 import type { ForeignKey, NeutralType, Table, TableRef } from '../../schema/model.js';
 import type { JsonValue, Row, RowBatch, Value } from '../../schema/values.js';
 import type { ReadOptions } from '../connector.js';
@@ -130,7 +131,8 @@ export async function* streamRows(
   const batchSize = options.batchSize ?? 5000;
   const select = columns.length === 0 ? '1' : columns.map((c) => selectExpr(table, c)).join(', ');
   const ranges = options.limit !== undefined ? keyRangePlan(table, options.limit, options.totalRows ?? table.estimatedRows) : null;
-  if (ranges) {
+  // A shadow table may get its primary key only in finalize: before that every range would be a full scan.
+  if (ranges && (await leadsPrimaryKey(session, database, table.name, ranges.column))) {
     yield* streamKeyRanges(session, database, table, options, ranges);
     return;
   }
@@ -139,10 +141,7 @@ export async function* streamRows(
     const seed = Math.trunc(options.seed ?? 0);
     sql += ` ORDER BY RAND(${seed}) LIMIT ${Math.max(0, Math.trunc(options.limit))}`;
   }
-  const conn = await session.acquire();
-  let clean = false;
-  try {
-    await conn.query(session.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION');
+  yield* withReadSnapshot(session, table, `Reading ${database}.${table.name}`, async function* (conn) {
     const stream = (conn.connection as unknown as CoreConnection).query({ sql, rowsAsArray: true }).stream({ highWaterMark: batchSize }) as Readable;
     let rows: Row[] = [];
     for await (const wire of stream as AsyncIterable<unknown[]>) {
@@ -155,11 +154,29 @@ export async function* streamRows(
       }
     }
     if (rows.length > 0) yield { columns, rows };
+  });
+}
+
+/**
+ * `read` on a connection of its own, in one consistent read snapshot. A consumer that stops early (or an error) gets
+ * the connection destroyed rather than reused mid-result; a server error becomes a SynthError saying `what` failed.
+ */
+async function* withReadSnapshot(
+  session: MysqlSession,
+  table: Table,
+  what: string,
+  read: (conn: PoolConnection) => AsyncGenerator<RowBatch>,
+): AsyncGenerator<RowBatch> {
+  const conn = await session.acquire();
+  let clean = false;
+  try {
+    await conn.query(`START TRANSACTION WITH CONSISTENT SNAPSHOT${session.readOnly ? ', READ ONLY' : ''}`);
+    yield* read(conn);
     await conn.query('COMMIT');
     clean = true;
   } catch (e) {
     if (e instanceof SynthError) throw e;
-    throw new SynthError('INTERNAL', `Reading ${database}.${table.name} failed: ${(e as Error).message}`, {
+    throw new SynthError('INTERNAL', `${what} failed: ${(e as Error).message}`, {
       table: table.name,
       hint: 'Check that the table still exists and the user may SELECT from it.',
       cause: e,
@@ -168,6 +185,14 @@ export async function* streamRows(
     if (clean) conn.release();
     else conn.destroy();
   }
+}
+
+async function leadsPrimaryKey(session: MysqlSession, database: string, table: string, column: string): Promise<boolean> {
+  const rows = await session.query(
+    `SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' AND SEQ_IN_INDEX = 1 AND COLUMN_NAME = ?`,
+    [database, table, column],
+  );
+  return rows.length > 0;
 }
 
 /** Tables smaller than this are sampled by ORDER BY RAND(seed): one scan, and exact whatever the key spread. */
@@ -219,7 +244,7 @@ export function keyRangeStarts(min: bigint, max: bigint, ranges: number, seed: n
  * are read. A range short of its share (a gap in the keys) passes the shortfall on to the next one. All in one
  * consistent snapshot.
  */
-async function* streamKeyRanges(
+function streamKeyRanges(
   session: MysqlSession,
   database: string,
   table: Table,
@@ -231,75 +256,49 @@ async function* streamKeyRanges(
   const select = columns.length === 0 ? '1' : columns.map((c) => selectExpr(table, c)).join(', ');
   const t = qt(database, table.name);
   const k = qi(plan.column);
-  const conn = await session.acquire();
-  let clean = false;
-  try {
-    await conn.query(`START TRANSACTION WITH CONSISTENT SNAPSHOT${session.readOnly ? ', READ ONLY' : ''}`);
-    // A shadow table gets its primary key in finalize: before that every range would be a full scan.
-    const [indexed] = await conn.query({
-      sql: `SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' AND SEQ_IN_INDEX = 1 AND COLUMN_NAME = ?`,
-      rowsAsArray: true,
-    }, [database, table.name, plan.column]);
-    if ((indexed as unknown[]).length === 0) {
-      await conn.query('COMMIT');
-      clean = true;
-      yield* streamRows(session, database, table, { ...options, totalRows: 0 });
-      return;
-    }
-    const [bounds] = await conn.query({ sql: `SELECT CAST(MIN(${k}) AS CHAR) AS lo, CAST(MAX(${k}) AS CHAR) AS hi FROM ${t}`, rowsAsArray: true });
-    const [lo, hi] = (bounds as unknown[][])[0] ?? [];
-    const starts = lo === null || lo === undefined ? [] : keyRangeStarts(BigInt(String(lo)), BigInt(String(hi)), plan.ranges, Math.trunc(options.seed ?? 0));
-    const order = plan.orderBy.map(qi).join(', ');
-    // The key travels along so the union comes back in key order within each range, whatever the server does.
-    const keys = plan.orderBy.map((c, i) => `${qi(c)} AS synth_k${i}`).join(', ');
-    const keyOrder = plan.orderBy.map((_, i) => `synth_k${i}`).join(', ');
-    const width = plan.orderBy.length;
-    const share = plan.limit / starts.length;
-    let got = 0;
-    for (let from = 0; from < starts.length && got < plan.limit; from += RANGES_PER_QUERY) {
-      const parts: string[] = [];
-      const params: string[] = [];
-      // Twice a range's share, plus what the ranges so far fell short of: enough unless the keys are very sparse.
-      const cap = Math.ceil(2 * share) + Math.max(0, Math.round(from * share) - got);
-      for (let i = from; i < Math.min(starts.length, from + RANGES_PER_QUERY); i++) {
-        const upper = i + 1 < starts.length ? ` AND ${k} < ?` : '';
-        params.push(String(starts[i]!), ...(upper ? [String(starts[i + 1]!)] : []));
-        parts.push(`(SELECT ${i} AS synth_range, ${keys}, ${select} FROM ${t} WHERE ${k} >= ?${upper} ORDER BY ${order} LIMIT ${cap})`);
-      }
-      const [result] = await conn.query({ sql: `${parts.join(' UNION ALL ')} ORDER BY synth_range, ${keyOrder}`, rowsAsArray: true }, params);
-      // Each range takes its share of the limit plus what the ranges before it fell short of.
-      const byRange = new Map<number, unknown[][]>();
-      for (const wire of result as unknown[][]) {
-        const r = Number(wire[0]);
-        const list = byRange.get(r) ?? [];
-        list.push(wire);
-        byRange.set(r, list);
-      }
-      const rows: Row[] = [];
-      for (let i = from; i < Math.min(starts.length, from + RANGES_PER_QUERY); i++) {
-        const due = Math.round(((i + 1) * plan.limit) / starts.length) - got;
-        for (const wire of (byRange.get(i) ?? []).slice(0, Math.max(0, due))) {
-          const row: Row = new Array<Value>(types.length);
-          for (let c = 0; c < types.length; c++) row[c] = fromWire(types[c]!, wire[c + 1 + width]);
-          rows.push(columns.length === 0 ? [] : row);
-          got++;
+  return withReadSnapshot(session, table, `Sampling ${database}.${table.name} by key ranges`, async function* (conn) {
+      const [bounds] = await conn.query({ sql: `SELECT CAST(MIN(${k}) AS CHAR) AS lo, CAST(MAX(${k}) AS CHAR) AS hi FROM ${t}`, rowsAsArray: true });
+      const [lo, hi] = (bounds as unknown[][])[0] ?? [];
+      const starts = lo === null || lo === undefined ? [] : keyRangeStarts(BigInt(String(lo)), BigInt(String(hi)), plan.ranges, Math.trunc(options.seed ?? 0));
+      const order = plan.orderBy.map(qi).join(', ');
+      // The key travels along so the union comes back in key order within each range, whatever the server does.
+      const keys = plan.orderBy.map((c, i) => `${qi(c)} AS synth_k${i}`).join(', ');
+      const keyOrder = plan.orderBy.map((_, i) => `synth_k${i}`).join(', ');
+      const width = plan.orderBy.length;
+      const share = plan.limit / starts.length;
+      let got = 0;
+      for (let from = 0; from < starts.length && got < plan.limit; from += RANGES_PER_QUERY) {
+        const parts: string[] = [];
+        const params: string[] = [];
+        // Twice a range's share, plus what the ranges so far fell short of: enough unless the keys are very sparse.
+        const cap = Math.ceil(2 * share) + Math.max(0, Math.round(from * share) - got);
+        for (let i = from; i < Math.min(starts.length, from + RANGES_PER_QUERY); i++) {
+          const upper = i + 1 < starts.length ? ` AND ${k} < ?` : '';
+          params.push(String(starts[i]!), ...(upper ? [String(starts[i + 1]!)] : []));
+          parts.push(`(SELECT ${i} AS synth_range, ${keys}, ${select} FROM ${t} WHERE ${k} >= ?${upper} ORDER BY ${order} LIMIT ${cap})`);
         }
+        const [result] = await conn.query({ sql: `${parts.join(' UNION ALL ')} ORDER BY synth_range, ${keyOrder}`, rowsAsArray: true }, params);
+        // Each range takes its share of the limit plus what the ranges before it fell short of.
+        const byRange = new Map<number, unknown[][]>();
+        for (const wire of result as unknown[][]) {
+          const r = Number(wire[0]);
+          const list = byRange.get(r) ?? [];
+          list.push(wire);
+          byRange.set(r, list);
+        }
+        const rows: Row[] = [];
+        for (let i = from; i < Math.min(starts.length, from + RANGES_PER_QUERY); i++) {
+          const due = Math.round(((i + 1) * plan.limit) / starts.length) - got;
+          for (const wire of (byRange.get(i) ?? []).slice(0, Math.max(0, due))) {
+            const row: Row = new Array<Value>(types.length);
+            for (let c = 0; c < types.length; c++) row[c] = fromWire(types[c]!, wire[c + 1 + width]);
+            rows.push(columns.length === 0 ? [] : row);
+            got++;
+          }
+        }
+        if (rows.length > 0) yield { columns, rows };
       }
-      if (rows.length > 0) yield { columns, rows };
-    }
-    await conn.query('COMMIT');
-    clean = true;
-  } catch (e) {
-    if (e instanceof SynthError) throw e;
-    throw new SynthError('INTERNAL', `Sampling ${database}.${table.name} by key ranges failed: ${(e as Error).message}`, {
-      table: table.name,
-      hint: 'Check that the table still exists and the user may SELECT from it.',
-      cause: e,
-    });
-  } finally {
-    if (clean) conn.release();
-    else conn.destroy();
-  }
+  });
 }
 
 export async function countRowsIn(session: MysqlSession, database: string, table: string): Promise<number> {
