@@ -14,6 +14,7 @@ import { benchLearnedSpeed } from './learned-speed.js';
 import { benchMysqlLoad } from './mysql-load.js';
 import { benchParity } from './parity.js';
 import { benchScale } from './scale.js';
+import { benchScaleMemory } from './scale-memory.js';
 import { benchScaleOut } from './scale-out.js';
 
 const benches: Record<string, () => Promise<Record<string, number | string>>> = {
@@ -28,6 +29,7 @@ const benches: Record<string, () => Promise<Record<string, number | string>>> = 
   fidelity: benchFidelity,
   'learned-speed': () => benchLearnedSpeed(),
   scale: benchScale,
+  'scale-memory': benchScaleMemory,
   'scale-out': benchScaleOut,
   'app-faithful': benchAppFaithful,
 };

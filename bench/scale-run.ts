@@ -1,7 +1,7 @@
 /**
  * One hydrate of the `scale` bench, in a process of its own so its peak RSS is its own: prints one line
  * `SCALE_RESULT {json}` with the seconds of every stage, the rows generated, the violations and the peak RSS.
- * Usage: tsx bench/scale-run.ts '{"source": url, "target": url, "model": "baseline" | "learned"}'
+ * Usage: tsx bench/scale-run.ts '{"source": url, "target": url, "model": "baseline" | "learned", "config"?: {...}}'
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,11 +20,11 @@ export interface ScaleRunResult {
   quality: number | null;
 }
 
-const args = JSON.parse(process.argv[2] ?? '{}') as { source: string; target: string; model: 'baseline' | 'learned' };
+const args = JSON.parse(process.argv[2] ?? '{}') as { source: string; target: string; model: 'baseline' | 'learned'; config?: Record<string, unknown> };
 const outDir = mkdtempSync(join(tmpdir(), 'synth-scale-'));
 try {
   // SYNTH_SCALE_CONFIG: JSON merged into the config, to measure one setting's cost (e.g. {"filters":{"enabled":false}}).
-  const extra = JSON.parse(process.env.SYNTH_SCALE_CONFIG ?? '{}') as Record<string, unknown>;
+  const extra = { ...(JSON.parse(process.env.SYNTH_SCALE_CONFIG ?? '{}') as Record<string, unknown>), ...args.config };
   const config = parseConfig({ ...extra, source: { url: args.source }, targets: { bench: { url: args.target } }, model: args.model, outDir });
   const stageMs: Record<string, number> = {};
   const emit = (e: RunEvent) => {

@@ -110,14 +110,14 @@ async function isReady(d: Dialect, server: string, name: string): Promise<boolea
   }
 }
 
-async function recreate(d: Dialect, server: string, name: string): Promise<string> {
+export async function recreate(d: Dialect, server: string, name: string): Promise<string> {
   await drop(d, server, name);
   if (d === 'postgres') await onPg(`${server}/postgres`, (c) => c.query(`CREATE DATABASE "${name}"`));
   else await onMysql(server, (c) => c.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`));
   return `${server}/${name}`;
 }
 
-async function drop(d: Dialect, server: string, name: string): Promise<void> {
+export async function drop(d: Dialect, server: string, name: string): Promise<void> {
   if (d === 'postgres') await onPg(`${server}/postgres`, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
   else await onMysql(server, (c) => c.query(`DROP DATABASE IF EXISTS \`${name}\``));
 }
@@ -142,7 +142,7 @@ async function onMysql<T>(url: string, fn: (c: mysql.Connection) => Promise<T>, 
 }
 
 /** Statements in order on one connection (MariaDB's foreign_key_checks is per session). */
-async function runStatements(d: Dialect, url: string, statements: string[]): Promise<void> {
+export async function runStatements(d: Dialect, url: string, statements: string[]): Promise<void> {
   if (d === 'postgres') {
     await onPg(url, async (c) => {
       for (const s of statements) await c.query(s);
@@ -245,10 +245,10 @@ function shell(cmd: string): Promise<string> {
 }
 
 /** One hydrate in a child process (bench/scale-run.ts), for a peak RSS of its own. */
-async function hydrateRun(source: string, target: string, model: 'baseline' | 'learned'): Promise<ScaleRunResult> {
+export async function hydrateRun(source: string, target: string, model: 'baseline' | 'learned', config?: Record<string, unknown>): Promise<ScaleRunResult> {
   const script = new URL('./scale-run.ts', import.meta.url).pathname;
   const out = await new Promise<string>((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify({ source, target, model })], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify({ source, target, model, config })], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
