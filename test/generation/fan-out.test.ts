@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
-import { openSource } from '../../src/connectors/index.js';
-import { hydrate, introspectAndPlan, trainModels } from '../../src/pipeline/index.js';
+import { hydrate } from '../../src/pipeline/index.js';
 import { allocateInSupport, constantFanOut, dealDistinct, describeFanOut, valuesForCounts, type FanOutRule } from '../../src/generation/fan-out.js';
 import { createGeneration } from '../../src/generation/generate.js';
 import { createRng } from '../../src/generation/rng.js';
 import { findTable } from '../../src/schema/model.js';
 import type { Row } from '../../src/schema/values.js';
+import { rulesConfig, trainedUnder, type ModelKind } from '../support/app-rules.js';
 import { pgHydrationFixture } from '../support/databases.js';
 
 // 10 suppliers × 80 part-suppliers each = 200 parts × 4 suppliers each; a plan's tier fixes its seats
@@ -29,28 +28,9 @@ const FIXTURE = `
 
 const env = pgHydrationFixture('synth_fan', FIXTURE);
 
-function config(model: 'baseline' | 'learned' = 'baseline') {
-  return parseConfig({
-    source: { url: env.source.url },
-    targets: { dev: { url: env.target.url } },
-    model,
-    outDir: env.outDir,
-    quality: { enabled: false },
-    // Every table here is small: copying them as reference data would make the fan-outs trivially exact.
-    reference: { maxRows: 0 },
-    ...(model === 'learned' ? { training: { epochs: 20 } } : {}),
-  });
-}
-
-async function trained(model: 'baseline' | 'learned' = 'baseline') {
-  const source = await openSource(env.source.url);
-  try {
-    const { schema, plan } = await introspectAndPlan(source, config(model));
-    return { schema, plan, models: await trainModels(source, schema, plan, config(model)) };
-  } finally {
-    await source.close();
-  }
-}
+// Every table here is small: copying them as reference data would make the fan-outs trivially exact.
+const config = (model: ModelKind = 'baseline') => rulesConfig(env, model, { referenceMaxRows: 0, epochs: 20, quality: false });
+const trained = (model: ModelKind = 'baseline') => trainedUnder(config(model));
 
 /** Children per parent index of one generated FK column. */
 async function childrenPerParent(gen: ReturnType<typeof createGeneration>, schema: Awaited<ReturnType<typeof trained>>['schema'], names: string[], child: string, column: string): Promise<Map<string, number>> {

@@ -8,6 +8,7 @@ import { chooseAnchors, createEnforcer, describeInvariant, detectOrderInvariants
 import { createRng } from '../../src/generation/rng.js';
 import { findTable, tableKey } from '../../src/schema/model.js';
 import type { Row } from '../../src/schema/values.js';
+import { rulesConfig, rulesConfigInput, trainedUnder, type ModelKind } from '../support/app-rules.js';
 import { pgHydrationFixture } from '../support/databases.js';
 import { ksStatistic } from '../support/stats.js';
 
@@ -29,18 +30,9 @@ const FIXTURE = `
 
 const env = pgHydrationFixture('synth_inv', FIXTURE);
 
-function config(model: 'baseline' | 'learned' = 'baseline') {
-  return parseConfig({
-    source: { url: env.source.url },
-    targets: { dev: { url: env.target.url } },
-    model,
-    outDir: env.outDir,
-    quality: { enabled: false },
-    // Small enough that store_order (600 rows) is not taken for reference data.
-    reference: { maxRows: 100 },
-    ...(model === 'learned' ? { training: { epochs: 30 } } : {}),
-  });
-}
+// Small enough that store_order (600 rows) is not taken for reference data.
+const config = (model: ModelKind = 'baseline') => rulesConfig(env, model, { referenceMaxRows: 100, epochs: 30, quality: false });
+const trained = (model: ModelKind = 'baseline') => trainedUnder(config(model));
 
 const pairs = (invs: OrderInvariant[]) => invs.map((i) => `${i.table.name}: ${i.anchor.foreignKey ? `${i.anchor.foreignKey}→` : ''}${i.anchor.column} ≤ ${i.column}`).sort();
 
@@ -53,16 +45,6 @@ const RECEIPT_GAPS = `SELECT (receipt - ship)::int AS g FROM order_line WHERE re
 
 async function gaps(db: typeof env.source, sql: string): Promise<number[]> {
   return (await db.query<{ g: number }>(sql)).map((r) => Number(r.g));
-}
-
-async function trained(model: 'baseline' | 'learned' = 'baseline') {
-  const source = await openSource(env.source.url);
-  try {
-    const { schema, plan } = await introspectAndPlan(source, config(model));
-    return { schema, plan, models: await trainModels(source, schema, plan, config(model)) };
-  } finally {
-    await source.close();
-  }
 }
 
 describe('order invariants', () => {
@@ -106,7 +88,7 @@ describe('order invariants', () => {
     const source = await openSource(env.source.url);
     try {
       for (const invariants of [false, { minSupport: 100_000 }] as const) {
-        const c = parseConfig({ source: { url: env.source.url }, targets: { dev: { url: env.target.url } }, model: 'baseline', reference: { maxRows: 100 }, invariants });
+        const c = parseConfig({ ...rulesConfigInput(env, 'baseline', { referenceMaxRows: 100, epochs: 30 }), invariants });
         const { schema, plan } = await introspectAndPlan(source, c);
         expect((await trainModels(source, schema, plan, c)).rules!.invariants).toEqual([]);
       }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { hydrate } from '../../src/pipeline/index.js';
+import { rulesConfigInput, type ModelKind } from '../support/app-rules.js';
 import { runCli } from '../support/cli.js';
 import { pgHydrationFixture, type TestDatabase } from '../support/databases.js';
 import { ksStatistic } from '../support/stats.js';
@@ -17,14 +18,7 @@ const env = pgHydrationFixture('synth_app', tpchLiteSql());
 
 // region (5) and nation (25) are reference data; part (200) is above the threshold here; supplier and customer
 // hold phone numbers (personal).
-const settings = (model: 'baseline' | 'learned') => ({
-  source: { url: env.source.url },
-  targets: { dev: { url: env.target.url } },
-  model,
-  outDir: env.outDir,
-  reference: { maxRows: 100 },
-  ...(model === 'learned' ? { training: { epochs: 15 } } : {}),
-});
+const settings = (model: ModelKind) => rulesConfigInput(env, model, { referenceMaxRows: 100, epochs: 15 });
 
 const BROKEN = `
   SELECT (SELECT count(*) FROM lineitem l JOIN orders o ON o.o_orderkey = l.l_orderkey WHERE l.l_shipdate < o.o_orderdate) AS ship_before_order,
