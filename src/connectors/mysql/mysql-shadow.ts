@@ -178,10 +178,13 @@ export class MysqlShadows {
             const target = inSchema.has(fk.references.name) && schema.schemas.includes(fk.references.schema)
               ? qt(db, fk.references.name)
               : qt(schema.dialect === 'mysql' ? fk.references.schema : db, fk.references.name);
-            return `ADD CONSTRAINT ${qi(fkNames.take(fk.name))} FOREIGN KEY (${qcols(fk.columns)}) REFERENCES ${target} (${qcols(fk.references.columns)}) ON DELETE ${fk.onDelete} ON UPDATE ${fk.onUpdate}`;
+            // Added without checks, MariaDB records a written RESTRICT as NO ACTION, but an action left out as
+            // RESTRICT (its default): so RESTRICT is left out there, and the key still goes in place.
+            const action = (on: string, a: string) => (perTable && a === 'RESTRICT' ? '' : ` ON ${on} ${a}`);
+            return `ADD CONSTRAINT ${qi(fkNames.take(fk.name))} FOREIGN KEY (${qcols(fk.columns)}) REFERENCES ${target} (${qcols(fk.references.columns)})${action('DELETE', fk.onDelete)}${action('UPDATE', fk.onUpdate)}`;
           };
-          // Added without checks, MariaDB records RESTRICT as NO ACTION: those FKs are added with checks on (a table copy).
-          const restrict = (fk: (typeof table.foreignKeys)[number]) => fk.onDelete === 'RESTRICT' || fk.onUpdate === 'RESTRICT';
+          // MySQL keeps RESTRICT only when the key is added with checks on (a table copy).
+          const restrict = (fk: (typeof table.foreignKeys)[number]) => !perTable && (fk.onDelete === 'RESTRICT' || fk.onUpdate === 'RESTRICT');
           const inPlace = table.foreignKeys.filter((fk) => !restrict(fk)).map(clause);
           const checked = table.foreignKeys.filter(restrict).map(clause);
           try {
