@@ -145,61 +145,70 @@ export function allocateInSupport(
 
 /**
  * Second parents for a link table whose rows come grouped by the first parent (`first`, -1 for none): parent b
- * gets exactly `counts[b]` rows and no group holds one parent twice. Slots are dealt level by level (the first row
- * of every group, then the second …), which spreads each parent's run over different groups; the rare clash
- * left is swapped away. null when no clash-free assignment was found.
+ * gets exactly `counts[b]` rows and no group holds one parent twice. Gale–Ryser's construction: the parents, most
+ * rows first, each take the groups with the most free rows left, which finds such an assignment whenever one
+ * exists (a group of 3 290 tracks beside one of 3 290 others, as in a playlist table, included). Within a group
+ * the parents are shuffled. null when none exists (a parent with more rows than there are groups).
  */
 export function dealDistinct(first: Int32Array, counts: Uint32Array, rng: Rng): Int32Array | null {
   const n = first.length;
   const out = new Int32Array(n).fill(-1);
-  const groups: Array<[number, number]> = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
   for (let i = 0; i < n; ) {
     let j = i;
     while (j < n && first[j] === first[i]) j++;
-    if (first[i]! >= 0) groups.push([i, j]);
+    if (first[i]! >= 0) {
+      starts.push(i);
+      ends.push(j);
+    }
     i = j;
   }
-  const order: number[] = [];
-  for (let level = 0, more = true; more; level++) {
-    more = false;
-    for (const [s, e] of groups) {
-      if (s + level < e) {
-        order.push(s + level);
-        more = true;
-      }
-    }
-  }
-  const perm = Array.from({ length: counts.length }, (_, i) => i);
-  shuffle(perm, rng);
-  const slots: number[] = [];
-  for (const b of perm) for (let c = counts[b]!; c > 0; c--) slots.push(b);
-  if (slots.length !== order.length) return null;
-  order.forEach((row, t) => (out[row] = slots[t]!));
-  const groupOf = new Int32Array(n).fill(-1);
-  groups.forEach(([s, e], g) => groupOf.fill(g, s, e));
-  const has = (g: number, b: number, except = -1): boolean => {
-    const [s, e] = groups[g]!;
-    for (let k = s; k < e; k++) if (k !== except && out[k] === b) return true;
-    return false;
+  const groups = starts.length;
+  let rows = 0;
+  for (let g = 0; g < groups; g++) rows += ends[g]! - starts[g]!;
+  if (counts.reduce((a, c) => a + c, 0) !== rows) return null;
+  // Groups by free rows, descending (ties in random order); kept sorted as rows are taken (see take()).
+  const ids = Int32Array.from({ length: groups }, (_, g) => g);
+  shuffle(ids, rng);
+  ids.sort((x, y) => ends[y]! - starts[y]! - (ends[x]! - starts[x]!));
+  const free = Int32Array.from(ids, (g) => ends[g]! - starts[g]!);
+  const filled = new Int32Array(groups);
+  const parents = Array.from({ length: counts.length }, (_, b) => b);
+  shuffle(parents, rng);
+  parents.sort((x, y) => counts[y]! - counts[x]!);
+  const put = (at: number, b: number): void => {
+    const g = ids[at]!;
+    out[starts[g]! + filled[g]!++] = b;
+    free[at]!--;
   };
-  for (const [s, e] of groups) {
-    for (let k = s; k < e; k++) {
-      if (!has(groupOf[k]!, out[k]!, k)) continue;
-      let fixed = false;
-      for (let tries = 0; tries < 256 && !fixed; tries++) {
-        const other = order[rng.int(order.length)]!;
-        const g2 = groupOf[other]!;
-        if (g2 === groupOf[k]) continue;
-        const a = out[k]!;
-        const b = out[other]!;
-        if (has(groupOf[k]!, b, k) || has(g2, a, other)) continue;
-        out[k] = b;
-        out[other] = a;
-        fixed = true;
-      }
-      if (!fixed) return null;
+  for (const b of parents) {
+    const c = counts[b]!;
+    if (c === 0) continue;
+    if (c > groups || free[c - 1]! === 0) return null;
+    // The c groups with the most free rows: all above the c-th's value v, and the last ones of the run equal to v
+    // (taking a run's tail keeps `free` sorted).
+    const v = free[c - 1]!;
+    let lo = 0;
+    let hi = c - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (free[mid]! <= v) hi = mid;
+      else lo = mid + 1;
     }
+    const runStart = lo;
+    lo = c - 1;
+    hi = groups - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (free[mid]! >= v) lo = mid;
+      else hi = mid - 1;
+    }
+    const runEnd = lo;
+    for (let at = 0; at < runStart; at++) put(at, b);
+    for (let at = runEnd - (c - runStart) + 1; at <= runEnd; at++) put(at, b);
   }
+  for (let g = 0; g < groups; g++) shuffle(out.subarray(starts[g]!, ends[g]!), rng);
   return out;
 }
 
