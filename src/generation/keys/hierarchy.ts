@@ -1,12 +1,15 @@
 /** Self-references: the source's hierarchy level by level at fit time, a forest of the same shape at generation. */
 import type { ForeignKey, Table } from '../../schema/model.js';
 import type { Rng, TableSample } from '../model.js';
+import { allocateInSupport } from '../fan-out.js';
 import { allocateCounts } from './child-counts.js';
 import { shuffle } from './shuffle.js';
 
 export interface HierarchyLevel {
   nodes: number;
   parents: number;
+  /** Children per parent among this level's rows that have children (fitted on the whole table only). */
+  fanOuts?: Array<{ children: number; parents: number }>;
 }
 
 const MAX_LEVELS = 10_000;
@@ -48,15 +51,21 @@ export function fitHierarchy(table: Table, fk: ForeignKey, sample: TableSample):
   while (level.length > 0 && levels.length < MAX_LEVELS) {
     const next: string[] = [];
     let parents = 0;
+    const fanOuts = new Map<number, number>();
     for (const id of level) {
       const kids = (children.get(id) ?? []).filter((k) => !seen.has(k));
-      if (kids.length > 0) parents++;
+      if (kids.length > 0) {
+        parents++;
+        fanOuts.set(kids.length, (fanOuts.get(kids.length) ?? 0) + 1);
+      }
       for (const k of kids) {
         seen.add(k);
         next.push(k);
       }
     }
-    levels.push({ nodes: level.length, parents });
+    const entry: HierarchyLevel = { nodes: level.length, parents };
+    if (fanOuts.size > 0) entry.fanOuts = [...fanOuts].sort((a, b) => a[0] - b[0]).map(([children, n]) => ({ children, parents: n }));
+    levels.push(entry);
     level = next;
   }
   return levels;
@@ -82,7 +91,7 @@ export function selfParents(
     out[0] = 0;
     roots = 1;
   }
-  if (levels && levels.length > 1) return levelledParents(levels, out, roots, rng);
+  if (levels && levels.length > 1) return levelledParents(levels, out, roots, histogram, rng);
   const counts = allocateCounts(histogram, n, n - roots, rng);
   let p = 0;
   let remaining = counts[0] ?? 0;
@@ -99,8 +108,17 @@ export function selfParents(
 /**
  * A forest with the source's level sizes (scaled) and, per level, the source's share of rows that have children:
  * rows are laid out level by level, so depth and mean fan-out follow the source and every parent is an earlier row.
+ * How many children each parent of a level gets is drawn from that level's counts in the source (a manager of 3
+ * and one of 2, not 4 and 1), else from the whole table's counts of parents with children.
  */
-function levelledParents(levels: HierarchyLevel[], out: Int32Array, roots: number, rng: Rng): Int32Array {
+function levelledParents(
+  levels: HierarchyLevel[],
+  out: Int32Array,
+  roots: number,
+  histogram: Array<{ children: number; parents: number }> | undefined,
+  rng: Rng,
+): Int32Array {
+  const withChildren = (histogram ?? []).filter((e) => e.children > 0 && e.parents > 0);
   const n = out.length;
   const below = levels.slice(1);
   const total = below.reduce((acc, l) => acc + l.nodes, 0);
@@ -129,7 +147,15 @@ function levelledParents(levels: HierarchyLevel[], out: Int32Array, roots: numbe
     const pool = new Int32Array(parentCount);
     for (let i = 0; i < parentCount; i++) pool[i] = parentStart + i;
     shuffle(pool, rng);
-    for (let j = 0; j < size; j++) out[row + j] = pool[j < k ? j : rng.int(k)]!;
+    const support = src.fanOuts ?? withChildren;
+    if (support.length > 0) {
+      const counts = allocateInSupport(support, k, size, rng);
+      let j = 0;
+      for (let p = 0; p < k; p++) for (let c = counts[p]!; c > 0 && j < size; c--) out[row + j++] = pool[p]!;
+      for (; j < size; j++) out[row + j] = pool[rng.int(k)]!;
+    } else {
+      for (let j = 0; j < size; j++) out[row + j] = pool[j < k ? j : rng.int(k)]!;
+    }
     parentStart = row;
     parentCount = size;
     row += size;
