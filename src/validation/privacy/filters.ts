@@ -17,6 +17,7 @@
  * they reduce verbatim leakage, and the report says how many rows they removed.
  */
 import type { Row, RowBatch, Value } from '../../schema/values.js';
+import { categoryKey, CopyIndex, type EncodedRow } from './copy-index.js';
 import { datetimeMs, datetimeStep, formatDatetimeLike } from './datetime-values.js';
 
 export type FilterColumnKind = 'numeric' | 'datetime' | 'categorical';
@@ -66,10 +67,8 @@ export interface FilterResult {
   counts: FilterCounts;
 }
 
-interface Encoded {
-  num: Float64Array; // NaN for NULL
-  cat: string[]; // '\u0000' for NULL
-}
+/** num: NaN for NULL; cat: NULL_CAT for NULL. */
+type Encoded = EncodedRow;
 
 const NULL_CAT = '\u0000null';
 
@@ -116,8 +115,8 @@ export class PrivacyFilter {
   private readonly steps: Array<number | undefined>;
   /** Per numeric/datetime column: the absolute match band of a datetime column (tol × range), NaN for |tol × value|. */
   private readonly bands: Float64Array;
-  /** Training rows by their categorical values, each sorted on the first numeric column (NaN last). */
-  private readonly sdBuckets = new Map<string, Encoded[]>();
+  /** SDMetrics' match (with `matchTolerance`): training rows blocked on categories, sorted per numeric column. */
+  private readonly copies: CopyIndex | null = null;
   private blocks = new Map<string, { rows: Encoded[]; pivots: Encoded[]; dists: Float64Array[]; order: Int32Array }>();
 
   /**
@@ -181,117 +180,9 @@ export class PrivacyFilter {
       const r = this.maxs[k]! - this.mins[k]!;
       return Number.isFinite(r) ? Math.abs(this.tol) * r : 0;
     });
-    this.buildIndex();
-    if (this.tol !== null) this.buildSdBuckets();
-  }
-
-  private buildSdBuckets(): void {
-    for (const e of this.train) {
-      const k = JSON.stringify(e.cat);
-      const b = this.sdBuckets.get(k);
-      if (b) b.push(e);
-      else this.sdBuckets.set(k, [e]);
-    }
-    if (this.numCols.length === 0) return;
-    for (const b of this.sdBuckets.values()) {
-      b.sort((x, y) => {
-        const a = x.num[0]!;
-        const c = y.num[0]!;
-        return Number.isNaN(a) ? (Number.isNaN(c) ? 0 : 1) : Number.isNaN(c) ? -1 : a - c;
-      });
-    }
-  }
-
-  /** How far a training value may lie from `v` on column k and still match: tol × range for datetimes, else |tol × v|. */
-  private band(k: number, v: number): number {
-    const b = this.bands[k]!;
-    return Number.isNaN(b) ? Math.abs(this.tol! * v) : b;
-  }
-
-  /** SDMetrics' match on the numeric columns (all but `skip`): NaN only matches NaN, else |r - s| <= the band. */
-  private sdMatch(s: Encoded, r: Encoded, skip: number): boolean {
-    for (let k = 0; k < s.num.length; k++) {
-      if (k === skip) continue;
-      const v = s.num[k]!;
-      const rv = r.num[k]!;
-      if (Number.isNaN(v)) {
-        if (!Number.isNaN(rv)) return false;
-      } else if (!(Math.abs(rv - v) <= this.band(k, v))) return false;
-    }
-    return true;
-  }
-
-  /** Whether SDMetrics' NewRowSynthesis would count `s` as a copy of some training row. */
-  private sdCopy(s: Encoded): boolean {
-    const b = this.sdBuckets.get(JSON.stringify(s.cat));
-    if (!b) return false;
-    if (s.num.length === 0) return true;
-    const v = s.num[0]!;
-    if (Number.isNaN(v)) {
-      for (let i = b.length - 1; i >= 0 && Number.isNaN(b[i]!.num[0]!); i--) if (this.sdMatch(s, b[i]!, -1)) return true;
-      return false;
-    }
-    // Window on the sorted first column, widened by an ulp-scale margin; sdMatch decides.
-    const tol = this.band(0, v) + Math.abs(v) * 1e-12;
-    let lo = 0;
-    let hi = b.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const x = b[mid]!.num[0]!;
-      if (!Number.isNaN(x) && x < v - tol) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < b.length; i++) {
-      const x = b[i]!.num[0]!;
-      if (Number.isNaN(x) || x > v + tol) break;
-      if (this.sdMatch(s, b[i]!, -1)) return true;
-    }
-    return false;
-  }
-
-  /** Merged bands per categorical bucket when there is a single numeric column (they then depend on nothing else). */
-  private readonly bandCache = new Map<string, Array<[number, number]>>();
-
-  /**
-   * Sorted, merged intervals of values for s.num[k] that some training row matching s on every other column
-   * accepts: |r - v'| <= tol |v'| is an interval around r (just {0} for r = 0), |r - v'| <= band (datetimes) is
-   * r ± band.
-   */
-  private bandsFor(s: Encoded, k: number): Array<[number, number]> {
-    const key = JSON.stringify(s.cat);
-    const single = s.num.length === 1;
-    const cached = single ? this.bandCache.get(key) : undefined;
-    if (cached) return cached;
-    const tol = this.tol!;
-    let b = this.sdBuckets.get(key) ?? [];
-    if (k !== 0 && b.length > 0) {
-      // Rows matching on the (sorted) first column lie in its tolerance window.
-      const v0 = s.num[0]!;
-      if (Number.isNaN(v0)) b = b.filter((r) => Number.isNaN(r.num[0]!));
-      else {
-        const w = this.band(0, v0) + Math.abs(v0) * 1e-12;
-        b = b.filter((r) => r.num[0]! >= v0 - w && r.num[0]! <= v0 + w);
-      }
-    }
-    const bands: Array<[number, number]> = [];
-    for (const r of b) {
-      const rv = r.num[k]!;
-      if (Number.isNaN(rv) || (!single && !this.sdMatch(s, r, k))) continue;
-      const fixed = this.bands[k]!;
-      if (!Number.isNaN(fixed)) bands.push([rv - fixed, rv + fixed]);
-      else if (rv > 0) bands.push([rv / (1 + tol), rv / (1 - tol)]);
-      else if (rv < 0) bands.push([rv / (1 - tol), rv / (1 + tol)]);
-      else bands.push([0, 0]);
-    }
-    bands.sort((x, y) => x[0] - y[0]);
-    const merged: Array<[number, number]> = [];
-    for (const [a, c] of bands) {
-      const last = merged[merged.length - 1];
-      if (last && a <= last[1]) last[1] = Math.max(last[1], c);
-      else merged.push([a, c]);
-    }
-    if (single) this.bandCache.set(key, merged);
-    return merged;
+    // The pivot index serves the distance threshold and `outlierDistance`; the tolerance match has its own.
+    if (this.tol === null || this.outlierDistance !== null) this.buildIndex();
+    if (this.tol !== null) this.copies = new CopyIndex(this.train, this.tol, this.bands);
   }
 
   /**
@@ -302,7 +193,7 @@ export class PrivacyFilter {
     const v = s.num[k]!;
     const step = this.steps[k];
     if (Number.isNaN(v) || step === 0) return null;
-    const merged = this.bandsFor(s, k);
+    const merged = this.copies!.acceptedBands(s, k);
     if (merged.length === 0) return v;
     const bandOf = (x: number): [number, number] | null => {
       let lo = 0;
@@ -360,7 +251,7 @@ export class PrivacyFilter {
     if (this.tol === null) return false;
     const idx = this.names.map((n) => columns.indexOf(n));
     const e = this.encode(row, idx);
-    if (!this.sdCopy(e)) return this.classifyEncoded(e) === null;
+    if (!this.copies!.isCopy(e)) return this.classifyEncoded(e) === null;
     let best: { k: number; x: number; cost: number } | null = null;
     for (let k = 0; k < e.num.length; k++) {
       const x = this.nudgeValue(e, k);
@@ -390,16 +281,35 @@ export class PrivacyFilter {
     return true;
   }
 
+  /** Parsed datetime texts per numeric column: dates repeat across rows, and parsing one costs ~1 µs. */
+  private readonly parsed = new Map<number, Map<string, number>>();
+
   private encode(row: Row, idx: number[]): Encoded {
     const num = new Float64Array(this.numCols.length);
-    const cat: string[] = [];
-    this.numCols.forEach((j, k) => (num[k] = toNumber(row[idx[j]!] ?? null, this.kinds[j]!)));
-    for (const j of this.catCols) cat.push(toCategory(row[idx[j]!] ?? null));
+    const cat: string[] = new Array(this.catCols.length);
+    for (let k = 0; k < this.numCols.length; k++) {
+      const j = this.numCols[k]!;
+      const v = row[idx[j]!] ?? null;
+      if (typeof v === 'string' && this.kinds[j] === 'datetime') {
+        let cache = this.parsed.get(k);
+        if (!cache) this.parsed.set(k, (cache = new Map()));
+        let x = cache.get(v);
+        if (x === undefined) {
+          if (cache.size >= 1 << 16) cache.clear();
+          cache.set(v, (x = toNumber(v, 'datetime')));
+        }
+        num[k] = x;
+      } else num[k] = toNumber(v, this.kinds[j]!);
+    }
+    for (let c = 0; c < this.catCols.length; c++) cat[c] = toCategory(row[idx[this.catCols[c]!]!] ?? null);
     return { num, cat };
   }
 
   private exactKey(e: Encoded): string {
-    return JSON.stringify([Array.from(e.num, (v) => (Number.isNaN(v) ? null : v)), e.cat]);
+    // Numbers as their shortest round-trip text (NaN for NULL), categories length-prefixed: no two rows collide.
+    let k = '';
+    for (let i = 0; i < e.num.length; i++) k += `${e.num[i]},`;
+    return k + categoryKey(e.cat);
   }
 
   /** Sum of per-column distances (the mean times the column count). */
@@ -505,10 +415,11 @@ export class PrivacyFilter {
   private classifyEncoded(e: Encoded): 'exact' | 'near' | 'outlier' | null {
     // Nothing varies: no row can be told apart from another, so none is a copy.
     if (this.names.length === 0) return null;
-    if (this.exact.has(this.exactKey(e))) return 'exact';
-    if (this.tol !== null) {
-      if (this.sdCopy(e)) return 'near';
-    } else if (this.near > 0 && this.anyWithin(e, this.near * this.names.length)) return 'near';
+    if (this.copies !== null) {
+      // Every exact copy is also a copy within tolerance, so the exact key is only built for copies.
+      if (this.copies.isCopy(e)) return this.exact.has(this.exactKey(e)) ? 'exact' : 'near';
+    } else if (this.exact.has(this.exactKey(e))) return 'exact';
+    else if (this.near > 0 && this.anyWithin(e, this.near * this.names.length)) return 'near';
     if (this.isOutlier(e)) return 'outlier';
     return null;
   }

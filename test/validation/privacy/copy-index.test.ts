@@ -1,0 +1,88 @@
+/**
+ * CopyIndex answers exactly what a brute-force scan of every training row answers (SDMetrics' NewRowSynthesis match
+ * with tolerance, datetimes within a fixed band), on rows from a real table with NULLs, zeros, negatives and
+ * repeated categories; and a nudge's accepted bands hold exactly the values that keep a row a copy.
+ */
+import { describe, expect, it } from 'vitest';
+import { categoryKey, CopyIndex, type EncodedRow } from '../../../src/validation/privacy/copy-index.js';
+import { SecureRandom } from '../../../src/generation/privacy/secure-random.js';
+import { createPgDatabase } from '../../support/databases.js';
+
+const TOL = 0.01;
+
+function bruteMatch(s: EncodedRow, r: EncodedRow, bands: Float64Array, skip: number): boolean {
+  if (categoryKey(s.cat) !== categoryKey(r.cat)) return false;
+  for (let k = 0; k < s.num.length; k++) {
+    if (k === skip) continue;
+    const v = s.num[k]!;
+    const rv = r.num[k]!;
+    if (Number.isNaN(v) || Number.isNaN(rv)) {
+      if (Number.isNaN(v) !== Number.isNaN(rv)) return false;
+      continue;
+    }
+    const band = Number.isNaN(bands[k]!) ? Math.abs(TOL * v) : bands[k]!;
+    if (!(Math.abs(rv - v) <= band)) return false;
+  }
+  return true;
+}
+
+describe('CopyIndex', () => {
+  it('agrees with a brute-force scan, and its accepted bands are exactly the values that stay copies', async () => {
+    const db = await createPgDatabase('copy_index');
+    try {
+      await db.exec(`
+        CREATE TABLE t (id serial PRIMARY KEY, kind text, qty int, amount numeric(10,2), at timestamptz);
+        INSERT INTO t (kind, qty, amount, at)
+          SELECT CASE WHEN g % 17 = 0 THEN NULL ELSE (ARRAY['a','b','c'])[1 + g % 3] END,
+                 CASE WHEN g % 23 = 0 THEN NULL ELSE (g * 7919) % 200 - 50 END,
+                 round((((g * 104729) % 100000) - 20000) / 100.0, 2),
+                 timestamptz '2020-01-01' + ((g * 31) % 1000) * interval '1 hour'
+          FROM generate_series(1, 4000) g;`);
+      const rows = await db.query<{ kind: string | null; qty: number | null; amount: string; at: Date }>('SELECT kind, qty, amount, at FROM t ORDER BY id');
+      const encode = (r: (typeof rows)[number]): EncodedRow => ({
+        num: Float64Array.from([r.qty ?? NaN, Number(r.amount), r.at.getTime()]),
+        cat: [r.kind ?? '\u0000null'],
+      });
+      const training = rows.map(encode);
+      const times = training.map((e) => e.num[2]!);
+      // Datetimes: a fixed band of tol × the training range; the others |tol × value|.
+      const bands = Float64Array.from([NaN, NaN, TOL * (Math.max(...times) - Math.min(...times))]);
+      const index = new CopyIndex(training, TOL, bands);
+      const rng = SecureRandom.seededForTests('copy-index');
+      // Queries: training rows moved a little (most still copies), some far (new), some with a NULL swapped in.
+      const queries: EncodedRow[] = Array.from({ length: 3000 }, (_, i) => {
+        const t = training[rng.int(training.length)]!;
+        const num = Float64Array.from(t.num, (v, k) => (Number.isNaN(v) ? v : v + (rng.next() - 0.5) * (k === 2 ? 8e7 : Math.abs(v) * 0.04 + (i % 5 === 0 ? 50 : 0))));
+        if (i % 97 === 0) num[0] = NaN;
+        return { num, cat: i % 31 === 0 ? ['d'] : t.cat };
+      });
+      let copies = 0;
+      for (const q of queries) {
+        const brute = training.some((r) => bruteMatch(q, r, bands, -1));
+        expect(index.isCopy(q)).toBe(brute);
+        if (brute) copies++;
+      }
+      expect(copies).toBeGreaterThan(300);
+      expect(copies).toBeLessThan(2700);
+      // For column k: a value x lies in an accepted band iff some training row matching on the other columns accepts x.
+      for (const q of queries.slice(0, 150)) {
+        for (let k = 0; k < 3; k++) {
+          const merged = index.acceptedBands(q, k);
+          for (let j = 1; j < merged.length; j++) expect(merged[j]![0]).toBeGreaterThan(merged[j - 1]![1]);
+          const v = q.num[k]!;
+          if (Number.isNaN(v)) continue;
+          for (const x of [v, v * 0.995, v * 1.015, v + 1, v - 3e6]) {
+            const moved = { num: Float64Array.from(q.num, (y, c) => (c === k ? x : y)), cat: q.cat };
+            const inBand = merged.some(([a, b]) => x >= a && x <= b);
+            const brute = training.some((r) => bruteMatch(moved, r, bands, -1));
+            // Band ends are computed by division: allow disagreement only within float rounding of an end.
+            const nearEnd = merged.some(([a, b]) => Math.abs(x - a) <= 1e-9 * Math.abs(a) || Math.abs(x - b) <= 1e-9 * Math.abs(b));
+            if (!nearEnd) expect(inBand, `k=${k} x=${x}`).toBe(brute);
+          }
+        }
+      }
+    } finally {
+      await db.drop();
+    }
+  }, 120_000);
+});
