@@ -179,6 +179,8 @@ export interface TargetConnector {
   readRows(shadow: Shadow | null, table: Table, options: ReadOptions): AsyncIterable<RowBatch>;
   /** SourceConnector.childCountHistogram on the shadow (or live): the quality report's Cardinality over all rows. */
   childCountHistogram?(shadow: Shadow | null, child: Table, foreignKey: ForeignKey): Promise<Array<{ children: number; parents: number }>>;
+  /** SourceConnector.readRowsByKeys on the shadow (or live): the parents of a child sample, for the quality report. */
+  readRowsByKeys?(shadow: Shadow | null, table: Table, columns: string[], keyColumns: string[], keys: Row[]): AsyncIterable<RowBatch>;
   /** Lossy/impossible type mappings for this target, decided before anything is written. */
   describeMapping(schema: DatabaseSchema): TypeMappingNote[];
   close(): Promise<void>;

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Shadow, SourceConnector, TargetConnector } from '../connectors/connector.js';
 import type { ChildCountHistogram, ColumnMeta } from '../generation/model.js';
 import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
+import type { Row } from '../schema/values.js';
 import { tableKey, writableColumns } from '../schema/model.js';
 import type { IntegrityReport } from './integrity.js';
 import { withReferentialCounts, type RelationshipOrphans } from './quality/referential.js';
@@ -15,7 +16,9 @@ import {
   qualityReport,
   qualityTableName,
   relationshipKey,
+  type Cell,
   type ExactChildCounts,
+  type TableData,
   tableDataFromBatches,
   type QualityData,
   type QualityReportResult,
@@ -63,7 +66,11 @@ export async function measureQuality(args: MeasureQualityArgs): Promise<QualityR
   }
   const metadata = metadataFromSchema(schema, args.meta);
   const exactChildCounts = await childCountsOfSampled(args, sampling);
-  const report = qualityReport(real, synthetic, metadata, exactChildCounts.size > 0 ? { exactChildCounts } : {});
+  const joinParents = await parentsOfChildSamples(args, sampling, real, synthetic);
+  const report = qualityReport(real, synthetic, metadata, {
+    ...(exactChildCounts.size > 0 ? { exactChildCounts } : {}),
+    ...(joinParents.size > 0 ? { joinParents } : {}),
+  });
   const counts = args.integrity
     ? gateCounts(schema, args.integrity)
     : await sampleCounts(args, synthetic, syntheticRows);
@@ -106,6 +113,49 @@ async function childCountsOfSampled(args: MeasureQualityArgs, sampling: QualityS
         parentPrimaryKey: fk.references.columns[0]!,
       });
       out.set(key, { real: await source.childCountHistogram(child, fk), synthetic: await target.childCountHistogram(shadow, child, fk) });
+    }
+  }
+  return out;
+}
+
+/**
+ * For each single-column FK whose parent the report read as a sample: the parent rows the child's sampled rows
+ * point at, read by key on both sides, so Intertable Trends joins every sampled child (a uniform sample of the join)
+ * rather than the few that meet in two independent samples. Left out where a side cannot read by key.
+ */
+async function parentsOfChildSamples(
+  args: MeasureQualityArgs,
+  sampling: QualitySampling['tables'],
+  real: QualityData,
+  synthetic: QualityData,
+): Promise<Map<string, { real: TableData; synthetic: TableData }>> {
+  const { source, target, shadow, schema } = args;
+  const out = new Map<string, { real: TableData; synthetic: TableData }>();
+  if (!source.readRowsByKeys || !target.readRowsByKeys) return out;
+  const keysIn = (data: TableData, column: string): Row[] => {
+    const at = data.columns.indexOf(column);
+    const seen = new Set<Cell>();
+    for (const r of data.rows) if (r[at] !== null && r[at] !== undefined) seen.add(r[at]!);
+    return [...seen].map((k) => [k]);
+  };
+  for (const child of schema.tables) {
+    for (const fk of child.foreignKeys) {
+      const parent = schema.tables.find((t) => t.schema === fk.references.schema && t.name === fk.references.name);
+      if (!parent || parent === child || fk.columns.length !== 1 || fk.references.columns.length !== 1) continue;
+      // Report cells of bytes and JSON are text renderings, not keys a connector can look up.
+      const keyType = parent.columns.find((c) => c.name === fk.references.columns[0])?.type.kind;
+      if (keyType === undefined || ['binary', 'json', 'array', 'set'].includes(keyType)) continue;
+      const p = sampling[tableKey(parent)];
+      if (!p || (p.real >= p.realOf && p.synthetic >= p.syntheticOf)) continue;
+      const childName = qualityTableName(schema, child);
+      const parentName = qualityTableName(schema, parent);
+      const rel = { childTable: childName, childForeignKey: fk.columns[0]!, parentTable: parentName, parentPrimaryKey: fk.references.columns[0]! };
+      const columns = real[parentName]!.columns;
+      const refs = fk.references.columns;
+      out.set(relationshipKey(rel), {
+        real: await tableDataFromBatches(columns, source.readRowsByKeys(parent, columns, refs, keysIn(real[childName]!, rel.childForeignKey))),
+        synthetic: await tableDataFromBatches(columns, target.readRowsByKeys(shadow, parent, columns, refs, keysIn(synthetic[childName]!, rel.childForeignKey))),
+      });
     }
   }
   return out;

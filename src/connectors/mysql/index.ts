@@ -142,6 +142,7 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
     countRows: (shadow: Shadow | null, table: TableRef) => countRowsIn(session, dbFor(shadow), table.name),
     readRows: (shadow: Shadow | null, table: Table, options: ReadOptions): AsyncIterable<RowBatch> => streamRows(session, dbFor(shadow), table, options),
     childCountHistogram: (shadow: Shadow | null, child: Table, fk: ForeignKey) => childCountHistogramIn(session, dbFor(shadow), child, fk, dbFor(shadow)),
+    readRowsByKeys: (shadow: Shadow | null, table: Table, columns: string[], keyColumns: string[], keys: Row[]) => readRowsByKeysIn(session, dbFor(shadow), table, columns, keyColumns, keys),
     describeMapping: (schema: DatabaseSchema): TypeMappingNote[] => [...mappingNotes(schema), ...carryOverNotes(schema, 'mysql')],
     close: () => session.close(),
   };

@@ -1,15 +1,18 @@
 /**
  * Intertable Trends: for each relationship, the child table is inner-joined to its parent (child rows whose
  * key has no parent drop out, as in pandas' merge) and every parent column × child column pair is scored
- * with the column-pair-trend metrics on the joined rows.
+ * with the column-pair-trend metrics on the joined rows. When both tables are samples, the parents of the sampled
+ * children can be passed in (`joinParents`): two independent samples of 5 000 rows out of 250 000 orders and
+ * 1 000 000 lines match ~100 lines, and the scores on those read noise.
  */
+import { relationshipKey } from './cardinality.js';
 import { columnIndex, discreteKey } from './cells.js';
 import { scorePairs, type PairTrendOptions } from './pair-trends.js';
 import type { Cell, IntertableDetail, QualityData, QualityMetadata, Relationship, Sdtype, TableData } from './types.js';
 
 /** Joined columns, keyed `parent.<col>` / `child.<col>`; only the cells, never whole joined rows. */
-function denormalize(data: QualityData, rel: Relationship, parentCols: string[], childCols: string[]): Map<string, Cell[]> {
-  const parent = data[rel.parentTable] as TableData;
+function denormalize(data: QualityData, rel: Relationship, parentCols: string[], childCols: string[], parentRowsRead?: TableData): Map<string, Cell[]> {
+  const parent = parentRowsRead ?? (data[rel.parentTable] as TableData);
   const child = data[rel.childTable] as TableData;
   const pk = columnIndex(parent, rel.parentTable, rel.parentPrimaryKey);
   const fk = columnIndex(child, rel.childTable, rel.childForeignKey);
@@ -46,6 +49,7 @@ export function intertableTrends(
   synthetic: QualityData,
   metadata: QualityMetadata,
   options: PairTrendOptions,
+  joinParents?: ReadonlyMap<string, { real: TableData; synthetic: TableData }>,
 ): IntertableDetail[] {
   const out: IntertableDetail[] = [];
   for (const rel of metadata.relationships) {
@@ -56,8 +60,9 @@ export function intertableTrends(
     const columns: Record<string, Sdtype> = {};
     for (const c of childCols) columns[`child.${c}`] = childMeta.columns[c]!.sdtype;
     for (const c of parentCols) columns[`parent.${c}`] = parentMeta.columns[c]!.sdtype;
-    const realJoin = denormalize(real, rel, parentCols, childCols);
-    const synJoin = denormalize(synthetic, rel, parentCols, childCols);
+    const read = joinParents?.get(relationshipKey(rel));
+    const realJoin = denormalize(real, rel, parentCols, childCols, read?.real);
+    const synJoin = denormalize(synthetic, rel, parentCols, childCols, read?.synthetic);
     const pairs: Array<[string, string]> = [];
     for (const p of parentCols) for (const c of childCols) pairs.push([`parent.${p}`, `child.${c}`]);
     const rows = scorePairs(

@@ -82,7 +82,7 @@ export function qualityReport(
   const shapes = columnShapes(real, synthetic, metadata);
   const pairs = columnPairTrends(real, synthetic, metadata, pairOptions);
   const card = cardinality(real, synthetic, metadata.relationships, options.exactChildCounts);
-  const inter = intertableTrends(real, synthetic, metadata, pairOptions);
+  const inter = intertableTrends(real, synthetic, metadata, pairOptions, options.joinParents);
   const scores: Array<[PropertyName, number]> = [
     ['Column Shapes', nanMean(shapes.map((d) => d.score ?? NaN))],
     ['Column Pair Trends', thresholdAverage(pairs)],

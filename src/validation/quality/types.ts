@@ -203,4 +203,9 @@ export interface QualityReportOptions {
    * on them rather than on the data sets (which may be samples).
    */
   exactChildCounts?: ReadonlyMap<string, ExactChildCounts>;
+  /**
+   * By `relationshipKey`: the parent rows the child's rows point at (real and synthetic), read by key. Intertable
+   * Trends joins the child to them instead of to the parent's data set, whose own sample would match few children.
+   */
+  joinParents?: ReadonlyMap<string, { real: TableData; synthetic: TableData }>;
 }

@@ -1,7 +1,8 @@
 /**
- * Cardinality over all rows: a report that reads samples scores each sampled relationship on children-per-parent
- * histograms both databases count in full, so an output whose fan-outs equal the source's scores 1 (the sampled
- * counts of 8 tags scatter and used to score ~0.6), and a real difference is still measured exactly.
+ * Relationships of tables the report reads as samples. Cardinality: scored on children-per-parent histograms both
+ * databases count in full, so an output whose fan-outs equal the source's scores 1 (the sampled counts of 8 tags
+ * scatter and used to score ~0.6), and a real difference is still measured exactly. Intertable Trends: the sampled
+ * children are joined to the parents they point at (read by key), not to the parent's own sample.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSource, openTarget } from '../../../src/connectors/index.js';
@@ -17,11 +18,11 @@ import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../../
 const TABLES = `
 CREATE TABLE tag (tag_id int PRIMARY KEY, label text NOT NULL);
 CREATE TABLE orders (order_id int PRIMARY KEY, status text NOT NULL);
-CREATE TABLE order_tag (id int PRIMARY KEY, order_id int NOT NULL REFERENCES orders (order_id), tag_id int NOT NULL REFERENCES tag (tag_id));`;
+CREATE TABLE order_tag (id int PRIMARY KEY, order_id int NOT NULL REFERENCES orders (order_id), tag_id int NOT NULL REFERENCES tag (tag_id), note text NOT NULL);`;
 const ROWS = `
 INSERT INTO tag SELECT g, concat('tag ', g) FROM generate_series(1, 8) g;
 INSERT INTO orders SELECT g, CASE WHEN g % 3 = 0 THEN 'open' ELSE 'done' END FROM generate_series(1, 1200) g;
-INSERT INTO order_tag SELECT g, 1 + (g * 7) % 1200, 1 + g % 8 FROM generate_series(1, 2400) g;`;
+INSERT INTO order_tag SELECT g, 1 + (g * 7) % 1200, 1 + g % 8, CASE WHEN (1 + (g * 7) % 1200) % 3 = 0 THEN 'follow up' ELSE 'archived' END FROM generate_series(1, 2400) g;`;
 
 describe('ksStatisticOfBins', () => {
   it('equals the two-sample KS statistic of the expanded counts', () => {
@@ -52,22 +53,32 @@ describe('Cardinality of sampled tables is scored on all rows', () => {
     await mysqlCopy.exec(TABLES.replace(/REFERENCES \w+ \(\w+\)/g, ''));
     await mysqlCopy.exec(`INSERT INTO tag ${series(8)} SELECT g, concat('tag ', g) FROM s`);
     await mysqlCopy.exec(`INSERT INTO orders ${series(1200)} SELECT g, CASE WHEN g % 3 = 0 THEN 'open' ELSE 'done' END FROM s`);
-    await mysqlCopy.exec(`INSERT INTO order_tag ${series(2400)} SELECT g, 1 + (g * 7) % 1200, 1 + g % 8 FROM s`);
+    await mysqlCopy.exec(`INSERT INTO order_tag ${series(2400)} SELECT g, 1 + (g * 7) % 1200, 1 + g % 8, CASE WHEN (1 + (g * 7) % 1200) % 3 = 0 THEN 'follow up' ELSE 'archived' END FROM s`);
   }, 60_000);
   afterAll(async () => {
     await Promise.all([source?.drop(), pgCopy?.drop(), mysqlCopy?.drop()]);
   });
 
   async function report(targetUrl: string, strip = false) {
+    const q = await measure(targetUrl, strip);
+    return Object.fromEntries(q.cardinality.map((c) => [`${c.childTable}.${c.foreignKey}`, c]));
+  }
+
+  /** The report on the source against `targetUrl`; `strip` leaves out the target's count and key reads. */
+  async function measure(targetUrl: string, strip = false, keysRead: number[] = []) {
     const src = await openSource(source.url);
     const opened = await openTarget(targetUrl);
-    const target: TargetConnector = strip ? { ...opened, childCountHistogram: undefined } : opened;
+    const target: TargetConnector = strip ? { ...opened, childCountHistogram: undefined, readRowsByKeys: undefined } : opened;
+    const byKeys = src.readRowsByKeys!.bind(src);
+    src.readRowsByKeys = (table, columns, keyColumns, keys) => {
+      keysRead.push(keys.length);
+      return byKeys(table, columns, keyColumns, keys);
+    };
     try {
       const schema = await src.introspect();
       const meta = [];
       for (const t of schema.tables) meta.push(...describeColumns(t, await readSample(src, t, 200, 42)));
-      const q = await measureQuality({ source: src, target, shadow: null, schema, meta, sampleRows: 200, seed: 42 });
-      return Object.fromEntries(q.cardinality.map((c) => [`${c.childTable}.${c.foreignKey}`, c]));
+      return await measureQuality({ source: src, target, shadow: null, schema, meta, sampleRows: 200, seed: 42 });
     } finally {
       await src.close();
       await opened.close();
@@ -84,6 +95,19 @@ describe('Cardinality of sampled tables is scored on all rows', () => {
     const sampled = await report(pgCopy.url, true);
     expect(sampled['order_tag.tag_id']!.counted).toBeUndefined();
     expect(sampled['order_tag.tag_id']!.score!).toBeLessThan(0.9);
+  }, 60_000);
+
+  it('joins the sampled children to the parents they point at for Intertable Trends (PostgreSQL and MySQL targets)', async () => {
+    for (const url of [pgCopy.url, mysqlCopy.url]) {
+      const keysRead: number[] = [];
+      const q = await measure(url, false, keysRead);
+      // orders (1 200 rows) is sampled: the parents of the 200 sampled order_tag rows are read, ~170 distinct orders.
+      expect(keysRead.length).toBe(1);
+      expect(keysRead[0]!).toBeGreaterThan(150);
+      const pair = q.intertableTrends.find((d) => d.childTable === 'order_tag' && d.parentTable === 'orders' && d.column1 === 'status' && d.column2 === 'note')!;
+      // The copy keeps note a function of the order's status: the joined contingency tables agree closely.
+      expect(pair.score!).toBeGreaterThan(0.9);
+    }
   }, 60_000);
 
   it('measures a real difference exactly', async () => {
