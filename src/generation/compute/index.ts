@@ -1,3 +1,3 @@
 export * from './backend.js';
 export * as ops from './ops.js';
-export type { Mat, AdamState } from './ops.js';
+export type { Mat, Vec, AdamState } from './ops.js';

@@ -46,6 +46,29 @@ export function matMulHost(a: Float32Array, rows: number, k: number, w: Mat): Fl
   return out;
 }
 
+/** A kept row vector (a bias), for `affineHost`. */
+export type Vec = tf.Tensor1D;
+
+export function vecFromArray(data: Float32Array): Vec {
+  return tf.tensor1d(data, 'float32');
+}
+
+/**
+ * `then(a × w + bias)` for host data `a` [rows × k] and kept `w` [k × n], `bias` [n], read back to the host
+ * ([rows × n], row-major); `then` is a ReLU or a softmax over each row. One fused kernel plus the softmax on wasm:
+ * the bias, ReLU and exponentials done per element in JavaScript took longer than the product itself.
+ */
+export function affineHost(a: Float32Array, rows: number, k: number, w: Mat, bias: Vec, then: 'relu' | 'softmax'): Float32Array {
+  const at = tf.tensor2d(a, [rows, k], 'float32');
+  const z = tf.fused.matMul({ a: at, b: w, bias, activation: then === 'relu' ? 'relu' : 'linear' });
+  const c = then === 'softmax' ? tf.softmax(z) : z;
+  const out = c.dataSync() as Float32Array;
+  at.dispose();
+  z.dispose();
+  if (c !== z) c.dispose();
+  return out;
+}
+
 export function transpose(a: Mat): Mat {
   return tf.transpose(a);
 }
@@ -235,7 +258,7 @@ export function keep<T extends tf.Tensor>(t: T): T {
   return tf.keep(t);
 }
 
-export function dispose(...ts: Array<Mat | null | undefined>): void {
+export function dispose(...ts: Array<tf.Tensor | null | undefined>): void {
   for (const t of ts) if (t) t.dispose();
 }
 

@@ -60,7 +60,8 @@ export interface ColumnEncoder {
   decode(token: number, rng: Rng): Value;
   /** One token per part. */
   encodeParts(v: Value): number[];
-  decodeParts(tokens: ArrayLike<number>, rng: Rng): Value;
+  /** The value of the parts at `tokens[at…]` (a row of the sampler's token matrix, read in place). */
+  decodeParts(tokens: ArrayLike<number>, rng: Rng, at?: number): Value;
   toJSON(): EncoderJSON;
 }
 
@@ -141,6 +142,26 @@ export function toNumber(v: Value, nk: NumericKind): number | null {
   }
 }
 
+/**
+ * `YYYY-MM-DD` of a day number, remembered: formatting a Date per generated value was a tenth of the learned
+ * model's generation time, and a column's days fall in a few thousand values.
+ */
+const DAYS = new Map<number, string>();
+const MAX_REMEMBERED_DAYS = 200_000;
+
+function dayString(day: number): string {
+  let s = DAYS.get(day);
+  if (s === undefined) {
+    const d = new Date(day * MS_PER_DAY);
+    s = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
+    if (DAYS.size < MAX_REMEMBERED_DAYS) DAYS.set(day, s);
+  }
+  return s;
+}
+
+/** `HH:MM:SS` per second of the day, filled as drawn. */
+const TIMES: Array<string | undefined> = new Array(86_400);
+
 /** Number → value of the column's kind (already rounded to what the kind can hold). */
 export function fromNumber(x: number, nk: NumericKind): Value {
   switch (nk.kind) {
@@ -152,16 +173,17 @@ export function fromNumber(x: number, nk: NumericKind): Value {
       return nk.digits === undefined ? x : Number(x.toFixed(nk.digits));
     case 'decimal':
       return x.toFixed(nk.scale);
-    case 'date': {
-      const d = new Date(Math.round(x) * MS_PER_DAY);
-      return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
-    }
+    case 'date':
+      return Number.isFinite(x) ? dayString(Math.round(x)) : null;
     case 'timestamp': {
       const micros = Math.round(x * 1000);
       const ms = Math.floor(micros / 1000);
-      const d = new Date(ms);
-      let s = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)} ${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
-      if (nk.fraction > 0) s += '.' + pad(d.getUTCMilliseconds() * 1000 + (micros - ms * 1000), 6).slice(0, nk.fraction);
+      const day = Math.floor(ms / MS_PER_DAY);
+      const inDay = ms - day * MS_PER_DAY;
+      const secs = Math.floor(inDay / 1000);
+      if (!(secs >= 0 && secs < 86_400)) return null;
+      let s = `${dayString(day)} ${(TIMES[secs] ??= `${pad(Math.floor(secs / 3600), 2)}:${pad(Math.floor(secs / 60) % 60, 2)}:${pad(secs % 60, 2)}`)}`;
+      if (nk.fraction > 0) s += '.' + pad((inDay % 1000) * 1000 + (micros - ms * 1000), 6).slice(0, nk.fraction);
       return nk.utc ? s + '+00' : s;
     }
     case 'time': {
@@ -223,12 +245,12 @@ export class NumericEncoder implements ColumnEncoder {
     return [t, binOf(sub, x)];
   }
 
-  decodeParts(tokens: ArrayLike<number>, rng: Rng): Value {
-    const t = tokens[0] as number;
+  decodeParts(tokens: ArrayLike<number>, rng: Rng, at = 0): Value {
+    const t = tokens[at] as number;
     const k = t - this.firstBin;
     const sub = this.spec.fine?.[k];
     if (this.parts.length === 1 || !sub || k < 0) return this.decode(t, rng);
-    const s = Math.min(Math.max(0, tokens[1] ?? 0), sub.length - 2);
+    const s = Math.min(Math.max(0, tokens[at + 1] ?? 0), sub.length - 2);
     const lastBin = k === this.spec.edges.length - 2;
     return this.decodeRange(sub[s] as number, sub[s + 1] as number, lastBin && s === sub.length - 2, rng);
   }
@@ -275,6 +297,8 @@ export class NumericEncoder implements ColumnEncoder {
       const lower = Math.ceil(lo * f - 1e-6) / f;
       const upper = (last ? Math.floor(hi * f + 1e-6) : Math.round(hi * f) - 1) / f;
       x = upper < lower ? lower : Math.min(Math.max(Math.round(x * f) / f, lower), upper);
+      // x is k / 10^scale, the double nearest that decimal: printing and parsing it again (fromNumber) gives x back.
+      if (nk.kind === 'float' && Math.abs(x * f) < Number.MAX_SAFE_INTEGER) return x;
     }
     return fromNumber(x, nk);
   }
@@ -313,8 +337,8 @@ export class CategoryEncoder implements ColumnEncoder {
     return [this.encode(v)];
   }
 
-  decodeParts(tokens: ArrayLike<number>, rng: Rng): Value {
-    return this.decode(tokens[0] as number, rng);
+  decodeParts(tokens: ArrayLike<number>, rng: Rng, at = 0): Value {
+    return this.decode(tokens[at] as number, rng);
   }
 
   encode(v: Value): number {

@@ -14,6 +14,28 @@ import { fitLearnedModel, type LearnedFactoryArgs } from './fit.js';
 import { learnedModelFromArtifact, type LearnedArtifact, type LearnedModel } from './learned-model.js';
 import type { LearnedOptions } from './options.js';
 
+/** Distinct values remembered per column: enough for every category, day or small integer a column draws. */
+const REMEMBERED_VALUES = 4096;
+
+/**
+ * `conformValue` for one column, remembering its answer for strings and numbers (conforming is a pure function of
+ * the value and the column). The learned model's categories, days and integers repeat, and conforming them again
+ * (parsing a date back, say) took a third of the composed model's time; values that never repeat (timestamps,
+ * prices) fill the memory once and are then conformed as before.
+ */
+function rememberingConform(col: Column): (v: Value) => Value {
+  const seen = new Map<string | number, Value>();
+  return (v) => {
+    // A Map does not tell -0 from 0.
+    if ((typeof v !== 'string' && typeof v !== 'number') || Object.is(v, -0)) return conformValue(v, col);
+    const hit = seen.get(v);
+    if (hit !== undefined) return hit;
+    const out = conformValue(v, col);
+    if (seen.size < REMEMBERED_VALUES) seen.set(v, out);
+    return out;
+  };
+}
+
 /** Learned model for the columns it can model, baseline for the rest, in table order, conformed to the columns. */
 export class ComposedLearnedModel implements AttributeModel {
   readonly kind = 'learned' as const;
@@ -23,6 +45,9 @@ export class ComposedLearnedModel implements AttributeModel {
   private readonly cols: Column[];
   /** Per output column: [0, i] = learned column i, [1, i] = baseline column i. */
   private readonly from: Array<[0 | 1, number]>;
+  /** Per output column, `conformValue` for the learned model's values (which repeat: categories, bins, days). */
+  private readonly conformers: Array<(v: Value) => Value>;
+  private readonly learnedInOrder: boolean;
 
   constructor(
     table: Table,
@@ -38,14 +63,30 @@ export class ComposedLearnedModel implements AttributeModel {
       const i = learned.columns.indexOf(name);
       return i >= 0 ? [0, i] : [1, (baseline as AttributeModel).columns.indexOf(name)];
     });
+    this.conformers = this.cols.map((col) => rememberingConform(col));
+    this.learnedInOrder = this.from.every(([src, i], c) => src === 0 && i === c) && learned.columns.length === this.from.length;
   }
 
   sample(n: number, context: Row[] | null, rng: Rng): Row[] {
     const a = this.learned.sample(n, context, rng.fork('learned'));
     const b = this.baseline ? this.baseline.sample(n, null, rng.fork('baseline')) : [];
+    const width = this.from.length;
+    if (this.learnedInOrder) {
+      // Every column is the learned model's, in order: its rows are conformed in place.
+      for (const row of a) for (let c = 0; c < width; c++) row[c] = (this.conformers[c] as (v: Value) => Value)((row[c] ?? null) as Value);
+      return a;
+    }
     const out: Row[] = new Array(n);
     for (let r = 0; r < n; r++) {
-      out[r] = this.from.map(([src, i], c) => conformValue(((src === 0 ? a[r] : b[r])?.[i] ?? null) as Value, this.cols[c] as Column));
+      const ar = a[r];
+      const br = b[r];
+      const row: Value[] = new Array(width);
+      for (let c = 0; c < width; c++) {
+        const [src, i] = this.from[c] as [0 | 1, number];
+        const v = ((src === 0 ? ar : br)?.[i] ?? null) as Value;
+        row[c] = src === 0 ? (this.conformers[c] as (v: Value) => Value)(v) : conformValue(v, this.cols[c] as Column);
+      }
+      out[r] = row;
     }
     return out;
   }

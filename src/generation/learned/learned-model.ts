@@ -119,7 +119,7 @@ export class LearnedModel implements AttributeModel {
         let t = r * w + ctx;
         for (let c = 0; c < d; c++) {
           const enc = this.encoders[c] as ColumnEncoder;
-          row[c] = enc.decodeParts(tokens.subarray(t, t + enc.parts.length), rng);
+          row[c] = enc.decodeParts(tokens, rng, t);
           t += enc.parts.length;
         }
         out.push(row);

@@ -3,15 +3,15 @@
  *
  * A hidden unit of degree d depends only on the context and on attribute tokens of degree ≤ d, so once token d is
  * drawn the units of degree d are final. Step p therefore computes the units of degree p-1 in every layer, then
- * the logits of token p; a prefix pass per token (`logitsFor`) recomputes every earlier unit each time.
+ * the probabilities of token p; a prefix pass per token (`logitsFor`) recomputes every earlier unit each time.
  *
- * Activations stay on the host, row-major [rows × units]; units not computed yet hold finite values that the
- * masked weights multiply by exact zeros, so each step multiplies the whole previous layer by a constant column
- * block of the weights. That wastes about half the multiply-adds of a triangular product but lets the wasm backend
- * pack each weight block once, which is ~3x faster than products whose right operand changes every call.
+ * Activations stay on the host, row-major [rows × units]. Each step multiplies the prefix of the previous layer
+ * that is final (units of degree < p) by a constant block of the weights: the wasm backend packs each block once,
+ * ~3x faster than products whose right operand changes every call. Bias, ReLU and the output softmax run in the
+ * same wasm call (`ops.affineHost`); the host only copies, adds first-layer weight rows and walks probabilities.
  * The first layer reads one-hot tokens: drawing a token adds one weight row to every later unit.
  */
-import { ops, type Mat } from '../compute/index.js';
+import { ops, type Mat, type Vec } from '../compute/index.js';
 import type { Rng } from '../model.js';
 import type { TokenBlock } from './layout.js';
 import type { MadeNetwork } from './made.js';
@@ -27,6 +27,12 @@ function degreeStarts(degrees: number[], positions: number): Int32Array {
   return out;
 }
 
+/** A constant column block of one layer's weights and biases, kept on the compute backend. */
+interface Block {
+  w: Mat;
+  bias: Vec;
+}
+
 export class MadeSampler {
   private readonly hidden: number[];
   /** Per hidden layer, first unit of each degree. */
@@ -34,11 +40,11 @@ export class MadeSampler {
   private readonly weights: Float32Array[];
   /** Input unit offset of each input block. */
   private readonly inputOffsets: number[];
-  /** Column blocks of the weights, kept as tensors once built. */
-  private readonly blocks = new Map<string, Mat>();
+  /** Per output block, the input block that reads the same token column (-1: none). */
+  private readonly inputOf: number[];
+  private readonly blocks = new Map<string, Block>();
   private scratch = new Float32Array(0);
   private act: Float32Array[] = [];
-  private logits = new Float32Array(0);
   private tok = new Int32Array(0);
 
   constructor(
@@ -56,21 +62,23 @@ export class MadeSampler {
       off += b.size;
       return o;
     });
+    this.inputOf = outputs.map((o) => inputs.findIndex((i) => i.token === o.token));
   }
 
-  /** Rows [0, rows) × columns [c0, c0 + cols) of weight matrix `layer` (layer ≥ 1), as a kept tensor. */
-  private block(layer: number, rows: number, c0: number, cols: number): Mat {
+  /** Rows [0, rows) × columns [c0, c0 + cols) of weight matrix `layer` (layer ≥ 1) and its biases, kept. */
+  private block(layer: number, rows: number, c0: number, cols: number): Block {
     const key = `${layer}:${rows}:${c0}:${cols}`;
-    let t = this.blocks.get(key);
-    if (!t) {
+    let b = this.blocks.get(key);
+    if (!b) {
       const w = this.weights[2 * layer] as Float32Array;
       const width = w.length / (this.hidden[layer - 1] as number);
       const data = new Float32Array(rows * cols);
       for (let r = 0; r < rows; r++) data.set(w.subarray(r * width + c0, r * width + c0 + cols), r * cols);
-      t = ops.keep(ops.fromArray(data, rows, cols));
-      this.blocks.set(key, t);
+      const bias = (this.weights[2 * layer + 1] as Float32Array).slice(c0, c0 + cols);
+      b = { w: ops.keep(ops.fromArray(data, rows, cols)), bias: ops.keep(ops.vecFromArray(bias)) };
+      this.blocks.set(key, b);
     }
-    return t;
+    return b;
   }
 
   /**
@@ -83,11 +91,9 @@ export class MadeSampler {
     // Buffers are reused across calls: a fresh set per 4096-row chunk was most of the sampler's garbage.
     if (this.act.length === 0 || (this.act[0] as Float32Array).length < (this.hidden[0] as number) * rows) {
       this.act = this.hidden.map((h) => new Float32Array(h * rows));
-      this.logits = new Float32Array(rows * Math.max(1, ...this.outputs.map((o) => o.size)));
       this.tok = new Int32Array(rows);
     }
     const act = this.act.map((a, l) => a.subarray(0, (this.hidden[l] as number) * rows));
-    for (let l = 1; l < layers; l++) (act[l] as Float32Array).fill(0);
     const h0 = this.hidden[0] as number;
     const a0 = act[0] as Float32Array;
     const b0 = this.weights[1] as Float32Array;
@@ -103,24 +109,20 @@ export class MadeSampler {
       // First-layer units of degree d have every input they read; they are final.
       const s0 = this.starts[0]![d] as number;
       const e0 = this.starts[0]![d + 1] as number;
-      if (e0 > s0) {
-        for (let r = 0; r < rows; r++) {
-          for (let i = r * h0 + s0, end = r * h0 + e0; i < end; i++) if ((a0[i] as number) < 0) a0[i] = 0;
-        }
+      for (let r = 0; r < rows; r++) {
+        for (let i = r * h0 + s0, end = r * h0 + e0; i < end; i++) if ((a0[i] as number) < 0) a0[i] = 0;
       }
       for (let l = 1; l < layers; l++) {
         const s = this.starts[l]![d] as number;
         const e = this.starts[l]![d + 1] as number;
         const pre = this.starts[l - 1]![d + 1] as number;
-        if (e > s) this.affine(act[l] as Float32Array, this.hidden[l] as number, s, e - s, l, act[l - 1] as Float32Array, pre, rows, true);
+        if (e > s) this.hiddenUnits(act[l] as Float32Array, s, e - s, l, act[l - 1] as Float32Array, pre, rows);
       }
-      const logits = this.logits.subarray(0, rows * out.size);
       const pre = this.starts[layers - 1]![out.degree] as number;
-      this.affine(logits, out.size, 0, out.size, layers, act[layers - 1] as Float32Array, pre, rows, false, this.net.outputBlocks[b]!.start);
-      drawTokens(logits, out.size, rows, rng, tok);
+      this.drawBlock(b, act[layers - 1] as Float32Array, pre, rows, rng, tok);
       for (let r = 0; r < rows; r++) tokens[r * width + out.token] = tok[r] as number;
       // The drawn token feeds the first-layer units of higher degree.
-      const j = this.inputs.findIndex((input) => input.token === out.token);
+      const j = this.inputOf[b] as number;
       if (j >= 0) this.addInput(a0, tokens, width, rows, j, this.starts[0]![out.degree] as number);
     }
   }
@@ -142,58 +144,86 @@ export class MadeSampler {
   }
 
   /**
-   * Columns [s, s + n) of `into` ([rows × stride]) = bias + prev[:, 0..pre) · W_l[0..pre, c0 + (0..n)], with ReLU
-   * for hidden layers: `pre` = the previous layer's units of low enough degree (the rest meet zero weights).
-   * `c0` defaults to `s` (hidden units); output blocks pass their column offset.
+   * The first `pre` units of each row of `prev` ([rows × k]) as a dense [rows × pre] matrix: the units of higher
+   * degree meet zero weights, so leaving them out saves about half the multiply-adds for one copy.
    */
-  private affine(into: Float32Array, stride: number, s: number, n: number, l: number, prev: Float32Array, pre: number, rows: number, relu: boolean, c0 = s): void {
+  private prefix(prev: Float32Array, k: number, pre: number, rows: number): Float32Array {
+    if (pre === k) return prev;
+    if (this.scratch.length < rows * k) this.scratch = new Float32Array(rows * k);
+    const left = this.scratch.subarray(0, rows * pre);
+    copyRows(prev, k, 0, left, pre, 0, pre, rows);
+    return left;
+  }
+
+  /** Units [s, s + n) of hidden layer l = ReLU(bias + prev[:, 0..pre) · W_l[0..pre, s..s+n)), into `into`. */
+  private hiddenUnits(into: Float32Array, s: number, n: number, l: number, prev: Float32Array, pre: number, rows: number): void {
     const k = this.hidden[l - 1] as number;
-    const bias = this.weights[2 * l + 1] as Float32Array;
+    const stride = this.hidden[l] as number;
     if (pre === 0) {
-      for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < n; c++) {
-          const v = bias[c0 + c] as number;
-          into[r * stride + s + c] = relu && v < 0 ? 0 : v;
-        }
-      }
+      const bias = this.weights[2 * l + 1] as Float32Array;
+      for (let r = 0; r < rows; r++) for (let c = 0; c < n; c++) into[r * stride + s + c] = Math.max(0, bias[s + c] as number);
       return;
     }
-    // Copying the prefix columns costs far less than the multiply-adds it saves (about half of them).
-    let left = prev;
-    if (pre < k) {
-      left = this.scratch.length >= rows * pre ? this.scratch.subarray(0, rows * pre) : (this.scratch = new Float32Array(rows * k)).subarray(0, rows * pre);
-      for (let r = 0; r < rows; r++) left.set(prev.subarray(r * k, r * k + pre), r * pre);
+    const { w, bias } = this.block(l, pre, s, n);
+    const product = ops.affineHost(this.prefix(prev, k, pre, rows), rows, pre, w, bias, 'relu');
+    copyRows(product, n, 0, into, stride, s, n, rows);
+  }
+
+  /** Token of output block b for every row, from the last hidden layer's first `pre` units. */
+  private drawBlock(b: number, last: Float32Array, pre: number, rows: number, rng: Rng, into: Int32Array): void {
+    const layers = this.hidden.length;
+    const { start, size } = this.net.outputBlocks[b]!;
+    if (pre === 0) {
+      // Nothing of low enough degree: every row draws from softmax(bias).
+      const bias = (this.weights[2 * layers + 1] as Float32Array).subarray(start, start + size);
+      const max = Math.max(...bias);
+      const p = Float32Array.from(bias, (v) => Math.exp(v - max));
+      const one = new Float32Array(rows * size);
+      for (let r = 0; r < rows; r++) one.set(p, r * size);
+      drawTokens(one, size, rows, rng, into);
+      return;
     }
-    const product = ops.matMulHost(left, rows, pre, this.block(l, pre, c0, n));
-    for (let r = 0; r < rows; r++) {
-      const from = r * n;
-      const to = r * stride + s;
-      for (let c = 0; c < n; c++) {
-        const v = (product[from + c] as number) + (bias[c0 + c] as number);
-        into[to + c] = relu && v < 0 ? 0 : v;
-      }
-    }
+    const { w, bias } = this.block(layers, pre, start, size);
+    const probs = ops.affineHost(this.prefix(last, this.hidden[layers - 1] as number, pre, rows), rows, pre, w, bias, 'softmax');
+    drawTokens(probs, size, rows, rng, into);
   }
 
   dispose(): void {
-    for (const t of this.blocks.values()) t.dispose();
+    for (const b of this.blocks.values()) ops.dispose(b.w, b.bias);
     this.blocks.clear();
   }
 }
 
-/** One token per row from row-major logits [rows × size]: softmax, then the first token whose cumulative probability passes u·total. */
-function drawTokens(logits: Float32Array, size: number, rows: number, rng: Rng, into: Int32Array): void {
-  const p = new Float64Array(size);
+/**
+ * Copies `n` values per row for `rows` rows from `src` (row stride `srcStride`, from column `c0`) to `dst` (row stride
+ * `dstStride`, at column `d0`). Short runs copy element by element: a `subarray` view per row costs more than
+ * copying a few dozen floats, and the sampler's runs are mostly that short.
+ */
+function copyRows(src: Float32Array, srcStride: number, c0: number, dst: Float32Array, dstStride: number, d0: number, n: number, rows: number): void {
+  if (n >= 64) {
+    for (let r = 0; r < rows; r++) dst.set(src.subarray(r * srcStride + c0, r * srcStride + c0 + n), r * dstStride + d0);
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    const from = r * srcStride + c0;
+    const to = r * dstStride + d0;
+    for (let c = 0; c < n; c++) dst[to + c] = src[from + c] as number;
+  }
+}
+
+/**
+ * One token per row from row-major unnormalized probabilities [rows × size]: the first token whose cumulative
+ * probability passes u·total (the total absorbs the float32 rounding of a softmax).
+ */
+export function drawTokens(p: Float32Array, size: number, rows: number, rng: Rng, into: Int32Array): void {
   for (let r = 0; r < rows; r++) {
     const base = r * size;
-    let max = -Infinity;
-    for (let k = 0; k < size; k++) if ((logits[base + k] as number) > max) max = logits[base + k] as number;
     let total = 0;
-    for (let k = 0; k < size; k++) total += p[k] = Math.exp((logits[base + k] as number) - max);
+    for (let k = base; k < base + size; k++) total += p[k] as number;
     let u = rng.next() * total;
     let pick = size - 1;
     for (let k = 0; k < size; k++) {
-      u -= p[k] as number;
+      u -= p[base + k] as number;
       if (u < 0) {
         pick = k;
         break;

@@ -69,6 +69,32 @@ describe('compute module', () => {
     expect(ops.liveTensors()).toBe(before);
   });
 
+  it.each(['wasm', 'cpu'] as const)('affineHost on %s: ReLU(a·w + b) and row softmax(a·w + b) match a direct computation, no tensors left', async (backend) => {
+    await initCompute(backend);
+    const rng = seededRng(4);
+    const [rows, k, n] = [37, 11, 5];
+    const a = ops.randomNormal(rows * k, rng);
+    const wData = ops.randomNormal(k * n, rng);
+    const bData = ops.randomNormal(n, rng);
+    const w = ops.fromArray(wData, k, n);
+    const b = ops.vecFromArray(bData);
+    const before = ops.liveTensors();
+    const relu = ops.affineHost(a, rows, k, w, b, 'relu');
+    const soft = ops.affineHost(a, rows, k, w, b, 'softmax');
+    expect(ops.liveTensors()).toBe(before);
+    for (let r = 0; r < rows; r++) {
+      const z = Array.from({ length: n }, (_, c) => bData[c]! + Array.from({ length: k }, (_, j) => a[r * k + j]! * wData[j * n + c]!).reduce((x, y) => x + y, 0));
+      const max = Math.max(...z);
+      const total = z.reduce((x, v) => x + Math.exp(v - max), 0);
+      z.forEach((v, c) => {
+        expect(relu[r * n + c]).toBeCloseTo(Math.max(0, v), 4);
+        expect(soft[r * n + c]).toBeCloseTo(Math.exp(v - max) / total, 5);
+      });
+    }
+    ops.dispose(w, b);
+    await initCompute('wasm');
+  });
+
   it('random normals come from the seeded Rng, so weights do not depend on the backend', () => {
     const a = ops.randomNormal(1000, seededRng(3));
     const b = ops.randomNormal(1000, seededRng(3));

@@ -7,7 +7,9 @@ import {
   fitContextEncoder,
   fitCountEncoder,
   fitEncoder,
+  fromNumber,
   type ColumnEncoder,
+  type NumericKind,
 } from '../../../src/generation/learned/encoders.js';
 import { seededRng } from '../../../src/generation/learned/seeded-rng.js';
 
@@ -99,6 +101,43 @@ describe('encoders', () => {
     const times: Value[] = Array.from({ length: 300 }, (_, i) => `${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00`);
     const tm = fitEncoder(col('h', { kind: 'time', withTimeZone: false }), meta('h', 'datetime'), times)!;
     checkRoundTrip(tm, times);
+  });
+
+  it('dates and timestamps format as a Date-based formatting does (remembered days, fractions, UTC, before 1970, year < 1000)', () => {
+    const pad = (v: number, w: number): string => String(v).padStart(w, '0');
+    const reference = (x: number, nk: NumericKind): string => {
+      if (nk.kind === 'date') {
+        const d = new Date(Math.round(x) * 86_400_000);
+        return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
+      }
+      if (nk.kind !== 'timestamp') throw new Error('dates and timestamps only');
+      const micros = Math.round(x * 1000);
+      const ms = Math.floor(micros / 1000);
+      const d = new Date(ms);
+      let s = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)} ${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
+      if (nk.fraction > 0) s += '.' + pad(d.getUTCMilliseconds() * 1000 + (micros - ms * 1000), 6).slice(0, nk.fraction);
+      return nk.utc ? s + '+00' : s;
+    };
+    const kinds: NumericKind[] = [
+      { kind: 'date' },
+      { kind: 'timestamp', fraction: 0, utc: false },
+      { kind: 'timestamp', fraction: 3, utc: true },
+      { kind: 'timestamp', fraction: 6, utc: false },
+    ];
+    const r = seededRng(12);
+    for (const nk of kinds) {
+      const span = nk.kind === 'date' ? 3_000_000 : 3_000_000 * 86_400_000;
+      // Twice over the same values: the second pass reads the remembered days.
+      const xs = Array.from({ length: 2000 }, () => (r.next() - 0.6) * span);
+      for (const x of [...xs, ...xs, -0.5, 0, 86_399_999.9994, -1]) expect(fromNumber(x, nk), `${nk.kind} ${x}`).toBe(reference(x, nk));
+    }
+    // A float decoded inside a bin is already on its decimal grid: it is returned as drawn, equal to the printed value.
+    const fl: Value[] = Array.from({ length: 400 }, (_, i) => Number((i * 0.137).toFixed(3)));
+    const fe = fitEncoder(col('f', { kind: 'float', bytes: 8 }), meta('f', 'numerical'), fl)!;
+    for (let t = 0; t < fe.vocabSize; t++) {
+      const v = fe.decode(t, r) as number;
+      expect(v).toBe(Number(v.toFixed(3)));
+    }
   });
 
   it('categories: rare values share an "other" token decoded by sampling the group; booleans and NULL', () => {

@@ -13,6 +13,8 @@ import { initCompute, learnedFactoryForFitModels, seededRng } from '../../../src
 import { oneHot } from '../../../src/generation/learned/layout.js';
 import { MadeSampler } from '../../../src/generation/learned/made-sampler.js';
 import { findTable, type Table } from '../../../src/schema/model.js';
+import type { Value } from '../../../src/schema/values.js';
+import { conformValue } from '../../../src/generation/conform.js';
 import { createPgDatabase, pgHydrationFixture, type TestDatabase } from '../../support/databases.js';
 
 // Ten attribute columns with structure: segment ~ region, channel ~ segment, price ~ segment and quantity,
@@ -100,6 +102,22 @@ describe('batched learned sampling on a 10-column PostgreSQL table', () => {
     let same = 0;
     for (let i = 0; i < fast.length; i++) if (fast[i] === reference[i]) same++;
     expect(same).toBe(fast.length);
+    model.learned.dispose();
+  }, 120_000);
+
+  it('composed rows are the learned rows conformed to their columns, cell by cell (remembered conforms change nothing)', async () => {
+    const model = await fit({ maxSteps: 60 });
+    const n = 6000;
+    const composed = model.sample(n, null, seededRng(8));
+    const learned = model.learned.sample(n, null, seededRng(8).fork('learned'));
+    const cols = model.columns.map((c) => table.columns.find((t) => t.name === c)!);
+    expect(composed).toHaveLength(n);
+    for (let r = 0; r < n; r++) {
+      const want = model.columns.map((c, j) => conformValue((learned[r]![model.learned.columns.indexOf(c)] ?? null) as Value, cols[j]!));
+      expect(composed[r]).toEqual(want);
+    }
+    // Same seed, same rows (the conform memory filled by the first call changes nothing).
+    expect(model.sample(n, null, seededRng(8))).toEqual(composed);
     model.learned.dispose();
   }, 120_000);
 
