@@ -86,8 +86,8 @@ async function query<T extends object>(url: string, sql: string): Promise<T[]> {
 /** How many of `tables` hold the same rows in both databases (compared as the sorted text of every row). */
 async function identicalTables(srcUrl: string, dstUrl: string, tables: string[]): Promise<number> {
   const digest = async (url: string, table: string): Promise<string> => {
-    const [schema, name] = table.includes('.') ? table.split('.') : ['public', table];
-    const rows = await query<{ d: string | null }>(url, `SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS d FROM "${schema}"."${name}" t`);
+    // The run log names copied tables without their schema; the bench's databases keep them in public.
+    const rows = await query<{ d: string | null }>(url, `SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS d FROM public."${table}" t`);
     return rows[0]?.d ?? '';
   };
   let same = 0;
@@ -105,7 +105,7 @@ async function runModel(srcUrl: string, label: string, model: 'baseline' | 'lear
   let copied: string[] = [];
   const emit = (e: RunEvent): void => {
     if (e.type === 'stage' && e.status === 'done' && e.ms !== undefined) ms[e.stage] = (ms[e.stage] ?? 0) + e.ms;
-    const listed = e.type === 'info' ? /copied verbatim \(reference data\): ([^;\n]+)/.exec(e.message) : null;
+    const listed = e.type === 'info' ? /copied verbatim \(reference data\): (.+?)(?:;| \(see |$)/.exec(e.message) : null;
     if (listed) copied = listed[1]!.split(',').map((t) => t.trim());
   };
   const r = await hydrate({ config, target: 't', emit });
