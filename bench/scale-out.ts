@@ -2,8 +2,8 @@
  * `npm run bench -- scale-out`: generation + load rows/s of a distributed hydrate with 1, 2 and 4 `synth worker`
  * processes (next to the single-process load of the same run), and the queue's own cost per unit (BullMQ on the
  * local Redis, a no-op unit). Rows: SYNTH_SCALEOUT_ROWS orders (default 200 000) under 1/10 as many customers;
- * shard size SYNTH_SCALEOUT_SHARD (default 20 000). Workers are processes of their own, as in production; the
- * machine's cores bound the scaling.
+ * shard size SYNTH_SCALEOUT_SHARD (default 20 000). The copy filters run, as by default (SYNTH_SCALEOUT_FILTERS=0
+ * turns them off). Workers are processes of their own, as in production; the machine's cores bound the scaling.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ const SERVER = process.env.SYNTH_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1
 const REDIS = process.env.SYNTH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROWS = Number(process.env.SYNTH_SCALEOUT_ROWS ?? 200_000);
 const SHARD = Number(process.env.SYNTH_SCALEOUT_SHARD ?? 20_000);
+const FILTERS = process.env.SYNTH_SCALEOUT_FILTERS !== '0';
 
 function fixture(rows: number): string {
   return `
@@ -84,7 +85,7 @@ export async function benchScaleOut(): Promise<Record<string, number | string>> 
     source: { url: src },
     targets: { bench: { url: dst } },
     model: 'baseline',
-    filters: { enabled: false },
+    filters: { enabled: FILTERS },
     quality: { enabled: false },
     reference: { maxRows: 0 },
     // Trained once, reused after: the bench measures generation + load, not training.
@@ -104,7 +105,7 @@ export async function benchScaleOut(): Promise<Record<string, number | string>> 
     if (result.status !== 'ok') throw new Error(`hydrate refused: ${result.refusal}`);
     return { rows: [...result.rowCounts.values()].reduce((a, b) => a + b, 0), loadMs };
   };
-  const out: Record<string, number | string> = { rows: ROWS + Math.floor(ROWS / 10), shardRows: SHARD, cores: (await import('node:os')).availableParallelism() };
+  const out: Record<string, number | string> = { rows: ROWS + Math.floor(ROWS / 10), shardRows: SHARD, filters: FILTERS ? 'on' : 'off', cores: (await import('node:os')).availableParallelism() };
   try {
     const one = await run(base);
     out['single-process rows/s'] = Math.round(one.rows / (one.loadMs / 1000));

@@ -2,8 +2,9 @@
  * The rows of one shard. Generation is index-based and seeded per table and batch, but a table's keys and
  * conditioning depend on its parents' generated rows (retained context, predicted child counts), so a worker
  * replays every earlier table of the plan without loading it, then draws only the batches of its own table that
- * overlap rows [start, end) (each batch is seeded by its number) and streams that slice. The shard's output is
- * therefore a function of (seed, table, shard, models) alone, and equal to the same slice of a single-process run.
+ * overlap rows [start, end) (each batch is seeded by its number, and so are the copy filters' redraws and the fresh
+ * credentials after it) and streams that slice. The shard's output is therefore a function of (seed, table, shard,
+ * models, filter samples) alone, and equal to the same slice of a single-process run.
  */
 import type { SynthConfig } from '../config/schema.js';
 import { createGeneration, createRng, type ModelSet } from '../generation/index.js';
@@ -86,15 +87,14 @@ export async function* shardRows(bundle: RunBundle, models: ModelSet, range: Sha
     for await (const _ of rowsOf(mustFind(schema, step.table))) void _;
   }
   const table = mustFind(schema, plan.steps[at]!.table);
-  // Fresh credentials come from one stream over the whole table, and the copy filters stop redrawing for good
-  // once redraws stop helping (a verdict over the batches before): such a table is drawn from its first row.
-  const windowed = credentials.plansFor(table).length === 0 && !filtered(table);
+  // Every stage after generation is seeded per batch (copy-filter redraws by batch number, fresh credentials by the
+  // batch's first row, the filters' futility verdict by a probe of the model), so a shard draws only its own batches.
   let offset = 0;
-  const stream = rowsOf(table, windowed ? range : undefined);
+  const stream = rowsOf(table, range);
   const report = privacy?.filters[range.table];
   let seen = report ? { ...report } : undefined;
   for await (const batch of stream) {
-    // A windowed batch says where it starts; a stream from the first row is contiguous.
+    // A windowed batch says where it starts.
     const start = (batch as { start?: number }).start;
     if (start !== undefined) offset = start;
     if (report && seen) {

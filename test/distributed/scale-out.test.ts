@@ -16,6 +16,7 @@ import { cliCommand, runCli } from '../support/cli.js';
 import { createPgDatabase, uniqueName, type TestDatabase } from '../support/databases.js';
 import { SHOP_PG } from '../support/fixtures.js';
 import { liveChecksums } from '../scheduler/helpers.js';
+import { spawnCoordinator, stopped, waitForMatch } from './processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synth-scaleout-'));
 const REDIS = process.env.SYNTH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -75,13 +76,6 @@ async function startWorker(env: Record<string, string> = {}): Promise<{ child: C
   return { child, out: () => out };
 }
 
-function stopped(child: ChildProcess): Promise<number | NodeJS.Signals> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode ?? child.signalCode!);
-    else child.on('exit', (code, sig) => resolve(code ?? sig ?? -1));
-  });
-}
-
 beforeAll(async () => {
   [source, single, spread, killed, state] = await Promise.all([
     createPgDatabase('synth_so_src'),
@@ -133,22 +127,15 @@ describe('synth worker + synth hydrate with distributed', () => {
   it('a worker killed mid-unit leaves no rows; the unit is retried on a worker started after the run began', async () => {
     // The only worker at first parks after each batch of a unit, so it is mid-COPY when it is killed.
     const slow = await startWorker({ SYNTH_UNIT_PAUSE_MS: '60000' });
-    const coordinator = spawn(process.execPath, [...cliCommand(), 'hydrate', '--target', 'killed', '--config', distConfig, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    coordinator.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    coordinator.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = stopped(coordinator);
-    const deadline = Date.now() + 120_000;
-    while (!/unit [^ ]+ of run [^:]+: started/.test(slow.out()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    const unit = /unit ([^ ]+) of run ([^:]+): started/.exec(slow.out());
+    const coordinator = spawnCoordinator('killed', distConfig);
+    const unit = await waitForMatch(slow.out, /unit ([^ ]+) of run ([^:]+): started/);
     expect(unit, slow.out()).not.toBeNull();
     slow.child.kill('SIGKILL');
     await stopped(slow.child);
     // Two fresh workers join the run in progress and finish it.
     const late = await Promise.all([startWorker(), startWorker()]);
-    expect(await exited, err + out.slice(-3000)).toBe(0);
-    expect(out).toMatch(/"violations":0/);
+    expect(await coordinator.exited, coordinator.err() + coordinator.out().slice(-3000)).toBe(0);
+    expect(coordinator.out()).toMatch(/"violations":0/);
     expect(await liveChecksums(killed.url)).toEqual(expected);
     const runId = unit![2]!;
     const show = await runCli(['runs', 'show', runId, '--config', distConfig, '--no-json']);
@@ -163,19 +150,14 @@ describe('synth worker + synth hydrate with distributed', () => {
 
   it('a worker killed between its unit\'s commit and the acknowledgement: the retry finds the shadow\'s marker and loads nothing twice', async () => {
     const dying = await startWorker({ SYNTH_UNIT_FAULT: 'after-commit' });
-    const coordinator = spawn(process.execPath, [...cliCommand(), 'hydrate', '--target', 'killed', '--config', distConfig, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    coordinator.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    coordinator.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = stopped(coordinator);
+    const coordinator = spawnCoordinator('killed', distConfig);
     // The faulty worker dies (SIGKILL) right after its first unit committed.
     expect(await stopped(dying.child)).toBe('SIGKILL');
     const started = /unit ([^ ]+) of run ([^:]+): started/.exec(dying.out());
     expect(started, dying.out()).not.toBeNull();
     const late = await Promise.all([startWorker(), startWorker()]);
-    expect(await exited, err + out.slice(-3000)).toBe(0);
-    expect(out).toMatch(/"violations":0/);
+    expect(await coordinator.exited, coordinator.err() + coordinator.out().slice(-3000)).toBe(0);
+    expect(coordinator.out()).toMatch(/"violations":0/);
     expect(await liveChecksums(killed.url)).toEqual(expected);
     // The markers' table stayed in the shadow only: the swapped-in schema has no trace of it.
     const left = await killed.query<{ n: string }>(`SELECT count(*)::text AS n FROM information_schema.tables WHERE table_name = '_synth_units'`);
@@ -189,30 +171,23 @@ describe('synth worker + synth hydrate with distributed', () => {
   }, 300_000);
 
   it('a coordinator without any worker says so, and its units wait', async () => {
-    const coordinator = spawn(process.execPath, [...cliCommand(), 'hydrate', '--target', 'killed', '--config', distConfig, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = stopped(coordinator);
-    let out = '';
-    coordinator.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 120_000;
-    while (!out.includes('No synth worker is connected') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(out).toContain('npx synth worker --config');
+    const coordinator = spawnCoordinator('killed', distConfig);
+    await waitForMatch(coordinator.out, /No synth worker is connected/);
+    expect(coordinator.out()).toContain('npx synth worker --config');
     await new Promise((r) => setTimeout(r, 1000));
     // Training is the first work that waits for a worker.
-    expect(out).toMatch(/Distributed: \d+ training units/);
-    coordinator.kill('SIGTERM');
-    expect(await exited).toBe(143);
+    expect(coordinator.out()).toMatch(/Distributed: \d+ training units/);
+    coordinator.child.kill('SIGTERM');
+    expect(await coordinator.exited).toBe(143);
   }, 180_000);
 
   it('a coordinator stopped mid-run (SIGTERM) is recorded interrupted, leaves the live data alone and withdraws its units', async () => {
     const slow = await startWorker({ SYNTH_UNIT_PAUSE_MS: '4000' });
-    const coordinator = spawn(process.execPath, [...cliCommand(), 'hydrate', '--target', 'killed', '--config', distConfig, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = stopped(coordinator);
-    const deadline = Date.now() + 120_000;
-    while (!/unit [^ ]+ of run [^:]+: started/.test(slow.out()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    const runId = /unit [^ ]+ of run ([^:]+): started/.exec(slow.out())?.[1];
+    const coordinator = spawnCoordinator('killed', distConfig);
+    const runId = (await waitForMatch(slow.out, /unit [^ ]+ of run ([^:]+): started/))?.[1];
     expect(runId, slow.out()).toBeDefined();
-    coordinator.kill('SIGTERM');
-    expect(await exited).toBe(143);
+    coordinator.child.kill('SIGTERM');
+    expect(await coordinator.exited).toBe(143);
     const show = await runCli(['runs', 'show', runId!, '--config', distConfig, '--no-json']);
     expect(show.stdout).toMatch(/: interrupted/);
     expect(await liveChecksums(killed.url)).toEqual(expected);

@@ -93,15 +93,17 @@ export class CredentialScrubber {
     return new CredentialScrubber(config.seed, (t) => (config.tables[`${t.schema}.${t.name}`] ?? config.tables[t.name])?.columns);
   }
 
-  /** Fresh values for the rows' credential columns (NULLs stay NULL); bcrypt draws count per column of this stream. */
-  private replaceRows(table: Table, plans: readonly CredentialPlan[], columns: readonly string[], rows: readonly Row[], rng: Rng, draws: Map<string, number>): Row[] {
+  /**
+   * Fresh values for the rows' credential columns (NULLs stay NULL); `start` is the first row's index in its table,
+   * which numbers the bcrypt draws (so a row's draw depends on its position alone, not on the rows before it).
+   */
+  private replaceRows(table: Table, plans: readonly CredentialPlan[], columns: readonly string[], rows: readonly Row[], rng: Rng, start: number): Row[] {
     const at = plans.map((p) => ({ plan: p, index: columns.indexOf(p.column) })).filter((p) => p.index >= 0);
-    return rows.map((row) => {
+    return rows.map((row, r) => {
       const copy = row.slice();
       for (const { plan, index } of at) {
         if (copy[index] === null || copy[index] === undefined) continue;
-        const draw = draws.get(plan.column) ?? 0;
-        draws.set(plan.column, draw + 1);
+        const draw = start + r;
         const pool = `${this.seed}|${tableKey(table)}|${plan.column}`;
         copy[index] = freshCredential(drawShape(plan, rng), rng, { pool, draw, unique: plan.unique === true });
       }
@@ -122,7 +124,7 @@ export class CredentialScrubber {
     const read = (this.reads.get(key) ?? 0) + 1;
     this.reads.set(key, read);
     const rng = createRng(this.seed, `credentials:sample:${key}:${read}`);
-    return { ...sample, rows: this.replaceRows(table, plans, sample.columns, sample.rows, rng, new Map()) };
+    return { ...sample, rows: this.replaceRows(table, plans, sample.columns, sample.rows, rng, 0) };
   }
 
   /** The table's credential columns: as sampled, or by name alone when nothing was sampled (models reused). */
@@ -134,15 +136,23 @@ export class CredentialScrubber {
     return this.plansFor(table).some((p) => p.column === column);
   }
 
-  /** Generated batches with fresh credentials in the credential columns, whatever the model produced there. */
-  replaceIn<B extends { columns: string[]; rows: Row[] }>(table: Table, batches: AsyncIterable<B>): AsyncIterable<B> {
+  /**
+   * Generated batches with fresh credentials in the credential columns, whatever the model produced there. Each
+   * batch draws from a stream seeded by its first row's index in the table (a windowed batch says it, others follow
+   * each other from row 0), so a shard of a distributed run gets the same values without the rows before it.
+   */
+  replaceIn<B extends { columns: string[]; rows: Row[]; start?: number }>(table: Table, batches: AsyncIterable<B>): AsyncIterable<B> {
     const plans = this.plansFor(table);
     if (plans.length === 0) return batches;
-    const rng = createRng(this.seed, `credentials:generated:${tableKey(table)}`);
-    const draws = new Map<string, number>();
-    const replace = (batch: B): B => ({ ...batch, rows: this.replaceRows(table, plans, batch.columns, batch.rows, rng, draws) });
+    const key = tableKey(table);
+    const replace = (batch: B, start: number): B => ({ ...batch, rows: this.replaceRows(table, plans, batch.columns, batch.rows, createRng(this.seed, `credentials:generated:${key}:${start}`), start) });
     return (async function* () {
-      for await (const batch of batches) yield replace(batch);
+      let next = 0;
+      for await (const batch of batches) {
+        const start = batch.start ?? next;
+        next = start + batch.rows.length;
+        yield replace(batch, start);
+      }
     })();
   }
 

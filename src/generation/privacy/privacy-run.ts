@@ -33,6 +33,25 @@ function tableOverrides(config: SynthConfig, t: TableRef): ColumnOverrides {
 
 /** Redraws of a flagged row before it is kept as drawn. */
 const FILTER_ROUNDS = 3;
+/** Rows the futility probe draws, and the flagged rows (in a probe or a round) below which redrawing is never judged futile. */
+const PROBE_ROWS = 1000;
+const FUTILE_MIN = 100;
+
+/**
+ * Draws a probe of PROBE_ROWS rows from the model (no parent context), nudges its copies, and redraws what is left
+ * once: futile when at least FUTILE_MIN rows are left and the redraw fixes under half of them.
+ */
+function probeFutile(filter: PrivacyFilter, model: { columns: string[]; sample(n: number, context: Row[] | null, rng: Rng): Row[] }, rng: Rng): boolean {
+  const columns = model.columns;
+  const flaggedOf = (rows: Row[]): Row[] => {
+    const kept = new Set(filter.filterBatch({ columns, rows }, false).rows);
+    return rows.filter((row) => !kept.has(row) && !filter.escape(row, columns));
+  };
+  const flagged = flaggedOf(model.sample(PROBE_ROWS, null, rng.fork('draw')));
+  if (flagged.length < FUTILE_MIN) return false;
+  const left = flaggedOf(model.sample(flagged.length, null, rng.fork('redraw')));
+  return flagged.length - left.length < 0.5 * flagged.length;
+}
 
 /** The quantum a nudged numeric value is rounded to, so the stored value is the one the filter checked. */
 function numericStep(type: NeutralType | undefined): number | undefined {
@@ -85,10 +104,15 @@ export class PrivacyRun {
     return this.dp || Object.values(this.config.tables).some((t) => Object.values(t.columns ?? {}).some((c) => c.transform !== undefined && c.transform !== 'keep'));
   }
 
-  /** The post-generation copy filters run (`filters.enabled`, 'auto': under DP). */
+  /**
+   * The post-generation copy filters run (`filters.enabled`). Under DP only with `privacy.copyFilters`: the output
+   * is already private (post-processing of DP releases), and on a narrow table the filters would redraw nearly every
+   * row (each value of a one-attribute table is some training row's value), costing quality for no guarantee.
+   */
   get filtering(): boolean {
     const e = this.config.filters.enabled;
-    return e === true || (e === 'auto' && this.dp);
+    if (this.config.privacy !== false) return e !== false && this.config.privacy.copyFilters;
+    return e === true;
   }
 
   private async key(): Promise<string | null> {
@@ -215,13 +239,26 @@ export class PrivacyRun {
     if (columns.length === 0) return batches;
     const filter = new PrivacyFilter({ columns: sample.columns, rows: sample.rows }, { columns, matchTolerance: this.config.filters.tolerance });
     const report: FilterReport = (this.filters[key] = { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 });
-    // When most redraws do not escape (few or dense attributes: whatever the model draws sits next to a training
-    // row), redrawing only costs time (several times the load itself): later batches are counted, not redrawn.
-    let futile = false;
+    // A copy first has one numeric value moved just out of the matching real rows' tolerance band (a change of
+    // about 1 %, so the column's distribution stays); only what that cannot fix is drawn again.
+    const escape = (rows: Row[], columns: readonly string[]): Row[] =>
+      rows.filter((row) => {
+        const ok = filter.escape(row, columns);
+        if (ok) report.nudged = (report.nudged ?? 0) + 1;
+        return !ok;
+      });
+    // Whether redrawing helps this table at all, judged once on a probe the table's model draws apart from any
+    // batch: with few or dense attributes whatever the model draws sits next to a training row, and redrawing
+    // would cost several times the load itself. The verdict depends on (seed, table, model, sample) alone, so every
+    // shard of a distributed run reaches it without drawing the rows before its range.
+    let verdict: boolean | undefined;
+    const futile = (): boolean => (verdict ??= probeFutile(filter, model, rng.fork('probe')));
     return (async function* () {
-      let batchNo = 0;
+      let seq = 0;
       for await (const batch of batches) {
-        batchNo++;
+        // Redraws are seeded by the batch's number in the table (a windowed batch says it), never by what came before.
+        const batchNo = (batch.batch ?? seq) + 1;
+        seq = batchNo;
         const r = filter.filterBatch(batch);
         report.total += r.counts.total;
         report.kept += r.counts.kept;
@@ -235,29 +272,23 @@ export class PrivacyRun {
         const kept = new Set(r.rows);
         const at = model.columns.map((c) => batch.columns.indexOf(c));
         let flagged = batch.rows.filter((row) => !kept.has(row));
-        const before = flagged.length;
         report.regenerated += flagged.length;
-        // A copy first has one numeric value moved just out of the matching real rows' tolerance band (a change
-        // of about 1 %, so the column's distribution stays); only what that cannot fix is drawn again.
-        const escape = (rows: Row[]): Row[] =>
-          rows.filter((row) => {
-            const ok = filter.escape(row, batch.columns);
-            if (ok) report.nudged = (report.nudged ?? 0) + 1;
-            return !ok;
-          });
-        flagged = escape(flagged);
+        flagged = escape(flagged, batch.columns);
         // A conditioned model draws a row again with the parents it was generated for, so the row stays consistent
         // with them.
         const contextOf = batch.context ? new Map(batch.rows.map((row, i) => [row, batch.context![i] ?? null])) : null;
-        for (let round = 0; !futile && round < FILTER_ROUNDS && flagged.length > 0; round++) {
+        const worthRedrawing = flagged.length < FUTILE_MIN || !futile();
+        for (let round = 0; worthRedrawing && round < FILTER_ROUNDS && flagged.length > 0; round++) {
           const context = contextOf ? flagged.map((row) => contextOf.get(row) ?? null) : null;
           const fresh = model.sample(flagged.length, context as Row[] | null, rng.fork(`redraw${batchNo}.${round}`));
           flagged.forEach((row, i) => at.forEach((j, c) => j >= 0 && (row[j] = fresh[i]![c] ?? null)));
           const again = new Set(filter.filterBatch({ columns: batch.columns, rows: flagged }).rows);
-          flagged = escape(flagged.filter((row) => !again.has(row)));
+          const redrawn = flagged.length;
+          flagged = escape(flagged.filter((row) => !again.has(row)), batch.columns);
+          // Within a batch too: a round that fixes under half of what it redrew is the last.
+          if (redrawn >= FUTILE_MIN && redrawn - flagged.length < 0.5 * redrawn) break;
         }
         report.unresolved += flagged.length;
-        if (before >= 100 && before - flagged.length < 0.5 * before) futile = true;
         yield batch;
       }
     })();

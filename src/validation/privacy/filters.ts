@@ -284,9 +284,9 @@ export class PrivacyFilter {
   /** Parsed datetime texts per numeric column: dates repeat across rows, and parsing one costs ~1 µs. */
   private readonly parsed = new Map<number, Map<string, number>>();
 
-  private encode(row: Row, idx: number[]): Encoded {
-    const num = new Float64Array(this.numCols.length);
-    const cat: string[] = new Array(this.catCols.length);
+  private encode(row: Row, idx: number[], into?: Encoded): Encoded {
+    const num = into?.num ?? new Float64Array(this.numCols.length);
+    const cat: string[] = into?.cat ?? new Array<string>(this.catCols.length);
     for (let k = 0; k < this.numCols.length; k++) {
       const j = this.numCols[k]!;
       const v = row[idx[j]!] ?? null;
@@ -424,8 +424,8 @@ export class PrivacyFilter {
     return null;
   }
 
-  /** Filters one batch of synthetic rows; counts add up across calls in `totals`. */
-  filterBatch(batch: RowBatch): FilterResult {
+  /** Filters one batch of synthetic rows; counts add up across calls in `totals` (unless `count` is false: a probe). */
+  filterBatch(batch: RowBatch, count = true): FilterResult {
     const idx = this.names.map((n) => {
       const i = batch.columns.indexOf(n);
       if (i < 0) throw new RangeError(`Synthetic rows have no column ${n}`);
@@ -433,15 +433,17 @@ export class PrivacyFilter {
     });
     const counts: FilterCounts = { total: batch.rows.length, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0 };
     const rows: Row[] = [];
+    // One encoded row reused across the batch: classifying keeps nothing of it.
+    const scratch: Encoded = { num: new Float64Array(this.numCols.length), cat: new Array<string>(this.catCols.length) };
     for (const row of batch.rows) {
-      const verdict = this.classifyEncoded(this.encode(row, idx));
+      const verdict = this.classifyEncoded(this.encode(row, idx, scratch));
       if (verdict === 'exact') counts.exactCopies++;
       else if (verdict === 'near') counts.nearCopies++;
       else if (verdict === 'outlier') counts.outliers++;
       else rows.push(row);
     }
     counts.kept = rows.length;
-    addCounts(this.totals, counts);
+    if (count) addCounts(this.totals, counts);
     return { rows, counts };
   }
 
