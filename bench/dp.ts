@@ -1,12 +1,15 @@
 /**
- * Quality under DP with and without MST (`privacy.mst: 'auto'`), PostgreSQL → PostgreSQL, baseline model: Overall
- * and its four properties at each ε and without DP, mean of the repeats with min–max.
+ * Quality under DP with the default mechanism (`privacy: { epsilon }` alone: MST where a table has the rows for it,
+ * children conditioned on their parent; the configured model elsewhere), PostgreSQL → PostgreSQL: Overall and its
+ * four properties at each ε and without DP, mean of the repeats with min–max, integrity violations, and the tables
+ * whose row count is off by more than 10 % without the plan's small-table warning.
  *   npm run bench -- dp
- *   SYNTH_DP_SOURCES=shop,chinook SYNTH_DP_EPSILONS=off,3 SYNTH_DP_REPEATS=1 npm run bench -- dp
+ *   SYNTH_DP_SOURCES=shop-10k SYNTH_DP_EPSILONS=off,3 SYNTH_DP_REPEATS=1 npm run bench -- dp
  * Sources: chinook, northwind, world (../shared/datasets; skipped when absent), shop (bench/dp-entity.ts's fixture,
- * 3 000 customers) and shop-10k (the same with SYNTH_DP_BIG customers, default 10 000 root entities).
- * SYNTH_DP_UNIT=entity runs the shops under the entity unit (customer, 16 rows per owned table, 48 order lines), where
- * MST children take their customer's coded columns as context.
+ * 3 000 customers), shop-10k (SYNTH_DP_BIG customers, default 10 000 root entities) and shop-100k (100 000).
+ * SYNTH_DP_MODEL=baseline|learned (default: the config's default, learned); SYNTH_DP_MECHANISMS=default,independent
+ * adds the run without MST (`privacy.mst: false`). SYNTH_DP_UNIT=entity runs the shops under the entity unit
+ * (customer, 16 rows per owned table, 48 order lines).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +25,7 @@ const DATASETS = new Set(['chinook', 'northwind', 'world']);
 
 async function sourceUrl(name: string): Promise<string | null> {
   if (DATASETS.has(name)) return datasetsMissing() ? null : loadDataset(name, 'pg', `synth_dpm_${name}_src`);
-  const customers = name === 'shop' ? 3000 : Number(process.env.SYNTH_DP_BIG ?? 10_000);
+  const customers = name === 'shop' ? 3000 : name === 'shop-100k' ? 100_000 : Number(process.env.SYNTH_DP_BIG ?? 10_000);
   const url = await freshDatabase('pg', `synth_dpm_${name.replace('-', '_')}_src`);
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -36,11 +39,28 @@ function summary(values: number[]): string {
   return values.length > 1 ? `${mean.toFixed(3)} [${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}]` : mean.toFixed(3);
 }
 
+async function rowCounts(url: string): Promise<Map<string, number>> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const tables = await c.query<{ s: string; t: string }>(
+      "SELECT table_schema s, table_name t FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') AND table_schema NOT LIKE 'synth%'",
+    );
+    const out = new Map<string, number>();
+    for (const { s, t } of tables.rows) out.set(`${s}.${t}`, Number((await c.query(`SELECT count(*) n FROM "${s}"."${t}"`)).rows[0].n));
+    return out;
+  } finally {
+    await c.end();
+  }
+}
+
 export async function benchDp(): Promise<Record<string, number | string>> {
-  const sources = (process.env.SYNTH_DP_SOURCES ?? 'chinook,northwind,world,shop,shop-10k').split(',');
+  const sources = (process.env.SYNTH_DP_SOURCES ?? 'chinook,northwind,world,shop-10k,shop-100k').split(',');
   const epsilons = (process.env.SYNTH_DP_EPSILONS ?? 'off,1,3,10').split(',');
   const repeats = Math.max(1, Number(process.env.SYNTH_DP_REPEATS ?? 3));
-  const out: Record<string, number | string> = { model: 'baseline', repeats };
+  const mechanisms = (process.env.SYNTH_DP_MECHANISMS ?? 'default').split(',') as Array<'default' | 'independent'>;
+  const model = process.env.SYNTH_DP_MODEL === 'baseline' || process.env.SYNTH_DP_MODEL === 'learned' ? process.env.SYNTH_DP_MODEL : undefined;
+  const out: Record<string, number | string> = { model: model ?? 'default (learned)', repeats };
   process.env.SYNTH_PII_KEY ??= 'bench-pii-key';
   for (const name of sources) {
     const src = await sourceUrl(name);
@@ -48,19 +68,21 @@ export async function benchDp(): Promise<Record<string, number | string>> {
       out[name] = 'skipped: no ../shared/datasets';
       continue;
     }
+    const sourceRows = await rowCounts(src);
     const entity = process.env.SYNTH_DP_UNIT === 'entity' && !DATASETS.has(name);
     for (const e of epsilons) {
-      for (const mst of e === 'off' ? (['-'] as const) : (['independent', 'mst'] as const)) {
+      for (const mechanism of e === 'off' ? (['-'] as const) : mechanisms) {
         const scores = new Map<string, number[]>();
         let chosen = '';
-        let seconds = 0;
+        let cpu = 0;
         let violations = 0;
+        const offCounts = new Set<string>();
         for (let rep = 0; rep < repeats; rep++) {
           const dst = await freshDatabase('pg', `synth_dpm_${name.replace('-', '_')}_dst`);
           const config = parseConfig({
             source: { url: src },
             targets: { dev: { url: dst } },
-            model: 'baseline',
+            ...(model ? { model } : {}),
             seed: 42 + rep,
             outDir: mkdtempSync(join(tmpdir(), 'synth-dp-bench-')),
             ...(entity ? { tables: { order_line: { maxRowsPerEntity: 48 } } } : {}),
@@ -70,24 +92,32 @@ export async function benchDp(): Promise<Record<string, number | string>> {
                   privacy: {
                     epsilon: Number(e),
                     delta: 1e-6,
-                    mst: mst === 'mst' ? ('auto' as const) : false,
+                    ...(mechanism === 'independent' ? { mst: false as const } : {}),
                     ...(entity ? { unit: 'entity' as const, entity: 'customer', maxRowsPerEntity: 16 } : {}),
                   },
                 }),
           });
-          const started = Date.now();
+          const started = process.cpuUsage();
           const r = await hydrate({ config, target: 'dev' });
-          seconds += (Date.now() - started) / 1000;
+          const used = process.cpuUsage(started);
+          cpu += (used.user + used.system) / 1e6;
           violations += r.integrity.totalViolations;
           const q = r.quality;
           const all: Array<[string, number | null | undefined]> = [['Overall', q?.overall], ...(q?.properties ?? []).map((p) => [p.name, p.score] as [string, number | null])];
           for (const [k, v] of all) if (typeof v === 'number') scores.set(k, [...(scores.get(k) ?? []), v]);
           chosen = (r.privacy?.tables ?? []).filter((t) => t.model === 'mst').map((t) => t.table.split('.').pop()).join(' ');
+          // Row counts within 10 % of the source unless the plan warned (small tables: noise above 25 %).
+          const warned = new Set((r.privacy?.tables ?? []).filter((t) => t.rowCount?.small).map((t) => t.table));
+          const target = await rowCounts(dst);
+          for (const [t, n] of sourceRows) {
+            const got = target.get(t) ?? 0;
+            if (!warned.has(t) && Math.abs(got - n) > 0.1 * Math.max(1, n)) offCounts.add(`${t.split('.').pop()} ${n}→${got}`);
+          }
         }
-        const label = `${name} ${e === 'off' ? 'no DP' : `ε=${e}${entity ? ' entity' : ''} ${mst}`}`;
+        const label = `${name} ${e === 'off' ? 'no DP' : `ε=${e}${entity ? ' entity' : ''}${mechanisms.length > 1 ? ` ${mechanism}` : ''}`}`;
         out[label] =
           [...scores].map(([k, v]) => `${k} ${summary(v)}`).join(', ') +
-          ` | violations ${violations} | ${(seconds / repeats).toFixed(0)} s/run${mst === 'mst' ? ` | MST: ${chosen || 'none'}` : ''}`;
+          ` | violations ${violations} | rows off >10 % unwarned: ${offCounts.size === 0 ? 'none' : [...offCounts].join(', ')} | ${(cpu / repeats).toFixed(0)} CPU-s/run${e !== 'off' ? ` | MST: ${chosen || 'none'}` : ''}`;
         process.stderr.write(`${label}: ${out[label]}\n`);
       }
     }

@@ -74,8 +74,16 @@ const privacyConfig = z.strictObject({
   maxRowsPerEntity: z.number().int().positive().max(10_000).default(32),
   /** Key of the PII transforms (keyed fakes); the environment variable SYNTH_PII_KEY wins when set. */
   piiKey: z.string().min(1).optional(),
-  /** 'auto': tables with enough rows per unit of noise get their attributes from MST (docs/privacy.md); false: never. */
-  mst: z.union([z.literal('auto'), z.literal(false)]).default(false),
+  /**
+   * 'auto' (default): tables with enough rows per unit of noise get their attributes from MST, children conditioned
+   * on their parent (docs/privacy.md); false: never (DP statistics, and DP-SGD for learned tables).
+   */
+  mst: z.union([z.literal('auto'), z.literal(false)]).default('auto'),
+  /**
+   * Run the copy filters (`filters`) under DP too. Off by default: DP already protects every row, and the filters
+   * would redraw most rows of narrow tables (docs/privacy.md).
+   */
+  copyFilters: z.boolean().default(false),
 });
 
 const trainingConfig = z.strictObject({

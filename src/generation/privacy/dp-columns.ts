@@ -14,7 +14,7 @@ import { CategoryEncoder, NumericEncoder, type ColumnEncoder, type NumericKind }
 import type { ColumnRole } from '../model.js';
 import type { PiiKind } from './pii-config.js';
 import { dpStructuredSpec, structuredCharges } from './dp-structured.js';
-import { contributionOf, dpBounds, dpCategoryVocabulary, dpCount, dpHistogram, dpQuantiles, type DpContext } from './mechanisms.js';
+import { contributionOf, dpBounds, dpCategoryVocabulary, dpCount, dpHistogram, dpHistogramQuantiles, dpQuantiles, type DpContext } from './mechanisms.js';
 
 /** Quantiles kept per numeric/datetime column (a grid of equal-mass points, 0 and 1 included). */
 const DP_QUANTILES = 21;
@@ -56,6 +56,33 @@ function unsupported(table: Table, column: Column, what: string): SynthError {
     column: column.name,
     hint: `Declare the column public (tables.${table.name}.columns.${column.name}.public: true) if its values are not personal, or skip the table (tables.${table.name}.skip: true).`,
   });
+}
+
+/** Points of the equal-mass grid a numeric/date column keeps from its DP histogram (32 bins for the encoders). */
+const HIST_QUANTILES = 33;
+const HQS = Array.from({ length: HIST_QUANTILES }, (_, i) => i / (HIST_QUANTILES - 1));
+
+/**
+ * Bins of a column's DP histogram: as many as keep the expected rows per bin near 4 noise scales when spread
+ * evenly (from the noisy row count and ε, so the choice is DP), within 16..1024.
+ */
+export function histogramBins(noisyRows: number, epsilon: number, contribution: number): number {
+  return Math.max(16, Math.min(1024, Math.round((noisyRows * epsilon) / (4 * contribution))));
+}
+
+/**
+ * DP quantiles of a number or date column: DP bounds (30 %), then one Laplace histogram inside them (70 %), read
+ * as an equal-mass grid (`dpHistogramQuantiles`). Null when the budget cannot locate the values.
+ */
+function histogramQuantiles(xs: number[], epsilon: number, ctx: DpContext, noisyRows: number, integer: boolean): number[] | null {
+  // Too few rows for 16 bins to clear the histogram's cut (3 noise scales) even if spread evenly: one exponential
+  // mechanism per quantile, whose utility needs no bin to fill.
+  if (noisyRows * 0.7 * epsilon < 16 * 6 * contributionOf(ctx)) return numericQuantiles(xs, epsilon, ctx);
+  const range = dpBounds(xs, { epsilon: 0.3 * epsilon }, ctx);
+  if (!range) return null;
+  if (!(range.upper > range.lower)) return [range.lower];
+  const q = dpHistogramQuantiles(xs, HQS, range, 0.7 * epsilon, ctx, { bins: histogramBins(noisyRows, 0.7 * epsilon, contributionOf(ctx)), integer });
+  return q ? sortedUnique(q) : null;
 }
 
 /** DP quantiles of a numeric column over DP bounds (or a public range); null when the bounds are not found. */
@@ -225,7 +252,7 @@ export function dpColumnSpec(input: DpColumnInput): ColumnModelSpec {
       const integer = type.kind === 'integer' || type.kind === 'year';
       const range = checkedRange(table, column.name);
       const step = integer ? 1 : type.kind === 'decimal' && type.scale !== null ? 10 ** -type.scale : type.kind === 'money' ? 0.01 : 1e-6;
-      const q = numericQuantiles(nonNull.map(toNumber).filter((x): x is number => x !== null), rest, ctx);
+      const q = histogramQuantiles(nonNull.map(toNumber).filter((x): x is number => x !== null), rest, ctx, noisyNonNull, integer);
       if (!q) {
         if (column.nullable || !range) return fallbackNumber(integer);
         // NOT NULL under a CHECK: a single value the CHECK accepts (zero would be refused by e.g. price > 0).
@@ -245,7 +272,7 @@ export function dpColumnSpec(input: DpColumnInput): ColumnModelSpec {
     case 'date':
     case 'timestamp': {
       const ms = nonNull.map((v) => parseEpoch(v)).filter((x): x is number => x !== null);
-      const q = numericQuantiles(ms, rest, ctx);
+      const q = histogramQuantiles(ms, rest, ctx, noisyNonNull, false);
       if (!q) return fallbackNumber(false);
       return out({ type: 'epoch', unit: type.kind, quantiles: q, fraction: false, withTimeZone: type.kind === 'timestamp' && type.withTimeZone });
     }
@@ -381,7 +408,7 @@ export function columnCharges(table: Table, column: Column, epsilon: number, del
     case 'year':
     case 'date':
     case 'timestamp':
-      out.push({ mechanism: 'laplace', epsilon: 0.3 * rest, count: 1 }, quantiles(0.7 * rest));
+      out.push({ mechanism: 'laplace', epsilon: 0.3 * rest, count: 1 }, { mechanism: 'laplace', epsilon: 0.7 * rest, count: 1 });
       break;
     case 'boolean':
       out.push({ mechanism: 'laplace', epsilon: rest, count: 1 });

@@ -24,6 +24,7 @@
 import { SynthError } from '../../errors.js';
 import type { HydrationPlan } from '../../graph/plan.js';
 import type { Column, DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
+import type { Row } from '../../schema/values.js';
 import type { PiiKind } from './pii-config.js';
 import { tableKey } from '../../schema/model.js';
 import { BaselineModel } from '../baseline/baseline-model.js';
@@ -36,8 +37,8 @@ import { columnCharges, dpColumnSpec, encoderFromSpec, tokenPriors } from './dp-
 import { dpChildCountHistogram } from './dp-keys.js';
 import { dpBatchSampler, planDpSgd, type DpSgdPlan } from './dp-sgd.js';
 import { dpCount } from './mechanisms.js';
-import { mstCharges } from './dp-mst.js';
-import { fitMstAttributes, mstCandidates, mstChoice, MST_SHARE, rhoForEpsilon, type MstChoice } from './dp-mst-model.js';
+import { mstCharges, mstScales } from './dp-mst.js';
+import { fitMstAttributes, mstCandidates, mstChoice, MST_SHARE, rhoForEpsilon, type FamilySizes, type MstChoice } from './dp-mst-model.js';
 import { generatedRowCount, rowCountError, smallTableWarning } from './dp-row-counts.js';
 import { childCountSensitivity, contributionBound, ownershipFk, type EntityOwnership } from './entity-ownership.js';
 import { PrivacyLedger, type PrivacySpent } from './rdp-accountant.js';
@@ -67,7 +68,12 @@ export interface DpParentContext {
   parent: Table;
   sample: TableSample;
   specs: Map<string, ColumnModelSpec>;
+  /** Row level: for MST only, with capped families (a parent row touches all of its children's context). */
+  rowLevel?: boolean;
 }
+
+/** Largest family a row-level MST child keeps per parent (its noise grows linearly with the cap). */
+export const MST_FAMILY_CAP = 8;
 
 /** What fitting under the entity unit needs besides the samples (see pipeline/sample-entities.ts). */
 export interface EntityUnitInput {
@@ -212,8 +218,20 @@ export interface AllocationInput {
   derivedCount?: boolean;
   /** Rows one privacy unit adds to this table (entity unit; default 1): MST's choice weighs its noise in rows. */
   contribution?: number;
-  /** Entity unit: MST candidates of the owning parent, joined to this table's tree as context (`mstParentColumns`). */
+  /** MST candidates of the parent joined to this table's tree as context (`mstParentColumns`). */
   mstContext?: number;
+  /** Child tables whose primary parent this table is: one family-size column each in its tree (`mstFamilyHeads`). */
+  mstFamilies?: number;
+}
+
+/** Plan steps whose primary parent is `table` (not itself, not skipped): the family-size columns of its MST tree. */
+export function mstFamilyHeads(schema: DatabaseSchema, plan: HydrationPlan, table: TableRef, skipped: (t: TableRef) => boolean): number {
+  const key = tableKey(table);
+  return plan.steps.filter((step) => {
+    if (skipped(step.table) || tableKey(step.table) === key) return false;
+    const child = schema.tables.find((t) => tableKey(t) === tableKey(step.table));
+    return child?.foreignKeys.some((f) => f.name === step.primaryParent && tableKey(f.references) === key) ?? false;
+  }).length;
 }
 
 /**
@@ -227,11 +245,25 @@ export function mstParentColumns(
   ownership: EntityOwnership | null,
   options: Pick<DpFitOptions, 'isPublic' | 'fakeKind'>,
 ): Column[] {
-  const via = ownership ? ownershipFk(ownership, table) : null;
-  if (!via || via.name !== primaryParent) return [];
+  const via = contextFk(table, primaryParent, ownership);
+  if (!via) return [];
   const parent = schema.tables.find((t) => tableKey(t) === tableKey(via.references));
   if (!parent) return [];
   return mstCandidates(parent, attributeColumns(parent), (c) => options.isPublic?.(parent, c) ?? false, (c) => options.fakeKind?.(parent, c) !== undefined);
+}
+
+/**
+ * The FK whose parent an MST child takes as context: under the entity unit the ownership FK when it is the plan's
+ * primary parent; at row level the primary parent (not a self-reference), whose families `fitMstAttributes` caps so
+ * that one parent row moves at most `familyCap` rows of the child's tree.
+ */
+function contextFk(table: Table, primaryParent: string | null, ownership: EntityOwnership | null): ForeignKey | null {
+  if (ownership) {
+    const via = ownershipFk(ownership, table);
+    return via && via.name === primaryParent ? via : null;
+  }
+  const fk = table.foreignKeys.find((f) => f.name === primaryParent);
+  return fk && tableKey(fk.references) !== tableKey(table) ? fk : null;
 }
 
 function plannedLedger(
@@ -298,7 +330,8 @@ function planMstChoices(
       (c) => options.isPublic?.(table, c) ?? false,
       (c) => options.fakeKind?.(table, c) !== undefined,
     );
-    const choice = mstChoice(candidates.length + (candidates.length > 0 ? (input.mstContext ?? 0) : 0), input.rows, privacy.epsilon / T, privacy.delta / T, input.contribution ?? 1);
+    const extra = candidates.length > 0 ? (input.mstContext ?? 0) + (input.mstFamilies ?? 0) : 0;
+    const choice = mstChoice(candidates.length + extra, input.rows, privacy.epsilon / T, privacy.delta / T, input.contribution ?? 1);
     out.set(tableKey(table), { ...choice, candidates: candidates.map((c) => c.name) });
   }
   return out;
@@ -424,7 +457,12 @@ export async function fitModelsDp(
       rows: samples.get(key)?.rows.length ?? 0,
       ...(options.entity && ownershipFk(options.entity.ownership, step.table) ? { derivedCount: true } : {}),
       ...(options.entity ? { contribution: contributionBound(options.entity.ownership, step.table) } : {}),
-      ...(options.entity ? { mstContext: mstParentColumns(schema, schema.tables.find((t) => tableKey(t) === key)!, step.primaryParent, options.entity.ownership, options).length } : {}),
+      ...(options.privacy.mst === 'auto'
+        ? {
+            mstContext: mstParentColumns(schema, schema.tables.find((t) => tableKey(t) === key)!, step.primaryParent, options.entity?.ownership ?? null, options).length,
+            mstFamilies: mstFamilyHeads(schema, plan, step.table, (t) => options.skipped?.(t) ?? false),
+          }
+        : {}),
     });
   }
   const { allocations, scale } = allocateBudget(inputs, privacy, options);
@@ -449,7 +487,8 @@ export async function fitModelsDp(
     const sample = samples.get(key) ?? emptySample(table);
     const kind = options.modelFor?.(step.table) ?? 'baseline';
     const hists = histograms.filter((h) => tableKey(h.child) === key);
-    const r = await fitTableDp(table, sample, hists, kind, allocation, rng, options, parentContext(schema, step.primaryParent, table, samples, specsByTable, options.entity));
+    const families = allocation.mst?.mst ? familySizes(schema, plan, table, sample, samples, options) : [];
+    const r = await fitTableDp(table, sample, hists, kind, allocation, rng, options, parentContext(schema, step.primaryParent, table, samples, specsByTable, options.entity), families);
     specsByTable.set(key, r.specs);
     tables.set(key, r.model);
     for (const e of r.ledger.entries) total.charge(e.label, e.charge);
@@ -499,7 +538,10 @@ function entityRowClip(groups: Int32Array, clipNorm: number): Float32Array {
   return Float32Array.from(groups, (g) => (g >= 0 ? clipNorm / rows.get(g)! : 0));
 }
 
-/** The owned parent a child may condition on under the entity unit (see DpParentContext), or undefined. */
+/**
+ * The parent a child may condition on (see DpParentContext), or undefined: under the entity unit the owned parent
+ * (MST and DP-SGD); at row level the primary parent, for MST only (`rowLevel`: its families are capped there).
+ */
 function parentContext(
   schema: DatabaseSchema,
   primaryParent: string | null,
@@ -508,12 +550,64 @@ function parentContext(
   specsByTable: Map<string, Map<string, ColumnModelSpec>>,
   entity: EntityUnitInput | undefined,
 ): DpParentContext | undefined {
-  const via = entity ? ownershipFk(entity.ownership, table) : null;
-  if (!via || via.name !== primaryParent) return undefined;
+  const via = contextFk(table, primaryParent, entity?.ownership ?? null);
+  if (!via) return undefined;
   const parent = schema.tables.find((t) => tableKey(t) === tableKey(via.references));
   const sample = samples.get(tableKey(via.references));
   const specs = specsByTable.get(tableKey(via.references));
-  return parent && sample && specs ? { fk: via, parent, sample, specs } : undefined;
+  return parent && sample && specs ? { fk: via, parent, sample, specs, ...(entity ? {} : { rowLevel: true }) } : undefined;
+}
+
+/**
+ * Row-level MST context: children per parent kept in the tree's rows, read off the released (DP) child-count
+ * histogram of the FK (post-processing): a typical family (the median over parents with children), 2..MST_FAMILY_CAP.
+ * Capping thins large families but leaves each child's conditional on its parent as it was, which is what the
+ * tree is sampled by (the parent is given); the noise grows with the cap. Null when the capped tree's noise
+ * (σ₂ × cap) would pass 5 % of the rows: the tree is then fitted without the parent.
+ */
+function familyCap(hist: ChildCountHistogram | undefined, rows: number, columns: number, rho: number): number | null {
+  if (!hist) return null;
+  const families = [...hist.counts].filter((e) => e.parents > 0 && e.children > 0).sort((a, b) => a.children - b.children);
+  const parents = families.reduce((n, e) => n + e.parents, 0);
+  if (!(parents > 0)) return null;
+  let acc = 0;
+  let cap = families[families.length - 1]!.children;
+  for (const e of families) {
+    acc += e.parents;
+    if (acc >= 0.5 * parents) {
+      cap = e.children;
+      break;
+    }
+  }
+  const m = Math.max(2, Math.min(MST_FAMILY_CAP, Math.round(cap)));
+  return mstScales(columns, rho).sigma2 * m <= 0.05 * rows ? m : null;
+}
+
+/**
+ * For an MST parent: per sample row, its children in each child table whose primary parent it is (counted in the
+ * child's sample), so the tree learns which rows have large families and the generator gives them more children.
+ */
+function familySizes(schema: DatabaseSchema, plan: HydrationPlan, table: Table, sample: TableSample, samples: Map<string, TableSample>, options: DpFitOptions): FamilySizes[] {
+  const out: FamilySizes[] = [];
+  const key = tableKey(table);
+  for (const step of plan.steps) {
+    if (options.skipped?.(step.table) || tableKey(step.table) === key) continue;
+    const child = schema.tables.find((t) => tableKey(t) === tableKey(step.table));
+    const fk = child?.foreignKeys.find((f) => f.name === step.primaryParent && tableKey(f.references) === key);
+    const childSample = samples.get(tableKey(step.table));
+    if (!child || !fk || !childSample || childSample.rows.length === 0) continue;
+    const ref = fk.references.columns.map((c) => sample.columns.indexOf(c));
+    const own = fk.columns.map((c) => childSample.columns.indexOf(c));
+    if (ref.some((i) => i < 0) || own.some((i) => i < 0)) continue;
+    const keyOf = (row: Row, idx: number[]) => idx.map((i) => String(row[i] ?? null)).join('\u0001');
+    const children = new Map<string, number>();
+    for (const row of childSample.rows) {
+      const k = keyOf(row, own);
+      children.set(k, (children.get(k) ?? 0) + 1);
+    }
+    out.push({ head: `${tableKey(child)}.${fk.name}`, counts: sample.rows.map((row) => children.get(keyOf(row, ref)) ?? 0) });
+  }
+  return out;
 }
 
 export async function fitTableDp(
@@ -525,6 +619,7 @@ export async function fitTableDp(
   rng: SecureRandom,
   options: DpFitOptions,
   context?: DpParentContext,
+  families: FamilySizes[] = [],
 ): Promise<{ model: TableModel; ledger: PrivacyLedger; spend: TablePrivacySpend; specs: Map<string, ColumnModelSpec> }> {
   const key = tableKey(table);
   const ledger = new PrivacyLedger();
@@ -578,18 +673,26 @@ export async function fitTableDp(
   let model: AttributeModel = new BaselineModel(table, attrs.map((c) => specs.get(c.name)!));
   let dpSgd: TablePrivacySpend['dpSgd'] = null;
   const mstPlan = allocation.mst?.mst && allocation.mst.rho > 0 && sample.rows.length > 0 ? allocation.mst : null;
-  const mstParent = context
-    ? {
-        ...context,
-        candidates: new Set(
-          mstCandidates(context.parent, attributeColumns(context.parent), (c) => options.isPublic?.(context.parent, c) ?? false, (c) => options.fakeKind?.(context.parent, c) !== undefined).map((c) => c.name),
-        ),
-      }
-    : undefined;
-  const mst = mstPlan ? fitMstAttributes(table, sample, attrs, specs, new Set(mstPlan.candidates), mstPlan.rho, { ...ctx, label: key }, mstParent) : null;
+  const parentCandidates = context
+    ? mstCandidates(context.parent, attributeColumns(context.parent), (c) => options.isPublic?.(context.parent, c) ?? false, (c) => options.fakeKind?.(context.parent, c) !== undefined).map((c) => c.name)
+    : [];
+  const cap =
+    context?.rowLevel && mstPlan
+      ? familyCap(
+          dpHists.find((h) => h.foreignKey === context.fk.name),
+          sample.rows.length,
+          mstPlan.candidates.length + parentCandidates.length,
+          mstPlan.rho,
+        )
+      : null;
+  const mstParent =
+    context && (!context.rowLevel || cap !== null)
+      ? { ...context, candidates: new Set(parentCandidates), ...(cap !== null ? { familyCap: cap, salt: rng.next().toString(36) } : {}) }
+      : undefined;
+  const mst = mstPlan ? fitMstAttributes(table, sample, attrs, specs, new Set(mstPlan.candidates), mstPlan.rho, { ...ctx, label: key }, mstParent, families) : null;
   if (mst) model = mst;
   else if (kind === 'learned' && allocation.sgd && sample.rows.length > 0) {
-    const r = await fitLearnedDp(table, sample, meta, specs, allocation.sgd, rng, ledger, options, context);
+    const r = await fitLearnedDp(table, sample, meta, specs, allocation.sgd, rng, ledger, options, context?.rowLevel ? undefined : context);
     if (r) {
       model = r.model;
       dpSgd = r.dpSgd;

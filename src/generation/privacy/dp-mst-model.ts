@@ -12,11 +12,12 @@ import type { Row } from '../../schema/values.js';
 import { BaselineModel } from '../baseline/baseline-model.js';
 import type { ColumnModelSpec } from '../baseline/column-spec.js';
 import { conformValue } from '../conform.js';
+import { hash32 } from '../rng.js';
 import { encoderFromJSON, type ColumnEncoder, type EncoderJSON } from '../learned/encoders.js';
 import type { AttributeModel, ModelArtifact, Rng, TableSample } from '../model.js';
 import { encoderFromSpec } from './dp-columns.js';
 import { fitMst, mstScales, sampleMst, sampleMstGiven, type MstModel } from './dp-mst.js';
-import type { DpContext } from './mechanisms.js';
+import { contributionOf, type DpContext } from './mechanisms.js';
 
 export const MST_VERSION = 1;
 /** Share of an MST table's ε given to MST (the rest buys the row count, histograms and the columns' DP specs). */
@@ -76,6 +77,31 @@ export interface MstArtifact extends ModelArtifact {
   rest: ColumnModelSpec[];
   /** Entity unit: the parent's coded columns, the tree's last attributes, given at sampling as evidence. */
   context?: MstContext;
+  /** Family-size columns of the tree (after the context): children per row through each head (`child.fk`). */
+  heads?: MstHead[];
+}
+
+export interface MstHead {
+  head: string;
+  column: number;
+}
+
+/**
+ * Children per sample row through one FK (`head` = `child table.fk`), counted in the child's sample: a thinned
+ * count when the child is sampled, which is all ranking the generated parents needs (`rankMatch`).
+ */
+export interface FamilySizes {
+  head: string;
+  counts: ArrayLike<number>;
+}
+
+/** Public bins of a family size (lower bounds): the tree learns which rows have large families. */
+export const FAMILY_BINS = [0, 1, 2, 3, 4, 5, 7, 10, 15, 25, 50, 100];
+
+function familyBin(n: number): number {
+  let b = 0;
+  while (b + 1 < FAMILY_BINS.length && n >= FAMILY_BINS[b + 1]!) b++;
+  return b;
 }
 
 export interface MstContext {
@@ -99,6 +125,7 @@ export class MstAttributeModel implements AttributeModel {
     private readonly encoderJson: EncoderJSON[],
     private readonly restSpecs: ColumnModelSpec[],
     private readonly context?: MstContext,
+    private readonly heads: MstHead[] = [],
   ) {
     this.table = { schema: table.schema, name: table.name };
     this.contextColumns = context?.columns ?? [];
@@ -118,6 +145,20 @@ export class MstAttributeModel implements AttributeModel {
     this.rest = restSpecs.length > 0 ? new BaselineModel(table, restSpecs) : null;
   }
 
+  /** Count heads (`child.fk`): the generator ranks each generated row's children by `predictChildCounts`. */
+  get childCountForeignKeys(): string[] {
+    return this.heads.map((h) => h.head);
+  }
+
+  /** The family-size bins drawn with `rows` (by the same `sample` call), as weights. */
+  predictChildCounts(rows: Row[], foreignKey: string): number[] {
+    const codes = this.drawn.get(rows);
+    const head = this.heads.find((h) => h.head === foreignKey);
+    return rows.map((_, r) => (codes && head ? FAMILY_BINS[codes[r]![head.column]!]! : 0));
+  }
+
+  private readonly drawn = new WeakMap<Row[], number[][]>();
+
   sample(n: number, context: Row[] | null, rng: Rng): Row[] {
     const codes = context && this.contextEncoders.length > 0 ? this.sampleGiven(n, context, rng.fork('mst')) : sampleMst(this.mst, n, rng.fork('mst'));
     const decode = rng.fork('mst-decode');
@@ -132,6 +173,7 @@ export class MstAttributeModel implements AttributeModel {
         return src === 0 ? conformValue(this.encoders[i]!.decode(codes[r]![i]!, decode), this.cols[i]!) : rest[r]![i]!;
       });
     }
+    if (this.heads.length > 0) this.drawn.set(out, codes);
     return out;
   }
 
@@ -156,6 +198,7 @@ export class MstAttributeModel implements AttributeModel {
       encoders: this.encoderJson,
       rest: this.restSpecs,
       ...(this.context ? { context: this.context } : {}),
+      ...(this.heads.length > 0 ? { heads: this.heads } : {}),
     };
   }
 }
@@ -168,7 +211,7 @@ export function mstFromArtifact(artifact: ModelArtifact, table: Table): MstAttri
       hint: 'Run `synth train` again to rebuild the models.',
     });
   }
-  return new MstAttributeModel(table, a.columns, a.mst, a.encoders, a.rest, a.context);
+  return new MstAttributeModel(table, a.columns, a.mst, a.encoders, a.rest, a.context, a.heads ?? []);
 }
 
 /**
@@ -185,6 +228,7 @@ export function fitMstAttributes(
   rho: number,
   ctx: DpContext,
   parent?: MstParent,
+  families: FamilySizes[] = [],
 ): MstAttributeModel | null {
   const coded: Array<{ column: Column; encoder: ColumnEncoder }> = [];
   for (const c of attrs) {
@@ -193,25 +237,36 @@ export function fitMstAttributes(
     if (encoder && encoder.vocabSize >= 1) coded.push({ column: c, encoder });
   }
   const context = parent ? parentCoding(parent) : [];
-  if (coded.length + context.length < 2 || coded.length === 0) return null;
+  if (coded.length + context.length + families.length < 2 || coded.length === 0) return null;
   const code = (e: ColumnEncoder, v: Row[number] | undefined) => Math.min(e.vocabSize - 1, Math.max(0, e.encode(v ?? null)));
   const index = coded.map(({ column }) => sample.columns.indexOf(column.name));
   const parentRows = parent && context.length > 0 ? alignParentRows(sample, parent, context.map((c) => c.column)) : null;
+  const keep = parentRows && parent?.familyCap !== undefined ? cappedFamilies(sample, parent.fk, parent.familyCap, parent.salt ?? '') : null;
   const rows: number[][] = [];
   sample.rows.forEach((row, r) => {
     const own = coded.map(({ encoder }, i) => code(encoder, row[index[i]!]));
-    if (!parentRows) return void rows.push(own);
+    const sizes = families.map((f) => familyBin(f.counts[r] ?? 0));
+    if (!parentRows) return void rows.push([...own, ...sizes]);
     // A row whose parent is outside the sample has no context to learn from: left out (a per-row rule, so the
     // sensitivity of every count stays the contribution bound).
     const p = parentRows[r];
-    if (p) rows.push([...own, ...context.map(({ encoder }, j) => code(encoder, p[j]))]);
+    if (p && (!keep || keep[r])) rows.push([...own, ...context.map(({ encoder }, j) => code(encoder, p[j])), ...sizes]);
   });
-  const all = [...coded, ...context];
-  const model = fitMst(rows, all.map(({ column, encoder }) => ({ name: column.name, size: encoder.vocabSize })), rho, ctx);
+  const columns = [
+    ...[...coded, ...(parentRows ? context : [])].map(({ column, encoder }) => ({ name: column.name, size: encoder.vocabSize })),
+    ...families.map((f) => ({ name: `#${f.head}`, size: FAMILY_BINS.length })),
+  ];
+  // Row level with a parent: one parent row moves its (at most familyCap) children's rows, one child row at most
+  // two (itself, and a sibling taking its place under the cap): noise for familyCap rows. A family-size column
+  // moves one row between two cells when a child row comes or goes: noise for 2 rows.
+  const m = Math.max(contributionOf(ctx), keep ? parent!.familyCap! : 1, families.length > 0 ? 2 : 1);
+  const model = fitMst(rows, columns, rho, m > contributionOf(ctx) ? { ...ctx, contribution: m } : ctx);
+  const all = [...coded, ...(parentRows ? context : [])];
   const codedNames = new Set(coded.map((x) => x.column.name));
   const rest = attrs.filter((c) => !codedNames.has(c.name)).map((c) => specs.get(c.name)!);
   const ctxJson = parentRows ? { columns: context.map((c) => c.column.name), encoders: context.map((c) => c.encoder.toJSON()) } : undefined;
-  return new MstAttributeModel(table, attrs.map((c) => c.name), model, coded.map((x) => x.encoder.toJSON()), rest, ctxJson);
+  const heads = families.map((f, i) => ({ head: f.head, column: all.length + i }));
+  return new MstAttributeModel(table, attrs.map((c) => c.name), model, coded.map((x) => x.encoder.toJSON()), rest, ctxJson, heads);
 }
 
 /**
@@ -225,6 +280,31 @@ export interface MstParent {
   specs: Map<string, ColumnModelSpec>;
   /** The parent's MST candidates (schema and config only). */
   candidates: ReadonlySet<string>;
+  /**
+   * Row level: children kept per parent (chosen by a keyed hash of each row, so which ones depends on that family
+   * alone); the tree's noise is scaled to it.
+   */
+  familyCap?: number;
+  /** Per-run secret of that hash. */
+  salt?: string;
+}
+
+/** Per sample row, whether it is among the `cap` rows of its family with the smallest keyed hash. */
+function cappedFamilies(sample: TableSample, fk: ForeignKey, cap: number, salt: string): boolean[] {
+  const idx = fk.columns.map((c) => sample.columns.indexOf(c));
+  const families = new Map<string, Array<[number, number]>>();
+  sample.rows.forEach((row, r) => {
+    const key = idx.map((i) => String(row[i] ?? null)).join('\u0001');
+    const list = families.get(key) ?? [];
+    list.push([hash32(`${salt}\u0000${JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`), r]);
+    families.set(key, list);
+  });
+  const keep = new Array<boolean>(sample.rows.length).fill(false);
+  for (const list of families.values()) {
+    list.sort((a, b) => a[0] - b[0]);
+    for (const [, r] of list.slice(0, cap)) keep[r] = true;
+  }
+  return keep;
 }
 
 function parentCoding(parent: MstParent): Array<{ column: Column; encoder: ColumnEncoder }> {

@@ -110,6 +110,53 @@ export function dpHistogram(values: Iterable<unknown>, edges: readonly number[],
   return { edges: [...edges], counts: counts.map((c) => Math.max(0, Math.round(c + noise.draw()))) };
 }
 
+/**
+ * DP quantiles read off one noisy histogram (Laplace on every bin of an equal-width grid over a public or DP
+ * `range`, one release of L1 sensitivity `contribution`): unlike one exponential mechanism per quantile, the
+ * whole budget buys every quantile at once, and a gap between two modes stays empty instead of attracting
+ * quantiles by its width. Bins whose noisy count stays under three noise scales are cut to 0 (post-processing),
+ * so the tails do not fill with noise; each quantile is interpolated inside its bin. Integer columns whose range
+ * spans at most `bins` values get one bin per integer. Null when no bin clears the cut (too few rows for ε).
+ */
+export function dpHistogramQuantiles(
+  values: Iterable<unknown>,
+  quantiles: readonly number[],
+  range: { lower: number; upper: number },
+  epsilon: number,
+  ctx: DpContext,
+  options: { bins: number; integer?: boolean },
+): number[] | null {
+  if (!(range.upper > range.lower)) throw new RangeError('dpHistogramQuantiles needs range.upper > range.lower');
+  const unit = options.integer === true && Math.ceil(range.upper) - Math.floor(range.lower) + 1 <= options.bins;
+  const lower = unit ? Math.floor(range.lower) - 0.5 : range.lower;
+  const bins = unit ? Math.ceil(range.upper) - Math.floor(range.lower) + 1 : Math.max(1, Math.round(options.bins));
+  const width = unit ? 1 : (range.upper - range.lower) / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => lower + i * width);
+  const xs = finiteNumbers(values).map((v) => Math.min(range.upper, Math.max(range.lower, v)));
+  const h = dpHistogram(xs, edges, { epsilon }, ctx);
+  // An empty bin clears 3 noise scales with probability e⁻³/2 (2.5 %); the outermost 0.5 % of the mass is left out
+  // of the ends so that such a stray bin does not stretch the range.
+  const cut = (3 * contributionOf(ctx)) / epsilon;
+  const kept = h.counts.map((c) => (c >= cut ? c : 0));
+  // A lone surviving bin between empty ones is far more often noise than data (post-processing, free).
+  const counts = kept.map((c, b) => (c > 0 && !(kept[b - 1]! > 0) && !(kept[b + 1]! > 0) && c < 2 * cut ? 0 : c));
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (!(total > 0)) return null;
+  const first = counts.findIndex((c) => c > 0);
+  let last = counts.length - 1;
+  while (counts[last] === 0) last--;
+  return quantiles.map((q) => {
+    const target = Math.min(0.995, Math.max(0.005, q)) * total;
+    let acc = 0;
+    for (let b = first; b <= last; b++) {
+      const c = counts[b]!;
+      if (c > 0 && acc + c >= target) return edges[b]! + ((target - acc) / c) * width;
+      acc += c;
+    }
+    return edges[last + 1]!;
+  });
+}
+
 const MIN_EXP = -20;
 const MAX_EXP = 62;
 /** Bins of `magnitudeBin`: ±2^k for k in [MIN_EXP, MAX_EXP], and zero. */

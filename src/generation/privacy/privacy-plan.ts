@@ -8,7 +8,7 @@ import type { SourceConnector } from '../../connectors/connector.js';
 import { SynthError } from '../../errors.js';
 import type { HydrationPlan } from '../../graph/plan.js';
 import { findTable, tableKey, type DatabaseSchema, type TableRef } from '../../schema/model.js';
-import { allocateBudget, mstParentColumns, type AllocationInput } from './dp-fit.js';
+import { allocateBudget, mstFamilyHeads, mstParentColumns, type AllocationInput } from './dp-fit.js';
 import { rowCountError, type RowCountError } from './dp-row-counts.js';
 import { contributionBound, entityOwnership, ownershipFk } from './entity-ownership.js';
 import { dpFakeKind } from './pii-detect.js';
@@ -51,7 +51,12 @@ export async function planPrivacy(source: SourceConnector, schema: DatabaseSchem
       rows: Math.min(total, config.training.sampleRows),
       ...(ownership && ownershipFk(ownership, table) ? { derivedCount: true } : {}),
       ...(ownership ? { contribution: contributionBound(ownership, table) } : {}),
-      ...(ownership ? { mstContext: mstParentColumns(schema, table, step.primaryParent, ownership, { isPublic: (t, c) => columns(t)[c]?.public === true, fakeKind: (t, c) => dpFakeKind(t, c, columns(t)[c.name]?.transform) }).length } : {}),
+      ...(privacy.mst === 'auto'
+        ? {
+            mstContext: mstParentColumns(schema, table, step.primaryParent, ownership, { isPublic: (t, c) => columns(t)[c]?.public === true, fakeKind: (t, c) => dpFakeKind(t, c, columns(t)[c.name]?.transform) }).length,
+            mstFamilies: mstFamilyHeads(schema, plan, table, (t) => Boolean(tableConfig(config, t)?.skip) || copied.has(tableKey(t))),
+          }
+        : {}),
     });
   }
   try {

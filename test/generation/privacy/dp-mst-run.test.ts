@@ -70,13 +70,14 @@ describe('MST under privacy in a run', () => {
     const customer = p.tables.find((t) => t.table === 'public.customer')!;
     expect(customer.model).toBe('mst');
     expect(customer.mst?.chosen).toBe(true);
-    expect(customer.mst?.reason).toMatch(/^MST: 4 columns, 4000 rows/);
+    // 4 attributes and the family-size column of its orders.
+    expect(customer.mst?.reason).toMatch(/^MST: 5 columns, 4000 rows/);
     expect(customer.epsilon).toBeLessThanOrEqual(customer.budget.epsilon + 1e-9);
     const mstLabels = customer.mechanisms.filter((m) => m.label.includes('MST'));
     expect(mstLabels.map((m) => m.label).sort()).toEqual(['public.customer MST 1-way', 'public.customer MST 2-way', 'public.customer MST selection']);
     for (const m of mstLabels) expect(m.epsilon).toBeGreaterThan(0);
-    // orders' only attribute column cannot form a tree: independent marginals, with the reason.
-    expect(p.tables.find((t) => t.table === 'public.orders')!.mst?.reason).toMatch(/^independent marginals: 1 column/);
+    // orders' one attribute column forms a tree with its customer's four (row level: families capped).
+    expect(p.tables.find((t) => t.table === 'public.orders')!.mst?.reason).toMatch(/^MST: 5 columns, 8000 rows/);
 
     const independent = await run(false);
     expect(independent.result.status).toBe('ok');
@@ -93,8 +94,8 @@ describe('MST under privacy in a run', () => {
     const r = await runCli(['plan', '--config', path, '--no-json'], { env: { SYNTH_PII_KEY: 'test-key-0123456789' } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("Attribute models under privacy (privacy.mst: 'auto'):");
-    expect(r.stdout).toMatch(/public\.customer: MST: 4 columns, 4000 rows, ε share 1\.500 \(MST ρ [0-9.]+\): 2-way noise σ [0-9.]+ rows = [0-9.]+ % of the rows/);
-    expect(r.stdout).toMatch(/public\.orders: independent marginals: 1 column\(s\) to correlate/);
+    expect(r.stdout).toMatch(/public\.customer: MST: 5 columns, 4000 rows, ε share 1\.500 \(MST ρ [0-9.]+\): 2-way noise σ [0-9.]+ rows = [0-9.]+ % of the rows/);
+    expect(r.stdout).toMatch(/public\.orders: MST: 5 columns, 8000 rows/);
   }, 120_000);
 });
 

@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 function config(extra: Record<string, unknown> = {}) {
-  return parseConfig({ source: { url: db.url }, targets: { dev: { url: 'postgresql://x@127.0.0.1/none' } }, privacy: { epsilon: 1, delta: 1e-6 }, ...extra });
+  return parseConfig({ source: { url: db.url }, targets: { dev: { url: 'postgresql://x@127.0.0.1/none' } }, privacy: { epsilon: 1, delta: 1e-6, copyFilters: true }, ...extra });
 }
 
 describe('PrivacyRun', () => {
