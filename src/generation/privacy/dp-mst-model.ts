@@ -79,6 +79,9 @@ export interface MstArtifact extends ModelArtifact {
   context?: MstContext;
   /** Family-size columns of the tree (after the context): children per row through each head (`child.fk`). */
   heads?: MstHead[];
+  /** Per coded column, then per context column: DP bins per tree value (1: every bin its own value). */
+  groups?: number[];
+  contextGroups?: number[];
 }
 
 export interface MstHead {
@@ -104,6 +107,43 @@ function familyBin(n: number): number {
   return b;
 }
 
+/**
+ * Numeric columns enter the tree as groups of `g` consecutive DP bins (equal-mass bins of the column's DP histogram),
+ * so that a 2-way table has few enough cells for its noise; a drawn group is decoded to one of its bins at random
+ * (they carry equal mass) and then inside it, so the column keeps the shape of its 1-way release.
+ */
+interface Grouping {
+  first: number;
+  fine: number;
+  g: number;
+}
+
+function grouping(json: EncoderJSON, g: number): Grouping {
+  return json.type === 'numeric' ? { first: (json.hasNull ? 1 : 0) + json.points.length, fine: Math.max(0, json.edges.length - 1), g } : { first: 0, fine: 0, g: 1 };
+}
+
+function groupedSize(vocab: number, x: Grouping): number {
+  return x.g <= 1 ? vocab : x.first + Math.ceil(x.fine / x.g);
+}
+
+function toGroup(token: number, x: Grouping): number {
+  return x.g <= 1 || token < x.first ? token : x.first + Math.floor((token - x.first) / x.g);
+}
+
+function fromGroup(code: number, x: Grouping, rng: { next(): number }): number {
+  if (x.g <= 1 || code < x.first) return code;
+  const lo = (code - x.first) * x.g;
+  return x.first + lo + Math.floor(rng.next() * Math.max(1, Math.min(x.g, x.fine - lo)));
+}
+
+/** Bins a grouped numeric column keeps in the tree: about 8 noise scales (σ₂ × m rows) of rows per bin, 4..fine. */
+function groupFor(json: EncoderJSON, rows: number, sigmaRows: number): number {
+  if (json.type !== 'numeric') return 1;
+  const fine = Math.max(0, json.edges.length - 1);
+  const keep = Math.max(4, Math.floor(rows / (8 * Math.max(1e-9, sigmaRows))));
+  return fine > keep ? Math.ceil(fine / keep) : 1;
+}
+
 export interface MstContext {
   columns: string[];
   encoders: EncoderJSON[];
@@ -115,6 +155,8 @@ export class MstAttributeModel implements AttributeModel {
   readonly contextColumns: string[];
   private readonly encoders: ColumnEncoder[];
   private readonly contextEncoders: ColumnEncoder[];
+  private readonly groups: Grouping[];
+  private readonly contextGroups: Grouping[];
   private readonly cols: Column[];
   private readonly rest: BaselineModel | null;
 
@@ -126,11 +168,15 @@ export class MstAttributeModel implements AttributeModel {
     private readonly restSpecs: ColumnModelSpec[],
     private readonly context?: MstContext,
     private readonly heads: MstHead[] = [],
+    private readonly groupSizes: number[] = [],
+    private readonly contextGroupSizes: number[] = [],
   ) {
     this.table = { schema: table.schema, name: table.name };
     this.contextColumns = context?.columns ?? [];
     this.contextEncoders = (context?.encoders ?? []).map(encoderFromJSON);
     this.encoders = encoderJson.map(encoderFromJSON);
+    this.groups = encoderJson.map((j, i) => grouping(j, groupSizes[i] ?? 1));
+    this.contextGroups = (context?.encoders ?? []).map((j, i) => grouping(j, contextGroupSizes[i] ?? 1));
     this.cols = this.encoders.map((e) => {
       const c = findColumn(table, e.column);
       if (!c) {
@@ -170,7 +216,7 @@ export class MstAttributeModel implements AttributeModel {
     for (let r = 0; r < n; r++) {
       out[r] = this.columns.map((c) => {
         const [src, i] = where.get(c)!;
-        return src === 0 ? conformValue(this.encoders[i]!.decode(codes[r]![i]!, decode), this.cols[i]!) : rest[r]![i]!;
+        return src === 0 ? conformValue(this.encoders[i]!.decode(fromGroup(codes[r]![i]!, this.groups[i]!, decode), decode), this.cols[i]!) : rest[r]![i]!;
       });
     }
     if (this.heads.length > 0) this.drawn.set(out, codes);
@@ -183,7 +229,7 @@ export class MstAttributeModel implements AttributeModel {
     const observed = this.contextEncoders.map((_, j) => first + j);
     const given = Array.from({ length: n }, (_, r) => {
       const parent = context[r];
-      return this.contextEncoders.map((e, j) => (parent ? Math.min(e.vocabSize - 1, Math.max(0, e.encode(parent[j] ?? null))) : -1));
+      return this.contextEncoders.map((e, j) => (parent ? toGroup(Math.min(e.vocabSize - 1, Math.max(0, e.encode(parent[j] ?? null))), this.contextGroups[j]!) : -1));
     });
     return sampleMstGiven(this.mst, observed, given, rng);
   }
@@ -199,6 +245,8 @@ export class MstAttributeModel implements AttributeModel {
       rest: this.restSpecs,
       ...(this.context ? { context: this.context } : {}),
       ...(this.heads.length > 0 ? { heads: this.heads } : {}),
+      ...(this.groupSizes.some((g) => g > 1) ? { groups: this.groupSizes } : {}),
+      ...(this.contextGroupSizes.some((g) => g > 1) ? { contextGroups: this.contextGroupSizes } : {}),
     };
   }
 }
@@ -211,7 +259,7 @@ export function mstFromArtifact(artifact: ModelArtifact, table: Table): MstAttri
       hint: 'Run `synth train` again to rebuild the models.',
     });
   }
-  return new MstAttributeModel(table, a.columns, a.mst, a.encoders, a.rest, a.context, a.heads ?? []);
+  return new MstAttributeModel(table, a.columns, a.mst, a.encoders, a.rest, a.context, a.heads ?? [], a.groups ?? [], a.contextGroups ?? []);
 }
 
 /**
@@ -242,31 +290,47 @@ export function fitMstAttributes(
   const index = coded.map(({ column }) => sample.columns.indexOf(column.name));
   const parentRows = parent && context.length > 0 ? alignParentRows(sample, parent, context.map((c) => c.column)) : null;
   const keep = parentRows && parent?.familyCap !== undefined ? cappedFamilies(sample, parent.fk, parent.familyCap, parent.salt ?? '') : null;
+  // Row level with a parent: one parent row moves its (at most familyCap) children's rows, one child row at most
+  // two (itself, and a sibling taking its place under the cap): noise for familyCap rows. A family-size column
+  // moves one row between two cells when a child row comes or goes: noise for 2 rows.
+  const m = Math.max(contributionOf(ctx), keep ? parent!.familyCap! : 1, families.length > 0 ? 2 : 1);
+  const k = coded.length + (parentRows ? context.length : 0) + families.length;
+  // From the schema, sample size and ρ alone (the sample size is public here, as for DP-SGD's sampling rate).
+  const sigmaRows = mstScales(k, rho).sigma2 * m;
+  const ownGroups = coded.map(({ encoder }) => grouping(encoder.toJSON(), groupFor(encoder.toJSON(), sample.rows.length, sigmaRows)));
+  const ctxGroups = context.map(({ encoder }) => grouping(encoder.toJSON(), groupFor(encoder.toJSON(), sample.rows.length, sigmaRows)));
   const rows: number[][] = [];
   sample.rows.forEach((row, r) => {
-    const own = coded.map(({ encoder }, i) => code(encoder, row[index[i]!]));
+    const own = coded.map(({ encoder }, i) => toGroup(code(encoder, row[index[i]!]), ownGroups[i]!));
     const sizes = families.map((f) => familyBin(f.counts[r] ?? 0));
     if (!parentRows) return void rows.push([...own, ...sizes]);
     // A row whose parent is outside the sample has no context to learn from: left out (a per-row rule, so the
     // sensitivity of every count stays the contribution bound).
     const p = parentRows[r];
-    if (p && (!keep || keep[r])) rows.push([...own, ...context.map(({ encoder }, j) => code(encoder, p[j])), ...sizes]);
+    if (p && (!keep || keep[r])) rows.push([...own, ...context.map(({ encoder }, j) => toGroup(code(encoder, p[j]), ctxGroups[j]!)), ...sizes]);
   });
   const columns = [
-    ...[...coded, ...(parentRows ? context : [])].map(({ column, encoder }) => ({ name: column.name, size: encoder.vocabSize })),
+    ...coded.map(({ column, encoder }, i) => ({ name: column.name, size: groupedSize(encoder.vocabSize, ownGroups[i]!) })),
+    ...(parentRows ? context.map(({ column, encoder }, j) => ({ name: column.name, size: groupedSize(encoder.vocabSize, ctxGroups[j]!) })) : []),
     ...families.map((f) => ({ name: `#${f.head}`, size: FAMILY_BINS.length })),
   ];
-  // Row level with a parent: one parent row moves its (at most familyCap) children's rows, one child row at most
-  // two (itself, and a sibling taking its place under the cap): noise for familyCap rows. A family-size column
-  // moves one row between two cells when a child row comes or goes: noise for 2 rows.
-  const m = Math.max(contributionOf(ctx), keep ? parent!.familyCap! : 1, families.length > 0 ? 2 : 1);
   const model = fitMst(rows, columns, rho, m > contributionOf(ctx) ? { ...ctx, contribution: m } : ctx);
   const all = [...coded, ...(parentRows ? context : [])];
   const codedNames = new Set(coded.map((x) => x.column.name));
   const rest = attrs.filter((c) => !codedNames.has(c.name)).map((c) => specs.get(c.name)!);
   const ctxJson = parentRows ? { columns: context.map((c) => c.column.name), encoders: context.map((c) => c.encoder.toJSON()) } : undefined;
   const heads = families.map((f, i) => ({ head: f.head, column: all.length + i }));
-  return new MstAttributeModel(table, attrs.map((c) => c.name), model, coded.map((x) => x.encoder.toJSON()), rest, ctxJson, heads);
+  return new MstAttributeModel(
+    table,
+    attrs.map((c) => c.name),
+    model,
+    coded.map((x) => x.encoder.toJSON()),
+    rest,
+    ctxJson,
+    heads,
+    ownGroups.map((x) => x.g),
+    parentRows ? ctxGroups.map((x) => x.g) : [],
+  );
 }
 
 /**
