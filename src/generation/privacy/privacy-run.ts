@@ -71,6 +71,22 @@ function numericStep(type: NeutralType | undefined): number | undefined {
   }
 }
 
+/**
+ * Filters built per training sample (its rows array) and settings: a `synth worker` keeps a run's bundle, so its
+ * shards of one table share one filter instead of indexing the sample again per unit. A filter's decisions depend on
+ * the sample and settings alone; what it caches is the same for every caller.
+ */
+const builtFilters = new WeakMap<Row[], Map<string, PrivacyFilter>>();
+
+function filterFor(sample: { columns: string[]; rows: Row[] }, columns: FilterColumn[], tolerance: number): PrivacyFilter {
+  let bySpec = builtFilters.get(sample.rows);
+  if (!bySpec) builtFilters.set(sample.rows, (bySpec = new Map()));
+  const spec = JSON.stringify([sample.columns, columns, tolerance]);
+  let filter = bySpec.get(spec);
+  if (!filter) bySpec.set(spec, (filter = new PrivacyFilter({ columns: sample.columns, rows: sample.rows }, { columns, matchTolerance: tolerance })));
+  return filter;
+}
+
 export class PrivacyRun {
   spend: PrivacySpendReport | null = null;
   readonly pii: PiiColumnReport[] = [];
@@ -237,7 +253,7 @@ export class PrivacyRun {
       else if (role === 'categorical' || role === 'boolean' || role === 'constant') columns.push({ name, kind: 'categorical' });
     }
     if (columns.length === 0) return batches;
-    const filter = new PrivacyFilter({ columns: sample.columns, rows: sample.rows }, { columns, matchTolerance: this.config.filters.tolerance });
+    const filter = filterFor(sample, columns, this.config.filters.tolerance);
     const report: FilterReport = (this.filters[key] = { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 });
     // A copy first has one numeric value moved just out of the matching real rows' tolerance band (a change of
     // about 1 %, so the column's distribution stays); only what that cannot fix is drawn again.

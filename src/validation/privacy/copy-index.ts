@@ -155,17 +155,13 @@ export class CopyIndex {
     return true;
   }
 
-  /** Calls `fn` with (values, offset) of each block row in positions [from, to) of column k's order. */
-  private scan(block: Block, k: number, from: number, to: number, fn: (vals: Float64Array, at: number) => boolean): boolean {
-    const w = this.width;
+  /**
+   * Where the rows of column k's order lie: the packed copy (row at position i starts at i × width) or the block's
+   * flat values reached through the order (`order` non-null).
+   */
+  private layout(block: Block, k: number): { vals: Float64Array; order: Int32Array | null } {
     const packed = block.packed[k];
-    if (packed) {
-      for (let i = from; i < to; i++) if (fn(packed, i * w)) return true;
-      return false;
-    }
-    const order = block.order[k]!;
-    for (let i = from; i < to; i++) if (fn(block.flat, order[i]! * w)) return true;
-    return false;
+    return packed ? { vals: packed, order: null } : { vals: block.flat, order: block.order[k]! };
   }
 
   /** The last window: positions [from, to) in its column's order (fields, so the hot path allocates nothing). */
@@ -217,7 +213,10 @@ export class CopyIndex {
     const k = this.narrowest(block, s, -1);
     if (k < 0) return true;
     // The window is an ulp-scale margin wider than the band: every column is checked, its own included.
-    return this.scan(block, k, this.from, this.to, (vals, at) => this.matches(s, vals, at, -1));
+    const { vals, order } = this.layout(block, k);
+    const w = this.width;
+    for (let i = this.from; i < this.to; i++) if (this.matches(s, vals, (order ? order[i]! : i) * w, -1)) return true;
+    return false;
   }
 
   /**
@@ -239,11 +238,13 @@ export class CopyIndex {
       const out = this.scratch;
       const w = single ? -1 : this.narrowest(block, s, k);
       const [from, to] = w < 0 ? [0, block.n] : [this.from, this.to];
-      this.scan(block, Math.max(w, 0), from, to, (vals, at) => {
+      const { vals, order } = this.layout(block, Math.max(w, 0));
+      const width = this.width;
+      for (let i = from; i < to; i++) {
+        const at = (order ? order[i]! : i) * width;
         const rv = vals[at + k]!;
         if (!Number.isNaN(rv) && (w < 0 || this.matches(s, vals, at, k))) out[n++] = rv;
-        return false;
-      });
+      }
     }
     const values = this.scratch.subarray(0, n).sort();
     const fixed = this.bands[k]!;
