@@ -11,7 +11,8 @@
  *
  * With `matchTolerance` a copy is what SDMetrics' NewRowSynthesis calls one, except on datetime columns: those are
  * compared within tolerance × the column's training range rather than × the value (1 % of an epoch time around 2020
- * is about six months, which made nearly every row of a date-heavy table a copy).
+ * is about six months, which made nearly every row of a date-heavy table a copy). That match, and the bands a nudge
+ * must leave, are looked up in a CopyIndex (copy-index.ts).
  *
  * Note: these filters read the training rows themselves, so their decisions are not differentially private;
  * they reduce verbatim leakage, and the report says how many rows they removed.
