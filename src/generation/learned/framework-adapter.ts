@@ -12,29 +12,8 @@ import { conformValue } from '../conform.js';
 import { attributeColumns, describeColumns } from '../metadata.js';
 import { fitLearnedModel, type LearnedFactoryArgs } from './fit.js';
 import { learnedModelFromArtifact, type LearnedArtifact, type LearnedModel } from './learned-model.js';
+import { learnedConformer } from './output-conform.js';
 import type { LearnedOptions } from './options.js';
-
-/** Distinct values remembered per column: enough for every category, day or small integer a column draws. */
-const REMEMBERED_VALUES = 4096;
-
-/**
- * `conformValue` for one column, remembering its answer for strings and numbers (conforming is a pure function of
- * the value and the column). The learned model's categories, days and integers repeat, and conforming them again
- * (parsing a date back, say) took a third of the composed model's time; values that never repeat (timestamps,
- * prices) fill the memory once and are then conformed as before.
- */
-function rememberingConform(col: Column): (v: Value) => Value {
-  const seen = new Map<string | number, Value>();
-  return (v) => {
-    // A Map does not tell -0 from 0.
-    if ((typeof v !== 'string' && typeof v !== 'number') || Object.is(v, -0)) return conformValue(v, col);
-    const hit = seen.get(v);
-    if (hit !== undefined) return hit;
-    const out = conformValue(v, col);
-    if (seen.size < REMEMBERED_VALUES) seen.set(v, out);
-    return out;
-  };
-}
 
 /** Learned model for the columns it can model, baseline for the rest, in table order, conformed to the columns. */
 export class ComposedLearnedModel implements AttributeModel {
@@ -45,7 +24,7 @@ export class ComposedLearnedModel implements AttributeModel {
   private readonly cols: Column[];
   /** Per output column: [0, i] = learned column i, [1, i] = baseline column i. */
   private readonly from: Array<[0 | 1, number]>;
-  /** Per output column, `conformValue` for the learned model's values (which repeat: categories, bins, days). */
+  /** Per output column, its conform step (`learnedConformer` for the learned model's columns). */
   private readonly conformers: Array<(v: Value) => Value>;
   private readonly learnedInOrder: boolean;
 
@@ -63,7 +42,10 @@ export class ComposedLearnedModel implements AttributeModel {
       const i = learned.columns.indexOf(name);
       return i >= 0 ? [0, i] : [1, (baseline as AttributeModel).columns.indexOf(name)];
     });
-    this.conformers = this.cols.map((col) => rememberingConform(col));
+    this.conformers = this.cols.map((col, c) => {
+      const [src, i] = this.from[c] as [0 | 1, number];
+      return src === 0 ? learnedConformer(col, learned.encoders[i]) : (v: Value) => conformValue(v, col);
+    });
     this.learnedInOrder = this.from.every(([src, i], c) => src === 0 && i === c) && learned.columns.length === this.from.length;
   }
 

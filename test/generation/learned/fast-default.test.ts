@@ -12,6 +12,7 @@ import type { Rng, Row, TableSample } from '../../../src/generation/model.js';
 import { initCompute, learnedFactoryForFitModels, seededRng } from '../../../src/generation/learned/index.js';
 import { oneHot } from '../../../src/generation/learned/layout.js';
 import { MadeSampler } from '../../../src/generation/learned/made-sampler.js';
+import { decodesConformed } from '../../../src/generation/learned/output-conform.js';
 import { findTable, type Table } from '../../../src/schema/model.js';
 import type { Value } from '../../../src/schema/values.js';
 import { conformValue } from '../../../src/generation/conform.js';
@@ -115,6 +116,11 @@ describe('batched learned sampling on a 10-column PostgreSQL table', () => {
     for (let r = 0; r < n; r++) {
       const want = model.columns.map((c, j) => conformValue((learned[r]![model.learned.columns.indexOf(c)] ?? null) as Value, cols[j]!));
       expect(composed[r]).toEqual(want);
+    }
+    // Timestamps without fractions, numeric(10,2) prices and integer quantities leave the decoder conformed.
+    for (const c of ['shipped', 'price', 'quantity']) {
+      const enc = model.learned.encoders[model.learned.columns.indexOf(c)]!;
+      expect(decodesConformed(table.columns.find((t) => t.name === c)!, enc), c).toBe(true);
     }
     // Same seed, same rows (the conform memory filled by the first call changes nothing).
     expect(model.sample(n, null, seededRng(8))).toEqual(composed);
