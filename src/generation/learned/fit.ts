@@ -7,7 +7,7 @@ import { fitContextEncoder, fitCountEncoder, fitEncoder, type ColumnEncoder, typ
 import { LearnedModel, layoutFor, type CountHead } from './learned-model.js';
 import { specOf } from './layout.js';
 import { MadeNetwork } from './made.js';
-import { defaultLearnedOptions, type LearnedOptions } from './options.js';
+import { autoHiddenSize, defaultLearnedOptions, type LearnedOptions } from './options.js';
 import { seededRng } from './seeded-rng.js';
 import { train } from './train.js';
 
@@ -95,8 +95,9 @@ export async function fitLearnedModel(args: LearnedFactoryArgs): Promise<Learned
 
   // Context only matters to a model that has something to predict; otherwise the framework need not keep parents.
   if (encoders.length === 0 && countHeads.length === 0) contextEncoders.length = 0;
-  const hidden = Array.from({ length: options.hiddenLayers }, () => options.hiddenSize);
   const layout = layoutFor(contextEncoders, encoders, countHeads);
+  const width = options.hiddenSize === 'auto' ? autoHiddenSize(layout) : options.hiddenSize;
+  const hidden = Array.from({ length: options.hiddenLayers }, () => width);
   if (n === 0 || layout.outputs.length === 0) {
     return new LearnedModel(args.table, encoders, contextEncoders, countHeads, null, hidden);
   }
