@@ -349,11 +349,13 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     if (!identity || fks.length === 0) return;
     const n = rowCounts.get(tableKey(table)) ?? 0;
     for (const fk of fks) {
-      const parents = tk.parentIndexes(fk.name);
       let batch: Row[] = [];
       for (let i = 0; i < n; i++) {
-        if (parents[i]! < 0) continue;
-        batch.push([...identity.map((c) => tk.valueAt(c, i)), ...fk.columns.map((c) => tk.valueAt(c, i))]);
+        // The values, not the drawn parent index: a copied (reference) table writes its real FK values, whichever
+        // rows the generated NULL share would have picked.
+        const values = fk.columns.map((c) => tk.valueAt(c, i));
+        if (values.every((v) => v === null)) continue;
+        batch.push([...identity.map((c) => tk.valueAt(c, i)), ...values]);
         if (batch.length >= batchSize) {
           yield { keyColumns: identity, setColumns: fk.columns, rows: batch };
           batch = [];
