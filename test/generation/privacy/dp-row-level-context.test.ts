@@ -121,3 +121,15 @@ describe('row-level MST with the parent as context and family sizes', () => {
     expect(Number(out!.ratio)).toBeGreaterThan(2);
   }, 240_000);
 });
+
+describe('copy filters under DP', () => {
+  it('run under privacy only with privacy.copyFilters; without privacy by default', async () => {
+    const { PrivacyRun } = await import('../../../src/generation/privacy/privacy-run.js');
+    const base = { source: { url: shop.source.url }, targets: { dev: { url: shop.target.url } } };
+    expect(PrivacyRun.forConfig(parseConfig({ ...base, privacy: { epsilon: 3 } }), { SYNTH_PII_KEY: 'k' })!.filtering).toBe(false);
+    expect(PrivacyRun.forConfig(parseConfig({ ...base, privacy: { epsilon: 3, copyFilters: true } }), { SYNTH_PII_KEY: 'k' })!.filtering).toBe(true);
+    expect(PrivacyRun.forConfig(parseConfig({ ...base, privacy: { epsilon: 3, copyFilters: true }, filters: { enabled: false } }), { SYNTH_PII_KEY: 'k' })!.filtering).toBe(false);
+    expect(PrivacyRun.forConfig(parseConfig(base), {})!.filtering).toBe(true);
+    expect(parseConfig({ ...base, privacy: { epsilon: 3 } }).privacy).toMatchObject({ mst: 'auto', copyFilters: false });
+  });
+});
