@@ -127,7 +127,7 @@ describe('batched learned sampling on a 10-column PostgreSQL table', () => {
     model.learned.dispose();
   }, 120_000);
 
-  it('generates ≥ 20k rows per CPU second at the default network size (the bench reports the real figure)', async () => {
+  it('generates ≥ 50k rows per CPU second at the default network size (the bench reports the real figure)', async () => {
     // Sampling cost does not depend on how long the network trained; a short fit keeps the test quick.
     const model = await fit({ maxSteps: 100 });
     expect(model.learned.columns).toHaveLength(10);
@@ -139,7 +139,8 @@ describe('batched learned sampling on a 10-column PostgreSQL table', () => {
     const used = process.cpuUsage(before);
     const rate = rows / ((used.user + used.system) / 1e6);
     expect(rows).toBe(100_000);
-    expect(rate).toBeGreaterThan(20_000);
+    // ~130k on an idle core at the table-sized default width; the margin absorbs a loaded machine.
+    expect(rate).toBeGreaterThan(50_000);
     model.learned.dispose();
   }, 180_000);
 });
