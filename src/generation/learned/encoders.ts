@@ -147,7 +147,7 @@ export function toNumber(v: Value, nk: NumericKind): number | null {
  * model's generation time, and a column's days fall in a few thousand values.
  */
 const DAYS = new Map<number, string>();
-const MAX_REMEMBERED_DAYS = 200_000;
+const MAX_REMEMBERED_DAYS = 100_000;
 
 function dayString(day: number): string {
   let s = DAYS.get(day);
