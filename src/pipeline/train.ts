@@ -55,8 +55,14 @@ export async function trainModels(
   const modelFor = (t: TableRef) => (copied.has(tableKey(t)) ? 'baseline' : (tableConfig(config, t)?.model ?? config.model));
   const anyLearned = schema.tables.some((t) => modelFor(t) === 'learned');
   if (privacy?.dp) {
+    // Row level: MST children take their parent's rows read by key, and parents their children counted by key.
+    const byKey =
+      !entityUnit && config.privacy !== false && config.privacy.mst === 'auto'
+        ? await readLearnedContext(source, schema, plan, samples, () => true, async (t, s) => privacy.transformSample(t, credentials.scrub(t, s)))
+        : null;
     return stage(emit, 'train', () =>
       privacy.fit(schema, plan, samples, histograms, {
+        ...(byKey ? { byKey: { parentRows: byKey.parentRows, childCounts: byKey.childCounts } } : {}),
         modelFor,
         // A declared copy is public: it is copied, not learned, and spends no budget.
         skipped: (t) => tableConfig(config, t)?.skip === true || copied.has(tableKey(t)),

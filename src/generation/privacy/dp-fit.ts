@@ -29,7 +29,7 @@ import type { PiiKind } from './pii-config.js';
 import { tableKey } from '../../schema/model.js';
 import { BaselineModel } from '../baseline/baseline-model.js';
 import type { ColumnModelSpec } from '../baseline/column-spec.js';
-import { foreignKeyNullRates, type ModelSet, type TableModel } from '../fit.js';
+import { foreignKeyNullRates, type ModelSet, type SampleChildCounts, type TableModel } from '../fit.js';
 import { fitKeyStats, type TableKeyStats } from '../keys/index.js';
 import { attributeColumns, columnValues, describeColumns } from '../metadata.js';
 import type { AttributeModel, ChildCountHistogram, TableSample } from '../model.js';
@@ -146,6 +146,13 @@ export interface DpFitOptions {
   fakeKind?: (table: Table, column: Column) => PiiKind | undefined;
   /** A warning about one table (a row count its noise can swamp). */
   warn?: (message: string, table: string) => void;
+  /**
+   * Row level, read by key (pipeline/train-context.ts): child table key → the primary parent's rows its sample
+   * points at (a parent's own random sample holds few of them), and table key → children per sample row through
+   * each FK that references it, counted over the whole child table. MST's context and family sizes use them.
+   */
+  parentRows?: Map<string, TableSample>;
+  childCounts?: Map<string, SampleChildCounts[]>;
 }
 
 /** Defaults under DP: fewer, larger steps give DP-SGD a better signal-to-noise ratio. */
@@ -488,7 +495,9 @@ export async function fitModelsDp(
     const kind = options.modelFor?.(step.table) ?? 'baseline';
     const hists = histograms.filter((h) => tableKey(h.child) === key);
     const families = allocation.mst?.mst ? familySizes(schema, plan, table, sample, samples, options) : [];
-    const r = await fitTableDp(table, sample, hists, kind, allocation, rng, options, parentContext(schema, step.primaryParent, table, samples, specsByTable, options.entity), families);
+    const context = parentContext(schema, step.primaryParent, table, samples, specsByTable, options.entity);
+    const byKey = context?.rowLevel ? options.parentRows?.get(key) : undefined;
+    const r = await fitTableDp(table, sample, hists, kind, allocation, rng, options, context && byKey ? { ...context, sample: byKey } : context, families);
     specsByTable.set(key, r.specs);
     tables.set(key, r.model);
     for (const e of r.ledger.entries) total.charge(e.label, e.charge);
@@ -594,8 +603,16 @@ function familySizes(schema: DatabaseSchema, plan: HydrationPlan, table: Table, 
     if (options.skipped?.(step.table) || tableKey(step.table) === key) continue;
     const child = schema.tables.find((t) => tableKey(t) === tableKey(step.table));
     const fk = child?.foreignKeys.find((f) => f.name === step.primaryParent && tableKey(f.references) === key);
+    if (!child || !fk) continue;
+    const head = `${tableKey(child)}.${fk.name}`;
+    // Counted by key over the whole child table when the pipeline could (a random child sample thins every family).
+    const counted = options.childCounts?.get(key)?.find((c) => c.foreignKey === head);
+    if (counted && counted.counts.length === sample.rows.length) {
+      out.push({ head, counts: counted.counts });
+      continue;
+    }
     const childSample = samples.get(tableKey(step.table));
-    if (!child || !fk || !childSample || childSample.rows.length === 0) continue;
+    if (!childSample || childSample.rows.length === 0) continue;
     const ref = fk.references.columns.map((c) => sample.columns.indexOf(c));
     const own = fk.columns.map((c) => childSample.columns.indexOf(c));
     if (ref.some((i) => i < 0) || own.some((i) => i < 0)) continue;
@@ -605,7 +622,7 @@ function familySizes(schema: DatabaseSchema, plan: HydrationPlan, table: Table, 
       const k = keyOf(row, own);
       children.set(k, (children.get(k) ?? 0) + 1);
     }
-    out.push({ head: `${tableKey(child)}.${fk.name}`, counts: sample.rows.map((row) => children.get(keyOf(row, ref)) ?? 0) });
+    out.push({ head, counts: sample.rows.map((row) => children.get(keyOf(row, ref)) ?? 0) });
   }
   return out;
 }

@@ -14,7 +14,7 @@ import { buildPrivacyResult, type FilterReport, type PiiColumnReport, type Priva
 import { PrivacyFilter, type FilterColumn } from '../../validation/privacy/filters.js';
 import type { ModelSet } from '../fit.js';
 import type { ChildCountHistogram, ColumnMeta, Rng, TableSample } from '../model.js';
-import { fitModelsDp, type EntityUnitInput, type PrivacySpendReport } from './dp-fit.js';
+import { fitModelsDp, type DpFitOptions, type EntityUnitInput, type PrivacySpendReport } from './dp-fit.js';
 import type { PiiTransform } from './pii-config.js';
 import { detectPii, dpFakeKind } from './pii-detect.js';
 import { fakeKinds, planPiiTransforms, transformBatches } from './pii-transform.js';
@@ -196,6 +196,8 @@ export class PrivacyRun {
       note?: (m: string) => void;
       warn?: (message: string, table: string) => void;
       entity?: EntityUnitInput;
+      /** Row level: each table's primary parent rows read by key, and children per sample row (MST context). */
+      byKey?: Pick<DpFitOptions, 'parentRows' | 'childCounts'>;
     },
   ): Promise<ModelSet> {
     const p = this.config.privacy;
@@ -213,6 +215,7 @@ export class PrivacyRun {
       ...(options.note ? { note: options.note } : {}),
       ...(options.warn ? { warn: options.warn } : {}),
       ...(options.entity ? { entity: options.entity } : {}),
+      ...(options.byKey ?? {}),
     });
     this.spend = spend;
     return models;
