@@ -282,8 +282,11 @@ export class PrivacyFilter {
     return true;
   }
 
-  /** Parsed datetime texts per numeric column: dates repeat across rows, and parsing one costs ~1 µs. */
-  private readonly parsed = new Map<number, Map<string, number>>();
+  /**
+   * Parsed datetime texts per numeric column: dates repeat across rows, and parsing one costs ~1 µs. A column whose
+   * texts rarely repeat (timestamps) stops caching (null) once misses outnumber hits after its first 4096.
+   */
+  private readonly parsed = new Map<number, { cache: Map<string, number>; hits: number; misses: number } | null>();
 
   private encode(row: Row, idx: number[], into?: Encoded): Encoded {
     const num = into?.num ?? new Float64Array(this.numCols.length);
@@ -291,14 +294,15 @@ export class PrivacyFilter {
     for (let k = 0; k < this.numCols.length; k++) {
       const j = this.numCols[k]!;
       const v = row[idx[j]!] ?? null;
-      if (typeof v === 'string' && this.kinds[j] === 'datetime') {
-        let cache = this.parsed.get(k);
-        if (!cache) this.parsed.set(k, (cache = new Map()));
-        let x = cache.get(v);
+      let p = typeof v === 'string' && this.kinds[j] === 'datetime' ? this.parsed.get(k) : null;
+      if (p === undefined) this.parsed.set(k, (p = { cache: new Map(), hits: 0, misses: 0 }));
+      if (p !== null && typeof v === 'string') {
+        let x = p.cache.get(v);
         if (x === undefined) {
-          if (cache.size >= 1 << 16) cache.clear();
-          cache.set(v, (x = toNumber(v, 'datetime')));
-        }
+          if (p.cache.size >= 1 << 16) p.cache.clear();
+          p.cache.set(v, (x = toNumber(v, 'datetime')));
+          if (++p.misses > 4096 && p.misses > p.hits) this.parsed.set(k, null);
+        } else p.hits++;
         num[k] = x;
       } else num[k] = toNumber(v, this.kinds[j]!);
     }
