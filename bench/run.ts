@@ -16,6 +16,7 @@ import { benchParity } from './parity.js';
 import { benchScale } from './scale.js';
 import { benchScaleMemory } from './scale-memory.js';
 import { benchScaleOut } from './scale-out.js';
+import { benchFilterCost } from './filter-cost.js';
 
 const benches: Record<string, () => Promise<Record<string, number | string>>> = {
   'hydrate-pg': benchHydratePg,
@@ -31,6 +32,7 @@ const benches: Record<string, () => Promise<Record<string, number | string>>> = 
   scale: benchScale,
   'scale-memory': benchScaleMemory,
   'scale-out': benchScaleOut,
+  'filter-cost': benchFilterCost,
   'app-faithful': benchAppFaithful,
 };
 
