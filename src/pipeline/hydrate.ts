@@ -20,6 +20,7 @@ import { formatFilterCounts, formatPrivacyResult, type PrivacyResult } from '../
 import { newRunId, refuseSourceAsTarget, targetUrl } from './connect.js';
 import { checkTypeMapping, introspectAndPlan } from './introspect-plan.js';
 import { trainModels, type FitElsewhere } from './train.js';
+import { sampleForFilters } from './sample.js';
 import { generateIntoTarget } from './generate-load.js';
 
 export interface HydrateOptions {
@@ -145,9 +146,10 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
       return trainModels(source, schema, plan, config, emit, privacy, credentials, hooks.fitModels);
     };
     const models = hooks.models ? await hooks.models({ source, schema, plan, train }) : await train();
+    await sampleForFilters(source, schema, models, config, emit, privacy, credentials);
     if (privacy?.dp && privacy.spend === null) {
       // Reused models were fitted under the same privacy settings (they are part of the training fingerprint):
-      // generating from them again is post-processing and spends nothing; without a sample there are no filters.
+      // generating from them again is post-processing and spends nothing.
       emit({ type: 'info', message: 'Privacy: models reused from an earlier DP training; no privacy budget spent by this run.' });
     }
     if (privacy) {

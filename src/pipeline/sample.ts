@@ -9,12 +9,14 @@ import { type EventSink, stage } from '../events.js';
 import type { HydrationPlan } from '../graph/plan.js';
 import { createRng } from '../generation/index.js';
 import type { ChildCountHistogram, TableSample } from '../generation/model.js';
+import type { ModelSet } from '../generation/index.js';
 import type { EntityUnitInput } from '../generation/privacy/dp-fit.js';
 import { entityOwnership, histogramFromSamples, ownedTable } from '../generation/privacy/entity-ownership.js';
 import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import type { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
 import { detectPii } from '../generation/privacy/pii-detect.js';
 import { fakeKinds, planPiiTransforms } from '../generation/privacy/pii-transform.js';
+import { copiedTables } from '../generation/reference-tables.js';
 import type { DatabaseSchema, ForeignKey, Table, TableRef } from '../schema/model.js';
 import { tableKey, writableColumns } from '../schema/model.js';
 import { estimateChildCounts, wantsChildCountEstimate } from './sample-child-counts.js';
@@ -109,6 +111,42 @@ export async function sampleSource(
     }
   });
   return { samples, histograms, entityUnit };
+}
+
+/**
+ * Models reused from an earlier run (`training.reuse`, `synth generate`) come without their training sample, and the
+ * copy filters need one to know what a copy is: it is read again, the same way training reads it (same seed and
+ * size, so the same rows of an unchanged table), with credentials and PII replaced as they are read. Without this
+ * a reused run would skip the filters and could replay real rows.
+ */
+export async function sampleForFilters(
+  source: SourceConnector,
+  schema: DatabaseSchema,
+  models: ModelSet,
+  config: SynthConfig,
+  emit: EventSink,
+  privacy: PrivacyRun | null,
+  credentials: CredentialScrubber,
+): Promise<void> {
+  if (!privacy) return;
+  const copied = copiedTables(models.rules?.reference ?? []);
+  const missing = schema.tables.filter((t) => {
+    const key = tableKey(t);
+    return models.tables.has(key) && !copied.has(key) && !tableConfig(config, t)?.skip && privacy.lacksFilterSample(key);
+  });
+  if (missing.length === 0) return;
+  await stage(emit, 'sample', async () => {
+    const samples = new Map<string, TableSample>();
+    for (const table of missing) {
+      const started = Date.now();
+      const raw = await readSample(source, table, config.training.sampleRows, config.seed);
+      const sample = await privacy.transformSample(table, credentials.scrub(table, raw));
+      samples.set(tableKey(table), sample);
+      emit({ type: 'table', stage: 'sample', table: tableKey(table), rows: sample.rows.length, total: sample.totalRows, done: true, ms: Date.now() - started });
+    }
+    privacy.remember(samples);
+  });
+  emit({ type: 'info', message: `Copy filters: the models were reused, so ${missing.length} table sample(s) were read again to compare generated rows with.` });
 }
 
 export async function readSample(source: SourceConnector, table: Table, limit: number, seed: number): Promise<TableSample> {

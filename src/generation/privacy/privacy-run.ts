@@ -227,6 +227,11 @@ export class PrivacyRun {
     return new Map([...this.samples].map(([k, s]) => [k, { columns: s.columns, rows: s.rows }] as const));
   }
 
+  /** The copy filters run but hold no training sample of this table (its models were reused, not fitted here). */
+  lacksFilterSample(key: string): boolean {
+    return this.filtering && !this.samples.has(key);
+  }
+
   /** Keeps the samples for the copy filters when fitting happened elsewhere (runs without DP). */
   remember(samples: Map<string, TableSample>): void {
     for (const [k, s] of samples) this.samples.set(k, s);
