@@ -118,14 +118,14 @@ export function registerOrchestrationCommands(program: Command): void {
       .command('demo')
       .description('Zero-install demo: build a rental-shop database in embedded PostgreSQL (PGlite), hydrate a synthetic copy, report.')
       .option('--dir <folder>', 'where the embedded databases and the report go', '.synth/demo')
-      .option('--model <kind>', 'baseline or learned', 'baseline')
+      .option('--model <kind>', 'learned (the default model) or baseline', 'learned')
       .option('--fresh', 'rebuild the demo source database'),
   ).action(async (flags: CommonFlags & { dir: string; model: string; fresh?: boolean }) => {
     const { demoConfig, ensureDemoSource } = await import('./demo.js');
     const { runHydrateJob } = await jobs();
     const out = await openRenderer(flags);
     try {
-      const model = flags.model === 'learned' ? 'learned' : 'baseline';
+      const model = flags.model === 'baseline' ? 'baseline' : 'learned';
       const built = await ensureDemoSource(flags.dir, flags.fresh ?? false);
       out.emit({ type: 'info', message: built ? `Built the demo source database in ${flags.dir}/source.` : `Using the demo source in ${flags.dir}/source.` });
       const config = demoConfig(flags.dir, model);

@@ -29,7 +29,8 @@ describe('synth demo (embedded PostgreSQL, no server)', () => {
     expect(existsSync(join(dir, 'source', 'PG_VERSION'))).toBe(true);
 
     // A second run reuses the source and swaps again; rollback brings the first synthetic copy back.
-    const again = await runCli(['demo', '--dir', dir, '--quiet']);
+    // (The baseline model, to keep the test short; the first run used the default, learned.)
+    const again = await runCli(['demo', '--dir', dir, '--quiet', '--model', 'baseline']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/Demo done: 9 tables/);
 
@@ -43,5 +44,5 @@ describe('synth demo (embedded PostgreSQL, no server)', () => {
     } finally {
       await store.close();
     }
-  });
+  }, 240_000);
 });
