@@ -3,7 +3,8 @@
  * alone cannot show: the actual parent row of each sampled child row (for `order date ≤ ship date` across a FK)
  * and the children of each sampled parent row (for a count fixed by a parent column). Both are read by key,
  * bounded by the sample sizes. Under privacy nothing data-dependent is learned here (it would be published without
- * accounting): only tables declared `mode: 'copy'` are copied.
+ * accounting): only tables declared `mode: 'copy'` are copied, and the order invariants are decided and measured
+ * by the DP fit instead (generation/privacy/dp-order-invariants.ts), on the run's ledger.
  */
 import type { SourceConnector } from '../connectors/connector.js';
 import type { SynthConfig } from '../config/schema.js';

@@ -60,6 +60,7 @@ export async function trainModels(
       !entityUnit && config.privacy !== false && config.privacy.mst === 'auto'
         ? await readLearnedContext(source, schema, plan, samples, () => true, async (t, s) => privacy.transformSample(t, credentials.scrub(t, s)))
         : null;
+    // Under DP the order invariants come from the fit (dp-order-invariants.ts), charged to the run's ledger.
     return stage(emit, 'train', () =>
       privacy.fit(schema, plan, samples, histograms, {
         ...(byKey ? { byKey: { parentRows: byKey.parentRows, childCounts: byKey.childCounts } } : {}),
@@ -70,7 +71,7 @@ export async function trainModels(
         warn: (message, table) => emit({ type: 'warning', message: `Privacy: ${message}`, table }),
         ...(entityUnit ? { entity: entityUnit } : {}),
       }),
-    ).then((models) => ({ ...models, rules }));
+    ).then((models) => ({ ...models, rules: { ...rules, invariants: [...rules.invariants, ...(models.rules?.invariants ?? [])] } }));
   }
   if (fitElsewhere) {
     return stage(emit, 'train', async () => {

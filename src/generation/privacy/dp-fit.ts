@@ -42,6 +42,8 @@ import { fitMstAttributes, mstCandidates, mstChoice, MST_SHARE, rhoForEpsilon, t
 import { generatedRowCount, rowCountError, smallTableWarning } from './dp-row-counts.js';
 import { childCountSensitivity, contributionBound, ownershipFk, type EntityOwnership } from './entity-ownership.js';
 import { PrivacyLedger, type PrivacySpent } from './rdp-accountant.js';
+import { fitDpOrderInvariants, FK_CHILD_CAP, INVARIANT_SHARE, plannedInvariantReleases } from './dp-order-invariants.js';
+import type { OrderInvariant } from '../order-invariants.js';
 import { SecureRandom } from './secure-random.js';
 
 export interface PrivacySettings {
@@ -210,6 +212,8 @@ export interface TableAllocation {
   budget: { epsilon: number; delta: number };
   /** With `privacy.mst`: the table's choice; `rho` of a chosen one is what MST fits at (after the RDP scaling). */
   mst: (MstChoice & { candidates: string[] }) | null;
+  /** ε of each order-invariant release (dp-order-invariants.ts); 0 when the table has no candidate pair. */
+  invariantEpsilon: number;
 }
 
 export interface AllocationInput {
@@ -229,6 +233,8 @@ export interface AllocationInput {
   mstContext?: number;
   /** Child tables whose primary parent this table is: one family-size column each in its tree (`mstFamilyHeads`). */
   mstFamilies?: number;
+  /** Releases its order invariants may make (`plannedInvariantReleases`, from the schema). */
+  invariantReleases?: number;
 }
 
 /** Plan steps whose primary parent is `table` (not itself, not skipped): the family-size columns of its MST tree. */
@@ -303,7 +309,12 @@ function plannedLedger(
     const learned = !mst && input.kind === 'learned' && input.rows > 0 && attrs.length > 0;
     const counts = (input.derivedCount ? 0 : 1) + input.histograms;
     const units = Math.max(1, counts + privateColumns.length);
-    const unitEpsilon = (scale * share * (learned ? 1 - DP_SGD_SHARE : mst ? 1 - MST_SHARE : 1)) / units;
+    const statistics = scale * share * (learned ? 1 - DP_SGD_SHARE : mst ? 1 - MST_SHARE : 1);
+    // A table with candidate order invariants gives them a fixed INVARIANT_SHARE of its statistics budget, split
+    // evenly over every release they may make (the plan counts each candidate as if it were kept).
+    const invariantReleases = input.rows > 0 ? (input.invariantReleases ?? 0) : 0;
+    const invariantEpsilon = invariantReleases > 0 ? (statistics * INVARIANT_SHARE) / invariantReleases : 0;
+    const unitEpsilon = (statistics * (invariantReleases > 0 ? 1 - INVARIANT_SHARE : 1)) / units;
     const vocabDelta = privacy.delta / T / 2 / Math.max(1, privateColumns.length);
     if (counts > 0) charge(`${key} count`, { mechanism: 'laplace', epsilon: unitEpsilon, count: counts });
     for (const c of attrs) for (const ch of columnCharges(table, c, unitEpsilon, vocabDelta, isPublic(c.name), fake(c))) charge(`${key}.${c.name}`, ch);
@@ -312,7 +323,8 @@ function plannedLedger(
     const delta = privacy.delta / T;
     const rho = mst ? rhoForEpsilon(scale * share * MST_SHARE, delta) : 0;
     if (mst) for (const ch of mstCharges(mst.columns, rho)) charge(`${key} MST`, ch);
-    allocations.set(key, { unitEpsilon, vocabDelta, sgd, budget: { epsilon: own.spent(delta).epsilon, delta }, mst: choice ? { ...choice, ...(mst ? { rho } : {}) } : null });
+    if (invariantReleases > 0) charge(`${key} order invariants`, { mechanism: 'laplace', epsilon: invariantEpsilon, count: invariantReleases });
+    allocations.set(key, { unitEpsilon, vocabDelta, sgd, budget: { epsilon: own.spent(delta).epsilon, delta }, mst: choice ? { ...choice, ...(mst ? { rho } : {}) } : null, invariantEpsilon });
   }
   return { total, allocations };
 }
@@ -448,6 +460,7 @@ export async function fitModelsDp(
   options: DpFitOptions,
 ): Promise<{ models: ModelSet; spend: PrivacySpendReport }> {
   const { privacy } = options;
+  const invariants: OrderInvariant[] = [];
   checkPrivacySettings(privacy, options.entity);
   const rng = SecureRandom.secure();
   const total = new PrivacyLedger();
@@ -458,6 +471,7 @@ export async function fitModelsDp(
     if (options.skipped?.(step.table)) continue;
     const key = tableKey(step.table);
     inputs.push({
+      invariantReleases: invariantReleasesOf(schema, schema.tables.find((t) => tableKey(t) === key)!, step.primaryParent, options.entity?.ownership ?? null),
       table: schema.tables.find((t) => tableKey(t) === key)!,
       kind: options.modelFor?.(step.table) ?? 'baseline',
       histograms: histograms.filter((h) => tableKey(h.child) === key).length,
@@ -497,7 +511,10 @@ export async function fitModelsDp(
     const families = allocation.mst?.mst ? familySizes(schema, plan, table, sample, samples, options) : [];
     const context = parentContext(schema, step.primaryParent, table, samples, specsByTable, options.entity);
     const byKey = context?.rowLevel ? options.parentRows?.get(key) : undefined;
-    const r = await fitTableDp(table, sample, hists, kind, allocation, rng, options, context && byKey ? { ...context, sample: byKey } : context, families);
+    const invParent = invariantParent(schema, step.primaryParent, table, options.entity?.ownership ?? null);
+    const parentSample = invParent ? samples.get(tableKey(invParent.table)) : undefined;
+    const r = await fitTableDp(table, sample, hists, kind, allocation, rng, options, context && byKey ? { ...context, sample: byKey } : context, families, invParent && parentSample ? { ...invParent, sample: parentSample } : null);
+    invariants.push(...r.invariants);
     specsByTable.set(key, r.specs);
     tables.set(key, r.model);
     for (const e of r.ledger.entries) total.charge(e.label, e.charge);
@@ -514,7 +531,8 @@ export async function fitModelsDp(
     });
   }
   return {
-    models: { seed: options.seed, tables },
+    // Only the invariants: train.ts adds them to the rules learned without looking at the data.
+    models: { seed: options.seed, tables, rules: { reference: [], invariants, fanOuts: [] } },
     spend: {
       budget: { epsilon: privacy.epsilon, delta: privacy.delta },
       epsilon: spent.epsilon,
@@ -565,6 +583,18 @@ function parentContext(
   const sample = samples.get(tableKey(via.references));
   const specs = specsByTable.get(tableKey(via.references));
   return parent && sample && specs ? { fk: via, parent, sample, specs, ...(entity ? {} : { rowLevel: true }) } : undefined;
+}
+
+/** The primary parent whose dates a table's order invariants may anchor on (the same FK as `contextFk`). */
+function invariantParent(schema: DatabaseSchema, primaryParent: string | null, table: Table, ownership: EntityOwnership | null): { fk: ForeignKey; table: Table } | null {
+  const fk = contextFk(table, primaryParent, ownership);
+  const parent = fk ? schema.tables.find((t) => tableKey(t) === tableKey(fk.references)) : undefined;
+  return fk && parent ? { fk, table: parent } : null;
+}
+
+/** `AllocationInput.invariantReleases` of a table, from the schema and plan only (for `synth plan` as for the run). */
+export function invariantReleasesOf(schema: DatabaseSchema, table: Table, primaryParent: string | null, ownership: EntityOwnership | null): number {
+  return plannedInvariantReleases(table, invariantParent(schema, primaryParent, table, ownership));
 }
 
 /**
@@ -637,7 +667,8 @@ export async function fitTableDp(
   options: DpFitOptions,
   context?: DpParentContext,
   families: FamilySizes[] = [],
-): Promise<{ model: TableModel; ledger: PrivacyLedger; spend: TablePrivacySpend; specs: Map<string, ColumnModelSpec> }> {
+  invariantParent: { fk: ForeignKey; table: Table; sample: TableSample } | null = null,
+): Promise<{ model: TableModel; ledger: PrivacyLedger; spend: TablePrivacySpend; specs: Map<string, ColumnModelSpec>; invariants: OrderInvariant[] }> {
   const key = tableKey(table);
   const ledger = new PrivacyLedger();
   const attrs = attributeColumns(table);
@@ -666,6 +697,20 @@ export async function fitTableDp(
   const countError = viaHist ? null : rowCountError(key, sample.rows.length, eps, contribution);
   if (countError?.small && sample.totalRows > 0) options.warn?.(smallTableWarning(countError, noisyRows, options.privacy.epsilon, table), key);
   const generatedRows = sample.totalRows === 0 ? 0 : countError ? generatedRowCount(noisyRows, countError.expectedError) : Math.max(1, noisyRows);
+  const invariants =
+    allocation.invariantEpsilon > 0 && sample.rows.length > 0
+      ? fitDpOrderInvariants({
+          table,
+          sample,
+          parent: invariantParent,
+          epsilon: allocation.invariantEpsilon,
+          sampleSize,
+          ctx,
+          // Entity unit: the parent is the child's own entity, so its m rows bound both sides; row level: capped families.
+          parentSensitivity: ownership ? contribution : FK_CHILD_CAP,
+          capChildren: !ownership,
+        })
+      : [];
   const meta = describeColumns(table, sample);
   const specs = new Map<string, ColumnModelSpec>();
   for (const c of attrs) {
@@ -730,6 +775,7 @@ export async function fitTableDp(
     },
     ledger,
     specs,
+    invariants,
     spend: {
       table: key,
       budget: allocation.budget,

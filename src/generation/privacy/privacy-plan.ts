@@ -8,7 +8,7 @@ import type { SourceConnector } from '../../connectors/connector.js';
 import { SynthError } from '../../errors.js';
 import type { HydrationPlan } from '../../graph/plan.js';
 import { findTable, tableKey, type DatabaseSchema, type TableRef } from '../../schema/model.js';
-import { allocateBudget, mstFamilyHeads, mstParentColumns, type AllocationInput } from './dp-fit.js';
+import { allocateBudget, invariantReleasesOf, mstFamilyHeads, mstParentColumns, type AllocationInput } from './dp-fit.js';
 import { rowCountError, type RowCountError } from './dp-row-counts.js';
 import { contributionBound, entityOwnership, ownershipFk } from './entity-ownership.js';
 import { dpFakeKind } from './pii-detect.js';
@@ -49,6 +49,7 @@ export async function planPrivacy(source: SourceConnector, schema: DatabaseSchem
       kind: tableConfig(config, table)?.model ?? config.model,
       histograms: table.foreignKeys.length,
       rows: Math.min(total, config.training.sampleRows),
+      invariantReleases: invariantReleasesOf(schema, table, step.primaryParent, ownership),
       ...(ownership && ownershipFk(ownership, table) ? { derivedCount: true } : {}),
       ...(ownership ? { contribution: contributionBound(ownership, table) } : {}),
       ...(privacy.mst === 'auto'
