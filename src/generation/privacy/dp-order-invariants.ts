@@ -22,9 +22,14 @@ export const INVARIANT_SHARE = 0.15;
  * Row level: children of one parent counted per FK candidate, so that adding or removing one parent row moves at
  * most this many counted rows (the releases' sensitivity).
  */
-export const FK_CHILD_CAP = 4;
+export const FK_CHILD_CAP = 2;
 /** A pair is kept when its noisy violations stay under this share of the sample (plus the noise's own slack). */
 const VIOLATION_SHARE = 0.01;
+/**
+ * The slack, in noise scales: a pair that holds everywhere is dropped with probability ½·e^−4 ≈ 1 %. Dropping a
+ * true invariant ships rows out of order; keeping one that a few percent of rows break only pulls those rows in.
+ */
+const SLACK_SCALES = 4;
 const QUANTILES = 256;
 const DAY = 86_400_000;
 
@@ -149,9 +154,9 @@ function release(pair: Pair, input: DpInvariantInput, contribution: number, labe
   }
   const scale = contribution / input.epsilon;
   const noisy = dpCount(violations, { epsilon: input.epsilon }, { ...ctx, label: `${label} violations` });
-  // The slack of two noise scales keeps a pair that holds everywhere from being dropped by its noise at small ε;
-  // a pair broken on a real share of rows still fails, and none is kept that fails on most of them.
-  if (noisy > VIOLATION_SHARE * input.sampleSize + 2 * scale || noisy >= 0.5 * input.sampleSize) return null;
+  // The slack keeps a pair that holds everywhere from being dropped by its noise at small ε; a pair broken on a
+  // real share of rows still fails, and none is kept that fails on most of them.
+  if (noisy > VIOLATION_SHARE * input.sampleSize + SLACK_SCALES * scale || noisy >= 0.5 * input.sampleSize) return null;
   const unit = unitOf(pair.hiColumn);
   const bins = gaps.map((g) => binOf(g, unit) + 0.5);
   const edges = Array.from({ length: unit.bins + 1 }, (_, i) => i);
