@@ -48,12 +48,13 @@ async function broken(): Promise<{ beforeOrder: number; beforeShip: number; line
 }
 
 describe('order invariants under privacy', () => {
-  for (const epsilon of [3, 1]) {
-    it(`keeps placed ≤ shipped ≤ delivered at ε = ${epsilon}, charging the invariants to the one ledger`, async () => {
+  const cases: Array<{ epsilon: number; entity?: boolean }> = [{ epsilon: 3 }, { epsilon: 1 }, { epsilon: 3, entity: true }];
+  for (const { epsilon, entity } of cases) {
+    it(`keeps placed ≤ shipped ≤ delivered at ε = ${epsilon}${entity ? ' (entity unit: an order and its lines)' : ''}, charging the invariants to the one ledger`, async () => {
       const config = parseConfig({
         source: { url: env.source.url },
         targets: { dev: { url: env.target.url } },
-        privacy: { epsilon },
+        privacy: entity ? { epsilon, unit: 'entity', entity: 'orders', maxRowsPerEntity: 4 } : { epsilon },
         outDir: env.outDir,
         quality: { sampleRows: 2000 },
       });
