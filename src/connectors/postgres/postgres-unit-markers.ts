@@ -5,7 +5,7 @@
 import type { Shadow, UnitMarkers } from '../connector.js';
 import { SynthError } from '../../errors.js';
 import type { Table } from '../../schema/model.js';
-import type { PgSession } from './postgres-session.js';
+import { inTransaction, type PgSession } from './postgres-session.js';
 import { qn } from './postgres-quote.js';
 import { loadTable } from './postgres-write.js';
 
@@ -23,20 +23,12 @@ export function pgUnitMarkers(session: PgSession, locate: (shadow: Shadow) => (t
       await session.query(`CREATE TABLE IF NOT EXISTS ${markersTable(shadow)} (id text PRIMARY KEY, note text NOT NULL)`);
     },
     async load(shadow, table, batches, marker, progress) {
-      const pinned = await session.pin();
-      try {
-        await pinned.query('BEGIN');
+      return inTransaction(session, async (pinned) => {
         const rows = await loadTable(pinned, locate(shadow)(table), table, batches, progress);
         // A second worker holding the same unit fails here and rolls its rows back: the first commit wins.
         await pinned.query(`INSERT INTO ${markersTable(shadow)} (id, note) VALUES ($1, $2)`, [marker.id, marker.note(rows)]);
-        await pinned.query('COMMIT');
         return rows;
-      } catch (e) {
-        await pinned.query('ROLLBACK').catch(() => undefined);
-        throw e;
-      } finally {
-        await pinned.close();
-      }
+      });
     },
     async get(shadow, id) {
       const r = await session.query<{ note: string }>(`SELECT note FROM ${markersTable(shadow)} WHERE id = $1`, [id]);
