@@ -56,13 +56,9 @@ export async function sampleSource(
       if (readByEntity(table)) continue;
       const started = Date.now();
       // A skipped table is created empty: nothing of it is read or learned (so unsupported types there do not matter).
-      const raw = tableConfig(config, table)?.skip
-        ? { table: { schema: table.schema, name: table.name }, totalRows: 0, columns: writableColumns(table).map((c) => c.name), rows: [] }
-        : await readSample(source, table, config.training.sampleRows, config.seed);
-      // PII columns are replaced before anything is fitted, so no model ever sees the real values.
-      // Credentials (passwords, hashes, tokens) are swapped for fresh ones first: nothing downstream sees a real one.
-      const scrubbed = credentials.scrub(table, raw);
-      const sample = privacy ? await privacy.transformSample(table, scrubbed) : scrubbed;
+      const sample = tableConfig(config, table)?.skip
+        ? await scrubbed(table, { table: { schema: table.schema, name: table.name }, totalRows: 0, columns: writableColumns(table).map((c) => c.name), rows: [] }, privacy, credentials)
+        : await readScrubbedSample(source, table, config, privacy, credentials);
       // Without DP, the generators of personal free text (names, emails, phones) draw fresh fakes of their kind
       // (the transform above already planned them when it ran).
       if (!privacy?.dp) sample.piiKinds ??= fakeKinds(planPiiTransforms(detectPii(table, sample), tableConfig(config, table)?.columns ?? {}));
@@ -97,7 +93,7 @@ export async function sampleSource(
       const read = await readEntityUnit(source, schema, ownership, samples, {
         sampleRows: config.training.sampleRows,
         rng: createRng(config.seed).fork('entity-samples'),
-        transform: (t, s) => privacy.transformSample(t, credentials.scrub(t, s)),
+        transform: (t, s) => scrubbed(t, s, privacy, credentials),
         skip: (t) => tableConfig(config, t)?.skip === true,
       });
       entityUnit = read.unit;
@@ -139,14 +135,27 @@ export async function sampleForFilters(
     const samples = new Map<string, TableSample>();
     for (const table of missing) {
       const started = Date.now();
-      const raw = await readSample(source, table, config.training.sampleRows, config.seed);
-      const sample = await privacy.transformSample(table, credentials.scrub(table, raw));
+      const sample = await readScrubbedSample(source, table, config, privacy, credentials);
       samples.set(tableKey(table), sample);
       emit({ type: 'table', stage: 'sample', table: tableKey(table), rows: sample.rows.length, total: sample.totalRows, done: true, ms: Date.now() - started });
     }
     privacy.remember(samples);
   });
   emit({ type: 'info', message: `Copy filters: the models were reused, so ${missing.length} table sample(s) were read again to compare generated rows with.` });
+}
+
+/**
+ * Credentials (passwords, hashes, tokens) are swapped for fresh ones first, so nothing downstream sees a real one;
+ * then PII columns are replaced, so no model (and no copy filter) ever sees the real values.
+ */
+export function scrubbed(table: Table, raw: TableSample, privacy: PrivacyRun | null, credentials: CredentialScrubber): Promise<TableSample> {
+  const clean = credentials.scrub(table, raw);
+  return privacy ? privacy.transformSample(table, clean) : Promise.resolve(clean);
+}
+
+/** The training sample of `table` as every stage reads it: `training.sampleRows` rows at the run's seed, scrubbed. */
+function readScrubbedSample(source: SourceConnector, table: Table, config: SynthConfig, privacy: PrivacyRun | null, credentials: CredentialScrubber): Promise<TableSample> {
+  return readSample(source, table, config.training.sampleRows, config.seed).then((raw) => scrubbed(table, raw, privacy, credentials));
 }
 
 export async function readSample(source: SourceConnector, table: Table, limit: number, seed: number): Promise<TableSample> {

@@ -15,7 +15,7 @@ import type { ChildCountHistogram, TableSample } from '../generation/model.js';
 import type { DatabaseSchema, TableRef } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import { formatRulesNote, learnDataRules } from './learn-rules.js';
-import { sampleSource } from './sample.js';
+import { sampleSource, scrubbed } from './sample.js';
 import { tableConfig } from './table-config.js';
 import { readLearnedContext } from './train-context.js';
 
@@ -58,7 +58,7 @@ export async function trainModels(
     // Row level: MST children take their parent's rows read by key, and parents their children counted by key.
     const byKey =
       !entityUnit && config.privacy !== false && config.privacy.mst === 'auto'
-        ? await readLearnedContext(source, schema, plan, samples, () => true, async (t, s) => privacy.transformSample(t, credentials.scrub(t, s)))
+        ? await readLearnedContext(source, schema, plan, samples, () => true, (t, s) => scrubbed(t, s, privacy, credentials))
         : null;
     // Under DP the order invariants come from the fit (dp-order-invariants.ts), charged to the run's ledger.
     return stage(emit, 'train', () =>
@@ -77,7 +77,7 @@ export async function trainModels(
     return stage(emit, 'train', async () => {
       const input: FitInput = { schema, plan, samples, histograms, seed: config.seed, modelFor, learned: learnedSettings(config) };
       if (anyLearned) {
-        const context = await readLearnedContext(source, schema, plan, samples, (t) => modelFor(t) === 'learned', async (t, s) => (privacy ? privacy.transformSample(t, credentials.scrub(t, s)) : credentials.scrub(t, s)));
+        const context = await readLearnedContext(source, schema, plan, samples, (t) => modelFor(t) === 'learned', (t, s) => scrubbed(t, s, privacy, credentials));
         Object.assign(input, { parentRows: context.parentRows, childCounts: context.childCounts, otherParents: context.otherParents });
       }
       if (privacy?.filtering) privacy.remember(samples);
@@ -88,7 +88,7 @@ export async function trainModels(
     const options: Parameters<typeof fitModels>[4] = { seed: config.seed, modelFor };
     if (anyLearned) {
       options.learned = await learnedFactory(schema, config, emit);
-      const context = await readLearnedContext(source, schema, plan, samples, (t) => modelFor(t) === 'learned', async (t, s) => (privacy ? privacy.transformSample(t, credentials.scrub(t, s)) : credentials.scrub(t, s)));
+      const context = await readLearnedContext(source, schema, plan, samples, (t) => modelFor(t) === 'learned', (t, s) => scrubbed(t, s, privacy, credentials));
       options.parentRows = context.parentRows;
       options.childCounts = context.childCounts;
       options.otherParents = context.otherParents;

@@ -7,7 +7,7 @@ import { SecureRandom } from '../../../src/generation/privacy/secure-random.js';
 import { createRng } from '../../../src/generation/rng.js';
 import type { TableSample } from '../../../src/generation/model.js';
 import type { Table } from '../../../src/schema/model.js';
-import { writableColumns } from '../../../src/schema/model.js';
+import { readSample } from '../../../src/pipeline/sample.js';
 import { createPgDatabase, type TestDatabase } from '../../support/databases.js';
 
 let db: TestDatabase;
@@ -30,12 +30,8 @@ INSERT INTO person (city, age, score, note) SELECT 'Twice-' || (g % 30), 40, 1.0
 INSERT INTO person (city, age, score, note) VALUES ('Planted-Rare-Town', 99, 9.9, 'secret note');
 `;
 
-async function sampleOf(t: Table): Promise<TableSample> {
-  const columns = writableColumns(t).map((c) => c.name);
-  const rows: TableSample['rows'] = [];
-  for await (const b of source.readRows(t, { columns })) rows.push(...b.rows);
-  return { table: { schema: t.schema, name: t.name }, totalRows: rows.length, columns, rows };
-}
+/** Every row of `t`, as the sample stage reads a table smaller than its limit. */
+const sampleOf = (t: Table): Promise<TableSample> => readSample(source, t, Infinity, 0);
 
 beforeAll(async () => {
   db = await createPgDatabase('synth_dpfit');

@@ -6,7 +6,7 @@ import { PrivacyLedger } from '../../../src/generation/privacy/rdp-accountant.js
 import { SecureRandom } from '../../../src/generation/privacy/secure-random.js';
 import type { TableSample } from '../../../src/generation/model.js';
 import type { Table } from '../../../src/schema/model.js';
-import { writableColumns } from '../../../src/schema/model.js';
+import { readSample } from '../../../src/pipeline/sample.js';
 import { createPgDatabase, type TestDatabase } from '../../support/databases.js';
 
 let db: TestDatabase;
@@ -31,12 +31,8 @@ SELECT o.id, o.placed_at + ((o.id + k) % 72) * INTERVAL '1 hour', o.placed_at + 
 FROM orders o CROSS JOIN generate_series(1, 2) k;
 `;
 
-async function sampleOf(t: Table): Promise<TableSample> {
-  const columns = writableColumns(t).map((c) => c.name);
-  const rows: TableSample['rows'] = [];
-  for await (const b of source.readRows(t, { columns })) rows.push(...b.rows);
-  return { table: { schema: t.schema, name: t.name }, totalRows: rows.length, columns, rows };
-}
+/** Every row of `t`, as the sample stage reads a table smaller than its limit. */
+const sampleOf = (t: Table): Promise<TableSample> => readSample(source, t, Infinity, 0);
 
 beforeAll(async () => {
   db = await createPgDatabase('synth_dpinv_unit');
