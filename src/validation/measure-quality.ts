@@ -6,9 +6,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Shadow, SourceConnector, TargetConnector } from '../connectors/connector.js';
 import type { ChildCountHistogram, ColumnMeta } from '../generation/model.js';
-import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
+import type { DatabaseSchema, ForeignKey, Table, TableRef } from '../schema/model.js';
 import type { Row } from '../schema/values.js';
-import { tableKey, writableColumns } from '../schema/model.js';
+import { findTable, tableKey, writableColumns } from '../schema/model.js';
 import type { IntegrityReport } from './integrity.js';
 import { withReferentialCounts, type RelationshipOrphans } from './quality/referential.js';
 import {
@@ -17,6 +17,7 @@ import {
   qualityTableName,
   relationshipKey,
   type Cell,
+  type Relationship,
   type ExactChildCounts,
   type TableData,
   tableDataFromBatches,
@@ -82,6 +83,18 @@ export async function measureQuality(args: MeasureQualityArgs): Promise<QualityR
   };
 }
 
+/** Every single-column FK with its parent table and its report relationship (the only FKs the report scores). */
+function* singleColumnRelationships(schema: DatabaseSchema): Iterable<{ child: Table; fk: ForeignKey; parent: Table; rel: Relationship }> {
+  for (const child of schema.tables) {
+    for (const fk of child.foreignKeys) {
+      const parent = findTable(schema, fk.references);
+      if (!parent || fk.columns.length !== 1 || fk.references.columns.length !== 1) continue;
+      const rel = { childTable: qualityTableName(schema, child), childForeignKey: fk.columns[0]!, parentTable: qualityTableName(schema, parent), parentPrimaryKey: fk.references.columns[0]! };
+      yield { child, fk, parent, rel };
+    }
+  }
+}
+
 /** Child tables up to this many rows have their children per parent counted in full for Cardinality. */
 const MAX_COUNTED_CHILD_ROWS = 20_000_000;
 
@@ -99,21 +112,11 @@ async function childCountsOfSampled(args: MeasureQualityArgs, sampling: QualityS
     const s = sampling[tableKey(t)];
     return s !== undefined && (s.real < s.realOf || s.synthetic < s.syntheticOf);
   };
-  for (const child of schema.tables) {
-    for (const fk of child.foreignKeys) {
-      const parent = schema.tables.find((t) => t.schema === fk.references.schema && t.name === fk.references.name);
-      if (!parent || fk.columns.length !== 1 || fk.references.columns.length !== 1) continue;
-      if (!sampled(child) && !sampled(parent)) continue;
-      const rows = sampling[tableKey(child)];
-      if (!rows || Math.max(rows.realOf, rows.syntheticOf) > MAX_COUNTED_CHILD_ROWS) continue;
-      const key = relationshipKey({
-        childTable: qualityTableName(schema, child),
-        childForeignKey: fk.columns[0]!,
-        parentTable: qualityTableName(schema, parent),
-        parentPrimaryKey: fk.references.columns[0]!,
-      });
-      out.set(key, { real: await source.childCountHistogram(child, fk), synthetic: await target.childCountHistogram(shadow, child, fk) });
-    }
+  for (const { child, fk, parent, rel } of singleColumnRelationships(schema)) {
+    if (!sampled(child) && !sampled(parent)) continue;
+    const rows = sampling[tableKey(child)];
+    if (!rows || Math.max(rows.realOf, rows.syntheticOf) > MAX_COUNTED_CHILD_ROWS) continue;
+    out.set(relationshipKey(rel), { real: await source.childCountHistogram(child, fk), synthetic: await target.childCountHistogram(shadow, child, fk) });
   }
   return out;
 }
@@ -138,25 +141,19 @@ async function parentsOfChildSamples(
     for (const r of data.rows) if (r[at] !== null && r[at] !== undefined) seen.add(r[at]!);
     return [...seen].map((k) => [k]);
   };
-  for (const child of schema.tables) {
-    for (const fk of child.foreignKeys) {
-      const parent = schema.tables.find((t) => t.schema === fk.references.schema && t.name === fk.references.name);
-      if (!parent || parent === child || fk.columns.length !== 1 || fk.references.columns.length !== 1) continue;
-      // Report cells of bytes and JSON are text renderings, not keys a connector can look up.
-      const keyType = parent.columns.find((c) => c.name === fk.references.columns[0])?.type.kind;
-      if (keyType === undefined || ['binary', 'json', 'array', 'set'].includes(keyType)) continue;
-      const p = sampling[tableKey(parent)];
-      if (!p || (p.real >= p.realOf && p.synthetic >= p.syntheticOf)) continue;
-      const childName = qualityTableName(schema, child);
-      const parentName = qualityTableName(schema, parent);
-      const rel = { childTable: childName, childForeignKey: fk.columns[0]!, parentTable: parentName, parentPrimaryKey: fk.references.columns[0]! };
-      const columns = real[parentName]!.columns;
-      const refs = fk.references.columns;
-      out.set(relationshipKey(rel), {
-        real: await tableDataFromBatches(columns, source.readRowsByKeys(parent, columns, refs, keysIn(real[childName]!, rel.childForeignKey))),
-        synthetic: await tableDataFromBatches(columns, target.readRowsByKeys(shadow, parent, columns, refs, keysIn(synthetic[childName]!, rel.childForeignKey))),
-      });
-    }
+  for (const { child, fk, parent, rel } of singleColumnRelationships(schema)) {
+    if (parent === child) continue;
+    // Report cells of bytes and JSON are text renderings, not keys a connector can look up.
+    const keyType = parent.columns.find((c) => c.name === fk.references.columns[0])?.type.kind;
+    if (keyType === undefined || ['binary', 'json', 'array', 'set'].includes(keyType)) continue;
+    const p = sampling[tableKey(parent)];
+    if (!p || (p.real >= p.realOf && p.synthetic >= p.syntheticOf)) continue;
+    const columns = real[rel.parentTable]!.columns;
+    const refs = fk.references.columns;
+    out.set(relationshipKey(rel), {
+      real: await tableDataFromBatches(columns, source.readRowsByKeys(parent, columns, refs, keysIn(real[rel.childTable]!, rel.childForeignKey))),
+      synthetic: await tableDataFromBatches(columns, target.readRowsByKeys(shadow, parent, columns, refs, keysIn(synthetic[rel.childTable]!, rel.childForeignKey))),
+    });
   }
   return out;
 }
