@@ -4,9 +4,10 @@
  * the whole child table by its FK. The histogram's shape is what generation uses (counts are scaled to the child's
  * row count), so an estimate with a stated error is enough; small tables keep the exact server-side histogram.
  */
+import { createHash } from 'node:crypto';
 import type { SourceConnector } from '../connectors/connector.js';
 import type { ChildCountHistogram, TableSample } from '../generation/model.js';
-import type { ForeignKey, Table } from '../schema/model.js';
+import { tableKey, type ForeignKey, type Table } from '../schema/model.js';
 import type { Row, Value } from '../schema/values.js';
 
 /**
@@ -60,4 +61,39 @@ export function histogramFromSample(perParent: number[], parents: number): Pick<
   const fpc = parents > 1 ? Math.sqrt(Math.max(0, (parents - n) / (parents - 1))) : 0;
   const margin = 1.96 * Math.sqrt(variance / n) * fpc;
   return { counts: counts.filter((c) => c.parents > 0), estimate: { parentsSampled: n, parents, meanChildren: mean, margin } };
+}
+
+/**
+ * The source with its `countChildrenByKeys` answers kept for the run: the sample stage's estimate, the fan-out rules
+ * (learn-rules.ts) and the learned count heads (train-context.ts) all count the children of the same parent sample,
+ * and where the FK has no index each count is a scan of the child table. Answers are keyed by child, FK and a digest
+ * of the keys, so only an identical question is answered from memory.
+ */
+export function withChildCountCache(source: SourceConnector): SourceConnector {
+  const count = source.countChildrenByKeys?.bind(source);
+  if (!count) return source;
+  const answers = new Map<string, Promise<number[]>>();
+  const cached: SourceConnector = Object.create(source) as SourceConnector;
+  cached.countChildrenByKeys = (child: Table, fk: ForeignKey, keys: Row[]) => {
+    const digest = createHash('sha256');
+    for (const k of keys) digest.update(k.map(keyText).join('\u0001')).update('\u0002');
+    const id = `${tableKey(child)}\u0000${fk.name}\u0000${keys.length}\u0000${digest.digest('hex')}`;
+    let answer = answers.get(id);
+    if (!answer) {
+      answer = count(child, fk, keys);
+      answers.set(id, answer);
+      // A failed count is not remembered: the caller sees the error, a later call asks again.
+      answer.catch(() => answers.delete(id));
+    }
+    // Callers may change their copy; the kept answer stays as the source gave it.
+    return answer.then((a) => [...a]);
+  };
+  return cached;
+}
+
+function keyText(v: Value): string {
+  if (v === null) return '\u0003';
+  if (v instanceof Uint8Array) return `b${Buffer.from(v).toString('hex')}`;
+  if (typeof v === 'object') return `j${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x))}`;
+  return `${typeof v}${String(v)}`;
 }

@@ -16,6 +16,7 @@ import type { DatabaseSchema, TableRef } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import { formatRulesNote, learnDataRules } from './learn-rules.js';
 import { sampleSource, scrubbed } from './sample.js';
+import { withChildCountCache } from './sample-child-counts.js';
 import { tableConfig } from './table-config.js';
 import { readLearnedContext } from './train-context.js';
 
@@ -46,6 +47,8 @@ export async function trainModels(
   credentials: CredentialScrubber = CredentialScrubber.forConfig(config),
   fitElsewhere?: FitElsewhere,
 ): Promise<ModelSet> {
+  // The sample stage, the fan-out rules and the learned count heads count the children of the same parent samples.
+  source = withChildCountCache(source);
   const { samples, histograms, entityUnit } = await sampleSource(source, schema, plan, config, emit, privacy, credentials);
   // Reference tables, order invariants and exact fan-outs (learn-rules.ts); copied tables need no model of their own.
   const rules = await learnDataRules(source, schema, samples, histograms, config);
