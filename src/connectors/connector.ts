@@ -84,6 +84,8 @@ export interface IntegrityCount {
    * adds (unique index, foreign key) verifies every row before the swap anyway.
    */
   sampled?: number;
+  /** Set when the unique index the connector built before the gate (buildKeys) verified every row: no count was run. */
+  byIndex?: boolean;
 }
 
 /** A shadow copy of the target's live namespace, created per run. */
@@ -159,6 +161,13 @@ export interface TargetConnector {
    * follow the generated joint distribution of those columns. Only non-key columns are passed. Returns rows changed.
    */
   repairCheck(shadow: Shadow, table: Table, check: CheckConstraint, columns: string[]): Promise<number>;
+  /**
+   * Builds the shadow's primary keys, unique keys and indexes before the validation gate (finalize adds the rest and
+   * skips these): building a unique index checks every row for duplicates, and the gate's orphan counts and the
+   * quality report's samples and child counts then ride on the indexes. A table whose build is refused (a duplicate)
+   * stays unindexed and the gate counts it in full; the returned notes say which. Absent: finalize builds them.
+   */
+  buildKeys?(shadow: Shadow, schema: DatabaseSchema): Promise<string[]>;
   /** Adds keys, uniques, checks, foreign keys, indexes, triggers; resets sequences/AUTO_INCREMENT to max+1. */
   finalize(shadow: Shadow, schema: DatabaseSchema): Promise<void>;
   /**

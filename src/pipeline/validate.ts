@@ -1,6 +1,7 @@
 import type { Shadow, TargetConnector } from '../connectors/connector.js';
 import { type EventSink, stage } from '../events.js';
 import type { DatabaseSchema } from '../schema/model.js';
+import { physicalSchema } from '../graph/virtual-fks.js';
 import { checkShadowIntegrity, formatIntegrityReport, type IntegrityReport } from '../validation/integrity.js';
 import type { ShadowFault } from './shadow.js';
 
@@ -19,6 +20,10 @@ export async function validateShadow(
 ): Promise<IntegrityReport> {
   const integrity = await stage(emit, 'validate', async () => {
     await fault('during-validate');
+    // Keys first where the target can: each unique index built is that key's check on every row, and the gate's
+    // orphan counts and the quality report then read through the indexes (finalize adds the rest).
+    const notes = target.buildKeys ? await target.buildKeys(shadow, physicalSchema(schema)) : [];
+    for (const message of notes) emit({ type: 'info', message });
     return checkShadowIntegrity(target, shadow, schema);
   }, (r) =>
     r.ok ? 'no violations' : `${r.totalViolations} violations`,

@@ -109,7 +109,7 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
           asked.push(translated);
         }
       }
-      const counts = await countViolationsIn(session, dbFor(shadow), asked);
+      const counts = await countViolationsIn(session, dbFor(shadow), asked, shadows.keyState(shadow.runId));
       counts.forEach((c, i) => (out[slots[i]!] = { ...c, check: checks[slots[i]!]! }));
       return out.filter((c): c is IntegrityCount => c !== null);
     },
@@ -119,6 +119,7 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
       if (!translated.ok) return Promise.resolve(0);
       return repairCheckIn(session, dbFor(shadow), table, { ...check, expression: translated.sql }, columns);
     },
+    buildKeys: (shadow: Shadow, schema: DatabaseSchema): Promise<string[]> => shadows.buildKeys(shadow, schema),
     finalize: (shadow: Shadow, schema: DatabaseSchema): Promise<void> => shadows.finalize(shadow, schema),
     async introspectShadow(shadow: Shadow): Promise<DatabaseSchema> {
       const read = await introspectMysql(session, [dbFor(shadow)]);

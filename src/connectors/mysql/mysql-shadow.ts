@@ -98,9 +98,16 @@ function wrapError(code: 'LOAD_FAILED' | 'SWAP_FAILED' | 'VALIDATION_FAILED', wh
   });
 }
 
+/** Per run: the tables whose keys buildKeys added before the gate, and those whose ALTER the server refused. */
+export interface KeyState {
+  built: Set<string>;
+  refused: Set<string>;
+}
+
 export class MysqlShadows {
   /** Per run: what finalize could not do, reported with the swap's notes. */
   private readonly finalizeNotes = new Map<string, string[]>();
+  private readonly keys = new Map<string, KeyState>();
   constructor(
     private readonly session: MysqlSession,
     private readonly live: string,
@@ -150,9 +157,52 @@ export class MysqlShadows {
     return { runId, namespaces: [{ live: this.live, shadow: name }] };
   }
 
+  /**
+   * Each table's primary key, unique keys, CHECKs and indexes as one ALTER (one rebuild), before the gate: the ALTER
+   * refuses a duplicate or a failing CHECK, so a table it goes through is verified row by row, and the gate's orphan
+   * anti-joins, the report's key-range samples and its child counts use the new indexes. A refused table stays
+   * unindexed: the gate counts it in full and finalize tries again (and fails the same way if the gate missed it).
+   */
+  async buildKeys(shadow: Shadow, schema: DatabaseSchema): Promise<string[]> {
+    const db = this.shadowDatabase(shadow);
+    const state: KeyState = { built: new Set(), refused: new Set() };
+    this.keys.set(shadow.runId, state);
+    const notes: string[] = [];
+    const { alters } = this.keyAlters(schema, await this.session.isMariaDb());
+    await this.session.withConnection(async (conn) => {
+      for (const { table, clauses } of alters) {
+        if (clauses.length === 0) continue;
+        try {
+          await conn.query(`ALTER TABLE ${qt(db, table.name)} ${clauses.join(', ')}`);
+          state.built.add(table.name);
+        } catch (e) {
+          state.refused.add(table.name);
+          notes.push(`${table.name}: the server refused its keys before validation (${(e as Error).message}); its keys are counted in full`);
+        }
+      }
+    });
+    return notes;
+  }
+
+  keyState(runId: string): KeyState | undefined {
+    return this.keys.get(runId);
+  }
+
+  /** Every table's key clauses, named as finalize names them (MySQL 8 names CHECKs per database, MariaDB per table). */
+  private keyAlters(schema: DatabaseSchema, perTable: boolean): { alters: Array<{ table: Table; clauses: string[] }>; checkNames: NameAllocator } {
+    let checkNames = new NameAllocator();
+    const alters: Array<{ table: Table; clauses: string[] }> = [];
+    for (const table of schema.tables) {
+      if (perTable) checkNames = new NameAllocator();
+      alters.push({ table, clauses: this.keyClauses(schema, table, checkNames) });
+    }
+    return { alters, checkNames };
+  }
+
   async finalize(shadow: Shadow, schema: DatabaseSchema): Promise<void> {
     const db = this.shadowDatabase(shadow);
     const inSchema = new Set(schema.tables.map((t) => t.name));
+    const built = this.keys.get(shadow.runId)?.built ?? new Set<string>();
     await this.session.withConnection(async (conn) => {
       // The integrity gate already counted orphans; this lets InnoDB add FKs in place instead of copying
       // every child table. MariaDB then records RESTRICT as NO ACTION, which InnoDB enforces identically.
@@ -160,12 +210,10 @@ export class MysqlShadows {
       // MariaDB names CHECKs per table (two tables may each have CONSTRAINT_1); MySQL 8 per database.
       const perTable = await this.session.isMariaDb();
       try {
-        let checkNames = new NameAllocator();
+        const { alters, checkNames } = this.keyAlters(schema, perTable);
         const fkNames = new NameAllocator();
-        for (const table of schema.tables) {
-          if (perTable) checkNames = new NameAllocator();
-          const clauses = this.keyClauses(schema, table, checkNames);
-          if (clauses.length === 0) continue;
+        for (const { table, clauses } of alters) {
+          if (clauses.length === 0 || built.has(table.name)) continue;
           try {
             await conn.query(`ALTER TABLE ${qt(db, table.name)} ${clauses.join(', ')}`);
           } catch (e) {
@@ -300,6 +348,7 @@ export class MysqlShadows {
     const backup = backupDatabaseName(this.live);
     const notes: string[] = [...(this.finalizeNotes.get(shadow.runId) ?? [])];
     this.finalizeNotes.delete(shadow.runId);
+    this.keys.delete(shadow.runId);
     return this.withSwapLock(async (conn) => {
       if (!(await databaseExists(conn, db))) {
         throw new SynthError('SWAP_FAILED', `Shadow database ${db} does not exist`, { hint: 'Run the hydration again; the shadow was dropped.' });
@@ -460,6 +509,7 @@ export class MysqlShadows {
   }
 
   async drop(shadow: Shadow): Promise<void> {
+    this.keys.delete(shadow.runId);
     await this.session.query(`DROP DATABASE IF EXISTS ${qi(this.shadowDatabase(shadow))}`);
   }
 

@@ -2,6 +2,7 @@
 import type { IntegrityCheck, IntegrityCount } from '../connector.js';
 import { SynthError } from '../../errors.js';
 import type { MysqlSession } from './mysql-session.js';
+import type { KeyState } from './mysql-shadow.js';
 import { qi, qt } from './mysql-quote.js';
 
 function countSql(database: string, check: IntegrityCheck): string | { skipped: string } {
@@ -31,10 +32,11 @@ function countSql(database: string, check: IntegrityCheck): string | { skipped: 
 /**
  * Answers the gate's questions; a table's NOT NULL and CHECK questions share one scan (one by one when the combined
  * query fails, e.g. on a CHECK MySQL cannot evaluate), so a wide table is read once rather than once per column.
- * On a big table a primary key or plain unique key is spot-checked (spotCheckDuplicates): finalize adds that key
- * with an ALTER that refuses any duplicate, so every row is still verified before the swap.
+ * A key of a table whose keys buildKeys added is proven by that ALTER (it refuses any duplicate): no query. Else, on
+ * a big table, a primary key or plain unique key is spot-checked (spotCheckDuplicates): finalize adds that key with
+ * the same ALTER, so every row is still verified before the swap; a table whose ALTER was refused is counted in full.
  */
-export async function countViolationsIn(session: MysqlSession, database: string, checks: IntegrityCheck[]): Promise<IntegrityCount[]> {
+export async function countViolationsIn(session: MysqlSession, database: string, checks: IntegrityCheck[], keys?: KeyState): Promise<IntegrityCount[]> {
   const out = new Map<IntegrityCheck, IntegrityCount>();
   const scans = new Map<string, IntegrityCheck[]>();
   const sizes = new Map<string, number>();
@@ -42,7 +44,8 @@ export async function countViolationsIn(session: MysqlSession, database: string,
     const sql = countSql(database, check);
     if (typeof sql !== 'string') out.set(check, { check, violations: 0, skipped: sql.skipped });
     else if (check.kind === 'not-null' || check.kind === 'check') scans.set(check.table.name, [...(scans.get(check.table.name) ?? []), check]);
-    else if (check.kind === 'duplicate' && check.nullsDistinct) {
+    else if (check.kind === 'duplicate' && check.nullsDistinct && keys?.built.has(check.table.name)) out.set(check, { check, violations: 0, byIndex: true });
+    else if (check.kind === 'duplicate' && check.nullsDistinct && !keys?.refused.has(check.table.name)) {
       if (!sizes.has(check.table.name)) sizes.set(check.table.name, await estimatedRows(session, database, check.table.name));
       const rows = sizes.get(check.table.name)!;
       const spot = rows >= SPOT_CHECK_MIN_ROWS ? await spotCheckDuplicates(session, database, check, rows) : null;
