@@ -12,7 +12,10 @@ export function integerRange(type: { bytes: 1 | 2 | 3 | 4 | 8; unsigned: boolean
   return [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n];
 }
 
-const pad2 = (n: number): string => String(n).padStart(2, '0');
+// Two-digit fields (months, days, hours, minutes, seconds) by value: formatting dates is the hot loop of a load.
+const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const pad2 = (n: number): string => PAD2[n] ?? String(n).padStart(2, '0');
+const DAY_MS = 86_400_000;
 
 /** A neutral value as a number (exact decimals, money text, bigints, booleans as 0/1), or null when it is none. */
 export function toNumber(v: Value): number | null {
@@ -20,6 +23,10 @@ export function toNumber(v: Value): number | null {
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'string') {
+    // Number() trims the same whitespace the pattern strips, and fails on `$`, `,` or inner spaces: a finite result
+    // here is the one the stripped text gives, without a regex pass over every value.
+    const direct = Number(v);
+    if (Number.isFinite(direct)) return direct;
     const n = Number(v.replace(/[$,\s]/g, ''));
     return Number.isFinite(n) ? n : null;
   }
@@ -71,16 +78,70 @@ function isoDate(d: Date): string {
  * precision of PostgreSQL's timestamps and MySQL's DATETIME(6).
  */
 export function formatEpoch(ms: number, kind: 'date' | 'timestamp', withTimeZone = false, fraction = false): string {
-  const min = Date.UTC(1, 0, 1);
-  const max = Date.UTC(9999, 11, 31, 23, 59, 59);
-  const micros = Math.round(Math.min(max, Math.max(min, ms)) * 1000);
-  const d = new Date(Math.floor(micros / 1000));
-  d.setUTCFullYear(d.getUTCFullYear());
-  if (kind === 'date') return isoDate(d);
-  let t = `${isoDate(d)} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
-  const subSecond = d.getUTCMilliseconds() * 1000 + (micros - Math.floor(micros / 1000) * 1000);
+  const micros = Math.round(Math.min(MAX_EPOCH, Math.max(MIN_EPOCH, ms)) * 1000);
+  const whole = Math.floor(micros / 1000);
+  const day = Math.floor(whole / DAY_MS);
+  const date = dayText(day);
+  if (kind === 'date') return date;
+  // Time of day from the millisecond within the day (never negative, also before 1970).
+  const inDay = whole - day * DAY_MS;
+  const secs = Math.floor(inDay / 1000);
+  let t = `${date} ${pad2(Math.floor(secs / 3600))}:${pad2(Math.floor(secs / 60) % 60)}:${pad2(secs % 60)}`;
+  const subSecond = (inDay - secs * 1000) * 1000 + (micros - whole * 1000);
   if (fraction && subSecond > 0) t += `.${String(subSecond).padStart(6, '0').replace(/0+$/, '').padEnd(3, '0')}`;
   return withTimeZone ? `${t}+00` : t;
+}
+
+const MIN_EPOCH = Date.UTC(1, 0, 1);
+const MAX_EPOCH = Date.UTC(9999, 11, 31, 23, 59, 59);
+/** `YYYY-MM-DD` by day since 1970: a table's dates span a few thousand days, each formatted once. */
+const dayTexts = new Map<number, string>();
+
+function dayText(day: number): string {
+  let text = dayTexts.get(day);
+  if (text === undefined) {
+    text = isoDate(new Date(day * DAY_MS));
+    if (dayTexts.size >= 100_000) dayTexts.clear();
+    dayTexts.set(day, text);
+  }
+  return text;
+}
+
+/** The digit at `i` of `s` (0–9), or -1. */
+function digitAt(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+}
+
+/** The number of the `len` digits of `s` at `i`, or -1 when one is not a digit. */
+function digitsAt(s: string, i: number, len: number): number {
+  let n = 0;
+  for (let k = 0; k < len; k++) {
+    const d = digitAt(s, i + k);
+    if (d < 0) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * `YYYY-MM-DD` and `YYYY-MM-DD HH:MM:SS`, the spellings generation itself writes, without the general pattern;
+ * null for anything else (the pattern then decides). Same arithmetic as the pattern's path.
+ */
+function parseCanonicalEpoch(v: string): number | null {
+  if ((v.length !== 10 && v.length !== 19) || v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45) return null;
+  const y = digitsAt(v, 0, 4);
+  const mo = digitsAt(v, 5, 2);
+  const d = digitsAt(v, 8, 2);
+  if (y < 0 || mo < 0 || d < 0) return null;
+  if (v.length === 10) return Date.UTC(y, mo - 1, d);
+  if (v.charCodeAt(10) !== 32 || v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58) return null;
+  const h = digitsAt(v, 11, 2);
+  const mi = digitsAt(v, 14, 2);
+  const s = digitsAt(v, 17, 2);
+  if (h < 0 || mi < 0 || s < 0) return null;
+  const t = Date.UTC(y, mo - 1, d, h, mi, s);
+  return Number.isNaN(t) ? null : t;
 }
 
 /** Parses neutral date/timestamp strings (and Date objects) to epoch milliseconds. */
@@ -88,6 +149,8 @@ export function parseEpoch(v: Value | Date): number | null {
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.getTime();
   if (typeof v === 'number') return v;
   if (typeof v !== 'string') return null;
+  const canonical = parseCanonicalEpoch(v);
+  if (canonical !== null) return canonical;
   const m = /^(\d{4,})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(v.trim());
   if (!m) return null;
   // Microseconds stay as the fraction of a millisecond (Date.UTC would truncate them).

@@ -218,10 +218,10 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     const nullFirst = new Set(tk.nullFirstForeignKeys().flatMap((fk) => fk.columns));
     const model = tm?.model ?? null;
     const attrIndex = new Map((model?.columns ?? []).map((c, i) => [c, i] as const));
-    type Source = { kind: 'key' } | { kind: 'null' } | { kind: 'attr'; index: number } | { kind: 'missing' };
+    type Source = { kind: 'key'; read: (i: number) => Value } | { kind: 'null' } | { kind: 'attr'; index: number } | { kind: 'missing' };
     const sources: Source[] = columns.map((c) => {
       if (nullFirst.has(c.name)) return { kind: 'null' };
-      if (tk.isKeyColumn(c.name)) return { kind: 'key' };
+      if (tk.isKeyColumn(c.name)) return { kind: 'key', read: tk.valueReader(c.name) };
       const i = attrIndex.get(c.name);
       return i === undefined ? { kind: 'missing' } : { kind: 'attr', index: i };
     });
@@ -299,7 +299,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
         const row: Row = new Array(columns.length);
         for (let c = 0; c < columns.length; c++) {
           const src = sources[c]!;
-          if (src.kind === 'key') row[c] = tk.valueAt(columns[c]!.name, i);
+          if (src.kind === 'key') row[c] = src.read(i);
           else if (src.kind === 'null') row[c] = null;
           else if (src.kind === 'attr') row[c] = (attrs[r]?.[src.index] ?? null) as Value;
           else row[c] = conformValue(null, columns[c]!);

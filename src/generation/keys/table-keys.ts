@@ -88,7 +88,8 @@ export class TableKeys {
       const st = stats.find((x) => x.column === extra);
       const start = st?.kind === 'integer' ? Number(st.start) : 1;
       const step = st?.kind === 'integer' ? st.step : 1;
-      const [, hi] = integerRange(col.type);
+      // A number, compared per row without a BigInt each time (ordinals stay far below 2^53).
+      const hi = Number(integerRange(col.type)[1]);
       let ordinals: Int32Array | null = null;
       this.keyFns.set(extra, (i) => {
         if (!ordinals) {
@@ -97,7 +98,7 @@ export class TableKeys {
           for (let k = 1; k < parents.length; k++) ordinals[k] = parents[k] === parents[k - 1] ? ordinals[k - 1]! + 1 : 0;
         }
         const v = start + step * ordinals[i]!;
-        if (BigInt(v) > hi) throw impossible(this.table, extra, `a parent gets more rows than ${col.nativeType} can number.`, `Widen ${extra} or lower the scale of ${this.key}.`);
+        if (v > hi) throw impossible(this.table, extra, `a parent gets more rows than ${col.nativeType} can number.`, `Widen ${extra} or lower the scale of ${this.key}.`);
         return v;
       });
     }
@@ -261,6 +262,31 @@ export class TableKeys {
     const refColumn = a.fk.references.columns[a.fk.columns.indexOf(column)]!;
     const parentKeys = tableKey(a.parent) === this.key ? this : this.ctx.table(a.parent);
     return parentKeys.valueAt(refColumn, p);
+  }
+
+  /**
+   * `valueAt` of one column with its lookups done once (the FK, the parent's assigner, its reader): the row loop of
+   * a load calls it per row. Valid while this table is being generated (its parents' assigners stay cached).
+   */
+  valueReader(column: string): (i: number) => Value {
+    const fn = this.keyFns.get(column);
+    if (fn) return fn;
+    const a = this.fkOfColumn.get(column);
+    if (!a) throw new Error(`internal: ${this.key}.${column} is not a key column`);
+    // Resolved at the first row, as valueAt would (a table with no rows never draws its parent indexes).
+    let parentIdx: Int32Array | null = null;
+    let read: ((i: number) => Value) | null = null;
+    return (i) => {
+      if (parentIdx === null || read === null) {
+        parentIdx = this.parentIndexes(a.fk.name);
+        const refColumn = a.fk.references.columns[a.fk.columns.indexOf(column)]!;
+        const parentKeys = tableKey(a.parent) === this.key ? this : this.ctx.table(a.parent);
+        // A self-reference reads this table's own key column, which has a key function, so this never loops.
+        read = parentKeys.valueReader(refColumn);
+      }
+      const p = parentIdx[i]!;
+      return p < 0 ? null : read(p);
+    };
   }
 
   /** Columns that identify a row for deferred UPDATEs: the PK, else a NOT NULL unique without deferred columns. */
