@@ -129,6 +129,17 @@ export const configSchema = z.strictObject({
    * or composite `{ from: 'a.(x, y)', to: 'b.(x, y)' }`. Generated and validated like declared FKs; never created in the target.
    */
   relations: relationsConfigSchema.default([]),
+  /**
+   * Big tables generated and loaded in worker processes too, each a window of the rows (the same rows one process
+   * draws) on a connection of its own: `workers` 'auto' (cores - 1) or a number (0: the main process alone); tables
+   * under `minRows` rows never start one.
+   */
+  generation: z
+    .strictObject({
+      workers: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default('auto'),
+      minRows: z.number().int().positive().default(100_000),
+    })
+    .default({ workers: 'auto', minRows: 100_000 }),
   training: trainingConfig.default({ sampleRows: 20_000, device: 'auto', reuse: 'never', parallel: 1 }),
   privacy: z
     .union([privacyConfig, z.literal(false)])

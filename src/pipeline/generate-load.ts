@@ -38,6 +38,8 @@ interface GenerateIntoTarget {
   privacy?: PrivacyRun | null;
   /** Credential columns get fresh values in every generated batch and stay out of the quality report. */
   credentials?: CredentialScrubber;
+  /** The config's target name, for load worker threads' own connections (pipeline/load-parallel.ts). */
+  targetName?: string;
 }
 
 /** Generates every table into a new shadow, validates it and swaps it in. */
@@ -51,7 +53,7 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
   let swapped = false;
   try {
     await fault('after-shadow');
-    await loadShadow({ target, shadow, schema, plan, models, config, runId, emit, hooks, fault, reference, generation, credentials, privacy });
+    await loadShadow({ target, shadow, schema, plan, models, config, runId, emit, hooks, fault, reference, generation, credentials, privacy, ...(args.targetName === undefined ? {} : { targetName: args.targetName }) });
     await applyDeferredUpdates(target, shadow, schema, plan, generation, emit);
     await fault('after-load-before-validate');
     const repaired = await repairShadow(target, shadow, schema, emit);

@@ -161,7 +161,7 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
     for (const c of credentials.report()) {
       emit({ type: 'info', message: `Credentials: ${c.table}.${c.column} (${c.formats.join(', ')}) gets fresh values of its format; no real one is copied.` });
     }
-    const result = await generateIntoTarget({ source, target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false, hooks: withPrivacy(hooks, privacy), privacy, credentials });
+    const result = await generateIntoTarget({ source, target, schema, plan, models, config, runId, emit, keepShadow: options.keepShadow ?? false, hooks: withPrivacy(hooks, privacy), privacy, credentials, targetName: options.target });
     if (privacy) {
       result.privacy = privacy.result();
       const filtered = formatFilterCounts(result.privacy, result.quality);

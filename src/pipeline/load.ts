@@ -16,6 +16,7 @@ import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import type { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
 import type { HydrateHooks, LoadTablesContext } from './hydrate.js';
 import { readReferenceRows } from './learn-rules.js';
+import { ParallelLoad } from './load-parallel.js';
 import type { ShadowFault } from './shadow.js';
 import { tableConfig } from './table-config.js';
 
@@ -58,6 +59,8 @@ interface LoadShadow extends Omit<LoadTablesContext, 'filtering' | 'privacy' | '
   hooks: HydrateHooks;
   fault: ShadowFault;
   privacy?: PrivacyRun | null;
+  /** The config's target name: worker processes open their own connections to it (load-parallel.ts); none: no workers. */
+  targetName?: string;
 }
 
 /** The load stage: in-process, or by the `loadTables` hook (distributed runs). */
@@ -68,27 +71,46 @@ export async function loadShadow(args: LoadShadow): Promise<void> {
       const filtering = args.privacy?.filtering ?? false;
       return hooks.loadTables({ target, shadow, schema, plan, models, generation, reference, credentials, filtering, runId, emit, ...(hooks.signal ? { signal: hooks.signal } : {}) });
     }
-    // Tables of one level never reference each other, and each table's rows are seeded by the table alone.
-    const levels: TableStep[][] = [];
-    for (const step of plan.steps) (levels[step.level] ??= []).push(step);
-    await runLevels(levels.filter((l) => l !== undefined), hooks.parallel ?? 1, async (step) => {
-      const table = mustFind(schema, step.table);
-      const key = tableKey(table);
-      const total = generation.rowCounts.get(key) ?? 0;
-      const started = Date.now();
-      // A table's bar appears (and parallel loads show as overlapping) as soon as its load starts.
-      emit({ type: 'table', stage: 'load', table: key, rows: 0, total });
-      const tm = models.tables.get(key);
-      // Copied reference rows are the source's on purpose: the copy filters leave them alone.
-      const filtered = args.privacy && tm && !reference.has(key) ? args.privacy.filterRows(table, tm.meta, tm.model, generation.rows(table), createRng(config.seed).fork(`privacy-filter:${key}`)) : generation.rows(table);
-      // The data rules go last, so no filter or replacement after them can break an order invariant again.
-      const generated = generation.conform(table, credentials.replaceIn(table, filtered));
-      const rows = await target.load(shadow, table, afterFirstBatch(generated, async () => {
-        await fault('mid-load', key);
-        await fault('connection-drop', key);
-      }, hooks.signal), (n) => emit({ type: 'table', stage: 'load', table: key, rows: n, total }));
-      emit({ type: 'table', stage: 'load', table: key, rows, total, done: true, ms: Date.now() - started });
-    });
+    // Big tables no later table reads: worker processes load all but the first window of each (load-parallel.ts).
+    const workers = ParallelLoad.start(args);
+    const stop = () => void workers?.close();
+    hooks.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      // Tables of one level never reference each other, and each table's rows are seeded by the table alone.
+      const levels: TableStep[][] = [];
+      for (const step of plan.steps) (levels[step.level] ??= []).push(step);
+      await runLevels(levels.filter((l) => l !== undefined), hooks.parallel ?? 1, async (step) => {
+        const table = mustFind(schema, step.table);
+        const key = tableKey(table);
+        const total = generation.rowCounts.get(key) ?? 0;
+        const started = Date.now();
+        const split = workers?.table(key);
+        if (split) emit({ type: 'info', message: `${key}: rows ${split.rest.start}–${split.rest.end} on ${split.rest.threads} worker process(es), rows 0–${split.main.end} here` });
+        // A table's bar appears (and parallel loads show as overlapping) as soon as its load starts.
+        emit({ type: 'table', stage: 'load', table: key, rows: 0, total });
+        const tm = models.tables.get(key);
+        const drawn = generation.rows(table, split?.main);
+        // Copied reference rows are the source's on purpose: the copy filters leave them alone.
+        const filtered = args.privacy && tm && !reference.has(key) ? args.privacy.filterRows(table, tm.meta, tm.model, drawn, createRng(config.seed).fork(`privacy-filter:${key}`)) : drawn;
+        // The data rules go last, so no filter or replacement after them can break an order invariant again.
+        const generated = generation.conform(table, credentials.replaceIn(table, filtered));
+        let rows = await target.load(shadow, table, afterFirstBatch(generated, async () => {
+          await fault('mid-load', key);
+          await fault('connection-drop', key);
+        }, hooks.signal), (n) => emit({ type: 'table', stage: 'load', table: key, rows: n + (split?.loaded() ?? 0), total }));
+        if (split) rows += await split.done;
+        if (split && rows !== total) {
+          throw new SynthError('LOAD_FAILED', `Loading ${key} wrote ${rows} rows, ${total} were planned.`, {
+            table: key,
+            hint: 'The worker processes and the main process generated differently; set generation: { workers: 0 } and report this.',
+          });
+        }
+        emit({ type: 'table', stage: 'load', table: key, rows, total, done: true, ms: Date.now() - started });
+      });
+    } finally {
+      hooks.signal?.removeEventListener('abort', stop);
+      await workers?.close();
+    }
   });
 }
 

@@ -1,0 +1,252 @@
+/**
+ * Big tables generated and loaded on both (all) cores: worker processes (load-worker.ts) each take a window of a
+ * table's rows and load it on a connection of their own, while the main process loads the first window through the
+ * usual chain. Every batch is seeded by (seed, table, batch number) alone and so is everything after generation
+ * (copy filters, credentials, data rules), so the table holds the same rows as a load in one process.
+ *
+ * Only tables no later table reads are split (a window leaves the table's retained rows, predicted child counts and
+ * anchors incomplete). Every split table's worker units are posted at the start of the load stage, so a worker
+ * replays the ancestors its table reads (distributed/shard-rows.ts) while the main process is still on earlier tables.
+ */
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Shadow } from '../connectors/connector.js';
+import { dialectOf } from '../connectors/index.js';
+import type { SynthConfig } from '../config/schema.js';
+import { makeRunBundle } from '../distributed/run-bundle.js';
+import { tablesToReplay } from '../distributed/shard-rows.js';
+import { SynthError, type SynthErrorCode } from '../errors.js';
+import { type Generation, type ModelSet } from '../generation/index.js';
+import { DEFAULT_BATCH_SIZE, type RowWindow } from '../generation/generate.js';
+import type { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
+import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
+import type { HydrationPlan } from '../graph/plan.js';
+import type { DatabaseSchema, TableRef } from '../schema/model.js';
+import { tableKey } from '../schema/model.js';
+import type { Row } from '../schema/values.js';
+import type { FilterReport } from '../validation/privacy/privacy-report.js';
+import { targetUrl } from './connect.js';
+import type { LoadUnit, LoadWorkerData, WorkerMessage, WorkerReply } from './load-worker.js';
+import { tableConfig } from './table-config.js';
+
+export interface ParallelLoadArgs {
+  config: SynthConfig;
+  /** The config's target name (workers open their own connections to its URL); none: no workers. */
+  targetName?: string;
+  shadow: Shadow;
+  schema: DatabaseSchema;
+  plan: HydrationPlan;
+  models: ModelSet;
+  generation: Generation;
+  reference: Map<string, { columns: string[]; rows: Row[] }>;
+  credentials: CredentialScrubber;
+  privacy?: PrivacyRun | null;
+  runId: string;
+}
+
+/** A split table: the main process's window, and what the workers loaded of the rest (rows, filter counts). */
+export interface SplitTable {
+  main: RowWindow;
+  /** What the workers load: rows [main.end, end) over `threads` worker processes. */
+  rest: { start: number; end: number; threads: number };
+  /** Rows the workers loaded so far (progress). */
+  loaded(): number;
+  /** Settles when every worker window of the table is in; the rows they loaded. */
+  done: Promise<number>;
+}
+
+/** Worker processes for `generation.workers`: 'auto' is one per core but the main process's. */
+export function loadWorkers(setting: SynthConfig['generation']['workers']): number {
+  return setting === 'auto' ? Math.max(0, availableParallelism() - 1) : setting;
+}
+
+interface Pending {
+  table: string;
+  rows: number;
+  resolve: (r: { rows: number; filters?: FilterReport }) => void;
+  reject: (e: Error) => void;
+}
+
+export class ParallelLoad {
+  private readonly splits = new Map<string, SplitTable>();
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+  private nextId = 0;
+
+  private constructor(
+    private readonly workers: ChildProcess[],
+    private readonly privacy: PrivacyRun | null,
+  ) {}
+
+  /**
+   * Starts the workers and posts their windows, or null when nothing is split: no workers configured, a target
+   * only this process can open (PGlite), no table of `generation.minRows` rows that no later table reads.
+   */
+  static start(args: ParallelLoadArgs): ParallelLoad | null {
+    const { config, schema, plan, models, generation, reference } = args;
+    const workers = loadWorkers(config.generation.workers);
+    if (workers === 0 || args.targetName === undefined) return null;
+    const url = targetUrl(config, args.targetName);
+    if (dialectOf(url) === 'pglite') return null;
+    const steps = plan.steps.map((s) => tableKey(s.table));
+    const bundle = makeRunBundle({
+      runId: args.runId,
+      target: args.targetName,
+      shadow: args.shadow,
+      seed: config.seed,
+      scale: config.scale,
+      tableScale: (t: TableRef) => {
+        const tc = tableConfig(config, t);
+        return tc?.skip ? 0 : (tc?.scale ?? 1);
+      },
+      schema,
+      plan,
+      models,
+      reference,
+      credentials: args.credentials,
+      filters: args.privacy?.filtering ? { config: config.filters, samples: args.privacy.filterSamples() } : null,
+    });
+    // A table some later table reads (context, count heads, anchors) is generated whole in the main process.
+    const read = new Set<string>();
+    for (const key of steps) for (const p of tablesToReplay(bundle, models, key)) read.add(p);
+    const split = steps.filter((key) => {
+      const n = generation.rowCounts.get(key) ?? 0;
+      return n >= config.generation.minRows && !reference.has(key) && models.tables.has(key) && !read.has(key);
+    });
+    if (split.length === 0) return null;
+    const data: LoadWorkerData = { bundle, config, targetUrl: url };
+    const pool = new ParallelLoad(
+      Array.from({ length: workers }, () => startWorker(data)),
+      args.privacy?.filtering ? args.privacy : null,
+    );
+    for (const w of pool.workers) {
+      let stderr = '';
+      w.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
+      // A worker that died (out of memory, a crash) fails the windows it still had.
+      const died = (why: string) =>
+        pool.failAll(new SynthError('LOAD_FAILED', `A load worker process ${why}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' ')}` : ''}`, { hint: 'Set generation: { workers: 0 } to load every table in the main process.' }));
+      w.on('error', (e) => died(`failed (${e.message})`));
+      w.on('exit', (code, signal) => {
+        if (!pool.closed) died(`exited (${signal ?? `code ${code}`}) before its windows were loaded`);
+      });
+    }
+    for (const key of split) pool.split(key, generation.rowCounts.get(key)!);
+    return pool;
+  }
+
+  /** The split of a table, or undefined when it loads whole in the main process. */
+  table(key: string): SplitTable | undefined {
+    return this.splits.get(key);
+  }
+
+  /** Ends the workers; after an error, their windows in flight are abandoned (the shadow is dropped anyway). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.pending.values()) p.reject(new SynthError('INTERNAL', `The load of ${p.table} in a worker process was stopped.`));
+    this.pending.clear();
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.exitCode !== null || w.signalCode !== null) return resolve();
+            w.once('exit', () => resolve());
+            // Idle workers close their connection and leave; one still loading is stopped (its COPY rolls back).
+            if (w.connected) send(w, { type: 'close' });
+            const kill = setTimeout(() => w.kill(), 5000);
+            kill.unref();
+            w.once('exit', () => clearTimeout(kill));
+          }),
+      ),
+    );
+  }
+
+  /**
+   * Windows of whole batches: the main process takes the first (its load starts when the plan reaches the table),
+   * each worker one of the rest (posted now).
+   */
+  private split(key: string, n: number): void {
+    const parts = this.workers.length + 1;
+    const size = Math.ceil(n / parts / DEFAULT_BATCH_SIZE) * DEFAULT_BATCH_SIZE;
+    const progress = new Map<number, number>();
+    const units: Array<Promise<{ rows: number; filters?: FilterReport }>> = [];
+    for (let w = 0; w < this.workers.length; w++) {
+      const start = size * (w + 1);
+      const end = Math.min(n, start + size);
+      if (start >= end) break;
+      const unit: LoadUnit = { id: this.nextId++, table: key, start, end };
+      units.push(this.post(this.workers[w]!, unit, (rows) => progress.set(unit.id, rows)));
+    }
+    const done = Promise.all(units).then((results) => {
+      for (const r of results) if (r.filters && this.privacy) addFilterCounts(this.privacy, key, r.filters);
+      return results.reduce((a, r) => a + r.rows, 0);
+    });
+    // Awaited when the plan reaches the table; until then a failure must not count as unhandled.
+    done.catch(() => undefined);
+    this.splits.set(key, { main: { start: 0, end: Math.min(n, size) }, rest: { start: Math.min(n, size), end: n, threads: units.length }, loaded: () => [...progress.values()].reduce((a, b) => a + b, 0), done });
+  }
+
+  private post(worker: ChildProcess, unit: LoadUnit, progress: (rows: number) => void): Promise<{ rows: number; filters?: FilterReport }> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(unit.id, { table: unit.table, rows: 0, resolve, reject });
+      const onMessage = (m: WorkerReply) => {
+        if (m.id !== unit.id) return;
+        if (m.type === 'progress') return progress(m.rows);
+        worker.off('message', onMessage);
+        this.pending.delete(unit.id);
+        if (m.type === 'done') {
+          progress(m.rows);
+          resolve(m.filters ? { rows: m.rows, filters: m.filters } : { rows: m.rows });
+        } else {
+          const e = m.error;
+          reject(
+            new SynthError((e.code as SynthErrorCode | undefined) ?? 'LOAD_FAILED', e.message, {
+              table: e.table ?? unit.table,
+              ...(e.column === undefined ? {} : { column: e.column }),
+              hint: e.hint ?? 'The load of this table in a worker process failed; set generation: { workers: 0 } to load it in the main process.',
+            }),
+          );
+        }
+      };
+      worker.on('message', onMessage);
+      send(worker, { type: 'unit', ...unit });
+    });
+  }
+
+  private failAll(error: Error): void {
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+}
+
+/**
+ * A worker process on the module beside this one: JavaScript when built, TypeScript (through tsx) under tsx or
+ * vitest. A process rather than a thread: Node 20 applies no module hooks in worker threads, so a thread could not
+ * load the TypeScript sources, and the database connection is its own either way.
+ */
+function startWorker(data: LoadWorkerData): ChildProcess {
+  const self = fileURLToPath(import.meta.url);
+  const ts = self.endsWith('.ts');
+  const child = fork(fileURLToPath(new URL(ts ? './load-worker.ts' : './load-worker.js', import.meta.url)), [], {
+    execArgv: ts ? ['--import', 'tsx'] : [],
+    env: { ...process.env, SYNTH_LOAD_WORKER: '1' },
+    // Structured clone over the channel: bigints, dates and bytes of the bundle survive.
+    serialization: 'advanced',
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  send(child, { type: 'start', ...data });
+  return child;
+}
+
+function send(child: ChildProcess, m: WorkerMessage): void {
+  child.send(m);
+}
+
+/** Adds a worker window's copy-filter counts to the run's (the privacy report reads them per table). */
+function addFilterCounts(privacy: PrivacyRun, key: string, counts: FilterReport): void {
+  const into = (privacy.filters[key] ??= { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 });
+  for (const [k, v] of Object.entries(counts) as Array<[keyof FilterReport, number | undefined]>) {
+    if (v !== undefined && (v !== 0 || k !== 'nudged')) into[k] = (into[k] ?? 0) + v;
+  }
+}

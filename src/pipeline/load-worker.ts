@@ -1,0 +1,95 @@
+/**
+ * A load worker process (load-parallel.ts forks it): generates windows of big tables from the run's bundle and
+ * COPYs / LOAD DATAs each into the shadow on a connection of its own. A window's rows are those of the same window
+ * of a run in one process (distributed/shard-rows.ts), so the table ends up with the same rows whatever the split.
+ */
+import { openTarget } from '../connectors/index.js';
+import type { TargetConnector } from '../connectors/connector.js';
+import { bundleModels, type RunBundle } from '../distributed/run-bundle.js';
+import type { ModelSet } from '../generation/index.js';
+import { noFilterCounts, shardRows } from '../distributed/shard-rows.js';
+import { isSynthError } from '../errors.js';
+import type { SynthConfig } from '../config/schema.js';
+import type { FilterReport } from '../validation/privacy/privacy-report.js';
+import { tableKey } from '../schema/model.js';
+
+export interface LoadWorkerData {
+  bundle: RunBundle;
+  config: SynthConfig;
+  targetUrl: string;
+}
+
+/** One window of one table, by table key. */
+export interface LoadUnit {
+  id: number;
+  table: string;
+  start: number;
+  end: number;
+}
+
+export type WorkerReply =
+  | { type: 'progress'; id: number; rows: number }
+  | { type: 'done'; id: number; rows: number; filters?: FilterReport }
+  | { type: 'error'; id: number; error: { message: string; code?: string; hint?: string; table?: string; column?: string } };
+
+export type WorkerMessage = ({ type: 'start' } & LoadWorkerData) | ({ type: 'unit' } & LoadUnit) | { type: 'close' };
+
+if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
+  const send = (m: WorkerReply): void => void process.send!(m);
+  let models: Promise<ModelSet> | null = null;
+  let setup: LoadWorkerData | null = null;
+  let target: Promise<TargetConnector> | null = null;
+  // Units run one after the other, in the order they were posted (plan order).
+  let queue: Promise<void> = Promise.resolve();
+  process.on('message', (m: WorkerMessage) => {
+    if (m.type === 'start') {
+      setup = m;
+      models = bundleModels(m.bundle);
+      // A bundle that does not load fails each unit (runUnit awaits it), not the process.
+      models.catch(() => undefined);
+      return;
+    }
+    if (m.type === 'close') {
+      queue = queue.then(async () => {
+        if (target) await (await target).close();
+        process.disconnect();
+      });
+      return;
+    }
+    queue = queue.then(() => runUnit(m).then(
+      (reply) => send(reply),
+      (e: unknown) => send({ type: 'error', id: m.id, error: describe(e) }),
+    ));
+  });
+
+  async function runUnit(unit: LoadUnit): Promise<WorkerReply> {
+    if (!setup || !models) throw new Error('internal: a load unit came before the run bundle');
+    const { bundle, config, targetUrl } = setup;
+    const table = bundle.schema.tables.find((t) => tableKey(t) === unit.table);
+    if (!table) throw new Error(`internal: load unit names ${unit.table}, which the run's schema lacks`);
+    target ??= openTarget(targetUrl);
+    const counts = bundle.filters ? noFilterCounts() : undefined;
+    const rows = shardRows(bundle, await models, unit, undefined, { config, ...(counts ? { counts } : {}) });
+    let reported = 0;
+    const loaded = await (await target).load(bundle.shadow, table, rows, (n) => {
+      // A progress message per ~100k rows is plenty for the bars.
+      if (n - reported < 100_000) return;
+      reported = n;
+      send({ type: 'progress', id: unit.id, rows: n });
+    });
+    return { type: 'done', id: unit.id, rows: loaded, ...(counts ? { filters: counts } : {}) };
+  }
+}
+
+function describe(e: unknown): Extract<WorkerReply, { type: 'error' }>['error'] {
+  if (isSynthError(e)) {
+    return {
+      message: e.message,
+      code: e.code,
+      ...(e.hint === undefined ? {} : { hint: e.hint }),
+      ...(e.table === undefined ? {} : { table: e.table }),
+      ...(e.column === undefined ? {} : { column: e.column }),
+    };
+  }
+  return { message: e instanceof Error ? e.message : String(e) };
+}
