@@ -188,6 +188,8 @@ export interface TargetConnector {
   readRows(shadow: Shadow | null, table: Table, options: ReadOptions): AsyncIterable<RowBatch>;
   /** SourceConnector.childCountHistogram on the shadow (or live): the quality report's Cardinality over all rows. */
   childCountHistogram?(shadow: Shadow | null, child: Table, foreignKey: ForeignKey): Promise<Array<{ children: number; parents: number }>>;
+  /** SourceConnector.countChildrenByKeys on the shadow (or live): the report's child counts of a parent sample. */
+  countChildrenByKeys?(shadow: Shadow | null, child: Table, foreignKey: ForeignKey, keys: Row[]): Promise<number[]>;
   /** SourceConnector.readRowsByKeys on the shadow (or live): the parents of a child sample, for the quality report. */
   readRowsByKeys?(shadow: Shadow | null, table: Table, columns: string[], keyColumns: string[], keys: Row[]): AsyncIterable<RowBatch>;
   /** Lossy/impossible type mappings for this target, decided before anything is written. */

@@ -24,7 +24,8 @@ import {
   type QualityData,
   type QualityReportResult,
 } from './quality/index.js';
-import type { QualitySampling } from './quality/types.js';
+import type { ChildCountEstimateNote, QualitySampling } from './quality/types.js';
+import { histogramFromSample } from '../pipeline/sample-child-counts.js';
 import { renderQualityReportHtml } from './report-html.js';
 
 export interface MeasureQualityArgs {
@@ -40,6 +41,13 @@ export interface MeasureQualityArgs {
   integrity?: IntegrityReport;
   /** The histograms generation used: those estimated from a sample of parents are stated with their error. */
   histograms?: ChildCountHistogram[];
+  /**
+   * The source's children-per-parent histograms as the sample stage counted them (exact, or estimated from a parent
+   * sample with `estimate`): Cardinality reuses them instead of grouping each source child table again, and counts
+   * the synthetic side the same way (a parent sample counted by key where the source's was). Left out under DP,
+   * where the models hold noised histograms.
+   */
+  sourceChildCounts?: ChildCountHistogram[];
 }
 
 /** Parents up to this many rows have their whole key read to check a child sample when no gate counts exist. */
@@ -66,7 +74,7 @@ export async function measureQuality(args: MeasureQualityArgs): Promise<QualityR
     sampling[tableKey(table)] = { real: real[name]!.rows.length, realOf: sourceRows, synthetic: synthetic[name]!.rows.length, syntheticOf: targetRows };
   }
   const metadata = metadataFromSchema(schema, args.meta);
-  const exactChildCounts = await childCountsOfSampled(args, sampling);
+  const { counts: exactChildCounts, estimates } = await childCountsOfSampled(args, sampling, synthetic);
   const joinParents = await parentsOfChildSamples(args, sampling, real, synthetic);
   const report = qualityReport(real, synthetic, metadata, {
     ...(exactChildCounts.size > 0 ? { exactChildCounts } : {}),
@@ -75,7 +83,7 @@ export async function measureQuality(args: MeasureQualityArgs): Promise<QualityR
   const counts = args.integrity
     ? gateCounts(schema, args.integrity)
     : await sampleCounts(args, synthetic, syntheticRows);
-  const childCounts = (args.histograms ?? []).flatMap((h) => (h.estimate ? [{ table: tableKey(h.child), foreignKey: h.foreignKey, ...h.estimate }] : []));
+  const childCounts = [...(args.histograms ?? []).flatMap((h) => (h.estimate ? [{ table: tableKey(h.child), foreignKey: h.foreignKey, ...h.estimate }] : [])), ...estimates];
   return {
     ...report,
     diagnostics: withReferentialCounts(report.diagnostics, counts),
@@ -99,26 +107,61 @@ function* singleColumnRelationships(schema: DatabaseSchema): Iterable<{ child: T
 const MAX_COUNTED_CHILD_ROWS = 20_000_000;
 
 /**
- * Children per parent over all rows, for each single-column FK whose parent or child the report read as a sample
- * (both databases group the child by its key: one pass each). The count of a parent's children in a child sample
- * is a thinned count, and the two sides thin independently, so the sampled Cardinality measures sampling noise
- * (see quality/cardinality.ts). Left out where the target cannot count (the sample is scored then).
+ * Children per parent over all parents, for each single-column FK whose parent or child the report read as a
+ * sample. The count of a parent's children in a child sample is a thinned count, and the two sides thin
+ * independently, so the sampled Cardinality would measure sampling noise (see quality/cardinality.ts). The source's
+ * side is the sample stage's histogram where given (else grouped in the source); the synthetic side is grouped in
+ * the shadow (through the index buildKeys added, where the target has it) or, where the source's was estimated from
+ * a parent sample, estimated the same way from the report's synthetic parent sample, its error stated. Left out
+ * where the target cannot count (the sample is scored then).
  */
-async function childCountsOfSampled(args: MeasureQualityArgs, sampling: QualitySampling['tables']): Promise<Map<string, ExactChildCounts>> {
+async function childCountsOfSampled(
+  args: MeasureQualityArgs,
+  sampling: QualitySampling['tables'],
+  synthetic: QualityData,
+): Promise<{ counts: Map<string, ExactChildCounts>; estimates: ChildCountEstimateNote[] }> {
   const { source, target, shadow, schema } = args;
   const out = new Map<string, ExactChildCounts>();
-  if (!target.childCountHistogram) return out;
+  const estimates: ChildCountEstimateNote[] = [];
+  if (!target.childCountHistogram) return { counts: out, estimates };
   const sampled = (t: TableRef): boolean => {
     const s = sampling[tableKey(t)];
     return s !== undefined && (s.real < s.realOf || s.synthetic < s.syntheticOf);
   };
   for (const { child, fk, parent, rel } of singleColumnRelationships(schema)) {
     if (!sampled(child) && !sampled(parent)) continue;
+    const known = args.sourceChildCounts?.find((h) => tableKey(h.child) === tableKey(child) && h.foreignKey === fk.name);
     const rows = sampling[tableKey(child)];
-    if (!rows || Math.max(rows.realOf, rows.syntheticOf) > MAX_COUNTED_CHILD_ROWS) continue;
-    out.set(relationshipKey(rel), { real: await source.childCountHistogram(child, fk), synthetic: await target.childCountHistogram(shadow, child, fk) });
+    if (!known?.estimate && (!rows || Math.max(rows.realOf, rows.syntheticOf) > MAX_COUNTED_CHILD_ROWS)) continue;
+    const real = known?.counts ?? (await source.childCountHistogram(child, fk));
+    const estimate = known?.estimate ? await estimateSyntheticChildCounts(args, child, fk, parent, synthetic[rel.parentTable], sampling[tableKey(parent)]?.syntheticOf) : null;
+    if (estimate?.estimate) estimates.push({ table: tableKey(child), foreignKey: fk.name, side: 'synthetic', ...estimate.estimate });
+    out.set(relationshipKey(rel), { real, synthetic: estimate?.counts ?? (await target.childCountHistogram(shadow, child, fk)) });
   }
-  return out;
+  return { counts: out, estimates };
+}
+
+/**
+ * The synthetic children per parent from the report's sample of synthetic parents, counted by key and scaled to
+ * every parent (as the sample stage estimates the source's). Null where the sample is the whole parent table, the
+ * key is not one a connector can look up, or the target cannot count by key: the caller groups the child then.
+ */
+async function estimateSyntheticChildCounts(
+  args: MeasureQualityArgs,
+  child: Table,
+  fk: ForeignKey,
+  parent: Table,
+  parents: TableData | undefined,
+  parentRows: number | undefined,
+): Promise<ReturnType<typeof histogramFromSample> | null> {
+  const { target, shadow } = args;
+  if (!target.countChildrenByKeys || !parents || parentRows === undefined || parents.rows.length === 0 || parents.rows.length >= parentRows) return null;
+  const keyType = parent.columns.find((c) => c.name === fk.references.columns[0])?.type.kind;
+  if (keyType === undefined || ['binary', 'json', 'array', 'set'].includes(keyType)) return null;
+  const at = parents.columns.indexOf(fk.references.columns[0]!);
+  if (at < 0) return null;
+  const keys: Row[] = parents.rows.map((r) => [r[at] ?? null]);
+  return histogramFromSample(await target.countChildrenByKeys(shadow, child, fk, keys), parentRows);
 }
 
 /**

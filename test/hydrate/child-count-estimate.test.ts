@@ -54,8 +54,14 @@ describe('child counts of a big child table from a sample of parents', () => {
     expect(result.status).toBe('ok');
     expect(result.integrity.totalViolations).toBe(0);
     const note = result.quality!.sampling!.childCounts!;
-    expect(note).toHaveLength(1);
+    // The source's estimate (sample stage), then the shadow's, counted the same way for the report's 1000 parents.
+    expect(note).toHaveLength(2);
     expect(note[0]).toMatchObject({ table: 'public.orders', parentsSampled: 1000, parents: 5000 });
+    expect(note[0]!.side).toBeUndefined();
+    expect(note[1]).toMatchObject({ table: 'public.orders', side: 'synthetic', parentsSampled: 1000, parents: 5000 });
+    // Generated from the source's estimate: the two means agree within their errors.
+    expect(Math.abs(note[1]!.meanChildren - note[0]!.meanChildren)).toBeLessThan(2 * (note[0]!.margin + note[1]!.margin));
+    expect(formatQualitySummary(result.quality!)).toMatch(/synthetic public\.orders \(orders_customer_id_fkey\): [\d.]+ ± [\d.]+ children per parent \(95 %\), counted for a sample of 1000 of 5000 synthetic parents/);
     // The sampled customers' own mean (seed 42 happens to draw a sample 2.4 standard errors high), and the margin
     // 1.96 · sd / √n · √((N − n) / (N − 1)) of that sample.
     const [truth] = await env.source.query<{ mean: string; sd: string }>(

@@ -144,6 +144,7 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
     readRows: (shadow: Shadow | null, table: Table, options: ReadOptions): AsyncIterable<RowBatch> => streamRows(session, dbFor(shadow), table, options),
     childCountHistogram: (shadow: Shadow | null, child: Table, fk: ForeignKey) => childCountHistogramIn(session, dbFor(shadow), child, fk, dbFor(shadow)),
     readRowsByKeys: (shadow: Shadow | null, table: Table, columns: string[], keyColumns: string[], keys: Row[]) => readRowsByKeysIn(session, dbFor(shadow), table, columns, keyColumns, keys),
+    countChildrenByKeys: (shadow: Shadow | null, child: Table, fk: ForeignKey, keys: Row[]) => countChildrenByKeysIn(session, dbFor(shadow), child, fk, keys),
     describeMapping: (schema: DatabaseSchema): TypeMappingNote[] => [...mappingNotes(schema), ...carryOverNotes(schema, 'mysql')],
     close: () => session.close(),
   };

@@ -159,6 +159,9 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
     async childCountHistogram(shadow: Shadow | null, child: Table, fk: ForeignKey) {
       return childCountHistogram(session, child, fk, shadow ? locateIn(shadow) : await locateLive());
     },
+    async countChildrenByKeys(shadow: Shadow | null, child: Table, fk: ForeignKey, keys: Row[]) {
+      return countChildrenByKeys(session, child, fk, keys, shadow ? locateIn(shadow) : await locateLive());
+    },
     async *readRowsByKeys(shadow: Shadow | null, table: Table, columns: string[], keyColumns: string[], keys: Row[]) {
       yield* readRowsByKeys(session, table, columns, keyColumns, keys, shadow ? locateIn(shadow) : await locateLive());
     },

@@ -44,7 +44,8 @@ export function describeSampling(s: QualitySampling | undefined): string[] {
     );
   }
   for (const c of s.childCounts ?? []) {
-    lines.push(`${c.table} (${c.foreignKey}): ${c.meanChildren.toFixed(2)} ± ${c.margin.toFixed(2)} children per parent (95 %), counted for a sample of ${c.parentsSampled} of ${c.parents} parents.`);
+    const side = c.side === 'synthetic' ? 'synthetic ' : '';
+    lines.push(`${side}${c.table} (${c.foreignKey}): ${c.meanChildren.toFixed(2)} ± ${c.margin.toFixed(2)} children per parent (95 %), counted for a sample of ${c.parentsSampled} of ${c.parents} ${side}parents.`);
   }
   return lines;
 }

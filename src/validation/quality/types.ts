@@ -183,6 +183,8 @@ export interface ChildCountEstimateNote {
   meanChildren: number;
   /** Half-width of the 95 % confidence interval of meanChildren. */
   margin: number;
+  /** Which side was estimated: the source's (sample stage), or the shadow's (quality report). Source when absent. */
+  side?: 'real' | 'synthetic';
 }
 
 export interface QualityReportOptions {

@@ -110,6 +110,41 @@ describe('Cardinality of sampled tables is scored on all rows', () => {
     }
   }, 60_000);
 
+  it("reuses the sample stage's histograms, and estimates the synthetic side from its parent sample where the source's was estimated", async () => {
+    for (const url of [pgCopy.url, mysqlCopy.url]) {
+      const src = await openSource(source.url);
+      const target = await openTarget(url);
+      const grouped: string[] = [];
+      const group = src.childCountHistogram.bind(src);
+      try {
+        const schema = await src.introspect();
+        const child = schema.tables.find((t) => t.name === 'order_tag')!;
+        const fk = child.foreignKeys.find((f) => f.columns[0] === 'order_id')!;
+        // As the sample stage hands it over for a big child: counted for a sample of parents, with its error.
+        const counts = await group(child, fk);
+        const sourceChildCounts = [{ child: { schema: child.schema, name: child.name }, foreignKey: fk.name, counts, estimate: { parentsSampled: 300, parents: 1200, meanChildren: 2, margin: 0.1 } }];
+        src.childCountHistogram = (c, f) => {
+          grouped.push(f.name);
+          return group(c, f);
+        };
+        const meta = [];
+        for (const t of schema.tables) meta.push(...describeColumns(t, await readSample(src, t, 200, 42)));
+        const q = await measureQuality({ source: src, target, shadow: null, schema, meta, sampleRows: 200, seed: 42, sourceChildCounts });
+        // The source is grouped only for the FK the sample stage did not count.
+        expect(grouped).toEqual([child.foreignKeys.find((f) => f.columns[0] === 'tag_id')!.name]);
+        const note = q.sampling!.childCounts!.find((c) => c.side === 'synthetic')!;
+        expect(note).toMatchObject({ table: `${child.schema}.order_tag`, foreignKey: fk.name, parentsSampled: 200, parents: 1200 });
+        // Every order has exactly 2 of the 2 400 children: so has every sampled one, without error.
+        expect(note).toMatchObject({ meanChildren: 2, margin: 0 });
+        const card = q.cardinality.find((c) => c.childTable === 'order_tag' && c.foreignKey === 'order_id')!;
+        expect(card.score!).toBeGreaterThan(0.8);
+      } finally {
+        await src.close();
+        await target.close();
+      }
+    }
+  }, 60_000);
+
   it('measures a real difference exactly', async () => {
     // Tag 1 loses 150 of its 300 rows to tag 2 (450): two of eight parents differ, KS = 1/8.
     await pgCopy.exec('UPDATE order_tag SET tag_id = 2 WHERE tag_id = 1 AND id % 16 < 8');
