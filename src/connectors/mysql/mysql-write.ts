@@ -74,9 +74,34 @@ export function wrapWire(form: WireForm, x: string): string {
 
 const needsWrap = (form: WireForm) => form === 'hex' || form === 'wkt' || form === 'bits';
 
+const FIELD_SPECIAL = /[\\\t\n\r\0]/;
+
 /** LOAD DATA default escaping (FIELDS ESCAPED BY '\\'): backslash, tab, newline, CR, NUL. */
 function escapeField(s: string): string {
+  // Most values have nothing to escape: a test is cheaper than a replace that copies the string.
+  if (!FIELD_SPECIAL.test(s)) return s;
   return s.replace(/[\\\t\n\r\0]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : ch === '\r' ? '\\r' : '\\0'));
+}
+
+/**
+ * One LOAD DATA line per row, specialised per column once per stream (the hot loop of a MySQL load): plain
+ * strings and numbers skip the wire-form switch; everything else goes through toWireText as before.
+ */
+export function wireRowEncoder(forms: WireForm[]): (row: Value[]) => string {
+  const fields = forms.map((form): ((v: Value) => string) => {
+    const general = (v: Value): string => {
+      const w = toWireText(form, v);
+      return w === null ? '\\N' : escapeField(w);
+    };
+    if (form !== 'text') return general;
+    return (v) => (v === null || v === undefined ? '\\N' : typeof v === 'string' ? escapeField(v) : typeof v === 'number' ? String(v) : general(v));
+  });
+  const n = fields.length;
+  return (row) => {
+    let line = n > 0 ? fields[0]!(row[0] ?? null) : '';
+    for (let i = 1; i < n; i++) line += '\t' + fields[i]!(row[i] ?? null);
+    return line + '\n';
+  };
 }
 
 /** A written column: its name and how its values travel. */
@@ -235,7 +260,7 @@ export class MysqlWriter {
       `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${targets.join(', ')})` +
       (sets.length > 0 ? ` SET ${sets.join(', ')}` : '');
     let opened = false;
-    const forms = plans.map((p) => p.wire);
+    const encodeRow = wireRowEncoder(plans.map((p) => p.wire));
     const socket = socketOf(conn);
     const encode = async function* (): AsyncGenerator<Buffer> {
       for await (const batch of batches) {
@@ -243,14 +268,7 @@ export class MysqlWriter {
           throw new SynthError('LOAD_FAILED', `Batches for ${table.name} changed their column list mid-stream`, { table: table.name });
         }
         let text = '';
-        for (const row of batch.rows) {
-          const fields: string[] = new Array<string>(forms.length);
-          for (let i = 0; i < forms.length; i++) {
-            const w = toWireText(forms[i]!, row[i] ?? null);
-            fields[i] = w === null ? '\\N' : escapeField(w);
-          }
-          text += fields.join('\t') + '\n';
-        }
+        for (const row of batch.rows) text += encodeRow(row);
         onBatch(batch.rows.length);
         // mysql2 writes every chunk of the infile stream to the socket without waiting for it to drain, so the
         // whole table would pile up in the socket buffer when generation outpaces the server: wait here instead.
