@@ -23,7 +23,8 @@ CREATE TABLE customer (id serial PRIMARY KEY, segment text NOT NULL, country tex
 CREATE TABLE product (id serial PRIMARY KEY, category text NOT NULL, price numeric(8,2) NOT NULL);
 CREATE TABLE orders (
   id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customer(id), channel text NOT NULL,
-  amount numeric(10,2) NOT NULL CHECK (amount >= 0), note text
+  amount numeric(10,2) NOT NULL CHECK (amount >= 0), note text,
+  ordered_at timestamp NOT NULL, shipped_at timestamp NOT NULL
 );
 CREATE TABLE order_line (
   id serial PRIMARY KEY, order_id int NOT NULL REFERENCES orders(id), product_id int NOT NULL REFERENCES product(id),
@@ -37,14 +38,26 @@ SELECT CASE WHEN random() < 0.3 THEN 'business' ELSE 'retail' END,
 FROM generate_series(1, ${customers});
 INSERT INTO product (category, price)
 SELECT (ARRAY['book','tool','food','toy'])[1 + g % 4], round((3 + random() * 120)::numeric, 2) FROM generate_series(1, 200) g;
-INSERT INTO orders (customer_id, channel, amount, note)
-SELECT c.id,
-       CASE WHEN c.segment = 'business' THEN (CASE WHEN random() < 0.85 THEN 'b2b' ELSE 'web' END)
-            ELSE (CASE WHEN random() < 0.6 THEN 'web' ELSE 'store' END) END,
-       round((CASE WHEN c.segment = 'business' THEN 200 + random() * 400 ELSE 10 + random() * 50 END)::numeric, 2),
-       (ARRAY['gift','express','standard',NULL])[1 + floor(random() * 4)::int]
-FROM customer c, LATERAL generate_series(1, CASE WHEN c.segment = 'business' THEN 5 + floor(random() * 10)::int ELSE 1 + floor(random() * 3)::int END) k;
-INSERT INTO orders (customer_id, channel, amount, note) SELECT 7, 'web', 42, '${SECRET}' FROM generate_series(1, 300);
+INSERT INTO orders (customer_id, channel, amount, note, ordered_at, shipped_at)
+SELECT customer_id, channel, amount, note, ordered_at,
+       -- Dated children: shipped after the order, with a lag by channel (store: handed over at once).
+       ordered_at + CASE channel WHEN 'store' THEN interval '0' WHEN 'b2b' THEN (2 + random() * 8) * interval '1 day'
+                                 ELSE (0.5 + random() * 3) * interval '1 day' END
+FROM (
+  SELECT c.id customer_id, o.channel,
+         round((CASE WHEN c.segment = 'business' THEN 200 + random() * 400 ELSE 10 + random() * 50 END)::numeric, 2) amount,
+         (ARRAY['gift','express','standard',NULL])[1 + floor(random() * 4)::int] note,
+         -- After the customer joined, sooner by channel: b2b within a year, web within 2.5, store one to three years on.
+         c.joined + (CASE o.channel WHEN 'b2b' THEN random() * 300 WHEN 'web' THEN random() * 900
+                     ELSE 270 * floor(random() * 4)::int + 300 + random() * 90 END) * interval '1 day' ordered_at
+  FROM customer c,
+       LATERAL generate_series(1, CASE WHEN c.segment = 'business' THEN 5 + floor(random() * 10)::int ELSE 1 + floor(random() * 3)::int END) k,
+       LATERAL (SELECT CASE WHEN c.segment = 'business' THEN (CASE WHEN random() < 0.85 + 0 * k THEN 'b2b' ELSE 'web' END)
+                            ELSE (CASE WHEN random() < 0.6 + 0 * k THEN 'web' ELSE 'store' END) END channel) o
+) x;
+INSERT INTO orders (customer_id, channel, amount, note, ordered_at, shipped_at)
+SELECT 7, 'web', 42, '${SECRET}', c.joined + g * interval '1 day', c.joined + (g + 1) * interval '1 day'
+FROM customer c, generate_series(1, 300) g WHERE c.id = 7;
 INSERT INTO order_line (order_id, product_id, qty)
 SELECT o.id, 1 + floor(random() * 200)::int,
        CASE WHEN o.channel = 'b2b' THEN 10 + floor(random() * 40)::int ELSE 1 + floor(random() * 3)::int END

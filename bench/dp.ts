@@ -1,8 +1,9 @@
 /**
  * Quality under DP with the default mechanism (`privacy: { epsilon }` alone: MST where a table has the rows for it,
  * children conditioned on their parent; the configured model elsewhere), PostgreSQL → PostgreSQL: Overall and its
- * four properties at each ε and without DP, mean of the repeats with min–max, integrity violations, and the tables
- * whose row count is off by more than 10 % without the plan's small-table warning.
+ * four properties at each ε and without DP, mean of the repeats with min–max, integrity violations, rows that break
+ * an order invariant the source keeps (summed over the repeats), and the tables whose row count is off by more than
+ * 10 % without the plan's small-table warning.
  *   npm run bench -- dp
  *   SYNTH_DP_SOURCES=shop-10k SYNTH_DP_EPSILONS=off,3 SYNTH_DP_REPEATS=1 npm run bench -- dp
  * Sources: chinook, northwind, world (../shared/datasets; skipped when absent), shop (bench/dp-entity.ts's fixture,
@@ -54,6 +55,68 @@ async function rowCounts(url: string): Promise<Map<string, number>> {
   }
 }
 
+/**
+ * The order invariants the source keeps (`a ≤ b` on every row where both are set, with at least 20 such rows): two
+ * date/timestamp columns of one table, and a child's against its parent's through a single-column FK. Each comes
+ * back as a query counting the rows that break it, to run on the target.
+ */
+async function sourceInvariants(url: string): Promise<Array<{ name: string; broken: string }>> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const cols = await c.query<{ s: string; t: string; c: string }>(
+      "SELECT table_schema s, table_name t, column_name c FROM information_schema.columns WHERE data_type IN ('date', 'timestamp without time zone', 'timestamp with time zone') AND table_schema NOT IN ('pg_catalog', 'information_schema') AND table_schema NOT LIKE 'synth%' ORDER BY 1, 2, ordinal_position",
+    );
+    const fks = await c.query<{ cs: string; ct: string; cc: string; ps: string; pt: string; pc: string }>(
+      `SELECT cn.nspname cs, cr.relname ct, ca.attname cc, pn.nspname ps, pr.relname pt, pa.attname pc
+         FROM pg_constraint k
+         JOIN pg_class cr ON cr.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = cr.relnamespace
+         JOIN pg_class pr ON pr.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = pr.relnamespace
+         JOIN pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = k.conkey[1]
+         JOIN pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = k.confkey[1]
+        WHERE k.contype = 'f' AND array_length(k.conkey, 1) = 1 AND k.conrelid <> k.confrelid`,
+    );
+    const q = (x: string) => `"${x.replace(/"/g, '""')}"`;
+    const byTable = new Map<string, Array<{ s: string; t: string; c: string }>>();
+    for (const r of cols.rows) byTable.set(`${r.s}.${r.t}`, [...(byTable.get(`${r.s}.${r.t}`) ?? []), r]);
+    const candidates: Array<{ name: string; from: string; lo: string; hi: string }> = [];
+    for (const list of byTable.values()) {
+      for (const a of list) for (const b of list) if (a.c !== b.c) candidates.push({ name: `${a.t}.${a.c} ≤ ${b.c}`, from: `${q(a.s)}.${q(a.t)} x`, lo: `x.${q(a.c)}`, hi: `x.${q(b.c)}` });
+    }
+    for (const f of fks.rows) {
+      for (const p of byTable.get(`${f.ps}.${f.pt}`) ?? []) {
+        for (const ch of byTable.get(`${f.cs}.${f.ct}`) ?? []) {
+          candidates.push({ name: `${f.pt}.${p.c} ≤ ${f.ct}.${ch.c}`, from: `${q(f.cs)}.${q(f.ct)} x JOIN ${q(f.ps)}.${q(f.pt)} y ON y.${q(f.pc)} = x.${q(f.cc)}`, lo: `y.${q(p.c)}`, hi: `x.${q(ch.c)}` });
+        }
+      }
+    }
+    const out: Array<{ name: string; broken: string }> = [];
+    for (const k of candidates) {
+      const r = await c.query<{ n: string; bad: string }>(`SELECT count(*) n, count(*) FILTER (WHERE ${k.lo} > ${k.hi}) bad FROM ${k.from} WHERE ${k.lo} IS NOT NULL AND ${k.hi} IS NOT NULL`);
+      if (Number(r.rows[0]!.n) >= 20 && Number(r.rows[0]!.bad) === 0) out.push({ name: k.name, broken: `SELECT count(*) n FROM ${k.from} WHERE ${k.lo} > ${k.hi}` });
+    }
+    return out;
+  } finally {
+    await c.end();
+  }
+}
+
+/** Rows of the target that break each of the source's invariants (only those broken at least once). */
+async function brokenInvariants(url: string, invariants: Array<{ name: string; broken: string }>): Promise<Map<string, number>> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const out = new Map<string, number>();
+    for (const k of invariants) {
+      const n = Number((await c.query<{ n: string }>(k.broken)).rows[0]!.n);
+      if (n > 0) out.set(k.name, n);
+    }
+    return out;
+  } finally {
+    await c.end();
+  }
+}
+
 export async function benchDp(): Promise<Record<string, number | string>> {
   const sources = (process.env.SYNTH_DP_SOURCES ?? 'chinook,northwind,world,shop-10k,shop-100k').split(',');
   const epsilons = (process.env.SYNTH_DP_EPSILONS ?? 'off,1,3,10').split(',');
@@ -69,6 +132,8 @@ export async function benchDp(): Promise<Record<string, number | string>> {
       continue;
     }
     const sourceRows = await rowCounts(src);
+    const invariants = await sourceInvariants(src);
+    process.stderr.write(`${name}: ${invariants.length} order invariant(s) in the source${invariants.length ? `: ${invariants.map((k) => k.name).join(', ')}` : ''}\n`);
     const entity = process.env.SYNTH_DP_UNIT === 'entity' && !DATASETS.has(name);
     for (const e of epsilons) {
       for (const mechanism of e === 'off' ? (['-'] as const) : mechanisms) {
@@ -76,6 +141,7 @@ export async function benchDp(): Promise<Record<string, number | string>> {
         let chosen = '';
         let cpu = 0;
         let violations = 0;
+        const broken = new Map<string, number>();
         const offCounts = new Set<string>();
         for (let rep = 0; rep < repeats; rep++) {
           const dst = await freshDatabase('pg', `synth_dpm_${name.replace('-', '_')}_dst`);
@@ -108,6 +174,7 @@ export async function benchDp(): Promise<Record<string, number | string>> {
           chosen = (r.privacy?.tables ?? []).filter((t) => t.model === 'mst').map((t) => t.table.split('.').pop()).join(' ');
           // Row counts within 10 % of the source unless the plan warned (small tables: noise above 25 %).
           const warned = new Set((r.privacy?.tables ?? []).filter((t) => t.rowCount?.small).map((t) => t.table));
+          for (const [k, n] of await brokenInvariants(dst, invariants)) broken.set(k, (broken.get(k) ?? 0) + n);
           const target = await rowCounts(dst);
           for (const [t, n] of sourceRows) {
             const got = target.get(t) ?? 0;
@@ -117,7 +184,7 @@ export async function benchDp(): Promise<Record<string, number | string>> {
         const label = `${name} ${e === 'off' ? 'no DP' : `ε=${e}${entity ? ' entity' : ''}${mechanisms.length > 1 ? ` ${mechanism}` : ''}`}`;
         out[label] =
           [...scores].map(([k, v]) => `${k} ${summary(v)}`).join(', ') +
-          ` | violations ${violations} | rows off >10 % unwarned: ${offCounts.size === 0 ? 'none' : [...offCounts].join(', ')} | ${(cpu / repeats).toFixed(0)} CPU-s/run${e !== 'off' ? ` | MST: ${chosen || 'none'}` : ''}`;
+          ` | violations ${violations} | broken invariants ${broken.size === 0 ? 0 : [...broken].map(([k, n]) => `${k}: ${n} rows`).join(', ')} | rows off >10 % unwarned: ${offCounts.size === 0 ? 'none' : [...offCounts].join(', ')} | ${(cpu / repeats).toFixed(0)} CPU-s/run${e !== 'off' ? ` | MST: ${chosen || 'none'}` : ''}`;
         process.stderr.write(`${label}: ${out[label]}\n`);
       }
     }

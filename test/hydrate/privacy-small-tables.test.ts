@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { hydrate } from '../../src/pipeline/index.js';
-import { generatedRowCount, rowCountError, smallTableWarning } from '../../src/generation/privacy/dp-row-counts.js';
+import { generatedRowCount, rowCountError, smallTableWarning, SMALL_TABLE_RELATIVE_ERROR } from '../../src/generation/privacy/dp-row-counts.js';
+import { COUNT_MAX_SHARE, COUNT_RELATIVE_ERROR, countEpsilon } from '../../src/generation/privacy/dp-budget.js';
 import { pgHydrationFixture } from '../support/databases.js';
 import { runCli } from '../support/cli.js';
 
@@ -48,6 +49,27 @@ describe('tables too small for their noise under privacy', () => {
     expect(generatedRowCount(2980, 5)).toBe(2980);
     expect(smallTableWarning(e, 2, 3)).toContain("tables.continent.mode: 'copy'");
     expect(smallTableWarning(e, 2, 3)).toContain('noisy row count (2) is off by ±5.0 rows');
+  });
+
+  it('countEpsilon buys a small table an accurate count out of its statistics budget, up to COUNT_MAX_SHARE', () => {
+    // A 200-row product with 3 units (count, category, price) and 0.15 of statistics budget: an even split gives
+    // the count ε 0.05, off by ±20 rows (10 %) on average; the count takes what holds it to 2.5 % (ε 0.2 > 40 %: capped).
+    const capped = countEpsilon(0.15, 3, 200, 1);
+    expect(capped.count).toBeCloseTo(0.15 * COUNT_MAX_SHARE);
+    expect(capped.count + 2 * capped.unit).toBeCloseTo(0.15);
+    // With a larger budget it gets exactly what it needs, and the rest stays with the other units.
+    const enough = countEpsilon(0.55, 3, 200, 1);
+    expect(1 / enough.count).toBeCloseTo(COUNT_RELATIVE_ERROR * 200);
+    expect(enough.count + 2 * enough.unit).toBeCloseTo(0.55);
+    expect(rowCountError('public.product', 200, enough.count).small).toBe(false);
+    // A large table needs no more than its even share; the entity unit's m rows scale the need.
+    const large = countEpsilon(0.15, 3, 20_000, 1);
+    expect(large.count).toBeCloseTo(0.05);
+    expect(large.unit).toBeCloseTo(0.05);
+    expect(countEpsilon(1, 3, 200, 4).count).toBeCloseTo(1 * COUNT_MAX_SHARE);
+    expect(countEpsilon(1, 3, 200, 1).count).toBeCloseTo(1 / 3);
+    // A 200-row count at the capped ε is named: its error passes what a 10 % check tolerates.
+    expect(rowCountError('public.product', 200, capped.count).relativeError).toBeGreaterThan(SMALL_TABLE_RELATIVE_ERROR);
   });
 
   it('synth plan shows each table’s expected row-count error at this ε and flags the 5-row continent', async () => {

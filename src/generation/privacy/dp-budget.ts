@@ -26,8 +26,13 @@ export const DP_SGD_SHARE = 0.5;
 
 /** What one table may spend, decided from the schema and sample sizes before any data is read. */
 export interface TableAllocation {
-  /** ε of each statistics release unit (row count, one FK histogram, one attribute column). */
+  /** ε of each statistics release unit (one FK histogram, one attribute column). */
   unitEpsilon: number;
+  /**
+   * ε of the row count: at least `unitEpsilon`, more on a small table, whose count cannot carry a unit's noise
+   * (`countEpsilon`).
+   */
+  countEpsilon: number;
   /** δ of each vocabulary threshold. */
   vocabDelta: number;
   /** DP-SGD plan of a learned table. */
@@ -59,6 +64,28 @@ export interface AllocationInput {
   mstFamilies?: number;
   /** Releases its order invariants may make (`plannedInvariantReleases`, from the schema). */
   invariantReleases?: number;
+}
+
+/**
+ * The row count is held to this expected relative error (E|Lap(b)| = b ≤ 2.5 % of the rows: off by more than 10 %
+ * with probability e^−4 ≈ 2 %) where that costs at most COUNT_MAX_SHARE of the table's statistics. A 200-row
+ * table at a unit's ε ≈ 0.05 would be off by ±20 rows (10 %) on average; a count is one Laplace release, so
+ * giving it more is the cheapest accuracy a small table can buy.
+ */
+export const COUNT_RELATIVE_ERROR = 0.025;
+export const COUNT_MAX_SHARE = 0.4;
+
+/**
+ * ε of a table's row count and of each of its other statistics units, from the table's statistics budget (what is
+ * left after DP-SGD/MST and the order invariants), its unit count and its (public) sample size. Schema and sizes
+ * only: the split reveals nothing.
+ */
+export function countEpsilon(statistics: number, units: number, rows: number, contribution: number): { count: number; unit: number } {
+  const even = statistics / units;
+  if (rows <= 0 || units <= 1) return { count: even, unit: even };
+  const need = contribution / (COUNT_RELATIVE_ERROR * rows);
+  const count = Math.max(even, Math.min(need, statistics * COUNT_MAX_SHARE));
+  return { count, unit: (statistics - count) / (units - 1) };
 }
 
 /** Plan steps whose primary parent is `table` (not itself, not skipped): the family-size columns of its MST tree. */
@@ -138,9 +165,13 @@ function plannedLedger(
     // evenly over every release they may make (the plan counts each candidate as if it were kept).
     const invariantReleases = input.rows > 0 ? (input.invariantReleases ?? 0) : 0;
     const invariantEpsilon = invariantReleases > 0 ? (statistics * INVARIANT_SHARE) / invariantReleases : 0;
-    const unitEpsilon = (statistics * (invariantReleases > 0 ? 1 - INVARIANT_SHARE : 1)) / units;
+    const split = input.derivedCount
+      ? { count: 0, unit: (statistics * (invariantReleases > 0 ? 1 - INVARIANT_SHARE : 1)) / units }
+      : countEpsilon(statistics * (invariantReleases > 0 ? 1 - INVARIANT_SHARE : 1), units, input.rows, input.contribution ?? 1);
+    const unitEpsilon = split.unit;
     const vocabDelta = privacy.delta / T / 2 / Math.max(1, privateColumns.length);
-    if (counts > 0) charge(`${key} count`, { mechanism: 'laplace', epsilon: unitEpsilon, count: counts });
+    if (!input.derivedCount) charge(`${key} count`, { mechanism: 'laplace', epsilon: split.count, count: 1 });
+    if (input.histograms > 0) charge(`${key} count`, { mechanism: 'laplace', epsilon: unitEpsilon, count: input.histograms });
     for (const c of attrs) for (const ch of columnCharges(table, c, unitEpsilon, vocabDelta, isPublic(c.name), fake(c))) charge(`${key}.${c.name}`, ch);
     const sgd = learned ? (sgdPlans.get(key) ?? null) : null;
     if (sgd) charge(`${key} DP-SGD`, { mechanism: 'subsampled-gaussian', q: sgd.q, noiseMultiplier: sgd.noiseMultiplier, steps: sgd.steps });
@@ -148,7 +179,7 @@ function plannedLedger(
     const rho = mst ? rhoForEpsilon(scale * share * MST_SHARE, delta) : 0;
     if (mst) for (const ch of mstCharges(mst.columns, rho)) charge(`${key} MST`, ch);
     if (invariantReleases > 0) charge(`${key} order invariants`, { mechanism: 'laplace', epsilon: invariantEpsilon, count: invariantReleases });
-    allocations.set(key, { unitEpsilon, vocabDelta, sgd, budget: { epsilon: own.spent(delta).epsilon, delta }, mst: choice ? { ...choice, ...(mst ? { rho } : {}) } : null, invariantEpsilon });
+    allocations.set(key, { unitEpsilon, countEpsilon: split.count, vocabDelta, sgd, budget: { epsilon: own.spent(delta).epsilon, delta }, mst: choice ? { ...choice, ...(mst ? { rho } : {}) } : null, invariantEpsilon });
   }
   return { total, allocations };
 }

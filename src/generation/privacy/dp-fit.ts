@@ -476,11 +476,11 @@ export async function fitTableDp(
   const viaHist = via ? dpHists.find((h) => h.foreignKey === via.name) : undefined;
   const noisyRows = viaHist
     ? viaHist.counts.reduce((n, e) => n + e.children * e.parents, 0)
-    : Math.max(0, dpCount(sample.totalRows, { epsilon: eps }, { ...ctx, label: `${key} count` }));
+    : Math.max(0, dpCount(sample.totalRows, { epsilon: allocation.countEpsilon }, { ...ctx, label: `${key} count` }));
   const sampleSize = Math.max(1, Math.min(noisyRows, options.sampleRows));
   // Relative to the sample's size, which the budget split already treats as public (DP-SGD's sampling rate): a
   // table's flag does not then depend on how its noise fell.
-  const countError = viaHist ? null : rowCountError(key, sample.rows.length, eps, contribution);
+  const countError = viaHist ? null : rowCountError(key, sample.rows.length, allocation.countEpsilon, contribution);
   if (countError?.small && sample.totalRows > 0) options.warn?.(smallTableWarning(countError, noisyRows, options.privacy.epsilon, table), key);
   const generatedRows = sample.totalRows === 0 ? 0 : countError ? generatedRowCount(noisyRows, countError.expectedError) : Math.max(1, noisyRows);
   const invariants =

@@ -7,8 +7,12 @@
  */
 import type { Table } from '../../schema/model.js';
 
-/** Above this expected relative error a table is named in the plan and in the run's warnings. */
-export const SMALL_TABLE_RELATIVE_ERROR = 0.25;
+/**
+ * Above this expected relative error a table is named in the plan and in the run's warnings: the count is then off
+ * by more than 10 % of its rows with probability above 5 % (P(|Lap(b)| > 0.1·n) = e^(−0.1·n/b) > 1/20), which is
+ * what a reader of the output would call a wrong row count.
+ */
+export const SMALL_TABLE_RELATIVE_ERROR = 0.1 / Math.log(20);
 
 export interface RowCountError {
   table: string;

@@ -70,7 +70,7 @@ export async function planPrivacy(source: SourceConnector, schema: DatabaseSchem
       .filter((i) => !i.derivedCount)
       .map((i) => {
         const key = tableKey(i.table);
-        return rowCountError(key, rows.get(key) ?? 0, allocations.get(key)!.unitEpsilon, contributionBound(ownership, i.table));
+        return rowCountError(key, rows.get(key) ?? 0, allocations.get(key)!.countEpsilon, contributionBound(ownership, i.table));
       });
     const mst = inputs.flatMap((i) => {
       const choice = allocations.get(tableKey(i.table))?.mst;
