@@ -131,7 +131,14 @@ export class ParallelLoad {
         if (!pool.closed) died(`exited (${signal ?? `code ${code}`}) before its windows were loaded`);
       });
     }
-    for (const key of split) pool.split(key, generation.rowCounts.get(key)!);
+    const rows = (key: string) => generation.rowCounts.get(key) ?? 0;
+    const share = mainShare(
+      steps.filter((k) => !split.includes(k)).reduce((a, k) => a + rows(k), 0),
+      split.reduce((a, k) => a + rows(k), 0),
+      split.reduce((a, k) => a + [...tablesToReplay(bundle, models, k)].reduce((b, p) => b + rows(p), 0), 0),
+      workers,
+    );
+    for (const key of split) pool.split(key, rows(key), share);
     return pool;
   }
 
@@ -163,16 +170,17 @@ export class ParallelLoad {
   }
 
   /**
-   * Windows of whole batches: the main process takes the first (its load starts when the plan reaches the table),
-   * each worker one of the rest (posted now).
+   * Windows of whole batches: the main process takes the first, `share` of the rows (its load starts when the plan
+   * reaches the table), each worker an equal part of the rest (posted now).
    */
-  private split(key: string, n: number): void {
-    const parts = this.workers.length + 1;
-    const size = Math.ceil(n / parts / DEFAULT_BATCH_SIZE) * DEFAULT_BATCH_SIZE;
+  private split(key: string, n: number, share: number): void {
+    const batches = (rows: number) => Math.round(rows / DEFAULT_BATCH_SIZE) * DEFAULT_BATCH_SIZE;
+    const mine = Math.min(n, batches(n * share));
+    const size = Math.ceil((n - mine) / this.workers.length / DEFAULT_BATCH_SIZE) * DEFAULT_BATCH_SIZE;
     const progress = new Map<number, number>();
     const units: Array<Promise<{ rows: number; filters?: FilterReport }>> = [];
     for (let w = 0; w < this.workers.length; w++) {
-      const start = size * (w + 1);
+      const start = mine + size * w;
       const end = Math.min(n, start + size);
       if (start >= end) break;
       const unit: LoadUnit = { id: this.nextId++, table: key, start, end };
@@ -184,7 +192,7 @@ export class ParallelLoad {
     });
     // Awaited when the plan reaches the table; until then a failure must not count as unhandled.
     done.catch(() => undefined);
-    this.splits.set(key, { main: { start: 0, end: Math.min(n, size) }, rest: { start: Math.min(n, size), end: n, threads: units.length }, loaded: () => [...progress.values()].reduce((a, b) => a + b, 0), done });
+    this.splits.set(key, { main: { start: 0, end: mine }, rest: { start: mine, end: n, threads: units.length }, loaded: () => [...progress.values()].reduce((a, b) => a + b, 0), done });
   }
 
   private post(worker: ChildProcess, unit: LoadUnit, progress: (rows: number) => void): Promise<{ rows: number; filters?: FilterReport }> {
@@ -218,6 +226,17 @@ export class ParallelLoad {
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
   }
+}
+
+/**
+ * The share of each split table the main process loads, so that it and each worker draw about as many rows: the
+ * main process also draws every table that is not split; each worker first replays the ancestors its tables read.
+ */
+export function mainShare(unsplitRows: number, splitRows: number, replayRows: number, workers: number): number {
+  if (splitRows <= 0) return 1;
+  // unsplit + m = replay + (split - m) / workers, for m the main process's rows of the split tables.
+  const m = (replayRows + splitRows / workers - unsplitRows) / (1 + 1 / workers);
+  return Math.min(1, Math.max(0, m / splitRows));
 }
 
 /**
