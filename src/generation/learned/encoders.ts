@@ -102,6 +102,15 @@ function pad(n: number, width: number): string {
 
 const MS_PER_DAY = 86_400_000;
 
+/** A decimal string that the removal of other characters would leave as it is (most are: a regex test is cheaper). */
+const PLAIN_NUMBER = /^[+-]?\d*\.?\d*(?:[eE][+-]?\d+)?$/;
+
+/**
+ * Day number of a `YYYY-MM-DD` string, remembered: a conditioned child encodes its parents' dates once per row
+ * (lineitem reads its order's date 6 M times at scale), and a column's days fall in a few thousand values.
+ */
+const DAY_NUMBERS = new Map<string, number>();
+
 /** Value → number for binning, or null when the value is not a finite number of that kind. */
 export function toNumber(v: Value, nk: NumericKind): number | null {
   if (v === null) return null;
@@ -115,15 +124,19 @@ export function toNumber(v: Value, nk: NumericKind): number | null {
           : typeof v === 'bigint'
             ? Number(v)
             : typeof v === 'string'
-              ? Number(v.replace(/[^0-9eE+.-]/g, ''))
+              ? Number(PLAIN_NUMBER.test(v) ? v : v.replace(/[^0-9eE+.-]/g, ''))
               : NaN;
       return Number.isFinite(n) ? n : null;
     }
     case 'date': {
       if (typeof v !== 'string') return null;
+      const known = DAY_NUMBERS.get(v);
+      if (known !== undefined) return known;
       const m = /^(-?\d{4,})-(\d{2})-(\d{2})$/.exec(v);
       if (!m) return null;
-      return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / MS_PER_DAY;
+      const day = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / MS_PER_DAY;
+      if (DAY_NUMBERS.size < MAX_REMEMBERED_DAYS) DAY_NUMBERS.set(v, day);
+      return day;
     }
     case 'timestamp': {
       if (typeof v !== 'string') return null;
@@ -241,7 +254,7 @@ export class NumericEncoder implements ColumnEncoder {
     if (this.parts.length === 1) return [t];
     const sub = this.spec.fine?.[t - this.firstBin];
     const x = v === null ? null : toNumber(v, this.spec.numeric);
-    if (!sub || x === null || this.pointKeys.has(valueKey(v))) return [t, 0];
+    if (!sub || x === null || (this.pointKeys.size > 0 && this.pointKeys.has(valueKey(v)))) return [t, 0];
     return [t, binOf(sub, x)];
   }
 
@@ -257,7 +270,8 @@ export class NumericEncoder implements ColumnEncoder {
 
   encode(v: Value): number {
     if (v === null) return this.nullToken >= 0 ? this.nullToken : this.fallback();
-    const p = this.pointKeys.get(valueKey(v));
+    // Most columns have no point values: no key to build.
+    const p = this.pointKeys.size > 0 ? this.pointKeys.get(valueKey(v)) : undefined;
     if (p !== undefined) return (this.spec.hasNull ? 1 : 0) + p;
     const x = toNumber(v, this.spec.numeric);
     const edges = this.spec.edges;

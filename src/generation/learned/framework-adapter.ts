@@ -27,6 +27,8 @@ export class ComposedLearnedModel implements AttributeModel {
   /** Per output column, its conform step (`learnedConformer` for the learned model's columns). */
   private readonly conformers: Array<(v: Value) => Value>;
   private readonly learnedInOrder: boolean;
+  /** The rows the last `sample` returned and the learned model's rows they came from (for `predictChildCounts`). */
+  private last: { out: Row[]; learned: Row[] } | null = null;
 
   constructor(
     table: Table,
@@ -56,6 +58,7 @@ export class ComposedLearnedModel implements AttributeModel {
     if (this.learnedInOrder) {
       // Every column is the learned model's, in order: its rows are conformed in place.
       for (const row of a) for (let c = 0; c < width; c++) row[c] = (this.conformers[c] as (v: Value) => Value)((row[c] ?? null) as Value);
+      this.last = { out: a, learned: a };
       return a;
     }
     const out: Row[] = new Array(n);
@@ -70,10 +73,16 @@ export class ComposedLearnedModel implements AttributeModel {
       }
       out[r] = row;
     }
+    this.last = { out, learned: a };
     return out;
   }
 
+  /**
+   * Children per row of `parentRows`. For the rows the last `sample` call returned (the same array), the learned
+   * model draws from the count probabilities of the tokens it sampled them from, computed in that pass.
+   */
   predictChildCounts(parentRows: Row[], foreignKey: string, rng: Rng, context: Row[] | null = null): number[] {
+    if (this.last?.out === parentRows) return this.learned.predictChildCounts(this.last.learned, foreignKey, rng, context);
     const pick = this.learned.columns.map((c) => this.columns.indexOf(c));
     return this.learned.predictChildCounts(
       parentRows.map((r) => pick.map((j) => (r[j] ?? null) as Value)),

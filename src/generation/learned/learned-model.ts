@@ -8,7 +8,7 @@ import type { AttributeModel, ModelArtifact, Rng, Row, Value } from '../model.js
 import { encoderFromJSON, type ColumnEncoder, type EncoderJSON } from './encoders.js';
 import { oneHot, specOf, type Layout, makeLayout } from './layout.js';
 import { MadeNetwork } from './made.js';
-import { MadeSampler } from './made-sampler.js';
+import { drawToken, MadeSampler } from './made-sampler.js';
 import { seededRng } from './seeded-rng.js';
 import type { TrainReport } from './train.js';
 
@@ -67,6 +67,11 @@ export class LearnedModel implements AttributeModel {
   private readonly attributeTokens: number;
   /** Built on the first `sample` call, from the trained weights. */
   private sampler: MadeSampler | null = null;
+  /**
+   * The rows the last `sample` call returned and, per count head, their children-count probabilities
+   * ([rows × head size]) computed in the same pass: `predictChildCounts` of exactly those rows draws from them.
+   */
+  private lastDraw: { rows: Row[]; probabilities: Float32Array[] } | null = null;
 
   constructor(
     readonly table: TableRef,
@@ -86,12 +91,14 @@ export class LearnedModel implements AttributeModel {
   /** Fills the context token columns of `tokens` for rows [0, rows) from parent rows (null = no parent). */
   private fillContext(tokens: Int32Array, context: ReadonlyArray<Row | null> | null, from: number, rows: number): void {
     const w = this.layout.width;
+    const encoders = this.contextEncoders;
+    const k = encoders.length;
     for (let r = 0; r < rows; r++) {
       const parent = context ? context[from + r] : null;
-      this.contextEncoders.forEach((enc, j) => {
+      for (let j = 0; j < k; j++) {
         const v = parent ? parent[j] : undefined;
-        tokens[r * w + j] = parent && v !== undefined ? enc.encode(v) : -1;
-      });
+        tokens[r * w + j] = parent && v !== undefined ? (encoders[j] as ColumnEncoder).encode(v) : -1;
+      }
     }
   }
 
@@ -106,13 +113,17 @@ export class LearnedModel implements AttributeModel {
     const d = this.encoders.length;
     const ctx = this.contextEncoders.length;
     const w = this.layout.width;
+    const heads = this.network ? this.countHeads.length : 0;
+    const headSizes = this.countHeads.map((_, h) => (this.layout.outputs[this.attributeTokens + h] as { size: number }).size);
+    const probabilities = headSizes.slice(0, heads).map((size) => new Float32Array(n * size));
     for (let from = 0; from < n; from += SAMPLE_CHUNK) {
       const rows = Math.min(SAMPLE_CHUNK, n - from);
       const tokens = new Int32Array(rows * w).fill(-1);
       this.fillContext(tokens, context, from, rows);
       if (this.network) {
         this.sampler ??= new MadeSampler(this.network, this.layout.inputs, this.layout.outputs);
-        this.sampler.sample(tokens, w, rows, this.attributeTokens, rng);
+        const p = this.sampler.sample(tokens, w, rows, this.attributeTokens, rng, heads);
+        p.forEach((chunk, h) => (probabilities[h] as Float32Array).set(chunk.subarray(0, rows * (headSizes[h] as number)), from * (headSizes[h] as number)));
       }
       for (let r = 0; r < rows; r++) {
         const row: Value[] = new Array(d);
@@ -125,6 +136,7 @@ export class LearnedModel implements AttributeModel {
         out.push(row);
       }
     }
+    this.lastDraw = heads > 0 ? { rows: out, probabilities } : null;
     return out;
   }
 
@@ -142,6 +154,12 @@ export class LearnedModel implements AttributeModel {
       });
     }
     const countHead = this.countHeads[h] as CountHead;
+    const drawn = this.lastDraw?.rows === parentRows ? this.lastDraw.probabilities[h] : undefined;
+    if (drawn) {
+      // The rows the last `sample` drew: their count probabilities came out of the same pass.
+      const size = (this.layout.outputs[this.attributeTokens + h] as { size: number }).size;
+      return parentRows.map((_, r) => Math.max(0, Math.round(Number(countHead.encoder.decode(drawToken(drawn, r * size, size, rng), rng) ?? 0))));
+    }
     const d = this.encoders.length;
     const ctx = this.contextEncoders.length;
     const w = this.layout.width;

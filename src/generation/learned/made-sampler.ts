@@ -5,8 +5,9 @@
  * drawn the units of degree d are final. Step p therefore computes the units of degree p-1 in every layer, then
  * the probabilities of token p; a prefix pass per token (`logitsFor`) recomputes every earlier unit each time.
  *
- * Activations stay on the host, row-major [rows × units]. Each step multiplies the prefix of the previous layer
- * that is final (units of degree < p) by a constant block of the weights: the wasm backend packs each block once,
+ * Activations stay on the host, row-major [rows × units]. Each step multiplies the previous layer (the whole layer,
+ * or only its final prefix of units of degree < p: see `readsWholeLayer`) by a constant block of the weights: the
+ * wasm backend packs each block once,
  * ~3x faster than products whose right operand changes every call. Bias, ReLU and the output softmax run in the
  * same wasm call (`ops.affineHost`); the host only copies, adds first-layer weight rows and walks probabilities.
  * The first layer reads one-hot tokens: drawing a token adds one weight row to every later unit.
@@ -84,9 +85,11 @@ export class MadeSampler {
   /**
    * Draws output blocks [0, count) (the attribute tokens, in order) for `rows` rows of the token matrix `tokens`
    * (`width` token columns per row); context tokens must be filled in (negative = no parent). Consumes one
-   * `rng.next()` per row per block, rows in order within a block, blocks in order.
+   * `rng.next()` per row per block, rows in order within a block, blocks in order. Returns the probabilities
+   * ([rows × size], unnormalized) of the next `heads` output blocks (the child-count heads, which see every
+   * attribute), computed from the same hidden units and drawn by the caller: no second pass over the rows.
    */
-  sample(tokens: Int32Array, width: number, rows: number, count: number, rng: Rng): void {
+  sample(tokens: Int32Array, width: number, rows: number, count: number, rng: Rng, heads = 0): Float32Array[] {
     const layers = this.hidden.length;
     // Buffers are reused across calls: a fresh set per 4096-row chunk was most of the sampler's garbage.
     if (this.act.length === 0 || (this.act[0] as Float32Array).length < (this.hidden[0] as number) * rows) {
@@ -103,7 +106,8 @@ export class MadeSampler {
       if (input.degree === 0) this.addInput(a0, tokens, width, rows, j, 0);
     });
     const tok = this.tok;
-    for (let b = 0; b < count; b++) {
+    const probabilities: Float32Array[] = [];
+    for (let b = 0; b < count + heads; b++) {
       const out = this.outputs[b] as TokenBlock;
       const d = out.degree - 1;
       // First-layer units of degree d have every input they read; they are final.
@@ -119,12 +123,18 @@ export class MadeSampler {
         if (e > s) this.hiddenUnits(act[l] as Float32Array, s, e - s, l, act[l - 1] as Float32Array, pre, rows);
       }
       const pre = this.starts[layers - 1]![out.degree] as number;
-      this.drawBlock(b, act[layers - 1] as Float32Array, pre, rows, rng, tok);
+      const probs = this.blockProbabilities(b, act[layers - 1] as Float32Array, pre, rows);
+      if (b >= count) {
+        probabilities.push(probs);
+        continue;
+      }
+      drawTokens(probs, this.net.outputBlocks[b]!.size, rows, rng, tok);
       for (let r = 0; r < rows; r++) tokens[r * width + out.token] = tok[r] as number;
       // The drawn token feeds the first-layer units of higher degree.
       const j = this.inputOf[b] as number;
       if (j >= 0) this.addInput(a0, tokens, width, rows, j, this.starts[0]![out.degree] as number);
     }
+    return probabilities;
   }
 
   /** Adds input block j's weight row (its token's) to first-layer units [from, h0) of every row. */
@@ -164,13 +174,14 @@ export class MadeSampler {
       for (let r = 0; r < rows; r++) for (let c = 0; c < n; c++) into[r * stride + s + c] = Math.max(0, bias[s + c] as number);
       return;
     }
-    const { w, bias } = this.block(l, pre, s, n);
-    const product = ops.affineHost(this.prefix(prev, k, pre, rows), rows, pre, w, bias, 'relu');
+    const kk = readsWholeLayer(k, pre, n) ? k : pre;
+    const { w, bias } = this.block(l, kk, s, n);
+    const product = ops.affineHost(this.prefix(prev, k, kk, rows), rows, kk, w, bias, 'relu');
     copyRows(product, n, 0, into, stride, s, n, rows);
   }
 
-  /** Token of output block b for every row, from the last hidden layer's first `pre` units. */
-  private drawBlock(b: number, last: Float32Array, pre: number, rows: number, rng: Rng, into: Int32Array): void {
+  /** Probabilities of output block b for every row ([rows × size]), from the last hidden layer's first `pre` units. */
+  private blockProbabilities(b: number, last: Float32Array, pre: number, rows: number): Float32Array {
     const layers = this.hidden.length;
     const { start, size } = this.net.outputBlocks[b]!;
     if (pre === 0) {
@@ -180,18 +191,31 @@ export class MadeSampler {
       const p = Float32Array.from(bias, (v) => Math.exp(v - max));
       const one = new Float32Array(rows * size);
       for (let r = 0; r < rows; r++) one.set(p, r * size);
-      drawTokens(one, size, rows, rng, into);
-      return;
+      return one;
     }
-    const { w, bias } = this.block(layers, pre, start, size);
-    const probs = ops.affineHost(this.prefix(last, this.hidden[layers - 1] as number, pre, rows), rows, pre, w, bias, 'softmax');
-    drawTokens(probs, size, rows, rng, into);
+    const k = this.hidden[layers - 1] as number;
+    const kk = readsWholeLayer(k, pre, size) ? k : pre;
+    const { w, bias } = this.block(layers, kk, start, size);
+    return ops.affineHost(this.prefix(last, k, kk, rows), rows, kk, w, bias, 'softmax');
   }
 
   dispose(): void {
     for (const b of this.blocks.values()) ops.dispose(b.w, b.bias);
     this.blocks.clear();
   }
+}
+
+/**
+ * A product may read all k units of the previous layer instead of its final prefix of `pre`: the weights of the
+ * later units are masked to zero, so the result is the same, and the multiply-adds it adds ((k − pre) · n per row)
+ * cost less in wasm than copying the prefix out row by row in JavaScript (pre per row), up to about this ratio.
+ * On the 13-token, 64-unit lineitem model of the scale fixture: +15 % rows per CPU-second (bench/learned-sampler-cost.ts).
+ */
+const WHOLE_LAYER_RATIO = 16;
+
+/** Whether a product of n columns reads the whole previous layer (k units) rather than copying its prefix (pre). */
+function readsWholeLayer(k: number, pre: number, n: number): boolean {
+  return (k - pre) * n <= pre * WHOLE_LAYER_RATIO;
 }
 
 /**
@@ -216,19 +240,17 @@ function copyRows(src: Float32Array, srcStride: number, c0: number, dst: Float32
  * probability passes u·total (the total absorbs the float32 rounding of a softmax).
  */
 export function drawTokens(p: Float32Array, size: number, rows: number, rng: Rng, into: Int32Array): void {
-  for (let r = 0; r < rows; r++) {
-    const base = r * size;
-    let total = 0;
-    for (let k = base; k < base + size; k++) total += p[k] as number;
-    let u = rng.next() * total;
-    let pick = size - 1;
-    for (let k = 0; k < size; k++) {
-      u -= p[base + k] as number;
-      if (u < 0) {
-        pick = k;
-        break;
-      }
-    }
-    into[r] = pick;
+  for (let r = 0; r < rows; r++) into[r] = drawToken(p, r * size, size, rng);
+}
+
+/** One token from the unnormalized probabilities p[base, base + size), as `drawTokens` draws each row's. */
+export function drawToken(p: Float32Array, base: number, size: number, rng: Rng): number {
+  let total = 0;
+  for (let k = base; k < base + size; k++) total += p[k] as number;
+  let u = rng.next() * total;
+  for (let k = 0; k < size; k++) {
+    u -= p[base + k] as number;
+    if (u < 0) return k;
   }
+  return size - 1;
 }

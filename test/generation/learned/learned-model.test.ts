@@ -267,4 +267,29 @@ describe('child-count head', () => {
     expect(['wasm', 'cpu']).toContain(computeBackendName());
     model.dispose();
   });
+
+  it('counts of the rows just sampled come from the sampling pass and agree with a fresh pass over the same rows', async () => {
+    const model = await createLearnedFactory(small)({
+      table: customerTable,
+      sample: customerSample,
+      meta: meta('customer', { id: 'primary-key', segment: 'categorical', age: 'numerical' }),
+      attributeColumns: ['segment', 'age'],
+      childCounts: [{ foreignKey: FK_CUSTOMER, childTable: { schema: 'public', name: 'item' }, counts: customerCounts }],
+      seed: 3,
+      options: {},
+    });
+    const rows = model.sample(6000, null, seededRng(8));
+    const fromPass = model.predictChildCounts(rows, FK_CUSTOMER, seededRng(9));
+    // A copy of the rows is not the array the last pass returned: its counts take a pass of their own.
+    const fresh = model.predictChildCounts(rows.map((r) => [...r]), FK_CUSTOMER, seededRng(9));
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const byVip = (counts: number[], vip: boolean) => mean(counts.filter((_, i) => (rows[i]![0] === 'vip') === vip));
+    expect(Math.abs(byVip(fromPass, true) - byVip(fresh, true))).toBeLessThan(0.5);
+    expect(Math.abs(byVip(fromPass, false) - byVip(fresh, false))).toBeLessThan(0.3);
+    // Same seed, same rows and counts.
+    const again = model.sample(6000, null, seededRng(8));
+    expect(again).toEqual(rows);
+    expect(model.predictChildCounts(again, FK_CUSTOMER, seededRng(9))).toEqual(fromPass);
+    model.dispose();
+  });
 });
