@@ -73,6 +73,8 @@ export class ParallelLoad {
   private readonly pending = new Map<number, Pending>();
   private closed = false;
   private nextId = 0;
+  /** CPU milliseconds each worker reported with its last finished window. */
+  private readonly cpu = new Map<ChildProcess, number>();
 
   private constructor(
     private readonly workers: ChildProcess[],
@@ -142,6 +144,11 @@ export class ParallelLoad {
     return pool;
   }
 
+  /** How many worker processes ran, and the CPU milliseconds they reported (start-up included). */
+  usage(): { workers: number; cpuMs: number } {
+    return { workers: this.workers.length, cpuMs: [...this.cpu.values()].reduce((a, b) => a + b, 0) };
+  }
+
   /** The split of a table, or undefined when it loads whole in the main process. */
   table(key: string): SplitTable | undefined {
     return this.splits.get(key);
@@ -204,6 +211,7 @@ export class ParallelLoad {
         worker.off('message', onMessage);
         this.pending.delete(unit.id);
         if (m.type === 'done') {
+          this.cpu.set(worker, m.cpuMs);
           progress(m.rows);
           resolve(m.filters ? { rows: m.rows, filters: m.filters } : { rows: m.rows });
         } else {

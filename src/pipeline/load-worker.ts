@@ -29,7 +29,8 @@ export interface LoadUnit {
 
 export type WorkerReply =
   | { type: 'progress'; id: number; rows: number }
-  | { type: 'done'; id: number; rows: number; filters?: FilterReport }
+  /** `cpuMs`: the worker process's CPU time so far (user + system), for the run's CPU accounting. */
+  | { type: 'done'; id: number; rows: number; filters?: FilterReport; cpuMs: number }
   | { type: 'error'; id: number; error: { message: string; code?: string; hint?: string; table?: string; column?: string } };
 
 export type WorkerMessage = ({ type: 'start' } & LoadWorkerData) | ({ type: 'unit' } & LoadUnit) | { type: 'close' };
@@ -77,7 +78,8 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
       reported = n;
       send({ type: 'progress', id: unit.id, rows: n });
     });
-    return { type: 'done', id: unit.id, rows: loaded, ...(counts ? { filters: counts } : {}) };
+    const cpu = process.cpuUsage();
+    return { type: 'done', id: unit.id, rows: loaded, ...(counts ? { filters: counts } : {}), cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
   }
 }
 

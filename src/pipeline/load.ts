@@ -111,6 +111,10 @@ export async function loadShadow(args: LoadShadow): Promise<void> {
       hooks.signal?.removeEventListener('abort', stop);
       await workers?.close();
     }
+    if (workers) {
+      const { workers: n, cpuMs } = workers.usage();
+      emit({ type: 'info', message: `Load: ${n} worker process(es) used ${(cpuMs / 1000).toFixed(1)} CPU-s` });
+    }
   });
 }
 
