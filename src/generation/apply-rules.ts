@@ -13,6 +13,7 @@ import { valuesForCounts } from './fan-out.js';
 import type { KeyContext } from './keys/index.js';
 import { createEnforcer, type InvariantEnforcer } from './order-invariants.js';
 import { createRng } from './rng.js';
+import { RetainedColumns } from './retained-columns.js';
 
 export interface TableRuleApplier {
   /** Rows `start …` of the table (batch number `batch`), changed in place. */
@@ -23,7 +24,7 @@ export interface TableRuleApplier {
 
 export class RuleApplier {
   private readonly anchorColumns = new Map<string, string[]>();
-  private readonly anchors = new Map<string, { columns: string[]; rows: Row[] }>();
+  private readonly anchors = new Map<string, RetainedColumns>();
   private readonly fanOuts;
 
   constructor(
@@ -57,7 +58,7 @@ export class RuleApplier {
         const parentIdx = this.keys.table(table).parentIndexes(fk.name);
         return (i) => {
           const p = parentIdx[i] ?? -1;
-          return p >= 0 ? ((parent.rows[p]?.[col] ?? null) as Value) : null;
+          return p >= 0 ? parent.get(p, col) : null;
         };
       }, rankMatched));
     const countColumns = [...this.fanOuts.values()].flatMap((rule) => {
@@ -74,15 +75,15 @@ export class RuleApplier {
     });
     const keep = this.anchorColumns.get(key);
     const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
-    const kept: Row[] = [];
+    const kept = keep ? new RetainedColumns(keep) : null;
     return {
       apply: (rows, start, batch) => {
         for (const cc of countColumns) rows.forEach((row, r) => (row[cc.col] = conformValue(cc.values[start + r] ?? null, cc.column)));
         if (invariants.length > 0) enforcerFor()?.apply(rows, start, createRng(this.seed, `invariants:${key}:${batch}`));
-        if (keep) for (const row of rows) kept.push(keepIdx.map((j) => (j >= 0 ? (row[j] as Value) : null)));
+        if (kept) for (const row of rows) kept.push(row, keepIdx);
       },
       done: () => {
-        if (keep) this.anchors.set(key, { columns: keep, rows: kept });
+        if (kept) this.anchors.set(key, kept.seal());
       },
     };
   }

@@ -16,6 +16,7 @@ import { createRng } from './rng.js';
 import { fanOutMap } from './data-rules.js';
 import { constantFanOut, fanOutKey } from './fan-out.js';
 import { RuleApplier, type TableRuleApplier } from './apply-rules.js';
+import { RetainedColumns } from './retained-columns.js';
 import { referenceKey } from './reference-tables.js';
 
 export interface GenerationOptions {
@@ -203,7 +204,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
   const applier = new RuleApplier(schema, keys, models.rules, rowCounts, options.seed);
   const rulesFor = (table: Table, names: string[]): TableRuleApplier =>
     applier.forTable(table, names, models.tables.get(tableKey(table))?.model.kind === 'learned');
-  const retained = new Map<string, { columns: string[]; rows: Row[] }>();
+  const retained = new Map<string, RetainedColumns>();
   // `child.fk` of every FK with a parent in the schema: the names a parent's count heads are trained under.
   const countedChildren = new Set(schema.tables.flatMap((t) => t.foreignKeys.map((f) => `${tableKey(t)}.${f.name}`)));
 
@@ -229,7 +230,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     const partition = partitionFit(table, columns);
     const keep = retainFor.get(key);
     const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
-    const kept: Row[] = [];
+    const kept = keep ? new RetainedColumns(keep) : null;
 
     const rules = options.conformAfter ? null : rulesFor(table, names);
     const copied = options.reference?.get(key);
@@ -238,11 +239,11 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
       const from = names.map((c) => (nullFirst.has(c) ? -1 : copied.columns.indexOf(c)));
       for (let start = 0, b = 0; start < copied.rows.length; start += batchSize, b++) {
         const out = copied.rows.slice(start, start + batchSize).map((src) => from.map((j) => (j >= 0 ? ((src[j] ?? null) as Value) : null)));
-        if (keep) for (const row of out) kept.push(keepIdx.map((j) => (j >= 0 ? (row[j] as Value) : null)));
+        if (kept) for (const row of out) kept.push(row, keepIdx);
         rules?.apply(out, start, b);
         yield { columns: names, rows: out };
       }
-      if (keep) retained.set(key, { columns: keep, rows: kept });
+      if (kept) retained.set(key, kept.seal());
       rules?.done();
       keys.release(table);
       return;
@@ -251,7 +252,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     // Context for a conditioned model: per context column, the retained row of the parent its FK gave this row
     // (the primary parent's columns, then other parents' `fk::column`).
     const step = plan.steps.find((s) => tableKey(s.table) === key);
-    type Ctx = { parentIdx: Int32Array; rows: Row[]; col: number } | null;
+    type Ctx = { parentIdx: Int32Array; parent: RetainedColumns; col: number } | null;
     let context: Ctx[] | null = null;
     if (model && model.contextColumns.length > 0) {
       const idxCache = new Map<string, Int32Array>();
@@ -260,7 +261,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
         if (!src || !parent) return null;
         let parentIdx = idxCache.get(src.fk.name);
         if (!parentIdx) idxCache.set(src.fk.name, (parentIdx = tk.parentIndexes(src.fk.name)));
-        return { parentIdx, rows: parent.rows, col: parent.columns.indexOf(src.column) };
+        return { parentIdx, parent, col: parent.columns.indexOf(src.column) };
       });
       if (context.every((c) => c === null)) context = null;
     }
@@ -278,10 +279,9 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
           let any = false;
           const row = context.map((c) => {
             const p = c ? c.parentIdx[start + r]! : -1;
-            const prow = c && p >= 0 ? c.rows[p] : undefined;
-            if (!prow) return null;
+            if (!c || p < 0 || p >= c.parent.rows) return null;
             any = true;
-            return c!.col >= 0 ? ((prow[c!.col] ?? null) as Value) : null;
+            return c.col >= 0 ? c.parent.get(p, c.col) : null;
           });
           ctxRows[r] = any ? row : (null as unknown as Row);
         }
@@ -309,12 +309,12 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
       rules?.apply(out, start, b);
       for (const row of out) {
         if (partition) row[partition.column] = partition.fit(row[partition.column] as Value);
-        if (keep) kept.push(keepIdx.map((j) => (j >= 0 ? (row[j] as Value) : null)));
+        if (kept) kept.push(row, keepIdx);
       }
       const at = window ? { start, batch: b } : {};
       yield ctxRows ? { columns: names, rows: out, context: ctxRows, ...at } : { columns: names, rows: out, ...at };
     }
-    if (keep) retained.set(key, { columns: keep, rows: kept });
+    if (kept) retained.set(key, kept.seal());
     rules?.done();
     keys.release(table);
   }
