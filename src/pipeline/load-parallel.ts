@@ -9,7 +9,8 @@
  * replays the ancestors its table reads (distributed/shard-rows.ts) while the main process is still on earlier tables.
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Shadow } from '../connectors/connector.js';
 import { dialectOf } from '../connectors/index.js';
@@ -256,7 +257,8 @@ function startWorker(data: LoadWorkerData): ChildProcess {
   const self = fileURLToPath(import.meta.url);
   const ts = self.endsWith('.ts');
   const child = fork(fileURLToPath(new URL(ts ? './load-worker.ts' : './load-worker.js', import.meta.url)), [], {
-    execArgv: ts ? ['--import', 'tsx'] : [],
+    // tsx resolved from here, not from the working directory the command was started in.
+    execArgv: ts ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [],
     env: { ...process.env, SYNTH_LOAD_WORKER: '1' },
     // Structured clone over the channel: bigints, dates and bytes of the bundle survive.
     serialization: 'advanced',

@@ -42,6 +42,8 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
   let target: Promise<TargetConnector> | null = null;
   // Units run one after the other, in the order they were posted (plan order).
   let queue: Promise<void> = Promise.resolve();
+  // The main process is gone (killed, crashed): its run failed, so this worker's rows would go nowhere.
+  process.on('disconnect', () => process.exit(1));
   process.on('message', (m: WorkerMessage) => {
     if (m.type === 'start') {
       setup = m;
@@ -53,7 +55,7 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
     if (m.type === 'close') {
       queue = queue.then(async () => {
         if (target) await (await target).close();
-        process.disconnect();
+        process.exit(0);
       });
       return;
     }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import type { RunEvent } from '../../src/events.js';
 import { hydrate } from '../../src/pipeline/index.js';
+import { mainShare } from '../../src/pipeline/load-parallel.js';
 import { pgHydrationFixture } from '../support/databases.js';
 
 const FIXTURE = `
@@ -38,6 +39,16 @@ async function checksums(): Promise<Record<string, string>> {
 }
 
 describe('parallel load', () => {
+  it("balances the main process's share against the workers' replays", () => {
+    // SF0.1: 266k rows drawn whole here, lineitem (600k) split, each worker replays orders (150k) first.
+    const share = mainShare(266_000, 600_000, 150_000, 1);
+    expect(266_000 + share * 600_000).toBeCloseTo(150_000 + (1 - share) * 600_000, -3);
+    expect(mainShare(0, 1000, 0, 3)).toBeCloseTo(0.25);
+    // More than its share drawn whole already: the workers take all of the split tables.
+    expect(mainShare(5_000_000, 1000, 0, 1)).toBe(0);
+    expect(mainShare(0, 0, 0, 1)).toBe(1);
+  });
+
   it('a table split over a worker process equals the load in one process (filters and credentials on)', async () => {
     const run = async (workers: number) => {
       const events: RunEvent[] = [];
