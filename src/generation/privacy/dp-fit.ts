@@ -310,8 +310,11 @@ export async function fitModelsDp(
     const context = parentContext(schema, step.primaryParent, table, samples, specsByTable, options.entity);
     const byKey = context?.rowLevel ? options.parentRows?.get(key) : undefined;
     const invParent = invariantParent(schema, step.primaryParent, table, options.entity?.ownership ?? null);
-    const parentSample = invParent ? samples.get(tableKey(invParent.table)) : undefined;
-    const r = await fitTableDp(table, sample, hists, kind, allocation, rng, options, context && byKey ? { ...context, sample: byKey } : context, families, invParent && parentSample ? { ...invParent, sample: parentSample } : null);
+    // A large parent's own sample holds few of the child's parents: the rows read by key for the child (row level,
+    // the same primary parent) pair every sampled child with its parent.
+    const parentByKey = !options.entity ? options.parentRows?.get(key) : undefined;
+    const parentSample = invParent ? (parentByKey ?? samples.get(tableKey(invParent.table))) : undefined;
+    const r = await fitTableDp(table, sample, hists, kind, allocation, rng, options, context && byKey ? { ...context, sample: byKey } : context, families, invParent && parentSample ? { ...invParent, sample: parentSample, ...(parentByKey ? { byKey: true } : {}) } : null);
     invariants.push(...r.invariants);
     specsByTable.set(key, r.specs);
     tables.set(key, r.model);
@@ -453,7 +456,7 @@ export async function fitTableDp(
   options: DpFitOptions,
   context?: DpParentContext,
   families: FamilySizes[] = [],
-  invariantParent: { fk: ForeignKey; table: Table; sample: TableSample } | null = null,
+  invariantParent: { fk: ForeignKey; table: Table; sample: TableSample; byKey?: boolean } | null = null,
 ): Promise<{ model: TableModel; ledger: PrivacyLedger; spend: TablePrivacySpend; specs: Map<string, ColumnModelSpec>; invariants: OrderInvariant[] }> {
   const key = tableKey(table);
   const ledger = new PrivacyLedger();

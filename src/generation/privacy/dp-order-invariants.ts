@@ -126,8 +126,11 @@ function values(sample: { columns: string[] }, rows: ReadonlyArray<Row | null>, 
 export interface DpInvariantInput {
   table: Table;
   sample: TableSample;
-  /** The primary parent through `fk`, with its sample (used only when complete, so every child finds its parent). */
-  parent: { fk: ForeignKey; table: Table; sample: TableSample } | null;
+  /**
+   * The primary parent through `fk`, with its sample: used when every child finds its parent in it, i.e. the whole
+   * parent table was sampled, or `byKey` (the parent rows the child's sample points at, read by key).
+   */
+  parent: { fk: ForeignKey; table: Table; sample: TableSample; byKey?: boolean } | null;
   /** ε of each release (Laplace). */
   epsilon: number;
   /** The table's DP estimate of its sample size (the violation threshold is relative to it). */
@@ -182,7 +185,7 @@ function release(pair: Pair, input: DpInvariantInput, contribution: number, labe
 /** The parent row of each sample row (null where unknown), at most FK_CHILD_CAP children per parent when capped. */
 function alignParent(input: DpInvariantInput): Array<Row | null> | null {
   const p = input.parent;
-  if (!p || p.sample.rows.length < p.sample.totalRows) return null;
+  if (!p || (!p.byKey && p.sample.rows.length < p.sample.totalRows)) return null;
   const idx = p.fk.columns.map((c) => input.sample.columns.indexOf(c));
   const ref = p.fk.references.columns.map((c) => p.sample.columns.indexOf(c));
   if (idx.some((i) => i < 0) || ref.some((i) => i < 0)) return null;
