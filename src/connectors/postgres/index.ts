@@ -50,7 +50,7 @@ export function createPostgresSource(session: PgSession, url: string): SourceCon
 /** A target over any PgSession. MySQL-origin tables land in `defaultSchema`. */
 export function createPostgresTarget(session: PgSession, url: string, defaultSchema: string): TargetConnector {
   // What createShadow was given, so later calls on the same run can resolve names, predicates and dialect.
-  const runs = new Map<string, { layout: Layout; schema: DatabaseSchema; notes: string[] }>();
+  const runs = new Map<string, { layout: Layout; schema: DatabaseSchema; notes: string[]; keys?: shadowOps.KeyState }>();
 
   // The layout is a pure function of run id, schema and default schema, so another process can rebuild it.
   const layoutOf = (shadow: Shadow, schema?: DatabaseSchema): Layout =>
@@ -72,6 +72,7 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
     const run = runs.get(shadow.runId);
     return {
       locate: locateIn(shadow),
+      ...(run?.keys ? { keys: run.keys } : {}),
       rewrite: (sql) => toShadowSql(sql, layoutOf(shadow)),
       predicateOf: (t, constraint) => {
         if (!run || run.schema.dialect !== 'postgres') return null;
@@ -131,8 +132,16 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
       if (!translated.ok) return Promise.resolve(0);
       return repairCheck(session, table, { ...check, expression: translated.sql }, columns, validateContext(shadow));
     },
+    async buildKeys(shadow: Shadow, schema: DatabaseSchema) {
+      const run = runs.get(shadow.runId);
+      // Only a shadow this connection created: its layout and schema name what finalize would build.
+      if (!run) return [];
+      const { keys, notes } = await shadowOps.buildKeys(session, run.layout, withTranslatedChecks(schema));
+      run.keys = keys;
+      return notes;
+    },
     async finalize(shadow: Shadow, schema: DatabaseSchema) {
-      const notes = await shadowOps.finalize(session, layoutOf(shadow, schema), withTranslatedChecks(schema));
+      const notes = await shadowOps.finalize(session, layoutOf(shadow, schema), withTranslatedChecks(schema), runs.get(shadow.runId)?.keys);
       const run = runs.get(shadow.runId);
       if (run) run.notes.push(...notes);
       else runs.set(shadow.runId, { layout: layoutOf(shadow, schema), schema, notes });

@@ -121,10 +121,48 @@ async function run(s: PgSession, sql: string, what: string, table?: string): Pro
   }
 }
 
-export async function finalize(session: PgSession, layout: Layout, schema: DatabaseSchema): Promise<string[]> {
+/** Per run: the tables whose keys buildKeys built before the gate, and those whose build the server refused. */
+export interface KeyState {
+  built: Set<string>;
+  refused: Set<string>;
+}
+
+/** The finalize steps buildKeys takes before the gate: primary keys, unique constraints and indexes, plain indexes. */
+function isKeyStep(step: FinalizeStep): boolean {
+  return !step.optional && step.validate === undefined && /^(primary key|unique |index )/.test(step.what);
+}
+
+/**
+ * Each table's primary key, unique constraints and indexes, one transaction per table with the parallel maintenance
+ * budget, before the gate: a unique index that builds is that key's check of every row, and the gate's orphan
+ * checks and the quality report's child counts and key reads use the indexes. A table whose build fails (a
+ * duplicate) is rolled back to unindexed: the gate counts it in full, and finalize builds it (or fails) as before.
+ */
+export async function buildKeys(session: PgSession, layout: Layout, schema: DatabaseSchema): Promise<{ keys: KeyState; notes: string[] }> {
+  const keys: KeyState = { built: new Set(), refused: new Set() };
+  const notes: string[] = [];
+  const byTable = new Map<string, FinalizeStep[]>();
+  for (const step of finalizeSteps(schema, layout).filter(isKeyStep)) byTable.set(step.table, [...(byTable.get(step.table) ?? []), step]);
+  for (const [table, steps] of byTable) {
+    try {
+      await inTransaction(session, async (s) => {
+        await useParallelMaintenance(s);
+        for (const step of steps) await s.query(step.sql);
+      });
+      keys.built.add(table);
+    } catch (e) {
+      keys.refused.add(table);
+      notes.push(`${table}: the server refused its keys before validation (${e instanceof Error ? e.message : String(e)}); its keys are counted in full`);
+    }
+  }
+  return { keys, notes };
+}
+
+export async function finalize(session: PgSession, layout: Layout, schema: DatabaseSchema, keys?: KeyState): Promise<string[]> {
   const notes: string[] = [];
   const pg = schema.dialect === 'postgres';
-  const steps = finalizeSteps(schema, layout);
+  // What buildKeys built before the gate is there already.
+  const steps = finalizeSteps(schema, layout).filter((st) => !(keys?.built.has(st.table) && isKeyStep(st)));
   await inTransaction(session, async (s) => {
     // Keys and indexes of tables loaded unindexed: the biggest cost of finalize, parallel where the server allows.
     await useParallelMaintenance(s);

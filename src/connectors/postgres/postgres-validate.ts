@@ -11,11 +11,15 @@ export interface ValidateContext {
   predicateOf?: (t: TableRef, constraint: string) => string | null;
   /** Rewrites schema-qualified names in PostgreSQL expressions (`'x'::shop.mood`) to the shadow's. */
   rewrite?: (sql: string) => string;
+  /** Tables (`schema.name`) whose keys buildKeys built before the gate, and those whose build was refused. */
+  keys?: { built: Set<string>; refused: Set<string> };
 }
 
 /**
  * Answers the gate's questions with as few passes over each table as the answers allow:
  * - NOT NULL of a column the shadow declares NOT NULL is proven by the catalog (COPY refused any NULL);
+ * - a key of a table whose keys buildKeys built is proven by its unique index (no query); one whose build was
+ *   refused is counted in full;
  * - every other NOT NULL and every CHECK of a table share one scan;
  * - on a big table, duplicates and orphans of real constraints are spot-checked on a TABLESAMPLE slice (each sampled
  *   key against the whole table): finalize then builds those unique indexes and foreign keys, which verify every
@@ -38,7 +42,12 @@ export async function countViolations(session: PgSession, checks: IntegrityCheck
       scans.set(key, [...(scans.get(key) ?? []), check]);
       continue;
     }
-    const pages = await tablePages(session, ctx, check.table);
+    const key = `${check.table.schema}.${check.table.name}`;
+    if (check.kind === 'duplicate' && ctx.keys?.built.has(key)) {
+      out.set(check, { check, violations: 0, byIndex: true });
+      continue;
+    }
+    const pages = check.kind === 'duplicate' && ctx.keys?.refused.has(key) ? 0 : await tablePages(session, ctx, check.table);
     const spot = pages >= SPOT_CHECK_MIN_PAGES ? await spotCheck(session, check, ctx, pages) : null;
     out.set(check, spot && spot.violations === 0 ? { check, violations: 0, sampled: spot.checked } : await countOne(session, check, ctx));
   }
