@@ -3,6 +3,7 @@
  * generates every table in plan order through the same generation the load stage uses (conform included), and
  * prints per table rows, CPU-seconds and rows per CPU-second, plus training CPU-seconds and peak RSS.
  * Usage: tsx bench/learned-scale-gen.ts SOURCE_URL [--models FILE (reused when present, else written)] [--only TABLE]
+ *   [--max-steps N] [--lr RATE] [--train-only 1]
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseConfig } from '../src/config/load-config.js';
@@ -12,7 +13,7 @@ import { trainModels } from '../src/pipeline/train.js';
 import { prepareGeneration } from '../src/pipeline/load.js';
 import { modelSetFromArtifact, modelSetToArtifact, type ModelSet } from '../src/generation/index.js';
 import { CredentialScrubber } from '../src/generation/privacy/credential-fakes.js';
-import { initCompute, learnedFromArtifactForTable } from '../src/generation/learned/index.js';
+import { defaultLearnedOptions, initCompute, learnedFromArtifactForTable } from '../src/generation/learned/index.js';
 import { tableKey } from '../src/schema/model.js';
 
 const args = process.argv.slice(2);
@@ -20,6 +21,10 @@ const url = args[0]!;
 const opt = (k: string) => (args.includes(k) ? args[args.indexOf(k) + 1] : undefined);
 const modelsFile = opt('--models');
 const only = opt('--only');
+// --max-steps N: the learned model's step cap for this run (to compare training budgets).
+if (opt('--max-steps')) defaultLearnedOptions.maxSteps = Number(opt('--max-steps'));
+if (opt('--lr')) defaultLearnedOptions.learningRate = Number(opt('--lr'));
+if (opt('--train-only')) process.env.SYNTH_TRAIN_ONLY = '1';
 const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -39,10 +44,11 @@ if (modelsFile && existsSync(modelsFile)) {
   process.stdout.write(`train (incl. sample) cpu ${(cpu() - c0).toFixed(1)} s wall ${((Date.now() - w0) / 1000).toFixed(1)} s\n`);
   for (const [k, m] of models.tables) {
     const t = (m.model as unknown as { learned?: { training?: { steps: number; epochs: number; seconds: number; validationLoss: number | null } } }).learned?.training;
-    if (t) process.stdout.write(`  ${k}: ${t.epochs} epochs ${t.steps} steps ${t.seconds.toFixed(1)} s val ${t.validationLoss?.toFixed(3)}\n`);
+    if (t) process.stdout.write(`  ${k}: ${t.epochs} epochs ${t.steps} steps ${t.seconds.toFixed(1)} s wall val ${t.validationLoss?.toFixed(3)}\n`);
   }
   if (modelsFile) writeFileSync(modelsFile, JSON.stringify(modelSetToArtifact(models)));
 }
+if (process.env.SYNTH_TRAIN_ONLY === '1') process.exit(0);
 const { generation } = await prepareGeneration(source, schema, plan, models, config, CredentialScrubber.forConfig(config));
 let total = 0;
 let totalCpu = 0;

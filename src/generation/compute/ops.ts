@@ -214,6 +214,41 @@ export function blockSoftmaxCrossEntropy(
   return { loss: loss / Math.max(1, rows), error: fromArray(err, rows, width) };
 }
 
+/**
+ * `blockSoftmaxCrossEntropy` for one-hot targets given as token indices: `targets[r · blocks + b]` is row r's token
+ * in block b (negative: none). The same numbers, without building the one-hot target matrix and reading it back.
+ */
+export function blockSoftmaxCrossEntropyIndexed(
+  logits: Mat,
+  targets: Int32Array,
+  blocks: ReadonlyArray<{ start: number; size: number }>,
+): { loss: number; error: Mat } {
+  const [rows, width] = shape(logits);
+  const z = logits.dataSync() as Float32Array;
+  const err = new Float32Array(rows * width);
+  const nb = blocks.length;
+  let loss = 0;
+  for (let r = 0; r < rows; r++) {
+    const base = r * width;
+    for (let bi = 0; bi < nb; bi++) {
+      const b = blocks[bi] as { start: number; size: number };
+      const from = base + b.start;
+      const to = from + b.size;
+      let max = -Infinity;
+      for (let i = from; i < to; i++) if ((z[i] as number) > max) max = z[i] as number;
+      let sum = 0;
+      for (let i = from; i < to; i++) sum += err[i] = Math.exp((z[i] as number) - max);
+      const logSum = Math.log(sum) + max;
+      const k = targets[r * nb + bi] as number;
+      const hit = k >= 0 && k < b.size ? from + k : -1;
+      // Subtracting the target before the float32 store rounds as the dense form does.
+      for (let i = from; i < to; i++) err[i] = (err[i] as number) / sum - (i === hit ? 1 : 0);
+      if (hit >= 0) loss -= (z[hit] as number) - logSum;
+    }
+  }
+  return { loss: loss / Math.max(1, rows), error: fromArray(err, rows, width) };
+}
+
 export interface AdamState {
   m: Mat;
   v: Mat;

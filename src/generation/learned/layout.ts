@@ -68,5 +68,41 @@ export function batchOf(layout: Layout, tokens: Int32Array, rows: ArrayLike<numb
     input: oneHot(layout.inputs, tokens, layout.width, rows),
     target: oneHot(layout.outputs, tokens, layout.width, rows),
     rows: Int32Array.from(rows),
+    sparse: inputNonzeros(layout.inputs, tokens, layout.width, rows),
+    targetIndex: tokenIndex(layout.outputs, tokens, layout.width, rows),
   };
+}
+
+/** The nonzeros of `oneHot(blocks, …)` (rows ascending, columns ascending within a row), straight from the tokens. */
+function inputNonzeros(blocks: TokenBlock[], tokens: Int32Array, layoutWidth: number, rows: ArrayLike<number>): { index: Int32Array; row: Int32Array } {
+  const index = new Int32Array(rows.length * blocks.length);
+  const row = new Int32Array(rows.length * blocks.length);
+  let k = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const base = (rows[r] as number) * layoutWidth;
+    let off = 0;
+    for (const b of blocks) {
+      const tok = tokens[base + b.token] as number;
+      if (tok >= 0 && tok < b.size) {
+        index[k] = off + tok;
+        row[k++] = r;
+      }
+      off += b.size;
+    }
+  }
+  return { index: index.subarray(0, k), row: row.subarray(0, k) };
+}
+
+/** Each row's token per block ([rows × blocks], negative or past the block: none). */
+function tokenIndex(blocks: TokenBlock[], tokens: Int32Array, layoutWidth: number, rows: ArrayLike<number>): Int32Array {
+  const out = new Int32Array(rows.length * blocks.length);
+  for (let r = 0; r < rows.length; r++) {
+    const base = (rows[r] as number) * layoutWidth;
+    for (let b = 0; b < blocks.length; b++) {
+      const block = blocks[b] as TokenBlock;
+      const tok = tokens[base + block.token] as number;
+      out[r * blocks.length + b] = tok >= 0 && tok < block.size ? tok : -1;
+    }
+  }
+  return out;
 }

@@ -31,6 +31,10 @@ export interface EncodedBatch {
   target: Float32Array;
   /** Which training rows the examples are (for per-row clip bounds). */
   rows?: Int32Array;
+  /** The nonzeros of `input`, when the batch was built from tokens (no scan of the dense input). */
+  sparse?: SparseInput;
+  /** The target token of each output block, [size × blocks] (negative: none): the one-hot `target` as indices. */
+  targetIndex?: Int32Array;
 }
 
 export interface DpHook {
@@ -297,9 +301,9 @@ export class MadeNetwork {
     let norms: Float32Array | undefined;
     const grads = ops.tidy(() => {
       const x = ops.fromArray(batch.input, batch.size, this.inputSize);
-      const y = ops.fromArray(batch.target, batch.size, this.outputSize);
-      const acts = this.forward(x, this.sparse(batch.input, batch.size));
-      const ce = ops.blockSoftmaxCrossEntropy(acts.logits, y, this.outputBlocks);
+      const y = batch.targetIndex ? null : ops.fromArray(batch.target, batch.size, this.outputSize);
+      const acts = this.forward(x, this.batchSparse(batch));
+      const ce = this.crossEntropy(acts.logits, batch, y);
       loss = ce.loss;
       let errs = this.backward(acts, ce.error);
       let divisor = batch.size;
@@ -377,8 +381,8 @@ export class MadeNetwork {
   loss(batch: EncodedBatch): number {
     let loss = 0;
     ops.tidy(() => {
-      const acts = this.forward(ops.fromArray(batch.input, batch.size, this.inputSize), this.sparse(batch.input, batch.size));
-      const ce = ops.blockSoftmaxCrossEntropy(acts.logits, ops.fromArray(batch.target, batch.size, this.outputSize), this.outputBlocks);
+      const acts = this.forward(ops.fromArray(batch.input, batch.size, this.inputSize), this.batchSparse(batch));
+      const ce = this.crossEntropy(acts.logits, batch, null);
       loss = ce.loss;
     });
     return loss;
@@ -386,6 +390,18 @@ export class MadeNetwork {
 
   private sparse(input: Float32Array, rows: number): SparseInput | null {
     return this.sparseInputs ? sparseOf(input, rows, this.inputSize) : null;
+  }
+
+  /** The batch's input nonzeros: as built with the batch, or found in its dense input. */
+  private batchSparse(batch: EncodedBatch): SparseInput | null {
+    if (!this.sparseInputs) return null;
+    return batch.sparse ?? this.sparse(batch.input, batch.size);
+  }
+
+  /** Loss and per-example errors against the batch's targets (as indices when the batch has them). */
+  private crossEntropy(logits: Mat, batch: EncodedBatch, target: Mat | null): { loss: number; error: Mat } {
+    if (batch.targetIndex) return ops.blockSoftmaxCrossEntropyIndexed(logits, batch.targetIndex, this.outputBlocks);
+    return ops.blockSoftmaxCrossEntropy(logits, target ?? ops.fromArray(batch.target, batch.size, this.outputSize), this.outputBlocks);
   }
 
   /** Restores parameters saved by `weights()` (used for early stopping's best epoch). */

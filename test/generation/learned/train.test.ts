@@ -91,6 +91,30 @@ describe('training loop', () => {
     net.dispose();
   });
 
+  it('a batch built from tokens (nonzeros and target indices with it) trains to exactly the weights of its dense form', () => {
+    // Context, a missing token (-1) and an out-of-range one: both leave their one-hot block empty.
+    const ctxLayout = makeLayout([3], [4, 4], [5]);
+    const n = 300;
+    const t = new Int32Array(n * ctxLayout.width);
+    const rng = seededRng(4);
+    for (let r = 0; r < n; r++) {
+      const a = rng.int(4);
+      t.set([r % 7 === 0 ? -1 : rng.int(3), a, r % 11 === 0 ? 9 : (a + 1) % 4, rng.int(5)], r * ctxLayout.width);
+    }
+    const fromTokens = new MadeNetwork(specOf(ctxLayout, [16, 16]), seededRng(2));
+    const dense = new MadeNetwork(specOf(ctxLayout, [16, 16]), seededRng(2));
+    for (let step = 0; step < 6; step++) {
+      const idx = Int32Array.from({ length: 50 }, (_, i) => (step * 50 + i) % n);
+      const batch = batchOf(ctxLayout, t, idx);
+      const { sparse: _s, targetIndex: _t, ...plain } = batch;
+      expect(fromTokens.trainStep(batch).loss).toBe(dense.trainStep(plain).loss);
+      expect(fromTokens.loss(batch)).toBe(dense.loss(plain));
+    }
+    expect(fromTokens.weights()).toEqual(dense.weights());
+    fromTokens.dispose();
+    dense.dispose();
+  });
+
   it('an empty lot under DP moves the weights by noise alone; without DP it is a no-op', () => {
     const net = new MadeNetwork(specOf(layout, [8]), seededRng(7));
     const empty = batchOf(layout, tokens, new Int32Array(0));
