@@ -30,7 +30,8 @@ function countSql(database: string, check: IntegrityCheck): string | { skipped: 
 }
 
 /**
- * Answers the gate's questions; a table's NOT NULL and CHECK questions share one scan (one by one when the combined
+ * Answers the gate's questions. NOT NULL of a column the shadow declares NOT NULL is proven by the catalog on a
+ * strict server (provenNotNull); a table's other NOT NULL and its CHECK questions share one scan (one by one when the combined
  * query fails, e.g. on a CHECK MySQL cannot evaluate), so a wide table is read once rather than once per column.
  * A key of a table whose keys buildKeys added is proven by that ALTER (it refuses any duplicate): no query. Else, on
  * a big table, a primary key or plain unique key is spot-checked (spotCheckDuplicates): finalize adds that key with
@@ -40,9 +41,11 @@ export async function countViolationsIn(session: MysqlSession, database: string,
   const out = new Map<IntegrityCheck, IntegrityCount>();
   const scans = new Map<string, IntegrityCheck[]>();
   const sizes = new Map<string, number>();
+  const declared = checks.some((c) => c.kind === 'not-null') ? await provenNotNull(session, database) : new Set<string>();
   for (const check of checks) {
     const sql = countSql(database, check);
     if (typeof sql !== 'string') out.set(check, { check, violations: 0, skipped: sql.skipped });
+    else if (check.kind === 'not-null' && declared.has(`${check.table.name}\u0000${check.column}`)) out.set(check, { check, violations: 0 });
     else if (check.kind === 'not-null' || check.kind === 'check') scans.set(check.table.name, [...(scans.get(check.table.name) ?? []), check]);
     else if (check.kind === 'duplicate' && check.nullsDistinct && keys?.built.has(check.table.name)) out.set(check, { check, violations: 0, byIndex: true });
     else if (check.kind === 'duplicate' && check.nullsDistinct && !keys?.refused.has(check.table.name)) {
@@ -56,6 +59,21 @@ export async function countViolationsIn(session: MysqlSession, database: string,
     for (const count of await countInOneScan(session, database, group)) out.set(count.check, count);
   }
   return checks.map((c) => out.get(c)!);
+}
+
+/**
+ * Columns the shadow declares NOT NULL, when the session is strict: every write path then refuses a NULL there
+ * (INSERT and UPDATE fail, and the loader refuses any warning of LOAD DATA, which would turn a NULL into 0 or ''),
+ * so the catalog proves them, as on PostgreSQL. Empty on a server that is not strict: those are counted.
+ */
+async function provenNotNull(session: MysqlSession, database: string): Promise<Set<string>> {
+  const [mode] = await session.query<{ m: string | null }>('SELECT @@SESSION.sql_mode AS m');
+  if (!/STRICT_(TRANS|ALL)_TABLES/.test(mode?.m ?? '')) return new Set();
+  const rows = await session.query<{ t: string; c: string }>(
+    "SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND IS_NULLABLE = 'NO'",
+    [database],
+  );
+  return new Set(rows.map((r) => `${r.t}\u0000${r.c}`));
 }
 
 async function countInOneScan(session: MysqlSession, database: string, group: IntegrityCheck[]): Promise<IntegrityCount[]> {

@@ -51,3 +51,28 @@ describe('MySQL gate: duplicates of big tables spot-checked, recounted in full w
     expect(counts[2]).toEqual({ check: checks[2], violations: 1 });
   });
 });
+
+describe('MySQL gate: NOT NULL from the catalog on a strict server', () => {
+  let db: TestDatabase;
+  let session: MysqlSession;
+
+  beforeAll(async () => {
+    db = await createMysqlDatabase('synth_nn_my');
+    // b is NOT NULL in the schema but nullable here (as a shadow of another run's schema could be): it is counted.
+    await db.exec(`CREATE TABLE t (a INT NOT NULL, b INT NULL); INSERT INTO t VALUES (1, 1), (2, NULL), (3, NULL);`);
+    session = await openSession(db.url, false, 'test');
+  }, 60_000);
+
+  afterAll(async () => {
+    await session?.close();
+    await db?.drop();
+  });
+
+  it('answers a declared NOT NULL column without a scan and counts the NULLs of a nullable one', async () => {
+    const [mode] = await session.query<{ m: string }>('SELECT @@SESSION.sql_mode AS m');
+    expect(mode!.m).toMatch(/STRICT_(TRANS|ALL)_TABLES/);
+    const t = { schema: db.name, name: 't' };
+    const counts = await countViolationsIn(session, db.name, [{ kind: 'not-null', table: t, column: 'a' }, { kind: 'not-null', table: t, column: 'b' }]);
+    expect(counts.map((c) => c.violations)).toEqual([0, 2]);
+  });
+});
