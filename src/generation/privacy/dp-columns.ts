@@ -40,6 +40,13 @@ export interface DpColumnInput {
   role?: ColumnRole;
   /** Generated as fresh fakes of this kind (`dpFakeKind`): only the NULL share is released. */
   fakeKind?: PiiKind;
+  /**
+   * Told when the budget could not locate the column's values and it is generated from a fallback (what the
+   * releases found is DP, so saying so is free): the run names the column instead of shipping it silently.
+   * `lost`: a number or date generated as NULL or one constant; `text`: no category released, so the column is
+   * text of its DP profile (the design for free text, a loss for a categorical one: the data cannot tell which).
+   */
+  onFallback?: (what: string, kind: 'lost' | 'text') => void;
 }
 
 function clamp01(x: number): number {
@@ -236,13 +243,15 @@ export function dpColumnSpec(input: DpColumnInput): ColumnModelSpec {
   }
   const noisyNonNull = Math.max(1, input.sampleSize * (1 - nullRate));
   const out = (spec: ColumnSpec): ColumnModelSpec => ({ column: column.name, nullRate, spec });
-  const fallbackNumber = (integer: boolean): ColumnModelSpec =>
+  const fallbackNumber = (integer: boolean): ColumnModelSpec => {
+    input.onFallback?.(`${column.name}: its DP bounds located no value at ε ${rest.toPrecision(2)} over ~${Math.round(noisyNonNull)} rows, generated as ${column.nullable ? 'NULL' : 'one constant'}`, 'lost');
     // Too few rows for the budget to locate the values: NULL where allowed, else a single public value.
-    column.nullable
+    return column.nullable
       ? { column: column.name, nullRate: 1, spec: { type: 'null' } }
       : type.kind === 'date' || type.kind === 'timestamp'
         ? out({ type: 'epoch', unit: type.kind, quantiles: [Date.UTC(2000, 0, 1)], fraction: false, withTimeZone: type.kind === 'timestamp' && type.withTimeZone })
         : out({ type: 'numeric', quantiles: [0], integer });
+  };
   switch (type.kind) {
     case 'integer':
     case 'decimal':
@@ -255,6 +264,7 @@ export function dpColumnSpec(input: DpColumnInput): ColumnModelSpec {
       const q = histogramQuantiles(nonNull.map(toNumber).filter((x): x is number => x !== null), rest, ctx, noisyNonNull, integer);
       if (!q) {
         if (column.nullable || !range) return fallbackNumber(integer);
+        input.onFallback?.(`${column.name}: its DP bounds located no value at ε ${rest.toPrecision(2)} over ~${Math.round(noisyNonNull)} rows, generated as one value its CHECK accepts`, 'lost');
         // NOT NULL under a CHECK: a single value the CHECK accepts (zero would be refused by e.g. price > 0).
         return out({ type: 'numeric', quantiles: clampToRange([0], range, step), integer });
       }
@@ -305,6 +315,10 @@ export function dpColumnSpec(input: DpColumnInput): ColumnModelSpec {
       if (vocab.length > 0 && covered >= CATEGORICAL_COVERAGE * noisyNonNull) {
         return out({ type: 'categorical', values: vocab.map((v) => encodeValue(v.value)), weights: vocab.map((v) => v.count) });
       }
+      input.onFallback?.(
+        `${column.name}: ${vocab.length === 0 ? 'no value' : `values covering ${Math.round((100 * covered) / noisyNonNull)} % of rows`} cleared the vocabulary threshold at ε ${(0.5 * rest).toPrecision(2)} over ~${Math.round(noisyNonNull)} rows, generated as text of its DP length and character profile`,
+        'text',
+      );
       return out(profile);
     }
     case 'binary': {

@@ -120,6 +120,8 @@ export interface TablePrivacySpend {
    * (never below the noise scale), and the expected error of the release relative to the noisy count.
    */
   rowCount?: { noisy: number; generated: number; expectedError: number; relativeError: number; small: boolean };
+  /** Columns whose budget located none of their values, generated from a fallback (`DpColumnInput.onFallback`). */
+  fallbacks?: string[];
 }
 
 export interface PrivacySpendReport {
@@ -502,6 +504,8 @@ export async function fitTableDp(
       : [];
   const meta = describeColumns(table, sample);
   const specs = new Map<string, ColumnModelSpec>();
+  const fallbacks: string[] = [];
+  const lost: string[] = [];
   for (const c of attrs) {
     const role = meta.find((m) => m.column === c.name)?.role;
     specs.set(
@@ -517,9 +521,20 @@ export async function fitTableDp(
         isPublic: isPublic(c.name),
         ...(role ? { role } : {}),
         ...(fakeKind(c) ? { fakeKind: fakeKind(c)! } : {}),
+        onFallback: (what, kind) => (kind === 'lost' ? lost : fallbacks).push(what),
       }),
     );
   }
+  // A number generated as NULL or a constant is a column lost: warned. Text from its profile is what free text
+  // always gets, so it is only noted (and listed in the spend).
+  if (lost.length > 0) {
+    options.warn?.(
+      `${key}: ${lost.join('; ')}. Its share of ε=${options.privacy.epsilon} is too small for ${lost.length > 1 ? 'these columns' : 'this column'}: declare a column public if nothing in it is personal, set tables.${table.name}.mode: 'copy' if the table is reference data, or raise privacy.epsilon.`,
+      key,
+    );
+  }
+  if (fallbacks.length > 0) options.note?.(`${key}: ${fallbacks.join('; ')}`);
+  fallbacks.unshift(...lost);
 
   let model: AttributeModel = new BaselineModel(table, attrs.map((c) => specs.get(c.name)!));
   let dpSgd: TablePrivacySpend['dpSgd'] = null;
@@ -578,6 +593,7 @@ export async function fitTableDp(
       ...(countError
         ? { rowCount: { noisy: noisyRows, generated: generatedRows, expectedError: countError.expectedError, relativeError: countError.relativeError, small: countError.small } }
         : {}),
+      ...(fallbacks.length > 0 ? { fallbacks } : {}),
     },
   };
 }

@@ -79,6 +79,29 @@ describe('DP column statistics', () => {
     if (many.spec.type === 'numeric') for (const x of many.spec.quantiles) expect(x >= 0 && x <= 9).toBe(true);
   });
 
+  it('names a column whose budget located none of its values (onFallback), and only then', () => {
+    const rng = SecureRandom.seededForTests('dp-fallback');
+    const told: string[] = [];
+    const onFallback = (what: string) => told.push(what);
+    const n = table.columns.find((c) => c.name === 'n')!;
+    const c = table.columns.find((x) => x.name === 'c')!;
+    const prices = Array.from({ length: 200 }, (_, i) => (3 + ((i * 37) % 120)).toFixed(2));
+    const words = Array.from({ length: 200 }, (_, i) => ['book', 'tool', 'food', 'toy'][i % 4]!);
+    // 200 rows at ε 0.01: neither the bounds nor a vocabulary entry clear their thresholds (both columns are nullable:
+    // the noisy NULL share moves the row figure).
+    dpColumnSpec({ table, column: n, values: prices, epsilon: 0.01, delta: 1e-8, sampleSize: 200, ctx: { ledger: new PrivacyLedger(), rng }, onFallback });
+    dpColumnSpec({ table, column: c, values: words, epsilon: 0.01, delta: 1e-8, sampleSize: 200, ctx: { ledger: new PrivacyLedger(), rng }, onFallback });
+    expect(told).toHaveLength(2);
+    expect(told[0]).toMatch(/^n: its DP bounds located no value at ε 0\.008\d* over ~\d+ rows, generated as NULL$/);
+    expect(told[1]).toMatch(/^c: no value cleared the vocabulary threshold at ε 0\.004\d* over ~\d+ rows, generated as text of its DP length and character profile$/);
+    // The same columns at a generous ε: located, nothing told.
+    told.length = 0;
+    dpColumnSpec({ table, column: n, values: prices, epsilon: 20, delta: 1e-8, sampleSize: 200, ctx: { ledger: new PrivacyLedger(), rng }, onFallback });
+    const cat = dpColumnSpec({ table, column: c, values: words, epsilon: 20, delta: 1e-8, sampleSize: 200, ctx: { ledger: new PrivacyLedger(), rng }, onFallback });
+    expect(cat.spec.type).toBe('categorical');
+    expect(told).toEqual([]);
+  });
+
   it('token priors for the learned model come from the DP spec and match the encoder vocabulary', () => {
     const rng = SecureRandom.seededForTests('dp-columns');
     const col = table.columns.find((c) => c.name === 'b')!;
