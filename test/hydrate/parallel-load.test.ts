@@ -49,13 +49,15 @@ describe('parallel load', () => {
     expect(mainShare(0, 0, 0, 1)).toBe(1);
   });
 
-  it('a table split over a worker process equals the load in one process (filters and credentials on)', async () => {
+  // The learned model conditions line on its order and predicts each order's lines: the worker replays orders for both.
+  it.each(['baseline', 'learned'] as const)('a table split over a worker process equals the load in one process (%s; filters and credentials on)', async (model) => {
     const run = async (workers: number) => {
       const events: RunEvent[] = [];
       const config = parseConfig({
         source: { url: env.source.url },
         targets: { dev: { url: env.target.url } },
-        model: 'baseline',
+        model,
+        ...(model === 'learned' ? { training: { epochs: 2 } } : {}),
         seed: 11,
         quality: { enabled: false },
         generation: { workers, minRows: 5000 },
