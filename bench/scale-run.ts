@@ -17,6 +17,11 @@ export interface ScaleRunResult {
   totalMs: number;
   stageMs: Record<string, number>;
   peakRssMiB: number;
+  /**
+   * Per stage: the process's RSS high-water mark when the stage ended, and how much of it the stage added (the
+   * kernel's mark, so a transient the main thread never gets to sample still counts).
+   */
+  stageRssMiB: Record<string, { peak: number; added: number }>;
   quality: number | null;
 }
 
@@ -27,9 +32,20 @@ try {
   const extra = { ...(JSON.parse(process.env.SYNTH_SCALE_CONFIG ?? '{}') as Record<string, unknown>), ...args.config };
   const config = parseConfig({ ...extra, source: { url: args.source }, targets: { bench: { url: args.target } }, model: args.model, outDir });
   const stageMs: Record<string, number> = {};
+  // Which stage raises the peak: the high-water mark at each stage's start and end.
+  const stageRssMiB: ScaleRunResult['stageRssMiB'] = {};
+  const highWater = () => Math.round(process.resourceUsage().maxRSS / 1024);
+  const startedAt = new Map<string, number>();
   const emit = (e: RunEvent) => {
+    if (e.type !== 'stage') return;
+    if (e.status === 'start') startedAt.set(e.stage, highWater());
+    else {
+      const peak = highWater();
+      const before = stageRssMiB[e.stage];
+      stageRssMiB[e.stage] = { peak, added: (before?.added ?? 0) + peak - (startedAt.get(e.stage) ?? peak) };
+    }
     // A stage that runs more than once (load, per level) adds up.
-    if (e.type === 'stage' && e.status === 'done' && e.ms !== undefined) stageMs[e.stage] = (stageMs[e.stage] ?? 0) + e.ms;
+    if (e.status === 'done' && e.ms !== undefined) stageMs[e.stage] = (stageMs[e.stage] ?? 0) + e.ms;
   };
   const started = Date.now();
   const result = await hydrate({ config, target: 'bench', emit });
@@ -40,6 +56,7 @@ try {
     totalMs: Date.now() - started,
     stageMs,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    stageRssMiB,
     quality: result.quality?.overall ?? null,
   };
   process.stdout.write(`SCALE_RESULT ${JSON.stringify(out)}\n`);

@@ -67,6 +67,7 @@ export async function benchScale(): Promise<Figures> {
       out[`${k} validate+quality % of run`] = +((100 * ((r.stageMs.validate ?? 0) + (r.stageMs.repair ?? 0) + (r.stageMs.quality ?? 0))) / r.totalMs).toFixed(1);
       out[`${k} × dump+restore`] = +(r.totalMs / dump).toFixed(2);
       out[`${k} peak RSS MiB`] = r.peakRssMiB;
+      out[`${k} peak RSS MiB by stage (+ added)`] = Object.entries(r.stageRssMiB ?? {}).map(([s, m]) => `${s} ${m.peak} (+${m.added})`).join(', ');
       // Progress on stderr: a long bench shows each run as it ends.
       process.stderr.write(`${Object.entries(out).filter(([key]) => key.startsWith(k)).map(([key, v]) => `${key} ${v}`).join('\n')}\n`);
       await drop(d, server, `${name}_target`);
