@@ -6,9 +6,10 @@ import { checkShadowIntegrity, formatIntegrityReport, type IntegrityReport } fro
 import type { ShadowFault } from './shadow.js';
 
 /**
- * The validation gate on the loaded shadow (validation/integrity.ts asks, the connector answers in its SQL). A
- * report that is not ok refuses the swap and the caller stops there; `resampled` is what the repair stage already
- * fixed, so the report says both.
+ * The validation gate on the loaded shadow (validation/integrity.ts asks, the connector answers in its SQL), after
+ * the target built the shadow's keys and indexes where it can (TargetConnector.buildKeys). A report that is not ok
+ * refuses the swap and the caller stops there; `resampled` is what the repair stage already fixed, so the report
+ * says both.
  */
 export async function validateShadow(
   target: TargetConnector,
