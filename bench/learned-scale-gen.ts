@@ -60,7 +60,11 @@ for (const step of plan.steps) {
   const s = cpu() - c0;
   total += n;
   totalCpu += s;
-  if (!only || key.endsWith(only)) process.stdout.write(`${key.padEnd(20)} ${String(n).padStart(9)} rows ${s.toFixed(2).padStart(7)} cpu-s ${Math.round(n / s).toString().padStart(8)} rows/cpu-s  rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB\n`);
+  // Under --expose-gc: the heap that stays after each table (what the run keeps, not garbage not yet collected).
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const kept = gc ? ` heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB ext ${Math.round(process.memoryUsage().external / 2 ** 20)} MiB` : '';
+  if (!only || key.endsWith(only)) process.stdout.write(`${key.padEnd(20)} ${String(n).padStart(9)} rows ${s.toFixed(2).padStart(7)} cpu-s ${Math.round(n / s).toString().padStart(8)} rows/cpu-s  rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB${kept}\n`);
 }
 process.stdout.write(`all ${total} rows ${totalCpu.toFixed(1)} cpu-s ${Math.round(total / totalCpu)} rows/cpu-s peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB\n`);
 await source.close();

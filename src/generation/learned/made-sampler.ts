@@ -101,10 +101,7 @@ export class MadeSampler {
     const a0 = act[0] as Float32Array;
     const b0 = this.weights[1] as Float32Array;
     for (let r = 0; r < rows; r++) a0.set(b0, r * h0);
-    // Context tokens (degree 0) feed every first-layer unit.
-    this.inputs.forEach((input, j) => {
-      if (input.degree === 0) this.addInput(a0, tokens, width, rows, j, 0);
-    });
+    this.addContext(a0, tokens, width, rows);
     const tok = this.tok;
     const probabilities: Float32Array[] = [];
     for (let b = 0; b < count + heads; b++) {
@@ -135,6 +132,32 @@ export class MadeSampler {
       if (j >= 0) this.addInput(a0, tokens, width, rows, j, this.starts[0]![out.degree] as number);
     }
     return probabilities;
+  }
+
+  /**
+   * Context tokens (degree 0) feed every first-layer unit. Siblings come in runs (a parent's children follow each
+   * other), and a row with the same context as the row before starts from a copy of its units: one copy of h0
+   * floats instead of one weight row added per context column.
+   */
+  private addContext(a0: Float32Array, tokens: Int32Array, width: number, rows: number): void {
+    const h0 = this.hidden[0] as number;
+    const w0 = this.weights[0] as Float32Array;
+    const context = this.inputs.map((input, j) => ({ input, off: this.inputOffsets[j] as number })).filter((c) => c.input.degree === 0);
+    if (context.length === 0) return;
+    for (let r = 0; r < rows; r++) {
+      const row = r * width;
+      if (r > 0 && context.every(({ input }) => tokens[row + input.token] === tokens[row - width + input.token])) {
+        a0.copyWithin(r * h0, (r - 1) * h0, r * h0);
+        continue;
+      }
+      const aBase = r * h0;
+      for (const { input, off } of context) {
+        const t = tokens[row + input.token] as number;
+        if (t < 0 || t >= input.size) continue;
+        const wBase = (off + t) * h0;
+        for (let u = 0; u < h0; u++) a0[aBase + u] = (a0[aBase + u] as number) + (w0[wBase + u] as number);
+      }
+    }
   }
 
   /** Adds input block j's weight row (its token's) to first-layer units [from, h0) of every row. */
