@@ -106,6 +106,8 @@ export async function loadShadow(args: LoadShadow): Promise<void> {
           });
         }
         emit({ type: 'table', stage: 'load', table: key, rows, total, done: true, ms: Date.now() - started });
+        // Its copy filter and training sample are done with (worker processes got theirs when the load began).
+        args.privacy?.release(key);
       });
     } finally {
       hooks.signal?.removeEventListener('abort', stop);

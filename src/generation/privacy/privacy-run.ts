@@ -232,6 +232,14 @@ export class PrivacyRun {
     return this.filtering && !this.samples.has(key);
   }
 
+  /**
+   * The table is loaded: its training sample, and with it the filter built on it, can go (a run holds one per
+   * table, several times the sample's own size). Only the in-process load calls this, once per table.
+   */
+  release(key: string): void {
+    this.samples.delete(key);
+  }
+
   /** Keeps the samples for the copy filters when fitting happened elsewhere (runs without DP). */
   remember(samples: Map<string, TableSample>): void {
     for (const [k, s] of samples) this.samples.set(k, s);
