@@ -64,7 +64,6 @@ export function loadWorkers(setting: SynthConfig['generation']['workers']): numb
 
 interface Pending {
   table: string;
-  rows: number;
   resolve: (r: { rows: number; filters?: FilterReport }) => void;
   reject: (e: Error) => void;
 }
@@ -93,6 +92,10 @@ export class ParallelLoad {
     const url = targetUrl(config, args.targetName);
     if (dialectOf(url) === 'pglite') return null;
     const steps = plan.steps.map((s) => tableKey(s.table));
+    const rows = (key: string) => generation.rowCounts.get(key) ?? 0;
+    const big = (key: string) => rows(key) >= config.generation.minRows && !reference.has(key) && models.tables.has(key);
+    // Small runs (tests, lookups) stop here, before the bundle is built.
+    if (!steps.some(big)) return null;
     const bundle = makeRunBundle({
       runId: args.runId,
       target: args.targetName,
@@ -113,10 +116,7 @@ export class ParallelLoad {
     // A table some later table reads (context, count heads, anchors) is generated whole in the main process.
     const read = new Set<string>();
     for (const key of steps) for (const p of tablesToReplay(bundle, models, key)) read.add(p);
-    const split = steps.filter((key) => {
-      const n = generation.rowCounts.get(key) ?? 0;
-      return n >= config.generation.minRows && !reference.has(key) && models.tables.has(key) && !read.has(key);
-    });
+    const split = steps.filter((key) => big(key) && !read.has(key));
     if (split.length === 0) return null;
     const data: LoadWorkerData = { bundle, config, targetUrl: url };
     const pool = new ParallelLoad(
@@ -134,7 +134,6 @@ export class ParallelLoad {
         if (!pool.closed) died(`exited (${signal ?? `code ${code}`}) before its windows were loaded`);
       });
     }
-    const rows = (key: string) => generation.rowCounts.get(key) ?? 0;
     const share = mainShare(
       steps.filter((k) => !split.includes(k)).reduce((a, k) => a + rows(k), 0),
       split.reduce((a, k) => a + rows(k), 0),
@@ -205,7 +204,7 @@ export class ParallelLoad {
 
   private post(worker: ChildProcess, unit: LoadUnit, progress: (rows: number) => void): Promise<{ rows: number; filters?: FilterReport }> {
     return new Promise((resolve, reject) => {
-      this.pending.set(unit.id, { table: unit.table, rows: 0, resolve, reject });
+      this.pending.set(unit.id, { table: unit.table, resolve, reject });
       const onMessage = (m: WorkerReply) => {
         if (m.id !== unit.id) return;
         if (m.type === 'progress') return progress(m.rows);
