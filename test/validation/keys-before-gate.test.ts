@@ -87,13 +87,13 @@ for (const dialect of ['mysql', 'postgres'] as const) {
       expect(await liveTables()).toBe(0);
     }, 120_000);
 
-    it('an orphan is counted and refuses the swap', async () => {
-      const result = await run((t) => `UPDATE ${t} SET parent_id = -5 WHERE id = 23`);
+    it('orphans are counted row by row (two of them on one missing key) and refuse the swap', async () => {
+      const result = await run((t) => `UPDATE ${t} SET parent_id = CASE WHEN id = 25 THEN -6 ELSE -5 END WHERE id IN (23, 24, 25)`);
       expect(result.status).toBe('refused');
       const child = result.integrity.tables.find((t) => t.table.endsWith('.child'))!;
-      expect(child.orphans).toBe(1);
+      expect(child.orphans).toBe(3);
       expect(child.duplicates).toBe(0);
-      expect(result.integrity.foreignKeys.find((f) => f.table.endsWith('.child'))!.orphans).toBe(1);
+      expect(result.integrity.foreignKeys.find((f) => f.table.endsWith('.child'))!.orphans).toBe(3);
       expect(await shadowsLeft()).toBe(0);
       expect(await liveTables()).toBe(0);
     }, 120_000);

@@ -5,11 +5,20 @@ import type { MysqlSession } from './mysql-session.js';
 import type { KeyState } from './mysql-shadow.js';
 import { qi, qt } from './mysql-quote.js';
 
-function countSql(database: string, check: IntegrityCheck): string | { skipped: string } {
+function countSql(database: string, check: IntegrityCheck, indexed = false): string | { skipped: string } {
   const t = qt(database, check.table.name);
   switch (check.kind) {
     case 'orphan': {
       const fk = check.foreignKey;
+      if (indexed) {
+        // The child's keys grouped first (an index scan: a foreign key's columns lead an index of the child), then
+        // one parent lookup per distinct key rather than per row: about half the time of the row-wise anti-join.
+        const keys = fk.columns.map((c, i) => `${qi(c)} AS ${qi(`k${i}`)}`).join(', ');
+        const where = fk.columns.map((c) => `${qi(c)} IS NOT NULL`).join(' AND ');
+        const on = fk.references.columns.map((rc, i) => `p.${qi(rc)} = x.${qi(`k${i}`)}`).join(' AND ');
+        return `SELECT COALESCE(SUM(x.n), 0) AS n FROM (SELECT ${keys}, COUNT(*) AS n FROM ${t} WHERE ${where} GROUP BY ${fk.columns.map(qi).join(', ')}) x
+                 WHERE NOT EXISTS (SELECT 1 FROM ${qt(database, fk.references.name)} p WHERE ${on})`;
+      }
       // A composite FK with any NULL column is not checked by MySQL (MATCH SIMPLE), so it is no orphan.
       const notNull = fk.columns.map((c) => `c.${qi(c)} IS NOT NULL`).join(' AND ');
       const match = fk.references.columns.map((rc, i) => `p.${qi(rc)} = c.${qi(fk.columns[i]!)}`).join(' AND ');
@@ -53,7 +62,7 @@ export async function countViolationsIn(session: MysqlSession, database: string,
       const rows = sizes.get(check.table.name)!;
       const spot = rows >= SPOT_CHECK_MIN_ROWS ? await spotCheckDuplicates(session, database, check, rows) : null;
       out.set(check, spot && spot.violations === 0 ? { check, violations: 0, sampled: spot.checked } : await countOne(session, database, check));
-    } else out.set(check, await countOne(session, database, check));
+    } else out.set(check, await countOne(session, database, check, check.kind === 'orphan' && (await leadsAnIndex(session, database, check.table.name, check.foreignKey.columns))));
   }
   for (const group of scans.values()) {
     for (const count of await countInOneScan(session, database, group)) out.set(count.check, count);
@@ -76,6 +85,18 @@ async function provenNotNull(session: MysqlSession, database: string): Promise<S
   return new Set(rows.map((r) => `${r.t}\u0000${r.c}`));
 }
 
+/** Whether an index of the shadow table leads with these columns (in any order): the orphan count can group by it. */
+async function leadsAnIndex(session: MysqlSession, database: string, table: string, columns: string[]): Promise<boolean> {
+  const rows = await session.query<{ i: string; c: string }>(
+    'SELECT INDEX_NAME AS i, COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX',
+    [database, table],
+  );
+  const indexes = new Map<string, string[]>();
+  for (const r of rows) indexes.set(r.i, [...(indexes.get(r.i) ?? []), r.c.toLowerCase()]);
+  const wanted = columns.map((c) => c.toLowerCase()).sort().join('\u0000');
+  return [...indexes.values()].some((cols) => cols.slice(0, columns.length).sort().join('\u0000') === wanted);
+}
+
 async function countInOneScan(session: MysqlSession, database: string, group: IntegrityCheck[]): Promise<IntegrityCount[]> {
   if (group.length > 1) {
     // NOT (expr) is NULL when expr is NULL, which CHECK accepts: SUM skips it.
@@ -92,8 +113,8 @@ async function countInOneScan(session: MysqlSession, database: string, group: In
   return out;
 }
 
-async function countOne(session: MysqlSession, database: string, check: IntegrityCheck): Promise<IntegrityCount> {
-  const sql = countSql(database, check);
+async function countOne(session: MysqlSession, database: string, check: IntegrityCheck, indexed = false): Promise<IntegrityCount> {
+  const sql = countSql(database, check, indexed);
   if (typeof sql !== 'string') return { check, violations: 0, skipped: sql.skipped };
   try {
     const rows = await session.query<{ n: string | number }>(sql);
