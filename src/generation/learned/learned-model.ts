@@ -207,6 +207,7 @@ export class LearnedModel implements AttributeModel {
   dispose(): void {
     this.sampler?.dispose();
     this.sampler = null;
+    this.lastDraw = null;
     this.network?.dispose();
   }
 }
