@@ -116,19 +116,6 @@ describe('MariaDB → MariaDB schema parity', () => {
     expect(BigInt(src!.n)).toBe(1000n + 150n * 5n);
   });
 
-  it('a second hydrate moves the previous sequence into the backup with its tables and draws from the new one', async () => {
-    const config = parseConfig({ source: { url: source.url }, targets: { dev: { url: target.url } }, quality: { enabled: false } });
-    const again = await hydrate({ config, target: 'dev' });
-    expect(again.parity?.differences).toEqual([]);
-    const backup = again.swap!.backups[0]!.backup;
-    const [kept] = await target.query<{ t: string }>(`SELECT TABLE_TYPE AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'ticket_seq'`, [backup]);
-    expect(kept!.t).toBe('SEQUENCE');
-    const [max] = await target.query<{ m: string }>('SELECT MAX(id) AS m FROM ticket');
-    await target.exec(`INSERT INTO ticket (label) VALUES ('app2')`);
-    const [fresh] = await target.query<{ id: string }>(`SELECT id FROM ticket WHERE label = 'app2'`);
-    expect(BigInt(fresh!.id)).toBeGreaterThan(BigInt(max!.m));
-  }, 120_000);
-
   it('the procedure and function work on the new data', async () => {
     const [o] = await target.query<{ id: string }>('SELECT MIN(order_id) AS id FROM shop_order');
     const [v] = await target.query<{ v: string; a: string }>(`SELECT order_value(${o!.id}) AS v, (SELECT amount FROM shop_order WHERE order_id = ${o!.id}) AS a`);
@@ -146,6 +133,21 @@ describe('MariaDB → MariaDB schema parity', () => {
     const [o] = await target.query<{ micros: number }>(`SELECT SUM(MICROSECOND(placed_at) <> 0) AS micros FROM shop_order`);
     expect(Number(o!.micros)).toBeGreaterThan(0);
   });
+
+  it('a second hydrate moves the previous sequence into the backup with its tables and draws from the new one', async () => {
+    // After the tests that read the first (learned) run's values; the backup and the sequence are the same whatever
+    // model filled the tables, so the second run takes the quicker baseline.
+    const config = parseConfig({ source: { url: source.url }, targets: { dev: { url: target.url } }, quality: { enabled: false }, model: 'baseline' });
+    const again = await hydrate({ config, target: 'dev' });
+    expect(again.parity?.differences).toEqual([]);
+    const backup = again.swap!.backups[0]!.backup;
+    const [kept] = await target.query<{ t: string }>(`SELECT TABLE_TYPE AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'ticket_seq'`, [backup]);
+    expect(kept!.t).toBe('SEQUENCE');
+    const [max] = await target.query<{ m: string }>('SELECT MAX(id) AS m FROM ticket');
+    await target.exec(`INSERT INTO ticket (label) VALUES ('app2')`);
+    const [fresh] = await target.query<{ id: string }>(`SELECT id FROM ticket WHERE label = 'app2'`);
+    expect(BigInt(fresh!.id)).toBeGreaterThan(BigInt(max!.m));
+  }, 120_000);
 });
 
 describe('MariaDB → MariaDB: routines and triggers that name their own database', () => {
@@ -157,7 +159,8 @@ describe('MariaDB → MariaDB: routines and triggers that name their own databas
         CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(80) NOT NULL);`);
       await src.exec(`CREATE PROCEDURE add_row() INSERT INTO \`${src.name}\`.t (v) VALUES ('${src.name}.kept')`);
       await src.exec(`CREATE TRIGGER t_audit AFTER INSERT ON t FOR EACH ROW INSERT INTO ${src.name}.audit (what) VALUES (NEW.v)`);
-      const config = parseConfig({ source: { url: src.url }, targets: { dev: { url: dst.url } }, quality: { enabled: false } });
+      // Routines and triggers are recreated from the schema whatever model fills the rows: the baseline is quicker.
+      const config = parseConfig({ source: { url: src.url }, targets: { dev: { url: dst.url } }, quality: { enabled: false }, model: 'baseline' });
       const r = await hydrate({ config, target: 'dev' });
       expect(r.parity?.differences).toEqual([]);
       const before = await src.query<{ n: number }>('SELECT COUNT(*) AS n FROM t');
