@@ -34,7 +34,8 @@ afterAll(async () => {
 
 describe('the schema parity gate', () => {
   it('refuses the swap with SCHEMA_PARITY listing each difference when the shadow is not the source schema', async () => {
-    const config = parseConfig({ source: { url: source.url }, targets: { dev: { url: target.url } }, quality: { enabled: false } });
+    // The gate compares schemas, not values: every run here takes the baseline, which fits without training networks.
+    const config = parseConfig({ source: { url: source.url }, targets: { dev: { url: target.url } }, quality: { enabled: false }, model: 'baseline' });
     const src = await openSource(source.url);
     const real = await openTarget(target.url);
     // A connector that loses an index and a view in finalize: the gate, not the connector, must catch it.
@@ -75,7 +76,7 @@ describe('the schema parity gate', () => {
       await pgSource.exec(`CREATE SCHEMA util; CREATE FUNCTION util.twice(x int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2 * x';
         CREATE TABLE public.item (id int PRIMARY KEY, qty int NOT NULL CHECK (qty > 0)); INSERT INTO public.item SELECT i, 1 + i % 5 FROM generate_series(1, 50) i;
         CREATE VIEW public.big_items AS SELECT id FROM public.item WHERE qty > 3;`);
-      const config = parseConfig({ source: { url: pgSource.url }, targets: { dev: { url: pgTarget.url } }, quality: { enabled: false } });
+      const config = parseConfig({ source: { url: pgSource.url }, targets: { dev: { url: pgTarget.url } }, quality: { enabled: false }, model: 'baseline' });
       const result = await hydrate({ config, target: 'dev' });
       expect(result.status).toBe('ok');
       expect(result.parity?.differences).toEqual([]);
@@ -89,7 +90,7 @@ describe('the schema parity gate', () => {
 
   it('carries the figure to the hydrate result, the JSON report and `synth runs show`', async () => {
     const configPath = join(dir, 'synth.config.json');
-    writeFileSync(configPath, JSON.stringify({ source: { url: source.url }, targets: { dev: { url: target.url } }, quality: { sampleRows: 500 }, state: { url: state.url }, outDir: join(dir, 'out') }));
+    writeFileSync(configPath, JSON.stringify({ source: { url: source.url }, targets: { dev: { url: target.url } }, model: 'baseline', quality: { sampleRows: 500 }, state: { url: state.url }, outDir: join(dir, 'out') }));
     const h = await runCli(['hydrate', '--target', 'dev', '--config', configPath, '--json']);
     expect(h.code, h.stderr).toBe(0);
     const last = JSON.parse(h.stdout.trim().split('\n').at(-1)!) as { runId: string; parity: { matched: number; total: number } };
