@@ -3,6 +3,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import type { Shadow } from '../../src/connectors/connector.js';
 import { hydrate, type HydrateResult } from '../../src/pipeline/index.js';
 import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';
+import { createTargetDatabase } from '../connectors/mysql/helpers.js';
 
 /**
  * The gate after the reorder (keys built before validation where the target can): a duplicate or an orphan planted
@@ -37,9 +38,9 @@ for (const dialect of ['mysql', 'postgres'] as const) {
     let target: TestDatabase;
 
     beforeAll(async () => {
-      const create = dialect === 'postgres' ? createPgDatabase : createMysqlDatabase;
-      source = await create('synth_keys_src');
-      target = await create('synth_keys_tgt');
+      source = await (dialect === 'postgres' ? createPgDatabase : createMysqlDatabase)('synth_keys_src');
+      // MySQL's swap leaves a backup database next to the target: dropped with it.
+      target = await (dialect === 'postgres' ? createPgDatabase : createTargetDatabase)('synth_keys_tgt');
       await source.exec(fixtures[dialect]);
     }, 60_000);
 
