@@ -30,7 +30,12 @@ interface Block {
    * sequentially (through `order` into `flat`, each row is a cache miss: ~50 ns against a few).
    */
   packed: Array<Float64Array | null>;
+  /** The merged bands of the only numeric column (they then depend on nothing but the block); built on first use. */
+  single: Array<[number, number]> | null;
 }
+
+/** Blocks by categorical value, one level per categorical column: a lookup builds no key string. */
+type BlockTrie = Map<string, BlockTrie | Block>;
 
 /** A key naming the categorical values unambiguously (length-prefixed, so no separator can collide). */
 export function categoryKey(cat: readonly string[]): string {
@@ -73,8 +78,9 @@ export class CopyIndex {
   private readonly probeOrder: number[];
   private readonly width: number;
   private readonly blocks = new Map<string, Block>();
-  /** Merged bands per block when there is a single numeric column (they then depend on nothing else). */
-  private readonly bandCache = new Map<string, Array<[number, number]>>();
+  /** The blocks by categorical values (`depth` levels; with none, the one block itself). */
+  private readonly trie: BlockTrie | Block | undefined;
+  private readonly depth: number;
   /** Reused buffer of accepting values (acceptedBands). */
   private scratch = new Float64Array(0);
 
@@ -113,7 +119,20 @@ export class CopyIndex {
         sorted.push(s);
         nulls.push(nn);
       }
-      this.blocks.set(k, { n, flat, order, sorted, nulls, packed: new Array<Float64Array | null>(width).fill(null) });
+      this.blocks.set(k, { n, flat, order, sorted, nulls, packed: new Array<Float64Array | null>(width).fill(null), single: null });
+    }
+    this.depth = training[0]?.cat.length ?? 0;
+    this.trie = this.depth === 0 ? this.blocks.get('') : new Map();
+    for (const [k, block] of this.blocks) {
+      if (this.depth === 0) break;
+      const cat = grouped.get(k)![0]!.cat;
+      let node = this.trie as BlockTrie;
+      for (let c = 0; c < this.depth - 1; c++) {
+        let next = node.get(cat[c]!) as BlockTrie | undefined;
+        if (!next) node.set(cat[c]!, (next = new Map()));
+        node = next;
+      }
+      node.set(cat[this.depth - 1]!, block);
     }
     // Selectivity measured on up to 256 training rows spread over the sample, each against its own block.
     const share = new Float64Array(width);
@@ -136,6 +155,14 @@ export class CopyIndex {
     }
   }
 
+  /** The block of training rows with exactly these categorical values. */
+  private blockOf(cat: readonly string[]): Block | undefined {
+    if (cat.length !== this.depth) return undefined;
+    let node = this.trie;
+    for (let c = 0; c < cat.length && node !== undefined; c++) node = (node as BlockTrie).get(cat[c]!);
+    return node as Block | undefined;
+  }
+
   /** How far a training value may lie from `v` on column k and still match: the fixed band, else |tol × v|. */
   band(k: number, v: number): number {
     const b = this.bands[k]!;
@@ -144,7 +171,10 @@ export class CopyIndex {
 
   /** SDMetrics' match on the numeric columns (all but `skip`) of the row at `at` in `vals`: NaN only matches NaN, else |r - s| <= the band. */
   private matches(s: EncodedRow, vals: Float64Array, at: number, skip: number): boolean {
-    for (let k = 0; k < this.width; k++) {
+    // Most selective column first: a row that does not match usually fails there.
+    const probeOrder = this.probeOrder;
+    for (let p = 0; p < probeOrder.length; p++) {
+      const k = probeOrder[p]!;
       if (k === skip) continue;
       const v = s.num[k]!;
       const rv = vals[at + k]!;
@@ -207,8 +237,8 @@ export class CopyIndex {
   }
 
   /** Whether SDMetrics' NewRowSynthesis would count `s` a copy of some training row. */
-  isCopy(s: EncodedRow, key = categoryKey(s.cat)): boolean {
-    const block = this.blocks.get(key);
+  isCopy(s: EncodedRow): boolean {
+    const block = this.blockOf(s.cat);
     if (!block) return false;
     const k = this.narrowest(block, s, -1);
     if (k < 0) return true;
@@ -225,11 +255,9 @@ export class CopyIndex {
    * r ± band.
    */
   acceptedBands(s: EncodedRow, k: number): Array<[number, number]> {
-    const key = categoryKey(s.cat);
     const single = s.num.length === 1;
-    const cached = single ? this.bandCache.get(key) : undefined;
-    if (cached) return cached;
-    const block = this.blocks.get(key);
+    const block = this.blockOf(s.cat);
+    if (single && block?.single) return block.single;
     // The accepting training values, sorted: each one's band is monotone in the value (r ± band, or
     // [r / (1 + tol), r / (1 - tol)] mirrored for r < 0), so the bands come out sorted by both ends.
     let n = 0;
@@ -237,7 +265,8 @@ export class CopyIndex {
       if (this.scratch.length < block.n) this.scratch = new Float64Array(block.n);
       const out = this.scratch;
       const w = single ? -1 : this.narrowest(block, s, k);
-      const [from, to] = w < 0 ? [0, block.n] : [this.from, this.to];
+      const from = w < 0 ? 0 : this.from;
+      const to = w < 0 ? block.n : this.to;
       const { vals, order } = this.layout(block, Math.max(w, 0));
       const width = this.width;
       for (let i = from; i < to; i++) {
@@ -257,7 +286,7 @@ export class CopyIndex {
       if (last && a <= last[1]) last[1] = Math.max(last[1], c);
       else merged.push([a, c]);
     }
-    if (single) this.bandCache.set(key, merged);
+    if (single && block) block.single = merged;
     return merged;
   }
 }

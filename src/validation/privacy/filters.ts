@@ -184,6 +184,8 @@ export class PrivacyFilter {
     // The pivot index serves the distance threshold and `outlierDistance`; the tolerance match has its own.
     if (this.tol === null || this.outlierDistance !== null) this.buildIndex();
     if (this.tol !== null) this.copies = new CopyIndex(this.train, this.tol, this.bands);
+    const scratch = (): Encoded => ({ num: new Float64Array(this.numCols.length), cat: new Array<string>(this.catCols.length) });
+    this.escapeScratch = [scratch(), scratch()];
   }
 
   /**
@@ -196,47 +198,47 @@ export class PrivacyFilter {
     if (Number.isNaN(v) || step === 0) return null;
     const merged = this.copies!.acceptedBands(s, k);
     if (merged.length === 0) return v;
-    const bandOf = (x: number): [number, number] | null => {
-      let lo = 0;
-      let hi = merged.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (merged[mid]![1] < x) lo = mid + 1;
-        else hi = mid;
-      }
-      const m = merged[lo];
-      return m && m[0] <= x ? m : null;
-    };
-    // Past a band edge by more than float32/decimal rounding can take back (an epoch time needs no float32 slack,
-    // and 1e-6 of it would be half an hour).
-    const fixed = this.bands[k]!;
-    const pad = Number.isNaN(fixed)
-      ? (x: number): number => Math.max(Math.abs(x) * 1e-6, 1e-9)
-      : (x: number): number => Math.max(fixed * 1e-6, Math.abs(x) * 1e-14, 1e-9);
-    const decimals = step !== undefined && step > 0 ? Math.max(0, Math.round(-Math.log10(step))) : null;
-    const quantize = (x: number, dir: -1 | 1): number => {
-      if (step === undefined) return x;
-      const q = (dir < 0 ? Math.floor(x / step) : Math.ceil(x / step)) * step;
-      return decimals === null ? q : Number(q.toFixed(decimals));
-    };
-    const lo = this.mins[k]!;
-    const hi = this.maxs[k]!;
-    const walk = (dir: -1 | 1): number | null => {
-      let x = v;
-      for (let guard = 0; guard <= merged.length + 1; guard++) {
-        const band = bandOf(x);
-        if (band === null) return x >= lo && x <= hi ? x : null;
-        const edge = dir < 0 ? band[0] : band[1];
-        x = quantize(edge + dir * pad(edge), dir);
-        if (x < lo || x > hi) return null;
-      }
-      return null;
-    };
-    const down = walk(-1);
-    const up = walk(1);
+    const down = this.walk(merged, k, v, -1);
+    const up = this.walk(merged, k, v, 1);
     if (down === null) return up;
     if (up === null) return down;
     return Math.abs(down - v) <= Math.abs(up - v) ? down : up;
+  }
+
+  /**
+   * From v, past band edge after band edge in direction `dir` until a value outside every band: that value if it
+   * lies in column k's training range, else null. (Methods rather than closures: this runs per copied row.)
+   */
+  private walk(merged: ReadonlyArray<[number, number]>, k: number, v: number, dir: -1 | 1): number | null {
+    const lo = this.mins[k]!;
+    const hi = this.maxs[k]!;
+    let x = v;
+    for (let guard = 0; guard <= merged.length + 1; guard++) {
+      const band = bandAt(merged, x);
+      if (band === null) return x >= lo && x <= hi ? x : null;
+      const edge = dir < 0 ? band[0] : band[1];
+      x = this.quantize(k, edge + dir * this.pad(k, edge), dir);
+      if (x < lo || x > hi) return null;
+    }
+    return null;
+  }
+
+  /**
+   * Past a band edge by more than float32/decimal rounding can take back (an epoch time needs no float32 slack,
+   * and 1e-6 of it would be half an hour).
+   */
+  private pad(k: number, x: number): number {
+    const fixed = this.bands[k]!;
+    return Number.isNaN(fixed) ? Math.max(Math.abs(x) * 1e-6, 1e-9) : Math.max(fixed * 1e-6, Math.abs(x) * 1e-14, 1e-9);
+  }
+
+  /** x rounded to column k's step, in direction `dir`, and to the step's decimals (so 0.1 + 0.2 stays 0.3). */
+  private quantize(k: number, x: number, dir: -1 | 1): number {
+    const step = this.steps[k];
+    if (step === undefined) return x;
+    const q = (dir < 0 ? Math.floor(x / step) : Math.ceil(x / step)) * step;
+    const decimals = step > 0 ? Math.max(0, Math.round(-Math.log10(step))) : null;
+    return decimals === null ? q : Number(q.toFixed(decimals));
   }
 
   /**
@@ -250,9 +252,10 @@ export class PrivacyFilter {
   escape(row: Row, columns: readonly string[]): boolean {
     if (this.names.length === 0) return true;
     if (this.tol === null) return false;
-    const idx = this.names.map((n) => columns.indexOf(n));
-    const e = this.encode(row, idx);
-    if (!this.copies!.isCopy(e)) return this.classifyEncoded(e) === null;
+    const idx = this.indexesIn(columns);
+    const e = this.encode(row, idx, this.escapeScratch[0]);
+    // Not a copy: kept unless an outlier (what classifyEncoded would say, without asking the index again).
+    if (!this.copies!.isCopy(e)) return !this.isOutlier(e);
     let best: { k: number; x: number; cost: number } | null = null;
     for (let k = 0; k < e.num.length; k++) {
       const x = this.nudgeValue(e, k);
@@ -275,18 +278,33 @@ export class PrivacyFilter {
               : String(best.x)
             : best.x;
     // Judged on the value as written (a datetime reparsed from its text), so no rounding brings a copy back.
-    if (this.classifyEncoded(this.encode(row, idx)) !== null) {
+    if (this.classifyEncoded(this.encode(row, idx, this.escapeScratch[1])) !== null) {
       row[at] = old;
       return false;
     }
     return true;
   }
 
+  /** Encoded rows escape() reuses (one as drawn, one as nudged): it keeps nothing of them between calls. */
+  private readonly escapeScratch: [Encoded, Encoded];
+
+  /** Where `names` lie in the last `columns` escape() was given (callers pass one batch's columns for many rows). */
+  private lastColumns: readonly string[] | null = null;
+  private lastIdx: number[] = [];
+
+  private indexesIn(columns: readonly string[]): number[] {
+    if (columns !== this.lastColumns) {
+      this.lastIdx = this.names.map((n) => columns.indexOf(n));
+      this.lastColumns = columns;
+    }
+    return this.lastIdx;
+  }
+
   /**
    * Parsed datetime texts per numeric column: dates repeat across rows, and parsing one costs ~1 µs. A column whose
    * texts rarely repeat (timestamps) stops caching (null) once misses outnumber hits after its first 4096.
    */
-  private readonly parsed = new Map<number, { cache: Map<string, number>; hits: number; misses: number } | null>();
+  private readonly parsed: Array<{ cache: Map<string, number>; hits: number; misses: number } | null | undefined> = [];
 
   private encode(row: Row, idx: number[], into?: Encoded): Encoded {
     const num = into?.num ?? new Float64Array(this.numCols.length);
@@ -294,14 +312,14 @@ export class PrivacyFilter {
     for (let k = 0; k < this.numCols.length; k++) {
       const j = this.numCols[k]!;
       const v = row[idx[j]!] ?? null;
-      let p = typeof v === 'string' && this.kinds[j] === 'datetime' ? this.parsed.get(k) : null;
-      if (p === undefined) this.parsed.set(k, (p = { cache: new Map(), hits: 0, misses: 0 }));
+      let p = typeof v === 'string' && this.kinds[j] === 'datetime' ? this.parsed[k] : null;
+      if (p === undefined) this.parsed[k] = p = { cache: new Map(), hits: 0, misses: 0 };
       if (p !== null && typeof v === 'string') {
         let x = p.cache.get(v);
         if (x === undefined) {
           if (p.cache.size >= 1 << 16) p.cache.clear();
           p.cache.set(v, (x = toNumber(v, 'datetime')));
-          if (++p.misses > 4096 && p.misses > p.hits) this.parsed.set(k, null);
+          if (++p.misses > 4096 && p.misses > p.hits) this.parsed[k] = null;
         } else p.hits++;
         num[k] = x;
       } else num[k] = toNumber(v, this.kinds[j]!);
@@ -461,6 +479,19 @@ export class PrivacyFilter {
       if (r.rows.length > 0) yield { columns: b.columns, rows: r.rows };
     }
   }
+}
+
+/** The band of sorted, disjoint `merged` that holds x, or null. */
+function bandAt(merged: ReadonlyArray<[number, number]>, x: number): [number, number] | null {
+  let lo = 0;
+  let hi = merged.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (merged[mid]![1] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  const m = merged[lo];
+  return m && m[0] <= x ? m : null;
 }
 
 function addCounts(into: FilterCounts, c: FilterCounts): void {
