@@ -52,9 +52,13 @@ export async function reportRunQuality(args: RunQualityArgs): Promise<RunQuality
     return table && credentials.isCredential(table, m.column) ? { ...m, role: 'pii' as const, piiKind: 'credential' } : m;
   });
   const histograms = [...models.tables.values()].flatMap((t) => t.histograms);
-  // Without DP the models hold the source's histograms as the sample stage counted them: the report reuses them.
+  // Without DP the models hold the source's row counts and histograms as the sample stage counted them: the report
+  // reuses them.
   const quality = await stage(emit, 'quality', () =>
-    measureQuality({ source, target, shadow, schema, meta, sampleRows: config.quality.sampleRows, seed: config.seed, integrity, histograms, ...(args.privacy?.dp ? {} : { sourceChildCounts: histograms }) }),
+    measureQuality({
+      source, target, shadow, schema, meta, sampleRows: config.quality.sampleRows, seed: config.seed, integrity, histograms,
+      ...(args.privacy?.dp ? {} : { sourceChildCounts: histograms, sourceRows: new Map([...models.tables].map(([key, t]) => [key, t.sourceRows])) }),
+    }),
     (q) => `overall ${q.overall === null ? 'n/a' : q.overall.toFixed(3)}`,
   );
   const reportPaths = writeQualityReport(quality, config.outDir, runId, args.privacy?.dp ? { privacy: privacySummaryForReport(args.privacy.result()) } : {});

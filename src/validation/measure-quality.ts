@@ -48,6 +48,12 @@ export interface MeasureQualityArgs {
    * where the models hold noised histograms.
    */
   sourceChildCounts?: ChildCountHistogram[];
+  /**
+   * Exact source row counts the sample stage took, by table key (left out under DP, where the models hold noised
+   * ones): the report reuses them instead of counting each source table again. A table missing or at 0 (skipped
+   * in training) is counted.
+   */
+  sourceRows?: Map<string, number>;
 }
 
 /** Parents up to this many rows have their whole key read to check a child sample when no gate counts exist. */
@@ -65,7 +71,8 @@ export async function measureQuality(args: MeasureQualityArgs): Promise<QualityR
     // Whole tables up to `sampleRows`; larger ones are sampled on both sides alike.
     // The gate counted the shadow's rows already; a count is a full scan of a big table.
     const gateRows = args.integrity?.tables.find((t) => t.table === tableKey(table))?.rows;
-    const [sourceRows, targetRows] = await Promise.all([source.countRows(table), gateRows ?? target.countRows(shadow, table)]);
+    const known = args.sourceRows?.get(tableKey(table));
+    const [sourceRows, targetRows] = await Promise.all([known !== undefined && known > 0 ? known : source.countRows(table), gateRows ?? target.countRows(shadow, table)]);
     syntheticRows.set(tableKey(table), targetRows);
     // The row counts let the connectors read a slice of a big table (TABLESAMPLE, key ranges) rather than all of it.
     const options = (totalRows: number) => (totalRows > sampleRows ? { columns, limit: sampleRows, seed, totalRows } : { columns });

@@ -127,9 +127,20 @@ describe('Cardinality of sampled tables is scored on all rows', () => {
           grouped.push(f.name);
           return group(c, f);
         };
+        // The sample stage's exact row counts are reused too: only tables it has no count for are counted.
+        const counted: string[] = [];
+        const count = src.countRows.bind(src);
+        src.countRows = (t) => {
+          counted.push(t.name);
+          return count(t);
+        };
+        const sourceRows = new Map([[`${child.schema}.order_tag`, 2400], [`${child.schema}.orders`, 1200]]);
         const meta = [];
         for (const t of schema.tables) meta.push(...describeColumns(t, await readSample(src, t, 200, 42)));
-        const q = await measureQuality({ source: src, target, shadow: null, schema, meta, sampleRows: 200, seed: 42, sourceChildCounts });
+        counted.length = 0;
+        const q = await measureQuality({ source: src, target, shadow: null, schema, meta, sampleRows: 200, seed: 42, sourceChildCounts, sourceRows });
+        expect(counted).toEqual(['tag']);
+        expect(q.sampling!.tables[`${child.schema}.order_tag`]).toMatchObject({ real: 200, realOf: 2400 });
         // The source is grouped only for the FK the sample stage did not count.
         expect(grouped).toEqual([child.foreignKeys.find((f) => f.columns[0] === 'tag_id')!.name]);
         const note = q.sampling!.childCounts!.find((c) => c.side === 'synthetic')!;
