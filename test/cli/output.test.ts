@@ -45,15 +45,17 @@ afterAll(async () => {
 describe('JSON is the default when stdout is not a TTY', () => {
   it('plan, runs and preview list print JSON events without --json, ending with a result', async () => {
     await runCli(['hydrate', '--target', 'dev', '--config', configPath]);
+    // Each command runs once (every run starts a process and opens the embedded state); its result is checked below.
+    const results: Record<string, Record<string, unknown>> = {};
     for (const args of [['plan'], ['runs'], ['preview', 'list', '--target', 'dev']]) {
       const r = await runCli([...args, '--config', configPath]);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      expect(events(r.stdout).at(-1)!.type, args.join(' ')).toBe('result');
+      const result = events(r.stdout).at(-1)!;
+      expect(result.type, args.join(' ')).toBe('result');
+      results[args[0]!] = result;
     }
-    const plan = events((await runCli(['plan', '--config', configPath])).stdout).at(-1)!;
-    expect(plan['tables']).toEqual(['public.author', 'public.book']);
-    const runs = events((await runCli(['runs', '--config', configPath])).stdout).at(-1)!;
-    expect((runs['runs'] as Array<{ status: string }>)[0]).toMatchObject({ status: 'succeeded' });
+    expect(results['plan']!['tables']).toEqual(['public.author', 'public.book']);
+    expect((results['runs']!['runs'] as Array<{ status: string }>)[0]).toMatchObject({ status: 'succeeded' });
   }, 120_000);
 
   it('--no-json asks for text', async () => {

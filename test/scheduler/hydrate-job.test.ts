@@ -70,7 +70,8 @@ describe('recorded runs', () => {
 
   it('a refused swap is recorded as failed with the refusal code, live data untouched', async () => {
     const before = await liveChecksums(target.url);
-    const { run, result } = await runHydrateJob({ config: config({ quality: { enabled: true, sampleRows: 500, minOverall: 1 } }), target: 'dev', store, faults: [] });
+    // No model scores 100 %: the baseline reaches the refusal without training networks.
+    const { run, result } = await runHydrateJob({ config: config({ model: 'baseline', quality: { enabled: true, sampleRows: 500, minOverall: 1 } }), target: 'dev', store, faults: [] });
     expect(result.status).toBe('refused');
     expect(run).toMatchObject({ status: 'failed', errorCode: 'QUALITY_BELOW_THRESHOLD' });
     expect(await liveChecksums(target.url)).toEqual(before);
@@ -95,7 +96,8 @@ describe('target lock', () => {
     const lock = await acquireTargetLock(target.url, { wait: false, timeoutMs: 1000, holder: 'short-holder' });
     const started = Date.now();
     setTimeout(() => void lock.release(), 1500);
-    const { result } = await runHydrateJob({ config: config(), target: 'dev', store, faults: [], wait: true, lockTimeoutMs: 30_000 });
+    // The lock is under test, not the model: the baseline skips training networks.
+    const { result } = await runHydrateJob({ config: config({ model: 'baseline' }), target: 'dev', store, faults: [], wait: true, lockTimeoutMs: 30_000 });
     expect(result.status).toBe('ok');
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
   }, 60_000);
@@ -112,7 +114,7 @@ describe('target lock', () => {
           killed = admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'synth %' AND datname = $1`, [target.name]);
         }
       };
-      const err = await runHydrateJob({ config: config(), target: 'dev', store, faults: [], emit }).catch((e: unknown) => e);
+      const err = await runHydrateJob({ config: config({ model: 'baseline' }), target: 'dev', store, faults: [], emit }).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'LOCKED' });
       expect(String((err as Error).message)).toMatch(/[Ll]ost/);
     } finally {
