@@ -68,6 +68,16 @@ function upperBound(sorted: Float64Array, end: number, x: number): number {
   return lo;
 }
 
+/** The lowest value training value rv accepts: rv - band (datetimes), else v' with |rv - v'| <= tol |v'|. */
+function bandLow(rv: number, fixed: number, tol: number): number {
+  return !Number.isNaN(fixed) ? rv - fixed : rv > 0 ? rv / (1 + tol) : rv < 0 ? rv / (1 - tol) : 0;
+}
+
+/** The highest value training value rv accepts. */
+function bandHigh(rv: number, fixed: number, tol: number): number {
+  return !Number.isNaN(fixed) ? rv + fixed : rv > 0 ? rv / (1 - tol) : rv < 0 ? rv / (1 + tol) : 0;
+}
+
 /** A window this small is scanned rather than narrowed further (a scanned row costs a few ns, a search ~100). */
 const SCAN_ENOUGH = 64;
 /** Columns whose order gets a packed copy of the block (memory: this × columns × rows × 8 bytes). */
@@ -255,12 +265,26 @@ export class CopyIndex {
    * r ± band.
    */
   acceptedBands(s: EncodedRow, k: number): Array<[number, number]> {
+    return this.acceptedBandsWithin(s, k, 1, Infinity)!;
+  }
+
+  /**
+   * acceptedBands, or null when no value outside them can lie nearer to v = s.num[k] than `cost` × `range` (a
+   * caller's best move so far): every such value is outside the band of each accepting training value whose band
+   * holds v, so at least the nearer end of that band away from v. Deciding that needs no sort of the values.
+   */
+  acceptedBandsWithin(s: EncodedRow, k: number, range: number, cost: number): Array<[number, number]> | null {
     const single = s.num.length === 1;
     const block = this.blockOf(s.cat);
     if (single && block?.single) return block.single;
     // The accepting training values, sorted: each one's band is monotone in the value (r ± band, or
     // [r / (1 + tol), r / (1 - tol)] mirrored for r < 0), so the bands come out sorted by both ends.
     let n = 0;
+    const fixed = this.bands[k]!;
+    const tol = this.tol;
+    const bounded = cost !== Infinity;
+    const v = s.num[k]!;
+    let nearest = 0;
     if (block) {
       if (this.scratch.length < block.n) this.scratch = new Float64Array(block.n);
       const out = this.scratch;
@@ -272,16 +296,23 @@ export class CopyIndex {
       for (let i = from; i < to; i++) {
         const at = (order ? order[i]! : i) * width;
         const rv = vals[at + k]!;
-        if (!Number.isNaN(rv) && (w < 0 || this.matches(s, vals, at, k))) out[n++] = rv;
+        if (!Number.isNaN(rv) && (w < 0 || this.matches(s, vals, at, k))) {
+          out[n++] = rv;
+          if (bounded) {
+            const a = bandLow(rv, fixed, tol);
+            const c = bandHigh(rv, fixed, tol);
+            if (a <= v && v <= c) nearest = Math.max(nearest, Math.min(v - a, c - v));
+          }
+        }
       }
     }
+    // The same expression as the caller's cost (|x - v| / range), and float subtraction and division are monotone.
+    if (bounded && nearest / range >= cost) return null;
     const values = this.scratch.subarray(0, n).sort();
-    const fixed = this.bands[k]!;
-    const tol = this.tol;
     const merged: Array<[number, number]> = [];
     for (const rv of values) {
-      const a = !Number.isNaN(fixed) ? rv - fixed : rv > 0 ? rv / (1 + tol) : rv < 0 ? rv / (1 - tol) : 0;
-      const c = !Number.isNaN(fixed) ? rv + fixed : rv > 0 ? rv / (1 - tol) : rv < 0 ? rv / (1 + tol) : 0;
+      const a = bandLow(rv, fixed, tol);
+      const c = bandHigh(rv, fixed, tol);
       const last = merged[merged.length - 1];
       if (last && a <= last[1]) last[1] = Math.max(last[1], c);
       else merged.push([a, c]);

@@ -192,11 +192,13 @@ export class PrivacyFilter {
    * The value nearest to s.num[k] that no training row matching s on every other column accepts within the
    * tolerance, rounded to the column's step and inside the training range; null when there is none.
    */
-  private nudgeValue(s: Encoded, k: number): number | null {
+  private nudgeValue(s: Encoded, k: number, bestCost: number): number | null {
     const v = s.num[k]!;
     const step = this.steps[k];
     if (Number.isNaN(v) || step === 0) return null;
-    const merged = this.copies!.acceptedBands(s, k);
+    // Null also when no value can cost less than the best move of an earlier column (it would not be chosen).
+    const merged = this.copies!.acceptedBandsWithin(s, k, this.ranges[k]!, bestCost);
+    if (merged === null) return null;
     if (merged.length === 0) return v;
     const down = this.walk(merged, k, v, -1);
     const up = this.walk(merged, k, v, 1);
@@ -258,7 +260,7 @@ export class PrivacyFilter {
     if (!this.copies!.isCopy(e)) return !this.isOutlier(e);
     let best: { k: number; x: number; cost: number } | null = null;
     for (let k = 0; k < e.num.length; k++) {
-      const x = this.nudgeValue(e, k);
+      const x = this.nudgeValue(e, k, best === null ? Infinity : best.cost);
       if (x === null) continue;
       const cost = Math.abs(x - e.num[k]!) / this.ranges[k]!;
       if (best === null || cost < best.cost) best = { k, x, cost };
