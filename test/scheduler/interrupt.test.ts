@@ -31,7 +31,9 @@ beforeAll(async () => {
     INSERT INTO author (name) SELECT 'author ' || i FROM generate_series(1, 100) i;
     INSERT INTO book (author_id, title, pages) SELECT 1 + i % 100, 'book ' || i, 50 + i % 400 FROM generate_series(1, 3000) i;`);
   configPath = join(dir, 'synth.config.json');
-  writeFileSync(configPath, JSON.stringify({ source: { url: source.url }, targets: { dev: { url: target.url } }, quality: { enabled: false }, state: { url: state.url }, outDir: join(dir, 'out') }));
+  // Signals at load, validate and shadow are under test, not the model: the baseline reaches each pause without
+  // training networks first (the SIGINT-during-training test below has its own learned config).
+  writeFileSync(configPath, JSON.stringify({ source: { url: source.url }, targets: { dev: { url: target.url } }, model: 'baseline', quality: { enabled: false }, state: { url: state.url }, outDir: join(dir, 'out') }));
   // A first run, so the live schema has data an interruption must leave alone.
   const first = await runCli(['hydrate', '--target', 'dev', '--config', configPath, '--json']);
   expect(first.code, first.stderr).toBe(0);
