@@ -23,6 +23,8 @@ interface Block {
   order: Int32Array[];
   /** Per numeric column: the values in that order. */
   sorted: Float64Array[];
+  /** Per numeric column: each row's position in that order (the inverse of `order`). */
+  rank: Int32Array[];
   /** Per numeric column: where the NULLs start in `sorted`. */
   nulls: number[];
   /**
@@ -93,6 +95,8 @@ export class CopyIndex {
   private readonly depth: number;
   /** Reused buffer of accepting values (acceptedBands). */
   private scratch = new Float64Array(0);
+  /** Reused bitmap over a block's positions in one column's order (acceptedBands); all zero between calls. */
+  private bits = new Int32Array(0);
 
   /**
    * `bands[k]`: the fixed match band of numeric column k (tol × range, datetimes), or NaN for SDMetrics' |tol × value|.
@@ -118,6 +122,7 @@ export class CopyIndex {
       const order: Int32Array[] = [];
       const sorted: Float64Array[] = [];
       const nulls: number[] = [];
+      const rank: Int32Array[] = [];
       for (let c = 0; c < width; c++) {
         // NULLs sort last as +Infinity; `nulls` is then where the NaNs start.
         const vals = Float64Array.from(rows, (r) => (Number.isNaN(r.num[c]!) ? Infinity : r.num[c]!));
@@ -127,9 +132,12 @@ export class CopyIndex {
         while (nn > 0 && Number.isNaN(s[nn - 1]!)) nn--;
         order.push(o);
         sorted.push(s);
+        const r = new Int32Array(n);
+        o.forEach((row, pos) => (r[row] = pos));
+        rank.push(r);
         nulls.push(nn);
       }
-      this.blocks.set(k, { n, flat, order, sorted, nulls, packed: new Array<Float64Array | null>(width).fill(null), single: null });
+      this.blocks.set(k, { n, flat, order, sorted, nulls, rank, packed: new Array<Float64Array | null>(width).fill(null), single: null });
     }
     this.depth = training[0]?.cat.length ?? 0;
     this.trie = this.depth === 0 ? this.blocks.get('') : new Map();
@@ -259,6 +267,29 @@ export class CopyIndex {
     return false;
   }
 
+  private bitsFor(n: number): Int32Array {
+    if (this.bits.length * 32 < n) this.bits = new Int32Array((n + 31) >> 5);
+    return this.bits;
+  }
+
+  /** The values at the marked positions in [first, last], in order, into the scratch buffer; clears the marks. */
+  private readMarks(sorted: Float64Array, first: number, last: number, n: number): Float64Array {
+    const bits = this.bits;
+    const out = this.scratch;
+    let m = 0;
+    for (let word = first >> 5; word <= last >> 5; word++) {
+      let b = bits[word]!;
+      if (b === 0) continue;
+      bits[word] = 0;
+      while (b !== 0) {
+        const low = b & -b;
+        out[m++] = sorted[(word << 5) + 31 - Math.clz32(low)]!;
+        b ^= low;
+      }
+    }
+    return out.subarray(0, n);
+  }
+
   /**
    * Sorted, merged intervals of values for s.num[k] that some training row matching s on every other column
    * accepts: |r - v'| <= tol |v'| is an interval around r (just {0} for r = 0), |r - v'| <= band (datetimes) is
@@ -285,6 +316,12 @@ export class CopyIndex {
     const bounded = cost !== Infinity;
     const v = s.num[k]!;
     let nearest = 0;
+    // Sorting the values costs more than marking their positions in column k's order and reading the marks back in
+    // order, once a window holds more than a few values per 32 positions of the block (the same values, the same
+    // order: -0 and 0, which the two orders may place differently, have the same band).
+    let marked = false;
+    let firstPos = Infinity;
+    let lastPos = -1;
     if (block) {
       if (this.scratch.length < block.n) this.scratch = new Float64Array(block.n);
       const out = this.scratch;
@@ -293,11 +330,21 @@ export class CopyIndex {
       const to = w < 0 ? block.n : this.to;
       const { vals, order } = this.layout(block, Math.max(w, 0));
       const width = this.width;
+      marked = w >= 0 && to - from >= 32 && block.n <= (to - from) * 128;
+      const bits = marked ? this.bitsFor(block.n) : this.bits;
+      const rowAt = marked ? block.order[w]! : null;
+      const rank = block.rank[k]!;
       for (let i = from; i < to; i++) {
         const at = (order ? order[i]! : i) * width;
         const rv = vals[at + k]!;
         if (!Number.isNaN(rv) && (w < 0 || this.matches(s, vals, at, k))) {
-          out[n++] = rv;
+          if (rowAt) {
+            const pos = rank[rowAt[i]!]!;
+            bits[pos >> 5] = bits[pos >> 5]! | (1 << (pos & 31));
+            if (pos < firstPos) firstPos = pos;
+            if (pos > lastPos) lastPos = pos;
+            n++;
+          } else out[n++] = rv;
           if (bounded) {
             const a = bandLow(rv, fixed, tol);
             const c = bandHigh(rv, fixed, tol);
@@ -306,9 +353,11 @@ export class CopyIndex {
         }
       }
     }
+    // (Marks are read back, and so cleared, whatever is returned.)
+    const read = marked ? this.readMarks(block!.sorted[k]!, firstPos, lastPos, n) : null;
     // The same expression as the caller's cost (|x - v| / range), and float subtraction and division are monotone.
     if (bounded && nearest / range >= cost) return null;
-    const values = this.scratch.subarray(0, n).sort();
+    const values = read ?? this.scratch.subarray(0, n).sort();
     const merged: Array<[number, number]> = [];
     for (const rv of values) {
       const a = bandLow(rv, fixed, tol);
