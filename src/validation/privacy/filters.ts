@@ -327,7 +327,7 @@ export class PrivacyFilter {
       } else num[k] = toNumber(v, this.kinds[j]!);
     }
     for (let c = 0; c < this.catCols.length; c++) cat[c] = toCategory(row[idx[this.catCols[c]!]!] ?? null);
-    return { num, cat };
+    return into ?? { num, cat };
   }
 
   private exactKey(e: Encoded): string {
