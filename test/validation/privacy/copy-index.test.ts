@@ -64,6 +64,11 @@ describe('CopyIndex', () => {
       }
       expect(copies).toBeGreaterThan(300);
       expect(copies).toBeLessThan(2700);
+      const ranges = [0, 1, 2].map((k) => {
+        const xs = training.map((e) => e.num[k]!).filter((x) => !Number.isNaN(x));
+        return Math.max(...xs) - Math.min(...xs);
+      });
+      const bounded = { kept: 0, skipped: 0 };
       // For column k: a value x lies in an accepted band iff some training row matching on the other columns accepts x.
       for (const q of queries.slice(0, 150)) {
         for (let k = 0; k < 3; k++) {
@@ -71,6 +76,20 @@ describe('CopyIndex', () => {
           for (let j = 1; j < merged.length; j++) expect(merged[j]![0]).toBeGreaterThan(merged[j - 1]![1]);
           const v = q.num[k]!;
           if (Number.isNaN(v)) continue;
+          // Bounded (a nudge's later columns): the same bands, or null only when the band holding v leaves no value
+          // nearer to v than cost × range (so the nudge would not choose this column).
+          for (const cost of [1e-5, 1e-3, 1e-2]) {
+            const within = index.acceptedBandsWithin(q, k, ranges[k]!, cost);
+            if (within !== null) {
+              expect(within).toEqual(merged);
+              bounded.kept++;
+              continue;
+            }
+            bounded.skipped++;
+            const holding = merged.find(([a, b]) => a <= v && v <= b);
+            expect(holding, `k=${k} v=${v}`).toBeDefined();
+            expect(Math.min(v - holding![0], holding![1] - v) / ranges[k]!).toBeGreaterThanOrEqual(cost);
+          }
           for (const x of [v, v * 0.995, v * 1.015, v + 1, v - 3e6]) {
             const moved = { num: Float64Array.from(q.num, (y, c) => (c === k ? x : y)), cat: q.cat };
             const inBand = merged.some(([a, b]) => x >= a && x <= b);
@@ -81,6 +100,8 @@ describe('CopyIndex', () => {
           }
         }
       }
+      expect(bounded.kept).toBeGreaterThan(0);
+      expect(bounded.skipped).toBeGreaterThan(0);
     } finally {
       await db.drop();
     }
