@@ -58,9 +58,9 @@ function lowerBound(sorted: Float64Array, end: number, x: number): number {
   return lo;
 }
 
-/** First index in sorted[0, end) whose value is > x. */
-function upperBound(sorted: Float64Array, end: number, x: number): number {
-  let lo = 0;
+/** First index in sorted[start, end) whose value is > x (every value before `start` is <= x). */
+function upperBound(sorted: Float64Array, start: number, end: number, x: number): number {
+  let lo = start;
   let hi = end;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
@@ -227,7 +227,7 @@ export class CopyIndex {
     }
     const w = this.band(k, v) + Math.abs(v) * 1e-12;
     this.from = lowerBound(sorted, n, v - w);
-    this.to = upperBound(sorted, n, v + w);
+    this.to = upperBound(sorted, this.from, n, v + w);
   }
 
   /**
