@@ -12,38 +12,25 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fork, type ChildProcess } from 'node:child_process';
-import type { Shadow } from '../connectors/connector.js';
 import { dialectOf } from '../connectors/index.js';
 import type { SynthConfig } from '../config/schema.js';
 import { makeRunBundle } from '../distributed/run-bundle.js';
 import { tablesToReplay } from '../distributed/shard-rows.js';
 import { SynthError, type SynthErrorCode } from '../errors.js';
-import { type Generation, type ModelSet } from '../generation/index.js';
 import { DEFAULT_BATCH_SIZE, type RowWindow } from '../generation/generate.js';
-import type { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
 import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
-import type { HydrationPlan } from '../graph/plan.js';
-import type { DatabaseSchema, TableRef } from '../schema/model.js';
+import type { TableRef } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
-import type { Row } from '../schema/values.js';
 import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import { targetUrl } from './connect.js';
+import type { LoadTablesContext } from './hydrate.js';
 import type { LoadUnit, LoadWorkerData, WorkerMessage, WorkerReply } from './load-worker.js';
 import { tableConfig } from './table-config.js';
 
-export interface ParallelLoadArgs {
+export interface ParallelLoadArgs extends Pick<LoadTablesContext, 'shadow' | 'schema' | 'plan' | 'models' | 'generation' | 'reference' | 'credentials' | 'privacy' | 'runId'> {
   config: SynthConfig;
   /** The config's target name (workers open their own connections to its URL); none: no workers. */
   targetName?: string;
-  shadow: Shadow;
-  schema: DatabaseSchema;
-  plan: HydrationPlan;
-  models: ModelSet;
-  generation: Generation;
-  reference: Map<string, { columns: string[]; rows: Row[] }>;
-  credentials: CredentialScrubber;
-  privacy?: PrivacyRun | null;
-  runId: string;
 }
 
 /** A split table: the main process's window, and what the workers loaded of the rest (rows, filter counts). */
