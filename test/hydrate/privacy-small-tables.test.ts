@@ -53,14 +53,14 @@ describe('tables too small for their noise under privacy', () => {
 
   it('countEpsilon buys a small table an accurate count out of its statistics budget, up to COUNT_MAX_SHARE', () => {
     // A 200-row product with 3 units (count, category, price) and 0.15 of statistics budget: an even split gives
-    // the count ε 0.05, off by ±20 rows (10 %) on average; the count takes what holds it to 2.5 % (ε 0.2 > 40 %: capped).
+    // the count ε 0.05, off by ±20 rows (10 %) on average; the count takes what holds it to 1.5 % (ε 0.33 > 40 %: capped).
     const capped = countEpsilon(0.15, 3, 200, 1);
     expect(capped.count).toBeCloseTo(0.15 * COUNT_MAX_SHARE);
     expect(capped.count + 2 * capped.unit).toBeCloseTo(0.15);
     // With a larger budget it gets exactly what it needs, and the rest stays with the other units.
-    const enough = countEpsilon(0.55, 3, 200, 1);
+    const enough = countEpsilon(0.9, 3, 200, 1);
     expect(1 / enough.count).toBeCloseTo(COUNT_RELATIVE_ERROR * 200);
-    expect(enough.count + 2 * enough.unit).toBeCloseTo(0.55);
+    expect(enough.count + 2 * enough.unit).toBeCloseTo(0.9);
     expect(rowCountError('public.product', 200, enough.count).small).toBe(false);
     // A large table needs no more than its even share; the entity unit's m rows scale the need.
     const large = countEpsilon(0.15, 3, 20_000, 1);
@@ -68,6 +68,9 @@ describe('tables too small for their noise under privacy', () => {
     expect(large.unit).toBeCloseTo(0.05);
     expect(countEpsilon(1, 3, 200, 4).count).toBeCloseTo(1 * COUNT_MAX_SHARE);
     expect(countEpsilon(1, 3, 200, 1).count).toBeCloseTo(1 / 3);
+    // Unflagged means a 10 % miss is rarer than 1 in 200, and a count that meets its target is not flagged.
+    expect(Math.exp(-0.1 / SMALL_TABLE_RELATIVE_ERROR)).toBeCloseTo(0.005, 6);
+    expect(COUNT_RELATIVE_ERROR).toBeLessThan(SMALL_TABLE_RELATIVE_ERROR);
     // A 200-row count at the capped ε is named: its error passes what a 10 % check tolerates.
     expect(rowCountError('public.product', 200, capped.count).relativeError).toBeGreaterThan(SMALL_TABLE_RELATIVE_ERROR);
   });

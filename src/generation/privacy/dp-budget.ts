@@ -67,12 +67,14 @@ export interface AllocationInput {
 }
 
 /**
- * The row count is held to this expected relative error (E|Lap(b)| = b ≤ 2.5 % of the rows: off by more than 10 %
- * with probability e^−4 ≈ 2 %) where that costs at most COUNT_MAX_SHARE of the table's statistics. A 200-row
+ * The row count is held to this expected relative error (E|Lap(b)| = b ≤ 1.5 % of the rows: off by more than 10 %
+ * with probability e^−6.7 ≈ 0.13 %, under the 0.5 % at which the table is warned, SMALL_TABLE_RELATIVE_ERROR) where
+ * that costs at most COUNT_MAX_SHARE of the table's statistics. At 2.5 % (e^−4 ≈ 2 %) tables that met the target
+ * still missed 10 % unwarned about once per 50 runs. A 200-row
  * table at a unit's ε ≈ 0.05 would be off by ±20 rows (10 %) on average; a count is one Laplace release, so
  * giving it more is the cheapest accuracy a small table can buy.
  */
-export const COUNT_RELATIVE_ERROR = 0.025;
+export const COUNT_RELATIVE_ERROR = 0.015;
 export const COUNT_MAX_SHARE = 0.4;
 
 /**
