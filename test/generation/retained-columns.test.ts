@@ -29,4 +29,56 @@ describe('RetainedColumns', () => {
     expect(kept.get(n - 1, 0)).toBe(`v${n - 1}`);
     expect(kept.get(123, 0)).toBe('v123');
   });
+
+  it('keeps numbers exactly in a typed column, NULLs included, and moves a column to a plain one when a value does not fit', () => {
+    const kept = new RetainedColumns(['n', 'mixed', 'late']);
+    const nums = [0, -0, 1.1, 2 ** 53, -1e308, Number.NaN, null, 42];
+    const n = 3000; // past the first typed array's 1024 rows: it grows
+    for (let i = 0; i < n; i++) {
+      const v = nums[i % nums.length]!;
+      // 'mixed' starts as numbers, gets a string at row 2000 and a bigint at 2500; 'late' is NULL until row 1500.
+      const mixed = i === 2000 ? 'x' : i === 2500 ? 5n : v;
+      kept.push([v, mixed, i < 1500 ? null : `d${i % 3}`], [0, 1, 2]);
+    }
+    kept.seal();
+    for (let i = 0; i < n; i++) {
+      const v = nums[i % nums.length]!;
+      expect(Object.is(kept.get(i, 0), v)).toBe(true);
+      expect(Object.is(kept.get(i, 1), i === 2000 ? 'x' : i === 2500 ? 5n : v)).toBe(true);
+      expect(kept.get(i, 2)).toBe(i < 1500 ? null : `d${i % 3}`);
+    }
+    // The typed columns take ~9 bytes a row, the strings 4 (the plain 'mixed' column 8).
+    expect(kept.bytes()).toBeLessThan(n * (9 + 8 + 4) + 200);
+  });
+
+  it('an all-NULL column and a column of other values (bytes, JSON) keep what they got', () => {
+    const kept = new RetainedColumns(['none', 'bytes', 'json']);
+    const b = new Uint8Array([1, 2]);
+    kept.push([null, b, { a: 1 }], [0, 1, 2]);
+    kept.push([null, null, [1, 'two']], [0, 1, 2]);
+    expect(kept.row(0)).toEqual([null, b, { a: 1 }]);
+    expect(kept.row(1)).toEqual([null, null, [1, 'two']]);
+    expect(kept.get(0, 1)).toBe(b);
+  });
+
+  it('keeps decimal strings of one scale as doubles and gives back the same spelling; other spellings stay strings', () => {
+    const kept = new RetainedColumns(['price', 'code', 'mixedScale']);
+    const n = 2000;
+    const price = (i: number) => (i % 7 === 0 ? null : ((i * 7919) % 1_000_000_00 / 100 - 5000).toFixed(2));
+    for (let i = 0; i < n; i++) {
+      // 'code' looks decimal until a leading zero; 'mixedScale' changes scale at row 1500.
+      kept.push([price(i), i === 1200 ? '007' : String(i % 40), i < 1500 ? `${i}.5` : `${i}.25`], [0, 1, 2]);
+    }
+    kept.seal();
+    for (let i = 0; i < n; i++) {
+      expect(kept.get(i, 0)).toBe(price(i));
+      expect(kept.get(i, 1)).toBe(i === 1200 ? '007' : String(i % 40));
+      expect(kept.get(i, 2)).toBe(i < 1500 ? `${i}.5` : `${i}.25`);
+    }
+    // Edge spellings that a double cannot spell back stay exactly as they came.
+    const edge = new RetainedColumns(['d']);
+    const spellings = ['1.10', '-0.00', '12345678901234567.00', '0.30', '99999999999999.99', '-3.25'];
+    for (const v of spellings) edge.push([v], [0]);
+    expect(spellings.map((_, i) => edge.get(i, 0))).toEqual(spellings);
+  });
 });
