@@ -128,6 +128,12 @@ export interface UnitMarkers {
   drop(shadow: Shadow): Promise<void>;
 }
 
+/** How a load shares its table. */
+export interface LoadOptions {
+  /** Other loads write the same table at the same time (the windows of a split table). */
+  concurrent?: boolean;
+}
+
 export interface LoadProgress {
   (rowsLoaded: number): void;
 }
@@ -148,7 +154,7 @@ export interface TargetConnector {
    */
   createShadow(runId: string, schema: DatabaseSchema): Promise<Shadow>;
   /** Bulk-loads a stream of batches into a shadow table (COPY / LOAD DATA). Returns rows written. */
-  load(shadow: Shadow, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress): Promise<number>;
+  load(shadow: Shadow, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress, options?: LoadOptions): Promise<number>;
   /** Applies deferred updates (cycle edges first loaded as NULL). Returns rows updated. */
   update(shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>): Promise<number>;
   /** Scale-out (docs/scale-out.md): a unit's rows and its done-marker commit together. Absent: markers in Redis only. */

@@ -139,7 +139,7 @@ export async function startUnitWorker(options: UnitWorkerOptions): Promise<UnitW
     const batches = paced(generated, options.pauseMs ?? 0);
     const rows = target.unitMarkers
       ? await target.unitMarkers.load(bundle.shadow, table, batches, { id: unit.id, note: (n) => JSON.stringify(resultOf(n)) }, progress)
-      : await target.load(bundle.shadow, table, batches, progress);
+      : await target.load(bundle.shadow, table, batches, progress, { concurrent: true });
     await options.afterCommit?.();
     if (rows !== unit.end - unit.start) {
       throw new SynthError('DISTRIBUTED', `unit ${unit.id} loaded ${rows} rows, planned ${unit.end - unit.start}.`, {

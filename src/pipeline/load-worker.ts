@@ -79,7 +79,7 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
       if (n - reported < 100_000) return;
       reported = n;
       send({ type: 'progress', id: unit.id, rows: n });
-    });
+    }, { concurrent: true });
     const cpu = process.cpuUsage();
     return { type: 'done', id: unit.id, rows: loaded, ...(counts ? { filters: counts } : {}), cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
   }

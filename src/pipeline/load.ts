@@ -97,7 +97,7 @@ export async function loadShadow(args: LoadShadow): Promise<void> {
         let rows = await target.load(shadow, table, afterFirstBatch(generated, async () => {
           await fault('mid-load', key);
           await fault('connection-drop', key);
-        }, hooks.signal), (n) => emit({ type: 'table', stage: 'load', table: key, rows: n + (split?.loaded() ?? 0), total }));
+        }, hooks.signal), (n) => emit({ type: 'table', stage: 'load', table: key, rows: n + (split?.loaded() ?? 0), total }), { concurrent: split !== undefined });
         if (split) rows += await split.done;
         if (split && rows !== total) {
           throw new SynthError('LOAD_FAILED', `Loading ${key} wrote ${rows} rows, ${total} were planned.`, {

@@ -4,6 +4,7 @@ import type { Row, RowBatch } from '../../schema/values.js';
 import type {
   IntegrityCheck,
   IntegrityCount,
+  LoadOptions,
   LoadProgress,
   ReadOptions,
   Shadow,
@@ -90,8 +91,8 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
       schemas.set(runId, schema);
       return shadow;
     },
-    load: (shadow: Shadow, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress) =>
-      writer.load(dbFor(shadow), table, batches, progress),
+    load: (shadow: Shadow, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress, options?: LoadOptions) =>
+      writer.load(dbFor(shadow), table, batches, progress, undefined, options?.concurrent ?? false),
     update: (shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>) =>
       writer.update(dbFor(shadow), table, batches),
     unitMarkers: mysqlUnitMarkers(session, writer, dbFor),

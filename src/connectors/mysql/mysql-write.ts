@@ -187,7 +187,7 @@ export class MysqlWriter {
    * `marker` (scale-out units): the rows and an INSERT of the unit's done-marker into `marker.into` commit in one
    * transaction, so the INSERT fallback's several statements are all-or-nothing too.
    */
-  async load(database: string, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress, marker?: LoadMarker): Promise<number> {
+  async load(database: string, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress, marker?: LoadMarker, concurrent = false): Promise<number> {
     const iterator = batches[Symbol.asyncIterator]();
     const first = await iterator.next();
     if (first.done) return 0;
@@ -199,7 +199,12 @@ export class MysqlWriter {
       // Rows are validated by the integrity gate, not by the engine row by row.
       // net_read_timeout: LOAD DATA waits on the generator between batches, and a slow (learned) table can take
       // longer than the server's default 30 s to produce the next one, which would reset the connection.
-      await conn.query('SET SESSION foreign_key_checks = 0, unique_checks = 0, net_read_timeout = 3600');
+      // unique_checks = 0 with foreign_key_checks = 0 lets InnoDB bulk-insert into an empty table under a table lock
+      // held to the end of the statement: a second load of the same table (a split table's window, a scale-out unit)
+      // then waits out innodb_lock_wait_timeout. The shadow has no unique index while it loads, so checking costs
+      // nothing then.
+      const uniqueChecks = concurrent || marker ? 1 : 0;
+      await conn.query(`SET SESSION foreign_key_checks = 0, unique_checks = ${uniqueChecks}, net_read_timeout = 3600`);
       let total = 0;
       if (marker) await conn.query('START TRANSACTION');
       const commit = async () => {
