@@ -128,6 +128,15 @@ export interface UnitMarkers {
   drop(shadow: Shadow): Promise<void>;
 }
 
+/**
+ * Per run, what a target's `buildKeys` did before the gate: the tables whose keys it built (each unique index then
+ * verified every row) and those whose build the server refused (their keys are counted in full).
+ */
+export interface KeyState {
+  built: Set<string>;
+  refused: Set<string>;
+}
+
 /** How a load shares its table. */
 export interface LoadOptions {
   /** Other loads write the same table at the same time (the windows of a split table). */

@@ -8,7 +8,7 @@
  */
 import type { PoolConnection } from 'mysql2/promise';
 import type { DatabaseSchema, Table } from '../../schema/model.js';
-import type { Shadow, ShadowListing, SwapResult } from '../connector.js';
+import type { KeyState, Shadow, ShadowListing, SwapResult } from '../connector.js';
 import { SynthError } from '../../errors.js';
 import type { MysqlSession } from './mysql-session.js';
 import { translateCheck } from '../translate-check.js';
@@ -96,12 +96,6 @@ function wrapError(code: 'LOAD_FAILED' | 'SWAP_FAILED' | 'VALIDATION_FAILED', wh
     hint: dup ? 'The generated rows violate a unique key; run validation before finalize.' : 'See the server message; the live database is unchanged unless the message says otherwise.',
     cause: e,
   });
-}
-
-/** Per run: the tables whose keys buildKeys added before the gate, and those whose ALTER the server refused. */
-export interface KeyState {
-  built: Set<string>;
-  refused: Set<string>;
 }
 
 export class MysqlShadows {

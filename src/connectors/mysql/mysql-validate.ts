@@ -1,8 +1,7 @@
 /** Integrity questions answered in MySQL SQL against a shadow database. */
-import type { IntegrityCheck, IntegrityCount } from '../connector.js';
+import type { IntegrityCheck, IntegrityCount, KeyState } from '../connector.js';
 import { SynthError } from '../../errors.js';
 import type { MysqlSession } from './mysql-session.js';
-import type { KeyState } from './mysql-shadow.js';
 import { qi, qt } from './mysql-quote.js';
 
 function countSql(database: string, check: IntegrityCheck, indexed = false): string | { skipped: string } {

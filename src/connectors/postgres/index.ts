@@ -1,5 +1,5 @@
 /** PostgreSQL source and target connectors, built from the session-based modules of this folder. */
-import type { IntegrityCheck, IntegrityCount, ReadOptions, Shadow, SourceConnector, TargetConnector, TypeMappingNote, UpdateBatch } from '../connector.js';
+import type { IntegrityCheck, IntegrityCount, KeyState, ReadOptions, Shadow, SourceConnector, TargetConnector, TypeMappingNote, UpdateBatch } from '../connector.js';
 import type { CheckConstraint, DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
 import type { Row, RowBatch } from '../../schema/values.js';
 import { describeMapping, layoutFor, shadowOf, toShadowSql, type Layout } from './postgres-ddl.js';
@@ -50,7 +50,7 @@ export function createPostgresSource(session: PgSession, url: string): SourceCon
 /** A target over any PgSession. MySQL-origin tables land in `defaultSchema`. */
 export function createPostgresTarget(session: PgSession, url: string, defaultSchema: string): TargetConnector {
   // What createShadow was given, so later calls on the same run can resolve names, predicates and dialect.
-  const runs = new Map<string, { layout: Layout; schema: DatabaseSchema; notes: string[]; keys?: shadowOps.KeyState }>();
+  const runs = new Map<string, { layout: Layout; schema: DatabaseSchema; notes: string[]; keys?: KeyState }>();
 
   // The layout is a pure function of run id, schema and default schema, so another process can rebuild it.
   const layoutOf = (shadow: Shadow, schema?: DatabaseSchema): Layout =>

@@ -1,5 +1,5 @@
 /** Shadow schemas, the atomic swap, rollback, and cleanup. Schemas carry a JSON marker in their comment. */
-import type { Shadow, ShadowListing, SwapResult } from '../connector.js';
+import type { KeyState, Shadow, ShadowListing, SwapResult } from '../connector.js';
 import type { DatabaseSchema } from '../../schema/model.js';
 import { SynthError } from '../../errors.js';
 import { useParallelMaintenance } from './postgres-maintenance.js';
@@ -119,12 +119,6 @@ async function run(s: PgSession, sql: string, what: string, table?: string): Pro
       cause,
     });
   }
-}
-
-/** Per run: the tables whose keys buildKeys built before the gate, and those whose build the server refused. */
-export interface KeyState {
-  built: Set<string>;
-  refused: Set<string>;
 }
 
 /** The finalize steps buildKeys takes before the gate: primary keys, unique constraints and indexes, plain indexes. */

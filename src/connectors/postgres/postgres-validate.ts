@@ -1,5 +1,5 @@
 /** Integrity questions answered in SQL against the shadow. */
-import type { IntegrityCheck, IntegrityCount } from '../connector.js';
+import type { IntegrityCheck, IntegrityCount, KeyState } from '../connector.js';
 import type { TableRef } from '../../schema/model.js';
 import { qi, qn } from './postgres-quote.js';
 import type { PgSession } from './postgres-session.js';
@@ -12,7 +12,7 @@ export interface ValidateContext {
   /** Rewrites schema-qualified names in PostgreSQL expressions (`'x'::shop.mood`) to the shadow's. */
   rewrite?: (sql: string) => string;
   /** Tables (`schema.name`) whose keys buildKeys built before the gate, and those whose build was refused. */
-  keys?: { built: Set<string>; refused: Set<string> };
+  keys?: KeyState;
 }
 
 /**
