@@ -53,7 +53,8 @@ export function valueKey(v: Value): string {
   if (v === null) return '\u0000null';
   if (typeof v === 'bigint') return `n:${v}`;
   if (v instanceof Uint8Array) return `b:${Buffer.from(v).toString('hex')}`;
-  if (typeof v === 'object') return `j:${JSON.stringify(v)}`;
+  // A bigint inside a json value would make JSON.stringify throw.
+  if (typeof v === 'object') return `j:${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x))}`;
   return `${typeof v}:${String(v)}`;
 }
 

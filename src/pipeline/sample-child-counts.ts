@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { SourceConnector } from '../connectors/connector.js';
 import type { ChildCountHistogram, TableSample } from '../generation/model.js';
+import { valueKey } from '../generation/metadata.js';
 import { tableKey, type ForeignKey, type Table } from '../schema/model.js';
 import type { Row, Value } from '../schema/values.js';
 
@@ -76,7 +77,7 @@ export function withChildCountCache(source: SourceConnector): SourceConnector {
   const cached: SourceConnector = Object.create(source) as SourceConnector;
   cached.countChildrenByKeys = (child: Table, fk: ForeignKey, keys: Row[]) => {
     const digest = createHash('sha256');
-    for (const k of keys) digest.update(k.map(keyText).join('\u0001')).update('\u0002');
+    for (const k of keys) digest.update(k.map(valueKey).join('\u0001')).update('\u0002');
     const id = `${tableKey(child)}\u0000${fk.name}\u0000${keys.length}\u0000${digest.digest('hex')}`;
     let answer = answers.get(id);
     if (!answer) {
@@ -89,11 +90,4 @@ export function withChildCountCache(source: SourceConnector): SourceConnector {
     return answer.then((a) => [...a]);
   };
   return cached;
-}
-
-function keyText(v: Value): string {
-  if (v === null) return '\u0003';
-  if (v instanceof Uint8Array) return `b${Buffer.from(v).toString('hex')}`;
-  if (typeof v === 'object') return `j${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x))}`;
-  return `${typeof v}${String(v)}`;
 }
