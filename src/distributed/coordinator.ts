@@ -8,7 +8,7 @@ import { Job, Queue } from 'bullmq';
 import type { SynthConfig } from '../config/schema.js';
 import { SynthError } from '../errors.js';
 import type { LoadTablesContext } from '../pipeline/index.js';
-import { tableConfig } from '../pipeline/index.js';
+import { tableScale } from '../pipeline/index.js';
 import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import type { HydrationPlan } from '../graph/plan.js';
 import { findTable, tableKey } from '../schema/model.js';
@@ -37,17 +37,13 @@ export async function loadOnWorkers(config: SynthConfig, targetName: string, ctx
     });
   }
   const filterSamples = ctx.filtering && ctx.privacy ? ctx.privacy.filterSamples() : new Map<string, { columns: string[]; rows: Row[] }>();
-  const tableScale = (t: { schema: string; name: string }) => {
-    const tc = tableConfig(config, t);
-    return tc?.skip ? 0 : (tc?.scale ?? 1);
-  };
   const bundle = makeRunBundle({
     runId: ctx.runId,
     target: targetName,
     shadow: ctx.shadow,
     seed: config.seed,
     scale: config.scale,
-    tableScale,
+    tableScale: (t) => tableScale(config, t),
     schema: ctx.schema,
     plan: ctx.plan,
     models: ctx.models,

@@ -31,7 +31,7 @@ export { formatIntegrityReport } from '../validation/integrity.js';
 export { newRunId, targetUrl } from './connect.js';
 export { checkTypeMapping, introspectAndPlan } from './introspect-plan.js';
 export { readSample } from './sample.js';
-export { tableConfig } from './table-config.js';
+export { tableConfig, tableScale } from './table-config.js';
 export { formatRulesNote, learnDataRules, planDataRules, readReferenceRows } from './learn-rules.js';
 export { trainModels } from './train.js';
 export { generateIntoTarget } from './generate-load.js';

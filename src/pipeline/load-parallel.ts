@@ -25,7 +25,7 @@ import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import { targetUrl } from './connect.js';
 import type { LoadTablesContext } from './hydrate.js';
 import type { LoadUnit, LoadWorkerData, WorkerMessage, WorkerReply } from './load-worker.js';
-import { tableConfig } from './table-config.js';
+import { tableScale } from './table-config.js';
 
 export interface ParallelLoadArgs extends Pick<LoadTablesContext, 'shadow' | 'schema' | 'plan' | 'models' | 'generation' | 'reference' | 'credentials' | 'privacy' | 'runId'> {
   config: SynthConfig;
@@ -89,10 +89,7 @@ export class ParallelLoad {
       shadow: args.shadow,
       seed: config.seed,
       scale: config.scale,
-      tableScale: (t: TableRef) => {
-        const tc = tableConfig(config, t);
-        return tc?.skip ? 0 : (tc?.scale ?? 1);
-      },
+      tableScale: (t: TableRef) => tableScale(config, t),
       schema,
       plan,
       models,

@@ -18,7 +18,7 @@ import type { HydrateHooks, LoadTablesContext } from './hydrate.js';
 import { readReferenceRows } from './learn-rules.js';
 import { ParallelLoad } from './load-parallel.js';
 import type { ShadowFault } from './shadow.js';
-import { tableConfig } from './table-config.js';
+import { tableScale } from './table-config.js';
 
 export interface PreparedGeneration {
   /** The rows of tables declared `mode: copy`, credentials already scrubbed. */
@@ -45,10 +45,7 @@ export async function prepareGeneration(
     conformAfter: true,
     scale: config.scale,
     seed: config.seed,
-    tableScale: (t: TableRef) => {
-      const tc = tableConfig(config, t);
-      return tc?.skip ? 0 : (tc?.scale ?? 1);
-    },
+    tableScale: (t: TableRef) => tableScale(config, t),
   });
   return { reference, generation };
 }

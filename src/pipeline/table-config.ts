@@ -5,3 +5,9 @@ import type { TableRef } from '../schema/model.js';
 export function tableConfig(config: SynthConfig, t: TableRef): SynthConfig['tables'][string] | undefined {
   return config.tables[`${t.schema}.${t.name}`] ?? config.tables[t.name];
 }
+
+/** A table's share of the run's `scale`: its own `scale` (default 1), 0 for a table the config skips. */
+export function tableScale(config: SynthConfig, t: TableRef): number {
+  const tc = tableConfig(config, t);
+  return tc?.skip ? 0 : (tc?.scale ?? 1);
+}
