@@ -8,14 +8,13 @@ import { Job, Queue } from 'bullmq';
 import type { SynthConfig } from '../config/schema.js';
 import { SynthError } from '../errors.js';
 import type { LoadTablesContext } from '../pipeline/index.js';
-import { tableScale } from '../pipeline/index.js';
 import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import type { HydrationPlan } from '../graph/plan.js';
 import { findTable, tableKey } from '../schema/model.js';
 import type { Row } from '../schema/values.js';
 import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import type { DistributedConfig } from './distributed-config.js';
-import { encodeRunBundle, makeRunBundle } from './run-bundle.js';
+import { encodeRunBundle, loadBundle } from './run-bundle.js';
 import { planShards, type ShardUnit } from './shard-plan.js';
 import { bundleKey, doneKey, QUEUE_NAME, queueConnection, reachQueue, unitJobId, type UnitJobData, type UnitProgress, type UnitResult } from './unit-queue.js';
 import { requireDistributed } from './unit-worker.js';
@@ -37,20 +36,7 @@ export async function loadOnWorkers(config: SynthConfig, targetName: string, ctx
     });
   }
   const filterSamples = ctx.filtering && ctx.privacy ? ctx.privacy.filterSamples() : new Map<string, { columns: string[]; rows: Row[] }>();
-  const bundle = makeRunBundle({
-    runId: ctx.runId,
-    target: targetName,
-    shadow: ctx.shadow,
-    seed: config.seed,
-    scale: config.scale,
-    tableScale: (t) => tableScale(config, t),
-    schema: ctx.schema,
-    plan: ctx.plan,
-    models: ctx.models,
-    reference: ctx.reference,
-    credentials: ctx.credentials,
-    filters: filterSamples.size > 0 ? { config: config.filters, samples: filterSamples } : null,
-  });
+  const bundle = loadBundle(config, targetName, ctx, filterSamples.size > 0 ? filterSamples : null);
   const levels = planShards(ctx.plan, ctx.generation.rowCounts, dist.shardRows);
   const queue = new Queue<UnitJobData, UnitResult>(QUEUE_NAME, { connection: queueConnection(dist), prefix: dist.prefix });
   queue.on('error', () => undefined);

@@ -15,6 +15,8 @@ import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import type { Row } from '../schema/values.js';
 import { SynthError } from '../errors.js';
+import type { LoadTablesContext } from '../pipeline/hydrate.js';
+import { tableScale } from '../pipeline/table-config.js';
 
 export const RUN_BUNDLE_VERSION = 2;
 
@@ -86,6 +88,32 @@ export function makeRunBundle(input: BundleInput): RunBundle {
     credentials,
     filters: input.filters ? { config: input.filters.config, samples: [...input.filters.samples] } : null,
   };
+}
+
+/**
+ * The bundle of a load that runs in other processes (scale-out units, the parallel load's workers), from the run's
+ * config and what the load stage has in hand; `filterSamples`: the copy filters' training samples when they run.
+ */
+export function loadBundle(
+  config: SynthConfig,
+  target: string,
+  load: Pick<LoadTablesContext, 'runId' | 'shadow' | 'schema' | 'plan' | 'models' | 'reference' | 'credentials'>,
+  filterSamples: Map<string, { columns: string[]; rows: Row[] }> | null,
+): RunBundle {
+  return makeRunBundle({
+    runId: load.runId,
+    target,
+    shadow: load.shadow,
+    seed: config.seed,
+    scale: config.scale,
+    tableScale: (t) => tableScale(config, t),
+    schema: load.schema,
+    plan: load.plan,
+    models: load.models,
+    reference: load.reference,
+    credentials: load.credentials,
+    filters: filterSamples ? { config: config.filters, samples: filterSamples } : null,
+  });
 }
 
 export function encodeRunBundle(bundle: RunBundle): string {

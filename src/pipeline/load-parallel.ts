@@ -14,18 +14,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fork, type ChildProcess } from 'node:child_process';
 import { dialectOf } from '../connectors/index.js';
 import type { SynthConfig } from '../config/schema.js';
-import { makeRunBundle } from '../distributed/run-bundle.js';
+import { loadBundle } from '../distributed/run-bundle.js';
 import { tablesToReplay } from '../distributed/shard-rows.js';
 import { SynthError, type SynthErrorCode } from '../errors.js';
 import { DEFAULT_BATCH_SIZE, type RowWindow } from '../generation/generate.js';
 import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
-import type { TableRef } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import { targetUrl } from './connect.js';
 import type { LoadTablesContext } from './hydrate.js';
 import type { LoadUnit, LoadWorkerData, WorkerMessage, WorkerReply } from './load-worker.js';
-import { tableScale } from './table-config.js';
 
 export interface ParallelLoadArgs extends Pick<LoadTablesContext, 'shadow' | 'schema' | 'plan' | 'models' | 'generation' | 'reference' | 'credentials' | 'privacy' | 'runId'> {
   config: SynthConfig;
@@ -73,7 +71,7 @@ export class ParallelLoad {
    * only this process can open (PGlite), no table of `generation.minRows` rows that no later table reads.
    */
   static start(args: ParallelLoadArgs): ParallelLoad | null {
-    const { config, schema, plan, models, generation, reference } = args;
+    const { config, plan, models, generation, reference } = args;
     const workers = loadWorkers(config.generation.workers);
     if (workers === 0 || args.targetName === undefined) return null;
     const url = targetUrl(config, args.targetName);
@@ -83,20 +81,7 @@ export class ParallelLoad {
     const big = (key: string) => rows(key) >= config.generation.minRows && !reference.has(key) && models.tables.has(key);
     // Small runs (tests, lookups) stop here, before the bundle is built.
     if (!steps.some(big)) return null;
-    const bundle = makeRunBundle({
-      runId: args.runId,
-      target: args.targetName,
-      shadow: args.shadow,
-      seed: config.seed,
-      scale: config.scale,
-      tableScale: (t: TableRef) => tableScale(config, t),
-      schema,
-      plan,
-      models,
-      reference,
-      credentials: args.credentials,
-      filters: args.privacy?.filtering ? { config: config.filters, samples: args.privacy.filterSamples() } : null,
-    });
+    const bundle = loadBundle(config, args.targetName, args, args.privacy?.filtering ? args.privacy.filterSamples() : null);
     // A table some later table reads (context, count heads, anchors) is generated whole in the main process.
     const read = new Set<string>();
     for (const key of steps) for (const p of tablesToReplay(bundle, models, key)) read.add(p);
