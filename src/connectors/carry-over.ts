@@ -30,6 +30,9 @@ const FALLBACK: Record<OtherObject['kind'], string> = {
   comment: 'not copied: it is a comment on an object that is not recreated',
   rule: 'not recreated: its action is {from} SQL',
   statistics: 'not created: {to} keeps no extended statistics of this form',
+  collation: 'not created: {to} has no user collations; its columns use the database default collation',
+  'text search dictionary': 'not created: {to} has no text-search dictionaries (FULLTEXT indexes use its own parser)',
+  'text search configuration': 'not created: {to} has no text-search configurations; tsvector columns are stored as text',
 };
 
 /** Notes for every object and index kind of `schema` that a `to` target does not carry over (none when same dialect). */

@@ -62,6 +62,7 @@ export interface Column {
   generated: { expression: string; stored: boolean } | null;
   /** Domain the column was declared with (PostgreSQL), schema-qualified. Its CHECKs are in `Table.checks`. */
   domain: string | null;
+  /** Where not the type's default. PostgreSQL: as SQL, schema-qualified outside pg_catalog (`"C"`, `public.ci`). */
   collation: string | null;
   comment: string | null;
 }
@@ -167,6 +168,8 @@ export interface OtherObject {
     | 'index'
     /** PostgreSQL rewrite rules (other than a view's own) and extended statistics objects. */
     | 'rule' | 'statistics'
+    /** PostgreSQL user collations and text-search dictionaries and configurations, created before the tables. */
+    | 'collation' | 'text search dictionary' | 'text search configuration'
     /** A COMMENT ON an object other than a table or column (those are `Table.comment` / `Column.comment`). */
     | 'comment';
   /** DDL to recreate it in another schema of the same dialect, where the introspector could produce it. */

@@ -127,6 +127,7 @@ function mapNamespaces(schema: DatabaseSchema, rename: (s: string) => string): D
         nativeType: rename(c.nativeType),
         default: text(c.default),
         domain: text(c.domain),
+        collation: text(c.collation),
         generated: c.generated ? { ...c.generated, expression: rename(c.generated.expression) } : null,
       })),
       uniques: t.uniques.map((u) => ({ ...u, predicate: text(u.predicate) })),

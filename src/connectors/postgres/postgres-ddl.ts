@@ -276,7 +276,7 @@ export function columnDdl(schema: DatabaseSchema, table: Table, col: Column, lay
     type = mapNeutral(col.type, null, col.autoIncrement !== null).sql;
   }
   let ddl = `${qi(col.name)} ${type}`;
-  if (pg && col.collation) ddl += ` COLLATE ${qi(col.collation)}`;
+  if (pg && col.collation) ddl += ` COLLATE ${toShadowSql(col.collation, layout)}`;
   if (pg && col.generated) return `${ddl} GENERATED ALWAYS AS (${toShadowSql(col.generated.expression, layout)}) STORED`;
   if (!pg && col.generated) {
     const expression = translatedGenerated(schema, table, col);

@@ -113,7 +113,9 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
       `SELECT a.attrelid::int AS relid, a.attnum::int AS attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS formatted,
               a.attnotnull, a.attidentity::text AS attidentity, a.attgenerated::text AS attgenerated, a.attndims::int AS attndims,
               pg_get_expr(ad.adbin, ad.adrelid) AS default_expr,
-              CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN (SELECT collname FROM pg_collation WHERE oid = a.attcollation) END AS collation,
+              CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+                   THEN (SELECT CASE WHEN cn.nspname <> 'pg_catalog' THEN quote_ident(cn.nspname) || '.' ELSE '' END || quote_ident(co.collname)
+                           FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS collation,
               col_description(a.attrelid, a.attnum) AS comment,
               CASE WHEN t.typtype = 'd' THEN format_type(t.oid, NULL) END AS domain_name,
               bt.typname AS base_typname, bt.typtype::text AS base_typtype,

@@ -24,6 +24,8 @@ export async function otherObjectsOf(s: PgSession, schemas: string[], tableOids:
   const foreign = await foreignTypesUsed(s, schemas, tableOids);
   return [
     ...(await extensions(s, schemas)),
+    ...(await collations(s, schemas)),
+    ...(await textSearch(s, schemas)),
     ...(await structuredTypeObjects(s, schemas, versionNum, foreign)),
     ...(await viewsOf(s, schemas)),
     ...(await routines(s, schemas)),
@@ -71,6 +73,88 @@ async function extensions(s: PgSession, schemas: string[]): Promise<OtherObject[
     definition: `CREATE EXTENSION IF NOT EXISTS ${qi(e.extname)} WITH SCHEMA ${qi(e.nspname)}`,
     members: (byName.get(e.extname) ?? []).filter((n) => n.startsWith(`${e.nspname}.`)).sort(),
   }));
+}
+
+/**
+ * User collations (an ICU `und-u-ks-level2` that makes a column case-insensitive, say). There is no
+ * pg_get_collationdef: the catalog's columns differ between versions (colliculocale in 15–16, colllocale from 17,
+ * collicurules from 16), so the row is read as json and only the fields the server has are used.
+ */
+async function collations(s: PgSession, schemas: string[]): Promise<OtherObject[]> {
+  const rows = await s.query<{ nspname: string; collname: string; c: Record<string, string | boolean | null> }>(
+    `SELECT n.nspname, c.collname, to_jsonb(c.*) AS c FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
+      WHERE n.nspname = ANY($1) AND ${extOwned('pg_collation', 'c.oid')} ORDER BY c.oid`,
+    [schemas],
+  );
+  return rows.rows.map(({ nspname, collname, c }) => {
+    const text = (k: string) => (typeof c[k] === 'string' ? (c[k] as string) : null);
+    const opts: string[] = [];
+    if (c.collprovider === 'i') {
+      opts.push('provider = icu', `locale = ${lit(text('colllocale') ?? text('colliculocale') ?? text('collcollate') ?? '')}`);
+      if (text('collicurules') !== null) opts.push(`rules = ${lit(text('collicurules')!)}`);
+    } else {
+      opts.push(`provider = ${c.collprovider === 'b' ? 'builtin' : 'libc'}`);
+      if (c.collprovider === 'b') opts.push(`locale = ${lit(text('colllocale') ?? '')}`);
+      else opts.push(`lc_collate = ${lit(text('collcollate') ?? '')}`, `lc_ctype = ${lit(text('collctype') ?? '')}`);
+    }
+    if (c.collisdeterministic === false) opts.push('deterministic = false');
+    return { schema: nspname, name: collname, kind: 'collation' as const, definition: `CREATE COLLATION ${qn(nspname, collname)} (${opts.join(', ')})` };
+  });
+}
+
+/**
+ * Text-search dictionaries and configurations (`CREATE TEXT SEARCH CONFIGURATION … (COPY = english)` and its
+ * ALTER MAPPINGs), which a tsvector column or a `to_tsvector('cfg', …)` index names. A configuration is written as
+ * its parser plus one ADD MAPPING per run of token types with the same dictionaries, the way pg_dump writes it, so
+ * the copy maps every token type as the source does whatever it was copied from. Parsers and templates are C
+ * functions and are not copied.
+ */
+async function textSearch(s: PgSession, schemas: string[]): Promise<OtherObject[]> {
+  const dicts = await s.query<{ nspname: string; dictname: string; template: string; options: string | null }>(
+    `SELECT n.nspname, x.dictname, quote_ident(tn.nspname) || '.' || quote_ident(t.tmplname) AS template, x.dictinitoption AS options
+       FROM pg_ts_dict x JOIN pg_namespace n ON n.oid = x.dictnamespace
+       JOIN pg_ts_template t ON t.oid = x.dicttemplate JOIN pg_namespace tn ON tn.oid = t.tmplnamespace
+      WHERE n.nspname = ANY($1) AND ${extOwned('pg_ts_dict', 'x.oid')} ORDER BY x.oid`,
+    [schemas],
+  );
+  const configs = await s.query<{ nspname: string; cfgname: string; parser: string; mappings: Array<{ token: string; dicts: string }> | null }>(
+    `SELECT n.nspname, c.cfgname, quote_ident(pn.nspname) || '.' || quote_ident(p.prsname) AS parser,
+            (SELECT json_agg(json_build_object('token', m.token, 'dicts', m.dicts) ORDER BY m.tokid)
+               FROM (SELECT tt.tokid, tt.alias AS token,
+                            string_agg(quote_ident(dn.nspname) || '.' || quote_ident(d.dictname), ', ' ORDER BY mp.mapseqno) AS dicts
+                       FROM ts_token_type(c.cfgparser) tt JOIN pg_ts_config_map mp ON mp.mapcfg = c.oid AND mp.maptokentype = tt.tokid
+                       JOIN pg_ts_dict d ON d.oid = mp.mapdict JOIN pg_namespace dn ON dn.oid = d.dictnamespace
+                      GROUP BY tt.tokid, tt.alias) m) AS mappings
+       FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+       JOIN pg_ts_parser p ON p.oid = c.cfgparser JOIN pg_namespace pn ON pn.oid = p.prsnamespace
+      WHERE n.nspname = ANY($1) AND ${extOwned('pg_ts_config', 'c.oid')} ORDER BY c.oid`,
+    [schemas],
+  );
+  const out: OtherObject[] = dicts.rows.map((d) => ({
+    schema: d.nspname,
+    name: d.dictname,
+    kind: 'text search dictionary' as const,
+    definition: `CREATE TEXT SEARCH DICTIONARY ${qn(d.nspname, d.dictname)} (TEMPLATE = ${d.template}${d.options ? `, ${d.options}` : ''})`,
+  }));
+  for (const c of configs.rows) {
+    const name = qn(c.nspname, c.cfgname);
+    const statements = [`CREATE TEXT SEARCH CONFIGURATION ${name} (PARSER = ${c.parser})`];
+    // Consecutive token types with the same dictionaries share one statement, as in pg_dump.
+    let run: { tokens: string[]; dicts: string } | null = null;
+    const flush = () => {
+      if (run) statements.push(`ALTER TEXT SEARCH CONFIGURATION ${name} ADD MAPPING FOR ${run.tokens.join(', ')} WITH ${run.dicts}`);
+    };
+    for (const m of c.mappings ?? []) {
+      if (run && run.dicts === m.dicts) run.tokens.push(m.token);
+      else {
+        flush();
+        run = { tokens: [m.token], dicts: m.dicts };
+      }
+    }
+    flush();
+    out.push({ schema: c.nspname, name: c.cfgname, kind: 'text search configuration', definition: statements.join(';\n') });
+  }
+  return out;
 }
 
 async function structuredTypeObjects(s: PgSession, schemas: string[], versionNum: number, foreign: number[]): Promise<OtherObject[]> {
@@ -284,7 +368,9 @@ async function domains(s: PgSession, schemas: string[], foreign: number[]): Prom
     nspname: string; typname: string; base: string; notnull: boolean; def: string | null; collation: string | null; nested: string | null;
   }>(
     `SELECT n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod) AS base, t.typnotnull AS notnull, t.typdefault AS def,
-            CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation THEN (SELECT collname FROM pg_collation WHERE oid = t.typcollation) END AS collation,
+            CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation
+                 THEN (SELECT CASE WHEN cn.nspname <> 'pg_catalog' THEN quote_ident(cn.nspname) || '.' ELSE '' END || quote_ident(co.collname)
+                         FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) END AS collation,
             CASE WHEN EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid AND c.relkind = 'c' WHERE a.atttypid = t.oid AND NOT a.attisdropped)
                    OR EXISTS (SELECT 1 FROM pg_range r WHERE r.rngsubtype = t.oid)
                    OR EXISTS (SELECT 1 FROM pg_attribute a WHERE a.atttypid = t.typarray AND NOT a.attisdropped)
@@ -298,7 +384,7 @@ async function domains(s: PgSession, schemas: string[], foreign: number[]): Prom
     // Created without its CHECKs (those come after the data, with the table constraints), unless a composite, a range
     // or an array of it is used: PostgreSQL refuses ALTER DOMAIN … ADD CONSTRAINT once a table column holds such a type.
     let def = `CREATE DOMAIN ${qn(d.nspname, d.typname)} AS ${d.base}`;
-    if (d.collation) def += ` COLLATE "${d.collation}"`;
+    if (d.collation) def += ` COLLATE ${d.collation}`;
     if (d.def !== null) def += ` DEFAULT ${d.def}`;
     if (d.nested) def += d.nested;
     return { schema: d.nspname, name: d.typname, kind: 'domain' as const, definition: def };
@@ -397,6 +483,7 @@ const COMMENT_TARGETS: Record<string, string> = {
   index: 'INDEX', sequence: 'SEQUENCE', type: 'TYPE', 'composite type': 'TYPE', domain: 'DOMAIN', 'table constraint': 'CONSTRAINT',
   trigger: 'TRIGGER', policy: 'POLICY', operator: 'OPERATOR', cast: 'CAST', 'table column': 'COLUMN', 'view column': 'COLUMN',
   'materialized view column': 'COLUMN', 'composite type column': 'COLUMN', table: 'TABLE', 'domain constraint': 'CONSTRAINT',
+  collation: 'COLLATION', 'text search configuration': 'TEXT SEARCH CONFIGURATION', 'text search dictionary': 'TEXT SEARCH DICTIONARY',
 };
 
 /** Comments on everything but the model's tables and their columns (those are `Table.comment` / `Column.comment`). */

@@ -59,6 +59,9 @@ export async function ensureExtensions(s: PgSession, objects: OtherObject[]): Pr
 /** Kinds created before the tables, in this order within each pass. */
 const BEFORE_TABLES: OtherObject['kind'][] = ['composite type', 'range type', 'function', 'procedure', 'aggregate', 'operator', 'cast'];
 
+/** Kinds created before everything else in the shadow: domains, columns, indexes and generated columns name them. */
+const FIRST: OtherObject['kind'][] = ['collation', 'text search dictionary', 'text search configuration'];
+
 /**
  * Creates types, routines, aggregates, operators and casts in the shadow. They depend on each other in ways the
  * catalog order does not follow (a range's subtype_diff function, an operator over a composite type, a function
@@ -66,7 +69,7 @@ const BEFORE_TABLES: OtherObject['kind'][] = ['composite type', 'range type', 'f
  * a last pass after the tables exist.
  */
 export async function createRoutinesAndTypes(s: PgSession, pending: OtherObject[], layout: Layout, final: boolean, notes: string[]): Promise<OtherObject[]> {
-  const rank = (o: OtherObject) => BEFORE_TABLES.indexOf(o.kind);
+  const rank = (o: OtherObject) => [...FIRST, ...BEFORE_TABLES].indexOf(o.kind);
   let todo = [...pending].sort((a, b) => rank(a) - rank(b));
   const errors = new Map<OtherObject, string>();
   for (;;) {
@@ -91,6 +94,14 @@ export async function createRoutinesAndTypes(s: PgSession, pending: OtherObject[
 /** The objects `createRoutinesAndTypes` handles, of the shadowed schemas. */
 export function routinesAndTypes(objects: OtherObject[], layout: Layout): OtherObject[] {
   return objects.filter((o) => BEFORE_TABLES.includes(o.kind) && o.definition !== null && layout.live.has(o.schema));
+}
+
+/**
+ * The shadowed schemas' collations and text-search dictionaries and configurations, for `createRoutinesAndTypes`
+ * to make before the types (a configuration names its dictionaries; the retry takes care of the order).
+ */
+export function collationsAndTextSearch(objects: OtherObject[], layout: Layout): OtherObject[] {
+  return objects.filter((o) => FIRST.includes(o.kind) && o.definition !== null && layout.live.has(o.schema));
 }
 
 /** A definition moved into the shadow. A function's body keeps resolving names at run time, so only its header moves. */

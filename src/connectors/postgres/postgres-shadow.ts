@@ -7,7 +7,7 @@ import { backupName, finalizeSteps, layoutFor, tableStatements, toShadowSql, typ
 import { refuseStrandedTypeNeeds } from './postgres-foreign-types.js';
 import { fitIdentifier, lit, qi } from './postgres-quote.js';
 import {
-  attempt, createAfterViews, createPolicies, createRoutinesAndTypes, ensureExtensions, refuseBackupDependents, refuseMissingForeignTypes,
+  attempt, collationsAndTextSearch, createAfterViews, createPolicies, createRoutinesAndTypes, ensureExtensions, refuseBackupDependents, refuseMissingForeignTypes,
   refuseMissingExternals, refuseMissingRoles, routinesAndTypes,
 } from './postgres-recreate.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
@@ -84,6 +84,7 @@ export async function createShadow(
       await run(s, `CREATE SCHEMA ${qi(ns.shadow)}`, `creating schema ${ns.shadow}`);
       await mark(s, ns.shadow, { synth: runId, kind: 'shadow', live: ns.live, createdAt });
     }
+    if (pg) await createRoutinesAndTypes(s, collationsAndTextSearch(schema.otherObjects, layout), layout, true, notes);
     for (const sql of typeStatements(schema, layout)) await run(s, sql, 'creating a type');
     // Types, functions, aggregates, operators and casts come before tables (generated columns and column types may
     // need them), with bodies unchecked as pg_dump does; the ones that need a table's row type are retried after.
