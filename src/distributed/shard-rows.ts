@@ -4,7 +4,9 @@
  * replays every earlier table of the plan without loading it, then draws only the batches of its own table that
  * overlap rows [start, end) (each batch is seeded by its number, and so are the copy filters' redraws and the fresh
  * credentials after it) and streams that slice. The shard's output is therefore a function of (seed, table, shard,
- * models, filter samples) alone, and equal to the same slice of a single-process run.
+ * models, filter samples) alone, and equal to the same slice of a single-process run. A table that reads no more of
+ * its parents than the values its order invariants anchor on can be given those instead (`anchorFeeds`): the
+ * parallel load's main process has them anyway, and replaying the parent is most of a worker's CPU otherwise.
  */
 import type { SynthConfig } from '../config/schema.js';
 import { createGeneration, createRng, type ModelSet } from '../generation/index.js';
@@ -15,6 +17,7 @@ import type { Table } from '../schema/model.js';
 import { findTable, tableKey } from '../schema/model.js';
 import type { RowBatch } from '../schema/values.js';
 import { SynthError } from '../errors.js';
+import type { RetainedColumns } from '../generation/retained-columns.js';
 import type { CredentialPlans, RunBundle } from './run-bundle.js';
 
 /** Credential columns as the coordinator's sample decided them, not re-guessed from names. */
@@ -34,11 +37,16 @@ export interface ShardRange {
   end: number;
 }
 
-export interface ShardFilterOptions {
+export interface ShardOptions {
   /** The worker's config (the copy filters run with the bundle's `filters` settings over it). */
   config: SynthConfig;
   /** Filled with the copy filters' counts of the shard's own rows (each batch counted by the shard holding its first row). */
   counts?: FilterReport;
+  /**
+   * The final anchor values of every parent `anchorFeeds` names for the table, by parent key, as the process that
+   * loaded the parent kept them: given, no earlier table is replayed.
+   */
+  anchors?: ReadonlyMap<string, RetainedColumns>;
 }
 
 /** The copy filters of a run on a worker: the coordinator's settings and samples; null when the run has none. */
@@ -49,7 +57,7 @@ export function shippedFilters(bundle: RunBundle, config: SynthConfig): PrivacyR
   return run;
 }
 
-export async function* shardRows(bundle: RunBundle, models: ModelSet, range: ShardRange, batchSize?: number, filters?: ShardFilterOptions): AsyncIterable<RowBatch> {
+export async function* shardRows(bundle: RunBundle, models: ModelSet, range: ShardRange, batchSize?: number, filters?: ShardOptions): AsyncIterable<RowBatch> {
   const { schema, plan } = bundle;
   const generation = createGeneration(schema, plan, models, {
     reference: new Map(bundle.reference),
@@ -58,6 +66,7 @@ export async function* shardRows(bundle: RunBundle, models: ModelSet, range: Sha
     seed: bundle.seed,
     tableScale: (t) => bundle.tableScales[tableKey(t)] ?? 1,
     ...(batchSize === undefined ? {} : { batchSize }),
+    ...(filters?.anchors ? { anchors: filters.anchors } : {}),
   });
   const credentials = new ShippedCredentials(bundle.seed, bundle.credentials);
   const privacy = filters ? shippedFilters(bundle, filters.config) : null;
@@ -81,7 +90,7 @@ export async function* shardRows(bundle: RunBundle, models: ModelSet, range: Sha
       hint: 'The coordinator and this worker disagree on the plan: run the same synth version on both.',
     });
   }
-  const replay = tablesToReplay(bundle, models, range.table);
+  const replay = filters?.anchors ? new Set<string>() : tablesToReplay(bundle, models, range.table);
   for (const step of plan.steps.slice(0, at)) {
     if (!replay.has(tableKey(step.table))) continue;
     for await (const _ of rowsOf(mustFind(schema, step.table))) void _;
@@ -157,6 +166,33 @@ export function tablesToReplay(bundle: RunBundle, models: ModelSet, table: strin
     if (heads || read || anchored) needed.add(p);
   }
   return needed;
+}
+
+/**
+ * What `table` reads of earlier tables when that is no more than its own order invariants' anchors (a line's ship
+ * date after its order's date): the anchor columns by parent table key, empty when it reads nothing. Given those
+ * values (`ShardOptions.anchors`), a shard replays no table. null when it reads more (a conditioned model's context,
+ * an ancestor's learned count heads): a shard then replays what `tablesToReplay` names.
+ */
+export function anchorFeeds(bundle: RunBundle, models: ModelSet, table: string): Map<string, string[]> | null {
+  const replay = tablesToReplay(bundle, models, table);
+  const feeds = new Map<string, string[]>();
+  if (replay.size === 0) return feeds;
+  if ((models.tables.get(table)?.model.contextColumns.length ?? 0) > 0) return null;
+  for (const p of replay) {
+    const heads = (models.tables.get(p)?.model as { childCountForeignKeys?: unknown } | undefined)?.childCountForeignKeys;
+    if (Array.isArray(heads) && heads.length > 0) return null;
+  }
+  const t = bundle.schema.tables.find((x) => tableKey(x) === table);
+  for (const inv of models.rules?.invariants ?? []) {
+    if (tableKey(inv.table) !== table) continue;
+    const fk = inv.anchor.foreignKey === undefined ? undefined : t?.foreignKeys.find((f) => f.name === inv.anchor.foreignKey);
+    // An anchor on the table's own rows (a self FK) is never there while the table is drawn, in any process.
+    if (!fk || tableKey(fk.references) === table) continue;
+    const parent = tableKey(fk.references);
+    feeds.set(parent, [...new Set([...(feeds.get(parent) ?? []), inv.anchor.column])]);
+  }
+  return feeds;
 }
 
 function mustFind(schema: RunBundle['schema'], ref: { schema: string; name: string }): Table {

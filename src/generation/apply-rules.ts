@@ -24,16 +24,19 @@ export interface TableRuleApplier {
 
 export class RuleApplier {
   private readonly anchorColumns = new Map<string, string[]>();
-  private readonly anchors = new Map<string, RetainedColumns>();
+  private readonly anchors: Map<string, RetainedColumns>;
   private readonly fanOuts;
 
+  /** `anchors`: parents' anchor values given rather than generated here (a parallel load's worker gets them so). */
   constructor(
     private readonly schema: DatabaseSchema,
     private readonly keys: KeyContext,
     private readonly rules: DataRules | undefined,
     private readonly rowCounts: Map<string, number>,
     private readonly seed: number,
+    anchors?: ReadonlyMap<string, RetainedColumns>,
   ) {
+    this.anchors = new Map(anchors);
     this.fanOuts = fanOutMap(rules);
     for (const inv of rules?.invariants ?? []) {
       const fk = inv.anchor.foreignKey === undefined ? undefined : findTable(schema, inv.table)?.foreignKeys.find((f) => f.name === inv.anchor.foreignKey);

@@ -32,6 +32,11 @@ export interface GenerationOptions {
    * applied there instead of in `rows`, so nothing after them can break an invariant again.
    */
   conformAfter?: boolean;
+  /**
+   * Parents' final values their children's order invariants anchor on, by table key, given instead of generated
+   * here: a parallel load's worker gets them from the main process (pipeline/load-parallel.ts) and draws no parent.
+   */
+  anchors?: ReadonlyMap<string, RetainedColumns>;
 }
 
 /**
@@ -201,7 +206,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
       retainFor.set(parent, [...new Set([...(retainFor.get(parent) ?? []), src.column])]);
     }
   }
-  const applier = new RuleApplier(schema, keys, models.rules, rowCounts, options.seed);
+  const applier = new RuleApplier(schema, keys, models.rules, rowCounts, options.seed, options.anchors);
   const rulesFor = (table: Table, names: string[]): TableRuleApplier =>
     applier.forTable(table, names, models.tables.get(tableKey(table))?.model.kind === 'learned');
   const retained = new Map<string, RetainedColumns>();

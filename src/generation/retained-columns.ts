@@ -16,12 +16,25 @@ import type { Value } from '../schema/values.js';
 /** Distinct strings a column keeps one copy of; past this it stores what it gets (a column of unique texts). */
 const MAX_INTERNED = 1 << 16;
 
-type Column =
+/** One column's values in its current form; `RetainedWire` carries these as they are. */
+export type RetainedColumn =
   | { kind: 'empty'; nulls: number }
   | { kind: 'number'; values: Float64Array; isNull: Uint8Array }
   | { kind: 'decimal'; values: Float64Array; isNull: Uint8Array; scale: number }
   | { kind: 'string'; codes: Int32Array; spellings: string[]; index: Map<string, number> | null }
   | { kind: 'any'; values: Value[] };
+
+type Column = RetainedColumn;
+
+/**
+ * Sealed retained columns as a plain object of typed arrays, for a structured clone to another process (the parallel
+ * load's workers get their parent's anchor values this way instead of generating the parent again).
+ */
+export interface RetainedWire {
+  columns: readonly string[];
+  rows: number;
+  store: readonly RetainedColumn[];
+}
 
 const NULL_CODE = -1;
 
@@ -55,6 +68,19 @@ export class RetainedColumns {
 
   get rows(): number {
     return this.count;
+  }
+
+  /** Sealed columns rebuilt from `toWire` (the values, their forms, nothing to copy). */
+  static fromWire(wire: RetainedWire): RetainedColumns {
+    const r = new RetainedColumns(wire.columns);
+    r.store.splice(0, r.store.length, ...wire.store);
+    r.count = wire.rows;
+    return r;
+  }
+
+  /** The sealed values for another process (call after `seal`: an interning map does not travel). */
+  toWire(): RetainedWire {
+    return { columns: this.columns, rows: this.count, store: this.store };
   }
 
   /** Appends `row[at[c]]` for each column c (-1 or a missing value: NULL). */

@@ -5,8 +5,11 @@
  * (copy filters, credentials, data rules), so the table holds the same rows as a load in one process.
  *
  * Only tables no later table reads are split (a window leaves the table's retained rows, predicted child counts and
- * anchors incomplete). Every split table's worker units are posted at the start of the load stage, so a worker
- * replays the ancestors its table reads (distributed/shard-rows.ts) while the main process is still on earlier tables.
+ * anchors incomplete). Every split table's worker units are posted at the start of the load stage. A table that reads
+ * only its parents' anchor values (a line's ship date after its order's date) gets them from the main process once
+ * it has loaded the parent (`feedWorkers`); one that reads more (a learned model's context and count heads) replays
+ * the ancestors it reads in the worker (distributed/shard-rows.ts). The main process's share of each split table is
+ * chosen by a model of who draws what when (`splitShares`).
  */
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
@@ -15,11 +18,13 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { dialectOf } from '../connectors/index.js';
 import type { SynthConfig } from '../config/schema.js';
 import { loadBundle } from '../distributed/run-bundle.js';
-import { tablesToReplay } from '../distributed/shard-rows.js';
+import { anchorFeeds, tablesToReplay } from '../distributed/shard-rows.js';
 import { SynthError, type SynthErrorCode } from '../errors.js';
 import { DEFAULT_BATCH_SIZE, type RowWindow } from '../generation/generate.js';
 import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
+import { RetainedColumns } from '../generation/retained-columns.js';
 import { tableKey } from '../schema/model.js';
+import type { RowBatch } from '../schema/values.js';
 import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import { targetUrl } from './connect.js';
 import type { LoadTablesContext } from './hydrate.js';
@@ -60,6 +65,8 @@ export class ParallelLoad {
   private nextId = 0;
   /** CPU milliseconds each worker reported with its last finished window. */
   private readonly cpu = new Map<ChildProcess, number>();
+  /** Columns of a parent whose final values split tables anchor on, by parent key (sent once it is loaded). */
+  private readonly anchorColumns = new Map<string, string[]>();
 
   private constructor(
     private readonly workers: ChildProcess[],
@@ -103,19 +110,55 @@ export class ParallelLoad {
         if (!pool.closed) died(`exited (${signal ?? `code ${code}`}) before its windows were loaded`);
       });
     }
-    const share = mainShare(
-      steps.filter((k) => !split.includes(k)).reduce((a, k) => a + rows(k), 0),
-      split.reduce((a, k) => a + rows(k), 0),
-      split.reduce((a, k) => a + [...tablesToReplay(bundle, models, k)].reduce((b, p) => b + rows(p), 0), 0),
+    // Windows given their parents' anchor values wait for the main process to load those parents; others replay.
+    const feeds = new Map(split.map((k) => [k, anchorFeeds(bundle, models, k)] as const));
+    const replayRows = (k: string) => [...tablesToReplay(bundle, models, k)].reduce((b, p) => b + rows(p), 0);
+    const shares = splitShares(
+      steps.map((k) => {
+        if (!split.includes(k)) return { key: k, rows: rows(k) };
+        const fed = feeds.get(k);
+        return { key: k, rows: rows(k), split: fed ? { after: [...fed.keys()], replayRows: 0 } : { after: [], replayRows: replayRows(k) } };
+      }),
       workers,
     );
-    for (const key of split) pool.split(key, rows(key), share);
+    for (const key of split) {
+      const fed = feeds.get(key) ?? null;
+      if (!pool.split(key, rows(key), shares.get(key) ?? 1, fed ? [...fed.keys()] : undefined)) continue;
+      for (const [parent, columns] of fed ?? []) pool.anchorColumns.set(parent, [...new Set([...(pool.anchorColumns.get(parent) ?? []), ...columns])]);
+    }
+    if (pool.splits.size === 0) {
+      void pool.close();
+      return null;
+    }
     return pool;
   }
 
   /** How many worker processes ran, and the CPU milliseconds they reported (start-up included). */
   usage(): { workers: number; cpuMs: number } {
     return { workers: this.workers.length, cpuMs: [...this.cpu.values()].reduce((a, b) => a + b, 0) };
+  }
+
+  /**
+   * A table's batches as the main process loads them, passed through; for a parent whose anchor values split tables'
+   * windows wait for, those columns are kept as they pass and sent to the workers once the last batch is out.
+   */
+  feed<B extends RowBatch>(key: string, batches: AsyncIterable<B>): AsyncIterable<B> {
+    const columns = this.anchorColumns.get(key);
+    return columns ? this.keepAnchors(key, columns, batches) : batches;
+  }
+
+  private async *keepAnchors<B extends RowBatch>(key: string, columns: string[], batches: AsyncIterable<B>): AsyncIterable<B> {
+    // The same values the main process's data rules keep for its own windows (apply-rules.ts), read before the load
+    // takes the batch.
+    const kept = new RetainedColumns(columns);
+    let at: number[] | null = null;
+    for await (const batch of batches) {
+      at ??= columns.map((c) => batch.columns.indexOf(c));
+      for (const row of batch.rows) kept.push(row, at);
+      yield batch;
+    }
+    const values = kept.seal().toWire();
+    for (const w of this.workers) if (w.connected) send(w, { type: 'anchors', table: key, values });
   }
 
   /** The split of a table, or undefined when it loads whole in the main process. */
@@ -147,11 +190,13 @@ export class ParallelLoad {
 
   /**
    * Windows of whole batches: the main process takes the first, `share` of the rows (its load starts when the plan
-   * reaches the table), each worker an equal part of the rest (posted now).
+   * reaches the table), each worker an equal part of the rest (posted now); `anchors`: the parents whose anchor
+   * values the workers' windows wait for (else they replay). False when the main process's share is all of it.
    */
-  private split(key: string, n: number, share: number): void {
+  private split(key: string, n: number, share: number, anchors?: string[]): boolean {
     const batches = (rows: number) => Math.round(rows / DEFAULT_BATCH_SIZE) * DEFAULT_BATCH_SIZE;
     const mine = Math.min(n, batches(n * share));
+    if (mine >= n) return false;
     const size = Math.ceil((n - mine) / this.workers.length / DEFAULT_BATCH_SIZE) * DEFAULT_BATCH_SIZE;
     const progress = new Map<number, number>();
     const units: Array<Promise<{ rows: number; filters?: FilterReport }>> = [];
@@ -159,7 +204,7 @@ export class ParallelLoad {
       const start = mine + size * w;
       const end = Math.min(n, start + size);
       if (start >= end) break;
-      const unit: LoadUnit = { id: this.nextId++, table: key, start, end };
+      const unit: LoadUnit = { id: this.nextId++, table: key, start, end, ...(anchors ? { anchors } : {}) };
       units.push(this.post(this.workers[w]!, unit, (rows) => progress.set(unit.id, rows)));
     }
     const done = Promise.all(units).then((results) => {
@@ -169,6 +214,7 @@ export class ParallelLoad {
     // Awaited when the plan reaches the table; until then a failure must not count as unhandled.
     done.catch(() => undefined);
     this.splits.set(key, { main: { start: 0, end: mine }, rest: { start: mine, end: n, threads: units.length }, loaded: () => [...progress.values()].reduce((a, b) => a + b, 0), done });
+    return true;
   }
 
   private post(worker: ChildProcess, unit: LoadUnit, progress: (rows: number) => void): Promise<{ rows: number; filters?: FilterReport }> {
@@ -206,14 +252,71 @@ export class ParallelLoad {
 }
 
 /**
- * The share of each split table the main process loads, so that it and each worker draw about as many rows: the
+ * One share of every split table for the main process, so that it and each worker draw about as many rows: the
  * main process also draws every table that is not split; each worker first replays the ancestors its tables read.
+ * Where `splitShares` starts from.
  */
 export function mainShare(unsplitRows: number, splitRows: number, replayRows: number, workers: number): number {
   if (splitRows <= 0) return 1;
   // unsplit + m = replay + (split - m) / workers, for m the main process's rows of the split tables.
   const m = (replayRows + splitRows / workers - unsplitRows) / (1 + 1 / workers);
   return Math.min(1, Math.max(0, m / splitRows));
+}
+
+/** A plan step as `splitShares` sees it: its rows, and for a split table what its workers' windows wait for. */
+export interface ShareStep {
+  key: string;
+  rows: number;
+  /** Split: the parents (keys) whose load in the main process the windows wait for, and the rows each window replays first. */
+  split?: { after: string[]; replayRows: number };
+}
+
+/**
+ * The main process's share of each split table, so that the load ends soonest by a model of it counted in rows
+ * drawn: the main process draws the plan in order and waits at a split table until the workers' windows of it are
+ * in (pipeline/load.ts); the workers draw their windows in plan order, each once the parents it waits for are loaded,
+ * after replaying what it replays. From the uniform balance (`mainShare`), each table's share is searched on a grid
+ * of 1/50 in turn, a few rounds: a table the workers can draw while the main process is on a parent (partsupp during
+ * orders) goes to them, one they must wait for is shared from there on.
+ */
+export function splitShares(steps: ShareStep[], workers: number): Map<string, number> {
+  const split = steps.filter((s) => s.split);
+  const sum = (xs: ShareStep[], f: (s: ShareStep) => number) => xs.reduce((a, s) => a + f(s), 0);
+  const start = mainShare(sum(steps.filter((s) => !s.split), (s) => s.rows), sum(split, (s) => s.rows), sum(split, (s) => s.split!.replayRows), workers);
+  const shares = new Map(split.map((s) => [s.key, start] as const));
+  const end = () => {
+    let main = 0;
+    let worker = 0;
+    const done = new Map<string, number>();
+    for (const s of steps) {
+      const share = s.split ? shares.get(s.key)! : 1;
+      if (s.split && share < 1) {
+        const ready = Math.max(0, ...s.split.after.map((p) => done.get(p) ?? 0));
+        worker = Math.max(worker, ready) + s.split.replayRows + ((1 - share) * s.rows) / workers;
+        main = Math.max(main + share * s.rows, worker);
+      } else main += s.rows;
+      done.set(s.key, main);
+    }
+    return Math.max(main, worker);
+  };
+  let best = end();
+  for (let round = 0; round < 4; round++) {
+    let moved = false;
+    for (const s of split) {
+      for (let g = 0; g <= 50; g++) {
+        const was = shares.get(s.key)!;
+        shares.set(s.key, g / 50);
+        const t = end();
+        // Only a clearly better share moves it (the search is deterministic either way).
+        if (t < best - 1e-6 * best) {
+          best = t;
+          moved = true;
+        } else shares.set(s.key, was);
+      }
+    }
+    if (!moved) break;
+  }
+  return shares;
 }
 
 /**
@@ -246,4 +349,9 @@ function addFilterCounts(privacy: PrivacyRun, key: string, counts: FilterReport)
   for (const [k, v] of Object.entries(counts) as Array<[keyof FilterReport, number | undefined]>) {
     if (v !== undefined && (v !== 0 || k !== 'nudged')) into[k] = (into[k] ?? 0) + v;
   }
+}
+
+/** `batches` through the pool's `feed` when there are worker processes (load.ts wraps every table's load in it). */
+export function feedWorkers<B extends RowBatch>(pool: ParallelLoad | null, key: string, batches: AsyncIterable<B>): AsyncIterable<B> {
+  return pool ? pool.feed(key, batches) : batches;
 }

@@ -2,6 +2,8 @@
  * A load worker process (load-parallel.ts forks it): generates windows of big tables from the run's bundle and
  * COPYs / LOAD DATAs each into the shadow on a connection of its own. A window's rows are those of the same window
  * of a run in one process (distributed/shard-rows.ts), so the table ends up with the same rows whatever the split.
+ * A window whose table reads only its parents' anchor values waits for the main process to send them (the parent
+ * loaded there) instead of generating the parent again.
  */
 import { openTarget } from '../connectors/index.js';
 import type { TargetConnector } from '../connectors/connector.js';
@@ -9,6 +11,7 @@ import { bundleModels, type RunBundle } from '../distributed/run-bundle.js';
 import type { ModelSet } from '../generation/index.js';
 import { noFilterCounts, shardRows } from '../distributed/shard-rows.js';
 import { isSynthError } from '../errors.js';
+import { RetainedColumns, type RetainedWire } from '../generation/retained-columns.js';
 import type { SynthConfig } from '../config/schema.js';
 import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import { tableKey } from '../schema/model.js';
@@ -25,6 +28,8 @@ export interface LoadUnit {
   table: string;
   start: number;
   end: number;
+  /** Parents (table keys) whose anchor values the window waits for, instead of replaying earlier tables; absent: replay. */
+  anchors?: string[];
 }
 
 export type WorkerReply =
@@ -33,7 +38,12 @@ export type WorkerReply =
   | { type: 'done'; id: number; rows: number; filters?: FilterReport; cpuMs: number }
   | { type: 'error'; id: number; error: { message: string; code?: string; hint?: string; table?: string; column?: string } };
 
-export type WorkerMessage = ({ type: 'start' } & LoadWorkerData) | ({ type: 'unit' } & LoadUnit) | { type: 'close' };
+export type WorkerMessage =
+  | ({ type: 'start' } & LoadWorkerData)
+  | ({ type: 'unit' } & LoadUnit)
+  /** A parent's final anchor values, sent once the main process has loaded it. */
+  | { type: 'anchors'; table: string; values: RetainedWire }
+  | { type: 'close' };
 
 if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
   const send = (m: WorkerReply): void => void process.send!(m);
@@ -42,6 +52,17 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
   let target: Promise<TargetConnector> | null = null;
   // Units run one after the other, in the order they were posted (plan order).
   let queue: Promise<void> = Promise.resolve();
+  // Anchor values by parent key; a window's wait starts the entry when it comes before them.
+  const anchors = new Map<string, { values: Promise<RetainedColumns>; arrived: (r: RetainedColumns) => void }>();
+  const anchorsOf = (key: string) => {
+    let entry = anchors.get(key);
+    if (!entry) {
+      let arrived!: (r: RetainedColumns) => void;
+      const values = new Promise<RetainedColumns>((resolve) => (arrived = resolve));
+      anchors.set(key, (entry = { values, arrived }));
+    }
+    return entry;
+  };
   // The main process is gone (killed, crashed): its run failed, so this worker's rows would go nowhere.
   process.on('disconnect', () => process.exit(1));
   process.on('message', (m: WorkerMessage) => {
@@ -50,6 +71,11 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
       models = bundleModels(m.bundle);
       // A bundle that does not load fails each unit (runUnit awaits it), not the process.
       models.catch(() => undefined);
+      return;
+    }
+    if (m.type === 'anchors') {
+      // Not queued: a window waiting in the queue needs them.
+      anchorsOf(m.table).arrived(RetainedColumns.fromWire(m.values));
       return;
     }
     if (m.type === 'close') {
@@ -72,7 +98,8 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
     if (!table) throw new Error(`internal: load unit names ${unit.table}, which the run's schema lacks`);
     target ??= openTarget(targetUrl);
     const counts = bundle.filters ? noFilterCounts() : undefined;
-    const rows = shardRows(bundle, await models, unit, undefined, { config, ...(counts ? { counts } : {}) });
+    const fed = unit.anchors ? new Map(await Promise.all(unit.anchors.map(async (p) => [p, await anchorsOf(p).values] as const))) : undefined;
+    const rows = shardRows(bundle, await models, unit, undefined, { config, ...(counts ? { counts } : {}), ...(fed ? { anchors: fed } : {}) });
     let reported = 0;
     const loaded = await (await target).load(bundle.shadow, table, rows, (n) => {
       // A progress message per ~100k rows is plenty for the bars.

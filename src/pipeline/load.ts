@@ -16,7 +16,7 @@ import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import type { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
 import type { HydrateHooks, LoadTablesContext } from './hydrate.js';
 import { readReferenceRows } from './learn-rules.js';
-import { ParallelLoad } from './load-parallel.js';
+import { feedWorkers, ParallelLoad } from './load-parallel.js';
 import type { ShadowFault } from './shadow.js';
 import { tableScale } from './table-config.js';
 
@@ -89,8 +89,9 @@ export async function loadShadow(args: LoadShadow): Promise<void> {
         const drawn = generation.rows(table, split?.main);
         // Copied reference rows are the source's on purpose: the copy filters leave them alone.
         const filtered = args.privacy && tm && !reference.has(key) ? args.privacy.filterRows(table, tm.meta, tm.model, drawn, createRng(config.seed).fork(`privacy-filter:${key}`)) : drawn;
-        // The data rules go last, so no filter or replacement after them can break an order invariant again.
-        const generated = generation.conform(table, credentials.replaceIn(table, filtered));
+        // The data rules go last, so no filter or replacement after them can break an order invariant again; the
+        // worker processes get the final values their windows anchor on from here.
+        const generated = feedWorkers(workers, key, generation.conform(table, credentials.replaceIn(table, filtered)));
         let rows = await target.load(shadow, table, afterFirstBatch(generated, async () => {
           await fault('mid-load', key);
           await fault('connection-drop', key);
