@@ -7,7 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import type { RunEvent } from '../../src/events.js';
 import { hydrate } from '../../src/pipeline/index.js';
-import { mainShare } from '../../src/pipeline/load-parallel.js';
+import { mainShare, splitShares } from '../../src/pipeline/load-parallel.js';
+import { openSource } from '../../src/connectors/index.js';
+import { makeRunBundle } from '../../src/distributed/run-bundle.js';
+import { anchorFeeds, shardRows } from '../../src/distributed/shard-rows.js';
+import { createGeneration } from '../../src/generation/generate.js';
+import { CredentialScrubber } from '../../src/generation/privacy/credential-fakes.js';
+import { RetainedColumns } from '../../src/generation/retained-columns.js';
+import { introspectAndPlan, readReferenceRows, trainModels } from '../../src/pipeline/index.js';
+import type { Row } from '../../src/schema/values.js';
 import { pgHydrationFixture } from '../support/databases.js';
 
 const FIXTURE = `
@@ -48,6 +56,55 @@ describe('parallel load', () => {
     expect(mainShare(5_000_000, 1000, 0, 1)).toBe(0);
     expect(mainShare(0, 0, 0, 1)).toBe(1);
   });
+
+  it('gives the workers what they can draw while the main process loads the parent their windows wait for', () => {
+    // SF1-like: the worker draws partsupp while the main process loads orders, then both share lineitem, whose windows
+    // wait for orders' dates.
+    const shares = splitShares([
+      { key: 'supplier', rows: 10_000 },
+      { key: 'orders', rows: 1_500_000 },
+      { key: 'partsupp', rows: 800_000, split: { after: [], replayRows: 0 } },
+      { key: 'lineitem', rows: 6_000_000, split: { after: ['orders'], replayRows: 0 } },
+    ], 1);
+    expect(shares.get('partsupp')).toBe(0);
+    expect(shares.get('lineitem')).toBe(0.5);
+    // Windows that replay their parent instead: the uniform balance is the best there is.
+    const replay = splitShares([{ key: 'orders', rows: 150_000 }, { key: 'lineitem', rows: 600_000, split: { after: [], replayRows: 150_000 } }], 1);
+    expect(replay.get('lineitem')).toBeCloseTo(mainShare(150_000, 600_000, 150_000, 1), 1);
+  });
+
+  it("a window given orders' anchor values equals the window that replays orders (baseline)", async () => {
+    const config = parseConfig({ source: { url: env.source.url }, targets: { dev: { url: env.target.url } }, model: 'baseline', seed: 11, quality: { enabled: false }, outDir: env.outDir });
+    const source = await openSource(env.source.url);
+    const credentials = new CredentialScrubber(config.seed);
+    const trained = await (async () => {
+      try {
+        const { schema, plan } = await introspectAndPlan(source, config);
+        const models = await trainModels(source, schema, plan, config, undefined, null, credentials);
+        return { schema, plan, models, reference: await readReferenceRows(source, schema, models.rules) };
+      } finally {
+        await source.close();
+      }
+    })();
+    const { schema, plan, models, reference } = trained;
+    const shadow = { runId: 'r1', namespaces: [{ live: 'public', shadow: 'synth_shadow_r1' }] };
+    const bundle = makeRunBundle({ runId: 'r1', target: 'dev', shadow, seed: config.seed, scale: config.scale, tableScale: () => 1, schema, plan, models, reference, credentials });
+    expect(anchorFeeds(bundle, models, 'public.line')).toEqual(new Map([['public.orders', ['placed']]]));
+    expect(anchorFeeds(bundle, models, 'public.orders')).toEqual(new Map());
+    // orders' final dates, kept as the main process keeps them while it loads orders, through a structured clone.
+    const generation = createGeneration(schema, plan, models, { reference, conformAfter: true, scale: config.scale, seed: config.seed });
+    const orders = schema.tables.find((t) => t.name === 'orders')!;
+    const kept = new RetainedColumns(['placed']);
+    for await (const b of generation.conform(orders, credentials.replaceIn(orders, generation.rows(orders)))) for (const r of b.rows) kept.push(r, [b.columns.indexOf('placed')]);
+    const anchors = new Map([['public.orders', RetainedColumns.fromWire(structuredClone(kept.seal().toWire()))]]);
+    const window = { table: 'public.line', start: 15_000, end: 30_000 };
+    const replayed: Row[] = [];
+    for await (const b of shardRows(bundle, models, window)) replayed.push(...b.rows);
+    const fed: Row[] = [];
+    for await (const b of shardRows(bundle, models, window, undefined, { config, anchors })) fed.push(...b.rows);
+    expect(fed.length).toBe(15_000);
+    expect(fed).toEqual(replayed);
+  }, 120_000);
 
   // The learned model conditions line on its order and predicts each order's lines: the worker replays orders for both.
   it.each(['baseline', 'learned'] as const)('a table split over a worker process equals the load in one process (%s; filters and credentials on)', async (model) => {
