@@ -125,7 +125,10 @@ export interface CheckConstraint {
 }
 
 export interface Partitioning {
-  /** PostgreSQL `PARTITION BY` clause, e.g. `RANGE (created_at)`. */
+  /**
+   * PostgreSQL `PARTITION BY` clause, e.g. `RANGE (created_at)`. MySQL's is read into the same form (bounds as
+   * `FROM (…) TO (…)` / `IN (…)`) for generation to fit values to; its DDL is the clause in `Table.storage`.
+   */
   strategy: 'range' | 'list' | 'hash';
   key: string;
   partitions: Array<{ name: string; schema: string; bound: string }>;

@@ -188,14 +188,15 @@ function sameDialectItems(schema: DatabaseSchema): Item[] {
   for (const e of schema.enums) items.push({ kind: 'enum', object: `${e.schema}.${e.name}`, description: e.values.join(', ') });
   for (const t of schema.tables) {
     const at = `${t.schema}.${t.name}`;
-    const head = [t.comment === null ? '' : `COMMENT ${JSON.stringify(t.comment)}`, t.partitioning ? `PARTITION BY ${t.partitioning.strategy} (${t.partitioning.key})` : '']
+    const head = [t.comment === null ? '' : `COMMENT ${JSON.stringify(t.comment)}`, t.partitioning && schema.dialect !== 'mysql' ? `PARTITION BY ${t.partitioning.strategy} (${t.partitioning.key})` : '']
       .filter(Boolean)
       .join(' ');
     items.push({ kind: 'table', object: at, description: head || 'table' });
     // MySQL keeps its PARTITION BY clause (partitions and bounds included) at the end of the table options.
     const mysqlPartitions = schema.dialect === 'mysql' ? /\bPARTITION BY\b[\s\S]*$/.exec(t.storage ?? '') : null;
     if (mysqlPartitions) items.push({ kind: 'partitioning', object: at, description: squash(mysqlPartitions[0]) });
-    for (const p of t.partitioning?.partitions ?? []) items.push({ kind: 'partition', object: `${p.schema}.${p.name}`, description: squash(p.bound) });
+    // MySQL's partitions are no tables of their own: the clause above holds them and their bounds.
+    for (const p of mysqlPartitions ? [] : t.partitioning?.partitions ?? []) items.push({ kind: 'partition', object: `${p.schema}.${p.name}`, description: squash(p.bound) });
     t.columns.forEach((c, i) => items.push({ kind: 'column', object: `${at}.${c.name}`, description: columnText(c, i + 1) }));
     if (t.primaryKey) items.push({ kind: 'primary key', object: at, description: `(${t.primaryKey.columns.join(', ')})` });
     for (const u of t.uniques) {

@@ -14,6 +14,7 @@ import type { MysqlSession } from './mysql-session.js';
 import { qi, ql, qt } from './mysql-quote.js';
 import { routinesAndEvents, unqualified } from './mysql-objects.js';
 import { readSequences } from './mysql-sequences.js';
+import { partitioningOf, partitionRows, type PartitionRow } from './mysql-partitions.js';
 
 interface ColumnRow {
   TABLE_SCHEMA: string;
@@ -407,12 +408,18 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
     table.checks.push(check);
   }
 
-  for (const t of tableRows) {
-    if (!/\bpartitioned\b/i.test(t.CREATE_OPTIONS ?? '')) continue;
+  const partitioned = tableRows.filter((t) => /\bpartitioned\b/i.test(t.CREATE_OPTIONS ?? ''));
+  const partitionsOf = new Map<string, PartitionRow[]>();
+  for (const r of partitioned.length > 0 ? await partitionRows(session, databases) : []) {
+    const k = key(r.TABLE_SCHEMA, r.TABLE_NAME);
+    partitionsOf.set(k, [...(partitionsOf.get(k) ?? []), r]);
+  }
+  for (const t of partitioned) {
     const table = tables.get(key(t.TABLE_SCHEMA, t.TABLE_NAME))!;
     const rows = await session.query<Record<string, string>>(`SHOW CREATE TABLE ${qt(t.TABLE_SCHEMA, t.TABLE_NAME)}`);
     const clause = partitionClause(rows[0]?.['Create Table'] ?? '');
     if (clause !== null) table.storage = `${table.storage ?? ''} ${clause}`.trim();
+    table.partitioning = partitioningOf(partitionsOf.get(key(t.TABLE_SCHEMA, t.TABLE_NAME)) ?? [], table.columns);
   }
 
   const otherObjects: OtherObject[] = [];
