@@ -69,6 +69,55 @@ export function affineHost(a: Float32Array, rows: number, k: number, w: Mat, bia
   return out;
 }
 
+/**
+ * A kept matrix whose values the host writes in place (`liveValues`) before each product that reads it: the input
+ * of `affineInto`, so a call copies nothing in. Tensors are immutable to tfjs, but a kernel reads its operands'
+ * memory when it runs, and this one is never an operand of a cached (packed) right-hand side.
+ */
+export function hostMat(rows: number, cols: number): Mat {
+  return tf.keep(tf.zeros([rows, cols], 'float32'));
+}
+
+interface WasmBackendInternals {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
+}
+interface CpuBackendInternals {
+  data: { get(id: object): { values?: unknown } | undefined };
+}
+
+/**
+ * The values of `m` where its backend keeps them (a view on the wasm heap, or the cpu backend's own array). A
+ * view on the wasm heap is valid until the next tensor is made (the heap may grow and move): use it at once.
+ */
+export function liveValues(m: tf.Tensor): Float32Array {
+  const backend = tf.backend() as unknown as Partial<WasmBackendInternals & CpuBackendInternals>;
+  const size = m.size;
+  if (backend.wasm && backend.dataIdMap) {
+    const d = backend.dataIdMap.get(m.dataId);
+    if (d) return new Float32Array(backend.wasm.HEAPU8.buffer, d.memoryOffset, size);
+  } else if (backend.data) {
+    const values = backend.data.get(m.dataId)?.values;
+    if (values instanceof Float32Array && values.length === size) return values;
+  }
+  throw new Error(`compute backend ${tf.getBackend()} does not expose tensor memory`);
+}
+
+/**
+ * `affineHost` on a `hostMat` input, handing the result to `read` where the backend holds it (no copy out and no
+ * array per call: the sampler's per-call arrays were most of its garbage). `read` must not make tensors.
+ */
+export function affineInto(a: Mat, w: Mat, bias: Vec, then: 'relu' | 'softmax', read: (out: Float32Array) => void): void {
+  const z = tf.fused.matMul({ a, b: w, bias, activation: then === 'relu' ? 'relu' : 'linear' });
+  const c = then === 'softmax' ? tf.softmax(z) : z;
+  try {
+    read(liveValues(c));
+  } finally {
+    z.dispose();
+    if (c !== z) c.dispose();
+  }
+}
+
 export function transpose(a: Mat): Mat {
   return tf.transpose(a);
 }

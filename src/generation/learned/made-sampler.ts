@@ -44,7 +44,8 @@ export class MadeSampler {
   /** Per output block, the input block that reads the same token column (-1: none). */
   private readonly inputOf: number[];
   private readonly blocks = new Map<string, Block>();
-  private scratch = new Float32Array(0);
+  /** Kept product inputs by width (units read), rewritten in place for every product. */
+  private readonly productInputs = new Map<number, Mat>();
   private act: Float32Array[] = [];
   private tok = new Int32Array(0);
 
@@ -120,12 +121,12 @@ export class MadeSampler {
         if (e > s) this.hiddenUnits(act[l] as Float32Array, s, e - s, l, act[l - 1] as Float32Array, pre, rows);
       }
       const pre = this.starts[layers - 1]![out.degree] as number;
-      const probs = this.blockProbabilities(b, act[layers - 1] as Float32Array, pre, rows);
+      const size = this.net.outputBlocks[b]!.size;
       if (b >= count) {
-        probabilities.push(probs);
+        this.blockProbabilities(b, act[layers - 1] as Float32Array, pre, rows, (p) => probabilities.push(p.slice(0, rows * size)));
         continue;
       }
-      drawTokens(probs, this.net.outputBlocks[b]!.size, rows, rng, tok);
+      this.blockProbabilities(b, act[layers - 1] as Float32Array, pre, rows, (p) => drawTokens(p, size, rows, rng, tok));
       for (let r = 0; r < rows; r++) tokens[r * width + out.token] = tok[r] as number;
       // The drawn token feeds the first-layer units of higher degree.
       const j = this.inputOf[b] as number;
@@ -177,15 +178,21 @@ export class MadeSampler {
   }
 
   /**
-   * The first `pre` units of each row of `prev` ([rows × k]) as a dense [rows × pre] matrix: the units of higher
-   * degree meet zero weights, so leaving them out saves about half the multiply-adds for one copy.
+   * The product's input [rows × kk]: the first kk units of each row of `prev` ([rows × k]), written in place into
+   * a kept input matrix (no copy into the backend per call). Reading a prefix (kk < k) leaves out units of higher
+   * degree, which meet zero weights: about half the multiply-adds for one copy.
    */
-  private prefix(prev: Float32Array, k: number, pre: number, rows: number): Float32Array {
-    if (pre === k) return prev;
-    if (this.scratch.length < rows * k) this.scratch = new Float32Array(rows * k);
-    const left = this.scratch.subarray(0, rows * pre);
-    copyRows(prev, k, 0, left, pre, 0, pre, rows);
-    return left;
+  private input(prev: Float32Array, k: number, kk: number, rows: number): Mat {
+    let m = this.productInputs.get(kk);
+    if (!m || m.shape[0] !== rows) {
+      if (m) ops.dispose(m);
+      m = ops.hostMat(rows, kk);
+      this.productInputs.set(kk, m);
+    }
+    const into = ops.liveValues(m);
+    if (kk === k) into.set(prev.subarray(0, rows * k));
+    else copyRows(prev, k, 0, into, kk, 0, kk, rows);
+    return m;
   }
 
   /** Units [s, s + n) of hidden layer l = ReLU(bias + prev[:, 0..pre) · W_l[0..pre, s..s+n)), into `into`. */
@@ -199,12 +206,14 @@ export class MadeSampler {
     }
     const kk = readsWholeLayer(k, pre, n) ? k : pre;
     const { w, bias } = this.block(l, kk, s, n);
-    const product = ops.affineHost(this.prefix(prev, k, kk, rows), rows, kk, w, bias, 'relu');
-    copyRows(product, n, 0, into, stride, s, n, rows);
+    ops.affineInto(this.input(prev, k, kk, rows), w, bias, 'relu', (product) => copyRows(product, n, 0, into, stride, s, n, rows));
   }
 
-  /** Probabilities of output block b for every row ([rows × size]), from the last hidden layer's first `pre` units. */
-  private blockProbabilities(b: number, last: Float32Array, pre: number, rows: number): Float32Array {
+  /**
+   * Probabilities of output block b for every row ([rows × size], unnormalized), from the last hidden layer's first
+   * `pre` units, handed to `read` (valid only during the call).
+   */
+  private blockProbabilities(b: number, last: Float32Array, pre: number, rows: number, read: (p: Float32Array) => void): void {
     const layers = this.hidden.length;
     const { start, size } = this.net.outputBlocks[b]!;
     if (pre === 0) {
@@ -214,17 +223,20 @@ export class MadeSampler {
       const p = Float32Array.from(bias, (v) => Math.exp(v - max));
       const one = new Float32Array(rows * size);
       for (let r = 0; r < rows; r++) one.set(p, r * size);
-      return one;
+      read(one);
+      return;
     }
     const k = this.hidden[layers - 1] as number;
     const kk = readsWholeLayer(k, pre, size) ? k : pre;
     const { w, bias } = this.block(layers, kk, start, size);
-    return ops.affineHost(this.prefix(last, k, kk, rows), rows, kk, w, bias, 'softmax');
+    ops.affineInto(this.input(last, k, kk, rows), w, bias, 'softmax', read);
   }
 
   dispose(): void {
     for (const b of this.blocks.values()) ops.dispose(b.w, b.bias);
     this.blocks.clear();
+    for (const m of this.productInputs.values()) ops.dispose(m);
+    this.productInputs.clear();
   }
 }
 

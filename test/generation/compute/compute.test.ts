@@ -69,7 +69,7 @@ describe('compute module', () => {
     expect(ops.liveTensors()).toBe(before);
   });
 
-  it.each(['wasm', 'cpu'] as const)('affineHost on %s: ReLU(a·w + b) and row softmax(a·w + b) match a direct computation, no tensors left', async (backend) => {
+  it.each(['wasm', 'cpu'] as const)('affineHost and affineInto on %s: ReLU(a·w + b) and row softmax(a·w + b) match a direct computation, no tensors left', async (backend) => {
     await initCompute(backend);
     const rng = seededRng(4);
     const [rows, k, n] = [37, 11, 5];
@@ -81,6 +81,15 @@ describe('compute module', () => {
     const before = ops.liveTensors();
     const relu = ops.affineHost(a, rows, k, w, b, 'relu');
     const soft = ops.affineHost(a, rows, k, w, b, 'softmax');
+    // affineInto on a kept input written in place: the same values, handed over where the backend holds them.
+    const input = ops.hostMat(rows, k);
+    ops.liveValues(input).set(a);
+    const into: Float32Array[] = [];
+    ops.affineInto(input, w, b, 'relu', (out) => into.push(out.slice()));
+    ops.liveValues(input).set(a);
+    ops.affineInto(input, w, b, 'softmax', (out) => into.push(out.slice()));
+    expect(into).toEqual([relu, soft]);
+    ops.dispose(input);
     expect(ops.liveTensors()).toBe(before);
     for (let r = 0; r < rows; r++) {
       const z = Array.from({ length: n }, (_, c) => bData[c]! + Array.from({ length: k }, (_, j) => a[r * k + j]! * wData[j * n + c]!).reduce((x, y) => x + y, 0));
