@@ -58,6 +58,12 @@ function sampleToken(logits: Float32Array, offset: number, size: number, rng: Rn
   return size - 1;
 }
 
+/** Whether the first k values of two rows are the same values (===; NaN or objects only ever count as different). */
+function sameValues(a: Row, b: Row, k: number): boolean {
+  for (let j = 0; j < k; j++) if (a[j] !== b[j]) return false;
+  return true;
+}
+
 export class LearnedModel implements AttributeModel {
   readonly kind = 'learned' as const;
   readonly columns: string[];
@@ -88,13 +94,22 @@ export class LearnedModel implements AttributeModel {
     this.attributeTokens = encoders.reduce((a, e) => a + e.parts.length, 0);
   }
 
-  /** Fills the context token columns of `tokens` for rows [0, rows) from parent rows (null = no parent). */
+  /**
+   * Fills the context token columns of `tokens` for rows [0, rows) from parent rows (null = no parent). Siblings
+   * come in runs with equal parent values (in arrays of their own): a row whose values equal the row before's
+   * copies its tokens instead of encoding them again (encoding is a pure function of the value).
+   */
   private fillContext(tokens: Int32Array, context: ReadonlyArray<Row | null> | null, from: number, rows: number): void {
     const w = this.layout.width;
     const encoders = this.contextEncoders;
     const k = encoders.length;
     for (let r = 0; r < rows; r++) {
       const parent = context ? context[from + r] : null;
+      const before = r > 0 && context ? context[from + r - 1] : null;
+      if (parent && before && sameValues(parent, before, k)) {
+        tokens.copyWithin(r * w, (r - 1) * w, (r - 1) * w + k);
+        continue;
+      }
       for (let j = 0; j < k; j++) {
         const v = parent ? parent[j] : undefined;
         tokens[r * w + j] = parent && v !== undefined ? (encoders[j] as ColumnEncoder).encode(v) : -1;
