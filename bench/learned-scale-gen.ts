@@ -3,8 +3,10 @@
  * generates every table in plan order through the same generation the load stage uses (conform included), and
  * prints per table rows, CPU-seconds and rows per CPU-second, plus training CPU-seconds and peak RSS.
  * Usage: tsx bench/learned-scale-gen.ts SOURCE_URL [--models FILE (reused when present, else written)] [--only TABLE]
- *   [--max-steps N] [--lr RATE] [--train-only 1]
+ *   [--max-steps N] [--lr RATE] [--train-only 1] [--checksum 1 (sha256 of every table's rows, to compare output before and
+ *   after a sampler change; costs CPU of its own, so compare speeds without it)]
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseConfig } from '../src/config/load-config.js';
 import { openSource } from '../src/connectors/index.js';
@@ -24,6 +26,7 @@ const only = opt('--only');
 // --max-steps N: the learned model's step cap for this run (to compare training budgets).
 if (opt('--max-steps')) defaultLearnedOptions.maxSteps = Number(opt('--max-steps'));
 if (opt('--lr')) defaultLearnedOptions.learningRate = Number(opt('--lr'));
+const checksum = opt('--checksum') === '1';
 if (opt('--train-only')) process.env.SYNTH_TRAIN_ONLY = '1';
 const cpu = () => {
   const u = process.cpuUsage();
@@ -56,8 +59,13 @@ for (const step of plan.steps) {
   const key = tableKey(step.table);
   const c0 = cpu();
   let n = 0;
-  for await (const b of generation.conform(step.table, generation.rows(step.table))) n += b.rows.length;
+  const hash = checksum ? createHash('sha256') : null;
+  for await (const b of generation.conform(step.table, generation.rows(step.table))) {
+    n += b.rows.length;
+    if (hash) for (const r of b.rows) hash.update(JSON.stringify(r, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)) + '\n');
+  }
   const s = cpu() - c0;
+  if (hash) process.stdout.write(`sha256 ${key} ${hash.digest('hex').slice(0, 16)}\n`);
   total += n;
   totalCpu += s;
   // Under --expose-gc: the heap that stays after each table (what the run keeps, not garbage not yet collected).
