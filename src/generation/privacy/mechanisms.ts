@@ -183,32 +183,49 @@ export function binRange(bin: number): [number, number] {
 
 /**
  * DP lower and upper bounds of a numeric column without a public range: noisy counts over log-scale bins
- * (±2^k, k in [-20, 62]); the bounds are the outer edges of the outermost bins whose noisy count clears a
- * threshold that an empty bin passes with probability at most `beta` overall. Returns null when no bin
- * clears it (too few rows for the budget).
+ * (±2^k, k in [-20, 62]); the bounds are the outer edges of the outermost bins kept. A bin is kept when its noisy
+ * count clears a threshold that an empty bin passes with probability at most `beta` overall, and either lies
+ * within `REACH` bins' worth of magnitude (×2^REACH) of the bins kept so far — starting from the fullest bin and
+ * going outwards by magnitude — or clears a far higher threshold (`farBeta`, ≪ beta). An empty bin that passes
+ * the first threshold therefore widens the range by a bounded factor at most: before, one such bin anywhere among
+ * the 167 (5 % of columns) set a bound near ±2^62 and the DP quantiles reached into it (a POINT coordinate of
+ * -1.93e15 in CI). Everything after the noisy counts is post-processing, so the choice costs no budget. Returns
+ * null when no bin clears the threshold (too few rows for the budget).
  */
 export function dpBounds(
   values: Iterable<unknown>,
   budget: DpBudget,
   ctx: DpContext,
-  options: { beta?: number } = {},
+  options: { beta?: number; farBeta?: number } = {},
 ): { lower: number; upper: number } | null {
   const nBins = 2 * (MAX_EXP - MIN_EXP + 1) + 1;
   const counts = new Array<number>(nBins).fill(0);
   for (const v of finiteNumbers(values)) counts[magnitudeBin(v)]! += 1;
   const noise = countNoise(budget, ctx, 'bounds');
   const threshold = noise.tail((options.beta ?? 0.05) / nBins);
-  let first = -1;
-  let last = -1;
-  for (let b = 0; b < nBins; b++) {
-    if (counts[b]! + noise.draw() > threshold) {
-      if (first < 0) first = b;
-      last = b;
-    }
+  const far = noise.tail((options.farBeta ?? 1e-9) / nBins);
+  const noisy = counts.map((c) => c + noise.draw());
+  let fullest = -1;
+  for (let b = 0; b < nBins; b++) if (noisy[b]! > threshold && (fullest < 0 || noisy[b]! > noisy[fullest]!)) fullest = b;
+  if (fullest < 0) return null;
+  const magnitude = (b: number) => Math.max(...binRange(b).map(Math.abs));
+  // Outwards by magnitude (ties: index order, so the result does not depend on the sort's stability).
+  const order = [...noisy.keys()].sort((a, b) => magnitude(a) - magnitude(b) || a - b);
+  let reach = Math.max(1, magnitude(fullest));
+  let first = fullest;
+  let last = fullest;
+  for (const b of order) {
+    if (noisy[b]! <= threshold) continue;
+    if (magnitude(b) > reach * 2 ** REACH && noisy[b]! <= far) continue;
+    reach = Math.max(reach, magnitude(b));
+    first = Math.min(first, b);
+    last = Math.max(last, b);
   }
-  if (first < 0) return null;
   return { lower: binRange(first)[0], upper: binRange(last)[1] };
 }
+
+/** How many magnitude bins (doublings) past the bins kept so far a bin may lie and still be kept at the lower threshold. */
+const REACH = 3;
 
 /**
  * DP quantiles by the exponential mechanism (Smith 2011): for each quantile, an interval between consecutive
