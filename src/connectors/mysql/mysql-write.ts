@@ -148,6 +148,15 @@ function isLocalInfileRefused(e: unknown): boolean {
   );
 }
 
+/** Whether the table already holds a unique index (its primary key, created with the shadow). */
+async function hasUniqueIndex(conn: PoolConnection, database: string, table: string): Promise<boolean> {
+  const [rows] = await conn.query(
+    'SELECT 1 AS u FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 LIMIT 1',
+    [database, table],
+  );
+  return (rows as unknown[]).length > 0;
+}
+
 async function firstWarnings(conn: PoolConnection): Promise<string> {
   const [rows] = await conn.query('SHOW WARNINGS LIMIT 3');
   return (rows as Array<{ Message: string }>).map((r) => r.Message).join('; ');
@@ -203,7 +212,11 @@ export class MysqlWriter {
       // held to the end of the statement: a second load of the same table (a split table's window, a scale-out unit)
       // then waits out innodb_lock_wait_timeout. The shadow has no unique index while it loads, so checking costs
       // nothing then.
-      const uniqueChecks = concurrent || marker ? 1 : 0;
+      // A shadow created with its primary key (rows arriving in key order) keeps unique_checks on as well: MariaDB's
+      // bulk insert into an empty table with both checks off drops a repeated key without any error (the statement
+      // and its COMMIT report success and the table is left empty; seen on 10.11), while with checks on InnoDB
+      // inserts row by row and refuses the key.
+      const uniqueChecks = concurrent || marker || (await hasUniqueIndex(conn, database, table.name)) ? 1 : 0;
       await conn.query(`SET SESSION foreign_key_checks = 0, unique_checks = ${uniqueChecks}, net_read_timeout = 3600`);
       let total = 0;
       if (marker) await conn.query('START TRANSACTION');
@@ -241,6 +254,13 @@ export class MysqlWriter {
     } catch (e) {
       destroy = true;
       if (e instanceof SynthError) throw e;
+      if ((e as { code?: string }).code === 'ER_DUP_ENTRY') {
+        throw new SynthError('VALIDATION_FAILED', `Loading ${table.name}: generated rows repeat a unique key: ${(e as Error).message}`, {
+          table: table.name,
+          hint: 'The shadow held this key while it loaded and refused the repeated rows; nothing was swapped and the live database is unchanged.',
+          cause: e,
+        });
+      }
       throw new SynthError('LOAD_FAILED', `Loading ${table.name} failed: ${(e as Error).message}`, {
         table: table.name, hint: 'The generated rows do not fit the target table; see the message for the column.', cause: e,
       });
@@ -299,6 +319,14 @@ export class MysqlWriter {
       if (warnings > 0) {
         // LOCAL implies IGNORE: bad values become warnings and are silently altered. Refuse that.
         const detail = await firstWarnings(conn);
+        const dup = /Duplicate entry '.*' for key '([^']*)'/.exec(detail);
+        if (dup) {
+          // LOCAL implies IGNORE: the repeated row was skipped with a warning. The key existed during the load.
+          throw new SynthError('VALIDATION_FAILED', `Loading ${table.name}: generated rows repeat unique key ${dup[1]} (${warnings} warnings): ${detail}`, {
+            table: table.name,
+            hint: 'The shadow held this key while it loaded and refused the repeated rows; nothing was swapped and the live database is unchanged. Report the seed and table: generated keys are meant to be distinct.',
+          });
+        }
         throw new SynthError('LOAD_FAILED', `Loading ${table.name}: the server altered or rejected values (${warnings} warnings): ${detail}`, {
           table: table.name, hint: 'A generated value does not fit its column type; the warning names the column and row.',
         });
