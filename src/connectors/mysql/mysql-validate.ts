@@ -61,7 +61,8 @@ export async function countViolationsIn(session: MysqlSession, database: string,
       const rows = sizes.get(check.table.name)!;
       const spot = rows >= SPOT_CHECK_MIN_ROWS ? await spotCheckDuplicates(session, database, check, rows) : null;
       out.set(check, spot && spot.violations === 0 ? { check, violations: 0, sampled: spot.checked } : await countOne(session, database, check));
-    } else out.set(check, await countOne(session, database, check, check.kind === 'orphan' && (await leadsAnIndex(session, database, check.table.name, check.foreignKey.columns))));
+    } else if (check.kind === 'orphan' && (await orphanFreeByRange(session, database, check))) out.set(check, { check, violations: 0 });
+    else out.set(check, await countOne(session, database, check, check.kind === 'orphan' && (await leadsAnIndex(session, database, check.table.name, check.foreignKey.columns))));
   }
   for (const group of scans.values()) {
     for (const count of await countInOneScan(session, database, group)) out.set(count.check, count);
@@ -82,6 +83,50 @@ async function provenNotNull(session: MysqlSession, database: string): Promise<S
     [database],
   );
   return new Set(rows.map((r) => `${r.t}\u0000${r.c}`));
+}
+
+const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint']);
+
+/**
+ * Proves an integer foreign key orphan-free without visiting its rows, where the parent's key is a one-column unique
+ * index whose values are every integer from its MIN to its MAX (COUNT = MAX - MIN + 1: generated integer keys are
+ * start + row with step 1): a child value is then an orphan exactly when it falls outside [MIN, MAX], and the child's
+ * own MIN and MAX say whether any does (index lookups where the key leads an index, else one scan). False when that
+ * does not hold; the caller then counts in full, so the count is exact either way.
+ */
+async function orphanFreeByRange(session: MysqlSession, database: string, check: Extract<IntegrityCheck, { kind: 'orphan' }>): Promise<boolean> {
+  const fk = check.foreignKey;
+  if (fk.columns.length !== 1 || fk.references.columns.length !== 1) return false;
+  const [column, parentColumn] = [fk.columns[0]!, fk.references.columns[0]!];
+  const types = await session.query<{ t: string; c: string; d: string }>(
+    'SELECT TABLE_NAME AS t, COLUMN_NAME AS c, DATA_TYPE AS d FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND ((TABLE_NAME = ? AND COLUMN_NAME = ?) OR (TABLE_NAME = ? AND COLUMN_NAME = ?))',
+    [database, check.table.name, column, fk.references.name, parentColumn],
+  );
+  if (types.length !== (check.table.name === fk.references.name && column === parentColumn ? 1 : 2)) return false;
+  if (!types.every((r) => INTEGER_TYPES.has(r.d.toLowerCase()))) return false;
+  // The parent's values are distinct only where a unique index on exactly that column says so.
+  const unique = await session.query<{ i: string }>(
+    `SELECT INDEX_NAME AS i FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0
+     GROUP BY INDEX_NAME HAVING COUNT(*) = 1 AND MAX(COLUMN_NAME) = ?`,
+    [database, fk.references.name, parentColumn],
+  );
+  if (unique.length === 0) return false;
+  try {
+    const p = qi(parentColumn);
+    const c = qi(column);
+    const [row] = await session.query<{ lo: string | null; hi: string | null; n: string | number; clo: string | null; chi: string | null }>(
+      `SELECT (SELECT MIN(${p}) FROM ${qt(database, fk.references.name)}) AS lo, (SELECT MAX(${p}) FROM ${qt(database, fk.references.name)}) AS hi,
+              (SELECT COUNT(${p}) FROM ${qt(database, fk.references.name)}) AS n,
+              (SELECT MIN(${c}) FROM ${qt(database, check.table.name)}) AS clo, (SELECT MAX(${c}) FROM ${qt(database, check.table.name)}) AS chi`,
+    );
+    if (!row) return false;
+    if (row.clo === null || row.chi === null) return true; // no child row holds a key
+    if (row.lo === null || row.hi === null) return false;
+    const [lo, hi, n] = [BigInt(String(row.lo)), BigInt(String(row.hi)), BigInt(String(row.n))];
+    return hi - lo + 1n === n && BigInt(String(row.clo)) >= lo && BigInt(String(row.chi)) <= hi;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether an index of the shadow table leads with these columns (in any order): the orphan count can group by it. */
