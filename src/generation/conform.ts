@@ -92,7 +92,7 @@ export function formatEpoch(ms: number, kind: 'date' | 'timestamp', withTimeZone
   return withTimeZone ? `${t}+00` : t;
 }
 
-const MIN_EPOCH = Date.UTC(1, 0, 1);
+const MIN_EPOCH = utc(1, 0, 1);
 const MAX_EPOCH = Date.UTC(9999, 11, 31, 23, 59, 59);
 /** `YYYY-MM-DD` by day since 1970: a table's dates span a few thousand days, each formatted once. */
 const dayTexts = new Map<number, string>();
@@ -105,6 +105,18 @@ function dayText(day: number): string {
     dayTexts.set(day, text);
   }
   return text;
+}
+
+/**
+ * `Date.UTC`, except that years 0–99 are those years: `Date.UTC` reads them as 1900–1999 (the two-digit-year
+ * rule), which turned a date of year 0050 into 1950. The day is set together with the year, so 0004-02-29 stays a
+ * leap day although 1904's rules are not consulted.
+ */
+function utc(y: number, mo: number, d: number, h = 0, mi = 0, s = 0): number {
+  if (y < 0 || y > 99) return Date.UTC(y, mo, d, h, mi, s);
+  const date = new Date(Date.UTC(2000, 0, 1, h, mi, s));
+  date.setUTCFullYear(y, mo, d);
+  return date.getTime();
 }
 
 /** The digit at `i` of `s` (0–9), or -1. */
@@ -134,13 +146,13 @@ function parseCanonicalEpoch(v: string): number | null {
   const mo = digitsAt(v, 5, 2);
   const d = digitsAt(v, 8, 2);
   if (y < 0 || mo < 0 || d < 0) return null;
-  if (v.length === 10) return Date.UTC(y, mo - 1, d);
+  if (v.length === 10) return utc(y, mo - 1, d);
   if (v.charCodeAt(10) !== 32 || v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58) return null;
   const h = digitsAt(v, 11, 2);
   const mi = digitsAt(v, 14, 2);
   const s = digitsAt(v, 17, 2);
   if (h < 0 || mi < 0 || s < 0) return null;
-  const t = Date.UTC(y, mo - 1, d, h, mi, s);
+  const t = utc(y, mo - 1, d, h, mi, s);
   return Number.isNaN(t) ? null : t;
 }
 
@@ -155,7 +167,7 @@ export function parseEpoch(v: Value | Date): number | null {
   if (!m) return null;
   // Microseconds stay as the fraction of a millisecond (Date.UTC would truncate them).
   const ms = m[7] ? Number(m[7]) * 1000 : 0;
-  let t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)) + ms;
+  let t = utc(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)) + ms;
   const tz = m[8];
   if (tz && tz !== 'Z') {
     const sign = tz.startsWith('-') ? -1 : 1;
