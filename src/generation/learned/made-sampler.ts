@@ -156,7 +156,7 @@ export class MadeSampler {
         const t = tokens[row + input.token] as number;
         if (t < 0 || t >= input.size) continue;
         const wBase = (off + t) * h0;
-        for (let u = 0; u < h0; u++) a0[aBase + u] = (a0[aBase + u] as number) + (w0[wBase + u] as number);
+        addRow(a0, aBase, w0, wBase, h0);
       }
     }
   }
@@ -173,7 +173,7 @@ export class MadeSampler {
       if (t < 0 || t >= input.size) continue;
       const wBase = (off + t) * h0;
       const aBase = r * h0;
-      for (let u = from; u < h0; u++) a0[aBase + u] = (a0[aBase + u] as number) + (w0[wBase + u] as number);
+      addRow(a0, aBase + from, w0, wBase + from, h0 - from);
     }
   }
 
@@ -254,6 +254,23 @@ function readsWholeLayer(k: number, pre: number, n: number): boolean {
 }
 
 /**
+ * a[ai, ai + n) += w[wi, wi + n), four at a time: in the sampler's first layer the loop's own overhead cost as much
+ * as the adds (same sums in the same order per unit, so the same bits).
+ */
+function addRow(a: Float32Array, ai: number, w: Float32Array, wi: number, n: number): void {
+  let u = 0;
+  for (; u + 4 <= n; u += 4) {
+    const x = ai + u;
+    const y = wi + u;
+    a[x] = (a[x] as number) + (w[y] as number);
+    a[x + 1] = (a[x + 1] as number) + (w[y + 1] as number);
+    a[x + 2] = (a[x + 2] as number) + (w[y + 2] as number);
+    a[x + 3] = (a[x + 3] as number) + (w[y + 3] as number);
+  }
+  for (; u < n; u++) a[ai + u] = (a[ai + u] as number) + (w[wi + u] as number);
+}
+
+/**
  * Copies `n` values per row for `rows` rows from `src` (row stride `srcStride`, from column `c0`) to `dst` (row stride
  * `dstStride`, at column `d0`). Short runs copy element by element: a `subarray` view per row costs more than
  * copying a few dozen floats, and the sampler's runs are mostly that short.
@@ -266,7 +283,14 @@ function copyRows(src: Float32Array, srcStride: number, c0: number, dst: Float32
   for (let r = 0; r < rows; r++) {
     const from = r * srcStride + c0;
     const to = r * dstStride + d0;
-    for (let c = 0; c < n; c++) dst[to + c] = src[from + c] as number;
+    let c = 0;
+    for (; c + 4 <= n; c += 4) {
+      dst[to + c] = src[from + c] as number;
+      dst[to + c + 1] = src[from + c + 1] as number;
+      dst[to + c + 2] = src[from + c + 2] as number;
+      dst[to + c + 3] = src[from + c + 3] as number;
+    }
+    for (; c < n; c++) dst[to + c] = src[from + c] as number;
   }
 }
 
