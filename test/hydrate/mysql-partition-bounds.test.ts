@@ -13,6 +13,10 @@ const FIXTURE = [
      PARTITION BY RANGE (y) (PARTITION p_old VALUES LESS THAN (2000), PARTITION p_mid VALUES LESS THAN (2010), PARTITION p_new VALUES LESS THAN (2030))`,
   `CREATE TABLE sale (id INT NOT NULL, sold DATE NOT NULL, amount DECIMAL(8,2) NOT NULL, PRIMARY KEY (id, sold))
      PARTITION BY RANGE (YEAR(sold)) (PARTITION y2019 VALUES LESS THAN (2020), PARTITION y2020 VALUES LESS THAN (2021), PARTITION y2021 VALUES LESS THAN (2022))`,
+  `CREATE TABLE booking (id INT NOT NULL, day DATE NOT NULL, logged TIMESTAMP NOT NULL DEFAULT '2020-06-01 00:00:00', PRIMARY KEY (id, day))
+     PARTITION BY RANGE (TO_DAYS(day)) (PARTITION h1 VALUES LESS THAN (TO_DAYS('2020-07-01')), PARTITION h2 VALUES LESS THAN (TO_DAYS('2021-01-01')))`,
+  `CREATE TABLE login (id INT NOT NULL, at TIMESTAMP NOT NULL, PRIMARY KEY (id, at))
+     PARTITION BY RANGE (UNIX_TIMESTAMP(at)) (PARTITION q1 VALUES LESS THAN (UNIX_TIMESTAMP('2020-04-01 00:00:00')), PARTITION q2 VALUES LESS THAN (UNIX_TIMESTAMP('2020-07-01 00:00:00')))`,
   `CREATE TABLE region_sale (id INT NOT NULL, region TINYINT NOT NULL, amount DECIMAL(8,2) NOT NULL, PRIMARY KEY (id, region))
      PARTITION BY LIST (region) (PARTITION p_west VALUES IN (1, 5), PARTITION p_east VALUES IN (10, 20))`,
 ];
@@ -32,6 +36,9 @@ beforeAll(async () => {
   for (const sql of FIXTURE) await source.exec(sql);
   await source.exec(`INSERT INTO visit (y, note) SELECT 1990 + seq % 40, CONCAT('n', seq) FROM seq_1_to_3000`);
   await source.exec(`INSERT INTO sale SELECT seq, DATE '2019-01-01' + INTERVAL (seq * 7) % 1095 DAY, seq / 7 FROM seq_1_to_3000`);
+  await source.exec(`INSERT INTO booking (id, day) SELECT seq, DATE '2020-01-01' + INTERVAL seq % 366 DAY FROM seq_1_to_3000`);
+  await source.exec(`SET time_zone = '+00:00'`);
+  await source.exec(`INSERT INTO login SELECT seq, TIMESTAMP '2020-01-01 00:00:00' + INTERVAL (seq * 2593) % 15724800 SECOND FROM seq_1_to_3000`);
   await source.exec(`INSERT INTO region_sale SELECT seq, ELT(1 + seq % 4, 1, 5, 10, 20), seq / 7 FROM seq_1_to_3000`);
 }, 60_000);
 
@@ -46,10 +53,11 @@ const run = async (extra: Record<string, unknown>) => {
   expect(result.status).toBe('ok');
   expect(result.parity?.differences).toEqual([]);
   expect(await partitionsOf(target)).toEqual(await partitionsOf(source));
-  const [row] = await target.query<{ y: number; d: number; r: number; n: number }>(
+  const [row] = await target.query<{ y: number; d: number; r: number; n: number; b: number }>(
     // The first RANGE partition takes everything below its bound (MINVALUE); past the last one nothing fits.
     `SELECT (SELECT count(*) FROM visit WHERE y >= 2030) AS y, (SELECT count(*) FROM sale WHERE sold >= '2022-01-01') AS d,
-            (SELECT count(*) FROM region_sale WHERE region NOT IN (1, 5, 10, 20)) AS r, (SELECT count(*) FROM visit) AS n`,
+            (SELECT count(*) FROM region_sale WHERE region NOT IN (1, 5, 10, 20)) AS r, (SELECT count(*) FROM visit) AS n,
+            (SELECT count(*) FROM booking WHERE day >= '2021-01-01') + (SELECT count(*) FROM login WHERE UNIX_TIMESTAMP(at) >= UNIX_TIMESTAMP('2020-07-01 00:00:00')) AS b`,
   );
   expect(Number(row!.n)).toBeGreaterThan(2000);
   return row;
@@ -73,16 +81,18 @@ describe('MariaDB → MariaDB: generated values fall in the RANGE and LIST parti
       expect(by('sale')!.key).toBe('sold');
       expect(by('sale')!.partitions.map((p) => p.bound)).toEqual(["FROM (MINVALUE) TO ('2020-01-01')", "FROM ('2020-01-01') TO ('2021-01-01')", "FROM ('2021-01-01') TO ('2022-01-01')"]);
       expect(by('region_sale')!.partitions.map((p) => p.bound)).toEqual(['IN (1,5)', 'IN (10,20)']);
+      expect(by('booking')).toMatchObject({ key: 'day', partitions: [{ bound: "FROM (MINVALUE) TO ('2020-07-01')" }, { bound: "FROM ('2020-07-01') TO ('2021-01-01')" }] });
+      expect(by('login')).toMatchObject({ key: 'at', partitions: [{ bound: "FROM (MINVALUE) TO ('2020-04-01 00:00:00')" }, { bound: "FROM ('2020-04-01 00:00:00') TO ('2020-07-01 00:00:00')" }] });
     } finally {
       await src.close();
     }
   });
 
   it('baseline model: every row lands in a partition', async () => {
-    expect(await run({ model: 'baseline' })).toMatchObject({ y: 0, d: 0, r: 0 });
+    expect(await run({ model: 'baseline' })).toMatchObject({ y: 0, d: 0, r: 0, b: 0 });
   }, 120_000);
 
   it('differential privacy (noisy bounds): every row lands in a partition', async () => {
-    expect(await run({ model: 'baseline', privacy: { epsilon: 1, mst: false } })).toMatchObject({ y: 0, d: 0, r: 0 });
+    expect(await run({ model: 'baseline', privacy: { epsilon: 1, mst: false } })).toMatchObject({ y: 0, d: 0, r: 0, b: 0 });
   }, 180_000);
 });

@@ -32,13 +32,26 @@ export async function partitionRows(session: MysqlSession, databases: string[]):
 /** A column name as partition-fit's key parser reads it: bare when lower-case, else double-quoted. */
 const keyName = (name: string) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`);
 
-/** `'2020-01-01'` for year 2020: YEAR(d) < 2020 exactly when d < '2020-01-01', for DATE and DATETIME alike. */
-const yearStart = (bound: string) => (/^\d+$/.test(bound.trim()) ? `'${bound.trim().padStart(4, '0')}-01-01'` : bound);
+const DAY_MS = 86_400_000;
+/** TO_DAYS('1970-01-01'). */
+const TO_DAYS_EPOCH = 719_528;
+
+/**
+ * Functions of a date column that MySQL's manual partitions by, with the column value each bound stands for:
+ * YEAR(d) < 2020 exactly when d < '2020-01-01', TO_DAYS(d) < n when d < FROM_DAYS(n), UNIX_TIMESTAMP(t) < n when
+ * t < FROM_UNIXTIME(n) (UTC), for DATE and DATETIME alike.
+ */
+const DATE_FUNCTIONS: Record<string, (n: number) => string> = {
+  year: (n) => `'${String(n).padStart(4, '0')}-01-01'`,
+  to_days: (n) => `'${new Date((n - TO_DAYS_EPOCH) * DAY_MS).toISOString().slice(0, 10)}'`,
+  unix_timestamp: (n) => `'${new Date(n * 1000).toISOString().slice(0, 19).replace('T', ' ')}'`,
+};
 
 /**
  * The table's partitioning from its rows of information_schema.PARTITIONS (in ordinal order), or null for system
- * versioning. A RANGE on `YEAR(col)` of a date column becomes a RANGE on the column with dates as bounds; other
- * expressions keep their text as the key, which generation leaves alone.
+ * versioning. A RANGE on `YEAR(col)`, `TO_DAYS(col)` or `UNIX_TIMESTAMP(col)` of a date column becomes a RANGE on the
+ * column with dates as bounds; other expressions keep their text as the key, which generation leaves alone (the load
+ * then names the table of a row that fits no partition).
  */
 export function partitioningOf(rows: PartitionRow[], columns: Column[]): Partitioning | null {
   const first = rows[0];
@@ -48,10 +61,11 @@ export function partitioningOf(rows: PartitionRow[], columns: Column[]): Partiti
   if (strategy === null) return null;
   const expression = (first.PARTITION_EXPRESSION ?? '').trim();
   const plain = /^`((?:[^`]|``)+)`$/.exec(expression);
-  const year = /^year\(`((?:[^`]|``)+)`\)$/i.exec(expression);
-  const yearOf = year ? columns.find((c) => c.name === year[1]!.replace(/``/g, '`') && (c.type.kind === 'date' || c.type.kind === 'timestamp')) : undefined;
-  const key = plain ? keyName(plain[1]!.replace(/``/g, '`')) : yearOf && strategy === 'range' ? keyName(yearOf.name) : expression;
-  const bound = (d: string) => (yearOf && strategy === 'range' && d.toUpperCase() !== 'MAXVALUE' ? yearStart(d) : d);
+  const call = /^(\w+)\(`((?:[^`]|``)+)`\)$/.exec(expression);
+  const convert = call && strategy === 'range' ? DATE_FUNCTIONS[call[1]!.toLowerCase()] : undefined;
+  const dateColumn = convert ? columns.find((c) => c.name === call![2]!.replace(/``/g, '`') && (c.type.kind === 'date' || c.type.kind === 'timestamp')) : undefined;
+  const key = plain ? keyName(plain[1]!.replace(/``/g, '`')) : dateColumn ? keyName(dateColumn.name) : expression;
+  const bound = (d: string) => (dateColumn && convert && /^-?\d+$/.test(d) ? convert(Number(d)) : d);
   let lower = 'MINVALUE';
   const partitions = rows.map((r) => {
     const d = (r.PARTITION_DESCRIPTION ?? '').trim();
