@@ -11,7 +11,10 @@
  * the ancestors it reads in the worker (distributed/shard-rows.ts). The main process's share of each split table is
  * chosen by a model of who draws what when (`splitShares`).
  */
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serialize } from 'node:v8';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -71,6 +74,8 @@ export class ParallelLoad {
   private constructor(
     private readonly workers: ChildProcess[],
     private readonly privacy: PrivacyRun | null,
+    /** Where the bundle file is, removed once the workers are gone. */
+    private readonly bundleDir: string,
   ) {}
 
   /**
@@ -94,10 +99,14 @@ export class ParallelLoad {
     for (const key of steps) for (const p of tablesToReplay(bundle, models, key)) read.add(p);
     const split = steps.filter((key) => big(key) && !read.has(key));
     if (split.length === 0) return null;
-    const data: LoadWorkerData = { bundle, config, targetUrl: url };
+    // In a directory only this user reads: the bundle holds the copy filters' samples (after the PII transforms).
+    const dir = mkdtempSync(join(tmpdir(), 'synth-load-'));
+    const data: LoadWorkerData = { bundleFile: join(dir, 'bundle'), config, targetUrl: url };
+    writeFileSync(data.bundleFile, serialize(bundle), { mode: 0o600 });
     const pool = new ParallelLoad(
       Array.from({ length: workers }, () => startWorker(data)),
       args.privacy?.filtering ? args.privacy : null,
+      dir,
     );
     for (const w of pool.workers) {
       let stderr = '';
@@ -172,6 +181,14 @@ export class ParallelLoad {
     this.closed = true;
     for (const p of this.pending.values()) p.reject(new SynthError('INTERNAL', `The load of ${p.table} in a worker process was stopped.`));
     this.pending.clear();
+    try {
+      await this.stopWorkers();
+    } finally {
+      rmSync(this.bundleDir, { recursive: true, force: true });
+    }
+  }
+
+  private async stopWorkers(): Promise<void> {
     await Promise.all(
       this.workers.map(
         (w) =>
@@ -331,7 +348,7 @@ function startWorker(data: LoadWorkerData): ChildProcess {
     // tsx resolved from here, not from the working directory the command was started in.
     execArgv: ts ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [],
     env: { ...process.env, SYNTH_LOAD_WORKER: '1' },
-    // Structured clone over the channel: bigints, dates and bytes of the bundle survive.
+    // Structured clone over the channel: the anchor values' typed arrays travel as they are.
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });

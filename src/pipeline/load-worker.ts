@@ -5,6 +5,8 @@
  * A window whose table reads only its parents' anchor values waits for the main process to send them (the parent
  * loaded there) instead of generating the parent again.
  */
+import { readFile } from 'node:fs/promises';
+import { deserialize } from 'node:v8';
 import { openTarget } from '../connectors/index.js';
 import type { TargetConnector } from '../connectors/connector.js';
 import { bundleModels, type RunBundle } from '../distributed/run-bundle.js';
@@ -17,7 +19,11 @@ import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import { tableKey } from '../schema/model.js';
 
 export interface LoadWorkerData {
-  bundle: RunBundle;
+  /**
+   * The run bundle, v8-serialized in a file of its own (load-parallel.ts writes it): the worker reads it when it is
+   * up, where the same megabytes through the IPC channel arrived only when the busy main process got round to it.
+   */
+  bundleFile: string;
   config: SynthConfig;
   targetUrl: string;
 }
@@ -47,8 +53,7 @@ export type WorkerMessage =
 
 if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
   const send = (m: WorkerReply): void => void process.send!(m);
-  let models: Promise<ModelSet> | null = null;
-  let setup: LoadWorkerData | null = null;
+  let setup: Promise<{ data: LoadWorkerData; bundle: RunBundle; models: ModelSet }> | null = null;
   let target: Promise<TargetConnector> | null = null;
   // Units run one after the other, in the order they were posted (plan order).
   let queue: Promise<void> = Promise.resolve();
@@ -67,10 +72,12 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
   process.on('disconnect', () => process.exit(1));
   process.on('message', (m: WorkerMessage) => {
     if (m.type === 'start') {
-      setup = m;
-      models = bundleModels(m.bundle);
+      setup = (async () => {
+        const bundle = deserialize(await readFile(m.bundleFile)) as RunBundle;
+        return { data: m, bundle, models: await bundleModels(bundle) };
+      })();
       // A bundle that does not load fails each unit (runUnit awaits it), not the process.
-      models.catch(() => undefined);
+      setup.catch(() => undefined);
       return;
     }
     if (m.type === 'anchors') {
@@ -92,14 +99,14 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
   });
 
   async function runUnit(unit: LoadUnit): Promise<WorkerReply> {
-    if (!setup || !models) throw new Error('internal: a load unit came before the run bundle');
-    const { bundle, config, targetUrl } = setup;
+    if (!setup) throw new Error('internal: a load unit came before the run bundle');
+    const { data: { config, targetUrl }, bundle, models } = await setup;
     const table = bundle.schema.tables.find((t) => tableKey(t) === unit.table);
     if (!table) throw new Error(`internal: load unit names ${unit.table}, which the run's schema lacks`);
     target ??= openTarget(targetUrl);
     const counts = bundle.filters ? noFilterCounts() : undefined;
     const fed = unit.anchors ? new Map(await Promise.all(unit.anchors.map(async (p) => [p, await anchorsOf(p).values] as const))) : undefined;
-    const rows = shardRows(bundle, await models, unit, undefined, { config, ...(counts ? { counts } : {}), ...(fed ? { anchors: fed } : {}) });
+    const rows = shardRows(bundle, models, unit, undefined, { config, ...(counts ? { counts } : {}), ...(fed ? { anchors: fed } : {}) });
     let reported = 0;
     const loaded = await (await target).load(bundle.shadow, table, rows, (n) => {
       // A progress message per ~100k rows is plenty for the bars.
