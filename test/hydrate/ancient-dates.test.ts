@@ -24,6 +24,8 @@ describe('dates of years 0001–0099', () => {
       id int PRIMARY KEY, era_id int NOT NULL REFERENCES era, happened date NOT NULL, stamped timestamp NOT NULL,
       CHECK (happened < DATE '0100-01-01')
     );
+    CREATE TABLE almanac (day date PRIMARY KEY, note text);
+    INSERT INTO almanac SELECT DATE '1850-03-01' + g, 'n' || g FROM generate_series(0, 299) g;
     INSERT INTO era SELECT g, 'e' || g FROM generate_series(1, 5) g;
     INSERT INTO record SELECT g, 1 + g % 5,
         CASE WHEN g % 2 = 0 THEN DATE '0001-01-01' ELSE DATE '0050-06-15' END + (g % 7),
@@ -41,6 +43,9 @@ describe('dates of years 0001–0099', () => {
     expect(row!.n).toBe(400);
     expect(row!.lo >= '0001-01-01' && row!.hi <= '0050-06-21').toBe(true);
     expect(row!.ts_lo >= '0050-06-15 08:00:00' && row!.ts_hi <= '0050-07-14 08:00:00').toBe(true);
+    // A date key of the 1850s is generated (the "do n distinct dates exist" check once started at 1901).
+    const [almanac] = await env.target.query<{ n: number; lo: string }>(`SELECT count(*)::int AS n, min(day)::text AS lo FROM almanac`);
+    expect(almanac).toEqual({ n: 300, lo: expect.stringMatching(/^18/) });
     // Both eras are there, not moved to 1901/1950.
     const [eras] = await env.target.query<{ early: number; mid: number }>(
       `SELECT count(*) FILTER (WHERE happened < '0010-01-01')::int AS early, count(*) FILTER (WHERE happened >= '0050-01-01')::int AS mid FROM record`,
