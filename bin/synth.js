@@ -1,6 +1,36 @@
 #!/usr/bin/env node
 // The installed command runs the compiled CLI (dist/, built by `npm run build`, which `prepare` and `prepack` run).
 // No TypeScript is compiled at start-up: tsx is loaded only to import a user's synth.config.ts.
-import { main } from '../dist/src/cli/main.js';
+import { spawn } from 'node:child_process';
+import { hasHeapLimit, heapExhaustedHint, heapLimitArgs } from '../dist/src/pipeline/heap-limit.js';
 
-process.exitCode = await main(process.argv.slice(2));
+if (hasHeapLimit()) {
+  const { main } = await import('../dist/src/cli/main.js');
+  process.exitCode = await main(process.argv.slice(2));
+} else {
+  // A heap limit is a start-up flag (V8 sizes the heap before any script runs), so the command starts itself again
+  // with one (dist/src/pipeline/heap-limit.js says why and how big); a user's own NODE_OPTIONS or node flag is kept.
+  const limit = heapLimitArgs();
+  const child = spawn(process.execPath, [...limit, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  // Ctrl-C, a closed terminal and a signal to the process group reach the child too (same group): passing them on
+  // would be a second signal, which ends a run without its cleanup. SIGTERM sent to this process alone
+  // (`kill PID`, a supervisor) is passed on, once.
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
+  process.on('SIGHUP', ignore);
+  const forward = () => child.kill('SIGTERM');
+  process.on('SIGTERM', forward);
+  child.on('error', (e) => {
+    process.stderr.write(`error [INTERNAL]: could not start ${process.execPath}: ${e.message}\n`);
+    process.exitCode = 3;
+  });
+  child.on('exit', (code, signal) => {
+    process.off('SIGINT', ignore);
+    process.off('SIGHUP', ignore);
+    process.off('SIGTERM', forward);
+    if (signal === 'SIGABRT') process.stderr.write(heapExhaustedHint(limit));
+    // Ended by a signal: end the same way, so the shell reports what it would have without this relaunch.
+    if (signal !== null) process.kill(process.pid, signal);
+    else process.exitCode = code ?? 1;
+  });
+}
