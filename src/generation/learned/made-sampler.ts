@@ -143,20 +143,25 @@ export class MadeSampler {
   private addContext(a0: Float32Array, tokens: Int32Array, width: number, rows: number): void {
     const h0 = this.hidden[0] as number;
     const w0 = this.weights[0] as Float32Array;
-    const context = this.inputs.map((input, j) => ({ input, off: this.inputOffsets[j] as number })).filter((c) => c.input.degree === 0);
-    if (context.length === 0) return;
+    const context = this.inputs.flatMap((input, j) => (input.degree === 0 ? [j] : []));
+    const k = context.length;
+    if (k === 0) return;
+    const columns = Int32Array.from(context, (j) => (this.inputs[j] as TokenBlock).token);
+    const sizes = Int32Array.from(context, (j) => (this.inputs[j] as TokenBlock).size);
+    const offsets = Int32Array.from(context, (j) => this.inputOffsets[j] as number);
     for (let r = 0; r < rows; r++) {
       const row = r * width;
-      if (r > 0 && context.every(({ input }) => tokens[row + input.token] === tokens[row - width + input.token])) {
+      let same = r > 0;
+      for (let c = 0; same && c < k; c++) same = tokens[row + (columns[c] as number)] === tokens[row - width + (columns[c] as number)];
+      if (same) {
         a0.copyWithin(r * h0, (r - 1) * h0, r * h0);
         continue;
       }
       const aBase = r * h0;
-      for (const { input, off } of context) {
-        const t = tokens[row + input.token] as number;
-        if (t < 0 || t >= input.size) continue;
-        const wBase = (off + t) * h0;
-        addRow(a0, aBase, w0, wBase, h0);
+      for (let c = 0; c < k; c++) {
+        const t = tokens[row + (columns[c] as number)] as number;
+        if (t < 0 || t >= (sizes[c] as number)) continue;
+        addRow(a0, aBase, w0, ((offsets[c] as number) + t) * h0, h0);
       }
     }
   }
@@ -305,7 +310,10 @@ export function drawTokens(p: Float32Array, size: number, rows: number, rng: Rng
 /** One token from the unnormalized probabilities p[base, base + size), as `drawTokens` draws each row's. */
 export function drawToken(p: Float32Array, base: number, size: number, rng: Rng): number {
   let total = 0;
-  for (let k = base; k < base + size; k++) total += p[k] as number;
+  let k = base;
+  // Unrolled, still one sum in order (the same total to the last bit).
+  for (const end = base + size - 3; k < end; k += 4) total = total + (p[k] as number) + (p[k + 1] as number) + (p[k + 2] as number) + (p[k + 3] as number);
+  for (const end = base + size; k < end; k++) total += p[k] as number;
   let u = rng.next() * total;
   for (let k = 0; k < size; k++) {
     u -= p[base + k] as number;
