@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- scale-memory`: the memory bound of issue 16. One table of SYNTH_SCALE_MEMORY_ROWS rows (default
- * 20 M) is generated and loaded, validated and swapped in by one hydrate in a process of its own, whose peak RSS must
- * stay under 1 GiB: rows stream, no stage holds a table. The source is the scale fixture's lineitem alone (no
- * foreign keys, ~200 k rows, built once as `synth_bench_scale_mem`), hydrated at `scale` = rows ÷ source rows.
+ * 20 M) is generated and loaded, validated and swapped in by one hydrate in a process of its own (with the heap limit
+ * the CLI sets), whose peak RSS, its load workers' included, must stay under 1 GiB: rows stream, no stage holds a
+ * table. The source is the scale fixture's lineitem alone (no foreign keys, ~200 k rows, built once as
+ * `synth_bench_scale_mem`), hydrated at `scale` = rows ÷ source rows.
  * SYNTH_SCALE_MODELS (default baseline) and SYNTH_SCALE_DIALECTS (default postgres) as for `scale`.
  */
 import { scaleFixtureSql, scaleSizes, type Dialect } from './scale-fixture.js';
@@ -39,8 +40,12 @@ export async function benchScaleMemory(): Promise<Record<string, number | string
         const load = (r.stageMs.load ?? 0) + (r.stageMs.update ?? 0);
         out[`${k} generate+load rows/s`] = Math.round(r.rows / (load / 1000));
         for (const s of ['validate', 'quality', 'finalize']) if (r.stageMs[s] !== undefined) out[`${k} ${s} s`] = +(r.stageMs[s]! / 1000).toFixed(1);
-        out[`${k} peak RSS MiB`] = r.peakRssMiB;
-        out[`${k} under 1 GiB`] = r.peakRssMiB < GIB_MIB ? 'yes' : 'NO';
+        out[`${k} peak RSS MiB (main process)`] = r.memory.mainPeakMiB;
+        out[`${k} peak RSS MiB (largest other process)`] = r.memory.workerPeakMiB;
+        out[`${k} peak RSS MiB (all processes at once)`] = r.memory.combinedPeakMiB;
+        out[`${k} live heap MiB after a full GC, largest (main process)`] = r.liveHeapPeakMiB;
+        // The honest figure: the parallel load's workers are processes of the same run.
+        out[`${k} under 1 GiB`] = r.memory.combinedPeakMiB < GIB_MIB ? 'yes' : 'NO';
       } catch (e) {
         out[`${k} status`] = `failed: ${(e instanceof Error ? e.message : String(e)).split('\n').find((l) => /Error|failed/.test(l)) ?? 'see stderr'}`;
         process.stderr.write(`${k}: ${e instanceof Error ? e.message : String(e)}\n`);

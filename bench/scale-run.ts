@@ -1,11 +1,14 @@
 /**
  * One hydrate of the `scale` bench, in a process of its own so its peak RSS is its own: prints one line
- * `SCALE_RESULT {json}` with the seconds of every stage, the rows generated, the violations and the peak RSS.
+ * `SCALE_RESULT {json}` with the seconds of every stage, the rows generated, the violations, the peak RSS and the heap
+ * limit. Started by hydrateRun (scale.ts) with the limit the CLI's launcher would set, which also polls its workers.
  * Usage: tsx bench/scale-run.ts '{"source": url, "target": url, "model": "baseline" | "learned", "config"?: {...}}'
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { parseConfig } from '../src/config/load-config.js';
 import type { RunEvent } from '../src/events.js';
 import { hydrate } from '../src/pipeline/index.js';
@@ -23,7 +26,23 @@ export interface ScaleRunResult {
    */
   stageRssMiB: Record<string, { peak: number; added: number }>;
   quality: number | null;
+  /** The main process's V8 heap limit (old space and young generation), as the bench started it. */
+  heapLimitMiB: number;
+  /**
+   * The largest heap in use when a full GC is reported (the observer runs a little after it): an upper bound of the
+   * live set the limit must hold; the rest of the heap is slack.
+   */
+  liveHeapPeakMiB: number;
 }
+
+// After each full collection (mark-compact), what is left in use is about the live set.
+let liveHeapPeak = 0;
+const gcs = new PerformanceObserver((list) => {
+  if (list.getEntries().some((e) => ((e as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) {
+    liveHeapPeak = Math.max(liveHeapPeak, getHeapStatistics().used_heap_size);
+  }
+});
+gcs.observe({ entryTypes: ['gc'] });
 
 const args = JSON.parse(process.argv[2] ?? '{}') as { source: string; target: string; model: 'baseline' | 'learned'; config?: Record<string, unknown> };
 const outDir = mkdtempSync(join(tmpdir(), 'synth-scale-'));
@@ -58,7 +77,10 @@ try {
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     stageRssMiB,
     quality: result.quality?.overall ?? null,
+    heapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024),
+    liveHeapPeakMiB: Math.round(liveHeapPeak / 1024 / 1024),
   };
+  gcs.disconnect();
   process.stdout.write(`SCALE_RESULT ${JSON.stringify(out)}\n`);
 } finally {
   rmSync(outDir, { recursive: true, force: true });

@@ -9,7 +9,7 @@
  * SYNTH_SCALE_CONFIG (JSON) is merged into each run's config.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
+import { heapLimitArgs } from '../src/pipeline/heap-limit.js';
 import { SCALE_TABLES, SF1_ROWS, scaleFixtureSql, scaleSizes, type Dialect } from './scale-fixture.js';
 import type { ScaleRunResult } from './scale-run.js';
 
@@ -48,7 +49,7 @@ export async function benchScale(): Promise<Figures> {
     for (const model of models) {
       const target = await recreate(d, server, `${name}_target`);
       const k = `${label} ${model}`;
-      let r: ScaleRunResult;
+      let r: Awaited<ReturnType<typeof hydrateRun>>;
       try {
         r = await hydrateRun(`${server}/${name}`, target, model);
       } catch (e) {
@@ -66,7 +67,13 @@ export async function benchScale(): Promise<Figures> {
       out[`${k} ÷ raw load`] = +(r.rows / (load / 1000) / (fixtureRows / (raw / 1000))).toFixed(2);
       out[`${k} validate+quality % of run`] = +((100 * ((r.stageMs.validate ?? 0) + (r.stageMs.repair ?? 0) + (r.stageMs.quality ?? 0))) / r.totalMs).toFixed(1);
       out[`${k} × dump+restore`] = +(r.totalMs / dump).toFixed(2);
-      out[`${k} peak RSS MiB`] = r.peakRssMiB;
+      out[`${k} peak RSS MiB (main process)`] = r.memory.mainPeakMiB;
+      out[`${k} peak RSS MiB (largest other process)`] = r.memory.workerPeakMiB;
+      out[`${k} other processes`] = r.memory.processes;
+      out[`${k} V8 heap limit MiB (main process)`] = r.heapLimitMiB;
+      out[`${k} live heap MiB after a full GC, largest (main process)`] = r.liveHeapPeakMiB;
+      // The figure to hold against 1 GiB: every process of the run at once.
+      out[`${k} peak RSS MiB (all processes at once)`] = r.memory.combinedPeakMiB;
       out[`${k} peak RSS MiB by stage (+ added)`] = Object.entries(r.stageRssMiB ?? {}).map(([s, m]) => `${s} ${m.peak} (+${m.added})`).join(', ');
       // Progress on stderr: a long bench shows each run as it ends.
       process.stderr.write(`${Object.entries(out).filter(([key]) => key.startsWith(k)).map(([key, v]) => `${key} ${v}`).join('\n')}\n`);
@@ -245,19 +252,77 @@ function shell(cmd: string): Promise<string> {
   });
 }
 
-/** One hydrate in a child process (bench/scale-run.ts), for a peak RSS of its own. */
-export async function hydrateRun(source: string, target: string, model: 'baseline' | 'learned', config?: Record<string, unknown>): Promise<ScaleRunResult> {
+/** What one hydrate's processes held: scale-run.ts reports the main process; the rest is polled from outside. */
+export interface ScaleRunMemory {
+  /** The main process's own RSS high-water mark (the kernel's). */
+  mainPeakMiB: number;
+  /** The largest RSS high-water mark of its other processes (the parallel load's workers), 0 when none ran. */
+  workerPeakMiB: number;
+  /** How many other processes ran (node workers; tsx's esbuild service when the bench runs the sources). */
+  processes: number;
+  /** The largest sum of the RSS of the whole process tree at one poll (every 200 ms): what the machine held. */
+  combinedPeakMiB: number;
+}
+
+/** One hydrate in a child process (bench/scale-run.ts), for a peak RSS of its own, with the heap limit the CLI sets. */
+export async function hydrateRun(source: string, target: string, model: 'baseline' | 'learned', config?: Record<string, unknown>): Promise<ScaleRunResult & { memory: ScaleRunMemory }> {
   const script = new URL('./scale-run.ts', import.meta.url).pathname;
+  let tree: ReturnType<typeof watchTree> | null = null;
   const out = await new Promise<string>((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify({ source, target, model, config })], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [...heapLimitArgs(), '--import', 'tsx', script, JSON.stringify({ source, target, model, config })], { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (p.pid !== undefined) tree = watchTree(p.pid);
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     p.on('error', reject);
     p.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`hydrate (${model}) exited ${code}: ${stderr.slice(-2000)}`))));
-  });
+  }).finally(() => (tree as ReturnType<typeof watchTree> | null)?.stop());
   const line = out.split('\n').find((l) => l.startsWith('SCALE_RESULT '));
   if (!line) throw new Error(`hydrate (${model}) printed no result: ${out.slice(-2000)}`);
-  return JSON.parse(line.slice('SCALE_RESULT '.length)) as ScaleRunResult;
+  const r = JSON.parse(line.slice('SCALE_RESULT '.length)) as ScaleRunResult;
+  const polled = (tree as ReturnType<typeof watchTree> | null)?.result() ?? { workerPeakMiB: 0, processes: 0, combinedPeakMiB: 0 };
+  // A poll can miss the main process's own peak; its kernel mark cannot.
+  return { ...r, memory: { mainPeakMiB: r.peakRssMiB, ...polled, combinedPeakMiB: Math.max(polled.combinedPeakMiB, r.peakRssMiB) } };
+}
+
+/**
+ * Polls /proc every 200 ms for a process and its descendants (Linux; elsewhere it finds nothing): each process's
+ * RSS high-water mark (VmHWM, the kernel's, so the last poll before a worker exits has its peak) and the tree's
+ * summed RSS (VmRSS; a sum at one instant, so a peak shorter than a poll can be missed). RSS counts the shared
+ * pages of the node binary in every process: the sum is on the honest side.
+ */
+function watchTree(root: number) {
+  const hwm = new Map<number, number>();
+  let combined = 0;
+  const kib = (status: string, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  const descendants = (pid: number): number[] => {
+    // Each thread lists the children it forked (tsx's loader thread starts esbuild).
+    let children: number[] = [];
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) children.push(...readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      return children;
+    }
+    return children.flatMap((c) => [c, ...descendants(c)]);
+  };
+  const poll = () => {
+    let sum = 0;
+    for (const pid of [root, ...descendants(root)]) {
+      let status: string;
+      try {
+        status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      } catch {
+        continue; // exited between the two reads
+      }
+      sum += kib(status, 'VmRSS');
+      if (pid !== root) hwm.set(pid, Math.max(hwm.get(pid) ?? 0, kib(status, 'VmHWM')));
+    }
+    combined = Math.max(combined, sum);
+  };
+  const timer = setInterval(poll, 200);
+  return {
+    stop: () => clearInterval(timer),
+    result: () => ({ workerPeakMiB: Math.round(Math.max(0, ...hwm.values()) / 1024), processes: hwm.size, combinedPeakMiB: Math.round(combined / 1024) }),
+  };
 }
