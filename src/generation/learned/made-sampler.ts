@@ -44,8 +44,11 @@ export class MadeSampler {
   /** Per output block, the input block that reads the same token column (-1: none). */
   private readonly inputOf: number[];
   private readonly blocks = new Map<string, Block>();
-  /** Kept product inputs by width (units read), rewritten in place for every product. */
-  private readonly productInputs = new Map<number, Mat>();
+  /**
+   * Kept product inputs by row count and width (units read), rewritten in place for every product. Two row counts
+   * are kept: a batch of 10 000 rows samples chunks of 4096 and then 1808, and remaking them per batch showed.
+   */
+  private readonly productInputs = new Map<number, Map<number, Mat>>();
   private act: Float32Array[] = [];
   private tok = new Int32Array(0);
 
@@ -188,11 +191,16 @@ export class MadeSampler {
    * degree, which meet zero weights: about half the multiply-adds for one copy.
    */
   private input(prev: Float32Array, k: number, kk: number, rows: number): Mat {
-    let m = this.productInputs.get(kk);
-    if (!m || m.shape[0] !== rows) {
-      if (m) ops.dispose(m);
+    let byWidth = this.productInputs.get(rows);
+    if (!byWidth) {
+      if (this.productInputs.size >= 2) this.disposeInputs();
+      byWidth = new Map();
+      this.productInputs.set(rows, byWidth);
+    }
+    let m = byWidth.get(kk);
+    if (!m) {
       m = ops.hostMat(rows, kk);
-      this.productInputs.set(kk, m);
+      byWidth.set(kk, m);
     }
     const into = ops.liveValues(m);
     if (kk === k) into.set(prev.subarray(0, rows * k));
@@ -240,7 +248,11 @@ export class MadeSampler {
   dispose(): void {
     for (const b of this.blocks.values()) ops.dispose(b.w, b.bias);
     this.blocks.clear();
-    for (const m of this.productInputs.values()) ops.dispose(m);
+    this.disposeInputs();
+  }
+
+  private disposeInputs(): void {
+    for (const byWidth of this.productInputs.values()) for (const m of byWidth.values()) ops.dispose(m);
     this.productInputs.clear();
   }
 }
