@@ -112,7 +112,7 @@ function dayText(day: number): string {
  * rule), which turned a date of year 0050 into 1950. The day is set together with the year, so 0004-02-29 stays a
  * leap day although 1904's rules are not consulted.
  */
-function utc(y: number, mo: number, d: number, h = 0, mi = 0, s = 0): number {
+export function utc(y: number, mo: number, d: number, h = 0, mi = 0, s = 0): number {
   if (y < 0 || y > 99) return Date.UTC(y, mo, d, h, mi, s);
   const date = new Date(Date.UTC(2000, 0, 1, h, mi, s));
   date.setUTCFullYear(y, mo, d);

@@ -6,6 +6,7 @@
  */
 import type { Column, NeutralType } from '../../schema/model.js';
 import type { Value } from '../../schema/values.js';
+import { utc } from '../conform.js';
 import type { ColumnMeta, Rng } from '../model.js';
 
 /** How a numeric-like column's values map to numbers and back. */
@@ -134,7 +135,7 @@ export function toNumber(v: Value, nk: NumericKind): number | null {
       if (known !== undefined) return known;
       const m = /^(-?\d{4,})-(\d{2})-(\d{2})$/.exec(v);
       if (!m) return null;
-      const day = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / MS_PER_DAY;
+      const day = utc(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / MS_PER_DAY;
       if (DAY_NUMBERS.size < MAX_REMEMBERED_DAYS) DAY_NUMBERS.set(v, day);
       return day;
     }
@@ -144,7 +145,7 @@ export function toNumber(v: Value, nk: NumericKind): number | null {
       if (!m) return null;
       // Microseconds stay as the fraction of a millisecond.
       const ms = m[7] ? Number(m[7]) * 1000 : 0;
-      return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) + ms;
+      return utc(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) + ms;
     }
     case 'time': {
       if (typeof v !== 'string') return null;

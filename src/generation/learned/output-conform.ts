@@ -4,7 +4,7 @@
  * already in the form conforming would give them (timestamps and decimals formatted from a number inside the
  * column's range): parsing them back took a third of the composed model's generation time.
  */
-import { conformValue, integerRange } from '../conform.js';
+import { conformValue, integerRange, utc } from '../conform.js';
 import type { Column } from '../../schema/model.js';
 import type { Value } from '../../schema/values.js';
 import { fromNumber, type ColumnEncoder, type NumericEncoderJSON } from './encoders.js';
@@ -13,7 +13,7 @@ import { fromNumber, type ColumnEncoder, type NumericEncoderJSON } from './encod
 const REMEMBERED_VALUES = 4096;
 
 /** Years conforming keeps as they are (it clamps timestamps to years 1–9999). */
-const FIRST_MS = Date.UTC(1, 0, 1);
+const FIRST_MS = utc(1, 0, 1);
 const LAST_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 /**

@@ -3,6 +3,7 @@
  * nanoseconds since the epoch (what `pd.to_numeric` gives for datetime64[ns]), nulls as NaN.
  */
 import { SynthError } from '../../errors.js';
+import { utc } from '../../generation/conform.js';
 import type { Cell, Sdtype, TableData } from './types.js';
 
 export function columnIndex(table: TableData, tableName: string, column: string): number {
@@ -47,7 +48,7 @@ export function datetimeToNs(cell: Cell): number | undefined {
   const m = ISO.exec(cell.trim());
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, tz] = m;
-  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0));
+  let ms = utc(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0));
   if (Number.isNaN(ms)) return undefined;
   if (tz && tz.toUpperCase() !== 'Z') {
     const sign = tz[0] === '-' ? -1 : 1;
