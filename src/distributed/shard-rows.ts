@@ -184,12 +184,15 @@ export function anchorFeeds(bundle: RunBundle, models: ModelSet, table: string):
     if (Array.isArray(heads) && heads.length > 0) return null;
   }
   const t = bundle.schema.tables.find((x) => tableKey(x) === table);
+  const order = bundle.plan.steps.map((s) => tableKey(s.table));
   for (const inv of models.rules?.invariants ?? []) {
     if (tableKey(inv.table) !== table) continue;
     const fk = inv.anchor.foreignKey === undefined ? undefined : t?.foreignKeys.find((f) => f.name === inv.anchor.foreignKey);
-    // An anchor on the table's own rows (a self FK) is never there while the table is drawn, in any process.
-    if (!fk || tableKey(fk.references) === table) continue;
-    const parent = tableKey(fk.references);
+    const parent = fk ? tableKey(fk.references) : '';
+    // An anchor on the table's own rows (a self FK) or on a later table (a cycle's edge) is never there while the
+    // table is drawn, in any process; waiting for it would wait for ever.
+    const at = order.indexOf(parent);
+    if (at < 0 || at >= order.indexOf(table)) continue;
     feeds.set(parent, [...new Set([...(feeds.get(parent) ?? []), inv.anchor.column])]);
   }
   return feeds;
