@@ -44,8 +44,8 @@ const FUTILE_MIN = 100;
 function probeFutile(filter: PrivacyFilter, model: { columns: string[]; sample(n: number, context: Row[] | null, rng: Rng): Row[] }, rng: Rng): boolean {
   const columns = model.columns;
   const flaggedOf = (rows: Row[]): Row[] => {
-    const kept = new Set(filter.filterBatch({ columns, rows }, false).rows);
-    return rows.filter((row) => !kept.has(row) && !filter.escape(row, columns));
+    const r = filter.filterBatch({ columns, rows }, false);
+    return r.flagged.filter((row, i) => !filter.escape(row, columns, r.copied[i]));
   };
   const flagged = flaggedOf(model.sample(PROBE_ROWS, null, rng.fork('draw')));
   if (flagged.length < FUTILE_MIN) return false;
@@ -273,9 +273,9 @@ export class PrivacyRun {
     const report: FilterReport = (this.filters[key] = { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 });
     // A copy first has one numeric value moved just out of the matching real rows' tolerance band (a change of
     // about 1 %, so the column's distribution stays); only what that cannot fix is drawn again.
-    const escape = (rows: Row[], columns: readonly string[]): Row[] =>
-      rows.filter((row) => {
-        const ok = filter.escape(row, columns);
+    const escape = (rows: Row[], copied: readonly boolean[], columns: readonly string[]): Row[] =>
+      rows.filter((row, i) => {
+        const ok = filter.escape(row, columns, copied[i]);
         if (ok) report.nudged = (report.nudged ?? 0) + 1;
         return !ok;
       });
@@ -301,11 +301,9 @@ export class PrivacyRun {
           yield batch;
           continue;
         }
-        const kept = new Set(r.rows);
         const at = model.columns.map((c) => batch.columns.indexOf(c));
-        let flagged = batch.rows.filter((row) => !kept.has(row));
-        report.regenerated += flagged.length;
-        flagged = escape(flagged, batch.columns);
+        report.regenerated += r.flagged.length;
+        let flagged = escape(r.flagged, r.copied, batch.columns);
         // A conditioned model draws a row again with the parents it was generated for, so the row stays consistent
         // with them.
         const contextOf = batch.context ? new Map(batch.rows.map((row, i) => [row, batch.context![i] ?? null])) : null;
@@ -314,9 +312,9 @@ export class PrivacyRun {
           const context = contextOf ? flagged.map((row) => contextOf.get(row) ?? null) : null;
           const fresh = model.sample(flagged.length, context as Row[] | null, rng.fork(`redraw${batchNo}.${round}`));
           flagged.forEach((row, i) => at.forEach((j, c) => j >= 0 && (row[j] = fresh[i]![c] ?? null)));
-          const again = new Set(filter.filterBatch({ columns: batch.columns, rows: flagged }).rows);
+          const again = filter.filterBatch({ columns: batch.columns, rows: flagged });
           const redrawn = flagged.length;
-          flagged = escape(flagged.filter((row) => !again.has(row)), batch.columns);
+          flagged = escape(again.flagged, again.copied, batch.columns);
           // Within a batch too: a round that fixes under half of what it redrew is the last.
           if (redrawn >= FUTILE_MIN && redrawn - flagged.length < 0.5 * redrawn) break;
         }

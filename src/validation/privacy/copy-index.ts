@@ -33,7 +33,16 @@ interface Block {
    */
   packed: Array<Float64Array | null>;
   /** The merged bands of the only numeric column (they then depend on nothing but the block); built on first use. */
-  single: Array<[number, number]> | null;
+  single: Bands | null;
+}
+
+/**
+ * Sorted, disjoint bands of values, flat: band i is [edges[2i], edges[2i + 1]]. Flat, and in a buffer the index
+ * reuses, because a nudge merges a band per accepting training row (hundreds) for every copied row it moves.
+ */
+export interface Bands {
+  edges: Float64Array;
+  count: number;
 }
 
 /** Blocks by categorical value, one level per categorical column: a lookup builds no key string. */
@@ -204,6 +213,47 @@ export class CopyIndex {
   }
 
   /**
+   * Per numeric column, bounds a training value must lie within to match the query row set by `setBounds`: the
+   * band a hair wider (more than the rounding of |r - v| can take back), -/+Infinity for a NULL. Outside them no row
+   * can match, so a scan rejects most rows on two compares and leaves the exact check (`matches`) to the few inside.
+   */
+  private lo = new Float64Array(0);
+  private hi = new Float64Array(0);
+
+  private setBounds(s: EncodedRow): void {
+    if (this.lo.length !== this.width) {
+      this.lo = new Float64Array(this.width);
+      this.hi = new Float64Array(this.width);
+    }
+    for (let k = 0; k < this.width; k++) {
+      const v = s.num[k]!;
+      if (Number.isNaN(v)) {
+        this.lo[k] = -Infinity;
+        this.hi[k] = Infinity;
+        continue;
+      }
+      const b = this.band(k, v);
+      const slack = (Math.abs(v) + b) * 1e-12 + Number.MIN_VALUE;
+      this.lo[k] = v - b - slack;
+      this.hi[k] = v + b + slack;
+    }
+  }
+
+  /** False when the row at `at` lies outside the bounds on some column (but `skip` and `skip2`): it matches no query. */
+  private within(vals: Float64Array, at: number, skip: number, skip2: number): boolean {
+    const probeOrder = this.probeOrder;
+    const lo = this.lo;
+    const hi = this.hi;
+    for (let p = 0; p < probeOrder.length; p++) {
+      const k = probeOrder[p]!;
+      if (k === skip || k === skip2) continue;
+      const rv = vals[at + k]!;
+      if (rv < lo[k]! || rv > hi[k]!) return false;
+    }
+    return true;
+  }
+
+  /**
    * Where the rows of column k's order lie: the packed copy (row at position i starts at i × width) or the block's
    * flat values reached through the order (`order` non-null).
    */
@@ -263,7 +313,11 @@ export class CopyIndex {
     // The window is an ulp-scale margin wider than the band: every column is checked, its own included.
     const { vals, order } = this.layout(block, k);
     const w = this.width;
-    for (let i = this.from; i < this.to; i++) if (this.matches(s, vals, (order ? order[i]! : i) * w, -1)) return true;
+    this.setBounds(s);
+    for (let i = this.from; i < this.to; i++) {
+      const at = (order ? order[i]! : i) * w;
+      if (this.within(vals, at, k, -1) && this.matches(s, vals, at, -1)) return true;
+    }
     return false;
   }
 
@@ -299,12 +353,22 @@ export class CopyIndex {
     return this.acceptedBandsWithin(s, k, 1, Infinity)!;
   }
 
+  /** acceptedEdgesWithin as pairs (a copy, for callers that keep it). */
+  acceptedBandsWithin(s: EncodedRow, k: number, range: number, cost: number): Array<[number, number]> | null {
+    const bands = this.acceptedEdgesWithin(s, k, range, cost);
+    if (bands === null) return null;
+    return Array.from({ length: bands.count }, (_, i) => [bands.edges[2 * i]!, bands.edges[2 * i + 1]!] as [number, number]);
+  }
+
+  /** Reused buffer of merged band edges (acceptedEdgesWithin). */
+  private edgeBuf = new Float64Array(0);
+
   /**
    * acceptedBands, or null when no value outside them can lie nearer to v = s.num[k] than `cost` × `range` (a
    * caller's best move so far): every such value is outside the band of each accepting training value whose band
    * holds v, so at least the nearer end of that band away from v. Deciding that needs no sort of the values.
    */
-  acceptedBandsWithin(s: EncodedRow, k: number, range: number, cost: number): Array<[number, number]> | null {
+  acceptedEdgesWithin(s: EncodedRow, k: number, range: number, cost: number): Bands | null {
     const single = s.num.length === 1;
     const block = this.blockOf(s.cat);
     if (single && block?.single) return block.single;
@@ -334,10 +398,11 @@ export class CopyIndex {
       const bits = marked ? this.bitsFor(block.n) : this.bits;
       const rowAt = marked ? block.order[w]! : null;
       const rank = block.rank[k]!;
+      if (w >= 0) this.setBounds(s);
       for (let i = from; i < to; i++) {
         const at = (order ? order[i]! : i) * width;
         const rv = vals[at + k]!;
-        if (!Number.isNaN(rv) && (w < 0 || this.matches(s, vals, at, k))) {
+        if (!Number.isNaN(rv) && (w < 0 || (this.within(vals, at, k, w) && this.matches(s, vals, at, k)))) {
           if (rowAt) {
             const pos = rank[rowAt[i]!]!;
             bits[pos >> 5] = bits[pos >> 5]! | (1 << (pos & 31));
@@ -349,6 +414,8 @@ export class CopyIndex {
             const a = bandLow(rv, fixed, tol);
             const c = bandHigh(rv, fixed, tol);
             if (a <= v && v <= c) nearest = Math.max(nearest, Math.min(v - a, c - v));
+            // No value outside the bands can beat the caller's move any more (nearest only grows): the answer is null.
+            if (nearest / range >= cost) break;
           }
         }
       }
@@ -358,15 +425,23 @@ export class CopyIndex {
     // The same expression as the caller's cost (|x - v| / range), and float subtraction and division are monotone.
     if (bounded && nearest / range >= cost) return null;
     const values = read ?? this.scratch.subarray(0, n).sort();
-    const merged: Array<[number, number]> = [];
-    for (const rv of values) {
+    // The merged bands are valid until the next call (the buffer is reused): callers read them at once.
+    if (this.edgeBuf.length < 2 * values.length) this.edgeBuf = new Float64Array(Math.max(2 * values.length, 2 * this.edgeBuf.length));
+    const edges = this.edgeBuf;
+    let m = 0;
+    for (let i = 0; i < values.length; i++) {
+      const rv = values[i]!;
       const a = bandLow(rv, fixed, tol);
       const c = bandHigh(rv, fixed, tol);
-      const last = merged[merged.length - 1];
-      if (last && a <= last[1]) last[1] = Math.max(last[1], c);
-      else merged.push([a, c]);
+      if (m > 0 && a <= edges[2 * m - 1]!) edges[2 * m - 1] = Math.max(edges[2 * m - 1]!, c);
+      else {
+        edges[2 * m] = a;
+        edges[2 * m + 1] = c;
+        m++;
+      }
     }
-    if (single && block) block.single = merged;
+    const merged: Bands = { edges, count: m };
+    if (single && block) return (block.single = { edges: edges.slice(0, 2 * m), count: m });
     return merged;
   }
 }

@@ -18,7 +18,7 @@
  * they reduce verbatim leakage, and the report says how many rows they removed.
  */
 import type { Row, RowBatch, Value } from '../../schema/values.js';
-import { categoryKey, CopyIndex, type EncodedRow } from './copy-index.js';
+import { categoryKey, CopyIndex, type Bands, type EncodedRow } from './copy-index.js';
 import { datetimeMs, datetimeStep, formatDatetimeLike } from './datetime-values.js';
 
 export type FilterColumnKind = 'numeric' | 'datetime' | 'categorical';
@@ -66,6 +66,9 @@ export interface FilterCounts {
 export interface FilterResult {
   rows: Row[];
   counts: FilterCounts;
+  /** The rows left out, in batch order, and for each whether it copies a training row (else it is an outlier). */
+  flagged: Row[];
+  copied: boolean[];
 }
 
 /** num: NaN for NULL; cat: NULL_CAT for NULL. */
@@ -83,9 +86,39 @@ function toNumber(v: Value, kind: FilterColumnKind): number {
       const t = datetimeMs(v);
       return Number.isNaN(t) ? Number(v) : t;
     }
-    return Number(v);
+    return decimalNumber(v);
   }
   return NaN;
+}
+
+/**
+ * Number(v), read without the runtime's general parser when v is plain decimal text of at most 15 digits (what
+ * generation writes for a decimal): those digits as an integer divided by a power of ten is exact over exact, so
+ * correctly rounded, the same double Number() gives. Encoding a row parsed every decimal cell that way, slowly.
+ */
+export function decimalNumber(v: string): number {
+  const len = v.length;
+  let i = 0;
+  let negative = false;
+  if (len > 0 && v.charCodeAt(0) === 45) {
+    negative = true;
+    i = 1;
+  }
+  let m = 0;
+  let digits = 0;
+  let decimals = -1;
+  for (; i < len; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else if (c === 46 && decimals < 0) decimals = 0;
+    else return Number(v);
+  }
+  if (digits === 0 || digits > 15 || decimals === 0) return Number(v);
+  const x = decimals > 0 ? m / 10 ** decimals : m;
+  return negative ? -x : x;
 }
 
 function toCategory(v: Value): string {
@@ -197,9 +230,9 @@ export class PrivacyFilter {
     const step = this.steps[k];
     if (Number.isNaN(v) || step === 0) return null;
     // Null also when no value can cost less than the best move of an earlier column (it would not be chosen).
-    const merged = this.copies!.acceptedBandsWithin(s, k, this.ranges[k]!, bestCost);
+    const merged = this.copies!.acceptedEdgesWithin(s, k, this.ranges[k]!, bestCost);
     if (merged === null) return null;
-    if (merged.length === 0) return v;
+    if (merged.count === 0) return v;
     const down = this.walk(merged, k, v, -1);
     const up = this.walk(merged, k, v, 1);
     if (down === null) return up;
@@ -211,14 +244,14 @@ export class PrivacyFilter {
    * From v, past band edge after band edge in direction `dir` until a value outside every band: that value if it
    * lies in column k's training range, else null. (Methods rather than closures: this runs per copied row.)
    */
-  private walk(merged: ReadonlyArray<[number, number]>, k: number, v: number, dir: -1 | 1): number | null {
+  private walk(merged: Bands, k: number, v: number, dir: -1 | 1): number | null {
     const lo = this.mins[k]!;
     const hi = this.maxs[k]!;
     let x = v;
-    for (let guard = 0; guard <= merged.length + 1; guard++) {
+    for (let guard = 0; guard <= merged.count + 1; guard++) {
       const band = bandAt(merged, x);
-      if (band === null) return x >= lo && x <= hi ? x : null;
-      const edge = dir < 0 ? band[0] : band[1];
+      if (band < 0) return x >= lo && x <= hi ? x : null;
+      const edge = merged.edges[2 * band + (dir < 0 ? 0 : 1)]!;
       x = this.quantize(k, edge + dir * this.pad(k, edge), dir);
       if (x < lo || x > hi) return null;
     }
@@ -249,15 +282,18 @@ export class PrivacyFilter {
    * smallest relative to its training range, within that range and rounded to the column's step (a day for
    * dates). Writes the value into `row`, in the type and shape it had; order invariants between dates are
    * re-applied after the filters by the generation's data rules. Returns whether the row is now kept (neither a
-   * copy nor an outlier). Needs `matchTolerance`.
+   * copy nor an outlier). Needs `matchTolerance`. `copied`: whether the row, as it is, copies a training row, when a
+   * filterBatch just said so (its `copied`), so the index is not asked again.
    */
-  escape(row: Row, columns: readonly string[]): boolean {
+  escape(row: Row, columns: readonly string[], copied?: boolean): boolean {
     if (this.names.length === 0) return true;
     if (this.tol === null) return false;
+    // Flagged and no copy: an outlier, which no nudge fixes.
+    if (copied === false) return false;
     const idx = this.indexesIn(columns);
     const e = this.encode(row, idx, this.escapeScratch[0]);
     // Not a copy: kept unless an outlier (what classifyEncoded would say, without asking the index again).
-    if (!this.copies!.isCopy(e)) return !this.isOutlier(e);
+    if (copied === undefined && !this.copies!.isCopy(e)) return !this.isOutlier(e);
     let best: { k: number; x: number; cost: number } | null = null;
     for (let k = 0; k < e.num.length; k++) {
       const x = this.nudgeValue(e, k, best === null ? Infinity : best.cost);
@@ -458,18 +494,25 @@ export class PrivacyFilter {
     });
     const counts: FilterCounts = { total: batch.rows.length, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0 };
     const rows: Row[] = [];
+    const flagged: Row[] = [];
+    const copied: boolean[] = [];
     // One encoded row reused across the batch: classifying keeps nothing of it.
     const scratch: Encoded = { num: new Float64Array(this.numCols.length), cat: new Array<string>(this.catCols.length) };
     for (const row of batch.rows) {
       const verdict = this.classifyEncoded(this.encode(row, idx, scratch));
+      if (verdict === null) {
+        rows.push(row);
+        continue;
+      }
       if (verdict === 'exact') counts.exactCopies++;
       else if (verdict === 'near') counts.nearCopies++;
-      else if (verdict === 'outlier') counts.outliers++;
-      else rows.push(row);
+      else counts.outliers++;
+      flagged.push(row);
+      copied.push(verdict !== 'outlier');
     }
     counts.kept = rows.length;
     if (count) addCounts(this.totals, counts);
-    return { rows, counts };
+    return { rows, counts, flagged, copied };
   }
 
   readonly totals: FilterCounts = { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0 };
@@ -483,17 +526,17 @@ export class PrivacyFilter {
   }
 }
 
-/** The band of sorted, disjoint `merged` that holds x, or null. */
-function bandAt(merged: ReadonlyArray<[number, number]>, x: number): [number, number] | null {
+/** The index of the band of sorted, disjoint `merged` that holds x, or -1. */
+function bandAt(merged: Bands, x: number): number {
+  const edges = merged.edges;
   let lo = 0;
-  let hi = merged.length;
+  let hi = merged.count;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (merged[mid]![1] < x) lo = mid + 1;
+    if (edges[2 * mid + 1]! < x) lo = mid + 1;
     else hi = mid;
   }
-  const m = merged[lo];
-  return m && m[0] <= x ? m : null;
+  return lo < merged.count && edges[2 * lo]! <= x ? lo : -1;
 }
 
 function addCounts(into: FilterCounts, c: FilterCounts): void {
