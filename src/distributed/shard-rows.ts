@@ -44,7 +44,9 @@ export interface ShardOptions {
   counts?: FilterReport;
   /**
    * The final anchor values of every parent `anchorFeeds` names for the table, by parent key, as the process that
-   * loaded the parent kept them: given, no earlier table is replayed.
+   * loaded the parent kept them. Given, only the ancestors whose generation the table reads otherwise (a conditioned
+   * model's context, count heads) are replayed, and only their generation: what it keeps for children is drawn
+   * before the copy filters, credentials and data rules, which are there for the anchors alone.
    */
   anchors?: ReadonlyMap<string, RetainedColumns>;
 }
@@ -90,10 +92,12 @@ export async function* shardRows(bundle: RunBundle, models: ModelSet, range: Sha
       hint: 'The coordinator and this worker disagree on the plan: run the same synth version on both.',
     });
   }
-  const replay = filters?.anchors ? new Set<string>() : tablesToReplay(bundle, models, range.table);
+  const fed = filters?.anchors !== undefined;
+  const replay = tablesToReplay(bundle, models, range.table, { anchors: !fed });
   for (const step of plan.steps.slice(0, at)) {
     if (!replay.has(tableKey(step.table))) continue;
-    for await (const _ of rowsOf(mustFind(schema, step.table))) void _;
+    const t = mustFind(schema, step.table);
+    for await (const _ of fed ? generation.rows(t) : rowsOf(t)) void _;
   }
   const table = mustFind(schema, plan.steps[at]!.table);
   // Every stage after generation is seeded per batch (copy-filter redraws by batch number, fresh credentials by the
@@ -133,10 +137,11 @@ export function noFilterCounts(): FilterReport {
 
 /**
  * The earlier tables whose generated rows reach `table`: among its ancestors (through FKs), those whose rows a
- * descendant reads — as a conditioned model's context, through learned child-count heads, or as the anchor of an
- * order invariant. Keys are index-based and need no replay; other tables never touch this one's rows.
+ * descendant reads — as a conditioned model's context, through learned child-count heads, or (unless `anchors` is
+ * false: the anchor values are given) as the anchor of an order invariant. Keys are index-based and need no replay;
+ * other tables never touch this one's rows.
  */
-export function tablesToReplay(bundle: RunBundle, models: ModelSet, table: string): Set<string> {
+export function tablesToReplay(bundle: RunBundle, models: ModelSet, table: string, options: { anchors?: boolean } = {}): Set<string> {
   const { schema } = bundle;
   const ancestors = new Set<string>();
   const visit = (key: string) => {
@@ -158,7 +163,7 @@ export function tablesToReplay(bundle: RunBundle, models: ModelSet, table: strin
       const conditioned = (models.tables.get(r)?.model.contextColumns.length ?? 0) > 0;
       return (conditioned && t?.foreignKeys.some((f) => tableKey(f.references) === p)) || false;
     });
-    const anchored = (models.rules?.invariants ?? []).some((inv) => {
+    const anchored = options.anchors !== false && (models.rules?.invariants ?? []).some((inv) => {
       const t = schema.tables.find((x) => tableKey(x) === tableKey(inv.table));
       const fk = inv.anchor.foreignKey === undefined ? undefined : t?.foreignKeys.find((f) => f.name === inv.anchor.foreignKey);
       return fk !== undefined && tableKey(fk.references) === p;
@@ -169,20 +174,12 @@ export function tablesToReplay(bundle: RunBundle, models: ModelSet, table: strin
 }
 
 /**
- * What `table` reads of earlier tables when that is no more than its own order invariants' anchors (a line's ship
- * date after its order's date): the anchor columns by parent table key, empty when it reads nothing. Given those
- * values (`ShardOptions.anchors`), a shard replays no table. null when it reads more (a conditioned model's context,
- * an ancestor's learned count heads): a shard then replays what `tablesToReplay` names.
+ * The final values of earlier tables that `table`'s own order invariants anchor on (a line's ship date after its
+ * order's date): the anchor columns by parent table key. Given those (`ShardOptions.anchors`), a shard replays only
+ * the generation of the ancestors it reads otherwise (`tablesToReplay` with `anchors: false`), none for a baseline.
  */
-export function anchorFeeds(bundle: RunBundle, models: ModelSet, table: string): Map<string, string[]> | null {
-  const replay = tablesToReplay(bundle, models, table);
+export function anchorFeeds(bundle: RunBundle, models: ModelSet, table: string): Map<string, string[]> {
   const feeds = new Map<string, string[]>();
-  if (replay.size === 0) return feeds;
-  if ((models.tables.get(table)?.model.contextColumns.length ?? 0) > 0) return null;
-  for (const p of replay) {
-    const heads = (models.tables.get(p)?.model as { childCountForeignKeys?: unknown } | undefined)?.childCountForeignKeys;
-    if (Array.isArray(heads) && heads.length > 0) return null;
-  }
   const t = bundle.schema.tables.find((x) => tableKey(x) === table);
   const order = bundle.plan.steps.map((s) => tableKey(s.table));
   for (const inv of models.rules?.invariants ?? []) {

@@ -6,10 +6,10 @@
  *
  * Only tables no later table reads are split (a window leaves the table's retained rows, predicted child counts and
  * anchors incomplete). Every split table's worker units are posted at the start of the load stage. A table that reads
- * only its parents' anchor values (a line's ship date after its order's date) gets them from the main process once
- * it has loaded the parent (`feedWorkers`); one that reads more (a learned model's context and count heads) replays
- * the ancestors it reads in the worker (distributed/shard-rows.ts). The main process's share of each split table is
- * chosen by a model of who draws what when (`splitShares`).
+ * its parents' anchor values (a line's ship date after its order's date) gets them from the main process once it
+ * has loaded the parent (`feedWorkers`); one that reads more (a learned model's context and count heads) replays the
+ * generation of the ancestors it reads in the worker, without their copy filters (distributed/shard-rows.ts). The
+ * main process's share of each split table is chosen by a model of who draws what when (`splitShares`).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -30,7 +30,6 @@ import { tableKey } from '../schema/model.js';
 import type { RowBatch } from '../schema/values.js';
 import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import { targetUrl } from './connect.js';
-import { heapLimitArgs } from './heap-limit.js';
 import type { LoadTablesContext } from './hydrate.js';
 import type { LoadUnit, LoadWorkerData, WorkerMessage, WorkerReply } from './load-worker.js';
 
@@ -120,21 +119,18 @@ export class ParallelLoad {
         if (!pool.closed) died(`exited (${signal ?? `code ${code}`}) before its windows were loaded`);
       });
     }
-    // Windows given their parents' anchor values wait for the main process to load those parents; others replay.
+    // Windows wait for the main process to load the parents whose anchor values they need, and replay the generation
+    // of the ancestors they read otherwise (a learned model's context and count heads).
     const feeds = new Map(split.map((k) => [k, anchorFeeds(bundle, models, k)] as const));
-    const replayRows = (k: string) => [...tablesToReplay(bundle, models, k)].reduce((b, p) => b + rows(p), 0);
+    const replayRows = (k: string) => [...tablesToReplay(bundle, models, k, { anchors: false })].reduce((b, p) => b + rows(p), 0);
     const shares = splitShares(
-      steps.map((k) => {
-        if (!split.includes(k)) return { key: k, rows: rows(k) };
-        const fed = feeds.get(k);
-        return { key: k, rows: rows(k), split: fed ? { after: [...fed.keys()], replayRows: 0 } : { after: [], replayRows: replayRows(k) } };
-      }),
+      steps.map((k) => (split.includes(k) ? { key: k, rows: rows(k), split: { after: [...feeds.get(k)!.keys()], replayRows: replayRows(k) } } : { key: k, rows: rows(k) })),
       workers,
     );
     for (const key of split) {
-      const fed = feeds.get(key) ?? null;
-      if (!pool.split(key, rows(key), shares.get(key) ?? 1, fed ? [...fed.keys()] : undefined)) continue;
-      for (const [parent, columns] of fed ?? []) pool.anchorColumns.set(parent, [...new Set([...(pool.anchorColumns.get(parent) ?? []), ...columns])]);
+      const fed = feeds.get(key)!;
+      if (!pool.split(key, rows(key), shares.get(key) ?? 1, [...fed.keys()])) continue;
+      for (const [parent, columns] of fed) pool.anchorColumns.set(parent, [...new Set([...(pool.anchorColumns.get(parent) ?? []), ...columns])]);
     }
     if (pool.splits.size === 0) {
       void pool.close();
@@ -209,9 +205,9 @@ export class ParallelLoad {
   /**
    * Windows of whole batches: the main process takes the first, `share` of the rows (its load starts when the plan
    * reaches the table), each worker an equal part of the rest (posted now); `anchors`: the parents whose anchor
-   * values the workers' windows wait for (else they replay). False when the main process's share is all of it.
+   * values the workers' windows wait for. False when the main process's share is all of it.
    */
-  private split(key: string, n: number, share: number, anchors?: string[]): boolean {
+  private split(key: string, n: number, share: number, anchors: string[]): boolean {
     const batches = (rows: number) => Math.round(rows / DEFAULT_BATCH_SIZE) * DEFAULT_BATCH_SIZE;
     const mine = Math.min(n, batches(n * share));
     if (mine >= n) return false;
@@ -222,7 +218,7 @@ export class ParallelLoad {
       const start = mine + size * w;
       const end = Math.min(n, start + size);
       if (start >= end) break;
-      const unit: LoadUnit = { id: this.nextId++, table: key, start, end, ...(anchors ? { anchors } : {}) };
+      const unit: LoadUnit = { id: this.nextId++, table: key, start, end, anchors };
       units.push(this.post(this.workers[w]!, unit, (rows) => progress.set(unit.id, rows)));
     }
     const done = Promise.all(units).then((results) => {
@@ -347,8 +343,7 @@ function startWorker(data: LoadWorkerData): ChildProcess {
   const ts = self.endsWith('.ts');
   const child = fork(fileURLToPath(new URL(ts ? './load-worker.ts' : './load-worker.js', import.meta.url)), [], {
     // tsx resolved from here, not from the working directory the command was started in.
-    // The main process's heap limit (heap-limit.ts): without it a worker's collector slack doubles its RSS.
-    execArgv: [...heapLimitArgs(), ...(ts ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [])],
+    execArgv: ts ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [],
     env: { ...process.env, SYNTH_LOAD_WORKER: '1' },
     // Structured clone over the channel: the anchor values' typed arrays travel as they are.
     serialization: 'advanced',

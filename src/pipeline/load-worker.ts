@@ -2,8 +2,8 @@
  * A load worker process (load-parallel.ts forks it): generates windows of big tables from the run's bundle and
  * COPYs / LOAD DATAs each into the shadow on a connection of its own. A window's rows are those of the same window
  * of a run in one process (distributed/shard-rows.ts), so the table ends up with the same rows whatever the split.
- * A window whose table reads only its parents' anchor values waits for the main process to send them (the parent
- * loaded there) instead of generating the parent again.
+ * A window waits for the main process to send the anchor values its table reads (the parent loaded there) instead
+ * of generating the parent again with its copy filters.
  */
 import { readFile } from 'node:fs/promises';
 import { deserialize } from 'node:v8';
@@ -34,8 +34,8 @@ export interface LoadUnit {
   table: string;
   start: number;
   end: number;
-  /** Parents (table keys) whose anchor values the window waits for, instead of replaying earlier tables; absent: replay. */
-  anchors?: string[];
+  /** Parents (table keys) whose anchor values the window waits for, instead of replaying them with their copy filters. */
+  anchors: string[];
 }
 
 export type WorkerReply =
@@ -58,13 +58,13 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
   // Units run one after the other, in the order they were posted (plan order).
   let queue: Promise<void> = Promise.resolve();
   // Anchor values by parent key; a window's wait starts the entry when it comes before them.
-  const anchors = new Map<string, { values: Promise<RetainedColumns>; arrived: (r: RetainedColumns) => void }>();
+  const arrivals = new Map<string, { values: Promise<RetainedColumns>; arrived: (r: RetainedColumns) => void }>();
   const anchorsOf = (key: string) => {
-    let entry = anchors.get(key);
+    let entry = arrivals.get(key);
     if (!entry) {
       let arrived!: (r: RetainedColumns) => void;
       const values = new Promise<RetainedColumns>((resolve) => (arrived = resolve));
-      anchors.set(key, (entry = { values, arrived }));
+      arrivals.set(key, (entry = { values, arrived }));
     }
     return entry;
   };
@@ -105,8 +105,8 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
     if (!table) throw new Error(`internal: load unit names ${unit.table}, which the run's schema lacks`);
     target ??= openTarget(targetUrl);
     const counts = bundle.filters ? noFilterCounts() : undefined;
-    const fed = unit.anchors ? new Map(await Promise.all(unit.anchors.map(async (p) => [p, await anchorsOf(p).values] as const))) : undefined;
-    const rows = shardRows(bundle, models, unit, undefined, { config, ...(counts ? { counts } : {}), ...(fed ? { anchors: fed } : {}) });
+    const anchors = new Map(await Promise.all(unit.anchors.map(async (p) => [p, await anchorsOf(p).values] as const)));
+    const rows = shardRows(bundle, models, unit, undefined, { config, anchors, ...(counts ? { counts } : {}) });
     let reported = 0;
     const loaded = await (await target).load(bundle.shadow, table, rows, (n) => {
       // A progress message per ~100k rows is plenty for the bars.
