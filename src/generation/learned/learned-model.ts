@@ -58,12 +58,6 @@ function sampleToken(logits: Float32Array, offset: number, size: number, rng: Rn
   return size - 1;
 }
 
-/** Whether the first k values of two rows are the same values (===; NaN or objects only ever count as different). */
-function sameValues(a: Row, b: Row, k: number): boolean {
-  for (let j = 0; j < k; j++) if (a[j] !== b[j]) return false;
-  return true;
-}
-
 export class LearnedModel implements AttributeModel {
   readonly kind = 'learned' as const;
   readonly columns: string[];
@@ -96,8 +90,8 @@ export class LearnedModel implements AttributeModel {
 
   /**
    * Fills the context token columns of `tokens` for rows [0, rows) from parent rows (null = no parent). Siblings
-   * come in runs with equal parent values (in arrays of their own): a row whose values equal the row before's
-   * copies its tokens instead of encoding them again (encoding is a pure function of the value).
+   * come in runs with equal parent values (in arrays of their own; other parents' columns may still differ): a value
+   * equal to the row before's copies its token instead of encoding it again (encoding is a pure function of the value).
    */
   private fillContext(tokens: Int32Array, context: ReadonlyArray<Row | null> | null, from: number, rows: number): void {
     const w = this.layout.width;
@@ -106,13 +100,10 @@ export class LearnedModel implements AttributeModel {
     for (let r = 0; r < rows; r++) {
       const parent = context ? context[from + r] : null;
       const before = r > 0 && context ? context[from + r - 1] : null;
-      if (parent && before && sameValues(parent, before, k)) {
-        tokens.copyWithin(r * w, (r - 1) * w, (r - 1) * w + k);
-        continue;
-      }
       for (let j = 0; j < k; j++) {
         const v = parent ? parent[j] : undefined;
-        tokens[r * w + j] = parent && v !== undefined ? (encoders[j] as ColumnEncoder).encode(v) : -1;
+        if (before && parent && v === before[j]) tokens[r * w + j] = tokens[(r - 1) * w + j] as number;
+        else tokens[r * w + j] = parent && v !== undefined ? (encoders[j] as ColumnEncoder).encode(v) : -1;
       }
     }
   }

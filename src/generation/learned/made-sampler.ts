@@ -50,6 +50,9 @@ export class MadeSampler {
    */
   private readonly productInputs = new Map<number, Map<number, Mat>>();
   private act: Float32Array[] = [];
+  /** addContext's leading shared context columns per row, and its kept partial sum of the first layer. */
+  private shared = new Int32Array(0);
+  private partial = new Float32Array(0);
   private tok = new Int32Array(0);
 
   constructor(
@@ -141,7 +144,9 @@ export class MadeSampler {
   /**
    * Context tokens (degree 0) feed every first-layer unit. Siblings come in runs (a parent's children follow each
    * other), and a row with the same context as the row before starts from a copy of its units: one copy of h0
-   * floats instead of one weight row added per context column.
+   * floats instead of one weight row added per context column. Where only the leading context columns repeat (the
+   * primary parent's, while another parent's differ row by row), the sum over those columns is kept and copied: the
+   * same additions in the same order, so the same bits.
    */
   private addContext(a0: Float32Array, tokens: Int32Array, width: number, rows: number): void {
     const h0 = this.hidden[0] as number;
@@ -152,20 +157,49 @@ export class MadeSampler {
     const columns = Int32Array.from(context, (j) => (this.inputs[j] as TokenBlock).token);
     const sizes = Int32Array.from(context, (j) => (this.inputs[j] as TokenBlock).size);
     const offsets = Int32Array.from(context, (j) => this.inputOffsets[j] as number);
+    // Leading context columns each row shares with the row before.
+    if (this.shared.length < rows) this.shared = new Int32Array(rows);
+    const shared = this.shared;
+    const atLeast = new Int32Array(k + 1);
     for (let r = 0; r < rows; r++) {
-      const row = r * width;
-      let same = r > 0;
-      for (let c = 0; same && c < k; c++) same = tokens[row + (columns[c] as number)] === tokens[row - width + (columns[c] as number)];
-      if (same) {
-        a0.copyWithin(r * h0, (r - 1) * h0, r * h0);
+      let m = 0;
+      if (r > 0) while (m < k && tokens[r * width + (columns[m] as number)] === tokens[(r - 1) * width + (columns[m] as number)]) m++;
+      shared[r] = m;
+      atLeast[m] = (atLeast[m] as number) + 1;
+    }
+    for (let m = k - 1; m >= 0; m--) atLeast[m] = (atLeast[m] as number) + (atLeast[m + 1] as number);
+    // The split worth keeping a partial sum for: a row sharing its first `split` columns (not all) saves `split`
+    // weight rows, a row that shares fewer pays one copy of the sum; none when nothing gains.
+    let split = 0;
+    let best = 0;
+    for (let j = 1; j < k; j++) {
+      const gain = ((atLeast[j] as number) - (atLeast[k] as number)) * j - (rows - (atLeast[j] as number));
+      if (gain > best) [split, best] = [j, gain];
+    }
+    if (this.partial.length < h0) this.partial = new Float32Array(h0);
+    const partial = this.partial;
+    const add = (r: number, from: number, to: number): void => {
+      for (let c = from; c < to; c++) {
+        const t = tokens[r * width + (columns[c] as number)] as number;
+        if (t < 0 || t >= (sizes[c] as number)) continue;
+        addRow(a0, r * h0, w0, ((offsets[c] as number) + t) * h0, h0);
+      }
+    };
+    for (let r = 0; r < rows; r++) {
+      const m = shared[r] as number;
+      const aBase = r * h0;
+      if (m === k) {
+        a0.copyWithin(aBase, aBase - h0, aBase);
         continue;
       }
-      const aBase = r * h0;
-      for (let c = 0; c < k; c++) {
-        const t = tokens[row + (columns[c] as number)] as number;
-        if (t < 0 || t >= (sizes[c] as number)) continue;
-        addRow(a0, aBase, w0, ((offsets[c] as number) + t) * h0, h0);
+      if (split > 0 && m >= split) {
+        // The partial sum is the row before's, whose leading columns are these.
+        for (let u = 0; u < h0; u++) a0[aBase + u] = partial[u] as number;
+      } else if (split > 0) {
+        add(r, 0, split);
+        for (let u = 0; u < h0; u++) partial[u] = a0[aBase + u] as number;
       }
+      add(r, split, k);
     }
   }
 

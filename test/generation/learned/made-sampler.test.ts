@@ -44,9 +44,11 @@ describe('MadeSampler with context and count heads', () => {
     const reference = new Int32Array(rows * w).fill(-1);
     const ctxRng = seededRng(6);
     for (let r = 0; r < rows; r++) {
-      // Runs of 1–4 rows share their parent's context; some rows have no parent (-1).
+      // Runs of 1–4 rows share their parent's context; some rows have no parent (-1). Others share only the first
+      // column (the primary parent's, with another parent's differing): the sampler keeps a partial sum for those.
       const same = r > 0 && ctxRng.next() < 0.6;
-      reference[r * w] = same ? reference[(r - 1) * w]! : ctxRng.int(4) - 1;
+      const sameFirst = same || (r > 0 && ctxRng.next() < 0.7);
+      reference[r * w] = sameFirst ? reference[(r - 1) * w]! : ctxRng.int(4) - 1;
       reference[r * w + 1] = same ? reference[(r - 1) * w + 1]! : ctxRng.int(4);
     }
     const fast = reference.slice();
