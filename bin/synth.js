@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import { hasHeapLimit, heapExhaustedHint, heapLimitArgs } from '../dist/src/pipeline/heap-limit.js';
 
-if (hasHeapLimit()) {
+// Under a debugger (--inspect) a relaunch would start a second inspector on the same port: run as it is.
+if (hasHeapLimit() || [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('--inspect'))) {
   const { main } = await import('../dist/src/cli/main.js');
   process.exitCode = await main(process.argv.slice(2));
 } else {
@@ -14,7 +15,8 @@ if (hasHeapLimit()) {
   const child = spawn(process.execPath, [...limit, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
   // Ctrl-C, a closed terminal and a signal to the process group reach the child too (same group): passing them on
   // would be a second signal, which ends a run without its cleanup. SIGTERM sent to this process alone
-  // (`kill PID`, a supervisor) is passed on, once.
+  // (`kill PID`, `docker stop`) is passed on, once; one sent to the whole group (`timeout`, systemd) then arrives
+  // twice and ends the run at once, leaving the shadow to the next run's cleanup.
   const ignore = () => {};
   process.on('SIGINT', ignore);
   process.on('SIGHUP', ignore);
