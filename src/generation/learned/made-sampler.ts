@@ -9,7 +9,8 @@
  * or only its final prefix of units of degree < p: see `readsWholeLayer`) by a constant block of the weights: the
  * wasm backend packs each block once,
  * ~3x faster than products whose right operand changes every call. Bias, ReLU and the output softmax run in the
- * same wasm call (`ops.affineHost`); the host only copies, adds first-layer weight rows and walks probabilities.
+ * same wasm call (`ops.affineInto`), whose input the host writes in place and whose result it reads where the
+ * backend holds it; the host only copies, adds first-layer weight rows and walks probabilities.
  * The first layer reads one-hot tokens: drawing a token adds one weight row to every later unit.
  */
 import { ops, type Mat, type Vec } from '../compute/index.js';
