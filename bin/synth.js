@@ -4,8 +4,10 @@
 import { spawn } from 'node:child_process';
 import { hasHeapLimit, heapExhaustedHint, heapLimitArgs } from '../dist/src/pipeline/heap-limit.js';
 
-// Under a debugger (--inspect) a relaunch would start a second inspector on the same port: run as it is.
-if (hasHeapLimit() || [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('--inspect'))) {
+// Run as it is: with a limit already; under a debugger (--inspect), where a relaunch would start a second inspector
+// on the same port; for `synth`, `--version` and `--help` alone, which hold nothing and answer at once.
+const quick = process.argv.length <= 3 && [undefined, '--version', '-V', '--help', '-h'].includes(process.argv[2]);
+if (hasHeapLimit() || quick || [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('--inspect'))) {
   const { main } = await import('../dist/src/cli/main.js');
   process.exitCode = await main(process.argv.slice(2));
 } else {
