@@ -30,6 +30,7 @@ import { tableKey } from '../schema/model.js';
 import type { RowBatch } from '../schema/values.js';
 import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import { targetUrl } from './connect.js';
+import { heapLimitArgs } from './heap-limit.js';
 import type { LoadTablesContext } from './hydrate.js';
 import type { LoadUnit, LoadWorkerData, WorkerMessage, WorkerReply } from './load-worker.js';
 
@@ -343,7 +344,8 @@ function startWorker(data: LoadWorkerData): ChildProcess {
   const ts = self.endsWith('.ts');
   const child = fork(fileURLToPath(new URL(ts ? './load-worker.ts' : './load-worker.js', import.meta.url)), [], {
     // tsx resolved from here, not from the working directory the command was started in.
-    execArgv: ts ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [],
+    // The main process's heap limit (heap-limit.ts): without it a worker's collector slack doubles its RSS.
+    execArgv: [...heapLimitArgs(), ...(ts ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [])],
     env: { ...process.env, SYNTH_LOAD_WORKER: '1' },
     // Structured clone over the channel: the anchor values' typed arrays travel as they are.
     serialization: 'advanced',
