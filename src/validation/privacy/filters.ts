@@ -138,6 +138,12 @@ export class PrivacyFilter {
   private readonly ranges: Float64Array;
   private readonly mins: Float64Array;
   private readonly maxs: Float64Array;
+  /**
+   * Per numeric/datetime column: a datetime value at the column's min or max that holds ≥ 5 % of the training rows
+   * (employees' `to_date = '9999-01-01'` for current rows). It marks a state, not a person, and is never nudged: the
+   * application reads the marker itself, and the marker's own range makes every other move look cheap.
+   */
+  private readonly markers: Array<Set<number>>;
   private readonly seenCats: Array<Set<string>>;
   private readonly exact = new Set<string>();
   private readonly train: Encoded[] = [];
@@ -205,6 +211,17 @@ export class PrivacyFilter {
       });
       e.cat.forEach((v, k) => this.seenCats[k]!.add(v));
     }
+    this.markers = this.numCols.map((j, k) => {
+      if (this.kinds[j] !== 'datetime') return new Set<number>();
+      let atMin = 0;
+      let atMax = 0;
+      for (const e of this.train) {
+        if (e.num[k] === this.mins[k]) atMin++;
+        if (e.num[k] === this.maxs[k]) atMax++;
+      }
+      const heavy = Math.max(2, this.train.length * 0.05);
+      return new Set([...(atMin >= heavy ? [this.mins[k]!] : []), ...(atMax >= heavy ? [this.maxs[k]!] : [])]);
+    });
     this.ranges = Float64Array.from(this.mins, (lo, k) => {
       const r = this.maxs[k]! - lo;
       return Number.isFinite(r) && r > 0 ? r : 1;
@@ -228,7 +245,7 @@ export class PrivacyFilter {
   private nudgeValue(s: Encoded, k: number, bestCost: number): number | null {
     const v = s.num[k]!;
     const step = this.steps[k];
-    if (Number.isNaN(v) || step === 0) return null;
+    if (Number.isNaN(v) || step === 0 || this.markers[k]!.has(v)) return null;
     // Null also when no value can cost less than the best move of an earlier column (it would not be chosen).
     const merged = this.copies!.acceptedEdgesWithin(s, k, this.ranges[k]!, bestCost);
     if (merged === null) return null;

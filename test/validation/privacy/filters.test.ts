@@ -341,4 +341,20 @@ describe('PrivacyFilter on date columns (matchTolerance × range, not × value)'
       await db.drop();
     }
   });
+
+  it("never nudges a marker date (to_date = '9999-01-01' on most rows): the copy moves its from_date instead", () => {
+    // employees' history rows: two thirds are current, to_date = 9999-01-01, above every real date.
+    const rows: Row[] = Array.from({ length: 60 }, (_, i) => {
+      const from = new Date(Date.UTC(1990, 0, 1) + ((i * 7919) % 3650) * 86_400_000).toISOString().slice(0, 10);
+      const to = i % 3 === 0 ? new Date(Date.UTC(1990, 0, 1) + (((i * 7919) % 3650) + 200) * 86_400_000).toISOString().slice(0, 10) : '9999-01-01';
+      return [from, to];
+    });
+    const cols = ['from_date', 'to_date'];
+    const f = new PrivacyFilter({ columns: cols, rows }, { columns: cols.map((name) => ({ name, kind: 'datetime' as const })), matchTolerance: 0.01 });
+    const copy: Row = [...rows[1]!];
+    expect(f.classify(copy, cols)).toBe('exact');
+    expect(f.escape(copy, cols)).toBe(true);
+    expect(copy[1]).toBe('9999-01-01');
+    expect(copy[0]).not.toBe(rows[1]![0]);
+  });
 });
