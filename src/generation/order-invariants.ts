@@ -28,7 +28,15 @@ export interface OrderInvariant {
   support: number;
   /** Evenly spaced quantiles of `column − anchor` (milliseconds for time), ascending, all ≥ 0. */
   gaps: number[];
+  /**
+   * Marker values of the column above every anchor (employees' `to_date = '9999-01-01'` for current rows): a row the
+   * model drew one for keeps it, since an application reads the marker itself; the gaps are those of the other rows.
+   */
+  sentinels?: number[];
 }
+
+/** A value this large a share of the column's rows, above every anchor, is a marker rather than a date. */
+const SENTINEL_SHARE = 0.05;
 
 export interface DetectOptions {
   /** Fewest rows with both sides non-NULL before a pair counts as an invariant. */
@@ -87,24 +95,38 @@ interface Candidate {
  * stays a copy), and pairs whose ranges do not even overlap (max lo ≤ min hi: any draw from the two marginals keeps
  * them, and anchoring would only cost the later column its own shape).
  */
-function orderedPairs(lo: Candidate, hi: Candidate, minSupport: number, equalAllowed = true): number[] | null {
-  const gaps: number[] = [];
+function orderedPairs(lo: Candidate, hi: Candidate, minSupport: number, equalAllowed = true): { gaps: number[]; sentinels?: number[] } | null {
+  const pairs: Array<[number, number]> = [];
   let loMax = -Infinity;
-  let hiMin = Infinity;
   for (let i = 0; i < lo.values.length; i++) {
     const a = lo.values[i];
     const b = hi.values[i];
     if (a === null || a === undefined || b === null || b === undefined) continue;
     if (a > b) return null;
-    gaps.push(b - a);
+    pairs.push([a, b]);
     if (a > loMax) loMax = a;
+  }
+  if (pairs.length < minSupport) return null;
+  const sentinels = markers(pairs, loMax);
+  const gaps: number[] = [];
+  let hiMin = Infinity;
+  for (const [a, b] of pairs) {
+    if (sentinels.has(b)) continue;
+    gaps.push(b - a);
     if (b < hiMin) hiMin = b;
   }
-  if (gaps.length < minSupport) return null;
+  if (gaps.length === 0) return null;
   const equal = gaps.every((g) => g === 0);
-  if (equal) return equalAllowed ? gaps : null;
+  if (equal) return equalAllowed ? { gaps } : null;
   if (loMax <= hiMin) return null;
-  return gaps.sort((x, y) => x - y);
+  return { gaps: gaps.sort((x, y) => x - y), ...(sentinels.size > 0 ? { sentinels: [...sentinels].sort((x, y) => x - y) } : {}) };
+}
+
+/** Values of the later column above every anchor that hold at least SENTINEL_SHARE of the pairs. */
+function markers(pairs: Array<[number, number]>, loMax: number): Set<number> {
+  const counts = new Map<number, number>();
+  for (const [, b] of pairs) if (b > loMax) counts.set(b, (counts.get(b) ?? 0) + 1);
+  return new Set([...counts].filter(([, c]) => c >= Math.max(2, pairs.length * SENTINEL_SHARE)).map(([v]) => v));
 }
 
 function candidates(table: Table, columns: string[], rows: ReadonlyArray<Row | null>, exclude: Set<string>): Candidate[] {
@@ -133,13 +155,20 @@ export function detectOrderInvariants(
   const minSupport = options.minSupport ?? DEFAULT_MIN_SUPPORT;
   const k = options.quantiles ?? DEFAULT_QUANTILES;
   const ref = { schema: table.schema, name: table.name };
-  const own = candidates(table, sample.columns, sample.rows, keyColumnNames(table));
+  const keys = keyColumnNames(table);
+  const own = candidates(table, sample.columns, sample.rows, keys);
+  // A date in a key (sakila's UNIQUE (rental_date, inventory_id, customer_id), employees' PK (emp_no, from_date))
+  // is never rebuilt, since that could repeat a key, but it anchors the row's later dates: return_date ≥ rental_date,
+  // to_date ≥ from_date. Integer keys stay out: a surrogate id says nothing about a number beside it.
+  const keyDates = candidates(table, sample.columns, sample.rows, new Set(table.columns.map((c) => c.name).filter((c) => !keys.has(c)))).filter((c) => c.kind === 'time');
+  const anchors = [...own, ...keyDates];
   const found: OrderInvariant[] = [];
-  for (const [i, lo] of own.entries()) {
+  for (const [i, lo] of anchors.entries()) {
     for (const [j, hi] of own.entries()) {
       if (lo === hi || lo.kind !== hi.kind) continue;
-      const gaps = orderedPairs(lo, hi, minSupport, i < j);
-      if (gaps) found.push({ table: ref, column: hi.column, anchor: { column: lo.column }, kind: hi.kind, sameType: lo.type === hi.type, support: gaps.length, gaps: quantiles(gaps, k) });
+      // An equal pair is kept once; a key date is never rebuilt, so its equal pair is kept in its direction.
+      const pair = orderedPairs(lo, hi, minSupport, i >= own.length || i < j);
+      if (pair) found.push({ table: ref, column: hi.column, anchor: { column: lo.column }, kind: hi.kind, sameType: lo.type === hi.type, support: pair.gaps.length, gaps: quantiles(pair.gaps, k), ...sentinelsOf(pair) });
     }
   }
   for (const p of parents) {
@@ -150,14 +179,18 @@ export function detectOrderInvariants(
     for (const lo of theirs) {
       for (const hi of own) {
         if (hi.kind !== 'time') continue;
-        const gaps = orderedPairs(lo, hi, minSupport);
-        if (gaps) {
-          found.push({ table: ref, column: hi.column, anchor: { column: lo.column, foreignKey: fk.name }, kind: 'time', sameType: lo.type === hi.type, support: gaps.length, gaps: quantiles(gaps, k) });
+        const pair = orderedPairs(lo, hi, minSupport);
+        if (pair) {
+          found.push({ table: ref, column: hi.column, anchor: { column: lo.column, foreignKey: fk.name }, kind: 'time', sameType: lo.type === hi.type, support: pair.gaps.length, gaps: quantiles(pair.gaps, k), ...sentinelsOf(pair) });
         }
       }
     }
   }
   return found;
+}
+
+function sentinelsOf(pair: { sentinels?: number[] }): { sentinels?: number[] } {
+  return pair.sentinels ? { sentinels: pair.sentinels } : {};
 }
 
 function median(gaps: number[]): number {
@@ -252,6 +285,12 @@ export function createEnforcer(
     apply(rows, start, rng) {
       for (const s of steps) {
         const anchors: Array<number | null> = rows.map((row, r) => numeric(s.parent ? s.parent(start + r) : (row[s.own] as Value), s.inv.kind));
+        // A marker the model drew (at or above its anchor) stays: the row is "current", not a date to rebuild.
+        const marked = rows.map((row, r) => {
+          if (!s.inv.sentinels) return false;
+          const b = numeric(row[s.target] as Value, s.inv.kind);
+          return b !== null && s.inv.sentinels.includes(b) && (anchors[r] ?? -Infinity) <= b;
+        });
         const drawn = rows.map(() => drawGap(s.inv.gaps, rng));
         if (rankMatched) {
           // The model's own gap orders the rows; the source's gaps are dealt out in that order.
@@ -260,14 +299,14 @@ export function createEnforcer(
             const b = numeric(row[s.target] as Value, s.inv.kind);
             return a === null || b === null ? 0 : b - a;
           });
-          const order = rows.map((_, r) => r).sort((x, y) => modelGap[x]! - modelGap[y]! || x - y);
-          const sorted = [...drawn].sort((x, y) => x - y);
+          const order = rows.map((_, r) => r).filter((r) => !marked[r]).sort((x, y) => modelGap[x]! - modelGap[y]! || x - y);
+          const sorted = order.map((r) => drawn[r]!).sort((x, y) => x - y);
           order.forEach((r, k) => (drawn[r] = sorted[k]!));
         }
         for (let r = 0; r < rows.length; r++) {
           const a = anchors[r] ?? null;
           // A NULL anchor or a NULL value (the column's own null share) leaves the row as the model drew it.
-          if (a === null || rows[r]![s.target] === null) continue;
+          if (a === null || rows[r]![s.target] === null || marked[r]) continue;
           rows[r]![s.target] = fromNumber(a + drawn[r]!, s.column);
         }
         for (const x of secondary) {
