@@ -5,15 +5,16 @@
  * What held the peak was not live data but collector slack. V8 lets the old space grow to the live size × a factor
  * before it collects in full, and the largest factor it allows grows with the heap limit (MaxGrowingFactor in V8's
  * heap-controller.cc, on 64-bit): 1.3 at a 256 MiB limit, 2 just under 2 GiB, 4 from 2 GiB on (node's default here
- * is ~4 GiB on any machine of 16 GiB or more). At SF0.3 a forced GC showed 159 MiB live under 769 MiB RSS. A limit under 2 GiB is what brings the RSS down (SF0.1
- * learned: main + worker 1071 → 835 MiB at 768 MiB, CPU +3 %); the limit itself is rarely reached. So it is
- * sized for safety, not tightness: V8 aborts a process that reaches it, which is far worse than a few MiB over.
+ * is ~4 GiB on any machine of 16 GiB or more). At SF0.3 a forced GC showed 159 MiB live under 769 MiB RSS. A
+ * limit under 2 GiB is what brings the RSS down (SF0.1 learned: main + worker 1071 → 835 MiB at 768 MiB, CPU
+ * +3 %); the limit itself is rarely reached. So it is sized for safety, not tightness: V8 aborts a process that
+ * reaches it, which is far worse than a few MiB over.
  *
  * The size: a 32nd of the machine's memory, at least 768 MiB (the largest live heap measured, SF1 learned's main
- * process, is at most 232 MiB) and at most 1.5 GiB (where the factor is still under 2). A bigger machine,
- * which more likely copies a bigger database, gets more room before a crash. The plan cannot size it: the limit is
- * fixed when the process starts, before the config is read. A run that needs more says so (heapExhaustedHint) and
- * takes a user's own `--max-old-space-size` (NODE_OPTIONS or node's command line), which is always kept.
+ * process, is at most 232 MiB) and at most 1.5 GiB (where the factor is still under 2). A bigger machine, which
+ * more likely copies a bigger database, gets more room before a crash. The plan cannot size it: the limit is fixed
+ * when the process starts, before the config is read. A run that needs more says so (heapExhaustedHint) and takes
+ * a user's own `--max-old-space-size` (NODE_OPTIONS or node's command line), which is always kept.
  */
 import { totalmem } from 'node:os';
 
