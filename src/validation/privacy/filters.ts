@@ -490,9 +490,17 @@ export class PrivacyFilter {
     return this.classifyEncoded(this.encode(row, idx));
   }
 
+  private onlyMarkers(e: Encoded): boolean {
+    if (this.catCols.length > 0) return false;
+    for (let k = 0; k < e.num.length; k++) if (!this.markers[k]!.has(e.num[k]!)) return false;
+    return true;
+  }
+
   private classifyEncoded(e: Encoded): 'exact' | 'near' | 'outlier' | null {
     // Nothing varies: no row can be told apart from another, so none is a copy.
     if (this.names.length === 0) return null;
+    // Nothing but markers (titles' only attribute is to_date; '9999-01-01' on half the rows): no person either.
+    if (this.onlyMarkers(e)) return null;
     if (this.copies !== null) {
       // Every exact copy is also a copy within tolerance, so the exact key is only built for copies.
       if (this.copies.isCopy(e)) return this.exact.has(this.exactKey(e)) ? 'exact' : 'near';

@@ -356,5 +356,9 @@ describe('PrivacyFilter on date columns (matchTolerance × range, not × value)'
     expect(f.escape(copy, cols)).toBe(true);
     expect(copy[1]).toBe('9999-01-01');
     expect(copy[0]).not.toBe(rows[1]![0]);
+    // A row whose only compared value is the marker tells no one apart: no copy, kept as drawn.
+    const only = new PrivacyFilter({ columns: ['to_date'], rows: rows.map((r) => [r[1]!]) }, { columns: [{ name: 'to_date', kind: 'datetime' }], matchTolerance: 0.01 });
+    expect(only.classify(['9999-01-01'], ['to_date'])).toBeNull();
+    expect(only.classify([rows[0]![1]!], ['to_date'])).toBe('exact');
   });
 });
