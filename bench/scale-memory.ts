@@ -44,6 +44,7 @@ export async function benchScaleMemory(): Promise<Record<string, number | string
         out[`${k} peak RSS MiB (largest other process)`] = r.memory.workerPeakMiB;
         out[`${k} peak RSS MiB (all processes at once)`] = r.memory.combinedPeakMiB;
         out[`${k} live heap MiB after a full GC, largest (main process)`] = r.liveHeapPeakMiB;
+        out[`${k} off-heap (external) MiB, largest (main process)`] = r.externalPeakMiB;
         // The honest figure: the parallel load's workers are processes of the same run.
         out[`${k} under 1 GiB`] = r.memory.combinedPeakMiB < GIB_MIB ? 'yes' : 'NO';
       } catch (e) {

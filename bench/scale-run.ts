@@ -33,6 +33,11 @@ export interface ScaleRunResult {
    * live set the limit must hold; the rest of the heap is slack.
    */
   liveHeapPeakMiB: number;
+  /**
+   * The largest memory outside the V8 heap (typed arrays, buffers: `process.memoryUsage().external`), sampled every
+   * second: what a heap limit does not bound.
+   */
+  externalPeakMiB: number;
 }
 
 // After each full collection (mark-compact), what is left in use is about the live set.
@@ -43,6 +48,9 @@ const gcs = new PerformanceObserver((list) => {
   }
 });
 gcs.observe({ entryTypes: ['gc'] });
+let externalPeak = 0;
+const sampler = setInterval(() => (externalPeak = Math.max(externalPeak, process.memoryUsage().external)), 1000);
+sampler.unref();
 
 const args = JSON.parse(process.argv[2] ?? '{}') as { source: string; target: string; model: 'baseline' | 'learned'; config?: Record<string, unknown> };
 const outDir = mkdtempSync(join(tmpdir(), 'synth-scale-'));
@@ -79,7 +87,9 @@ try {
     quality: result.quality?.overall ?? null,
     heapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024),
     liveHeapPeakMiB: Math.round(liveHeapPeak / 1024 / 1024),
+    externalPeakMiB: Math.round(externalPeak / 1024 / 1024),
   };
+  clearInterval(sampler);
   gcs.disconnect();
   process.stdout.write(`SCALE_RESULT ${JSON.stringify(out)}\n`);
 } finally {

@@ -72,6 +72,7 @@ export async function benchScale(): Promise<Figures> {
       out[`${k} other processes`] = r.memory.processes;
       out[`${k} V8 heap limit MiB (main process)`] = r.heapLimitMiB;
       out[`${k} live heap MiB after a full GC, largest (main process)`] = r.liveHeapPeakMiB;
+      out[`${k} off-heap (external) MiB, largest (main process)`] = r.externalPeakMiB;
       // The figure to hold against 1 GiB: every process of the run at once.
       out[`${k} peak RSS MiB (all processes at once)`] = r.memory.combinedPeakMiB;
       out[`${k} peak RSS MiB by stage (+ added)`] = Object.entries(r.stageRssMiB ?? {}).map(([s, m]) => `${s} ${m.peak} (+${m.added})`).join(', ');
