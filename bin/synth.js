@@ -14,11 +14,11 @@ if (hasHeapLimit() || quick || [...process.execArgv, process.env.NODE_OPTIONS ??
   // A heap limit is a start-up flag (V8 sizes the heap before any script runs), so the command starts itself again
   // with one (dist/src/pipeline/heap-limit.js says why and how big); a user's own NODE_OPTIONS or node flag is kept.
   const limit = heapLimitArgs();
-  const child = spawn(process.execPath, [...limit, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [...limit, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, SYNTH_RELAUNCHED: '1' } });
   // Ctrl-C, a closed terminal and a signal to the process group reach the child too (same group): passing them on
   // would be a second signal, which ends a run without its cleanup. SIGTERM sent to this process alone
-  // (`kill PID`, `docker stop`) is passed on, once; one sent to the whole group (`timeout`, systemd) then arrives
-  // twice and ends the run at once, leaving the shadow to the next run's cleanup.
+  // (`kill PID`, `docker stop`) is passed on, once; one sent to the whole group (`timeout`, systemd) then reaches the
+  // child twice within moments, which it takes as one (SYNTH_RELAUNCHED; scheduler/interrupt.ts, repeatsSignal).
   const ignore = () => {};
   process.on('SIGINT', ignore);
   process.on('SIGHUP', ignore);

@@ -49,6 +49,18 @@ export function restoreTerminal(streams: Array<NodeJS.WriteStream | { isTTY?: bo
   }
 }
 
+/**
+ * Whether a signal repeats the one `received` at `at` rather than asking again: under bin/synth.js's relaunch
+ * (SYNTH_RELAUNCHED) a SIGTERM sent to the whole process group (`timeout`, systemd) reaches this process twice, once
+ * itself and once passed on by the launcher, within moments; the pair is one request to stop.
+ */
+export function repeatsSignal(sig: InterruptSignal, received: InterruptSignal | null, at: number, now = Date.now(), relaunched = process.env.SYNTH_RELAUNCHED === '1'): boolean {
+  return relaunched && sig === 'SIGTERM' && received === 'SIGTERM' && now - at < RELAY_WINDOW_MS;
+}
+
+/** How long after a SIGTERM the launcher's copy of it may still arrive. */
+const RELAY_WINDOW_MS = 1000;
+
 export interface InterruptOptions {
   /** How long the run may take to clean up after the signal before the process exits anyway. Default 20 s. */
   graceMs?: number;
@@ -70,6 +82,7 @@ export async function runInterruptible<T>(fn: (signal: AbortSignal) => Promise<T
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const graceMs = options.graceMs ?? 20_000;
   let received: InterruptSignal | null = null;
+  let receivedAt = 0;
   let grace: NodeJS.Timeout | undefined;
   const handlers = new Map<InterruptSignal, () => void>();
   const detach = () => {
@@ -79,6 +92,7 @@ export async function runInterruptible<T>(fn: (signal: AbortSignal) => Promise<T
   };
   for (const sig of options.signals ?? INTERRUPT_SIGNALS) {
     const handler = () => {
+      if (repeatsSignal(sig, received, receivedAt)) return;
       restoreTerminal();
       if (received !== null) {
         detach();
@@ -87,6 +101,7 @@ export async function runInterruptible<T>(fn: (signal: AbortSignal) => Promise<T
         return;
       }
       received = sig;
+      receivedAt = Date.now();
       controller.abort(new InterruptedError(sig));
       grace = setTimeout(() => {
         detach();

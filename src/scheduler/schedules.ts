@@ -7,6 +7,7 @@ import cron from 'node-cron';
 import PQueue from 'p-queue';
 import { z } from 'zod';
 import { SynthError } from '../errors.js';
+import { exitCodeFor, repeatsSignal, type InterruptSignal } from './interrupt.js';
 
 const scheduleName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'schedule names use letters, digits, - and _');
 
@@ -232,11 +233,20 @@ export function runSchedules(
     }
   };
 
-  const onSignal = (sig: NodeJS.Signals) => void stop(`received ${sig}`);
+  // The first signal stops gracefully; a second one ends the process as the default action would, unless it is the
+  // launcher's copy of the first (repeatsSignal).
+  let signalled: { sig: InterruptSignal; at: number } | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    const s = sig as InterruptSignal;
+    if (signalled === null) {
+      signalled = { sig: s, at: Date.now() };
+      void stop(`received ${sig}`);
+    } else if (!repeatsSignal(s, signalled.sig, signalled.at)) process.exit(exitCodeFor(s));
+  };
   const handleSignals = options.handleSignals ?? true;
   if (handleSignals) {
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   }
   const onAbort = () => void stop('the abort signal fired');
   options.signal?.addEventListener('abort', onAbort, { once: true });

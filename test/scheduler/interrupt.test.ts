@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTarget } from '../../src/connectors/index.js';
-import { exitCodeFor, InterruptedError, restoreTerminal, runInterruptible } from '../../src/scheduler/interrupt.js';
+import { exitCodeFor, InterruptedError, repeatsSignal, restoreTerminal, runInterruptible } from '../../src/scheduler/interrupt.js';
 import { openStateStore, type RunRecord } from '../../src/scheduler/state-store.js';
 import { acquireTargetLock } from '../../src/scheduler/target-lock.js';
 import { cliCommand, runCli } from '../support/cli.js';
@@ -225,6 +225,33 @@ describe('the terminal', () => {
     expect(exits).toEqual([129]);
     expect(written).toEqual(['interrupted (SIGHUP again): exiting now; the next run cleans up what is left.\n']);
     expect(process.listenerCount('SIGHUP')).toBe(0);
+  });
+
+  it("under the launcher's relaunch, a SIGTERM to the process group and the launcher's copy of it are one request to stop", async () => {
+    // Pure rule: only SIGTERM, only relaunched, only within the relay window.
+    expect(repeatsSignal('SIGTERM', 'SIGTERM', 1000, 1200, true)).toBe(true);
+    expect(repeatsSignal('SIGTERM', 'SIGTERM', 1000, 1200, false)).toBe(false);
+    expect(repeatsSignal('SIGTERM', 'SIGTERM', 1000, 3000, true)).toBe(false);
+    expect(repeatsSignal('SIGINT', 'SIGINT', 1000, 1200, true)).toBe(false);
+    expect(repeatsSignal('SIGTERM', null, 0, 10, true)).toBe(false);
+    // Live: two SIGTERMs at once leave the cleanup to finish (one line, no "again"); a third, later, still forces.
+    const written: string[] = [];
+    const exits: number[] = [];
+    process.env.SYNTH_RELAUNCHED = '1';
+    try {
+      // A cleanup of 150 ms after the abort: long enough for the second signal to land while it runs.
+      const done = runInterruptible((signal) => new Promise<void>((_resolve, reject) => {
+        signal.addEventListener('abort', () => setTimeout(() => reject(signal.reason as Error), 150));
+      }), { signals: ['SIGTERM'], graceMs: 60_000, stderr: { write: (s: string) => written.push(s) }, exit: (c) => exits.push(c) });
+      process.kill(process.pid, 'SIGTERM');
+      process.kill(process.pid, 'SIGTERM');
+      await done.catch(() => undefined);
+      expect(exits).toEqual([exitCodeFor('SIGTERM')]);
+      expect(written).toEqual([expect.stringMatching(/^interrupted: Interrupted by SIGTERM/)]);
+      expect(process.listenerCount('SIGTERM')).toBe(0);
+    } finally {
+      delete process.env.SYNTH_RELAUNCHED;
+    }
   });
 
   it('on a terminal (script -qfc gives the child a pty) SIGINT shows the cursor again before the one line', async () => {
