@@ -3,6 +3,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import { openSource } from '../../src/connectors/index.js';
 import { hydrate } from '../../src/pipeline/index.js';
 import { createMysqlDatabase, type TestDatabase } from '../support/databases.js';
+import { partitionsOf } from '../support/mysql-partitions.js';
 import { dropWithBackup } from '../support/torture-mysql.js';
 
 // RANGE and LIST partitions with no MAXVALUE and no DEFAULT partition: a generated row whose partition column falls
@@ -20,12 +21,6 @@ const FIXTURE = [
   `CREATE TABLE region_sale (id INT NOT NULL, region TINYINT NOT NULL, amount DECIMAL(8,2) NOT NULL, PRIMARY KEY (id, region))
      PARTITION BY LIST (region) (PARTITION p_west VALUES IN (1, 5), PARTITION p_east VALUES IN (10, 20))`,
 ];
-
-const partitionsOf = (db: TestDatabase) =>
-  db.query<{ t: string; p: string; m: string; e: string | null; d: string | null }>(
-    `SELECT TABLE_NAME AS t, PARTITION_NAME AS p, PARTITION_METHOD AS m, PARTITION_EXPRESSION AS e, PARTITION_DESCRIPTION AS d
-       FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1, PARTITION_ORDINAL_POSITION`,
-  );
 
 let source: TestDatabase;
 let target: TestDatabase;

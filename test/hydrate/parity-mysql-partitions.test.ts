@@ -5,6 +5,7 @@ import { carryOverNotes } from '../../src/connectors/carry-over.js';
 import { hydrate } from '../../src/pipeline/index.js';
 import { compareSchemas } from '../../src/validation/schema-parity.js';
 import { createMysqlDatabase, type TestDatabase } from '../support/databases.js';
+import { partitionsOf } from '../support/mysql-partitions.js';
 import { dropWithBackup } from '../support/torture-mysql.js';
 
 // InnoDB partitioned tables take no foreign keys, so these stand alone. RANGE ends in MAXVALUE and LIST has a DEFAULT
@@ -17,12 +18,6 @@ const FIXTURE = [
   `CREATE TABLE hashed (id INT NOT NULL PRIMARY KEY, v INT) COMMENT='hash-partitioned' PARTITION BY HASH (id) PARTITIONS 4`,
   `CREATE TABLE keyed (code VARCHAR(8) NOT NULL PRIMARY KEY, v INT) PARTITION BY KEY (code) PARTITIONS 3`,
 ];
-
-const partitionsOf = (db: TestDatabase) =>
-  db.query<{ t: string; p: string; m: string; e: string | null; d: string | null }>(
-    `SELECT TABLE_NAME AS t, PARTITION_NAME AS p, PARTITION_METHOD AS m, PARTITION_EXPRESSION AS e, PARTITION_DESCRIPTION AS d
-       FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1, PARTITION_ORDINAL_POSITION`,
-  );
 
 let source: TestDatabase;
 let target: TestDatabase;
