@@ -3,7 +3,7 @@ import { SynthError } from '../../errors.js';
 import type { Column, Table } from '../../schema/model.js';
 import { tableKey } from '../../schema/model.js';
 import type { Value } from '../../schema/values.js';
-import { conformDecimal, formatEpoch, formatTimeOfDay, integerRange } from '../conform.js';
+import { conformDecimal, formatEpoch, formatTimeOfDay, integerRange, utc } from '../conform.js';
 import { hashWords } from '../rng.js';
 import { fitColumnKey, type KeyColumnStats } from './key-stats.js';
 
@@ -129,8 +129,7 @@ export function makeKeyFn(table: Table, column: Column, stats: KeyColumnStats | 
       const maxDay = Math.floor(Date.UTC(9999, 11, 31) / day);
       let start = Math.floor(s.start / day);
       if (start + n - 1 > maxDay) start = maxDay - n + 1;
-      // 0001-01-01 (Date.UTC(1, 0, 1) is 1901: it reads years below 100 as 19xx).
-      if (start < Math.floor(Date.parse('0001-01-01T00:00:00Z') / day)) throw impossible(table, column.name, `${n} distinct dates do not exist.`, lengthHint);
+      if (start < Math.floor(utc(1, 0, 1) / day)) throw impossible(table, column.name, `${n} distinct dates do not exist.`, lengthHint);
       return (i) => formatEpoch((start + i) * day, 'date');
     }
     case 'timestamp': {
