@@ -5,38 +5,23 @@
  * failed (`Lock wait timeout exceeded` on lineitem at SF1). A load marked `concurrent` must go through while the other
  * is still streaming.
  */
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { openMysqlSource, openMysqlTarget } from '../../../src/connectors/mysql/index.js';
-import type { DatabaseSchema, Table } from '../../../src/schema/model.js';
+import { expect, it } from 'vitest';
+import { openMysqlTarget } from '../../../src/connectors/mysql/index.js';
+import type { Table } from '../../../src/schema/model.js';
 import type { RowBatch } from '../../../src/schema/values.js';
-import { createMysqlDatabase, type TestDatabase } from '../../support/databases.js';
-import { createTargetDatabase } from './helpers.js';
+import { mysqlSourceAndTarget } from '../../support/mysql-connector.js';
 
-let source: TestDatabase;
-let target: TestDatabase;
-let schema: DatabaseSchema;
-
-beforeEach(async () => {
-  source = await createMysqlDatabase('synth_myconc_src');
-  target = await createTargetDatabase('synth_myconc_tgt');
-  // line: keys loaded in no known order, so the shadow gets its key after the load; item: an integer key, generated
-  // in order, so the shadow holds its primary key while the windows load (mysql-shadow.ts keyOrdered).
-  await source.exec(`CREATE TABLE line (order_id INT NOT NULL, n INT NOT NULL, qty INT NOT NULL, PRIMARY KEY (order_id, n));
-    CREATE TABLE item (order_id INT NOT NULL PRIMARY KEY, n INT NOT NULL, qty INT NOT NULL)`);
-  const src = await openMysqlSource(source.url);
-  schema = await src.introspect();
-  await src.close();
-});
-afterEach(async () => {
-  await source?.drop();
-  await target?.drop();
-});
+// line: keys loaded in no known order, so the shadow gets its key after the load; item: an integer key, generated
+// in order, so the shadow holds its primary key while the windows load (mysql-shadow.ts keyOrdered).
+const env = mysqlSourceAndTarget('synth_myconc', `CREATE TABLE line (order_id INT NOT NULL, n INT NOT NULL, qty INT NOT NULL, PRIMARY KEY (order_id, n));
+  CREATE TABLE item (order_id INT NOT NULL PRIMARY KEY, n INT NOT NULL, qty INT NOT NULL)`);
 
 function rows(from: number, count: number): RowBatch {
   return { columns: ['order_id', 'n', 'qty'], rows: Array.from({ length: count }, (_, i) => [from + i, 1, (from + i) % 7]) };
 }
 
 it.each(['line', 'item'])('a concurrent load of a table (%s) goes through while another load of it is still streaming', async (name) => {
+  const { target, schema } = env;
   const tgt = await openMysqlTarget(target.url);
   try {
     const shadow = await tgt.createShadow('conc', schema);

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IntegrityCheck } from '../../../src/connectors/connector.js';
-import { openSession, type MysqlSession } from '../../../src/connectors/mysql/mysql-session.js';
 import { countViolationsIn } from '../../../src/connectors/mysql/mysql-validate.js';
-import { createMysqlDatabase, type TestDatabase } from '../../support/databases.js';
+import { mysqlSessionFixture } from '../../support/mysql-connector.js';
 
 const orphan = (db: string, child: string, parent: string, column = 'pid'): IntegrityCheck => ({
   kind: 'orphan',
@@ -15,12 +14,7 @@ const orphan = (db: string, child: string, parent: string, column = 'pid'): Inte
  * in its range; anything short of that (a gap, no unique index, a child value outside) is counted row by row.
  */
 describe('MySQL gate: orphans of a dense integer key answered from the key range', () => {
-  let db: TestDatabase;
-  let session: MysqlSession;
-
-  beforeAll(async () => {
-    db = await createMysqlDatabase('synth_orange_my');
-    await db.exec(`
+  const env = mysqlSessionFixture('synth_orange_my', `
       CREATE TABLE dense (id INT NOT NULL PRIMARY KEY);
       INSERT INTO dense SELECT seq FROM seq_1_to_1000;
       CREATE TABLE gap (id BIGINT NOT NULL PRIMARY KEY);
@@ -35,15 +29,9 @@ describe('MySQL gate: orphans of a dense integer key answered from the key range
       INSERT INTO past_end SELECT seq, CASE WHEN seq = 10 THEN 1001 ELSE 1 + seq % 1000 END FROM seq_1_to_5000;
       CREATE TABLE to_nokey (id INT PRIMARY KEY, pid INT NULL);
       INSERT INTO to_nokey VALUES (1, 1), (2, 3), (3, 4);`);
-    session = await openSession(db.url, false, 'test');
-  }, 120_000);
-
-  afterAll(async () => {
-    await session?.close();
-    await db?.drop();
-  });
 
   it('counts exactly whatever the range does not prove', async () => {
+    const { db, session } = env;
     const checks = [
       orphan(db.name, 'clean', 'dense'),
       orphan(db.name, 'in_gap', 'gap'),

@@ -1,15 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMysqlDatabase, type TestDatabase } from '../../support/databases.js';
-import { openMysqlSource, openMysqlTarget } from '../../../src/connectors/mysql/index.js';
+import { describe, expect, it } from 'vitest';
+import { openMysqlTarget } from '../../../src/connectors/mysql/index.js';
 import type { IntegrityCheck, TargetConnector } from '../../../src/connectors/connector.js';
-import type { DatabaseSchema, Table } from '../../../src/schema/model.js';
+import type { Table } from '../../../src/schema/model.js';
 import type { RowBatch } from '../../../src/schema/values.js';
-import { collect, createTargetDatabase } from './helpers.js';
-
-let source: TestDatabase;
-let target: TestDatabase;
-let schema: DatabaseSchema;
-const table = (name: string): Table => schema.tables.find((x) => x.name === name)!;
+import { mysqlSourceAndTarget } from '../../support/mysql-connector.js';
+import { collect } from './helpers.js';
 
 const SOURCE_DDL = `
   CREATE TABLE customer (
@@ -41,21 +36,11 @@ const ORDER_ROWS = [
   [3, 2, '99999999.99', 'paid', ['b'], 'text json', '1999-12-31 23:59:59+00', '2038-01-19 03:14:08', '000', new Uint8Array([]), 'POINT(0 0)', '\\N'],
 ];
 
-beforeEach(async () => {
-  source = await createMysqlDatabase('synth_mysrc');
-  target = await createTargetDatabase('synth_mytgt');
-  await source.exec(SOURCE_DDL);
-  const src = await openMysqlSource(source.url);
-  schema = await src.introspect();
-  await src.close();
-});
-afterEach(async () => {
-  await source?.drop();
-  await target?.drop();
-});
+const env = mysqlSourceAndTarget('synth_my', SOURCE_DDL);
+const table = (name: string): Table => env.schema.tables.find((x) => x.name === name)!;
 
 async function loadAll(tgt: TargetConnector, runId: string) {
-  const shadow = await tgt.createShadow(runId, schema);
+  const shadow = await tgt.createShadow(runId, env.schema);
   expect(await tgt.load(shadow, table('customer'), batches(['id', 'email', 'vip'], [[1, 'a@x.io', true], [2, 'b@x.io', false]]))).toBe(2);
   const progress: number[] = [];
   expect(await tgt.load(shadow, table('orders'), batches(ORDER_COLS, ORDER_ROWS), (n) => progress.push(n))).toBe(3);
@@ -71,10 +56,10 @@ describe.each([
 ])('mysql target load via %s', (_label, forceInsert) => {
   it('loads every type losslessly into a shadow and reads it back', async () => {
     const warnings: string[] = [];
-    const tgt = await openMysqlTarget(target.url, { forceInsert, logger: (m) => warnings.push(m) });
+    const tgt = await openMysqlTarget(env.target.url, { forceInsert, logger: (m) => warnings.push(m) });
     try {
       const shadow = await loadAll(tgt, 'r1');
-      expect(shadow.namespaces).toEqual([{ live: target.name, shadow: `${target.name}__synth_shadow_r1` }]);
+      expect(shadow.namespaces).toEqual([{ live: env.target.name, shadow: `${env.target.name}__synth_shadow_r1` }]);
       expect(await tgt.countRows(shadow, table('orders'))).toBe(3);
       const back = await collect(tgt.readRows(shadow, table('orders'), { columns: [...ORDER_COLS, 'total_x2'] }));
       back.sort((a, b) => Number(a[0]) - Number(b[0]));
@@ -83,7 +68,7 @@ describe.each([
       expect(warnings).toEqual([]);
       // No keys yet but the primary keys of tables whose keys are generated in order (integer keys, not a foreign
       // key): the shadow takes rows that finalize would refuse, except a repeated primary key there (below).
-      const cols = await target.query<{ k: string }>(`SELECT GROUP_CONCAT(CONCAT(TABLE_NAME, '.', CONSTRAINT_TYPE) ORDER BY TABLE_NAME) AS k FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = ? AND NOT (CONSTRAINT_TYPE = 'CHECK' AND CONSTRAINT_NAME = 'meta')`, [shadow.namespaces[0]!.shadow]);
+      const cols = await env.target.query<{ k: string }>(`SELECT GROUP_CONCAT(CONCAT(TABLE_NAME, '.', CONSTRAINT_TYPE) ORDER BY TABLE_NAME) AS k FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = ? AND NOT (CONSTRAINT_TYPE = 'CHECK' AND CONSTRAINT_NAME = 'meta')`, [shadow.namespaces[0]!.shadow]);
       expect(cols[0]!.k).toBe('customer.PRIMARY KEY,orders.PRIMARY KEY,pair_ref.PRIMARY KEY');
     } finally {
       await tgt.close();
@@ -91,9 +76,9 @@ describe.each([
   });
 
   it('refuses a repeated primary key as it loads (the key exists in the shadow), naming the table and the key', async () => {
-    const tgt = await openMysqlTarget(target.url, { forceInsert });
+    const tgt = await openMysqlTarget(env.target.url, { forceInsert });
     try {
-      const shadow = await tgt.createShadow('rd', schema);
+      const shadow = await tgt.createShadow('rd', env.schema);
       // The repeat in the first statement into the empty table: MariaDB's bulk insert (both checks off) would drop
       // it and every other row of the statement without an error (INSERT) or with a mere warning (LOAD DATA).
       const rows = Array.from({ length: 300 }, (_, i) => [i + 1, `c${i}@x.io`, false]);
@@ -111,7 +96,7 @@ describe.each([
 describe('mysql target', () => {
   it('falls back to INSERTs, warning once, when the server refuses local infile', async () => {
     const warnings: string[] = [];
-    const tgt = await openMysqlTarget(target.url, { localInfile: false, logger: (m) => warnings.push(m) });
+    const tgt = await openMysqlTarget(env.target.url, { localInfile: false, logger: (m) => warnings.push(m) });
     try {
       const shadow = await loadAll(tgt, 'rf');
       expect(warnings).toHaveLength(1);
@@ -125,9 +110,9 @@ describe('mysql target', () => {
   });
 
   it('refuses values that do not fit instead of letting LOAD DATA truncate them', async () => {
-    const tgt = await openMysqlTarget(target.url);
+    const tgt = await openMysqlTarget(env.target.url);
     try {
-      const shadow = await tgt.createShadow('r2', schema);
+      const shadow = await tgt.createShadow('r2', env.schema);
       await expect(tgt.load(shadow, table('customer'), batches(['id', 'email', 'vip'], [[1, 'x'.repeat(150), true]]))).rejects.toMatchObject({ code: 'LOAD_FAILED', table: 'customer' });
     } finally {
       await tgt.close();
@@ -136,9 +121,9 @@ describe('mysql target', () => {
 
   it('fails the load (without hanging) when the batch stream throws midway', async () => {
     for (const forceInsert of [false, true]) {
-      const tgt = await openMysqlTarget(target.url, { forceInsert });
+      const tgt = await openMysqlTarget(env.target.url, { forceInsert });
       try {
-        const shadow = await tgt.createShadow(`boom${forceInsert ? 'i' : 'l'}`, schema);
+        const shadow = await tgt.createShadow(`boom${forceInsert ? 'i' : 'l'}`, env.schema);
         const failing = (async function* () {
           yield { columns: ['id', 'email', 'vip'], rows: [[1, 'a@x.io', true]] } as RowBatch;
           throw new Error('generator exploded');
@@ -153,14 +138,14 @@ describe('mysql target', () => {
   });
 
   it('applies deferred updates through a temporary table', async () => {
-    const tgt = await openMysqlTarget(target.url);
+    const tgt = await openMysqlTarget(env.target.url);
     try {
       const shadow = await loadAll(tgt, 'r3');
       const n = await tgt.update(shadow, table('orders'), (async function* () {
         yield { keyColumns: ['id'], setColumns: ['customer_id', 'note'], rows: [[2, 2, 'set later'], [3, 1, null]] };
       })());
       expect(n).toBe(2);
-      const rows = await target.query<{ id: number; customer_id: number; note: string | null }>(`SELECT id, customer_id, note FROM \`${shadow.namespaces[0]!.shadow}\`.orders ORDER BY id`);
+      const rows = await env.target.query<{ id: number; customer_id: number; note: string | null }>(`SELECT id, customer_id, note FROM \`${shadow.namespaces[0]!.shadow}\`.orders ORDER BY id`);
       expect(rows.map((r) => [r.id, r.customer_id, r.note])).toEqual([[1, 1, 'line1\nline2\\back\ttab'], [2, 2, 'set later'], [3, 1, null]]);
     } finally {
       await tgt.close();
@@ -168,11 +153,11 @@ describe('mysql target', () => {
   });
 
   it('counts planted violations in SQL', async () => {
-    const tgt = await openMysqlTarget(target.url);
+    const tgt = await openMysqlTarget(env.target.url);
     try {
       const shadow = await loadAll(tgt, 'r4');
       const sh = shadow.namespaces[0]!.shadow;
-      await target.exec(`
+      await env.target.exec(`
         INSERT INTO \`${sh}\`.customer VALUES (3, 'a@x.io', 0), (4, 'a@x.io', 0), (5, 'b@x.io', 1);
         INSERT INTO \`${sh}\`.orders (id, customer_id, total, status) VALUES (10, 77, '-1.00', 'new'), (11, 78, '5.00', 'new');
         INSERT INTO \`${sh}\`.pair_ref VALUES (3, 5, 5), (4, 5, NULL);
@@ -199,12 +184,12 @@ describe('mysql target', () => {
   });
 
   it('finalize adds keys, uniques, checks, FKs, indexes and AUTO_INCREMENT = max + 1', async () => {
-    const tgt = await openMysqlTarget(target.url);
+    const tgt = await openMysqlTarget(env.target.url);
     try {
       const shadow = await loadAll(tgt, 'r5');
-      await tgt.finalize(shadow, schema);
+      await tgt.finalize(shadow, env.schema);
       const sh = shadow.namespaces[0]!.shadow;
-      const cons = await target.query<{ TABLE_NAME: string; CONSTRAINT_NAME: string; CONSTRAINT_TYPE: string }>(
+      const cons = await env.target.query<{ TABLE_NAME: string; CONSTRAINT_NAME: string; CONSTRAINT_TYPE: string }>(
         `SELECT TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = ? ORDER BY 1, 2`, [sh]);
       const got = cons.map((c) => `${c.TABLE_NAME}.${c.CONSTRAINT_NAME}:${c.CONSTRAINT_TYPE}`);
       expect(got).toEqual(expect.arrayContaining([
@@ -212,15 +197,15 @@ describe('mysql target', () => {
         'orders.fk_orders_customer:FOREIGN KEY', 'orders.ck_total:CHECK', 'pair.PRIMARY:PRIMARY KEY', 'pair_ref.PRIMARY:PRIMARY KEY',
       ]));
       expect(got.filter((g) => g.startsWith('pair_ref.') && g.endsWith('FOREIGN KEY'))).toHaveLength(1);
-      const onUpdate = await target.query<{ EXTRA: string }>(`SELECT EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'orders' AND COLUMN_NAME = 'shipped'`, [sh]);
+      const onUpdate = await env.target.query<{ EXTRA: string }>(`SELECT EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'orders' AND COLUMN_NAME = 'shipped'`, [sh]);
       expect(onUpdate[0]!.EXTRA.toLowerCase()).toContain('on update current_timestamp');
-      const idx = await target.query(`SELECT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'orders' AND INDEX_NAME = 'ix_placed'`, [sh]);
+      const idx = await env.target.query(`SELECT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'orders' AND INDEX_NAME = 'ix_placed'`, [sh]);
       expect(idx).toHaveLength(1);
-      const ai = await target.query<{ TABLE_NAME: string; AUTO_INCREMENT: number }>(`SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN ('customer', 'orders') ORDER BY 1`, [sh]);
+      const ai = await env.target.query<{ TABLE_NAME: string; AUTO_INCREMENT: number }>(`SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN ('customer', 'orders') ORDER BY 1`, [sh]);
       expect(ai.map((r) => Number(r.AUTO_INCREMENT))).toEqual([3, 4]);
       // The constraints are real: the engine now refuses what validation counted.
-      await expect(target.exec(`INSERT INTO \`${sh}\`.orders (customer_id, total, status) VALUES (1, -5, 'new')`)).rejects.toThrow(/CONSTRAINT/i);
-      await expect(target.exec(`INSERT INTO \`${sh}\`.orders (customer_id, total, status) VALUES (99, 5, 'new')`)).rejects.toThrow(/foreign key/i);
+      await expect(env.target.exec(`INSERT INTO \`${sh}\`.orders (customer_id, total, status) VALUES (1, -5, 'new')`)).rejects.toThrow(/CONSTRAINT/i);
+      await expect(env.target.exec(`INSERT INTO \`${sh}\`.orders (customer_id, total, status) VALUES (99, 5, 'new')`)).rejects.toThrow(/foreign key/i);
     } finally {
       await tgt.close();
     }
