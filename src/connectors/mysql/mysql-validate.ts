@@ -44,8 +44,15 @@ function countSql(database: string, check: IntegrityCheck, indexed = false): str
  * A key of a table whose keys buildKeys added is proven by that ALTER (it refuses any duplicate): no query. Else, on
  * a big table, a primary key or plain unique key is spot-checked (spotCheckDuplicates): finalize adds that key with
  * the same ALTER, so every row is still verified before the swap; a table whose ALTER was refused is counted in full.
+ * `spotCheckMinRows`: the size from which a key is spot-checked (SPOT_CHECK_MIN_ROWS; tests use smaller tables).
  */
-export async function countViolationsIn(session: MysqlSession, database: string, checks: IntegrityCheck[], keys?: KeyState): Promise<IntegrityCount[]> {
+export async function countViolationsIn(
+  session: MysqlSession,
+  database: string,
+  checks: IntegrityCheck[],
+  keys?: KeyState,
+  { spotCheckMinRows = SPOT_CHECK_MIN_ROWS }: { spotCheckMinRows?: number } = {},
+): Promise<IntegrityCount[]> {
   const out = new Map<IntegrityCheck, IntegrityCount>();
   const scans = new Map<string, IntegrityCheck[]>();
   const sizes = new Map<string, number>();
@@ -59,7 +66,7 @@ export async function countViolationsIn(session: MysqlSession, database: string,
     else if (check.kind === 'duplicate' && check.nullsDistinct && !keys?.refused.has(check.table.name)) {
       if (!sizes.has(check.table.name)) sizes.set(check.table.name, await estimatedRows(session, database, check.table.name));
       const rows = sizes.get(check.table.name)!;
-      const spot = rows >= SPOT_CHECK_MIN_ROWS ? await spotCheckDuplicates(session, database, check, rows) : null;
+      const spot = rows >= spotCheckMinRows ? await spotCheckDuplicates(session, database, check, rows) : null;
       out.set(check, spot && spot.violations === 0 ? { check, violations: 0, sampled: spot.checked } : await countOne(session, database, check));
     } else if (check.kind === 'orphan' && (await orphanFreeByRange(session, database, check))) out.set(check, { check, violations: 0 });
     else out.set(check, await countOne(session, database, check, check.kind === 'orphan' && (await leadsAnIndex(session, database, check.table.name, check.foreignKey.columns))));

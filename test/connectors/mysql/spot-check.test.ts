@@ -1,74 +1,59 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IntegrityCheck } from '../../../src/connectors/connector.js';
-import { openSession, type MysqlSession } from '../../../src/connectors/mysql/mysql-session.js';
-import { countViolationsIn, spotCheckDuplicates, SPOT_CHECK_MIN_ROWS } from '../../../src/connectors/mysql/mysql-validate.js';
-import { createMysqlDatabase, type TestDatabase } from '../../support/databases.js';
+import { countViolationsIn, spotCheckDuplicates } from '../../../src/connectors/mysql/mysql-validate.js';
+import { mysqlSessionFixture } from '../../support/mysql-connector.js';
+
+/**
+ * Tables of ROWS rows against a spot-check size of half that (the server's estimate after ANALYZE is not exact): the
+ * same code as a table of SPOT_CHECK_MIN_ROWS (1 M) rows, at a tenth of the set-up and of the full recount.
+ */
+const ROWS = 100_000;
+const MIN_ROWS = ROWS / 2;
 
 const dup = (db: string, table: string, columns: string[], nullsDistinct = true): Extract<IntegrityCheck, { kind: 'duplicate' }> => ({
   kind: 'duplicate', table: { schema: db, name: table }, columns, constraint: `${table}_key`, nullsDistinct,
 });
 
 describe('MySQL gate: duplicates of big tables spot-checked, recounted in full when the sample finds any', () => {
-  let db: TestDatabase;
-  let session: MysqlSession;
-
-  beforeAll(async () => {
-    db = await createMysqlDatabase('synth_spot_my');
-    // big: SPOT_CHECK_MIN_ROWS rows, clean (composite key); big_dup: every 10th id repeats; small_dup: below the size.
-    await db.exec(`
+  // big: ROWS rows, clean (composite key); big_dup: every 10th id repeats; small_dup: below the size.
+  const env = mysqlSessionFixture('synth_spot_my', `
       CREATE TABLE big (a INT NOT NULL, b INT NOT NULL);
-      INSERT INTO big SELECT seq DIV 4, seq % 4 FROM seq_0_to_${SPOT_CHECK_MIN_ROWS + 49_999};
+      INSERT INTO big SELECT seq DIV 4, seq % 4 FROM seq_0_to_${ROWS - 1};
       CREATE TABLE big_dup (id INT NULL);
-      INSERT INTO big_dup SELECT CASE WHEN seq % 10 = 0 THEN seq - 1 WHEN seq % 10 = 5 THEN NULL ELSE seq END FROM seq_1_to_${SPOT_CHECK_MIN_ROWS + 50_000};
+      INSERT INTO big_dup SELECT CASE WHEN seq % 10 = 0 THEN seq - 1 WHEN seq % 10 = 5 THEN NULL ELSE seq END FROM seq_1_to_${ROWS};
       CREATE TABLE small_dup (id INT NULL);
       INSERT INTO small_dup VALUES (1), (1), (2), (NULL), (NULL);`);
-    session = await openSession(db.url, false, 'test');
-  }, 120_000);
-
-  afterAll(async () => {
-    await session?.close();
-    await db?.drop();
-  });
 
   it('samples about 20 000 keys and finds a repeated one against the whole table', async () => {
-    const clean = await spotCheckDuplicates(session, db.name, dup(db.name, 'big', ['a', 'b']), SPOT_CHECK_MIN_ROWS);
+    const { db, session } = env;
+    const clean = await spotCheckDuplicates(session, db.name, dup(db.name, 'big', ['a', 'b']), ROWS);
     expect(clean!.violations).toBe(0);
     expect(clean!.checked).toBeGreaterThan(15_000);
     expect(clean!.checked).toBeLessThan(25_000);
     // The same seed draws the same sample.
-    expect(await spotCheckDuplicates(session, db.name, dup(db.name, 'big', ['a', 'b']), SPOT_CHECK_MIN_ROWS)).toEqual(clean);
-    const dirty = await spotCheckDuplicates(session, db.name, dup(db.name, 'big_dup', ['id']), SPOT_CHECK_MIN_ROWS);
+    expect(await spotCheckDuplicates(session, db.name, dup(db.name, 'big', ['a', 'b']), ROWS)).toEqual(clean);
+    const dirty = await spotCheckDuplicates(session, db.name, dup(db.name, 'big_dup', ['id']), ROWS);
     expect(dirty!.violations).toBeGreaterThan(0);
   });
 
   it('reports a clean big table as sampled and counts a dirty one exactly, small tables in full as before', async () => {
+    const { db, session } = env;
     const checks = [dup(db.name, 'big', ['a', 'b']), dup(db.name, 'big_dup', ['id']), dup(db.name, 'small_dup', ['id'])];
-    const counts = await countViolationsIn(session, db.name, checks);
+    const counts = await countViolationsIn(session, db.name, checks, undefined, { spotCheckMinRows: MIN_ROWS });
     expect(counts[0]!.violations).toBe(0);
     expect(counts[0]!.sampled).toBeGreaterThan(15_000);
     // Exact: one repeat per ten ids (ids ending in 9 appear twice), NULLs never duplicates.
-    expect(counts[1]).toEqual({ check: checks[1], violations: (SPOT_CHECK_MIN_ROWS + 50_000) / 10 });
+    expect(counts[1]).toEqual({ check: checks[1], violations: ROWS / 10 });
     expect(counts[2]).toEqual({ check: checks[2], violations: 1 });
   });
 });
 
 describe('MySQL gate: NOT NULL from the catalog on a strict server', () => {
-  let db: TestDatabase;
-  let session: MysqlSession;
-
-  beforeAll(async () => {
-    db = await createMysqlDatabase('synth_nn_my');
-    // b is NOT NULL in the schema but nullable here (as a shadow of another run's schema could be): it is counted.
-    await db.exec(`CREATE TABLE t (a INT NOT NULL, b INT NULL); INSERT INTO t VALUES (1, 1), (2, NULL), (3, NULL);`);
-    session = await openSession(db.url, false, 'test');
-  }, 60_000);
-
-  afterAll(async () => {
-    await session?.close();
-    await db?.drop();
-  });
+  // b is NOT NULL in the schema but nullable here (as a shadow of another run's schema could be): it is counted.
+  const env = mysqlSessionFixture('synth_nn_my', 'CREATE TABLE t (a INT NOT NULL, b INT NULL); INSERT INTO t VALUES (1, 1), (2, NULL), (3, NULL);');
 
   it('answers a declared NOT NULL column without a scan and counts the NULLs of a nullable one', async () => {
+    const { db, session } = env;
     const [mode] = await session.query<{ m: string }>('SELECT @@SESSION.sql_mode AS m');
     expect(mode!.m).toMatch(/STRICT_(TRANS|ALL)_TABLES/);
     const t = { schema: db.name, name: 't' };
