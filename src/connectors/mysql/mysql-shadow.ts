@@ -23,20 +23,31 @@ const TRIGGER_STORE = '__synth_saved_triggers';
 
 /**
  * Whether a table's rows are loaded in primary-key order, so the shadow can hold the key from the start: integer
- * keys are generated as start + step × row (step > 0), and a key that leads with a foreign key followed by integers
- * (lineitem's (l_orderkey, l_linenumber)) is generated parent by parent. A parallel load's windows each arrive in
- * order (a few append points). Anything else (text keys spread by a permutation, two foreign keys) would insert at
- * random into the clustered index, which costs more than the rebuild it saves.
+ * keys are generated as start + step × row (step > 0), and a key that leads with the foreign key generation groups
+ * the rows by (the plan's primary parent: the first NOT NULL key to another table), followed by integers, is
+ * generated parent by parent: lineitem's (l_orderkey, l_linenumber) numbers the lines of each order, and a link
+ * table's (ps_partkey, ps_suppkey) deals each part its distinct suppliers (in no order within the part, so its rows
+ * land in the last page or two). The grouping parent's key must itself be generated in order (`schema` names it).
+ * A parallel load's windows each arrive in order (a few append points). Anything else (text keys spread by a
+ * permutation, a key led by a shuffled foreign key) would insert at random into the clustered index, which costs
+ * more than the rebuild it saves.
  */
-export function keyOrdered(table: Table): boolean {
+export function keyOrdered(table: Table, schema?: DatabaseSchema): boolean {
   const pk = table.primaryKey;
   if (!pk || pk.columns.length === 0) return false;
   const integer = (name: string) => table.columns.find((c) => c.name === name)?.type.kind === 'integer';
   if (!pk.columns.every(integer)) return false;
   if (pk.columns.length === 1) return !table.foreignKeys.some((fk) => fk.columns.includes(pk.columns[0]!));
   const [lead, ...rest] = pk.columns;
-  const inFk = (name: string) => table.foreignKeys.some((fk) => fk.columns.includes(name));
-  return table.foreignKeys.some((fk) => fk.columns.length === 1 && fk.columns[0] === lead) && !rest.some(inFk);
+  const notNull = (name: string) => table.columns.find((c) => c.name === name)?.nullable === false;
+  const grouping = table.foreignKeys.find((fk) => (fk.references.name !== table.name || fk.references.schema !== table.schema) && fk.columns.every(notNull));
+  if (!grouping || grouping.columns.length !== 1 || grouping.columns[0] !== lead) return false;
+  const parent = schema?.tables.find((t) => t.name === grouping.references.name && t.schema === grouping.references.schema);
+  if (parent && !(parent.primaryKey?.columns.length === 1 && parent.primaryKey.columns[0] === grouping.references.columns[0] && keyOrdered(parent))) return false;
+  const others = table.foreignKeys.filter((fk) => fk !== grouping);
+  // Either no other key column is a foreign key (line numbers), or every one is (a link table of distinct pairs).
+  const inOther = rest.filter((c) => others.some((fk) => fk.columns.includes(c)));
+  return inOther.length === 0 || (inOther.length === rest.length && others.every((fk) => fk.columns.every((c) => pk.columns.includes(c)) || !fk.columns.some((c) => pk.columns.includes(c))));
 }
 
 export function shadowDatabaseName(live: string, runId: string): string {
@@ -169,7 +180,7 @@ export class MysqlShadows {
           } catch (e) {
             throw wrapError('LOAD_FAILED', `Creating shadow table ${table.name}`, e, table.name);
           }
-          if (keyOrdered(table)) {
+          if (keyOrdered(table, schema)) {
             // Rows arrive in key order, so InnoDB appends to the clustered index as it would to its hidden row id,
             // and buildKeys then adds the other indexes in place (a sort each) instead of rebuilding the table.
             // A key the server refuses here (an engine rule) is left to buildKeys as before.
