@@ -321,19 +321,51 @@ export class PrivacyFilter {
     if (best === null) return false;
     const at = idx[this.numCols[best.k]!]!;
     const old = row[at] ?? null;
-    const step = this.steps[best.k];
-    row[at] =
-      this.kinds[this.numCols[best.k]!] === 'datetime'
-        ? formatDatetimeLike(best.x, old, step)
-        : typeof old === 'bigint'
-          ? BigInt(Math.round(best.x))
-          : typeof old === 'string'
-            ? step !== undefined && step > 0
-              ? best.x.toFixed(Math.max(0, Math.round(-Math.log10(step))))
-              : String(best.x)
-            : best.x;
+    row[at] = this.written(best.k, best.x, old);
     // Judged on the value as written (a datetime reparsed from its text), so no rounding brings a copy back.
     if (this.classifyEncoded(this.encode(row, idx, this.escapeScratch[1])) !== null) {
+      row[at] = old;
+      return false;
+    }
+    return true;
+  }
+
+  /** x as numeric column k's value is written, in the type and shape `old` had. */
+  private written(k: number, x: number, old: Value): Value {
+    const step = this.steps[k];
+    if (this.kinds[this.numCols[k]!] === 'datetime') return formatDatetimeLike(x, old, step);
+    if (typeof old === 'bigint') return BigInt(Math.round(x));
+    if (typeof old === 'string') return step !== undefined && step > 0 ? x.toFixed(Math.max(0, Math.round(-Math.log10(step)))) : String(x);
+    return x;
+  }
+
+  /**
+   * For a copy neither a nudge nor a redraw fixed (its values are dense, or all but one are markers): when it equals
+   * a training row exactly, moves one numeric or datetime value by one step (the smallest move relative to its range,
+   * inside the range, never a marker), so no real row is replayed verbatim; it stays a near copy. Returns whether the
+   * row changed.
+   */
+  unexact(row: Row, columns: readonly string[]): boolean {
+    if (this.names.length === 0) return false;
+    const idx = this.indexesIn(columns);
+    const e = this.encode(row, idx, this.escapeScratch[0]);
+    if (this.onlyMarkers(e) || !this.exact.has(this.exactKey(e))) return false;
+    let best: { k: number; x: number; cost: number } | null = null;
+    for (let k = 0; k < e.num.length; k++) {
+      const v = e.num[k]!;
+      const step = this.steps[k];
+      if (Number.isNaN(v) || step === 0 || this.markers[k]!.has(v)) continue;
+      const d = step ?? this.pad(k, v);
+      const cost = d / this.ranges[k]!;
+      if (best !== null && cost >= best.cost) continue;
+      const x = v + d <= this.maxs[k]! ? v + d : v - d;
+      if (x >= this.mins[k]! && x <= this.maxs[k]!) best = { k, x: this.quantize(k, x, x > v ? 1 : -1), cost };
+    }
+    if (best === null) return false;
+    const at = idx[this.numCols[best.k]!]!;
+    const old = row[at] ?? null;
+    row[at] = this.written(best.k, best.x, old);
+    if (this.exact.has(this.exactKey(this.encode(row, idx, this.escapeScratch[1])))) {
       row[at] = old;
       return false;
     }
@@ -488,6 +520,17 @@ export class PrivacyFilter {
   classify(row: Row, columns: readonly string[]): 'exact' | 'near' | 'outlier' | null {
     const idx = this.names.map((n) => columns.indexOf(n));
     return this.classifyEncoded(this.encode(row, idx));
+  }
+
+  /** The compared columns that hold a marker value (a datetime at its min or max on ≥ 5 % of the training rows). */
+  markedColumns(): string[] {
+    return this.numCols.filter((_, k) => this.markers[k]!.size > 0).map((j) => this.names[j]!);
+  }
+
+  /** Whether `value` is a marker of column `name` (markedColumns); false for any other column. */
+  isMarker(name: string, value: Value): boolean {
+    const k = this.numCols.findIndex((j) => this.names[j] === name);
+    return k >= 0 && this.markers[k]!.size > 0 && this.markers[k]!.has(toNumber(value, this.kinds[this.numCols[k]!]!));
   }
 
   private onlyMarkers(e: Encoded): boolean {
