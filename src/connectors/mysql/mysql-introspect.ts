@@ -14,7 +14,7 @@ import type { MysqlSession } from './mysql-session.js';
 import { qi, ql, qt } from './mysql-quote.js';
 import { routinesAndEvents, unqualified } from './mysql-objects.js';
 import { readSequences } from './mysql-sequences.js';
-import { partitioningOf, partitionRows, type PartitionRow } from './mysql-partitions.js';
+import { columnRangeOfExpression, partitioningOf, partitionRows, type PartitionRow } from './mysql-partitions.js';
 
 interface ColumnRow {
   TABLE_SCHEMA: string;
@@ -419,7 +419,9 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
     const rows = await session.query<Record<string, string>>(`SHOW CREATE TABLE ${qt(t.TABLE_SCHEMA, t.TABLE_NAME)}`);
     const clause = partitionClause(rows[0]?.['Create Table'] ?? '');
     if (clause !== null) table.storage = `${table.storage ?? ''} ${clause}`.trim();
-    table.partitioning = partitioningOf(partitionsOf.get(key(t.TABLE_SCHEMA, t.TABLE_NAME)) ?? [], table.columns);
+    const prows = partitionsOf.get(key(t.TABLE_SCHEMA, t.TABLE_NAME)) ?? [];
+    const partitioning = partitioningOf(prows, table.columns);
+    table.partitioning = partitioning && ((await columnRangeOfExpression(session, prows, table.columns, partitioning)) ?? partitioning);
   }
 
   const otherObjects: OtherObject[] = [];

@@ -81,3 +81,107 @@ export function partitioningOf(rows: PartitionRow[], columns: Column[]): Partiti
   });
   return { strategy, key, partitions };
 }
+
+/** A value of the partition column: an integer, or a date as days since 1970-01-01. */
+interface ColumnDomain {
+  lo: number;
+  hi: number;
+  /** The SQL the expression reads in place of the column, with one `?` parameter. */
+  placeholder: string;
+  param: (v: number) => number | string;
+  literal: (v: number) => string;
+}
+
+const isoDay = (days: number) => new Date(days * DAY_MS).toISOString().slice(0, 10);
+
+function domainOf(column: Column): ColumnDomain | null {
+  const t = column.type;
+  const int = (lo: number, hi: number): ColumnDomain => ({ lo, hi, placeholder: 'CAST(? AS SIGNED)', param: (v) => v, literal: (v) => String(v) });
+  if (t.kind === 'integer') {
+    const bits = t.bytes * 8;
+    const lo = t.unsigned ? 0 : Math.max(-(2 ** (bits - 1)), Number.MIN_SAFE_INTEGER);
+    return int(lo, Math.min((t.unsigned ? 2 ** bits : 2 ** (bits - 1)) - 1, Number.MAX_SAFE_INTEGER));
+  }
+  if (t.kind === 'year') return int(1901, 2155);
+  if (t.kind === 'date') {
+    const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / DAY_MS;
+    return { lo: day('1000-01-01'), hi: day('9999-12-31'), placeholder: 'CAST(? AS DATE)', param: isoDay, literal: (v) => `'${isoDay(v)}'` };
+  }
+  return null;
+}
+
+/** Points of a monotonic check: evenly spaced over [lo, hi], both ends included. */
+const MONOTONE_POINTS = 65;
+
+/**
+ * A RANGE partitioning on an expression of one integer, YEAR or DATE column (`y + 0`, `x DIV 10`, `TO_DAYS(d) - 737790`)
+ * and with no MAXVALUE partition, as a RANGE on the column itself: the bound of each partition is the
+ * least column value the server maps at or above the partition's LESS THAN value, found by binary search with the
+ * server evaluating the expression. That holds for an expression that never decreases as the column grows, so it is
+ * checked: on evenly spaced values of the column, and on the source's own rows (each must lie within its partition's
+ * bounds). Null when the expression is not of that kind (the table then keeps the expression as its key, and a row
+ * outside every partition is an error on load that names it).
+ */
+export async function columnRangeOfExpression(session: MysqlSession, rows: PartitionRow[], columns: Column[], partitioning: Partitioning): Promise<Partitioning | null> {
+  const first = rows[0];
+  if (!first || partitioning.strategy !== 'range' || singleColumnKey(partitioning.key)) return null;
+  const bounds = rows.map((r) => (r.PARTITION_DESCRIPTION ?? '').trim());
+  if (bounds.some((b) => !/^-?\d+$/.test(b))) return null; // MAXVALUE: every value has a partition.
+  const expression = (first.PARTITION_EXPRESSION ?? '').trim();
+  const named = new Set([...expression.matchAll(/`((?:[^`]|``)+)`/g)].map((m) => m[1]!.replace(/``/g, '`')));
+  if (named.size !== 1) return null;
+  const column = columns.find((c) => c.name === [...named][0]);
+  const domain = column ? domainOf(column) : undefined;
+  if (!column || !domain) return null;
+  const sql = expression.replace(/`((?:[^`]|``)+)`/g, domain.placeholder);
+  const evaluate = async (vs: number[]): Promise<Array<number | null>> => {
+    const [row] = await session.query<Record<string, unknown>>(`SELECT ${vs.map((_, i) => `(${sql}) AS v${i}`).join(', ')}`, vs.map(domain.param));
+    return vs.map((_, i) => {
+      const v = row?.[`v${i}`];
+      return v === null || v === undefined ? null : Number(v);
+    });
+  };
+  const points = Array.from({ length: MONOTONE_POINTS }, (_, i) => Math.round(domain.lo + ((domain.hi - domain.lo) * i) / (MONOTONE_POINTS - 1)));
+  const sampled = await evaluate(points);
+  for (let i = 1; i < sampled.length; i++) {
+    const a = sampled[i - 1]!;
+    const b = sampled[i]!;
+    if (a === null || b === null || Number.isNaN(a) || Number.isNaN(b) || b < a) return null;
+  }
+  // The least column value whose expression is at or above `bound`; hi + 1 when none is (every value lies below).
+  const least = async (bound: number): Promise<number> => {
+    let lo = domain.lo;
+    let hi = domain.hi + 1;
+    while (lo < hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const [v] = await evaluate([mid]);
+      if (v !== null && v! >= bound) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+  const limits: number[] = [];
+  for (const b of bounds) limits.push(await least(Number(b)));
+  // Every source row must lie within its partition's bounds on the column.
+  const col = `\`${column.name.replace(/`/g, '``')}\``;
+  const table = `\`${first.TABLE_SCHEMA.replace(/`/g, '``')}\`.\`${first.TABLE_NAME.replace(/`/g, '``')}\``;
+  for (let i = 0; i < rows.length; i++) {
+    const outside = [...(i > 0 ? [`${col} < ${domain.literal(limits[i - 1]!)}`] : []), ...(limits[i]! <= domain.hi ? [`${col} >= ${domain.literal(limits[i]!)}`] : [])];
+    if (outside.length === 0) continue;
+    const [n] = await session.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table} PARTITION (\`${rows[i]!.PARTITION_NAME.replace(/`/g, '``')}\`) WHERE ${outside.join(' OR ')}`);
+    if (Number(n?.n ?? 0) > 0) return null;
+  }
+  let lower = 'MINVALUE';
+  const partitions = rows.map((r, i) => {
+    const upper = limits[i]! > domain.hi ? 'MAXVALUE' : domain.literal(limits[i]!);
+    const bound = `FROM (${lower}) TO (${upper})`;
+    lower = upper;
+    return { schema: r.TABLE_SCHEMA, name: r.PARTITION_NAME, bound };
+  });
+  return { strategy: 'range', key: keyName(column.name), partitions };
+}
+
+/** Whether a partitioning key (as partitioningOf writes it) is a column rather than an expression. */
+function singleColumnKey(key: string): boolean {
+  return /^[a-z_][a-z0-9_$]*$/.test(key) || /^"(?:[^"]|"")+"$/.test(key);
+}

@@ -148,6 +148,23 @@ function isLocalInfileRefused(e: unknown): boolean {
   );
 }
 
+/**
+ * A generated row that no partition takes: generation keeps a RANGE or LIST value inside the partitions when the key
+ * is a column, YEAR/TO_DAYS/UNIX_TIMESTAMP of a date column, or an expression of one integer or date column that
+ * never decreases (mysql-partitions.ts); any other expression (LIST (MOD(id, 4)), RANGE (a + b)) is left to the server.
+ */
+function noPartition(table: Table, detail: string): SynthError {
+  const p = table.partitioning;
+  const by = p ? `PARTITION BY ${p.strategy.toUpperCase()} (${p.key})` : 'its partitioning';
+  return new SynthError('LOAD_FAILED', `Loading ${table.name}: generated rows fit no partition of ${by} (${detail}).`, {
+    table: table.name,
+    hint:
+      `synth keeps generated values inside the partitions only for a key that is a column, YEAR/TO_DAYS/UNIX_TIMESTAMP of a date column, or an expression of one integer or date column that never decreases; ` +
+      `this one is none of those. Skip the table (tables.${table.name}.skip: true), copy it verbatim if it holds no personal data (tables.${table.name}.mode: 'copy'), ` +
+      `or give the source table a catch-all partition (VALUES LESS THAN MAXVALUE, or DEFAULT for LIST). Nothing was swapped; the live database is unchanged.`,
+  });
+}
+
 /** Whether the table already holds a unique index (its primary key, created with the shadow). */
 async function hasUniqueIndex(conn: PoolConnection, database: string, table: string): Promise<boolean> {
   const [rows] = await conn.query(
@@ -261,6 +278,7 @@ export class MysqlWriter {
           cause: e,
         });
       }
+      if ((e as { code?: string }).code === 'ER_NO_PARTITION_FOR_GIVEN_VALUE') throw noPartition(table, (e as Error).message);
       throw new SynthError('LOAD_FAILED', `Loading ${table.name} failed: ${(e as Error).message}`, {
         table: table.name, hint: 'The generated rows do not fit the target table; see the message for the column.', cause: e,
       });
@@ -327,6 +345,7 @@ export class MysqlWriter {
             hint: 'The shadow held this key while it loaded and refused the repeated rows; nothing was swapped and the live database is unchanged. Report the seed and table: generated keys are meant to be distinct.',
           });
         }
+        if (/has no partition for value/i.test(detail)) throw noPartition(table, `${warnings} warnings: ${detail}`);
         throw new SynthError('LOAD_FAILED', `Loading ${table.name}: the server altered or rejected values (${warnings} warnings): ${detail}`, {
           table: table.name, hint: 'A generated value does not fit its column type; the warning names the column and row.',
         });
