@@ -33,7 +33,31 @@ export function toNumber(v: Value): number | null {
   return null;
 }
 
+/** integerRange's bounds as numbers, by bytes and sign: exact for 1–4 bytes, the nearest doubles for 8. */
+const NUMBER_RANGES = new Map<string, [number, number]>();
+
+function numberRange(type: { bytes: 1 | 2 | 3 | 4 | 8; unsigned: boolean }): [number, number] {
+  const key = `${type.bytes}${type.unsigned ? 'u' : 's'}`;
+  let r = NUMBER_RANGES.get(key);
+  if (!r) {
+    const [lo, hi] = integerRange(type);
+    NUMBER_RANGES.set(key, (r = [Number(lo), Number(hi)]));
+  }
+  return r;
+}
+
 function conformInteger(v: Value, type: { bytes: 1 | 2 | 3 | 4 | 8; unsigned: boolean }): number | bigint | null {
+  // A number whose rounding is a safe integer (every value a model draws) is clamped as a number: the same result as
+  // the BigInt path below (a clamp to a bound that is not safe, only for 8 bytes, is never reached from a safe
+  // integer), without the half-dozen BigInts per value that path allocates, a large part of the generation's GC.
+  if (typeof v === 'number') {
+    const n = Math.round(v);
+    if (n >= Number.MIN_SAFE_INTEGER && n <= Number.MAX_SAFE_INTEGER) {
+      const [lo, hi] = numberRange(type);
+      // `+ 0`: BigInt(-0) is 0n, so the BigInt path writes -0 as 0.
+      return (n < lo ? lo : n > hi ? hi : n) + 0;
+    }
+  }
   const [lo, hi] = integerRange(type);
   let b: bigint;
   if (typeof v === 'bigint') b = v;
@@ -127,10 +151,27 @@ function dayText(day: number): string {
  * leap day although 1904's rules are not consulted.
  */
 export function utc(y: number, mo: number, d: number, h = 0, mi = 0, s = 0): number {
+  // The proleptic Gregorian day of the month's first day, by arithmetic: Date.UTC was the largest single cost of
+  // parsing the dates generation writes and reads back. Days, hours, minutes and seconds past their range carry
+  // over linearly, as in Date.UTC; other months and years go through it.
+  if (mo >= 0 && mo <= 11 && y >= 100 && y <= 9999 && Number.isInteger(y) && Number.isInteger(mo) && Number.isInteger(d) && Number.isInteger(h) && Number.isInteger(mi) && Number.isInteger(s)) {
+    return (daysBeforeMonth(y, mo) + d - 1) * DAY_MS + h * 3_600_000 + mi * 60_000 + s * 1000;
+  }
   if (y < 0 || y > 99) return Date.UTC(y, mo, d, h, mi, s);
   const date = new Date(Date.UTC(2000, 0, 1, h, mi, s));
   date.setUTCFullYear(y, mo, d);
   return date.getTime();
+}
+
+/** Days from 1970-01-01 to the first of month `mo` (0–11) of year `y` (100–9999), Gregorian (H. Hinnant's days_from_civil). */
+function daysBeforeMonth(y: number, mo: number): number {
+  const yy = mo < 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const mp = mo < 2 ? mo + 10 : mo - 2;
+  const doy = Math.floor((153 * mp + 2) / 5);
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
 }
 
 /** The digit at `i` of `s` (0–9), or -1. */

@@ -281,37 +281,57 @@ export function createEnforcer(
       return target < 0 || (own < 0 && !parent) ? null : { inv, target, own, parent };
     })
     .filter((s): s is NonNullable<typeof s> => s !== null);
+  // Per batch scratch, reused: a JS array of anchors mixed with NULLs boxed every epoch (~10^12, past a small
+  // integer) and was, with the arrays beside it, much of the garbage a batch left.
+  let anchors = new Float64Array(0);
+  let hasAnchor = new Uint8Array(0);
+  let drawn = new Float64Array(0);
+  let marked = new Uint8Array(0);
   return {
     apply(rows, start, rng) {
+      const n = rows.length;
+      if (anchors.length < n) {
+        anchors = new Float64Array(n);
+        hasAnchor = new Uint8Array(n);
+        drawn = new Float64Array(n);
+        marked = new Uint8Array(n);
+      }
       for (const s of steps) {
-        const anchors: Array<number | null> = rows.map((row, r) => numeric(s.parent ? s.parent(start + r) : (row[s.own] as Value), s.inv.kind));
+        const kind = s.inv.kind;
+        for (let r = 0; r < n; r++) {
+          const a = numeric(s.parent ? s.parent(start + r) : (rows[r]![s.own] as Value), kind);
+          hasAnchor[r] = a === null ? 0 : 1;
+          anchors[r] = a ?? 0;
+        }
         // A marker the model drew (at or above its anchor) stays: the row is "current", not a date to rebuild.
-        const marked = rows.map((row, r) => {
-          if (!s.inv.sentinels) return false;
-          const b = numeric(row[s.target] as Value, s.inv.kind);
-          return b !== null && s.inv.sentinels.includes(b) && (anchors[r] ?? -Infinity) <= b;
-        });
-        const drawn = rows.map(() => drawGap(s.inv.gaps, rng));
+        const sentinels = s.inv.sentinels;
+        for (let r = 0; r < n; r++) {
+          if (!sentinels) {
+            marked[r] = 0;
+            continue;
+          }
+          const b = numeric(rows[r]![s.target] as Value, kind);
+          marked[r] = b !== null && sentinels.includes(b) && (hasAnchor[r] ? anchors[r]! : -Infinity) <= b ? 1 : 0;
+        }
+        for (let r = 0; r < n; r++) drawn[r] = drawGap(s.inv.gaps, rng);
         if (rankMatched) {
           // The model's own gap orders the rows; the source's gaps are dealt out in that order.
           const modelGap = rows.map((row, r) => {
-            const a = anchors[r] ?? null;
-            const b = numeric(row[s.target] as Value, s.inv.kind);
-            return a === null || b === null ? 0 : b - a;
+            const b = numeric(row[s.target] as Value, kind);
+            return !hasAnchor[r] || b === null ? 0 : b - anchors[r]!;
           });
           const order = rows.map((_, r) => r).filter((r) => !marked[r]).sort((x, y) => modelGap[x]! - modelGap[y]! || x - y);
           const sorted = order.map((r) => drawn[r]!).sort((x, y) => x - y);
           order.forEach((r, k) => (drawn[r] = sorted[k]!));
         }
-        for (let r = 0; r < rows.length; r++) {
-          const a = anchors[r] ?? null;
+        for (let r = 0; r < n; r++) {
           // A NULL anchor or a NULL value (the column's own null share) leaves the row as the model drew it.
-          if (a === null || rows[r]![s.target] === null || marked[r]) continue;
-          rows[r]![s.target] = fromNumber(a + drawn[r]!, s.column);
+          if (!hasAnchor[r] || rows[r]![s.target] === null || marked[r]) continue;
+          rows[r]![s.target] = fromNumber(anchors[r]! + drawn[r]!, s.column);
         }
         for (const x of secondary) {
           if (x.inv.column !== s.inv.column) continue;
-          for (let r = 0; r < rows.length; r++) {
+          for (let r = 0; r < n; r++) {
             const a = numeric(x.parent ? x.parent(start + r) : (rows[r]![x.own] as Value), x.inv.kind);
             const b = numeric(rows[r]![x.target] as Value, x.inv.kind);
             if (a !== null && b !== null && a > b) rows[r]![x.target] = fromNumber(a + drawGap(x.inv.gaps, rng), s.column);
@@ -326,7 +346,12 @@ const DAY = 86_400_000;
 
 function fromNumber(x: number, column: Column): Value {
   const t = column.type;
-  if (t.kind === 'date') return conformValue(formatEpoch(Math.ceil(x / DAY) * DAY, 'date'), column);
+  if (t.kind === 'date') {
+    // A finite instant's date as formatEpoch writes it is already what conform would make of it (it parses back
+    // to the same day): conform only sees what is not.
+    const v = formatEpoch(Math.ceil(x / DAY) * DAY, 'date');
+    return Number.isFinite(x) ? v : conformValue(v, column);
+  }
   if (t.kind === 'timestamp') return conformValue(formatEpoch(Math.ceil(x), 'timestamp', t.withTimeZone, true), column);
   if (t.kind === 'integer') return conformValue(Math.ceil(x), column);
   if (t.kind === 'decimal' && t.scale !== null) {

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgDatabase, type TestDatabase } from '../support/databases.js';
 import { fitBaseline, baselineFromArtifact } from '../../src/generation/baseline/baseline-model.js';
+import { columnDrawer, drawSpec, type ColumnSpec } from '../../src/generation/baseline/column-spec.js';
+import { conformValue, utc } from '../../src/generation/conform.js';
 import { describeColumns } from '../../src/generation/metadata.js';
 import { createRng } from '../../src/generation/rng.js';
-import { findTable } from '../../src/schema/model.js';
+import { findColumn, findTable, type Column } from '../../src/schema/model.js';
 import type { Row, Value } from '../../src/schema/values.js';
 import type { TableSample } from '../../src/generation/model.js';
 import { isSynthError } from '../../src/errors.js';
@@ -136,6 +138,27 @@ describe('baseline model', () => {
     const model = fitBaseline(customerTable, customer, meta);
     const again = baselineFromArtifact(JSON.parse(JSON.stringify(model.toJSON())), customerTable);
     expect(again.sample(300, null, createRng(4))).toEqual(model.sample(300, null, createRng(4)));
+  });
+
+  it('draws per column what conform makes of the spec drawn (categories, dates, numbers, text), with the same draws', () => {
+    const meta = describeColumns(customerTable, customer);
+    const model = fitBaseline(customerTable, customer, meta);
+    const specs = model.toJSON().columns;
+    const date = col('d', { kind: 'date' }, { nullable: false });
+    const extra: Array<[ColumnSpec, Column]> = [
+      [{ type: 'epoch', unit: 'date', quantiles: [utc(1, 0, 1), Date.UTC(2000, 5, 1), Date.UTC(9999, 11, 31)], fraction: false, withTimeZone: false }, date],
+      [{ type: 'epoch', unit: 'date', quantiles: [Number.NaN, Number.NaN], fraction: false, withTimeZone: false }, date],
+      [{ type: 'categorical', values: ['a', 'toolong', null], weights: [1, 2, 3] }, col('t', varchar(3), { nullable: false })],
+      [{ type: 'categorical', values: [{ k: 1 }], weights: [1] }, col('j', { kind: 'json', binary: true }, { nullable: true })],
+    ];
+    const cases = [...specs.map((s): [ColumnSpec, Column] => [s.spec, findColumn(customerTable, s.column)!]), ...extra];
+    expect(cases.some(([s]) => s.type === 'categorical') && cases.some(([s]) => s.type === 'numeric')).toBe(true);
+    for (const [spec, column] of cases) {
+      const draw = columnDrawer(spec, column);
+      const [a, b] = [createRng(9, column.name), createRng(9, column.name)];
+      for (let i = 0; i < 200; i++) expect(draw(a)).toEqual(conformValue(drawSpec(spec, b), column));
+      expect(a.next()).toBe(b.next());
+    }
   });
 
   it('keeps the number of decimals of the sample for unconstrained numeric', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conformValue } from '../../src/generation/conform.js';
+import { conformValue, formatEpoch, utc } from '../../src/generation/conform.js';
 import type { NeutralType } from '../../src/schema/model.js';
 import { isSynthError } from '../../src/errors.js';
 import { col } from './fixtures.js';
@@ -57,6 +57,31 @@ describe('conformValue', () => {
     expect(conformValue(2 ** 40, c({ kind: 'integer', bytes: 4, unsigned: true }))).toBe(4294967295);
     expect(conformValue(10n ** 30n, c({ kind: 'integer', bytes: 8, unsigned: false }))).toBe(9223372036854775807n);
     expect(conformValue('42', c({ kind: 'integer', bytes: 8, unsigned: false }))).toBe(42);
+  });
+
+  it('clamps numbers without BigInts exactly as the BigInt path does: -0, 2^53 and 8-byte bounds', () => {
+    const big = c({ kind: 'integer', bytes: 8, unsigned: false });
+    expect(Object.is(conformValue(-0, big), 0)).toBe(true);
+    expect(Object.is(conformValue(-0.4, c({ kind: 'integer', bytes: 2, unsigned: false })), 0)).toBe(true);
+    expect(conformValue(2 ** 53 - 1, big)).toBe(2 ** 53 - 1);
+    expect(conformValue(2 ** 53, big)).toBe(9007199254740992n);
+    expect(conformValue(-(2 ** 70), big)).toBe(-9223372036854775808n);
+    expect(conformValue(-3.5, c({ kind: 'integer', bytes: 8, unsigned: true }))).toBe(0);
+    expect(conformValue(Number.NaN, c({ kind: 'integer', bytes: 4, unsigned: false }, false))).toBe(0);
+  });
+
+  it('computes epochs as Date.UTC does (years 100–9999, days and times past their range carried over)', () => {
+    for (let y = 100; y <= 9999; y += 37) {
+      for (let mo = 0; mo < 12; mo++) {
+        for (const [d, h, mi, s] of [[1, 0, 0, 0], [29, 23, 59, 59], [31, 24, 60, 61], [0, -1, 0, 0], [-3, 0, -5, 70]]) {
+          expect(utc(y, mo, d!, h, mi, s)).toBe(Date.UTC(y, mo, d!, h, mi, s));
+        }
+      }
+    }
+    // Years below 100 are those years (Date.UTC would read 1900–1999), and a date written reads back to itself.
+    expect(formatEpoch(utc(50, 1, 29), 'date')).toBe('0050-03-01');
+    expect(conformValue('0004-02-29', c({ kind: 'date' }))).toBe('0004-02-29');
+    expect(conformValue('2024-02-30', c({ kind: 'date' }))).toBe('2024-03-01');
   });
 
   it('rounds decimals to scale and clamps to precision', () => {

@@ -5,11 +5,11 @@
 import { SynthError } from '../../errors.js';
 import type { Column, Table, TableRef } from '../../schema/model.js';
 import { findColumn } from '../../schema/model.js';
-import type { Row } from '../../schema/values.js';
+import type { Row, Value } from '../../schema/values.js';
 import type { AttributeModel, ColumnMeta, ModelArtifact, Rng, TableSample } from '../model.js';
 import { conformValue } from '../conform.js';
 import { attributeColumns, columnValues } from '../metadata.js';
-import { drawSpec, fitColumnSpec, type ColumnModelSpec } from './column-spec.js';
+import { columnDrawer, fitColumnSpec, type ColumnModelSpec } from './column-spec.js';
 
 export const BASELINE_VERSION = 1;
 
@@ -24,6 +24,8 @@ export class BaselineModel implements AttributeModel {
   readonly columns: string[];
   readonly contextColumns: string[] = [];
   private readonly cols: Column[];
+  /** Per column, a conformed value drawn from its spec (columnDrawer). */
+  private readonly draws: Array<(rng: Rng) => Value>;
 
   constructor(
     table: Table,
@@ -42,18 +44,20 @@ export class BaselineModel implements AttributeModel {
       }
       return c;
     });
+    this.draws = specs.map((s, j) => columnDrawer(s.spec, this.cols[j]!));
   }
 
   sample(n: number, _context: Row[] | null, rng: Rng): Row[] {
     const perColumn = this.specs.map((s) => rng.fork(s.column));
+    const width = this.specs.length;
+    const nullRates = this.specs.map((s) => s.nullRate);
     const rows: Row[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      const row: Row = new Array(this.specs.length);
-      for (let j = 0; j < this.specs.length; j++) {
-        const spec = this.specs[j]!;
+      const row: Row = new Array(width);
+      for (let j = 0; j < width; j++) {
         const r = perColumn[j]!;
-        const isNull = spec.nullRate > 0 && r.next() < spec.nullRate;
-        row[j] = conformValue(isNull ? null : drawSpec(spec.spec, r), this.cols[j]!);
+        const nullRate = nullRates[j]!;
+        row[j] = nullRate > 0 && r.next() < nullRate ? conformValue(null, this.cols[j]!) : this.draws[j]!(r);
       }
       rows[i] = row;
     }
