@@ -4,24 +4,42 @@ import { SynthError } from '../../errors.js';
 import type { MysqlSession } from './mysql-session.js';
 import { qi, qt } from './mysql-quote.js';
 
-function countSql(database: string, check: IntegrityCheck, indexed = false): string | { skipped: string } {
+/**
+ * Which indexes an orphan count can use: `parent`, an index of the parent leading with the referenced columns (its
+ * key); `child`, one of the child leading with the foreign key's columns.
+ */
+interface OrphanAccess {
+  parent: boolean;
+  child: boolean;
+}
+
+function countSql(database: string, check: IntegrityCheck, access: OrphanAccess = { parent: false, child: false }): string | { skipped: string } {
   const t = qt(database, check.table.name);
   switch (check.kind) {
     case 'orphan': {
       const fk = check.foreignKey;
-      if (indexed) {
+      const parent = qt(database, fk.references.name);
+      // A composite FK with any NULL column is not checked by MySQL (MATCH SIMPLE), so it is no orphan.
+      const notNull = fk.columns.map((c) => `c.${qi(c)} IS NOT NULL`).join(' AND ');
+      const match = fk.references.columns.map((rc, i) => `p.${qi(rc)} = c.${qi(fk.columns[i]!)}`).join(' AND ');
+      if (access.parent) {
+        // One lookup in the parent's index per child row, read in the child's index order where it has one (a run of
+        // equal keys looks the parent up once), and no temporary table: MariaDB plans NOT EXISTS as a materialized
+        // copy of the parent's keys instead, and the grouped form below writes the child's distinct keys to one
+        // (SF1 lineitem -> partsupp, 830k pairs: 6 s against 23 s for either at load average 20). A matched row has
+        // every referenced column equal to a non-NULL child value, so p's first column is NULL only without a match.
+        return `SELECT COUNT(*) AS n FROM ${t} c LEFT JOIN ${parent} p ON ${match} WHERE ${notNull} AND p.${qi(fk.references.columns[0]!)} IS NULL`;
+      }
+      if (access.child) {
         // The child's keys grouped first (an index scan: a foreign key's columns lead an index of the child), then
         // one parent lookup per distinct key rather than per row: about half the time of the row-wise anti-join.
         const keys = fk.columns.map((c, i) => `${qi(c)} AS ${qi(`k${i}`)}`).join(', ');
         const where = fk.columns.map((c) => `${qi(c)} IS NOT NULL`).join(' AND ');
         const on = fk.references.columns.map((rc, i) => `p.${qi(rc)} = x.${qi(`k${i}`)}`).join(' AND ');
         return `SELECT COALESCE(SUM(x.n), 0) AS n FROM (SELECT ${keys}, COUNT(*) AS n FROM ${t} WHERE ${where} GROUP BY ${fk.columns.map(qi).join(', ')}) x
-                 WHERE NOT EXISTS (SELECT 1 FROM ${qt(database, fk.references.name)} p WHERE ${on})`;
+                 WHERE NOT EXISTS (SELECT 1 FROM ${parent} p WHERE ${on})`;
       }
-      // A composite FK with any NULL column is not checked by MySQL (MATCH SIMPLE), so it is no orphan.
-      const notNull = fk.columns.map((c) => `c.${qi(c)} IS NOT NULL`).join(' AND ');
-      const match = fk.references.columns.map((rc, i) => `p.${qi(rc)} = c.${qi(fk.columns[i]!)}`).join(' AND ');
-      return `SELECT COUNT(*) AS n FROM ${t} c WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qt(database, fk.references.name)} p WHERE ${match})`;
+      return `SELECT COUNT(*) AS n FROM ${t} c WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${parent} p WHERE ${match})`;
     }
     case 'duplicate': {
       const cols = check.columns.map(qi).join(', ');
@@ -69,7 +87,13 @@ export async function countViolationsIn(
       const spot = rows >= spotCheckMinRows ? await spotCheckDuplicates(session, database, check, rows) : null;
       out.set(check, spot && spot.violations === 0 ? { check, violations: 0, sampled: spot.checked } : await countOne(session, database, check));
     } else if (check.kind === 'orphan' && (await orphanFreeByRange(session, database, check))) out.set(check, { check, violations: 0 });
-    else out.set(check, await countOne(session, database, check, check.kind === 'orphan' && (await leadsAnIndex(session, database, check.table.name, check.foreignKey.columns))));
+    else if (check.kind === 'orphan') {
+      const access = {
+        parent: await leadsAnIndex(session, database, check.foreignKey.references.name, check.foreignKey.references.columns),
+        child: await leadsAnIndex(session, database, check.table.name, check.foreignKey.columns),
+      };
+      out.set(check, await countOne(session, database, check, access));
+    } else out.set(check, await countOne(session, database, check));
   }
   for (const group of scans.values()) {
     for (const count of await countInOneScan(session, database, group)) out.set(count.check, count);
@@ -136,7 +160,7 @@ async function orphanFreeByRange(session: MysqlSession, database: string, check:
   }
 }
 
-/** Whether an index of the shadow table leads with these columns (in any order): the orphan count can group by it. */
+/** Whether an index of the shadow table leads with these columns (in any order): the orphan count can read through it. */
 async function leadsAnIndex(session: MysqlSession, database: string, table: string, columns: string[]): Promise<boolean> {
   const rows = await session.query<{ i: string; c: string }>(
     'SELECT INDEX_NAME AS i, COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX',
@@ -164,8 +188,8 @@ async function countInOneScan(session: MysqlSession, database: string, group: In
   return out;
 }
 
-async function countOne(session: MysqlSession, database: string, check: IntegrityCheck, indexed = false): Promise<IntegrityCount> {
-  const sql = countSql(database, check, indexed);
+async function countOne(session: MysqlSession, database: string, check: IntegrityCheck, access?: OrphanAccess): Promise<IntegrityCount> {
+  const sql = countSql(database, check, access);
   if (typeof sql !== 'string') return { check, violations: 0, skipped: sql.skipped };
   try {
     const rows = await session.query<{ n: string | number }>(sql);

@@ -3,10 +3,10 @@ import type { IntegrityCheck } from '../../../src/connectors/connector.js';
 import { countViolationsIn } from '../../../src/connectors/mysql/mysql-validate.js';
 import { mysqlSessionFixture } from '../../support/mysql-connector.js';
 
-const orphan = (db: string, child: string, parent: string, column = 'pid'): IntegrityCheck => ({
+const orphan = (db: string, child: string, parent: string, columns = ['pid'], parentColumns = ['id']): IntegrityCheck => ({
   kind: 'orphan',
   table: { schema: db, name: child },
-  foreignKey: { name: `${child}_fk`, columns: [column], references: { schema: db, name: parent, columns: ['id'] }, onDelete: 'NO ACTION', onUpdate: 'NO ACTION', deferrable: false },
+  foreignKey: { name: `${child}_fk`, columns, references: { schema: db, name: parent, columns: parentColumns }, onDelete: 'NO ACTION', onUpdate: 'NO ACTION', deferrable: false },
 });
 
 /**
@@ -42,5 +42,38 @@ describe('MySQL gate: orphans of a dense integer key answered from the key range
     const counts = await countViolationsIn(session, db.name, checks);
     // clean → gap: the five rows of clean that hold 500.
     expect(counts.map((c) => c.violations)).toEqual([0, 2, 1, 1, 5]);
+  });
+});
+
+/**
+ * A composite key (lineitem -> partsupp) is counted row by row through the parent's index (a LEFT JOIN, no temporary
+ * table): every orphan row counts, a row with a NULL column is none (MATCH SIMPLE), a parent key held twice (a
+ * non-unique index) counts its children once, with or without an index on the child.
+ */
+describe('MySQL gate: orphans of a composite key counted through the parent\'s index', () => {
+  const env = mysqlSessionFixture('synth_ocomp_my', `
+      CREATE TABLE ps (a INT NOT NULL, b INT NOT NULL, PRIMARY KEY (a, b));
+      INSERT INTO ps SELECT seq, s FROM seq_1_to_300 CROSS JOIN (SELECT 1 AS s UNION ALL SELECT 3 UNION ALL SELECT 7) k;
+      CREATE TABLE ps_twice (a INT NOT NULL, b INT NOT NULL, KEY (b, a));
+      INSERT INTO ps_twice SELECT a, b FROM ps UNION ALL SELECT a, b FROM ps WHERE a <= 10;
+      CREATE TABLE li (id INT PRIMARY KEY, a INT NULL, b INT NULL, KEY (a, b));
+      INSERT INTO li SELECT seq, 1 + seq % 300, ELT(1 + seq % 3, 1, 3, 7) FROM seq_1_to_6000;
+      -- Orphans: (5, 2) three times, (301, 1) once; (5, NULL) and (NULL, 99) are no orphans.
+      INSERT INTO li VALUES (7001, 5, 2), (7002, 5, 2), (7003, 5, 2), (7004, 301, 1), (7005, 5, NULL), (7006, NULL, 99);
+      CREATE TABLE li_bare (id INT PRIMARY KEY, a INT NULL, b INT NULL);
+      INSERT INTO li_bare SELECT id, a, b FROM li;`);
+
+  it('counts every orphan row once, whichever side has an index', async () => {
+    const { db, session } = env;
+    const checks = [
+      orphan(db.name, 'li', 'ps', ['a', 'b'], ['a', 'b']),
+      orphan(db.name, 'li', 'ps_twice', ['a', 'b'], ['a', 'b']),
+      orphan(db.name, 'li_bare', 'ps', ['a', 'b'], ['a', 'b']),
+      // The columns matched the other way round: (b, a) against ps (a, b) finds almost nothing.
+      orphan(db.name, 'li', 'ps', ['b', 'a'], ['a', 'b']),
+    ];
+    const counts = await countViolationsIn(session, db.name, checks);
+    const swappedMatches = await session.query<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${db.name}\`.li c JOIN \`${db.name}\`.ps p ON p.a = c.b AND p.b = c.a`);
+    expect(counts.map((c) => c.violations)).toEqual([4, 4, 4, 6004 - Number(swappedMatches[0]!.n)]);
   });
 });
