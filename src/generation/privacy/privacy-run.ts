@@ -280,7 +280,8 @@ export class PrivacyRun {
     // filter's (redrawing a copied current row until it was no longer current took employees' salaries from 12 %
     // current rows to none, since every current row's dense salary matches a real one within 1 %).
     const marked = markedIn(filter, model.columns);
-    const report: FilterReport = (this.filters[key] = { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 });
+    const variety = filter.variety();
+    const report: FilterReport = (this.filters[key] = { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0, ...(variety ? { variety } : {}) });
     // A copy first has one numeric value moved just out of the matching real rows' tolerance band (a change of
     // about 1 %, so the column's distribution stays); only what that cannot fix is drawn again.
     const escape = (rows: Row[], copied: readonly boolean[], columns: readonly string[]): Row[] =>

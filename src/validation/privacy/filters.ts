@@ -23,6 +23,20 @@ import { datetimeMs, datetimeStep, formatDatetimeLike } from './datetime-values.
 
 export type FilterColumnKind = 'numeric' | 'datetime' | 'categorical';
 
+/** The distinct rows a table's compared columns allow (PrivacyFilter.variety). */
+export interface Variety {
+  columns: string[];
+  /** Distinct training values per column. */
+  values: number[];
+  /** Their product: the distinct rows the columns allow. */
+  possible: number;
+  /** The combinations the training rows hold. */
+  inSource: number;
+}
+
+/** Rows the compared columns may allow and still be called few. */
+const VARIETY_CAP = 10_000;
+
 export interface FilterColumn {
   name: string;
   kind: FilterColumnKind;
@@ -520,6 +534,32 @@ export class PrivacyFilter {
   classify(row: Row, columns: readonly string[]): 'exact' | 'near' | 'outlier' | null {
     const idx = this.names.map((n) => columns.indexOf(n));
     return this.classifyEncoded(this.encode(row, idx));
+  }
+
+  /**
+   * How many distinct rows the compared columns allow, when that is few (at most VARIETY_CAP): each column's distinct
+   * training values multiplied, and how many of those combinations the training rows hold. When they hold (nearly) all,
+   * every generated row matches a real one whatever the model draws (a status table, a link table's flags): such a
+   * match is unavoidable and tells no row apart. Null when the columns allow more rows than that.
+   */
+  variety(): Variety | null {
+    if (this.names.length === 0) return null;
+    const values: number[] = [];
+    let possible = 1;
+    for (let k = 0; k < this.numCols.length; k++) {
+      const seen = new Set<number>();
+      for (const e of this.train) {
+        seen.add(e.num[k]!);
+        if (seen.size > VARIETY_CAP) return null;
+      }
+      values[this.numCols[k]!] = seen.size;
+    }
+    this.catCols.forEach((j, k) => (values[j] = this.seenCats[k]!.size));
+    for (const v of values) {
+      possible *= v;
+      if (possible > VARIETY_CAP) return null;
+    }
+    return { columns: [...this.names], values, possible, inSource: this.exact.size };
   }
 
   /** The compared columns that hold a marker value (a datetime at its min or max on ≥ 5 % of the training rows). */

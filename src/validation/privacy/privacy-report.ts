@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { PrivacySpendReport } from '../../generation/privacy/dp-fit.js';
 import type { PrivacySpendInput } from '../../scheduler/state-store.js';
-import type { FilterCounts } from './filters.js';
+import type { FilterCounts, Variety } from './filters.js';
 import type { DiagnosticDetail, QualityReportResult } from '../quality/types.js';
 
 export interface PiiColumnReport {
@@ -26,6 +26,8 @@ export interface FilterReport extends FilterCounts {
   unresolved: number;
   /** Of the regenerated rows, those fixed by moving one numeric value out of the copies' tolerance band. */
   nudged?: number;
+  /** The distinct rows the compared columns allow, when few (filters.ts variety). */
+  variety?: Variety;
 }
 
 export interface PrivacyResult {
@@ -128,9 +130,22 @@ export function formatFilterCounts(p: PrivacyResult, quality?: QualityReportResu
     .join('; ')}`;
 }
 
+/** Of the combinations the columns allow, the share the source must hold for a match to be called unavoidable. */
+const ALL_COMBINATIONS = 0.9;
+
 function unresolvedText(table: string, f: FilterReport, quality: QualityReportResult | null | undefined): string {
   if (!f.unresolved) return '';
   const measured = quality ? newRowDetail(quality, table) : undefined;
+  const v = f.variety;
+  if (v && v.inSource >= ALL_COMBINATIONS * v.possible) {
+    // Few values per column and (nearly) every combination in the source: whatever is generated matches a source
+    // row, and so many others do too that the match singles out nobody. Saying "unresolved copies" would alarm.
+    const held = v.inSource >= v.possible ? 'all of them' : `${v.inSource} of them`;
+    const found = measured?.checkedRows
+      ? `the quality report finds ${measured.checkedRows - (measured.newRows ?? 0)} of ${measured.checkedRows} checked rows matching a source row, as any generated rows would`
+      : 'any generated row matches one';
+    return `, ${f.unresolved} left as drawn: (${v.columns.join(', ')}) allow only ${v.possible} distinct rows (${v.values.join(' × ')} values) and the source holds ${held}, so ${found}; unavoidable, and no leak`;
+  }
   if (!measured) return `, ${f.unresolved} unresolved`;
   if (measured.score === null) return `, ${f.unresolved} left as drawn (quality report: ${measured.detail ?? 'not measured'})`;
   const matching = (measured.checkedRows ?? 0) - (measured.newRows ?? 0);
