@@ -141,7 +141,10 @@ function mergeFilterCounts(privacy: PrivacyRun, plan: HydrationPlan, finished: F
   for (const { unit, filters } of byPlan) {
     if (!filters) continue;
     const into = (privacy.filters[unit.table] ??= { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 });
-    for (const [k, v] of Object.entries(filters) as Array<[keyof FilterReport, number | undefined]>) {
+    // The columns' variety is the table's (every unit's filter is built on the same sample), not a count to add.
+    const { variety, ...counts } = filters;
+    if (variety) into.variety = variety;
+    for (const [k, v] of Object.entries(counts) as Array<[Exclude<keyof FilterReport, 'variety'>, number | undefined]>) {
       if (v !== undefined) into[k] = (into[k] ?? 0) + v;
     }
   }
