@@ -31,6 +31,8 @@ const FALLBACK: Record<OtherObject['kind'], string> = {
   rule: 'not recreated: its action is {from} SQL',
   statistics: 'not created: {to} keeps no extended statistics of this form',
   collation: 'not created: {to} has no user collations; its columns use the database default collation',
+  'text search parser': 'not created: {to} has no text-search parsers (FULLTEXT indexes use its own)',
+  'text search template': 'not created: {to} has no text-search templates',
   'text search dictionary': 'not created: {to} has no text-search dictionaries (FULLTEXT indexes use its own parser)',
   'text search configuration': 'not created: {to} has no text-search configurations; tsvector columns are stored as text',
 };

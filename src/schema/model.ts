@@ -171,8 +171,8 @@ export interface OtherObject {
     | 'index'
     /** PostgreSQL rewrite rules (other than a view's own) and extended statistics objects. */
     | 'rule' | 'statistics'
-    /** PostgreSQL user collations and text-search dictionaries and configurations, created before the tables. */
-    | 'collation' | 'text search dictionary' | 'text search configuration'
+    /** PostgreSQL user collations and text-search parsers, templates, dictionaries and configurations, created before the tables. */
+    | 'collation' | 'text search parser' | 'text search template' | 'text search dictionary' | 'text search configuration'
     /** A COMMENT ON an object other than a table or column (those are `Table.comment` / `Column.comment`). */
     | 'comment';
   /** DDL to recreate it in another schema of the same dialect, where the introspector could produce it. */

@@ -106,10 +106,28 @@ async function collations(s: PgSession, schemas: string[]): Promise<OtherObject[
  * Text-search dictionaries and configurations (`CREATE TEXT SEARCH CONFIGURATION … (COPY = english)` and its
  * ALTER MAPPINGs), which a tsvector column or a `to_tsvector('cfg', …)` index names. A configuration is written as
  * its parser plus one ADD MAPPING per run of token types with the same dictionaries, the way pg_dump writes it, so
- * the copy maps every token type as the source does whatever it was copied from. Parsers and templates are C
- * functions and are not copied.
+ * the copy maps every token type as the source does whatever it was copied from. A parser or template of the
+ * schemas that no extension owns (a parser made of pg_catalog's prsd_* functions, a template over dsimple_lexize) is
+ * copied too, naming the same support functions: without it the configurations and dictionaries that use it, and
+ * every column and index that names those, could not be created. Its functions are C functions, so they are
+ * pg_catalog's, an extension's or copied with the other functions; creating one needs a superuser on the target.
  */
 async function textSearch(s: PgSession, schemas: string[]): Promise<OtherObject[]> {
+  const fn = (col: string) =>
+    `(SELECT quote_ident(fn.nspname) || '.' || quote_ident(f.proname) FROM pg_proc f JOIN pg_namespace fn ON fn.oid = f.pronamespace WHERE f.oid = ${col})`;
+  const parsers = await s.query<{ nspname: string; prsname: string; start: string; gettoken: string; end: string; lextypes: string; headline: string | null }>(
+    `SELECT n.nspname, p.prsname, ${fn('p.prsstart')} AS start, ${fn('p.prstoken')} AS gettoken, ${fn('p.prsend')} AS "end",
+            ${fn('p.prslextype')} AS lextypes, ${fn('p.prsheadline')} AS headline
+       FROM pg_ts_parser p JOIN pg_namespace n ON n.oid = p.prsnamespace
+      WHERE n.nspname = ANY($1) AND ${extOwned('pg_ts_parser', 'p.oid')} ORDER BY p.oid`,
+    [schemas],
+  );
+  const templates = await s.query<{ nspname: string; tmplname: string; init: string | null; lexize: string }>(
+    `SELECT n.nspname, t.tmplname, ${fn('t.tmplinit')} AS init, ${fn('t.tmpllexize')} AS lexize
+       FROM pg_ts_template t JOIN pg_namespace n ON n.oid = t.tmplnamespace
+      WHERE n.nspname = ANY($1) AND ${extOwned('pg_ts_template', 't.oid')} ORDER BY t.oid`,
+    [schemas],
+  );
   const dicts = await s.query<{ nspname: string; dictname: string; template: string; options: string | null }>(
     `SELECT n.nspname, x.dictname, quote_ident(tn.nspname) || '.' || quote_ident(t.tmplname) AS template, x.dictinitoption AS options
        FROM pg_ts_dict x JOIN pg_namespace n ON n.oid = x.dictnamespace
@@ -130,12 +148,26 @@ async function textSearch(s: PgSession, schemas: string[]): Promise<OtherObject[
       WHERE n.nspname = ANY($1) AND ${extOwned('pg_ts_config', 'c.oid')} ORDER BY c.oid`,
     [schemas],
   );
-  const out: OtherObject[] = dicts.rows.map((d) => ({
+  const out: OtherObject[] = [
+    ...parsers.rows.map((p) => ({
+      schema: p.nspname,
+      name: p.prsname,
+      kind: 'text search parser' as const,
+      definition: `CREATE TEXT SEARCH PARSER ${qn(p.nspname, p.prsname)} (START = ${p.start}, GETTOKEN = ${p.gettoken}, END = ${p.end}, LEXTYPES = ${p.lextypes}${p.headline ? `, HEADLINE = ${p.headline}` : ''})`,
+    })),
+    ...templates.rows.map((t) => ({
+      schema: t.nspname,
+      name: t.tmplname,
+      kind: 'text search template' as const,
+      definition: `CREATE TEXT SEARCH TEMPLATE ${qn(t.nspname, t.tmplname)} (${t.init ? `INIT = ${t.init}, ` : ''}LEXIZE = ${t.lexize})`,
+    })),
+  ];
+  out.push(...dicts.rows.map((d) => ({
     schema: d.nspname,
     name: d.dictname,
     kind: 'text search dictionary' as const,
     definition: `CREATE TEXT SEARCH DICTIONARY ${qn(d.nspname, d.dictname)} (TEMPLATE = ${d.template}${d.options ? `, ${d.options}` : ''})`,
-  }));
+  })));
   for (const c of configs.rows) {
     const name = qn(c.nspname, c.cfgname);
     const statements = [`CREATE TEXT SEARCH CONFIGURATION ${name} (PARSER = ${c.parser})`];
@@ -484,6 +516,7 @@ const COMMENT_TARGETS: Record<string, string> = {
   trigger: 'TRIGGER', policy: 'POLICY', operator: 'OPERATOR', cast: 'CAST', 'table column': 'COLUMN', 'view column': 'COLUMN',
   'materialized view column': 'COLUMN', 'composite type column': 'COLUMN', table: 'TABLE', 'domain constraint': 'CONSTRAINT',
   collation: 'COLLATION', 'text search configuration': 'TEXT SEARCH CONFIGURATION', 'text search dictionary': 'TEXT SEARCH DICTIONARY',
+  'text search parser': 'TEXT SEARCH PARSER', 'text search template': 'TEXT SEARCH TEMPLATE',
 };
 
 /** Comments on everything but the model's tables and their columns (those are `Table.comment` / `Column.comment`). */

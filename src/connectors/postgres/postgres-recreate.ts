@@ -60,7 +60,7 @@ export async function ensureExtensions(s: PgSession, objects: OtherObject[]): Pr
 const BEFORE_TABLES: OtherObject['kind'][] = ['composite type', 'range type', 'function', 'procedure', 'aggregate', 'operator', 'cast'];
 
 /** Kinds created before everything else in the shadow: domains, columns, indexes and generated columns name them. */
-const FIRST: OtherObject['kind'][] = ['collation', 'text search dictionary', 'text search configuration'];
+const FIRST: OtherObject['kind'][] = ['collation', 'text search parser', 'text search template', 'text search dictionary', 'text search configuration'];
 
 /**
  * Creates types, routines, aggregates, operators and casts in the shadow. They depend on each other in ways the
