@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgDatabase, type TestDatabase } from '../support/databases.js';
 import { runCli } from '../support/cli.js';
+import { seedStateFolder } from '../support/state-folder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synth-cli-'));
 let source: TestDatabase;
@@ -20,6 +21,8 @@ beforeAll(async () => {
     INSERT INTO book (author_id, title, pages) SELECT 1 + i % 50, 'book ' || i, 50 + i % 400 FROM generate_series(1, 300) i;`);
   configPath = join(dir, 'synth.config.json');
   writeFileSync(configPath, JSON.stringify({ source: { url: source.url }, targets: { dev: { url: target.url } }, quality: { enabled: false }, outDir: join(dir, 'out') }));
+  // An initialized embedded state: the CLI's output is under test, not PGlite's initdb (support/state-folder.ts).
+  await seedStateFolder(join(dir, 'out', 'state'));
 });
 afterAll(async () => {
   await source?.drop();
@@ -83,7 +86,8 @@ describe('synth CLI', () => {
 
   it('an unreachable database exits 3 without leaking the password', async () => {
     const bad = join(dir, 'unreachable.json');
-    writeFileSync(bad, JSON.stringify({ source: { url: 'postgresql://alice:s3cret@127.0.0.1:1/nowhere' }, targets: { dev: { url: target.url } } }));
+    // The test's own outDir: without one the run would initialize an embedded state in the repository's .synth/.
+    writeFileSync(bad, JSON.stringify({ source: { url: 'postgresql://alice:s3cret@127.0.0.1:1/nowhere' }, targets: { dev: { url: target.url } }, outDir: join(dir, 'out') }));
     const r = await runCli(['hydrate', '--target', 'dev', '--config', bad]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/CONNECTION_FAILED/);

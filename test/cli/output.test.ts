@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { seedStateFolder } from '../support/state-folder.js';
 import { PG_SERVER, MYSQL_SERVER, createPgDatabase, uniqueName, type TestDatabase } from '../support/databases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synth-output-'));
@@ -34,6 +35,8 @@ beforeAll(async () => {
     configPath,
     JSON.stringify({ source: { url: source.url }, targets: { dev: { url: target.url } }, model: 'baseline', quality: { enabled: false }, outDir: join(dir, 'out'), state: { url: `pglite://${join(dir, 'state')}` } }),
   );
+  // An initialized embedded state: the output is under test, not PGlite's initdb (support/state-folder.ts).
+  await seedStateFolder(join(dir, 'state'));
 });
 
 afterAll(async () => {
