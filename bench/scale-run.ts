@@ -59,11 +59,14 @@ try {
   const extra = { ...(JSON.parse(process.env.SYNTH_SCALE_CONFIG ?? '{}') as Record<string, unknown>), ...args.config };
   const config = parseConfig({ ...extra, source: { url: args.source }, targets: { bench: { url: args.target } }, model: args.model, outDir });
   const stageMs: Record<string, number> = {};
+  const started = Date.now();
   // Which stage raises the peak: the high-water mark at each stage's start and end.
   const stageRssMiB: ScaleRunResult['stageRssMiB'] = {};
   const highWater = () => Math.round(process.resourceUsage().maxRSS / 1024);
   const startedAt = new Map<string, number>();
   const emit = (e: RunEvent) => {
+    // SYNTH_SCALE_LOG=1: the run's info lines (the parallel load's windows, its workers' start-up) on stderr.
+    if (e.type === 'info' && process.env.SYNTH_SCALE_LOG === '1') process.stderr.write(`${((Date.now() - started) / 1000).toFixed(1)} s ${e.message}\n`);
     if (e.type !== 'stage') return;
     if (e.status === 'start') startedAt.set(e.stage, highWater());
     else {
@@ -74,7 +77,6 @@ try {
     // A stage that runs more than once (load, per level) adds up.
     if (e.status === 'done' && e.ms !== undefined) stageMs[e.stage] = (stageMs[e.stage] ?? 0) + e.ms;
   };
-  const started = Date.now();
   const result = await hydrate({ config, target: 'bench', emit });
   const out: ScaleRunResult = {
     status: result.status,

@@ -9,13 +9,15 @@
  * parallel load's main process has them anyway, and replaying the parent is most of a worker's CPU otherwise.
  */
 import type { SynthConfig } from '../config/schema.js';
-import { createGeneration, createRng, type ModelSet } from '../generation/index.js';
+import { createGeneration, createRng, type Generation, type ModelSet } from '../generation/index.js';
+import type { GeneratedBatch, RowWindow } from '../generation/generate.js';
+import { claimedRows } from '../pipeline/load-windows.js';
 import { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
 import { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import type { Table } from '../schema/model.js';
 import { findTable, tableKey } from '../schema/model.js';
-import type { RowBatch } from '../schema/values.js';
+import type { Row, RowBatch } from '../schema/values.js';
 import { SynthError } from '../errors.js';
 import type { RetainedColumns } from '../generation/retained-columns.js';
 import type { CredentialPlans, RunBundle } from './run-bundle.js';
@@ -60,50 +62,22 @@ export function shippedFilters(bundle: RunBundle, config: SynthConfig): PrivacyR
 }
 
 export async function* shardRows(bundle: RunBundle, models: ModelSet, range: ShardRange, batchSize?: number, filters?: ShardOptions): AsyncIterable<RowBatch> {
-  const { schema, plan } = bundle;
-  const generation = createGeneration(schema, plan, models, {
-    reference: new Map(bundle.reference),
-    conformAfter: true,
-    scale: bundle.scale,
-    seed: bundle.seed,
-    tableScale: (t) => bundle.tableScales[tableKey(t)] ?? 1,
-    ...(batchSize === undefined ? {} : { batchSize }),
-    ...(filters?.anchors ? { anchors: filters.anchors } : {}),
-  });
-  const credentials = new ShippedCredentials(bundle.seed, bundle.credentials);
-  const privacy = filters ? shippedFilters(bundle, filters.config) : null;
-  if (bundle.filters && !privacy) {
-    throw new SynthError('INTERNAL', `unit of ${range.table}: the run filters copies, but no config was given to run the filters with.`);
-  }
-  const reference = new Map(bundle.reference);
-  const filtered = (table: Table) => privacy !== null && !reference.has(tableKey(table)) && models.tables.has(tableKey(table));
-  // The same chain as the single-process load (pipeline/load.ts): copy filters, credentials, data rules.
-  const rowsOf = (table: Table, window?: ShardRange) => {
-    const key = tableKey(table);
-    const tm = models.tables.get(key);
-    const rows = generation.rows(table, window);
-    const checked = privacy && tm && filtered(table) ? privacy.filterRows(table, tm.meta, tm.model, rows, createRng(bundle.seed).fork(`privacy-filter:${key}`)) : rows;
-    return generation.conform(table, credentials.replaceIn(table, checked));
-  };
-  const at = plan.steps.findIndex((s) => tableKey(s.table) === range.table);
-  if (at < 0) {
-    throw new SynthError('DISTRIBUTED', `The unit names ${range.table}, which is not in the run's plan.`, {
-      table: range.table,
-      hint: 'The coordinator and this worker disagree on the plan: run the same synth version on both.',
-    });
-  }
+  const chain = new ShardChain(bundle, models, filters?.config ?? null, filters?.anchors, batchSize);
+  const { generation, privacy } = chain;
+  const { plan } = bundle;
+  const at = stepOf(bundle, range.table);
   const fed = filters?.anchors !== undefined;
   const replay = tablesToReplay(bundle, models, range.table, { anchors: !fed });
   for (const step of plan.steps.slice(0, at)) {
     if (!replay.has(tableKey(step.table))) continue;
-    const t = mustFind(schema, step.table);
-    for await (const _ of fed ? generation.rows(t) : rowsOf(t)) void _;
+    const t = mustFind(bundle.schema, step.table);
+    for await (const _ of fed ? generation.rows(t) : chain.final(t, generation.rows(t))) void _;
   }
-  const table = mustFind(schema, plan.steps[at]!.table);
+  const table = mustFind(bundle.schema, plan.steps[at]!.table);
   // Every stage after generation is seeded per batch (copy-filter redraws by batch number, fresh credentials by the
   // batch's first row, the filters' futility verdict by a probe of the model), so a shard draws only its own batches.
   let offset = 0;
-  const stream = rowsOf(table, range);
+  const stream = chain.final(table, generation.rows(table, range));
   const report = privacy?.filters[range.table];
   let seen = report ? { ...report } : undefined;
   for await (const batch of stream) {
@@ -120,6 +94,96 @@ export async function* shardRows(bundle: RunBundle, models: ModelSet, range: Sha
     if (to > from) yield { columns: batch.columns, rows: from === 0 && to === batch.rows.length ? batch.rows : batch.rows.slice(from, to) };
     if (offset >= range.end) break;
   }
+}
+
+/**
+ * A worker's generation with the same anchor values fed for every table it draws: the ancestors a table reads are
+ * replayed once (generation only; the anchors are given) and serve all of its windows and every later table's. The
+ * windows of one table come from `next`, in ascending order, and are drawn by one stream (pipeline/load-windows.ts).
+ */
+export class WindowSource {
+  private readonly chain: ShardChain;
+  private readonly replayed = new Set<string>();
+
+  constructor(
+    private readonly bundle: RunBundle,
+    private readonly models: ModelSet,
+    config: SynthConfig,
+    anchors: ReadonlyMap<string, RetainedColumns>,
+    /** The worker's copy filters (one per process: their counts add up across its tables), null when the run has none. */
+    privacy: PrivacyRun | null,
+  ) {
+    this.chain = new ShardChain(bundle, models, config, anchors, undefined, privacy);
+  }
+
+  /** Rows of `table` in the windows `next` hands out, after the same chain as the main process's load. */
+  async *rows(table: string, next: () => RowWindow | null | Promise<RowWindow | null>): AsyncIterable<RowBatch> {
+    const { plan, schema } = this.bundle;
+    const at = stepOf(this.bundle, table);
+    const replay = tablesToReplay(this.bundle, this.models, table, { anchors: false });
+    for (const step of plan.steps.slice(0, at)) {
+      const key = tableKey(step.table);
+      if (!replay.has(key) || this.replayed.has(key)) continue;
+      this.replayed.add(key);
+      for await (const _ of this.chain.generation.rows(mustFind(schema, step.table))) void _;
+    }
+    const t = mustFind(schema, plan.steps[at]!.table);
+    const n = this.chain.generation.rowCounts.get(table) ?? 0;
+    yield* this.chain.final(t, claimedRows(n, (w) => this.chain.generation.rows(t, w), next));
+  }
+}
+
+/** A worker's generation and what the load runs after it: copy filters, credentials, data rules. */
+class ShardChain {
+  readonly generation: Generation;
+  readonly privacy: PrivacyRun | null;
+  private readonly credentials: ShippedCredentials;
+  private readonly reference: Map<string, { columns: string[]; rows: Row[] }>;
+
+  constructor(
+    private readonly bundle: RunBundle,
+    private readonly models: ModelSet,
+    config: SynthConfig | null,
+    anchors: ReadonlyMap<string, RetainedColumns> | undefined,
+    batchSize?: number,
+    privacy?: PrivacyRun | null,
+  ) {
+    this.reference = new Map(bundle.reference);
+    this.generation = createGeneration(bundle.schema, bundle.plan, models, {
+      reference: this.reference,
+      conformAfter: true,
+      scale: bundle.scale,
+      seed: bundle.seed,
+      tableScale: (t) => bundle.tableScales[tableKey(t)] ?? 1,
+      ...(batchSize === undefined ? {} : { batchSize }),
+      ...(anchors ? { anchors } : {}),
+    });
+    this.credentials = new ShippedCredentials(bundle.seed, bundle.credentials);
+    this.privacy = privacy !== undefined ? privacy : config ? shippedFilters(bundle, config) : null;
+    if (bundle.filters && !this.privacy) {
+      throw new SynthError('INTERNAL', 'The run filters copies, but no config was given to run the filters with.');
+    }
+  }
+
+  /** The same chain as the single-process load (pipeline/load.ts): copy filters, credentials, data rules. */
+  final(table: Table, rows: AsyncIterable<GeneratedBatch>): AsyncIterable<RowBatch> {
+    const key = tableKey(table);
+    const tm = this.models.tables.get(key);
+    const filtered = this.privacy !== null && tm !== undefined && !this.reference.has(key);
+    const checked = filtered ? this.privacy!.filterRows(table, tm.meta, tm.model, rows, createRng(this.bundle.seed).fork(`privacy-filter:${key}`)) : rows;
+    return this.generation.conform(table, this.credentials.replaceIn(table, checked));
+  }
+}
+
+function stepOf(bundle: RunBundle, table: string): number {
+  const at = bundle.plan.steps.findIndex((s) => tableKey(s.table) === table);
+  if (at < 0) {
+    throw new SynthError('DISTRIBUTED', `The unit names ${table}, which is not in the run's plan.`, {
+      table,
+      hint: 'The coordinator and this worker disagree on the plan: run the same synth version on both.',
+    });
+  }
+  return at;
 }
 
 /** Adds what `now` counted since `before` to `into`. */

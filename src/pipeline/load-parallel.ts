@@ -1,17 +1,20 @@
 /**
- * Big tables generated and loaded on both (all) cores: worker processes (load-worker.ts) each take a window of a
- * table's rows and load it on a connection of their own, while the main process loads the first window through the
- * usual chain. Every batch is seeded by (seed, table, batch number) alone and so is everything after generation
- * (copy filters, credentials, data rules), so the table holds the same rows as a load in one process.
+ * Big tables generated and loaded on both (all) cores: each is cut into windows of whole batches (load-windows.ts),
+ * which worker processes (load-worker.ts) take one at a time as soon as they are up and load on connections of their
+ * own, and which the main process takes too once it has loaded every table that is not split: it puts the split
+ * tables last, since no later table reads them. Nobody predicts who draws faster: each process takes the next window
+ * when it is free, so the main process waits at the end only for the windows the workers hold. Every batch is seeded
+ * by (seed, table, batch number) alone and so is everything after generation (copy filters, credentials, data
+ * rules), so the table holds the same rows as a load in one process.
  *
  * Only tables no later table reads are split (a window leaves the table's retained rows, predicted child counts and
- * anchors incomplete). Every split table's worker units are posted at the start of the load stage. A table that reads
- * its parents' anchor values (a line's ship date after its order's date) gets them from the main process once it
- * has loaded the parent (`feedWorkers`); one that reads more (a learned model's context and count heads) replays the
- * generation of the ancestors it reads in the worker, without their copy filters (distributed/shard-rows.ts). The
- * main process's share of each split table is chosen by a model of who draws what when (`splitShares`).
+ * anchors incomplete). A table that reads its parents' anchor values (a line's ship date after its order's date) has
+ * its windows taken by workers once the main process has loaded the parent and sent them (`feedWorkers`); until
+ * then the workers draw the other split tables (partsupp while the main process draws orders). One that reads more
+ * (a learned model's context and count heads) has the worker replay the generation of the ancestors it reads, once
+ * for all its windows (distributed/shard-rows.ts).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
@@ -23,7 +26,7 @@ import type { SynthConfig } from '../config/schema.js';
 import { loadBundle } from '../distributed/run-bundle.js';
 import { anchorFeeds, tablesToReplay } from '../distributed/shard-rows.js';
 import { SynthError, type SynthErrorCode } from '../errors.js';
-import { DEFAULT_BATCH_SIZE, type RowWindow } from '../generation/generate.js';
+import type { GeneratedBatch, RowWindow } from '../generation/generate.js';
 import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import { RetainedColumns } from '../generation/retained-columns.js';
 import { tableKey } from '../schema/model.js';
@@ -32,23 +35,25 @@ import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import { targetUrl } from './connect.js';
 import { heapLimitArgs } from './heap-limit.js';
 import type { LoadTablesContext } from './hydrate.js';
-import type { LoadUnit, LoadWorkerData, WorkerMessage, WorkerReply } from './load-worker.js';
+import { claimedRows, TableWindows, windowRows, type SplitWindows } from './load-windows.js';
+import type { LoadWorkerData, WorkerMessage, WorkerReply } from './load-worker.js';
 
-export interface ParallelLoadArgs extends Pick<LoadTablesContext, 'shadow' | 'schema' | 'plan' | 'models' | 'generation' | 'reference' | 'credentials' | 'privacy' | 'runId'> {
+export interface ParallelLoadArgs extends Pick<LoadTablesContext, 'shadow' | 'schema' | 'plan' | 'models' | 'generation' | 'reference' | 'credentials' | 'privacy' | 'runId' | 'emit'> {
   config: SynthConfig;
   /** The config's target name (workers open their own connections to its URL); none: no workers. */
   targetName?: string;
 }
 
-/** A split table: the main process's window, and what the workers loaded of the rest (rows, filter counts). */
+/** A split table as the main process loads it. */
 export interface SplitTable {
-  main: RowWindow;
-  /** What the workers load: rows [main.end, end) over `threads` worker processes. */
-  rest: { start: number; end: number; threads: number };
+  /** The batches of the windows the main process takes, as `draw` generates them (generation.rows with a window). */
+  draw(draw: (window: RowWindow) => AsyncIterable<GeneratedBatch>): AsyncIterable<GeneratedBatch>;
   /** Rows the workers loaded so far (progress). */
   loaded(): number;
-  /** Settles when every worker window of the table is in; the rows they loaded. */
+  /** Settles when every window is taken and the workers' are loaded; the rows they loaded. */
   done: Promise<number>;
+  /** Who drew how many windows, for the run's log. */
+  summary(): string;
 }
 
 /** Worker processes for `generation.workers`: 'auto' is one per core but the main process's. */
@@ -56,32 +61,88 @@ export function loadWorkers(setting: SynthConfig['generation']['workers']): numb
   return setting === 'auto' ? Math.max(0, availableParallelism() - 1) : setting;
 }
 
-interface Pending {
-  table: string;
-  resolve: (r: { rows: number; filters?: FilterReport }) => void;
-  reject: (e: Error) => void;
+/** A split table's windows, and what the workers did with theirs. */
+class SplitState implements SplitTable {
+  mainWindows = 0;
+  /** Windows the workers reported loaded. */
+  workerWindows = 0;
+  /** Rows of the workers' finished runs. */
+  rows = 0;
+  /** Rows of each worker's open run of this table. */
+  readonly inRun = new Map<ChildProcess, number>();
+  settled = false;
+  readonly done: Promise<number>;
+  private resolve!: (rows: number) => void;
+  private rejectDone!: (e: Error) => void;
+
+  constructor(
+    readonly windows: TableWindows,
+    private readonly workers: number,
+  ) {
+    this.done = new Promise<number>((resolve, reject) => {
+      this.resolve = resolve;
+      this.rejectDone = reject;
+    });
+    // Awaited when the main process gets to the table; until then a failure must not count as unhandled.
+    this.done.catch(() => undefined);
+  }
+
+  draw(draw: (window: RowWindow) => AsyncIterable<GeneratedBatch>): AsyncIterable<GeneratedBatch> {
+    return claimedRows(this.windows.split.rows, draw, () => {
+      const w = this.windows.take();
+      if (w) this.mainWindows++;
+      else this.check();
+      return w;
+    });
+  }
+
+  loaded(): number {
+    return this.rows + [...this.inRun.values()].reduce((a, b) => a + b, 0);
+  }
+
+  summary(): string {
+    const { count, split } = this.windows;
+    return `${count} window(s) of ${split.size} rows, ${this.mainWindows} drawn here, ${this.workerWindows} on ${this.workers} worker process(es)`;
+  }
+
+  /** Resolves `done` once every window is taken and the workers' are in. */
+  check(): void {
+    if (!this.settled && this.windows.exhausted && this.mainWindows + this.workerWindows === this.windows.count) {
+      this.settled = true;
+      this.resolve(this.rows);
+    }
+  }
+
+  fail(e: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.rejectDone(e);
+  }
 }
 
 export class ParallelLoad {
-  private readonly splits = new Map<string, SplitTable>();
-  private readonly pending = new Map<number, Pending>();
+  /** Split tables by key, in plan order (the order workers take them in). */
+  private readonly splits = new Map<string, SplitState>();
   private closed = false;
-  private nextId = 0;
-  /** CPU milliseconds each worker reported with its last finished window. */
+  /** CPU milliseconds each worker reported with its last finished run. */
   private readonly cpu = new Map<ChildProcess, number>();
   /** Columns of a parent whose final values split tables anchor on, by parent key (sent once it is loaded). */
   private readonly anchorColumns = new Map<string, string[]>();
+
+  private readonly started = Date.now();
 
   private constructor(
     private readonly workers: ChildProcess[],
     private readonly privacy: PrivacyRun | null,
     /** Where the bundle file is, removed once the workers are gone. */
     private readonly bundleDir: string,
+    private readonly emit: LoadTablesContext['emit'],
   ) {}
 
   /**
-   * Starts the workers and posts their windows, or null when nothing is split: no workers configured, a target
-   * only this process can open (PGlite), no table of `generation.minRows` rows that no later table reads.
+   * Starts the workers, which take windows as soon as they are up, or null when nothing is split: no workers
+   * configured, a target only this process can open (PGlite), no table of `generation.minRows` rows that no later
+   * table reads.
    */
   static start(args: ParallelLoadArgs): ParallelLoad | null {
     const { config, plan, models, generation, reference } = args;
@@ -102,41 +163,18 @@ export class ParallelLoad {
     if (split.length === 0) return null;
     // In a directory only this user reads: the bundle holds the copy filters' samples (after the PII transforms).
     const dir = mkdtempSync(join(tmpdir(), 'synth-load-'));
-    const data: LoadWorkerData = { bundleFile: join(dir, 'bundle'), config, targetUrl: url };
+    const data: LoadWorkerData = { bundleFile: join(dir, 'bundle'), config, targetUrl: url, tables: [], windowDir: join(dir, 'windows') };
+    mkdirSync(data.windowDir, { mode: 0o700 });
     writeFileSync(data.bundleFile, serialize(bundle), { mode: 0o600 });
-    const pool = new ParallelLoad(
-      Array.from({ length: workers }, () => startWorker(data)),
-      args.privacy?.filtering ? args.privacy : null,
-      dir,
-    );
-    for (const w of pool.workers) {
-      let stderr = '';
-      w.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
-      // A worker that died (out of memory, a crash) fails the windows it still had.
-      const died = (why: string) =>
-        pool.failAll(new SynthError('LOAD_FAILED', `A load worker process ${why}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' ')}` : ''}`, { hint: 'Set generation: { workers: 0 } to load every table in the main process.' }));
-      w.on('error', (e) => died(`failed (${e.message})`));
-      w.on('exit', (code, signal) => {
-        if (!pool.closed) died(`exited (${signal ?? `code ${code}`}) before its windows were loaded`);
-      });
-    }
-    // Windows wait for the main process to load the parents whose anchor values they need, and replay the generation
-    // of the ancestors they read otherwise (a learned model's context and count heads).
-    const feeds = new Map(split.map((k) => [k, anchorFeeds(bundle, models, k)] as const));
-    const replayRows = (k: string) => [...tablesToReplay(bundle, models, k, { anchors: false })].reduce((b, p) => b + rows(p), 0);
-    const shares = splitShares(
-      steps.map((k) => (split.includes(k) ? { key: k, rows: rows(k), split: { after: [...feeds.get(k)!.keys()], replayRows: replayRows(k) } } : { key: k, rows: rows(k) })),
-      workers,
-    );
-    for (const key of split) {
-      const fed = feeds.get(key)!;
-      if (!pool.split(key, rows(key), shares.get(key) ?? 1, [...fed.keys()])) continue;
+    const pool = new ParallelLoad([], args.privacy?.filtering ? args.privacy : null, dir, args.emit);
+    for (const [i, key] of split.entries()) {
+      const fed = anchorFeeds(bundle, models, key);
+      const table: SplitWindows = { table: key, rows: rows(key), size: windowRows(rows(key), workers + 1), anchors: [...fed.keys()] };
+      data.tables.push(table);
+      pool.splits.set(key, new SplitState(new TableWindows(table, data.windowDir, i), workers));
       for (const [parent, columns] of fed) pool.anchorColumns.set(parent, [...new Set([...(pool.anchorColumns.get(parent) ?? []), ...columns])]);
     }
-    if (pool.splits.size === 0) {
-      void pool.close();
-      return null;
-    }
+    for (let i = 0; i < workers; i++) pool.workers.push(pool.watch(startWorker(data)));
     return pool;
   }
 
@@ -177,8 +215,7 @@ export class ParallelLoad {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.pending.values()) p.reject(new SynthError('INTERNAL', `The load of ${p.table} in a worker process was stopped.`));
-    this.pending.clear();
+    for (const [key, s] of this.splits) s.fail(new SynthError('INTERNAL', `The load of ${key} in a worker process was stopped.`));
     try {
       await this.stopWorkers();
     } finally {
@@ -203,142 +240,56 @@ export class ParallelLoad {
     );
   }
 
-  /**
-   * Windows of whole batches: the main process takes the first, `share` of the rows (its load starts when the plan
-   * reaches the table), each worker an equal part of the rest (posted now); `anchors`: the parents whose anchor
-   * values the workers' windows wait for. False when the main process's share is all of it.
-   */
-  private split(key: string, n: number, share: number, anchors: string[]): boolean {
-    const batches = (rows: number) => Math.round(rows / DEFAULT_BATCH_SIZE) * DEFAULT_BATCH_SIZE;
-    const mine = Math.min(n, batches(n * share));
-    if (mine >= n) return false;
-    const size = Math.ceil((n - mine) / this.workers.length / DEFAULT_BATCH_SIZE) * DEFAULT_BATCH_SIZE;
-    const progress = new Map<number, number>();
-    const units: Array<Promise<{ rows: number; filters?: FilterReport }>> = [];
-    for (let w = 0; w < this.workers.length; w++) {
-      const start = mine + size * w;
-      const end = Math.min(n, start + size);
-      if (start >= end) break;
-      const unit: LoadUnit = { id: this.nextId++, table: key, start, end, anchors };
-      units.push(this.post(this.workers[w]!, unit, (rows) => progress.set(unit.id, rows)));
-    }
-    const done = Promise.all(units).then((results) => {
-      for (const r of results) if (r.filters && this.privacy) addFilterCounts(this.privacy, key, r.filters);
-      return results.reduce((a, r) => a + r.rows, 0);
+  /** Answers a worker's requests and reports; a worker that died fails every table not yet loaded. */
+  private watch(w: ChildProcess): ChildProcess {
+    let stderr = '';
+    w.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
+    const died = (why: string) =>
+      this.failAll(new SynthError('LOAD_FAILED', `A load worker process ${why}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' ')}` : ''}`, { hint: 'Set generation: { workers: 0 } to load every table in the main process.' }));
+    w.on('error', (e) => died(`failed (${e.message})`));
+    w.on('exit', (code, signal) => {
+      if (!this.closed) died(`exited (${signal ?? `code ${code}`}) before its windows were loaded`);
     });
-    // Awaited when the plan reaches the table; until then a failure must not count as unhandled.
-    done.catch(() => undefined);
-    this.splits.set(key, { main: { start: 0, end: mine }, rest: { start: mine, end: n, threads: units.length }, loaded: () => [...progress.values()].reduce((a, b) => a + b, 0), done });
-    return true;
-  }
-
-  private post(worker: ChildProcess, unit: LoadUnit, progress: (rows: number) => void): Promise<{ rows: number; filters?: FilterReport }> {
-    return new Promise((resolve, reject) => {
-      this.pending.set(unit.id, { table: unit.table, resolve, reject });
-      const onMessage = (m: WorkerReply) => {
-        if (m.id !== unit.id) return;
-        if (m.type === 'progress') return progress(m.rows);
-        worker.off('message', onMessage);
-        this.pending.delete(unit.id);
-        if (m.type === 'done') {
-          this.cpu.set(worker, m.cpuMs);
-          progress(m.rows);
-          resolve(m.filters ? { rows: m.rows, filters: m.filters } : { rows: m.rows });
-        } else {
-          const e = m.error;
-          reject(
-            new SynthError((e.code as SynthErrorCode | undefined) ?? 'LOAD_FAILED', e.message, {
-              table: e.table ?? unit.table,
-              ...(e.column === undefined ? {} : { column: e.column }),
-              hint: e.hint ?? 'The load of this table in a worker process failed; set generation: { workers: 0 } to load it in the main process.',
-            }),
-          );
-        }
-      };
-      worker.on('message', onMessage);
-      send(worker, { type: 'unit', ...unit });
+    w.on('message', (m: WorkerReply) => {
+      if (m.type === 'ready') {
+        // Its start-up (tsx, the bundle) is time the main process draws alone: worth seeing in the log.
+        this.emit({ type: 'info', message: `Load: worker process ${this.workers.indexOf(w) + 1} up after ${((Date.now() - this.started) / 1000).toFixed(1)} s` });
+        return;
+      }
+      const s = this.splits.get(m.table);
+      if (!s) return;
+      if (m.type === 'took') {
+        this.emit({ type: 'info', message: `${m.table}: worker process ${this.workers.indexOf(w) + 1} took rows ${m.start}–${m.end}, its first window of the table` });
+        return;
+      }
+      if (m.type === 'progress') {
+        s.inRun.set(w, m.rows);
+        return;
+      }
+      s.inRun.delete(w);
+      if (m.type === 'done') {
+        this.cpu.set(w, m.cpuMs);
+        s.rows += m.rows;
+        s.workerWindows += m.windows;
+        if (m.filters && this.privacy) addFilterCounts(this.privacy, m.table, m.filters);
+        s.check();
+        return;
+      }
+      const e = m.error;
+      s.fail(
+        new SynthError((e.code as SynthErrorCode | undefined) ?? 'LOAD_FAILED', e.message, {
+          table: e.table ?? m.table,
+          ...(e.column === undefined ? {} : { column: e.column }),
+          hint: e.hint ?? 'The load of this table in a worker process failed; set generation: { workers: 0 } to load it in the main process.',
+        }),
+      );
     });
+    return w;
   }
 
   private failAll(error: Error): void {
-    for (const p of this.pending.values()) p.reject(error);
-    this.pending.clear();
+    for (const s of this.splits.values()) s.fail(error);
   }
-}
-
-/**
- * One share of every split table for the main process, so that it and each worker draw about as many rows: the
- * main process also draws every table that is not split; each worker first replays the ancestors its tables read.
- * Where `splitShares` starts from.
- */
-export function mainShare(unsplitRows: number, splitRows: number, replayRows: number, workers: number): number {
-  if (splitRows <= 0) return 1;
-  // unsplit + m = replay + (split - m) / workers, for m the main process's rows of the split tables.
-  const m = (replayRows + splitRows / workers - unsplitRows) / (1 + 1 / workers);
-  return Math.min(1, Math.max(0, m / splitRows));
-}
-
-/** A plan step as `splitShares` sees it: its rows, and for a split table what its workers' windows wait for. */
-export interface ShareStep {
-  key: string;
-  rows: number;
-  /** Split: the parents (keys) whose load in the main process the windows wait for, and the rows each window replays first. */
-  split?: { after: string[]; replayRows: number };
-}
-
-/**
- * The main process's share of each split table, so that the load ends soonest by a model of it counted in rows
- * drawn: the main process draws the plan in order and waits at a split table until the workers' windows of it are
- * in (pipeline/load.ts); the workers draw their windows in plan order, each once the parents it waits for are loaded,
- * after replaying what it replays. From the uniform balance (`mainShare`), each table's share is searched on a grid
- * of 1/50 in turn, a few rounds: a table the workers can draw while the main process is on a parent (partsupp during
- * orders) goes to them, one they must wait for is shared from there on.
- */
-/**
- * What a row costs a worker process, in the main process's rows: its COPY / LOAD DATA runs beside the main process's
- * on the same cores, and at SF1 a worker spent 15 µs of CPU a row where the main process spent 10 (start-up
- * included). Counted as equal, the model gave the workers half of lineitem and the main process waited for them.
- */
-const WORKER_ROW_COST = 1.5;
-
-export function splitShares(steps: ShareStep[], workers: number): Map<string, number> {
-  const split = steps.filter((s) => s.split);
-  const sum = (xs: ShareStep[], f: (s: ShareStep) => number) => xs.reduce((a, s) => a + f(s), 0);
-  const start = mainShare(sum(steps.filter((s) => !s.split), (s) => s.rows), sum(split, (s) => s.rows), sum(split, (s) => s.split!.replayRows), workers);
-  const shares = new Map(split.map((s) => [s.key, start] as const));
-  const end = () => {
-    let main = 0;
-    let worker = 0;
-    const done = new Map<string, number>();
-    for (const s of steps) {
-      const share = s.split ? shares.get(s.key)! : 1;
-      if (s.split && share < 1) {
-        const ready = Math.max(0, ...s.split.after.map((p) => done.get(p) ?? 0));
-        worker = Math.max(worker, ready) + WORKER_ROW_COST * (s.split.replayRows + ((1 - share) * s.rows) / workers);
-        main = Math.max(main + share * s.rows, worker);
-      } else main += s.rows;
-      done.set(s.key, main);
-    }
-    return Math.max(main, worker);
-  };
-  let best = end();
-  for (let round = 0; round < 4; round++) {
-    let moved = false;
-    for (const s of split) {
-      for (let g = 0; g <= 50; g++) {
-        const was = shares.get(s.key)!;
-        shares.set(s.key, g / 50);
-        const t = end();
-        // Only a clearly better share moves it (the search is deterministic either way).
-        if (t < best - 1e-6 * best) {
-          best = t;
-          moved = true;
-        } else shares.set(s.key, was);
-      }
-    }
-    if (!moved) break;
-  }
-  return shares;
 }
 
 /**
@@ -369,7 +320,9 @@ function send(child: ChildProcess, m: WorkerMessage): void {
 /** Adds a worker window's copy-filter counts to the run's (the privacy report reads them per table). */
 function addFilterCounts(privacy: PrivacyRun, key: string, counts: FilterReport): void {
   const into = (privacy.filters[key] ??= { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 });
-  for (const [k, v] of Object.entries(counts) as Array<[keyof FilterReport, number | undefined]>) {
+  // The counts only: anything else a report holds is the main process's own filter's.
+  for (const k of ['total', 'kept', 'exactCopies', 'nearCopies', 'outliers', 'regenerated', 'unresolved', 'nudged'] as const) {
+    const v = counts[k];
     if (v !== undefined && (v !== 0 || k !== 'nudged')) into[k] = (into[k] ?? 0) + v;
   }
 }

@@ -1,9 +1,10 @@
 /**
- * A load worker process (load-parallel.ts forks it): generates windows of big tables from the run's bundle and
- * COPYs / LOAD DATAs each into the shadow on a connection of its own. A window's rows are those of the same window
- * of a run in one process (distributed/shard-rows.ts), so the table ends up with the same rows whatever the split.
- * A window waits for the main process to send the anchor values its table reads (the parent loaded there) instead
- * of generating the parent again with its copy filters.
+ * A load worker process (load-parallel.ts forks it): takes windows of big tables (load-windows.ts), one after the
+ * other, generates them from the run's bundle and COPYs / LOAD DATAs them into the shadow on a connection of its own,
+ * the consecutive windows of one table through one generation stream and one COPY (a run). A window's rows are those
+ * of the same window of a run in one process (distributed/shard-rows.ts), so the table ends up with the same rows
+ * whoever drew which window. It takes windows of a table that reads its parent's anchor values only once the main
+ * process has loaded the parent and sent them, instead of generating the parent again with its copy filters.
  */
 import { readFile } from 'node:fs/promises';
 import { deserialize } from 'node:v8';
@@ -11,11 +12,14 @@ import { openTarget } from '../connectors/index.js';
 import type { TargetConnector } from '../connectors/connector.js';
 import { bundleModels, type RunBundle } from '../distributed/run-bundle.js';
 import type { ModelSet } from '../generation/index.js';
-import { noFilterCounts, shardRows } from '../distributed/shard-rows.js';
+import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
+import { noFilterCounts, shippedFilters, WindowSource } from '../distributed/shard-rows.js';
 import { isSynthError } from '../errors.js';
 import { RetainedColumns, type RetainedWire } from '../generation/retained-columns.js';
 import type { SynthConfig } from '../config/schema.js';
 import type { FilterReport } from '../validation/privacy/privacy-report.js';
+import type { RowWindow } from '../generation/generate.js';
+import { TableWindows, type SplitWindows } from './load-windows.js';
 import { tableKey } from '../schema/model.js';
 
 export interface LoadWorkerData {
@@ -26,97 +30,155 @@ export interface LoadWorkerData {
   bundleFile: string;
   config: SynthConfig;
   targetUrl: string;
-}
-
-/** One window of one table, by table key. */
-export interface LoadUnit {
-  id: number;
-  table: string;
-  start: number;
-  end: number;
-  /** Parents (table keys) whose anchor values the window waits for, instead of replaying them with their copy filters. */
-  anchors: string[];
+  /** The split tables in plan order, and the directory their windows are taken in (load-windows.ts). */
+  tables: SplitWindows[];
+  windowDir: string;
 }
 
 export type WorkerReply =
-  | { type: 'progress'; id: number; rows: number }
-  /** `cpuMs`: the worker process's CPU time so far (user + system), for the run's CPU accounting. */
-  | { type: 'done'; id: number; rows: number; filters?: FilterReport; cpuMs: number }
-  | { type: 'error'; id: number; error: { message: string; code?: string; hint?: string; table?: string; column?: string } };
+  /** The bundle is in: the worker takes windows from now on. */
+  | { type: 'ready' }
+  /** The first window of a run of `table` is taken. */
+  | { type: 'took'; table: string; start: number; end: number }
+  /** Rows loaded so far by the worker's open run of `table`. */
+  | { type: 'progress'; table: string; rows: number }
+  /** A run is loaded: `windows` of `table`, `rows` in all. `cpuMs`: the process's CPU time so far (user + system). */
+  | { type: 'done'; table: string; windows: number; rows: number; filters?: FilterReport; cpuMs: number }
+  | { type: 'error'; table: string; windows: number; error: { message: string; code?: string; hint?: string; table?: string; column?: string } };
 
 export type WorkerMessage =
   | ({ type: 'start' } & LoadWorkerData)
-  | ({ type: 'unit' } & LoadUnit)
   /** A parent's final anchor values, sent once the main process has loaded it. */
   | { type: 'anchors'; table: string; values: RetainedWire }
   | { type: 'close' };
 
 if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
   const send = (m: WorkerReply): void => void process.send!(m);
-  let setup: Promise<{ data: LoadWorkerData; bundle: RunBundle; models: ModelSet }> | null = null;
   let target: Promise<TargetConnector> | null = null;
-  // Units run one after the other, in the order they were posted (plan order).
-  let queue: Promise<void> = Promise.resolve();
-  // Anchor values by parent key; a window's wait starts the entry when it comes before them.
-  const arrivals = new Map<string, { values: Promise<RetainedColumns>; arrived: (r: RetainedColumns) => void }>();
-  const anchorsOf = (key: string) => {
-    let entry = arrivals.get(key);
-    if (!entry) {
-      let arrived!: (r: RetainedColumns) => void;
-      const values = new Promise<RetainedColumns>((resolve) => (arrived = resolve));
-      arrivals.set(key, (entry = { values, arrived }));
-    }
-    return entry;
-  };
+  // Anchor values by parent key, as they arrive.
+  const anchors = new Map<string, RetainedColumns>();
+  let arrived: (() => void) | null = null;
+  // One generation per set of fed parents, kept for the process's life: what it replayed serves every later window.
+  const sources = new Map<string, WindowSource>();
+  let closing = false;
   // The main process is gone (killed, crashed): its run failed, so this worker's rows would go nowhere.
   process.on('disconnect', () => process.exit(1));
   process.on('message', (m: WorkerMessage) => {
     if (m.type === 'start') {
-      setup = (async () => {
+      const setup = (async () => {
         const bundle = deserialize(await readFile(m.bundleFile)) as RunBundle;
-        return { data: m, bundle, models: await bundleModels(bundle) };
+        return { data: m, bundle, models: await bundleModels(bundle), privacy: shippedFilters(bundle, m.config) };
       })();
-      // A bundle that does not load fails each unit (runUnit awaits it), not the process.
-      setup.catch(() => undefined);
+      void setup.then(
+        (s) => {
+          send({ type: 'ready' });
+          return work(s);
+        },
+        // A bundle that does not load fails the first table (the main process fails the run with it).
+        (e: unknown) => send({ type: 'error', table: m.tables[0]?.table ?? '', windows: 0, error: describe(e) }),
+      );
       return;
     }
     if (m.type === 'anchors') {
-      // Not queued: a window waiting in the queue needs them.
-      anchorsOf(m.table).arrived(RetainedColumns.fromWire(m.values));
+      anchors.set(m.table, RetainedColumns.fromWire(m.values));
+      arrived?.();
       return;
     }
-    if (m.type === 'close') {
-      queue = queue.then(async () => {
-        if (target) await (await target).close();
-        process.exit(0);
-      });
-      return;
-    }
-    queue = queue.then(() => runUnit(m).then(
-      (reply) => send(reply),
-      (e: unknown) => send({ type: 'error', id: m.id, error: describe(e) }),
-    ));
+    closing = true;
+    // A run in flight is stopped with the process (its COPY rolls back): the main process closes only once it needs
+    // nothing more, or after a failure.
+    void (async () => {
+      if (target) await (await target).close().catch(() => undefined);
+      process.exit(0);
+    })();
   });
 
-  async function runUnit(unit: LoadUnit): Promise<WorkerReply> {
-    if (!setup) throw new Error('internal: a load unit came before the run bundle');
-    const { data: { config, targetUrl }, bundle, models } = await setup;
-    const table = bundle.schema.tables.find((t) => tableKey(t) === unit.table);
-    if (!table) throw new Error(`internal: load unit names ${unit.table}, which the run's schema lacks`);
+  interface Setup {
+    data: LoadWorkerData;
+    bundle: RunBundle;
+    models: ModelSet;
+    privacy: PrivacyRun | null;
+  }
+
+  /**
+   * Takes windows until none is left: of the first split table (plan order) that has any and whose anchor values are
+   * in, until it has none; with none of those, it waits for the next anchor values.
+   */
+  async function work(setup: Setup): Promise<void> {
+    const { tables, windowDir } = setup.data;
+    const windows = tables.map((t, i) => new TableWindows(t, windowDir, i));
+    while (!closing) {
+      const w = windows.find((x) => !x.exhausted && x.split.anchors.every((p) => anchors.has(p)));
+      if (!w) {
+        if (windows.every((x) => x.exhausted)) return;
+        await new Promise<void>((resolve) => (arrived = resolve));
+        continue;
+      }
+      let taken = 0;
+      try {
+        send(await run(setup, w, (n) => (taken = n)));
+      } catch (e) {
+        // The run fails with it (the main process fails the table); no point drawing more.
+        send({ type: 'error', table: w.split.table, windows: taken, error: describe(e) });
+        return;
+      }
+    }
+  }
+
+  /**
+   * Loads every window of a table it can take, through one stream and one COPY. The first is taken once the stream
+   * asks for it, after the ancestors it reads are replayed, so the other processes draw meanwhile.
+   */
+  async function run(setup: Setup, w: TableWindows, counted: (windows: number) => void): Promise<WorkerReply> {
+    const { data: { config, targetUrl }, bundle, models, privacy } = setup;
+    const key = w.split.table;
+    const table = bundle.schema.tables.find((t) => tableKey(t) === key);
+    if (!table) throw new Error(`internal: load window names ${key}, which the run's schema lacks`);
     target ??= openTarget(targetUrl);
-    const counts = bundle.filters ? noFilterCounts() : undefined;
-    const anchors = new Map(await Promise.all(unit.anchors.map(async (p) => [p, await anchorsOf(p).values] as const)));
-    const rows = shardRows(bundle, models, unit, undefined, { config, anchors, ...(counts ? { counts } : {}) });
+    const fed = [...w.split.anchors].sort().join(',');
+    let source = sources.get(fed);
+    if (!source) {
+      const given = new Map(w.split.anchors.map((p) => [p, anchors.get(p)!] as const));
+      sources.set(fed, (source = new WindowSource(bundle, models, config, given, privacy)));
+    }
+    const before = { ...(privacy?.filters[key] ?? noFilterCounts()) };
+    let windows = 0;
+    const next = (): RowWindow | null => {
+      const window = w.take();
+      if (window && windows === 0) send({ type: 'took', table: key, ...window });
+      if (window) counted(++windows);
+      return window;
+    };
     let reported = 0;
-    const loaded = await (await target).load(bundle.shadow, table, rows, (n) => {
+    const loaded = await (await target).load(bundle.shadow, table, source.rows(key, next), (n) => {
       // A progress message per ~100k rows is plenty for the bars.
       if (n - reported < 100_000) return;
       reported = n;
-      send({ type: 'progress', id: unit.id, rows: n });
+      send({ type: 'progress', table: key, rows: n });
     }, { concurrent: true });
+    // No window of the table is left for this process: its copy filter's sample is done with.
+    privacy?.release(key);
     const cpu = process.cpuUsage();
-    return { type: 'done', id: unit.id, rows: loaded, ...(counts ? { filters: counts } : {}), cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
+    const counts = privacy?.filters[key];
+    return {
+      type: 'done',
+      table: key,
+      windows,
+      rows: loaded,
+      ...(counts ? { filters: difference(counts, before) } : {}),
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    };
   }
+}
+
+/** What the copy filters counted since `before`. */
+function difference(now: FilterReport, before: FilterReport): FilterReport {
+  const out = noFilterCounts();
+  for (const k of ['total', 'kept', 'exactCopies', 'nearCopies', 'outliers', 'regenerated', 'unresolved', 'nudged'] as const) {
+    const d = (now[k] ?? 0) - (before[k] ?? 0);
+    if (d !== 0 || k !== 'nudged') out[k] = d;
+  }
+  return out;
 }
 
 function describe(e: unknown): Extract<WorkerReply, { type: 'error' }>['error'] {

@@ -73,20 +73,21 @@ export async function loadShadow(args: LoadShadow): Promise<void> {
     const stop = () => void workers?.close();
     hooks.signal?.addEventListener('abort', stop, { once: true });
     try {
-      // Tables of one level never reference each other, and each table's rows are seeded by the table alone.
+      // Tables of one level never reference each other, and each table's rows are seeded by the table alone. Split
+      // tables go last: no later table reads them, and the workers draw them while this process draws the rest.
       const levels: TableStep[][] = [];
-      for (const step of plan.steps) (levels[step.level] ??= []).push(step);
-      await runLevels(levels.filter((l) => l !== undefined), hooks.parallel ?? 1, async (step) => {
+      const last: TableStep[] = [];
+      for (const step of plan.steps) (workers?.table(tableKey(step.table)) ? last : (levels[step.level] ??= [])).push(step);
+      await runLevels([...levels.filter((l) => l !== undefined), ...(last.length > 0 ? [last] : [])], hooks.parallel ?? 1, async (step) => {
         const table = mustFind(schema, step.table);
         const key = tableKey(table);
         const total = generation.rowCounts.get(key) ?? 0;
         const started = Date.now();
         const split = workers?.table(key);
-        if (split) emit({ type: 'info', message: `${key}: rows ${split.rest.start}–${split.rest.end} on ${split.rest.threads} worker process(es), rows 0–${split.main.end} here` });
         // A table's bar appears (and parallel loads show as overlapping) as soon as its load starts.
         emit({ type: 'table', stage: 'load', table: key, rows: 0, total });
         const tm = models.tables.get(key);
-        const drawn = generation.rows(table, split?.main);
+        const drawn = split ? split.draw((window) => generation.rows(table, window)) : generation.rows(table);
         // Copied reference rows are the source's on purpose: the copy filters leave them alone.
         const filtered = args.privacy && tm && !reference.has(key) ? args.privacy.filterRows(table, tm.meta, tm.model, drawn, createRng(config.seed).fork(`privacy-filter:${key}`)) : drawn;
         // The data rules go last, so no filter or replacement after them can break an order invariant again; the
@@ -96,7 +97,10 @@ export async function loadShadow(args: LoadShadow): Promise<void> {
           await fault('mid-load', key);
           await fault('connection-drop', key);
         }, hooks.signal), (n) => emit({ type: 'table', stage: 'load', table: key, rows: n + (split?.loaded() ?? 0), total }), { concurrent: split !== undefined });
-        if (split) rows += await split.done;
+        if (split) {
+          rows += await split.done;
+          emit({ type: 'info', message: `${key}: ${split.summary()}` });
+        }
         if (split && rows !== total) {
           throw new SynthError('LOAD_FAILED', `Loading ${key} wrote ${rows} rows, ${total} were planned.`, {
             table: key,

@@ -3,14 +3,17 @@
  * worker holds the same rows as a load in one process with the same seed, copy filters and credential columns on,
  * and the worker's window of a child anchored on its parent's date (an order invariant) still keeps the invariant.
  */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import type { RunEvent } from '../../src/events.js';
 import { hydrate } from '../../src/pipeline/index.js';
-import { mainShare, splitShares } from '../../src/pipeline/load-parallel.js';
+import { TableWindows, windowRows } from '../../src/pipeline/load-windows.js';
 import { openSource } from '../../src/connectors/index.js';
 import { makeRunBundle } from '../../src/distributed/run-bundle.js';
-import { anchorFeeds, shardRows } from '../../src/distributed/shard-rows.js';
+import { anchorFeeds, shardRows, shippedFilters, WindowSource } from '../../src/distributed/shard-rows.js';
 import { createGeneration } from '../../src/generation/generate.js';
 import { CredentialScrubber } from '../../src/generation/privacy/credential-fakes.js';
 import { RetainedColumns } from '../../src/generation/retained-columns.js';
@@ -47,33 +50,33 @@ async function checksums(): Promise<Record<string, string>> {
 }
 
 describe('parallel load', () => {
-  it("balances the main process's share against the workers' replays", () => {
-    // SF0.1: 266k rows drawn whole here, lineitem (600k) split, each worker replays orders (150k) first.
-    const share = mainShare(266_000, 600_000, 150_000, 1);
-    expect(266_000 + share * 600_000).toBeCloseTo(150_000 + (1 - share) * 600_000, -3);
-    expect(mainShare(0, 1000, 0, 3)).toBeCloseTo(0.25);
-    // More than its share drawn whole already: the workers take all of the split tables.
-    expect(mainShare(5_000_000, 1000, 0, 1)).toBe(0);
-    expect(mainShare(0, 0, 0, 1)).toBe(1);
+  it('cuts a split table into windows of whole batches, ~16 per process, at most 10 batches each', () => {
+    // SF1's lineitem (6M rows) over 2 processes: 100k-row windows; SF0.1's (600k): 20k; a small table: one batch.
+    expect(windowRows(6_000_000, 2)).toBe(100_000);
+    expect(windowRows(600_000, 2)).toBe(20_000);
+    expect(windowRows(30_000, 2)).toBe(10_000);
   });
 
-  it('gives the workers what they can draw while the main process loads the parent their windows wait for', () => {
-    // SF1-like: the worker draws partsupp while the main process loads orders, then both share lineitem, whose windows
-    // wait for orders' dates.
-    const shares = splitShares([
-      { key: 'supplier', rows: 10_000 },
-      { key: 'orders', rows: 1_500_000 },
-      { key: 'partsupp', rows: 800_000, split: { after: [], replayRows: 0 } },
-      { key: 'lineitem', rows: 6_000_000, split: { after: ['orders'], replayRows: 0 } },
-    ], 1);
-    expect(shares.get('partsupp')).toBe(0);
-    // A worker's row counts 1.5 of the main process's (WORKER_ROW_COST), so the main process keeps more than half.
-    expect(shares.get('lineitem')).toBe(0.6);
-    // Windows that replay their parent instead: the balance of rows (mainShare) would leave the main process waiting
-    // for the slower worker, so it keeps more.
-    const replay = splitShares([{ key: 'orders', rows: 150_000 }, { key: 'lineitem', rows: 600_000, split: { after: [], replayRows: 150_000 } }], 1);
-    expect(replay.get('lineitem')).toBe(0.66);
-    expect(replay.get('lineitem')!).toBeGreaterThan(mainShare(150_000, 600_000, 150_000, 1));
+  it('hands each window to exactly one of the processes that take them, in ascending order for each', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synth-windows-'));
+    try {
+      const split = { table: 't', rows: 45_000, size: 10_000, anchors: [] };
+      // Two processes' views of the same table (the same directory), and another table's beside them.
+      const main = new TableWindows(split, dir, 0);
+      const worker = new TableWindows(split, dir, 0);
+      const other = new TableWindows(split, dir, 1);
+      expect(worker.take()).toEqual({ start: 0, end: 10_000 });
+      expect(main.take()).toEqual({ start: 10_000, end: 20_000 });
+      expect(worker.take()).toEqual({ start: 20_000, end: 30_000 });
+      expect(worker.take()).toEqual({ start: 30_000, end: 40_000 });
+      expect(main.take()).toEqual({ start: 40_000, end: 45_000 });
+      expect([main.take(), worker.take()]).toEqual([null, null]);
+      expect(main.exhausted && worker.exhausted).toBe(true);
+      expect(main.count).toBe(5);
+      expect(other.take()).toEqual({ start: 0, end: 10_000 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("a window given orders' anchor values equals the window that replays orders (baseline)", async () => {
@@ -107,6 +110,16 @@ describe('parallel load', () => {
     for await (const b of shardRows(bundle, models, window, undefined, { config, anchors })) fed.push(...b.rows);
     expect(fed.length).toBe(15_000);
     expect(fed).toEqual(replayed);
+    // A worker's windows 0–10000 and 20000–30000 through one stream (the window moved past the batch between them)
+    // are those two windows drawn on their own.
+    const windowSource = new WindowSource(bundle, models, config, anchors, shippedFilters(bundle, config));
+    const windows = [{ start: 0, end: 10_000 }, { start: 20_000, end: 30_000 }];
+    const streamed: Row[] = [];
+    for await (const b of windowSource.rows('public.line', () => windows.shift() ?? null)) streamed.push(...b.rows);
+    const apart: Row[] = [];
+    for (const w of [{ start: 0, end: 10_000 }, { start: 20_000, end: 30_000 }]) for await (const b of shardRows(bundle, models, { table: 'public.line', ...w })) apart.push(...b.rows);
+    expect(streamed.length).toBe(20_000);
+    expect(streamed).toEqual(apart);
   }, 120_000);
 
   // The learned model conditions line on its order and predicts each order's lines: the worker replays orders for both.
@@ -123,7 +136,14 @@ describe('parallel load', () => {
         generation: { workers, minRows: 5000 },
         outDir: env.outDir,
       });
-      const result = await hydrate({ config, target: 'dev', emit: (e) => events.push(e) });
+      // The main process loads orders only once the worker asked for its first window, so the worker takes windows
+      // of line whatever the machine's load (they go out when orders' dates do).
+      const up = () => events.some((e) => e.type === 'info' && /worker process 1 up after/.test(e.message));
+      const fault = async (point: string, ctx: { table?: string }) => {
+        if (workers === 0 || point !== 'mid-load' || ctx.table !== 'public.orders') return;
+        for (let i = 0; i < 600 && !up(); i++) await new Promise((r) => setTimeout(r, 100));
+      };
+      const result = await hydrate({ config, target: 'dev', emit: (e) => events.push(e), hooks: { fault } });
       expect(result.status).toBe('ok');
       expect(result.integrity.totalViolations).toBe(0);
       return { sums: await checksums(), events };
@@ -132,7 +152,10 @@ describe('parallel load', () => {
     const parallel = await run(1);
     // The worker did load part of `line` (orders is read by line's invariant, so it stays whole in the main process).
     const info = parallel.events.filter((e) => e.type === 'info').map((e) => (e as { message: string }).message);
-    expect(info.some((m) => /public\.line: rows 20000–30000 on 1 worker process/.test(m))).toBe(true);
+    const split = info.map((m) => /public\.line: 3 window\(s\) of 10000 rows, (\d) drawn here, (\d) on 1 worker process/.exec(m)).find((m) => m !== null);
+    expect(split).toBeDefined();
+    expect(Number(split![1]) + Number(split![2])).toBe(3);
+    expect(Number(split![2])).toBeGreaterThan(0);
     expect(info.some((m) => /public\.orders: .* worker process/.test(m))).toBe(false);
     expect(parallel.sums).toEqual(single.sums);
     // The invariant held in the worker's window too.
@@ -143,5 +166,60 @@ describe('parallel load', () => {
     expect(Number(copied!.n)).toBe(5);
     const [leaked] = await env.target.query<{ n: string }>(`SELECT count(*) AS n FROM line WHERE api_token IN (${Array.from({ length: 5 }, (_, i) => `md5('${i + 1}')`).join(', ')})`);
     expect(Number(leaked!.n)).toBe(0);
+  }, 300_000);
+});
+
+/** This process's children that run load-worker.ts (read from /proc). */
+function loadWorkerPids(): number[] {
+  const pids: number[] = [];
+  for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
+    let children: string[] = [];
+    try {
+      children = readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    } catch {
+      continue;
+    }
+    for (const pid of children) {
+      try {
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('load-worker')) pids.push(Number(pid));
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  return pids;
+}
+
+describe('parallel load, a worker process that dies', () => {
+  // A split table with no parent: the worker takes its windows as soon as it is up.
+  const crash = pgHydrationFixture(
+    'synth_parload_crash',
+    `CREATE TABLE site (id serial PRIMARY KEY, name text NOT NULL);
+     INSERT INTO site (name) SELECT 'site ' || g FROM generate_series(1, 50) g;
+     CREATE TABLE reading (id serial PRIMARY KEY, at timestamptz NOT NULL, value double precision NOT NULL);
+     INSERT INTO reading (at, value) SELECT timestamptz '2024-01-01' + g * interval '1 minute', g % 97 FROM generate_series(1, 30000) g;`,
+  );
+
+  it.runIf(existsSync(`/proc/${process.pid}/task`))('fails the run with LOAD_FAILED and leaves the target as it was', async () => {
+    const events: RunEvent[] = [];
+    const config = parseConfig({ source: { url: crash.source.url }, targets: { dev: { url: crash.target.url } }, model: 'baseline', seed: 11, quality: { enabled: false }, generation: { workers: 1, minRows: 5000 }, outDir: crash.outDir });
+    let killed = 0;
+    // The main process loads site first (reading, split, goes last) and waits there until the worker took a window
+    // of reading; the worker reports only when its run of windows is loaded: killed then, it holds windows never
+    // loaded.
+    const fault = async (point: string, ctx: { table?: string }) => {
+      if (point !== 'mid-load' || ctx.table !== 'public.site') return;
+      for (let i = 0; i < 6000 && !events.some((e) => e.type === 'info' && /public\.reading: worker process 1 took rows 0–10000/.test(e.message)); i++) await new Promise((r) => setTimeout(r, 10));
+      for (const pid of loadWorkerPids()) {
+        process.kill(pid, 'SIGKILL');
+        killed++;
+      }
+    };
+    const error = await hydrate({ config, target: 'dev', emit: (e) => events.push(e), hooks: { fault } }).then(() => null, (e: unknown) => e);
+    expect(killed).toBe(1);
+    expect(error).toMatchObject({ code: 'LOAD_FAILED' });
+    expect(String((error as Error).message)).toMatch(/A load worker process exited \(SIGKILL\)/);
+    const [tables] = await crash.target.query<{ n: string }>(`SELECT count(*) AS n FROM pg_tables WHERE tablename IN ('site', 'reading')`);
+    expect(Number(tables!.n)).toBe(0);
   }, 300_000);
 });

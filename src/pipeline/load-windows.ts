@@ -1,0 +1,95 @@
+/**
+ * A split table's windows taken on demand: the table is cut into windows of whole batches, and whichever process
+ * is free next (a worker, the main process once the plan reaches the table) takes the next one.
+ * Nobody predicts how fast each process draws, so neither waits for the other longer than the windows it holds.
+ * Each process draws its windows, in ascending order, through one generation stream (`claimedRows`), so a table's
+ * keys are built once per process and a worker's replayed ancestors serve all of its windows.
+ */
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_BATCH_SIZE, type GeneratedBatch, type RowWindow } from '../generation/generate.js';
+
+/**
+ * Rows a window holds: ~16 windows per process, so the last windows in flight (what the main process may wait
+ * for) are a small part of the table, but at most 10 batches (100k rows, about a second's work), at least one.
+ */
+export function windowRows(rows: number, processes: number): number {
+  const batches = Math.ceil(rows / DEFAULT_BATCH_SIZE);
+  return Math.min(10, Math.max(1, Math.round(batches / (16 * processes)))) * DEFAULT_BATCH_SIZE;
+}
+
+/** A split table as every process of the load sees it: its windows, and the parents whose anchor values it reads. */
+export interface SplitWindows {
+  table: string;
+  rows: number;
+  /** Rows a window holds (whole batches). */
+  size: number;
+  /** Parents (table keys) whose anchor values the table reads: a worker takes its windows once it has them. */
+  anchors: string[];
+}
+
+/**
+ * The windows of one table, taken by whichever process asks first: a window is taken by creating its file in the
+ * load's private directory (O_EXCL, so exactly one process succeeds), with no message between the processes. A busy
+ * main process's event loop answered a worker's IPC request only when its COPY stream waited for the socket; at SF0.1
+ * that left the worker 2 windows of 31.
+ */
+export class TableWindows {
+  private next = 0;
+  constructor(
+    readonly split: SplitWindows,
+    /** The directory the window files go in (the same for every process of the load). */
+    private readonly dir: string,
+    /** A number for the table, unique in the load (its file names). */
+    private readonly id: number,
+  ) {}
+
+  /** The next window nobody took yet, taken now; null once all are. */
+  take(): RowWindow | null {
+    while (this.next < this.count) {
+      const i = this.next++;
+      try {
+        closeSync(openSync(join(this.dir, `${this.id}-${i}`), 'wx'));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw e;
+      }
+      const start = i * this.split.size;
+      return { start, end: Math.min(this.split.rows, start + this.split.size) };
+    }
+    return null;
+  }
+
+  /** True once this process has seen every window taken (by it or another). */
+  get exhausted(): boolean {
+    return this.next >= this.count;
+  }
+
+  get count(): number {
+    return Math.ceil(this.split.rows / this.split.size);
+  }
+}
+
+/**
+ * The batches of the windows `next` hands out, drawn by one `draw` stream: the stream's window is moved to the next
+ * one before the stream reaches it (generation reads its window at every batch and skips those outside it, without
+ * drawing them), so the windows must come in ascending order. `next` is asked once a window's last batch is out;
+ * null ends the stream (its window moves past the table's `rows`, so the stream skips the rest and finishes).
+ */
+export async function* claimedRows(
+  rows: number,
+  draw: (window: RowWindow) => AsyncIterable<GeneratedBatch>,
+  next: () => RowWindow | null | Promise<RowWindow | null>,
+): AsyncIterable<GeneratedBatch> {
+  const first = await next();
+  if (!first) return;
+  const window: RowWindow = { ...first };
+  for await (const batch of draw(window)) {
+    yield batch;
+    const end = (batch.start ?? window.start) + batch.rows.length;
+    if (end < window.end) continue;
+    const w = await next();
+    if (w && w.start < window.end) throw new Error(`internal: window ${w.start}–${w.end} handed out after ${window.start}–${window.end}`);
+    [window.start, window.end] = w ? [w.start, w.end] : [rows, rows];
+  }
+}
