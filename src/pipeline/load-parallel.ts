@@ -9,7 +9,7 @@
  *
  * Only tables no later table reads are split (a window leaves the table's retained rows, predicted child counts and
  * anchors incomplete). A table that reads its parents' anchor values (a line's ship date after its order's date) has
- * its windows taken by workers once the main process has loaded the parent and sent them (`feedWorkers`); until
+ * its windows taken by workers once the main process has loaded the parent and written them (`feedWorkers`); until
  * then the workers draw the other split tables (partsupp while the main process draws orders). One that reads more
  * (a learned model's context and count heads) has the worker replay the generation of the ancestors it reads, once
  * for all its windows (distributed/shard-rows.ts).
@@ -35,7 +35,7 @@ import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import { targetUrl } from './connect.js';
 import { heapLimitArgs } from './heap-limit.js';
 import type { LoadTablesContext } from './hydrate.js';
-import { claimedRows, TableWindows, windowRows, type SplitWindows } from './load-windows.js';
+import { claimedRows, TableWindows, windowRows, writeAnchors, type SplitWindows } from './load-windows.js';
 import type { LoadWorkerData, WorkerMessage, WorkerReply } from './load-worker.js';
 
 export interface ParallelLoadArgs extends Pick<LoadTablesContext, 'shadow' | 'schema' | 'plan' | 'models' | 'generation' | 'reference' | 'credentials' | 'privacy' | 'runId' | 'emit'> {
@@ -137,6 +137,8 @@ export class ParallelLoad {
     /** Where the bundle file is, removed once the workers are gone. */
     private readonly bundleDir: string,
     private readonly emit: LoadTablesContext['emit'],
+    /** Where windows are taken and anchor values left for the workers. */
+    private readonly windowDir: string,
   ) {}
 
   /**
@@ -166,7 +168,7 @@ export class ParallelLoad {
     const data: LoadWorkerData = { bundleFile: join(dir, 'bundle'), config, targetUrl: url, tables: [], windowDir: join(dir, 'windows') };
     mkdirSync(data.windowDir, { mode: 0o700 });
     writeFileSync(data.bundleFile, serialize(bundle), { mode: 0o600 });
-    const pool = new ParallelLoad([], args.privacy?.filtering ? args.privacy : null, dir, args.emit);
+    const pool = new ParallelLoad([], args.privacy?.filtering ? args.privacy : null, dir, args.emit, data.windowDir);
     for (const [i, key] of split.entries()) {
       const fed = anchorFeeds(bundle, models, key);
       const table: SplitWindows = { table: key, rows: rows(key), size: windowRows(rows(key), workers + 1), anchors: [...fed.keys()] };
@@ -185,7 +187,7 @@ export class ParallelLoad {
 
   /**
    * A table's batches as the main process loads them, passed through; for a parent whose anchor values split tables'
-   * windows wait for, those columns are kept as they pass and sent to the workers once the last batch is out.
+   * windows wait for, those columns are kept as they pass and written for the workers once the last batch is out.
    */
   feed<B extends RowBatch>(key: string, batches: AsyncIterable<B>): AsyncIterable<B> {
     const columns = this.anchorColumns.get(key);
@@ -202,8 +204,7 @@ export class ParallelLoad {
       for (const row of batch.rows) kept.push(row, at);
       yield batch;
     }
-    const values = kept.seal().toWire();
-    for (const w of this.workers) if (w.connected) send(w, { type: 'anchors', table: key, values });
+    writeAnchors(this.windowDir, key, kept.seal().toWire());
   }
 
   /** The split of a table, or undefined when it loads whole in the main process. */

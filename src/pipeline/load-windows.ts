@@ -5,7 +5,9 @@
  * Each process draws its windows, in ascending order, through one generation stream (`claimedRows`), so a table's
  * keys are built once per process and a worker's replayed ancestors serve all of its windows.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { serialize } from 'node:v8';
+import type { RetainedWire } from '../generation/retained-columns.js';
 import { join } from 'node:path';
 import { DEFAULT_BATCH_SIZE, type GeneratedBatch, type RowWindow } from '../generation/generate.js';
 
@@ -92,4 +94,16 @@ export async function* claimedRows(
     if (w && w.start < window.end) throw new Error(`internal: window ${w.start}–${w.end} handed out after ${window.start}–${window.end}`);
     [window.start, window.end] = w ? [w.start, w.end] : [rows, rows];
   }
+}
+
+/** Where a parent's anchor values are for the workers (in the load's private directory, beside the window files). */
+export function anchorFile(dir: string, parent: string): string {
+  return join(dir, `anchors-${encodeURIComponent(parent)}`);
+}
+
+/** Writes a parent's anchor values for the workers: whole or not at all (renamed into place once written). */
+export function writeAnchors(dir: string, parent: string, values: RetainedWire): void {
+  const file = anchorFile(dir, parent);
+  writeFileSync(`${file}.part`, serialize(values), { mode: 0o600 });
+  renameSync(`${file}.part`, file);
 }

@@ -6,6 +6,7 @@
  * whoever drew which window. It takes windows of a table that reads its parent's anchor values only once the main
  * process has loaded the parent and sent them, instead of generating the parent again with its copy filters.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { deserialize } from 'node:v8';
 import { openTarget } from '../connectors/index.js';
@@ -19,7 +20,7 @@ import { RetainedColumns, type RetainedWire } from '../generation/retained-colum
 import type { SynthConfig } from '../config/schema.js';
 import type { FilterReport } from '../validation/privacy/privacy-report.js';
 import type { RowWindow } from '../generation/generate.js';
-import { TableWindows, type SplitWindows } from './load-windows.js';
+import { anchorFile, TableWindows, type SplitWindows } from './load-windows.js';
 import { tableKey } from '../schema/model.js';
 
 export interface LoadWorkerData {
@@ -48,8 +49,6 @@ export type WorkerReply =
 
 export type WorkerMessage =
   | ({ type: 'start' } & LoadWorkerData)
-  /** A parent's final anchor values, sent once the main process has loaded it. */
-  | { type: 'anchors'; table: string; values: RetainedWire }
   | { type: 'close' };
 
 if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
@@ -57,7 +56,6 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
   let target: Promise<TargetConnector> | null = null;
   // Anchor values by parent key, as they arrive.
   const anchors = new Map<string, RetainedColumns>();
-  let arrived: (() => void) | null = null;
   // One generation per set of fed parents, kept for the process's life: what it replayed serves every later window.
   const sources = new Map<string, WindowSource>();
   let closing = false;
@@ -79,11 +77,6 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
       );
       return;
     }
-    if (m.type === 'anchors') {
-      anchors.set(m.table, RetainedColumns.fromWire(m.values));
-      arrived?.();
-      return;
-    }
     closing = true;
     // A run in flight is stopped with the process (its COPY rolls back): the main process closes only once it needs
     // nothing more, or after a failure.
@@ -92,6 +85,18 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
       process.exit(0);
     })();
   });
+
+  /**
+   * The anchor values of `parent` once the main process has written them (`anchorFile`), read into `anchors`: a file,
+   * not an IPC message, since the busy main process wrote SF1's 6 MB of order dates into the channel only as its event
+   * loop got round to it, and the worker had not got them when the main process had drawn all of lineitem.
+   */
+  function readAnchors(dir: string, parent: string): boolean {
+    const file = anchorFile(dir, parent);
+    if (!existsSync(file)) return false;
+    anchors.set(parent, RetainedColumns.fromWire(deserialize(readFileSync(file)) as RetainedWire));
+    return true;
+  }
 
   interface Setup {
     data: LoadWorkerData;
@@ -102,16 +107,17 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
 
   /**
    * Takes windows until none is left: of the first split table (plan order) that has any and whose anchor values are
-   * in, until it has none; with none of those, it waits for the next anchor values.
+   * in, until it has none; with none of those, it looks for the next anchor values every 100 ms.
    */
   async function work(setup: Setup): Promise<void> {
     const { tables, windowDir } = setup.data;
     const windows = tables.map((t, i) => new TableWindows(t, windowDir, i));
+    const has = (parent: string) => anchors.has(parent) || readAnchors(windowDir, parent);
     while (!closing) {
-      const w = windows.find((x) => !x.exhausted && x.split.anchors.every((p) => anchors.has(p)));
+      const w = windows.find((x) => !x.exhausted && x.split.anchors.every(has));
       if (!w) {
         if (windows.every((x) => x.exhausted)) return;
-        await new Promise<void>((resolve) => (arrived = resolve));
+        await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
       }
       let taken = 0;
