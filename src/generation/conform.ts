@@ -96,12 +96,17 @@ export function conformDecimal(v: Value, precision: number | null, scale: number
   return out === `-${(0).toFixed(s)}` ? (0).toFixed(s) : out;
 }
 
+/** The fraction digits of scales 1–3 by value ('05' for 5 at scale 2): one string less to build per decimal. */
+const FRACTION_TEXTS = [1, 2, 3].map((s) => Array.from({ length: 10 ** s }, (_, i) => String(i).padStart(s, '0')));
+
 /** The integer m / 10^s in fixed notation with s decimals (`-0.00` as `0.00`, as conformDecimal writes it). */
 function scaledText(m: number, s: number): string {
   const a = Math.abs(m);
   if (s === 0) return m < 0 ? `-${a}` : `${a}`;
   const unit = 10 ** s;
   const whole = Math.floor(a / unit);
+  const known = FRACTION_TEXTS[s - 1]?.[a - whole * unit];
+  if (known !== undefined) return `${m < 0 ? '-' : ''}${whole}.${known}`;
   const frac = String(a - whole * unit);
   return `${m < 0 ? '-' : ''}${whole}.${frac.length < s ? '0'.repeat(s - frac.length) + frac : frac}`;
 }
