@@ -1,0 +1,67 @@
+/**
+ * CPU of the baseline's generation path without a database write: every table of a source generated, conformed
+ * (data rules) and encoded as COPY text, as the PostgreSQL load does, copy filters off; per pass the CPU-seconds of
+ * rows (model + keys), rules and COPY text, µs per row, and a sha256 of all the COPY text, which a change that must
+ * not alter any row keeps. The first pass pays the JIT's warm-up: compare later ones.
+ * Usage: tsx bench/generation-cpu.ts [SOURCE_URL (default the SF0.1 scale fixture)] [PASSES (default 2)]
+ */
+import { createHash } from 'node:crypto';
+import { parseConfig } from '../src/config/load-config.js';
+import { openSource } from '../src/connectors/index.js';
+import { copyRowEncoder } from '../src/connectors/postgres/postgres-values.js';
+import { createGeneration } from '../src/generation/index.js';
+import { introspectAndPlan, readReferenceRows, trainModels } from '../src/pipeline/index.js';
+import { tableKey } from '../src/schema/model.js';
+import type { GeneratedBatch } from '../src/generation/generate.js';
+
+const url = process.argv[2] ?? 'postgresql://postgres@127.0.0.1:5432/synth_bench_scale_866003';
+const passes = Number(process.argv[3] ?? 2);
+const cpu = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const config = parseConfig({ source: { url }, targets: { dev: { url } }, model: 'baseline', seed: 42, quality: { enabled: false }, outDir: '.synth/bench-generation-cpu' });
+const source = await openSource(url);
+const { schema, plan, models, reference } = await (async () => {
+  const { schema, plan } = await introspectAndPlan(source, config);
+  const models = await trainModels(source, schema, plan, config, undefined, null);
+  return { schema, plan, models, reference: await readReferenceRows(source, schema, models.rules) };
+})().finally(() => source.close());
+for (let pass = 0; pass < passes; pass++) {
+  const generation = createGeneration(schema, plan, models, { reference, conformAfter: true, scale: 1, seed: config.seed });
+  const hash = createHash('sha256');
+  let rowsCpu = 0;
+  let allCpu = 0;
+  let encodeCpu = 0;
+  let rows = 0;
+  for (const step of plan.steps) {
+    const table = schema.tables.find((t) => tableKey(t) === tableKey(step.table))!;
+    const drawn = (async function* (): AsyncIterable<GeneratedBatch> {
+      const it = generation.rows(table)[Symbol.asyncIterator]();
+      for (;;) {
+        const c0 = cpu();
+        const n = await it.next();
+        rowsCpu += cpu() - c0;
+        if (n.done) return;
+        yield n.value;
+      }
+    })();
+    let encode: ((row: GeneratedBatch['rows'][number]) => string) | null = null;
+    const c0 = cpu();
+    for await (const b of generation.conform(table, drawn)) {
+      const e0 = cpu();
+      encode ??= copyRowEncoder(b.columns.map((c) => table.columns.find((col) => col.name === c)!.type));
+      let text = '';
+      for (const row of b.rows) text += encode(row);
+      hash.update(text);
+      encodeCpu += cpu() - e0;
+      rows += b.rows.length;
+    }
+    allCpu += cpu() - c0;
+  }
+  const rules = allCpu - encodeCpu - rowsCpu;
+  process.stdout.write(
+    `pass ${pass}: ${rows} rows, CPU-s rows ${rowsCpu.toFixed(2)} rules ${rules.toFixed(2)} COPY text ${encodeCpu.toFixed(2)} ` +
+      `(incl. sha256) all ${allCpu.toFixed(2)}, ${((allCpu / rows) * 1e6).toFixed(2)} µs/row, sha256 ${hash.digest('hex').slice(0, 16)}\n`,
+  );
+}
