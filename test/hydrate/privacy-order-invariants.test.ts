@@ -74,10 +74,12 @@ describe('order invariants under privacy', () => {
       expect(dst[2]!).toBeLessThan(src[2]! * 3);
       const p = result.privacy!;
       const lines = p.tables.find((t) => t.table === 'public.lines')!;
-      // The decision counts and gap histograms are releases of their own, on the same ledger as the rest.
+      // The decisions and gap histograms are releases of their own, on the same ledger as the rest: an own pair's
+      // two violation counts, its gap histogram, and a parent pair's histogram whose first bin is its violations.
       const releases = lines.mechanisms.filter((m) => m.label.includes(' invariant '));
-      expect(releases.some((m) => m.label.endsWith('violations count'))).toBe(true);
-      expect(releases.some((m) => m.label.endsWith('gaps histogram'))).toBe(true);
+      expect(releases.some((m) => m.label.endsWith('shipped_at vs delivered_at violations histogram'))).toBe(true);
+      expect(releases.some((m) => m.label.endsWith('shipped_at ≤ delivered_at gaps histogram'))).toBe(true);
+      expect(releases.some((m) => m.label.endsWith('placed_at ≤ shipped_at violations and gaps histogram'))).toBe(true);
       for (const m of releases) expect(m.epsilon).toBeGreaterThan(0);
       // RDP composition is sub-additive: the run's total is at most the sum of its labels and within the budget.
       const sum = p.tables.flatMap((t) => t.mechanisms).reduce((s, m) => s + m.epsilon, 0);

@@ -2,10 +2,15 @@
  * Order invariants under differential privacy. Without DP, learn-rules.ts finds `a ≤ b` pairs by looking at every
  * sample row and keeps the exact gap quantiles; under privacy both would be published without accounting. Here the
  * candidate pairs come from the schema alone (date/timestamp columns of one table, and a child's date vs its primary
- * parent's through that FK), and each candidate costs two Laplace releases on the run's ledger: a noisy count of the
- * sample rows that break `a ≤ b` (the decision), then, for an accepted pair, a noisy histogram of the gaps `b − a`
- * over log-spaced bins in the column's unit. The invariant's gap quantiles are read off that histogram (uniform
- * within a bin), so enforcement goes through the same path as the non-private rules (order-invariants.ts).
+ * parent's through that FK), and each is decided and measured with Laplace releases on the run's ledger: a noisy
+ * count of the sample rows that break `a ≤ b` (the decision), and for an accepted pair a noisy histogram of the gaps
+ * `b − a` over log-spaced bins in the column's unit. The invariant's gap quantiles are read off that histogram
+ * (uniform within a bin), so enforcement goes through the same path as the non-private rules (order-invariants.ts).
+ *
+ * Releases are few, because each costs a share of a small budget: a row falls into exactly one bin of a release, so
+ * bins over disjoint rows are one release (parallel composition). An own pair (x, y) releases its two violation
+ * counts, x > y and y > x, together, then one gap histogram for the direction kept. A parent pair releases its
+ * violations as one more bin of its gap histogram: a single release decides and measures it.
  */
 import type { Column, ForeignKey, Table } from '../../schema/model.js';
 import { tableKey } from '../../schema/model.js';
@@ -14,15 +19,18 @@ import { parseEpoch } from '../conform.js';
 import { keyColumnNames } from '../metadata.js';
 import { DEFAULT_MIN_SUPPORT, type OrderInvariant } from '../order-invariants.js';
 import type { TableSample } from '../model.js';
-import { dpCount, dpHistogram, type DpContext } from './mechanisms.js';
+import { dpHistogram, type DpContext } from './mechanisms.js';
 
 /** Share of a table's statistics budget spent on its order invariants (the rest goes to the other statistics). */
 export const INVARIANT_SHARE = 0.15;
 /**
  * Row level: children of one parent counted per FK candidate, so that adding or removing one parent row moves at
- * most this many counted rows (the releases' sensitivity).
+ * most this many counted rows (the releases' sensitivity). One is the best cap for the signal-to-noise ratio: a cap
+ * of c keeps at most c rows a parent for c times the noise, so a parent with fewer than c children in the sample
+ * loses relative to c = 1 and one with more gains nothing. (At 2 the gaps of an 800-row sample were read off
+ * histograms whose noise scale was ~80 rows a bin, and drew ship dates weeks after their orders in 1 run of 4.)
  */
-export const FK_CHILD_CAP = 2;
+export const FK_CHILD_CAP = 1;
 /** A pair is kept when its noisy violations stay under this share of the sample (plus the noise's own slack). */
 const VIOLATION_SHARE = 0.01;
 /**
@@ -42,12 +50,15 @@ function timeColumns(table: Table): Column[] {
   return table.columns.filter((c) => isTime(c) && !keys.has(c.name));
 }
 
-/** The releases a table's invariants may make, from the schema only (an own pair: two counts and up to two histograms). */
+/**
+ * The releases a table's invariants may make, from the schema only: an own pair its two violation counts (one
+ * release) and one gap histogram, a parent pair one histogram whose first bin counts the violations.
+ */
 export function plannedInvariantReleases(table: Table, parent: { fk: ForeignKey; table: Table } | null): number {
   const own = timeColumns(table).length;
   const pairs = (own * (own - 1)) / 2;
   const fkPairs = parent ? timeColumns(parent.table).length * own : 0;
-  return 4 * pairs + 2 * fkPairs;
+  return 2 * pairs + fkPairs;
 }
 
 /** Milliseconds per unit of the gap histogram: days for dates, seconds for timestamps. */
@@ -143,9 +154,8 @@ export interface DpInvariantInput {
   capChildren: boolean;
 }
 
-/** A DP decision and gap histogram for one pair; null when the pair is not kept. */
-function release(pair: Pair, input: DpInvariantInput, contribution: number, label: string): { invariant: OrderInvariant; violations: number } | null {
-  const ctx = { ...input.ctx, contribution, label };
+/** The rows where both values are known: how many break `lo ≤ hi`, and the gaps `hi − lo` of the others. */
+function compare(pair: Pair): { violations: number; gaps: number[] } {
   let violations = 0;
   const gaps: number[] = [];
   for (let r = 0; r < pair.lo.length; r++) {
@@ -155,31 +165,95 @@ function release(pair: Pair, input: DpInvariantInput, contribution: number, labe
     if (a > b) violations++;
     else gaps.push(b - a);
   }
-  const scale = contribution / input.epsilon;
-  const noisy = dpCount(violations, { epsilon: input.epsilon }, { ...ctx, label: `${label} violations` });
-  // The slack keeps a pair that holds everywhere from being dropped by its noise at small ε; a pair broken on a
-  // real share of rows still fails, and none is kept that fails on most of them.
-  if (noisy > VIOLATION_SHARE * input.sampleSize + SLACK_SCALES * scale || noisy >= 0.5 * input.sampleSize) return null;
-  const unit = unitOf(pair.hiColumn);
-  const bins = gaps.map((g) => binOf(g, unit) + 0.5);
-  const edges = Array.from({ length: unit.bins + 1 }, (_, i) => i);
-  const hist = dpHistogram(bins, edges, { epsilon: input.epsilon }, { ...ctx, label: `${label} gaps` });
-  const support = hist.counts.reduce((a, b) => a + b, 0);
+  return { violations, gaps };
+}
+
+/**
+ * Whether a pair whose noisy violation count is `noisy`, out of about `rows` compared rows, holds: the slack keeps a
+ * pair that holds everywhere from being dropped by its noise at small ε; a pair broken on a real share of rows still
+ * fails, and none is kept that fails on most of them.
+ */
+function holds(noisy: number, rows: number, scale: number): boolean {
+  return noisy <= VIOLATION_SHARE * rows + SLACK_SCALES * scale && noisy < 0.5 * rows;
+}
+
+/** The invariant a pair's noisy gap bins describe; null when they hold too few rows to be read. */
+function invariantOf(pair: Pair, input: DpInvariantInput, noisyBins: number[], scale: number): OrderInvariant | null {
+  const support = noisyBins.reduce((a, b) => a + b, 0);
   if (support < DEFAULT_MIN_SUPPORT) return null;
-  const counts = keptBins(hist.counts, 2 * scale, pair.hiColumn.type.kind === 'date');
-  const ref = { schema: input.table.schema, name: input.table.name };
+  const unit = unitOf(pair.hiColumn);
+  const counts = keptBins(noisyBins, 2 * scale, pair.hiColumn.type.kind === 'date');
   return {
-    violations: noisy,
-    invariant: {
-      table: ref,
-      column: pair.hiColumn.name,
-      anchor: { column: pair.loColumn.name, ...(pair.foreignKey ? { foreignKey: pair.foreignKey } : {}) },
-      kind: 'time',
-      sameType: pair.loColumn.type.kind === pair.hiColumn.type.kind,
-      support,
-      gaps: gapQuantiles(counts, unit),
-    },
+    table: { schema: input.table.schema, name: input.table.name },
+    column: pair.hiColumn.name,
+    anchor: { column: pair.loColumn.name, ...(pair.foreignKey ? { foreignKey: pair.foreignKey } : {}) },
+    kind: 'time',
+    sameType: pair.loColumn.type.kind === pair.hiColumn.type.kind,
+    support,
+    gaps: gapQuantiles(counts, unit),
   };
+}
+
+/** One Laplace histogram over bin indexes 0 … bins − 1 (each value one row in one bin). */
+function noisyBins(bins: number[], count: number, input: DpInvariantInput, contribution: number, label: string): number[] {
+  const edges = Array.from({ length: count + 1 }, (_, i) => i);
+  return dpHistogram(
+    bins.map((b) => b + 0.5),
+    edges,
+    { epsilon: input.epsilon },
+    { ...input.ctx, contribution, label },
+  ).counts;
+}
+
+/**
+ * An own pair (x, y): both directions' violation counts in one release (a row breaks at most one of x ≤ y and
+ * y ≤ x), then the gap histogram of the direction kept; when both hold (x = y nearly everywhere), the one that
+ * broke less.
+ */
+function releaseOwn(x: Pair, input: DpInvariantInput, m: number, label: string): OrderInvariant | null {
+  const y: Pair = { lo: x.hi, hi: x.lo, loColumn: x.hiColumn, hiColumn: x.loColumn };
+  const [up, down] = [compare(x), compare(y)];
+  const scale = m / input.epsilon;
+  const [upNoisy, downNoisy] = noisyBins(
+    [...new Array<number>(up.violations).fill(0), ...new Array<number>(down.violations).fill(1)],
+    2,
+    input,
+    m,
+    `${label} violations`,
+  ) as [number, number];
+  const upHolds = holds(upNoisy, input.sampleSize, scale);
+  const downHolds = holds(downNoisy, input.sampleSize, scale);
+  if (!upHolds && !downHolds) return null;
+  const [pair, gaps] = upHolds && (!downHolds || upNoisy <= downNoisy) ? [x, up.gaps] : [y, down.gaps];
+  const unit = unitOf(pair.hiColumn);
+  const bins = noisyBins(
+    gaps.map((g) => binOf(g, unit)),
+    unit.bins,
+    input,
+    m,
+    `${tableKey(input.table)} invariant ${pair.loColumn.name} ≤ ${pair.hiColumn.name} gaps`,
+  );
+  return invariantOf(pair, input, bins, scale);
+}
+
+/**
+ * A parent pair: one histogram whose bin 0 counts the rows that break the order and whose other bins are the gap
+ * bins; the decision reads bin 0 and is judged against the rows the histogram counted (all of its bins, noisy).
+ */
+function releaseParent(pair: Pair, input: DpInvariantInput, contribution: number, label: string): OrderInvariant | null {
+  const { violations, gaps } = compare(pair);
+  const unit = unitOf(pair.hiColumn);
+  const all = noisyBins(
+    [...new Array<number>(violations).fill(0), ...gaps.map((g) => 1 + binOf(g, unit))],
+    1 + unit.bins,
+    input,
+    contribution,
+    `${label} violations and gaps`,
+  );
+  const scale = contribution / input.epsilon;
+  const rows = all.reduce((a, b) => a + b, 0);
+  if (!holds(all[0]!, Math.min(rows, input.sampleSize), scale)) return null;
+  return invariantOf(pair, input, all.slice(1), scale);
 }
 
 /** The parent row of each sample row (null where unknown), at most FK_CHILD_CAP children per parent when capped. */
@@ -215,13 +289,9 @@ export function fitDpOrderInvariants(input: DpInvariantInput): OrderInvariant[] 
   for (let i = 0; i < own.length; i++) {
     for (let j = i + 1; j < own.length; j++) {
       const [x, y] = [own[i]!, own[j]!];
-      const vx = values(sample, sample.rows, x.name);
-      const vy = values(sample, sample.rows, y.name);
-      const up = release({ lo: vx, hi: vy, loColumn: x, hiColumn: y }, input, m, `${key} invariant ${x.name} ≤ ${y.name}`);
-      const down = release({ lo: vy, hi: vx, loColumn: y, hiColumn: x }, input, m, `${key} invariant ${y.name} ≤ ${x.name}`);
-      // Both kept (equal on every row): one direction is enough, the one that broke less.
-      const kept = up && down ? (up.violations <= down.violations ? up : down) : (up ?? down);
-      if (kept) out.push(kept.invariant);
+      const pair = { lo: values(sample, sample.rows, x.name), hi: values(sample, sample.rows, y.name), loColumn: x, hiColumn: y };
+      const kept = releaseOwn(pair, input, m, `${key} invariant ${x.name} vs ${y.name}`);
+      if (kept) out.push(kept);
     }
   }
   const parentRows = alignParent(input);
@@ -230,8 +300,9 @@ export function fitDpOrderInvariants(input: DpInvariantInput): OrderInvariant[] 
     for (const lo of timeColumns(p.table)) {
       const vlo = values(p.sample, parentRows, lo.name);
       for (const hi of own) {
-        const r = release({ lo: vlo, hi: values(sample, sample.rows, hi.name), loColumn: lo, hiColumn: hi, foreignKey: p.fk.name }, input, input.parentSensitivity, `${key} invariant ${p.fk.name} → ${lo.name} ≤ ${hi.name}`);
-        if (r) out.push(r.invariant);
+        const pair = { lo: vlo, hi: values(sample, sample.rows, hi.name), loColumn: lo, hiColumn: hi, foreignKey: p.fk.name };
+        const r = releaseParent(pair, input, input.parentSensitivity, `${key} invariant ${p.fk.name} → ${lo.name} ≤ ${hi.name}`);
+        if (r) out.push(r);
       }
     }
   }
