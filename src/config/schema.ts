@@ -102,6 +102,8 @@ const trainingConfig = z.strictObject({
   parallel: z.number().int().min(1).max(64).default(1),
 });
 
+const FILTERS_EXPECTED = "expected true, false, 'auto' or { enabled, tolerance }";
+
 export const configSchema = z.strictObject({
   source: connectionSchema,
   targets: z
@@ -158,11 +160,17 @@ export const configSchema = z.strictObject({
    * real row; `false` opts out, 'auto' runs them only with `privacy`.
    */
   filters: z
-    .strictObject({
-      enabled: z.union([z.literal('auto'), z.boolean()]).default(true),
-      /** Relative distance under which a numeric/datetime value counts as the same value (0.01 = 1 %). */
-      tolerance: z.number().positive().max(1).default(0.01),
-    })
+    .union([
+      z.strictObject({
+        enabled: z.union([z.literal('auto'), z.boolean()]).default(true),
+        /** Relative distance under which a numeric/datetime value counts as the same value (0.01 = 1 %). */
+        tolerance: z.number().positive().max(1).default(0.01),
+      }),
+      // The README's shorthand: `filters: false`, `true` or 'auto' is `{ enabled: … }` with the default tolerance.
+      z
+        .union([z.literal('auto'), z.boolean()], { error: FILTERS_EXPECTED })
+        .transform((enabled) => ({ enabled, tolerance: 0.01 })),
+    ], { error: FILTERS_EXPECTED })
     .default({ enabled: true, tolerance: 0.01 }),
   quality: z
     .strictObject({

@@ -104,6 +104,15 @@ describe('config error messages', () => {
     expect(config.privacy).toMatchObject({ epsilon: 3, unit: 'row' });
   });
 
+  it("filters: false, true and 'auto' are the README's shorthand for { enabled } with the default tolerance", () => {
+    expect(parseConfig({ ...base, filters: false }).filters).toEqual({ enabled: false, tolerance: 0.01 });
+    expect(parseConfig({ ...base, filters: 'auto' }).filters).toEqual({ enabled: 'auto', tolerance: 0.01 });
+    expect(parseConfig({ ...base, filters: true }).filters).toEqual({ enabled: true, tolerance: 0.01 });
+    expect(parseConfig({ ...base, filters: { tolerance: 0.05 } }).filters).toEqual({ enabled: true, tolerance: 0.05 });
+    expect(parseConfig(base).filters).toEqual({ enabled: true, tolerance: 0.01 });
+    expect(() => parseConfig({ ...base, filters: 'off' })).toThrow(/filters: expected true, false, 'auto' or \{ enabled, tolerance \}/);
+  });
+
   it('never echoes a url value, even one of the wrong type', () => {
     expect(message({ ...base, targets: { dev: { url: 42 } } })).not.toContain('42');
   });
