@@ -127,7 +127,10 @@ export async function fitModels(
     // such tables get the baseline's independent marginals instead.
     if (kind === 'learned' && options.learned && sample.rows.length >= MIN_LEARNED_ROWS) {
       const fk = table.foreignKeys.find((f) => f.name === step.primaryParent);
-      const parentSample = fk ? (options.parentRows?.get(key) ?? samples.get(tableKey(fk.references)) ?? null) : null;
+      const own = fk ? samples.get(tableKey(fk.references)) : undefined;
+      const read = options.parentRows?.get(key);
+      // The parent rows read by key carry no PII scan of their own: the parent's sample says which columns it fakes.
+      const parentSample = fk ? (read ? (read.piiKinds || !own?.piiKinds ? read : { ...read, piiKinds: own.piiKinds }) : (own ?? null)) : null;
       const childCounts = options.childCounts?.get(key);
       const otherParents = options.otherParents?.get(key);
       model = await options.learned(table, sample, meta, parentSample, {

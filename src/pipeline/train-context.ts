@@ -62,7 +62,7 @@ export async function readLearnedContext(
     }
 
     if (source.readRowsByKeys) {
-      const other = await readOtherParents(source, schema, table, step, sample, transform);
+      const other = await readOtherParents(source, schema, table, step, sample, samples, transform);
       if (other.columns.length > 0) out.otherParents.set(tableKey(table), other);
     }
 
@@ -111,6 +111,7 @@ async function readOtherParents(
   table: Table,
   step: HydrationPlan['steps'][number],
   sample: TableSample,
+  samples: Map<string, TableSample>,
   transform: (table: Table, sample: TableSample) => Promise<TableSample>,
 ): Promise<AlignedContext> {
   const columns: string[] = [];
@@ -127,11 +128,13 @@ async function readOtherParents(
     for await (const batch of source.readRowsByKeys!(parent, read, fk.references.columns, distinct(childKeys))) rows.push(...batch.rows);
     const parentSample = await transform(parent, { table: { schema: parent.schema, name: parent.name }, totalRows: rows.length, columns: read, rows });
     const parentMeta = describeColumns(parent, parentSample);
+    // The parent generates its personal columns as fresh fakes, never a value the child's model was conditioned on.
+    const personal = parentSample.piiKinds ?? samples.get(tableKey(parent))?.piiKinds ?? {};
     // A column the child also has (an order line's unit_price and its product's) first: the child's value follows
     // it. Then low-cardinality attributes: they carry the trends the report measures without bloating the model.
     const candidates = read
       .slice(fk.references.columns.length)
-      .filter((c) => CONTEXT_ROLES.has(parentMeta.find((m) => m.column === c)?.role ?? ''))
+      .filter((c) => personal[c] === undefined && CONTEXT_ROLES.has(parentMeta.find((m) => m.column === c)?.role ?? ''))
       .map((c) => ({ c, shared: sample.columns.includes(c) ? 0 : 1, distinct: new Set(parentSample.rows.map((r) => String(r[read.indexOf(c)]))).size }))
       .sort((a, b) => a.shared - b.shared || a.distinct - b.distinct)
       .slice(0, OTHER_PARENT_COLUMNS)
