@@ -3,7 +3,7 @@
  * worker holds the same rows as a load in one process with the same seed, copy filters and credential columns on,
  * and the worker's window of a child anchored on its parent's date (an order invariant) still keeps the invariant.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import { RetainedColumns } from '../../src/generation/retained-columns.js';
 import { introspectAndPlan, readReferenceRows, trainModels } from '../../src/pipeline/index.js';
 import type { Row } from '../../src/schema/values.js';
 import { pgHydrationFixture } from '../support/databases.js';
+import { loadWorkers } from '../support/load-workers.js';
 
 const FIXTURE = `
   CREATE TABLE orders (id serial PRIMARY KEY, placed date NOT NULL, status text NOT NULL);
@@ -138,10 +139,14 @@ describe('parallel load', () => {
       });
       // The main process loads orders only once the worker asked for its first window, so the worker takes windows
       // of line whatever the machine's load (they go out when orders' dates do).
+      // And the main process, once it holds its first window of line, waits for the worker to take one: on an idle
+      // machine it could otherwise draw all three before the worker has read orders' dates.
       const up = () => events.some((e) => e.type === 'info' && /worker process 1 up after/.test(e.message));
+      const took = () => events.some((e) => e.type === 'info' && /public\.line: worker process 1 took rows/.test(e.message));
       const fault = async (point: string, ctx: { table?: string }) => {
-        if (workers === 0 || point !== 'mid-load' || ctx.table !== 'public.orders') return;
-        for (let i = 0; i < 600 && !up(); i++) await new Promise((r) => setTimeout(r, 100));
+        if (workers === 0 || point !== 'mid-load') return;
+        const ready = ctx.table === 'public.orders' ? up : ctx.table === 'public.line' ? took : null;
+        for (let i = 0; ready && i < 600 && !ready(); i++) await new Promise((r) => setTimeout(r, 100));
       };
       const result = await hydrate({ config, target: 'dev', emit: (e) => events.push(e), hooks: { fault } });
       expect(result.status).toBe('ok');
@@ -169,27 +174,6 @@ describe('parallel load', () => {
   }, 300_000);
 });
 
-/** This process's children that run load-worker.ts (read from /proc). */
-function loadWorkerPids(): number[] {
-  const pids: number[] = [];
-  for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
-    let children: string[] = [];
-    try {
-      children = readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    } catch {
-      continue;
-    }
-    for (const pid of children) {
-      try {
-        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('load-worker')) pids.push(Number(pid));
-      } catch {
-        // exited meanwhile
-      }
-    }
-  }
-  return pids;
-}
-
 describe('parallel load, a worker process that dies', () => {
   // A split table with no parent: the worker takes its windows as soon as it is up.
   const crash = pgHydrationFixture(
@@ -210,7 +194,7 @@ describe('parallel load, a worker process that dies', () => {
     const fault = async (point: string, ctx: { table?: string }) => {
       if (point !== 'mid-load' || ctx.table !== 'public.site') return;
       for (let i = 0; i < 6000 && !events.some((e) => e.type === 'info' && /public\.reading: worker process 1 took rows 0–10000/.test(e.message)); i++) await new Promise((r) => setTimeout(r, 10));
-      for (const pid of loadWorkerPids()) {
+      for (const { pid } of loadWorkers()) {
         process.kill(pid, 'SIGKILL');
         killed++;
       }

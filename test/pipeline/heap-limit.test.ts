@@ -4,7 +4,7 @@
  * of the parallel load starts with one.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import { HEAP_LIMIT_FLOOR_MIB, hasHeapLimit, heapLimitArgs, heapLimitMiB } from '../../src/pipeline/heap-limit.js';
 import { hydrate } from '../../src/pipeline/index.js';
 import { pgHydrationFixture } from '../support/databases.js';
+import { loadWorkers } from '../support/load-workers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synth-heap-limit-'));
 // Loaded into every node process of the command (node's --import travels with the relaunch): one line each.
@@ -79,23 +80,7 @@ describe('a load worker process', () => {
     // Its command line, read while it runs: this process's children that run load-worker.
     const seen = new Set<string>();
     const poll = setInterval(() => {
-      if (!existsSync(`/proc/${process.pid}/task`)) return;
-      for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
-        let children: string[] = [];
-        try {
-          children = readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-        } catch {
-          continue;
-        }
-        for (const pid of children) {
-          try {
-            const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-            if (argv.some((a) => a.includes('load-worker'))) seen.add(argv.join(' '));
-          } catch {
-            // exited meanwhile
-          }
-        }
-      }
+      for (const { argv } of loadWorkers()) seen.add(argv.join(' '));
     }, 20);
     try {
       const config = parseConfig({
