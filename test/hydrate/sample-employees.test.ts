@@ -36,10 +36,9 @@ function expectOk(run: HydrateCliRun): void {
 /**
  * How far a table's share of current rows may move: three standard errors of a share drawn row by row at the
  * source's rate (dept_manager's 18 rows at 0.5: ±0.35; a ±0.12 bound there was one standard error and failed about
- * one run in three, whichever model), at least `floor`. The learned model's floor is wider: at 30 epochs on tables of
- * a few hundred rows its shares spread by up to ±0.24 across runs (titles 0.48 → 0.31–0.69, dept_emp 0.67 →
- * 0.43–0.72, measured over 8 runs: the model's fit on small tables, not what this test is for); what it must show here is that it
- * draws the marker at all and keeps it through the order invariants and the copy filters.
+ * one run in three, whichever model), at least `floor`. The learned model's floor is wider: fitted on a few hundred
+ * rows, its shares spread over seeds by more than a row-by-row draw (8 seeds: dept_emp 0.667 → 0.62–0.75, sd 0.039;
+ * titles 0.48 → 0.44–0.59, sd 0.053), and 0.18 is about three of titles' standard deviations plus its bias.
  */
 function shareTolerance(src: number, rows: number, floor: number): number {
   return Math.max(floor, 3 * Math.sqrt((src * (1 - src)) / Math.max(1, rows)));
@@ -82,7 +81,7 @@ describe('employees MariaDB → MariaDB through the CLI', () => {
         expect(run.last.parity!.matched).toBe(run.last.parity!.total);
         const views = await target.query<{ name: string }>(`SELECT TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1`);
         expect(views.map((v) => v.name)).toEqual(['current_dept_emp', 'dept_emp_latest_date']);
-        await expectEmployeesRules(target, (t) => `\`${t}\``, model === 'learned' ? 0.25 : 0.12);
+        await expectEmployeesRules(target, (t) => `\`${t}\``, model === 'learned' ? 0.18 : 0.12);
       } finally {
         await dropWithBackup(target);
       }
