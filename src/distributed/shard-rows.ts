@@ -186,8 +186,9 @@ function stepOf(bundle: RunBundle, table: string): number {
   return at;
 }
 
-/** Adds what `now` counted since `before` to `into`. */
+/** Adds what `now` counted since `before` to `into`; the columns' variety is the table's, taken as is. */
 function addCounts(into: FilterReport, now: FilterReport, before: FilterReport): void {
+  if (now.variety) into.variety = now.variety;
   for (const k of ['total', 'kept', 'exactCopies', 'nearCopies', 'outliers', 'regenerated', 'unresolved', 'nudged'] as const) {
     const d = (now[k] ?? 0) - (before[k] ?? 0);
     if (d !== 0 || k !== 'nudged') into[k] = (into[k] ?? 0) + d;

@@ -118,6 +118,8 @@ describe('distributed shards', () => {
       got.set(unit.id, rows);
       const sum = counts.get(unit.table) ?? noFilterCounts();
       for (const k of ['total', 'kept', 'regenerated', 'unresolved', 'exactCopies', 'nearCopies', 'outliers'] as const) sum[k] += c[k];
+      // The columns' variety is the table's: every shard reports the same.
+      if (c.variety) sum.variety = c.variety;
       counts.set(unit.table, sum);
     }
     for (const [key, rows] of expected) {
