@@ -58,8 +58,9 @@ function expectFreshCredentials(rows: Staff[], exactCount = true): void {
       expect(secrets).not.toContain(r.api_token);
     }
   }
-  // Fresh values, not one value repeated.
-  expect(new Set(rows.map((r) => r.password)).size).toBeGreaterThan(30);
+  // Fresh values, not one value repeated (three in four distinct: 30 of the 40 rows; under DP, of however many the
+  // noisy count left, which was 27 once).
+  expect(new Set(rows.map((r) => r.password)).size).toBeGreaterThan(rows.length * 0.75);
 }
 
 function filesUnder(dir: string): string[] {
