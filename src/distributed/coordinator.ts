@@ -12,7 +12,7 @@ import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import type { HydrationPlan } from '../graph/plan.js';
 import { findTable, tableKey } from '../schema/model.js';
 import type { Row } from '../schema/values.js';
-import type { FilterReport } from '../validation/privacy/privacy-report.js';
+import { addFilterCounts, emptyFilterReport } from '../validation/privacy/privacy-report.js';
 import type { DistributedConfig } from './distributed-config.js';
 import { encodeRunBundle, loadBundle } from './run-bundle.js';
 import { planShards, type ShardUnit } from './shard-plan.js';
@@ -140,13 +140,10 @@ function mergeFilterCounts(privacy: PrivacyRun, plan: HydrationPlan, finished: F
   const byPlan = [...finished].sort((a, b) => (order.get(a.unit.table) ?? 0) - (order.get(b.unit.table) ?? 0) || a.unit.shard - b.unit.shard);
   for (const { unit, filters } of byPlan) {
     if (!filters) continue;
-    const into = (privacy.filters[unit.table] ??= { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 });
+    const into = (privacy.filters[unit.table] ??= emptyFilterReport());
+    addFilterCounts(into, filters);
     // The columns' variety is the table's (every unit's filter is built on the same sample), not a count to add.
-    const { variety, ...counts } = filters;
-    if (variety) into.variety = variety;
-    for (const [k, v] of Object.entries(counts) as Array<[Exclude<keyof FilterReport, 'variety'>, number | undefined]>) {
-      if (v !== undefined) into[k] = (into[k] ?? 0) + v;
-    }
+    if (filters.variety) into.variety = filters.variety;
   }
 }
 

@@ -14,7 +14,7 @@ import type { GeneratedBatch, RowWindow } from '../generation/generate.js';
 import { claimedRows } from '../pipeline/load-windows.js';
 import { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
 import { PrivacyRun } from '../generation/privacy/privacy-run.js';
-import type { FilterReport } from '../validation/privacy/privacy-report.js';
+import { addFilterCounts, emptyFilterReport, type FilterReport } from '../validation/privacy/privacy-report.js';
 import type { Table } from '../schema/model.js';
 import { findTable, tableKey } from '../schema/model.js';
 import type { Row, RowBatch } from '../schema/values.js';
@@ -85,7 +85,11 @@ export async function* shardRows(bundle: RunBundle, models: ModelSet, range: Sha
     const start = (batch as { start?: number }).start;
     if (start !== undefined) offset = start;
     if (report && seen) {
-      if (offset >= range.start && offset < range.end && filters?.counts) addCounts(filters.counts, report, seen);
+      if (offset >= range.start && offset < range.end && filters?.counts) {
+        addFilterCounts(filters.counts, report, seen);
+        // The columns' variety is the table's: every shard reports the same.
+        if (report.variety) filters.counts.variety = report.variety;
+      }
       seen = { ...report };
     }
     const from = Math.max(range.start - offset, 0);
@@ -186,19 +190,8 @@ function stepOf(bundle: RunBundle, table: string): number {
   return at;
 }
 
-/** Adds what `now` counted since `before` to `into`; the columns' variety is the table's, taken as is. */
-function addCounts(into: FilterReport, now: FilterReport, before: FilterReport): void {
-  if (now.variety) into.variety = now.variety;
-  for (const k of ['total', 'kept', 'exactCopies', 'nearCopies', 'outliers', 'regenerated', 'unresolved', 'nudged'] as const) {
-    const d = (now[k] ?? 0) - (before[k] ?? 0);
-    if (d !== 0 || k !== 'nudged') into[k] = (into[k] ?? 0) + d;
-  }
-}
-
 /** Empty filter counts, for `shardRows`' `counts`. */
-export function noFilterCounts(): FilterReport {
-  return { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 };
-}
+export const noFilterCounts = emptyFilterReport;
 
 /**
  * The earlier tables whose generated rows reach `table`: among its ancestors (through FKs), those whose rows a

@@ -31,7 +31,7 @@ import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import { RetainedColumns } from '../generation/retained-columns.js';
 import { tableKey } from '../schema/model.js';
 import type { RowBatch } from '../schema/values.js';
-import type { FilterReport } from '../validation/privacy/privacy-report.js';
+import { addFilterCounts, emptyFilterReport } from '../validation/privacy/privacy-report.js';
 import { targetUrl } from './connect.js';
 import { heapLimitArgs } from './heap-limit.js';
 import type { LoadTablesContext } from './hydrate.js';
@@ -272,7 +272,8 @@ export class ParallelLoad {
         this.cpu.set(w, m.cpuMs);
         s.rows += m.rows;
         s.workerWindows += m.windows;
-        if (m.filters && this.privacy) addFilterCounts(this.privacy, m.table, m.filters);
+        // The counts only: anything else a report holds is the main process's own filter's.
+        if (m.filters && this.privacy) addFilterCounts((this.privacy.filters[m.table] ??= emptyFilterReport()), m.filters);
         s.check();
         return;
       }
@@ -316,16 +317,6 @@ function startWorker(data: LoadWorkerData): ChildProcess {
 
 function send(child: ChildProcess, m: WorkerMessage): void {
   child.send(m);
-}
-
-/** Adds a worker window's copy-filter counts to the run's (the privacy report reads them per table). */
-function addFilterCounts(privacy: PrivacyRun, key: string, counts: FilterReport): void {
-  const into = (privacy.filters[key] ??= { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 });
-  // The counts only: anything else a report holds is the main process's own filter's.
-  for (const k of ['total', 'kept', 'exactCopies', 'nearCopies', 'outliers', 'regenerated', 'unresolved', 'nudged'] as const) {
-    const v = counts[k];
-    if (v !== undefined && (v !== 0 || k !== 'nudged')) into[k] = (into[k] ?? 0) + v;
-  }
 }
 
 /** `batches` through the pool's `feed` when there are worker processes (load.ts wraps every table's load in it). */

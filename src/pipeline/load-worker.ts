@@ -18,7 +18,7 @@ import { noFilterCounts, shippedFilters, WindowSource } from '../distributed/sha
 import { isSynthError } from '../errors.js';
 import { RetainedColumns, type RetainedWire } from '../generation/retained-columns.js';
 import type { SynthConfig } from '../config/schema.js';
-import type { FilterReport } from '../validation/privacy/privacy-report.js';
+import { addFilterCounts, type FilterReport } from '../validation/privacy/privacy-report.js';
 import type { RowWindow } from '../generation/generate.js';
 import { anchorFile, TableWindows, type SplitWindows } from './load-windows.js';
 import { tableKey } from '../schema/model.js';
@@ -180,10 +180,7 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
 /** What the copy filters counted since `before`. */
 function difference(now: FilterReport, before: FilterReport): FilterReport {
   const out = noFilterCounts();
-  for (const k of ['total', 'kept', 'exactCopies', 'nearCopies', 'outliers', 'regenerated', 'unresolved', 'nudged'] as const) {
-    const d = (now[k] ?? 0) - (before[k] ?? 0);
-    if (d !== 0 || k !== 'nudged') out[k] = d;
-  }
+  addFilterCounts(out, now, before);
   return out;
 }
 

@@ -30,6 +30,25 @@ export interface FilterReport extends FilterCounts {
   variety?: Variety;
 }
 
+/** The counts of a FilterReport, which add up over windows and shards (`variety` is the table's, not a count). */
+const FILTER_COUNT_KEYS = ['total', 'kept', 'exactCopies', 'nearCopies', 'outliers', 'regenerated', 'unresolved', 'nudged'] as const;
+
+/** A report that counted nothing yet. */
+export function emptyFilterReport(): FilterReport {
+  return { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0 };
+}
+
+/**
+ * Adds `counts` (less `before`, when given: what was counted since) to `into`. `nudged` stays absent while it is
+ * 0, as a single process reports it; `variety` is left to the caller.
+ */
+export function addFilterCounts(into: FilterReport, counts: FilterReport, before?: FilterReport): void {
+  for (const k of FILTER_COUNT_KEYS) {
+    const d = (counts[k] ?? 0) - (before?.[k] ?? 0);
+    if (d !== 0 || k !== 'nudged') into[k] = (into[k] ?? 0) + d;
+  }
+}
+
 export interface PrivacyResult {
   /** False when only PII transforms ran (no `privacy` budget configured). */
   dp: boolean;
