@@ -13,9 +13,10 @@ import { createGeneration, createRng, type Generation, type ModelSet } from '../
 import type { GeneratedBatch, RowWindow } from '../generation/generate.js';
 import { claimedRows } from '../pipeline/load-windows.js';
 import { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
+import { seedScope } from '../generation/seed-scope.js';
 import { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import { addFilterCounts, emptyFilterReport, type FilterReport } from '../validation/privacy/privacy-report.js';
-import type { Table } from '../schema/model.js';
+import type { DatabaseSchema, Table } from '../schema/model.js';
 import { findTable, tableKey } from '../schema/model.js';
 import type { Row, RowBatch } from '../schema/values.js';
 import { SynthError } from '../errors.js';
@@ -24,8 +25,8 @@ import type { CredentialPlans, RunBundle } from './run-bundle.js';
 
 /** Credential columns as the coordinator's sample decided them, not re-guessed from names. */
 class ShippedCredentials extends CredentialScrubber {
-  constructor(seed: number, private readonly shipped: CredentialPlans) {
-    super(seed);
+  constructor(seed: number, private readonly shipped: CredentialPlans, source: DatabaseSchema) {
+    super(seed, undefined, source);
   }
 
   override plansFor(table: Table): ReturnType<CredentialScrubber['plansFor']> {
@@ -162,7 +163,7 @@ class ShardChain {
       ...(batchSize === undefined ? {} : { batchSize }),
       ...(anchors ? { anchors } : {}),
     });
-    this.credentials = new ShippedCredentials(bundle.seed, bundle.credentials);
+    this.credentials = new ShippedCredentials(bundle.seed, bundle.credentials, bundle.schema);
     this.privacy = privacy !== undefined ? privacy : config ? shippedFilters(bundle, config) : null;
     if (bundle.filters && !this.privacy) {
       throw new SynthError('INTERNAL', 'The run filters copies, but no config was given to run the filters with.');
@@ -174,7 +175,7 @@ class ShardChain {
     const key = tableKey(table);
     const tm = this.models.tables.get(key);
     const filtered = this.privacy !== null && tm !== undefined && !this.reference.has(key);
-    const checked = filtered ? this.privacy!.filterRows(table, tm.meta, tm.model, rows, createRng(this.bundle.seed).fork(`privacy-filter:${key}`)) : rows;
+    const checked = filtered ? this.privacy!.filterRows(table, tm.meta, tm.model, rows, createRng(this.bundle.seed).fork(`privacy-filter:${seedScope(this.bundle.schema, table)}`)) : rows;
     return this.generation.conform(table, this.credentials.replaceIn(table, checked));
   }
 }

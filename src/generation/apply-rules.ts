@@ -13,6 +13,7 @@ import { valuesForCounts } from './fan-out.js';
 import type { KeyContext } from './keys/index.js';
 import { createEnforcer, type InvariantEnforcer } from './order-invariants.js';
 import { createRng } from './rng.js';
+import { seedScope } from './seed-scope.js';
 import { RetainedColumns } from './retained-columns.js';
 
 export interface TableRuleApplier {
@@ -74,7 +75,7 @@ export class RuleApplier {
       const parentIdx = this.keys.table(child).parentIndexes(fk.name);
       const counts = new Uint32Array(n);
       for (const p of parentIdx) if (p >= 0 && p < n) counts[p]!++;
-      return [{ col, column, values: valuesForCounts(rule, counts, createRng(this.seed, `fan-out:${key}:${rule.column}`)) }];
+      return [{ col, column, values: valuesForCounts(rule, counts, createRng(this.seed, `fan-out:${seedScope(this.schema, table)}:${rule.column}`)) }];
     });
     const keep = this.anchorColumns.get(key);
     const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
@@ -82,7 +83,7 @@ export class RuleApplier {
     return {
       apply: (rows, start, batch) => {
         for (const cc of countColumns) rows.forEach((row, r) => (row[cc.col] = conformValue(cc.values[start + r] ?? null, cc.column)));
-        if (invariants.length > 0) enforcerFor()?.apply(rows, start, createRng(this.seed, `invariants:${key}:${batch}`));
+        if (invariants.length > 0) enforcerFor()?.apply(rows, start, createRng(this.seed, `invariants:${seedScope(this.schema, table)}:${batch}`));
         if (kept) for (const row of rows) kept.push(row, keepIdx);
       },
       done: () => {

@@ -13,6 +13,7 @@ import { KeyContext, type TableKeyStats } from './keys/index.js';
 import type { AttributeModel, ChildCountHistogram, Rng } from './model.js';
 import { partitionFit } from './partition-fit.js';
 import { createRng } from './rng.js';
+import { seedScope } from './seed-scope.js';
 import { fanOutMap } from './data-rules.js';
 import { constantFanOut, fanOutKey } from './fan-out.js';
 import { RuleApplier, type TableRuleApplier } from './apply-rules.js';
@@ -211,7 +212,8 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     applier.forTable(table, names, models.tables.get(tableKey(table))?.model.kind === 'learned');
   const retained = new Map<string, RetainedColumns>();
   // `child.fk` of every FK with a parent in the schema: the names a parent's count heads are trained under.
-  const countedChildren = new Set(schema.tables.flatMap((t) => t.foreignKeys.map((f) => `${tableKey(t)}.${f.name}`)));
+  // Each maps to the label its draws are seeded under (seed-scope.ts: the same whatever the source database is called).
+  const countedChildren = new Map<string, string>(schema.tables.flatMap((t) => t.foreignKeys.map((f) => [`${tableKey(t)}.${f.name}`, `${seedScope(schema, t)}.${f.name}`])));
 
   async function* rows(ref: TableRef, window?: RowWindow): AsyncIterable<GeneratedBatch> {
     const table = requireTable(schema, ref);
@@ -291,10 +293,10 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
           ctxRows[r] = any ? row : (null as unknown as Row);
         }
       }
-      const attrs = model ? model.sample(count, ctxRows, createRng(options.seed, `attr:${key}:${b}`)) : [];
+      const attrs = model ? model.sample(count, ctxRows, createRng(options.seed, `attr:${seedScope(schema, table)}:${b}`)) : [];
       if (heads.length > 0 && model && hasCountHeads(model)) {
         for (const h of heads) {
-          const predicted = model.predictChildCounts(attrs, h, createRng(options.seed, `count:${h}:${b}`), ctxRows);
+          const predicted = model.predictChildCounts(attrs, h, createRng(options.seed, `count:${countedChildren.get(h)!}:${b}`), ctxRows);
           predictedCounts.get(h)!.set(predicted, start);
         }
       }

@@ -45,7 +45,7 @@ interface GenerateIntoTarget {
 /** Generates every table into a new shadow, validates it and swaps it in. */
 export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit<HydrateResult, 'mappingNotes'>> {
   const { source, target, schema, plan, models, config, runId, emit, privacy } = args;
-  const credentials = args.credentials ?? CredentialScrubber.forConfig(config);
+  const credentials = args.credentials ?? CredentialScrubber.forConfig(config, schema);
   const { reference, generation } = await prepareGeneration(source, schema, plan, models, config, credentials);
   const hooks = args.hooks ?? {};
   const shadow = await createShadow(target, schema, runId, emit);

@@ -140,7 +140,7 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
     await fault('after-introspect', target);
     const mappingNotes = checkTypeMapping(target, schema, emit);
     const privacy = PrivacyRun.forConfig(config, process.env, hooks.piiKey ? () => hooks.piiKey!(source) : undefined);
-    const credentials = CredentialScrubber.forConfig(config);
+    const credentials = CredentialScrubber.forConfig(config, schema);
     const train = async () => {
       await fault('during-train', target);
       return trainModels(source, schema, plan, config, emit, privacy, credentials, hooks.fitModels);

@@ -14,6 +14,7 @@ import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import type { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
+import { seedScope } from '../generation/seed-scope.js';
 import type { HydrateHooks, LoadTablesContext } from './hydrate.js';
 import { readReferenceRows } from './learn-rules.js';
 import { feedWorkers, ParallelLoad } from './load-parallel.js';
@@ -89,7 +90,7 @@ export async function loadShadow(args: LoadShadow): Promise<void> {
         const tm = models.tables.get(key);
         const drawn = split ? split.draw((window) => generation.rows(table, window)) : generation.rows(table);
         // Copied reference rows are the source's on purpose: the copy filters leave them alone.
-        const filtered = args.privacy && tm && !reference.has(key) ? args.privacy.filterRows(table, tm.meta, tm.model, drawn, createRng(config.seed).fork(`privacy-filter:${key}`)) : drawn;
+        const filtered = args.privacy && tm && !reference.has(key) ? args.privacy.filterRows(table, tm.meta, tm.model, drawn, createRng(config.seed).fork(`privacy-filter:${seedScope(schema, table)}`)) : drawn;
         // The data rules go last, so no filter or replacement after them can break an order invariant again; the
         // worker processes get the final values their windows anchor on from here.
         const generated = feedWorkers(workers, key, generation.conform(table, credentials.replaceIn(table, filtered)));

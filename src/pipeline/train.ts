@@ -44,7 +44,7 @@ export async function trainModels(
   config: SynthConfig,
   emit: EventSink = silentSink,
   privacy: PrivacyRun | null = PrivacyRun.forConfig(config),
-  credentials: CredentialScrubber = CredentialScrubber.forConfig(config),
+  credentials: CredentialScrubber = CredentialScrubber.forConfig(config, schema),
   fitElsewhere?: FitElsewhere,
 ): Promise<ModelSet> {
   // The sample stage, the fan-out rules and the learned count heads count the children of the same parent samples.

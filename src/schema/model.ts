@@ -189,6 +189,11 @@ export interface DatabaseSchema {
   serverVersion: string;
   /** Schemas (PostgreSQL) or databases (MySQL) that were introspected. */
   schemas: string[];
+  /**
+   * The schema unqualified names resolve to at the source (MySQL: the URL's database), when the introspector knows
+   * it. Tables there are seeded under a fixed name (generation/seed-scope.ts), so the output does not depend on it.
+   */
+  defaultSchema?: string;
   tables: Table[];
   enums: EnumType[];
   otherObjects: OtherObject[];

@@ -463,6 +463,8 @@ export async function introspectMysql(session: MysqlSession, databases: string[]
     dialect: 'mysql',
     serverVersion,
     schemas: databases,
+    // The connection's database: what unqualified names resolve to, seeded under a fixed name (seed-scope.ts).
+    defaultSchema: session.url.database,
     tables: [...tables.values()],
     enums: [],
     otherObjects,

@@ -28,7 +28,8 @@ function affine(cap: bigint, base: bigint, seedText: string): (i: bigint) => big
 export type KeyFn = (i: number) => Value;
 
 /** Builds `keyAt` for one column of a table with `n` rows, or explains why n distinct values cannot exist. */
-export function makeKeyFn(table: Table, column: Column, stats: KeyColumnStats | undefined, n: number, seed: number): KeyFn {
+/** `scope`: the table's seed scope (seed-scope.ts), so keys do not depend on the source database's name. */
+export function makeKeyFn(table: Table, column: Column, stats: KeyColumnStats | undefined, n: number, seed: number, scope = tableKey(table)): KeyFn {
   const s = stats ?? fitColumnKey(column, []);
   const t = column.type;
   const lengthHint = `Widen ${tableKey(table)}.${column.name}, lower the scale for ${tableKey(table)}, or exclude the table.`;
@@ -107,7 +108,7 @@ export function makeKeyFn(table: Table, column: Column, stats: KeyColumnStats | 
       }
       const base = BigInt(alphabet.length);
       const cap = base ** BigInt(length);
-      const perm = affine(cap, base, `${seed}:${tableKey(table)}.${column.name}`);
+      const perm = affine(cap, base, `${seed}:${scope}.${column.name}`);
       return (i) => {
         let x = perm(BigInt(i));
         let out = '';
@@ -120,7 +121,7 @@ export function makeKeyFn(table: Table, column: Column, stats: KeyColumnStats | 
     }
     case 'uuid':
       return (i) => {
-        const w = hashWords(`${seed}:${tableKey(table)}.${column.name}:${i}`);
+        const w = hashWords(`${seed}:${scope}.${column.name}:${i}`);
         const h = w.map((x) => x.toString(16).padStart(8, '0')).join('');
         return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
       };

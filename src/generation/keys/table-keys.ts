@@ -6,6 +6,7 @@ import type { Value } from '../../schema/values.js';
 import { integerRange } from '../conform.js';
 import type { Rng } from '../model.js';
 import { createRng, hash32 } from '../rng.js';
+import { seedScope } from '../seed-scope.js';
 import { allocateInSupport, fanOutKey, type FanOutRule } from '../fan-out.js';
 import { allocateCounts, rankMatch, scaleCounts } from './child-counts.js';
 import { planAssignments, type FkAssignment } from './fk-assignment.js';
@@ -24,12 +25,15 @@ export class TableKeys {
   private readonly keyFns = new Map<string, KeyFn>();
   private readonly parentIdx = new Map<string, Int32Array>();
   private readonly key: string;
+  /** What the table's draws are seeded under (seed-scope.ts): `key` but for the source's default schema. */
+  private readonly scope: string;
 
   constructor(
     private readonly ctx: KeyContext,
     readonly table: Table,
   ) {
     this.key = tableKey(table);
+    this.scope = seedScope(ctx.options.schema, table);
     this.rows = ctx.rows(table);
     this.assignments = planAssignments(table, ctx.options.schema, ctx.options.plan);
     for (const a of this.assignments) for (const c of a.fk.columns) if (!this.fkOfColumn.has(c)) this.fkOfColumn.set(c, a);
@@ -46,7 +50,7 @@ export class TableKeys {
       if (this.keyFns.has(c)) continue;
       if (this.fkOfColumn.has(c)) continue;
       const col = findColumn(table, c)!;
-      this.keyFns.set(c, makeKeyFn(table, col, stats.find((s) => s.column === c), this.rows, ctx.options.seed));
+      this.keyFns.set(c, makeKeyFn(table, col, stats.find((s) => s.column === c), this.rows, ctx.options.seed, this.scope));
     }
     if (fixed) return;
     this.useLineNumbers(stats);
@@ -65,7 +69,7 @@ export class TableKeys {
         t.foreignKeys.some((f) => tableKey(f.references) === this.key && f.references.columns.includes(c)),
       );
       if (referenced) continue;
-      const label = `${seed}:null:${this.key}.${c}:`;
+      const label = `${seed}:null:${this.scope}.${c}:`;
       this.keyFns.set(c, (i) => (hash32(label + i) / 4294967296 < rate ? null : fn(i)));
     }
   }
@@ -144,7 +148,7 @@ export class TableKeys {
     if (cached) return cached;
     const a = this.assignments.find((x) => x.fk.name === fkName);
     if (!a) throw new Error(`internal: ${this.key} has no FK ${fkName}`);
-    const rng = createRng(this.ctx.options.seed, `fk:${this.key}:${fkName}`);
+    const rng = createRng(this.ctx.options.seed, `fk:${this.scope}:${fkName}`);
     const arr = this.computeParents(a, rng);
     this.parentIdx.set(fkName, arr);
     return arr;

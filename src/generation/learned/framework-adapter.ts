@@ -13,6 +13,7 @@ import { attributeColumns, describeColumns } from '../metadata.js';
 import { fitLearnedModel, type LearnedFactoryArgs } from './fit.js';
 import { learnedModelFromArtifact, type LearnedArtifact, type LearnedModel } from './learned-model.js';
 import { learnedConformer } from './output-conform.js';
+import { seedScope } from '../seed-scope.js';
 import type { LearnedOptions } from './options.js';
 
 /** Learned model for the columns it can model, baseline for the rest, in table order, conformed to the columns. */
@@ -263,7 +264,7 @@ export function learnedFactoryForFitModels(
       attributeColumns: attrs.filter((c) => personal[c] === undefined),
       ...contextArg(fk && parentSample ? withParentMeta(alignParent(table, sample, parentSample, fk), parentSample, schema) : null, extra?.otherParents ?? null, sample.rows.length),
       ...(extra?.childCounts && extra.childCounts.length > 0 ? { childCounts: extra.childCounts } : {}),
-      seed: (seed ^ hashString(tableKey(table))) >>> 0,
+      seed: (seed ^ hashString(seedScope(schema, table))) >>> 0,
       options: sampleSizeOptions(options, sample.rows.length),
     });
     const rest = attrs.filter((c) => !learned.columns.includes(c));

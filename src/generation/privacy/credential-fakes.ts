@@ -5,11 +5,12 @@
  * run's seeded generator: same seed, same output.
  */
 import { createHash } from 'node:crypto';
-import type { Table } from '../../schema/model.js';
+import type { DatabaseSchema, Table } from '../../schema/model.js';
 import { tableKey } from '../../schema/model.js';
 import type { Row } from '../../schema/values.js';
 import type { Rng } from '../model.js';
 import { createRng } from '../rng.js';
+import { seedScope } from '../seed-scope.js';
 import type { SynthConfig } from '../../config/schema.js';
 import type { TableRef } from '../../schema/model.js';
 import { UNIQUE_BCRYPT_COST, bcryptOf, pooledBcrypt } from './credential-bcrypt.js';
@@ -82,15 +83,19 @@ export class CredentialScrubber {
   private readonly plans = new Map<string, CredentialPlan[]>();
   private readonly reads = new Map<string, number>();
 
-  /** `overrides`: a table's `tables.<t>.columns` config; a column there with `transform: 'keep'` is never replaced. */
+  /**
+   * `overrides`: a table's `tables.<t>.columns` config; a column there with `transform: 'keep'` is never replaced.
+   * `source`: the introspected schema, whose default schema is seeded under a fixed name (seed-scope.ts).
+   */
   constructor(
     private readonly seed: number,
     private readonly overrides: (table: TableRef) => CredentialOverrides | undefined = () => undefined,
+    private readonly source?: Pick<DatabaseSchema, 'defaultSchema'>,
   ) {}
 
   /** The run's scrubber: seeded by the config, honouring its `transform: 'keep'` overrides. */
-  static forConfig(config: SynthConfig): CredentialScrubber {
-    return new CredentialScrubber(config.seed, (t) => (config.tables[`${t.schema}.${t.name}`] ?? config.tables[t.name])?.columns);
+  static forConfig(config: SynthConfig, source?: Pick<DatabaseSchema, 'defaultSchema'>): CredentialScrubber {
+    return new CredentialScrubber(config.seed, (t) => (config.tables[`${t.schema}.${t.name}`] ?? config.tables[t.name])?.columns, source);
   }
 
   /**
@@ -104,7 +109,7 @@ export class CredentialScrubber {
       for (const { plan, index } of at) {
         if (copy[index] === null || copy[index] === undefined) continue;
         const draw = start + r;
-        const pool = `${this.seed}|${tableKey(table)}|${plan.column}`;
+        const pool = `${this.seed}|${seedScope(this.source, table)}|${plan.column}`;
         copy[index] = freshCredential(drawShape(plan, rng), rng, { pool, draw, unique: plan.unique === true });
       }
       return copy;
@@ -123,7 +128,7 @@ export class CredentialScrubber {
     if (at.length === 0 || sample.rows.length === 0) return sample;
     const read = (this.reads.get(key) ?? 0) + 1;
     this.reads.set(key, read);
-    const rng = createRng(this.seed, `credentials:sample:${key}:${read}`);
+    const rng = createRng(this.seed, `credentials:sample:${seedScope(this.source, table)}:${read}`);
     return { ...sample, rows: this.replaceRows(table, plans, sample.columns, sample.rows, rng, 0) };
   }
 
@@ -145,7 +150,7 @@ export class CredentialScrubber {
     const plans = this.plansFor(table);
     if (plans.length === 0) return batches;
     const key = tableKey(table);
-    const replace = (batch: B, start: number): B => ({ ...batch, rows: this.replaceRows(table, plans, batch.columns, batch.rows, createRng(this.seed, `credentials:generated:${key}:${start}`), start) });
+    const replace = (batch: B, start: number): B => ({ ...batch, rows: this.replaceRows(table, plans, batch.columns, batch.rows, createRng(this.seed, `credentials:generated:${seedScope(this.source, table)}:${start}`), start) });
     return (async function* () {
       let next = 0;
       for await (const batch of batches) {
