@@ -36,7 +36,7 @@ export function registerCommands(program: Command): void {
   ).action(async (flags: CommonFlags & { target?: string }) => {
     const { config, out } = await setup(flags);
     const { openSource, openTarget } = await import('../connectors/index.js');
-    const { introspectAndPlan, targetUrl } = await import('../pipeline/index.js');
+    const { checkTargetsCanLoad, introspectAndPlan, targetUrl } = await import('../pipeline/index.js');
     const { formatPlan } = await import('../graph/format-plan.js');
     const { planDataRules } = await import('../pipeline/index.js');
     const { tableKey } = await import('../schema/model.js');
@@ -44,6 +44,13 @@ export function registerCommands(program: Command): void {
     const source = await openSource(config.source.url);
     try {
       const { schema, plan } = await introspectAndPlan(source, config);
+      // The target named, else every target of the config: a table one of them could not load is refused here.
+      const { urlDialect } = await import('../connectors/connection-url.js');
+      const names = flags.target ? [flags.target] : Object.keys(config.targets);
+      checkTargetsCanLoad(schema, config, names.flatMap((name) => {
+        const dialect = urlDialect(targetUrl(config, name));
+        return dialect ? [{ name, dialect }] : [];
+      }));
       const suggestions = await suggestRelations(source, schema, { seed: config.seed });
       const rules = await planDataRules(source, schema, config);
       const { planPrivacy } = await import('../generation/privacy/privacy-plan.js');

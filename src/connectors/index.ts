@@ -1,10 +1,21 @@
 /** Opens the right connector for a connection URL. Dialect modules load lazily so one dialect's driver never loads for the other. */
 import { canonicalConnectionUrl, parseConnectionUrl } from './connection-url.js';
-import type { Dialect } from '../schema/model.js';
+import type { SynthError } from '../errors.js';
+import type { DatabaseSchema, Dialect, Table } from '../schema/model.js';
 import type { SourceConnector, TargetConnector } from './connector.js';
+import { unfittedPartitionError } from './mysql/mysql-partitions.js';
 
 export function dialectOf(url: string): Dialect | 'pglite' {
   return parseConnectionUrl(url).dialect;
+}
+
+/**
+ * Why a target of `dialect` could not hold the generated rows of `table`, known from the schema alone (a plan-time
+ * refusal), or null. A MySQL target recreates a MySQL source's partitions, and generation cannot keep rows inside
+ * every kind of them (mysql-partitions.ts); other targets leave MySQL partitioning out.
+ */
+export function unloadableTable(schema: DatabaseSchema, table: Table, dialect: Dialect | 'pglite', target: string): SynthError | null {
+  return schema.dialect === 'mysql' && dialect === 'mysql' ? unfittedPartitionError(table, target) : null;
 }
 
 export async function openSource(given: string): Promise<SourceConnector> {

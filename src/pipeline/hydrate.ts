@@ -18,7 +18,7 @@ import { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
 import { formatFilterCounts, formatPrivacyResult, type PrivacyResult } from '../validation/privacy/privacy-report.js';
 import { newRunId, refuseSourceAsTarget, targetUrl } from './connect.js';
-import { checkTypeMapping, introspectAndPlan } from './introspect-plan.js';
+import { checkTargetsCanLoad, checkTypeMapping, introspectAndPlan } from './introspect-plan.js';
 import { trainModels, type FitElsewhere } from './train.js';
 import { sampleForFilters } from './sample.js';
 import { generateIntoTarget } from './generate-load.js';
@@ -139,6 +139,7 @@ export async function hydrate(options: HydrateOptions): Promise<HydrateResult> {
     const { schema, plan } = await introspectAndPlan(source, config, emit);
     await fault('after-introspect', target);
     const mappingNotes = checkTypeMapping(target, schema, emit);
+    checkTargetsCanLoad(schema, config, [{ name: options.target, dialect: target.dialect }]);
     const privacy = PrivacyRun.forConfig(config, process.env, hooks.piiKey ? () => hooks.piiKey!(source) : undefined);
     const credentials = CredentialScrubber.forConfig(config, schema);
     const train = async () => {

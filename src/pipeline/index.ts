@@ -29,7 +29,7 @@ export {
 } from './hydrate.js';
 export { formatIntegrityReport } from '../validation/integrity.js';
 export { newRunId, targetUrl } from './connect.js';
-export { checkTypeMapping, introspectAndPlan } from './introspect-plan.js';
+export { checkTargetsCanLoad, checkTypeMapping, introspectAndPlan } from './introspect-plan.js';
 export { readSample } from './sample.js';
 export { tableConfig, tableScale } from './table-config.js';
 export { formatRulesNote, learnDataRules, planDataRules, readReferenceRows } from './learn-rules.js';

@@ -3,12 +3,14 @@
  * type-mapping decisions for the target, all before anything is read or written.
  */
 import type { SourceConnector, TargetConnector, TypeMappingNote } from '../connectors/connector.js';
+import { unloadableTable } from '../connectors/index.js';
 import type { SynthConfig } from '../config/schema.js';
 import { SynthError } from '../errors.js';
 import { type EventSink, silentSink, stage } from '../events.js';
 import { buildPlan, type HydrationPlan } from '../graph/plan.js';
 import { withRelations } from '../graph/virtual-fks.js';
-import type { DatabaseSchema } from '../schema/model.js';
+import type { DatabaseSchema, Dialect } from '../schema/model.js';
+import { tableConfig, tableScale } from './table-config.js';
 
 /** Introspects the source and builds the plan; shared by `plan`, `train` and `hydrate`. */
 export async function introspectAndPlan(
@@ -45,4 +47,20 @@ export function checkTypeMapping(target: TargetConnector, schema: DatabaseSchema
     emit({ type: 'warning', message: `${n.table}.${n.column}: ${n.from} → ${n.to} (${n.note})`, table: n.table, column: n.column });
   }
   return notes;
+}
+
+/**
+ * Refuses a table whose generated rows one of `targets` could not hold (a MySQL partitioning on an expression synth
+ * cannot keep rows inside: connectors/index.ts unloadableTable), before anything is written: the load would fail
+ * only after the shadow was made and the tables before it generated. A table the config skips or copies is loaded
+ * with none or with the source's own rows, so it passes.
+ */
+export function checkTargetsCanLoad(schema: DatabaseSchema, config: SynthConfig, targets: Array<{ name: string; dialect: Dialect | 'pglite' }>): void {
+  for (const table of schema.tables) {
+    if (tableScale(config, table) === 0 || tableConfig(config, table)?.mode === 'copy') continue;
+    for (const t of targets) {
+      const refusal = unloadableTable(schema, table, t.dialect, `target '${t.name}'`);
+      if (refusal) throw refusal;
+    }
+  }
 }

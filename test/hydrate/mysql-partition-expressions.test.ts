@@ -2,15 +2,23 @@
  * MySQL/MariaDB RANGE and LIST partitions on an expression and without a catch-all partition: a generated row the
  * expression maps outside every partition is an error on insert. A RANGE on a non-decreasing expression of one integer
  * or date column becomes a RANGE on the column (the server evaluates the expression to find each bound), so generation
- * keeps the values inside; any other expression fails the load with an error that names the expression and the fix.
+ * keeps the values inside; any other expression (without a catch-all partition) is refused at plan time, by
+ * `synth plan` and before a hydrate writes anything, with an error that names the expression and the fixes.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { openSource } from '../../src/connectors/index.js';
-import { hydrate } from '../../src/pipeline/index.js';
+import { unfittedPartitioning } from '../../src/connectors/mysql/mysql-partitions.js';
+import type { RunEvent } from '../../src/events.js';
+import { checkTargetsCanLoad, hydrate } from '../../src/pipeline/index.js';
+import type { DatabaseSchema } from '../../src/schema/model.js';
 import { SynthError } from '../../src/errors.js';
 import { createMysqlDatabase, type TestDatabase } from '../support/databases.js';
 import { partitionsOf } from '../support/mysql-partitions.js';
+import { runCli } from '../support/cli.js';
 import { dropWithBackup } from '../support/torture-mysql.js';
 
 const SUPPORTED = [
@@ -68,25 +76,58 @@ describe('MySQL partitioning by an expression', () => {
     expect([Number(row!.y), Number(row!.x), Number(row!.d)]).toEqual([0, 0, 0]);
   }, 120_000);
 
-  it('an expression that is not a non-decreasing function of one column fails the load naming the expression and the fix', async () => {
+  it('an expression that is not a non-decreasing function of one column is refused at plan time, naming the expression and the fixes', async () => {
     const src2 = await createMysqlDatabase('synth_h5pexs2');
     const dst2 = await createMysqlDatabase('synth_h5pexd2');
+    const dir = mkdtempSync(join(tmpdir(), 'synth-partition-plan-'));
     try {
-      // MOD(id, 7) in (0..3) only: generated ids past the source's fall on residues no partition lists.
+      // MOD(k, 7) in (0..3) only: generated values of k past the source's fall on residues no partition lists.
       await src2.exec(`CREATE TABLE modded (id INT NOT NULL, k INT NOT NULL, PRIMARY KEY (id, k))
         PARTITION BY LIST (MOD(k, 7)) (PARTITION p01 VALUES IN (0, 1), PARTITION p23 VALUES IN (2, 3))`);
+      // The same kind of expression with a catch-all partition: every row has one, so it is not refused.
+      await src2.exec(`CREATE TABLE summed (id INT NOT NULL, a INT NOT NULL, b INT NOT NULL, PRIMARY KEY (id, a, b))
+        PARTITION BY RANGE (a + b) (PARTITION low VALUES LESS THAN (100), PARTITION rest VALUES LESS THAN MAXVALUE)`);
       await src2.exec(`INSERT INTO modded SELECT seq, seq * 7 + seq % 4 FROM seq_1_to_500`);
+      await src2.exec(`INSERT INTO summed SELECT seq, seq % 90, seq % 70 FROM seq_1_to_500`);
       const src = await openSource(src2.url);
+      let schema: DatabaseSchema;
       try {
-        expect((await src.introspect()).tables[0]!.partitioning!.key).toBe('`k` MOD 7');
+        schema = await src.introspect();
       } finally {
         await src.close();
       }
-      const config = parseConfig({ source: { url: src2.url }, targets: { dev: { url: dst2.url } }, quality: { enabled: false } });
-      const err = await hydrate({ config, target: 'dev' }).then(() => null, (e: unknown) => e);
+      const table = (name: string) => schema.tables.find((t) => t.name === name)!;
+      expect(table('modded').partitioning!.key).toBe('`k` MOD 7');
+      expect([unfittedPartitioning(table('modded')), unfittedPartitioning(table('summed'))]).toEqual([true, false]);
+
+      const settings = { source: { url: src2.url }, targets: { dev: { url: dst2.url } }, quality: { enabled: false }, outDir: join(dir, 'out') };
+      const config = parseConfig(settings);
+      // A PostgreSQL target leaves MySQL partitioning out, so only a MySQL target refuses the table.
+      expect(() => checkTargetsCanLoad(schema, config, [{ name: 'pg', dialect: 'postgres' }])).not.toThrow();
+
+      const configPath = join(dir, 'synth.config.json');
+      writeFileSync(configPath, JSON.stringify(settings));
+      const planned = await runCli(['plan', '--config', configPath, '--json']);
+      expect(planned.code).not.toBe(0);
+      expect(planned.stdout + planned.stderr).toMatch(/modded: generated rows may fit no partition of PARTITION BY LIST \(`k` MOD 7\), so loading it into target 'dev' would fail/);
+
+      const events: RunEvent[] = [];
+      const err = await hydrate({ config, target: 'dev', emit: (e) => events.push(e) }).then(() => null, (e: unknown) => e);
       expect(err).toBeInstanceOf(SynthError);
-      expect((err as SynthError).message).toMatch(/modded: generated rows fit no partition of PARTITION BY LIST \(`k` MOD 7\)/);
-      expect((err as SynthError).hint).toMatch(/tables\.modded\.skip/);
+      expect((err as SynthError).code).toBe('IMPOSSIBLE_CONSTRAINT');
+      expect((err as SynthError).message).toMatch(/modded: generated rows may fit no partition of PARTITION BY LIST \(`k` MOD 7\)/);
+      expect((err as SynthError).hint).toMatch(/tables\.modded\.skip: true.*tables\.modded\.mode: 'copy'.*catch-all partition/);
+      // Refused before training, and nothing was written to the target: no shadow database, no table.
+      expect(events.filter((e) => e.type === 'stage' && e.status === 'start').map((e) => (e as { stage: string }).stage)).toEqual(['connect', 'introspect', 'plan']);
+      expect(await dst2.query(`SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?`, [`${dst2.name}\\_\\_synth%`])).toEqual([]);
+      expect(await dst2.query('SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [dst2.name])).toEqual([]);
+
+      // Skipping the table (or copying it) is one of the fixes the hint names: the plan then goes through.
+      writeFileSync(configPath, JSON.stringify({ ...settings, tables: { modded: { skip: true } } }));
+      const skipped = await runCli(['plan', '--config', configPath, '--json']);
+      expect(skipped.stderr).toBe('');
+      expect(skipped.code).toBe(0);
+      expect(() => checkTargetsCanLoad(schema, parseConfig({ ...settings, tables: { modded: { mode: 'copy' } } }), [{ name: 'dev', dialect: 'mysql' }])).not.toThrow();
     } finally {
       await src2.drop();
       await dropWithBackup(dst2);

@@ -6,7 +6,8 @@
  * are therefore written as PostgreSQL writes them — `FROM (2000) TO (2010)`, `IN (1,5)`, `DEFAULT` — which is the
  * form those readers parse.
  */
-import type { Column, Partitioning } from '../../schema/model.js';
+import { SynthError } from '../../errors.js';
+import type { Column, Partitioning, Table } from '../../schema/model.js';
 import type { MysqlSession } from './mysql-session.js';
 
 export interface PartitionRow {
@@ -50,8 +51,8 @@ const DATE_FUNCTIONS: Record<string, (n: number) => string> = {
 /**
  * The table's partitioning from its rows of information_schema.PARTITIONS (in ordinal order), or null for system
  * versioning. A RANGE on `YEAR(col)`, `TO_DAYS(col)` or `UNIX_TIMESTAMP(col)` of a date column becomes a RANGE on the
- * column with dates as bounds; other expressions keep their text as the key, which generation leaves alone (the load
- * then names the table of a row that fits no partition).
+ * column with dates as bounds; other expressions keep their text as the key, which generation leaves alone (without a
+ * catch-all partition the plan refuses the table: unfittedPartitioning).
  */
 export function partitioningOf(rows: PartitionRow[], columns: Column[]): Partitioning | null {
   const first = rows[0];
@@ -119,8 +120,8 @@ const MONOTONE_POINTS = 65;
  * least column value the server maps at or above the partition's LESS THAN value, found by binary search with the
  * server evaluating the expression. That holds for an expression that never decreases as the column grows, so it is
  * checked: on evenly spaced values of the column, and on the source's own rows (each must lie within its partition's
- * bounds). Null when the expression is not of that kind (the table then keeps the expression as its key, and a row
- * outside every partition is an error on load that names it).
+ * bounds). Null when the expression is not of that kind (the table then keeps the expression as its key, and without a
+ * catch-all partition the plan refuses it: unfittedPartitioning).
  */
 export async function columnRangeOfExpression(session: MysqlSession, rows: PartitionRow[], columns: Column[], partitioning: Partitioning): Promise<Partitioning | null> {
   const first = rows[0];
@@ -184,4 +185,44 @@ export async function columnRangeOfExpression(session: MysqlSession, rows: Parti
 /** Whether a partitioning key (as partitioningOf writes it) is a column rather than an expression. */
 function singleColumnKey(key: string): boolean {
   return /^[a-z_][a-z0-9_$]*$/.test(key) || /^"(?:[^"]|"")+"$/.test(key);
+}
+
+/**
+ * Whether generated rows of `table` may fit none of its partitions: a RANGE or LIST whose key is still an expression
+ * after introspection (partitioningOf and columnRangeOfExpression turn every kind generation can fit into a column),
+ * with no catch-all partition (VALUES LESS THAN MAXVALUE, DEFAULT). Generation keeps values inside the partitions only
+ * for a column key (generation/partition-fit.ts); for any other the server rejects the first row that fits none.
+ */
+export function unfittedPartitioning(table: Table): boolean {
+  const p = table.partitioning;
+  if (!p || p.strategy === 'hash' || singleColumnKey(p.key)) return false;
+  return !p.partitions.some((x) => /^\s*DEFAULT\s*$/i.test(x.bound) || /TO\s*\(\s*MAXVALUE\s*\)\s*$/i.test(x.bound));
+}
+
+/** `PARTITION BY LIST (`k` MOD 7)`: the clause the messages name. */
+export function partitionClause(table: Table): string {
+  const p = table.partitioning;
+  return p ? `PARTITION BY ${p.strategy.toUpperCase()} (${p.key})` : 'its partitioning';
+}
+
+/** What to do about a table whose partitioning synth cannot keep its rows inside (the plan's and the load's hint). */
+export function unfittedPartitionFixes(table: Table): string {
+  return (
+    `synth keeps generated values inside the partitions only for a key that is a column, YEAR/TO_DAYS/UNIX_TIMESTAMP of a date column, or an expression of one integer or date column that never decreases; ` +
+    `this one is none of those. Skip the table (tables.${table.name}.skip: true), copy it verbatim if it holds no personal data (tables.${table.name}.mode: 'copy'), ` +
+    `or give the source table a catch-all partition (VALUES LESS THAN MAXVALUE, or DEFAULT for LIST).`
+  );
+}
+
+/**
+ * The plan's refusal of a table `unfittedPartitioning` holds for, on a MySQL target (which recreates the source's
+ * partitions): refused before anything is written, where the load would fail only after generating it.
+ */
+export function unfittedPartitionError(table: Table, target: string): SynthError | null {
+  if (!unfittedPartitioning(table)) return null;
+  return new SynthError(
+    'IMPOSSIBLE_CONSTRAINT',
+    `${table.name}: generated rows may fit no partition of ${partitionClause(table)}, so loading it into ${target} would fail.`,
+    { table: table.name, hint: `${unfittedPartitionFixes(table)} Nothing was written.` },
+  );
 }

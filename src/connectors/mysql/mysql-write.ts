@@ -12,6 +12,7 @@ import { SynthError } from '../../errors.js';
 import type { MysqlSession } from './mysql-session.js';
 import { type WireForm, wireFor } from './mysql-ddl.js';
 import { qi, qt } from './mysql-quote.js';
+import { partitionClause, unfittedPartitionFixes } from './mysql-partitions.js';
 
 export interface WriteOptions {
   /** Skip LOAD DATA and use multi-row INSERTs (also the automatic fallback). */
@@ -154,14 +155,9 @@ function isLocalInfileRefused(e: unknown): boolean {
  * never decreases (mysql-partitions.ts); any other expression (LIST (MOD(id, 4)), RANGE (a + b)) is left to the server.
  */
 function noPartition(table: Table, detail: string): SynthError {
-  const p = table.partitioning;
-  const by = p ? `PARTITION BY ${p.strategy.toUpperCase()} (${p.key})` : 'its partitioning';
-  return new SynthError('LOAD_FAILED', `Loading ${table.name}: generated rows fit no partition of ${by} (${detail}).`, {
+  return new SynthError('LOAD_FAILED', `Loading ${table.name}: generated rows fit no partition of ${partitionClause(table)} (${detail}).`, {
     table: table.name,
-    hint:
-      `synth keeps generated values inside the partitions only for a key that is a column, YEAR/TO_DAYS/UNIX_TIMESTAMP of a date column, or an expression of one integer or date column that never decreases; ` +
-      `this one is none of those. Skip the table (tables.${table.name}.skip: true), copy it verbatim if it holds no personal data (tables.${table.name}.mode: 'copy'), ` +
-      `or give the source table a catch-all partition (VALUES LESS THAN MAXVALUE, or DEFAULT for LIST). Nothing was swapped; the live database is unchanged.`,
+    hint: `${unfittedPartitionFixes(table)} Nothing was swapped; the live database is unchanged.`,
   });
 }
 
