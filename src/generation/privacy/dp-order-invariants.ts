@@ -169,6 +169,25 @@ function compare(pair: Pair): { violations: number; gaps: number[] } {
 }
 
 /**
+ * `compare` of the pair and of its reverse (hi ≤ lo) in one pass over the rows: a row breaks at most one of the two
+ * orders, and a row where the values are equal holds both (gap 0 each way).
+ */
+function compareBothWays(pair: Pair): { up: { violations: number; gaps: number[] }; down: { violations: number; gaps: number[] } } {
+  const up = { violations: 0, gaps: [] as number[] };
+  const down = { violations: 0, gaps: [] as number[] };
+  for (let r = 0; r < pair.lo.length; r++) {
+    const a = pair.lo[r];
+    const b = pair.hi[r];
+    if (a === null || a === undefined || b === null || b === undefined) continue;
+    if (a > b) up.violations++;
+    else up.gaps.push(b - a);
+    if (b > a) down.violations++;
+    else down.gaps.push(a - b);
+  }
+  return { up, down };
+}
+
+/**
  * Whether a pair whose noisy violation count is `noisy`, out of about `rows` compared rows, holds: the slack keeps a
  * pair that holds everywhere from being dropped by its noise at small ε; a pair broken on a real share of rows still
  * fails, and none is kept that fails on most of them.
@@ -212,7 +231,7 @@ function noisyBins(bins: number[], count: number, input: DpInvariantInput, contr
  */
 function releaseOwn(x: Pair, input: DpInvariantInput, m: number, label: string): OrderInvariant | null {
   const y: Pair = { lo: x.hi, hi: x.lo, loColumn: x.hiColumn, hiColumn: x.loColumn };
-  const [up, down] = [compare(x), compare(y)];
+  const { up, down } = compareBothWays(x);
   const scale = m / input.epsilon;
   const [upNoisy, downNoisy] = noisyBins(
     [...new Array<number>(up.violations).fill(0), ...new Array<number>(down.violations).fill(1)],
