@@ -10,7 +10,7 @@ import type { DatabaseSchema, NeutralType, Table, TableRef } from '../../schema/
 import { tableKey } from '../../schema/model.js';
 import type { Row, RowBatch } from '../../schema/values.js';
 import type { GeneratedBatch } from '../generate.js';
-import { buildPrivacyResult, type FilterReport, type PiiColumnReport, type PrivacyResult } from '../../validation/privacy/privacy-report.js';
+import { buildPrivacyResult, emptyFilterReport, type FilterReport, type PiiColumnReport, type PrivacyResult } from '../../validation/privacy/privacy-report.js';
 import { PrivacyFilter, type FilterColumn } from '../../validation/privacy/filters.js';
 import type { ModelSet } from '../fit.js';
 import type { ChildCountHistogram, ColumnMeta, Rng, TableSample } from '../model.js';
@@ -281,7 +281,7 @@ export class PrivacyRun {
     // current rows to none, since every current row's dense salary matches a real one within 1 %).
     const marked = markedIn(filter, model.columns);
     const variety = filter.variety();
-    const report: FilterReport = (this.filters[key] = { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0, regenerated: 0, unresolved: 0, ...(variety ? { variety } : {}) });
+    const report: FilterReport = (this.filters[key] = { ...emptyFilterReport(), ...(variety ? { variety } : {}) });
     // A copy first has one numeric value moved just out of the matching real rows' tolerance band (a change of
     // about 1 %, so the column's distribution stays); only what that cannot fix is drawn again.
     const escape = (rows: Row[], copied: readonly boolean[], columns: readonly string[]): Row[] =>
