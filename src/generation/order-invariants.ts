@@ -287,6 +287,45 @@ export function createEnforcer(
   let hasAnchor = new Uint8Array(0);
   let drawn = new Float64Array(0);
   let marked = new Uint8Array(0);
+  let gaps = new Float64Array(0);
+  let byGap = new Float64Array(0);
+  let slots = new Int32Array(0);
+  /**
+   * The model's own gap orders the rows (ties by row); the source's gaps, sorted, are dealt out in that order. Each
+   * row's rank is found by a binary search in the sorted gaps (equal gaps take the next slots in row order), so
+   * the sorts are numeric typed-array sorts: the comparator sorts and the boxed arrays around them took ~1 µs a
+   * row of the learned lineitem's 15 (three rebuilt dates). Same ranks as a stable sort by (gap, row).
+   */
+  const rankMatch = (rows: Row[], n: number, target: number, kind: OrderInvariant['kind']): void => {
+    if (gaps.length < n) [gaps, byGap, slots] = [new Float64Array(n), new Float64Array(n), new Int32Array(n)];
+    let m = 0;
+    for (let r = 0; r < n; r++) {
+      if (marked[r]) continue;
+      const b = numeric(rows[r]![target] as Value, kind);
+      const gap = !hasAnchor[r] || b === null ? 0 : b - anchors[r]!;
+      // NaN has no rank: leave the rows' gaps as drawn, as the comparator would have left them unordered.
+      if (Number.isNaN(gap)) return;
+      gaps[m] = gap;
+      byGap[m++] = gap;
+    }
+    const sortedGaps = byGap.subarray(0, m).sort();
+    const dealt = new Float64Array(m);
+    for (let r = 0, k = 0; r < n; r++) if (!marked[r]) dealt[k++] = drawn[r]!;
+    dealt.sort();
+    slots.fill(0, 0, m);
+    for (let r = 0, k = 0; r < n; r++) {
+      if (marked[r]) continue;
+      const g = gaps[k++]!;
+      let lo = 0;
+      let hi = m;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (sortedGaps[mid]! < g) lo = mid + 1;
+        else hi = mid;
+      }
+      drawn[r] = dealt[lo + slots[lo]!++]!;
+    }
+  };
   return {
     apply(rows, start, rng) {
       const n = rows.length;
@@ -314,16 +353,7 @@ export function createEnforcer(
           marked[r] = b !== null && sentinels.includes(b) && (hasAnchor[r] ? anchors[r]! : -Infinity) <= b ? 1 : 0;
         }
         for (let r = 0; r < n; r++) drawn[r] = drawGap(s.inv.gaps, rng);
-        if (rankMatched) {
-          // The model's own gap orders the rows; the source's gaps are dealt out in that order.
-          const modelGap = rows.map((row, r) => {
-            const b = numeric(row[s.target] as Value, kind);
-            return !hasAnchor[r] || b === null ? 0 : b - anchors[r]!;
-          });
-          const order = rows.map((_, r) => r).filter((r) => !marked[r]).sort((x, y) => modelGap[x]! - modelGap[y]! || x - y);
-          const sorted = order.map((r) => drawn[r]!).sort((x, y) => x - y);
-          order.forEach((r, k) => (drawn[r] = sorted[k]!));
-        }
+        if (rankMatched) rankMatch(rows, n, s.target, kind);
         for (let r = 0; r < n; r++) {
           // A NULL anchor or a NULL value (the column's own null share) leaves the row as the model drew it.
           if (!hasAnchor[r] || rows[r]![s.target] === null || marked[r]) continue;
