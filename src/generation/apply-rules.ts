@@ -59,9 +59,9 @@ export class RuleApplier {
         const parent = fk ? this.anchors.get(tableKey(fk.references)) : undefined;
         const col = parent ? parent.columns.indexOf(inv.anchor.column) : -1;
         if (!fk || !parent || col < 0) return null;
-        const parentIdx = this.keys.table(table).parentIndexes(fk.name);
+        const parentOf = this.keys.table(table).parentReader(fk.name);
         return (i) => {
-          const p = parentIdx[i] ?? -1;
+          const p = parentOf(i);
           return p >= 0 ? parent.get(p, col) : null;
         };
       }, rankMatched));
@@ -72,9 +72,13 @@ export class RuleApplier {
       const col = names.indexOf(rule.column);
       const column = findColumn(table, rule.column);
       if (!child || !fk || !column || tableKey(fk.references) !== key || col < 0 || tableKey(child) === key) return [];
-      const parentIdx = this.keys.table(child).parentIndexes(fk.name);
+      const childKeys = this.keys.table(child);
+      const parentOf = childKeys.parentReader(fk.name);
       const counts = new Uint32Array(n);
-      for (const p of parentIdx) if (p >= 0 && p < n) counts[p]!++;
+      for (let i = 0; i < childKeys.rows; i++) {
+        const p = parentOf(i);
+        if (p >= 0 && p < n) counts[p]!++;
+      }
       return [{ col, column, values: valuesForCounts(rule, counts, createRng(this.seed, `fan-out:${seedScope(this.schema, table)}:${rule.column}`)) }];
     });
     const keep = this.anchorColumns.get(key);

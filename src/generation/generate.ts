@@ -108,7 +108,7 @@ function contextSources(table: Table, primaryParent: string | null, contextColum
   });
 }
 
-/** A model that predicts children per row (the learned model's count heads), by `child table key.FK name`. */
+/** A model that predicts children per row (the learned model's count heads), by `child table key.FK name`: whole counts ≥ 0. */
 interface CountHeadModel extends AttributeModel {
   readonly childCountForeignKeys: string[];
   predictChildCounts(rows: Row[], foreignKey: string, rng: Rng, context: Row[] | null): number[];
@@ -178,8 +178,9 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     histograms.set(k, m.histograms);
     fkNullRates.set(k, m.fkNullRates);
   }
-  // Children per generated parent row, predicted by the parent's learned count heads while the parent streams out.
-  const predictedCounts = new Map<string, Float64Array>();
+  // Children per generated parent row, predicted by the parent's learned count heads while the parent streams out:
+  // whole counts (a head draws a count), so 4 bytes a parent row hold them exactly.
+  const predictedCounts = new Map<string, Uint32Array>();
   const keys = new KeyContext({
     schema,
     plan,
@@ -259,22 +260,22 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     // Context for a conditioned model: per context column, the retained row of the parent its FK gave this row
     // (the primary parent's columns, then other parents' `fk::column`).
     const step = plan.steps.find((s) => tableKey(s.table) === key);
-    type Ctx = { parentIdx: Int32Array; parent: RetainedColumns; col: number } | null;
+    type Ctx = { parentOf: (i: number) => number; parent: RetainedColumns; col: number } | null;
     let context: Ctx[] | null = null;
     if (model && model.contextColumns.length > 0) {
-      const idxCache = new Map<string, Int32Array>();
+      const idxCache = new Map<string, (i: number) => number>();
       context = contextSources(table, step?.primaryParent ?? null, model.contextColumns).map((src) => {
         const parent = src ? retained.get(tableKey(src.fk.references)) : undefined;
         if (!src || !parent) return null;
-        let parentIdx = idxCache.get(src.fk.name);
-        if (!parentIdx) idxCache.set(src.fk.name, (parentIdx = tk.parentIndexes(src.fk.name)));
-        return { parentIdx, parent, col: parent.columns.indexOf(src.column) };
+        let parentOf = idxCache.get(src.fk.name);
+        if (!parentOf) idxCache.set(src.fk.name, (parentOf = tk.parentReader(src.fk.name)));
+        return { parentOf, parent, col: parent.columns.indexOf(src.column) };
       });
       if (context.every((c) => c === null)) context = null;
     }
 
     const heads = model && hasCountHeads(model) ? model.childCountForeignKeys.filter((h) => countedChildren.has(h)) : [];
-    for (const h of heads) predictedCounts.set(h, new Float64Array(n));
+    for (const h of heads) predictedCounts.set(h, new Uint32Array(n));
 
     for (let start = 0, b = 0; start < n; start += batchSize, b++) {
       const count = Math.min(batchSize, n - start);
@@ -285,7 +286,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
         for (let r = 0; r < count; r++) {
           let any = false;
           const row = context.map((c) => {
-            const p = c ? c.parentIdx[start + r]! : -1;
+            const p = c ? c.parentOf(start + r) : -1;
             if (!c || p < 0 || p >= c.parent.rows) return null;
             any = true;
             return c.col >= 0 ? c.parent.get(p, c.col) : null;
