@@ -3,25 +3,35 @@
  * line's ship date follows, a learned child's parent context). A row array per parent row costs ~60 bytes plus a
  * fresh value per cell, which at a million parents is the biggest thing a run holds: here each column is stored on
  * its own, in the most compact form its values allow so far:
- * - numbers: a Float64Array (8 bytes a row, exact for every JS number) with a byte per row for NULL; a JS array of
- *   numbers mixed with NULLs boxes every non-integer (~24 bytes a row);
+ * - numbers: an Int32Array while every value is a 32-bit integer, else a Float64Array (exact for every JS number),
+ *   with a byte per row for NULL once there is one; a JS array of numbers mixed with NULLs boxes every non-integer
+ *   (~24 bytes a row);
  * - decimal strings ('1234.50', how decimal and money values travel) of one scale that a double spells back
- *   exactly with `toFixed`: a Float64Array, ~40 bytes a row less than a fresh string each (prices, amounts);
- * - strings of few distinct spellings (dates, categories): an Int32Array of codes into one copy of each spelling;
+ *   exactly with `toFixed`: the value × 10^scale in an Int32Array while it fits (prices, amounts), else the value in
+ *   a Float64Array, ~40 bytes a row less than a fresh string each;
+ * - strings of few distinct spellings (dates, categories): codes into one copy of each spelling, a byte a row for up
+ *   to 255 spellings, two for up to 65 535, else four;
  * - anything else (bigints, bytes, JSON, or strings past `MAX_INTERNED` distinct ones): a plain array.
- * A column moves to a plainer form, keeping what it holds, the first time a value does not fit its form.
+ * A column moves to a plainer form, keeping what it holds, the first time a value does not fit its form. The narrow
+ * forms halve what a big parent's columns take (SF1's 1.5 M orders: a date, a status, a price).
  */
 import type { Value } from '../schema/values.js';
 
 /** Distinct strings a column keeps one copy of; past this it stores what it gets (a column of unique texts). */
 const MAX_INTERNED = 1 << 16;
 
-/** One column's values in its current form; `RetainedWire` carries these as they are. */
+/** Spelling codes: 0 is NULL, k the spelling at k − 1. */
+type Codes = Uint8Array | Uint16Array | Uint32Array;
+
+/**
+ * One column's values in its current form; `RetainedWire` carries these as they are. `isNull` is null until a NULL
+ * comes; a decimal's Int32Array holds value × 10^scale.
+ */
 export type RetainedColumn =
   | { kind: 'empty'; nulls: number }
-  | { kind: 'number'; values: Float64Array; isNull: Uint8Array }
-  | { kind: 'decimal'; values: Float64Array; isNull: Uint8Array; scale: number }
-  | { kind: 'string'; codes: Int32Array; spellings: string[]; index: Map<string, number> | null }
+  | { kind: 'number'; values: Int32Array | Float64Array; isNull: Uint8Array | null }
+  | { kind: 'decimal'; values: Int32Array | Float64Array; isNull: Uint8Array | null; scale: number }
+  | { kind: 'string'; codes: Codes; spellings: string[]; index: Map<string, number> | null }
   | { kind: 'any'; values: Value[] };
 
 type Column = RetainedColumn;
@@ -36,8 +46,6 @@ export interface RetainedWire {
   store: readonly RetainedColumn[];
 }
 
-const NULL_CODE = -1;
-
 /** A plain decimal spelling: optional minus, digits, optional fraction; at most 15 significant digits (exact in a double). */
 const DECIMAL = /^-?\d{1,15}(?:\.\d{1,15})?$/;
 
@@ -50,10 +58,34 @@ function decimalScale(v: string): number {
 }
 
 /** A typed array twice as long (or `min`), holding `a`'s first `used` elements. */
-function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, used: number, min: number): T {
+function grow<T extends Float64Array | Int32Array | Uint8Array | Uint16Array | Uint32Array>(a: T, used: number, min: number): T {
   const next = new (a.constructor as new (n: number) => T)(Math.max(min, a.length * 2, 1024));
-  next.set(a.subarray(0, used));
+  next.set(a.subarray(0, used) as never);
   return next;
+}
+
+/** A JS number an Int32Array holds as it is (not -0, NaN, a fraction or past 32 bits). */
+function isInt32(v: number): boolean {
+  return (v | 0) === v && !Object.is(v, -0);
+}
+
+/** Codes wide enough for `code`, holding `codes` (the same length). */
+function widen(codes: Codes, code: number): Codes {
+  if (code <= 0xff && codes instanceof Uint8Array) return codes;
+  if (code <= 0xffff && !(codes instanceof Uint32Array)) return codes instanceof Uint16Array ? codes : Uint16Array.from(codes);
+  return codes instanceof Uint32Array ? codes : Uint32Array.from(codes);
+}
+
+/** Room for row `i` in a number or decimal column (its NULL bytes too, once there are any). */
+function reserve(col: Extract<RetainedColumn, { kind: 'number' | 'decimal' }>, i: number): void {
+  if (i < col.values.length) return;
+  col.values = grow(col.values, i, i + 1);
+  if (col.isNull) col.isNull = grow(col.isNull, i, col.values.length);
+}
+
+function setNull(col: Extract<RetainedColumn, { kind: 'number' | 'decimal' }>, i: number): void {
+  col.isNull ??= new Uint8Array(col.values.length);
+  col.isNull[i] = 1;
 }
 
 export class RetainedColumns {
@@ -101,12 +133,14 @@ export class RetainedColumns {
       case 'empty':
         return null;
       case 'number':
-        return col.isNull[row] === 1 ? null : col.values[row]!;
+        return col.isNull?.[row] === 1 ? null : col.values[row]!;
       case 'decimal':
-        return col.isNull[row] === 1 ? null : col.values[row]!.toFixed(col.scale);
+        if (col.isNull?.[row] === 1) return null;
+        // value × 10^scale ÷ 10^scale is the double nearest the decimal, as Number(spelling) was: the same spelling.
+        return (col.values instanceof Int32Array ? col.values[row]! / 10 ** col.scale : col.values[row]!).toFixed(col.scale);
       case 'string': {
         const code = col.codes[row]!;
-        return code === NULL_CODE ? null : col.spellings[code]!;
+        return code === 0 ? null : col.spellings[code - 1]!;
       }
       case 'any':
         return col.values[row] ?? null;
@@ -124,7 +158,7 @@ export class RetainedColumns {
     const n = this.count;
     for (let c = 0; c < this.store.length; c++) {
       const col = this.store[c]!;
-      if ((col.kind === 'number' || col.kind === 'decimal') && col.values.length > n) this.store[c] = { ...col, values: col.values.slice(0, n), isNull: col.isNull.slice(0, n) };
+      if ((col.kind === 'number' || col.kind === 'decimal') && col.values.length > n) this.store[c] = { ...col, values: col.values.slice(0, n), isNull: col.isNull?.slice(0, n) ?? null };
       else if (col.kind === 'string') this.store[c] = { kind: 'string', codes: col.codes.length > n ? col.codes.slice(0, n) : col.codes, spellings: col.spellings, index: null };
     }
     return this;
@@ -134,7 +168,7 @@ export class RetainedColumns {
   bytes(): number {
     let total = 0;
     for (const col of this.store) {
-      if (col.kind === 'number' || col.kind === 'decimal') total += col.values.byteLength + col.isNull.byteLength;
+      if (col.kind === 'number' || col.kind === 'decimal') total += col.values.byteLength + (col.isNull?.byteLength ?? 0);
       else if (col.kind === 'string') total += col.codes.byteLength + col.spellings.reduce((a, s) => a + 16 + s.length, 0);
       else if (col.kind === 'any') total += col.values.length * 8;
     }
@@ -151,23 +185,32 @@ export class RetainedColumns {
       // The first value decides the form; the NULLs before it are written into it.
       const scale = typeof v === 'string' && !this.notDecimal.has(c) ? decimalScale(v) : -1;
       const size = Math.max(1024, i + 1);
-      const numbers = () => ({ values: new Float64Array(size), isNull: new Uint8Array(size).fill(1, 0, i) });
+      // Narrow to start with (32-bit integers, or decimals as such); append widens on the first value that does not fit.
+      const numbers = () => ({ values: new Int32Array(size), isNull: i > 0 ? new Uint8Array(size).fill(1, 0, i) : null });
       col = this.store[c] = typeof v === 'number'
         ? { kind: 'number', ...numbers() }
         : scale >= 0
           ? { kind: 'decimal', ...numbers(), scale }
           : typeof v === 'string'
-            ? { kind: 'string', codes: new Int32Array(size).fill(NULL_CODE, 0, i), spellings: [], index: new Map() }
+            ? { kind: 'string', codes: new Uint8Array(size), spellings: [], index: new Map() }
             : { kind: 'any', values: new Array<Value>(i).fill(null) };
     }
     if (col.kind === 'decimal') {
       if (v === null || (typeof v === 'string' && decimalScale(v) === col.scale)) {
-        if (i >= col.values.length) {
-          col.values = grow(col.values, i, i + 1);
-          col.isNull = grow(col.isNull, i, i + 1);
+        reserve(col, i);
+        if (v === null) return setNull(col, i);
+        const x = Number(v);
+        if (col.values instanceof Int32Array) {
+          // Exact: the decimal has at most 15 significant digits, so x × 10^scale is within far less than ½ of it.
+          const scaled = Math.round(x * 10 ** col.scale);
+          if (isInt32(scaled)) {
+            col.values[i] = scaled;
+            return;
+          }
+          const pow = 10 ** col.scale;
+          col.values = Float64Array.from(col.values, (k) => k / pow);
         }
-        if (v === null) col.isNull[i] = 1;
-        else col.values[i] = Number(v);
+        col.values[i] = x;
         return;
       }
       // Not one scale's decimals after all: the rows so far are written again as strings (interned if few).
@@ -180,25 +223,24 @@ export class RetainedColumns {
     }
     if (col.kind === 'number') {
       if (v === null || typeof v === 'number') {
-        if (i >= col.values.length) {
-          col.values = grow(col.values, i, i + 1);
-          col.isNull = grow(col.isNull, i, i + 1);
-        }
-        if (v === null) col.isNull[i] = 1;
-        else col.values[i] = v;
+        reserve(col, i);
+        if (v === null) return setNull(col, i);
+        if (col.values instanceof Int32Array && !isInt32(v)) col.values = Float64Array.from(col.values);
+        col.values[i] = v;
         return;
       }
       col = this.toAny(c, i);
     } else if (col.kind === 'string') {
       if (v === null || typeof v === 'string') {
-        let code = NULL_CODE;
+        let code = 0;
         if (v !== null) {
           const index = col.index;
           const known = index?.get(v);
           if (known !== undefined) code = known;
           else if (index && index.size < MAX_INTERNED) {
-            code = col.spellings.push(v) - 1;
+            code = col.spellings.push(v);
             index.set(v, code);
+            col.codes = widen(col.codes, code);
           } else {
             col = this.toAny(c, i);
             col.values.push(v);

@@ -81,4 +81,31 @@ describe('RetainedColumns', () => {
     for (const v of spellings) edge.push([v], [0]);
     expect(spellings.map((_, i) => edge.get(i, 0))).toEqual(spellings);
   });
+
+  it('starts narrow (32-bit integers, scaled decimals, a byte per code) and widens without changing a value', () => {
+    const kept = new RetainedColumns(['int', 'price', 'day', 'wide']);
+    const n = 70_000;
+    // 'int' gets a fraction at row 5000; 'price' (scale 2) passes 2^31 hundredths at row 6000; 'day' has 300
+    // spellings (past a byte's 255); 'wide' a new spelling every row (past 65 535: then a plain array).
+    const int = (i: number) => (i % 11 === 0 ? null : i === 5000 ? 0.5 : i * 3 - 1000);
+    const price = (i: number) => (i % 13 === 0 ? null : i === 6000 ? '21474836.48' : ((i * 7919) % 100_000 / 100 - 300).toFixed(2));
+    const day = (i: number) => (i % 17 === 0 ? null : `2024-${i % 300}`);
+    for (let i = 0; i < n; i++) kept.push([int(i), price(i), day(i), `w${i}`], [0, 1, 2, 3]);
+    kept.seal();
+    const copy = RetainedColumns.fromWire(structuredClone(kept.toWire()));
+    const wrong: unknown[] = [];
+    for (let i = 0; i < n; i++) {
+      for (const k of [kept, copy]) {
+        const want = [int(i), price(i), day(i), `w${i}`];
+        if (want.some((v, c) => k.get(i, c) !== v)) wrong.push([i, k.row(i), want]);
+      }
+    }
+    expect(wrong).toEqual([]);
+    // Before any widening: 4 bytes a row for the numbers, 1 for up to 255 spellings, nothing for NULLs yet.
+    const narrow = new RetainedColumns(['int', 'price', 'status']);
+    for (let i = 0; i < 10_000; i++) narrow.push([i, `${i}.25`, ['F', 'O', 'P'][i % 3]!], [0, 1, 2]);
+    narrow.seal();
+    expect(narrow.bytes()).toBeLessThanOrEqual(10_000 * (4 + 4 + 1) + 3 * 20);
+    expect(narrow.get(9_999, 1)).toBe('9999.25');
+  });
 });
