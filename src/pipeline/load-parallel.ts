@@ -163,6 +163,9 @@ export class ParallelLoad {
     for (const key of steps) for (const p of tablesToReplay(bundle, models, key)) read.add(p);
     const split = steps.filter((key) => big(key) && !read.has(key));
     if (split.length === 0) return null;
+    // A worker filters the rows of the split tables alone (it replays ancestors without their filters): the other
+    // tables' samples would only take its memory (SF1: 20 000 rows of each of five more tables, strings and all).
+    if (bundle.filters) bundle.filters.samples = bundle.filters.samples.filter(([key]) => split.includes(key));
     // In a directory only this user reads: the bundle holds the copy filters' samples (after the PII transforms).
     const dir = mkdtempSync(join(tmpdir(), 'synth-load-'));
     const data: LoadWorkerData = { bundleFile: join(dir, 'bundle'), config, targetUrl: url, tables: [], windowDir: join(dir, 'windows') };
