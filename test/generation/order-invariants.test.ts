@@ -154,6 +154,28 @@ describe('order invariants', () => {
     expect(rows[1]![1]).toBeNull();
   });
 
+  it('createEnforcer (rank-matched, the learned model) deals the same gaps in the order of the gaps the model drew, ties by row', async () => {
+    const { schema, models } = await trained();
+    const table = findTable(schema, { schema: 'public', name: 'order_line' })!;
+    const inv = models.rules!.invariants.filter((i) => i.table.name === 'order_line' && i.anchor.foreignKey === undefined);
+    const columns = ['ship', 'receipt'];
+    const DAY = 86_400_000;
+    const modelGaps = [10, 1, 5, 1, 30, 0, 5, 2];
+    const make = (): Row[] => modelGaps.map((g) => ['2021-05-10', new Date(Date.parse('2021-05-10') + g * DAY).toISOString().slice(0, 10)]);
+    const gapOf = (r: Row): number => (Date.parse(String(r[1])) - Date.parse(String(r[0]))) / DAY;
+    const ranked = make();
+    createEnforcer(table, columns, inv, () => null, true)!.apply(ranked, 0, createRng(9));
+    const plain = make();
+    createEnforcer(table, columns, inv, () => null, false)!.apply(plain, 0, createRng(9));
+    const ascending = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+    // The same draws from the source's gaps, handed out by rank.
+    expect(ascending(ranked.map(gapOf))).toEqual(ascending(plain.map(gapOf)));
+    const byModelGap = modelGaps.map((g, r) => [g, r] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, r]) => r);
+    const dealt = byModelGap.map((r) => gapOf(ranked[r]!));
+    expect(dealt).toEqual(ascending(dealt));
+    expect(new Set(plain.map(gapOf)).size).toBeGreaterThan(2);
+  });
+
   for (const model of ['baseline', 'learned'] as const) {
     it(`hydrates (${model}) with 0 broken invariants and the source's gap distributions (KS < 0.1)`, async () => {
       const result = await hydrate({ config: config(model), target: 'dev' });
