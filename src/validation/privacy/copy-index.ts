@@ -79,6 +79,164 @@ function upperBound(sorted: Float64Array, start: number, end: number, x: number)
   return lo;
 }
 
+/**
+ * Sorts a[lo, hi) ascending in place (no NaN in it): quicksort with a median of three, insertion sort below 24
+ * values. Float64Array.prototype.sort took ~30 ns a value on the hundreds a nudge sorts, several times this.
+ * -0 and 0 may come out in either order: they have the same band.
+ */
+export function sortNumbers(a: Float64Array, lo: number, hi: number): void {
+  while (hi - lo > 24) {
+    const x = a[lo]!;
+    const y = a[(lo + hi) >>> 1]!;
+    const z = a[hi - 1]!;
+    const p = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi - 1;
+    for (;;) {
+      while (a[i]! < p) i++;
+      while (a[j]! > p) j--;
+      if (i >= j) break;
+      const t = a[i]!;
+      a[i] = a[j]!;
+      a[j] = t;
+      i++;
+      j--;
+    }
+    // [lo, j] holds values <= p, [j + 1, hi) values >= p: recurse into the smaller part, loop on the other.
+    if (j + 1 - lo < hi - j - 1) {
+      sortNumbers(a, lo, j + 1);
+      lo = j + 1;
+    } else {
+      sortNumbers(a, j + 1, hi);
+      hi = j + 1;
+    }
+  }
+  for (let i = lo + 1; i < hi; i++) {
+    const v = a[i]!;
+    let j = i - 1;
+    while (j >= lo && a[j]! > v) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = v;
+  }
+}
+
+/** The index of the band of sorted, disjoint `merged` that holds x, or -1. */
+export function bandAt(merged: Bands, x: number): number {
+  const edges = merged.edges;
+  let lo = 0;
+  let hi = merged.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (edges[2 * mid + 1]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < merged.count && edges[2 * lo]! <= x ? lo : -1;
+}
+
+/**
+ * The accepting values of a nudge, as a walk reads them: whether a value lies in a merged band, and that band's ends.
+ * `count` is 0 exactly when no value was accepted.
+ */
+export interface AcceptedBands {
+  readonly count: number;
+  /** Whether x lies in a merged band; its ends are then left in `low` and `high`. */
+  holding(x: number): boolean;
+  low: number;
+  high: number;
+}
+
+/** Merged bands in a flat array (acceptedEdgesWithin), read by binary search. */
+class SortedBands implements AcceptedBands {
+  low = 0;
+  high = 0;
+  constructor(private readonly bands: Bands) {}
+  get count(): number {
+    return this.bands.count;
+  }
+  holding(x: number): boolean {
+    const b = bandAt(this.bands, x);
+    if (b < 0) return false;
+    this.low = this.bands.edges[2 * b]!;
+    this.high = this.bands.edges[2 * b + 1]!;
+    return true;
+  }
+}
+
+/**
+ * The accepting values as marks on their positions in column k's order (a bitmap over the block), never merged as a
+ * whole: a walk reads only the bands it passes, from the value it starts at, where merging every band (hundreds on a
+ * dense table) was most of a nudge's cost. Consecutive values in that order share a merged band exactly when the
+ * upper one's band starts at or below the lower one's end (the ends grow with the value), as in the merged list.
+ */
+class MarkedBands implements AcceptedBands {
+  low = 0;
+  high = 0;
+  count = 0;
+  bits: Int32Array = new Int32Array(0);
+  sorted: Float64Array = new Float64Array(0);
+  /** Where column k's non-NULL values end in `sorted`. */
+  end = 0;
+  first = 0;
+  last = -1;
+  fixed = NaN;
+  tol = 0;
+
+  /** The first marked position at or after p, or -1. */
+  private next(p: number): number {
+    if (p > this.last) return -1;
+    const bits = this.bits;
+    let word = p >> 5;
+    let b = bits[word]! & (-1 << (p & 31));
+    while (b === 0) {
+      if (++word > this.last >> 5) return -1;
+      b = bits[word]!;
+    }
+    return (word << 5) + 31 - Math.clz32(b & -b);
+  }
+
+  /** The last marked position at or before p, or -1. */
+  private prev(p: number): number {
+    if (p < this.first) return -1;
+    const bits = this.bits;
+    let word = p >> 5;
+    const keep = p & 31;
+    let b = keep === 31 ? bits[word]! : bits[word]! & ((1 << (keep + 1)) - 1);
+    while (b === 0) {
+      if (--word < this.first >> 5) return -1;
+      b = bits[word]!;
+    }
+    return (word << 5) + 31 - Math.clz32(b);
+  }
+
+  holding(x: number): boolean {
+    const sorted = this.sorted;
+    const fixed = this.fixed;
+    const tol = this.tol;
+    // Every value below x - margin has a band ending below x (relative bands: tol < 0.25, so a band's end lies within
+    // 2 tol |x| of its value near x; fixed bands: within the band, twice it for rounding).
+    const margin = (Number.isNaN(fixed) ? 2 * tol * Math.abs(x) : 2 * fixed) + Math.abs(x) * 1e-12 + Number.MIN_VALUE;
+    let p = this.next(Math.max(this.first, lowerBound(sorted, this.end, x - margin)));
+    while (p >= 0 && bandHigh(sorted[p]!, fixed, tol) < x) p = this.next(p + 1);
+    // The first value whose band ends at or past x: x is in a band exactly when that band starts at or below x.
+    if (p < 0 || bandLow(sorted[p]!, fixed, tol) > x) return false;
+    let q = p;
+    for (let d = this.prev(q - 1); d >= 0 && bandLow(sorted[q]!, fixed, tol) <= bandHigh(sorted[d]!, fixed, tol); d = this.prev(q - 1)) q = d;
+    this.low = bandLow(sorted[q]!, fixed, tol);
+    q = p;
+    for (let u = this.next(q + 1); u >= 0 && bandLow(sorted[u]!, fixed, tol) <= bandHigh(sorted[q]!, fixed, tol); u = this.next(q + 1)) q = u;
+    this.high = bandHigh(sorted[q]!, fixed, tol);
+    return true;
+  }
+
+  /** Clears the marks (the bitmap is reused by the next query). */
+  clear(): void {
+    if (this.last >= 0) this.bits.fill(0, this.first >> 5, (this.last >> 5) + 1);
+    this.last = -1;
+  }
+}
+
 /** The lowest value training value rv accepts: rv - band (datetimes), else v' with |rv - v'| <= tol |v'|. */
 function bandLow(rv: number, fixed: number, tol: number): number {
   return !Number.isNaN(fixed) ? rv - fixed : rv > 0 ? rv / (1 + tol) : rv < 0 ? rv / (1 - tol) : 0;
@@ -353,6 +511,76 @@ export class CopyIndex {
     return this.acceptedBandsWithin(s, k, 1, Infinity)!;
   }
 
+  /** The last accepted() answer in marks, cleared at the next query. */
+  private readonly marked = new MarkedBands();
+
+  /**
+   * acceptedEdgesWithin for a nudge's walk: on a dense window (hundreds of accepting values) as marks in column k's
+   * order that the walk reads from v outwards, otherwise the merged bands. Valid until the next call.
+   */
+  accepted(s: EncodedRow, k: number, range: number, cost: number): AcceptedBands | null {
+    const marks = this.marked;
+    marks.clear();
+    const fixed = this.bands[k]!;
+    const block = s.num.length === 1 ? undefined : this.blockOf(s.cat);
+    if (!block || !(Number.isNaN(fixed) ? this.tol > 0 && this.tol < 0.25 : fixed >= 0)) {
+      const bands = this.acceptedEdgesWithin(s, k, range, cost);
+      return bands && new SortedBands(bands);
+    }
+    const w = this.narrowest(block, s, k);
+    const from = this.from;
+    const to = this.to;
+    // Sparse windows: sorting their few values costs less than a bitmap over the block.
+    if (!(to - from >= 32 && block.n <= (to - from) * 128)) {
+      const bands = this.acceptedEdgesWithin(s, k, range, cost);
+      return bands && new SortedBands(bands);
+    }
+    const tol = this.tol;
+    const bounded = cost !== Infinity;
+    const v = s.num[k]!;
+    let nearest = 0;
+    // Only a value within this of v can have a band holding v (as in MarkedBands.holding): the others are not
+    // divided out.
+    const margin = (Number.isNaN(fixed) ? 2 * tol * Math.abs(v) : 2 * fixed) + Math.abs(v) * 1e-12 + Number.MIN_VALUE;
+    const holdsLo = v - margin;
+    const holdsHi = v + margin;
+    const { vals, order } = this.layout(block, w);
+    const width = this.width;
+    const bits = this.bitsFor(block.n);
+    const rowAt = block.order[w]!;
+    const rank = block.rank[k]!;
+    let n = 0;
+    let firstPos = block.n;
+    let lastPos = -1;
+    this.setBounds(s);
+    for (let i = from; i < to; i++) {
+      const at = (order ? order[i]! : i) * width;
+      const rv = vals[at + k]!;
+      if (Number.isNaN(rv) || !this.within(vals, at, k, w) || !this.matches(s, vals, at, k)) continue;
+      const pos = rank[rowAt[i]!]!;
+      bits[pos >> 5] = bits[pos >> 5]! | (1 << (pos & 31));
+      if (pos < firstPos) firstPos = pos;
+      if (pos > lastPos) lastPos = pos;
+      n++;
+      if (bounded && rv >= holdsLo && rv <= holdsHi) {
+        const a = bandLow(rv, fixed, tol);
+        const c = bandHigh(rv, fixed, tol);
+        if (a <= v && v <= c) nearest = Math.max(nearest, Math.min(v - a, c - v));
+        if (nearest / range >= cost) break;
+      }
+    }
+    marks.bits = bits;
+    marks.first = firstPos;
+    marks.last = lastPos;
+    if (bounded && nearest / range >= cost) return null;
+    marks.count = n;
+    marks.sorted = block.sorted[k]!;
+    marks.end = block.nulls[k]!;
+    marks.fixed = fixed;
+    marks.tol = tol;
+    return marks;
+  }
+
   /** acceptedEdgesWithin as pairs (a copy, for callers that keep it). */
   acceptedBandsWithin(s: EncodedRow, k: number, range: number, cost: number): Array<[number, number]> | null {
     const bands = this.acceptedEdgesWithin(s, k, range, cost);
@@ -369,6 +597,7 @@ export class CopyIndex {
    * holds v, so at least the nearer end of that band away from v. Deciding that needs no sort of the values.
    */
   acceptedEdgesWithin(s: EncodedRow, k: number, range: number, cost: number): Bands | null {
+    this.marked.clear();
     const single = s.num.length === 1;
     const block = this.blockOf(s.cat);
     if (single && block?.single) return block.single;
@@ -424,7 +653,8 @@ export class CopyIndex {
     const read = marked ? this.readMarks(block!.sorted[k]!, firstPos, lastPos, n) : null;
     // The same expression as the caller's cost (|x - v| / range), and float subtraction and division are monotone.
     if (bounded && nearest / range >= cost) return null;
-    const values = read ?? this.scratch.subarray(0, n).sort();
+    if (!read) sortNumbers(this.scratch, 0, n);
+    const values = read ?? this.scratch.subarray(0, n);
     // The merged bands are valid until the next call (the buffer is reused): callers read them at once.
     if (this.edgeBuf.length < 2 * values.length) this.edgeBuf = new Float64Array(Math.max(2 * values.length, 2 * this.edgeBuf.length));
     const edges = this.edgeBuf;

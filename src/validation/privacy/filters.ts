@@ -18,7 +18,7 @@
  * they reduce verbatim leakage, and the report says how many rows they removed.
  */
 import type { Row, RowBatch, Value } from '../../schema/values.js';
-import { categoryKey, CopyIndex, type Bands, type EncodedRow } from './copy-index.js';
+import { categoryKey, CopyIndex, type AcceptedBands, type EncodedRow } from './copy-index.js';
 import { datetimeMs, datetimeStep, formatDatetimeLike } from './datetime-values.js';
 
 export type FilterColumnKind = 'numeric' | 'datetime' | 'categorical';
@@ -261,7 +261,7 @@ export class PrivacyFilter {
     const step = this.steps[k];
     if (Number.isNaN(v) || step === 0 || this.markers[k]!.has(v)) return null;
     // Null also when no value can cost less than the best move of an earlier column (it would not be chosen).
-    const merged = this.copies!.acceptedEdgesWithin(s, k, this.ranges[k]!, bestCost);
+    const merged = this.copies!.accepted(s, k, this.ranges[k]!, bestCost);
     if (merged === null) return null;
     if (merged.count === 0) return v;
     const down = this.walk(merged, k, v, -1);
@@ -275,14 +275,14 @@ export class PrivacyFilter {
    * From v, past band edge after band edge in direction `dir` until a value outside every band: that value if it
    * lies in column k's training range, else null. (Methods rather than closures: this runs per copied row.)
    */
-  private walk(merged: Bands, k: number, v: number, dir: -1 | 1): number | null {
+  private walk(merged: AcceptedBands, k: number, v: number, dir: -1 | 1): number | null {
     const lo = this.mins[k]!;
     const hi = this.maxs[k]!;
     let x = v;
+    // Each step passes one more band (count bounds them), so the guard is never what ends the walk.
     for (let guard = 0; guard <= merged.count + 1; guard++) {
-      const band = bandAt(merged, x);
-      if (band < 0) return x >= lo && x <= hi ? x : null;
-      const edge = merged.edges[2 * band + (dir < 0 ? 0 : 1)]!;
+      if (!merged.holding(x)) return x >= lo && x <= hi ? x : null;
+      const edge = dir < 0 ? merged.low : merged.high;
       x = this.quantize(k, edge + dir * this.pad(k, edge), dir);
       if (x < lo || x > hi) return null;
     }
@@ -632,19 +632,6 @@ export class PrivacyFilter {
       if (r.rows.length > 0) yield { columns: b.columns, rows: r.rows };
     }
   }
-}
-
-/** The index of the band of sorted, disjoint `merged` that holds x, or -1. */
-function bandAt(merged: Bands, x: number): number {
-  const edges = merged.edges;
-  let lo = 0;
-  let hi = merged.count;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (edges[2 * mid + 1]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < merged.count && edges[2 * lo]! <= x ? lo : -1;
 }
 
 function addCounts(into: FilterCounts, c: FilterCounts): void {

@@ -1,7 +1,8 @@
 /**
  * CopyIndex answers exactly what a brute-force scan of every training row answers (SDMetrics' NewRowSynthesis match
  * with tolerance, datetimes within a fixed band), on rows from a real table with NULLs, zeros, negatives and
- * repeated categories; and a nudge's accepted bands hold exactly the values that keep a row a copy.
+ * repeated categories; and a nudge's accepted bands hold exactly the values that keep a row a copy, read whole or
+ * from a value outwards (CopyIndex.accepted).
  */
 import { describe, expect, it } from 'vitest';
 import { categoryKey, CopyIndex, type EncodedRow } from '../../../src/validation/privacy/copy-index.js';
@@ -69,6 +70,7 @@ describe('CopyIndex', () => {
         return Math.max(...xs) - Math.min(...xs);
       });
       const bounded = { kept: 0, skipped: 0 };
+      const walked = { marked: 0, sorted: 0 };
       // For column k: a value x lies in an accepted band iff some training row matching on the other columns accepts x.
       for (const q of queries.slice(0, 150)) {
         for (let k = 0; k < 3; k++) {
@@ -76,6 +78,17 @@ describe('CopyIndex', () => {
           for (let j = 1; j < merged.length; j++) expect(merged[j]![0]).toBeGreaterThan(merged[j - 1]![1]);
           const v = q.num[k]!;
           if (Number.isNaN(v)) continue;
+          // What a nudge's walk reads (accepted: marks read from x outwards on a dense window): the same merged band
+          // at v, at every band end, and just past them.
+          const acc = index.accepted(q, k, ranges[k]!, Infinity)!;
+          if ('bits' in acc) walked.marked++;
+          else walked.sorted++;
+          expect(acc.count === 0).toBe(merged.length === 0);
+          for (const x of [v, ...merged.flatMap(([a, b]) => [a, b, a - 1e-9 * Math.abs(a) - 1e-300, b + 1e-9 * Math.abs(b) + 1e-300])]) {
+            const holding = merged.find(([a, b]) => a <= x && x <= b);
+            expect(acc.holding(x), `k=${k} x=${x}`).toBe(holding !== undefined);
+            if (holding) expect([acc.low, acc.high]).toEqual(holding);
+          }
           // Bounded (a nudge's later columns): the same bands, or null only when the band holding v leaves no value
           // nearer to v than cost × range (so the nudge would not choose this column).
           for (const cost of [1e-5, 1e-3, 1e-2]) {
@@ -100,6 +113,8 @@ describe('CopyIndex', () => {
           }
         }
       }
+      expect(walked.marked).toBeGreaterThan(0);
+      expect(walked.sorted).toBeGreaterThan(0);
       expect(bounded.kept).toBeGreaterThan(0);
       expect(bounded.skipped).toBeGreaterThan(0);
     } finally {
