@@ -78,8 +78,9 @@ export function reportError(e: unknown, debug: boolean, mode: OutputMode = 'plai
 
 export { SynthError };
 
-// `tsx src/cli/main.ts` (tests, development); the installed command starts from bin/synth.js instead.
-const isEntry = process.argv[1] !== undefined && /cli[\\/]main\.ts$/.test(process.argv[1]);
+// `tsx src/cli/main.ts` (development) or `node <build>/src/cli/main.js` (tests: test/support/cli.ts); the installed
+// command starts from bin/synth.js instead, which imports this module.
+const isEntry = process.argv[1] !== undefined && /cli[\\/]main\.[jt]s$/.test(process.argv[1]);
 if (isEntry) {
   const code = await main(process.argv.slice(2));
   process.exitCode = code;

@@ -38,20 +38,13 @@ import { parseTtl } from './preview.js';
 import { recordRunEvents } from './run-recorder.js';
 import { InterruptedError } from './interrupt.js';
 import { failureOutcome, parsePauses, pauseAt, trackRun } from './run-liveness.js';
-import { openStateStore, type RunRecord, type RunStatus, type StateStore } from './state-store.js';
+import { openConfiguredStateStore } from './state-configured.js';
+import type { RunRecord, RunStatus, StateStore } from './state-store.js';
 import { acquireTargetLock, protocolOf, type TargetLock } from './target-lock.js';
 
 export { FAULT_POINTS, type FaultPoint };
 
-/**
- * The state store a config names: `state.url`, else the PGlite folder `state.dir`, else `<outDir>/state`. Its
- * warnings (a broken embedded folder moved aside) go to `emit` when given, else to stderr.
- */
-export function openConfiguredStateStore(config: SynthConfig, emit?: EventSink): Promise<StateStore> {
-  const onWarning = emit === undefined ? {} : { onWarning: (message: string) => emit({ type: 'warning', message }) };
-  if (config.state.url !== undefined && config.state.url !== '') return openStateStore({ url: config.state.url, ...onWarning });
-  return openStateStore({ dir: config.state.dir ?? join(config.outDir, 'state'), ...onWarning });
-}
+export { openConfiguredStateStore };
 
 /** Runs left `running` by a process that died are marked `abandoned`, each announced in one line. */
 export async function reportAbandoned(store: StateStore, emit: EventSink): Promise<void> {
