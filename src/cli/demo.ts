@@ -2,7 +2,7 @@
  * `synth demo`: builds the demo source in an embedded PostgreSQL folder (once), then runs the ordinary hydrate
  * pipeline into a second embedded database. Nothing here is demo-specific beyond the source data.
  */
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseConfig } from '../config/load-config.js';
 import type { SynthConfig } from '../config/schema.js';
@@ -41,6 +41,7 @@ export async function ensureDemoSource(dir: string, fresh = false): Promise<bool
     const { rmSync } = await import('node:fs');
     rmSync(sourceDir, { recursive: true, force: true });
   }
+  await initializeState(resolve(dir), sourceDir);
   const { session } = await openPgliteSession(`pglite://${sourceDir}`, { readOnly: false });
   try {
     await session.query(DEMO_SCHEMA_SQL);
@@ -51,6 +52,20 @@ export async function ensureDemoSource(dir: string, fresh = false): Promise<bool
     await session.close();
   }
   return true;
+}
+
+/**
+ * The run history's embedded folder (`state`) is a copy of the source's, made before the demo data goes in: PGlite's
+ * initdb costs ~7 CPU-s (10–50 s of wall time on a small machine), a copy of the cleanly shut down, still empty
+ * cluster 0.3 s. Not the target's: a copy shares the source's system identifier, by which a run recognises a target
+ * that is its source (SOURCE_IS_TARGET). A folder with anything in it already (a rerun, `--fresh`) is left alone.
+ */
+async function initializeState(root: string, sourceDir: string): Promise<void> {
+  const state = join(root, 'state');
+  if (existsSync(state) && readdirSync(state).length > 0) return;
+  const { session } = await openPgliteSession(`pglite://${sourceDir}`, { readOnly: false });
+  await session.close();
+  cpSync(sourceDir, state, { recursive: true });
 }
 
 export async function runDemo(options: DemoOptions): Promise<{ result: HydrateResult; config: SynthConfig }> {
