@@ -91,14 +91,10 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
       schemas.set(runId, schema);
       return shadow;
     },
-    load: (shadow: Shadow, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress, options?: LoadOptions) => {
-      shadows.forgetRowCounts(shadow);
-      return writer.load(dbFor(shadow), table, batches, progress, undefined, options?.concurrent ?? false);
-    },
-    update: (shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>) => {
-      shadows.forgetRowCounts(shadow);
-      return writer.update(dbFor(shadow), table, batches);
-    },
+    load: (shadow: Shadow, table: Table, batches: AsyncIterable<RowBatch>, progress?: LoadProgress, options?: LoadOptions) =>
+      writer.load(dbFor(shadow), table, batches, progress, undefined, options?.concurrent ?? false),
+    update: (shadow: Shadow, table: Table, batches: AsyncIterable<UpdateBatch>) =>
+      writer.update(dbFor(shadow), table, batches),
     unitMarkers: mysqlUnitMarkers(session, writer, dbFor),
     async countViolations(shadow: Shadow, checks: IntegrityCheck[]): Promise<IntegrityCount[]> {
       // Answers keep the order of the questions; each is reported against the question as asked (source dialect).
@@ -124,7 +120,6 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
       const dialect = schemas.get(shadow.runId)?.dialect ?? 'mysql';
       const translated = translateCheck(dialect, 'mysql', table, check);
       if (!translated.ok) return Promise.resolve(0);
-      shadows.forgetRowCounts(shadow);
       return repairCheckIn(session, dbFor(shadow), table, { ...check, expression: translated.sql }, columns);
     },
     buildKeys: (shadow: Shadow, schema: DatabaseSchema): Promise<string[]> => shadows.buildKeys(shadow, schema),
@@ -148,7 +143,7 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
       schemas.delete(shadow.runId);
     },
     listShadows: () => shadows.list(),
-    countRows: (shadow: Shadow | null, table: TableRef) => (shadow && shadows.takeRowCount(shadow, table.name)) || countRowsIn(session, dbFor(shadow), table.name),
+    countRows: (shadow: Shadow | null, table: TableRef) => countRowsIn(session, dbFor(shadow), table.name),
     readRows: (shadow: Shadow | null, table: Table, options: ReadOptions): AsyncIterable<RowBatch> => streamRows(session, dbFor(shadow), table, options),
     // Reads by a key the table's index (built beside the gate, buildKeys) will serve wait for it.
     childCountHistogram: async (shadow: Shadow | null, child: Table, fk: ForeignKey) => {

@@ -16,7 +16,6 @@ import { NameAllocator, createTableSql, foreignIndexClause, mappingNotes, planCo
 import { qcols, qi, qt } from './mysql-quote.js';
 import { createObjects, dropTriggersIn } from './mysql-objects.js';
 import { advanceSequences, createSequences, repointDefaults } from './mysql-sequences.js';
-import { countRowsIn } from './mysql-read.js';
 
 const SHADOW_MARK = '__synth_shadow_';
 const BACKUP_MARK = '__synth_backup';
@@ -164,8 +163,6 @@ export class MysqlShadows {
   private readonly keys = new Map<string, KeyState>();
   /** Per run: tables whose secondary indexes are being built in the background (buildKeys). */
   private readonly building = new Map<string, Map<string, PendingBuild>>();
-  /** Per run: row counts taken beside the builds (buildKeys), each answered once by takeRowCount. */
-  private readonly rowCounts = new Map<string, Map<string, Promise<number>>>();
   constructor(
     private readonly session: MysqlSession,
     private readonly live: string,
@@ -261,17 +258,6 @@ export class MysqlShadows {
         pending.set(table.name, build);
         lanes[lane] = build.done;
       });
-      // The gate's row count of every table (a scan each: SF1 lineitem's 2.4 s) is taken on the second lane once
-      // its builds are done, while the biggest one still builds, rather than after the gate's orphan counts.
-      const counts = new Map<string, Promise<number>>();
-      this.rowCounts.set(shadow.runId, counts);
-      let lane: Promise<unknown> = lanes[1]!;
-      for (const table of schema.tables) {
-        const count = lane.then(() => countRowsIn(this.session, db, table.name));
-        count.catch(() => undefined); // a failure is the caller's when it takes the count
-        counts.set(table.name, count);
-        lane = count.catch(() => undefined);
-      }
     }
     await this.session.withConnection(async (conn) => {
       for (const { table, clauses } of alters) {
@@ -306,21 +292,6 @@ export class MysqlShadows {
     if (this.indexPending(shadow, table, columns)) await this.building.get(shadow.runId)?.get(table)?.done;
   }
 
-  /**
-   * The row count buildKeys took of a shadow table, once (null: count it now). Forgotten when anything writes the
-   * shadow (forgetRowCounts) and when the run finalizes, so it never answers for other rows than it counted.
-   */
-  takeRowCount(shadow: Shadow, table: string): Promise<number> | null {
-    const counts = this.rowCounts.get(shadow.runId);
-    const count = counts?.get(table) ?? null;
-    counts?.delete(table);
-    return count;
-  }
-
-  forgetRowCounts(shadow: Shadow): void {
-    this.rowCounts.delete(shadow.runId);
-  }
-
   /** Whether a read of `table` by `columns` would wait in indexReady now. */
   indexPending(shadow: Shadow, table: string, columns: string[]): boolean {
     const pending = this.building.get(shadow.runId)?.get(table);
@@ -331,7 +302,6 @@ export class MysqlShadows {
 
   /** Waits for every background build of the run; the tables whose build failed (finalize builds them again). */
   private async settleBuilds(runId: string): Promise<Map<string, string>> {
-    this.rowCounts.delete(runId);
     const pending = this.building.get(runId);
     this.building.delete(runId);
     const failed = new Map<string, string>();

@@ -47,12 +47,6 @@ it('counts orphans beside the index builds, waits for an index a read needs, and
     const counts = await tgt.countViolations(shadow, checks);
     expect(Object.fromEntries(counts.map((c) => [c.check.kind === 'orphan' ? c.check.foreignKey.name : '', c.violations]))).toEqual({ a_part: 0, b_supp: 0, c_part: 0, d_order: 0, e_ps: 1 });
 
-    // The row counts buildKeys took beside the builds (each answered once, then counted again).
-    for (let i = 0; i < 2; i++) {
-      expect(await tgt.countRows(shadow, table('lineitem'))).toBe(20000);
-      expect(await tgt.countRows(shadow, table('part'))).toBe(200);
-    }
-
     // Children counted per parent by the index's columns: the read waits for lineitem's index, then finds it.
     const e = table('lineitem').foreignKeys.find((fk) => fk.name === 'e_ps')!;
     expect(await tgt.countChildrenByKeys!(shadow, table('lineitem'), e, [[250, 1], [1, 2], [9999, 9]])).toEqual([1, lines.filter((l) => l[2] === 1 && l[3] === 2).length, 0]);
