@@ -110,9 +110,7 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
           asked.push(translated);
         }
       }
-      const counts = await countViolationsIn(session, dbFor(shadow), asked, shadows.keyState(shadow.runId), {
-        indexes: { pending: (table, columns) => shadows.indexPending(shadow, table, columns), ready: (table, columns) => shadows.indexReady(shadow, table, columns) },
-      });
+      const counts = await countViolationsIn(session, dbFor(shadow), asked, shadows.keyState(shadow.runId));
       counts.forEach((c, i) => (out[slots[i]!] = { ...c, check: checks[slots[i]!]! }));
       return out.filter((c): c is IntegrityCount => c !== null);
     },
@@ -145,19 +143,9 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
     listShadows: () => shadows.list(),
     countRows: (shadow: Shadow | null, table: TableRef) => countRowsIn(session, dbFor(shadow), table.name),
     readRows: (shadow: Shadow | null, table: Table, options: ReadOptions): AsyncIterable<RowBatch> => streamRows(session, dbFor(shadow), table, options),
-    // Reads by a key the table's index (built beside the gate, buildKeys) will serve wait for it.
-    childCountHistogram: async (shadow: Shadow | null, child: Table, fk: ForeignKey) => {
-      if (shadow) await shadows.indexReady(shadow, child.name, fk.columns);
-      return childCountHistogramIn(session, dbFor(shadow), child, fk, dbFor(shadow));
-    },
-    readRowsByKeys: async function* (shadow: Shadow | null, table: Table, columns: string[], keyColumns: string[], keys: Row[]) {
-      if (shadow) await shadows.indexReady(shadow, table.name, keyColumns);
-      yield* readRowsByKeysIn(session, dbFor(shadow), table, columns, keyColumns, keys);
-    },
-    countChildrenByKeys: async (shadow: Shadow | null, child: Table, fk: ForeignKey, keys: Row[]) => {
-      if (shadow) await shadows.indexReady(shadow, child.name, fk.columns);
-      return countChildrenByKeysIn(session, dbFor(shadow), child, fk, keys);
-    },
+    childCountHistogram: (shadow: Shadow | null, child: Table, fk: ForeignKey) => childCountHistogramIn(session, dbFor(shadow), child, fk, dbFor(shadow)),
+    readRowsByKeys: (shadow: Shadow | null, table: Table, columns: string[], keyColumns: string[], keys: Row[]) => readRowsByKeysIn(session, dbFor(shadow), table, columns, keyColumns, keys),
+    countChildrenByKeys: (shadow: Shadow | null, child: Table, fk: ForeignKey, keys: Row[]) => countChildrenByKeysIn(session, dbFor(shadow), child, fk, keys),
     describeMapping: (schema: DatabaseSchema): TypeMappingNote[] => [...mappingNotes(schema), ...carryOverNotes(schema, 'mysql')],
     close: () => session.close(),
   };

@@ -86,15 +86,6 @@ async function baseTables(conn: PoolConnection, database: string): Promise<strin
   return rows.map((r) => r.TABLE_NAME);
 }
 
-/** The server's row estimate of each table of a database (no ANALYZE: only to order work by size). */
-async function estimatedSizes(session: MysqlSession, database: string): Promise<Map<string, number>> {
-  const rows = await session.query<{ t: string; n: string | number | null }>(
-    'SELECT TABLE_NAME AS t, TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
-    [database],
-  );
-  return new Map(rows.map((r) => [r.t, Number(r.n ?? 0)]));
-}
-
 /** Tables of a shadow that already have a primary key. */
 async function tablesWithPrimaryKey(session: MysqlSession, database: string): Promise<Set<string>> {
   const rows = await session.query<{ t: string }>(
@@ -145,24 +136,10 @@ function wrapError(code: 'LOAD_FAILED' | 'SWAP_FAILED' | 'VALIDATION_FAILED', wh
   });
 }
 
-/** A clause that adds a plain B-tree index: building it verifies no row, it only speeds reads. */
-const PLAIN_INDEX = /^ADD INDEX /;
-
-/** A table's index build left running beside the gate (buildKeys): reads that need the index wait for `done`. */
-interface PendingBuild {
-  /** The primary key's columns: the only index the table has until `done`. */
-  primary: string[];
-  settled: boolean;
-  /** Resolves once the build ended: null, or the server's message when it failed (finalize then builds it). */
-  done: Promise<string | null>;
-}
-
 export class MysqlShadows {
   /** Per run: what finalize could not do, reported with the swap's notes. */
   private readonly finalizeNotes = new Map<string, string[]>();
   private readonly keys = new Map<string, KeyState>();
-  /** Per run: tables whose secondary indexes are being built in the background (buildKeys). */
-  private readonly building = new Map<string, Map<string, PendingBuild>>();
   constructor(
     private readonly session: MysqlSession,
     private readonly live: string,
@@ -231,37 +208,8 @@ export class MysqlShadows {
     const notes: string[] = [];
     const keyed = await tablesWithPrimaryKey(this.session, db);
     const { alters } = this.keyAlters(schema, await this.session.isMariaDb(), keyed);
-    // A table that holds its primary key since creation and lacks only plain indexes has nothing left to verify:
-    // its indexes are built on connections of their own while the gate goes on (indexReady: a read that needs such
-    // an index waits for it; finalize waits for all). The biggest table's build, the longest (SF1 lineitem's
-    // (l_partkey, l_suppkey): most of this stage), starts at once on one connection; the others follow one another
-    // on a second, smallest first, so a count waiting for a small table's index is not queued behind a big one,
-    // and on a 2-core server the sorts of both lanes and the gate's other counts share the cores.
-    const background = alters.filter(({ table, clauses }) => keyed.has(table.name) && clauses.length > 0 && clauses.every((c) => PLAIN_INDEX.test(c)));
-    if (background.length > 0) {
-      const sizes = await estimatedSizes(this.session, db);
-      background.sort((a, b) => (sizes.get(a.table.name) ?? 0) - (sizes.get(b.table.name) ?? 0));
-      const pending = new Map<string, PendingBuild>();
-      this.building.set(shadow.runId, pending);
-      const lanes: Array<Promise<unknown>> = [Promise.resolve(), Promise.resolve()];
-      background.forEach(({ table, clauses }, i) => {
-        // The load refused any repeated primary key (unique_checks stays on for a keyed shadow).
-        state.built.add(table.name);
-        const lane = i === background.length - 1 ? 0 : 1;
-        const build: PendingBuild = { primary: table.primaryKey?.columns ?? [], settled: false, done: Promise.resolve(null) };
-        build.done = lanes[lane]!.then(() =>
-          this.session.withConnection((conn) => conn.query(`ALTER TABLE ${qt(db, table.name)} ${clauses.join(', ')}`)).then(() => null, (e: unknown) => (e as Error).message),
-        ).then((error) => {
-          build.settled = true;
-          return error;
-        });
-        pending.set(table.name, build);
-        lanes[lane] = build.done;
-      });
-    }
     await this.session.withConnection(async (conn) => {
       for (const { table, clauses } of alters) {
-        if (background.some((b) => b.table === table)) continue;
         // A primary key the shadow held while it loaded refused any repeated row (the load keeps unique_checks on).
         if (clauses.length === 0) {
           if (keyed.has(table.name)) state.built.add(table.name);
@@ -283,35 +231,6 @@ export class MysqlShadows {
     return this.keys.get(runId);
   }
 
-  /**
-   * Waits for `table`'s background index build (buildKeys) unless `columns` lead its primary key, the one index it
-   * has meanwhile: a read by these columns (an orphan count's MIN/MAX, children counted per parent) then goes
-   * through the new index instead of scanning the table.
-   */
-  async indexReady(shadow: Shadow, table: string, columns: string[]): Promise<void> {
-    if (this.indexPending(shadow, table, columns)) await this.building.get(shadow.runId)?.get(table)?.done;
-  }
-
-  /** Whether a read of `table` by `columns` would wait in indexReady now. */
-  indexPending(shadow: Shadow, table: string, columns: string[]): boolean {
-    const pending = this.building.get(shadow.runId)?.get(table);
-    if (!pending || pending.settled) return false;
-    const lead = pending.primary.slice(0, columns.length).map((c) => c.toLowerCase()).sort().join('\u0000');
-    return columns.length === 0 || lead !== columns.map((c) => c.toLowerCase()).sort().join('\u0000');
-  }
-
-  /** Waits for every background build of the run; the tables whose build failed (finalize builds them again). */
-  private async settleBuilds(runId: string): Promise<Map<string, string>> {
-    const pending = this.building.get(runId);
-    this.building.delete(runId);
-    const failed = new Map<string, string>();
-    for (const [table, build] of pending ?? []) {
-      const error = await build.done;
-      if (error !== null) failed.set(table, error);
-    }
-    return failed;
-  }
-
   /** Every table's key clauses, named as finalize names them (MySQL 8 names CHECKs per database, MariaDB per table). */
   private keyAlters(schema: DatabaseSchema, perTable: boolean, keyed: Set<string>): { alters: Array<{ table: Table; clauses: string[] }>; checkNames: NameAllocator } {
     let checkNames = new NameAllocator();
@@ -326,10 +245,7 @@ export class MysqlShadows {
   async finalize(shadow: Shadow, schema: DatabaseSchema): Promise<void> {
     const db = this.shadowDatabase(shadow);
     const inSchema = new Set(schema.tables.map((t) => t.name));
-    const built = new Set(this.keys.get(shadow.runId)?.built ?? []);
-    // A foreign key needs its child's index; a background build that failed is tried again below, and fails the run
-    // with the server's message if it fails again.
-    for (const table of (await this.settleBuilds(shadow.runId)).keys()) built.delete(table);
+    const built = this.keys.get(shadow.runId)?.built ?? new Set<string>();
     await this.session.withConnection(async (conn) => {
       // The integrity gate already counted orphans; this lets InnoDB add FKs in place instead of copying
       // every child table. MariaDB then records RESTRICT as NO ACTION, which InnoDB enforces identically.
@@ -477,7 +393,6 @@ export class MysqlShadows {
     const notes: string[] = [...(this.finalizeNotes.get(shadow.runId) ?? [])];
     this.finalizeNotes.delete(shadow.runId);
     this.keys.delete(shadow.runId);
-    await this.settleBuilds(shadow.runId);
     return this.withSwapLock(async (conn) => {
       if (!(await databaseExists(conn, db))) {
         throw new SynthError('SWAP_FAILED', `Shadow database ${db} does not exist`, { hint: 'Run the hydration again; the shadow was dropped.' });
@@ -639,8 +554,6 @@ export class MysqlShadows {
 
   async drop(shadow: Shadow): Promise<void> {
     this.keys.delete(shadow.runId);
-    // An index build still running would hold the database's tables (and its connection) while DROP waits.
-    await this.settleBuilds(shadow.runId);
     await this.session.query(`DROP DATABASE IF EXISTS ${qi(this.shadowDatabase(shadow))}`);
   }
 

@@ -63,23 +63,19 @@ function countSql(database: string, check: IntegrityCheck, access: OrphanAccess 
  * a big table, a primary key or plain unique key is spot-checked (spotCheckDuplicates): finalize adds that key with
  * the same ALTER, so every row is still verified before the swap; a table whose ALTER was refused is counted in full.
  * `spotCheckMinRows`: the size from which a key is spot-checked (SPOT_CHECK_MIN_ROWS; tests use smaller tables).
- * `indexes`: the shadow's indexes still being built (MysqlShadows.indexReady / indexPending): a count that reads
- * through one waits for it, and such counts go last, so the others run while it builds.
  */
 export async function countViolationsIn(
   session: MysqlSession,
   database: string,
   checks: IntegrityCheck[],
   keys?: KeyState,
-  { spotCheckMinRows = SPOT_CHECK_MIN_ROWS, indexes = NO_PENDING_INDEXES }: { spotCheckMinRows?: number; indexes?: PendingIndexes } = {},
+  { spotCheckMinRows = SPOT_CHECK_MIN_ROWS }: { spotCheckMinRows?: number } = {},
 ): Promise<IntegrityCount[]> {
-  const indexReady = (table: string, columns: string[]) => indexes.ready(table, columns);
   const out = new Map<IntegrityCheck, IntegrityCount>();
   const scans = new Map<string, IntegrityCheck[]>();
   const sizes = new Map<string, number>();
   const declared = checks.some((c) => c.kind === 'not-null') ? await provenNotNull(session, database) : new Set<string>();
-  const waits = (c: IntegrityCheck) => c.kind === 'orphan' && indexes.pending(c.table.name, c.foreignKey.columns);
-  for (const check of [...checks.filter((c) => !waits(c)), ...checks.filter(waits)]) {
+  for (const check of checks) {
     const sql = countSql(database, check);
     if (typeof sql !== 'string') out.set(check, { check, violations: 0, skipped: sql.skipped });
     else if (check.kind === 'not-null' && declared.has(`${check.table.name}\u0000${check.column}`)) out.set(check, { check, violations: 0 });
@@ -90,12 +86,8 @@ export async function countViolationsIn(
       const rows = sizes.get(check.table.name)!;
       const spot = rows >= spotCheckMinRows ? await spotCheckDuplicates(session, database, check, rows) : null;
       out.set(check, spot && spot.violations === 0 ? { check, violations: 0, sampled: spot.checked } : await countOne(session, database, check));
-    } else if (check.kind === 'orphan' && (await orphanFreeByRange(session, database, check, indexReady))) out.set(check, { check, violations: 0 });
+    } else if (check.kind === 'orphan' && (await orphanFreeByRange(session, database, check))) out.set(check, { check, violations: 0 });
     else if (check.kind === 'orphan') {
-      // The count reads the child through its index in key order (a run of equal keys looks the parent up once):
-      // SF1 lineitem -> partsupp took 7 s so, against 139 s reading lineitem's rows in their own order with a
-      // partsupp lookup each (and 33 s materializing partsupp's keys in memory), at load average 20.
-      await indexReady(check.table.name, check.foreignKey.columns);
       const access = {
         parent: await leadsAnIndex(session, database, check.foreignKey.references.name, check.foreignKey.references.columns),
         child: await leadsAnIndex(session, database, check.table.name, check.foreignKey.columns),
@@ -133,12 +125,7 @@ const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigin
  * own MIN and MAX say whether any does (index lookups where the key leads an index, else one scan). False when that
  * does not hold; the caller then counts in full, so the count is exact either way.
  */
-async function orphanFreeByRange(
-  session: MysqlSession,
-  database: string,
-  check: Extract<IntegrityCheck, { kind: 'orphan' }>,
-  indexReady: (table: string, columns: string[]) => Promise<void>,
-): Promise<boolean> {
+async function orphanFreeByRange(session: MysqlSession, database: string, check: Extract<IntegrityCheck, { kind: 'orphan' }>): Promise<boolean> {
   const fk = check.foreignKey;
   if (fk.columns.length !== 1 || fk.references.columns.length !== 1) return false;
   const [column, parentColumn] = [fk.columns[0]!, fk.references.columns[0]!];
@@ -155,8 +142,6 @@ async function orphanFreeByRange(
     [database, fk.references.name, parentColumn],
   );
   if (unique.length === 0) return false;
-  // The child's MIN and MAX are two lookups in an index the column leads, a scan without one.
-  await indexReady(check.table.name, [column]);
   try {
     const p = qi(parentColumn);
     const c = qi(column);
@@ -174,14 +159,6 @@ async function orphanFreeByRange(
     return false;
   }
 }
-
-/** Indexes of the shadow still being built: whether a read by these columns would wait, and the wait. */
-export interface PendingIndexes {
-  pending(table: string, columns: string[]): boolean;
-  ready(table: string, columns: string[]): Promise<void>;
-}
-
-const NO_PENDING_INDEXES: PendingIndexes = { pending: () => false, ready: async () => undefined };
 
 /** Whether an index of the shadow table leads with these columns (in any order): the orphan count can read through it. */
 async function leadsAnIndex(session: MysqlSession, database: string, table: string, columns: string[]): Promise<boolean> {
