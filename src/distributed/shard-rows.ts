@@ -10,7 +10,7 @@
  */
 import type { SynthConfig } from '../config/schema.js';
 import { createGeneration, createRng, type Generation, type ModelSet } from '../generation/index.js';
-import type { GeneratedBatch, RowWindow } from '../generation/generate.js';
+import type { GeneratedBatch, GenerationState, RowWindow } from '../generation/generate.js';
 import { claimedRows } from '../pipeline/load-windows.js';
 import { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
 import { seedScope } from '../generation/seed-scope.js';
@@ -103,7 +103,8 @@ export async function* shardRows(bundle: RunBundle, models: ModelSet, range: Sha
 
 /**
  * A worker's generation with the same anchor values fed for every table it draws: the ancestors a table reads are
- * replayed once (generation only; the anchors are given) and serve all of its windows and every later table's. The
+ * given (their generation state, `stateFeeds`) or else replayed once (generation only; the anchors are given), and
+ * serve all of its windows and every later table's. The
  * windows of one table come from `next`, in ascending order, and are drawn by one stream (pipeline/load-windows.ts).
  */
 export class WindowSource {
@@ -117,8 +118,11 @@ export class WindowSource {
     anchors: ReadonlyMap<string, RetainedColumns>,
     /** The worker's copy filters (one per process: their counts add up across its tables), null when the run has none. */
     privacy: PrivacyRun | null,
+    /** Ancestors' generation state as the main process left it (`stateFeeds`): these are not replayed. */
+    given: ReadonlyMap<string, GenerationState> = new Map(),
   ) {
-    this.chain = new ShardChain(bundle, models, config, anchors, undefined, privacy);
+    this.chain = new ShardChain(bundle, models, config, anchors, undefined, privacy, given);
+    for (const key of given.keys()) this.replayed.add(key);
   }
 
   /** Rows of `table` in the windows `next` hands out, after the same chain as the main process's load. */
@@ -152,6 +156,7 @@ class ShardChain {
     anchors: ReadonlyMap<string, RetainedColumns> | undefined,
     batchSize?: number,
     privacy?: PrivacyRun | null,
+    given?: ReadonlyMap<string, GenerationState>,
   ) {
     this.reference = new Map(bundle.reference);
     this.generation = createGeneration(bundle.schema, bundle.plan, models, {
@@ -162,6 +167,7 @@ class ShardChain {
       tableScale: (t) => bundle.tableScales[tableKey(t)] ?? 1,
       ...(batchSize === undefined ? {} : { batchSize }),
       ...(anchors ? { anchors } : {}),
+      ...(given && given.size > 0 ? { given } : {}),
     });
     this.credentials = new ShippedCredentials(bundle.seed, bundle.credentials, bundle.schema);
     this.privacy = privacy !== undefined ? privacy : config ? shippedFilters(bundle, config) : null;
@@ -230,6 +236,18 @@ export function tablesToReplay(bundle: RunBundle, models: ModelSet, table: strin
     if (heads || read || anchored) needed.add(p);
   }
   return needed;
+}
+
+/**
+ * The earlier tables whose generation `table` reads besides anchors (`tablesToReplay` with `anchors: false`), in plan
+ * order: a process that generated them whole can hand over what they left (`Generation.state`) instead of a replay.
+ * Given all of them, the table's generation replays nothing: it reads its parents' context values and predicted
+ * counts, and its keys read the other ancestors' predicted counts (a composite FK to partsupp resolves through
+ * partsupp's own FKs to part and supplier).
+ */
+export function stateFeeds(bundle: RunBundle, models: ModelSet, table: string): string[] {
+  const replay = tablesToReplay(bundle, models, table, { anchors: false });
+  return bundle.plan.steps.map((s) => tableKey(s.table)).filter((key) => replay.has(key));
 }
 
 /**

@@ -38,6 +38,20 @@ export interface GenerationOptions {
    * here: a parallel load's worker gets them from the main process (pipeline/load-parallel.ts) and draws no parent.
    */
   anchors?: ReadonlyMap<string, RetainedColumns>;
+  /**
+   * Tables generated elsewhere, by table key: what their generation leaves for later tables (`Generation.state`),
+   * given instead of generating them again. A parallel load's worker gets it from the main process.
+   */
+  given?: ReadonlyMap<string, GenerationState>;
+}
+
+/**
+ * What generating a table leaves for later tables: its rows' values that conditioned children read as context, and
+ * the children per row its learned count heads predicted, by `child table key.FK name`.
+ */
+export interface GenerationState {
+  retained?: RetainedColumns;
+  counts: Array<[string, Uint32Array]>;
 }
 
 /**
@@ -66,6 +80,8 @@ export interface Generation {
    * and predicted child counts are then incomplete, so no child of it may be generated after.
    */
   rows(table: TableRef, window?: RowWindow): AsyncIterable<GeneratedBatch>;
+  /** What generating `key` (whole, drawn already) left for later tables; a window leaves it incomplete. */
+  state(key: string): GenerationState;
   /** Fills FKs loaded as NULL (cycle edges); call after every table is loaded. */
   deferredUpdates(table: TableRef): AsyncIterable<UpdateBatch>;
   /** With `conformAfter`: applies the data rules to a table's final rows (same rows, same order); else a pass-through. */
@@ -212,6 +228,13 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
   const rulesFor = (table: Table, names: string[]): TableRuleApplier =>
     applier.forTable(table, names, models.tables.get(tableKey(table))?.model.kind === 'learned');
   const retained = new Map<string, RetainedColumns>();
+  // The count heads each drawn table filled (`state`).
+  const headsOf = new Map<string, string[]>();
+  for (const [key, g] of options.given ?? []) {
+    if (g.retained) retained.set(key, g.retained);
+    for (const [h, counts] of g.counts) predictedCounts.set(h, counts);
+    headsOf.set(key, g.counts.map(([h]) => h));
+  }
   // `child.fk` of every FK with a parent in the schema: the names a parent's count heads are trained under.
   // Each maps to the label its draws are seeded under (seed-scope.ts: the same whatever the source database is called).
   const countedChildren = new Map<string, string>(schema.tables.flatMap((t) => t.foreignKeys.map((f) => [`${tableKey(t)}.${f.name}`, `${seedScope(schema, t)}.${f.name}`])));
@@ -276,6 +299,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
 
     const heads = model && hasCountHeads(model) ? model.childCountForeignKeys.filter((h) => countedChildren.has(h)) : [];
     for (const h of heads) predictedCounts.set(h, new Uint32Array(n));
+    headsOf.set(key, heads);
 
     for (let start = 0, b = 0; start < n; start += batchSize, b++) {
       const count = Math.min(batchSize, n - start);
@@ -374,5 +398,10 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     keys.release(table);
   }
 
-  return { rowCounts, rows, deferredUpdates, conform };
+  function state(key: string): GenerationState {
+    const kept = retained.get(key);
+    return { ...(kept ? { retained: kept } : {}), counts: (headsOf.get(key) ?? []).map((h) => [h, predictedCounts.get(h)!] as [string, Uint32Array]) };
+  }
+
+  return { rowCounts, rows, state, deferredUpdates, conform };
 }

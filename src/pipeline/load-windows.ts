@@ -3,13 +3,13 @@
  * is free next (a worker, the main process once the plan reaches the table) takes the next one.
  * Nobody predicts how fast each process draws, so neither waits for the other longer than the windows it holds.
  * Each process draws its windows, in ascending order, through one generation stream (`claimedRows`), so a table's
- * keys are built once per process and a worker's replayed ancestors serve all of its windows.
+ * keys are built once per process and the ancestors' state a worker is given serves all of its windows.
  */
-import { closeSync, openSync, renameSync, writeFileSync } from 'node:fs';
-import { serialize } from 'node:v8';
-import type { RetainedWire } from '../generation/retained-columns.js';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { deserialize, serialize } from 'node:v8';
+import { RetainedColumns, type RetainedWire } from '../generation/retained-columns.js';
 import { join } from 'node:path';
-import { DEFAULT_BATCH_SIZE, type GeneratedBatch, type RowWindow } from '../generation/generate.js';
+import { DEFAULT_BATCH_SIZE, type GeneratedBatch, type GenerationState, type RowWindow } from '../generation/generate.js';
 
 /**
  * Rows a window holds: ~16 windows per process, so the last windows in flight (what the main process may wait
@@ -28,6 +28,11 @@ export interface SplitWindows {
   size: number;
   /** Parents (table keys) whose anchor values the table reads: a worker takes its windows once it has them. */
   anchors: string[];
+  /**
+   * Earlier tables whose generation the table reads (context, count heads): a worker takes its windows once the main
+   * process has left their state (`writeState`), instead of generating them again.
+   */
+  parents: string[];
 }
 
 /**
@@ -106,4 +111,30 @@ export function writeAnchors(dir: string, parent: string, values: RetainedWire):
   const file = anchorFile(dir, parent);
   writeFileSync(`${file}.part`, serialize(values), { mode: 0o600 });
   renameSync(`${file}.part`, file);
+}
+
+/** A table's generation state as it travels: its retained columns' typed arrays and its predicted counts as they are. */
+interface StateWire {
+  retained?: RetainedWire;
+  counts: Array<[string, Uint32Array]>;
+}
+
+function stateFile(dir: string, table: string): string {
+  return join(dir, `state-${encodeURIComponent(table)}`);
+}
+
+/** Writes what generating `table` left for later tables, for the workers: whole or not at all. */
+export function writeState(dir: string, table: string, state: GenerationState): void {
+  const file = stateFile(dir, table);
+  const wire: StateWire = { ...(state.retained ? { retained: state.retained.toWire() } : {}), counts: state.counts };
+  writeFileSync(`${file}.part`, serialize(wire), { mode: 0o600 });
+  renameSync(`${file}.part`, file);
+}
+
+/** The state `writeState` left for `table`, or null while there is none yet. */
+export function readState(dir: string, table: string): GenerationState | null {
+  const file = stateFile(dir, table);
+  if (!existsSync(file)) return null;
+  const wire = deserialize(readFileSync(file)) as StateWire;
+  return { ...(wire.retained ? { retained: RetainedColumns.fromWire(wire.retained) } : {}), counts: wire.counts };
 }

@@ -3,8 +3,9 @@
  * other, generates them from the run's bundle and COPYs / LOAD DATAs them into the shadow on a connection of its own,
  * the consecutive windows of one table through one generation stream and one COPY (a run). A window's rows are those
  * of the same window of a run in one process (distributed/shard-rows.ts), so the table ends up with the same rows
- * whoever drew which window. It takes windows of a table that reads its parent's anchor values only once the main
- * process has loaded the parent and sent them, instead of generating the parent again with its copy filters.
+ * whoever drew which window. It takes windows of a table that reads its parent's anchor values, or its ancestors'
+ * generation (a learned model's context and count heads), only once the main process has loaded them and left those
+ * values, instead of generating the parents again.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -19,8 +20,8 @@ import { isSynthError } from '../errors.js';
 import { RetainedColumns, type RetainedWire } from '../generation/retained-columns.js';
 import type { SynthConfig } from '../config/schema.js';
 import { addFilterCounts, type FilterReport } from '../validation/privacy/privacy-report.js';
-import type { RowWindow } from '../generation/generate.js';
-import { anchorFile, TableWindows, type SplitWindows } from './load-windows.js';
+import type { GenerationState, RowWindow } from '../generation/generate.js';
+import { anchorFile, readState, TableWindows, type SplitWindows } from './load-windows.js';
 import { tableKey } from '../schema/model.js';
 
 export interface LoadWorkerData {
@@ -56,7 +57,9 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
   let target: Promise<TargetConnector> | null = null;
   // Anchor values by parent key, as they arrive.
   const anchors = new Map<string, RetainedColumns>();
-  // One generation per set of fed parents, kept for the process's life: what it replayed serves every later window.
+  // Earlier tables' generation state by table key, as the main process leaves it (instead of a replay).
+  const states = new Map<string, GenerationState>();
+  // One generation per set of fed parents, kept for the process's life: what it was given serves every later window.
   const sources = new Map<string, WindowSource>();
   let closing = false;
   // The main process is gone (killed, crashed): its run failed, so this worker's rows would go nowhere.
@@ -113,8 +116,14 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
     const { tables, windowDir } = setup.data;
     const windows = tables.map((t, i) => new TableWindows(t, windowDir, i));
     const has = (parent: string) => anchors.has(parent) || readAnchors(windowDir, parent);
+    const hasState = (parent: string) => {
+      if (states.has(parent)) return true;
+      const state = readState(windowDir, parent);
+      if (state) states.set(parent, state);
+      return state !== null;
+    };
     while (!closing) {
-      const w = windows.find((x) => !x.exhausted && x.split.anchors.every(has));
+      const w = windows.find((x) => !x.exhausted && x.split.anchors.every(has) && x.split.parents.every(hasState));
       if (!w) {
         if (windows.every((x) => x.exhausted)) return;
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -131,21 +140,19 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
     }
   }
 
-  /**
-   * Loads every window of a table it can take, through one stream and one COPY. The first is taken once the stream
-   * asks for it, after the ancestors it reads are replayed, so the other processes draw meanwhile.
-   */
+  /** Loads every window of a table it can take, through one stream and one COPY. */
   async function run(setup: Setup, w: TableWindows, counted: (windows: number) => void): Promise<WorkerReply> {
     const { data: { config, targetUrl }, bundle, models, privacy } = setup;
     const key = w.split.table;
     const table = bundle.schema.tables.find((t) => tableKey(t) === key);
     if (!table) throw new Error(`internal: load window names ${key}, which the run's schema lacks`);
     target ??= openTarget(targetUrl);
-    const fed = [...w.split.anchors].sort().join(',');
+    const fed = `${[...w.split.anchors].sort().join(',')};${[...w.split.parents].sort().join(',')}`;
     let source = sources.get(fed);
     if (!source) {
       const given = new Map(w.split.anchors.map((p) => [p, anchors.get(p)!] as const));
-      sources.set(fed, (source = new WindowSource(bundle, models, config, given, privacy)));
+      const parents = new Map(w.split.parents.map((p) => [p, states.get(p)!] as const));
+      sources.set(fed, (source = new WindowSource(bundle, models, config, given, privacy, parents)));
     }
     const before = { ...(privacy?.filters[key] ?? noFilterCounts()) };
     let windows = 0;

@@ -8,7 +8,12 @@ import { openSource } from '../../src/connectors/index.js';
 import { readReferenceRows } from '../../src/pipeline/index.js';
 import { decodeRunBundle, encodeRunBundle, makeRunBundle, bundleModels, RUN_BUNDLE_VERSION } from '../../src/distributed/run-bundle.js';
 import { planShards } from '../../src/distributed/shard-plan.js';
-import { noFilterCounts, shardRows } from '../../src/distributed/shard-rows.js';
+import { anchorFeeds, noFilterCounts, shardRows, stateFeeds, WindowSource } from '../../src/distributed/shard-rows.js';
+import { RetainedColumns } from '../../src/generation/retained-columns.js';
+import { readState, writeState } from '../../src/pipeline/load-windows.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRng } from '../../src/generation/index.js';
 import { PrivacyRun } from '../../src/generation/privacy/privacy-run.js';
 import type { FilterReport } from '../../src/validation/privacy/privacy-report.js';
@@ -84,6 +89,7 @@ describe('distributed shards', () => {
     }
     // The copied reference rows arrive as they left (v8 structured clone keeps dates, bigints and bytes).
     expect(new Map(bundle.reference)).toEqual(reference);
+    if (model === 'learned') await expectGivenStateDrawsAlike({ config, schema, plan, models, reference, credentials }, bundle, shipped);
   }, 600_000);
 
   it('with the copy filters on, the shards equal the single-process filtered rows, and their counts add up to its counts', async () => {
@@ -150,3 +156,50 @@ describe('distributed shards', () => {
     expect(() => decodeRunBundle(Buffer.from('not a bundle').toString('base64'))).toThrow(/another synth version/);
   });
 });
+
+/**
+ * A parallel load's worker is given the generation state of the tables a table reads (`stateFeeds`) as the main
+ * process left it, through a file, instead of replaying them: every such table's rows equal the single process's.
+ */
+async function expectGivenStateDrawsAlike(
+  t: Pick<Awaited<ReturnType<typeof trained>>, 'config' | 'schema' | 'plan' | 'models' | 'reference' | 'credentials'>,
+  bundle: ReturnType<typeof decodeRunBundle>,
+  shipped: Awaited<ReturnType<typeof bundleModels>>,
+): Promise<void> {
+  const { config, schema, plan, models, reference, credentials } = t;
+  const whole = createGeneration(schema, plan, models, { reference, conformAfter: true, scale: config.scale, seed: config.seed });
+  const final = new Map<string, { columns: string[]; rows: Row[] }>();
+  const dir = mkdtempSync(join(tmpdir(), 'synth-state-'));
+  let fed = 0;
+  try {
+    for (const step of plan.steps) {
+      const key = tableKey(step.table);
+      const table = schema.tables.find((x) => tableKey(x) === key)!;
+      const rows: Row[] = [];
+      let columns: string[] = [];
+      for await (const b of whole.conform(table, credentials.replaceIn(table, whole.rows(table)))) {
+        columns = b.columns;
+        rows.push(...b.rows);
+      }
+      final.set(key, { columns, rows });
+      const parents = stateFeeds(bundle, shipped, key);
+      if (parents.length === 0) continue;
+      for (const p of parents) writeState(dir, p, whole.state(p));
+      const anchors = new Map([...anchorFeeds(bundle, shipped, key)].map(([p, kept]) => {
+        const values = new RetainedColumns(kept);
+        const parent = final.get(p)!;
+        for (const r of parent.rows) values.push(r, kept.map((c) => parent.columns.indexOf(c)));
+        return [p, values.seal()] as const;
+      }));
+      const source = new WindowSource(bundle, shipped, config, anchors, null, new Map(parents.map((p) => [p, readState(dir, p)!] as const)));
+      const windows = [{ start: 0, end: rows.length }];
+      const drawn: Row[] = [];
+      for await (const b of source.rows(key, () => windows.shift() ?? null)) drawn.push(...b.rows);
+      expect(drawn, key).toEqual(rows);
+      fed++;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  expect(fed).toBeGreaterThan(0);
+}

@@ -61,7 +61,7 @@ describe('parallel load', () => {
   it('hands each window to exactly one of the processes that take them, in ascending order for each', () => {
     const dir = mkdtempSync(join(tmpdir(), 'synth-windows-'));
     try {
-      const split = { table: 't', rows: 45_000, size: 10_000, anchors: [] };
+      const split = { table: 't', rows: 45_000, size: 10_000, anchors: [], parents: [] };
       // Two processes' views of the same table (the same directory), and another table's beside them.
       const main = new TableWindows(split, dir, 0);
       const worker = new TableWindows(split, dir, 0);
