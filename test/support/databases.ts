@@ -88,6 +88,8 @@ export async function createMysqlDatabase(prefix = 'synth_test'): Promise<TestDa
       const a = await mysql.createConnection({ uri: MYSQL_SERVER });
       try {
         await a.query(`DROP DATABASE IF EXISTS \`${name}\``);
+        // A swap on MySQL keeps the previous data as <database>__synth_backup (for rollback): it is the test's too.
+        await a.query(`DROP DATABASE IF EXISTS \`${name}__synth_backup\``);
       } finally {
         await a.end();
       }
