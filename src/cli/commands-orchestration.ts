@@ -215,7 +215,8 @@ export async function runScheduleProcess(
       path: 'schedules',
     });
   }
-  const { openConfiguredStateStore, runHydrateJob } = await jobs();
+  const { runHydrateJob } = await jobs();
+  const { openConfiguredStateStore } = await stateStore();
   const { runSchedules } = await import('../scheduler/schedules.js');
   const store = await openConfiguredStateStore(config);
   try {

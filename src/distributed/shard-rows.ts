@@ -15,7 +15,7 @@ import { claimedRows } from '../pipeline/load-windows.js';
 import { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
 import { seedScope } from '../generation/seed-scope.js';
 import { PrivacyRun } from '../generation/privacy/privacy-run.js';
-import { addFilterCounts, emptyFilterReport, type FilterReport } from '../validation/privacy/privacy-report.js';
+import { addFilterCounts, type FilterReport } from '../validation/privacy/privacy-report.js';
 import type { DatabaseSchema, Table } from '../schema/model.js';
 import { findTable, tableKey } from '../schema/model.js';
 import type { Row, RowBatch } from '../schema/values.js';
@@ -196,9 +196,6 @@ function stepOf(bundle: RunBundle, table: string): number {
   }
   return at;
 }
-
-/** Empty filter counts, for `shardRows`' `counts`. */
-export const noFilterCounts = emptyFilterReport;
 
 /**
  * The earlier tables whose generated rows reach `table`: among its ancestors (through FKs), those whose rows a

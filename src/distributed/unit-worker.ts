@@ -15,7 +15,8 @@ import { tableKey } from '../schema/model.js';
 import type { RowBatch } from '../schema/values.js';
 import type { DistributedConfig } from './distributed-config.js';
 import { bundleModels, decodeRunBundle, type RunBundle } from './run-bundle.js';
-import { noFilterCounts, shardRows } from './shard-rows.js';
+import { shardRows } from './shard-rows.js';
+import { emptyFilterReport } from '../validation/privacy/privacy-report.js';
 import { bundleKey, doneKey, QUEUE_NAME, queueConnection, reachQueue, workerName, type TrainJobData, type UnitJobData, type UnitProgress, type UnitResult } from './unit-queue.js';
 import { decodeTrainingBundle, fitTrainingUnit, trainBundleKey } from './train-units.js';
 
@@ -128,7 +129,7 @@ export async function startUnitWorker(options: UnitWorkerOptions): Promise<UnitW
     emit({ type: 'info', message: `unit ${unit.id} of run ${runId}: started (try ${attempts})` });
     await job.updateProgress({ worker: name, rows: 0 } satisfies UnitProgress);
     let reported = 0;
-    const counts = bundle.filters ? noFilterCounts() : undefined;
+    const counts = bundle.filters ? emptyFilterReport() : undefined;
     const generated = shardRows(bundle, models, unit, undefined, { config, ...(counts ? { counts } : {}) });
     const progress = (n: number) => {
       if (Date.now() - reported < 500) return;

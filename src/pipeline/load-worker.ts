@@ -15,11 +15,11 @@ import type { TargetConnector } from '../connectors/connector.js';
 import { bundleModels, type RunBundle } from '../distributed/run-bundle.js';
 import type { ModelSet } from '../generation/index.js';
 import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
-import { noFilterCounts, shippedFilters, WindowSource } from '../distributed/shard-rows.js';
+import { shippedFilters, WindowSource } from '../distributed/shard-rows.js';
 import { isSynthError } from '../errors.js';
 import { RetainedColumns, type RetainedWire } from '../generation/retained-columns.js';
 import type { SynthConfig } from '../config/schema.js';
-import { addFilterCounts, type FilterReport } from '../validation/privacy/privacy-report.js';
+import { addFilterCounts, emptyFilterReport, type FilterReport } from '../validation/privacy/privacy-report.js';
 import type { GenerationState, RowWindow } from '../generation/generate.js';
 import { anchorFile, readState, TableWindows, type SplitWindows } from './load-windows.js';
 import { tableKey } from '../schema/model.js';
@@ -154,7 +154,7 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
       const parents = new Map(w.split.parents.map((p) => [p, states.get(p)!] as const));
       sources.set(fed, (source = new WindowSource(bundle, models, config, given, privacy, parents)));
     }
-    const before = { ...(privacy?.filters[key] ?? noFilterCounts()) };
+    const before = { ...(privacy?.filters[key] ?? emptyFilterReport()) };
     let windows = 0;
     const next = (): RowWindow | null => {
       const window = w.take();
@@ -186,7 +186,7 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
 
 /** What the copy filters counted since `before`. */
 function difference(now: FilterReport, before: FilterReport): FilterReport {
-  const out = noFilterCounts();
+  const out = emptyFilterReport();
   addFilterCounts(out, now, before);
   return out;
 }

@@ -44,7 +44,6 @@ import { acquireTargetLock, protocolOf, type TargetLock } from './target-lock.js
 
 export { FAULT_POINTS, type FaultPoint };
 
-export { openConfiguredStateStore };
 
 /** Runs left `running` by a process that died are marked `abandoned`, each announced in one line. */
 export async function reportAbandoned(store: StateStore, emit: EventSink): Promise<void> {

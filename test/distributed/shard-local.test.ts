@@ -8,7 +8,8 @@ import { parseConfig } from '../../src/config/load-config.js';
 import { openSource } from '../../src/connectors/index.js';
 import { bundleModels, decodeRunBundle, encodeRunBundle, makeRunBundle } from '../../src/distributed/run-bundle.js';
 import { planShards } from '../../src/distributed/shard-plan.js';
-import { noFilterCounts, shardRows } from '../../src/distributed/shard-rows.js';
+import { shardRows } from '../../src/distributed/shard-rows.js';
+import { emptyFilterReport } from '../../src/validation/privacy/privacy-report.js';
 import { createGeneration, createRng } from '../../src/generation/index.js';
 import { CredentialScrubber } from '../../src/generation/privacy/credential-fakes.js';
 import { PrivacyRun } from '../../src/generation/privacy/privacy-run.js';
@@ -69,7 +70,7 @@ describe('shard-local copy filters and credentials', () => {
     for (const unit of [units[units.length - 1]!, units[Math.floor(units.length / 2)]!]) {
       drawn = 0;
       const rows: Row[] = [];
-      const counts = noFilterCounts();
+      const counts = emptyFilterReport();
       for await (const b of shardRows(bundle, shipped, unit, 300, { config, counts })) rows.push(...b.rows);
       expect(rows).toEqual(expected.slice(unit.start, unit.end));
       // Two overlapping batches, each with at most three redraw rounds, and the probe with its one redraw.

@@ -8,7 +8,8 @@ import { openSource } from '../../src/connectors/index.js';
 import { readReferenceRows } from '../../src/pipeline/index.js';
 import { decodeRunBundle, encodeRunBundle, makeRunBundle, bundleModels, RUN_BUNDLE_VERSION } from '../../src/distributed/run-bundle.js';
 import { planShards } from '../../src/distributed/shard-plan.js';
-import { anchorFeeds, noFilterCounts, shardRows, stateFeeds, WindowSource } from '../../src/distributed/shard-rows.js';
+import { anchorFeeds, shardRows, stateFeeds, WindowSource } from '../../src/distributed/shard-rows.js';
+import { emptyFilterReport } from '../../src/validation/privacy/privacy-report.js';
 import { RetainedColumns } from '../../src/generation/retained-columns.js';
 import { readState, writeState } from '../../src/pipeline/load-windows.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -118,11 +119,11 @@ describe('distributed shards', () => {
     const counts = new Map<string, FilterReport>();
     for (const unit of [...units].reverse()) {
       const rows: Row[] = [];
-      const c = noFilterCounts();
+      const c = emptyFilterReport();
       for await (const b of shardRows(bundle, shipped, unit, 300, { config, counts: c })) rows.push(...b.rows);
       expect(rows.length).toBe(unit.end - unit.start);
       got.set(unit.id, rows);
-      const sum = counts.get(unit.table) ?? noFilterCounts();
+      const sum = counts.get(unit.table) ?? emptyFilterReport();
       for (const k of ['total', 'kept', 'regenerated', 'unresolved', 'exactCopies', 'nearCopies', 'outliers'] as const) sum[k] += c[k];
       // The columns' variety is the table's: every shard reports the same.
       if (c.variety) sum.variety = c.variety;
