@@ -106,10 +106,14 @@ export function anchorFile(dir: string, parent: string): string {
   return join(dir, `anchors-${encodeURIComponent(parent)}`);
 }
 
-/** Writes a parent's anchor values for the workers: whole or not at all (renamed into place once written). */
+/** Writes a parent's anchor values for the workers: whole or not at all. */
 export function writeAnchors(dir: string, parent: string, values: RetainedWire): void {
-  const file = anchorFile(dir, parent);
-  writeFileSync(`${file}.part`, serialize(values), { mode: 0o600 });
+  writeWhole(anchorFile(dir, parent), values);
+}
+
+/** `value` serialized into `file`, renamed into place once written: a worker that sees the file reads all of it. */
+function writeWhole(file: string, value: unknown): void {
+  writeFileSync(`${file}.part`, serialize(value), { mode: 0o600 });
   renameSync(`${file}.part`, file);
 }
 
@@ -125,10 +129,8 @@ function stateFile(dir: string, table: string): string {
 
 /** Writes what generating `table` left for later tables, for the workers: whole or not at all. */
 export function writeState(dir: string, table: string, state: GenerationState): void {
-  const file = stateFile(dir, table);
   const wire: StateWire = { ...(state.retained ? { retained: state.retained.toWire() } : {}), counts: state.counts };
-  writeFileSync(`${file}.part`, serialize(wire), { mode: 0o600 });
-  renameSync(`${file}.part`, file);
+  writeWhole(stateFile(dir, table), wire);
 }
 
 /** The state `writeState` left for `table`, or null while there is none yet. */
