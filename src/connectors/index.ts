@@ -4,6 +4,7 @@ import type { SynthError } from '../errors.js';
 import type { DatabaseSchema, Dialect, Table } from '../schema/model.js';
 import type { SourceConnector, TargetConnector } from './connector.js';
 import { unfittedPartitionError } from './mysql/mysql-partitions.js';
+import { unfittedPgPartitionError } from './postgres/postgres-partitions.js';
 
 export function dialectOf(url: string): Dialect | 'pglite' {
   return parseConnectionUrl(url).dialect;
@@ -12,9 +13,11 @@ export function dialectOf(url: string): Dialect | 'pglite' {
 /**
  * Why a target of `dialect` could not hold the generated rows of `table`, known from the schema alone (a plan-time
  * refusal), or null. A MySQL target recreates a MySQL source's partitions, and generation cannot keep rows inside
- * every kind of them (mysql-partitions.ts); other targets leave MySQL partitioning out.
+ * every kind of them (mysql-partitions.ts); other targets leave MySQL partitioning out. PostgreSQL and PGlite targets
+ * recreate a PostgreSQL source's partitions, and generation fits only a key of one column (postgres-partitions.ts).
  */
 export function unloadableTable(schema: DatabaseSchema, table: Table, dialect: Dialect | 'pglite', target: string): SynthError | null {
+  if (schema.dialect === 'postgres') return dialect === 'mysql' ? null : unfittedPgPartitionError(table, target);
   return schema.dialect === 'mysql' && dialect === 'mysql' ? unfittedPartitionError(table, target) : null;
 }
 

@@ -6,6 +6,7 @@ import { SynthError } from '../../errors.js';
 import { qi, qn } from './postgres-quote.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
 import { copyRowEncoder } from './postgres-values.js';
+import { unfittedPgPartitionFixes } from './postgres-partitions.js';
 
 function typesOf(table: Table, columns: string[]): NeutralType[] {
   return columns.map((name) => {
@@ -95,7 +96,11 @@ export async function loadTable(
     throw new SynthError('LOAD_FAILED', `Loading ${table.schema}.${table.name} failed: ${msg}${position}`, {
       table: `${table.schema}.${table.name}`,
       ...(column ? { column } : {}),
-      hint: 'The generated rows do not fit the target table; check the type mapping notes for this table.',
+      // The plan refuses the partitionings generation cannot fit (postgres-partitions.ts); should a row still miss
+      // every partition, the hint names the same fixes.
+      hint: /no partition of relation/i.test(msg)
+        ? `${unfittedPgPartitionFixes(table)} Nothing was swapped; the live database is unchanged.`
+        : 'The generated rows do not fit the target table; check the type mapping notes for this table.',
       cause,
     });
   }
