@@ -33,6 +33,7 @@ import type { DatabaseSchema, Table } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import { PII_KEY_ENV, PrivacyRun } from '../generation/privacy/privacy-run.js';
 import { privacySpendRecords, type PrivacyResult } from '../validation/privacy/privacy-report.js';
+import { reportAbandoned } from './abandoned-runs.js';
 import { decideStaleShadows } from './cleanup.js';
 import { parseTtl } from './preview.js';
 import { recordRunEvents } from './run-recorder.js';
@@ -44,11 +45,6 @@ import { acquireTargetLock, protocolOf, type TargetLock } from './target-lock.js
 
 export { FAULT_POINTS, type FaultPoint };
 
-
-/** Runs left `running` by a process that died are marked `abandoned`, each announced in one line. */
-export async function reportAbandoned(store: StateStore, emit: EventSink): Promise<void> {
-  for (const r of await store.reapAbandoned()) emit({ type: 'info', message: `Run ${r.id} (${r.kind} → ${r.target}) marked abandoned: ${r.errorMessage ?? ''}` });
-}
 
 export function composeSinks(...sinks: Array<EventSink | undefined>): EventSink {
   const list = sinks.filter((s): s is EventSink => s !== undefined);

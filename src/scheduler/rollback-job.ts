@@ -9,8 +9,9 @@ import { openTarget } from '../connectors/index.js';
 import { redactSecrets } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { silentSink } from '../events.js';
-import { newRunId, targetUrl } from '../pipeline/index.js';
-import { reportAbandoned } from './hydrate-job.js';
+// connect.ts and abandoned-runs.ts, not pipeline/index.ts or hydrate-job.ts: a rollback loads no pipeline.
+import { newRunId, targetUrl } from '../pipeline/connect.js';
+import { reportAbandoned } from './abandoned-runs.js';
 import { openConfiguredStateStore } from './state-configured.js';
 import { failureOutcome, trackRun } from './run-liveness.js';
 import type { RunRecord, StateStore } from './state-store.js';
