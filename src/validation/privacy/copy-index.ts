@@ -122,6 +122,55 @@ export function sortNumbers(a: Float64Array, lo: number, hi: number): void {
   }
 }
 
+/** Whether row a sorts before row b: by key, then by index (-0 and 0 are one key, as a comparator's difference says). */
+function before(keys: Float64Array, a: number, b: number): boolean {
+  const x = keys[a]!;
+  const y = keys[b]!;
+  return x < y || (x === y && a < b);
+}
+
+/**
+ * Sorts the row indexes o[lo, hi) by keys[index] (no NaN in keys), ties by index: the order of
+ * `o.sort((a, b) => keys[a] - keys[b] || a - b)`, which is unique, without a call of a comparator per comparison
+ * (that sort was most of building the index of a 20 000-row sample).
+ */
+export function sortIndexes(o: Int32Array, keys: Float64Array, lo: number, hi: number): void {
+  while (hi - lo > 24) {
+    const a = o[lo]!;
+    const b = o[(lo + hi) >>> 1]!;
+    const c = o[hi - 1]!;
+    const p = before(keys, a, b) ? (before(keys, b, c) ? b : before(keys, a, c) ? c : a) : before(keys, a, c) ? a : before(keys, b, c) ? c : b;
+    let i = lo;
+    let j = hi - 1;
+    for (;;) {
+      while (before(keys, o[i]!, p)) i++;
+      while (before(keys, p, o[j]!)) j--;
+      if (i >= j) break;
+      const t = o[i]!;
+      o[i] = o[j]!;
+      o[j] = t;
+      i++;
+      j--;
+    }
+    if (j + 1 - lo < hi - j - 1) {
+      sortIndexes(o, keys, lo, j + 1);
+      lo = j + 1;
+    } else {
+      sortIndexes(o, keys, j + 1, hi);
+      hi = j + 1;
+    }
+  }
+  for (let i = lo + 1; i < hi; i++) {
+    const v = o[i]!;
+    let j = i - 1;
+    while (j >= lo && before(keys, v, o[j]!)) {
+      o[j + 1] = o[j]!;
+      j--;
+    }
+    o[j + 1] = v;
+  }
+}
+
 /** The index of the band of sorted, disjoint `merged` that holds x, or -1. */
 export function bandAt(merged: Bands, x: number): number {
   const edges = merged.edges;
@@ -285,22 +334,31 @@ export class CopyIndex {
     for (const [k, rows] of grouped) {
       const n = rows.length;
       const flat = new Float64Array(n * width);
-      rows.forEach((r, i) => flat.set(r.num, i * width));
+      for (let i = 0; i < n; i++) flat.set(rows[i]!.num, i * width);
       const order: Int32Array[] = [];
       const sorted: Float64Array[] = [];
       const nulls: number[] = [];
       const rank: Int32Array[] = [];
+      const vals = new Float64Array(n);
       for (let c = 0; c < width; c++) {
         // NULLs sort last as +Infinity; `nulls` is then where the NaNs start.
-        const vals = Float64Array.from(rows, (r) => (Number.isNaN(r.num[c]!) ? Infinity : r.num[c]!));
-        const o = Int32Array.from(rows.keys()).sort((a, b) => vals[a]! - vals[b]! || a - b);
-        const s = Float64Array.from(o, (i) => flat[i * width + c]!);
+        for (let i = 0; i < n; i++) {
+          const x = flat[i * width + c]!;
+          vals[i] = Number.isNaN(x) ? Infinity : x;
+        }
+        const o = new Int32Array(n);
+        for (let i = 0; i < n; i++) o[i] = i;
+        sortIndexes(o, vals, 0, n);
+        const s = new Float64Array(n);
+        const r = new Int32Array(n);
+        for (let pos = 0; pos < n; pos++) {
+          s[pos] = flat[o[pos]! * width + c]!;
+          r[o[pos]!] = pos;
+        }
         let nn = n;
         while (nn > 0 && Number.isNaN(s[nn - 1]!)) nn--;
         order.push(o);
         sorted.push(s);
-        const r = new Int32Array(n);
-        o.forEach((row, pos) => (r[row] = pos));
         rank.push(r);
         nulls.push(nn);
       }
@@ -334,7 +392,8 @@ export class CopyIndex {
     for (const block of this.blocks.values()) {
       for (const c of this.probeOrder.slice(0, PACKED_COLUMNS)) {
         const packed = new Float64Array(block.n * width);
-        block.order[c]!.forEach((row, i) => packed.set(block.flat.subarray(row * width, row * width + width), i * width));
+        const { order, flat } = block;
+        for (let i = 0; i < block.n; i++) for (let c2 = 0, at = order[c]![i]! * width; c2 < width; c2++) packed[i * width + c2] = flat[at + c2]!;
         block.packed[c] = packed;
       }
     }
@@ -475,6 +534,36 @@ export class CopyIndex {
     for (let i = this.from; i < this.to; i++) {
       const at = (order ? order[i]! : i) * w;
       if (this.within(vals, at, k, -1) && this.matches(s, vals, at, -1)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether some training row equals `s` on every column: the categorical values (its block), and every number (-0
+   * equal to 0, NULL to NULL, as the filters' exact keys compared them). Such a row lies in the tolerance window of
+   * each column, so the narrowest window holds it; a row with an infinite value scans its whole block (a window
+   * around an infinity is empty).
+   */
+  hasExact(s: EncodedRow): boolean {
+    const block = this.blockOf(s.cat);
+    if (!block) return false;
+    const w = this.width;
+    if (w === 0) return true;
+    let finite = true;
+    for (let c = 0; c < w; c++) if (s.num[c] === Infinity || s.num[c] === -Infinity) finite = false;
+    const k = finite ? this.narrowest(block, s, -1) : -1;
+    const { vals, order } = k < 0 ? { vals: block.flat, order: null } : this.layout(block, k);
+    const from = k < 0 ? 0 : this.from;
+    const to = k < 0 ? block.n : this.to;
+    for (let i = from; i < to; i++) {
+      const at = (order ? order[i]! : i) * w;
+      let c = 0;
+      for (; c < w; c++) {
+        const v = s.num[c]!;
+        const rv = vals[at + c]!;
+        if (rv !== v && !(Number.isNaN(rv) && Number.isNaN(v))) break;
+      }
+      if (c === w) return true;
     }
     return false;
   }

@@ -135,6 +135,14 @@ export function decimalNumber(v: string): number {
   return negative ? -x : x;
 }
 
+/**
+ * Whether datetime text has the shape of `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, which datetimeMs reads by arithmetic
+ * first (conform.ts parseCanonicalEpoch); any other text of that shape falls through to the same parse as before.
+ */
+function looksCanonical(v: string): boolean {
+  return (v.length === 10 || v.length === 19) && v.charCodeAt(4) === 45 && v.charCodeAt(7) === 45;
+}
+
 function toCategory(v: Value): string {
   if (v === null) return NULL_CAT;
   if (typeof v === 'string') return v;
@@ -159,7 +167,11 @@ export class PrivacyFilter {
    */
   private readonly markers: Array<Set<number>>;
   private readonly seenCats: Array<Set<string>>;
-  private readonly exact = new Set<string>();
+  /**
+   * Exact keys of the training rows, for the distance threshold only: with `matchTolerance` the copy index answers
+   * exactness itself (an exact copy is a copy within tolerance), which spares a key string per training row.
+   */
+  private readonly exact: Set<string> | null;
   private readonly train: Encoded[] = [];
   private readonly near: number;
   private readonly margin: number | null;
@@ -213,17 +225,18 @@ export class PrivacyFilter {
     this.mins = new Float64Array(this.numCols.length).fill(Infinity);
     this.maxs = new Float64Array(this.numCols.length).fill(-Infinity);
     this.seenCats = this.catCols.map(() => new Set<string>());
+    const exact = this.tol === null ? new Set<string>() : null;
+    this.exact = exact;
     for (const row of training.rows) {
       const e = this.encode(row, idx);
       this.train.push(e);
-      this.exact.add(this.exactKey(e));
-      e.num.forEach((v, k) => {
-        if (!Number.isNaN(v)) {
-          if (v < this.mins[k]!) this.mins[k] = v;
-          if (v > this.maxs[k]!) this.maxs[k] = v;
-        }
-      });
-      e.cat.forEach((v, k) => this.seenCats[k]!.add(v));
+      exact?.add(this.exactKey(e));
+      for (let k = 0; k < e.num.length; k++) {
+        const v = e.num[k]!;
+        if (v < this.mins[k]!) this.mins[k] = v;
+        if (v > this.maxs[k]!) this.maxs[k] = v;
+      }
+      for (let k = 0; k < e.cat.length; k++) this.seenCats[k]!.add(e.cat[k]!);
     }
     this.markers = this.numCols.map((j, k) => {
       if (this.kinds[j] !== 'datetime') return new Set<number>();
@@ -363,7 +376,7 @@ export class PrivacyFilter {
     if (this.names.length === 0) return false;
     const idx = this.indexesIn(columns);
     const e = this.encode(row, idx, this.escapeScratch[0]);
-    if (this.onlyMarkers(e) || !this.exact.has(this.exactKey(e))) return false;
+    if (this.onlyMarkers(e) || !this.isExact(e)) return false;
     let best: { k: number; x: number; cost: number } | null = null;
     for (let k = 0; k < e.num.length; k++) {
       const v = e.num[k]!;
@@ -379,7 +392,7 @@ export class PrivacyFilter {
     const at = idx[this.numCols[best.k]!]!;
     const old = row[at] ?? null;
     row[at] = this.written(best.k, best.x, old);
-    if (this.exact.has(this.exactKey(this.encode(row, idx, this.escapeScratch[1])))) {
+    if (this.isExact(this.encode(row, idx, this.escapeScratch[1]))) {
       row[at] = old;
       return false;
     }
@@ -402,8 +415,10 @@ export class PrivacyFilter {
   }
 
   /**
-   * Parsed datetime texts per numeric column: dates repeat across rows, and parsing one costs ~1 µs. A column whose
-   * texts rarely repeat (timestamps) stops caching (null) once misses outnumber hits after its first 4096.
+   * Parsed datetime texts per numeric column, for the shapes parsed by regular expression (~1 µs each): dates repeat
+   * across rows. A column whose texts rarely repeat stops caching (null) once misses outnumber hits after its first
+   * 4096. The canonical shapes generation writes (looksCanonical) are parsed directly: by arithmetic that costs less
+   * than hashing the text for the lookup (~60 against ~300 ns on lineitem's dates).
    */
   private readonly parsed: Array<{ cache: Map<string, number>; hits: number; misses: number } | null | undefined> = [];
 
@@ -413,7 +428,7 @@ export class PrivacyFilter {
     for (let k = 0; k < this.numCols.length; k++) {
       const j = this.numCols[k]!;
       const v = row[idx[j]!] ?? null;
-      let p = typeof v === 'string' && this.kinds[j] === 'datetime' ? this.parsed[k] : null;
+      let p = typeof v === 'string' && this.kinds[j] === 'datetime' && !looksCanonical(v) ? this.parsed[k] : null;
       if (p === undefined) this.parsed[k] = p = { cache: new Map(), hits: 0, misses: 0 };
       if (p !== null && typeof v === 'string') {
         let x = p.cache.get(v);
@@ -427,6 +442,11 @@ export class PrivacyFilter {
     }
     for (let c = 0; c < this.catCols.length; c++) cat[c] = toCategory(row[idx[this.catCols[c]!]!] ?? null);
     return into ?? { num, cat };
+  }
+
+  /** Whether `e` equals a training row on every compared column (numbers as exactKey reads them: -0 = 0, NaN = NaN). */
+  private isExact(e: Encoded): boolean {
+    return this.copies !== null ? this.copies.hasExact(e) : this.exact!.has(this.exactKey(e));
   }
 
   private exactKey(e: Encoded): string {
@@ -545,21 +565,32 @@ export class PrivacyFilter {
   variety(): Variety | null {
     if (this.names.length === 0) return null;
     const values: number[] = [];
+    // Categorical columns first (their counts are known), then each numeric column counted only up to what keeps the
+    // product within the cap: null exactly when the full product exceeds it (with any training row every count is at
+    // least 1, so the running product only grows), without counting 20 000 distinct amounts per column.
     let possible = 1;
+    this.catCols.forEach((j, k) => {
+      values[j] = this.seenCats[k]!.size;
+      possible *= values[j];
+    });
+    if (possible > VARIETY_CAP) return null;
     for (let k = 0; k < this.numCols.length; k++) {
+      const cap = possible > 0 ? Math.floor(VARIETY_CAP / possible) : VARIETY_CAP;
       const seen = new Set<number>();
       for (const e of this.train) {
         seen.add(e.num[k]!);
-        if (seen.size > VARIETY_CAP) return null;
+        if (seen.size > cap) return null;
       }
       values[this.numCols[k]!] = seen.size;
+      possible *= seen.size;
     }
-    this.catCols.forEach((j, k) => (values[j] = this.seenCats[k]!.size));
-    for (const v of values) {
-      possible *= v;
-      if (possible > VARIETY_CAP) return null;
+    let inSource = this.exact?.size;
+    if (inSource === undefined) {
+      const keys = new Set<string>();
+      for (const e of this.train) keys.add(this.exactKey(e));
+      inSource = keys.size;
     }
-    return { columns: [...this.names], values, possible, inSource: this.exact.size };
+    return { columns: [...this.names], values, possible, inSource };
   }
 
   /** The compared columns that hold a marker value (a datetime at its min or max on ≥ 5 % of the training rows). */
@@ -586,8 +617,8 @@ export class PrivacyFilter {
     if (this.onlyMarkers(e)) return null;
     if (this.copies !== null) {
       // Every exact copy is also a copy within tolerance, so the exact key is only built for copies.
-      if (this.copies.isCopy(e)) return this.exact.has(this.exactKey(e)) ? 'exact' : 'near';
-    } else if (this.exact.has(this.exactKey(e))) return 'exact';
+      if (this.copies.isCopy(e)) return this.copies.hasExact(e) ? 'exact' : 'near';
+    } else if (this.exact!.has(this.exactKey(e))) return 'exact';
     else if (this.near > 0 && this.anyWithin(e, this.near * this.names.length)) return 'near';
     if (this.isOutlier(e)) return 'outlier';
     return null;

@@ -5,7 +5,7 @@
  * from a value outwards (CopyIndex.accepted).
  */
 import { describe, expect, it } from 'vitest';
-import { categoryKey, CopyIndex, type EncodedRow } from '../../../src/validation/privacy/copy-index.js';
+import { categoryKey, CopyIndex, sortIndexes, type EncodedRow } from '../../../src/validation/privacy/copy-index.js';
 import { SecureRandom } from '../../../src/generation/privacy/secure-random.js';
 import { createPgDatabase } from '../../support/databases.js';
 
@@ -26,6 +26,23 @@ function bruteMatch(s: EncodedRow, r: EncodedRow, bands: Float64Array, skip: num
   }
   return true;
 }
+
+describe('sortIndexes', () => {
+  it('orders row indexes as a comparator sort by value then index does, with ties, -0, 0 and +Infinity', () => {
+    const rng = SecureRandom.seededForTests('sort-indexes');
+    for (let t = 0; t < 300; t++) {
+      const n = rng.int(t < 150 ? 60 : 3000);
+      const keys = Float64Array.from({ length: n }, () => {
+        const r = rng.next();
+        return r < 0.05 ? Infinity : r < 0.1 ? -0 : r < 0.15 ? 0 : t % 2 ? rng.int(40) : rng.next() * 100 - 50;
+      });
+      const expected = Int32Array.from(keys.keys()).sort((a, b) => keys[a]! - keys[b]! || a - b);
+      const o = Int32Array.from(keys.keys());
+      sortIndexes(o, keys, 0, n);
+      expect(o).toEqual(expected);
+    }
+  });
+});
 
 describe('CopyIndex', () => {
   it('agrees with a brute-force scan, and its accepted bands are exactly the values that stay copies', async () => {
@@ -65,6 +82,23 @@ describe('CopyIndex', () => {
       }
       expect(copies).toBeGreaterThan(300);
       expect(copies).toBeLessThan(2700);
+      // Exactness as the filters' exact keys judged it (-0 = 0, NULL = NULL): training rows as they are, with a zero
+      // turned -0, and moved by one ulp-scale step (no longer exact, still copies).
+      const exactKey = (e: EncodedRow) => `${[...e.num].join(',')}|${categoryKey(e.cat)}`;
+      const keys = new Set(training.map(exactKey));
+      const exactQueries = [
+        ...queries,
+        ...training.slice(0, 500),
+        ...training.slice(500, 800).map((t) => ({ num: Float64Array.from(t.num, (v) => (v === 0 ? -0 : v)), cat: t.cat })),
+        ...training.slice(800, 1000).map((t) => ({ num: Float64Array.from(t.num, (v, k) => (k === 1 ? v + 0.001 : v)), cat: t.cat })),
+        { num: Float64Array.from([Infinity, 1, times[0]!]), cat: training[0]!.cat },
+      ];
+      let exact = 0;
+      for (const q of exactQueries) {
+        expect(index.hasExact(q)).toBe(keys.has(exactKey(q)));
+        if (keys.has(exactKey(q))) exact++;
+      }
+      expect(exact).toBeGreaterThanOrEqual(800);
       const ranges = [0, 1, 2].map((k) => {
         const xs = training.map((e) => e.num[k]!).filter((x) => !Number.isNaN(x));
         return Math.max(...xs) - Math.min(...xs);

@@ -362,3 +362,39 @@ describe('PrivacyFilter on date columns (matchTolerance × range, not × value)'
     expect(only.classify([rows[0]![1]!], ['to_date'])).toBe('exact');
   });
 });
+
+describe('PrivacyFilter.variety', () => {
+  it('counts the distinct rows few columns allow, and is null exactly when their product passes 10 000', () => {
+    // Distinct values per column as brute force counts them (Set semantics: NULL is one value, -0 = 0).
+    const brute = (rows: Row[], n: number): number[] => Array.from({ length: n }, (_, c) => new Set(rows.map((r) => r[c])).size);
+    const cases: Array<{ levels: number[]; rows: number }> = [
+      { levels: [3, 4, 5], rows: 2000 },
+      { levels: [7, 1400, 3], rows: 20_000 },
+      { levels: [7, 1500], rows: 20_000 },
+      { levels: [2, 12_000], rows: 20_000 },
+      { levels: [200, 60], rows: 20_000 },
+      { levels: [2, 5000], rows: 20_000 },
+    ];
+    for (const { levels, rows } of cases) {
+      const train: RowBatch = {
+        columns: ['c', 'n', 'm'].slice(0, levels.length),
+        // Column 0 categorical, the others numbers around 0 (so -0/0 and a NULL level occur), all levels reached.
+        rows: Array.from({ length: rows }, (_, i) =>
+          levels.map((l, c) => {
+            const x = (i * 7919 + c * 13) % l;
+            return c === 0 ? `k${x}` : c === 2 && x === 0 ? null : x - Math.floor(l / 2) === 0 && i % 2 ? -0 : x - Math.floor(l / 2);
+          }),
+        ),
+      };
+      const columns: FilterColumn[] = train.columns.map((name, c) => ({ name, kind: c === 0 ? 'categorical' : 'numeric' }));
+      const f = new PrivacyFilter(train, { columns, matchTolerance: 0.01 });
+      const values = brute(train.rows, levels.length);
+      const possible = values.reduce((a, b) => a * b, 1);
+      const v = f.variety();
+      if (possible > 10_000) expect(v, `${levels}`).toBeNull();
+      else {
+        expect(v).toEqual({ columns: train.columns, values, possible, inSource: new Set(train.rows.map((r) => r.map(String).join(','))).size });
+      }
+    }
+  });
+});
