@@ -53,8 +53,8 @@ export interface SplitTable {
   loaded(): number;
   /** Settles when every window is taken and the workers' are loaded; the rows they loaded. */
   done: Promise<number>;
-  /** Who drew how many windows, for the run's log. */
-  summary(): string;
+  /** Who drew how many windows and how long the workers took, for the run's log; `waitedMs`: the main process's wait for them. */
+  summary(waitedMs: number): string;
 }
 
 /** Worker processes for `generation.workers`: 'auto' is one per core but the main process's. */
@@ -69,6 +69,8 @@ class SplitState implements SplitTable {
   workerWindows = 0;
   /** Rows of the workers' finished runs. */
   rows = 0;
+  /** Milliseconds of the workers' finished runs, from each run's first window taken to its COPY's end. */
+  workerMs = 0;
   /** Rows of each worker's open run of this table. */
   readonly inRun = new Map<ChildProcess, number>();
   settled = false;
@@ -101,9 +103,11 @@ class SplitState implements SplitTable {
     return this.rows + [...this.inRun.values()].reduce((a, b) => a + b, 0);
   }
 
-  summary(): string {
+  summary(waitedMs: number): string {
     const { count, split } = this.windows;
-    return `${count} window(s) of ${split.size} rows, ${this.mainWindows} drawn here, ${this.workerWindows} on ${this.workers} worker process(es)`;
+    const seconds = (ms: number) => (ms / 1000).toFixed(1);
+    // The wait is the table's critical path beyond this process's own windows: the workers' last windows in flight.
+    return `${count} window(s) of ${split.size} rows, ${this.mainWindows} drawn here, ${this.workerWindows} on ${this.workers} worker process(es) (${seconds(this.workerMs)} s of theirs); waited ${seconds(waitedMs)} s for them`;
   }
 
   /** Resolves `done` once every window is taken and the workers' are in. */
@@ -271,13 +275,13 @@ export class ParallelLoad {
     w.on('message', (m: WorkerReply) => {
       if (m.type === 'ready') {
         // Its start-up (tsx, the bundle) is time the main process draws alone: worth seeing in the log.
-        this.emit({ type: 'info', message: `Load: worker process ${this.workers.indexOf(w) + 1} up after ${((Date.now() - this.started) / 1000).toFixed(1)} s` });
+        this.emit({ type: 'info', message: `Load: worker process ${this.workers.indexOf(w) + 1} up after ${this.since(m.at)} s` });
         return;
       }
       const s = this.splits.get(m.table);
       if (!s) return;
       if (m.type === 'took') {
-        this.emit({ type: 'info', message: `${m.table}: worker process ${this.workers.indexOf(w) + 1} took rows ${m.start}–${m.end}, its first window of the table` });
+        this.emit({ type: 'info', message: `${m.table}: worker process ${this.workers.indexOf(w) + 1} took rows ${m.start}–${m.end}, its first window of the table, ${this.since(m.at)} s into the load` });
         return;
       }
       if (m.type === 'progress') {
@@ -289,6 +293,7 @@ export class ParallelLoad {
         this.cpu.set(w, m.cpuMs);
         s.rows += m.rows;
         s.workerWindows += m.windows;
+        s.workerMs += m.ms;
         // The counts only: anything else a report holds is the main process's own filter's.
         if (m.filters && this.privacy) addFilterCounts((this.privacy.filters[m.table] ??= emptyFilterReport()), m.filters);
         s.check();
@@ -304,6 +309,11 @@ export class ParallelLoad {
       );
     });
     return w;
+  }
+
+  /** Seconds from the workers' start to `at` (a worker's clock: the same machine's). */
+  private since(at: number): string {
+    return ((at - this.started) / 1000).toFixed(1);
   }
 
   private failAll(error: Error): void {

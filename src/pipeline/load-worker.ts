@@ -38,14 +38,20 @@ export interface LoadWorkerData {
 }
 
 export type WorkerReply =
-  /** The bundle is in: the worker takes windows from now on. */
-  | { type: 'ready' }
+  /**
+   * The bundle is in: the worker takes windows from now on. `at` (like `took`'s): the worker's clock (Date.now()), since
+   * a main process drawing a parent whole reads its messages only once it is done with it (SF1: 58 s late).
+   */
+  | { type: 'ready'; at: number }
   /** The first window of a run of `table` is taken. */
-  | { type: 'took'; table: string; start: number; end: number }
+  | { type: 'took'; table: string; start: number; end: number; at: number }
   /** Rows loaded so far by the worker's open run of `table`. */
   | { type: 'progress'; table: string; rows: number }
-  /** A run is loaded: `windows` of `table`, `rows` in all. `cpuMs`: the process's CPU time so far (user + system). */
-  | { type: 'done'; table: string; windows: number; rows: number; filters?: FilterReport; cpuMs: number }
+  /**
+   * A run is loaded: `windows` of `table`, `rows` in all, in `ms` from its first window taken. `cpuMs`: the process's
+   * CPU time so far (user + system).
+   */
+  | { type: 'done'; table: string; windows: number; rows: number; ms: number; filters?: FilterReport; cpuMs: number }
   | { type: 'error'; table: string; windows: number; error: { message: string; code?: string; hint?: string; table?: string; column?: string } };
 
 export type WorkerMessage =
@@ -72,7 +78,7 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
       })();
       void setup.then(
         (s) => {
-          send({ type: 'ready' });
+          send({ type: 'ready', at: Date.now() });
           return work(s);
         },
         // A bundle that does not load fails the first table (the main process fails the run with it).
@@ -156,9 +162,10 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
     }
     const before = { ...(privacy?.filters[key] ?? emptyFilterReport()) };
     let windows = 0;
+    let started = Date.now();
     const next = (): RowWindow | null => {
       const window = w.take();
-      if (window && windows === 0) send({ type: 'took', table: key, ...window });
+      if (window && windows === 0) send({ type: 'took', table: key, ...window, at: (started = Date.now()) });
       if (window) counted(++windows);
       return window;
     };
@@ -178,6 +185,7 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
       table: key,
       windows,
       rows: loaded,
+      ms: Date.now() - started,
       ...(counts ? { filters: difference(counts, before) } : {}),
       cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     };

@@ -99,8 +99,9 @@ export async function loadShadow(args: LoadShadow): Promise<void> {
           await fault('connection-drop', key);
         }, hooks.signal), (n) => emit({ type: 'table', stage: 'load', table: key, rows: n + (split?.loaded() ?? 0), total }), { concurrent: split !== undefined });
         if (split) {
+          const waiting = Date.now();
           rows += await split.done;
-          emit({ type: 'info', message: `${key}: ${split.summary()}` });
+          emit({ type: 'info', message: `${key}: ${split.summary(Date.now() - waiting)}` });
         }
         if (split && rows !== total) {
           throw new SynthError('LOAD_FAILED', `Loading ${key} wrote ${rows} rows, ${total} were planned.`, {

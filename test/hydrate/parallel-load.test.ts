@@ -157,8 +157,14 @@ describe('parallel load', () => {
     const parallel = await run(1);
     // The worker did load part of `line` (orders is read by line's invariant, so it stays whole in the main process).
     const info = parallel.events.filter((e) => e.type === 'info').map((e) => (e as { message: string }).message);
-    const split = info.map((m) => /public\.line: 3 window\(s\) of 10000 rows, (\d) drawn here, (\d) on 1 worker process/.exec(m)).find((m) => m !== null);
+    const split = info.map((m) => /public\.line: 3 window\(s\) of 10000 rows, (\d) drawn here, (\d) on 1 worker process\(es\) \((\d+\.\d) s of theirs\); waited (\d+\.\d) s for them/.exec(m)).find((m) => m !== null);
     expect(split).toBeDefined();
+    // The worker's windows took time of their own; the main process's wait for them is less than the whole run.
+    expect(Number(split![3])).toBeGreaterThan(0);
+    expect(Number(split![4])).toBeLessThan(60);
+    // Its start-up and first window as the worker timed them, not as the busy main process read the messages.
+    expect(info.some((m) => /^Load: worker process 1 up after \d+\.\d s$/.test(m))).toBe(true);
+    expect(info.some((m) => /^public\.line: worker process 1 took rows \d+–\d+, its first window of the table, \d+\.\d s into the load$/.test(m))).toBe(true);
     expect(Number(split![1]) + Number(split![2])).toBe(3);
     expect(Number(split![2])).toBeGreaterThan(0);
     expect(info.some((m) => /public\.orders: .* worker process/.test(m))).toBe(false);
