@@ -176,6 +176,30 @@ describe('order invariants', () => {
     expect(new Set(plain.map(gapOf)).size).toBeGreaterThan(2);
   });
 
+  // Both ways of ranking: a batch whose model gaps take a few values (counted), and one where nearly every row's differs (sorted).
+  it.each([
+    ['few distinct model gaps', 40],
+    ['thousands of distinct model gaps', 1_000_000],
+  ] as const)('createEnforcer (rank-matched) hands out the drawn gaps in the order of the model gaps, ties by row: %s', (_, spread) => {
+    const column = (name: string) => ({ name, type: { kind: 'integer', bytes: 4, unsigned: false }, nativeType: 'integer', nullable: false, default: null, autoIncrement: null, generated: null, domain: null, collation: null, comment: null });
+    const table = { schema: 'public', name: 't', columns: [column('lo'), column('hi')], primaryKey: null, uniques: [], foreignKeys: [], checks: [], indexes: [], partitioning: null, comment: null, estimatedRows: 0 } as unknown as Parameters<typeof createEnforcer>[0];
+    // 256 source gaps with repeats (ties among the dealt gaps too).
+    const inv: OrderInvariant = { table, column: 'hi', anchor: { column: 'lo' }, kind: 'number', sameType: true, support: 1000, gaps: Array.from({ length: 256 }, (_, i) => Math.floor(i / 3) * 7) };
+    const rng = createRng(3, 'rows');
+    const modelGaps = Array.from({ length: 5000 }, () => rng.int(spread) - 5);
+    const make = (): Row[] => modelGaps.map((g, r) => [r * 10, r * 10 + g]);
+    const ranked = make();
+    createEnforcer(table, ['lo', 'hi'], [inv], () => null, true)!.apply(ranked, 0, createRng(9));
+    const plain = make();
+    createEnforcer(table, ['lo', 'hi'], [inv], () => null, false)!.apply(plain, 0, createRng(9));
+    const gapOf = (r: Row): number => Number(r[1]) - Number(r[0]);
+    const ascending = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+    expect(ascending(ranked.map(gapOf))).toEqual(ascending(plain.map(gapOf)));
+    const byModelGap = modelGaps.map((g, r) => [g, r] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, r]) => r);
+    expect(byModelGap.map((r) => gapOf(ranked[r]!))).toEqual(ascending(plain.map(gapOf)));
+    expect(new Set(modelGaps).size).toBeGreaterThan(spread > 100 ? 2048 : 10);
+  });
+
   for (const model of ['baseline', 'learned'] as const) {
     it(`hydrates (${model}) with 0 broken invariants and the source's gap distributions (KS < 0.1)`, async () => {
       const result = await hydrate({ config: config(model), target: 'dev' });
