@@ -17,6 +17,7 @@ import { ops, type Mat, type Vec } from '../compute/index.js';
 import type { Rng } from '../model.js';
 import type { TokenBlock } from './layout.js';
 import type { MadeNetwork } from './made.js';
+import { FirstLayerKernel } from './first-layer-kernel.js';
 
 /** Index of the first entry ≥ d in an ascending array, for every d in [0, positions + 1]. */
 function degreeStarts(degrees: number[], positions: number): Int32Array {
@@ -50,11 +51,14 @@ export class MadeSampler {
    * are kept: a batch of 10 000 rows samples chunks of 4096 and then 1808, and remaking them per batch showed.
    */
   private readonly productInputs = new Map<number, Map<number, Mat>>();
+  /** Hidden layers' units [rows × units] from the second on; the first layer's live in `first`. */
   private act: Float32Array[] = [];
+  private actRows = 0;
+  /** The first layer's units, its weights and the drawn tokens, added in WebAssembly SIMD. */
+  private readonly first: FirstLayerKernel;
   /** addContext's leading shared context columns per row, and its kept partial sum of the first layer. */
   private shared = new Int32Array(0);
   private partial = new Float32Array(0);
-  private tok = new Int32Array(0);
 
   constructor(
     private readonly net: MadeNetwork,
@@ -72,6 +76,7 @@ export class MadeSampler {
       return o;
     });
     this.inputOf = outputs.map((o) => inputs.findIndex((i) => i.token === o.token));
+    this.first = new FirstLayerKernel(this.weights[0] as Float32Array, this.hidden[0] as number);
   }
 
   /** Rows [0, rows) × columns [c0, c0 + cols) of weight matrix `layer` (layer ≥ 1) and its biases, kept. */
@@ -100,17 +105,18 @@ export class MadeSampler {
   sample(tokens: Int32Array, width: number, rows: number, count: number, rng: Rng, heads = 0): Float32Array[] {
     const layers = this.hidden.length;
     // Buffers are reused across calls: a fresh set per 4096-row chunk was most of the sampler's garbage.
-    if (this.act.length === 0 || (this.act[0] as Float32Array).length < (this.hidden[0] as number) * rows) {
-      this.act = this.hidden.map((h) => new Float32Array(h * rows));
-      this.tok = new Int32Array(rows);
+    if (this.actRows < rows) {
+      this.act = this.hidden.map((h, l) => new Float32Array(l === 0 ? 0 : h * rows));
+      this.actRows = rows;
     }
-    const act = this.act.map((a, l) => a.subarray(0, (this.hidden[l] as number) * rows));
+    this.first.reserve(rows);
+    const act = this.act.map((a, l) => (l === 0 ? this.first.units : a).subarray(0, (this.hidden[l] as number) * rows));
     const h0 = this.hidden[0] as number;
     const a0 = act[0] as Float32Array;
     const b0 = this.weights[1] as Float32Array;
     for (let r = 0; r < rows; r++) a0.set(b0, r * h0);
     this.addContext(a0, tokens, width, rows);
-    const tok = this.tok;
+    const tok = this.first.tokens;
     const probabilities: Float32Array[] = [];
     for (let b = 0; b < count + heads; b++) {
       const out = this.outputs[b] as TokenBlock;
@@ -137,7 +143,7 @@ export class MadeSampler {
       for (let r = 0; r < rows; r++) tokens[r * width + out.token] = tok[r] as number;
       // The drawn token feeds the first-layer units of higher degree.
       const j = this.inputOf[b] as number;
-      if (j >= 0) this.addInput(a0, tokens, width, rows, j, this.starts[0]![out.degree] as number);
+      if (j >= 0) this.addInput(rows, j, this.starts[0]![out.degree] as number);
     }
     return probabilities;
   }
@@ -151,7 +157,7 @@ export class MadeSampler {
    */
   private addContext(a0: Float32Array, tokens: Int32Array, width: number, rows: number): void {
     const h0 = this.hidden[0] as number;
-    const w0 = this.weights[0] as Float32Array;
+    const first = this.first;
     const context = this.inputs.flatMap((input, j) => (input.degree === 0 ? [j] : []));
     const k = context.length;
     if (k === 0) return;
@@ -183,7 +189,7 @@ export class MadeSampler {
       for (let c = from; c < to; c++) {
         const t = tokens[r * width + (columns[c] as number)] as number;
         if (t < 0 || t >= (sizes[c] as number)) continue;
-        addRow(a0, r * h0, w0, ((offsets[c] as number) + t) * h0, h0);
+        first.addRow(r * h0, ((offsets[c] as number) + t) * h0, h0);
       }
     };
     for (let r = 0; r < rows; r++) {
@@ -204,20 +210,10 @@ export class MadeSampler {
     }
   }
 
-  /** Adds input block j's weight row (its token's) to first-layer units [from, h0) of every row. */
-  private addInput(a0: Float32Array, tokens: Int32Array, width: number, rows: number, j: number, from: number): void {
-    const input = this.inputs[j] as TokenBlock;
-    const h0 = this.hidden[0] as number;
-    const w0 = this.weights[0] as Float32Array;
-    const off = this.inputOffsets[j] as number;
-    if (from >= h0) return;
-    for (let r = 0; r < rows; r++) {
-      const t = tokens[r * width + input.token] as number;
-      if (t < 0 || t >= input.size) continue;
-      const wBase = (off + t) * h0;
-      const aBase = r * h0;
-      addRow(a0, aBase + from, w0, wBase + from, h0 - from);
-    }
+  /** Adds input block j's weight row (the token just drawn, in `first.tokens`) to first-layer units [from, h0) of every row. */
+  private addInput(rows: number, j: number, from: number): void {
+    if (from >= (this.hidden[0] as number)) return;
+    this.first.addTokenRows(rows, this.inputOffsets[j] as number, (this.inputs[j] as TokenBlock).size, from);
   }
 
   /**
@@ -303,23 +299,6 @@ const WHOLE_LAYER_RATIO = 16;
 /** Whether a product of n columns reads the whole previous layer (k units) rather than copying its prefix (pre). */
 function readsWholeLayer(k: number, pre: number, n: number): boolean {
   return (k - pre) * n <= pre * WHOLE_LAYER_RATIO;
-}
-
-/**
- * a[ai, ai + n) += w[wi, wi + n), four at a time: in the sampler's first layer the loop's own overhead cost as much
- * as the adds (same sums in the same order per unit, so the same bits).
- */
-function addRow(a: Float32Array, ai: number, w: Float32Array, wi: number, n: number): void {
-  let u = 0;
-  for (; u + 4 <= n; u += 4) {
-    const x = ai + u;
-    const y = wi + u;
-    a[x] = (a[x] as number) + (w[y] as number);
-    a[x + 1] = (a[x + 1] as number) + (w[y + 1] as number);
-    a[x + 2] = (a[x + 2] as number) + (w[y + 2] as number);
-    a[x + 3] = (a[x + 3] as number) + (w[y + 3] as number);
-  }
-  for (; u < n; u++) a[ai + u] = (a[ai + u] as number) + (w[wi + u] as number);
 }
 
 /**

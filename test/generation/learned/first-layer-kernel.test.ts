@@ -1,0 +1,60 @@
+/** The sampler's first-layer additions in WebAssembly SIMD: the same float32 bits as adding in a Float32Array. */
+import { describe, expect, it } from 'vitest';
+import { FirstLayerKernel } from '../../../src/generation/learned/first-layer-kernel.js';
+import { seededRng } from '../../../src/generation/learned/seeded-rng.js';
+
+/** Values spread over many magnitudes and signs, so that sums round (and a wrong rounding shows). */
+function spread(n: number, seed: number): Float32Array {
+  const rng = seededRng(seed);
+  return Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 10 ** (rng.int(9) - 4));
+}
+
+describe('FirstLayerKernel', () => {
+  // 37 units: nine SIMD steps and a tail of one, from every starting unit.
+  const width = 37;
+  const inputs = 11;
+  const weights = spread(inputs * width, 1);
+
+  it('adds weight rows to unit rows bit for bit as a Float32Array does, tails and offsets included', () => {
+    const kernel = new FirstLayerKernel(weights, width);
+    const rows = 5;
+    kernel.reserve(rows);
+    const start = spread(rows * width, 2);
+    kernel.units.set(start);
+    const expected = start.slice();
+    const rng = seededRng(3);
+    for (let k = 0; k < 40; k++) {
+      const r = rng.int(rows);
+      const from = rng.int(width);
+      const t = rng.int(inputs);
+      const n = width - from;
+      kernel.addRow(r * width + from, t * width + from, n);
+      for (let u = 0; u < n; u++) expected[r * width + from + u] = expected[r * width + from + u]! + weights[t * width + from + u]!;
+    }
+    expect(Buffer.from(kernel.units.buffer, kernel.units.byteOffset, rows * width * 4).equals(Buffer.from(expected.buffer))).toBe(true);
+  });
+
+  it("adds each row's token's weight row from a unit on, skipping tokens outside the block; grows keeping the weights", () => {
+    const kernel = new FirstLayerKernel(weights, width);
+    kernel.reserve(3);
+    // A second reserve grows the memory (the views are taken again).
+    const rows = 3000;
+    kernel.reserve(rows);
+    const start = spread(rows * width, 4);
+    kernel.units.set(start);
+    const expected = start.slice();
+    const rng = seededRng(5);
+    // A block of 4 tokens starting at input 6; -1 (no parent) and 4 (past the block) add nothing.
+    const [first, size] = [6, 4];
+    for (let r = 0; r < rows; r++) kernel.tokens[r] = rng.int(size + 2) - 1;
+    for (const unit of [0, 13, 36]) {
+      kernel.addTokenRows(rows, first, size, unit);
+      for (let r = 0; r < rows; r++) {
+        const t = kernel.tokens[r]!;
+        if (t < 0 || t >= size) continue;
+        for (let u = unit; u < width; u++) expected[r * width + u] = expected[r * width + u]! + weights[(first + t) * width + u]!;
+      }
+    }
+    expect(Buffer.from(kernel.units.buffer, kernel.units.byteOffset, rows * width * 4).equals(Buffer.from(expected.buffer))).toBe(true);
+  });
+});
