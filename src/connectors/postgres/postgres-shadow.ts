@@ -14,13 +14,37 @@ import { inTransaction, type PgSession } from './postgres-session.js';
 
 interface Marker {
   synth: string;
+  /** `live`: written on the live schema by earlier versions; a live schema now keeps its own comment. */
   kind: 'shadow' | 'backup' | 'live';
   live: string;
   createdAt: string;
+  /** A backup's: the comment it had as the live schema, given back to it by a rollback. */
+  comment?: string | null;
 }
 
 async function mark(s: PgSession, schemaName: string, marker: Marker): Promise<void> {
   await s.query(`COMMENT ON SCHEMA ${qi(schemaName)} IS ${lit(JSON.stringify(marker))}`);
+}
+
+/** The user's comment on a schema: null when it has none, or only a synth marker. */
+async function ownComment(s: PgSession, schemaName: string): Promise<string | null> {
+  const r = await s.query<{ comment: string | null }>(`SELECT obj_description(oid, 'pg_namespace') AS comment FROM pg_namespace WHERE nspname = $1`, [schemaName]);
+  const comment = r.rows[0]?.comment ?? null;
+  if (comment === null || !comment.startsWith('{')) return comment;
+  try {
+    const m = JSON.parse(comment) as Partial<Marker>;
+    return typeof m.synth === 'string' && typeof m.kind === 'string' ? null : comment;
+  } catch {
+    return comment;
+  }
+}
+
+/**
+ * A schema swapped in (or rolled back) carries the comment the live schema had (`standard public schema`), not a
+ * marker: cleanup and rollback look only for shadows and backups, and the user's schema should read as theirs.
+ */
+async function setComment(s: PgSession, schemaName: string, comment: string | null): Promise<void> {
+  await s.query(`COMMENT ON SCHEMA ${qi(schemaName)} IS ${comment === null ? 'NULL' : lit(comment)}`);
 }
 
 async function markers(s: PgSession): Promise<Array<{ namespace: string; marker: Marker }>> {
@@ -274,18 +298,20 @@ export async function swap(
       notes.push(...(await outsideDependents(s, shadow.namespaces.map((n) => n.live))));
       for (const ns of shadow.namespaces) {
         const backup = backupName(ns.live);
+        let comment: string | null = null;
         if (await schemaExists(s, ns.live)) {
+          comment = await ownComment(s, ns.live);
           notes.push(...(await moveExtensions(s, ns.live, ns.shadow)));
           notes.push(...(await copyGrants(s, ns.live, ns.shadow)));
           // CASCADE only drops the backup's own objects: anything outside that depends on them refuses the swap.
           await refuseBackupDependents(s, backup, 'SWAP_FAILED', shadow.namespaces.map((n) => backupName(n.live)));
           await s.query(`DROP SCHEMA IF EXISTS ${qi(backup)} CASCADE`);
           await s.query(`ALTER SCHEMA ${qi(ns.live)} RENAME TO ${qi(backup)}`);
-          await mark(s, backup, { synth: shadow.runId, kind: 'backup', live: ns.live, createdAt });
+          await mark(s, backup, { synth: shadow.runId, kind: 'backup', live: ns.live, createdAt, comment });
           backups.push({ live: ns.live, backup });
         }
         await s.query(`ALTER SCHEMA ${qi(ns.shadow)} RENAME TO ${qi(ns.live)}`);
-        await mark(s, ns.live, { synth: shadow.runId, kind: 'live', live: ns.live, createdAt });
+        await setComment(s, ns.live, comment);
       }
     });
   } catch (cause) {
@@ -443,13 +469,14 @@ export async function rollback(session: PgSession, lockTimeoutMs = SWAP_LOCK_TIM
       for (const { namespace, marker } of found) {
         const tmp = fitIdentifier(`synth_swap_${marker.live}`);
         const hadLive = await schemaExists(s, marker.live);
+        const comment = hadLive ? await ownComment(s, marker.live) : null;
         if (hadLive) await moveExtensions(s, marker.live, namespace);
         if (hadLive) await s.query(`ALTER SCHEMA ${qi(marker.live)} RENAME TO ${qi(tmp)}`);
         await s.query(`ALTER SCHEMA ${qi(namespace)} RENAME TO ${qi(marker.live)}`);
-        await mark(s, marker.live, { ...marker, kind: 'live', createdAt });
+        await setComment(s, marker.live, marker.comment ?? null);
         if (hadLive) {
           await s.query(`ALTER SCHEMA ${qi(tmp)} RENAME TO ${qi(namespace)}`);
-          await mark(s, namespace, { synth: marker.synth, kind: 'backup', live: marker.live, createdAt });
+          await mark(s, namespace, { synth: marker.synth, kind: 'backup', live: marker.live, createdAt, comment });
           backups.push({ live: marker.live, backup: namespace });
         }
       }

@@ -115,6 +115,26 @@ describe('postgres swap and rollback', () => {
     expect(await dst.query(`SELECT count(*)::int AS n FROM "Sales Dept".totals`)).toEqual([{ n: 3 }]);
   });
 
+  it('the live schema keeps its own comment through swaps and rollbacks; only backups carry synth\'s marker', async () => {
+    await dst.exec(`COMMENT ON SCHEMA "Sales Dept" IS 'Sales team data'`);
+    const comment = async (nsp: string) => (await dst.query<{ c: string | null }>(`SELECT obj_description(oid, 'pg_namespace') AS c FROM pg_namespace WHERE nspname = $1`, [nsp]))[0]?.c;
+    await hydrate('c1', ['a']);
+    expect(await comment('Sales Dept')).toBe('Sales team data');
+    expect(JSON.parse((await comment('synth_backup_Sales Dept'))!)).toMatchObject({ synth: 'c1', kind: 'backup', live: 'Sales Dept', comment: 'Sales team data' });
+    await hydrate('c2', ['b']);
+    expect(await comment('Sales Dept')).toBe('Sales team data');
+    await target.rollback();
+    expect(await comment('Sales Dept')).toBe('Sales team data');
+    expect(JSON.parse((await comment('synth_backup_Sales Dept'))!)).toMatchObject({ kind: 'backup', comment: 'Sales team data' });
+    await target.rollback();
+    expect(await comment('Sales Dept')).toBe('Sales team data');
+    // A comment changed on the live schema since is what the next swap keeps.
+    await dst.exec(`COMMENT ON SCHEMA "Sales Dept" IS NULL`);
+    await hydrate('c3', ['c']);
+    expect(await comment('Sales Dept')).toBeNull();
+    expect(await dst.query(`SELECT name FROM "Sales Dept".accounts`)).toEqual([{ name: 'c' }]);
+  });
+
   it('a second hydrate replaces the single backup', async () => {
     await hydrate('h1', ['a']);
     await hydrate('h2', ['b', 'c']);
