@@ -124,9 +124,7 @@ export class MadeSampler {
       // First-layer units of degree d have every input they read; they are final.
       const s0 = this.starts[0]![d] as number;
       const e0 = this.starts[0]![d + 1] as number;
-      for (let r = 0; r < rows; r++) {
-        for (let i = r * h0 + s0, end = r * h0 + e0; i < end; i++) if ((a0[i] as number) < 0) a0[i] = 0;
-      }
+      this.first.relu(rows, s0, e0);
       for (let l = 1; l < layers; l++) {
         const s = this.starts[l]![d] as number;
         const e = this.starts[l]![d + 1] as number;

@@ -57,4 +57,22 @@ describe('FirstLayerKernel', () => {
     }
     expect(Buffer.from(kernel.units.buffer, kernel.units.byteOffset, rows * width * 4).equals(Buffer.from(expected.buffer))).toBe(true);
   });
+
+  it('ReLU of a range of units per row: negatives become 0, -0 and NaN stay as they are', () => {
+    const kernel = new FirstLayerKernel(weights, width);
+    const rows = 9;
+    kernel.reserve(rows);
+    const start = spread(rows * width, 6);
+    start[3] = -0;
+    start[width + 5] = NaN;
+    start[2 * width + 7] = -0;
+    kernel.units.set(start);
+    const expected = start.slice();
+    for (const [from, to] of [[2, 9], [9, 30], [30, 37]] as const) {
+      kernel.relu(rows, from, to);
+      for (let r = 0; r < rows; r++) for (let u = from; u < to; u++) if (expected[r * width + u]! < 0) expected[r * width + u] = 0;
+    }
+    expect(Buffer.from(kernel.units.buffer, kernel.units.byteOffset, rows * width * 4).equals(Buffer.from(expected.buffer))).toBe(true);
+    expect(Object.is(kernel.units[3], -0) && Number.isNaN(kernel.units[width + 5])).toBe(true);
+  });
 });
