@@ -164,6 +164,7 @@ describe('parallel load', () => {
     expect(Number(split![4])).toBeLessThan(60);
     // Its start-up and first window as the worker timed them, not as the busy main process read the messages.
     expect(info.some((m) => /^Load: worker process 1 up after \d+\.\d s$/.test(m))).toBe(true);
+    expect(info.some((m) => /^Load: 1 worker process\(es\) used \d+\.\d CPU-s, this process \d+\.\d CPU-s, in \d+\.\d s$/.test(m))).toBe(true);
     expect(info.some((m) => /^public\.line: worker process 1 took rows \d+–\d+, its first window of the table, \d+\.\d s into the load$/.test(m))).toBe(true);
     expect(Number(split![1]) + Number(split![2])).toBe(3);
     expect(Number(split![2])).toBeGreaterThan(0);
