@@ -17,7 +17,7 @@ import { ops, type Mat, type Vec } from '../compute/index.js';
 import type { Rng } from '../model.js';
 import type { TokenBlock } from './layout.js';
 import type { MadeNetwork } from './made.js';
-import { FirstLayerKernel } from './first-layer-kernel.js';
+import { SamplerKernel } from './sampler-kernel.js';
 
 /** Index of the first entry ≥ d in an ascending array, for every d in [0, positions + 1]. */
 function degreeStarts(degrees: number[], positions: number): Int32Array {
@@ -54,8 +54,8 @@ export class MadeSampler {
   /** Hidden layers' units [rows × units] from the second on; the first layer's live in `first`. */
   private act: Float32Array[] = [];
   private actRows = 0;
-  /** The first layer's units, its weights and the drawn tokens, added in WebAssembly SIMD. */
-  private readonly first: FirstLayerKernel;
+  /** The first layer's units, its weights and the drawn tokens, added and drawn in WebAssembly. */
+  private readonly first: SamplerKernel;
   /** addContext's leading shared context columns per row, and its kept partial sum of the first layer. */
   private shared = new Int32Array(0);
   private partial = new Float32Array(0);
@@ -76,7 +76,7 @@ export class MadeSampler {
       return o;
     });
     this.inputOf = outputs.map((o) => inputs.findIndex((i) => i.token === o.token));
-    this.first = new FirstLayerKernel(this.weights[0] as Float32Array, this.hidden[0] as number);
+    this.first = new SamplerKernel(this.weights[0] as Float32Array, this.hidden[0] as number, Math.max(1, ...net.outputBlocks.map((b) => b.size)));
   }
 
   /** Rows [0, rows) × columns [c0, c0 + cols) of weight matrix `layer` (layer ≥ 1) and its biases, kept. */
@@ -137,7 +137,7 @@ export class MadeSampler {
         this.blockProbabilities(b, act[layers - 1] as Float32Array, pre, rows, (p) => probabilities.push(p.slice(0, rows * size)));
         continue;
       }
-      this.blockProbabilities(b, act[layers - 1] as Float32Array, pre, rows, (p) => drawTokens(p, size, rows, rng, tok));
+      this.blockProbabilities(b, act[layers - 1] as Float32Array, pre, rows, (p) => this.first.draw(p, size, rows, rng));
       for (let r = 0; r < rows; r++) tokens[r * width + out.token] = tok[r] as number;
       // The drawn token feeds the first-layer units of higher degree.
       const j = this.inputOf[b] as number;

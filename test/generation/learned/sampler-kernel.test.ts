@@ -1,6 +1,7 @@
-/** The sampler's first-layer additions in WebAssembly SIMD: the same float32 bits as adding in a Float32Array. */
+/** The sampler's kernel: the same float32 bits as adding in a Float32Array, the same tokens as drawTokens. */
 import { describe, expect, it } from 'vitest';
-import { FirstLayerKernel } from '../../../src/generation/learned/first-layer-kernel.js';
+import { SamplerKernel } from '../../../src/generation/learned/sampler-kernel.js';
+import { drawTokens } from '../../../src/generation/learned/made-sampler.js';
 import { seededRng } from '../../../src/generation/learned/seeded-rng.js';
 
 /** Values spread over many magnitudes and signs, so that sums round (and a wrong rounding shows). */
@@ -9,14 +10,14 @@ function spread(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 10 ** (rng.int(9) - 4));
 }
 
-describe('FirstLayerKernel', () => {
+describe('SamplerKernel', () => {
   // 37 units: nine SIMD steps and a tail of one, from every starting unit.
   const width = 37;
   const inputs = 11;
   const weights = spread(inputs * width, 1);
 
   it('adds weight rows to unit rows bit for bit as a Float32Array does, tails and offsets included', () => {
-    const kernel = new FirstLayerKernel(weights, width);
+    const kernel = new SamplerKernel(weights, width, 1);
     const rows = 5;
     kernel.reserve(rows);
     const start = spread(rows * width, 2);
@@ -35,7 +36,7 @@ describe('FirstLayerKernel', () => {
   });
 
   it("adds each row's token's weight row from a unit on, skipping tokens outside the block; grows keeping the weights", () => {
-    const kernel = new FirstLayerKernel(weights, width);
+    const kernel = new SamplerKernel(weights, width, 1);
     kernel.reserve(3);
     // A second reserve grows the memory (the views are taken again).
     const rows = 3000;
@@ -59,7 +60,7 @@ describe('FirstLayerKernel', () => {
   });
 
   it('ReLU of a range of units per row: negatives become 0, -0 and NaN stay as they are', () => {
-    const kernel = new FirstLayerKernel(weights, width);
+    const kernel = new SamplerKernel(weights, width, 1);
     const rows = 9;
     kernel.reserve(rows);
     const start = spread(rows * width, 6);
@@ -74,5 +75,24 @@ describe('FirstLayerKernel', () => {
     }
     expect(Buffer.from(kernel.units.buffer, kernel.units.byteOffset, rows * width * 4).equals(Buffer.from(expected.buffer))).toBe(true);
     expect(Object.is(kernel.units[3], -0) && Number.isNaN(kernel.units[width + 5])).toBe(true);
+  });
+
+  it('draws the tokens drawTokens draws, consuming the same random numbers', () => {
+    const kernel = new SamplerKernel(weights, width, 41);
+    const rows = 4096;
+    kernel.reserve(rows);
+    for (const size of [1, 2, 3, 4, 5, 7, 13, 41]) {
+      const rng = seededRng(size);
+      // Unnormalized rows of very different totals, with zeros (never drawn) and a row of all zeros (the last token).
+      const p = Float32Array.from({ length: rows * size }, (_, i) => (rng.next() < 0.2 ? 0 : rng.next() * 10 ** (Math.floor(i / size) % 5)));
+      p.fill(0, 0, size);
+      const expected = new Int32Array(rows);
+      const [a, b] = [seededRng(100 + size), seededRng(100 + size)];
+      drawTokens(p, size, rows, a, expected);
+      kernel.draw(p, size, rows, b);
+      expect(Array.from(kernel.tokens.subarray(0, rows))).toEqual(Array.from(expected));
+      expect(b.next()).toBe(a.next());
+      expect(new Set(expected).size).toBeGreaterThan(Math.min(size, 3) - 1);
+    }
   });
 });
