@@ -540,21 +540,28 @@ export class CopyIndex {
 
   /**
    * Whether some training row equals `s` on every column: the categorical values (its block), and every number (-0
-   * equal to 0, NULL to NULL, as the filters' exact keys compared them). Such a row lies in the tolerance window of
-   * each column, so the narrowest window holds it; a row with an infinite value scans its whole block (a window
-   * around an infinity is empty).
+   * equal to 0, NULL to NULL, as the filters' exact keys compared them). Only the rows holding exactly s's value of
+   * one column (the most selective with a finite value) are compared; with none finite, the whole block.
    */
   hasExact(s: EncodedRow): boolean {
     const block = this.blockOf(s.cat);
     if (!block) return false;
     const w = this.width;
     if (w === 0) return true;
-    let finite = true;
-    for (let c = 0; c < w; c++) if (s.num[c] === Infinity || s.num[c] === -Infinity) finite = false;
-    const k = finite ? this.narrowest(block, s, -1) : -1;
-    const { vals, order } = k < 0 ? { vals: block.flat, order: null } : this.layout(block, k);
-    const from = k < 0 ? 0 : this.from;
-    const to = k < 0 ? block.n : this.to;
+    let k = -1;
+    for (let p = 0; p < this.probeOrder.length && k < 0; p++) if (Number.isFinite(s.num[this.probeOrder[p]!]!)) k = this.probeOrder[p]!;
+    let from = 0;
+    let to = block.n;
+    let order: Int32Array | null = null;
+    let vals = block.flat;
+    if (k >= 0) {
+      // Finite values sort before every NULL and infinity; -0 and 0 compare equal, so both are in the run.
+      const sorted = block.sorted[k]!;
+      const v = s.num[k]!;
+      from = lowerBound(sorted, block.nulls[k]!, v);
+      to = upperBound(sorted, from, block.nulls[k]!, v);
+      ({ vals, order } = this.layout(block, k));
+    }
     for (let i = from; i < to; i++) {
       const at = (order ? order[i]! : i) * w;
       let c = 0;

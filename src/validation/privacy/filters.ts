@@ -277,26 +277,32 @@ export class PrivacyFilter {
     const merged = this.copies!.accepted(s, k, this.ranges[k]!, bestCost);
     if (merged === null) return null;
     if (merged.count === 0) return v;
-    const down = this.walk(merged, k, v, -1);
-    const up = this.walk(merged, k, v, 1);
+    // The band holding v is where both walks start (finding its ends reads every value merged into it).
+    if (!merged.holding(v)) return v >= this.mins[k]! && v <= this.maxs[k]! ? v : null;
+    const low = merged.low;
+    const high = merged.high;
+    const down = this.walk(merged, k, low, -1);
+    const up = this.walk(merged, k, high, 1);
     if (down === null) return up;
     if (up === null) return down;
     return Math.abs(down - v) <= Math.abs(up - v) ? down : up;
   }
 
   /**
-   * From v, past band edge after band edge in direction `dir` until a value outside every band: that value if it
-   * lies in column k's training range, else null. (Methods rather than closures: this runs per copied row.)
+   * From the band edge `edge`, past band edge after band edge in direction `dir` until a value outside every band:
+   * that value if it lies in column k's training range, else null. (Methods rather than closures: this runs per
+   * copied row.)
    */
-  private walk(merged: AcceptedBands, k: number, v: number, dir: -1 | 1): number | null {
+  private walk(merged: AcceptedBands, k: number, edge: number, dir: -1 | 1): number | null {
     const lo = this.mins[k]!;
     const hi = this.maxs[k]!;
-    let x = v;
+    let x = this.quantize(k, edge + dir * this.pad(k, edge), dir);
+    if (x < lo || x > hi) return null;
     // Each step passes one more band (count bounds them), so the guard is never what ends the walk.
-    for (let guard = 0; guard <= merged.count + 1; guard++) {
+    for (let guard = 1; guard <= merged.count + 1; guard++) {
       if (!merged.holding(x)) return x >= lo && x <= hi ? x : null;
-      const edge = dir < 0 ? merged.low : merged.high;
-      x = this.quantize(k, edge + dir * this.pad(k, edge), dir);
+      const next = dir < 0 ? merged.low : merged.high;
+      x = this.quantize(k, next + dir * this.pad(k, next), dir);
       if (x < lo || x > hi) return null;
     }
     return null;
