@@ -40,6 +40,20 @@ async function ownComment(s: PgSession, schemaName: string): Promise<string | nu
 }
 
 /**
+ * The owner of a live schema when it is not the connecting user (PostgreSQL 15's `public` belongs to
+ * pg_database_owner, which gives the database's owner CREATE there), as SQL, else null. The swapped-in schema is
+ * given that owner back: the app's migrations keep creating tables in it. Its tables stay the connecting user's.
+ */
+async function otherOwner(s: PgSession, schemaName: string): Promise<string | null> {
+  const r = await s.query<{ owner: string; mine: boolean }>(
+    `SELECT nspowner::regrole::text AS owner, nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) AS mine FROM pg_namespace WHERE nspname = $1`,
+    [schemaName],
+  );
+  const row = r.rows[0];
+  return row && !row.mine ? row.owner : null;
+}
+
+/**
  * A schema swapped in (or rolled back) carries the comment the live schema had (`standard public schema`), not a
  * marker: cleanup and rollback look only for shadows and backups, and the user's schema should read as theirs.
  */
@@ -299,8 +313,10 @@ export async function swap(
       for (const ns of shadow.namespaces) {
         const backup = backupName(ns.live);
         let comment: string | null = null;
+        let owner: string | null = null;
         if (await schemaExists(s, ns.live)) {
           comment = await ownComment(s, ns.live);
+          owner = await otherOwner(s, ns.live);
           notes.push(...(await moveExtensions(s, ns.live, ns.shadow)));
           notes.push(...(await copyGrants(s, ns.live, ns.shadow)));
           // CASCADE only drops the backup's own objects: anything outside that depends on them refuses the swap.
@@ -312,6 +328,10 @@ export async function swap(
         }
         await s.query(`ALTER SCHEMA ${qi(ns.shadow)} RENAME TO ${qi(ns.live)}`);
         await setComment(s, ns.live, comment);
+        if (owner !== null) {
+          const err = await attempt(s, `ALTER SCHEMA ${qi(ns.live)} OWNER TO ${owner}`);
+          notes.push(err === null ? `schema ${ns.live} keeps its owner ${owner}` : `schema ${ns.live} could not keep its owner ${owner} (${err}); it belongs to the connecting user`);
+        }
       }
     });
   } catch (cause) {

@@ -135,6 +135,25 @@ describe('postgres swap and rollback', () => {
     expect(await dst.query(`SELECT name FROM "Sales Dept".accounts`)).toEqual([{ name: 'c' }]);
   });
 
+  it('the live schema keeps an owner other than the connecting user (pg_database_owner of PostgreSQL 15\'s public)', async () => {
+    const role = `synth swap owner ${process.pid}`;
+    await dst.exec(`CREATE ROLE "${role}" NOLOGIN`).catch(() => undefined);
+    await dst.exec(`ALTER SCHEMA "Sales Dept" OWNER TO "${role}"`);
+    const owner = async () => (await dst.query<{ o: string }>(`SELECT nspowner::regrole::text AS o FROM pg_namespace WHERE nspname = 'Sales Dept'`))[0]?.o;
+    const shadow = await target.createShadow('own1', schema);
+    await target.finalize(shadow, schema);
+    const result = await target.swap(shadow, schema);
+    expect(result.notes).toContain(`schema Sales Dept keeps its owner "${role}"`);
+    expect(await owner()).toBe(`"${role}"`);
+    await target.rollback();
+    expect(await owner()).toBe(`"${role}"`);
+    await dst.exec(`ALTER SCHEMA "Sales Dept" OWNER TO pg_database_owner`);
+    await hydrate('own2', ['a']);
+    expect(await owner()).toBe('pg_database_owner');
+    // The backups (owned by that role) go before the role can.
+    await dst.exec(`DROP SCHEMA "synth_backup_Sales Dept" CASCADE; REASSIGN OWNED BY "${role}" TO postgres; DROP ROLE "${role}"`);
+  });
+
   it('a second hydrate replaces the single backup', async () => {
     await hydrate('h1', ['a']);
     await hydrate('h2', ['b', 'c']);
