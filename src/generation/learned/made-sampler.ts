@@ -11,7 +11,8 @@
  * ~3x faster than products whose right operand changes every call. Bias, ReLU and the output softmax run in the
  * same wasm call (`ops.affineInto`), whose input the host writes in place and whose result it reads where the
  * backend holds it; the host only copies, adds first-layer weight rows and walks probabilities.
- * The first layer reads one-hot tokens: drawing a token adds one weight row to every later unit.
+ * The first layer reads one-hot tokens: drawing a token adds one weight row to every later unit. Those additions, the
+ * first layer's ReLU and the draws run in a small kernel of their own (`SamplerKernel`, WebAssembly SIMD).
  */
 import { ops, type Mat, type Vec } from '../compute/index.js';
 import type { Rng } from '../model.js';
