@@ -27,14 +27,24 @@ proto.query = async function (this: unknown, ...args: unknown[]) {
     if (ms > 20) trace.push({ stage, ms, sql: (typeof a === 'string' ? a : a.sql).replace(/\s+/g, ' ').slice(0, 170) });
   }
 };
-const pid = execSync('pidof mariadbd || pidof mysqld || true').toString().trim().split(/\s+/)[0];
+const args = JSON.parse(process.argv[2] ?? '{}') as { source: string; target: string; model?: 'baseline' | 'learned'; config?: Record<string, unknown> };
+// The target's own server (its pid file), not the first mariadbd running: another instance may share the machine.
+const pid = await (async () => {
+  try {
+    const conn = await mysql.createConnection(args.target);
+    const [rows] = await conn.query('SELECT @@pid_file AS f');
+    await conn.end();
+    return readFileSync((rows as Array<{ f: string }>)[0]!.f, 'utf8').trim();
+  } catch {
+    return execSync('pgrep -o mariadbd || pgrep -o mysqld || true').toString().trim();
+  }
+})();
 // utime + stime of the server, in clock ticks (100 a second on Linux).
 const serverCpu = () => {
   if (!pid) return 0;
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 };
-const args = JSON.parse(process.argv[2] ?? '{}') as { source: string; target: string; model?: 'baseline' | 'learned'; config?: Record<string, unknown> };
 const outDir = mkdtempSync(join(tmpdir(), 'synth-trace-'));
 const stageMs: Record<string, number> = {};
 const stageServer: Record<string, number> = {};
