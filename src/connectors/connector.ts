@@ -86,6 +86,8 @@ export interface IntegrityCount {
   sampled?: number;
   /** Set when the unique index the connector built before the gate (buildKeys) verified every row: no count was run. */
   byIndex?: boolean;
+  /** The table's row count, where the count read every row of it anyway: the gate then counts that table no more. */
+  rows?: number;
 }
 
 /** A shadow copy of the target's live namespace, created per run. */

@@ -97,6 +97,8 @@ for (const dialect of ['mysql', 'postgres'] as const) {
       const child = result.integrity.tables.find((t) => t.table.endsWith('.child'))!;
       expect(child.orphans).toBe(3);
       expect(child.duplicates).toBe(0);
+      // MariaDB / MySQL: the rows come from the orphan count's own pass (the range proof no longer holds).
+      expect(child.rows).toBe(CHILDREN);
       expect(result.integrity.foreignKeys.find((f) => f.table.endsWith('.child'))!.orphans).toBe(3);
       expect(await shadowsLeft()).toBe(0);
       expect(await liveTables()).toBe(0);

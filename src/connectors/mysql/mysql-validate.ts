@@ -11,6 +11,10 @@ import { qi, qt } from './mysql-quote.js';
 interface OrphanAccess {
   parent: boolean;
   child: boolean;
+  /** Every column of the foreign key is proven NOT NULL in the shadow (provenNotNull). */
+  notNull?: boolean;
+  /** A unique index of the parent is on exactly the referenced columns: a child row matches at most one parent row. */
+  unique?: boolean;
 }
 
 function countSql(database: string, check: IntegrityCheck, access: OrphanAccess = { parent: false, child: false }): string | { skipped: string } {
@@ -27,8 +31,16 @@ function countSql(database: string, check: IntegrityCheck, access: OrphanAccess 
         // equal keys looks the parent up once), and no temporary table: MariaDB plans NOT EXISTS as a materialized
         // copy of the parent's keys instead, and the grouped form below writes the child's distinct keys to one
         // (SF1 lineitem -> partsupp, 830k pairs: 6 s against 23 s for either at load average 20). A matched row has
-        // every referenced column equal to a non-NULL child value, so p's first column is NULL only without a match.
-        return `SELECT COUNT(*) AS n FROM ${t} c LEFT JOIN ${parent} p ON ${match} WHERE ${notNull} AND p.${qi(fk.references.columns[0]!)} IS NULL`;
+        // every referenced column equal to a non-NULL child value, so p's first column is NULL only without a match:
+        // the orphans are the rows less the matched ones less those holding a NULL (MATCH SIMPLE). The query reads
+        // every row, so it gives the table's row count too (`r`): the gate's COUNT(*) of it, a second pass over the
+        // same index (SF1 lineitem 1.6 s at load average 9), is not run.
+        if (!access.unique) {
+          return `SELECT COUNT(*) AS n FROM ${t} c LEFT JOIN ${parent} p ON ${match} WHERE ${notNull} AND p.${qi(fk.references.columns[0]!)} IS NULL`;
+        }
+        const anyNull = fk.columns.map((c) => `c.${qi(c)} IS NULL`).join(' OR ');
+        const nulls = access.notNull ? '' : ` - COALESCE(SUM(${anyNull}), 0)`;
+        return `SELECT COUNT(*) AS r, COUNT(*) - COUNT(p.${qi(fk.references.columns[0]!)})${nulls} AS n FROM ${t} c LEFT JOIN ${parent} p ON ${match}`;
       }
       if (access.child) {
         // The child's keys grouped first (an index scan: a foreign key's columns lead an index of the child), then
@@ -74,7 +86,8 @@ export async function countViolationsIn(
   const out = new Map<IntegrityCheck, IntegrityCount>();
   const scans = new Map<string, IntegrityCheck[]>();
   const sizes = new Map<string, number>();
-  const declared = checks.some((c) => c.kind === 'not-null') ? await provenNotNull(session, database) : new Set<string>();
+  let proven: Set<string> | undefined;
+  const declared = checks.some((c) => c.kind === 'not-null') ? (proven = await provenNotNull(session, database)) : new Set<string>();
   for (const check of checks) {
     const sql = countSql(database, check);
     if (typeof sql !== 'string') out.set(check, { check, violations: 0, skipped: sql.skipped });
@@ -88,9 +101,12 @@ export async function countViolationsIn(
       out.set(check, spot && spot.violations === 0 ? { check, violations: 0, sampled: spot.checked } : await countOne(session, database, check));
     } else if (check.kind === 'orphan' && (await orphanFreeByRange(session, database, check))) out.set(check, { check, violations: 0 });
     else if (check.kind === 'orphan') {
+      proven ??= await provenNotNull(session, database);
       const access = {
         parent: await leadsAnIndex(session, database, check.foreignKey.references.name, check.foreignKey.references.columns),
         child: await leadsAnIndex(session, database, check.table.name, check.foreignKey.columns),
+        notNull: check.foreignKey.columns.every((c) => proven!.has(`${check.table.name}\u0000${c}`)),
+        unique: await uniqueOn(session, database, check.foreignKey.references.name, check.foreignKey.references.columns),
       };
       out.set(check, await countOne(session, database, check, access));
     } else out.set(check, await countOne(session, database, check));
@@ -172,6 +188,18 @@ async function leadsAnIndex(session: MysqlSession, database: string, table: stri
   return [...indexes.values()].some((cols) => cols.slice(0, columns.length).sort().join('\u0000') === wanted);
 }
 
+/** Whether a unique index of the shadow table is on exactly these columns (in any order). */
+async function uniqueOn(session: MysqlSession, database: string, table: string, columns: string[]): Promise<boolean> {
+  const rows = await session.query<{ i: string; c: string }>(
+    'SELECT INDEX_NAME AS i, COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0',
+    [database, table],
+  );
+  const indexes = new Map<string, string[]>();
+  for (const r of rows) indexes.set(r.i, [...(indexes.get(r.i) ?? []), r.c.toLowerCase()]);
+  const wanted = columns.map((c) => c.toLowerCase()).sort().join('\u0000');
+  return [...indexes.values()].some((cols) => [...cols].sort().join('\u0000') === wanted);
+}
+
 async function countInOneScan(session: MysqlSession, database: string, group: IntegrityCheck[]): Promise<IntegrityCount[]> {
   if (group.length > 1) {
     // NOT (expr) is NULL when expr is NULL, which CHECK accepts: SUM skips it.
@@ -192,8 +220,9 @@ async function countOne(session: MysqlSession, database: string, check: Integrit
   const sql = countSql(database, check, access);
   if (typeof sql !== 'string') return { check, violations: 0, skipped: sql.skipped };
   try {
-    const rows = await session.query<{ n: string | number }>(sql);
-    return { check, violations: Number(rows[0]?.n ?? 0) };
+    const rows = await session.query<{ n: string | number | null; r?: string | number }>(sql);
+    const r = rows[0]?.r;
+    return { check, violations: Number(rows[0]?.n ?? 0), ...(r !== undefined ? { rows: Number(r) } : {}) };
   } catch (e) {
     if (check.kind !== 'check') {
       throw new SynthError('INTERNAL', `Cannot count ${check.kind} violations on ${check.table.name}: ${(e as Error).message}`, {

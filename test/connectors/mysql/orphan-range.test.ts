@@ -61,7 +61,9 @@ describe('MySQL gate: orphans of a composite key counted through the parent\'s i
       -- Orphans: (5, 2) three times, (301, 1) once; (5, NULL) and (NULL, 99) are no orphans.
       INSERT INTO li VALUES (7001, 5, 2), (7002, 5, 2), (7003, 5, 2), (7004, 301, 1), (7005, 5, NULL), (7006, NULL, 99);
       CREATE TABLE li_bare (id INT PRIMARY KEY, a INT NULL, b INT NULL);
-      INSERT INTO li_bare SELECT id, a, b FROM li;`);
+      INSERT INTO li_bare SELECT id, a, b FROM li;
+      CREATE TABLE li_nn (id INT PRIMARY KEY, a INT NOT NULL, b INT NOT NULL, KEY (a, b));
+      INSERT INTO li_nn SELECT id, a, b FROM li WHERE a IS NOT NULL AND b IS NOT NULL;`);
 
   it('counts every orphan row once, whichever side has an index', async () => {
     const { db, session } = env;
@@ -75,5 +77,19 @@ describe('MySQL gate: orphans of a composite key counted through the parent\'s i
     const counts = await countViolationsIn(session, db.name, checks);
     const swappedMatches = await session.query<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${db.name}\`.li c JOIN \`${db.name}\`.ps p ON p.a = c.b AND p.b = c.a`);
     expect(counts.map((c) => c.violations)).toEqual([4, 4, 4, 6004 - Number(swappedMatches[0]!.n)]);
+  });
+
+  it('gives the child\'s row count from the same pass where the parent key is unique, NULL columns or not', async () => {
+    const { db, session } = env;
+    const counts = await countViolationsIn(session, db.name, [
+      orphan(db.name, 'li', 'ps', ['a', 'b'], ['a', 'b']),
+      orphan(db.name, 'li_bare', 'ps', ['a', 'b'], ['a', 'b']),
+      // Declared NOT NULL on a strict server: no NULL term.
+      orphan(db.name, 'li_nn', 'ps', ['a', 'b'], ['a', 'b']),
+      // A parent key held twice would count a child row twice: the row count is left to the gate's own COUNT(*).
+      orphan(db.name, 'li', 'ps_twice', ['a', 'b'], ['a', 'b']),
+    ]);
+    expect(counts.map((c) => c.violations)).toEqual([4, 4, 4, 4]);
+    expect(counts.map((c) => c.rows)).toEqual([6006, 6006, 6004, undefined]);
   });
 });
