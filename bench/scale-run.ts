@@ -3,15 +3,24 @@
  * `SCALE_RESULT {json}` with the seconds of every stage, the rows generated, the violations, the peak RSS and the heap
  * limit. Started by hydrateRun (scale.ts) with the limit the CLI's launcher would set, which also polls its workers.
  * Usage: tsx bench/scale-run.ts '{"source": url, "target": url, "model": "baseline" | "learned", "config"?: {...}}'
+ * SYNTH_SCALE_BUILT=1 runs the compiled pipeline (dist/, `npm run build` first), as the installed `synth` does: under
+ * tsx every process compiles the sources it loads, and the load's worker processes start under tsx too.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
-import { parseConfig } from '../src/config/load-config.js';
 import type { RunEvent } from '../src/events.js';
-import { hydrate } from '../src/pipeline/index.js';
+
+type ConfigModule = typeof import('../src/config/load-config.js');
+type PipelineModule = typeof import('../src/pipeline/index.js');
+const built = process.env.SYNTH_SCALE_BUILT === '1';
+if (built) refuseStaleBuild();
+const root = built ? '../dist/src' : '../src';
+const { parseConfig } = (await import(`${root}/config/load-config.js`)) as ConfigModule;
+const { hydrate } = (await import(`${root}/pipeline/index.js`)) as PipelineModule;
 
 export interface ScaleRunResult {
   status: string;
@@ -51,6 +60,17 @@ gcs.observe({ entryTypes: ['gc'] });
 let externalPeak = 0;
 const sampler = setInterval(() => (externalPeak = Math.max(externalPeak, process.memoryUsage().external)), 1000);
 sampler.unref();
+
+/** A dist/ older than a source file would measure other code than the tree's. */
+function refuseStaleBuild(): void {
+  const src = fileURLToPath(new URL('../src', import.meta.url));
+  const dist = fileURLToPath(new URL('../dist/src/pipeline/index.js', import.meta.url));
+  const builtAt = existsSync(dist) ? statSync(dist).mtimeMs : 0;
+  const newer = readdirSync(src, { recursive: true, encoding: 'utf8' }).find((f) => f.endsWith('.ts') && statSync(join(src, f)).mtimeMs > builtAt);
+  if (builtAt === 0 || newer !== undefined) {
+    throw new Error(`SYNTH_SCALE_BUILT=1: dist/ is ${builtAt === 0 ? 'not built' : `older than src/${newer}`}; run npm run build first.`);
+  }
+}
 
 const args = JSON.parse(process.argv[2] ?? '{}') as { source: string; target: string; model: 'baseline' | 'learned'; config?: Record<string, unknown> };
 const outDir = mkdtempSync(join(tmpdir(), 'synth-scale-'));
