@@ -64,6 +64,54 @@ export function isLowCardinality(distinct: number, nonNull: number): boolean {
   return distinct <= 20 ? distinct <= Math.max(2, nonNull * 0.5) : distinct <= 50 && distinct <= nonNull * 0.1;
 }
 
+/**
+ * Fewest times a category value must occur in the sample to be emitted verbatim. A value seen once names its row
+ * (the one customer from Hungary); 2 is the least that rules that out while keeping a small table's menu (chinook's
+ * 59 customers keep 9 of their 24 countries at 2, only 6 at 3).
+ */
+export const MIN_CATEGORY_COUNT = 2;
+
+/** How many times each distinct non-null value occurs. */
+export function valueCounts(nonNull: readonly Value[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const v of nonNull) {
+    const k = valueKey(v);
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Share of the rows whose value occurs at least MIN_CATEGORY_COUNT times: how much of the column is a menu. */
+export function repeatedShare(counts: ReadonlyMap<string, number>, nonNull: number): number {
+  if (nonNull === 0) return 0;
+  let rows = 0;
+  for (const n of counts.values()) if (n >= MIN_CATEGORY_COUNT) rows += n;
+  return rows / nonNull;
+}
+
+/**
+ * Text whose rows mostly repeat a value is a category even when it has many distinct values for its size: a
+ * 59-customer table's 24 countries (three quarters of the rows in a country seen twice or more) are a menu, where
+ * names, emails and addresses are mostly unique. Drawing the latter as categories would copy them; drawing the former
+ * as text invents countries.
+ */
+export function isRepeatedCategory(counts: ReadonlyMap<string, number>, nonNull: number): boolean {
+  return counts.size <= MAX_REPEATED_CATEGORIES && nonNull >= 2 * MIN_CATEGORY_COUNT && repeatedShare(counts, nonNull) >= 0.5;
+}
+
+/** Beyond this many distinct values a repeating column is left to the text profile (the baseline keeps 1000 at most). */
+const MAX_REPEATED_CATEGORIES = 1000;
+
+/**
+ * A decimal or float that takes a handful of values (prices 0.99/1.99, discounts 0.00-0.10) is a menu: a
+ * continuous model would put rows between them, and the copy filters' nudges would move 0.99 to 1.01.
+ */
+export function isNumericMenu(counts: ReadonlyMap<string, number>, nonNull: number): boolean {
+  return counts.size <= MAX_NUMERIC_MENU && nonNull >= 20 && repeatedShare(counts, nonNull) >= 0.9;
+}
+
+const MAX_NUMERIC_MENU = 12;
+
 function roleFor(table: Table, column: Column, values: Value[]): ColumnRole {
   const keyed = partitionOnlyKeyColumn(table) !== column.name;
   if (keyed && table.primaryKey?.columns.includes(column.name) && !table.foreignKeys.some((f) => f.columns.includes(column.name)))
@@ -71,7 +119,8 @@ function roleFor(table: Table, column: Column, values: Value[]): ColumnRole {
   if (table.foreignKeys.some((f) => f.columns.includes(column.name))) return 'foreign-key';
   if ((keyed && table.uniques.some((u) => u.columns.includes(column.name))) || column.autoIncrement !== null) return 'unique';
   const nonNull = values.filter((v) => v !== null);
-  const distinct = new Set(nonNull.map(valueKey)).size;
+  const counts = valueCounts(nonNull);
+  const distinct = counts.size;
   const t = column.type;
   if (nonNull.length > 0 && distinct === 1 && nonNull.length >= 2) return 'constant';
   if (nonNull.length === 0) return 'constant';
@@ -86,7 +135,7 @@ function roleFor(table: Table, column: Column, values: Value[]): ColumnRole {
     case 'decimal':
     case 'float':
     case 'money':
-      return 'numerical';
+      return isNumericMenu(counts, nonNull.length) ? 'categorical' : 'numerical';
     case 'date':
     case 'time':
     case 'timestamp':
@@ -95,7 +144,7 @@ function roleFor(table: Table, column: Column, values: Value[]): ColumnRole {
     case 'text':
     case 'bit':
     case 'interval':
-      return isLowCardinality(distinct, nonNull.length) ? 'categorical' : 'text';
+      return isLowCardinality(distinct, nonNull.length) || isRepeatedCategory(counts, nonNull.length) ? 'categorical' : 'text';
     case 'uuid':
       return 'text';
     case 'json':

@@ -7,7 +7,7 @@ import type { Column, NeutralType, StructuredType } from '../../schema/model.js'
 import type { JsonValue, Value } from '../../schema/values.js';
 import type { ColumnRole, Rng } from '../model.js';
 import { conformValue, formatEpoch, formatTimeOfDay, parseEpoch, parseTimeOfDay, toNumber } from '../conform.js';
-import { valueKey } from '../metadata.js';
+import { isLowCardinality, MIN_CATEGORY_COUNT, valueKey } from '../metadata.js';
 import { loremText, loremWord, randomToken, type CharProfile } from './text.js';
 import { IDENTIFYING_KINDS, type PiiKind } from '../privacy/pii-config.js';
 import { freshFake } from '../privacy/pii-transform.js';
@@ -134,7 +134,11 @@ function pickWeighted(weights: number[], total: number, rng: Rng): number {
   return weights.length - 1;
 }
 
-function categorical(values: Value[]): ColumnSpec {
+/**
+ * `minCount`: values seen fewer times are left out (a value seen once names its row), so their rows draw from the
+ * frequent ones; kept when no value is frequent.
+ */
+function categorical(values: Value[], minCount = 1): ColumnSpec {
   const counts = new Map<string, { v: Value; n: number }>();
   for (const v of values) {
     const k = valueKey(v);
@@ -142,7 +146,8 @@ function categorical(values: Value[]): ColumnSpec {
     if (e) e.n++;
     else counts.set(k, { v, n: 1 });
   }
-  const top = [...counts.values()].sort((a, b) => b.n - a.n || valueKey(a.v).localeCompare(valueKey(b.v))).slice(0, MAX_CATEGORIES);
+  const frequent = [...counts.values()].filter((e) => e.n >= minCount);
+  const top = (frequent.length > 0 ? frequent : [...counts.values()]).sort((a, b) => b.n - a.n || valueKey(a.v).localeCompare(valueKey(b.v))).slice(0, MAX_CATEGORIES);
   return { type: 'categorical', values: top.map((e) => encodeValue(e.v)), weights: top.map((e) => e.n) };
 }
 
@@ -294,6 +299,9 @@ export function fitColumnSpec(tableName: string, column: Column, role: ColumnRol
   if (nonNull.length === 0) return { column: column.name, nullRate: column.nullable ? 1 : 0, spec: { type: 'null' } };
   if (type.kind === 'unsupported') throw unsupportedType(tableName, column, type.reason);
   if (role === 'constant') return out({ type: 'constant', value: encodeValue(nonNull[0]!) });
+  // A personal column keeps its fakes: text is a category for it only when it has a handful of values, not merely
+  // because its values repeat (a large table's repeated street names or notes would be copied back otherwise).
+  if (pii && role === 'categorical' && type.kind === 'text' && !isLowCardinality(new Set(nonNull.map(valueKey)).size, nonNull.length)) role = 'text';
   const spec = fitTyped(tableName, column, type, role, nonNull);
   // Free text that holds personal data becomes fakes of its kind (keeping only a shared digit layout); so do
   // categories of a kind that names a person by itself (a few hundred customers' first names are categories too).
@@ -303,7 +311,8 @@ export function fitColumnSpec(tableName: string, column: Column, role: ColumnRol
 }
 
 function fitTyped(tableName: string, column: Column, type: NeutralType, role: ColumnRole, nonNull: Value[]): ColumnSpec {
-  if (role === 'categorical' && type.kind !== 'set') return categorical(nonNull);
+  // Enum values are the schema's, not the rows': only values read off the rows are protected.
+  if (role === 'categorical' && type.kind !== 'set') return categorical(nonNull, type.kind === 'enum' ? 1 : MIN_CATEGORY_COUNT);
   switch (type.kind) {
     case 'integer':
     case 'decimal':

@@ -7,6 +7,7 @@
 import type { Column, NeutralType } from '../../schema/model.js';
 import type { Value } from '../../schema/values.js';
 import { utc } from '../conform.js';
+import { MIN_CATEGORY_COUNT } from '../metadata.js';
 import type { ColumnMeta, Rng } from '../model.js';
 
 /** How a numeric-like column's values map to numbers and back. */
@@ -436,13 +437,21 @@ function countValues(values: Value[]): Map<string, { value: Value; count: number
   return counts;
 }
 
-function fitCategory(column: string, values: Value[], opts: EncoderOptions): CategoryEncoder {
+/**
+ * `minCount`: values seen fewer times are never decoded verbatim (a value seen once names its row); their rows are
+ * encoded as "other", which then decodes to a frequent value. Kept as is when no value is frequent.
+ */
+function fitCategory(column: string, values: Value[], opts: EncoderOptions, minCount = 1): CategoryEncoder {
   const counts = countValues(values);
   const hasNull = counts.has('n');
   counts.delete('n');
-  const sorted = [...counts.values()].sort((a, b) => b.count - a.count || (valueKey(a.value) < valueKey(b.value) ? -1 : 1));
-  const keep = sorted.length <= opts.maxCategories ? sorted : sorted.slice(0, opts.maxCategories - 1);
-  const rest = sorted.slice(keep.length, keep.length + opts.maxOtherValues);
+  const all = [...counts.values()].sort((a, b) => b.count - a.count || (valueKey(a.value) < valueKey(b.value) ? -1 : 1));
+  const frequent = all.filter((e) => e.count >= minCount);
+  const sorted = frequent.length > 0 ? frequent : all;
+  const rare = sorted.length < all.length;
+  const keep = sorted.length <= opts.maxCategories ? (rare ? sorted.slice(0, opts.maxCategories - 1) : sorted) : sorted.slice(0, opts.maxCategories - 1);
+  const tail = sorted.slice(keep.length, keep.length + opts.maxOtherValues);
+  const rest = rare && tail.length === 0 ? sorted : tail;
   return new CategoryEncoder({
     type: 'category',
     column,
@@ -519,15 +528,17 @@ export function fitEncoder(
   if (values.some((v) => v !== null && typeof v === 'object' && !(typeof v === 'bigint'))) return null;
   const distinct = countValues(values);
   distinct.delete('n');
+  // Enum and boolean values are the schema's, not the rows': only values read off the rows are protected.
+  const minCount = column.type.kind === 'boolean' || column.type.kind === 'enum' ? 1 : MIN_CATEGORY_COUNT;
   if (role === 'boolean' || role === 'categorical' || column.type.kind === 'boolean' || column.type.kind === 'enum') {
-    return fitCategory(column.name, values, opts);
+    return fitCategory(column.name, values, opts, minCount);
   }
   const nk = numericKindOf(column.type, values);
   if (nk !== null && distinct.size > opts.maxCategories) return fitNumeric(column.name, nk, values, opts);
   // Without a declared role, only values that repeat are treated as categories.
   const nonNull = values.length - values.filter((v) => v === null).length;
   if (distinct.size <= opts.maxCategories && (role !== undefined || !nearlyUnique(distinct.size, nonNull))) {
-    return fitCategory(column.name, values, opts);
+    return fitCategory(column.name, values, opts, minCount);
   }
   return null;
 }
