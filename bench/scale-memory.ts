@@ -39,7 +39,7 @@ export async function benchScaleMemory(): Promise<Record<string, number | string
         out[`${k} total s`] = +(r.totalMs / 1000).toFixed(1);
         const load = (r.stageMs.load ?? 0) + (r.stageMs.update ?? 0);
         out[`${k} generate+load rows/s`] = Math.round(r.rows / (load / 1000));
-        for (const s of ['validate', 'quality', 'finalize']) if (r.stageMs[s] !== undefined) out[`${k} ${s} s`] = +(r.stageMs[s]! / 1000).toFixed(1);
+        for (const s of ['keys', 'validate', 'quality', 'finalize']) if (r.stageMs[s] !== undefined) out[`${k} ${s} s`] = +(r.stageMs[s]! / 1000).toFixed(1);
         out[`${k} peak RSS MiB (main process)`] = r.memory.mainPeakMiB;
         out[`${k} peak RSS MiB (largest other process)`] = r.memory.workerPeakMiB;
         out[`${k} peak RSS MiB (all processes at once)`] = r.memory.combinedPeakMiB;

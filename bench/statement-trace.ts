@@ -69,7 +69,7 @@ try {
   console.log('total s', (total / 1000).toFixed(1), 'main cpu s', ((cpu.user + cpu.system) / 1e6).toFixed(1));
   for (const [s, ms] of Object.entries(stageMs)) console.log(`stage ${s} ${(ms / 1000).toFixed(2)} s  (server cpu ${stageServer[s]!.toFixed(1)} s)`);
   console.log('validate+quality %', ((100 * ((stageMs.validate ?? 0) + (stageMs.quality ?? 0))) / total).toFixed(1));
-  for (const t of trace.filter((t) => ['validate', 'quality', 'finalize'].includes(t.stage) || t.ms > 1000)) console.log(`${t.stage}\t${(t.ms / 1000).toFixed(2)}\t${t.sql}`);
+  for (const t of trace.filter((t) => ['keys', 'validate', 'quality', 'finalize'].includes(t.stage) || t.ms > 1000)) console.log(`${t.stage}\t${(t.ms / 1000).toFixed(2)}\t${t.sql}`);
 } finally {
   rmSync(outDir, { recursive: true, force: true });
 }

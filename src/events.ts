@@ -12,6 +12,8 @@ export type Stage =
   | 'load'
   | 'update'
   | 'repair'
+  /** Finalize's keys and indexes, built before the gate (TargetConnector.buildKeys). */
+  | 'keys'
   | 'validate'
   | 'finalize'
   | 'parity'
