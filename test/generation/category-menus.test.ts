@@ -27,6 +27,9 @@ describe('categories stay categories (chinook / northwind)', () => {
       const result = await hydrate({ config, target: 'dev' });
       expect(result.status).toBe('ok');
       expect(result.integrity.totalViolations).toBe(0);
+      // Every invoice line repeats a source line on its (all categorical) attributes: the copy filters must not drop them.
+      const counts = await env.target.query<{ c: string; l: string }>('SELECT (SELECT count(*) FROM customer) AS c, (SELECT count(*) FROM invoice_line) AS l');
+      expect(counts[0]).toEqual({ c: '59', l: '2240' });
       const frequent = CHINOOK_COUNTRIES.filter(([, n]) => n >= MIN_CATEGORY_COUNT).map(([c]) => c);
       const countries = await env.target.query<{ country: string }>('SELECT DISTINCT country FROM customer');
       expect(countries.length).toBeGreaterThan(1);
@@ -36,6 +39,14 @@ describe('categories stay categories (chinook / northwind)', () => {
       const discounts = await env.target.query<{ d: string }>('SELECT DISTINCT discount::text AS d FROM invoice_line ORDER BY 1');
       const menu = await env.source.query<{ d: string }>('SELECT DISTINCT discount::text AS d FROM invoice_line');
       for (const { d } of discounts) expect(menu.map((r) => r.d)).toContain(d);
+      // Same seed, same rows.
+      const digest = async () =>
+        env.target.query<{ h: string }>(
+          "SELECT md5((SELECT string_agg(country, ',' ORDER BY id) FROM customer) || (SELECT string_agg(unit_price || '/' || discount, ',' ORDER BY id) FROM invoice_line)) AS h",
+        );
+      const first = await digest();
+      expect((await hydrate({ config, target: 'dev' })).status).toBe('ok');
+      expect(await digest()).toEqual(first);
     }, 120_000);
   }
 });
