@@ -83,4 +83,16 @@ describe('category roles from repeated values', () => {
     const personal = fitBaseline(t, { ...sample, piiKinds: { town: 'city' } }, describeColumns(t, sample)).sample(200, null, createRng(6));
     expect(personal.some((r) => String(r[0]).startsWith('Town '))).toBe(false);
   });
+
+  it('past the learned encoder’s own tokens, rare rows still spread over all frequent values', () => {
+    // 45 values seen 10 times (5 past the 40 tokens) and 200 values seen once.
+    const values: Value[] = [...Array.from({ length: 450 }, (_, i) => `v${i % 45}`), ...Array.from({ length: 200 }, (_, i) => `rare${i}`)];
+    const enc = fitEncoder(col('c', text), { table: { schema: 'public', name: 't' }, column: 'c', role: 'categorical' }, values)!;
+    const other = enc.encode('rare7');
+    const rng = seededRng(9);
+    const drawn = Array.from({ length: 4000 }, () => enc.decode(other, rng) as string);
+    expect(drawn.every((v) => /^v\d+$/.test(v))).toBe(true);
+    // The 5 values past the tokens own 50 of the other token's 250 rows; the rest spreads over the 40 with tokens.
+    expect(drawn.filter((v) => enc.encode(v) !== other).length / drawn.length).toBeGreaterThan(0.6);
+  });
 });

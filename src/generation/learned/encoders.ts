@@ -451,13 +451,23 @@ function fitCategory(column: string, values: Value[], opts: EncoderOptions, minC
   const rare = sorted.length < all.length;
   const keep = sorted.length <= opts.maxCategories ? (rare ? sorted.slice(0, opts.maxCategories - 1) : sorted) : sorted.slice(0, opts.maxCategories - 1);
   const tail = sorted.slice(keep.length, keep.length + opts.maxOtherValues);
-  const rest = rare && tail.length === 0 ? sorted : tail;
+  let other = tail.map((e) => ({ value: e.value, weight: e.count }));
+  if (rare) {
+    // The rare rows' share of "other" is spread over every frequent value by its count, so it does not all land on
+    // the few values past maxCategories.
+    const rareRows = all.reduce((n, e) => n + (e.count < minCount ? e.count : 0), 0);
+    const frequentRows = sorted.reduce((n, e) => n + e.count, 0);
+    other = [
+      ...keep.map((e) => ({ value: e.value, weight: (e.count * rareRows) / frequentRows })),
+      ...tail.map((e) => ({ value: e.value, weight: e.count + (e.count * rareRows) / frequentRows })),
+    ];
+  }
   return new CategoryEncoder({
     type: 'category',
     column,
     hasNull,
     categories: keep.map((e) => store(e.value)),
-    other: rest.length > 0 ? { values: rest.map((e) => store(e.value)), weights: rest.map((e) => e.count) } : null,
+    other: other.length > 0 ? { values: other.map((e) => store(e.value)), weights: other.map((e) => e.weight) } : null,
   });
 }
 
