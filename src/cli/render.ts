@@ -60,7 +60,6 @@ function ttyRenderer(out: NodeJS.WritableStream, err: NodeJS.WritableStream & { 
   const active = new Map<string, TableProgress>();
   const deferred: string[] = [];
   let running: { stage: string; started: number } | null = null;
-  let stages: Array<{ stage: string; started: number }> = [];
   let closed = false;
 
   const redraw = () => block.draw(running, [...active.values()]);
@@ -97,14 +96,11 @@ function ttyRenderer(out: NodeJS.WritableStream, err: NodeJS.WritableStream & { 
         return;
       }
       if (e.type === 'stage') {
-        // Two stages may run at once (the quality report during finalize): the block shows the latest still running.
         if (e.status === 'start') {
           running = { stage: e.stage, started: Date.now() };
-          stages.push(running);
           redraw();
         } else {
-          stages = stages.filter((s) => s.stage !== e.stage);
-          running = stages.at(-1) ?? null;
+          if (running?.stage === e.stage) running = null;
           print(describe(e));
         }
         return;

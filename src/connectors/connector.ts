@@ -188,11 +188,6 @@ export interface TargetConnector {
   /** Adds keys, uniques, checks, foreign keys, indexes, triggers; resets sequences/AUTO_INCREMENT to max+1. */
   finalize(shadow: Shadow, schema: DatabaseSchema): Promise<void>;
   /**
-   * The quality report may read the shadow while `finalize` runs, on connections of its own: finalize's DDL at most
-   * holds a read back until it commits and changes no row the report reads. Absent: the report runs, then finalize.
-   */
-  readsDuringFinalize?: boolean;
-  /**
    * Reads the shadow's schema back with this dialect's introspector (after finalize), for the schema parity check.
    * Names stay the shadow's; `Shadow.namespaces` maps them back.
    */

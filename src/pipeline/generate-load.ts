@@ -1,9 +1,8 @@
 /**
  * The run's second half, from the trained models to the swap, as a short sequencer over its stages: shadow →
  * generate + load → deferred updates → repair → validate (keys and indexes first, where the target builds them) →
- * quality report and finalize (foreign keys and the rest; both at once where the target allows) → schema parity →
- * swap (one file each, index.ts lists them). The live schema changes only in the swap; a shadow that is refused or
- * fails is dropped.
+ * quality report → finalize (foreign keys and the rest) → schema parity → swap (one file each, index.ts lists
+ * them). The live schema changes only in the swap; a shadow that is refused or fails is dropped.
  */
 import type { SourceConnector, TargetConnector } from '../connectors/connector.js';
 import type { SynthConfig } from '../config/schema.js';
@@ -19,7 +18,7 @@ import { loadShadow, prepareGeneration } from './load.js';
 import { applyDeferredUpdates } from './update.js';
 import { repairShadow } from './repair.js';
 import { validateShadow } from './validate.js';
-import { reportRunQuality, type RunQuality } from './report.js';
+import { reportRunQuality } from './report.js';
 import { finalizeShadow } from './finalize.js';
 import { checkShadowParity } from './parity.js';
 import { swapShadow } from './swap.js';
@@ -61,13 +60,10 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
     const integrity = await validateShadow(target, shadow, schema, repaired.byTable, fault, emit);
     const base = { runId, integrity, rowCounts: generation.rowCounts, shadow, swap: null, quality: null, reportPaths: null };
     if (!integrity.ok) return { ...base, status: 'refused', refusal: 'integrity' };
-    const report = () => reportRunQuality({ source, target, shadow, schema, models, config, runId, integrity, credentials, privacy, emit });
-    const finalize = async () => {
-      await fault('before-finalize');
-      await finalizeShadow(target, shadow, schema, fault, emit);
-    };
-    const { quality, reportPaths, belowMinimum } = await reportWhileFinalizing(target, report, finalize);
+    const { quality, reportPaths, belowMinimum } = await reportRunQuality({ source, target, shadow, schema, models, config, runId, integrity, credentials, privacy, emit });
     if (belowMinimum) return { ...base, quality, reportPaths, status: 'refused', refusal: 'quality' };
+    await fault('before-finalize');
+    await finalizeShadow(target, shadow, schema, fault, emit);
     const parity = await checkShadowParity(target, shadow, schema, reportPaths, emit);
     await fault('before-swap');
     const swap = await swapShadow(target, shadow, schema, hooks, fault, emit);
@@ -77,22 +73,4 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
   } finally {
     if (!swapped && !args.keepShadow) await dropShadow(target, shadow);
   }
-}
-
-/**
- * The quality report (mostly this process's CPU) and finalize (mostly the server's) at once where the target lets
- * the report read during finalize; a below-minimum score still refuses the swap, once both are done. Otherwise the
- * report first, and finalize only for a score that passes. Either way a failure ends the run only when neither
- * stage still works on the shadow, and the report's failure comes first, as when they ran one after the other.
- */
-async function reportWhileFinalizing(target: TargetConnector, report: () => Promise<RunQuality>, finalize: () => Promise<void>): Promise<RunQuality> {
-  if (!target.readsDuringFinalize) {
-    const quality = await report();
-    if (!quality.belowMinimum) await finalize();
-    return quality;
-  }
-  const [quality, finalized] = await Promise.allSettled([report(), finalize()]);
-  if (quality.status === 'rejected') throw quality.reason;
-  if (finalized.status === 'rejected') throw finalized.reason;
-  return quality.value;
 }

@@ -94,8 +94,6 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
   return {
     dialect: 'postgres',
     displayUrl: displayUrl(url),
-    // One connection (embedded PGlite) would run the report's reads inside finalize's transaction.
-    readsDuringFinalize: (session.connections ?? 1) > 1,
     identity: () => identity(session, url),
     describeMapping: (schema) => [...describeMapping(schema), ...checkNotes(schema), ...carryOverNotes(schema, 'postgres')],
     async createShadow(runId, schema) {
