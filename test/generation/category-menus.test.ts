@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import { MIN_CATEGORY_COUNT } from '../../src/generation/metadata.js';
 import { hydrate } from '../../src/pipeline/index.js';
 import { pgHydrationFixture } from '../support/databases.js';
-import { CHINOOK_COUNTRIES } from './chinook-countries.js';
+import { CHINOOK_COUNTRIES } from '../fixtures/chinook-countries.js';
 
 // What hydrating chinook and northwind showed: a 59-customer table's countries came out as random tokens, 0.99/1.99
 // unit prices as 1.01/1.97 and a `real` discount of 0 as 1e-09. Countries seen once must not come out at all.

@@ -6,7 +6,7 @@ import { seededRng } from '../../src/generation/learned/seeded-rng.js';
 import { createRng } from '../../src/generation/rng.js';
 import type { TableSample } from '../../src/generation/model.js';
 import type { Row, Value } from '../../src/schema/values.js';
-import { CHINOOK_COUNTRIES } from './chinook-countries.js';
+import { CHINOOK_COUNTRIES } from '../fixtures/chinook-countries.js';
 import { col, int4, pk, table, text } from './fixtures.js';
 
 const countries = CHINOOK_COUNTRIES.flatMap(([c, n]) => Array.from({ length: n }, () => c));
