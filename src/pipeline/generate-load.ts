@@ -1,8 +1,8 @@
 /**
  * The run's second half, from the trained models to the swap, as a short sequencer over its stages: shadow →
- * generate + load → deferred updates → repair → validate (keys and indexes first, where the target builds them) →
- * quality report → finalize (foreign keys and the rest) → schema parity → swap (one file each, index.ts lists
- * them). The live schema changes only in the swap; a shadow that is refused or fails is dropped.
+ * generate + load → deferred updates → repair → keys (finalize's keys and indexes, built first where the target can)
+ * → validate → quality report → finalize (foreign keys and the rest) → schema parity → swap (one file each, index.ts
+ * lists them). The live schema changes only in the swap; a shadow that is refused or fails is dropped.
  */
 import type { SourceConnector, TargetConnector } from '../connectors/connector.js';
 import type { SynthConfig } from '../config/schema.js';

@@ -12,7 +12,8 @@
  *   load.ts               generate every table's rows (copied tables: the source's) and stream them into the shadow
  *   update.ts             write the FKs the plan deferred as null-then-update
  *   repair.ts             resample rows that violate a CHECK
- *   validate.ts           the integrity gate: any violation refuses the swap
+ *   validate.ts           the keys and indexes finalize would build, first where the target can (stage `keys`),
+ *                         then the integrity gate: any violation refuses the swap
  *   report.ts             the run's quality report (below quality.minOverall refuses the swap); `synth report`
  *   finalize.ts           keys, constraints, indexes and triggers onto the shadow after the data; sequences past it
  *   parity.ts             the shadow's schema against the source's: any difference refuses the swap
