@@ -112,7 +112,8 @@ export function isNumericMenu(counts: ReadonlyMap<string, number>, nonNull: numb
 
 const MAX_NUMERIC_MENU = 12;
 
-function roleFor(table: Table, column: Column, values: Value[]): ColumnRole {
+/** `personal`: the PII scan found the column personal; its repeated values (a demo's last names) are no menu to copy. */
+function roleFor(table: Table, column: Column, values: Value[], personal: boolean): ColumnRole {
   const keyed = partitionOnlyKeyColumn(table) !== column.name;
   if (keyed && table.primaryKey?.columns.includes(column.name) && !table.foreignKeys.some((f) => f.columns.includes(column.name)))
     return 'primary-key';
@@ -144,7 +145,7 @@ function roleFor(table: Table, column: Column, values: Value[]): ColumnRole {
     case 'text':
     case 'bit':
     case 'interval':
-      return isLowCardinality(distinct, nonNull.length) || isRepeatedCategory(counts, nonNull.length) ? 'categorical' : 'text';
+      return isLowCardinality(distinct, nonNull.length) || (!personal && isRepeatedCategory(counts, nonNull.length)) ? 'categorical' : 'text';
     case 'uuid':
       return 'text';
     case 'json':
@@ -163,6 +164,6 @@ export function describeColumns(table: Table, sample: TableSample): ColumnMeta[]
   return table.columns.map((c) => ({
     table: { schema: table.schema, name: table.name },
     column: c.name,
-    role: roleFor(table, c, columnValues(sample, c.name)),
+    role: roleFor(table, c, columnValues(sample, c.name), sample.piiKinds?.[c.name] !== undefined),
   }));
 }

@@ -41,6 +41,14 @@ describe('category roles from repeated values', () => {
     expect(roles(customer, customerSample)).toMatchObject({ country: 'categorical', first_name: 'text', email: 'text', city: 'text', credit: 'numerical' });
   });
 
+  it('a personal column whose values repeat (a demo’s last names) stays text: its repeats are no menu to copy', () => {
+    const names = ['Smith', 'Jones', 'Brown', 'Taylor', 'Wilson', 'Davies', 'Evans', 'Thomas', 'Johnson', 'Roberts', 'Walker', 'Wright', 'Hughes', 'Green', 'Hall', 'Wood', 'Clarke', 'Jackson', 'Harris', 'Lewis', 'Martin', 'White', 'Young'];
+    const people = table('person', [col('id', int4), col('last_name', text)], { primaryKey: pk('id') });
+    const sample: TableSample = { table: { schema: 'public', name: 'person' }, totalRows: 120, columns: ['id', 'last_name'], rows: Array.from({ length: 120 }, (_, i): Row => [i + 1, names[(i * 7) % names.length]!]) };
+    expect(roles(people, sample)).toMatchObject({ last_name: 'categorical' });
+    expect(roles(people, { ...sample, piiKinds: { last_name: 'last-name' } })).toMatchObject({ last_name: 'text' });
+  });
+
   it('a decimal or float with a small menu is a category, a spread of values stays numerical', () => {
     expect(roles(line, lineSample)).toMatchObject({ unit_price: 'categorical', discount: 'categorical' });
     const few = { ...lineSample, rows: lineSample.rows.slice(0, 12) };
