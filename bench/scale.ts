@@ -131,7 +131,11 @@ export async function recreate(d: Dialect, server: string, name: string): Promis
 
 export async function drop(d: Dialect, server: string, name: string): Promise<void> {
   if (d === 'postgres') await onPg(`${server}/postgres`, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-  else await onMysql(server, (c) => c.query(`DROP DATABASE IF EXISTS \`${name}\``));
+  // A MySQL swap keeps the replaced tables in a database beside the target (`<name>__synth_backup`): it goes too.
+  else await onMysql(server, async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await c.query(`DROP DATABASE IF EXISTS \`${name}__synth_backup\``);
+  });
 }
 
 async function onPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
