@@ -102,11 +102,12 @@ export async function countViolationsIn(
     } else if (check.kind === 'orphan' && (await orphanFreeByRange(session, database, check))) out.set(check, { check, violations: 0 });
     else if (check.kind === 'orphan') {
       proven ??= await provenNotNull(session, database);
+      const parent = await indexesOf(session, database, check.foreignKey.references.name);
       const access = {
-        parent: await leadsAnIndex(session, database, check.foreignKey.references.name, check.foreignKey.references.columns),
-        child: await leadsAnIndex(session, database, check.table.name, check.foreignKey.columns),
+        parent: leadsAnIndex(parent, check.foreignKey.references.columns),
+        child: leadsAnIndex(await indexesOf(session, database, check.table.name), check.foreignKey.columns),
         notNull: check.foreignKey.columns.every((c) => proven!.has(`${check.table.name}\u0000${c}`)),
-        unique: await uniqueOn(session, database, check.foreignKey.references.name, check.foreignKey.references.columns),
+        unique: uniqueOn(parent, check.foreignKey.references.columns),
       };
       out.set(check, await countOne(session, database, check, access));
     } else out.set(check, await countOne(session, database, check));
@@ -176,28 +177,34 @@ async function orphanFreeByRange(session: MysqlSession, database: string, check:
   }
 }
 
-/** Whether an index of the shadow table leads with these columns (in any order): the orphan count can read through it. */
-async function leadsAnIndex(session: MysqlSession, database: string, table: string, columns: string[]): Promise<boolean> {
-  const rows = await session.query<{ i: string; c: string }>(
-    'SELECT INDEX_NAME AS i, COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX',
+/** The shadow table's indexes: each one's columns (lower-cased, in index order) and whether it is unique. */
+async function indexesOf(session: MysqlSession, database: string, table: string): Promise<Array<{ unique: boolean; columns: string[] }>> {
+  const rows = await session.query<{ i: string; c: string; u: number | string }>(
+    'SELECT INDEX_NAME AS i, COLUMN_NAME AS c, NON_UNIQUE AS u FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX',
     [database, table],
   );
-  const indexes = new Map<string, string[]>();
-  for (const r of rows) indexes.set(r.i, [...(indexes.get(r.i) ?? []), r.c.toLowerCase()]);
-  const wanted = columns.map((c) => c.toLowerCase()).sort().join('\u0000');
-  return [...indexes.values()].some((cols) => cols.slice(0, columns.length).sort().join('\u0000') === wanted);
+  const indexes = new Map<string, { unique: boolean; columns: string[] }>();
+  for (const r of rows) {
+    const index = indexes.get(r.i) ?? { unique: Number(r.u) === 0, columns: [] };
+    index.columns.push(r.c.toLowerCase());
+    indexes.set(r.i, index);
+  }
+  return [...indexes.values()];
 }
 
-/** Whether a unique index of the shadow table is on exactly these columns (in any order). */
-async function uniqueOn(session: MysqlSession, database: string, table: string, columns: string[]): Promise<boolean> {
-  const rows = await session.query<{ i: string; c: string }>(
-    'SELECT INDEX_NAME AS i, COLUMN_NAME AS c FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0',
-    [database, table],
-  );
-  const indexes = new Map<string, string[]>();
-  for (const r of rows) indexes.set(r.i, [...(indexes.get(r.i) ?? []), r.c.toLowerCase()]);
-  const wanted = columns.map((c) => c.toLowerCase()).sort().join('\u0000');
-  return [...indexes.values()].some((cols) => [...cols].sort().join('\u0000') === wanted);
+/** The columns as a set, spelled one way. */
+const columnSet = (columns: string[]): string => columns.map((c) => c.toLowerCase()).sort().join('\u0000');
+
+/** Whether an index leads with these columns (in any order): the orphan count can read through it. */
+function leadsAnIndex(indexes: Array<{ columns: string[] }>, columns: string[]): boolean {
+  const wanted = columnSet(columns);
+  return indexes.some((x) => columnSet(x.columns.slice(0, columns.length)) === wanted);
+}
+
+/** Whether a unique index is on exactly these columns (in any order). */
+function uniqueOn(indexes: Array<{ unique: boolean; columns: string[] }>, columns: string[]): boolean {
+  const wanted = columnSet(columns);
+  return indexes.some((x) => x.unique && columnSet(x.columns) === wanted);
 }
 
 async function countInOneScan(session: MysqlSession, database: string, group: IntegrityCheck[]): Promise<IntegrityCount[]> {
