@@ -26,17 +26,22 @@ async function mark(s: PgSession, schemaName: string, marker: Marker): Promise<v
   await s.query(`COMMENT ON SCHEMA ${qi(schemaName)} IS ${lit(JSON.stringify(marker))}`);
 }
 
+/** The synth marker a schema comment holds, or null for any other comment (a user's, even one that starts with a brace). */
+function parseMarker(comment: string | null): Marker | null {
+  if (!comment?.startsWith('{')) return null;
+  try {
+    const m = JSON.parse(comment) as Partial<Marker>;
+    return typeof m.synth === 'string' && typeof m.kind === 'string' && typeof m.live === 'string' ? (m as Marker) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The user's comment on a schema: null when it has none, or only a synth marker. */
 async function ownComment(s: PgSession, schemaName: string): Promise<string | null> {
   const r = await s.query<{ comment: string | null }>(`SELECT obj_description(oid, 'pg_namespace') AS comment FROM pg_namespace WHERE nspname = $1`, [schemaName]);
   const comment = r.rows[0]?.comment ?? null;
-  if (comment === null || !comment.startsWith('{')) return comment;
-  try {
-    const m = JSON.parse(comment) as Partial<Marker>;
-    return typeof m.synth === 'string' && typeof m.kind === 'string' ? null : comment;
-  } catch {
-    return comment;
-  }
+  return parseMarker(comment) ? null : comment;
 }
 
 /**
@@ -65,19 +70,10 @@ async function markers(s: PgSession): Promise<Array<{ namespace: string; marker:
   const rows = await s.query<{ nspname: string; comment: string | null }>(
     `SELECT nspname, obj_description(oid, 'pg_namespace') AS comment FROM pg_namespace ORDER BY nspname`,
   );
-  const out: Array<{ namespace: string; marker: Marker }> = [];
-  for (const r of rows.rows) {
-    if (!r.comment?.startsWith('{')) continue;
-    try {
-      const m = JSON.parse(r.comment) as Partial<Marker>;
-      if (typeof m.synth === 'string' && typeof m.kind === 'string' && typeof m.live === 'string') {
-        out.push({ namespace: r.nspname, marker: m as Marker });
-      }
-    } catch {
-      // A user comment that happens to start with a brace.
-    }
-  }
-  return out;
+  return rows.rows.flatMap((r) => {
+    const marker = parseMarker(r.comment);
+    return marker ? [{ namespace: r.nspname, marker }] : [];
+  });
 }
 
 export function shadowLayout(shadow: Shadow): Layout {
