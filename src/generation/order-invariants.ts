@@ -234,7 +234,13 @@ export function chooseAnchors(invariants: OrderInvariant[]): OrderInvariant[] {
 
 /** A gap drawn from the fitted quantiles. */
 export function drawGap(gaps: number[], rng: Rng): number {
-  return gaps.length === 0 ? 0 : gaps[Math.min(gaps.length - 1, Math.floor(rng.next() * gaps.length))]!;
+  const at = drawGapIndex(gaps, rng);
+  return at < 0 ? 0 : gaps[at]!;
+}
+
+/** Which of `gaps` drawGap draws (-1 when there are none, and no random number is used). */
+function drawGapIndex(gaps: number[], rng: Rng): number {
+  return gaps.length === 0 ? -1 : Math.min(gaps.length - 1, Math.floor(rng.next() * gaps.length));
 }
 
 /** Parent values of an anchor through a FK, by child row index within the table (null: unknown parent). */
@@ -459,7 +465,7 @@ export function createEnforcer(
         // drawGap's draws, keeping which quantile each is.
         const q = s.inv.gaps;
         for (let r = 0; r < n; r++) {
-          const at = q.length === 0 ? -1 : Math.min(q.length - 1, Math.floor(rng.next() * q.length));
+          const at = drawGapIndex(q, rng);
           drawnAt[r] = at;
           drawn[r] = at < 0 ? 0 : q[at]!;
         }

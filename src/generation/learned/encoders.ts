@@ -449,7 +449,8 @@ function fitCategory(column: string, values: Value[], opts: EncoderOptions, minC
   const frequent = all.filter((e) => e.count >= minCount);
   const sorted = frequent.length > 0 ? frequent : all;
   const rare = sorted.length < all.length;
-  const keep = sorted.length <= opts.maxCategories ? (rare ? sorted.slice(0, opts.maxCategories - 1) : sorted) : sorted.slice(0, opts.maxCategories - 1);
+  // One token is kept for "other" whenever some values do not get their own: those past maxCategories, or rare ones.
+  const keep = sorted.length <= opts.maxCategories && !rare ? sorted : sorted.slice(0, opts.maxCategories - 1);
   const tail = sorted.slice(keep.length, keep.length + opts.maxOtherValues);
   let other = tail.map((e) => ({ value: e.value, weight: e.count }));
   if (rare) {

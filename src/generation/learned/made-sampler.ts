@@ -326,7 +326,8 @@ function copyRows(src: Float32Array, srcStride: number, c0: number, dst: Float32
 
 /**
  * One token per row from row-major unnormalized probabilities [rows × size]: the first token whose cumulative
- * probability passes u·total (the total absorbs the float32 rounding of a softmax).
+ * probability passes u·total (the total absorbs the float32 rounding of a softmax). The sampler draws through its
+ * kernel (`SamplerKernel.draw`); this is the definition the kernel is tested against.
  */
 export function drawTokens(p: Float32Array, size: number, rows: number, rng: Rng, into: Int32Array): void {
   for (let r = 0; r < rows; r++) into[r] = drawToken(p, r * size, size, rng);

@@ -89,6 +89,7 @@
  *       (i32.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 2))) (local.get $tok))
  *       (local.set $r (i32.add (local.get $r) (i32.const 1))) (br $rl)))))
  */
+import { SynthError } from '../../errors.js';
 import type { Rng } from '../model.js';
 
 const KERNEL =
@@ -178,7 +179,7 @@ export class SamplerKernel {
    * sums and the walk run in the kernel (they were a tenth of the sampler's time in JavaScript).
    */
   draw(p: Float32Array, size: number, rows: number, rng: Rng): void {
-    if (size > this.largestBlock) throw new Error(`internal: a block of ${size} tokens, the kernel holds ${this.largestBlock}`);
+    if (size > this.largestBlock) throw new SynthError('INTERNAL', `The sampler drew from a block of ${size} tokens; its kernel holds ${this.largestBlock}.`);
     this.probabilities.set(p.subarray(0, rows * size));
     const u = this.uniforms;
     for (let r = 0; r < rows; r++) u[r] = rng.next();

@@ -296,16 +296,20 @@ export class PrivacyFilter {
   private walk(merged: AcceptedBands, k: number, edge: number, dir: -1 | 1): number | null {
     const lo = this.mins[k]!;
     const hi = this.maxs[k]!;
-    let x = this.quantize(k, edge + dir * this.pad(k, edge), dir);
+    let x = this.past(k, edge, dir);
     if (x < lo || x > hi) return null;
     // Each step passes one more band (count bounds them), so the guard is never what ends the walk.
     for (let guard = 1; guard <= merged.count + 1; guard++) {
       if (!merged.holding(x)) return x >= lo && x <= hi ? x : null;
-      const next = dir < 0 ? merged.low : merged.high;
-      x = this.quantize(k, next + dir * this.pad(k, next), dir);
+      x = this.past(k, dir < 0 ? merged.low : merged.high, dir);
       if (x < lo || x > hi) return null;
     }
     return null;
+  }
+
+  /** The first value of column k just past band edge `edge` in direction `dir`, on the column's own step. */
+  private past(k: number, edge: number, dir: -1 | 1): number {
+    return this.quantize(k, edge + dir * this.pad(k, edge), dir);
   }
 
   /**
@@ -624,7 +628,7 @@ export class PrivacyFilter {
     if (this.copies !== null) {
       // Every exact copy is also a copy within tolerance, so the exact key is only built for copies.
       if (this.copies.isCopy(e)) return this.copies.hasExact(e) ? 'exact' : 'near';
-    } else if (this.exact!.has(this.exactKey(e))) return 'exact';
+    } else if (this.isExact(e)) return 'exact';
     else if (this.near > 0 && this.anyWithin(e, this.near * this.names.length)) return 'near';
     if (this.isOutlier(e)) return 'outlier';
     return null;
