@@ -11,6 +11,8 @@ export type Stage =
   | 'shadow'
   | 'load'
   | 'update'
+  /** Parent aggregates written from the loaded children (pipeline/derive-aggregates.ts). */
+  | 'derive'
   | 'repair'
   /** Finalize's keys and indexes, built before the gate (TargetConnector.buildKeys). */
   | 'keys'

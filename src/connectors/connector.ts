@@ -5,6 +5,7 @@
  */
 import type { CheckConstraint, DatabaseSchema, Dialect, ForeignKey, Table, TableRef } from '../schema/model.js';
 import type { Row, RowBatch } from '../schema/values.js';
+import type { AggregateWriter } from './aggregate-writes.js';
 
 /** Read-only access to the source database. Implementations open read-only sessions and never write. */
 export interface SourceConnector {
@@ -178,6 +179,8 @@ export interface TargetConnector {
    * follow the generated joint distribution of those columns. Only non-key columns are passed. Returns rows changed.
    */
   repairCheck(shadow: Shadow, table: Table, check: CheckConstraint, columns: string[]): Promise<number>;
+  /** Parent sums and bounded child shares written from the loaded rows (pipeline/derive-aggregates.ts). Absent: not kept. */
+  aggregates?: AggregateWriter;
   /**
    * Builds the shadow's primary keys, unique keys and indexes before the validation gate (finalize adds the rest and
    * skips these): building a unique index checks every row for duplicates, and the gate's orphan counts and the

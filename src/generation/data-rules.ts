@@ -7,6 +7,7 @@ import type { DatabaseSchema } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import { describeFanOut, fanOutKey, type FanOutRule } from './fan-out.js';
 import { describeInvariant, type OrderInvariant } from './order-invariants.js';
+import { describeAggregate, type AggregateRule } from './parent-aggregates.js';
 import type { CopiedParentCounts, ReferenceDecision } from './reference-tables.js';
 
 export interface DataRules {
@@ -15,6 +16,8 @@ export interface DataRules {
   fanOuts: FanOutRule[];
   /** Real children per copied parent row (absent under privacy: the counts describe the children's table). */
   copiedCounts?: CopiedParentCounts[];
+  /** Parent sums of their children and bounded child shares, written in the shadow after the load (parent-aggregates.ts). */
+  aggregates?: AggregateRule[];
 }
 
 export const NO_DATA_RULES: DataRules = { reference: [], invariants: [], fanOuts: [] };
@@ -42,6 +45,14 @@ export function formatDataRules(rules: DataRules, schema: DatabaseSchema): strin
       const child = schema.tables.find((t) => tableKey(t) === tableKey(r.child));
       const fk = child?.foreignKeys.find((f) => f.name === r.foreignKey);
       lines.push(`  ${describeFanOut(r, fk ? fk.references.name : '?')}`);
+    }
+  }
+  if ((rules.aggregates ?? []).length > 0) {
+    if (lines.length) lines.push('');
+    lines.push('Parent aggregates (hold on every sampled parent; written from the loaded children):');
+    for (const r of rules.aggregates ?? []) {
+      const fk = schema.tables.find((t) => tableKey(t) === tableKey(r.child))?.foreignKeys.find((f) => f.name === r.foreignKey);
+      lines.push(`  ${describeAggregate(r, fk ? fk.references.name : '?')}`);
     }
   }
   return lines.length ? `${lines.join('\n')}\n` : 'Reference tables, order invariants, exact fan-outs: none found.\n';

@@ -1,8 +1,9 @@
 /**
  * The run's second half, from the trained models to the swap, as a short sequencer over its stages: shadow →
- * generate + load → deferred updates → repair → keys (finalize's keys and indexes, built first where the target can)
- * → validate → quality report → finalize (foreign keys and the rest) → schema parity → swap (one file each, index.ts
- * lists them). The live schema changes only in the swap; a shadow that is refused or fails is dropped.
+ * generate + load → deferred updates → derive (parent aggregates) → repair → keys (finalize's keys and indexes,
+ * built first where the target can) → validate → quality report → finalize (foreign keys and the rest) → schema
+ * parity → swap (one file each, index.ts lists them). The live schema changes only in the swap; a shadow that is
+ * refused or fails is dropped.
  */
 import type { SourceConnector, TargetConnector } from '../connectors/connector.js';
 import type { SynthConfig } from '../config/schema.js';
@@ -16,6 +17,7 @@ import type { HydrateHooks, HydrateResult } from './hydrate.js';
 import { createShadow, dropShadow, shadowFault } from './shadow.js';
 import { loadShadow, prepareGeneration } from './load.js';
 import { applyDeferredUpdates } from './update.js';
+import { deriveAggregates } from './derive-aggregates.js';
 import { repairShadow } from './repair.js';
 import { validateShadow } from './validate.js';
 import { reportRunQuality } from './report.js';
@@ -55,6 +57,7 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
     await fault('after-shadow');
     await loadShadow({ target, shadow, schema, plan, models, config, runId, emit, hooks, fault, reference, generation, credentials, privacy, ...(args.targetName === undefined ? {} : { targetName: args.targetName }) });
     await applyDeferredUpdates(target, shadow, schema, plan, generation, emit);
+    await deriveAggregates(target, shadow, schema, models.rules, emit);
     await fault('after-load-before-validate');
     const repaired = await repairShadow(target, shadow, schema, emit);
     const integrity = await validateShadow(target, shadow, schema, repaired.byTable, fault, emit);

@@ -5,12 +5,13 @@
  *   connect.ts            open source and target, refuse a target that is the source
  *   introspect-plan.ts    introspect the source, build the FK plan, decide the type mappings
  *   sample.ts             bounded samples and child-count histograms (sample-child-counts.ts, sample-entities.ts)
- *   learn-rules.ts        reference tables, order invariants, exact fan-outs
+ *   learn-rules.ts        reference tables, order invariants, exact fan-outs, parent aggregates (learn-aggregates.ts)
  *   train.ts              fit one model per table (train-context.ts: the learned model's parent context)
  *   generate-load.ts      sequences the stages below, from the trained models to the swap (generateIntoTarget)
  *   shadow.ts             create the shadow next to the live schema; drop it unless it was swapped in
  *   load.ts               generate every table's rows (copied tables: the source's) and stream them into the shadow
  *   update.ts             write the FKs the plan deferred as null-then-update
+ *   derive-aggregates.ts  parent columns summed from their loaded children, child shares scaled under their bound
  *   repair.ts             resample rows that violate a CHECK
  *   validate.ts           the keys and indexes finalize would build, first where the target can (stage `keys`),
  *                         then the integrity gate: any violation refuses the swap

@@ -13,6 +13,7 @@ import { constantFanOut, detectColumnFanOut, type FanOutRule } from '../generati
 import type { ChildCountHistogram, TableSample } from '../generation/model.js';
 import { DEFAULT_MIN_SUPPORT, detectOrderInvariants, type AlignedParent, type OrderInvariant } from '../generation/order-invariants.js';
 import { copiedTables, decideReferenceTables, DEFAULT_REFERENCE_MAX_ROWS, referenceKey, type CopiedParentCounts } from '../generation/reference-tables.js';
+import { learnAggregates } from './learn-aggregates.js';
 import { findTable, tableKey, writableColumns, type DatabaseSchema, type Table, type TableRef } from '../schema/model.js';
 import type { Row, Value } from '../schema/values.js';
 
@@ -161,7 +162,8 @@ export async function learnDataRules(
   const invariants = setting === false ? [] : await learnInvariants(source, schema, samples, skip, setting.minSupport);
   const fanOuts = await learnFanOuts(source, schema, samples, histograms, skip);
   const copiedCounts = await learnCopiedCounts(source, schema, samples, copied, skip);
-  return { reference, invariants, fanOuts, copiedCounts };
+  const aggregates = await learnAggregates(source, schema, samples, skip, fanOuts, invariants, setting === false ? DEFAULT_MIN_SUPPORT : setting.minSupport);
+  return { reference, invariants, fanOuts, copiedCounts, ...(aggregates.length ? { aggregates } : {}) };
 }
 
 /** Every row of each copied table, read from the source for generation (reference tables are small). */
@@ -185,6 +187,7 @@ export function formatRulesNote(rules: DataRules): string | null {
   if (copied.length > 0) parts.push(`copied verbatim (reference data): ${copied.join(', ')}`);
   if (rules.invariants.length > 0) parts.push(`${rules.invariants.length} order invariant(s) kept`);
   if (rules.fanOuts.length > 0) parts.push(`${rules.fanOuts.length} exact fan-out(s) kept`);
+  if (rules.aggregates?.length) parts.push(`${rules.aggregates.length} parent aggregate(s) kept`);
   return parts.length > 0 ? `Data rules: ${parts.join('; ')} (see \`synth plan\`).` : null;
 }
 

@@ -24,6 +24,7 @@ import { MysqlShadows } from './mysql-shadow.js';
 import { mysqlUnitMarkers } from './mysql-unit-markers.js';
 import { countViolationsIn } from './mysql-validate.js';
 import { repairCheckIn } from './mysql-repair.js';
+import { mysqlAggregateWriter } from './mysql-aggregates.js';
 import { mappingNotes } from './mysql-ddl.js';
 import { translateCheck, untranslatedCheckNote } from '../translate-check.js';
 import { eventStatus, withEventStatus } from './mysql-objects.js';
@@ -120,6 +121,7 @@ export async function openMysqlTarget(url: string, options: WriteOptions = {}): 
       if (!translated.ok) return Promise.resolve(0);
       return repairCheckIn(session, dbFor(shadow), table, { ...check, expression: translated.sql }, columns);
     },
+    aggregates: mysqlAggregateWriter(session, dbFor),
     buildKeys: (shadow: Shadow, schema: DatabaseSchema): Promise<string[]> => shadows.buildKeys(shadow, schema),
     finalize: (shadow: Shadow, schema: DatabaseSchema): Promise<void> => shadows.finalize(shadow, schema),
     async introspectShadow(shadow: Shadow): Promise<DatabaseSchema> {

@@ -9,6 +9,7 @@ import { countChildrenByKeys, readRowsByKeys } from './postgres-keys.js';
 import { displayUrl, openPgSession, parsePgUrl, type PgSession } from './postgres-session.js';
 import * as shadowOps from './postgres-shadow.js';
 import { repairCheck } from './postgres-repair.js';
+import { pgAggregateWriter } from './postgres-aggregates.js';
 import { countViolations, type ValidateContext } from './postgres-validate.js';
 import { loadTable, updateTable } from './postgres-write.js';
 import { pgUnitMarkers } from './postgres-unit-markers.js';
@@ -108,6 +109,7 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
       return updateTable(session, locateIn(shadow)(table), table, batches);
     },
     unitMarkers: pgUnitMarkers(session, locateIn),
+    aggregates: pgAggregateWriter(session, locateIn),
     async countViolations(shadow: Shadow, checks: IntegrityCheck[]) {
       // Answers keep the order of the questions; each is reported against the question as asked (source dialect).
       const out: Array<IntegrityCount | null> = [];

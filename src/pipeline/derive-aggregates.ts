@@ -1,0 +1,104 @@
+/**
+ * The derive stage: parent aggregate rules (generation/parent-aggregates.ts) written in the shadow once every row is
+ * loaded, since parents are generated before their children. Bounded child shares go first (a parent's sum may read
+ * the scaled values), then parent sums, deepest parent first (an invoice's total before its customer's Σ of totals).
+ * Runs before repair, so a CHECK on a derived column still wins; no stage event when no rule applies.
+ */
+import type { ChildShareWrite, ParentSumWrite } from '../connectors/aggregate-writes.js';
+import type { Shadow, TargetConnector } from '../connectors/connector.js';
+import { type EventSink, stage } from '../events.js';
+import type { DataRules } from '../generation/data-rules.js';
+import type { ChildShareRule, ParentSumRule } from '../generation/parent-aggregates.js';
+import { findColumn, findTable, tableKey, type Column, type DatabaseSchema } from '../schema/model.js';
+
+/** Rules resolved against the schema (a rule whose table, FK or column is gone is dropped). */
+export function resolveAggregates(schema: DatabaseSchema, rules: DataRules | undefined): { shares: ChildShareWrite[]; sums: ParentSumWrite[] } {
+  const shares: ChildShareWrite[] = [];
+  const sums: ParentSumWrite[] = [];
+  for (const r of rules?.aggregates ?? []) {
+    const child = findTable(schema, r.child);
+    const foreignKey = child?.foreignKeys.find((f) => f.name === r.foreignKey);
+    if (!child || !foreignKey) continue;
+    if (r.kind === 'share') {
+      if (findColumn(child, r.column)) shares.push({ child, foreignKey, column: r.column, bound: r.bound, decimals: r.decimals });
+      continue;
+    }
+    const parent = findTable(schema, r.parent);
+    const column = parent ? findColumn(parent, r.column) : undefined;
+    if (!parent || !column || r.terms.some((t) => !findColumn(child, t))) continue;
+    sums.push({ parent, column, child, foreignKey, terms: r.terms, empty: r.empty, decimals: decimalsOf(column) });
+  }
+  return { shares, sums: deepestFirst(sums) };
+}
+
+function decimalsOf(column: Column): number | null {
+  const t = column.type;
+  if (t.kind === 'integer') return 0;
+  if (t.kind === 'decimal') return t.scale ?? null;
+  return null;
+}
+
+/** A sum whose child is another sum's parent goes first: it changes what that parent's sum reads. */
+function deepestFirst(sums: ParentSumWrite[]): ParentSumWrite[] {
+  const left = [...sums];
+  const out: ParentSumWrite[] = [];
+  while (left.length > 0) {
+    const i = left.findIndex((s) => !left.some((o) => o !== s && tableKey(o.parent) === tableKey(s.child)));
+    out.push(...left.splice(i < 0 ? 0 : i, 1));
+  }
+  return out;
+}
+
+/**
+ * The largest magnitude a column holds, or null when unbounded: numeric(10,2) holds |v| < 10^8, a 4-byte integer
+ * ±2^31. Floats are left to the database.
+ */
+export function columnLimit(column: Column): { min: number; max: number } | null {
+  const t = column.type;
+  if (t.kind === 'decimal' && t.precision !== null) {
+    const top = 10 ** (t.precision - (t.scale ?? 0)) - 10 ** -(t.scale ?? 0);
+    return { min: -top, max: top };
+  }
+  if (t.kind === 'integer') {
+    const bits = t.bytes * 8;
+    return t.unsigned ? { min: 0, max: 2 ** bits - 1 } : { min: -(2 ** (bits - 1)), max: 2 ** (bits - 1) - 1 };
+  }
+  return null;
+}
+
+export async function deriveAggregates(target: TargetConnector, shadow: Shadow, schema: DatabaseSchema, rules: DataRules | undefined, emit: EventSink): Promise<void> {
+  const { shares, sums } = resolveAggregates(schema, rules);
+  if (shares.length === 0 && sums.length === 0) return;
+  const writer = target.aggregates;
+  if (!writer) {
+    emit({ type: 'warning', message: `This target cannot write parent aggregates; ${shares.length + sums.length} rule(s) are not kept (see \`synth plan\`).` });
+    return;
+  }
+  await stage(emit, 'derive', async () => {
+    let rows = 0;
+    for (const s of shares) {
+      const n = await writer.boundShares(shadow, s);
+      rows += n;
+      emit({ type: 'table', stage: 'derive', table: tableKey(s.child), rows: n, done: true });
+    }
+    for (const s of sums) {
+      // A sum the column cannot hold is left as generated, with a warning, rather than failing the run: the rows stay
+      // valid (the gate passes) and only this app-level rule is lost, which the warning names.
+      const range = await writer.sumRange(shadow, s);
+      const limit = columnLimit(s.column);
+      if (range && limit && (range.max > limit.max || range.min < limit.min)) {
+        emit({
+          type: 'warning',
+          table: tableKey(s.parent),
+          column: s.column.name,
+          message: `${tableKey(s.parent)}.${s.column.name}: the sum of ${s.child.name}.${s.terms.join(' × ')} reaches ${range.max > limit.max ? range.max : range.min}, outside ${s.column.name}'s type (${limit.min} … ${limit.max}); the column keeps its generated values and this rule is not kept.`,
+        });
+        continue;
+      }
+      const n = await writer.writeSums(shadow, s);
+      rows += n;
+      emit({ type: 'table', stage: 'derive', table: tableKey(s.parent), rows: n, done: true });
+    }
+    return rows;
+  }, (rows) => `${rows} rows written from their children`);
+}

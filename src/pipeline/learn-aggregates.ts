@@ -1,0 +1,85 @@
+/**
+ * Learns the parent aggregate rules (generation/parent-aggregates.ts): for every FK whose parent or child has a
+ * numeric column that could take part, the children of (up to MAX_PARENTS of) the sampled parent rows are read by
+ * key and the sums compared. Tables without such columns cost no query.
+ */
+import type { SourceConnector } from '../connectors/connector.js';
+import type { FanOutRule } from '../generation/fan-out.js';
+import { keyColumnNames } from '../generation/metadata.js';
+import type { TableSample } from '../generation/model.js';
+import type { OrderInvariant } from '../generation/order-invariants.js';
+import { detectParentAggregates, type AggregateRule } from '../generation/parent-aggregates.js';
+import { findTable, tableKey, type DatabaseSchema, type Table } from '../schema/model.js';
+import type { Row, Value } from '../schema/values.js';
+
+/** Sampled parents whose children are read: enough support for a rule that must hold on every one, ... */
+const MAX_PARENTS = 2000;
+/** ... and about this many children at most (a supplier with 600 lines each reads fewer suppliers). */
+const MAX_CHILDREN = 20_000;
+
+function numericColumns(table: Table): string[] {
+  const keys = keyColumnNames(table);
+  return table.columns
+    .filter((c) => (c.type.kind === 'integer' || c.type.kind === 'decimal' || c.type.kind === 'float') && !keys.has(c.name) && c.generated === null)
+    .map((c) => c.name);
+}
+
+/** Columns another rule writes or anchors on, which a derived value would break: `schema.table.column`. */
+function ruledColumns(schema: DatabaseSchema, fanOuts: FanOutRule[], invariants: OrderInvariant[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of fanOuts) {
+    if (r.kind !== 'column') continue;
+    const fk = findTable(schema, r.child)?.foreignKeys.find((f) => f.name === r.foreignKey);
+    if (fk) out.add(`${tableKey(fk.references)}.${r.column}`);
+  }
+  for (const inv of invariants) {
+    out.add(`${tableKey(inv.table)}.${inv.column}`);
+    const fk = inv.anchor.foreignKey === undefined ? undefined : findTable(schema, inv.table)?.foreignKeys.find((f) => f.name === inv.anchor.foreignKey);
+    out.add(`${fk ? tableKey(fk.references) : tableKey(inv.table)}.${inv.anchor.column}`);
+  }
+  return out;
+}
+
+export async function learnAggregates(
+  source: SourceConnector,
+  schema: DatabaseSchema,
+  samples: Map<string, TableSample>,
+  skip: (t: Table) => boolean,
+  fanOuts: FanOutRule[],
+  invariants: OrderInvariant[],
+  minSupport: number,
+): Promise<AggregateRule[]> {
+  const out: AggregateRule[] = [];
+  if (!source.readRowsByKeys) return out;
+  const ruled = ruledColumns(schema, fanOuts, invariants);
+  for (const child of schema.tables) {
+    if (skip(child)) continue;
+    const childNumbers = numericColumns(child).filter((c) => !ruled.has(`${tableKey(child)}.${c}`));
+    if (childNumbers.length === 0) continue;
+    for (const fk of child.foreignKeys) {
+      const parent = findTable(schema, fk.references);
+      const parentSample = parent ? samples.get(tableKey(parent)) : undefined;
+      if (!parent || !parentSample || tableKey(parent) === tableKey(child)) continue;
+      const idx = fk.references.columns.map((c) => parentSample.columns.indexOf(c));
+      if (idx.some((i) => i < 0)) continue;
+      const perParent = (samples.get(tableKey(child))?.totalRows ?? 0) / Math.max(1, parentSample.totalRows);
+      const rows = parentSample.rows.slice(0, Math.min(MAX_PARENTS, Math.floor(MAX_CHILDREN / Math.max(1, perParent))));
+      if (rows.length < minSupport) continue;
+      const keys: Row[] = rows.map((r) => idx.map((i) => (r[i] ?? null) as Value));
+      const columns = [...new Set([...fk.columns, ...childNumbers])];
+      const children: Row[] = [];
+      for await (const batch of source.readRowsByKeys(child, columns, fk.columns, keys)) children.push(...batch.rows);
+      // A copied parent keeps the source's values (its generated children share it): only its children's shares apply.
+      const excluded = new Set(parent.columns.map((c) => c.name).filter((c) => skip(parent) || ruled.has(`${tableKey(parent)}.${c}`)));
+      out.push(...detectParentAggregates(parent, { columns: parentSample.columns, rows }, child, fk, { columns, rows: children }, { minSupport, excluded }));
+    }
+  }
+  // One rule per parent column (the first FK that explains it) and per child column (a share bounded through one FK).
+  const seen = new Set<string>();
+  return out.filter((r) => {
+    const k = r.kind === 'sum' ? `sum:${tableKey(r.parent)}.${r.column}` : `share:${tableKey(r.child)}.${r.column}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
