@@ -14,6 +14,8 @@ export interface PgSession {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
   /** Runs `COPY … FROM STDIN` fed by `chunks`; returns rows copied. */
   copyFrom(sql: string, chunks: AsyncIterable<string>): Promise<number>;
+  /** `COPY … FROM STDIN WITH (FORMAT binary)` fed by `chunks`; absent where only text COPY is taken (PGlite). */
+  copyFromBinary?(sql: string, chunks: AsyncIterable<Buffer>): Promise<number>;
   copyTo?(sql: string): AsyncIterable<string>;
   /** A session bound to one connection, for transactions and cursors; its close() releases the connection. */
   pin(): Promise<PgSession>;
@@ -122,6 +124,14 @@ function poolSession(pool: pg.Pool, connections: number): PgSession {
         client.release();
       }
     },
+    async copyFromBinary(sql, chunks) {
+      const client = await pool.connect();
+      try {
+        return await copyFromClient(client, sql, chunks);
+      } finally {
+        client.release();
+      }
+    },
     copyTo(sql) {
       return copyToPool(pool, sql);
     },
@@ -143,6 +153,7 @@ function clientSession(client: pg.PoolClient): PgSession {
       return { rows: res.rows as T[] };
     },
     copyFrom: (sql, chunks) => copyFromClient(client, sql, chunks),
+    copyFromBinary: (sql, chunks) => copyFromClient(client, sql, chunks),
     async *copyTo(sql) {
       const stream = client.query(copyStreams.to(sql));
       for await (const chunk of stream) yield (chunk as Buffer).toString('utf8');
@@ -161,7 +172,7 @@ function clientSession(client: pg.PoolClient): PgSession {
   return self;
 }
 
-async function copyFromClient(client: pg.ClientBase, sql: string, chunks: AsyncIterable<string>): Promise<number> {
+async function copyFromClient(client: pg.ClientBase, sql: string, chunks: AsyncIterable<string | Buffer>): Promise<number> {
   const stream = client.query(copyStreams.from(sql));
   await pipeline(Readable.from(chunks), stream as Writable);
   return stream.rowCount;

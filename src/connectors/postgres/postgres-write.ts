@@ -1,4 +1,4 @@
-/** Bulk writes into shadow tables: COPY FROM STDIN in text format, and deferred updates via a temp table. */
+/** Bulk writes into shadow tables: COPY FROM STDIN (binary where every column allows, else text), and deferred updates via a temp table. */
 import type { LoadProgress, UpdateBatch } from '../connector.js';
 import type { NeutralType, Table } from '../../schema/model.js';
 import type { RowBatch, Value } from '../../schema/values.js';
@@ -6,6 +6,7 @@ import { SynthError } from '../../errors.js';
 import { qi, qn } from './postgres-quote.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
 import { copyRowEncoder } from './postgres-values.js';
+import { binaryBatchEncoder, COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from './postgres-copy-binary.js';
 import { unfittedPgPartitionFixes } from './postgres-partitions.js';
 
 function typesOf(table: Table, columns: string[]): NeutralType[] {
@@ -22,29 +23,79 @@ function typesOf(table: Table, columns: string[]): NeutralType[] {
   });
 }
 
-/** Encodes batches into COPY text chunks, one chunk per batch, so memory stays bounded by the batch size. */
-async function* copyChunks(
-  table: Table,
-  batches: AsyncIterable<RowBatch>,
-  expectColumns: string[] | null,
-  onRows: (n: number) => void,
-): AsyncIterable<string> {
-  let encode: ((row: Value[]) => string) | null = null;
-  for await (const batch of batches) {
-    if (expectColumns && batch.columns.join('\u0000') !== expectColumns.join('\u0000')) {
-      throw new SynthError('LOAD_FAILED', `Batches for ${table.schema}.${table.name} changed their column list mid-stream`, {
-        table: `${table.schema}.${table.name}`,
-      });
-    }
-    encode ??= copyRowEncoder(typesOf(table, batch.columns));
-    let out = '';
-    for (const row of batch.rows) out += encode(row);
-    if (out) yield out;
-    onRows(batch.rows.length);
-  }
+/** A batch's rows as COPY text (one line a row, with its newline). */
+function copyText(encode: (row: Value[]) => string, rows: readonly Value[][]): string {
+  let out = '';
+  for (const row of rows) out += encode(row);
+  return out;
 }
 
-/** Reads the first batch to learn the column list, then streams everything through one COPY. */
+/** pg_type OIDs of a table's columns, by name (a domain column has its domain's). */
+async function columnTypeOids(session: PgSession, schemaName: string, table: string, columns: string[]): Promise<number[] | null> {
+  const res = await session.query<{ name: string; oid: number }>(
+    'SELECT attname AS name, atttypid::int AS oid FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped',
+    [qn(schemaName, table)],
+  );
+  const byName = new Map(res.rows.map((r) => [r.name, Number(r.oid)]));
+  const oids = columns.map((c) => byName.get(c));
+  return oids.every((o): o is number => o !== undefined) ? oids : null;
+}
+
+/**
+ * Streams the batches into the table: as COPY BINARY where every column's type has an exact binary form
+ * (postgres-copy-binary.ts) and the session takes it, else as text. A batch holding a value without one (a
+ * copied 'infinity' date) ends the binary COPY, and that batch and the rest go through a text COPY.
+ */
+async function copyBatches(
+  session: PgSession,
+  schemaName: string,
+  table: Table,
+  columns: string[],
+  batches: AsyncIterator<RowBatch>,
+  onRows: (n: number) => void,
+): Promise<number> {
+  const target = qn(schemaName, table.name);
+  const list = columns.map(qi).join(', ');
+  const types = typesOf(table, columns);
+  const binary = session.copyFromBinary ? binaryBatchEncoder(types, (await columnTypeOids(session, schemaName, table.name, columns)) ?? []) : null;
+  // The batch the binary encoder refused, for the text COPY to start with.
+  let refused: RowBatch | null = null;
+  let ended = false;
+  const next = async (): Promise<RowBatch | null> => {
+    const n = await batches.next();
+    if (n.done) ended = true;
+    return n.done ? null : n.value;
+  };
+  let copied = 0;
+  if (binary && session.copyFromBinary) {
+    async function* chunks(): AsyncIterable<Buffer> {
+      yield COPY_BINARY_HEADER;
+      for (let b = await next(); b; b = await next()) {
+        const buf = binary!.encode(b.rows);
+        if (!buf) {
+          refused = b;
+          break;
+        }
+        if (buf.length > 0) yield buf;
+        onRows(b.rows.length);
+      }
+      yield COPY_BINARY_TRAILER;
+    }
+    copied += await session.copyFromBinary(`COPY ${target} (${list}) FROM STDIN WITH (FORMAT binary)`, chunks());
+    if (ended) return copied;
+  }
+  const text = copyRowEncoder(types);
+  async function* lines(): AsyncIterable<string> {
+    for (let b = refused ?? (await next()); b; b = await next()) {
+      const out = copyText(text, b.rows);
+      if (out) yield out;
+      onRows(b.rows.length);
+    }
+  }
+  return copied + (await session.copyFrom(`COPY ${target} (${list}) FROM STDIN`, lines()));
+}
+
+/** Reads the first batch to learn the column list, then streams everything through one COPY (two after a refused batch). */
 export async function loadTable(
   session: PgSession,
   schemaName: string,
@@ -76,15 +127,11 @@ export async function loadTable(
     }
   }
   let loaded = 0;
-  const sql = `COPY ${qn(schemaName, table.name)} (${columns.map(qi).join(', ')}) FROM STDIN`;
   try {
-    return await session.copyFrom(
-      sql,
-      copyChunks(table, all(), columns, (n) => {
-        loaded += n;
-        progress?.(loaded);
-      }),
-    );
+    return await copyBatches(session, schemaName, table, columns, all()[Symbol.asyncIterator](), (n) => {
+      loaded += n;
+      progress?.(loaded);
+    });
   } catch (cause) {
     if (cause instanceof SynthError) throw cause;
     const msg = cause instanceof Error ? cause.message : String(cause);
@@ -133,8 +180,7 @@ export async function updateTable(
         await s.query('TRUNCATE synth_update');
       }
       async function* chunk(): AsyncIterable<string> {
-        let out = '';
-        for (const row of b.rows) out += encode(row);
+        const out = copyText(encode, b.rows);
         if (out) yield out;
       }
       await s.copyFrom(`COPY synth_update (${cols.map(qi).join(', ')}) FROM STDIN`, chunk());
