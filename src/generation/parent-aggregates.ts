@@ -47,7 +47,7 @@ export interface AggregateOptions {
 const DEFAULT_MIN_SUPPORT = 20;
 /** Child columns considered as terms (pairs grow with the square). */
 const MAX_TERMS = 12;
-/** Parents whose children sum over a share's bound may be this rare in the source (data-entry slips), ... */
+/** Parents whose children sum over a share's bound may be this rare in the source (data-entry slips; one always), ... */
 const SHARE_OVER_RATE = 0.01;
 /** ... and only this far over it. */
 const SHARE_OVER_SLACK = 0.02;
@@ -246,7 +246,7 @@ function detectShares(child: Table, childRef: TableRef, fk: ForeignKey, children
         if (s >= 0.99 * bound) tight++;
       }
     }
-    if (worst > bound * (1 + SHARE_OVER_SLACK) || over > SHARE_OVER_RATE * g.withChildren || tight < Math.max(3, SHARE_TIGHT_RATE * several)) continue;
+    if (worst > bound * (1 + SHARE_OVER_SLACK) || over > Math.max(1, SHARE_OVER_RATE * g.withChildren) || tight < Math.max(3, SHARE_TIGHT_RATE * several)) continue;
     const t = column.type;
     const scale = t.kind === 'integer' ? 0 : t.kind === 'decimal' ? (t.scale ?? decimals) : decimals;
     out.push({ kind: 'share', child: childRef, foreignKey: fk.name, column: column.name, bound, decimals: scale, support: g.withChildren });
