@@ -4,7 +4,7 @@
  * numbers, mod-97 for IBANs; faker's name dictionaries for person names). Each finding carries a confidence
  * in [0, 1] and a human reason for the report; the pipeline decides what to do with it (transform by kind).
  */
-import { fakerDE, fakerEN, fakerES, fakerFR, fakerIT, fakerNL } from '@faker-js/faker';
+import { fakerFor, type FakerLocale } from './faker-locales.js';
 import type { Column, Table } from '../../schema/model.js';
 import type { TableSample } from '../model.js';
 import { IDENTIFYING_KINDS, isPiiKind, normalizeName, type PiiKind, type PiiTransform } from './pii-config.js';
@@ -93,13 +93,16 @@ function isPhone(v: string): boolean {
   return digits >= 7 && digits <= 15 && !DATE_RE.test(v) && !IPV4_RE.test(v);
 }
 
+/** The locales whose names and cities the detectors know. */
+const DETECTED_LOCALES: FakerLocale[] = ['en', 'de', 'fr', 'es', 'it', 'nl'];
+
 let citySet: Set<string> | null = null;
 
 /** Lower-cased city names from faker's locale dictionaries. */
 function cities(): Set<string> {
   if (citySet) return citySet;
   citySet = new Set<string>();
-  for (const f of [fakerEN, fakerDE, fakerFR, fakerES, fakerIT, fakerNL]) {
+  for (const f of DETECTED_LOCALES.map(fakerFor)) {
     const list: unknown = f.rawDefinitions.location?.city_name;
     if (Array.isArray(list)) for (const c of list) if (typeof c === 'string') citySet.add(c.toLowerCase());
   }
@@ -116,7 +119,7 @@ function names(): { first: Set<string>; last: Set<string> } {
   if (nameSets) return nameSets;
   const first = new Set<string>();
   const last = new Set<string>();
-  for (const f of [fakerEN, fakerDE, fakerFR, fakerES, fakerIT, fakerNL]) {
+  for (const f of DETECTED_LOCALES.map(fakerFor)) {
     const p = f.rawDefinitions.person;
     for (const group of [p?.first_name, p?.last_name]) {
       if (!group) continue;

@@ -8,16 +8,15 @@
  * The key is a secret of the deployment (e.g. SYNTH_PII_KEY): rotating it changes every fake value.
  */
 import { createHmac } from 'node:crypto';
-import { base, en, Faker, fakerDE, fakerEN } from '@faker-js/faker';
+import type { Faker } from '@faker-js/faker';
 import { SynthError } from '../../errors.js';
 import type { Column } from '../../schema/model.js';
 import type { Value } from '../../schema/values.js';
 import { isPiiKind, type PiiKind, type PiiTransform } from './pii-config.js';
 import { EMAIL_RE, ibanMod97, luhnValid } from './pii-detect.js';
+import { fakerFor } from './faker-locales.js';
 
 export type PiiKey = string | Uint8Array;
-
-const faker = new Faker({ locale: [en, base] });
 
 /** Common mail providers are not identifying and keeping them keeps the data realistic. */
 const PUBLIC_MAIL_DOMAINS = new Set([
@@ -97,7 +96,7 @@ function dicts(): { en: Dictionaries; de: Dictionaries } {
       streetSuffixes: clean(stringsOf(d.location?.street_suffix)),
     };
   };
-  dictionaries = { en: of(fakerEN), de: of(fakerDE) };
+  dictionaries = { en: of(fakerFor('en')), de: of(fakerFor('de')) };
   return dictionaries;
 }
 
@@ -115,7 +114,7 @@ function asciiFold(x: string): string {
     .replace(/[^a-z]/g, '');
 }
 
-function seededFaker(seed: Buffer, f: Faker = faker): Faker {
+function seededFaker(seed: Buffer, f: Faker = fakerFor('en')): Faker {
   f.seed([seed.readUInt32BE(0), seed.readUInt32BE(4), seed.readUInt32BE(8), seed.readUInt32BE(12)]);
   return f;
 }
