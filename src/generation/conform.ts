@@ -137,15 +137,26 @@ export function formatEpoch(ms: number, kind: 'date' | 'timestamp', withTimeZone
 
 const MIN_EPOCH = utc(1, 0, 1);
 const MAX_EPOCH = Date.UTC(9999, 11, 31, 23, 59, 59);
-/** `YYYY-MM-DD` by day since 1970: a table's dates span a few thousand days, each formatted once. */
+/**
+ * `YYYY-MM-DD` by day since 1970: a table's dates span a few thousand days, each formatted once. Days of 1900–2258
+ * sit in an array by index (a Map lookup per date value was ~10x the cost, 0.1–0.2 CPU-s of an SF0.1 generation);
+ * others in the Map.
+ */
 const dayTexts = new Map<number, string>();
+const NEAR_DAYS_FROM = -25_567;
+const nearDayTexts: Array<string | undefined> = Array.from({ length: 1 << 17 });
 
 function dayText(day: number): string {
-  let text = dayTexts.get(day);
+  const i = day - NEAR_DAYS_FROM;
+  const near = i >= 0 && i < nearDayTexts.length;
+  let text = near ? nearDayTexts[i] : dayTexts.get(day);
   if (text === undefined) {
     text = isoDate(new Date(day * DAY_MS));
-    if (dayTexts.size >= 100_000) dayTexts.clear();
-    dayTexts.set(day, text);
+    if (near) nearDayTexts[i] = text;
+    else {
+      if (dayTexts.size >= 100_000) dayTexts.clear();
+      dayTexts.set(day, text);
+    }
   }
   return text;
 }

@@ -145,4 +145,11 @@ describe('conformValue', () => {
       expect(String((e as Error).message)).toContain('weird');
     }
   });
+
+  it('writes a date the same inside and outside the days it keeps by index (1900-2258)', () => {
+    const days = [utc(1, 0, 1), utc(1899, 11, 31), utc(1900, 0, 1), utc(1970, 0, 1), utc(2258, 9, 17), utc(2258, 9, 18), utc(9999, 11, 31)];
+    for (let k = 0; k < 2; k++) {
+      expect(days.map((d) => formatEpoch(d, 'date'))).toEqual(['0001-01-01', '1899-12-31', '1900-01-01', '1970-01-01', '2258-10-17', '2258-10-18', '9999-12-31']);
+    }
+  });
 });
