@@ -58,6 +58,13 @@ export interface ReadOptions {
    * slice of the table (TABLESAMPLE, key ranges) instead of ordering every row. Without it the catalog estimate is used.
    */
   totalRows?: number;
+  /**
+   * With `limit`: a sample that depends on the rows alone, not on where they lie (a table loaded by parallel workers
+   * lies differently on every run): a big table is read as seeded ranges of its primary key, else sorted whole by a
+   * seeded hash, never sampled by page. The quality report's reads; the sample stage's keep theirs (the same training
+   * samples, so the same generated rows).
+   */
+  sampleByKey?: boolean;
 }
 
 /** One deferred write: fill `setColumns` of the rows whose `keyColumns` match (cycle edges loaded as NULL first). */

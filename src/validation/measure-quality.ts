@@ -74,8 +74,9 @@ export async function measureQuality(args: MeasureQualityArgs): Promise<QualityR
     const known = args.sourceRows?.get(tableKey(table));
     const [sourceRows, targetRows] = await Promise.all([known !== undefined && known > 0 ? known : source.countRows(table), gateRows ?? target.countRows(shadow, table)]);
     syntheticRows.set(tableKey(table), targetRows);
-    // The row counts let the connectors read a slice of a big table (TABLESAMPLE, key ranges) rather than all of it.
-    const options = (totalRows: number) => (totalRows > sampleRows ? { columns, limit: sampleRows, seed, totalRows } : { columns });
+    // The row counts let the connectors read a slice of a big table (key ranges) rather than all of it. By key, as
+    // the shadow's rows lie differently on every run (parallel load): the same seed scores the same rows.
+    const options = (totalRows: number) => (totalRows > sampleRows ? { columns, limit: sampleRows, seed, totalRows, sampleByKey: true } : { columns });
     real[name] = await tableDataFromBatches(columns, source.readRows(table, options(sourceRows)));
     synthetic[name] = await tableDataFromBatches(columns, target.readRows(shadow, table, options(targetRows)));
     sampling[tableKey(table)] = { real: real[name]!.rows.length, realOf: sourceRows, synthetic: synthetic[name]!.rows.length, syntheticOf: targetRows };

@@ -8,7 +8,7 @@ import type { ReadOptions } from '../connector.js';
 import { SynthError } from '../../errors.js';
 import type { MysqlSession } from './mysql-session.js';
 import { qi, qt } from './mysql-quote.js';
-import { createRng } from '../../generation/rng.js';
+import { keyRangePlan, keyRangeStarts, takeFromRanges, type KeyRangePlan, type RangeStatement } from '../key-ranges.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -139,7 +139,10 @@ export async function* streamRows(
   let sql = `SELECT ${select} FROM ${qt(database, table.name)}`;
   if (options.limit !== undefined) {
     const seed = Math.trunc(options.seed ?? 0);
-    sql += ` ORDER BY RAND(${seed}) LIMIT ${Math.max(0, Math.trunc(options.limit))}`;
+    // RAND(seed) numbers the rows in scan order: the primary key's, else the order they were loaded in, which a
+    // parallel load changes from run to run. Without a primary key a seeded hash of the row orders them instead.
+    const order = options.sampleByKey && !table.primaryKey && columns.length > 0 ? `MD5(CONCAT_WS(',', ${seed}, ${columns.map((c) => `QUOTE(${qi(c)})`).join(', ')}))` : `RAND(${seed})`;
+    sql += ` ORDER BY ${order} LIMIT ${Math.max(0, Math.trunc(options.limit))}`;
   }
   yield* withReadSnapshot(session, table, `Reading ${database}.${table.name}`, async function* (conn) {
     const stream = (conn.connection as unknown as CoreConnection).query({ sql, rowsAsArray: true }).stream({ highWaterMark: batchSize }) as Readable;
@@ -195,54 +198,9 @@ async function leadsPrimaryKey(session: MysqlSession, database: string, table: s
   return rows.length > 0;
 }
 
-/** Tables smaller than this are sampled by ORDER BY RAND(seed): one scan, and exact whatever the key spread. */
-export const MYSQL_SAMPLING_MIN_ROWS = 100_000;
-/** Sampling by key ranges pays off once the limit is at most this fraction of the table. */
-const SAMPLING_MAX_FRACTION = 0.1;
-/** Rows read from each range: few enough that neighbours (one order's lines) do not crowd the sample. */
-const ROWS_PER_RANGE = 20;
-/** Ranges per statement: one round trip reads many of them. */
-const RANGES_PER_QUERY = 50;
-
-export interface KeyRangePlan {
-  /** The primary key's leading integer column: the ranges are on it, so each is one clustered-index seek. */
-  column: string;
-  orderBy: string[];
-  limit: number;
-  ranges: number;
-}
-
 /**
- * When `limit` of `total` rows should be read as random ranges of the primary key instead of a full scan sorted
- * by RAND(): a big table whose primary key leads with an integer column. Null otherwise.
- */
-export function keyRangePlan(table: Table, limit: number, total: number): KeyRangePlan | null {
-  const pk = table.primaryKey;
-  const lead = pk ? table.columns.find((c) => c.name === pk.columns[0]) : undefined;
-  if (!pk || lead?.type.kind !== 'integer') return null;
-  if (!(total >= MYSQL_SAMPLING_MIN_ROWS) || limit <= 0 || limit > total * SAMPLING_MAX_FRACTION) return null;
-  return { column: lead.name, orderBy: pk.columns, limit: Math.floor(limit), ranges: Math.max(1, Math.ceil(limit / ROWS_PER_RANGE)) };
-}
-
-/**
- * Range starts, one per stratum of [min, max]: stratified so the ranges cover the key space evenly, seeded so the same
- * seed reads the same ranges of the same table. Strictly increasing.
- */
-export function keyRangeStarts(min: bigint, max: bigint, ranges: number, seed: number): bigint[] {
-  const rng = createRng(seed, 'mysql-key-ranges');
-  const span = max - min + 1n;
-  const starts: bigint[] = [];
-  for (let i = 0; i < ranges; i++) {
-    const at = min + BigInt(Math.floor(((i + rng.next()) * Number(span)) / ranges));
-    if (starts.length === 0 || at > starts[starts.length - 1]!) starts.push(at > max ? max : at);
-  }
-  return starts;
-}
-
-/**
- * Reads the sample as ranges of the primary key, each from a random start within its stratum: only the rows kept
- * are read. A range short of its share (a gap in the keys) passes the shortfall on to the next one. All in one
- * consistent snapshot.
+ * Reads the sample as ranges of the primary key (key-ranges.ts), each from a random start within its stratum: only
+ * the rows kept are read. All in one consistent snapshot.
  */
 function streamKeyRanges(
   session: MysqlSession,
@@ -265,38 +223,19 @@ function streamKeyRanges(
       const keys = plan.orderBy.map((c, i) => `${qi(c)} AS synth_k${i}`).join(', ');
       const keyOrder = plan.orderBy.map((_, i) => `synth_k${i}`).join(', ');
       const width = plan.orderBy.length;
-      const share = plan.limit / starts.length;
-      let got = 0;
-      for (let from = 0; from < starts.length && got < plan.limit; from += RANGES_PER_QUERY) {
-        const parts: string[] = [];
-        const params: string[] = [];
-        // Twice a range's share, plus what the ranges so far fell short of: enough unless the keys are very sparse.
-        const cap = Math.ceil(2 * share) + Math.max(0, Math.round(from * share) - got);
-        for (let i = from; i < Math.min(starts.length, from + RANGES_PER_QUERY); i++) {
-          const upper = i + 1 < starts.length ? ` AND ${k} < ?` : '';
-          params.push(String(starts[i]!), ...(upper ? [String(starts[i + 1]!)] : []));
-          parts.push(`(SELECT ${i} AS synth_range, ${keys}, ${select} FROM ${t} WHERE ${k} >= ?${upper} ORDER BY ${order} LIMIT ${cap})`);
-        }
+      const fetch = async ({ ranges, cap }: RangeStatement): Promise<unknown[][]> => {
+        const params = ranges.flatMap((r) => [String(r.from), ...(r.to === null ? [] : [String(r.to)])]);
+        const parts = ranges.map((r) => `(SELECT ${r.range} AS synth_range, ${keys}, ${select} FROM ${t} WHERE ${k} >= ?${r.to === null ? '' : ` AND ${k} < ?`} ORDER BY ${order} LIMIT ${cap})`);
         const [result] = await conn.query({ sql: `${parts.join(' UNION ALL ')} ORDER BY synth_range, ${keyOrder}`, rowsAsArray: true }, params);
-        // Each range takes its share of the limit plus what the ranges before it fell short of.
-        const byRange = new Map<number, unknown[][]>();
-        for (const wire of result as unknown[][]) {
-          const r = Number(wire[0]);
-          const list = byRange.get(r) ?? [];
-          list.push(wire);
-          byRange.set(r, list);
-        }
-        const rows: Row[] = [];
-        for (let i = from; i < Math.min(starts.length, from + RANGES_PER_QUERY); i++) {
-          const due = Math.round(((i + 1) * plan.limit) / starts.length) - got;
-          for (const wire of (byRange.get(i) ?? []).slice(0, Math.max(0, due))) {
-            const row: Row = new Array<Value>(types.length);
-            for (let c = 0; c < types.length; c++) row[c] = fromWire(types[c]!, wire[c + 1 + width]);
-            rows.push(columns.length === 0 ? [] : row);
-            got++;
-          }
-        }
-        if (rows.length > 0) yield { columns, rows };
+        return result as unknown[][];
+      };
+      for await (const kept of takeFromRanges(plan, starts, fetch)) {
+        const rows: Row[] = kept.map((wire) => {
+          const row: Row = new Array<Value>(types.length);
+          for (let c = 0; c < types.length; c++) row[c] = fromWire(types[c]!, wire[c + width]);
+          return columns.length === 0 ? [] : row;
+        });
+        yield { columns, rows };
       }
   });
 }

@@ -6,6 +6,8 @@ import { SynthError } from '../../errors.js';
 import { lit, qi, qn } from './postgres-quote.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
 import { decodeText, selectAsText } from './postgres-values.js';
+import { keyRangePlan } from '../key-ranges.js';
+import { primaryKeyLeads, readKeyRanges } from './postgres-key-ranges.js';
 
 const READ_ONLY = 'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY';
 
@@ -90,9 +92,15 @@ export async function* readRows(
       // With a seed the order is a hash of the row's content: the same rows come back whatever the physical
       // order (synchronized scans, VACUUM FULL, a restored copy). Without one, random().
       const order = options.seed !== undefined ? `md5(${lit(`synth:${options.seed}:`)} || synth_row::text)` : 'random()';
-      const plan = choosePgSampling(limit, await samplingTotal(s, locate(table), table.name, options.totalRows));
+      const total = await samplingTotal(s, locate(table), table.name, options.totalRows);
+      const ranges = options.sampleByKey ? keyRangePlan(table, limit, total) : null;
+      // By key, a table without its primary key to seek is sorted whole rather than sampled by page.
+      const plan = options.sampleByKey ? null : choosePgSampling(limit, total);
       sql = `${sql} synth_row ORDER BY ${order} LIMIT ${limit}`;
-      if (plan) {
+      if (ranges && (await primaryKeyLeads(s, qn(locate(table), table.name), ranges.column))) {
+        sampled = true;
+        yield* readKeyRanges(s, from, select, ranges, Math.trunc(options.seed ?? 0), options.columns, types);
+      } else if (plan) {
         // Hashing and sorting every row of a big table costs more than the rest of the sample stage: read a slice
         // of it instead. REPEATABLE keeps a seed's slice the same on the same table (not across a VACUUM FULL or a
         // restore, which the full read survives). The window count tells whether the slice held enough rows.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMysqlSource } from '../../../src/connectors/mysql/index.js';
-import { keyRangePlan, keyRangeStarts } from '../../../src/connectors/mysql/mysql-read.js';
+import { keyRangePlan, keyRangeStarts } from '../../../src/connectors/key-ranges.js';
 import type { SourceConnector } from '../../../src/connectors/connector.js';
 import type { Table } from '../../../src/schema/model.js';
 import type { Row } from '../../../src/schema/values.js';
@@ -21,7 +21,11 @@ beforeAll(async () => {
       FROM seq_1_to_300000 WHERE seq % 3 <> 0;
     CREATE TABLE big_unindexed AS SELECT * FROM big;
     CREATE TABLE keyless (code VARCHAR(10) PRIMARY KEY, v INT NOT NULL);
-    INSERT INTO keyless SELECT CONCAT('k', seq), seq FROM seq_1_to_2000;`);
+    INSERT INTO keyless SELECT CONCAT('k', seq), seq FROM seq_1_to_2000;
+    CREATE TABLE loose (v INT NOT NULL, w DECIMAL(8,2), tag VARCHAR(8) NOT NULL);
+    INSERT INTO loose SELECT seq % 500, IF(seq % 5 = 0, NULL, seq % 300), CONCAT('t', seq % 7) FROM seq_1_to_3000;
+    CREATE TABLE loose_rev (v INT NOT NULL, w DECIMAL(8,2), tag VARCHAR(8) NOT NULL);
+    INSERT INTO loose_rev SELECT * FROM loose ORDER BY v DESC, tag DESC, w DESC;`);
   source = await openMysqlSource(db.url);
   const schema = await source.introspect();
   big = schema.tables.find((t) => t.name === 'big')!;
@@ -92,5 +96,23 @@ describe('MySQL sampling by primary-key ranges', () => {
     const rows = await read(keyless, 10, 3, ROWS);
     expect(rows).toHaveLength(10);
     expect(await read(keyless, 10, 3, ROWS)).toEqual(rows);
+  });
+});
+
+describe('MySQL sampling by key (the quality report: the rows alone decide)', () => {
+  it('a table without a primary key is sorted by a seeded hash of its rows, not numbered in scan order', async () => {
+    const schema = await source.introspect();
+    const loose = schema.tables.find((t) => t.name === 'loose')!;
+    const sample = async (name: string, sampleByKey: boolean, seed = 3) => {
+      const rows: Row[] = [];
+      for await (const b of source.readRows({ ...loose, name }, { columns: ['v', 'w', 'tag'], limit: 300, seed, totalRows: 3_000, sampleByKey })) rows.push(...b.rows);
+      return rows;
+    };
+    const a = await sample('loose', true);
+    expect(a).toHaveLength(300);
+    expect(await sample('loose_rev', true)).toEqual(a);
+    expect(await sample('loose', true, 4)).not.toEqual(a);
+    // RAND(seed) numbers the rows in the order the scan meets them.
+    expect(await sample('loose_rev', false)).not.toEqual(await sample('loose', false));
   });
 });

@@ -16,7 +16,12 @@ beforeAll(async () => {
     CREATE TABLE big (id bigint PRIMARY KEY, grp int NOT NULL, amount numeric(10,2) NOT NULL, note text);
     INSERT INTO big SELECT i, i % 97, round((i % 5000) / 7.0, 2), CASE WHEN i % 3 = 0 THEN NULL ELSE 'n' || (i % 11) END
       FROM generate_series(1, ${ROWS}) i;
-    ANALYZE big;`);
+    ANALYZE big;
+    -- The same rows in the reverse physical order, with and without the primary key to seek.
+    CREATE TABLE big_rev (id bigint PRIMARY KEY, grp int NOT NULL, amount numeric(10,2) NOT NULL, note text);
+    INSERT INTO big_rev SELECT * FROM big ORDER BY id DESC;
+    CREATE TABLE big_rev_unkeyed AS SELECT * FROM big_rev;
+    ANALYZE big_rev; ANALYZE big_rev_unkeyed;`);
   // The INSERT's and ANALYZE's block counts reach pg_statio only when this session flushes its statistics (up to
   // 10 s after it goes idle): flush them now, or a busy server charges them to the first read measured below.
   await db.exec('SELECT pg_stat_force_next_flush()');
@@ -95,5 +100,37 @@ describe('PostgreSQL sampling reads only what it keeps', () => {
     const short = await read({ limit: 5_000, seed: 7, totalRows: 20_000_000 });
     expect(short.rows).toHaveLength(5_000);
     expect(new Set(short.rows.map((r) => r[0])).size).toBe(5_000);
+  }, 60_000);
+});
+
+describe('PostgreSQL sampling by key (the quality report: the rows alone decide)', () => {
+  it('reads seeded runs of the primary key: the same rows whatever order the table holds them in', async () => {
+    const a = await read({ limit: 2_000, seed: 7, totalRows: ROWS, sampleByKey: true });
+    expect(a.rows).toHaveLength(2_000);
+    const ids = a.rows.map((r) => Number(r[0]));
+    expect(new Set(ids).size).toBe(2_000);
+    expect(a.blocks).toBeLessThan(500);
+    const sorted = [...ids].sort((x, y) => x - y);
+    let runs = 1;
+    for (let i = 1; i < sorted.length; i++) if (sorted[i]! - sorted[i - 1]! > 1) runs++;
+    expect(runs).toBeGreaterThan(80);
+    expect(runs).toBeLessThanOrEqual(100);
+    // Pages of the reversed copy hold other rows: a TABLESAMPLE slice would differ, the key ranges do not.
+    const source = await openPostgresSource(db.url);
+    try {
+      const readTable = async (name: string, options: Omit<ReadOptions, 'columns'>) => {
+        const rows: Row[] = [];
+        for await (const b of source.readRows({ ...table, name }, { columns: ['id', 'grp', 'amount', 'note'], ...options })) rows.push(...b.rows);
+        return rows;
+      };
+      expect(await readTable('big_rev', { limit: 2_000, seed: 7, totalRows: ROWS, sampleByKey: true })).toEqual(a.rows);
+      expect(await readTable('big_rev', { limit: 2_000, seed: 8, totalRows: ROWS, sampleByKey: true })).not.toEqual(a.rows);
+      expect(await readTable('big_rev', { limit: 2_000, seed: 7, totalRows: ROWS })).not.toEqual(await readTable('big', { limit: 2_000, seed: 7, totalRows: ROWS }));
+      // Without a primary key to seek, every row is sorted by its seeded hash: the full read's rows, in either order.
+      const unkeyed = await readTable('big_rev_unkeyed', { limit: 2_000, seed: 7, totalRows: ROWS, sampleByKey: true });
+      expect(unkeyed).toEqual(await readTable('big', { limit: 2_000, seed: 7, totalRows: 15_000 }));
+    } finally {
+      await source.close();
+    }
   }, 60_000);
 });
