@@ -1,6 +1,6 @@
 /**
  * COPY BINARY encoding of row batches, for tables whose every column has a type this file writes exactly (integers,
- * numeric, date, float8, boolean, text/varchar/char). The server parses text COPY field by field (numeric_in,
+ * numeric, date, timestamp(tz), float8, boolean, text/varchar/char). The server parses text COPY field by field (numeric_in,
  * date_in): binary fields cost it ~40 % less CPU on the SF0.1 lineitem (0.90 → 0.54 s for 600k rows), and writing
  * them into one Buffer per batch costs this process less than building the text line by line.
  *
@@ -13,7 +13,7 @@ import type { Value } from '../../schema/values.js';
 import { encodeText } from './postgres-values.js';
 
 /** pg_type OIDs of the physical types written here. */
-const OID = { bool: 16, int8: 20, int2: 21, int4: 23, text: 25, float8: 701, bpchar: 1042, varchar: 1043, date: 1082, numeric: 1700 } as const;
+const OID = { bool: 16, int8: 20, int2: 21, int4: 23, text: 25, float8: 701, bpchar: 1042, varchar: 1043, date: 1082, timestamp: 1114, timestamptz: 1184, numeric: 1700 } as const;
 
 /** `PGCOPY\n\377\r\n\0`, flags 0, no header extension. */
 export const COPY_BINARY_HEADER = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
@@ -127,27 +127,81 @@ const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const PG_EPOCH_DAYS = 10957;
 const digit = (s: string, i: number): number => s.charCodeAt(i) - 48;
 
-/** `YYYY-MM-DD` (years 1–9999, a real day) as days from 2000-01-01; anything else is left to the text path. */
-const dateWriter: FieldWriter = (v, o) => {
-  if (typeof v !== 'string' || v.length !== 10 || v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45) return false;
-  let y = 0;
-  for (let i = 0; i < 4; i++) {
-    const c = digit(v, i);
-    if (c < 0 || c > 9) return false;
-    y = y * 10 + c;
+/** The number of the `len` digits of `s` at `i`, or -1 where one is not a digit. */
+function digitsAt(s: string, i: number, len: number): number {
+  let n = 0;
+  for (let k = i; k < i + len; k++) {
+    const c = digit(s, k);
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
   }
-  const [m1, m2, d1, d2] = [digit(v, 5), digit(v, 6), digit(v, 8), digit(v, 9)];
-  if (m1 < 0 || m1 > 9 || m2 < 0 || m2 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return false;
-  const m = m1 * 10 + m2;
-  const d = d1 * 10 + d2;
+  return n;
+}
+
+/** The `YYYY-MM-DD` at the start of `v` (years 1–9999, a real day) as days from 2000-01-01, or null. */
+function dayOf(v: string): number | null {
+  if (v.length < 10 || v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45) return null;
+  const [y, m, d] = [digitsAt(v, 0, 4), digitsAt(v, 5, 2), digitsAt(v, 8, 2)];
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-  if (y < 1 || m < 1 || m > 12 || d < 1 || d > (m === 2 && leap ? 29 : MONTH_DAYS[m - 1]!)) return false;
+  if (y < 1 || m < 1 || m > 12 || d < 1 || d > (m === 2 && leap ? 29 : MONTH_DAYS[m - 1]!)) return null;
+  return daysFromCivil(y, m, d) - PG_EPOCH_DAYS;
+}
+
+/** `YYYY-MM-DD` as days from 2000-01-01; anything else is left to the text path. */
+const dateWriter: FieldWriter = (v, o) => {
+  const day = typeof v === 'string' && v.length === 10 ? dayOf(v) : null;
+  if (day === null) return false;
   o.ensure(8);
   o.buf.writeInt32BE(4, o.pos);
-  o.buf.writeInt32BE(daysFromCivil(y, m, d) - PG_EPOCH_DAYS, o.pos + 4);
+  o.buf.writeInt32BE(day, o.pos + 4);
   o.pos += 8;
   return true;
 };
+
+const TWO16 = 65_536;
+
+/**
+ * `YYYY-MM-DD HH:MM:SS[.f{1,6}]` (conform's spelling), with `+00` after it for a timestamptz and nothing for a
+ * timestamp (a timestamptz without an offset is read in the session's time zone, so it is left to the text path), as
+ * microseconds from 2000-01-01 00:00 UTC.
+ */
+function timestampWriter(withZone: boolean): FieldWriter {
+  return (v, o) => {
+    if (typeof v !== 'string') return false;
+    let end = v.length;
+    if (withZone) {
+      if (end < 22 || v.charCodeAt(end - 3) !== 43 || v.charCodeAt(end - 2) !== 48 || v.charCodeAt(end - 1) !== 48) return false;
+      end -= 3;
+    }
+    if (end < 19 || v.charCodeAt(10) !== 32 || v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58) return false;
+    const day = dayOf(v);
+    const [h, mi, sec] = [digitsAt(v, 11, 2), digitsAt(v, 14, 2), digitsAt(v, 17, 2)];
+    if (day === null || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return false;
+    let frac = 0;
+    if (end > 19) {
+      const digits = end - 20;
+      if (v.charCodeAt(19) !== 46 || digits < 1 || digits > 6) return false;
+      frac = digitsAt(v, 20, digits);
+      if (frac < 0) return false;
+      frac *= 10 ** (6 - digits);
+    }
+    // Microseconds pass 2^53 after year ~2285: the int64 is put together from parts that stay exact doubles.
+    const secs = day * 86_400 + h * 3600 + mi * 60 + sec;
+    const sh = Math.floor(secs / TWO16);
+    const a = sh * 1e6; // secs * 1e6 = a * 2^16 + b
+    const b = (secs - sh * TWO16) * 1e6 + frac;
+    let hi = Math.floor(a / TWO16);
+    const low = (a - hi * TWO16) * TWO16 + b;
+    const carry = Math.floor(low / TWO32);
+    hi += carry;
+    o.ensure(12);
+    o.buf.writeInt32BE(8, o.pos);
+    o.buf.writeInt32BE(hi, o.pos + 4);
+    o.buf.writeUInt32BE(low - carry * TWO32, o.pos + 8);
+    o.pos += 12;
+    return true;
+  };
+}
 
 /** Base-10000 digits of one numeric, reused by every value. */
 let groups = new Int16Array(64);
@@ -235,6 +289,8 @@ function fieldWriter(type: NeutralType, oid: number): FieldWriter | null {
       return oid === OID.numeric ? numericWriter : null;
     case 'date':
       return oid === OID.date ? dateWriter : null;
+    case 'timestamp':
+      return oid === OID.timestamp ? timestampWriter(false) : oid === OID.timestamptz ? timestampWriter(true) : null;
     case 'boolean':
       return oid === OID.bool ? boolWriter : null;
     case 'text':

@@ -13,7 +13,7 @@ let schema: DatabaseSchema;
 
 const COLUMNS = `
   i2 smallint, i4 integer, i8 bigint, n numeric, n2 numeric(12,2), n0 numeric(6,0), d date, f float8, b boolean,
-  t text, v varchar(10), c char(4)`;
+  t text, v varchar(10), c char(4), ts timestamp, tz timestamptz, t0 timestamp(0)`;
 // Two tables of the same columns: one loaded as text, one as binary, compared row by row as the server prints them.
 const SQL = `CREATE TABLE as_text (k int, ${COLUMNS}); CREATE TABLE as_binary (k int, ${COLUMNS});
   CREATE DOMAIN posint AS integer CHECK (VALUE > 0); CREATE TABLE with_domain (k int, p posint);`;
@@ -61,12 +61,12 @@ afterAll(async () => {
 describe('COPY BINARY load (postgres-copy-binary.ts)', () => {
   it('writes every value exactly as the text COPY does', async () => {
     const rows: Row[] = [
-      [-32768, 2147483647, 9007199254740991, '12345678901234567890.123456789', '1234.56', '999999', '2024-02-29', -0, true, 'tab\there\nline \\ back', 'ünïcødé 🎉', 'ab'],
-      [32767, -2147483648, -9007199254740991, '-0.0012', '-0.00', '-5', '0001-01-01', 1e-300, false, '', 'x', 'abcd'],
-      [0, -0, 9223372036854775807n, '0', '0.005', '12.5', '9999-12-31', -1.25, 1, 'plain', '', ' a'],
-      [null, null, -9223372036854775808n, '10000', '-1234.565', '0.4', '2000-01-01', Number.NaN, 't', null, null, null],
-      [7, 8, '-42', 1.5, 12, 123456n, '1999-12-31', Number.POSITIVE_INFINITY, 'false', 42, 'q', 'z'],
-      [1, 2, 3, '100000000.00010000', '7.10', '0', '1900-02-28', 1e21, 'true', 'x', 'y', 'w'],
+      [-32768, 2147483647, 9007199254740991, '12345678901234567890.123456789', '1234.56', '999999', '2024-02-29', -0, true, 'tab\there\nline \\ back', 'ünïcødé 🎉', 'ab', '2024-02-29 23:59:59.999999', '1999-12-31 23:59:59+00', '2000-01-01 00:00:00.5'],
+      [32767, -2147483648, -9007199254740991, '-0.0012', '-0.00', '-5', '0001-01-01', 1e-300, false, '', 'x', 'abcd', '0001-01-01 00:00:00', '9999-12-31 23:59:59.123456+00', '2285-06-01 12:00:00.4'],
+      [0, -0, 9223372036854775807n, '0', '0.005', '12.5', '9999-12-31', -1.25, 1, 'plain', '', ' a', '2286-01-01 00:00:00.1', '1970-01-01 00:00:00.000001+00', '1969-12-31 23:59:59.999'],
+      [null, null, -9223372036854775808n, '10000', '-1234.565', '0.4', '2000-01-01', Number.NaN, 't', null, null, null, null, null, null],
+      [7, 8, '-42', 1.5, 12, 123456n, '1999-12-31', Number.POSITIVE_INFINITY, 'false', 42, 'q', 'z', '2000-01-01 00:00:00', '2000-01-01 00:00:00.25+00', '2024-06-30 12:34:56'],
+      [1, 2, 3, '100000000.00010000', '7.10', '0', '1900-02-28', 1e21, 'true', 'x', 'y', 'w', '1900-02-28 01:02:03.04', '2262-04-11 23:47:16.854775+00', '0044-03-15 12:00:00'],
     ];
     const { text, binary, formats } = await both(rows);
     expect(binary).toEqual(text);
@@ -74,8 +74,15 @@ describe('COPY BINARY load (postgres-copy-binary.ts)', () => {
     expect(formats).toEqual(['binary']);
   });
 
+  it('leaves a timestamptz without its +00 offset to the text COPY (the session time zone reads it)', async () => {
+    const r: Row = [1, 2, 3, '1', '1', '1', '2020-01-01', 1, true, 'a', 'b', 'c', '2020-01-01 00:00:00', '2020-01-01 10:00:00', null];
+    const { text, binary, formats } = await both([r]);
+    expect(binary).toEqual(text);
+    expect(formats).toEqual(['binary', 'text']);
+  });
+
   it('sends a batch holding a value without an exact binary form, and the rest, as text', async () => {
-    const row = (k: number, d: string, n: string): Row => [k, k, k, n, '1.00', '1', d, 1, true, 'a', 'b', 'c'];
+    const row = (k: number, d: string, n: string): Row => [k, k, k, n, '1.00', '1', d, 1, true, 'a', 'b', 'c', `${d} 00:00:00`, null, null];
     const rows = [row(1, '2020-01-01', '1'), row(2, '2020-01-02', '2'), row(3, 'infinity', '3'), row(4, '2020-01-04', '1e5'), row(5, '2020-01-05', '5')];
     const { text, binary, formats } = await both(rows, 2);
     expect(binary).toEqual(text);
@@ -84,7 +91,7 @@ describe('COPY BINARY load (postgres-copy-binary.ts)', () => {
   });
 
   it('refuses the same values the text COPY refuses, naming the table', async () => {
-    const bad: Row = [1, 2, 3, '1', '1', '1', '2021-02-30', 1, true, 'a', 'b', 'c'];
+    const bad: Row = [1, 2, 3, '1', '1', '1', '2021-02-30', 1, true, 'a', 'b', 'c', null, null, null];
     await db.exec('TRUNCATE as_binary');
     const formats: string[] = [];
     await expect(loadTable(recording(session, formats), 'public', table('as_binary'), batches(names(table('as_binary')), [[0, ...bad]], 1))).rejects.toThrow(
