@@ -2,11 +2,14 @@
  * Reference data: small, non-personal tables that others point at (countries, regions, categories, languages)
  * are copied verbatim, because an application looks their rows up by value ('GERMANY', 'Action'): a synthetic
  * `nation` table is gibberish to it. Copied rows keep their real keys, so children reference them as they are.
+ * A small table that stands alone (no FK in or out) is a lookup too when its text is labels that name its rows
+ * (northwind's `us_states`: 'Alabama', 'AL', 'south'); the application joins it by value, not by key.
  */
 import { SynthError } from '../errors.js';
 import type { DatabaseSchema, Table, TableRef } from '../schema/model.js';
 import { findTable, tableKey } from '../schema/model.js';
 import type { TableSample } from './model.js';
+import { columnValues } from './metadata.js';
 import type { Value } from '../schema/values.js';
 import type { PiiColumnConfig } from './privacy/pii-config.js';
 import { detectPii } from './privacy/pii-detect.js';
@@ -57,6 +60,29 @@ function eventDateColumns(table: Table, sample: TableSample): string[] {
     .map((c) => c.name);
 }
 
+/** A label is short: a name or a code ('District of Columbia', 'AL'), not a sentence or a description. */
+const LABEL_MAX_CHARS = 64;
+const LABEL_MAX_WORDS = 5;
+
+/**
+ * Whether a standalone table's text reads as lookup labels: every text value short (LABEL_MAX_CHARS,
+ * LABEL_MAX_WORDS), and at least one text column distinct on every row, the label an application looks a row up by.
+ * Free text (notes, descriptions) or text that only repeats (answers, statuses) marks a table of facts.
+ */
+function lookupLabels(table: Table, sample: TableSample): { columns: string[] } | { not: string } {
+  const text = table.columns.filter((c) => c.type.kind === 'text' && c.generated === null);
+  if (text.length === 0) return { not: 'no text label to look a row up by' };
+  const naming: string[] = [];
+  for (const c of text) {
+    const values = columnValues(sample, c.name).filter((v): v is string => typeof v === 'string');
+    const long = values.find((v) => v.length > LABEL_MAX_CHARS || v.trim().split(/\s+/).length > LABEL_MAX_WORDS);
+    if (long !== undefined) return { not: `${c.name} holds free text, not labels` };
+    if (values.length === sample.rows.length && new Set(values).size === values.length) naming.push(c.name);
+  }
+  if (naming.length === 0) return { not: `no text column names its rows (${text.map((c) => c.name).join(', ')} repeat or have NULLs)` };
+  return { columns: naming };
+}
+
 /** Columns the PII scan (with the config's overrides) would treat as personal, and credential columns. */
 function personalColumns(table: Table, sample: TableSample, overrides: Record<string, PiiColumnConfig>): string[] {
   return [...planPiiTransforms(detectPii(table, sample), overrides).keys(), ...detectCredentials(table, sample, { overrides }).map((c) => c.column)];
@@ -83,29 +109,37 @@ export function decideReferenceTables(schema: DatabaseSchema, samples: Map<strin
       decisions.set(key, { table: ref, copy: true, reason: 'declared `mode: copy`' });
       continue;
     }
+    const standalone = users.length === 0 && table.foreignKeys.length === 0;
     if (mode === 'synthesize') {
-      if (users.length > 0) decisions.set(key, { table: ref, copy: false, reason: 'declared `mode: synthesize`' });
+      if (users.length > 0 || standalone) decisions.set(key, { table: ref, copy: false, reason: 'declared `mode: synthesize`' });
       continue;
     }
-    if (users.length === 0 || !sample) continue;
+    if ((users.length === 0 && !standalone) || !sample) continue;
     const rows = sample.totalRows;
     if (rows === 0 || rows > options.maxRows) continue;
-    const referenced = `referenced by ${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}`;
-    if (options.privacy) {
-      decisions.set(key, { table: ref, copy: false, reason: `looks like reference data (${rows} rows, ${referenced}), but under privacy only tables declared \`mode: copy\` are copied` });
-      continue;
-    }
+    const where = standalone ? 'stands alone (no FK in or out)' : `referenced by ${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}`;
     const events = eventDateColumns(table, sample);
     if (events.length > 0) {
-      decisions.set(key, { table: ref, copy: false, reason: `${rows} rows, ${referenced}, but dates that vary per row (${events.join(', ')}): facts, not a lookup` });
+      decisions.set(key, { table: ref, copy: false, reason: `${rows} rows, ${where}, but dates that vary per row (${events.join(', ')}): facts, not a lookup` });
       continue;
     }
     const personal = personalColumns(table, sample, options.columns?.(table) ?? {});
     if (personal.length > 0) {
-      decisions.set(key, { table: ref, copy: false, reason: `${rows} rows, ${referenced}, but personal column(s) ${personal.join(', ')}` });
+      decisions.set(key, { table: ref, copy: false, reason: `${rows} rows, ${where}, but personal column(s) ${personal.join(', ')}` });
       continue;
     }
-    decisions.set(key, { table: ref, copy: true, reason: `reference data: ${rows} rows (≤ ${options.maxRows}), ${referenced}, no personal columns` });
+    // Nothing points at a standalone table, so only its text says it is looked up: labels that name its rows.
+    const labels = standalone ? lookupLabels(table, sample) : null;
+    if (labels !== null && 'not' in labels) {
+      decisions.set(key, { table: ref, copy: false, reason: `${rows} rows, ${where}, no personal columns, but ${labels.not}: not a lookup` });
+      continue;
+    }
+    const named = labels !== null ? `, labels ${labels.columns.join(', ')}` : '';
+    if (options.privacy) {
+      decisions.set(key, { table: ref, copy: false, reason: `looks like reference data (${rows} rows, ${where}${named}), but under privacy only tables declared \`mode: copy\` are copied` });
+      continue;
+    }
+    decisions.set(key, { table: ref, copy: true, reason: `reference data: ${rows} rows (≤ ${options.maxRows}), ${where}${named}, no personal columns` });
   }
   // Parents of copied tables must be copied: repeat until nothing changes (chains like nation → region).
   for (let changed = true; changed; ) {
