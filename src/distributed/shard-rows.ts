@@ -21,6 +21,7 @@ import { findTable, tableKey } from '../schema/model.js';
 import type { Row, RowBatch } from '../schema/values.js';
 import { SynthError } from '../errors.js';
 import type { RetainedColumns } from '../generation/retained-columns.js';
+import type { KeyState } from '../generation/keys/index.js';
 import type { CredentialPlans, RunBundle } from './run-bundle.js';
 
 /** Credential columns as the coordinator's sample decided them, not re-guessed from names. */
@@ -123,6 +124,11 @@ export class WindowSource {
   ) {
     this.chain = new ShardChain(bundle, models, config, anchors, undefined, privacy, given);
     for (const key of given.keys()) this.replayed.add(key);
+  }
+
+  /** Parents another process drew for a table's keys (`Generation.keyState`): its windows do not draw them again. */
+  adoptKeys(state: KeyState): void {
+    this.chain.generation.adoptKeys(state);
   }
 
   /** Rows of `table` in the windows `next` hands out, after the same chain as the main process's load. */

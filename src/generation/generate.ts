@@ -9,7 +9,7 @@ import type { Row, RowBatch, Value } from '../schema/values.js';
 import type { HydrationPlan } from '../graph/plan.js';
 import { conformValue } from './conform.js';
 import type { ModelSet } from './fit.js';
-import { KeyContext, type TableKeyStats } from './keys/index.js';
+import { KeyContext, type KeyState, type TableKeyStats } from './keys/index.js';
 import type { AttributeModel, ChildCountHistogram, Rng } from './model.js';
 import { partitionFit } from './partition-fit.js';
 import { createRng } from './rng.js';
@@ -82,6 +82,13 @@ export interface Generation {
   rows(table: TableRef, window?: RowWindow): AsyncIterable<GeneratedBatch>;
   /** What generating `key` (whole, drawn already) left for later tables; a window leaves it incomplete. */
   state(key: string): GenerationState;
+  /**
+   * The FK parents drawing `table`'s rows reads, drawn now (call once the tables its keys read are drawn), kept for
+   * its rows here and handed to another process (`adoptKeys`) that draws rows of it too.
+   */
+  keyState(table: TableRef): KeyState;
+  /** Parents another process drew for a table's rows (`keyState`), used instead of drawing them again. */
+  adoptKeys(state: KeyState): void;
   /** Fills FKs loaded as NULL (cycle edges); call after every table is loaded. */
   deferredUpdates(table: TableRef): AsyncIterable<UpdateBatch>;
   /** With `conformAfter`: applies the data rules to a table's final rows (same rows, same order); else a pass-through. */
@@ -403,5 +410,5 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     return { ...(kept ? { retained: kept } : {}), counts: (headsOf.get(key) ?? []).map((h) => [h, predictedCounts.get(h)!] as [string, Uint32Array]) };
   }
 
-  return { rowCounts, rows, state, deferredUpdates, conform };
+  return { rowCounts, rows, state, keyState: (t) => keys.keyState(t), adoptKeys: (k) => keys.adopt(k), deferredUpdates, conform };
 }

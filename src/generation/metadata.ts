@@ -36,6 +36,24 @@ export function partitionOnlyKeyColumn(table: Table): string | null {
   return keys.length > 0 && covered ? col.name : null;
 }
 
+/**
+ * Columns a sequence numbers without a UNIQUE to say so: `invoice_no bigint DEFAULT nextval('invoice_no_seq')` whose
+ * sampled values are all distinct. An application treats such a number as an identifier (looks an invoice up by
+ * it), so it is generated as a key, distinct on every row (role `unique`: no model draws it, the copy filters do not
+ * nudge it), and finalize moves the sequence past it. A sequence column that repeats in the sample (a shared batch
+ * number) stays an attribute.
+ */
+export function sequenceIdentifierColumns(table: Table, sample: TableSample): string[] {
+  return table.columns.filter((c) => isSequenceIdentifier(table, c, columnValues(sample, c.name))).map((c) => c.name);
+}
+
+function isSequenceIdentifier(table: Table, column: Column, values: readonly Value[]): boolean {
+  if (column.generated !== null || column.default === null || !/\bnextval\s*\(/i.test(column.default)) return false;
+  if (keyColumnNames(table).has(column.name) || partitionOnlyKeyColumn(table) === column.name) return false;
+  const nonNull = values.filter((v) => v !== null);
+  return nonNull.length >= 2 && valueCounts(nonNull).size === nonNull.length;
+}
+
 /** Writable columns the attribute model produces, in table order. */
 export function attributeColumns(table: Table): Column[] {
   const keys = keyColumnNames(table);
@@ -119,6 +137,7 @@ function roleFor(table: Table, column: Column, values: Value[], personal: boolea
     return 'primary-key';
   if (table.foreignKeys.some((f) => f.columns.includes(column.name))) return 'foreign-key';
   if ((keyed && table.uniques.some((u) => u.columns.includes(column.name))) || column.autoIncrement !== null) return 'unique';
+  if (isSequenceIdentifier(table, column, values)) return 'unique';
   const nonNull = values.filter((v) => v !== null);
   const counts = valueCounts(nonNull);
   const distinct = counts.size;

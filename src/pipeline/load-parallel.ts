@@ -14,6 +14,9 @@
  * (a learned model's context and count heads) waits likewise for what generating those ancestors left (their
  * context values and predicted counts, `Generation.state`), which the main process writes once it has drawn each:
  * replaying their learned generation in the worker cost ~10 µs a row (SF1: orders and partsupp, ~23 CPU-s).
+ * The FK parents a split table's rows read (lineitem's partsupp row and order of every line) are drawn once, by the
+ * main process as soon as the tables they read are drawn (at the start for a baseline), and written for the workers
+ * (`writeKeys`), which every process drew again before.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -30,13 +33,13 @@ import { SynthError, type SynthErrorCode } from '../errors.js';
 import type { GeneratedBatch, Generation, RowWindow } from '../generation/generate.js';
 import type { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import { RetainedColumns } from '../generation/retained-columns.js';
-import { tableKey } from '../schema/model.js';
+import { tableKey, type TableRef } from '../schema/model.js';
 import type { RowBatch } from '../schema/values.js';
 import { addFilterCounts, emptyFilterReport } from '../validation/privacy/privacy-report.js';
 import { targetUrl } from './connect.js';
 import { heapLimitArgs } from './heap-limit.js';
 import type { LoadTablesContext } from './hydrate.js';
-import { claimedRows, TableWindows, windowRows, writeAnchors, writeState, type SplitWindows } from './load-windows.js';
+import { claimedRows, TableWindows, windowRows, writeAnchors, writeKeys, writeState, type SplitWindows } from './load-windows.js';
 import type { LoadWorkerData, WorkerMessage, WorkerReply } from './load-worker.js';
 
 export interface ParallelLoadArgs extends Pick<LoadTablesContext, 'shadow' | 'schema' | 'plan' | 'models' | 'generation' | 'reference' | 'credentials' | 'privacy' | 'runId' | 'emit'> {
@@ -135,6 +138,13 @@ export class ParallelLoad {
   private readonly anchorColumns = new Map<string, string[]>();
   /** Tables whose generation state split tables read, written for the workers once they are drawn. */
   private readonly stateTables = new Set<string>();
+  /** Those written so far. */
+  private readonly stateWritten = new Set<string>();
+  /**
+   * Split tables whose FK parents (`Generation.keyState`) the workers wait for, with the tables whose state they
+   * read: their keys are drawn here once those are (a learned parent's predicted child counts), then written.
+   */
+  private readonly keysPending = new Map<string, { ref: TableRef; after: string[] }>();
 
   private readonly started = Date.now();
 
@@ -188,10 +198,30 @@ export class ParallelLoad {
       const table: SplitWindows = { table: key, rows: rows(key), size: windowRows(rows(key), workers + 1), anchors: [...fed.keys()], parents };
       data.tables.push(table);
       pool.splits.set(key, new SplitState(new TableWindows(table, data.windowDir, i), workers));
+      pool.keysPending.set(key, { ref: plan.steps.find((s) => tableKey(s.table) === key)!.table, after: parents });
       for (const [parent, columns] of fed) pool.anchorColumns.set(parent, [...new Set([...(pool.anchorColumns.get(parent) ?? []), ...columns])]);
     }
     for (let i = 0; i < workers; i++) pool.workers.push(pool.watch(startWorker(data)));
+    // While the workers start up: the keys of split tables that read no earlier table's generation (any baseline's).
+    try {
+      pool.writeReadyKeys();
+    } catch (e) {
+      void pool.close();
+      throw e;
+    }
     return pool;
+  }
+
+  /**
+   * Draws and writes the FK parents of every split table whose keys can be drawn now, once for all processes: the
+   * main process keeps them for its own windows (SF1's lineitem: ~2.5 CPU-s that each worker spent again).
+   */
+  private writeReadyKeys(): void {
+    for (const [key, { ref, after }] of this.keysPending) {
+      if (!after.every((t) => this.stateWritten.has(t))) continue;
+      this.keysPending.delete(key);
+      writeKeys(this.windowDir, this.generation.keyState(ref));
+    }
   }
 
   /** How many worker processes ran, and the CPU milliseconds they reported (start-up included). */
@@ -213,6 +243,8 @@ export class ParallelLoad {
   private async *keepState<B extends RowBatch>(key: string, batches: AsyncIterable<B>): AsyncIterable<B> {
     yield* batches;
     writeState(this.windowDir, key, this.generation.state(key));
+    this.stateWritten.add(key);
+    this.writeReadyKeys();
   }
 
   private async *keepAnchors<B extends RowBatch>(key: string, columns: string[], batches: AsyncIterable<B>): AsyncIterable<B> {

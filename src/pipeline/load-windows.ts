@@ -10,6 +10,7 @@ import { deserialize, serialize } from 'node:v8';
 import { RetainedColumns, type RetainedWire } from '../generation/retained-columns.js';
 import { join } from 'node:path';
 import { DEFAULT_BATCH_SIZE, type GeneratedBatch, type GenerationState, type RowWindow } from '../generation/generate.js';
+import type { KeyState } from '../generation/keys/index.js';
 
 /**
  * Rows a window holds: ~16 windows per process, so the last windows in flight (what the main process may wait
@@ -139,4 +140,23 @@ export function readState(dir: string, table: string): GenerationState | null {
   if (!existsSync(file)) return null;
   const wire = deserialize(readFileSync(file)) as StateWire;
   return { ...(wire.retained ? { retained: RetainedColumns.fromWire(wire.retained) } : {}), counts: wire.counts };
+}
+
+function keysFile(dir: string, table: string): string {
+  return join(dir, `keys-${encodeURIComponent(table)}`);
+}
+
+/**
+ * Writes the FK parents a split table's rows read (`Generation.keyState`), drawn once by the main process, for the
+ * workers: whole or not at all. SF1's lineitem: its 6 M rows' partsupp rows and 1.5 M orders' first rows, which
+ * every process drew again.
+ */
+export function writeKeys(dir: string, state: KeyState): void {
+  writeWhole(keysFile(dir, state.table), state);
+}
+
+/** The key state `writeKeys` left for `table`, or null while there is none yet. */
+export function readKeys(dir: string, table: string): KeyState | null {
+  const file = keysFile(dir, table);
+  return existsSync(file) ? (deserialize(readFileSync(file)) as KeyState) : null;
 }

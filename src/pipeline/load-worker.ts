@@ -21,7 +21,8 @@ import { RetainedColumns, type RetainedWire } from '../generation/retained-colum
 import type { SynthConfig } from '../config/schema.js';
 import { addFilterCounts, emptyFilterReport, type FilterReport } from '../validation/privacy/privacy-report.js';
 import type { GenerationState, RowWindow } from '../generation/generate.js';
-import { anchorFile, readState, TableWindows, type SplitWindows } from './load-windows.js';
+import type { KeyState } from '../generation/keys/index.js';
+import { anchorFile, readKeys, readState, TableWindows, type SplitWindows } from './load-windows.js';
 import { tableKey } from '../schema/model.js';
 
 export interface LoadWorkerData {
@@ -115,8 +116,9 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
   }
 
   /**
-   * Takes windows until none is left: of the first split table (plan order) that has any and whose anchor values are
-   * in, until it has none; with none of those, it looks for the next anchor values every 100 ms.
+   * Takes windows until none is left: of the first split table (plan order) that has any and whose anchor values,
+   * ancestors' state and FK parents (drawn once by the main process, `writeKeys`) are in, until it has none; with none
+   * of those, it looks for them again every 100 ms.
    */
   async function work(setup: Setup): Promise<void> {
     const { tables, windowDir } = setup.data;
@@ -128,8 +130,16 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
       if (state) states.set(parent, state);
       return state !== null;
     };
+    // The FK parents each table's rows read, drawn once by the main process (`writeKeys`).
+    const keys = new Map<string, KeyState>();
+    const hasKeys = (table: string) => {
+      if (keys.has(table)) return true;
+      const state = readKeys(windowDir, table);
+      if (state) keys.set(table, state);
+      return state !== null;
+    };
     while (!closing) {
-      const w = windows.find((x) => !x.exhausted && x.split.anchors.every(has) && x.split.parents.every(hasState));
+      const w = windows.find((x) => !x.exhausted && x.split.anchors.every(has) && x.split.parents.every(hasState) && hasKeys(x.split.table));
       if (!w) {
         if (windows.every((x) => x.exhausted)) return;
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -137,7 +147,7 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
       }
       let taken = 0;
       try {
-        send(await run(setup, w, (n) => (taken = n)));
+        send(await run(setup, w, keys.get(w.split.table)!, (n) => (taken = n)));
       } catch (e) {
         // The run fails with it (the main process fails the table); no point drawing more.
         send({ type: 'error', table: w.split.table, windows: taken, error: describe(e) });
@@ -147,7 +157,7 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
   }
 
   /** Loads every window of a table it can take, through one stream and one COPY. */
-  async function run(setup: Setup, w: TableWindows, counted: (windows: number) => void): Promise<WorkerReply> {
+  async function run(setup: Setup, w: TableWindows, keys: KeyState, counted: (windows: number) => void): Promise<WorkerReply> {
     const { data: { config, targetUrl }, bundle, models, privacy } = setup;
     const key = w.split.table;
     const table = bundle.schema.tables.find((t) => tableKey(t) === key);
@@ -160,6 +170,7 @@ if (process.send !== undefined && process.env.SYNTH_LOAD_WORKER === '1') {
       const parents = new Map(w.split.parents.map((p) => [p, states.get(p)!] as const));
       sources.set(fed, (source = new WindowSource(bundle, models, config, given, privacy, parents)));
     }
+    source.adoptKeys(keys);
     const before = { ...(privacy?.filters[key] ?? emptyFilterReport()) };
     let windows = 0;
     let started = Date.now();

@@ -121,6 +121,26 @@ describe('parallel load', () => {
     for (const w of [{ start: 0, end: 10_000 }, { start: 20_000, end: 30_000 }]) for await (const b of shardRows(bundle, models, { table: 'public.line', ...w })) apart.push(...b.rows);
     expect(streamed.length).toBe(20_000);
     expect(streamed).toEqual(apart);
+    // The FK parents of line drawn once by the main process (keyState), through a structured clone as the worker reads
+    // them, and adopted by a worker's source: the same rows as a source that draws them itself.
+    const keys = structuredClone(generation.keyState(schema.tables.find((t) => t.name === 'line')!));
+    expect(keys.table).toBe('public.line');
+    expect(keys.parents.some(([table, , rows]) => table === 'public.line' && (rows.kind === 'groups' ? rows.starts : rows.idx).length > 0)).toBe(true);
+    const adopting = new WindowSource(bundle, models, config, anchors, shippedFilters(bundle, config));
+    adopting.adoptKeys(keys);
+    const given: Row[] = [];
+    const again = [{ start: 0, end: 10_000 }, { start: 20_000, end: 30_000 }];
+    for await (const b of adopting.rows('public.line', () => again.shift() ?? null)) given.push(...b.rows);
+    expect(given).toEqual(apart);
+    // And they are what its rows read: every line given the first order's rows instead reads other values.
+    const first = keys.parents.findIndex(([table]) => table === 'public.line');
+    const [, fk, rows] = keys.parents[first]!;
+    const n = rows.kind === 'rows' ? rows.idx.length : rows.starts[rows.starts.length - 1]!;
+    const moved = new WindowSource(bundle, models, config, anchors, shippedFilters(bundle, config));
+    moved.adoptKeys({ table: keys.table, parents: keys.parents.map((p, i) => (i === first ? ['public.line', fk, { kind: 'rows', idx: new Int32Array(n) }] : p)) });
+    const other: Row[] = [];
+    for await (const b of moved.rows('public.line', () => (other.length === 0 ? { start: 0, end: 10_000 } : null))) other.push(...b.rows);
+    expect(other).not.toEqual(apart.slice(0, 10_000));
   }, 120_000);
 
   // The learned model conditions line on its order and predicts each order's lines: the worker replays orders for both.

@@ -8,5 +8,5 @@ export { fitKeyStats, type KeyColumnStats, type TableKeyStats } from './key-stat
 export { fitHierarchy, type HierarchyLevel } from './hierarchy.js';
 export { makeKeyFn, type KeyFn } from './key-values.js';
 export { allocateCounts, scaleCounts, rankMatch } from './child-counts.js';
-export { KeyContext, type KeyContextOptions } from './key-context.js';
+export { KeyContext, type KeyContextOptions, type KeyState } from './key-context.js';
 export { TableKeys } from './table-keys.js';

@@ -6,7 +6,7 @@ import type { HydrationPlan } from '../../graph/plan.js';
 import type { ChildCountHistogram } from '../model.js';
 import type { FanOutRule } from '../fan-out.js';
 import type { TableKeyStats } from './key-stats.js';
-import { TableKeys } from './table-keys.js';
+import { TableKeys, type ParentRows } from './table-keys.js';
 
 export interface KeyContextOptions {
   schema: DatabaseSchema;
@@ -33,10 +33,47 @@ export interface KeyContextOptions {
   fixedRows?: Map<string, { columns: string[]; rows: Row[] }>;
 }
 
+/**
+ * What drawing a table's rows reads of its FKs' parents, drawn once and handed to another process that draws rows
+ * of the same table (a load worker): `[table key, FK name, parents]` of every FK `TableKeys.drawnParents` names.
+ * Typed arrays only, so it travels as it is (v8 serialize).
+ */
+export interface KeyState {
+  /** The table whose rows read them. */
+  table: string;
+  parents: Array<[string, string, ParentRows]>;
+}
+
 /** Lazily builds and caches each table's key assigner; a child asks its parent for key values by index. */
 export class KeyContext {
   private readonly cache = new Map<string, TableKeys>();
+  /** Parents drawn once for a table's rows (`keyState`, `adopt`), by that table's key, then by `table.fk`. */
+  private readonly adopted = new Map<string, Map<string, ParentRows>>();
   constructor(readonly options: KeyContextOptions) {}
+
+  /**
+   * The parents drawing `ref`'s rows reads, drawn now, for another process to `adopt`. This context keeps them
+   * too, until `ref` is released: a parent released before (partsupp, drawn before lineitem) is not drawn again.
+   */
+  keyState(ref: { schema: string; name: string }): KeyState {
+    const state: KeyState = { table: tableKey(ref), parents: this.table(ref).drawnParents() };
+    this.adopt(state);
+    return state;
+  }
+
+  /** Takes the parents another process drew for `state.table` instead of drawing them (the same, from the same seed). */
+  adopt(state: KeyState): void {
+    this.adopted.set(state.table, new Map(state.parents.map(([table, fk, rows]) => [`${table}.${fk}`, rows] as const)));
+  }
+
+  /** An FK's parents as adopted, if they were. */
+  given(table: string, fk: string): ParentRows | undefined {
+    for (const m of this.adopted.values()) {
+      const rows = m.get(`${table}.${fk}`);
+      if (rows) return rows;
+    }
+    return undefined;
+  }
 
   table(ref: { schema: string; name: string }): TableKeys {
     const key = tableKey(ref);
@@ -62,9 +99,10 @@ export class KeyContext {
     }
   }
 
-  /** Frees the parent-index arrays of a table once its rows are out; they are rebuilt on demand. */
+  /** Frees the parent-index arrays of a table once its rows are out (and those adopted for it); they are rebuilt on demand. */
   release(ref: { schema: string; name: string }): void {
     this.cache.delete(tableKey(ref));
+    this.adopted.delete(tableKey(ref));
   }
 
   rows(ref: { schema: string; name: string }): number {

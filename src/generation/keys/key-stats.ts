@@ -3,9 +3,10 @@ import type { Column, Table } from '../../schema/model.js';
 import { findColumn } from '../../schema/model.js';
 import type { Value } from '../../schema/values.js';
 import { parseEpoch } from '../conform.js';
-import { columnValues, partitionOnlyKeyColumn } from '../metadata.js';
+import { columnValues, partitionOnlyKeyColumn, sequenceIdentifierColumns } from '../metadata.js';
 import type { TableSample } from '../model.js';
 import { fitHierarchy, type HierarchyLevel } from './hierarchy.js';
+import { fitVocabularies, type Vocabulary } from '../vocabulary.js';
 
 export type KeyColumnStats =
   | { column: string; kind: 'integer'; start: string; step: number }
@@ -32,6 +33,10 @@ export interface TableKeyStats {
    * random tree (which grows far deeper than a real org chart). Only learned from a complete sample.
    */
   hierarchies?: Record<string, HierarchyLevel[]>;
+  /** Columns a sequence numbers, distinct in the sample though no UNIQUE says so (metadata.ts): generated as keys. */
+  sequenced?: string[];
+  /** Text columns keyed beside a FK whose values are a vocabulary its parents share (vocabulary.ts), by column. */
+  vocabularies?: Record<string, Vocabulary>;
 }
 
 /** Columns that must hold distinct values on their own or as part of a PK/UNIQUE. */
@@ -123,8 +128,10 @@ export function fitColumnKey(column: Column, values: Value[]): KeyColumnStats {
 }
 
 export function fitKeyStats(table: Table, sample: TableSample): TableKeyStats {
+  const sequenced = sequenceIdentifierColumns(table, sample);
+  const own = [...ownKeyColumns(table), ...sequenced];
   const nullRates: Record<string, number> = {};
-  for (const c of ownKeyColumns(table)) {
+  for (const c of own) {
     const values = columnValues(sample, c);
     if (!findColumn(table, c)!.nullable || values.length === 0) continue;
     const rate = values.filter((v) => v === null).length / values.length;
@@ -136,9 +143,12 @@ export function fitKeyStats(table: Table, sample: TableSample): TableKeyStats {
     const levels = fitHierarchy(table, fk, sample);
     if (levels) hierarchies[fk.name] = levels;
   }
+  const vocabularies = fitVocabularies(table, sample);
   return {
-    columns: ownKeyColumns(table).map((c) => fitColumnKey(findColumn(table, c)!, columnValues(sample, c))),
+    columns: own.map((c) => fitColumnKey(findColumn(table, c)!, columnValues(sample, c))),
     nullRates,
+    ...(sequenced.length > 0 ? { sequenced } : {}),
     ...(Object.keys(hierarchies).length > 0 ? { hierarchies } : {}),
+    ...(Object.keys(vocabularies).length > 0 ? { vocabularies } : {}),
   };
 }

@@ -16,6 +16,7 @@ import { ownKeyColumns, type KeyColumnStats } from './key-stats.js';
 import { impossible, makeKeyFn, type KeyFn } from './key-values.js';
 import { linkSecondParents } from './link-table.js';
 import { shuffle } from './shuffle.js';
+import { vocabularyReader, type Vocabulary } from '../vocabulary.js';
 
 export class TableKeys {
   readonly rows: number;
@@ -37,16 +38,17 @@ export class TableKeys {
     this.rows = ctx.rows(table);
     this.assignments = planAssignments(table, ctx.options.schema, ctx.options.plan);
     for (const a of this.assignments) for (const c of a.fk.columns) if (!this.fkOfColumn.has(c)) this.fkOfColumn.set(c, a);
+    const own = [...ownKeyColumns(table), ...(ctx.options.keyStats.get(this.key)?.sequenced ?? [])];
     const fixed = ctx.options.fixedRows?.get(this.key);
     if (fixed) {
       // A copied table keeps its real keys (and its real FK values, which point at copied parents).
-      for (const c of new Set([...ownKeyColumns(table), ...this.fkOfColumn.keys()])) {
+      for (const c of new Set([...own, ...this.fkOfColumn.keys()])) {
         const idx = fixed.columns.indexOf(c);
         if (idx >= 0) this.keyFns.set(c, (i) => (fixed.rows[i]?.[idx] ?? null) as Value);
       }
     }
     const stats = ctx.options.keyStats.get(this.key)?.columns ?? [];
-    for (const c of ownKeyColumns(table)) {
+    for (const c of own) {
       if (this.keyFns.has(c)) continue;
       if (this.fkOfColumn.has(c)) continue;
       const col = findColumn(table, c)!;
@@ -54,6 +56,7 @@ export class TableKeys {
     }
     if (fixed) return;
     this.useLineNumbers(stats);
+    this.useVocabularies(ctx.options.keyStats.get(this.key)?.vocabularies ?? {});
     this.keepUniqueNulls(ctx.options.keyStats.get(this.key)?.nullRates ?? {});
   }
 
@@ -100,6 +103,23 @@ export class TableKeys {
         const v = start + step * ordinalOf(i);
         if (v > hi) throw impossible(this.table, extra, `a parent gets more rows than ${col.nativeType} can number.`, `Widen ${extra} or lower the scale of ${this.key}.`);
         return v;
+      });
+    }
+  }
+
+  /**
+   * A key like countrylanguage(countrycode, language) on a grouped FK: each parent's rows draw distinct values of
+   * the source's vocabulary (vocabulary.ts) instead of made-up strings; the column's key function serves past it.
+   */
+  private useVocabularies(vocabularies: Record<string, Vocabulary>): void {
+    for (const [column, v] of Object.entries(vocabularies)) {
+      const a = this.assignments.find((x) => x.fk.name === v.foreignKey);
+      const fallback = this.keyFns.get(column);
+      if (!a || a.mode !== 'grouped' || a.nullable || !fallback || this.fkOfColumn.has(column)) continue;
+      let read: ((i: number) => Value) | null = null;
+      this.keyFns.set(column, (i) => {
+        read ??= vocabularyReader(v, this.parentReader(a.fk.name), ordinals(this.parentRows(a.fk.name), this.rows), fallback, this.ctx.options.seed, `vocab:${this.scope}.${column}`);
+        return read(i);
       });
     }
   }
@@ -164,10 +184,31 @@ export class TableKeys {
     if (cached) return cached;
     const a = this.assignments.find((x) => x.fk.name === fkName);
     if (!a) throw new Error(`internal: ${this.key} has no FK ${fkName}`);
-    const rng = createRng(this.ctx.options.seed, `fk:${this.scope}:${fkName}`);
-    const rows = this.computeParents(a, rng);
+    // Drawn by another process of the load and handed over (KeyContext.adopt), or drawn here.
+    const rows = this.ctx.given(this.key, fkName) ?? this.computeParents(a, createRng(this.ctx.options.seed, `fk:${this.scope}:${fkName}`));
     this.parentIdx.set(fkName, rows);
     return rows;
+  }
+
+  /**
+   * The FKs whose parents reading this table's key values draws, with those parents drawn now: its own FKs loaded
+   * with values, and where the referenced key column of a parent is an FK column of the parent (a composite FK to
+   * partsupp resolves through partsupp's FKs to part and supplier), the parent's. `[table key, FK name, parents]`.
+   */
+  drawnParents(): Array<[string, string, ParentRows]> {
+    const out: Array<[string, string, ParentRows]> = [];
+    const seen = new Set<string>();
+    const visit = (keys: TableKeys, column: string): void => {
+      const a = keys.keyFns.has(column) ? undefined : keys.fkOfColumn.get(column);
+      if (!a || seen.has(`${keys.key}.${column}`)) return;
+      seen.add(`${keys.key}.${column}`);
+      if (!out.some(([t, fk]) => t === keys.key && fk === a.fk.name)) out.push([keys.key, a.fk.name, keys.parentRows(a.fk.name)]);
+      const parent = tableKey(a.parent) === keys.key ? keys : keys.ctx.table(a.parent);
+      visit(parent, a.fk.references.columns[a.fk.columns.indexOf(column)]!);
+    };
+    const nullFirst = new Set(this.nullFirstForeignKeys().flatMap((fk) => fk.columns));
+    for (const c of this.keyColumns) if (!nullFirst.has(c)) visit(this, c);
+    return out;
   }
 
   /** Throws the error generation would hit for an impossible FK or key, without computing anything per row. */
@@ -328,7 +369,7 @@ export class TableKeys {
  * table's first FK) each parent's first row: 4 bytes a parent instead of a row (SF1's lineitem: 6 MB for its 1.5 M
  * orders against 24 MB for its 6 M rows, and as much again for the line numbers, which follow from the same starts).
  */
-type ParentRows = { kind: 'rows'; idx: Int32Array } | { kind: 'groups'; starts: Int32Array };
+export type ParentRows = { kind: 'rows'; idx: Int32Array } | { kind: 'groups'; starts: Int32Array };
 
 /**
  * starts[p]: the first row of parent p, starts[parents]: the rows dealt (rows past it are NULL); as the array of
