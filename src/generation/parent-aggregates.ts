@@ -254,6 +254,52 @@ function detectShares(child: Table, childRef: TableRef, fk: ForeignKey, children
   return out;
 }
 
+/**
+ * Whether the children of an FK are worth reading for these rules, judged from the samples alone (no query): a sum
+ * needs the parent column's total over all parents near the child term's total over all children (Σ P = Σ children
+ * when every parent holds its children's sum; within 25 %, as both are estimated from samples), and a share needs
+ * the mean per-parent sum between half its bound and the bound (a tight bound is come close to by many parents,
+ * never passed; TPC-H's discounts, 0.375 per part-supplier under a bound of 1, are not). Both are necessary, not sufficient: the rules are
+ * still checked parent by parent on the children read.
+ */
+export function aggregatesPossible(
+  parent: Table,
+  parentSample: { columns: string[]; rows: Row[]; totalRows: number },
+  child: Table,
+  childSample: { columns: string[]; rows: Row[]; totalRows: number },
+  parentsWithChildren: number,
+  excluded: Set<string> = new Set(),
+): boolean {
+  if (childSample.rows.length === 0 || parentSample.rows.length === 0 || parentsWithChildren <= 0) return false;
+  const terms = termCandidates(child, childSample);
+  const termTotals = terms.map((t) => {
+    const idx = t.map((c) => childSample.columns.indexOf(c));
+    return ((termSum(childSample.rows, idx) ?? 0) / childSample.rows.length) * childSample.totalRows;
+  });
+  const keys = keyColumnNames(parent);
+  for (const column of parent.columns) {
+    const i = parentSample.columns.indexOf(column.name);
+    if (i < 0 || !numericKind(column) || keys.has(column.name) || column.generated !== null || excluded.has(column.name)) continue;
+    const total = ((termSum(parentSample.rows, [i]) ?? 0) / parentSample.rows.length) * parentSample.totalRows;
+    if (termTotals.some((t) => t !== 0 && total / t > 0.8 && total / t < 1.25)) return true;
+  }
+  for (const [c] of terms.filter((t) => t.length === 1)) {
+    const i = childSample.columns.indexOf(c!);
+    let max = 0;
+    let negative = false;
+    for (const r of childSample.rows) {
+      const v = num(r[i] as Value);
+      if (v !== null && v < 0) negative = true;
+      if (v !== null && v > max) max = v;
+    }
+    if (negative || max <= 0) continue;
+    const bound = 10 ** Math.max(0, Math.ceil(Math.log10(max) - 1e-12));
+    const perParent = (((termSum(childSample.rows, [i]) ?? 0) / childSample.rows.length) * childSample.totalRows) / parentsWithChildren;
+    if (perParent >= 0.5 * bound && perParent <= bound * (1 + SHARE_OVER_SLACK)) return true;
+  }
+  return false;
+}
+
 /** One `synth plan` line. */
 export function describeAggregate(rule: AggregateRule, parentName: string): string {
   if (rule.kind === 'sum') {

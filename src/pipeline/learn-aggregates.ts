@@ -1,14 +1,14 @@
 /**
- * Learns the parent aggregate rules (generation/parent-aggregates.ts): for every FK whose parent or child has a
- * numeric column that could take part, the children of (up to MAX_PARENTS of) the sampled parent rows are read by
- * key and the sums compared. Tables without such columns cost no query.
+ * Learns the parent aggregate rules (generation/parent-aggregates.ts): for every FK where the samples leave a rule
+ * possible (aggregatesPossible: the totals match, or a bound is within reach), the children of (up to MAX_PARENTS
+ * of) the sampled parent rows are read by key and the sums compared. Other FKs cost no query.
  */
 import type { SourceConnector } from '../connectors/connector.js';
 import type { FanOutRule } from '../generation/fan-out.js';
 import { keyColumnNames } from '../generation/metadata.js';
-import type { TableSample } from '../generation/model.js';
+import type { ChildCountHistogram, TableSample } from '../generation/model.js';
 import type { OrderInvariant } from '../generation/order-invariants.js';
-import { detectParentAggregates, type AggregateRule } from '../generation/parent-aggregates.js';
+import { aggregatesPossible, detectParentAggregates, type AggregateRule } from '../generation/parent-aggregates.js';
 import { findTable, tableKey, type DatabaseSchema, type Table } from '../schema/model.js';
 import type { Row, Value } from '../schema/values.js';
 
@@ -44,6 +44,7 @@ export async function learnAggregates(
   source: SourceConnector,
   schema: DatabaseSchema,
   samples: Map<string, TableSample>,
+  histograms: ChildCountHistogram[],
   skip: (t: Table) => boolean,
   fanOuts: FanOutRule[],
   invariants: OrderInvariant[],
@@ -61,16 +62,20 @@ export async function learnAggregates(
       const parentSample = parent ? samples.get(tableKey(parent)) : undefined;
       if (!parent || !parentSample || tableKey(parent) === tableKey(child)) continue;
       const idx = fk.references.columns.map((c) => parentSample.columns.indexOf(c));
-      if (idx.some((i) => i < 0)) continue;
-      const perParent = (samples.get(tableKey(child))?.totalRows ?? 0) / Math.max(1, parentSample.totalRows);
+      const childSample = samples.get(tableKey(child));
+      if (idx.some((i) => i < 0) || !childSample) continue;
+      // A copied parent keeps the source's values (its generated children share it): only its children's shares apply.
+      const excluded = new Set(parent.columns.map((c) => c.name).filter((c) => skip(parent) || ruled.has(`${tableKey(parent)}.${c}`)));
+      const histogram = histograms.find((h) => tableKey(h.child) === tableKey(child) && h.foreignKey === fk.name);
+      const withChildren = histogram ? histogram.counts.reduce((n, e) => n + (e.children > 0 ? e.parents : 0), 0) : parentSample.totalRows;
+      if (!aggregatesPossible(parent, parentSample, child, childSample, withChildren, excluded)) continue;
+      const perParent = childSample.totalRows / Math.max(1, parentSample.totalRows);
       const rows = parentSample.rows.slice(0, Math.min(MAX_PARENTS, Math.floor(MAX_CHILDREN / Math.max(1, perParent))));
       if (rows.length < minSupport) continue;
       const keys: Row[] = rows.map((r) => idx.map((i) => (r[i] ?? null) as Value));
       const columns = [...new Set([...fk.columns, ...childNumbers])];
       const children: Row[] = [];
       for await (const batch of source.readRowsByKeys(child, columns, fk.columns, keys)) children.push(...batch.rows);
-      // A copied parent keeps the source's values (its generated children share it): only its children's shares apply.
-      const excluded = new Set(parent.columns.map((c) => c.name).filter((c) => skip(parent) || ruled.has(`${tableKey(parent)}.${c}`)));
       out.push(...detectParentAggregates(parent, { columns: parentSample.columns, rows }, child, fk, { columns, rows: children }, { minSupport, excluded }));
     }
   }

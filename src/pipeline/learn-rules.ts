@@ -162,7 +162,7 @@ export async function learnDataRules(
   const invariants = setting === false ? [] : await learnInvariants(source, schema, samples, skip, setting.minSupport);
   const fanOuts = await learnFanOuts(source, schema, samples, histograms, skip);
   const copiedCounts = await learnCopiedCounts(source, schema, samples, copied, skip);
-  const aggregates = await learnAggregates(source, schema, samples, skip, fanOuts, invariants, setting === false ? DEFAULT_MIN_SUPPORT : setting.minSupport);
+  const aggregates = await learnAggregates(source, schema, samples, histograms, skip, fanOuts, invariants, setting === false ? DEFAULT_MIN_SUPPORT : setting.minSupport);
   return { reference, invariants, fanOuts, copiedCounts, ...(aggregates.length ? { aggregates } : {}) };
 }
 

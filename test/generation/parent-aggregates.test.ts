@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectParentAggregates, describeAggregate, type ChildShareRule, type ParentSumRule } from '../../src/generation/parent-aggregates.js';
+import { aggregatesPossible, detectParentAggregates, describeAggregate, type ChildShareRule, type ParentSumRule } from '../../src/generation/parent-aggregates.js';
 import { columnLimit, resolveAggregates } from '../../src/pipeline/derive-aggregates.js';
 import { NO_DATA_RULES } from '../../src/generation/data-rules.js';
 import type { DatabaseSchema, NeutralType } from '../../src/schema/model.js';
@@ -98,6 +98,25 @@ describe('parent aggregate detection', () => {
     const { parents, children } = languages();
     const loose = { ...children, rows: children.rows.map((r) => [r[0]!, r[1]!, Number(r[2]) / 2, r[3]!]) };
     expect(detectParentAggregates(country, parents, language, language.foreignKeys[0]!, loose)).toEqual([]);
+  });
+});
+
+describe('aggregatesPossible (which FKs are worth a read by key)', () => {
+  it('reads when the totals match or a bound is within reach, not otherwise', () => {
+    const { parents, children } = invoices();
+    const p = { ...parents, totalRows: parents.rows.length };
+    const c = { ...children, totalRows: children.rows.length };
+    expect(aggregatesPossible(invoice, p, line, c, 50)).toBe(true);
+    // Lines standing for four times as many (a sample of a quarter): Σ price × qty is far from the totals and a
+    // price's per-invoice sum far over any bound a price comes near.
+    const prices = { columns: ['id', 'invoice_id', 'price'], rows: children.rows.map((r) => r.slice(0, 3)), totalRows: 4 * children.rows.length };
+    expect(aggregatesPossible(invoice, p, line, prices, 50, new Set(['discount']))).toBe(false);
+    expect(aggregatesPossible(invoice, p, line, { ...c, totalRows: 4 * c.totalRows }, 50, new Set(['discount']))).toBe(false);
+    const l = languages();
+    const lc = { ...l.children, totalRows: l.children.rows.length };
+    expect(aggregatesPossible(country, { ...l.parents, totalRows: 50 }, language, lc, 50)).toBe(true);
+    // Ten times the countries with children: a mean of ~9 % per country is far under the bound.
+    expect(aggregatesPossible(country, { ...l.parents, totalRows: 500 }, language, lc, 500)).toBe(false);
   });
 });
 
