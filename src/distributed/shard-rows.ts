@@ -231,11 +231,13 @@ export function tablesToReplay(bundle: RunBundle, models: ModelSet, table: strin
       const conditioned = (models.tables.get(r)?.model.contextColumns.length ?? 0) > 0;
       return (conditioned && t?.foreignKeys.some((f) => tableKey(f.references) === p)) || false;
     });
-    const anchored = options.anchors !== false && (models.rules?.invariants ?? []).some((inv) => {
-      const t = schema.tables.find((x) => tableKey(x) === tableKey(inv.table));
-      const fk = inv.anchor.foreignKey === undefined ? undefined : t?.foreignKeys.find((f) => f.name === inv.anchor.foreignKey);
-      return fk !== undefined && tableKey(fk.references) === p;
-    });
+    const anchored =
+      options.anchors !== false &&
+      [...(models.rules?.invariants ?? []).map((inv) => ({ table: inv.table, fk: inv.anchor.foreignKey })), ...(models.rules?.parentCopies ?? []).map((c) => ({ table: c.table, fk: c.foreignKey }))].some((a) => {
+        const t = schema.tables.find((x) => tableKey(x) === tableKey(a.table));
+        const fk = a.fk === undefined ? undefined : t?.foreignKeys.find((f) => f.name === a.fk);
+        return fk !== undefined && tableKey(fk.references) === p;
+      });
     if (heads || read || anchored) needed.add(p);
   }
   return needed;
@@ -262,15 +264,20 @@ export function anchorFeeds(bundle: RunBundle, models: ModelSet, table: string):
   const feeds = new Map<string, string[]>();
   const t = bundle.schema.tables.find((x) => tableKey(x) === table);
   const order = bundle.plan.steps.map((s) => tableKey(s.table));
-  for (const inv of models.rules?.invariants ?? []) {
+  // A column copied from its parent reads the parent's final value like an anchor (generation/parent-copies.ts).
+  const anchors = [
+    ...(models.rules?.invariants ?? []).map((inv) => ({ table: inv.table, foreignKey: inv.anchor.foreignKey, column: inv.anchor.column })),
+    ...(models.rules?.parentCopies ?? []).map((c) => ({ table: c.table, foreignKey: c.foreignKey as string | undefined, column: c.parentColumn })),
+  ];
+  for (const inv of anchors) {
     if (tableKey(inv.table) !== table) continue;
-    const fk = inv.anchor.foreignKey === undefined ? undefined : t?.foreignKeys.find((f) => f.name === inv.anchor.foreignKey);
+    const fk = inv.foreignKey === undefined ? undefined : t?.foreignKeys.find((f) => f.name === inv.foreignKey);
     const parent = fk ? tableKey(fk.references) : '';
     // An anchor on the table's own rows (a self FK) or on a later table (a cycle's edge) is never there while the
     // table is drawn, in any process; waiting for it would wait for ever.
     const at = order.indexOf(parent);
     if (at < 0 || at >= order.indexOf(table)) continue;
-    feeds.set(parent, [...new Set([...(feeds.get(parent) ?? []), inv.anchor.column])]);
+    feeds.set(parent, [...new Set([...(feeds.get(parent) ?? []), inv.column])]);
   }
   return feeds;
 }

@@ -1,8 +1,10 @@
 /**
  * Applies the data rules to a table's finished rows, batch by batch, in row order: a parent column that fixes
- * its children's count takes the value matching the children the keys gave the row, and every order invariant is
- * rebuilt as anchor + gap. Runs on the rows as they are loaded (after the copy filters, which may nudge a value),
- * and keeps the values children anchor on (the order date a line's ship date follows) once they are final.
+ * its children's count takes the value matching the children the keys gave the row, a parent role goes to the rows
+ * the keys gave a child (parent-roles.ts), a column copied from the parent takes the parent row's final value
+ * (parent-copies.ts), and every order invariant is rebuilt as anchor + gap. Runs on the rows as they are loaded
+ * (after the copy filters, which may nudge a value), and keeps the values children anchor on or copy (the order date
+ * a line's ship date follows, a customer's address its invoices bill) once they are final.
  */
 import type { DatabaseSchema, Table } from '../schema/model.js';
 import { findColumn, findTable, tableKey } from '../schema/model.js';
@@ -12,6 +14,8 @@ import { fanOutMap, type DataRules } from './data-rules.js';
 import { valuesForCounts } from './fan-out.js';
 import type { KeyContext } from './keys/index.js';
 import { createEnforcer, type InvariantEnforcer } from './order-invariants.js';
+import { createCopyEnforcer } from './parent-copies.js';
+import { createRoleEnforcer } from './parent-roles.js';
 import { createRng } from './rng.js';
 import { seedScope } from './seed-scope.js';
 import { RetainedColumns } from './retained-columns.js';
@@ -45,13 +49,23 @@ export class RuleApplier {
       const parent = tableKey(fk.references);
       this.anchorColumns.set(parent, [...new Set([...(this.anchorColumns.get(parent) ?? []), inv.anchor.column])]);
     }
+    // A copied column reads its parent's final value, kept like an anchor (only the columns some copy reads).
+    for (const copy of rules?.parentCopies ?? []) {
+      const fk = findTable(schema, copy.table)?.foreignKeys.find((f) => f.name === copy.foreignKey);
+      if (!fk) continue;
+      const parent = tableKey(fk.references);
+      this.anchorColumns.set(parent, [...new Set([...(this.anchorColumns.get(parent) ?? []), copy.parentColumn])]);
+    }
   }
 
   /** `rankMatched`: the table's model learned something about the gaps (the learned model). */
   forTable(table: Table, names: string[], rankMatched: boolean): TableRuleApplier {
     const key = tableKey(table);
     const n = this.rowCounts.get(key) ?? 0;
-    const invariants = (this.rules?.invariants ?? []).filter((i) => tableKey(i.table) === key);
+    const copies = (this.rules?.parentCopies ?? []).filter((c) => tableKey(c.table) === key);
+    // A copied column is its parent's value: an invariant that would rebuild it as anchor + gap gives way (one on it
+    // as an anchor still runs, after the copy).
+    const invariants = (this.rules?.invariants ?? []).filter((i) => tableKey(i.table) === key && !copies.some((c) => c.column === i.column));
     let enforcer: InvariantEnforcer | null | undefined;
     const enforcerFor = (): InvariantEnforcer | null =>
       (enforcer ??= createEnforcer(table, names, invariants, (inv) => {
@@ -81,12 +95,25 @@ export class RuleApplier {
       }
       return [{ col, column, values: valuesForCounts(rule, counts, createRng(this.seed, `fan-out:${seedScope(this.schema, table)}:${rule.column}`)) }];
     });
+    const roles = createRoleEnforcer(table, names, n, (this.rules?.parentRoles ?? []).filter((r) => tableKey(r.table) === key), (rule) => {
+      const child = findTable(this.schema, rule.child);
+      if (!child || tableKey(child) === key || !child.foreignKeys.some((f) => f.name === rule.foreignKey)) return null;
+      const childKeys = this.keys.table(child);
+      return { rows: childKeys.rows, parentOf: childKeys.parentReader(rule.foreignKey) };
+    });
+    const copyEnforcer = createCopyEnforcer(table, names, copies, (rule) => {
+      const fk = table.foreignKeys.find((f) => f.name === rule.foreignKey);
+      const parent = fk ? this.anchors.get(tableKey(fk.references)) : undefined;
+      return fk && parent ? { parentOf: this.keys.table(table).parentReader(fk.name), parent } : null;
+    });
     const keep = this.anchorColumns.get(key);
     const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
     const kept = keep ? new RetainedColumns(keep) : null;
     return {
       apply: (rows, start, batch) => {
         for (const cc of countColumns) rows.forEach((row, r) => (row[cc.col] = conformValue(cc.values[start + r] ?? null, cc.column)));
+        roles?.(rows, start);
+        copyEnforcer?.(rows, start);
         if (invariants.length > 0) enforcerFor()?.apply(rows, start, createRng(this.seed, `invariants:${seedScope(this.schema, table)}:${batch}`));
         if (kept) for (const row of rows) kept.push(row, keepIdx);
       },

@@ -8,6 +8,8 @@ import { tableKey } from '../schema/model.js';
 import { describeFanOut, fanOutKey, type FanOutRule } from './fan-out.js';
 import { describeInvariant, type OrderInvariant } from './order-invariants.js';
 import { describeAggregate, type AggregateRule } from './parent-aggregates.js';
+import { describeParentCopy, type ParentCopyRule } from './parent-copies.js';
+import { describeParentRole, type ParentRoleRule } from './parent-roles.js';
 import type { CopiedParentCounts, ReferenceDecision } from './reference-tables.js';
 
 export interface DataRules {
@@ -18,6 +20,10 @@ export interface DataRules {
   copiedCounts?: CopiedParentCounts[];
   /** Parent sums of their children and bounded child shares, written in the shadow after the load (parent-aggregates.ts). */
   aggregates?: AggregateRule[];
+  /** Child columns that repeat their parent's column through a FK (parent-copies.ts). */
+  parentCopies?: ParentCopyRule[];
+  /** Parent columns with one value on every row a FK references (parent-roles.ts). */
+  parentRoles?: ParentRoleRule[];
 }
 
 export const NO_DATA_RULES: DataRules = { reference: [], invariants: [], fanOuts: [] };
@@ -54,6 +60,19 @@ export function formatDataRules(rules: DataRules, schema: DatabaseSchema): strin
       const fk = schema.tables.find((t) => tableKey(t) === tableKey(r.child))?.foreignKeys.find((f) => f.name === r.foreignKey);
       lines.push(`  ${describeAggregate(r, fk ? fk.references.name : '?')}`);
     }
+  }
+  if ((rules.parentCopies ?? []).length > 0) {
+    if (lines.length) lines.push('');
+    lines.push('Copied from the parent (equal on every sampled row; the child takes its generated parent\'s value):');
+    for (const r of rules.parentCopies ?? []) {
+      const fk = schema.tables.find((t) => tableKey(t) === tableKey(r.table))?.foreignKeys.find((f) => f.name === r.foreignKey);
+      lines.push(`  ${describeParentCopy(r, fk ? fk.references.name : '?')}`);
+    }
+  }
+  if ((rules.parentRoles ?? []).length > 0) {
+    if (lines.length) lines.push('');
+    lines.push('Parent roles (one value on every referenced parent; generated parents with a child take it):');
+    for (const r of rules.parentRoles ?? []) lines.push(`  ${describeParentRole(r)}`);
   }
   return lines.length ? `${lines.join('\n')}\n` : 'Reference tables, order invariants, exact fan-outs: none found.\n';
 }

@@ -18,6 +18,7 @@ import { fanOutMap } from './data-rules.js';
 import { constantFanOut, fanOutKey } from './fan-out.js';
 import { RuleApplier, type TableRuleApplier } from './apply-rules.js';
 import { RetainedColumns } from './retained-columns.js';
+import { roleForeignKeys } from './parent-roles.js';
 import { referenceKey } from './reference-tables.js';
 
 export interface GenerationOptions {
@@ -204,6 +205,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
   // Children per generated parent row, predicted by the parent's learned count heads while the parent streams out:
   // whole counts (a head draws a count), so 4 bytes a parent row hold them exactly.
   const predictedCounts = new Map<string, Uint32Array>();
+  const roleFks = roleForeignKeys(models.rules?.parentRoles);
   const keys = new KeyContext({
     schema,
     plan,
@@ -212,7 +214,9 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     histograms,
     fkNullRates,
     seed: options.seed,
-    childCountWeights: (childKey, fk) => predictedCounts.get(`${childKey}.${fk}`),
+    // A parent role (parent-roles.ts) marks the parents with children before the parent is drawn, so its FK's
+    // children are placed without the parent's predicted counts, which exist only once the parent is.
+    childCountWeights: (childKey, fk) => (roleFks.has(`${childKey}.${fk}`) ? undefined : predictedCounts.get(`${childKey}.${fk}`)),
     fanOuts,
     ...(options.reference ? { fixedRows: options.reference } : {}),
     copiedParentCounts: (childKey, fk) => copiedCounts.get(`${childKey}.${fk}`),

@@ -14,6 +14,7 @@ import type { ChildCountHistogram, TableSample } from '../generation/model.js';
 import { DEFAULT_MIN_SUPPORT, detectOrderInvariants, type AlignedParent, type OrderInvariant } from '../generation/order-invariants.js';
 import { copiedTables, decideReferenceTables, DEFAULT_REFERENCE_MAX_ROWS, referenceKey, type CopiedParentCounts } from '../generation/reference-tables.js';
 import { learnAggregates } from './learn-aggregates.js';
+import { learnParentCopies, learnParentRoles } from './learn-parent-rules.js';
 import { findTable, tableKey, writableColumns, type DatabaseSchema, type Table, type TableRef } from '../schema/model.js';
 import type { Row, Value } from '../schema/values.js';
 
@@ -163,7 +164,9 @@ export async function learnDataRules(
   const fanOuts = await learnFanOuts(source, schema, samples, histograms, skip);
   const copiedCounts = await learnCopiedCounts(source, schema, samples, copied, skip);
   const aggregates = await learnAggregates(source, schema, samples, histograms, skip, fanOuts, invariants, setting === false ? DEFAULT_MIN_SUPPORT : setting.minSupport);
-  return { reference, invariants, fanOuts, copiedCounts, ...(aggregates.length ? { aggregates } : {}) };
+  const parentCopies = await learnParentCopies(schema, samples, skip, (t, s, fk, p, ps) => alignedParent(source, t, s, fk, p, ps));
+  const parentRoles = await learnParentRoles(source, schema, samples, histograms, skip);
+  return { reference, invariants, fanOuts, copiedCounts, ...(aggregates.length ? { aggregates } : {}), ...(parentCopies.length ? { parentCopies } : {}), ...(parentRoles.length ? { parentRoles } : {}) };
 }
 
 /** Every row of each copied table, read from the source for generation (reference tables are small). */
@@ -188,6 +191,8 @@ export function formatRulesNote(rules: DataRules): string | null {
   if (rules.invariants.length > 0) parts.push(`${rules.invariants.length} order invariant(s) kept`);
   if (rules.fanOuts.length > 0) parts.push(`${rules.fanOuts.length} exact fan-out(s) kept`);
   if (rules.aggregates?.length) parts.push(`${rules.aggregates.length} parent aggregate(s) kept`);
+  if (rules.parentCopies?.length) parts.push(`${rules.parentCopies.length} column(s) copied from the parent`);
+  if (rules.parentRoles?.length) parts.push(`${rules.parentRoles.length} parent role(s) kept`);
   return parts.length > 0 ? `Data rules: ${parts.join('; ')} (see \`synth plan\`).` : null;
 }
 
