@@ -23,7 +23,7 @@ import type { ScaleRunResult } from './scale-run.js';
 
 const PG_SERVER = process.env.SYNTH_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432';
 const MYSQL_SERVER = process.env.SYNTH_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
-const STAGES = ['sample', 'train', 'shadow', 'load', 'update', 'repair', 'keys', 'validate', 'quality', 'finalize', 'parity', 'swap'];
+const STAGES = ['sample', 'train', 'shadow', 'load', 'update', 'derive', 'repair', 'keys', 'validate', 'quality', 'finalize', 'parity', 'swap'];
 const READY = 'synth_bench_ready';
 
 type Figures = Record<string, number | string>;
