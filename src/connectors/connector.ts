@@ -61,7 +61,7 @@ export interface ReadOptions {
   /**
    * With `limit`: a sample that depends on the rows alone, not on where they lie (a table loaded by parallel workers
    * lies differently on every run): a big table is read as seeded ranges of its primary key, else sorted whole by a
-   * seeded hash, never sampled by page. The quality report's reads; the sample stage's keep theirs (the same training
+   * seeded hash (PostgreSQL: up to 1 M rows; a bigger one is still sampled by page). The quality report's reads; the sample stage's keep theirs (the same training
    * samples, so the same generated rows).
    */
   sampleByKey?: boolean;
