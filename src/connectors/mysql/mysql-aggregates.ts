@@ -40,12 +40,14 @@ export function mysqlAggregateWriter(session: MysqlSession, databaseOf: (shadow:
       const col = qi(write.column.name);
       const rounded = write.decimals === null ? 's.v' : `ROUND(s.v, ${write.decimals})`;
       const value = write.column.nullable ? rounded : `COALESCE(${rounded}, 0)`;
-      let n = await affected(session, `UPDATE ${parent} AS p JOIN (${grouped(db, write.child, write.foreignKey, sumOf(write))}) s ON ${joined(write.foreignKey, 'p', 's')} SET p.${col} = ${value}`);
-      if (write.empty !== 'keep') {
-        const child = qt(db, write.child.name);
-        n += await affected(session, `UPDATE ${parent} AS p SET p.${col} = ${write.empty === 'zero' ? '0' : 'NULL'} WHERE NOT EXISTS (SELECT 1 FROM ${child} c WHERE ${joined(write.foreignKey, 'p', 'c')})`);
+      const groups = grouped(db, write.child, write.foreignKey, sumOf(write));
+      if (write.empty === 'keep') {
+        return affected(session, `UPDATE ${parent} AS p JOIN (${groups}) s ON ${joined(write.foreignKey, 'p', 's')} SET p.${col} = ${value}`);
       }
-      return n;
+      // One pass with the childless parents: a NOT EXISTS per parent would scan the child for each (no index on the FK
+      // before the keys stage), where the grouped derived table is materialized once and joined by key.
+      const none = `s.${qi(write.foreignKey.columns[0]!)} IS NULL`;
+      return affected(session, `UPDATE ${parent} AS p LEFT JOIN (${groups}) s ON ${joined(write.foreignKey, 'p', 's')} SET p.${col} = CASE WHEN ${none} THEN ${write.empty === 'zero' ? '0' : 'NULL'} ELSE ${value} END`);
     },
     boundShares(shadow, write: ChildShareWrite) {
       const db = databaseOf(shadow);
