@@ -41,6 +41,7 @@ export function keyRangePlan(table: Table, limit: number, total: number): KeyRan
  * seed reads the same ranges of the same table. Strictly increasing.
  */
 export function keyRangeStarts(min: bigint, max: bigint, ranges: number, seed: number): bigint[] {
+  // The stream MySQL's samples were first drawn from: kept, so a seed's MySQL samples stay the rows they were.
   const rng = createRng(seed, 'mysql-key-ranges');
   const span = max - min + 1n;
   const starts: bigint[] = [];
