@@ -8,6 +8,7 @@ import type { FanOutRule } from '../generation/fan-out.js';
 import { keyColumnNames } from '../generation/metadata.js';
 import type { ChildCountHistogram, TableSample } from '../generation/model.js';
 import type { OrderInvariant } from '../generation/order-invariants.js';
+import type { ParentCopyRule } from '../generation/parent-copies.js';
 import { aggregatesPossible, detectParentAggregates, type AggregateRule } from '../generation/parent-aggregates.js';
 import { findTable, tableKey, type DatabaseSchema, type Table } from '../schema/model.js';
 import type { Row, Value } from '../schema/values.js';
@@ -24,9 +25,22 @@ function numericColumns(table: Table): string[] {
     .map((c) => c.name);
 }
 
+/** The rules learned before these, whose columns a derived value would break. */
+export interface OtherRules {
+  fanOuts: FanOutRule[];
+  invariants: OrderInvariant[];
+  /** A child column that repeats its parent's: neither side may be rewritten after the load. */
+  parentCopies?: ParentCopyRule[];
+}
+
 /** Columns another rule writes or anchors on, which a derived value would break: `schema.table.column`. */
-function ruledColumns(schema: DatabaseSchema, fanOuts: FanOutRule[], invariants: OrderInvariant[]): Set<string> {
+function ruledColumns(schema: DatabaseSchema, { fanOuts, invariants, parentCopies = [] }: OtherRules): Set<string> {
   const out = new Set<string>();
+  for (const r of parentCopies) {
+    out.add(`${tableKey(r.table)}.${r.column}`);
+    const fk = findTable(schema, r.table)?.foreignKeys.find((f) => f.name === r.foreignKey);
+    if (fk) out.add(`${tableKey(fk.references)}.${r.parentColumn}`);
+  }
   for (const r of fanOuts) {
     if (r.kind !== 'column') continue;
     const fk = findTable(schema, r.child)?.foreignKeys.find((f) => f.name === r.foreignKey);
@@ -46,13 +60,12 @@ export async function learnAggregates(
   samples: Map<string, TableSample>,
   histograms: ChildCountHistogram[],
   skip: (t: Table) => boolean,
-  fanOuts: FanOutRule[],
-  invariants: OrderInvariant[],
+  others: OtherRules,
   minSupport: number,
 ): Promise<AggregateRule[]> {
   const out: AggregateRule[] = [];
   if (!source.readRowsByKeys) return out;
-  const ruled = ruledColumns(schema, fanOuts, invariants);
+  const ruled = ruledColumns(schema, others);
   for (const child of schema.tables) {
     if (skip(child)) continue;
     const childNumbers = numericColumns(child).filter((c) => !ruled.has(`${tableKey(child)}.${c}`));

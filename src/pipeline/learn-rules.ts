@@ -163,8 +163,8 @@ export async function learnDataRules(
   const invariants = setting === false ? [] : await learnInvariants(source, schema, samples, skip, setting.minSupport);
   const fanOuts = await learnFanOuts(source, schema, samples, histograms, skip);
   const copiedCounts = await learnCopiedCounts(source, schema, samples, copied, skip);
-  const aggregates = await learnAggregates(source, schema, samples, histograms, skip, fanOuts, invariants, setting === false ? DEFAULT_MIN_SUPPORT : setting.minSupport);
   const parentCopies = await learnParentCopies(schema, samples, skip, (t, s, fk, p, ps) => alignedParent(source, t, s, fk, p, ps));
+  const aggregates = await learnAggregates(source, schema, samples, histograms, skip, { fanOuts, invariants, parentCopies }, setting === false ? DEFAULT_MIN_SUPPORT : setting.minSupport);
   const parentRoles = await learnParentRoles(source, schema, samples, histograms, skip);
   return { reference, invariants, fanOuts, copiedCounts, ...(aggregates.length ? { aggregates } : {}), ...(parentCopies.length ? { parentCopies } : {}), ...(parentRoles.length ? { parentRoles } : {}) };
 }

@@ -12,6 +12,9 @@ import { openSource } from '../../src/connectors/index.js';
 import { hydrate, introspectAndPlan, planDataRules } from '../../src/pipeline/index.js';
 import type { ChildShareRule, ParentSumRule } from '../../src/generation/parent-aggregates.js';
 import { formatDataRules } from '../../src/generation/data-rules.js';
+import type { TableSample } from '../../src/generation/model.js';
+import { learnAggregates } from '../../src/pipeline/learn-aggregates.js';
+import { tableKey, writableColumns } from '../../src/schema/model.js';
 import { aggregateShopSql, OVER_100, WRONG_TOTALS } from '../fixtures/aggregate-shop.js';
 import { rulesConfig, rulesConfigInput, trainedUnder, type ModelKind } from '../support/app-rules.js';
 import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';
@@ -49,6 +52,27 @@ for (const dialect of ['postgres', 'mysql'] as const) {
       expect(plan).toContain('invoice.total = Σ invoice_line.unit_price × quantity');
       expect(plan).toContain('countrylanguage.percentage ≤ 100 per country');
     }, 120_000);
+
+    it('leaves a column another rule copies alone (a line repeating its invoice\'s total keeps it)', async () => {
+      const source = await openSource(env.source.url);
+      try {
+        const schema = await source.introspect();
+        const samples = new Map<string, TableSample>();
+        for (const t of schema.tables) {
+          const columns = writableColumns(t).map((c) => c.name);
+          const rows: TableSample['rows'] = [];
+          for await (const b of source.readRows(t, { columns })) rows.push(...b.rows);
+          samples.set(tableKey(t), { table: t, totalRows: rows.length, columns, rows });
+        }
+        const line = schema.tables.find((t) => t.name === 'invoice_line')!;
+        const learn = (parentCopies: Parameters<typeof learnAggregates>[5]['parentCopies']) => learnAggregates(source, schema, samples, [], () => false, { fanOuts: [], invariants: [], ...(parentCopies ? { parentCopies } : {}) }, 20);
+        expect((await learn(undefined)).map((r) => r.kind).sort()).toEqual(['share', 'sum']);
+        const copy = { table: { schema: line.schema, name: line.name }, column: 'unit_price', foreignKey: line.foreignKeys[0]!.name, parentColumn: 'total', support: 100, parents: 100 };
+        expect((await learn([copy as never])).map((r) => r.kind)).toEqual(['share']);
+      } finally {
+        await source.close();
+      }
+    }, 60_000);
 
     it('learns nothing data-dependent under privacy', async () => {
       const config = parseConfig({ ...rulesConfigInput(env, 'baseline', { referenceMaxRows: 0, epochs: 5 }), privacy: { epsilon: 3 } });
