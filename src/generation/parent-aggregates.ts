@@ -161,7 +161,8 @@ function termCandidates(child: Table, children: { columns: string[]; rows: Row[]
  * Parent columns equal to Σ of a child term on every sampled parent with children (at least `minSupport` of them,
  * some with several children, and more than one total), and child columns whose per-parent sums stay within a
  * tight power-of-ten bound. `excluded`: parent columns another rule already sets (a fan-out's count column, an
- * order invariant's side), which a sum would overwrite.
+ * order invariant's side), which a sum would overwrite; `fixedChildren`: child columns such a rule sets, which a
+ * share would rescale (they still count as sum terms: a sum reads them, it does not change them).
  */
 export function detectParentAggregates(
   parent: Table,
@@ -169,14 +170,14 @@ export function detectParentAggregates(
   child: Table,
   fk: ForeignKey,
   children: { columns: string[]; rows: Row[] },
-  options: AggregateOptions & { excluded?: Set<string> } = {},
+  options: AggregateOptions & { excluded?: Set<string>; fixedChildren?: Set<string> } = {},
 ): AggregateRule[] {
   const minSupport = options.minSupport ?? DEFAULT_MIN_SUPPORT;
   if (tableKey(parent) === tableKey(child)) return [];
   const grouped = groupChildren(parentSample, fk, children);
   if (!grouped || grouped.withChildren < minSupport || grouped.withSeveral < Math.max(3, 0.05 * grouped.withChildren)) return [];
   const childRef = { schema: child.schema, name: child.name };
-  return [...detectSums(parent, parentSample, child, childRef, fk, children, grouped, options.excluded ?? new Set()), ...detectShares(child, childRef, fk, children, grouped)];
+  return [...detectSums(parent, parentSample, child, childRef, fk, children, grouped, options.excluded ?? new Set()), ...detectShares(child, childRef, fk, children, grouped, options.fixedChildren ?? new Set())];
 }
 
 function detectSums(parent: Table, parentSample: { columns: string[]; rows: Row[] }, child: Table, childRef: TableRef, fk: ForeignKey, children: { columns: string[]; rows: Row[] }, g: Grouped, excluded: Set<string>): ParentSumRule[] {
@@ -214,11 +215,11 @@ function detectSums(parent: Table, parentSample: { columns: string[]; rows: Row[
   return out;
 }
 
-function detectShares(child: Table, childRef: TableRef, fk: ForeignKey, children: { columns: string[]; rows: Row[] }, g: Grouped): ChildShareRule[] {
+function detectShares(child: Table, childRef: TableRef, fk: ForeignKey, children: { columns: string[]; rows: Row[] }, g: Grouped, fixed: Set<string>): ChildShareRule[] {
   const keys = keyColumnNames(child);
   const out: ChildShareRule[] = [];
   for (const column of child.columns) {
-    if (!numericKind(column) || keys.has(column.name) || column.generated !== null) continue;
+    if (!numericKind(column) || keys.has(column.name) || column.generated !== null || fixed.has(column.name)) continue;
     const i = children.columns.indexOf(column.name);
     if (i < 0) continue;
     let max = 0;

@@ -68,8 +68,9 @@ export async function learnAggregates(
   const ruled = ruledColumns(schema, others);
   for (const child of schema.tables) {
     if (skip(child)) continue;
-    const childNumbers = numericColumns(child).filter((c) => !ruled.has(`${tableKey(child)}.${c}`));
+    const childNumbers = numericColumns(child);
     if (childNumbers.length === 0) continue;
+    const fixedChildren = new Set(childNumbers.filter((c) => ruled.has(`${tableKey(child)}.${c}`)));
     for (const fk of child.foreignKeys) {
       const parent = findTable(schema, fk.references);
       const parentSample = parent ? samples.get(tableKey(parent)) : undefined;
@@ -89,7 +90,7 @@ export async function learnAggregates(
       const columns = [...new Set([...fk.columns, ...childNumbers])];
       const children: Row[] = [];
       for await (const batch of source.readRowsByKeys(child, columns, fk.columns, keys)) children.push(...batch.rows);
-      out.push(...detectParentAggregates(parent, { columns: parentSample.columns, rows }, child, fk, { columns, rows: children }, { minSupport, excluded }));
+      out.push(...detectParentAggregates(parent, { columns: parentSample.columns, rows }, child, fk, { columns, rows: children }, { minSupport, excluded, fixedChildren }));
     }
   }
   // One rule per parent column (the first FK that explains it) and per child column (a share bounded through one FK).

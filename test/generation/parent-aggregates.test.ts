@@ -94,6 +94,14 @@ describe('parent aggregate detection', () => {
     expect(detectParentAggregates(country, over.parents, language, language.foreignKeys[0]!, over.children)).toEqual([]);
   });
 
+  it('a child column another rule sets is no share, but still a sum term (a sum reads it, does not change it)', () => {
+    const l = languages();
+    expect(detectParentAggregates(country, l.parents, language, language.foreignKeys[0]!, l.children, { fixedChildren: new Set(['pct']) })).toEqual([]);
+    const { parents, children } = invoices();
+    const rules = detectParentAggregates(invoice, parents, line, line.foreignKeys[0]!, children, { fixedChildren: new Set(['price', 'qty']) });
+    expect(rules.map((r) => r.kind)).toEqual(['sum']);
+  });
+
   it('a bound nobody comes near is no rule (shares only when tight)', () => {
     const { parents, children } = languages();
     const loose = { ...children, rows: children.rows.map((r) => [r[0]!, r[1]!, Number(r[2]) / 2, r[3]!]) };
