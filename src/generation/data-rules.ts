@@ -6,6 +6,7 @@
 import type { DatabaseSchema } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import { describeFanOut, fanOutKey, type FanOutRule } from './fan-out.js';
+import { describeLookupRule, type LookupRule } from './lookup-rules.js';
 import { describeInvariant, type OrderInvariant } from './order-invariants.js';
 import { describeAggregate, type AggregateRule } from './parent-aggregates.js';
 import { describeParentCopy, type ParentCopyRule } from './parent-copies.js';
@@ -24,6 +25,8 @@ export interface DataRules {
   parentCopies?: ParentCopyRule[];
   /** Parent columns with one value on every row a FK references (parent-roles.ts). */
   parentRoles?: ParentRoleRule[];
+  /** Vocabularies and sequence columns (lookup-rules.ts), as the fit decides them; generation reads the key statistics. */
+  lookups?: LookupRule[];
 }
 
 export const NO_DATA_RULES: DataRules = { reference: [], invariants: [], fanOuts: [] };
@@ -73,6 +76,11 @@ export function formatDataRules(rules: DataRules, schema: DatabaseSchema): strin
     if (lines.length) lines.push('');
     lines.push('Parent roles (one value on every referenced parent; generated parents with a child take it):');
     for (const r of rules.parentRoles ?? []) lines.push(`  ${describeParentRole(r)}`);
+  }
+  if ((rules.lookups ?? []).length > 0) {
+    if (lines.length) lines.push('');
+    lines.push('Looked-up values (text keyed beside a FK, numbers a sequence hands out; decided when the models are fitted):');
+    for (const r of rules.lookups ?? []) lines.push(`  ${describeLookupRule(r)}`);
   }
   return lines.length ? `${lines.join('\n')}\n` : 'Reference tables, order invariants, exact fan-outs: none found.\n';
 }

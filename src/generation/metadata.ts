@@ -47,11 +47,37 @@ export function sequenceIdentifierColumns(table: Table, sample: TableSample): st
   return table.columns.filter((c) => isSequenceIdentifier(table, c, columnValues(sample, c.name))).map((c) => c.name);
 }
 
-function isSequenceIdentifier(table: Table, column: Column, values: readonly Value[]): boolean {
+/**
+ * The candidates, from the schema alone: a column with a `nextval(…)` default that no PK, UNIQUE, FK or
+ * auto-increment already makes a key. Under `privacy` every one of them is an identifier (the default says so by
+ * itself; checking the values for repeats would be a release): `dataFreeKeyStats` in dp-fit.ts.
+ */
+export function sequenceColumns(table: Table): Column[] {
+  return table.columns.filter((c) => isSequenceColumn(table, c));
+}
+
+function isSequenceColumn(table: Table, column: Column): boolean {
   if (column.generated !== null || column.default === null || !/\bnextval\s*\(/i.test(column.default)) return false;
-  if (keyColumnNames(table).has(column.name) || partitionOnlyKeyColumn(table) === column.name) return false;
+  // Types a run of distinct key values exists for (a boolean fed by a sequence is no identifier).
+  if (!['integer', 'decimal', 'text'].includes(column.type.kind)) return false;
+  return !keyColumnNames(table).has(column.name) && partitionOnlyKeyColumn(table) !== column.name;
+}
+
+/** Non-NULL sampled values and how many of them are distinct: a sequence column is an identifier when all are. */
+export function sequenceDistinctness(values: readonly Value[]): { values: number; distinct: number; identifier: boolean } {
   const nonNull = values.filter((v) => v !== null);
-  return nonNull.length >= 2 && valueCounts(nonNull).size === nonNull.length;
+  const distinct = valueCounts(nonNull).size;
+  return { values: nonNull.length, distinct, identifier: nonNull.length >= 2 && distinct === nonNull.length };
+}
+
+function isSequenceIdentifier(table: Table, column: Column, values: readonly Value[]): boolean {
+  return isSequenceColumn(table, column) && sequenceDistinctness(values).identifier;
+}
+
+/** Writable attribute columns under `privacy`: sequence columns are keys there (`sequenceColumns`), never released. */
+export function dpAttributeColumns(table: Table): Column[] {
+  const sequenced = new Set(sequenceColumns(table).map((c) => c.name));
+  return attributeColumns(table).filter((c) => !sequenced.has(c.name));
 }
 
 /** Writable columns the attribute model produces, in table order. */

@@ -40,6 +40,22 @@ const MAX_VALUES = 10_000;
  */
 export function fitVocabularies(table: Table, sample: TableSample): Record<string, Vocabulary> {
   const out: Record<string, Vocabulary> = {};
+  for (const [c, { values, weights, foreignKey }] of Object.entries(vocabularyFindings(table, sample))) out[c] = { foreignKey, values, weights };
+  return out;
+}
+
+/** A vocabulary with what decided it, for `synth plan` (lookup-rules.ts). */
+export interface VocabularyFinding extends Vocabulary {
+  /** Sampled rows with a value, and those whose value another parent holds too. */
+  rows: number;
+  shared: number;
+  /** Values held under one parent only (kept all the same). */
+  singleParent: number;
+}
+
+/** `fitVocabularies` with the counts behind each decision. */
+export function vocabularyFindings(table: Table, sample: TableSample): Record<string, VocabularyFinding> {
+  const out: Record<string, VocabularyFinding> = {};
   const sets = [...(table.primaryKey ? [table.primaryKey.columns] : []), ...table.uniques.map((u) => u.columns)];
   const fkColumns = new Set(table.foreignKeys.flatMap((f) => f.columns));
   for (const column of table.columns) {
@@ -58,7 +74,7 @@ export function fitVocabularies(table: Table, sample: TableSample): Record<strin
 }
 
 /** The column's values with their counts, when most rows hold a value that more than one parent holds. */
-function sharedValues(sample: TableSample, column: string, parentColumns: string[]): { values: string[]; weights: number[] } | null {
+function sharedValues(sample: TableSample, column: string, parentColumns: string[]): Omit<VocabularyFinding, 'foreignKey'> | null {
   const values = columnValues(sample, column);
   const parents = parentColumns.map((p) => columnValues(sample, p));
   const byValue = new Map<string, { parents: Set<string>; rows: number }>();
@@ -73,10 +89,14 @@ function sharedValues(sample: TableSample, column: string, parentColumns: string
   });
   if (rows < MIN_ROWS) return null;
   let shared = 0;
-  for (const e of byValue.values()) if (e.parents.size >= 2) shared += e.rows;
+  let singleParent = 0;
+  for (const e of byValue.values()) {
+    if (e.parents.size >= 2) shared += e.rows;
+    else singleParent++;
+  }
   if (shared / rows < MIN_SHARED) return null;
   const ranked = [...byValue].sort((a, b) => b[1].rows - a[1].rows || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, MAX_VALUES);
-  return { values: ranked.map(([v]) => v), weights: ranked.map(([, e]) => e.rows) };
+  return { values: ranked.map(([v]) => v), weights: ranked.map(([, e]) => e.rows), rows, shared, singleParent };
 }
 
 /**

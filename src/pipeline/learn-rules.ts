@@ -13,6 +13,9 @@ import { constantFanOut, detectColumnFanOut, type FanOutRule } from '../generati
 import type { ChildCountHistogram, TableSample } from '../generation/model.js';
 import { DEFAULT_MIN_SUPPORT, detectOrderInvariants, type AlignedParent, type OrderInvariant } from '../generation/order-invariants.js';
 import { copiedTables, decideReferenceTables, DEFAULT_REFERENCE_MAX_ROWS, referenceKey, type CopiedParentCounts } from '../generation/reference-tables.js';
+import { detectLookupRules, keptLookupRules } from '../generation/lookup-rules.js';
+import { detectPii } from '../generation/privacy/pii-detect.js';
+import { fakeKinds, planPiiTransforms } from '../generation/privacy/pii-transform.js';
 import { learnAggregates } from './learn-aggregates.js';
 import { learnParentCopies, learnParentRoles } from './learn-parent-rules.js';
 import { findTable, tableKey, writableColumns, type DatabaseSchema, type Table, type TableRef } from '../schema/model.js';
@@ -156,9 +159,10 @@ export async function learnDataRules(
     columns: (t) => tableSettings(config, t)?.columns,
     skipped: (t) => tableSettings(config, t)?.skip === true,
   });
-  if (privacy) return { reference, invariants: [], fanOuts: [] };
   const copied = copiedTables(reference);
   const skip = (t: Table): boolean => copied.has(tableKey(t)) || tableSettings(config, t)?.skip === true;
+  const lookups = detectLookupRules(schema, samples, skip, privacy);
+  if (privacy) return { reference, invariants: [], fanOuts: [], ...(lookups.length ? { lookups } : {}) };
   const setting = config.invariants ?? { minSupport: DEFAULT_MIN_SUPPORT };
   const invariants = setting === false ? [] : await learnInvariants(source, schema, samples, skip, setting.minSupport);
   const fanOuts = await learnFanOuts(source, schema, samples, histograms, skip);
@@ -166,7 +170,7 @@ export async function learnDataRules(
   const parentCopies = await learnParentCopies(schema, samples, skip, (t, s, fk, p, ps) => alignedParent(source, t, s, fk, p, ps));
   const aggregates = await learnAggregates(source, schema, samples, histograms, skip, { fanOuts, invariants, parentCopies }, setting === false ? DEFAULT_MIN_SUPPORT : setting.minSupport);
   const parentRoles = await learnParentRoles(source, schema, samples, histograms, skip);
-  return { reference, invariants, fanOuts, copiedCounts, ...(aggregates.length ? { aggregates } : {}), ...(parentCopies.length ? { parentCopies } : {}), ...(parentRoles.length ? { parentRoles } : {}) };
+  return { reference, invariants, fanOuts, copiedCounts, ...(aggregates.length ? { aggregates } : {}), ...(parentCopies.length ? { parentCopies } : {}), ...(parentRoles.length ? { parentRoles } : {}), ...(lookups.length ? { lookups } : {}) };
 }
 
 /** Every row of each copied table, read from the source for generation (reference tables are small). */
@@ -193,6 +197,8 @@ export function formatRulesNote(rules: DataRules): string | null {
   if (rules.aggregates?.length) parts.push(`${rules.aggregates.length} parent aggregate(s) kept`);
   if (rules.parentCopies?.length) parts.push(`${rules.parentCopies.length} column(s) copied from the parent`);
   if (rules.parentRoles?.length) parts.push(`${rules.parentRoles.length} parent role(s) kept`);
+  const lookups = keptLookupRules(rules.lookups ?? []);
+  if (lookups.length) parts.push(`${lookups.length} looked-up column(s) kept (vocabularies, sequence identifiers)`);
   return parts.length > 0 ? `Data rules: ${parts.join('; ')} (see \`synth plan\`).` : null;
 }
 
@@ -208,7 +214,10 @@ export async function planDataRules(source: SourceConnector, schema: DatabaseSch
       const limit = config.training.sampleRows;
       const rows: Row[] = [];
       for await (const batch of source.readRows(table, totalRows > limit ? { columns, limit, seed: config.seed } : { columns })) rows.push(...batch.rows);
-      samples.set(tableKey(table), { table: { schema: table.schema, name: table.name }, totalRows, columns, rows });
+      const sample: TableSample = { table: { schema: table.schema, name: table.name }, totalRows, columns, rows };
+      // The PII scan's columns, as training marks them (sample.ts): a personal column is no vocabulary nor role.
+      sample.piiKinds = fakeKinds(planPiiTransforms(detectPii(table, sample), tableSettings(config, table)?.columns ?? {}));
+      samples.set(tableKey(table), sample);
       for (const fk of table.foreignKeys) {
         if (!findTable(schema, fk.references)) continue;
         histograms.push({ child: { schema: table.schema, name: table.name }, foreignKey: fk.name, counts: await source.childCountHistogram(table, fk) });

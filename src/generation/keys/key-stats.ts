@@ -127,8 +127,8 @@ export function fitColumnKey(column: Column, values: Value[]): KeyColumnStats {
   }
 }
 
-export function fitKeyStats(table: Table, sample: TableSample): TableKeyStats {
-  const sequenced = sequenceIdentifierColumns(table, sample);
+/** `sequenced`: the sequence columns generated as keys, decided from the sample unless given (from the schema, under DP). */
+export function fitKeyStats(table: Table, sample: TableSample, sequenced: string[] = sequenceIdentifierColumns(table, sample)): TableKeyStats {
   const own = [...ownKeyColumns(table), ...sequenced];
   const nullRates: Record<string, number> = {};
   for (const c of own) {

@@ -7,7 +7,7 @@ import { SynthError } from '../../errors.js';
 import type { HydrationPlan } from '../../graph/plan.js';
 import type { Column, DatabaseSchema, ForeignKey, Table, TableRef } from '../../schema/model.js';
 import { tableKey } from '../../schema/model.js';
-import { attributeColumns } from '../metadata.js';
+import { dpAttributeColumns } from '../metadata.js';
 import { columnCharges } from './dp-columns.js';
 import type { DpFitOptions, PrivacySettings } from './dp-fit.js';
 import { mstCharges } from './dp-mst.js';
@@ -115,7 +115,7 @@ export function mstParentColumns(
   if (!via) return [];
   const parent = schema.tables.find((t) => tableKey(t) === tableKey(via.references));
   if (!parent) return [];
-  return mstCandidates(parent, attributeColumns(parent), (c) => options.isPublic?.(parent, c) ?? false, (c) => options.fakeKind?.(parent, c) !== undefined);
+  return mstCandidates(parent, dpAttributeColumns(parent), (c) => options.isPublic?.(parent, c) ?? false, (c) => options.fakeKind?.(parent, c) !== undefined);
 }
 
 /**
@@ -152,7 +152,7 @@ function plannedLedger(
       own.charge(label, c);
       total.charge(label, c);
     };
-    const attrs = attributeColumns(table);
+    const attrs = dpAttributeColumns(table);
     const isPublic = (c: string) => options.isPublic?.(table, c) ?? false;
     const fake = (c: Column) => options.fakeKind?.(table, c) !== undefined;
     // A faked NOT NULL column releases nothing; a faked nullable one only its NULL share.
@@ -202,7 +202,7 @@ function planMstChoices(
     const { table } = input;
     const candidates = mstCandidates(
       table,
-      attributeColumns(table),
+      dpAttributeColumns(table),
       (c) => options.isPublic?.(table, c) ?? false,
       (c) => options.fakeKind?.(table, c) !== undefined,
     );
@@ -231,7 +231,7 @@ export function allocateBudget(
   const sgdPlans = new Map<string, DpSgdPlan>();
   for (const input of inputs) {
     if (mstChoices.get(tableKey(input.table))?.mst) continue;
-    if (!(input.kind === 'learned' && input.rows > 0 && attributeColumns(input.table).length > 0)) continue;
+    if (!(input.kind === 'learned' && input.rows > 0 && dpAttributeColumns(input.table).length > 0)) continue;
     sgdPlans.set(
       tableKey(input.table),
       planDpSgd({

@@ -31,7 +31,7 @@ import { BaselineModel } from '../baseline/baseline-model.js';
 import type { ColumnModelSpec } from '../baseline/column-spec.js';
 import { foreignKeyNullRates, type ModelSet, type SampleChildCounts, type TableModel } from '../fit.js';
 import { fitKeyStats, type TableKeyStats } from '../keys/index.js';
-import { attributeColumns, columnValues, describeColumns } from '../metadata.js';
+import { columnValues, describeColumns, dpAttributeColumns, sequenceColumns } from '../metadata.js';
 import type { AttributeModel, ChildCountHistogram, TableSample } from '../model.js';
 import { dpColumnSpec, encoderFromSpec, tokenPriors } from './dp-columns.js';
 import { dpChildCountHistogram } from './dp-keys.js';
@@ -193,7 +193,8 @@ export function checkPrivacySettings(p: PrivacySettings, entity?: EntityUnitInpu
  * declared length of text keys.
  */
 function dataFreeKeyStats(table: Table): TableKeyStats {
-  const stats = fitKeyStats(table, emptySample(table));
+  // A `nextval` default marks an identifier by itself: every such column is generated distinct, nothing is read.
+  const stats = fitKeyStats(table, emptySample(table), sequenceColumns(table).map((c) => c.name));
   return {
     ...stats,
     columns: stats.columns.map((s) => {
@@ -462,7 +463,7 @@ export async function fitTableDp(
 ): Promise<{ model: TableModel; ledger: PrivacyLedger; spend: TablePrivacySpend; specs: Map<string, ColumnModelSpec>; invariants: OrderInvariant[] }> {
   const key = tableKey(table);
   const ledger = new PrivacyLedger();
-  const attrs = attributeColumns(table);
+  const attrs = dpAttributeColumns(table);
   const isPublic = (c: string) => options.isPublic?.(table, c) ?? false;
   const fakeKind = (c: Column) => (isPublic(c.name) ? undefined : options.fakeKind?.(table, c));
   const eps = allocation.unitEpsilon;
@@ -540,7 +541,7 @@ export async function fitTableDp(
   let dpSgd: TablePrivacySpend['dpSgd'] = null;
   const mstPlan = allocation.mst?.mst && allocation.mst.rho > 0 && sample.rows.length > 0 ? allocation.mst : null;
   const parentCandidates = context
-    ? mstCandidates(context.parent, attributeColumns(context.parent), (c) => options.isPublic?.(context.parent, c) ?? false, (c) => options.fakeKind?.(context.parent, c) !== undefined).map((c) => c.name)
+    ? mstCandidates(context.parent, dpAttributeColumns(context.parent), (c) => options.isPublic?.(context.parent, c) ?? false, (c) => options.fakeKind?.(context.parent, c) !== undefined).map((c) => c.name)
     : [];
   const cap =
     context?.rowLevel && mstPlan
@@ -610,7 +611,7 @@ async function fitLearnedDp(
   context?: DpParentContext,
 ): Promise<{ model: AttributeModel; dpSgd: NonNullable<TablePrivacySpend['dpSgd']> } | null> {
   const key = tableKey(table);
-  const attrs = attributeColumns(table);
+  const attrs = dpAttributeColumns(table);
   const modelled = attrs.filter((c) => encoderFromSpec(c, specs.get(c.name)!) !== null);
   if (modelled.length === 0) return null;
   const learned = await import('../learned/index.js');
