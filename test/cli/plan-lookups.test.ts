@@ -20,7 +20,8 @@ function writeConfig(name: string, extra: Record<string, unknown> = {}): string 
 }
 
 type Lookup = { kind: string; table: { name: string }; column: string; identifier?: boolean; decidedBy?: string; values?: number; distinct?: number; shared?: number; rows?: number; singleParent?: number };
-const lookupsOf = (stdout: string) => (JSON.parse(stdout.trim().split('\n').at(-1)!) as { rules: { lookups: Lookup[] } }).rules.lookups;
+const rulesOf = (stdout: string) => (JSON.parse(stdout.trim().split('\n').at(-1)!) as { rules: { lookups: Lookup[]; parentCopies: Array<{ column: string }>; parentRoles: unknown[] } }).rules;
+const lookupsOf = (stdout: string) => rulesOf(stdout).lookups;
 
 beforeAll(async () => {
   source = await createPgDatabase('synth_cliplanlookups');
@@ -30,6 +31,9 @@ beforeAll(async () => {
     INSERT INTO country VALUES ${Object.keys(COUNTRY_LANGUAGES).map((c) => `(${q(c)}, 'Country ' || ${q(c)})`).join(', ')};
     CREATE TABLE countrylanguage (countrycode char(3) NOT NULL REFERENCES country, language text NOT NULL, PRIMARY KEY (countrycode, language));
     INSERT INTO countrylanguage VALUES ${languages.join(', ')};
+    -- A column copied from the parent, so --json shows that rule too.
+    ALTER TABLE countrylanguage ADD COLUMN country_name text;
+    UPDATE countrylanguage l SET country_name = c.name FROM country c WHERE c.code = l.countrycode;
     CREATE SEQUENCE invoice_no_seq START 10001;
     CREATE SEQUENCE batch_no_seq;
     CREATE TABLE invoice (id serial PRIMARY KEY, invoice_no bigint NOT NULL DEFAULT nextval('invoice_no_seq'),
@@ -64,6 +68,9 @@ describe('synth plan: looked-up values', () => {
     ]);
     expect(lookups[0]).toMatchObject({ values: 85, singleParent: 58, rows: 163, shared: 105 });
     expect(lookups[2]).toMatchObject({ decidedBy: 'sample', values: 120, distinct: 13 });
+    // The other data rules the text lists are in --json too.
+    expect(rulesOf(json.stdout).parentCopies.map((c) => c.column)).toEqual(['country_name']);
+    expect(rulesOf(json.stdout).parentRoles).toEqual([]);
   }, 60_000);
 
   it('under privacy: no vocabulary, every sequence column an identifier by its default alone', async () => {
