@@ -230,4 +230,16 @@ describe('the same on MariaDB (a SEQUENCE default)', () => {
     expect(result.integrity.totalViolations).toBe(0);
     await expectLookupsKept(db.source, db.target, 'mysql');
   }, 180_000);
+
+  it('under privacy: invoice numbers distinct by their default alone, the SEQUENCE past them', async () => {
+    const c = parseConfig({ source: { url: db.source.url }, targets: { dev: { url: db.target.url } }, model: 'baseline', outDir: db.outDir, quality: { enabled: false }, privacy: { epsilon: 3, delta: 1e-6, piiKey: 'lookup-values-test' } });
+    const result = await hydrate({ config: c, target: 'dev' });
+    expect(result.status).toBe('ok');
+    expect(result.integrity.totalViolations).toBe(0);
+    const [inv] = await db.target.query<{ n: string; d: string; max: string }>('SELECT count(*) AS n, count(DISTINCT invoice_no) AS d, max(invoice_no) AS max FROM invoice');
+    expect(Number(inv!.n)).toBeGreaterThan(300);
+    expect(String(inv!.d)).toBe(String(inv!.n));
+    const [next] = await db.target.query<{ v: string }>('SELECT nextval(invoice_no_seq) AS v');
+    expect(BigInt(next!.v)).toBeGreaterThan(BigInt(inv!.max));
+  }, 180_000);
 });
