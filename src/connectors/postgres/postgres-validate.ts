@@ -3,6 +3,7 @@ import type { IntegrityCheck, IntegrityCount, KeyState } from '../connector.js';
 import type { TableRef } from '../../schema/model.js';
 import { qi, qn } from './postgres-quote.js';
 import type { PgSession } from './postgres-session.js';
+import { spotCheckDuplicatesByHash, spotCheckOrphansByKey, uniqueIndexProves } from './postgres-spot-check.js';
 
 export interface ValidateContext {
   /** Physical schema of a model table (its shadow). */
@@ -21,11 +22,18 @@ export interface ValidateContext {
  * - a key of a table whose keys buildKeys built is proven by its unique index (no query); one whose build was
  *   refused is counted in full;
  * - every other NOT NULL and every CHECK of a table share one scan;
- * - on a big table, duplicates and orphans of real constraints are spot-checked on a TABLESAMPLE slice (each sampled
- *   key against the whole table): finalize then builds those unique indexes and foreign keys, which verify every
- *   row before anything is swapped. A spot check that finds anything is redone in full, so a count is never a guess.
+ * - on a big table, duplicates and orphans of real constraints are spot-checked on a sample picked by key, so the
+ *   same rows give the same sample whatever their pages (postgres-spot-check.ts), each sampled key against the whole
+ *   table: finalize then builds those unique indexes and foreign keys, which verify every row before anything is
+ *   swapped. A spot check that finds anything is redone in full, so a count is never a guess.
+ * `spotCheckMinPages`: the size from which keys are spot-checked (SPOT_CHECK_MIN_PAGES; tests use smaller tables).
  */
-export async function countViolations(session: PgSession, checks: IntegrityCheck[], ctx: ValidateContext): Promise<IntegrityCount[]> {
+export async function countViolations(
+  session: PgSession,
+  checks: IntegrityCheck[],
+  ctx: ValidateContext,
+  { spotCheckMinPages = SPOT_CHECK_MIN_PAGES }: { spotCheckMinPages?: number } = {},
+): Promise<IntegrityCount[]> {
   const out = new Map<IntegrityCheck, IntegrityCount>();
   const scans = new Map<string, IntegrityCheck[]>();
   for (const check of checks) {
@@ -48,7 +56,11 @@ export async function countViolations(session: PgSession, checks: IntegrityCheck
       continue;
     }
     const pages = check.kind === 'duplicate' && ctx.keys?.refused.has(key) ? 0 : await tablePages(session, ctx, check.table);
-    const spot = pages >= SPOT_CHECK_MIN_PAGES ? await spotCheck(session, check, ctx, pages) : null;
+    if (pages >= spotCheckMinPages && check.kind === 'duplicate' && check.nullsDistinct && (await uniqueIndexProves(session, qn(ctx.locate(check.table), check.table.name), check.columns))) {
+      out.set(check, { check, violations: 0, byIndex: true });
+      continue;
+    }
+    const spot = pages >= spotCheckMinPages ? await spotCheck(session, check, ctx, pages) : null;
     out.set(check, spot && spot.violations === 0 ? { check, violations: 0, sampled: spot.checked } : await countOne(session, check, ctx));
   }
   for (const group of scans.values()) {
@@ -59,7 +71,7 @@ export async function countViolations(session: PgSession, checks: IntegrityCheck
 
 /** Tables of at least this many 8 kB pages (about 80 MB) have their keys spot-checked rather than counted in full. */
 export const SPOT_CHECK_MIN_PAGES = 10_000;
-/** Pages a spot check samples: tens of thousands of rows. */
+/** Pages a spot check samples where it cannot pick rows by key: tens of thousands of rows. */
 const SPOT_CHECK_PAGES = 500;
 
 async function countOne(session: PgSession, check: IntegrityCheck, ctx: ValidateContext): Promise<IntegrityCount> {
@@ -110,8 +122,9 @@ async function tablePages(session: PgSession, ctx: ValidateContext, table: Table
 }
 
 /**
- * A key check on a TABLESAMPLE slice: each sampled child key against the whole parent (orphans), each sampled key
- * against the whole table (duplicates). Null when the check has no constraint of finalize's to back it up (a virtual
+ * A key check on a sample: each sampled child key against the whole parent (orphans), each sampled key against the
+ * whole table (duplicates); picked by key (postgres-spot-check.ts), or for orphans of a child without an integer-led
+ * primary key on a TABLESAMPLE slice. Null when the check has no constraint of finalize's to back it up (a virtual
  * FK, a partial or NULLS NOT DISTINCT unique), so it is counted in full instead.
  */
 async function spotCheck(session: PgSession, check: IntegrityCheck, ctx: ValidateContext, pages: number): Promise<{ checked: number; violations: number } | null> {
@@ -122,6 +135,8 @@ async function spotCheck(session: PgSession, check: IntegrityCheck, ctx: Validat
     const fk = check.foreignKey;
     if (fk.virtual) return null;
     const parent = qn(ctx.locate(fk.references), fk.references.name);
+    const byKey = await spotCheckOrphansByKey(session, check, t, parent);
+    if (byKey) return byKey;
     const cols = fk.columns.map(qi).join(', ');
     const notNull = fk.columns.map((c) => `s.${qi(c)} IS NOT NULL`).join(' AND ');
     const join = fk.columns.map((c, i) => `p.${qi(fk.references.columns[i]!)} = s.${qi(c)}`).join(' AND ');
@@ -130,12 +145,7 @@ async function spotCheck(session: PgSession, check: IntegrityCheck, ctx: Validat
                   (SELECT count(*) FROM s WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${parent} p WHERE ${join}))::text AS n`;
   } else if (check.kind === 'duplicate') {
     if (!check.nullsDistinct || ctx.predicateOf?.(check.table, check.constraint)) return null;
-    const cols = check.columns.map(qi);
-    const join = cols.map((c) => `c.${c} = s.${c}`).join(' AND ');
-    // Every row of the table holding a sampled key, less the sampled rows themselves: 0 unless a key repeats.
-    sql = `WITH s AS MATERIALIZED (SELECT ${cols.join(', ')} FROM ${t} TABLESAMPLE SYSTEM (${percent}) REPEATABLE (0) WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')})
-           SELECT (SELECT count(*) FROM s)::text AS checked,
-                  ((SELECT count(*) FROM ${t} c JOIN s ON ${join}) - (SELECT count(*) FROM s))::text AS n`;
+    return spotCheckDuplicatesByHash(session, check, t);
   } else {
     return null;
   }
