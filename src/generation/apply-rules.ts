@@ -16,6 +16,7 @@ import type { KeyContext } from './keys/index.js';
 import { createEnforcer, type InvariantEnforcer } from './order-invariants.js';
 import { createCopyEnforcer } from './parent-copies.js';
 import { createRoleEnforcer } from './parent-roles.js';
+import { createLocationEnforcer } from './privacy/location-fakes.js';
 import { createRng } from './rng.js';
 import { seedScope } from './seed-scope.js';
 import { RetainedColumns } from './retained-columns.js';
@@ -106,6 +107,8 @@ export class RuleApplier {
       const parent = fk ? this.anchors.get(tableKey(fk.references)) : undefined;
       return fk && parent ? { parentOf: this.keys.table(table).parentReader(fk.name), parent } : null;
     });
+    // A row's city/state/postal code follow its final country (a copied column keeps its parent's instead).
+    const locations = createLocationEnforcer(table, names, this.seed, seedScope(this.schema, table), new Set(copies.map((c) => c.column)));
     const keep = this.anchorColumns.get(key);
     const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
     const kept = keep ? new RetainedColumns(keep) : null;
@@ -114,6 +117,7 @@ export class RuleApplier {
         for (const cc of countColumns) rows.forEach((row, r) => (row[cc.col] = conformValue(cc.values[start + r] ?? null, cc.column)));
         roles?.(rows, start);
         copyEnforcer?.(rows, start);
+        locations?.(rows, start);
         if (invariants.length > 0) enforcerFor()?.apply(rows, start, createRng(this.seed, `invariants:${seedScope(this.schema, table)}:${batch}`));
         if (kept) for (const row of rows) kept.push(row, keepIdx);
       },

@@ -8,15 +8,21 @@
 import { createRequire } from 'node:module';
 import type { Faker } from '@faker-js/faker';
 
-export type FakerLocale = 'en' | 'de' | 'fr' | 'es' | 'it' | 'nl';
+// The first six serve the name detectors and fakes; the others the countries location-fakes.ts maps to a locale.
+const LOCALES = [
+  'en', 'de', 'fr', 'es', 'it', 'nl',
+  'en_US', 'en_CA', 'pt_BR', 'en_IN', 'en_GB', 'en_IE', 'en_AU', 'es_MX', 'fr_BE', 'de_CH', 'de_AT', 'sv', 'da', 'fi',
+  'nb_NO', 'pt_PT', 'pl', 'cs_CZ', 'hu', 'ja',
+] as const;
+export type FakerLocale = (typeof LOCALES)[number];
 
 const loaded = new Map<FakerLocale, Faker>();
 
 // Node 20.19+ / 22.12+ load an ES module with require(), so a locale is loaded on first use from synchronous code;
-// older versions cannot, and load all six when this module is imported (as the static imports did).
+// older versions cannot, and load them all when this module is imported (as the static imports did).
 const requireModule = process.features.require_module ? createRequire(import.meta.url) : null;
 if (!requireModule) {
-  const all: FakerLocale[] = ['en', 'de', 'fr', 'es', 'it', 'nl'];
+  const all = LOCALES;
   const modules = await Promise.all(all.map((l) => import(`@faker-js/faker/locale/${l}`) as Promise<{ faker: Faker }>));
   all.forEach((l, i) => loaded.set(l, modules[i]!.faker));
 }

@@ -1,0 +1,223 @@
+/**
+ * A row's address hangs together: its city, state/region and postal code come from the faker locale of the row's own
+ * country (a category kept from the source or a fake), not each from its own draw, so a generated customer no longer
+ * lives in "Redlands, India". Runs on finished rows (apply-rules.ts), once the country column holds its final value.
+ *
+ * The values are drawn from per-locale pools built once (a fixed faker seed, so every process builds the same pool)
+ * and picked by a hash of (run seed, table, column, row index): no run RNG is consumed, so every other column is
+ * drawn exactly as before, and a load worker that generates a window of rows picks what the main process would.
+ * A country no locale is mapped for uses faker's neutral English ('en').
+ */
+import type { Column, Table } from '../../schema/model.js';
+import type { Row, Value } from '../../schema/values.js';
+import { fakerFor, type FakerLocale } from './faker-locales.js';
+import { normalizeName } from './pii-config.js';
+import { piiKindFromName } from './pii-detect.js';
+
+/** The locale for countries with no entry: faker's base English (its cities are made-up English-sounding ones). */
+export const NEUTRAL_LOCALE: FakerLocale = 'en';
+
+// Names as sample databases write them (chinook, northwind, world) and ISO 3166 alpha-2/alpha-3 codes; lower-cased.
+const COUNTRY_LOCALES: ReadonlyArray<[FakerLocale, string[]]> = [
+  ['en_US', ['usa', 'us', 'united states', 'united states of america', 'america']],
+  ['en_CA', ['canada', 'ca', 'can']],
+  ['pt_BR', ['brazil', 'brasil', 'br', 'bra']],
+  ['de', ['germany', 'deutschland', 'de', 'deu']],
+  ['fr', ['france', 'fr', 'fra']],
+  ['en_IN', ['india', 'in', 'ind']],
+  ['en_GB', ['uk', 'united kingdom', 'great britain', 'england', 'scotland', 'wales', 'gb', 'gbr']],
+  ['en_IE', ['ireland', 'ie', 'irl']],
+  ['en_AU', ['australia', 'au', 'aus']],
+  ['es', ['spain', 'españa', 'espana', 'es', 'esp', 'argentina', 'chile', 'venezuela', 'colombia', 'peru', 'ar', 'cl', 've', 'co', 'pe']],
+  ['es_MX', ['mexico', 'méxico', 'mx', 'mex']],
+  ['it', ['italy', 'italia', 'it', 'ita']],
+  ['nl', ['netherlands', 'the netherlands', 'holland', 'nederland', 'nl', 'nld']],
+  ['fr_BE', ['belgium', 'belgique', 'be', 'bel']],
+  ['de_CH', ['switzerland', 'schweiz', 'suisse', 'ch', 'che']],
+  ['de_AT', ['austria', 'österreich', 'at', 'aut']],
+  ['sv', ['sweden', 'sverige', 'se', 'swe']],
+  ['da', ['denmark', 'danmark', 'dk', 'dnk']],
+  ['fi', ['finland', 'suomi', 'fi', 'fin']],
+  ['nb_NO', ['norway', 'norge', 'no', 'nor']],
+  ['pt_PT', ['portugal', 'pt', 'prt']],
+  ['pl', ['poland', 'polska', 'pl', 'pol']],
+  ['cs_CZ', ['czech republic', 'czechia', 'cz', 'cze']],
+  ['hu', ['hungary', 'magyarország', 'hu', 'hun']],
+  ['ja', ['japan', 'jp', 'jpn']],
+];
+const LOCALE_OF = new Map<string, FakerLocale>(COUNTRY_LOCALES.flatMap(([l, names]) => names.map((n) => [n, l] as [string, FakerLocale])));
+
+/** The faker locale of a country value (name or ISO code, any case); the neutral locale for one not mapped. */
+export function localeForCountry(country: string): FakerLocale {
+  return LOCALE_OF.get(country.trim().toLowerCase()) ?? NEUTRAL_LOCALE;
+}
+
+export interface LocationPools {
+  cities: readonly string[];
+  /** The locale's own states, full and abbreviated; empty where faker only inherits English's (US) states. */
+  states: readonly string[];
+  stateAbbrs: readonly string[];
+  postcodes: readonly string[];
+}
+
+const POOL_SIZE = 400;
+const POOL_SEED = 0x5eed;
+const pools = new Map<FakerLocale, LocationPools>();
+
+/** The pools of one locale, built on first use (faker seeded with a constant, so the same in every process). */
+export function locationPools(locale: FakerLocale): LocationPools {
+  let p = pools.get(locale);
+  if (p) return p;
+  const f = fakerFor(locale);
+  const draw = (fn: () => string): string[] => {
+    f.seed(POOL_SEED);
+    return [...new Set(Array.from({ length: POOL_SIZE }, fn))];
+  };
+  // A locale without states of its own falls back to English's, the US states: those would put "WA" in Germany.
+  const en = fakerFor(NEUTRAL_LOCALE).rawDefinitions.location;
+  const own = (xs: readonly string[] | null | undefined, enXs: readonly string[] | null | undefined): string[] =>
+    xs && xs.length > 0 && (locale === 'en_US' || xs !== enXs && xs.join('|') !== (enXs ?? []).join('|')) ? [...xs] : [];
+  const loc = f.rawDefinitions.location;
+  p = {
+    cities: draw(() => f.location.city()),
+    states: own(loc?.state, en?.state),
+    stateAbbrs: own(loc?.state_abbr, en?.state_abbr),
+    postcodes: draw(() => f.location.zipCode()),
+  };
+  pools.set(locale, p);
+  return p;
+}
+
+type Part = 'city' | 'state' | 'postal';
+interface Target {
+  col: number;
+  column: Column;
+  part: Part;
+  salt: number;
+}
+interface Group {
+  country: number;
+  targets: Target[];
+}
+
+const STATE_NAME = /(^|_)(state|region|province|county|prefecture)($|_)/;
+const COUNTRY_NAME = /(^|_)country(_?name)?$/;
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** murmur3's finaliser over (salt, row index): a well-spread 32-bit pick per row and column. */
+function mix(salt: number, i: number): number {
+  let h = (salt ^ Math.imul(i, 0x9e3779b1)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function partOf(c: Column): Part | null {
+  if (c.type.kind !== 'text') return null;
+  const kind = piiKindFromName(c.name);
+  if (kind === 'city') return 'city';
+  if (kind === 'postal-code') return 'postal';
+  return STATE_NAME.test(normalizeName(c.name)) ? 'state' : null;
+}
+
+/** What is left of a column name once its location word is taken out ("billing_city" → "billing"): pairs columns. */
+function prefixOf(name: string): string {
+  return normalizeName(name).replace(/_?(city|town|state|region|province|county|prefecture|zip(_?code)?|postal(_?code)?|post_?code|plz|country(_?name)?)$/, '');
+}
+
+/**
+ * The location columns of `table` (among `names`, the batch's column order) grouped under the country column they
+ * follow: the one with the same prefix (billing_city → billing_country), else the table's only country column.
+ * `skip`: columns another rule sets (a copy from the parent keeps the parent's value). Null when nothing pairs.
+ */
+export function locationGroups(table: Table, names: readonly string[], skip: ReadonlySet<string> = new Set()): Group[] {
+  // A column in a key or a CHECK keeps its drawn value: a pool pick could repeat a unique one or leave the check's list.
+  const fixed = new Set([...skip, ...(table.primaryKey?.columns ?? []), ...table.uniques.flatMap((u) => u.columns), ...table.foreignKeys.flatMap((f) => f.columns)]);
+  const checked = (n: string): boolean => table.checks.some((c) => new RegExp(`\\b${n.replace(/[^\w]/g, '')}\\b`, 'i').test(c.expression));
+  const countries = names.flatMap((n, i) => {
+    const c = table.columns.find((x) => x.name === n);
+    return c && c.type.kind === 'text' && COUNTRY_NAME.test(normalizeName(n)) ? [{ i, prefix: prefixOf(n) }] : [];
+  });
+  if (countries.length === 0) return [];
+  const groups = new Map<number, Group>();
+  names.forEach((n, i) => {
+    const column = table.columns.find((x) => x.name === n);
+    const part = column && !fixed.has(n) && !checked(n) ? partOf(column) : null;
+    if (!column || !part) return;
+    const country = countries.find((c) => c.prefix === prefixOf(n)) ?? (countries.length === 1 ? countries[0] : undefined);
+    if (!country) return;
+    const g = groups.get(country.i) ?? { country: country.i, targets: [] };
+    g.targets.push({ col: i, column, part, salt: 0 });
+    groups.set(country.i, g);
+  });
+  return [...groups.values()];
+}
+
+/**
+ * Rewrites each row's city/state/postal code from its country's locale pools, in place. `label` names the table
+ * stably (seed-scope.ts), so the picks do not depend on the database's name. Null when the table has no such columns.
+ */
+export function createLocationEnforcer(
+  table: Table,
+  names: readonly string[],
+  seed: number,
+  label: string,
+  skip?: ReadonlySet<string>,
+): ((rows: Row[], start: number) => void) | null {
+  const groups = locationGroups(table, names, skip);
+  if (groups.length === 0) return null;
+  for (const g of groups) for (const t of g.targets) t.salt = fnv1a(`${seed}:location:${label}:${t.column.name}`);
+  const localeCache = new Map<string, LocationPools>();
+  const poolsOf = (country: string): LocationPools => {
+    let p = localeCache.get(country);
+    if (!p) localeCache.set(country, (p = locationPools(localeForCountry(country))));
+    return p;
+  };
+  // Per column, the pool entries that fit its length ("Pfannerstill Co" is no city; a varchar(15) gets a short one).
+  const fitting = new Map<Target, Map<readonly string[], readonly string[]>>();
+  const fitted = (t: Target, list: readonly string[]): readonly string[] => {
+    const max = t.column.type.kind === 'text' ? t.column.type.maxLength : null;
+    if (max === null) return list;
+    let mine = fitting.get(t);
+    if (!mine) fitting.set(t, (mine = new Map()));
+    let out = mine.get(list);
+    if (!out) {
+      const short = list.filter((x) => x.length <= max);
+      mine.set(list, (out = short.length > 0 ? short : list.map((x) => x.slice(0, max))));
+    }
+    return out;
+  };
+  return (rows, start) => {
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      for (const g of groups) {
+        const country = row[g.country];
+        if (typeof country !== 'string' || country.trim() === '') continue;
+        const p = poolsOf(country);
+        for (const t of g.targets) {
+          const v = row[t.col];
+          if (v === null || v === undefined) continue;
+          const h = mix(t.salt, start + r);
+          let list: readonly string[];
+          if (t.part === 'city') list = p.cities;
+          else if (t.part === 'postal') list = p.postcodes;
+          else {
+            // An abbreviation stays one ("SP", "CA"); a locale with no states of its own leaves no foreign state.
+            list = String(v).length <= 3 ? p.stateAbbrs : p.states;
+            if (list.length === 0) {
+              if (t.column.nullable) row[t.col] = null;
+              continue;
+            }
+          }
+          const pool = fitted(t, list);
+          row[t.col] = pool[h % pool.length]!;
+        }
+      }
+    }
+  };
+}
