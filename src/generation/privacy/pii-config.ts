@@ -8,6 +8,8 @@ export const PII_KINDS = [
   'person-name',
   'first-name',
   'last-name',
+  'company-name',
+  'product-name',
   'email',
   'phone',
   'street-address',
@@ -23,9 +25,12 @@ export const PII_KINDS = [
 
 export type PiiKind = (typeof PII_KINDS)[number];
 
-/** Kinds that identify a person on their own (a city, a postcode or a birth date does not; free text is not a kind of value). */
+/**
+ * Kinds that identify a person on their own (a city, a postcode or a birth date does not; free text is not a kind of
+ * value; a product name is no one's). A company name counts: a one-person business carries its owner's name.
+ */
 export const IDENTIFYING_KINDS: ReadonlySet<PiiKind> = new Set<PiiKind>(
-  PII_KINDS.filter((k) => k !== 'city' && k !== 'postal-code' && k !== 'date-of-birth' && k !== 'free-text'),
+  PII_KINDS.filter((k) => k !== 'city' && k !== 'postal-code' && k !== 'date-of-birth' && k !== 'free-text' && k !== 'product-name'),
 );
 
 /** A transform is a PII kind (fake value of that kind) or one of the generic treatments. */

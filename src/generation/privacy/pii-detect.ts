@@ -8,6 +8,7 @@ import { fakerFor, type FakerLocale } from './faker-locales.js';
 import type { Column, Table } from '../../schema/model.js';
 import type { TableSample } from '../model.js';
 import { IDENTIFYING_KINDS, isPiiKind, normalizeName, type PiiKind, type PiiTransform } from './pii-config.js';
+import { businessNameRule, hasLegalForm, readsAsNames } from './name-fakes.js';
 
 export interface PiiFinding {
   column: string;
@@ -202,7 +203,7 @@ export function dpFakeKind(table: Table, column: Column, override?: PiiTransform
   const keyed = [...(table.primaryKey?.columns ?? []), ...table.foreignKeys.flatMap((f) => f.columns), ...table.uniques.flatMap((u) => u.columns)];
   if (keyed.includes(column.name)) return undefined;
   if (override !== undefined) return isPiiKind(override) && override !== 'free-text' ? override : undefined;
-  const kind = piiKindFromName(column.name);
+  const kind = piiKindFromName(column.name) ?? businessNameRule(normalizeName(table.name), normalizeName(column.name))?.kind ?? null;
   return kind !== null && IDENTIFYING_KINDS.has(kind) ? kind : undefined;
 }
 
@@ -213,6 +214,38 @@ export function piiKindFromName(columnName: string): PiiKind | null {
 }
 
 const FREE_TEXT_NAME = /(^|_)(note|notes|comment|comments|description|message|body|text|remarks?|bio|about|feedback)($|_)/;
+
+const PERSON_KINDS: ReadonlySet<PiiKind> = new Set<PiiKind>(['person-name', 'first-name', 'last-name']);
+
+/**
+ * A company or product name column (name-fakes.ts): its column name (or a bare `name` in a companies or products
+ * table), or a `…name` column whose values end in a legal form ("Ltd.", "GmbH", "AB") often enough. Values that are
+ * codes (`Supplier#000000001`) are left to the text model, and a recipient column (`ship_name`) whose values read as
+ * people's names is left to the person-name check.
+ */
+function businessNameCandidate(table: Table, column: string, normalized: string, values: readonly string[], found: readonly PiiFinding[]): PiiFinding | null {
+  if (!readsAsNames(values)) return null;
+  const n = values.length;
+  const legal = n > 0 ? values.filter(hasLegalForm).length / n : 0;
+  const legalNote = legal > 0 ? `; ${Math.round(legal * 100)}% of ${n} sampled values end in a legal form` : '';
+  const rule = businessNameRule(normalizeName(table.name), normalized);
+  if (rule) {
+    if (rule.recipient && found.some((f) => PERSON_KINDS.has(f.kind))) return null;
+    const what = rule.kind === 'company-name' ? 'company names' : 'product names';
+    return {
+      column,
+      kind: rule.kind,
+      confidence: Math.min(0.95, rule.confidence + (legal >= 0.1 ? 0.1 : 0)),
+      reason: `column name "${column}"${BARE_NAME_IN_TABLE.test(normalized) ? ` in table "${table.name}"` : ''} suggests ${what}${legalNote}`,
+    };
+  }
+  if (/(^|_)name($|_)/.test(normalized) && n >= 10 && legal >= 0.3) {
+    return { column, kind: 'company-name', confidence: 0.6 + 0.3 * legal, reason: `${Math.round(legal * 100)}% of ${n} sampled values end in a company's legal form` };
+  }
+  return null;
+}
+
+const BARE_NAME_IN_TABLE = /^([a-z]{1,3}_)?name$/;
 
 // ---- detection ----------------------------------------------------------------------------------------
 
@@ -337,6 +370,10 @@ export function detectPii(table: Table, sample: TableSample, options: DetectOpti
             reason: `column name "${col.name}" suggests postal codes and ${Math.round(share * 100)}% of ${n} sampled values have a postal-code pattern`,
           });
         }
+      }
+      if (k === 'text' && !nameRule) {
+        const business = businessNameCandidate(table, col.name, normalized, values, candidates);
+        if (business) candidates.push(business);
       }
       // Precision over recall: a name whose kind has a recognisable value shape, over enough values that almost
       // never have it (a "phone" column of yes/no flags, an "email" column of counts), is not that kind.

@@ -15,6 +15,7 @@ import type { Value } from '../../schema/values.js';
 import { isPiiKind, type PiiKind, type PiiTransform } from './pii-config.js';
 import { EMAIL_RE, ibanMod97, luhnValid } from './pii-detect.js';
 import { fakerFor } from './faker-locales.js';
+import { fakeCompanyName, fakeProductName } from './name-fakes.js';
 
 export type PiiKey = string | Uint8Array;
 
@@ -279,6 +280,12 @@ function fakeOf(kind: PiiTransform, real: string, key: PiiKey, column: Column | 
       return matchCase(real, pick(d.first, s));
     case 'last-name':
       return matchCase(real, pick(d.last, s));
+    case 'company-name':
+      // A fresh fake does not know its column: 40 characters (northwind's width) keeps the three-name shape whole
+      // where most schemas store it; a narrower column still cuts.
+      return fakeCompanyName((list) => pick(list, s), textLimit(column) ?? 40);
+    case 'product-name':
+      return fakeProductName((list) => pick(list, s), textLimit(column));
     case 'street-address': {
       const n = 1 + ((s.byte() << 8) | s.byte()) % (german ? 200 : 9999);
       if (german) return `${pick(d.last, s)}${pick(['straße', 'weg', 'gasse', 'allee', 'ring'], s)} ${n}`;
