@@ -20,7 +20,8 @@ export interface ValidateContext {
  * Answers the gate's questions with as few passes over each table as the answers allow:
  * - NOT NULL of a column the shadow declares NOT NULL is proven by the catalog (COPY refused any NULL);
  * - a key of a table whose keys buildKeys built is proven by its unique index (no query); one whose build was
- *   refused is counted in full;
+ *   refused is counted in full; a big table's key that a valid unique index covers (a shadow keyed by another
+ *   process) is proven by that index too;
  * - every other NOT NULL and every CHECK of a table share one scan;
  * - on a big table, duplicates and orphans of real constraints are spot-checked on a sample picked by key, so the
  *   same rows give the same sample whatever their pages (postgres-spot-check.ts), each sampled key against the whole
@@ -56,7 +57,8 @@ export async function countViolations(
       continue;
     }
     const pages = check.kind === 'duplicate' && ctx.keys?.refused.has(key) ? 0 : await tablePages(session, ctx, check.table);
-    if (pages >= spotCheckMinPages && check.kind === 'duplicate' && check.nullsDistinct && (await uniqueIndexProves(session, qn(ctx.locate(check.table), check.table.name), check.columns))) {
+    const relation = qn(ctx.locate(check.table), check.table.name);
+    if (pages >= spotCheckMinPages && check.kind === 'duplicate' && check.nullsDistinct && (await uniqueIndexProves(session, relation, check.columns))) {
       out.set(check, { check, violations: 0, byIndex: true });
       continue;
     }
