@@ -11,7 +11,7 @@ import { findColumn, findTable, tableKey } from '../schema/model.js';
 import type { Row, Value } from '../schema/values.js';
 import { conformValue } from './conform.js';
 import { fanOutMap, type DataRules } from './data-rules.js';
-import { valuesForCounts } from './fan-out.js';
+import { countColumnValues } from './fan-out.js';
 import type { KeyContext } from './keys/index.js';
 import { createEnforcer, type InvariantEnforcer } from './order-invariants.js';
 import { createCopyEnforcer } from './parent-copies.js';
@@ -87,14 +87,8 @@ export class RuleApplier {
       const col = names.indexOf(rule.column);
       const column = findColumn(table, rule.column);
       if (!child || !fk || !column || tableKey(fk.references) !== key || col < 0 || tableKey(child) === key) return [];
-      const childKeys = this.keys.table(child);
-      const parentOf = childKeys.parentReader(fk.name);
-      const counts = new Uint32Array(n);
-      for (let i = 0; i < childKeys.rows; i++) {
-        const p = parentOf(i);
-        if (p >= 0 && p < n) counts[p]!++;
-      }
-      return [{ col, column, values: valuesForCounts(rule, counts, createRng(this.seed, `fan-out:${seedScope(this.schema, table)}:${rule.column}`)) }];
+      const label = `fan-out:${seedScope(this.schema, table)}:${rule.column}`;
+      return [{ col, column, values: countColumnValues(rule, this.keys.table(child), fk.name, n, (suffix) => createRng(this.seed, label + suffix)) }];
     });
     const roles = createRoleEnforcer(table, names, n, (this.rules?.parentRoles ?? []).filter((r) => tableKey(r.table) === key), (rule) => {
       const child = findTable(this.schema, rule.child);
@@ -107,14 +101,18 @@ export class RuleApplier {
       const parent = fk ? this.anchors.get(tableKey(fk.references)) : undefined;
       return fk && parent ? { parentOf: this.keys.table(table).parentReader(fk.name), parent } : null;
     });
-    // A row's city/state/postal code follow its final country (a copied column keeps its parent's instead).
-    const locations = createLocationEnforcer(table, names, this.seed, seedScope(this.schema, table), new Set(copies.map((c) => c.column)));
+    // A row's city/state/postal code follow its final country (a copied column keeps its parent's instead; reference
+    // data keeps the source's rows).
+    const locations = this.keys.options.fixedRows?.has(key) ? null : createLocationEnforcer(table, names, this.seed, seedScope(this.schema, table), new Set(copies.map((c) => c.column)));
     const keep = this.anchorColumns.get(key);
     const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
     const kept = keep ? new RetainedColumns(keep) : null;
     return {
       apply: (rows, start, batch) => {
-        for (const cc of countColumns) rows.forEach((row, r) => (row[cc.col] = conformValue(cc.values[start + r] ?? null, cc.column)));
+        for (const cc of countColumns) {
+          const values = cc.values(start, rows.length);
+          rows.forEach((row, r) => (row[cc.col] = conformValue(values[r] ?? null, cc.column)));
+        }
         roles?.(rows, start);
         copyEnforcer?.(rows, start);
         locations?.(rows, start);

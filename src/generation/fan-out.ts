@@ -244,6 +244,36 @@ export function valuesForCounts(rule: Extract<FanOutRule, { kind: 'column' }>, c
   return out;
 }
 
+/**
+ * The parent column's values for parents `start … start + count`, as the parent is generated batch by batch. Where the
+ * children's counts follow the parent's learned predictions (`childCountsOf`), each batch reads the counts of its own
+ * parents, which need only that batch's predictions; otherwise the counts of every parent are read once off the
+ * children's drawn parents.
+ */
+export function countColumnValues(
+  rule: Extract<FanOutRule, { kind: 'column' }>,
+  child: { rows: number; parentReader(fk: string): (i: number) => number; childCountsOf(fk: string, from: number, to: number): Uint32Array | null },
+  foreignKey: string,
+  parents: number,
+  rng: (suffix: string) => Rng,
+): (start: number, count: number) => Value[] {
+  let whole: Value[] | null = null;
+  return (start, count) => {
+    const dealt = child.childCountsOf(foreignKey, start, start + count);
+    if (dealt) return valuesForCounts(rule, dealt, rng(`:${start}`));
+    if (!whole) {
+      const parentOf = child.parentReader(foreignKey);
+      const counts = new Uint32Array(parents);
+      for (let i = 0; i < child.rows; i++) {
+        const p = parentOf(i);
+        if (p >= 0 && p < parents) counts[p]!++;
+      }
+      whole = valuesForCounts(rule, counts, rng(''));
+    }
+    return whole.slice(start, start + count);
+  };
+}
+
 /** One line per rule, for `synth plan`. */
 export function describeFanOut(rule: FanOutRule, parent: string): string {
   const via = `${rule.child.schema}.${rule.child.name}.${rule.foreignKey}`;

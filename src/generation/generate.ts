@@ -218,6 +218,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     // children are placed without the parent's predicted counts, which exist only once the parent is.
     childCountWeights: (childKey, fk) => (roleFks.has(`${childKey}.${fk}`) ? undefined : predictedCounts.get(`${childKey}.${fk}`)),
     fanOuts,
+    predictionBatch: batchSize,
     ...(options.reference ? { fixedRows: options.reference } : {}),
     copiedParentCounts: (childKey, fk) => copiedCounts.get(`${childKey}.${fk}`),
   });

@@ -22,6 +22,8 @@ export interface KeyContextOptions {
    * table key and FK name; replaces the histogram draw for grouped, shuffled and link-first FKs when present.
    */
   childCountWeights?: (childKey: string, foreignKey: string) => ArrayLike<number> | undefined;
+  /** Parent rows a learned model predicts child counts for at a time (the generation's batch size); default 10 000. */
+  predictionBatch?: number;
   /** Exact fan-outs by `fanOutKey(child, fk)`: their counts stay within the source's counts (80 stays 80). */
   fanOuts?: Map<string, FanOutRule>;
   /**

@@ -25,6 +25,8 @@ export class TableKeys {
   private readonly fkOfColumn = new Map<string, FkAssignment>();
   private readonly keyFns = new Map<string, KeyFn>();
   private readonly parentIdx = new Map<string, ParentRows>();
+  /** Column fan-outs' histogram counts per parent before the learned ranking (`batchRanked`), by FK name. */
+  private readonly baseCounts = new Map<string, Uint32Array>();
   private readonly key: string;
   /** What the table's draws are seeded under (seed-scope.ts): `key` but for the source's default schema. */
   private readonly scope: string;
@@ -295,9 +297,60 @@ export class TableKeys {
   private childCounts(a: FkAssignment, np: number, m: number, rng: Rng, cap = Number.POSITIVE_INFINITY): Uint32Array {
     const real = this.ctx.options.copiedParentCounts?.(this.key, a.fk.name);
     if (real && real.length === np) return scaleCounts(Uint32Array.from(real), m, rng, cap);
+    const ranked = this.rankedByBatch(a);
+    if (ranked) return this.batchRanked(a, ranked, np, m, cap, 0, np);
     const counts = this.fanOut(a) ? allocateInSupport(this.histogram(a), np, m, rng, cap) : allocateCounts(this.histogram(a), np, m, rng, cap);
     const predicted = this.ctx.options.childCountWeights?.(this.key, a.fk.name);
     return predicted && predicted.length === np ? rankMatch(counts, predicted, rng) : counts;
+  }
+
+  /**
+   * Children of parents `from … to` for an FK whose parents deal their children by count (grouped, shuffled, a link
+   * table's first FK), the counts its parents will be drawn with, or null where those are read off the drawn parents.
+   * A parent column that fixes its children's count (fan-out.ts) is written while the parent is generated, batch by
+   * batch, when its learned count heads have predicted only the batches out so far: drawing the children's parents
+   * then ranked every later parent as predicting 0 children, so each one past the first batch got the fewest.
+   */
+  childCountsOf(fkName: string, from: number, to: number): Uint32Array | null {
+    const a = this.assignments.find((x) => x.fk.name === fkName);
+    if (!a || this.ctx.given(this.key, fkName) || this.ctx.options.fixedRows?.has(this.key)) return null;
+    const ranked = this.rankedByBatch(a);
+    if (!ranked || this.infeasibility(a) !== null) return null;
+    const np = this.ctx.rows(a.parent);
+    const second = this.assignments.find((x) => x.mode === 'link-second');
+    const cap = a.mode === 'link-first' && second ? this.ctx.rows(second.parent) : Number.POSITIVE_INFINITY;
+    return this.batchRanked(a, ranked, np, this.rows - this.nullCount(a), cap, Math.min(from, np), Math.min(to, np));
+  }
+
+  /** A column fan-out's FK with learned predictions of its children per parent: they rank the counts batch by batch. */
+  private rankedByBatch(a: FkAssignment): ArrayLike<number> | null {
+    if (a.mode !== 'grouped' && a.mode !== 'shuffled' && a.mode !== 'link-first') return null;
+    if (this.fanOut(a)?.kind !== 'column') return null;
+    const np = this.ctx.rows(a.parent);
+    const real = this.ctx.options.copiedParentCounts?.(this.key, a.fk.name);
+    if (real && real.length === np) return null;
+    const predicted = this.ctx.options.childCountWeights?.(this.key, a.fk.name);
+    return predicted && predicted.length === np ? predicted : null;
+  }
+
+  /**
+   * Counts of parents `from … to`: the histogram's, drawn once for every parent under a seed of their own, then ranked
+   * by the predictions within each of the parent's generation batches (one batch's predictions are all a batch needs,
+   * so the same counts come out whether the parent is done or still at that batch).
+   */
+  private batchRanked(a: FkAssignment, predicted: ArrayLike<number>, np: number, m: number, cap: number, from: number, to: number): Uint32Array {
+    const { seed } = this.ctx.options;
+    let base = this.baseCounts.get(a.fk.name);
+    if (!base) this.baseCounts.set(a.fk.name, (base = allocateInSupport(this.histogram(a), np, m, createRng(seed, `fk-counts:${this.scope}:${a.fk.name}`), cap)));
+    const size = Math.max(1, this.ctx.options.predictionBatch ?? 10_000);
+    const out = new Uint32Array(to - from);
+    for (let s = Math.floor(from / size) * size; s < to; s += size) {
+      const e = Math.min(np, s + size);
+      const ranked = rankMatch(base.subarray(s, e), Float64Array.from({ length: e - s }, (_, k) => predicted[s + k]!), createRng(seed, `fk-rank:${this.scope}:${a.fk.name}:${s}`));
+      const lo = Math.max(s, from);
+      out.set(ranked.subarray(lo - s, Math.min(e, to) - s), lo - from);
+    }
+    return out;
   }
 
   private fanOut(a: FkAssignment): FanOutRule | undefined {
