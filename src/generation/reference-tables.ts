@@ -83,9 +83,13 @@ function lookupLabels(table: Table, sample: TableSample): { columns: string[] } 
   return { columns: naming };
 }
 
-/** Columns the PII scan (with the config's overrides) would treat as personal, and credential columns. */
+/**
+ * Columns the PII scan (with the config's overrides) would treat as personal, and credential columns. A product name
+ * is faked for readability only (name-fakes.ts), so a product catalogue is still reference data.
+ */
 function personalColumns(table: Table, sample: TableSample, overrides: Record<string, PiiColumnConfig>): string[] {
-  return [...planPiiTransforms(detectPii(table, sample), overrides).keys(), ...detectCredentials(table, sample, { overrides }).map((c) => c.column)];
+  const pii = [...planPiiTransforms(detectPii(table, sample), overrides)].filter(([, kind]) => kind !== 'product-name').map(([column]) => column);
+  return [...pii, ...detectCredentials(table, sample, { overrides }).map((c) => c.column)];
 }
 
 /**

@@ -68,13 +68,18 @@ function fixtureSql(): string {
       supplier_id smallint REFERENCES suppliers, unit_price numeric(10,2));
     CREATE TABLE orders (order_id smallint PRIMARY KEY, customer_id varchar(5) REFERENCES customers,
       ship_via smallint REFERENCES shippers, ship_name varchar(40), deliver_to_name varchar(40), freight numeric(10,2));
+    CREATE TABLE catalog_items (item_id smallint PRIMARY KEY, product_name varchar(40) NOT NULL);
+    CREATE TABLE order_lines (line_id integer PRIMARY KEY, order_id smallint NOT NULL REFERENCES orders,
+      item_id smallint NOT NULL REFERENCES catalog_items, quantity integer NOT NULL);
     CREATE TABLE tpch_names (id integer PRIMARY KEY, s_name varchar(25) NOT NULL, c_name varchar(25) NOT NULL);
     INSERT INTO customers VALUES ${customers.join(',\n')};
     INSERT INTO shippers VALUES (1, 'Speedy Express', '(503) 555-9831'), (2, 'United Package', '(503) 555-3199'), (3, 'Federal Shipping', '(503) 555-9931');
     INSERT INTO suppliers VALUES ${suppliers.join(',\n')};
     INSERT INTO products VALUES ${products.join(',\n')};
     INSERT INTO orders VALUES ${orders.join(',\n')};
-    INSERT INTO tpch_names VALUES ${parts.join(',\n')};`;
+    INSERT INTO tpch_names VALUES ${parts.join(',\n')};
+    INSERT INTO catalog_items SELECT i, (ARRAY[${PRODUCTS.map(q).join(', ')}])[i] FROM generate_series(1, 20) i;
+    INSERT INTO order_lines SELECT g, 10248 + (g * 7) % 400, 1 + g % 20, 1 + g % 9 FROM generate_series(1, 600) g;`;
 }
 
 const env = pgHydrationFixture('h11_biz', fixtureSql());
@@ -161,5 +166,17 @@ describe('business name fakes', () => {
     const again = await hydrate({ config, target: 'dev' });
     expect(again.status).toBe('ok');
     expect(await read()).toEqual(out);
+  }, 120_000);
+
+  it('leave a product catalogue that is reference data as it is, and still fake company names', async () => {
+    const config = parseConfig(rulesConfigInput(env, 'baseline', { referenceMaxRows: 5000, epochs: 1, quality: false }));
+    const result = await hydrate({ config, target: 'dev' });
+    expect(result.status).toBe('ok');
+    expect(result.integrity.totalViolations).toBe(0);
+    const items = (await env.target.query<{ v: string }>('SELECT product_name AS v FROM catalog_items ORDER BY item_id')).map((r) => r.v);
+    expect(items).toEqual(PRODUCTS.slice(0, 20));
+    // A shipper's company name makes it personal: not copied, faked.
+    const shippers = (await env.target.query<{ v: string }>('SELECT company_name AS v FROM shippers')).map((r) => r.v);
+    expect(shippers.filter((v) => SHIPPERS.includes(v))).toEqual([]);
   }, 120_000);
 });
