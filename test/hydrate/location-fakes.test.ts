@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { localeForCountry, locationGroups, locationPools, NEUTRAL_LOCALE } from '../../src/generation/privacy/location-fakes.js';
+import type { RunEvent } from '../../src/events.js';
 import { hydrate } from '../../src/pipeline/index.js';
 import { rulesConfigInput, trainedUnder } from '../support/app-rules.js';
 import { pgHydrationFixture } from '../support/databases.js';
@@ -95,4 +96,26 @@ describe('location fakes', () => {
       expect(await read()).toEqual(rows);
     }, 240_000);
   }
+  it('picks the same cities in a load worker as in one process (row index, not draw order)', async () => {
+    const base = rulesConfigInput(env, 'baseline', { referenceMaxRows: 0, epochs: 1, quality: false });
+    const read = () => env.target.query<{ city: string | null; country: string | null }>('SELECT city, country FROM customer ORDER BY customer_id');
+    // Scale 120: 21 600 customers, three windows of 10 000.
+    const alone = await hydrate({ config: parseConfig({ ...base, scale: 120 }), target: 'dev' });
+    expect(alone.integrity.totalViolations).toBe(0);
+    const one = await read();
+    const events: RunEvent[] = [];
+    const info = () => events.flatMap((e) => (e.type === 'info' ? [e.message] : []));
+    // As parallel-load.test.ts does: the main process waits for the worker before it draws the split table itself.
+    const fault = async (point: string, ctx: { table?: string }) => {
+      if (point !== 'mid-load' || ctx.table !== 'public.customer') return;
+      for (let i = 0; i < 600 && !info().some((m) => /public\.customer: worker process 1 took rows/.test(m)); i++) await new Promise((r) => setTimeout(r, 100));
+    };
+    const split = await hydrate({ config: parseConfig({ ...base, scale: 120, generation: { workers: 1, minRows: 1000 } }), target: 'dev', emit: (e) => events.push(e), hooks: { fault } });
+    expect(split.integrity.totalViolations).toBe(0);
+    const windows = info().map((m) => /public\.customer: \d+ window\(s\) of \d+ rows, \d drawn here, (\d) on 1 worker/.exec(m)).find((m) => m !== null);
+    expect(Number(windows?.[1] ?? 0)).toBeGreaterThan(0);
+    const two = await read();
+    expect(two).toEqual(one);
+    for (const r of two.slice(0, 2000)) if (r.city !== null && r.country !== null) expect(locationPools(localeForCountry(r.country)).cities).toContain(r.city);
+  }, 300_000);
 });
