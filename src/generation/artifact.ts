@@ -8,6 +8,7 @@ import { mstFromArtifact } from './privacy/dp-mst-model.js';
 import type { TableKeyStats } from './keys/index.js';
 import type { DataRules } from './data-rules.js';
 import type { AttributeModel, ChildCountHistogram, ColumnMeta, ModelArtifact } from './model.js';
+import { applyColumnGrids } from './value-grid.js';
 
 export const MODEL_SET_VERSION = 1;
 
@@ -83,7 +84,8 @@ export function modelSetFromArtifact(json: unknown, schema: DatabaseSchema, opti
     tables.set(tableKey(t.table), {
       table: t.table,
       meta: t.meta,
-      model,
+      // The grids travel in the metadata, not in the model's own artifact.
+      model: applyColumnGrids(model, table, t.meta),
       sourceRows: t.sourceRows,
       histograms: t.histograms,
       keyStats: t.keyStats,

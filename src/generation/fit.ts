@@ -8,6 +8,7 @@ import type { HydrationPlan } from '../graph/plan.js';
 import { fitBaseline } from './baseline/baseline-model.js';
 import { fitKeyStats, type TableKeyStats } from './keys/index.js';
 import { describeColumns } from './metadata.js';
+import { applyColumnGrids, withColumnGrids } from './value-grid.js';
 import type { AttributeModel, ChildCountHistogram, ColumnMeta, Row, TableSample } from './model.js';
 import type { DataRules } from './data-rules.js';
 
@@ -119,7 +120,7 @@ export async function fitModels(
     const key = tableKey(step.table);
     const table = schema.tables.find((t) => tableKey(t) === key)!;
     const sample = samples.get(key) ?? emptySample(table);
-    const meta = describeColumns(table, sample);
+    const meta = withColumnGrids(table, sample, describeColumns(table, sample));
     const hists = histograms.filter((h) => tableKey(h.child) === key);
     const kind = options.modelFor?.(step.table) ?? 'baseline';
     let model: AttributeModel;
@@ -143,7 +144,7 @@ export async function fitModels(
     tables.set(key, {
       table: step.table,
       meta,
-      model,
+      model: applyColumnGrids(model, table, meta),
       sourceRows: sample.totalRows,
       histograms: hists,
       keyStats: fitKeyStats(table, sample),

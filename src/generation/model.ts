@@ -6,6 +6,7 @@
 import type { TableRef } from '../schema/model.js';
 import type { Row, Value } from '../schema/values.js';
 import type { PiiKind } from './privacy/pii-config.js';
+import type { ValueGrid } from './value-grid.js';
 
 /** A uniform sample of a source table, read by the pipeline through the source connector. */
 export interface TableSample {
@@ -55,6 +56,8 @@ export interface ColumnMeta {
   role: ColumnRole;
   /** For pii: what kind (email, person-name, phone, …), set by the PII detector. */
   piiKind?: string;
+  /** The grid the sampled values sit on (midnight-only timestamps, 1-decimal doubles): value-grid.ts. Never under privacy. */
+  grid?: ValueGrid;
 }
 
 /** Deterministic random source: every generator draws from one of these, never from Math.random. */

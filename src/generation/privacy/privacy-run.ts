@@ -268,9 +268,12 @@ export class PrivacyRun {
     const columns: FilterColumn[] = [];
     // Exactly the columns SDMetrics' NewRowSynthesis compares (the quality metadata's sdtypes for these roles).
     for (const name of model.columns) {
-      const role = meta.find((m) => m.column === name)?.role;
+      const m = meta.find((x) => x.column === name);
+      const role = m?.role;
       if (!sample.columns.includes(name)) continue;
-      if (role === 'numerical') columns.push({ name, kind: 'numeric', step: numericStep(table.columns.find((c) => c.name === name)?.type) });
+      // A float on a grid of decimals (value-grid.ts) is nudged on that grid, as the model's values are snapped to it.
+      const grid = m?.grid && 'decimals' in m.grid ? 10 ** -m.grid.decimals : undefined;
+      if (role === 'numerical') columns.push({ name, kind: 'numeric', step: grid ?? numericStep(table.columns.find((c) => c.name === name)?.type) });
       else if (role === 'datetime') columns.push({ name, kind: 'datetime' });
       else if (role === 'categorical' || role === 'boolean' || role === 'constant') columns.push({ name, kind: 'categorical' });
     }
