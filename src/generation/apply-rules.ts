@@ -101,9 +101,10 @@ export class RuleApplier {
       const parent = fk ? this.anchors.get(tableKey(fk.references)) : undefined;
       return fk && parent ? { parentOf: this.keys.table(table).parentReader(fk.name), parent } : null;
     });
-    // A row's city/state/postal code follow its final country (a copied column keeps its parent's instead; reference
-    // data keeps the source's rows).
-    const locations = this.keys.options.fixedRows?.has(key) ? null : createLocationEnforcer(table, names, this.seed, seedScope(this.schema, table), new Set(copies.map((c) => c.column)));
+    // A row's faked city/state/postal code follow its final country (a copied column keeps its parent's instead;
+    // reference data keeps the source's rows; a column the PII plan does not fake keeps the model's value).
+    const locationRule = (this.rules?.locationFakes ?? []).find((r) => tableKey(r.table) === key);
+    const locations = !locationRule || this.keys.options.fixedRows?.has(key) ? null : createLocationEnforcer(table, names, this.seed, seedScope(this.schema, table), locationRule, new Set(copies.map((c) => c.column)));
     const keep = this.anchorColumns.get(key);
     const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
     const kept = keep ? new RetainedColumns(keep) : null;

@@ -3,6 +3,7 @@
  * with the models: which tables are copied verbatim (reference data), which `a ≤ b` orders hold on every row, and
  * which fan-outs are exact. Generation enforces them; `synth plan` prints them.
  */
+import type { LocationFakeRule } from './privacy/location-fakes.js';
 import type { DatabaseSchema } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import { describeFanOut, fanOutKey, type FanOutRule } from './fan-out.js';
@@ -27,6 +28,8 @@ export interface DataRules {
   parentRoles?: ParentRoleRule[];
   /** Vocabularies and sequence columns (lookup-rules.ts), as the fit decides them; generation reads the key statistics. */
   lookups?: LookupRule[];
+  /** Per table, the city/postal columns the PII plan fakes, redrawn from their row's country (location-fakes.ts). */
+  locationFakes?: LocationFakeRule[];
 }
 
 export const NO_DATA_RULES: DataRules = { reference: [], invariants: [], fanOuts: [] };

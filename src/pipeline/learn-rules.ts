@@ -16,6 +16,7 @@ import { copiedTables, decideReferenceTables, DEFAULT_REFERENCE_MAX_ROWS, refere
 import { detectLookupRules, keptLookupRules } from '../generation/lookup-rules.js';
 import { detectPii } from '../generation/privacy/pii-detect.js';
 import { fakeKinds, planPiiTransforms } from '../generation/privacy/pii-transform.js';
+import { locationFakeRule, type LocationFakeRule } from '../generation/privacy/location-fakes.js';
 import { learnAggregates } from './learn-aggregates.js';
 import { learnParentCopies, learnParentRoles } from './learn-parent-rules.js';
 import { findTable, tableKey, writableColumns, type DatabaseSchema, type Table, type TableRef } from '../schema/model.js';
@@ -162,7 +163,8 @@ export async function learnDataRules(
   const copied = copiedTables(reference);
   const skip = (t: Table): boolean => copied.has(tableKey(t)) || tableSettings(config, t)?.skip === true;
   const lookups = detectLookupRules(schema, samples, skip, privacy);
-  if (privacy) return { reference, invariants: [], fanOuts: [], ...(lookups.length ? { lookups } : {}) };
+  const locationFakes = learnLocationFakes(schema, samples, skip, config);
+  if (privacy) return { reference, invariants: [], fanOuts: [], ...(lookups.length ? { lookups } : {}), ...(locationFakes.length ? { locationFakes } : {}) };
   const setting = config.invariants ?? { minSupport: DEFAULT_MIN_SUPPORT };
   const invariants = setting === false ? [] : await learnInvariants(source, schema, samples, skip, setting.minSupport);
   const fanOuts = await learnFanOuts(source, schema, samples, histograms, skip);
@@ -170,7 +172,16 @@ export async function learnDataRules(
   const parentCopies = await learnParentCopies(schema, samples, skip, (t, s, fk, p, ps) => alignedParent(source, t, s, fk, p, ps));
   const aggregates = await learnAggregates(source, schema, samples, histograms, skip, { fanOuts, invariants, parentCopies }, setting === false ? DEFAULT_MIN_SUPPORT : setting.minSupport);
   const parentRoles = await learnParentRoles(source, schema, samples, histograms, skip);
-  return { reference, invariants, fanOuts, copiedCounts, ...(aggregates.length ? { aggregates } : {}), ...(parentCopies.length ? { parentCopies } : {}), ...(parentRoles.length ? { parentRoles } : {}), ...(lookups.length ? { lookups } : {}) };
+  return { reference, invariants, fanOuts, copiedCounts, ...(aggregates.length ? { aggregates } : {}), ...(parentCopies.length ? { parentCopies } : {}), ...(parentRoles.length ? { parentRoles } : {}), ...(lookups.length ? { lookups } : {}), ...(locationFakes.length ? { locationFakes } : {}) };
+}
+
+/** The location columns generation redraws per table: those the sample's PII plan fakes (location-fakes.ts). */
+function learnLocationFakes(schema: DatabaseSchema, samples: Map<string, TableSample>, skip: (t: Table) => boolean, config: SynthConfig): LocationFakeRule[] {
+  return schema.tables.flatMap((t) => {
+    const sample = samples.get(tableKey(t));
+    const rule = sample && !skip(t) ? locationFakeRule(t, sample, tableSettings(config, t)?.columns ?? {}) : null;
+    return rule ? [rule] : [];
+  });
 }
 
 /** Every row of each copied table, read from the source for generation (reference tables are small). */

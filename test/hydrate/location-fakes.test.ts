@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { localeForCountry, locationGroups, locationPools, NEUTRAL_LOCALE } from '../../src/generation/privacy/location-fakes.js';
+import { localeForCountry, locationFakeRule, locationGroups, locationPools, NEUTRAL_LOCALE, type LocationRuleColumns } from '../../src/generation/privacy/location-fakes.js';
 import type { RunEvent } from '../../src/events.js';
 import { hydrate } from '../../src/pipeline/index.js';
 import { rulesConfigInput, trainedUnder } from '../support/app-rules.js';
@@ -23,6 +23,10 @@ const ADDRESSES: Array<[city: string, state: string | null, country: string, pos
   ['Santiago', null, 'Chile', null], ['Budapest', null, 'Hungary', 'H-1063'], ['Warsaw', null, 'Poland', '00-358'],
 ];
 
+// A company's warehouses: a handful of towns, a category of the source the PII plan does not fake (no one lives there).
+const WAREHOUSES: Array<[city: string, country: string]> = Array.from({ length: 40 }, (_, i) =>
+  ([['Redmond', 'USA'], ['Toronto', 'Canada'], ['Hamburg', 'Germany'], ['Lyon', 'France']] as Array<[string, string]>)[i % 4]!);
+
 function fixtureSql(): string {
   const rows = Array.from({ length: 180 }, (_, i) => {
     const [city, state, country, postal] = ADDRESSES[i % ADDRESSES.length]!;
@@ -33,7 +37,9 @@ function fixtureSql(): string {
     CREATE TABLE customer (
       customer_id integer PRIMARY KEY, first_name varchar(40) NOT NULL, last_name varchar(20) NOT NULL,
       city varchar(40), state varchar(40), country varchar(40), postal_code varchar(10));
-    INSERT INTO customer VALUES ${rows.join(',\n')};`;
+    INSERT INTO customer VALUES ${rows.join(',\n')};
+    CREATE TABLE warehouse (warehouse_id integer PRIMARY KEY, city varchar(40) NOT NULL, country varchar(40) NOT NULL);
+    INSERT INTO warehouse VALUES ${WAREHOUSES.map((w, i) => `(${i + 1}, '${w[0]}', '${w[1]}')`).join(', ')};`;
 }
 
 const env = pgHydrationFixture('h12_loc', fixtureSql());
@@ -54,15 +60,51 @@ describe('location fakes', () => {
     expect(locationPools('pt_BR')).toBe(br);
   });
 
-  it('pair columns by prefix and keep key and CHECK columns', async () => {
-    const { schema } = await trainedUnder(parseConfig(rulesConfigInput(env, 'baseline', { referenceMaxRows: 0, epochs: 1, quality: false })));
+  it('pair columns by prefix and keep key, CHECK and configured columns; move only what the PII plan fakes', async () => {
+    const { schema, models } = await trainedUnder(parseConfig(rulesConfigInput(env, 'baseline', { referenceMaxRows: 0, epochs: 1, quality: false })));
     const table = schema.tables.find((t) => t.name === 'customer')!;
     const names = table.columns.map((c) => c.name);
-    const groups = locationGroups(table, names);
-    expect(groups.map((g) => [names[g.country], g.targets.map((t) => `${t.column.name}:${t.part}`)])).toEqual([['country', ['city:city', 'state:state', 'postal_code:postal']]]);
-    expect(locationGroups(table, names, new Set(['city']))[0]!.targets.map((t) => t.column.name)).toEqual(['state', 'postal_code']);
-    expect(locationGroups({ ...table, uniques: [{ name: 'u', columns: ['postal_code'] }] } as typeof table, names)[0]!.targets.map((t) => t.column.name)).toEqual(['city', 'state']);
+    // The fit's rule: the customer's city is faked; its postal codes (a mix of national shapes the PII scan does not
+    // flag) are the source's categories, and so are the warehouses' four towns.
+    expect(models.rules?.locationFakes).toEqual([{ table: { schema: 'public', name: 'customer' }, fakes: { city: 'city' }, configured: [] }]);
+    const rule: LocationRuleColumns = { fakes: { city: 'city', postal_code: 'postal-code' }, configured: [] };
+    const targets = (r: LocationRuleColumns, t = table, skip?: Set<string>) => locationGroups(t, names, r, skip).flatMap((g) => g.targets.map((x) => `${x.column.name}:${x.part}`));
+    expect(locationGroups(table, names, rule).map((g) => names[g.country])).toEqual(['country']);
+    expect(targets(rule)).toEqual(['city:city', 'state:state', 'postal_code:postal']);
+    expect(targets(rule, table, new Set(['city']))).toEqual(['state:state', 'postal_code:postal']);
+    expect(targets(rule, { ...table, uniques: [{ name: 'u', columns: ['postal_code'] }] } as typeof table)).toEqual(['city:city', 'state:state']);
+    // A state the user keeps stays; a city the plan does not fake stays, and so does the state beside it (a faked
+    // postal code still moves); with no city column a faked postal code moves the state.
+    expect(targets({ ...rule, configured: ['state'] })).toEqual(['city:city', 'postal_code:postal']);
+    expect(targets({ fakes: { postal_code: 'postal-code' }, configured: [] })).toEqual(['postal_code:postal']);
+    const cityless = { ...table, columns: table.columns.filter((c) => c.name !== 'city') };
+    expect(locationGroups(cityless, names.filter((n) => n !== 'city'), { fakes: { postal_code: 'postal-code' }, configured: [] }).flatMap((g) => g.targets.map((x) => x.column.name))).toEqual(['state', 'postal_code']);
+    expect(targets({ fakes: {}, configured: [] })).toEqual([]);
+    // The plan's kind names the part: cities found by their values in a column named for something else.
+    expect(targets({ fakes: { first_name: 'city' }, configured: [] })).toEqual(['first_name:city']);
+    // From a sample: `keep` takes the city out of the plan (piiKinds); a handful of towns is no fake either.
+    const sample = { table, totalRows: 4, columns: ['city', 'postal_code'], rows: Array.from({ length: 60 }, (_, i) => [`Town ${i}`, `${10000 + i}`]) };
+    expect(locationFakeRule(table, { ...sample, piiKinds: { city: 'city', postal_code: 'postal-code' } }, { state: { transform: 'keep' } })).toEqual({ table: { schema: 'public', name: 'customer' }, fakes: { city: 'city', postal_code: 'postal-code' }, configured: ['state'] });
+    expect(locationFakeRule(table, { ...sample, piiKinds: { postal_code: 'postal-code' } })?.fakes).toEqual({ postal_code: 'postal-code' });
+    expect(locationFakeRule(table, { ...sample, rows: sample.rows.map((r, i) => [`Town ${i % 3}`, r[1]!]), piiKinds: { city: 'city' } })).toBeNull();
   }, 60_000);
+
+  it('leaves a city the config keeps and a city category the PII plan does not fake as the model drew them', async () => {
+    const base = rulesConfigInput(env, 'baseline', { referenceMaxRows: 0, epochs: 1, quality: false });
+    const result = await hydrate({ config: parseConfig({ ...base, tables: { customer: { columns: { city: { transform: 'keep' } } } } }), target: 'dev' });
+    expect(result.status).toBe('ok');
+    expect(result.integrity.totalViolations).toBe(0);
+    const customers = await env.target.query<{ city: string | null; state: string | null }>('SELECT city, state FROM customer');
+    const cities = customers.flatMap((r) => (r.city === null ? [] : [r.city]));
+    expect(cities.length).toBeGreaterThan(100);
+    // `keep`: the model's own cities (the source's categories), none from a locale pool; nothing beside them moves,
+    // so the states are the source's too.
+    expect(cities.filter((c) => !ADDRESSES.some((a) => a[0] === c))).toEqual([]);
+    expect(customers.filter((r) => r.state !== null && !ADDRESSES.some((a) => a[1] === r.state))).toEqual([]);
+    const warehouses = await env.target.query<{ city: string }>('SELECT city FROM warehouse');
+    expect(warehouses.length).toBe(40);
+    expect(new Set(warehouses.map((w) => w.city))).toEqual(new Set(WAREHOUSES.map((w) => w[0])));
+  }, 240_000);
 
   for (const model of ['baseline', 'learned'] as const) {
     it(`(${model}) gives every customer a city, state and postal code of its country's locale, the same on a rerun`, async () => {
@@ -82,7 +124,8 @@ describe('location fakes', () => {
         if (r.country === null || r.city === null) continue;
         const pools = locationPools(localeForCountry(r.country));
         expect(pools.cities, `${r.city}, ${r.country}`).toContain(r.city);
-        if (r.postal_code !== null) expect(pools.postcodes.map((p) => p.slice(0, 10)), `${r.postal_code}, ${r.country}`).toContain(r.postal_code);
+        // The PII scan does not flag this mix of postal shapes: they stay the model's (source categories).
+        if (r.postal_code !== null) expect(ADDRESSES.map((a) => a[3]), `${r.postal_code}, ${r.country}`).toContain(r.postal_code);
         if (r.state !== null) expect([...pools.stateAbbrs, ...pools.states], `${r.state}, ${r.country}`).toContain(r.state);
         countries.add(r.country);
         checked++;

@@ -8,10 +8,12 @@
  * drawn exactly as before, and a load worker that generates a window of rows picks what the main process would.
  * A country no locale is mapped for uses faker's neutral English ('en').
  */
-import type { Column, Table } from '../../schema/model.js';
+import type { Column, Table, TableRef } from '../../schema/model.js';
 import type { Row, Value } from '../../schema/values.js';
+import { columnValues, isLowCardinality, valueKey } from '../metadata.js';
+import type { TableSample } from '../model.js';
 import { fakerFor, type FakerLocale } from './faker-locales.js';
-import { normalizeName } from './pii-config.js';
+import { normalizeName, type PiiTransform } from './pii-config.js';
 import { piiKindFromName } from './pii-detect.js';
 
 /** The locale for countries with no entry: faker's base English (its cities are made-up English-sounding ones). */
@@ -131,45 +133,97 @@ function prefixOf(name: string): string {
 }
 
 /**
+ * Which location columns of a table generation may rewrite, decided at fit time from the PII plan (so a stored model
+ * set and a load worker decide alike): the city and postal-code columns whose generator draws fakes, and the columns
+ * the config gave a transform of their own, which stay as generated (the user's decision wins).
+ */
+export interface LocationFakeRule {
+  table: TableRef;
+  /** City/postal columns the PII plan fakes (their kind in the sample's `piiKinds`), generated as fakes, not categories. */
+  fakes: Record<string, 'city' | 'postal-code'>;
+  /** Other columns with a `transform` in the config (`keep` on a state): never rewritten. */
+  configured: string[];
+}
+
+export type LocationRuleColumns = Pick<LocationFakeRule, 'fakes' | 'configured'>;
+
+/**
+ * The table's rule from its sample's PII plan (`sample.piiKinds`, after the config's overrides) and the config's
+ * column overrides; null when the plan fakes no city or postal code (a `keep`, a column the scan did not flag).
+ */
+export function locationFakeRule(
+  table: Table,
+  sample: TableSample,
+  overrides: Readonly<Record<string, { transform?: PiiTransform | undefined } | undefined>> = {},
+): LocationFakeRule | null {
+  const fakes: LocationFakeRule['fakes'] = {};
+  for (const c of table.columns) {
+    const kind = sample.piiKinds?.[c.name];
+    if ((kind !== 'city' && kind !== 'postal-code') || c.type.kind !== 'text') continue;
+    // As fitColumnSpec decides: a personal city with a handful of values (a company's three office towns) is a
+    // category drawn from the source, not a fake, and keeps its source value.
+    const nonNull = columnValues(sample, c.name).filter((v) => v !== null);
+    if (!isLowCardinality(new Set(nonNull.map(valueKey)).size, nonNull.length)) fakes[c.name] = kind;
+  }
+  if (Object.keys(fakes).length === 0) return null;
+  const configured = Object.entries(overrides).flatMap(([c, o]) => (o?.transform !== undefined && fakes[c] === undefined ? [c] : []));
+  return { table: { schema: table.schema, name: table.name }, fakes, configured };
+}
+
+/**
  * The location columns of `table` (among `names`, the batch's column order) grouped under the country column they
  * follow: the one with the same prefix (billing_city → billing_country), else the table's only country column.
- * `skip`: columns another rule sets (a copy from the parent keeps the parent's value). Null when nothing pairs.
+ * Only `rule`'s faked city/postal columns move, and a state only beside one of them (a state next to a kept city
+ * stays with it). `skip`: columns another rule sets (a copy from the parent keeps the parent's value).
  */
-export function locationGroups(table: Table, names: readonly string[], skip: ReadonlySet<string> = new Set()): Group[] {
+export function locationGroups(table: Table, names: readonly string[], rule: LocationRuleColumns, skip: ReadonlySet<string> = new Set()): Group[] {
   // A column in a key or a CHECK keeps its drawn value: a pool pick could repeat a unique one or leave the check's list.
-  const fixed = new Set([...skip, ...(table.primaryKey?.columns ?? []), ...table.uniques.flatMap((u) => u.columns), ...table.foreignKeys.flatMap((f) => f.columns)]);
+  const fixed = new Set([...skip, ...rule.configured, ...(table.primaryKey?.columns ?? []), ...table.uniques.flatMap((u) => u.columns), ...table.foreignKeys.flatMap((f) => f.columns)]);
+  const fakes = new Map(Object.entries(rule.fakes));
   const checked = (n: string): boolean => table.checks.some((c) => new RegExp(`\\b${n.replace(/[^\w]/g, '')}\\b`, 'i').test(c.expression));
   const countries = names.flatMap((n, i) => {
     const c = table.columns.find((x) => x.name === n);
     return c && c.type.kind === 'text' && COUNTRY_NAME.test(normalizeName(n)) ? [{ i, prefix: prefixOf(n) }] : [];
   });
   if (countries.length === 0) return [];
-  const groups = new Map<number, Group>();
-  names.forEach((n, i) => {
+  const located = names.flatMap((n, i) => {
     const column = table.columns.find((x) => x.name === n);
-    const part = column && !fixed.has(n) && !checked(n) ? partOf(column) : null;
-    if (!column || !part) return;
+    // The plan's kind first: a column the scan found cities in by their values is one whatever its name.
+    const faked = fakes.get(n);
+    const part: Part | null = faked === 'city' ? 'city' : faked === 'postal-code' ? 'postal' : column ? partOf(column) : null;
+    if (!column || !part) return [];
     const country = countries.find((c) => c.prefix === prefixOf(n)) ?? (countries.length === 1 ? countries[0] : undefined);
-    if (!country) return;
-    const g = groups.get(country.i) ?? { country: country.i, targets: [] };
-    g.targets.push({ col: i, column, part, salt: 0 });
-    groups.set(country.i, g);
+    return country ? [{ col: i, column, part, country: country.i }] : [];
   });
+  // A faked city or postal code is redrawn (also one a parent copy sets, the parent's fake, counts as faked); a state
+  // only where its group's cities all are: beside a kept city ("Calgary") it keeps the model's value ("AB").
+  const faked = (l: (typeof located)[number]): boolean => fakes.has(l.column.name);
+  const stateMoves = new Set(located.filter(faked).map((l) => l.country).filter((g) => located.every((l) => l.country !== g || l.part !== 'city' || faked(l))));
+  const groups = new Map<number, Group>();
+  for (const l of located) {
+    const { col, column, part, country } = l;
+    if (fixed.has(column.name) || checked(column.name)) continue;
+    if (part === 'state' ? !stateMoves.has(country) : !faked(l)) continue;
+    const g = groups.get(country) ?? { country, targets: [] };
+    g.targets.push({ col, column, part, salt: 0 });
+    groups.set(country, g);
+  }
   return [...groups.values()];
 }
 
 /**
  * Rewrites each row's city/state/postal code from its country's locale pools, in place. `label` names the table
- * stably (seed-scope.ts), so the picks do not depend on the database's name. Null when the table has no such columns.
+ * stably (seed-scope.ts), so the picks do not depend on the database's name. Null when `rule` leaves no column to move.
  */
 export function createLocationEnforcer(
   table: Table,
   names: readonly string[],
   seed: number,
   label: string,
+  rule: LocationRuleColumns,
   skip?: ReadonlySet<string>,
 ): ((rows: Row[], start: number) => void) | null {
-  const groups = locationGroups(table, names, skip);
+  const groups = locationGroups(table, names, rule, skip);
   if (groups.length === 0) return null;
   for (const g of groups) for (const t of g.targets) t.salt = fnv1a(`${seed}:location:${label}:${t.column.name}`);
   const localeCache = new Map<string, LocationPools>();
