@@ -11,7 +11,8 @@ import type { OrderInvariant } from '../generation/order-invariants.js';
 import type { ParentCopyRule } from '../generation/parent-copies.js';
 import { aggregatesPossible, detectParentAggregates, type AggregateRule } from '../generation/parent-aggregates.js';
 import { findTable, tableKey, type DatabaseSchema, type Table } from '../schema/model.js';
-import type { Row, Value } from '../schema/values.js';
+import type { Row } from '../schema/values.js';
+import { histogramOf, keysOf } from './sample-keys.js';
 
 /** Sampled parents whose children are read: enough support for a rule that must hold on every one, ... */
 const MAX_PARENTS = 2000;
@@ -75,18 +76,19 @@ export async function learnAggregates(
       const parent = findTable(schema, fk.references);
       const parentSample = parent ? samples.get(tableKey(parent)) : undefined;
       if (!parent || !parentSample || tableKey(parent) === tableKey(child)) continue;
-      const idx = fk.references.columns.map((c) => parentSample.columns.indexOf(c));
       const childSample = samples.get(tableKey(child));
-      if (idx.some((i) => i < 0) || !childSample) continue;
+      const parentKeys = keysOf(parentSample, fk.references.columns);
+      if (!childSample || !parentKeys) continue;
       // A copied parent keeps the source's values (its generated children share it): only its children's shares apply.
       const excluded = new Set(parent.columns.map((c) => c.name).filter((c) => skip(parent) || ruled.has(`${tableKey(parent)}.${c}`)));
-      const histogram = histograms.find((h) => tableKey(h.child) === tableKey(child) && h.foreignKey === fk.name);
+      const histogram = histogramOf(histograms, child, fk.name);
       const withChildren = histogram ? histogram.counts.reduce((n, e) => n + (e.children > 0 ? e.parents : 0), 0) : parentSample.totalRows;
       if (!aggregatesPossible(parent, parentSample, child, childSample, withChildren, excluded)) continue;
       const perParent = childSample.totalRows / Math.max(1, parentSample.totalRows);
-      const rows = parentSample.rows.slice(0, Math.min(MAX_PARENTS, Math.floor(MAX_CHILDREN / Math.max(1, perParent))));
+      const read = Math.min(MAX_PARENTS, Math.floor(MAX_CHILDREN / Math.max(1, perParent)));
+      const rows = parentSample.rows.slice(0, read);
       if (rows.length < minSupport) continue;
-      const keys: Row[] = rows.map((r) => idx.map((i) => (r[i] ?? null) as Value));
+      const keys = parentKeys.slice(0, read);
       const columns = [...new Set([...fk.columns, ...childNumbers])];
       const children: Row[] = [];
       for await (const batch of source.readRowsByKeys(child, columns, fk.columns, keys)) children.push(...batch.rows);

@@ -10,7 +10,7 @@ import type { AlignedParent } from '../generation/order-invariants.js';
 import { detectParentCopies, type ParentCopyRule } from '../generation/parent-copies.js';
 import { consistentRoles, detectParentRoles, mayHoldRole, type ParentRoleRule } from '../generation/parent-roles.js';
 import { findTable, tableKey, type DatabaseSchema, type Table } from '../schema/model.js';
-import type { Value } from '../schema/values.js';
+import { histogramOf, keysOf } from './sample-keys.js';
 
 /** The parent row of every row of `sample` through `fkName` (learn-rules.ts `alignedParent`). */
 export type AlignParent = (child: Table, sample: TableSample, fkName: string, parent: Table, parentSample: TableSample | undefined) => Promise<AlignedParent | null>;
@@ -54,17 +54,16 @@ export async function learnParentRoles(source: SourceConnector, schema: Database
       const sample = parent ? samples.get(tableKey(parent)) : undefined;
       // A copied parent keeps its real rows (and deals its children as in the source): nothing to enforce.
       if (!parent || !sample || sample.rows.length === 0 || tableKey(parent) === tableKey(child) || skip(parent)) continue;
-      const idx = fk.references.columns.map((c) => sample.columns.indexOf(c));
-      if (idx.some((i) => i < 0)) continue;
+      const keys = keysOf(sample, fk.references.columns);
+      if (!keys) continue;
       // Every parent referenced (the histogram has no childless parents): no row without the role, nothing to count.
-      const histogram = histograms.find((h) => tableKey(h.child) === tableKey(child) && h.foreignKey === fk.name);
+      const histogram = histogramOf(histograms, child, fk.name);
       const parents = histogram?.counts.reduce((n, e) => n + e.parents, 0) ?? 0;
       const childless = histogram?.counts.filter((e) => e.children === 0).reduce((n, e) => n + e.parents, 0) ?? 0;
       if (histogram && childless === 0) continue;
       const personal = new Set(Object.keys(sample.piiKinds ?? {}));
       // No column with a value common enough for a role: the count by key (a scan where the FK has no index) is saved.
       if (histogram && parents > 0 && !mayHoldRole(parent, sample, 1 - childless / parents, personal)) continue;
-      const keys = sample.rows.map((r) => idx.map((i) => (r[i] ?? null) as Value));
       // The same keys the fan-out rules count (learn-rules.ts): the run's cache answers the second time.
       const counts = await source.countChildrenByKeys(child, fk, keys);
       out.push(...detectParentRoles(parent, sample, counts, { schema: child.schema, name: child.name }, fk.name, personal));

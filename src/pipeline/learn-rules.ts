@@ -21,6 +21,7 @@ import { learnAggregates } from './learn-aggregates.js';
 import { learnParentCopies, learnParentRoles } from './learn-parent-rules.js';
 import { findTable, tableKey, writableColumns, type DatabaseSchema, type Table, type TableRef } from '../schema/model.js';
 import type { Row, Value } from '../schema/values.js';
+import { histogramOf, keysOf } from './sample-keys.js';
 
 /** Histograms with more distinct counts than this cannot come from a parent column of few values. */
 const MAX_FUNCTION_COUNTS = 50;
@@ -99,7 +100,7 @@ async function learnFanOuts(source: SourceConnector, schema: DatabaseSchema, sam
       const parent = findTable(schema, fk.references);
       if (!parent || tableKey(parent) === tableKey(child)) continue;
       const ref = { schema: child.schema, name: child.name };
-      const histogram = histograms.find((h) => tableKey(h.child) === tableKey(child) && h.foreignKey === fk.name);
+      const histogram = histogramOf(histograms, child, fk.name);
       const k = constantFanOut(histogram);
       if (k !== null) {
         out.push({ child: ref, foreignKey: fk.name, kind: 'constant', count: k });
@@ -108,9 +109,8 @@ async function learnFanOuts(source: SourceConnector, schema: DatabaseSchema, sam
       const distinctCounts = (histogram?.counts ?? []).filter((e) => e.parents > 0).length;
       const parentSample = samples.get(tableKey(parent));
       if (!source.countChildrenByKeys || !parentSample || distinctCounts < 2 || distinctCounts > MAX_FUNCTION_COUNTS || skip(parent)) continue;
-      const idx = fk.references.columns.map((c) => parentSample.columns.indexOf(c));
-      if (idx.some((i) => i < 0)) continue;
-      const keys = parentSample.rows.map((r) => idx.map((i) => (r[i] ?? null) as Value));
+      const keys = keysOf(parentSample, fk.references.columns);
+      if (!keys) continue;
       const counts = await source.countChildrenByKeys(child, fk, keys);
       const rule = detectColumnFanOut(parent, parentSample, counts, ref, fk.name);
       if (rule) out.push(rule);
@@ -129,9 +129,8 @@ async function learnCopiedCounts(source: SourceConnector, schema: DatabaseSchema
       const parent = findTable(schema, fk.references);
       const sample = parent ? samples.get(tableKey(parent)) : undefined;
       if (!parent || !copied.has(tableKey(parent)) || !sample || sample.rows.length < sample.totalRows) continue;
-      const idx = fk.references.columns.map((c) => sample.columns.indexOf(c));
-      if (idx.some((i) => i < 0)) continue;
-      const keys = sample.rows.map((r) => idx.map((i) => (r[i] ?? null) as Value));
+      const keys = keysOf(sample, fk.references.columns);
+      if (!keys) continue;
       const counts = await source.countChildrenByKeys(child, fk, keys);
       const byKey: Record<string, number> = {};
       keys.forEach((k, i) => {

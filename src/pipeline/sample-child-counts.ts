@@ -9,7 +9,8 @@ import type { SourceConnector } from '../connectors/connector.js';
 import type { ChildCountHistogram, TableSample } from '../generation/model.js';
 import { valueKey } from '../generation/metadata.js';
 import { tableKey, type ForeignKey, type Table } from '../schema/model.js';
-import type { Row, Value } from '../schema/values.js';
+import type { Row } from '../schema/values.js';
+import { keysOf } from './sample-keys.js';
 
 /**
  * Child tables with at least this many rows, and at least SAMPLE_FRACTION_INVERSE times the training sample, have
@@ -39,9 +40,8 @@ export async function estimateChildCounts(
   parentSample: TableSample | undefined,
 ): Promise<Pick<ChildCountHistogram, 'counts' | 'estimate'> | null> {
   if (!parentSample || !source.countChildrenByKeys || parentSample.rows.length === 0 || parentSample.rows.length >= parentSample.totalRows) return null;
-  const at = fk.references.columns.map((c) => parentSample.columns.indexOf(c));
-  if (at.some((i) => i < 0)) return null;
-  const keys: Row[] = parentSample.rows.map((r) => at.map((i) => (r[i] ?? null) as Value));
+  const keys = keysOf(parentSample, fk.references.columns);
+  if (!keys) return null;
   const perParent = await source.countChildrenByKeys(child, fk, keys);
   return histogramFromSample(perParent, parentSample.totalRows);
 }

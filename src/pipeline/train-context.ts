@@ -12,6 +12,7 @@ import { attributeColumns, describeColumns } from '../generation/metadata.js';
 import { otherParentColumn, type AlignedContext } from '../generation/fit.js';
 import { findTable, tableKey, writableColumns, type DatabaseSchema, type Table, type TableRef } from '../schema/model.js';
 import type { Row, Value } from '../schema/values.js';
+import { keysOf } from './sample-keys.js';
 
 export interface LearnedContext {
   parentRows: Map<string, TableSample>;
@@ -27,12 +28,6 @@ const CONTEXT_ROLES = new Set(['numerical', 'categorical', 'datetime', 'boolean'
 /** Count heads are keyed by child table and FK name: FK names repeat across tables. */
 export function childCountKey(child: TableRef, foreignKey: string): string {
   return `${tableKey(child)}.${foreignKey}`;
-}
-
-function keysOf(sample: TableSample, columns: string[]): Row[] | null {
-  const idx = columns.map((c) => sample.columns.indexOf(c));
-  if (idx.some((i) => i < 0)) return null;
-  return sample.rows.map((r) => idx.map((i) => (r[i] ?? null) as Value));
 }
 
 export async function readLearnedContext(
