@@ -9,22 +9,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../src/config/load-config.js';
-import { openSource } from '../src/connectors/index.js';
 import { openPgSession, type PgSession } from '../src/connectors/postgres/postgres-session.js';
 import { loadTable } from '../src/connectors/postgres/postgres-write.js';
 import { qi, qn } from '../src/connectors/postgres/postgres-quote.js';
 import { createGeneration } from '../src/generation/index.js';
-import { introspectAndPlan, readReferenceRows, trainModels } from '../src/pipeline/index.js';
+import { trainedSource, processCpu as cpu } from './trained-source.js';
 import { tableKey, writableColumns } from '../src/schema/model.js';
 
 const scratchUrl = process.argv[2];
 if (!scratchUrl) throw new Error('usage: tsx bench/copy-format-cpu.ts SCRATCH_URL [SOURCE_URL] [ROUNDS]');
 const url = process.argv[3] ?? 'postgresql://postgres@127.0.0.1:5432/synth_bench_scale_866003';
 const rounds = Number(process.argv[4] ?? 2);
-const cpu = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 /** utime + stime of a process, in seconds (clock ticks of 1/100 s). */
 const procCpu = (pid: number): number => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -32,12 +27,7 @@ const procCpu = (pid: number): number => {
 };
 
 const config = parseConfig({ source: { url }, targets: { dev: { url } }, model: 'baseline', seed: 42, quality: { enabled: false }, outDir: '.synth/bench-copy-format-cpu' });
-const source = await openSource(url);
-const { schema, plan, models, reference } = await (async () => {
-  const { schema, plan } = await introspectAndPlan(source, config);
-  const models = await trainModels(source, schema, plan, config, undefined, null);
-  return { schema, plan, models, reference: await readReferenceRows(source, schema, models.rules) };
-})().finally(() => source.close());
+const { schema, plan, models, reference } = await trainedSource(config);
 
 const pool = await openPgSession(scratchUrl, { readOnly: false, max: 1 });
 const session = await pool.pin();

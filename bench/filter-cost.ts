@@ -11,12 +11,11 @@
  */
 import { createHash } from 'node:crypto';
 import { parseConfig } from '../src/config/load-config.js';
-import { openSource } from '../src/connectors/index.js';
 import { copyRowEncoder } from '../src/connectors/postgres/postgres-values.js';
 import { createGeneration, createRng } from '../src/generation/index.js';
 import { CredentialScrubber } from '../src/generation/privacy/credential-fakes.js';
 import { PrivacyRun } from '../src/generation/privacy/privacy-run.js';
-import { introspectAndPlan, readReferenceRows, trainModels } from '../src/pipeline/index.js';
+import { trainedSource } from './trained-source.js';
 import { tableKey } from '../src/schema/model.js';
 import type { RowBatch } from '../src/schema/values.js';
 import { exec, recreateDatabase } from './pg-fixture.js';
@@ -55,14 +54,9 @@ export async function benchFilterCost(): Promise<Record<string, number | string>
     for (const statement of scaleFixtureSql('postgres', scaleSizes(ROWS))) await exec(url, statement);
   }
   const config = parseConfig({ source: { url }, targets: { dev: { url } }, model: 'baseline', seed: 42, quality: { enabled: false }, outDir: '.synth/bench-filter-cost' });
-  const source = await openSource(url);
   const credentials = CredentialScrubber.forConfig(config);
   const privacy = PrivacyRun.forConfig(config)!;
-  const { schema, plan, models, reference } = await (async () => {
-    const { schema, plan } = await introspectAndPlan(source, config);
-    const models = await trainModels(source, schema, plan, config, undefined, privacy, credentials);
-    return { schema, plan, models, reference: await readReferenceRows(source, schema, models.rules) };
-  })().finally(() => source.close());
+  const { schema, plan, models, reference } = await trainedSource(config, privacy, credentials);
   const out: Record<string, number | string> = {};
   for (const on of [false, true]) {
     const generation = createGeneration(schema, plan, models, { reference, conformAfter: true, scale: 1, seed: config.seed });

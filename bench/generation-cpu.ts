@@ -9,29 +9,19 @@
  */
 import { createHash } from 'node:crypto';
 import { parseConfig } from '../src/config/load-config.js';
-import { openSource } from '../src/connectors/index.js';
 import { copyRowEncoder } from '../src/connectors/postgres/postgres-values.js';
 import { binaryBatchEncoder, type BinaryBatchEncoder } from '../src/connectors/postgres/postgres-copy-binary.js';
 import { openPgSession } from '../src/connectors/postgres/postgres-session.js';
 import { qn } from '../src/connectors/postgres/postgres-quote.js';
 import { createGeneration } from '../src/generation/index.js';
-import { introspectAndPlan, readReferenceRows, trainModels } from '../src/pipeline/index.js';
+import { trainedSource, processCpu as cpu } from './trained-source.js';
 import { tableKey } from '../src/schema/model.js';
 import type { GeneratedBatch } from '../src/generation/generate.js';
 
 const url = process.argv[2] ?? 'postgresql://postgres@127.0.0.1:5432/synth_bench_scale_866003';
 const passes = Number(process.argv[3] ?? 2);
-const cpu = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 const config = parseConfig({ source: { url }, targets: { dev: { url } }, model: 'baseline', seed: 42, quality: { enabled: false }, outDir: '.synth/bench-generation-cpu' });
-const source = await openSource(url);
-const { schema, plan, models, reference } = await (async () => {
-  const { schema, plan } = await introspectAndPlan(source, config);
-  const models = await trainModels(source, schema, plan, config, undefined, null);
-  return { schema, plan, models, reference: await readReferenceRows(source, schema, models.rules) };
-})().finally(() => source.close());
+const { schema, plan, models, reference } = await trainedSource(config);
 // Column type OIDs by table key, read off the source (a shadow has its types); none for a MySQL source.
 const oids = new Map<string, Map<string, number>>();
 if (url.startsWith('postgres')) {
