@@ -10,6 +10,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import type { RunEvent } from '../../src/events.js';
 import { hydrate } from '../../src/pipeline/index.js';
 import { pgHydrationFixture } from '../support/databases.js';
+import { waitForWorker } from '../support/load-workers.js';
 
 // The channel fixes a range of item counts (web 1–2, store 3–4, phone 5–7); every order has item_count items.
 const FIXTURE = `
@@ -58,14 +59,7 @@ async function run(model: 'baseline' | 'learned', workers: number): Promise<{ co
   });
   // As in parallel-load.test.ts: the main process waits for the worker to be up (orders) and to take a window of
   // order_items, so the worker draws part of the children whatever the machine's load.
-  const up = () => events.some((e) => e.type === 'info' && /worker process 1 up after/.test(e.message));
-  const took = () => events.some((e) => e.type === 'info' && /public\.order_items: worker process 1 took rows/.test(e.message));
-  const fault = async (point: string, ctx: { table?: string }) => {
-    if (workers === 0 || point !== 'mid-load') return;
-    const ready = ctx.table === 'public.orders' ? up : ctx.table === 'public.order_items' ? took : null;
-    for (let i = 0; ready && i < 600 && !ready(); i++) await new Promise((r) => setTimeout(r, 100));
-  };
-  const result = await hydrate({ config, target: 'dev', emit: (e) => events.push(e), hooks: { fault } });
+  const result = await hydrate({ config, target: 'dev', emit: (e) => events.push(e), hooks: workers === 0 ? {} : { fault: waitForWorker(events, 'public.order_items', 'public.orders') } });
   expect(result.status).toBe('ok');
   expect(result.integrity.totalViolations).toBe(0);
   return { counts: await counts(), info: events.filter((e) => e.type === 'info').map((e) => (e as { message: string }).message) };

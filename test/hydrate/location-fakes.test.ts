@@ -10,6 +10,7 @@ import type { RunEvent } from '../../src/events.js';
 import { hydrate } from '../../src/pipeline/index.js';
 import { rulesConfigInput, trainedUnder } from '../support/app-rules.js';
 import { pgHydrationFixture } from '../support/databases.js';
+import { waitForWorker } from '../support/load-workers.js';
 
 // Real-looking addresses per country (chinook's customers, from memory), repeated with made-up names to 180 rows.
 const ADDRESSES: Array<[city: string, state: string | null, country: string, postal: string | null]> = [
@@ -149,11 +150,7 @@ describe('location fakes', () => {
     const events: RunEvent[] = [];
     const info = () => events.flatMap((e) => (e.type === 'info' ? [e.message] : []));
     // As parallel-load.test.ts does: the main process waits for the worker before it draws the split table itself.
-    const fault = async (point: string, ctx: { table?: string }) => {
-      if (point !== 'mid-load' || ctx.table !== 'public.customer') return;
-      for (let i = 0; i < 600 && !info().some((m) => /public\.customer: worker process 1 took rows/.test(m)); i++) await new Promise((r) => setTimeout(r, 100));
-    };
-    const split = await hydrate({ config: parseConfig({ ...base, scale: 120, generation: { workers: 1, minRows: 1000 } }), target: 'dev', emit: (e) => events.push(e), hooks: { fault } });
+    const split = await hydrate({ config: parseConfig({ ...base, scale: 120, generation: { workers: 1, minRows: 1000 } }), target: 'dev', emit: (e) => events.push(e), hooks: { fault: waitForWorker(events, 'public.customer') } });
     expect(split.integrity.totalViolations).toBe(0);
     const windows = info().map((m) => /public\.customer: \d+ window\(s\) of \d+ rows, \d drawn here, (\d) on 1 worker/.exec(m)).find((m) => m !== null);
     expect(Number(windows?.[1] ?? 0)).toBeGreaterThan(0);

@@ -20,7 +20,7 @@ import { RetainedColumns } from '../../src/generation/retained-columns.js';
 import { introspectAndPlan, readReferenceRows, trainModels } from '../../src/pipeline/index.js';
 import type { Row } from '../../src/schema/values.js';
 import { pgHydrationFixture } from '../support/databases.js';
-import { loadWorkers } from '../support/load-workers.js';
+import { loadWorkers, waitForWorker } from '../support/load-workers.js';
 
 const FIXTURE = `
   CREATE TABLE orders (id serial PRIMARY KEY, placed date NOT NULL, status text NOT NULL);
@@ -161,14 +161,7 @@ describe('parallel load', () => {
       // of line whatever the machine's load (they go out when orders' dates do).
       // And the main process, once it holds its first window of line, waits for the worker to take one: on an idle
       // machine it could otherwise draw all three before the worker has read orders' dates.
-      const up = () => events.some((e) => e.type === 'info' && /worker process 1 up after/.test(e.message));
-      const took = () => events.some((e) => e.type === 'info' && /public\.line: worker process 1 took rows/.test(e.message));
-      const fault = async (point: string, ctx: { table?: string }) => {
-        if (workers === 0 || point !== 'mid-load') return;
-        const ready = ctx.table === 'public.orders' ? up : ctx.table === 'public.line' ? took : null;
-        for (let i = 0; ready && i < 600 && !ready(); i++) await new Promise((r) => setTimeout(r, 100));
-      };
-      const result = await hydrate({ config, target: 'dev', emit: (e) => events.push(e), hooks: { fault } });
+      const result = await hydrate({ config, target: 'dev', emit: (e) => events.push(e), hooks: workers === 0 ? {} : { fault: waitForWorker(events, 'public.line', 'public.orders') } });
       expect(result.status).toBe('ok');
       expect(result.integrity.totalViolations).toBe(0);
       return { sums: await checksums(), events };

@@ -14,6 +14,7 @@ import { CHINOOK_RULE_COUNTS, CHINOOK_RULE_COUNTS_PG, chinookSalesSql } from '..
 import { rulesConfigInput, trainedUnder, type ModelKind } from '../support/app-rules.js';
 import { runCli } from '../support/cli.js';
 import { createMysqlDatabase, pgHydrationFixture, type TestDatabase } from '../support/databases.js';
+import { waitForWorker } from '../support/load-workers.js';
 
 const env = pgHydrationFixture('h1_prules', chinookSalesSql());
 // Nothing copied as reference data: the 8 employees are synthesized, so their titles are drawn.
@@ -70,12 +71,7 @@ describe('copied-from-parent columns and parent roles', () => {
     const events: RunEvent[] = [];
     const info = () => events.flatMap((e) => (e.type === 'info' ? [e.message] : []));
     // As parallel-load.test.ts does: the main process waits for the worker before it draws the split tables itself.
-    const fault = async (point: string, ctx: { table?: string }) => {
-      if (point !== 'mid-load') return;
-      const ready = ctx.table === 'public.track' ? () => info().some((m) => /worker process 1 up after/.test(m)) : ctx.table === 'public.invoice_line' ? () => info().some((m) => /public\.invoice_line: worker process 1 took rows/.test(m)) : null;
-      for (let i = 0; ready && i < 600 && !ready(); i++) await new Promise((r) => setTimeout(r, 100));
-    };
-    const result = await hydrate({ config, target: 'dev', emit: (e) => events.push(e), hooks: { fault } });
+    const result = await hydrate({ config, target: 'dev', emit: (e) => events.push(e), hooks: { fault: waitForWorker(events, 'public.invoice_line', 'public.track') } });
     expect(result.status).toBe('ok');
     expect(result.integrity.totalViolations).toBe(0);
     const split = info().map((m) => /public\.invoice_line: \d+ window\(s\) of \d+ rows, \d drawn here, (\d) on 1 worker/.exec(m)).find((m) => m !== null);
