@@ -307,6 +307,6 @@ export function describeAggregate(rule: AggregateRule, parentName: string): stri
     const empty = rule.empty === 'zero' ? '0 without children' : rule.empty === 'null' ? 'NULL without children' : 'kept as generated without children';
     return `${tableKey(rule.parent)}.${rule.column} = Σ ${rule.child.name}.${rule.terms.join(' × ')} (through ${rule.foreignKey}; ${empty}; held on ${rule.support} sampled parents)`;
   }
-  return `Σ ${tableKey(rule.child)}.${rule.column} ≤ ${rule.bound} per ${parentName} (through ${rule.foreignKey}; ${rule.support} sampled parents; scaled down to ${rule.decimals} decimals where over)`;
+  return `Σ ${tableKey(rule.child)}.${rule.column} ≤ ${rule.bound} per ${parentName} (through ${rule.foreignKey}; ${rule.support} sampled parents; scaled down to ${rule.decimals} decimal${rule.decimals === 1 ? '' : 's'} where over)`;
 }
 
