@@ -109,6 +109,7 @@ export async function suggestRelations(source: SourceConnector, schema: Database
   const maxParentRows = options.maxParentRows ?? 200_000;
   const seed = options.seed ?? 42;
   const parentKeys = new Map<string, Set<string> | null>();
+  const name = tableNamer(schema);
   const out: RelationSuggestion[] = [];
   for (const c of namingCandidates(schema)) {
     const pk = `${tableKey(c.parent)}.${c.key.name}`;
@@ -126,16 +127,17 @@ export async function suggestRelations(source: SourceConnector, schema: Database
       inclusion = found / values.size;
     }
     const confidence = inclusion === null ? c.naming / 2 : c.naming * inclusion;
-    const named = `${c.child.name}.${c.column.name} is named for ${c.parent.name}.${c.key.name}`;
+    const [from, to] = [`${name(c.child)}.${c.column.name}`, `${name(c.parent)}.${c.key.name}`];
+    const named = `${from} is named for ${to}`;
     const measured =
       inclusion !== null
         ? `${(inclusion * 100).toFixed(1)} % of ${values.size} sampled values found among its keys`
         : keys === null
-          ? `${c.parent.name} too large to check values`
+          ? `${name(c.parent)} too large to check values`
           : 'no values to check';
     out.push({
-      from: `${tableName(schema, c.child)}.${c.column.name}`,
-      to: `${tableName(schema, c.parent)}.${c.key.name}`,
+      from,
+      to,
       confidence,
       inclusion,
       checkedValues: values.size,
@@ -147,9 +149,13 @@ export async function suggestRelations(source: SourceConnector, schema: Database
     .sort((a, b) => b.confidence - a.confidence || a.from.localeCompare(b.from));
 }
 
-/** A table as the config names it: bare unless two schemas share the name. */
-function tableName(schema: DatabaseSchema, t: Table): string {
-  return schema.tables.filter((x) => x.name === t.name).length > 1 ? tableKey(t) : t.name;
+/**
+ * A table as the config names it: schema-qualified where the source's tables are in more than one schema (a bare
+ * `employee` beside `employees` hides that one is hr's and the other public's), else bare as the user wrote it.
+ */
+function tableNamer(schema: DatabaseSchema): (t: Table) => string {
+  const qualify = new Set(schema.tables.map((t) => t.schema)).size > 1;
+  return (t) => (qualify ? tableKey(t) : t.name);
 }
 
 export function formatSuggestions(suggestions: readonly RelationSuggestion[]): string {
