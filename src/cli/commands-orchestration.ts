@@ -161,7 +161,8 @@ export function registerOrchestrationCommands(program: Command): void {
       // A run whose process died shows as `abandoned`, never `running` forever.
       await store.reapAbandoned();
       const list = await store.listRuns({ limit, ...(flags.target === undefined ? {} : { target: flags.target }) });
-      out.result({ runs: list.map(runJson) }, list.length === 0 ? 'No runs recorded yet.' : list.map(runLine).join('\n'));
+      const { formatMs } = await import('./render.js');
+      out.result({ runs: list.map(runJson) }, list.length === 0 ? 'No runs recorded yet.' : list.map((r) => runLine(r, formatMs)).join('\n'));
     } finally {
       out.stop();
       await store.close();
@@ -180,7 +181,8 @@ export function registerOrchestrationCommands(program: Command): void {
         if (run === null) {
           throw new SynthError('CONFIG_INVALID', `No run ${id} in the state database ${store.location}.`, { hint: 'List runs with `synth runs` and copy an id from there.' });
         }
-        out.result(runDetailJson(run), formatRunDetail(run));
+        const { formatMs } = await import('./render.js');
+        out.result(runDetailJson(run), formatRunDetail(run, formatMs));
       } finally {
         out.stop();
         await store.close();
@@ -265,7 +267,8 @@ function runJson(r: RunRecord): Record<string, unknown> {
   };
 }
 
-function runLine(r: RunRecord): string {
+/** `formatMs` is render.ts's, passed in: that module (log-update and friends) is loaded only by commands that run. */
+function runLine(r: RunRecord, formatMs: (ms: number) => string): string {
   const ms = r.finishedAt === null ? null : r.finishedAt.getTime() - r.startedAt.getTime();
   const err = r.errorCode === null ? '' : `  ${r.errorCode}: ${firstLine(r.errorMessage ?? '')}`;
   return `${r.id}  ${r.kind.padEnd(8)} ${r.target.padEnd(10)} ${r.status.padEnd(9)} ${r.startedAt.toISOString()}  ${ms === null ? '—' : formatMs(ms)}${err}`;
@@ -291,7 +294,7 @@ function runDetailJson(r: RunDetail): Record<string, unknown> {
   };
 }
 
-function formatRunDetail(r: RunDetail): string {
+function formatRunDetail(r: RunDetail, formatMs: (ms: number) => string): string {
   const j = runDetailJson(r) as { steps: Array<{ step: string; table: string | null; ms: number | null; rows: number | null; rowsPerSec: number | null }>; validation: { violations: number }; quality: { overall: number | null } };
   const lines = [
     `run ${r.id} (${r.kind}) → ${r.target}: ${r.status}`,
@@ -324,6 +327,3 @@ function firstLine(s: string): string {
   return s.split('\n')[0] ?? '';
 }
 
-function formatMs(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
