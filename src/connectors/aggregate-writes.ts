@@ -15,7 +15,10 @@ export interface ParentSumWrite {
   terms: string[];
   /** Parents without children: set to 0, to NULL, or left as generated. */
   empty: 'zero' | 'null' | 'keep';
-  /** Sums are rounded to this many decimals (a decimal or integer column); null: written as summed (a float). */
+  /**
+   * Sums are rounded to this many decimals: a decimal or integer column's scale, else the grid of the source's values
+   * (a float); null: written as summed.
+   */
   decimals: number | null;
 }
 

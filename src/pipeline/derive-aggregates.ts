@@ -8,11 +8,23 @@ import type { ChildShareWrite, ParentSumWrite } from '../connectors/aggregate-wr
 import type { Shadow, TargetConnector } from '../connectors/connector.js';
 import { type EventSink, stage } from '../events.js';
 import type { DataRules } from '../generation/data-rules.js';
+import type { ModelSet } from '../generation/fit.js';
 import type { ChildShareRule, ParentSumRule } from '../generation/parent-aggregates.js';
-import { findColumn, findTable, tableKey, type Column, type DatabaseSchema } from '../schema/model.js';
+import type { ValueGrid } from '../generation/value-grid.js';
+import { findColumn, findTable, tableKey, type Column, type DatabaseSchema, type Table } from '../schema/model.js';
 
-/** Rules resolved against the schema (a rule whose table, FK or column is gone is dropped). */
-export function resolveAggregates(schema: DatabaseSchema, rules: DataRules | undefined): { shares: ChildShareWrite[]; sums: ParentSumWrite[] } {
+/** The grid a column's sampled values sat on (value-grid.ts), from the trained models' metadata. */
+export type GridOf = (table: Table, column: string) => ValueGrid | undefined;
+
+export function gridsOf(models: Pick<ModelSet, 'tables'>): GridOf {
+  return (table, column) => models.tables.get(tableKey(table))?.meta.find((m) => m.column === column)?.grid;
+}
+
+/**
+ * Rules resolved against the schema (a rule whose table, FK or column is gone is dropped). `gridOf`: the parent
+ * columns' grids, which give a float sum its decimals.
+ */
+export function resolveAggregates(schema: DatabaseSchema, rules: DataRules | undefined, gridOf: GridOf = () => undefined): { shares: ChildShareWrite[]; sums: ParentSumWrite[] } {
   const shares: ChildShareWrite[] = [];
   const sums: ParentSumWrite[] = [];
   for (const r of rules?.aggregates ?? []) {
@@ -26,16 +38,21 @@ export function resolveAggregates(schema: DatabaseSchema, rules: DataRules | und
     const parent = findTable(schema, r.parent);
     const column = parent ? findColumn(parent, r.column) : undefined;
     if (!parent || !column || r.terms.some((t) => !findColumn(child, t))) continue;
-    sums.push({ parent, column, child, foreignKey, terms: r.terms, empty: r.empty, decimals: decimalsOf(column) });
+    sums.push({ parent, column, child, foreignKey, terms: r.terms, empty: r.empty, decimals: decimalsOf(column, gridOf(parent, column.name)) });
   }
   return { shares, sums: deepestFirst(sums) };
 }
 
-function decimalsOf(column: Column): number | null {
+/**
+ * Decimals a sum is rounded to: the column's scale (an integer's 0), else those the source's values of the column sat
+ * on (a float or unscaled numeric with a grid: an app storing a double total of cent prices rounds it to cents, where
+ * MariaDB's SUM of doubles writes 13.860000000000001), else none: the sum as the database computes it.
+ */
+function decimalsOf(column: Column, grid: ValueGrid | undefined): number | null {
   const t = column.type;
   if (t.kind === 'integer') return 0;
-  if (t.kind === 'decimal') return t.scale ?? null;
-  return null;
+  if (t.kind === 'decimal' && t.scale !== null) return t.scale;
+  return grid && 'decimals' in grid ? grid.decimals : null;
 }
 
 /** A sum whose child is another sum's parent goes first: it changes what that parent's sum reads. */
@@ -66,8 +83,8 @@ export function columnLimit(column: Column): { min: number; max: number } | null
   return null;
 }
 
-export async function deriveAggregates(target: TargetConnector, shadow: Shadow, schema: DatabaseSchema, rules: DataRules | undefined, emit: EventSink): Promise<void> {
-  const { shares, sums } = resolveAggregates(schema, rules);
+export async function deriveAggregates(target: TargetConnector, shadow: Shadow, schema: DatabaseSchema, models: Pick<ModelSet, 'tables' | 'rules'>, emit: EventSink): Promise<void> {
+  const { shares, sums } = resolveAggregates(schema, models.rules, gridsOf(models));
   if (shares.length === 0 && sums.length === 0) return;
   const writer = target.aggregates;
   if (!writer) {

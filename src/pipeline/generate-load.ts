@@ -57,7 +57,7 @@ export async function generateIntoTarget(args: GenerateIntoTarget): Promise<Omit
     await fault('after-shadow');
     await loadShadow({ target, shadow, schema, plan, models, config, runId, emit, hooks, fault, reference, generation, credentials, privacy, ...(args.targetName === undefined ? {} : { targetName: args.targetName }) });
     await applyDeferredUpdates(target, shadow, schema, plan, generation, emit);
-    await deriveAggregates(target, shadow, schema, models.rules, emit);
+    await deriveAggregates(target, shadow, schema, models, emit);
     await fault('after-load-before-validate');
     const repaired = await repairShadow(target, shadow, schema, emit);
     const integrity = await validateShadow(target, shadow, schema, repaired.byTable, fault, emit);

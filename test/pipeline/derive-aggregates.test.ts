@@ -8,6 +8,8 @@ import type { Shadow, TargetConnector } from '../../src/connectors/connector.js'
 import { openSource, openTarget } from '../../src/connectors/index.js';
 import type { RunEvent } from '../../src/events.js';
 import { NO_DATA_RULES, type DataRules } from '../../src/generation/data-rules.js';
+import type { ModelSet } from '../../src/generation/fit.js';
+import type { ValueGrid } from '../../src/generation/value-grid.js';
 import { deriveAggregates } from '../../src/pipeline/derive-aggregates.js';
 import type { DatabaseSchema } from '../../src/schema/model.js';
 import { createMysqlDatabase, createPgDatabase, type TestDatabase } from '../support/databases.js';
@@ -17,7 +19,17 @@ const ddl = (dialect: 'postgres' | 'mysql') => `
   CREATE TABLE c (id int PRIMARY KEY, p_id int NOT NULL REFERENCES p (id), price numeric(4,2) NOT NULL, qty int NOT NULL,
     pct ${dialect === 'postgres' ? 'real' : 'decimal(4,1)'} NOT NULL);
   INSERT INTO p VALUES (1, 1, 1, 1), (2, 2, 2, 2), (3, 3, 3, 3), (4, 4, 4, 4);
-  INSERT INTO c VALUES (1, 1, 1.50, 2, 60), (2, 1, 2.25, 1, 50), (3, 2, 10.00, 3, 30), (4, 4, 60.00, 1, 70), (5, 4, 50.00, 1, 20);`;
+  INSERT INTO c VALUES (1, 1, 1.50, 2, 60), (2, 1, 2.25, 1, 50), (3, 2, 10.00, 3, 30), (4, 4, 60.00, 1, 70), (5, 4, 50.00, 1, 20);
+  CREATE TABLE f (id int PRIMARY KEY, total ${dialect === 'postgres' ? 'double precision' : 'DOUBLE'} NOT NULL);
+  CREATE TABLE fl (id int PRIMARY KEY, f_id int NOT NULL REFERENCES f (id), price ${dialect === 'postgres' ? 'double precision' : 'DOUBLE'} NOT NULL, qty int NOT NULL);
+  INSERT INTO f VALUES (1, 0), (2, 0);
+  INSERT INTO fl VALUES (1, 1, 4.99, 2), (2, 1, 1.99, 1), (3, 1, 0.7, 3), (4, 1, 0.99, 1), (5, 2, 0.1, 1), (6, 2, 0.2, 1);`;
+
+/** Trained models holding only `grids` (table name → column → grid) and the rules. */
+const modelsOf = (schema: DatabaseSchema, rules: DataRules, grids: Record<string, Record<string, ValueGrid>> = {}): Pick<ModelSet, 'tables' | 'rules'> => ({
+  rules,
+  tables: new Map(schema.tables.map((t) => [`${t.schema}.${t.name}`, { meta: Object.entries(grids[t.name] ?? {}).map(([column, grid]) => ({ column, grid })) }] as never)),
+});
 
 const ref = (name: string, schema: string) => ({ schema, name });
 
@@ -56,7 +68,7 @@ for (const dialect of ['postgres', 'mysql'] as const) {
         ],
       };
       const events: RunEvent[] = [];
-      await deriveAggregates(target, shadow, schema, rules, (e) => void events.push(e));
+      await deriveAggregates(target, shadow, schema, modelsOf(schema, rules), (e) => void events.push(e));
       const warnings = events.filter((e): e is Extract<RunEvent, { type: 'warning' }> => e.type === 'warning');
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatchObject({ column: 'total' });
@@ -76,8 +88,23 @@ for (const dialect of ['postgres', 'mysql'] as const) {
 
     it('no rules: no stage, nothing written', async () => {
       const events: RunEvent[] = [];
-      await deriveAggregates(target, shadow, schema, NO_DATA_RULES, (e) => void events.push(e));
+      await deriveAggregates(target, shadow, schema, modelsOf(schema, NO_DATA_RULES), (e) => void events.push(e));
       expect(events).toEqual([]);
+    });
+
+    it("rounds a sum into a float column to the decimals of the column's grid, and writes it as summed without one", async () => {
+      const s = schema.tables[0]!.schema;
+      const fk = schema.tables.find((t) => t.name === 'fl')!.foreignKeys[0]!.name;
+      const rules: DataRules = {
+        ...NO_DATA_RULES,
+        aggregates: [{ kind: 'sum', parent: ref('f', s), column: 'total', child: ref('fl', s), foreignKey: fk, terms: ['price', 'qty'], empty: 'zero', support: 30 }],
+      };
+      const totals = async () => (await db.query<{ total: number | string }>('SELECT total FROM f ORDER BY id')).map((r) => String(r.total));
+      await deriveAggregates(target, shadow, schema, modelsOf(schema, rules, { f: { total: { decimals: 2, lo: 0, hi: 100 } } }), () => undefined);
+      expect(await totals()).toEqual(['15.06', '0.3']);
+      // No grid (the source's totals were not on one): the database's own sum, MariaDB's in binary floating point.
+      await deriveAggregates(target, shadow, schema, modelsOf(schema, rules), () => undefined);
+      expect(await totals()).toEqual(dialect === 'mysql' ? ['15.06', '0.30000000000000004'] : ['15.06', '0.3']);
     });
   });
 }
