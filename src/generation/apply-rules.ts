@@ -14,7 +14,8 @@ import { fanOutMap, type DataRules } from './data-rules.js';
 import { countColumnValues } from './fan-out.js';
 import type { KeyContext } from './keys/index.js';
 import { createEnforcer, type InvariantEnforcer } from './order-invariants.js';
-import { createCopyEnforcer } from './parent-copies.js';
+import { createCopyEnforcer, type ParentCopyRule } from './parent-copies.js';
+import { mostlyCopyDraw } from './parent-copies-mostly.js';
 import { createRoleEnforcer } from './parent-roles.js';
 import { createLocationEnforcer } from './privacy/location-fakes.js';
 import { createRng } from './rng.js';
@@ -96,15 +97,20 @@ export class RuleApplier {
       const childKeys = this.keys.table(child);
       return { rows: childKeys.rows, parentOf: childKeys.parentReader(rule.foreignKey) };
     });
-    const copyEnforcer = createCopyEnforcer(table, names, copies, (rule) => {
+    const copySource = (rule: ParentCopyRule) => {
       const fk = table.foreignKeys.find((f) => f.name === rule.foreignKey);
       const parent = fk ? this.anchors.get(tableKey(fk.references)) : undefined;
       return fk && parent ? { parentOf: this.keys.table(table).parentReader(fk.name), parent } : null;
-    });
+    };
+    const exactCopies = copies.filter((c) => !c.mostly);
+    const copyEnforcer = createCopyEnforcer(table, names, exactCopies, copySource);
+    // A mostly-copied column runs after the location fakes: its rows that copy take the parent's final (faked) address
+    // whole, the others keep the one faked from their own country.
+    const mostlyEnforcer = createCopyEnforcer(table, names, copies.filter((c) => c.mostly), copySource, mostlyCopyDraw(this.seed, seedScope(this.schema, table)));
     // A row's faked city/state/postal code follow its final country (a copied column keeps its parent's instead;
     // reference data keeps the source's rows; a column the PII plan does not fake keeps the model's value).
     const locationRule = (this.rules?.locationFakes ?? []).find((r) => tableKey(r.table) === key);
-    const locations = !locationRule || this.keys.options.fixedRows?.has(key) ? null : createLocationEnforcer(table, names, this.seed, seedScope(this.schema, table), locationRule, new Set(copies.map((c) => c.column)));
+    const locations = !locationRule || this.keys.options.fixedRows?.has(key) ? null : createLocationEnforcer(table, names, this.seed, seedScope(this.schema, table), locationRule, new Set(exactCopies.map((c) => c.column)));
     const keep = this.anchorColumns.get(key);
     const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
     const kept = keep ? new RetainedColumns(keep) : null;
@@ -117,6 +123,7 @@ export class RuleApplier {
         roles?.(rows, start);
         copyEnforcer?.(rows, start);
         locations?.(rows, start);
+        mostlyEnforcer?.(rows, start);
         if (invariants.length > 0) enforcerFor()?.apply(rows, start, createRng(this.seed, `invariants:${seedScope(this.schema, table)}:${batch}`));
         if (kept) for (const row of rows) kept.push(row, keepIdx);
       },

@@ -11,6 +11,7 @@ import { describeLookupRule, type LookupRule } from './lookup-rules.js';
 import { describeInvariant, type OrderInvariant } from './order-invariants.js';
 import { describeAggregate, type AggregateRule } from './parent-aggregates.js';
 import { describeParentCopy, type ParentCopyRule } from './parent-copies.js';
+import { describeMostlyCopies } from './parent-copies-mostly.js';
 import { describeParentRole, type ParentRoleRule } from './parent-roles.js';
 import type { CopiedParentCounts, ReferenceDecision } from './reference-tables.js';
 
@@ -22,7 +23,7 @@ export interface DataRules {
   copiedCounts?: CopiedParentCounts[];
   /** Parent sums of their children and bounded child shares, written in the shadow after the load (parent-aggregates.ts). */
   aggregates?: AggregateRule[];
-  /** Child columns that repeat their parent's column through a FK (parent-copies.ts). */
+  /** Child columns that repeat their parent's column through a FK, on every row or most (parent-copies.ts, parent-copies-mostly.ts). */
   parentCopies?: ParentCopyRule[];
   /** Parent columns with one value on every row a FK references (parent-roles.ts). */
   parentRoles?: ParentRoleRule[];
@@ -67,13 +68,18 @@ export function formatDataRules(rules: DataRules, schema: DatabaseSchema): strin
       lines.push(`  ${describeAggregate(r, fk ? fk.references.name : '?')}`);
     }
   }
-  if ((rules.parentCopies ?? []).length > 0) {
+  const parentOf = (r: ParentCopyRule) => schema.tables.find((t) => tableKey(t) === tableKey(r.table))?.foreignKeys.find((f) => f.name === r.foreignKey)?.references.name ?? '?';
+  const exactCopies = (rules.parentCopies ?? []).filter((r) => !r.mostly);
+  if (exactCopies.length > 0) {
     if (lines.length) lines.push('');
     lines.push('Copied from the parent (equal on every sampled row; the child takes its generated parent\'s value):');
-    for (const r of rules.parentCopies ?? []) {
-      const fk = schema.tables.find((t) => tableKey(t) === tableKey(r.table))?.foreignKeys.find((f) => f.name === r.foreignKey);
-      lines.push(`  ${describeParentCopy(r, fk ? fk.references.name : '?')}`);
-    }
+    for (const r of exactCopies) lines.push(`  ${describeParentCopy(r, parentOf(r))}`);
+  }
+  const mostly = describeMostlyCopies(rules.parentCopies ?? [], parentOf);
+  if (mostly.length > 0) {
+    if (lines.length) lines.push('');
+    lines.push('Mostly copied from the parent (a row copies with the sampled share, NULLs too; one draw a row for a group; the other rows keep the model\'s values):');
+    for (const l of mostly) lines.push(`  ${l}`);
   }
   if ((rules.parentRoles ?? []).length > 0) {
     if (lines.length) lines.push('');

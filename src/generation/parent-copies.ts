@@ -19,7 +19,7 @@ export interface ParentCopyRule {
   column: string;
   foreignKey: string;
   parentColumn: string;
-  /** Sample rows with both sides non-NULL (all of them equal). */
+  /** Sample rows with both sides non-NULL (all of them equal); for a mostly-copied column, the rows with a parent. */
   support: number;
   /** Distinct parent rows among them. */
   parents: number;
@@ -29,6 +29,25 @@ export interface ParentCopyRule {
    * value stay as drawn.
    */
   nulls: boolean;
+  /**
+   * Set for a column equal to its parent's on most sample rows but not all (parent-copies-mostly.ts): a generated row
+   * copies with a probability, one draw per row for the columns that deviate together. Absent: every row copies.
+   */
+  mostly?: MostlyCopy;
+}
+
+/** How often a "mostly copied" column repeats its parent, and the columns whose rows copy together. */
+export interface MostlyCopy {
+  /** Share of the sample rows with a parent on which every column of `group` equals the parent's (NULL = NULL). */
+  share: number;
+  /** This column's own share (`share` counts a row only where the whole group equals the parent's). */
+  own: number;
+  /** The share two independent draws would give the group (the product of its columns' chance agreements). */
+  chance: number;
+  /** Probability that a generated row copies: (share − chance) / (1 − chance), as the other rows agree by chance. */
+  rate: number;
+  /** The child columns that deviate on the same rows, in table order; the first names the group (and its draw). */
+  group: string[];
 }
 
 export interface ParentCopyOptions {
@@ -49,9 +68,9 @@ export const DEFAULT_COPY_MIN_SUPPORT = 20;
  */
 export const DEFAULT_COPY_MAX_CHANCE = 1e-6;
 
-type Family = 'number' | 'time' | 'text' | 'boolean' | 'uuid' | 'enum';
+export type Family = 'number' | 'time' | 'text' | 'boolean' | 'uuid' | 'enum';
 
-function familyOf(c: Column): Family | null {
+export function familyOf(c: Column): Family | null {
   switch (c.type.kind) {
     case 'integer':
     case 'decimal':
@@ -111,7 +130,7 @@ export function copyCompatible(child: Column, parent: Column): boolean {
 }
 
 /** A value as the equality test compares it: numbers by value ('0.99' = 0.99), times by instant, char(n) unpadded. */
-function canonical(v: Value | undefined, family: Family, column: Column): string | null {
+export function canonical(v: Value | undefined, family: Family, column: Column): string | null {
   if (v === null || v === undefined) return null;
   if (family === 'number') {
     const n = toNumber(v);
@@ -131,7 +150,7 @@ interface Side {
 }
 
 /** Share of pairs two independent draws from the two columns' values would have equal (Σ p_child(v) · p_parent(v)). */
-function chanceAgreement(pairs: Array<[string, string]>): number {
+export function chanceAgreement(pairs: Array<[string, string]>): number {
   const child = new Map<string, number>();
   const parent = new Map<string, number>();
   for (const [c, p] of pairs) {
@@ -252,13 +271,16 @@ export interface CopySource {
 /**
  * Rewrites each copied column of a batch as its parent row's generated value, conformed to the child's column (rows
  * `start …` of the table, in place). A row without a parent (a NULL FK) keeps what was drawn, and so does a NULL
- * parent value unless the rule copies NULLs and the column takes one. null: no rule of the table has its parent.
+ * parent value unless the rule copies NULLs and the column takes one. `copies`: which rows a rule copies (a "mostly
+ * copied" rule's draw, parent-copies-mostly.ts); without it, or where it gives null, every row. null: no rule of the
+ * table has its parent.
  */
 export function createCopyEnforcer(
   table: Table,
   names: readonly string[],
   rules: readonly ParentCopyRule[],
   sourceOf: (rule: ParentCopyRule) => CopySource | null,
+  copies?: (rule: ParentCopyRule) => ((rowIndex: number) => boolean) | null,
 ): ((rows: Row[], start: number) => void) | null {
   const steps = rules.flatMap((rule) => {
     const target = names.indexOf(rule.column);
@@ -266,14 +288,14 @@ export function createCopyEnforcer(
     const source = target >= 0 && column ? sourceOf(rule) : null;
     const col = source ? source.parent.columns.indexOf(rule.parentColumn) : -1;
     if (!source || !column || col < 0) return [];
-    return [{ target, column, col, nulls: rule.nulls && column.nullable, ...source }];
+    return [{ target, column, col, nulls: rule.nulls && column.nullable, copied: copies?.(rule) ?? null, ...source }];
   });
   if (steps.length === 0) return null;
   return (rows, start) => {
     for (const s of steps) {
       for (let r = 0; r < rows.length; r++) {
         const p = s.parentOf(start + r);
-        if (p < 0) continue;
+        if (p < 0 || (s.copied && !s.copied(start + r))) continue;
         const v = s.parent.get(p, s.col);
         if (v !== null) rows[r]![s.target] = conformValue(v, s.column);
         else if (s.nulls) rows[r]![s.target] = null;

@@ -1,5 +1,6 @@
 /**
- * Learns the copied-from-parent columns (generation/parent-copies.ts) and the parent roles (generation/parent-roles.ts)
+ * Learns the copied-from-parent columns (generation/parent-copies.ts, on every row or on most: parent-copies-mostly.ts)
+ * and the parent roles (generation/parent-roles.ts)
  * from the training samples: the copies from each child sample row's actual parent row, the roles from the children
  * of each sampled parent row, both read by key and bounded by the sample sizes (as learn-rules.ts reads them for the
  * order invariants and the fan-outs). Never under privacy: learn-rules.ts calls it only without.
@@ -8,6 +9,7 @@ import type { SourceConnector } from '../connectors/connector.js';
 import type { ChildCountHistogram, TableSample } from '../generation/model.js';
 import type { AlignedParent } from '../generation/order-invariants.js';
 import { detectParentCopies, type ParentCopyRule } from '../generation/parent-copies.js';
+import { DEFAULT_MOSTLY_MIN_SHARE, withMostlyCopies } from '../generation/parent-copies-mostly.js';
 import { consistentRoles, detectParentRoles, mayHoldRole, type ParentRoleRule } from '../generation/parent-roles.js';
 import { findTable, tableKey, type DatabaseSchema, type Table } from '../schema/model.js';
 import { histogramOf, keysOf } from './sample-keys.js';
@@ -32,15 +34,24 @@ export async function learnParentCopies(schema: DatabaseSchema, samples: Map<str
       // A probe of the first rows' parents first: most FKs have no column equal on even those, and need no full read.
       const probe = sample.rows.length > PROBE_ROWS ? { ...sample, rows: sample.rows.slice(0, PROBE_ROWS) } : sample;
       const first = await align(table, probe, fk.name, parent, samples.get(tableKey(parent)));
-      if (!first || detectParentCopies(table, probe, [first], new Map([[fk.name, parent]]), { minSupport: 1, maxChance: 1 }).length === 0) continue;
+      if (!first || !mayCopy(table, probe, first, parent)) continue;
       const aligned = probe === sample ? first : await align(table, sample, fk.name, parent, samples.get(tableKey(parent)));
       if (!aligned) continue;
       parents.push(aligned);
       parentTables.set(fk.name, parent);
     }
-    out.push(...detectParentCopies(table, sample, parents, parentTables, minSupport === undefined ? {} : { minSupport }));
+    const options = minSupport === undefined ? {} : { minSupport };
+    out.push(...withMostlyCopies(table, sample, parents, parentTables, detectParentCopies(table, sample, parents, parentTables, options), options));
   }
   return out;
+}
+
+/** Whether a probe's rows show a column equal to the parent's on every row, or on most (a little under the share). */
+function mayCopy(table: Table, probe: TableSample, aligned: AlignedParent, parent: Table): boolean {
+  const parents = new Map([[aligned.foreignKey, parent]]);
+  const loose = { minSupport: 1, maxChance: 1 };
+  if (detectParentCopies(table, probe, [aligned], parents, loose).length > 0) return true;
+  return withMostlyCopies(table, probe, [aligned], parents, [], { ...loose, minShare: DEFAULT_MOSTLY_MIN_SHARE - 0.1 }).length > 0;
 }
 
 /** Role rules of every FK whose parent is synthesized, from its sampled rows and their children counted by key. */

@@ -205,7 +205,9 @@ export function formatRulesNote(rules: DataRules): string | null {
   if (rules.invariants.length > 0) parts.push(`${rules.invariants.length} order invariant(s) kept`);
   if (rules.fanOuts.length > 0) parts.push(`${rules.fanOuts.length} exact fan-out(s) kept`);
   if (rules.aggregates?.length) parts.push(`${rules.aggregates.length} parent aggregate(s) kept`);
-  if (rules.parentCopies?.length) parts.push(`${rules.parentCopies.length} column(s) copied from the parent`);
+  const mostlyCopied = rules.parentCopies?.filter((c) => c.mostly).length ?? 0;
+  if ((rules.parentCopies?.length ?? 0) > mostlyCopied) parts.push(`${(rules.parentCopies?.length ?? 0) - mostlyCopied} column(s) copied from the parent`);
+  if (mostlyCopied > 0) parts.push(`${mostlyCopied} column(s) copied from the parent on most rows`);
   if (rules.parentRoles?.length) parts.push(`${rules.parentRoles.length} parent role(s) kept`);
   const lookups = keptLookupRules(rules.lookups ?? []);
   if (lookups.length) parts.push(`${lookups.length} looked-up column(s) kept (vocabularies, sequence identifiers)`);
