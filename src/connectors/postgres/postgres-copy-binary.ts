@@ -35,6 +35,22 @@ class Out {
   }
 }
 
+/**
+ * Big-endian stores as plain byte writes: Buffer's writeInt32BE and kin check their arguments on every call, which
+ * was a fifth of this file's CPU with a word or two per field (SF0.1 profile). Callers pass in-range values.
+ */
+function put32(b: Buffer, p: number, v: number): void {
+  b[p] = v >>> 24;
+  b[p + 1] = v >>> 16;
+  b[p + 2] = v >>> 8;
+  b[p + 3] = v;
+}
+
+function put16(b: Buffer, p: number, v: number): void {
+  b[p] = v >>> 8;
+  b[p + 1] = v;
+}
+
 /** Writes one field (length word included); false: the value has no exact binary form here. */
 type FieldWriter = (v: Exclude<Value, null>, o: Out) => boolean;
 
@@ -47,13 +63,13 @@ function intWriter(bytes: 2 | 4 | 8): FieldWriter {
   const put = (n: number, o: Out): void => {
     o.ensure(4 + bytes);
     const b = o.buf;
-    b.writeInt32BE(bytes, o.pos);
-    if (bytes === 2) b.writeInt16BE(n, o.pos + 4);
-    else if (bytes === 4) b.writeInt32BE(n, o.pos + 4);
+    put32(b, o.pos, bytes);
+    if (bytes === 2) put16(b, o.pos + 4, n);
+    else if (bytes === 4) put32(b, o.pos + 4, n);
     else {
       const high = Math.floor(n / TWO32);
-      b.writeInt32BE(high, o.pos + 4);
-      b.writeUInt32BE(n - high * TWO32, o.pos + 8);
+      put32(b, o.pos + 4, high);
+      put32(b, o.pos + 8, n - high * TWO32);
     }
     o.pos += 4 + bytes;
   };
@@ -94,7 +110,7 @@ const float8Writer: FieldWriter = (v, o) => {
 
 const boolWriter: FieldWriter = (v, o) => {
   o.ensure(5);
-  o.buf.writeInt32BE(1, o.pos);
+  put32(o.buf, o.pos, 1);
   // encodeText's reading of a boolean: these spellings are true, anything else false.
   o.buf[o.pos + 4] = v === true || v === 1 || v === '1' || v === 't' || v === 'true' ? 1 : 0;
   o.pos += 5;
@@ -106,9 +122,15 @@ function textWriter(type: NeutralType): FieldWriter {
     const s = typeof v === 'string' ? v : encodeText(v, type);
     // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
     o.ensure(4 + s.length * 3);
-    const n = o.buf.write(s, o.pos + 4, 'utf8');
-    o.buf.writeInt32BE(n, o.pos);
-    o.pos += 4 + n;
+    const b = o.buf;
+    const at = o.pos + 4;
+    const len = s.length;
+    // ASCII (most generated text) byte by byte: a short string costs less so than a call into the encoder.
+    let i = 0;
+    if (len <= 64) for (let c = 0; i < len && (c = s.charCodeAt(i)) < 0x80; i++) b[at + i] = c;
+    const n = i === len ? len : i + b.write(s.slice(i), at + i, 'utf8');
+    put32(b, o.pos, n);
+    o.pos = at + n;
     return true;
   };
 }
@@ -152,8 +174,8 @@ const dateWriter: FieldWriter = (v, o) => {
   const day = typeof v === 'string' && v.length === 10 ? dayOf(v) : null;
   if (day === null) return false;
   o.ensure(8);
-  o.buf.writeInt32BE(4, o.pos);
-  o.buf.writeInt32BE(day, o.pos + 4);
+  put32(o.buf, o.pos, 4);
+  put32(o.buf, o.pos + 4, day);
   o.pos += 8;
   return true;
 };
@@ -195,9 +217,9 @@ function timestampWriter(withZone: boolean): FieldWriter {
     const carry = Math.floor(low / TWO32);
     hi += carry;
     o.ensure(12);
-    o.buf.writeInt32BE(8, o.pos);
-    o.buf.writeInt32BE(hi, o.pos + 4);
-    o.buf.writeUInt32BE(low - carry * TWO32, o.pos + 8);
+    put32(o.buf, o.pos, 8);
+    put32(o.buf, o.pos + 4, hi);
+    put32(o.buf, o.pos + 8, low - carry * TWO32);
     o.pos += 12;
     return true;
   };
@@ -259,13 +281,13 @@ function numericFromText(s: string, o: Out): boolean {
   o.ensure(4 + 8 + ndigits * 2);
   const b = o.buf;
   let p = o.pos;
-  b.writeInt32BE(8 + ndigits * 2, p);
-  b.writeInt16BE(ndigits, p + 4);
-  b.writeInt16BE(weight, p + 6);
-  b.writeUInt16BE(neg && ndigits > 0 ? 0x4000 : 0, p + 8);
-  b.writeUInt16BE(fracDigits, p + 10);
+  put32(b, p, 8 + ndigits * 2);
+  put16(b, p + 4, ndigits);
+  put16(b, p + 6, weight);
+  put16(b, p + 8, neg && ndigits > 0 ? 0x4000 : 0);
+  put16(b, p + 10, fracDigits);
   p += 12;
-  for (let k = first; k < last; k++, p += 2) b.writeInt16BE(groups[k]!, p);
+  for (let k = first; k < last; k++, p += 2) put16(b, p, groups[k]!);
   o.pos = p;
   return true;
 }
@@ -325,13 +347,13 @@ export function binaryBatchEncoder(types: NeutralType[], oids: number[]): Binary
       const o = new Out(Math.max(1024, Math.ceil(rows.length * perRow * 1.1)));
       for (const row of rows) {
         o.ensure(2);
-        o.buf.writeInt16BE(width, o.pos);
+        put16(o.buf, o.pos, width);
         o.pos += 2;
         for (let c = 0; c < width; c++) {
           const v = row[c];
           if (v === null || v === undefined) {
             o.ensure(4);
-            o.buf.writeInt32BE(-1, o.pos);
+            put32(o.buf, o.pos, -1);
             o.pos += 4;
           } else if (!writers[c]!(v, o)) return null;
         }

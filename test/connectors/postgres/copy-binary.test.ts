@@ -110,3 +110,44 @@ describe('COPY BINARY load (postgres-copy-binary.ts)', () => {
     expect(binaryBatchEncoder([{ kind: 'integer', bytes: 4, unsigned: false }], [1700])).toBeNull();
   });
 });
+
+describe('COPY BINARY bytes (postgres-copy-binary.ts, no database)', () => {
+  /** One field as Buffer's own writers spell it: the length word, then the value's bytes. */
+  const field = (bytes: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => (bytes.length >>> (24 - 8 * i)) & 0xff)), bytes]);
+  const int = (n: number, size: 2 | 4): Buffer => {
+    const b = Buffer.alloc(size);
+    if (size === 2) b.writeInt16BE(n);
+    else b.writeInt32BE(n);
+    return b;
+  };
+
+  it('writes text byte for byte as UTF-8 (ASCII, mixed, long, surrogates) and integers in two\'s complement', () => {
+    const texts = ['', 'abc', 'abcü', 'ab🎉c', `${'x'.repeat(100)}é`, 'x'.repeat(64), '\ud800x', 'tab\there'];
+    const ints = [0, -1, -32768, 32767, 255, -256];
+    const enc = binaryBatchEncoder(
+      [{ kind: 'text', maxLength: null, fixedLength: false }, { kind: 'integer', bytes: 2, unsigned: false }, { kind: 'integer', bytes: 4, unsigned: false }, { kind: 'integer', bytes: 8, unsigned: false }],
+      [25, 21, 23, 20],
+    )!;
+    const rows = texts.map((t, i) => [t, ints[i % ints.length]!, -(2 ** 31) + i, -(2 ** 53) + 1 + i * 2 ** 33]);
+    const expected = Buffer.concat(
+      rows.flatMap(([t, s, i4, i8]) => {
+        const b8 = Buffer.alloc(8);
+        b8.writeBigInt64BE(BigInt(i8 as number));
+        return [int(4, 2), field(Buffer.from(t as string, 'utf8')), field(int(s as number, 2)), field(int(i4 as number, 4)), field(b8)];
+      }),
+    );
+    expect(enc.encode(rows)).toEqual(expected);
+  });
+
+  it('writes numerics with negative weights and signs as numeric_send does', () => {
+    const enc = binaryBatchEncoder([{ kind: 'decimal', precision: null, scale: null }], [1700])!;
+    // '-0.0012': one base-10000 digit 12 at weight -1, negative, display scale 4.
+    const b = enc.encode([['-0.0012'], ['12345.6']])!;
+    const words = (buf: Buffer, from: number, n: number): number[] => Array.from({ length: n }, (_, i) => buf.readInt16BE(from + 2 * i));
+    expect(b.readInt32BE(2)).toBe(10);
+    expect(words(b, 6, 5)).toEqual([1, -1, 0x4000, 4, 12]);
+    // '12345.6': digits 1, 2345, 6000 from weight 1, display scale 1.
+    expect(b.readInt32BE(16 + 2)).toBe(14);
+    expect(words(b, 16 + 6, 7)).toEqual([3, 1, 0, 1, 1, 2345, 6000]);
+  });
+});
