@@ -200,7 +200,8 @@ export interface AcceptedBands {
 class SortedBands implements AcceptedBands {
   low = 0;
   high = 0;
-  constructor(private readonly bands: Bands) {}
+  /** Set by each query (the index reuses one instance: a nudge reads its answer before the next). */
+  bands: Bands = { edges: new Float64Array(0), count: 0 };
   get count(): number {
     return this.bands.count;
   }
@@ -609,6 +610,14 @@ export class CopyIndex {
 
   /** The last accepted() answer in marks, cleared at the next query. */
   private readonly marked = new MarkedBands();
+  /** The last accepted() answer as merged bands, when not in marks. */
+  private readonly merged = new SortedBands();
+
+  private sortedBands(bands: Bands | null): SortedBands | null {
+    if (bands === null) return null;
+    this.merged.bands = bands;
+    return this.merged;
+  }
 
   /**
    * acceptedEdgesWithin for a nudge's walk: on a dense window (hundreds of accepting values) as marks in column k's
@@ -619,18 +628,12 @@ export class CopyIndex {
     marks.clear();
     const fixed = this.bands[k]!;
     const block = s.num.length === 1 ? undefined : this.blockOf(s.cat);
-    if (!block || !(Number.isNaN(fixed) ? this.tol > 0 && this.tol < 0.25 : fixed >= 0)) {
-      const bands = this.acceptedEdgesWithin(s, k, range, cost);
-      return bands && new SortedBands(bands);
-    }
+    if (!block || !(Number.isNaN(fixed) ? this.tol > 0 && this.tol < 0.25 : fixed >= 0)) return this.sortedBands(this.acceptedEdgesWithin(s, k, range, cost));
     const w = this.narrowest(block, s, k);
     const from = this.from;
     const to = this.to;
-    // Sparse windows: sorting their few values costs less than a bitmap over the block.
-    if (!(to - from >= 32 && block.n <= (to - from) * 128)) {
-      const bands = this.acceptedEdgesWithin(s, k, range, cost);
-      return bands && new SortedBands(bands);
-    }
+    // Sparse windows: sorting their few values costs less than a bitmap over the block (the window found is theirs).
+    if (!(to - from >= 32 && block.n <= (to - from) * 128)) return this.sortedBands(this.edgesIn(block, s, k, range, cost, w));
     const tol = this.tol;
     const bounded = cost !== Infinity;
     const v = s.num[k]!;
@@ -697,6 +700,15 @@ export class CopyIndex {
     const single = s.num.length === 1;
     const block = this.blockOf(s.cat);
     if (single && block?.single) return block.single;
+    return this.edgesIn(block, s, k, range, cost, block && !single ? this.narrowest(block, s, k) : -1);
+  }
+
+  /**
+   * acceptedEdgesWithin in `block` (s's), where `w` is the column narrowest() chose for s and k, its window left in
+   * [from, to), or -1 to read the whole block (a single numeric column).
+   */
+  private edgesIn(block: Block | undefined, s: EncodedRow, k: number, range: number, cost: number, w: number): Bands | null {
+    const single = s.num.length === 1;
     // The accepting training values, sorted: each one's band is monotone in the value (r ± band, or
     // [r / (1 + tol), r / (1 - tol)] mirrored for r < 0), so the bands come out sorted by both ends.
     let n = 0;
@@ -714,7 +726,6 @@ export class CopyIndex {
     if (block) {
       if (this.scratch.length < block.n) this.scratch = new Float64Array(block.n);
       const out = this.scratch;
-      const w = single ? -1 : this.narrowest(block, s, k);
       const from = w < 0 ? 0 : this.from;
       const to = w < 0 ? block.n : this.to;
       const { vals, order } = this.layout(block, Math.max(w, 0));

@@ -36,6 +36,8 @@ export interface Variety {
 
 /** Rows the compared columns may allow and still be called few. */
 const VARIETY_CAP = 10_000;
+/** POW10[15 + d] is the double nearest 10^d, as a number literal reads (d = -15 … 15). */
+const POW10 = Array.from({ length: 31 }, (_, i) => Number(`1e${i - 15}`));
 
 export interface FilterColumn {
   name: string;
@@ -325,8 +327,14 @@ export class PrivacyFilter {
   private quantize(k: number, x: number, dir: -1 | 1): number {
     const step = this.steps[k];
     if (step === undefined) return x;
-    const q = (dir < 0 ? Math.floor(x / step) : Math.ceil(x / step)) * step;
+    const m = dir < 0 ? Math.floor(x / step) : Math.ceil(x / step);
+    const q = m * step;
     const decimals = step > 0 ? Math.max(0, Math.round(-Math.log10(step))) : null;
+    // What Number(q.toFixed(decimals)) gives, without its string (a walk quantizes per band it passes): q is a whole
+    // multiple of an integer step, or m / 10^d for a step of 10^-d (toFixed's digits are m's while |m| is far below
+    // 2^52, and both divisions round the same real number); + 0 as toFixed turns -0 into 0.
+    if (decimals === 0 && Number.isInteger(step) && Math.abs(q) < 2 ** 53) return q + 0;
+    if (decimals !== null && decimals >= 1 && decimals <= 15 && Math.abs(m) < 2 ** 50 && step === POW10[15 - decimals]) return m / POW10[15 + decimals]! + 0;
     return decimals === null ? q : Number(q.toFixed(decimals));
   }
 

@@ -398,3 +398,34 @@ describe('PrivacyFilter.variety', () => {
     }
   });
 });
+
+describe('PrivacyFilter nudges on a decimal step', () => {
+  it('moves a copied amount to a value on its 0.01 grid (as toFixed would round it), for numbers and decimal texts', () => {
+    // Two dense amount columns, as TPC-H's partsupp (available quantity, supply cost): most draws copy a real row.
+    let seed = 7;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const cols: FilterColumn[] = [
+      { name: 'qty', kind: 'numeric', step: 1 },
+      { name: 'cost', kind: 'numeric', step: 0.01 },
+    ];
+    const train: Row[] = Array.from({ length: 2000 }, () => [1 + Math.floor(rnd() * 9999), Number((1 + rnd() * 999).toFixed(2))]);
+    const f = new PrivacyFilter({ columns: ['qty', 'cost'], rows: train }, { columns: cols, matchTolerance: 0.01 });
+    let moved = 0;
+    for (let i = 0; i < 2000; i++) {
+      const asText = i % 2 === 0;
+      const cost = (1 + rnd() * 999).toFixed(2);
+      const row: Row = [1 + Math.floor(rnd() * 9999), asText ? cost : Number(cost)];
+      const before = [...row];
+      if (f.classify(row, ['qty', 'cost']) === null || !f.escape(row, ['qty', 'cost'])) continue;
+      if (row[1] !== before[1]) {
+        moved++;
+        const v = Number(row[1]);
+        expect(Number(v.toFixed(2))).toBe(v);
+        if (asText) expect(row[1]).toBe(v.toFixed(2));
+      }
+      expect(Number.isInteger(row[0])).toBe(true);
+      expect(f.classify(row, ['qty', 'cost'])).toBeNull();
+    }
+    expect(moved).toBeGreaterThan(50);
+  });
+});
