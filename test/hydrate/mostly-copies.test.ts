@@ -63,7 +63,7 @@ describe('mostly-copied columns (northwind ship-to)', () => {
     expectShipTo(await counts(env.target, true));
   }, 300_000);
 
-  it('synth plan lists the group with its share', async () => {
+  it('synth plan lists the group with its share, in text and JSON', async () => {
     const configPath = join(env.outDir, 'synth.config.json');
     writeFileSync(configPath, JSON.stringify(settings('baseline')));
     const r = await runCli(['plan', '--config', configPath, '--no-json']);
@@ -73,6 +73,11 @@ describe('mostly-copied columns (northwind ship-to)', () => {
       'public.orders.ship_address ← customers.address on 93.6 % of rows, with ship_city ← city, ship_region ← region, ship_postal_code ← postal_code (one draw a row for all 4; alone 94.2 %, 98.4 %, 98.4 %, 94.9 %) through orders_customer_id_fkey (830 rows, 89 parents)',
     );
     expect(r.stdout).toMatch(/public\.orders\.ship_name ← customers\.company_name on 95\.9 % of rows through orders_customer_id_fkey/);
+    const json = await runCli(['plan', '--config', configPath, '--json']);
+    const { rules } = JSON.parse(json.stdout.trim().split('\n').at(-1)!) as { rules: { parentCopies: Array<{ column: string; mostly?: { share: number; group: string[] } }> } };
+    const city = rules.parentCopies.find((c) => c.column === 'ship_city');
+    expect(city?.mostly?.group).toEqual(['ship_address', 'ship_city', 'ship_region', 'ship_postal_code']);
+    expect(city?.mostly?.share).toBeCloseTo(NORTHWIND_SHIP_TO.wholeAddress / NORTHWIND_SHIP_TO.orders, 6);
   }, 120_000);
 });
 
