@@ -178,7 +178,7 @@ export async function learnDataRules(
 function learnLocationFakes(schema: DatabaseSchema, samples: Map<string, TableSample>, skip: (t: Table) => boolean, config: SynthConfig): LocationFakeRule[] {
   return schema.tables.flatMap((t) => {
     const sample = samples.get(tableKey(t));
-    const rule = sample && !skip(t) ? locationFakeRule(t, sample, tableSettings(config, t)?.columns ?? {}) : null;
+    const rule = sample && !skip(t) ? locationFakeRule(t, sample, tableSettings(config, t)?.columns ?? {}, { dp: config.privacy !== false }) : null;
     return rule ? [rule] : [];
   });
 }

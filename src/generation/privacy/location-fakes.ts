@@ -6,7 +6,9 @@
  * The values are drawn from per-locale pools built once (a fixed faker seed, so every process builds the same pool)
  * and picked by a hash of (run seed, table, column, row index): no run RNG is consumed, so every other column is
  * drawn exactly as before, and a load worker that generates a window of rows picks what the main process would.
- * A country no locale is mapped for uses faker's neutral English ('en').
+ * A country no locale is mapped for uses faker's neutral English ('en'). Whether the row has a state at all, and a
+ * postal code within its state, follow location-states.ts. Under DP the same rewriting runs (it reads no source row);
+ * only which columns move is decided from the schema there.
  */
 import type { Column, Table, TableRef } from '../../schema/model.js';
 import type { Row, Value } from '../../schema/values.js';
@@ -15,6 +17,7 @@ import type { TableSample } from '../model.js';
 import { fakerFor, type FakerLocale } from './faker-locales.js';
 import { normalizeName, type PiiTransform } from './pii-config.js';
 import { piiKindFromName } from './pii-detect.js';
+import { countryKey, learnStateShares, postalStatesOf, stateNameOf, wantsState, type PostalStates, type StateShares } from './location-states.js';
 
 /** The locale for countries with no entry: faker's base English (its cities are made-up English-sounding ones). */
 export const NEUTRAL_LOCALE: FakerLocale = 'en';
@@ -96,10 +99,17 @@ interface Target {
   column: Column;
   part: Part;
   salt: number;
+  /** A state's second pick: whether the row has one at all. */
+  nullSalt: number;
+  /** A state beside a kept city: only NULL where its country never has one in the source. */
+  nullOnly?: boolean;
 }
 interface Group {
   country: number;
   targets: Target[];
+  /** The group's state and postal-code columns (index in the batch), moved or kept: a kept one the other follows. */
+  stateAt?: number;
+  postalAt?: number;
 }
 
 const STATE_NAME = /(^|_)(state|region|province|county|prefecture)($|_)/;
@@ -139,13 +149,27 @@ function prefixOf(name: string): string {
  */
 export interface LocationFakeRule {
   table: TableRef;
-  /** City/postal columns the PII plan fakes (their kind in the sample's `piiKinds`), generated as fakes, not categories. */
+  /**
+   * City/postal columns the PII plan fakes (their kind in the sample's `piiKinds`), generated as fakes, not categories;
+   * under DP every city/postal column by its name.
+   */
   fakes: Record<string, 'city' | 'postal-code'>;
   /** Other columns with a `transform` in the config (`keep` on a state): never rewritten. */
   configured: string[];
+  /**
+   * Per state column, each country's share of rows with a state in the sample; absent under DP (a data-independent
+   * rule decides there: location-states.ts `localeHasStates`).
+   */
+  states?: Record<string, StateShares>;
 }
 
-export type LocationRuleColumns = Pick<LocationFakeRule, 'fakes' | 'configured'>;
+export type LocationRuleColumns = Pick<LocationFakeRule, 'fakes' | 'configured'> & Partial<Pick<LocationFakeRule, 'states'>>;
+
+/** The text country column a location column follows: the one of its prefix, else the table's only one. */
+function countryColumnOf(table: Table, name: string): Column | undefined {
+  const countries = table.columns.filter((c) => c.type.kind === 'text' && COUNTRY_NAME.test(normalizeName(c.name)));
+  return countries.find((c) => prefixOf(c.name) === prefixOf(name)) ?? (countries.length === 1 ? countries[0] : undefined);
+}
 
 /**
  * The table's rule from its sample's PII plan (`sample.piiKinds`, after the config's overrides) and the config's
@@ -155,7 +179,9 @@ export function locationFakeRule(
   table: Table,
   sample: TableSample,
   overrides: Readonly<Record<string, { transform?: PiiTransform | undefined } | undefined>> = {},
+  options: { dp?: boolean } = {},
 ): LocationFakeRule | null {
+  if (options.dp) return dpLocationFakeRule(table, overrides);
   const fakes: LocationFakeRule['fakes'] = {};
   for (const c of table.columns) {
     const kind = sample.piiKinds?.[c.name];
@@ -164,6 +190,32 @@ export function locationFakeRule(
     // category drawn from the source, not a fake, and keeps its source value.
     const nonNull = columnValues(sample, c.name).filter((v) => v !== null);
     if (!isLowCardinality(new Set(nonNull.map(valueKey)).size, nonNull.length)) fakes[c.name] = kind;
+  }
+  if (Object.keys(fakes).length === 0) return null;
+  const configured = Object.entries(overrides).flatMap(([c, o]) => (o?.transform !== undefined && fakes[c] === undefined ? [c] : []));
+  // Whether a country's rows have a state (chinook: USA, Canada, Brazil … do, Germany and France do not).
+  const states: Record<string, StateShares> = {};
+  for (const c of table.columns) {
+    const country = partOf(c) === 'state' ? countryColumnOf(table, c.name) : undefined;
+    const at = sample.columns.indexOf(c.name);
+    const countryAt = country ? sample.columns.indexOf(country.name) : -1;
+    const shares = at >= 0 && countryAt >= 0 ? learnStateShares(sample.rows, at, countryAt) : null;
+    if (shares) states[c.name] = shares;
+  }
+  return { table: { schema: table.schema, name: table.name }, fakes, configured, ...(Object.keys(states).length > 0 ? { states } : {}) };
+}
+
+/**
+ * Under DP the rule comes from the schema and the config alone (a choice made from the values would itself be a
+ * release): every text city and postal-code column by its name (or a `transform` naming the kind) beside a country
+ * column. Rewriting the generated rows from faker's pools is post-processing of the DP output: it reads no source row.
+ */
+function dpLocationFakeRule(table: Table, overrides: Readonly<Record<string, { transform?: PiiTransform | undefined } | undefined>>): LocationFakeRule | null {
+  const fakes: LocationFakeRule['fakes'] = {};
+  for (const c of table.columns) {
+    const transform = overrides[c.name]?.transform;
+    const part = transform === undefined ? partOf(c) : transform === 'city' ? 'city' : transform === 'postal-code' ? 'postal' : null;
+    if (c.type.kind === 'text' && (part === 'city' || part === 'postal') && countryColumnOf(table, c.name)) fakes[c.name] = part === 'city' ? 'city' : 'postal-code';
   }
   if (Object.keys(fakes).length === 0) return null;
   const configured = Object.entries(overrides).flatMap(([c, o]) => (o?.transform !== undefined && fakes[c] === undefined ? [c] : []));
@@ -203,10 +255,18 @@ export function locationGroups(table: Table, names: readonly string[], rule: Loc
   for (const l of located) {
     const { col, column, part, country } = l;
     if (fixed.has(column.name) || checked(column.name)) continue;
-    if (part === 'state' ? !stateMoves.has(country) : !faked(l)) continue;
+    // A state beside a kept city keeps the model's value, but not in a country whose source rows have none.
+    const nullOnly = part === 'state' && !stateMoves.has(country) && column.nullable && rule.states?.[column.name] !== undefined;
+    if (!nullOnly && (part === 'state' ? !stateMoves.has(country) : !faked(l))) continue;
     const g = groups.get(country) ?? { country, targets: [] };
-    g.targets.push({ col, column, part, salt: 0 });
+    g.targets.push({ col, column, part, salt: 0, nullSalt: 0, ...(nullOnly ? { nullOnly } : {}) });
     groups.set(country, g);
+  }
+  for (const g of groups.values()) {
+    const stateAt = located.find((l) => l.country === g.country && l.part === 'state')?.col;
+    const postalAt = located.find((l) => l.country === g.country && l.part === 'postal')?.col;
+    if (stateAt !== undefined) g.stateAt = stateAt;
+    if (postalAt !== undefined) g.postalAt = postalAt;
   }
   return [...groups.values()];
 }
@@ -225,11 +285,29 @@ export function createLocationEnforcer(
 ): ((rows: Row[], start: number) => void) | null {
   const groups = locationGroups(table, names, rule, skip);
   if (groups.length === 0) return null;
-  for (const g of groups) for (const t of g.targets) t.salt = fnv1a(`${seed}:location:${label}:${t.column.name}`);
-  const localeCache = new Map<string, LocationPools>();
-  const poolsOf = (country: string): LocationPools => {
+  // A state first (a kept postal code may name it), then a postal code (within the row's final state), then a city.
+  const order: Record<Part, number> = { state: 0, postal: 1, city: 2 };
+  for (const g of groups) {
+    g.targets.sort((a, b) => order[a.part] - order[b.part]);
+    for (const t of g.targets) {
+      t.salt = fnv1a(`${seed}:location:${label}:${t.column.name}`);
+      t.nullSalt = fnv1a(`${seed}:location-state:${label}:${t.column.name}`);
+    }
+  }
+  const shares = rule.states ?? {};
+  interface CountryPools {
+    key: string;
+    locale: FakerLocale;
+    pools: LocationPools;
+    postal: PostalStates | null;
+  }
+  const localeCache = new Map<string, CountryPools>();
+  const poolsOf = (country: string): CountryPools => {
     let p = localeCache.get(country);
-    if (!p) localeCache.set(country, (p = locationPools(localeForCountry(country))));
+    if (!p) {
+      const locale = localeForCountry(country);
+      localeCache.set(country, (p = { key: countryKey(country), locale, pools: locationPools(locale), postal: postalStatesOf(locale, POOL_SEED) }));
+    }
     return p;
   };
   // Per column, the pool entries that fit its length ("Pfannerstill Co" is no city; a varchar(15) gets a short one).
@@ -246,27 +324,50 @@ export function createLocationEnforcer(
     }
     return out;
   };
+  const moves = (g: Group, at: number | undefined): boolean => g.targets.some((t) => t.col === at);
   return (rows, start) => {
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
       for (const g of groups) {
         const country = row[g.country];
         if (typeof country !== 'string' || country.trim() === '') continue;
-        const p = poolsOf(country);
+        const { key, locale, pools: p, postal: byState } = poolsOf(country);
         for (const t of g.targets) {
           const v = row[t.col];
-          if (v === null || v === undefined) continue;
           const h = mix(t.salt, start + r);
-          let list: readonly string[];
-          if (t.part === 'city') list = p.cities;
-          else if (t.part === 'postal') list = p.postcodes;
-          else {
+          if (t.nullOnly) {
+            if (v !== null && shares[t.column.name]?.byCountry[key] === 0) row[t.col] = null;
+            continue;
+          }
+          if (t.part === 'state') {
+            // Whether the row has a state follows its country (learned share, or the locale's convention under DP),
+            // not the model's NULL share drawn apart from the country.
+            if (t.column.nullable && !wantsState(shares[t.column.name], key, locale, mix(t.nullSalt, start + r) / 0x1_0000_0000)) {
+              row[t.col] = null;
+              continue;
+            }
             // An abbreviation stays one ("SP", "CA"); a locale with no states of its own leaves no foreign state.
-            list = String(v).length <= 3 ? p.stateAbbrs : p.states;
+            const abbr = v === null || v === undefined ? (shares[t.column.name]?.abbreviated ?? true) : String(v).length <= 3;
+            const list = abbr ? p.stateAbbrs : p.states;
             if (list.length === 0) {
               if (t.column.nullable) row[t.col] = null;
               continue;
             }
+            const pool = fitted(t, list);
+            // A postal code kept as drawn names its state where the locale can tell (en_US ranges, en_CA letters).
+            const kept = g.postalAt !== undefined && !moves(g, g.postalAt) ? row[g.postalAt] : null;
+            const named = typeof kept === 'string' && byState ? byState.stateOf(kept) : undefined;
+            const own = named === undefined ? undefined : abbr ? named : stateNameOf(locale, named);
+            row[t.col] = own !== undefined && pool.includes(own) ? own : pool[h % pool.length]!;
+            continue;
+          }
+          if (v === null || v === undefined) continue;
+          let list: readonly string[] = t.part === 'city' ? p.cities : p.postcodes;
+          if (t.part === 'postal' && byState && g.stateAt !== undefined) {
+            // A postal code within the row's (final) state, where the locale knows which codes are whose.
+            const state = row[g.stateAt];
+            const abbr = typeof state === 'string' ? byState.abbrOf(state) : undefined;
+            list = (abbr === undefined ? undefined : byState.pools.get(abbr)) ?? list;
           }
           const pool = fitted(t, list);
           row[t.col] = pool[h % pool.length]!;
