@@ -131,16 +131,17 @@ describe('two hydrate processes on one target', () => {
     const big = await createPgDatabase('synth_oc_big');
     const target = await createPgDatabase('synth_oc_bigdst');
     try {
-      // Big enough that the first process is still loading when the second one has started.
       await big.exec(`
         CREATE TABLE author (id serial PRIMARY KEY, name text NOT NULL);
         CREATE TABLE book (id serial PRIMARY KEY, author_id int NOT NULL REFERENCES author(id), title text NOT NULL, pages int);
-        INSERT INTO author (name) SELECT 'author ' || i FROM generate_series(1, 2000) i;
-        INSERT INTO book (author_id, title, pages) SELECT 1 + i % 2000, 'book ' || i, 50 + i % 400 FROM generate_series(1, 400000) i;`);
+        INSERT INTO author (name) SELECT 'author ' || i FROM generate_series(1, 50) i;
+        INSERT INTO book (author_id, title, pages) SELECT 1 + i % 50, 'book ' || i, 50 + i % 400 FROM generate_series(1, 300) i;`);
+      // The test holds the source's book table: the first run takes the target lock, then waits on its first read of
+      // book until the test lets go, however fast or slow the machine. (A 400k-row source scaled to 1.2M rows kept it
+      // busy before: ~15 CPU-s of the test process and its children, plus the server's.) The lock is under test.
+      await big.exec('BEGIN; LOCK TABLE book IN ACCESS EXCLUSIVE MODE');
       const cfg = join(dir, 'big.config.json');
-      // scale 3: the first run loads 1.2M books, so it still holds the lock when a slow machine has started the second.
-      // The baseline: the lock is under test, and the loading of 1.2M rows, not the model's sampling, is what holds it.
-      writeFileSync(cfg, JSON.stringify({ model: 'baseline', source: { url: big.url }, targets: { dev: { url: target.url } }, quality: { enabled: false }, state: { url: state.url }, training: { sampleRows: 2000 }, scale: 3 }));
+      writeFileSync(cfg, JSON.stringify({ model: 'baseline', source: { url: big.url }, targets: { dev: { url: target.url } }, quality: { enabled: false }, state: { url: state.url } }));
       const first = spawn(process.execPath, [join(process.cwd(), 'bin', 'synth.js'), 'hydrate', '--target', 'dev', '--config', cfg, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       const firstDone = new Promise<number>((resolve) => first.on('close', (code) => resolve(code ?? -1)));
@@ -159,6 +160,7 @@ describe('two hydrate processes on one target', () => {
       expect(second.code).toBe(3);
       expect(second.stderr).toMatch(/error \[LOCKED\]/);
       expect(second.stderr).toContain(runId);
+      await big.exec('COMMIT');
       expect(await firstDone).toBe(0);
       expect(lines(out).at(-1)).toMatchObject({ type: 'result', status: 'ok', runId });
     } finally {
