@@ -165,13 +165,18 @@ export const configSchema = z.strictObject({
         enabled: z.union([z.literal('auto'), z.boolean()]).default(true),
         /** Relative distance under which a numeric/datetime value counts as the same value (0.01 = 1 %). */
         tolerance: z.number().positive().max(1).default(0.01),
+        /**
+         * Which tables: 'personal' (default) those whose rows can describe a person (a PII column, a foreign key to
+         * such a table) or whose columns allow many distinct rows; 'all' every table (docs/privacy.md).
+         */
+        scope: z.enum(['personal', 'all']).default('personal'),
       }),
       // The README's shorthand: `filters: false`, `true` or 'auto' is `{ enabled: … }` with the default tolerance.
       z
         .union([z.literal('auto'), z.boolean()], { error: FILTERS_EXPECTED })
-        .transform((enabled) => ({ enabled, tolerance: 0.01 })),
+        .transform((enabled) => ({ enabled, tolerance: 0.01, scope: 'personal' as const })),
     ], { error: FILTERS_EXPECTED })
-    .default({ enabled: true, tolerance: 0.01 }),
+    .default({ enabled: true, tolerance: 0.01, scope: 'personal' }),
   quality: z
     .strictObject({
       /** Refuse the swap when the Overall quality score is below this (0..1). */

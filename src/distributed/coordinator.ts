@@ -144,6 +144,8 @@ function mergeFilterCounts(privacy: PrivacyRun, plan: HydrationPlan, finished: F
     addFilterCounts(into, filters);
     // The columns' variety is the table's (every unit's filter is built on the same sample), not a count to add.
     if (filters.variety) into.variety = filters.variety;
+    // So is whether the filters guard it at all (filter-scope.ts).
+    if (filters.unguarded) into.unguarded = true;
   }
 }
 

@@ -91,6 +91,7 @@ export async function* shardRows(bundle: RunBundle, models: ModelSet, range: Sha
         addFilterCounts(filters.counts, report, seen);
         // The columns' variety is the table's: every shard reports the same.
         if (report.variety) filters.counts.variety = report.variety;
+        if (report.unguarded) filters.counts.unguarded = true;
       }
       seen = { ...report };
     }

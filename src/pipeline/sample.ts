@@ -139,7 +139,7 @@ export async function sampleForFilters(
       samples.set(tableKey(table), sample);
       emit({ type: 'table', stage: 'sample', table: tableKey(table), rows: sample.rows.length, total: sample.totalRows, done: true, ms: Date.now() - started });
     }
-    privacy.remember(samples);
+    privacy.remember(samples, schema);
   });
   emit({ type: 'info', message: `Copy filters: the models were reused, so ${missing.length} table sample(s) were read again to compare generated rows with.` });
 }

@@ -83,7 +83,7 @@ export async function trainModels(
         const context = await readLearnedContext(source, schema, plan, samples, (t) => modelFor(t) === 'learned', (t, s) => scrubbed(t, s, privacy, credentials));
         Object.assign(input, { parentRows: context.parentRows, childCounts: context.childCounts, otherParents: context.otherParents });
       }
-      if (privacy?.filtering) privacy.remember(samples);
+      if (privacy?.filtering) privacy.remember(samples, schema);
       return { ...(await fitElsewhere(input)), rules };
     });
   }
@@ -97,7 +97,7 @@ export async function trainModels(
       options.otherParents = context.otherParents;
     }
     // The copy filters compare generated rows with the training rows (after PII transforms).
-    if (privacy?.filtering) privacy.remember(samples);
+    if (privacy?.filtering) privacy.remember(samples, schema);
     return { ...(await fitModels(schema, plan, samples, histograms, options)), rules };
   });
 }

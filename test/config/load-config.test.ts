@@ -105,11 +105,13 @@ describe('config error messages', () => {
   });
 
   it("filters: false, true and 'auto' are the README's shorthand for { enabled } with the default tolerance", () => {
-    expect(parseConfig({ ...base, filters: false }).filters).toEqual({ enabled: false, tolerance: 0.01 });
-    expect(parseConfig({ ...base, filters: 'auto' }).filters).toEqual({ enabled: 'auto', tolerance: 0.01 });
-    expect(parseConfig({ ...base, filters: true }).filters).toEqual({ enabled: true, tolerance: 0.01 });
-    expect(parseConfig({ ...base, filters: { tolerance: 0.05 } }).filters).toEqual({ enabled: true, tolerance: 0.05 });
-    expect(parseConfig(base).filters).toEqual({ enabled: true, tolerance: 0.01 });
+    const scope = 'personal';
+    expect(parseConfig({ ...base, filters: false }).filters).toEqual({ enabled: false, tolerance: 0.01, scope });
+    expect(parseConfig({ ...base, filters: 'auto' }).filters).toEqual({ enabled: 'auto', tolerance: 0.01, scope });
+    expect(parseConfig({ ...base, filters: true }).filters).toEqual({ enabled: true, tolerance: 0.01, scope });
+    expect(parseConfig({ ...base, filters: { tolerance: 0.05 } }).filters).toEqual({ enabled: true, tolerance: 0.05, scope });
+    expect(parseConfig({ ...base, filters: { scope: 'all' } }).filters).toEqual({ enabled: true, tolerance: 0.01, scope: 'all' });
+    expect(parseConfig(base).filters).toEqual({ enabled: true, tolerance: 0.01, scope });
     expect(() => parseConfig({ ...base, filters: 'off' })).toThrow(/filters: expected true, false, 'auto' or \{ enabled, tolerance \}/);
   });
 

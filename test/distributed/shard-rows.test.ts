@@ -127,6 +127,8 @@ describe('distributed shards', () => {
       for (const k of ['total', 'kept', 'regenerated', 'unresolved', 'exactCopies', 'nearCopies', 'outliers'] as const) sum[k] += c[k];
       // The columns' variety is the table's: every shard reports the same.
       if (c.variety) sum.variety = c.variety;
+      // So is whether the filters guard the table (filter-scope.ts: a small employee table with no personal column).
+      if (c.unguarded) sum.unguarded = true;
       counts.set(unit.table, sum);
     }
     for (const [key, rows] of expected) {

@@ -1,7 +1,8 @@
 /**
  * The CLI's "Privacy filters" line on a table whose compared columns take few values (a status table): every row
  * those values allow exists in the source, so each generated row matches one. That is unavoidable and no leak, and
- * the line says so instead of counting "unresolved" copies.
+ * the line says so instead of counting "unresolved" copies. (The flags belong to orders of buyers, whose email makes
+ * them personal: the filters guard the table; filter-scope.ts.)
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +13,8 @@ import { runCli } from '../support/cli.js';
 import { pgHydrationFixture } from '../support/databases.js';
 
 const FIXTURE = `
-CREATE TABLE orders (id serial PRIMARY KEY, total numeric(8,2) NOT NULL, placed date NOT NULL);
-INSERT INTO orders (total, placed) SELECT 10 + (g * 37) % 500 + g / 100.0, DATE '2020-01-01' + g FROM generate_series(1, 6000) g;
+CREATE TABLE orders (id serial PRIMARY KEY, email text NOT NULL, total numeric(8,2) NOT NULL, placed date NOT NULL);
+INSERT INTO orders (email, total, placed) SELECT 'buyer' || g || '@example-shop.org', 10 + (g * 37) % 500 + g / 100.0, DATE '2020-01-01' + g FROM generate_series(1, 6000) g;
 CREATE TABLE order_flag (id serial PRIMARY KEY, order_id int NOT NULL REFERENCES orders, status text NOT NULL, express boolean NOT NULL);
 INSERT INTO order_flag (order_id, status, express) SELECT 1 + g % 6000, (ARRAY['new','paid','shipped'])[1 + g % 3], g % 2 = 0 FROM generate_series(1, 150) g;
 `;

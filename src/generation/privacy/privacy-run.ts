@@ -12,6 +12,7 @@ import type { Row, RowBatch } from '../../schema/values.js';
 import type { GeneratedBatch } from '../generate.js';
 import { buildPrivacyResult, emptyFilterReport, type FilterReport, type PiiColumnReport, type PrivacyResult } from '../../validation/privacy/privacy-report.js';
 import { PrivacyFilter, type FilterColumn } from '../../validation/privacy/filters.js';
+import { decideFilterScopes, type FilterScope, type ScopeInput } from '../../validation/privacy/filter-scope.js';
 import type { ModelSet } from '../fit.js';
 import type { ChildCountHistogram, ColumnMeta, Rng, TableSample } from '../model.js';
 import { fitModelsDp, type DpFitOptions, type EntityUnitInput, type PrivacySpendReport } from './dp-fit.js';
@@ -99,6 +100,10 @@ export class PrivacyRun {
   readonly filters: Record<string, FilterReport> = {};
   /** Training samples (after PII transforms), kept for the copy filters; bounded by `training.sampleRows`. */
   private readonly samples = new Map<string, TableSample>();
+  /** What decides each table's filter scope (filter-scope.ts), kept past release() so children still see their parents. */
+  private readonly scopeInputs = new Map<string, ScopeInput>();
+  /** Which tables the copy filters guard; a table missing here is guarded (a worker given no decision stays safe). */
+  private readonly scopes = new Map<string, FilterScope>();
 
   private managedKey: Promise<string> | null = null;
 
@@ -208,7 +213,7 @@ export class PrivacyRun {
   ): Promise<ModelSet> {
     const p = this.config.privacy;
     if (p === false) throw new SynthError('INTERNAL', 'PrivacyRun.fit called without a privacy budget.');
-    for (const [k, s] of samples) this.samples.set(k, s);
+    this.remember(samples, schema);
     const { models, spend } = await fitModelsDp(schema, plan, samples, histograms, {
       seed: this.config.seed,
       privacy: p,
@@ -228,9 +233,13 @@ export class PrivacyRun {
   }
 
   /** The samples the copy filters compare with, by table key (`synth worker`s get them in the run bundle). */
-  filterSamples(): Map<string, { columns: string[]; rows: Row[] }> {
+  filterSamples(): Map<string, { columns: string[]; rows: Row[]; filterScope?: FilterScope }> {
     if (!this.filtering) return new Map();
-    return new Map([...this.samples].map(([k, s]) => [k, { columns: s.columns, rows: s.rows }] as const));
+    // Each with its table's scope, decided here from the whole schema: a worker holds only the samples it filters.
+    return new Map([...this.samples].map(([k, s]) => {
+      const scope = this.scopes.get(k);
+      return [k, { columns: s.columns, rows: s.rows, ...(scope ? { filterScope: scope } : {}) }] as const;
+    }));
   }
 
   /** The copy filters run but hold no training sample of this table (its models were reused, not fitted here). */
@@ -246,9 +255,33 @@ export class PrivacyRun {
     this.samples.delete(key);
   }
 
-  /** Keeps the samples for the copy filters when fitting happened elsewhere (runs without DP). */
-  remember(samples: Map<string, TableSample>): void {
-    for (const [k, s] of samples) this.samples.set(k, s);
+  /**
+   * Keeps the samples for the copy filters when fitting happened elsewhere (runs without DP). With the schema it
+   * decides which tables the filters guard (filter-scope.ts); without it (a load worker) each sample brings the
+   * decision filterSamples() shipped, and a sample without one is guarded.
+   */
+  remember(samples: Map<string, TableSample & { filterScope?: FilterScope }>, schema?: DatabaseSchema): void {
+    for (const [k, s] of samples) {
+      this.samples.set(k, s);
+      if (s.filterScope) this.scopes.set(k, s.filterScope);
+    }
+    if (!schema) return;
+    for (const t of schema.tables) {
+      const k = tableKey(t);
+      const s = samples.get(k);
+      if (!s) continue;
+      const overrides = tableOverrides(this.config, t);
+      // A sample read again for the filters (reused models) was not scanned when no transform ran: scan it here.
+      const piiKinds = s.piiKinds ?? fakeKinds(planPiiTransforms(detectPii(t, s), overrides));
+      const transformed = Object.entries(overrides).filter(([, o]) => o.transform !== undefined && o.transform !== 'keep').map(([c]) => c);
+      this.scopeInputs.set(k, { piiKinds, transformed });
+    }
+    for (const [k, scope] of decideFilterScopes(schema, this.scopeInputs)) if (this.scopeInputs.has(k)) this.scopes.set(k, scope);
+  }
+
+  /** The table's filter scope (undefined: guarded, as decided nowhere). */
+  filterScope(key: string): FilterScope | undefined {
+    return this.scopes.get(key);
   }
 
   /**
@@ -284,6 +317,19 @@ export class PrivacyRun {
     // current rows to none, since every current row's dense salary matches a real one within 1 %).
     const marked = markedIn(filter, model.columns);
     const variety = filter.variety();
+    const scope = this.scopes.get(key);
+    // Nobody's rows, and columns that allow few distinct rows: a match singles out no one (filter-scope.ts). The rows
+    // go through as generated; the report counts them and says why.
+    if (scope && !scope.guarded && variety !== null && this.config.filters.scope !== 'all') {
+      const passed: FilterReport = (this.filters[key] = { ...emptyFilterReport(), variety, unguarded: true });
+      return (async function* () {
+        for await (const batch of batches) {
+          passed.total += batch.rows.length;
+          passed.kept += batch.rows.length;
+          yield batch;
+        }
+      })();
+    }
     const report: FilterReport = (this.filters[key] = { ...emptyFilterReport(), ...(variety ? { variety } : {}) });
     // A copy first has one numeric value moved just out of the matching real rows' tolerance band (a change of
     // about 1 %, so the column's distribution stays); only what that cannot fix is drawn again.
@@ -338,6 +384,16 @@ export class PrivacyRun {
           flagged = escape(again.flagged, again.copied, batch.columns);
           // Within a batch too: a round that fixes under half of what it redrew is the last.
           if (redrawn >= FUTILE_MIN && redrawn - flagged.length < 0.5 * redrawn) break;
+        }
+        // A copy no draw fixed gets one category changed to another of its column's values (the only way out for a
+        // row of categories alone; a personal table's job title, region and country are that person's).
+        if (flagged.length > 0) {
+          const pick = rng.fork(`recategorize${batchNo}`);
+          flagged = flagged.filter((row) => {
+            if (!filter.recategorize(row, batch.columns, pick.next())) return true;
+            report.recategorized = (report.recategorized ?? 0) + 1;
+            return false;
+          });
         }
         report.unresolved += flagged.length;
         // What is left copies a real row within tolerance; at least none replays one verbatim.

@@ -36,6 +36,9 @@ export interface Variety {
 
 /** Rows the compared columns may allow and still be called few. */
 const VARIETY_CAP = 10_000;
+
+/** Values of one column recategorize() tries before the next column (a column of thousands of labels stays cheap). */
+const RECATEGORIZE_TRIES = 64;
 /** POW10[15 + d] is the double nearest 10^d, as a number literal reads (d = -15 … 15). */
 const POW10 = Array.from({ length: 31 }, (_, i) => Number(`1e${i - 15}`));
 
@@ -194,7 +197,13 @@ export class PrivacyFilter {
    */
   readonly compared: string[];
 
+  /** The training rows as given (recategorize() writes a category as a training row holds it). */
+  private readonly trainColumns: string[];
+  private readonly trainRows: Row[];
+
   constructor(training: RowBatch, options: FilterOptions) {
+    this.trainColumns = training.columns;
+    this.trainRows = training.rows;
     const varying = options.columns.filter((c) => {
       const i = training.columns.indexOf(c.name);
       if (i < 0) throw new RangeError(`Training rows have no column ${c.name}`);
@@ -415,6 +424,68 @@ export class PrivacyFilter {
       return false;
     }
     return true;
+  }
+
+  /**
+   * For a copy of a guarded table that neither a nudge nor a redraw fixed and whose only free columns are categories
+   * (northwind's customers: a job title, a region and a country; the learned model replays their real combinations):
+   * changes one categorical value to another training value of its column so the row matches no training row and is
+   * no outlier. The column with the fewest training values that allows it is changed (a label rather than a place);
+   * the new value is drawn by its training frequency with `u` (uniform in [0, 1)), so the column keeps its shares.
+   * Returns whether the row changed; false when every value of every column still copies a real row (chinook's
+   * customer: every country is some real customer's).
+   */
+  recategorize(row: Row, columns: readonly string[], u: number): boolean {
+    if (this.catCols.length === 0 || this.names.length === 0) return false;
+    const idx = this.indexesIn(columns);
+    const e = this.encode(row, idx, this.escapeScratch[0]);
+    const verdict = this.classifyEncoded(e);
+    if (verdict !== 'exact' && verdict !== 'near') return false;
+    const counts = (this.catCounts ??= this.countCategories());
+    const order = this.catCols.map((_, k) => k).sort((a, b) => counts[a]!.values.length - counts[b]!.values.length);
+    for (const k of order) {
+      const { values, weights, total } = counts[k]!;
+      const own = e.cat[k]!;
+      // The value u draws by the cumulative weights, or the next one after it that works (going round once).
+      let start = 0;
+      for (let acc = weights[0]!; start < values.length - 1 && acc <= u * total; acc += weights[++start]!);
+      for (let i = 0; i < values.length && i < RECATEGORIZE_TRIES; i++) {
+        const v = values[(start + i) % values.length]!;
+        if (v === own) continue;
+        e.cat[k] = v;
+        if (this.classifyEncoded(e) === null) {
+          const at = idx[this.catCols[k]!]!;
+          row[at] = this.categoryValue(k, v);
+          return true;
+        }
+      }
+      e.cat[k] = own;
+    }
+    return false;
+  }
+
+  /** Per categorical column: its training values, their counts and total (recategorize's weighted draw). */
+  private catCounts: Array<{ values: string[]; weights: number[]; total: number; raw: Map<string, Value> }> | null = null;
+
+  private countCategories(): Array<{ values: string[]; weights: number[]; total: number; raw: Map<string, Value> }> {
+    return this.catCols.map((_, k) => {
+      const n = new Map<string, number>();
+      for (const t of this.train) n.set(t.cat[k]!, (n.get(t.cat[k]!) ?? 0) + 1);
+      const values = [...n.keys()].sort();
+      const weights = values.map((v) => n.get(v)!);
+      return { values, weights, total: weights.reduce((a, b) => a + b, 0), raw: new Map() };
+    });
+  }
+
+  /** The value a training row holds for category key `v` of categorical column k (as read, so its type is the column's). */
+  private categoryValue(k: number, v: string): Value {
+    const c = this.catCounts![k]!;
+    if (!c.raw.has(v)) {
+      const at = this.trainColumns.indexOf(this.names[this.catCols[k]!]!);
+      const found = this.trainRows.find((r) => toCategory(r[at] ?? null) === v);
+      c.raw.set(v, found ? (found[at] ?? null) : v === NULL_CAT ? null : v);
+    }
+    return c.raw.get(v)!;
   }
 
   /** Encoded rows escape() reuses (one as drawn, one as nudged): it keeps nothing of them between calls. */

@@ -26,12 +26,20 @@ export interface FilterReport extends FilterCounts {
   unresolved: number;
   /** Of the regenerated rows, those fixed by moving one numeric value out of the copies' tolerance band. */
   nudged?: number;
+  /** Of the regenerated rows, copies no redraw fixed that had one category changed (filters.ts recategorize). */
+  recategorized?: number;
   /** The distinct rows the compared columns allow, when few (filters.ts variety). */
   variety?: Variety;
+  /**
+   * The rows were not compared: the table holds no personal column, references no table that does, and its compared
+   * columns allow few distinct rows (`variety`), so a match singles out no one (filter-scope.ts). The counts are
+   * then the rows that passed.
+   */
+  unguarded?: boolean;
 }
 
 /** The counts of a FilterReport, which add up over windows and shards (`variety` is the table's, not a count). */
-const FILTER_COUNT_KEYS = ['total', 'kept', 'exactCopies', 'nearCopies', 'outliers', 'regenerated', 'unresolved', 'nudged'] as const;
+const FILTER_COUNT_KEYS = ['total', 'kept', 'exactCopies', 'nearCopies', 'outliers', 'regenerated', 'unresolved', 'nudged', 'recategorized'] as const;
 
 /** A report that counted nothing yet. */
 export function emptyFilterReport(): FilterReport {
@@ -39,13 +47,13 @@ export function emptyFilterReport(): FilterReport {
 }
 
 /**
- * Adds `counts` (less `before`, when given: what was counted since) to `into`. `nudged` stays absent while it is
- * 0, as a single process reports it; `variety` is left to the caller.
+ * Adds `counts` (less `before`, when given: what was counted since) to `into`. `nudged` and `recategorized` stay
+ * absent while 0, as a single process reports them; `variety` is left to the caller.
  */
 export function addFilterCounts(into: FilterReport, counts: FilterReport, before?: FilterReport): void {
   for (const k of FILTER_COUNT_KEYS) {
     const d = (counts[k] ?? 0) - (before?.[k] ?? 0);
-    if (d !== 0 || k !== 'nudged') into[k] = (into[k] ?? 0) + d;
+    if (d !== 0 || (k !== 'nudged' && k !== 'recategorized')) into[k] = (into[k] ?? 0) + d;
   }
 }
 
@@ -142,11 +150,33 @@ export function formatPrivacyResult(p: PrivacyResult): string {
  * are not called unresolved copies.
  */
 export function formatFilterCounts(p: PrivacyResult, quality?: QualityReportResult | null): string {
-  const filtered = Object.entries(p.filters).filter(([, f]) => f.regenerated > 0 || f.unresolved > 0);
-  if (filtered.length === 0) return '';
-  return `Privacy filters regenerated: ${filtered
-    .map(([t, f]) => `${t} ${f.regenerated} (exact ${f.exactCopies}, near ${f.nearCopies}, outliers ${f.outliers}${unresolvedText(t, f, quality)})`)
-    .join('; ')}`;
+  const filtered = Object.entries(p.filters).filter(([, f]) => !f.unguarded && (f.regenerated > 0 || f.unresolved > 0));
+  const passed = Object.entries(p.filters).filter(([, f]) => f.unguarded && f.total > 0);
+  const lines: string[] = [];
+  if (filtered.length > 0) {
+    lines.push(
+      `Privacy filters regenerated: ${filtered
+        .map(([t, f]) => `${t} ${f.regenerated} (exact ${f.exactCopies}, near ${f.nearCopies}, outliers ${f.outliers}${f.recategorized ? `, ${f.recategorized} with one category changed` : ''}${unresolvedText(t, f, quality)})`)
+        .join('; ')}`,
+    );
+  }
+  if (passed.length > 0) lines.push(`Privacy filters left alone (no one's rows): ${passed.map(([t, f]) => unguardedText(t, f, quality)).join('; ')}`);
+  return lines.join('\n');
+}
+
+/**
+ * Why a table's rows were not compared (filter-scope.ts), with what the quality report measured on them: its
+ * NewRowSynthesis counts matches on these columns too, and a reader must not take them for copies of someone.
+ */
+function unguardedText(table: string, f: FilterReport, quality: QualityReportResult | null | undefined): string {
+  const v = f.variety;
+  const few = v ? `, and (${v.columns.join(', ')}) allow only ${v.possible} distinct rows (${v.values.join(' × ')} values; the source holds ${v.inSource})` : '';
+  const measured = quality ? newRowDetail(quality, table) : undefined;
+  const matching =
+    measured?.checkedRows !== undefined && measured.score !== null
+      ? `; the quality report's ${measured.checkedRows - (measured.newRows ?? 0)} of ${measured.checkedRows} rows matching a source row are matches on these columns, not copies of anyone`
+      : '';
+  return `${table} ${f.total} rows as generated: it holds no personal column and references no table that does${few}, so a match singles out no one${matching}`;
 }
 
 /** Of the combinations the columns allow, the share the source must hold for a match to be called unavoidable. */

@@ -219,13 +219,14 @@ describe('the learned model (now the default) on every column type', () => {
 });
 
 describe('copy filters on by default', () => {
-  // 4 colours × 3 sizes × 50 weights: 600 combinations in 2000 rows, so independent draws copy many rows. The
+  // 4 colours × 3 sizes × 50 weights: 600 combinations in 2000 rows, so independent draws copy many rows; each item
+  // names its owner's email, so its rows are someone's and the filters guard them (filter-scope.ts). The
   // batch table's only attribute is a constant load timestamp: no row can be told from another, so none is a copy.
   const env = pgHydrationFixture(
     'synth_defilt',
-    `CREATE TABLE item (id serial PRIMARY KEY, color text NOT NULL, size text NOT NULL, weight int NOT NULL CHECK (weight > 0));
-     INSERT INTO item (color, size, weight)
-     SELECT (ARRAY['red','green','blue','black'])[1 + g % 4], (ARRAY['S','M','L'])[1 + (g / 4) % 3], 10 * (1 + (g * 7) % 50)
+    `CREATE TABLE item (id serial PRIMARY KEY, owner_email text NOT NULL, color text NOT NULL, size text NOT NULL, weight int NOT NULL CHECK (weight > 0));
+     INSERT INTO item (owner_email, color, size, weight)
+     SELECT 'owner' || g || '@example-shop.org', (ARRAY['red','green','blue','black'])[1 + g % 4], (ARRAY['S','M','L'])[1 + (g / 4) % 3], 10 * (1 + (g * 7) % 50)
      FROM generate_series(1, 2000) g;
      CREATE TABLE batch (id serial PRIMARY KEY, loaded_at timestamp NOT NULL);
      INSERT INTO batch (loaded_at) SELECT timestamp '2024-03-01 02:00:00' FROM generate_series(1, 800);`,
