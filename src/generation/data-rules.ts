@@ -44,7 +44,11 @@ export function formatDataRules(rules: DataRules, schema: DatabaseSchema): strin
   const lines: string[] = [];
   if (rules.reference.length > 0) {
     lines.push('Reference tables (override with tables.<t>.mode: copy | synthesize):');
-    for (const d of rules.reference) lines.push(`  ${d.copy ? 'copy      ' : 'synthesize'} ${tableKey(d.table)}: ${d.reason}`);
+    for (const d of rules.reference) lines.push(`  ${d.copy ? 'copy      ' : d.framework ? 'empty     ' : 'synthesize'} ${tableKey(d.table)}: ${d.reason}`);
+    const frameworks = rules.reference.filter((d) => d.framework !== undefined && d.copy);
+    if (frameworks.length > 0) lines.push(`  framework tables copied as is: ${frameworks.map((d) => `${d.table.name} (${d.framework})`).join(', ')}`);
+    const emptied = rules.reference.filter((d) => d.framework !== undefined && !d.copy);
+    if (emptied.length > 0) lines.push(`  framework secrets created empty: ${emptied.map((d) => `${d.table.name} (${d.framework})`).join(', ')}`);
   }
   if (rules.invariants.length > 0) {
     if (lines.length) lines.push('');

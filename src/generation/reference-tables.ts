@@ -15,6 +15,7 @@ import type { PiiColumnConfig } from './privacy/pii-config.js';
 import { detectPii } from './privacy/pii-detect.js';
 import { detectCredentials } from './privacy/credential-detect.js';
 import { planPiiTransforms } from './privacy/pii-transform.js';
+import { recognizeFrameworkTable } from './framework-tables.js';
 
 export const DEFAULT_REFERENCE_MAX_ROWS = 5000;
 
@@ -22,6 +23,8 @@ export interface ReferenceDecision {
   table: TableRef;
   copy: boolean;
   reason: string;
+  /** A framework's bookkeeping table (framework-tables.ts): "Django migrations". */
+  framework?: string;
 }
 
 export interface ReferenceOptions {
@@ -105,8 +108,17 @@ export function decideReferenceTables(schema: DatabaseSchema, samples: Map<strin
     const mode = options.mode(table);
     const sample = samples.get(key);
     const users = referencedBy(schema, table);
+    const framework = recognizeFrameworkTable(table);
     if (options.skipped?.(table)) {
+      if (framework?.role === 'secrets') {
+        decisions.set(key, { table: ref, copy: false, framework: framework.framework, reason: `${framework.framework}: live session ids or tokens, created empty (as in a fresh deployment)` });
+        continue;
+      }
       if (mode === 'copy') decisions.set(key, { table: ref, copy: false, reason: '`skip: true` wins over `mode: copy`' });
+      continue;
+    }
+    if (mode === 'copy' && framework?.role === 'history') {
+      decisions.set(key, { table: ref, copy: true, framework: framework.framework, reason: `framework table (${framework.framework}): the schema's own history, copied as is` });
       continue;
     }
     if (mode === 'copy') {

@@ -10,6 +10,7 @@ import { type EventSink, silentSink, stage } from '../events.js';
 import { buildPlan, type HydrationPlan } from '../graph/plan.js';
 import { withRelations } from '../graph/virtual-fks.js';
 import type { DatabaseSchema, Dialect } from '../schema/model.js';
+import { settleFrameworkTables } from '../generation/framework-tables.js';
 import { tableConfig, tableScale } from './table-config.js';
 
 /** Introspects the source and builds the plan; shared by `plan`, `train` and `hydrate`. */
@@ -27,6 +28,8 @@ export async function introspectAndPlan(
     });
   }
   const schema = withRelations(introspected, config.relations);
+  // Migration histories are copied, session tables created empty, unless the config says otherwise (framework-tables.ts).
+  settleFrameworkTables(schema, config);
   const plan = await stage(emit, 'plan', async () => buildPlan(schema), (p) => `${p.steps.length} steps, ${p.cycles.length} cycles`);
   return { schema, plan };
 }
