@@ -38,4 +38,9 @@ export interface AggregateWriter {
   writeSums(shadow: Shadow, write: ParentSumWrite): Promise<number>;
   /** Scales down the children of every parent over the bound; returns child rows written. */
   boundShares(shadow: Shadow, write: ChildShareWrite): Promise<number>;
+  /**
+   * Gives back the space the writes left in `table` (PostgreSQL: the old version of every rewritten row), before the
+   * keys are built on it. Absent where an update rewrites a row in place.
+   */
+  compact?(shadow: Shadow, table: Table): Promise<void>;
 }

@@ -93,9 +93,11 @@ export async function deriveAggregates(target: TargetConnector, shadow: Shadow, 
   }
   await stage(emit, 'derive', async () => {
     let rows = 0;
+    const written = new Map<string, Table>();
     for (const s of shares) {
       const n = await writer.boundShares(shadow, s);
       rows += n;
+      if (n > 0) written.set(tableKey(s.child), s.child);
       emit({ type: 'table', stage: 'derive', table: tableKey(s.child), rows: n, done: true });
     }
     for (const s of sums) {
@@ -114,8 +116,11 @@ export async function deriveAggregates(target: TargetConnector, shadow: Shadow, 
       }
       const n = await writer.writeSums(shadow, s);
       rows += n;
+      if (n > 0) written.set(tableKey(s.parent), s.parent);
       emit({ type: 'table', stage: 'derive', table: tableKey(s.parent), rows: n, done: true });
     }
+    // Once per table, after all of its rules (a child's shares rewrite its rows too).
+    for (const table of written.values()) await writer.compact?.(shadow, table);
     return rows;
   }, (rows) => `${rows} rows written from their children`);
 }

@@ -20,9 +20,10 @@ function joined(fk: ForeignKey, parent: string, child: string): string {
   return fk.references.columns.map((r, i) => `${parent}.${qi(r)} = ${child}.${qi(fk.columns[i]!)}`).join(' AND ');
 }
 
+/** Rows the statement changed: InnoDB leaves a row that already holds the value as it was (no write). */
 async function affected(session: MysqlSession, sql: string): Promise<number> {
-  const result = (await session.query(sql)) as unknown as { affectedRows?: number };
-  return Number(result.affectedRows ?? 0);
+  const result = (await session.query(sql)) as unknown as { affectedRows?: number; changedRows?: number };
+  return Number(result.changedRows ?? result.affectedRows ?? 0);
 }
 
 export function mysqlAggregateWriter(session: MysqlSession, databaseOf: (shadow: Parameters<AggregateWriter['sumRange']>[0]) => string): AggregateWriter {

@@ -40,12 +40,22 @@ export function pgAggregateWriter(session: PgSession, locateIn: (shadow: Shadow)
       const col = qi(write.column.name);
       const rounded = write.decimals === null ? 's.v' : `ROUND(s.v, ${write.decimals})`;
       const value = write.column.nullable ? rounded : `COALESCE(${rounded}, 0)`;
-      let n = await count(session, `UPDATE ${parent} AS p SET ${col} = ${value} FROM (${grouped(write, sumOf(write), locate)}) s WHERE ${joined(write.foreignKey, 'p', 's')}`);
+      // Only rows whose value changes: an UPDATE leaves the old version of each row it writes behind (compact).
+      let n = await count(session, `UPDATE ${parent} AS p SET ${col} = ${value} FROM (${grouped(write, sumOf(write), locate)}) s WHERE ${joined(write.foreignKey, 'p', 's')} AND p.${col} IS DISTINCT FROM ${value}`);
       if (write.empty !== 'keep') {
         const child = qn(locate(write.child), write.child.name);
-        n += await count(session, `UPDATE ${parent} AS p SET ${col} = ${write.empty === 'zero' ? '0' : 'NULL'} WHERE NOT EXISTS (SELECT 1 FROM ${child} c WHERE ${joined(write.foreignKey, 'p', 'c')})`);
+        const empty = write.empty === 'zero' ? '0' : 'NULL';
+        n += await count(session, `UPDATE ${parent} AS p SET ${col} = ${empty} WHERE p.${col} IS DISTINCT FROM ${empty} AND NOT EXISTS (SELECT 1 FROM ${child} c WHERE ${joined(write.foreignKey, 'p', 'c')})`);
       }
       return n;
+    },
+    async compact(shadow, table) {
+      // The rewritten rows' old versions would stay in the table (twice its size when every row is written) and in
+      // every index built next. VACUUM FULL copies the live rows into a new file; a plain VACUUM frees the space for
+      // reuse but keeps the file. The shadow is this run's alone, so its exclusive lock holds nobody up. A
+      // transaction older than the update, anywhere on the server, still sees the old versions: they are then copied
+      // too, and the table keeps its size.
+      await session.query(`VACUUM FULL ${qn(locateIn(shadow)(table), table.name)}`);
     },
     boundShares(shadow, write: ChildShareWrite) {
       const locate = locateIn(shadow);
