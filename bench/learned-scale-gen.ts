@@ -3,7 +3,7 @@
  * generates every table in plan order through the same generation the load stage uses (conform included), and
  * prints per table rows, CPU-seconds and rows per CPU-second, plus training CPU-seconds and peak RSS.
  * Usage: tsx bench/learned-scale-gen.ts SOURCE_URL [--models FILE (reused when present, else written)] [--only TABLE]
- *   [--max-steps N] [--lr RATE] [--train-only 1] [--checksum 1 (sha256 of every table's rows, to compare output before and
+ *   [--max-steps N] [--lr RATE] [--train-only 1] [--curve 1] [--checksum 1 (sha256 of every table's rows, to compare output before and
  *   after a sampler change; costs CPU of its own, so compare speeds without it)]
  */
 import { createHash } from 'node:crypto';
@@ -26,6 +26,8 @@ const only = opt('--only');
 // --max-steps N: the learned model's step cap for this run (to compare training budgets).
 if (opt('--max-steps')) defaultLearnedOptions.maxSteps = Number(opt('--max-steps'));
 if (opt('--lr')) defaultLearnedOptions.learningRate = Number(opt('--lr'));
+// --curve 1: every epoch's held-out loss (a callback keeps the fits on this thread, one table after the other).
+if (opt('--curve') === '1') defaultLearnedOptions.onEpoch = (e) => process.stdout.write(`    epoch ${e.epoch} train ${e.trainLoss.toFixed(3)} val ${e.validationLoss?.toFixed(3)}\n`);
 const checksum = opt('--checksum') === '1';
 if (opt('--train-only')) process.env.SYNTH_TRAIN_ONLY = '1';
 const cpu = () => {

@@ -116,6 +116,8 @@ export async function fitModels(
   options: FitOptions,
 ): Promise<ModelSet> {
   const tables = new Map<string, TableModel>();
+  // The learned fits run at once (each on a training thread where the factory has them); the map keeps plan order.
+  const fitted: Array<Promise<TableModel>> = [];
   for (const step of plan.steps) {
     const key = tableKey(step.table);
     const table = schema.tables.find((t) => tableKey(t) === key)!;
@@ -123,7 +125,7 @@ export async function fitModels(
     const meta = withColumnGrids(table, sample, describeColumns(table, sample));
     const hists = histograms.filter((h) => tableKey(h.child) === key);
     const kind = options.modelFor?.(step.table) ?? 'baseline';
-    let model: AttributeModel;
+    let model: Promise<AttributeModel>;
     // A network fitted on a handful of rows reproduces them (chinook's 8 employees: 0 of 8 generated rows new):
     // such tables get the baseline's independent marginals instead.
     if (kind === 'learned' && options.learned && sample.rows.length >= MIN_LEARNED_ROWS) {
@@ -134,23 +136,28 @@ export async function fitModels(
       const parentSample = fk ? (read ? (read.piiKinds || !own?.piiKinds ? read : { ...read, piiKinds: own.piiKinds }) : (own ?? null)) : null;
       const childCounts = options.childCounts?.get(key);
       const otherParents = options.otherParents?.get(key);
-      model = await options.learned(table, sample, meta, parentSample, {
-        ...(childCounts ? { childCounts } : {}),
-        ...(otherParents ? { otherParents } : {}),
-      });
+      model = Promise.resolve(
+        options.learned(table, sample, meta, parentSample, {
+          ...(childCounts ? { childCounts } : {}),
+          ...(otherParents ? { otherParents } : {}),
+        }),
+      );
     } else {
-      model = fitBaseline(table, sample, meta);
+      model = Promise.resolve(fitBaseline(table, sample, meta));
     }
-    tables.set(key, {
-      table: step.table,
-      meta,
-      model: applyColumnGrids(model, table, meta),
-      sourceRows: sample.totalRows,
-      histograms: hists,
-      keyStats: fitKeyStats(table, sample),
-      fkNullRates: foreignKeyNullRates(table, sample, hists),
-    });
+    fitted.push(
+      model.then((m) => ({
+        table: step.table,
+        meta,
+        model: applyColumnGrids(m, table, meta),
+        sourceRows: sample.totalRows,
+        histograms: hists,
+        keyStats: fitKeyStats(table, sample),
+        fkNullRates: foreignKeyNullRates(table, sample, hists),
+      })),
+    );
   }
+  for (const m of await Promise.all(fitted)) tables.set(tableKey(m.table), m);
   return { seed: options.seed, tables };
 }
 

@@ -7,6 +7,7 @@ import type { SynthConfig } from '../config/schema.js';
 import { type EventSink, silentSink, stage } from '../events.js';
 import type { HydrationPlan } from '../graph/plan.js';
 import { fitModels, type ModelSet } from '../generation/index.js';
+import type { FitThreads } from '../generation/learned/fit-threads.js';
 import { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
 import { copiedTables } from '../generation/reference-tables.js';
@@ -89,8 +90,11 @@ export async function trainModels(
   }
   return stage(emit, 'train', async () => {
     const options: Parameters<typeof fitModels>[4] = { seed: config.seed, modelFor };
+    let threads: FitThreads | null = null;
     if (anyLearned) {
-      options.learned = await learnedFactory(schema, config, emit);
+      const learned = await learnedFactory(schema, config, emit, schema.tables.filter((t) => modelFor(t) === 'learned').length);
+      options.learned = learned.factory;
+      threads = learned.threads;
       const context = await readLearnedContext(source, schema, plan, samples, (t) => modelFor(t) === 'learned', (t, s) => scrubbed(t, s, privacy, credentials));
       options.parentRows = context.parentRows;
       options.childCounts = context.childCounts;
@@ -98,17 +102,30 @@ export async function trainModels(
     }
     // The copy filters compare generated rows with the training rows (after PII transforms).
     if (privacy?.filtering) privacy.remember(samples, schema);
-    return { ...(await fitModels(schema, plan, samples, histograms, options)), rules };
+    try {
+      return { ...(await fitModels(schema, plan, samples, histograms, options)), rules };
+    } finally {
+      await threads?.close();
+    }
   });
 }
 
-/** Loads the learned model (and its tfjs backend) only when a table asks for it. */
-async function learnedFactory(schema: DatabaseSchema, config: SynthConfig, emit: EventSink): Promise<NonNullable<Parameters<typeof fitModels>[4]['learned']>> {
+/**
+ * Loads the learned model (and its tfjs backend) only when a table asks for it. Its tables train on threads, one
+ * table a thread and up to one thread a core, where the machine has two cores or more (fit-threads.ts).
+ */
+async function learnedFactory(
+  schema: DatabaseSchema,
+  config: SynthConfig,
+  emit: EventSink,
+  tables: number,
+): Promise<{ factory: NonNullable<Parameters<typeof fitModels>[4]['learned']>; threads: FitThreads | null }> {
   const learned = await import('../generation/learned/index.js');
   await learned.initCompute();
   const notice = learned.computeBackendNotice();
   emit({ type: 'info', message: `Learned model: compute backend ${learned.computeBackendName()}${notice ? ` (${notice})` : ''}` });
-  return learned.learnedFactoryForFitModels({ seed: config.seed, schema, ...learnedSettings(config) });
+  const threads = learned.FitThreads.forTables(tables);
+  return { factory: learned.learnedFactoryForFitModels({ seed: config.seed, schema, threads, ...learnedSettings(config) }), threads };
 }
 
 function learnedSettings(config: SynthConfig): { epochs?: number; hiddenSize?: number; batchSize?: number } {

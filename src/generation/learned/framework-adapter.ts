@@ -15,6 +15,7 @@ import { learnedModelFromArtifact, type LearnedArtifact, type LearnedModel } fro
 import { learnedConformer } from './output-conform.js';
 import { seedScope } from '../seed-scope.js';
 import type { LearnedOptions } from './options.js';
+import type { FitThreads } from './fit-threads.js';
 
 /** Learned model for the columns it can model, baseline for the rest, in table order, conformed to the columns. */
 export class ComposedLearnedModel implements AttributeModel {
@@ -240,6 +241,8 @@ export function learnedFactoryForFitModels(
     seed?: number;
     /** The source schema: lets the parent's column roles decide which parent columns become context. */
     schema?: DatabaseSchema;
+    /** Big samples fit on these training threads (fit-threads.ts), several tables at once. */
+    threads?: FitThreads | null;
   } = {},
 ): (
   table: Table,
@@ -248,7 +251,7 @@ export function learnedFactoryForFitModels(
   parentSample: TableSample | null,
   extra?: { childCounts?: LearnedFactoryArgs['childCounts']; otherParents?: NonNullable<LearnedFactoryArgs['parentSample']> },
 ) => Promise<ComposedLearnedModel> {
-  const { seed = 0, schema, ...options } = defaults;
+  const { seed = 0, schema, threads, ...options } = defaults;
   return async (table, sample, meta, parentSample, extra) => {
     const attrs = attributeColumns(table).map((c) => c.name);
     const fk = parentSample
@@ -257,7 +260,7 @@ export function learnedFactoryForFitModels(
     // Personal columns (names, emails, phones) are the baseline's: it draws fresh fakes of their kind, where a
     // network would learn the real values as categories and hand them back.
     const personal = sample.piiKinds ?? {};
-    const learned = await fitLearnedModel({
+    const args: LearnedFactoryArgs = {
       table,
       sample,
       meta,
@@ -266,7 +269,8 @@ export function learnedFactoryForFitModels(
       ...(extra?.childCounts && extra.childCounts.length > 0 ? { childCounts: extra.childCounts } : {}),
       seed: (seed ^ hashString(seedScope(schema, table))) >>> 0,
       options: sampleSizeOptions(options, sample.rows.length),
-    });
+    };
+    const learned = await (threads ? threads.fit(args, () => fitLearnedModel(args)) : fitLearnedModel(args));
     const rest = attrs.filter((c) => !learned.columns.includes(c));
     const baseline = rest.length > 0 ? fitBaseline(table, sample, meta) : null;
     return new ComposedLearnedModel(table, learned, baseline);

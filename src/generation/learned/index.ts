@@ -18,6 +18,7 @@ export type { DpHook, EncodedBatch, StepResult } from './made.js';
 export { MadeNetwork } from './made.js';
 export { train, shuffledBatches, type TrainReport } from './train.js';
 export { seededRng } from './seeded-rng.js';
+export { FitThreads, MIN_THREAD_ROWS } from './fit-threads.js';
 
 /** The factory the framework calls per table; `defaults` are overridden by each call's `options`. */
 export function createLearnedFactory(defaults: Partial<LearnedOptions> = {}): LearnedFactory {
