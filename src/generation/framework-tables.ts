@@ -116,7 +116,10 @@ export function settleFrameworkTables(schema: DatabaseSchema, config: SynthConfi
         return parent === table || (parent !== undefined && recognizeFrameworkTable(parent)?.role === 'history');
       });
       if (!parentsCopied) continue;
-      config.tables[key] = { mode: 'copy' };
+      // `keep`: a history's checksums (Prisma's sha256, Liquibase's md5sum) look like password digests to the
+      // credential scrubber, and a replaced checksum makes the tool refuse the migration as edited.
+      const keep = Object.fromEntries(table.columns.filter((c) => c.type.kind === 'text').map((c) => [c.name, { transform: 'keep' as const }]));
+      config.tables[key] = { mode: 'copy', columns: keep };
     } else {
       const referenced = schema.tables.some((t) => t !== table && t.foreignKeys.some((f) => tableKey(f.references) === key));
       if (referenced) continue;
