@@ -16,6 +16,7 @@ import { detectPii } from './privacy/pii-detect.js';
 import { detectCredentials } from './privacy/credential-detect.js';
 import { planPiiTransforms } from './privacy/pii-transform.js';
 import { recognizeFrameworkTable } from './framework-tables.js';
+import { detailListOf } from './detail-lists.js';
 
 export const DEFAULT_REFERENCE_MAX_ROWS = 5000;
 
@@ -130,10 +131,12 @@ export function decideReferenceTables(schema: DatabaseSchema, samples: Map<strin
       if (users.length > 0 || standalone) decisions.set(key, { table: ref, copy: false, reason: 'declared `mode: synthesize`' });
       continue;
     }
-    if ((users.length === 0 && !standalone) || !sample) continue;
+    // A list per parent row (an aircraft's seats, detail-lists.ts) is a candidate too; it is copied only with its parent (below).
+    const list = users.length === 0 && !standalone && sample ? detailListOf(table, sample) : null;
+    if ((users.length === 0 && !standalone && !list) || !sample) continue;
     const rows = sample.totalRows;
     if (rows === 0 || rows > options.maxRows) continue;
-    const where = standalone ? 'stands alone (no FK in or out)' : `referenced by ${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}`;
+    const where = list ? `a list of ${list.label} per ${list.parent} row` : standalone ? 'stands alone (no FK in or out)' : `referenced by ${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}`;
     const events = eventDateColumns(table, sample);
     if (events.length > 0) {
       decisions.set(key, { table: ref, copy: false, reason: `${rows} rows, ${where}, but dates that vary per row (${events.join(', ')}): facts, not a lookup` });

@@ -11,6 +11,7 @@ import type { FitThreads } from '../generation/learned/fit-threads.js';
 import { PrivacyRun } from '../generation/privacy/privacy-run.js';
 import { CredentialScrubber } from '../generation/privacy/credential-fakes.js';
 import { copiedTables } from '../generation/reference-tables.js';
+import { samplesForFit } from '../generation/copied-fit.js';
 import type { AlignedContext, SampleChildCounts } from '../generation/fit.js';
 import type { ChildCountHistogram, TableSample } from '../generation/model.js';
 import type { DatabaseSchema, TableRef } from '../schema/model.js';
@@ -79,7 +80,7 @@ export async function trainModels(
   }
   if (fitElsewhere) {
     return stage(emit, 'train', async () => {
-      const input: FitInput = { schema, plan, samples, histograms, seed: config.seed, modelFor, learned: learnedSettings(config) };
+      const input: FitInput = { schema, plan, samples: samplesForFit(samples, schema, copied), histograms, seed: config.seed, modelFor, learned: learnedSettings(config) };
       if (anyLearned) {
         const context = await readLearnedContext(source, schema, plan, samples, (t) => modelFor(t) === 'learned', (t, s) => scrubbed(t, s, privacy, credentials));
         Object.assign(input, { parentRows: context.parentRows, childCounts: context.childCounts, otherParents: context.otherParents });
@@ -103,7 +104,7 @@ export async function trainModels(
     // The copy filters compare generated rows with the training rows (after PII transforms).
     if (privacy?.filtering) privacy.remember(samples, schema);
     try {
-      return { ...(await fitModels(schema, plan, samples, histograms, options)), rules };
+      return { ...(await fitModels(schema, plan, samplesForFit(samples, schema, copied), histograms, options)), rules };
     } finally {
       await threads?.close();
     }
