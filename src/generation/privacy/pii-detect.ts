@@ -176,7 +176,7 @@ const NAME_RULES: Array<{ kind: PiiKind; re: RegExp; confidence: number }> = [
   { kind: 'last-name', re: /(^|_)(last_?name|surname|family_?name|lname|nachname|nom)($|_)/, confidence: 0.8 },
   {
     kind: 'person-name',
-    re: /(^|_)(full_?name|person_?name|customer_?name|contact_?name|employee_?name|user_?name_full|display_?name|middle_?name|maiden_?name)($|_)/,
+    re: /(^|_)(full_?name|person_?name|customer_?name|contact_?name|employee_?name|user_?name_full|display_?name|middle_?name|maiden_?name|(?:passenger|guest|patient|traveller|traveler)_?name)($|_)/,
     confidence: 0.75,
   },
   { kind: 'street-address', re: /(^|_)(street|address(_?line)?_?\d?|addr(_?line)?_?\d?|strasse|adresse)($|_)/, confidence: 0.7 },
