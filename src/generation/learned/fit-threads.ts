@@ -65,7 +65,7 @@ export class FitThreads {
       return here();
     }
     return new Promise<LearnedModel>((resolve, reject) => {
-      this.queue.push({ args: { ...args, options }, here, resolve, reject });
+      this.queue.push({ args: { ...args, sample: fittedColumns(args), options }, here, resolve, reject });
       // fitModels asks for every table in one go: once all are queued, the biggest go first (the last table to
       // start should be a short one, or one thread idles while the other finishes lineitem).
       if (!this.scheduled) {
@@ -179,4 +179,12 @@ function tsxApi(): string {
 /** A fit's relative cost before it runs: sample rows × the columns its network reads and predicts. */
 function cost(args: LearnedFactoryArgs): number {
   return args.sample.rows.length * (args.attributeColumns.length + (args.parentSample?.columns.length ?? 0) + (args.childCounts?.length ?? 0));
+}
+
+/** The sample cut to the columns the fit reads (keys and skipped columns would only be cloned to the thread). */
+function fittedColumns(args: LearnedFactoryArgs): LearnedFactoryArgs['sample'] {
+  const { sample } = args;
+  const columns = args.attributeColumns.filter((c) => sample.columns.includes(c));
+  const index = columns.map((c) => sample.columns.indexOf(c));
+  return { table: sample.table, totalRows: sample.totalRows, columns, rows: sample.rows.map((r) => index.map((i) => r[i] ?? null)) };
 }

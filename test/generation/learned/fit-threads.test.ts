@@ -41,6 +41,8 @@ const meta: ColumnMeta[] = (
 
 let db: TestDatabase;
 let sample: TableSample;
+// One pool for the file: a thread's start (tsx loader, tfjs) is most of what these tests cost.
+let threads: FitThreads;
 
 beforeAll(async () => {
   db = await createPgDatabase('synth_fit_threads');
@@ -64,9 +66,11 @@ beforeAll(async () => {
     rows: rows.map((r) => [r.id, r.genre, r.media, r.milliseconds, r.unit_price]),
   };
   await initCompute();
+  threads = new FitThreads(2, 0);
 });
 
 afterAll(async () => {
+  await threads?.close();
   await db?.drop();
 });
 
@@ -79,45 +83,35 @@ const args = (seed: number): LearnedFactoryArgs => ({
   options: { hiddenSize: 32, epochs: 2, batchSize: 128 },
 });
 
-const onThread = (threads: FitThreads, a: LearnedFactoryArgs): Promise<LearnedModel> =>
+const onThread = (a: LearnedFactoryArgs): Promise<LearnedModel> =>
   threads.fit(a, () => Promise.reject(new Error('fitted on the calling thread, not on a training thread')));
 
 describe('FitThreads', () => {
   it('fits on training threads the same models as on the calling thread, several tables at once', async () => {
-    const threads = new FitThreads(2, 0);
-    try {
-      const [a, b] = await Promise.all([onThread(threads, args(1)), onThread(threads, args(2))]);
-      const [ha, hb] = [await fitLearnedModel(args(1)), await fitLearnedModel(args(2))];
-      expect(a.training?.steps).toBeGreaterThan(0);
-      const { training: _ta, ...ja } = a.toJSON();
-      const { training: _tha, ...jha } = ha.toJSON();
-      expect(ja).toEqual(jha);
-      expect(b.toJSON().weights).toEqual(hb.toJSON().weights);
-      expect(a.toJSON().weights).not.toEqual(b.toJSON().weights);
-      expect(threads.fittedOnThreads).toBe(2);
-    } finally {
-      await threads.close();
-    }
+    const [a, b] = await Promise.all([onThread(args(1)), onThread(args(2))]);
+    const [ha, hb] = [await fitLearnedModel(args(1)), await fitLearnedModel(args(2))];
+    expect(a.training?.steps).toBeGreaterThan(0);
+    const { training: _ta, ...ja } = a.toJSON();
+    const { training: _tha, ...jha } = ha.toJSON();
+    expect(ja).toEqual(jha);
+    expect(b.toJSON().weights).toEqual(hb.toJSON().weights);
+    expect(a.toJSON().weights).not.toEqual(b.toJSON().weights);
+    expect(threads.fittedOnThreads).toBe(2);
   });
 
   it('hands a fit error back as the same SynthError, and small samples to the calling thread', async () => {
-    const threads = new FitThreads(2, 0);
-    try {
-      const bad = { ...args(3), parentSample: { columns: ['x'], rows: [[1]] } };
-      const err = await onThread(threads, bad).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(SynthError);
-      expect((err as SynthError).code).toBe('INTERNAL');
-      expect((err as SynthError).table).toBe('public.track');
-      const here = new FitThreads(2, 10_000);
-      let calledHere = false;
-      await here.fit(args(4), () => {
-        calledHere = true;
-        return fitLearnedModel(args(4));
-      });
-      expect(calledHere).toBe(true);
-      await here.close();
-    } finally {
-      await threads.close();
-    }
+    const bad = { ...args(3), parentSample: { columns: ['x'], rows: [[1]] } };
+    const err = await onThread(bad).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SynthError);
+    expect((err as SynthError).code).toBe('INTERNAL');
+    expect((err as SynthError).table).toBe('public.track');
+    const here = new FitThreads(2, 10_000);
+    let calledHere = false;
+    await here.fit(args(4), () => {
+      calledHere = true;
+      return fitLearnedModel(args(4));
+    });
+    expect(calledHere).toBe(true);
+    await here.close();
   });
 });
