@@ -50,6 +50,10 @@ export function carryOverNotes(schema: DatabaseSchema, to: Dialect): TypeMapping
     severity: 'lossy',
     note: fill(FALLBACK[o.kind] ?? 'not copied: it has no counterpart in {to}'),
   }));
+  for (const d of schema.databaseSettings ?? []) {
+    if (d.role !== undefined) continue;
+    notes.push({ table: '(database)', column: '*', from: `setting ${d.name} = ${d.value}`, to: '(none)', severity: 'lossy', note: `not applied: a ${schema.dialect} database setting (ALTER DATABASE … SET) has no counterpart in ${to}` });
+  }
   if (schema.dialect === 'mysql' && to === 'postgres') {
     for (const table of schema.tables) {
       const key = `${table.schema}.${table.name}`;

@@ -48,6 +48,10 @@ export function formatPlan(plan: HydrationPlan, schema: DatabaseSchema, rules?: 
       lines.push(`  ${i + 1}. ${c.map(tableKey).join(' ↔ ')}: broken at ${how || 'nothing'}`);
     });
   }
+  if (schema.databaseSettings) {
+    lines.push('');
+    lines.push(...formatDatabaseSettings(schema.databaseSettings));
+  }
   if (rules) {
     lines.push('');
     lines.push(formatDataRules(rules, schema).trimEnd());
@@ -62,4 +66,21 @@ export function formatPlan(plan: HydrationPlan, schema: DatabaseSchema, rules?: 
     }
   }
   return lines.join('\n') + '\n';
+}
+
+/** The source database's own settings (`ALTER DATABASE … SET`): what a PostgreSQL target gets at the swap, and what not. */
+function formatDatabaseSettings(settings: NonNullable<DatabaseSchema['databaseSettings']>): string[] {
+  const wide = settings.filter((d) => d.role === undefined);
+  const perRole = settings.filter((d) => d.role !== undefined);
+  const lines = wide.length === 0
+    ? ['Database settings: none; a PostgreSQL target\'s own (ALTER DATABASE … SET) are removed at the swap.']
+    : [
+      'Database settings (ALTER DATABASE … SET), set on a PostgreSQL target at the swap; the target\'s own other settings are removed (another dialect\'s target drops them):',
+      ...wide.map((d) => `  ${d.name} = ${d.value}`),
+    ];
+  if (perRole.length > 0) {
+    lines.push('Not carried (set for one role in this database; roles are the server\'s, not the database\'s):');
+    for (const d of perRole) lines.push(`  role ${d.role}: ${d.name} = ${d.value}`);
+  }
+  return lines;
 }

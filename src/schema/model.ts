@@ -202,6 +202,19 @@ export interface DatabaseSchema {
    * — a function a default calls, a table a view reads. A same-dialect target must already have them.
    */
   requires?: ExternalObject[];
+  /**
+   * PostgreSQL: the database's own session defaults (`ALTER DATABASE … SET`), database-wide ones (no `role`) carried
+   * to the target at the swap and compared by the parity check; one role's in this database (`role`) only reported.
+   * Absent where the source cannot have them (MySQL): the target's are then left alone.
+   */
+  databaseSettings?: DatabaseSetting[];
+}
+
+export interface DatabaseSetting {
+  name: string;
+  /** As the server stores it (`bookings, public`). */
+  value: string;
+  role?: string;
 }
 
 export interface ExternalObject {

@@ -47,8 +47,10 @@ export function compareSchemas(source: DatabaseSchema, target: DatabaseSchema, o
   const mapped = sameDialect ? mapNamespaces(target, rename) : target;
   // PostgreSQL cuts names to 63 bytes (describeMapping announces each one it cuts); MySQL allows 64 characters.
   const name = source.dialect === 'postgres' || target.dialect === 'postgres' ? clip63 : (s: string) => s;
-  const left = index(sameDialect ? sameDialectItems(source) : crossDialectItems(source, name));
-  const right = index(sameDialect ? sameDialectItems(mapped) : crossDialectItems(mapped, name));
+  // A database's own settings travel with a same-dialect schema whose source could read them (PostgreSQL).
+  const settings = sameDialect && source.databaseSettings !== undefined;
+  const left = index(sameDialect ? [...sameDialectItems(source), ...(settings ? settingItems(source) : [])] : crossDialectItems(source, name));
+  const right = index(sameDialect ? [...sameDialectItems(mapped), ...(settings ? settingItems(mapped) : [])] : crossDialectItems(mapped, name));
   const differences: ParityDifference[] = [];
   let matched = 0;
   const keys = [...new Set([...left.keys(), ...right.keys()])].sort();
@@ -221,6 +223,11 @@ function sameDialectItems(schema: DatabaseSchema): Item[] {
     items.push({ kind: o.kind, object, description: o.definition === null ? '(no definition)' : squash(o.definition) });
   }
   return items;
+}
+
+/** Database-wide settings (`ALTER DATABASE … SET`); one role's are the server's and not carried. */
+function settingItems(schema: DatabaseSchema): Item[] {
+  return (schema.databaseSettings ?? []).filter((d) => d.role === undefined).map((d) => ({ kind: 'database setting', object: d.name, description: d.value }));
 }
 
 /** A name as PostgreSQL stores it: cut to 63 UTF-8 bytes at a character boundary. */

@@ -3,8 +3,8 @@
  * CLI with the default config (baseline): the run succeeds with full schema parity (the lang()/now() functions, the
  * four views, a `point` column, jsonb, comments), the reference lists (aircraft, airports, seats) are copied verbatim,
  * the flights' CHECKs hold and no passenger's name, document number or contact is the source's. What does not hold
- * yet (status ↔ actual_* NULLs, seat_no among the aircraft's seats, bookings.total_amount = Σ two levels down, the
- * database's search_path / bookings.lang) is listed in the README's limits.
+ * yet (status ↔ actual_* NULLs, seat_no among the aircraft's seats, bookings.total_amount = Σ two levels down) is
+ * listed in the README's limits. The database's own search_path / bookings.lang are carried.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgDatabase, type TestDatabase } from '../support/databases.js';
@@ -46,7 +46,12 @@ describe('airlines demo PostgreSQL → PostgreSQL through the CLI (baseline)', (
     expect((await target.query<{ c: string }>(`SELECT col_description('bookings.tickets'::regclass, 3) AS c`))[0]!.c).toBe('Passenger ID');
     expect(await n(target, `SELECT COUNT(*) AS n FROM bookings.flights_v`)).toBe(await n(target, `SELECT COUNT(*) AS n FROM bookings.flights`));
     expect(await n(target, `SELECT COUNT(*) AS n FROM bookings.routes`)).toBeGreaterThan(0);
-    // With the session's bookings.lang set (the source database sets it; see the README's limits), the views translate.
+    // The database's own settings came along (ALTER DATABASE … SET): a new connection's unqualified names resolve.
+    const settings = await target.query<{ s: string }>(
+      `SELECT unnest(setconfig) AS s FROM pg_db_role_setting WHERE setrole = 0 AND setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY 1`,
+    );
+    expect(settings.map((r) => r.s)).toEqual(['bookings.lang=ru', 'search_path=bookings, public']);
+    // With the session's bookings.lang set to English, the views translate.
     await target.exec(`SET bookings.lang = en`);
     expect((await target.query<{ model: string }>(`SELECT model FROM bookings.aircrafts WHERE aircraft_code = '773'`))[0]!.model).toBe('Boeing 777-300');
   });

@@ -51,7 +51,7 @@ export function createPostgresSource(session: PgSession, url: string): SourceCon
 /** A target over any PgSession. MySQL-origin tables land in `defaultSchema`. */
 export function createPostgresTarget(session: PgSession, url: string, defaultSchema: string): TargetConnector {
   // What createShadow was given, so later calls on the same run can resolve names, predicates and dialect.
-  const runs = new Map<string, { layout: Layout; schema: DatabaseSchema; notes: string[]; keys?: KeyState }>();
+  const runs = new Map<string, { layout: Layout; schema: DatabaseSchema; notes: string[]; keys?: KeyState; settings?: DatabaseSchema['databaseSettings'] }>();
 
   // The layout is a pure function of run id, schema and default schema, so another process can rebuild it.
   const layoutOf = (shadow: Shadow, schema?: DatabaseSchema): Layout =>
@@ -98,8 +98,8 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
     identity: () => identity(session, url),
     describeMapping: (schema) => [...describeMapping(schema), ...checkNotes(schema), ...carryOverNotes(schema, 'postgres')],
     async createShadow(runId, schema) {
-      const { shadow, layout, notes } = await shadowOps.createShadow(session, runId, schema, defaultSchema);
-      runs.set(runId, { layout, schema, notes });
+      const { shadow, layout, notes, settings } = await shadowOps.createShadow(session, runId, schema, defaultSchema);
+      runs.set(runId, { layout, schema, notes, ...(settings ? { settings } : {}) });
       return shadow;
     },
     load(shadow: Shadow, table: Table, batches: AsyncIterable<RowBatch>, progress) {
@@ -148,7 +148,13 @@ export function createPostgresTarget(session: PgSession, url: string, defaultSch
       if (run) run.notes.push(...notes);
       else runs.set(shadow.runId, { layout: layoutOf(shadow, schema), schema, notes });
     },
-    introspectShadow: (shadow: Shadow) => introspectPostgres(session, { schemas: shadow.namespaces.map((n) => n.shadow) }),
+    async introspectShadow(shadow: Shadow) {
+      const read = await introspectPostgres(session, { schemas: shadow.namespaces.map((n) => n.shadow) });
+      // The database's settings are the live database's until the swap sets them: compare what createShadow's check
+      // read back after setting them (postgres-database-settings.ts).
+      const settings = runs.get(shadow.runId)?.settings;
+      return settings ? { ...read, databaseSettings: settings } : read;
+    },
     async swap(shadow: Shadow, schema: DatabaseSchema) {
       const run = runs.get(shadow.runId);
       const result = await shadowOps.swap(session, shadow, layoutOf(shadow, schema), schema, run?.notes ?? []);

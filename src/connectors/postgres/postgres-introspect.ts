@@ -16,6 +16,7 @@ import { neutralType, type PgTypeFacts } from './postgres-types.js';
 import { structuredTypes } from './postgres-structured.js';
 import { foreignTypeNeeds, foreignTypesUsed } from './postgres-foreign-types.js';
 import { externalObjectsOf, otherObjectsOf } from './postgres-objects.js';
+import { databaseSettingsOf } from './postgres-database-settings.js';
 
 /** Schemas synth itself creates; never introspected as user data. */
 export const SYNTH_SCHEMA_PATTERN = /^synth_(shadow|backup|swap)_/;
@@ -441,6 +442,7 @@ async function introspectIn(s: PgSession, options: { schemas?: string[] }): Prom
   return {
     dialect: 'postgres', serverVersion: version.split(' ')[0] ?? version, schemas, tables, enums, otherObjects,
     ...(requires.length > 0 ? { requires } : {}),
+    databaseSettings: await databaseSettingsOf(s),
   };
 }
 

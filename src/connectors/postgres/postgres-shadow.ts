@@ -11,6 +11,7 @@ import {
   refuseMissingExternals, refuseMissingRoles, routinesAndTypes,
 } from './postgres-recreate.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
+import { applyDatabaseSettings, probeDatabaseSettings } from './postgres-database-settings.js';
 
 interface Marker {
   synth: string;
@@ -89,7 +90,7 @@ export async function createShadow(
   runId: string,
   schema: DatabaseSchema,
   defaultSchema: string,
-): Promise<{ shadow: Shadow; layout: Layout; notes: string[] }> {
+): Promise<{ shadow: Shadow; layout: Layout; notes: string[]; settings?: DatabaseSchema['databaseSettings'] }> {
   if (!/^[A-Za-z0-9_-]+$/.test(runId)) {
     throw new SynthError('INTERNAL', `Run id ${runId} contains characters not allowed in a schema name`, {
       hint: 'Run ids are letters, digits, - and _.',
@@ -100,7 +101,10 @@ export async function createShadow(
   const createdAt = new Date().toISOString();
   const notes: string[] = [];
   const pg = schema.dialect === 'postgres';
+  let settings: DatabaseSchema['databaseSettings'];
   await inTransaction(session, async (s) => {
+    // The database's settings the swap will carry: one the target server rejects is refused now, not at the swap.
+    if (pg && schema.databaseSettings) settings = await probeDatabaseSettings(s, schema.databaseSettings);
     // The swap will replace each live schema's backup: refuse now, not after the load, if that would drop more.
     const backups = shadow.namespaces.map((ns) => backupName(ns.live));
     for (const b of backups) await refuseBackupDependents(s, b, 'LOAD_FAILED', backups);
@@ -137,7 +141,7 @@ export async function createShadow(
       }
     }
   });
-  return { shadow, layout, notes };
+  return { shadow, layout, notes, ...(settings ? { settings } : {}) };
 }
 
 async function run(s: PgSession, sql: string, what: string, table?: string): Promise<void> {
@@ -329,6 +333,7 @@ export async function swap(
           notes.push(err === null ? `schema ${ns.live} keeps its owner ${owner}` : `schema ${ns.live} could not keep its owner ${owner} (${err}); it belongs to the connecting user`);
         }
       }
+      if (schema.dialect === 'postgres' && schema.databaseSettings) notes.push(...(await applyDatabaseSettings(s, schema.databaseSettings)));
     });
   } catch (cause) {
     if (cause instanceof SynthError) throw cause;
