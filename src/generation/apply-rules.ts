@@ -17,7 +17,7 @@ import { createEnforcer, type InvariantEnforcer } from './order-invariants.js';
 import { createCopyEnforcer, type ParentCopyRule } from './parent-copies.js';
 import { mostlyCopyDraw } from './parent-copies-mostly.js';
 import { createRoleEnforcer } from './parent-roles.js';
-import { createLocationEnforcer } from './privacy/location-fakes.js';
+import { createLocationEnforcer, locationGroups } from './privacy/location-fakes.js';
 import { createRng } from './rng.js';
 import { seedScope } from './seed-scope.js';
 import { RetainedColumns } from './retained-columns.js';
@@ -27,6 +27,22 @@ export interface TableRuleApplier {
   apply(rows: Row[], start: number, batch: number): void;
   /** The table is out: its anchor values become available to its children. */
   done(): void;
+  /**
+   * The rules apply() runs that depend only on a row, its index and its parents' final values (count columns, parent
+   * roles, copies from the parent, location fakes, mostly-copies), in apply()'s order: what apply() will make of the
+   * columns they write, so the copy filters can judge the row the target gets. Null when the table has none. Changes
+   * rows in place and keeps nothing (apply() still runs on the rows as they go out).
+   */
+  readonly rowLocal: RowLocalRules | null;
+}
+
+export interface RowLocalRules {
+  /** Columns they write. */
+  writes: ReadonlySet<string>;
+  /** Columns of the row they read (a location fake's country). */
+  reads: ReadonlySet<string>;
+  /** Rows `start …` of the table, changed in place (the same batches apply() gets: a count column draws per batch). */
+  apply(rows: Row[], start: number): void;
 }
 
 export class RuleApplier {
@@ -114,8 +130,18 @@ export class RuleApplier {
     const keep = this.anchorColumns.get(key);
     const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
     const kept = keep ? new RetainedColumns(keep) : null;
-    return {
-      apply: (rows, start, batch) => {
+    const moved = locations ? locationGroups(table, names, locationRule!, new Set(exactCopies.map((c) => c.column))) : [];
+    const writes = new Set([
+      ...countColumns.map((cc) => names[cc.col]!),
+      ...(roles ? (this.rules?.parentRoles ?? []).filter((r) => tableKey(r.table) === key).map((r) => r.column) : []),
+      ...(copyEnforcer ? exactCopies.map((c) => c.column) : []),
+      ...moved.flatMap((g) => g.targets.map((t) => names[t.col]!)),
+      ...(mostlyEnforcer ? copies.filter((c) => c.mostly).map((c) => c.column) : []),
+    ].filter((c) => names.includes(c)));
+    const rowLocal: RowLocalRules | null = writes.size === 0 ? null : {
+      writes,
+      reads: new Set(moved.map((g) => names[g.country]!)),
+      apply: (rows, start) => {
         for (const cc of countColumns) {
           const values = cc.values(start, rows.length);
           rows.forEach((row, r) => (row[cc.col] = conformValue(values[r] ?? null, cc.column)));
@@ -124,6 +150,12 @@ export class RuleApplier {
         copyEnforcer?.(rows, start);
         locations?.(rows, start);
         mostlyEnforcer?.(rows, start);
+      },
+    };
+    return {
+      rowLocal,
+      apply: (rows, start, batch) => {
+        rowLocal?.apply(rows, start);
         if (invariants.length > 0) enforcerFor()?.apply(rows, start, createRng(this.seed, `invariants:${seedScope(this.schema, table)}:${batch}`));
         if (kept) for (const row of rows) kept.push(row, keepIdx);
       },

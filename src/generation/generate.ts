@@ -16,7 +16,7 @@ import { createRng } from './rng.js';
 import { seedScope } from './seed-scope.js';
 import { fanOutMap } from './data-rules.js';
 import { constantFanOut, fanOutKey } from './fan-out.js';
-import { RuleApplier, type TableRuleApplier } from './apply-rules.js';
+import { RuleApplier, type RowLocalRules, type TableRuleApplier } from './apply-rules.js';
 import { RetainedColumns } from './retained-columns.js';
 import { roleForeignKeys } from './parent-roles.js';
 import { referenceKey } from './reference-tables.js';
@@ -64,6 +64,11 @@ export interface GeneratedBatch extends RowBatch {
   /** With a window: the batch's first row index and batch number in the table (conform applies the rules there). */
   start?: number;
   batch?: number;
+  /**
+   * With `conformAfter`: the table's row-local data rules (apply-rules.ts `rowLocal`), built on first call, so the copy
+   * filters judge a row as the rules will leave it (a region the location fakes draw can recreate a real row).
+   */
+  rowLocal?: () => RowLocalRules | null;
 }
 
 /** Rows [start, end) of a table: a shard of a distributed run (src/distributed/shard-rows.ts). */
@@ -276,6 +281,8 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
     const kept = keep ? new RetainedColumns(keep) : null;
 
     const rules = options.conformAfter ? null : rulesFor(table, names);
+    let local: RowLocalRules | null | undefined;
+    const rowLocal = options.conformAfter ? { rowLocal: () => (local === undefined ? (local = rulesFor(table, names).rowLocal) : local) } : {};
     const copied = options.reference?.get(key);
     if (copied) {
       // Reference data: the source's rows as they are (FK columns loaded NULL-first still wait for their UPDATE).
@@ -356,7 +363,7 @@ export function createGeneration(schema: DatabaseSchema, plan: HydrationPlan, mo
         if (kept) kept.push(row, keepIdx);
       }
       const at = window ? { start, batch: b } : {};
-      yield ctxRows ? { columns: names, rows: out, context: ctxRows, ...at } : { columns: names, rows: out, ...at };
+      yield ctxRows ? { columns: names, rows: out, context: ctxRows, ...at, ...rowLocal } : { columns: names, rows: out, ...at, ...rowLocal };
     }
     if (kept) retained.set(key, kept.seal());
     rules?.done();

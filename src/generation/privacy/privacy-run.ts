@@ -10,8 +10,9 @@ import type { DatabaseSchema, NeutralType, Table, TableRef } from '../../schema/
 import { tableKey } from '../../schema/model.js';
 import type { Row, RowBatch } from '../../schema/values.js';
 import type { GeneratedBatch } from '../generate.js';
+import type { RowLocalRules } from '../apply-rules.js';
 import { buildPrivacyResult, emptyFilterReport, type FilterReport, type PiiColumnReport, type PrivacyResult } from '../../validation/privacy/privacy-report.js';
-import { PrivacyFilter, type FilterColumn } from '../../validation/privacy/filters.js';
+import { PrivacyFilter, type FilterColumn, type FilterResult } from '../../validation/privacy/filters.js';
 import { decideFilterScopes, type FilterScope, type ScopeInput } from '../../validation/privacy/filter-scope.js';
 import type { ModelSet } from '../fit.js';
 import type { ChildCountHistogram, ColumnMeta, Rng, TableSample } from '../model.js';
@@ -331,11 +332,40 @@ export class PrivacyRun {
       })();
     }
     const report: FilterReport = (this.filters[key] = { ...emptyFilterReport(), ...(variety ? { variety } : {}) });
+    // The data rules run after the filters (generate.ts conform). Those that depend only on the row (a region the
+    // location fakes draw from the row's country, a value copied from the parent) may write a compared column and
+    // turn a row checked here into a real one: then each row is judged as they will leave it, on a copy of the row,
+    // and the filter's changes go back to the row itself. A nudge or a new category never goes into a column they
+    // write (it would be drawn over), nor a new category into one they read (a new country would leave the row's
+    // faked region in the old one).
+    let local: RowLocalRules | null | undefined;
+    const rulesOf = (batch: GeneratedBatch): RowLocalRules | null => {
+      if (local !== undefined) return local;
+      const l = batch.rowLocal?.() ?? null;
+      return (local = l && filter.compared.some((c) => l.writes.has(c)) ? l : null);
+    };
+    const finalRows = (rules: RowLocalRules, rows: Row[], start: number): Row[] => {
+      const out = rows.map((row) => row.slice());
+      rules.apply(out, start);
+      return out;
+    };
+    // A value the rules write is new on purpose (a region of the row's locale no real customer has): an outlier is
+    // judged on the row as drawn, a copy on the row as the rules leave it.
+    const settle = (r: FilterResult, real: (f: Row) => Row, columns: string[]): FilterResult => {
+      const keep = r.flagged.map((f, i) => r.copied[i] || filter.classify(real(f), columns) === 'outlier');
+      if (keep.every(Boolean)) return r;
+      const cleared = keep.filter((k) => !k).length;
+      const counts = { ...r.counts, outliers: r.counts.outliers - cleared, kept: r.counts.kept + cleared };
+      const kept = <T>(xs: T[]): T[] => xs.filter((_, i) => keep[i]);
+      // Any other list per flagged row goes along.
+      const exact = (r as { exact?: boolean[] }).exact;
+      return { ...r, rows: [...r.rows, ...r.flagged.filter((_, i) => !keep[i])], counts, flagged: kept(r.flagged), copied: kept(r.copied), ...(exact ? { exact: kept(exact) } : {}) };
+    };
     // A copy first has one numeric value moved just out of the matching real rows' tolerance band (a change of
     // about 1 %, so the column's distribution stays); only what that cannot fix is drawn again.
-    const escape = (rows: Row[], copied: readonly boolean[], columns: readonly string[]): Row[] =>
+    const escape = (rows: Row[], copied: readonly boolean[], columns: readonly string[], frozen: ReadonlySet<string> | undefined): Row[] =>
       rows.filter((row, i) => {
-        const ok = filter.escape(row, columns, copied[i]);
+        const ok = filter.escape(row, columns, copied[i], frozen);
         if (ok) report.nudged = (report.nudged ?? 0) + 1;
         return !ok;
       });
@@ -347,11 +377,20 @@ export class PrivacyRun {
     const futile = (): boolean => (verdict ??= probeFutile(filter, model, rng.fork('probe')));
     return (async function* () {
       let seq = 0;
+      let next = 0;
       for await (const batch of batches) {
         // Redraws are seeded by the batch's number in the table (a windowed batch says it), never by what came before.
         const batchNo = (batch.batch ?? seq) + 1;
         seq = batchNo;
-        const r = filter.filterBatch(batch);
+        // Where the batch starts in the table, as the data rules count it.
+        const start = batch.start ?? next;
+        next = start + batch.rows.length;
+        const rules = rulesOf(batch);
+        const judged = rules ? finalRows(rules, batch.rows, start) : batch.rows;
+        const rowOf = rules ? new Map(judged.map((f, i) => [f, batch.rows[i]!])) : null;
+        const real = (f: Row): Row => rowOf?.get(f) ?? f;
+        const first = filter.filterBatch({ columns: batch.columns, rows: judged });
+        const r = rules ? settle(first, real, batch.columns) : first;
         report.total += r.counts.total;
         report.kept += r.counts.kept;
         report.exactCopies += r.counts.exactCopies;
@@ -363,25 +402,49 @@ export class PrivacyRun {
         }
         const at = model.columns.map((c) => batch.columns.indexOf(c));
         report.regenerated += r.flagged.length;
-        let flagged = escape(r.flagged, r.copied, batch.columns);
+        // What the filter changes in a judged row goes back to the batch's row it stands for (itself without rules):
+        // every column the rules do not write.
+        const free = rules ? batch.columns.flatMap((c, i) => (rules.writes.has(c) ? [] : [i])) : [];
+        const back = (f: Row): void => {
+          const row = real(f);
+          if (row !== f) for (const c of free) row[c] = f[c] ?? null;
+        };
+        const writes = rules?.writes;
+        const rejudge = (flagged: Row[]): Row[] => {
+          if (!rules) return flagged;
+          const indexOf = new Map(batch.rows.map((row, i) => [row, i]));
+          const all = finalRows(rules, batch.rows, start);
+          return flagged.map((f) => {
+            const row = real(f);
+            const g = all[indexOf.get(row)!]!;
+            rowOf!.set(g, row);
+            return g;
+          });
+        };
+        let flagged = escape(r.flagged, r.copied, batch.columns, writes);
+        for (const f of r.flagged) back(f);
         // A conditioned model draws a row again with the parents it was generated for, so the row stays consistent
         // with them.
         const contextOf = batch.context ? new Map(batch.rows.map((row, i) => [row, batch.context![i] ?? null])) : null;
         const worthRedrawing = flagged.length < FUTILE_MIN || !futile();
         for (let round = 0; worthRedrawing && round < FILTER_ROUNDS && flagged.length > 0; round++) {
-          const context = contextOf ? flagged.map((row) => contextOf.get(row) ?? null) : null;
+          const context = contextOf ? flagged.map((f) => contextOf.get(real(f)) ?? null) : null;
           const fresh = model.sample(flagged.length, context as Row[] | null, rng.fork(`redraw${batchNo}.${round}`));
-          flagged.forEach((row, i) =>
+          flagged.forEach((f, i) => {
+            const row = real(f);
             at.forEach((j, c) => {
               if (j < 0) return;
               const v = fresh[i]![c] ?? null;
               const name = marked[c];
               if (name === undefined || filter.isMarker(name, v) === filter.isMarker(name, row[j] ?? null)) row[j] = v;
-            }),
-          );
-          const again = filter.filterBatch({ columns: batch.columns, rows: flagged });
+            });
+          });
+          flagged = rejudge(flagged);
+          const judgedAgain = filter.filterBatch({ columns: batch.columns, rows: flagged });
+          const again = rules ? settle(judgedAgain, real, batch.columns) : judgedAgain;
           const redrawn = flagged.length;
-          flagged = escape(again.flagged, again.copied, batch.columns);
+          flagged = escape(again.flagged, again.copied, batch.columns, writes);
+          for (const f of again.flagged) back(f);
           // Within a batch too: a round that fixes under half of what it redrew is the last.
           if (redrawn >= FUTILE_MIN && redrawn - flagged.length < 0.5 * redrawn) break;
         }
@@ -389,15 +452,20 @@ export class PrivacyRun {
         // row of categories alone; a personal table's job title, region and country are that person's).
         if (flagged.length > 0) {
           const pick = rng.fork(`recategorize${batchNo}`);
-          flagged = flagged.filter((row) => {
-            if (!filter.recategorize(row, batch.columns, pick.next())) return true;
+          const fixed = rules ? new Set([...rules.writes, ...rules.reads]) : undefined;
+          flagged = flagged.filter((f) => {
+            if (!filter.recategorize(f, batch.columns, pick.next(), fixed)) return true;
+            back(f);
             report.recategorized = (report.recategorized ?? 0) + 1;
             return false;
           });
         }
         report.unresolved += flagged.length;
         // What is left copies a real row within tolerance; at least none replays one verbatim.
-        for (const row of flagged) filter.unexact(row, batch.columns);
+        for (const f of flagged) {
+          filter.unexact(f, batch.columns, writes);
+          back(f);
+        }
         yield batch;
       }
     })();

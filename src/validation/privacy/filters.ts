@@ -354,9 +354,10 @@ export class PrivacyFilter {
    * dates). Writes the value into `row`, in the type and shape it had; order invariants between dates are
    * re-applied after the filters by the generation's data rules. Returns whether the row is now kept (neither a
    * copy nor an outlier). Needs `matchTolerance`. `copied`: whether the row, as it is, copies a training row, when a
-   * filterBatch just said so (its `copied`), so the index is not asked again.
+   * filterBatch just said so (its `copied`), so the index is not asked again. `frozen`: columns a nudge may not move
+   * (the data rules rewrite them after the filters, so a nudge there would not reach the target).
    */
-  escape(row: Row, columns: readonly string[], copied?: boolean): boolean {
+  escape(row: Row, columns: readonly string[], copied?: boolean, frozen?: ReadonlySet<string>): boolean {
     if (this.names.length === 0) return true;
     if (this.tol === null) return false;
     // Flagged and no copy: an outlier, which no nudge fixes.
@@ -367,6 +368,7 @@ export class PrivacyFilter {
     if (copied === undefined && !this.copies!.isCopy(e)) return !this.isOutlier(e);
     let best: { k: number; x: number; cost: number } | null = null;
     for (let k = 0; k < e.num.length; k++) {
+      if (frozen?.has(this.names[this.numCols[k]!]!)) continue;
       const x = this.nudgeValue(e, k, best === null ? Infinity : best.cost);
       if (x === null) continue;
       const cost = Math.abs(x - e.num[k]!) / this.ranges[k]!;
@@ -397,9 +399,9 @@ export class PrivacyFilter {
    * For a copy neither a nudge nor a redraw fixed (its values are dense, or all but one are markers): when it equals
    * a training row exactly, moves one numeric or datetime value by one step (the smallest move relative to its range,
    * inside the range, never a marker), so no real row is replayed verbatim; it stays a near copy. Returns whether the
-   * row changed.
+   * row changed. `frozen`: columns it may not move (as escape's).
    */
-  unexact(row: Row, columns: readonly string[]): boolean {
+  unexact(row: Row, columns: readonly string[], frozen?: ReadonlySet<string>): boolean {
     if (this.names.length === 0) return false;
     const idx = this.indexesIn(columns);
     const e = this.encode(row, idx, this.escapeScratch[0]);
@@ -408,7 +410,7 @@ export class PrivacyFilter {
     for (let k = 0; k < e.num.length; k++) {
       const v = e.num[k]!;
       const step = this.steps[k];
-      if (Number.isNaN(v) || step === 0 || this.markers[k]!.has(v)) continue;
+      if (Number.isNaN(v) || step === 0 || this.markers[k]!.has(v) || frozen?.has(this.names[this.numCols[k]!]!)) continue;
       const d = step ?? this.pad(k, v);
       const cost = d / this.ranges[k]!;
       if (best !== null && cost >= best.cost) continue;
@@ -433,9 +435,11 @@ export class PrivacyFilter {
    * no outlier. The column with the fewest training values that allows it is changed (a label rather than a place);
    * the new value is drawn by its training frequency with `u` (uniform in [0, 1)), so the column keeps its shares.
    * Returns whether the row changed; false when every value of every column still copies a real row (chinook's
-   * customer: every country is some real customer's).
+   * customer: every country is some real customer's). `frozen`: columns it may not change, those the data rules write
+   * or read after the filters (a region the location fakes draw from the row's country: a new region would be drawn
+   * over, a new country would leave the row's region in another country).
    */
-  recategorize(row: Row, columns: readonly string[], u: number): boolean {
+  recategorize(row: Row, columns: readonly string[], u: number, frozen?: ReadonlySet<string>): boolean {
     if (this.catCols.length === 0 || this.names.length === 0) return false;
     const idx = this.indexesIn(columns);
     const e = this.encode(row, idx, this.escapeScratch[0]);
@@ -444,6 +448,7 @@ export class PrivacyFilter {
     const counts = (this.catCounts ??= this.countCategories());
     const order = this.catCols.map((_, k) => k).sort((a, b) => counts[a]!.values.length - counts[b]!.values.length);
     for (const k of order) {
+      if (frozen?.has(this.names[this.catCols[k]!]!)) continue;
       const { values, weights, total } = counts[k]!;
       const own = e.cat[k]!;
       // The value u draws by the cumulative weights, or the next one after it that works (going round once).
