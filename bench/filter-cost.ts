@@ -93,6 +93,7 @@ export async function benchFilterCost(): Promise<Record<string, number | string>
       if (n >= 1000 && on) {
         out[`${key} filters CPU s`] = +(((inclusive.get('filters') ?? 0) - (inclusive.get('generate') ?? 0)) / 1000).toFixed(2);
         if (r) out[`${key} nudged / redrawn / unresolved`] = `${r.nudged ?? 0} / ${r.regenerated - (r.nudged ?? 0) - r.unresolved} / ${r.unresolved}`;
+        if (r?.holdout) out[`${key} holdout near / exact share, near let through`] = `${r.holdout.nearShare.toFixed(3)} / ${r.holdout.exactShare.toFixed(3)}, ${r.allowedNear ?? 0}`;
       }
     }
     const label = `filters ${on ? 'on' : 'off'}`;

@@ -129,6 +129,10 @@ describe('distributed shards', () => {
       if (c.variety) sum.variety = c.variety;
       // So is whether the filters guard the table (filter-scope.ts: a small employee table with no personal column).
       if (c.unguarded) sum.unguarded = true;
+      // Near copies let through by the holdout baseline (holdout-baseline.ts): a batch's share is fixed by its place in
+      // the table, so the shards' add up to the single process's; the baseline itself is the table's.
+      if (c.allowedNear) sum.allowedNear = (sum.allowedNear ?? 0) + c.allowedNear;
+      if (c.holdout) sum.holdout = c.holdout;
       counts.set(unit.table, sum);
     }
     for (const [key, rows] of expected) {

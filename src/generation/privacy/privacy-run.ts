@@ -13,6 +13,8 @@ import type { GeneratedBatch } from '../generate.js';
 import type { RowLocalRules } from '../apply-rules.js';
 import { buildPrivacyResult, emptyFilterReport, type FilterReport, type PiiColumnReport, type PrivacyResult } from '../../validation/privacy/privacy-report.js';
 import { PrivacyFilter, type FilterColumn, type FilterResult } from '../../validation/privacy/filters.js';
+import { holdoutBaseline, type HoldoutBaseline } from '../../validation/privacy/holdout-baseline.js';
+import { createRng } from '../rng.js';
 import { decideFilterScopes, type FilterScope, type ScopeInput } from '../../validation/privacy/filter-scope.js';
 import type { ModelSet } from '../fit.js';
 import type { ChildCountHistogram, ColumnMeta, Rng, TableSample } from '../model.js';
@@ -85,6 +87,21 @@ function numericStep(type: NeutralType | undefined): number | undefined {
  * the sample and settings alone; what it caches is the same for every caller.
  */
 const builtFilters = new WeakMap<Row[], Map<string, PrivacyFilter>>();
+
+const builtBaselines = new WeakMap<Row[], Map<string, HoldoutBaseline>>();
+
+/** The holdout baseline of a filter (holdout-baseline.ts), once per sample and columns, on a split seeded by the run. */
+function holdoutFor(sample: { columns: string[]; rows: Row[] }, columns: FilterColumn[], tolerance: number, seed: number, key: string): HoldoutBaseline {
+  let bySpec = builtBaselines.get(sample.rows);
+  if (!bySpec) builtBaselines.set(sample.rows, (bySpec = new Map()));
+  const spec = JSON.stringify([sample.columns, columns, tolerance, seed]);
+  let baseline = bySpec.get(spec);
+  if (!baseline) {
+    const rng = createRng(seed, `holdout:${key}`);
+    bySpec.set(spec, (baseline = holdoutBaseline({ columns: sample.columns, rows: sample.rows }, { columns, matchTolerance: tolerance }, () => rng.next())));
+  }
+  return baseline;
+}
 
 function filterFor(sample: { columns: string[]; rows: Row[] }, columns: FilterColumn[], tolerance: number): PrivacyFilter {
   let bySpec = builtFilters.get(sample.rows);
@@ -332,6 +349,42 @@ export class PrivacyRun {
       })();
     }
     const report: FilterReport = (this.filters[key] = { ...emptyFilterReport(), ...(variety ? { variety } : {}) });
+    // Near copies no more often than held-out real rows are near copies say nothing about anyone (SDMetrics'
+    // DCROverfittingProtection): up to that share they go through un-nudged. A personal table's rows, and a table
+    // a worker got no scope for, keep every nudge; exact copies are always drawn again.
+    // Measured with the first batch, so the filters' own CPU counts it.
+    const eligible = scope !== undefined && !scope.personal?.length && this.config.filters.scope !== 'all';
+    const seed = this.config.seed;
+    const tolerance = this.config.filters.tolerance;
+    let allowance: number | undefined;
+    let pos = 0;
+    // A batch's share of the allowance is fixed by where it lies in the table (floor(a × end) − floor(a × start)), so
+    // a shard or window that draws some of the batches lets the same rows through as the whole table's stream.
+    const allow = (r: FilterResult, at: number | undefined): void => {
+      if (allowance === undefined) {
+        report.holdout = holdoutFor(sample, columns, tolerance, seed, key);
+        allowance = eligible ? report.holdout.allowance : 0;
+      }
+      const start = at ?? pos;
+      pos = start + r.counts.total;
+      if (allowance <= 0) return;
+      let left = Math.floor(allowance * pos) - Math.floor(allowance * start);
+      if (left <= 0) return;
+      let w = 0;
+      for (let i = 0; i < r.flagged.length; i++) {
+        if (left > 0 && r.copied[i] && !r.exact[i]) {
+          r.rows.push(r.flagged[i]!);
+          left--;
+          report.allowedNear = (report.allowedNear ?? 0) + 1;
+          continue;
+        }
+        r.flagged[w] = r.flagged[i]!;
+        r.copied[w] = r.copied[i]!;
+        r.exact[w++] = r.exact[i]!;
+      }
+      r.counts.kept += r.flagged.length - w;
+      r.flagged.length = r.copied.length = r.exact.length = w;
+    };
     // The data rules run after the filters (generate.ts conform). Those that depend only on the row (a region the
     // location fakes draw from the row's country, a value copied from the parent) may write a compared column and
     // turn a row checked here into a real one: then each row is judged as they will leave it, on a copy of the row,
@@ -391,6 +444,7 @@ export class PrivacyRun {
         const real = (f: Row): Row => rowOf?.get(f) ?? f;
         const first = filter.filterBatch({ columns: batch.columns, rows: judged });
         const r = rules ? settle(first, real, batch.columns) : first;
+        allow(r, batch.start);
         report.total += r.counts.total;
         report.kept += r.counts.kept;
         report.exactCopies += r.counts.exactCopies;

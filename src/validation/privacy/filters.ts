@@ -88,6 +88,8 @@ export interface FilterResult {
   /** The rows left out, in batch order, and for each whether it copies a training row (else it is an outlier). */
   flagged: Row[];
   copied: boolean[];
+  /** Per flagged row: whether it equals a training row on every compared column (an exact copy). */
+  exact: boolean[];
 }
 
 /** num: NaN for NULL; cat: NULL_CAT for NULL. */
@@ -729,6 +731,7 @@ export class PrivacyFilter {
     const rows: Row[] = [];
     const flagged: Row[] = [];
     const copied: boolean[] = [];
+    const exact: boolean[] = [];
     // One encoded row reused across the batch: classifying keeps nothing of it.
     const scratch: Encoded = { num: new Float64Array(this.numCols.length), cat: new Array<string>(this.catCols.length) };
     for (const row of batch.rows) {
@@ -742,10 +745,11 @@ export class PrivacyFilter {
       else counts.outliers++;
       flagged.push(row);
       copied.push(verdict !== 'outlier');
+      exact.push(verdict === 'exact');
     }
     counts.kept = rows.length;
     if (count) addCounts(this.totals, counts);
-    return { rows, counts, flagged, copied };
+    return { rows, counts, flagged, copied, exact };
   }
 
   readonly totals: FilterCounts = { total: 0, kept: 0, exactCopies: 0, nearCopies: 0, outliers: 0 };

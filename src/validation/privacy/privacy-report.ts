@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { PrivacySpendReport } from '../../generation/privacy/dp-fit.js';
 import type { PrivacySpendInput } from '../../scheduler/state-store.js';
 import type { FilterCounts, Variety } from './filters.js';
+import type { HoldoutBaseline } from './holdout-baseline.js';
 import type { DiagnosticDetail, QualityReportResult } from '../quality/types.js';
 
 export interface PiiColumnReport {
@@ -36,10 +37,14 @@ export interface FilterReport extends FilterCounts {
    * then the rows that passed.
    */
   unguarded?: boolean;
+  /** How often held-out real rows are copies themselves (holdout-baseline.ts), and the near-copy share it allows. */
+  holdout?: HoldoutBaseline;
+  /** Near copies let through un-nudged: within the share a held-out real row is one (`holdout.allowance`). */
+  allowedNear?: number;
 }
 
 /** The counts of a FilterReport, which add up over windows and shards (`variety` is the table's, not a count). */
-const FILTER_COUNT_KEYS = ['total', 'kept', 'exactCopies', 'nearCopies', 'outliers', 'regenerated', 'unresolved', 'nudged', 'recategorized'] as const;
+const FILTER_COUNT_KEYS = ['total', 'kept', 'exactCopies', 'nearCopies', 'outliers', 'regenerated', 'unresolved', 'nudged', 'recategorized', 'allowedNear'] as const;
 
 /** A report that counted nothing yet. */
 export function emptyFilterReport(): FilterReport {
@@ -53,8 +58,10 @@ export function emptyFilterReport(): FilterReport {
 export function addFilterCounts(into: FilterReport, counts: FilterReport, before?: FilterReport): void {
   for (const k of FILTER_COUNT_KEYS) {
     const d = (counts[k] ?? 0) - (before?.[k] ?? 0);
-    if (d !== 0 || (k !== 'nudged' && k !== 'recategorized')) into[k] = (into[k] ?? 0) + d;
+    if (d !== 0 || (k !== 'nudged' && k !== 'recategorized' && k !== 'allowedNear')) into[k] = (into[k] ?? 0) + d;
   }
+  // The table's baseline, the same in every window and shard (a seeded split of the same sample).
+  if (counts.holdout && !into.holdout) into.holdout = counts.holdout;
 }
 
 export interface PrivacyResult {
@@ -156,12 +163,24 @@ export function formatFilterCounts(p: PrivacyResult, quality?: QualityReportResu
   if (filtered.length > 0) {
     lines.push(
       `Privacy filters regenerated: ${filtered
-        .map(([t, f]) => `${t} ${f.regenerated} (exact ${f.exactCopies}, near ${f.nearCopies}, outliers ${f.outliers}${f.recategorized ? `, ${f.recategorized} with one category changed` : ''}${unresolvedText(t, f, quality)})`)
+        .map(([t, f]) => `${t} ${f.regenerated} (exact ${f.exactCopies}, near ${f.nearCopies}, outliers ${f.outliers}${f.recategorized ? `, ${f.recategorized} with one category changed` : ''}${holdoutText(f)}${unresolvedText(t, f, quality)})`)
         .join('; ')}`,
     );
   }
   if (passed.length > 0) lines.push(`Privacy filters left alone (no one's rows): ${passed.map(([t, f]) => unguardedText(t, f, quality)).join('; ')}`);
   return lines.join('\n');
+}
+
+/**
+ * The table's holdout baseline (holdout-baseline.ts): how often a held-out real row is a near copy itself, and the
+ * near copies let through because of it.
+ */
+function holdoutText(f: FilterReport): string {
+  const h = f.holdout;
+  if (!h || h.heldOut === 0) return '';
+  const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+  const let_ = f.allowedNear ? `, ${f.allowedNear} near copies let through (up to ${pct(h.allowance)})` : '';
+  return `; held-out real rows: near ${pct(h.nearShare)}, exact ${pct(h.exactShare)} of ${h.heldOut}${let_}`;
 }
 
 /**
