@@ -73,7 +73,7 @@ export function registerCommands(program: Command): void {
           await target.close();
         }
       }
-      out.result({ tables: schema.tables.map(tableKey), plan, credentials, suggestions, rules: { reference: rules.reference, invariants: rules.invariants.map(({ gaps: _gaps, ...rest }) => rest), fanOuts: rules.fanOuts, aggregates: rules.aggregates ?? [], parentCopies: rules.parentCopies ?? [], parentRoles: rules.parentRoles ?? [], lookups: rules.lookups ?? [] }, ...(privacy ? { privacy } : {}), ...(mapping ? { mapping } : {}) }, text);
+      out.result({ tables: schema.tables.map(tableKey), plan, credentials, suggestions, rules: { reference: rules.reference, invariants: rules.invariants.map(({ gaps: _gaps, ...rest }) => rest), fanOuts: rules.fanOuts, aggregates: rules.aggregates ?? [], parentCopies: rules.parentCopies ?? [], parentRoles: rules.parentRoles ?? [], lookups: rules.lookups ?? [], conditionalNulls: rules.conditionalNulls ?? [] }, ...(privacy ? { privacy } : {}), ...(mapping ? { mapping } : {}) }, text);
     } finally {
       out.stop();
       await source.close();

@@ -11,6 +11,7 @@ import { findColumn, findTable, tableKey } from '../schema/model.js';
 import type { Row, Value } from '../schema/values.js';
 import { conformValue } from './conform.js';
 import { fanOutMap, type DataRules } from './data-rules.js';
+import { createConditionalNullEnforcer } from './conditional-nulls.js';
 import { countColumnValues } from './fan-out.js';
 import type { KeyContext } from './keys/index.js';
 import { createEnforcer, type InvariantEnforcer } from './order-invariants.js';
@@ -29,7 +30,7 @@ export interface TableRuleApplier {
   done(): void;
   /**
    * The rules apply() runs that depend only on a row, its index and its parents' final values (count columns, parent
-   * roles, copies from the parent, location fakes, mostly-copies), in apply()'s order: what apply() will make of the
+   * roles, copies from the parent, location fakes, mostly-copies, conditional NULLs), in apply()'s order: what apply() will make of the
    * columns they write, so the copy filters can judge the row the target gets. Null when the table has none. Changes
    * rows in place and keeps nothing (apply() still runs on the rows as they go out).
    */
@@ -127,6 +128,10 @@ export class RuleApplier {
     // reference data keeps the source's rows; a column the PII plan does not fake keeps the model's value).
     const locationRule = (this.rules?.locationFakes ?? []).find((r) => tableKey(r.table) === key);
     const locations = !locationRule || this.keys.options.fixedRows?.has(key) ? null : createLocationEnforcer(table, names, this.seed, seedScope(this.schema, table), locationRule, new Set(exactCopies.map((c) => c.column)));
+    // A status decides its columns' NULLs after the copies (which never write either) and before the order
+    // invariants, which rebuild a time it filled from its anchor.
+    const conditionalRules = (this.rules?.conditionalNulls ?? []).filter((r) => tableKey(r.table) === key);
+    const conditional = createConditionalNullEnforcer(names, conditionalRules);
     const keep = this.anchorColumns.get(key);
     const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
     const kept = keep ? new RetainedColumns(keep) : null;
@@ -137,10 +142,11 @@ export class RuleApplier {
       ...(copyEnforcer ? exactCopies.map((c) => c.column) : []),
       ...moved.flatMap((g) => g.targets.map((t) => names[t.col]!)),
       ...(mostlyEnforcer ? copies.filter((c) => c.mostly).map((c) => c.column) : []),
+      ...(conditional ? conditionalRules.map((r) => r.column) : []),
     ].filter((c) => names.includes(c)));
     const rowLocal: RowLocalRules | null = writes.size === 0 ? null : {
       writes,
-      reads: new Set(moved.map((g) => names[g.country]!)),
+      reads: new Set([...moved.map((g) => names[g.country]!), ...(conditional ? [conditionalRules[0]!.category] : [])]),
       apply: (rows, start) => {
         for (const cc of countColumns) {
           const values = cc.values(start, rows.length);
@@ -150,6 +156,7 @@ export class RuleApplier {
         copyEnforcer?.(rows, start);
         locations?.(rows, start);
         mostlyEnforcer?.(rows, start);
+        conditional?.(rows, createRng(this.seed, `conditional-nulls:${seedScope(this.schema, table)}:${start}`));
       },
     };
     return {

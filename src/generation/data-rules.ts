@@ -4,6 +4,7 @@
  * which fan-outs are exact. Generation enforces them; `synth plan` prints them.
  */
 import type { LocationFakeRule } from './privacy/location-fakes.js';
+import { describeConditionalNull, type ConditionalNullRule } from './conditional-nulls.js';
 import type { DatabaseSchema } from '../schema/model.js';
 import { tableKey } from '../schema/model.js';
 import { describeFanOut, fanOutKey, type FanOutRule } from './fan-out.js';
@@ -31,6 +32,8 @@ export interface DataRules {
   lookups?: LookupRule[];
   /** Per table, the city/postal columns the PII plan fakes, redrawn from their row's country (location-fakes.ts). */
   locationFakes?: LocationFakeRule[];
+  /** Nullable columns NULL exactly when a status says so (conditional-nulls.ts); the status decides them on generated rows. */
+  conditionalNulls?: ConditionalNullRule[];
 }
 
 export const NO_DATA_RULES: DataRules = { reference: [], invariants: [], fanOuts: [] };
@@ -94,6 +97,11 @@ export function formatDataRules(rules: DataRules, schema: DatabaseSchema): strin
     if (lines.length) lines.push('');
     lines.push('Looked-up values (text keyed beside a FK, numbers a sequence hands out; decided when the models are fitted):');
     for (const r of rules.lookups ?? []) lines.push(`  ${describeLookupRule(r)}`);
+  }
+  if ((rules.conditionalNulls ?? []).length > 0) {
+    if (lines.length) lines.push('');
+    lines.push('Conditional NULLs (agree on every sampled row; the status decides: a column it says is NULL is NULLed, one it says is set gets a value drawn for that column):');
+    for (const r of rules.conditionalNulls ?? []) lines.push(`  ${describeConditionalNull(r)}`);
   }
   return lines.length ? `${lines.join('\n')}\n` : 'Reference tables, order invariants, exact fan-outs: none found.\n';
 }

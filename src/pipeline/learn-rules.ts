@@ -18,6 +18,7 @@ import { detectPii } from '../generation/privacy/pii-detect.js';
 import { fakeKinds, planPiiTransforms } from '../generation/privacy/pii-transform.js';
 import { locationFakeRule, type LocationFakeRule } from '../generation/privacy/location-fakes.js';
 import { learnAggregates } from './learn-aggregates.js';
+import { learnConditionalNulls } from './learn-conditional-nulls.js';
 import { learnParentCopies, learnParentRoles } from './learn-parent-rules.js';
 import { findTable, tableKey, writableColumns, type DatabaseSchema, type Table, type TableRef } from '../schema/model.js';
 import type { Row, Value } from '../schema/values.js';
@@ -171,7 +172,8 @@ export async function learnDataRules(
   const parentCopies = await learnParentCopies(schema, samples, skip, (t, s, fk, p, ps) => alignedParent(source, t, s, fk, p, ps));
   const aggregates = await learnAggregates(source, schema, samples, histograms, skip, { fanOuts, invariants, parentCopies }, setting === false ? DEFAULT_MIN_SUPPORT : setting.minSupport);
   const parentRoles = await learnParentRoles(source, schema, samples, histograms, skip);
-  return { reference, invariants, fanOuts, copiedCounts, ...(aggregates.length ? { aggregates } : {}), ...(parentCopies.length ? { parentCopies } : {}), ...(parentRoles.length ? { parentRoles } : {}), ...(lookups.length ? { lookups } : {}), ...(locationFakes.length ? { locationFakes } : {}) };
+  const conditionalNulls = learnConditionalNulls(schema, samples, skip, { fanOuts, parentCopies, parentRoles, locationFakes });
+  return { reference, invariants, fanOuts, copiedCounts, ...(aggregates.length ? { aggregates } : {}), ...(parentCopies.length ? { parentCopies } : {}), ...(parentRoles.length ? { parentRoles } : {}), ...(lookups.length ? { lookups } : {}), ...(locationFakes.length ? { locationFakes } : {}), ...(conditionalNulls.length ? { conditionalNulls } : {}) };
 }
 
 /** The location columns generation redraws per table: those the sample's PII plan fakes (location-fakes.ts). */
@@ -211,6 +213,7 @@ export function formatRulesNote(rules: DataRules): string | null {
   if (rules.parentRoles?.length) parts.push(`${rules.parentRoles.length} parent role(s) kept`);
   const lookups = keptLookupRules(rules.lookups ?? []);
   if (lookups.length) parts.push(`${lookups.length} looked-up column(s) kept (vocabularies, sequence identifiers)`);
+  if (rules.conditionalNulls?.length) parts.push(`${rules.conditionalNulls.length} column(s) NULL exactly when a status says so`);
   return parts.length > 0 ? `Data rules: ${parts.join('; ')} (see \`synth plan\`).` : null;
 }
 
