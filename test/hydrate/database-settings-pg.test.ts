@@ -64,8 +64,8 @@ beforeAll(async () => {
     ALTER DATABASE "${source.name}" SET search_path = app, public;
     ALTER DATABASE "${source.name}" SET app.lang = 'en';
     ALTER ROLE postgres IN DATABASE "${source.name}" SET work_mem = '8MB';`);
-  // The target's own setting, which the source does not have: the copy drops it.
-  await target.exec(`ALTER DATABASE "${target.name}" SET statement_timeout = '5min'`);
+  // The target's own setting, which the source does not have: the copy drops it (and a rollback gives it back).
+  await target.exec(`ALTER DATABASE "${target.name}" SET statement_timeout = '5min'; CREATE SCHEMA app`);
   const schema = await introspectSource();
   const t = await openTarget(target.url);
   try {
@@ -139,6 +139,19 @@ describe('database settings PostgreSQL → PostgreSQL', () => {
     }
     expect(await target.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE '%badsetting%'`)).toEqual([]);
     expect(await settingsOf(target)).toEqual(before);
+  });
+
+  it('a rollback gives the target its own settings back, and a second one the source’s again', async () => {
+    const t = await openTarget(target.url);
+    try {
+      const result = await t.rollback();
+      expect(result.notes.join('\n')).toMatch(/statement_timeout = 5min/);
+      expect(await settingsOf(target)).toEqual(['statement_timeout=5min']);
+      await t.rollback();
+      expect(await settingsOf(target)).toEqual(['app.lang=en', 'search_path=app, public']);
+    } finally {
+      await t.close();
+    }
   });
 });
 

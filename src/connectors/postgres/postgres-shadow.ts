@@ -1,6 +1,6 @@
 /** Shadow schemas, the atomic swap, rollback, and cleanup. Schemas carry a JSON marker in their comment. */
 import type { KeyState, Shadow, ShadowListing, SwapResult } from '../connector.js';
-import type { DatabaseSchema } from '../../schema/model.js';
+import type { DatabaseSchema, DatabaseSetting } from '../../schema/model.js';
 import { SynthError } from '../../errors.js';
 import { useParallelMaintenance } from './postgres-maintenance.js';
 import { backupName, finalizeSteps, layoutFor, tableStatements, toShadowSql, typeStatements, type FinalizeStep, type Layout } from './postgres-ddl.js';
@@ -11,7 +11,7 @@ import {
   refuseMissingExternals, refuseMissingRoles, routinesAndTypes,
 } from './postgres-recreate.js';
 import { inTransaction, type PgSession } from './postgres-session.js';
-import { applyDatabaseSettings, probeDatabaseSettings } from './postgres-database-settings.js';
+import { applyDatabaseSettings, databaseSettingsOf, probeDatabaseSettings } from './postgres-database-settings.js';
 
 interface Marker {
   synth: string;
@@ -21,6 +21,8 @@ interface Marker {
   createdAt: string;
   /** A backup's: the comment it had as the live schema, given back to it by a rollback. */
   comment?: string | null;
+  /** A backup's: the database's own settings before the swap that made it, given back by a rollback. */
+  settings?: DatabaseSetting[];
 }
 
 async function mark(s: PgSession, schemaName: string, marker: Marker): Promise<void> {
@@ -310,6 +312,8 @@ export async function swap(
         }
       }
       notes.push(...(await outsideDependents(s, shadow.namespaces.map((n) => n.live))));
+      const carry = schema.dialect === 'postgres' && schema.databaseSettings !== undefined;
+      const settings = carry ? (await databaseSettingsOf(s)).filter((d) => d.role === undefined) : undefined;
       for (const ns of shadow.namespaces) {
         const backup = backupName(ns.live);
         let comment: string | null = null;
@@ -323,7 +327,7 @@ export async function swap(
           await refuseBackupDependents(s, backup, 'SWAP_FAILED', shadow.namespaces.map((n) => backupName(n.live)));
           await s.query(`DROP SCHEMA IF EXISTS ${qi(backup)} CASCADE`);
           await s.query(`ALTER SCHEMA ${qi(ns.live)} RENAME TO ${qi(backup)}`);
-          await mark(s, backup, { synth: shadow.runId, kind: 'backup', live: ns.live, createdAt, comment });
+          await mark(s, backup, { synth: shadow.runId, kind: 'backup', live: ns.live, createdAt, comment, ...(settings ? { settings } : {}) });
           backups.push({ live: ns.live, backup });
         }
         await s.query(`ALTER SCHEMA ${qi(ns.shadow)} RENAME TO ${qi(ns.live)}`);
@@ -333,7 +337,7 @@ export async function swap(
           notes.push(err === null ? `schema ${ns.live} keeps its owner ${owner}` : `schema ${ns.live} could not keep its owner ${owner} (${err}); it belongs to the connecting user`);
         }
       }
-      if (schema.dialect === 'postgres' && schema.databaseSettings) notes.push(...(await applyDatabaseSettings(s, schema.databaseSettings)));
+      if (carry) notes.push(...(await applyDatabaseSettings(s, schema.databaseSettings!)));
     });
   } catch (cause) {
     if (cause instanceof SynthError) throw cause;
@@ -487,6 +491,10 @@ export async function rollback(session: PgSession, lockTimeoutMs = SWAP_LOCK_TIM
       }
       const backups: SwapResult['backups'] = [];
       const createdAt = new Date().toISOString();
+      // The database's settings go back with the data when the swap recorded them; the current ones become the backup's.
+      const previous = found.find((f) => f.marker.settings !== undefined)?.marker.settings;
+      const current = previous ? (await databaseSettingsOf(s)).filter((d) => d.role === undefined) : undefined;
+      const notes: string[] = [];
       for (const { namespace, marker } of found) {
         const tmp = fitIdentifier(`synth_swap_${marker.live}`);
         const hadLive = await schemaExists(s, marker.live);
@@ -497,11 +505,12 @@ export async function rollback(session: PgSession, lockTimeoutMs = SWAP_LOCK_TIM
         await setComment(s, marker.live, marker.comment ?? null);
         if (hadLive) {
           await s.query(`ALTER SCHEMA ${qi(tmp)} RENAME TO ${qi(namespace)}`);
-          await mark(s, namespace, { synth: marker.synth, kind: 'backup', live: marker.live, createdAt, comment });
+          await mark(s, namespace, { synth: marker.synth, kind: 'backup', live: marker.live, createdAt, comment, ...(current ? { settings: current } : {}) });
           backups.push({ live: marker.live, backup: namespace });
         }
       }
-      return { backups, notes: [`Rolled back ${found.map((f) => f.marker.live).join(', ')}; the replaced tables are now the backup (rollback again to undo).`] };
+      if (previous) notes.push(...(await applyDatabaseSettings(s, previous)));
+      return { backups, notes: [`Rolled back ${found.map((f) => f.marker.live).join(', ')}; the replaced tables are now the backup (rollback again to undo).`, ...notes] };
     });
   } catch (cause) {
     if (cause instanceof SynthError) throw cause;
