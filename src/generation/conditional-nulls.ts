@@ -116,12 +116,11 @@ export function describeConditionalNull(r: ConditionalNullRule): string {
 /**
  * Keeps a table's rules on its finished rows, in place. The status stays as drawn (its distribution is the model's)
  * and decides the columns: one it says is NULL becomes NULL, one it says is set but is NULL takes a non-NULL value
- * another row of the batch drew for that column (the last batch that had one, for a batch without). The order
- * invariants run after and rebuild a moved time from its anchor. On the airlines demo this kept the quality report
- * better than redrawing the status from P(status | NULL pattern) (overall 0.930 vs 0.898, rules off 0.885: the
- * baseline's independent NULLs made 153 of 600 flights Departed where the source has 7). A status the rules never
- * saw, or a batch before any value to draw, falls back to that redraw. Returns how many rows changed; null when the
- * table has no rule on its columns.
+ * another row of the same batch drew for that column. The order invariants run after and rebuild a moved time from
+ * its anchor. On the airlines demo this kept the quality report better than redrawing the status from P(status | NULL
+ * pattern) (overall 0.930 vs 0.898, rules off 0.885: the baseline's independent NULLs made 153 of 600 flights Departed
+ * where the source has 7). A status the rules never saw, or a batch with no value to draw, falls back to that redraw.
+ * Returns how many rows changed; null when the table has no rule on its columns.
  */
 export function createConditionalNullEnforcer(names: readonly string[], rules: readonly ConditionalNullRule[]): ((rows: Row[], rng: Rng) => number) | null {
   const mine = rules.filter((r) => names.includes(r.column) && names.includes(r.category) && r.category === rules[0]!.category);
@@ -150,13 +149,12 @@ export function createConditionalNullEnforcer(names: readonly string[], rules: r
     for (const e of pool) if ((u -= e.rows) < 0) return e.value;
     return pool[pool.length - 1]!.value;
   };
-  // Per column, the non-NULL values of the last batch that drew any.
-  let pools: Value[][] = xs.map(() => []);
   const isNull = (v: Value | undefined) => v === null || v === undefined;
   return (rows, rng) => {
-    const fresh: Value[][] = xs.map(() => []);
-    for (const row of rows) xs.forEach((x, j) => !isNull(row[x]) && fresh[j]!.push(row[x] as Value));
-    pools = pools.map((p, j) => (fresh[j]!.length > 0 ? fresh[j]! : p));
+    // Per column, the batch's own non-NULL values: nothing carries over from an earlier batch, so a window a load
+    // worker draws gets the rows one process would (load-parallel.ts).
+    const pools: Value[][] = xs.map(() => []);
+    for (const row of rows) xs.forEach((x, j) => !isNull(row[x]) && pools[j]!.push(row[x] as Value));
     let changed = 0;
     for (const row of rows) {
       const k = categoryKey(row[ci] as Value);

@@ -70,10 +70,14 @@ describe('createConditionalNullEnforcer', () => {
     for (const r of rows) for (const v of [r[3], r[4]]) if (v !== null) expect(drawn.has(v)).toBe(true);
   });
 
-  it('redraws a status it never saw from the statuses that agree with the row’s NULLs', () => {
+  it('redraws a status it never saw, or one it cannot fill for, from the statuses that agree with the row’s NULLs', () => {
     const rows: Row[] = [[1, 'refunded', true, null, at(1), null], [2, 'refunded', true, at(2), null, null]];
     createConditionalNullEnforcer(columns, rules)!(rows, createRng(1, 'b0'));
     expect(rows.map((r) => r[1])).toEqual(['cancelled', expect.stringMatching(/^(shipped|delivered)$/)]);
+    // A batch whose model drew no ship date at all has none to fill with: its shipped orders become unshipped ones.
+    const none: Row[] = [[1, 'shipped', true, null, null, null], [2, 'delivered', true, null, null, null]];
+    createConditionalNullEnforcer(columns, rules)!(none, createRng(1, 'b1'));
+    expect(none.map((r) => r[1])).toEqual([expect.stringMatching(/^(pending|paid)$/), expect.stringMatching(/^(pending|paid)$/)]);
   });
 
   it('is null for a table without the columns', () => {
