@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load-config.js';
+import type { SourceConnector } from '../../src/connectors/connector.js';
 import { createConditionalNullEnforcer, describeConditionalNull, detectConditionalNulls } from '../../src/generation/conditional-nulls.js';
+import { formatDataRules } from '../../src/generation/data-rules.js';
+import { learnDataRules } from '../../src/pipeline/learn-rules.js';
 import { createRng } from '../../src/generation/rng.js';
 import type { Row } from '../../src/schema/values.js';
-import { col, int4, pk, table, text, varchar } from './fixtures.js';
+import { col, int4, pk, schemaOf, table, text, varchar } from './fixtures.js';
 
 const ts = { kind: 'timestamp' as const, withTimeZone: true };
 const orders = table(
@@ -82,5 +86,20 @@ describe('createConditionalNullEnforcer', () => {
 
   it('is null for a table without the columns', () => {
     expect(createConditionalNullEnforcer(['id', 'status'], rules)).toBeNull();
+  });
+});
+
+describe('learnDataRules', () => {
+  const url = 'postgresql://postgres@127.0.0.1:5432/unused';
+  const learn = (privacy: object | false) =>
+    // No FK, nothing to read by key: the rules come from the sample alone, so no connection is opened.
+    learnDataRules({} as SourceConnector, schemaOf([orders]), new Map([['public.orders', sampleOf(shop())]]), [], parseConfig({ source: { url }, targets: { dev: { url } }, privacy }));
+
+  it('learns the conditional NULLs and synth plan lists them; under privacy none (they would be published unaccounted)', async () => {
+    const rules = await learn(false);
+    expect(rules.conditionalNulls?.map((r) => r.column)).toEqual(['shipped_at', 'cancelled_at']);
+    expect(formatDataRules(rules, schemaOf([orders]))).toContain('Conditional NULLs');
+    expect(formatDataRules(rules, schemaOf([orders]))).toContain('  public.orders.shipped_at is NULL exactly when status ∈ {pending, paid, cancelled}');
+    expect((await learn({ epsilon: 3, delta: 1e-6 })).conditionalNulls).toBeUndefined();
   });
 });
