@@ -61,6 +61,8 @@ beforeAll(async () => {
     -- As the airlines demo's bookings.lang(): the view reads the setting through a function.
     CREATE FUNCTION app.lang() RETURNS text LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN current_setting('app.lang', true); END $$;
     CREATE VIEW app.lang_v AS SELECT app.lang() AS lang;
+    -- And directly: the literal 'app.lang' names a setting, not schema app (it stays as written in the shadow).
+    CREATE VIEW app.lang_direct AS SELECT current_setting('app.lang', true) AS lang;
     ALTER DATABASE "${source.name}" SET search_path = app, public;
     ALTER DATABASE "${source.name}" SET app.lang = 'en';
     ALTER ROLE postgres IN DATABASE "${source.name}" SET work_mem = '8MB';`);
@@ -96,6 +98,7 @@ describe('database settings PostgreSQL → PostgreSQL', () => {
   it('a new connection resolves unqualified names and the view reads app.lang', async () => {
     const rows = await freshQuery<{ n: string; lang: string }>(target.url, `SELECT (SELECT count(*) FROM item) AS n, lang FROM lang_v`);
     expect(rows).toEqual([{ n: '0', lang: 'en' }]);
+    expect(await freshQuery<{ lang: string }>(target.url, `SELECT lang FROM lang_direct`)).toEqual([{ lang: 'en' }]);
   });
 
   it('parity lists a missing or different database setting', async () => {

@@ -36,6 +36,21 @@ describe('PostgreSQL parity building blocks', () => {
     expect(nextvalSequence('now()')).toBeNull();
   });
 
+  it('leaves string literals alone unless they are cast to an object reference', () => {
+    const map = new Map([['app', 'synth_shadow_r1']]);
+    expect(rewriteSchemaRefs("SELECT current_setting('app.lang'::text) FROM app.item", map)).toBe(
+      `SELECT current_setting('app.lang'::text) FROM "synth_shadow_r1".item`,
+    );
+    expect(rewriteSchemaRefs("nextval('app.item_id_seq'::regclass), 'app.english'::regconfig", map)).toBe(
+      `nextval('"synth_shadow_r1".item_id_seq'::regclass), '"synth_shadow_r1".english'::regconfig`,
+    );
+    expect(rewriteSchemaRefs("E'it\\'s app.x' || 'a''b app.y', \"it's\".c, app.\"we'ird\"", map)).toBe(
+      `E'it\\'s app.x' || 'a''b app.y', "it's".c, "synth_shadow_r1"."we'ird"`,
+    );
+    // A function body is rewritten as before, its literals included.
+    expect(rewriteSchemaRefs("AS $f$ SELECT 'app.z' FROM app.t $f$", map)).toBe(`AS $f$ SELECT '"synth_shadow_r1".z' FROM "synth_shadow_r1".t $f$`);
+  });
+
   it('moves names into the shadow but leaves an extension object where the extension lives', () => {
     const map = new Map([['public', 'synth_shadow_r1']]);
     const keep = new Set(['public.gin_trgm_ops', 'public.citext', 'public.%']);
