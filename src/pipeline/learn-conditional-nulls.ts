@@ -1,12 +1,13 @@
 /**
  * Learns the conditional NULLs (generation/conditional-nulls.ts) of every synthesized table from its training sample.
  * Columns another rule writes are left out (a column copied from the parent, a parent role, a count column, a faked
- * location, a personal column the PII plan fakes): redrawing a status those decide, or reading a NULL they rewrite,
+ * location and the address columns it reads, a personal column the PII plan fakes): redrawing a status those decide, or reading a NULL they rewrite,
  * would undo one rule with the other. Data-dependent: the caller learns none under privacy.
  */
 import type { DataRules } from '../generation/data-rules.js';
 import { detectConditionalNulls, type ConditionalNullRule } from '../generation/conditional-nulls.js';
 import type { TableSample } from '../generation/model.js';
+import { locationGroups } from '../generation/privacy/location-fakes.js';
 import { findTable, tableKey, type DatabaseSchema, type Table } from '../schema/model.js';
 
 export function learnConditionalNulls(schema: DatabaseSchema, samples: Map<string, TableSample>, skip: (t: Table) => boolean, rules: Omit<DataRules, 'reference' | 'invariants'>): ConditionalNullRule[] {
@@ -14,7 +15,18 @@ export function learnConditionalNulls(schema: DatabaseSchema, samples: Map<strin
   const add = (key: string, column: string) => written.set(key, (written.get(key) ?? new Set()).add(column));
   for (const c of rules.parentCopies ?? []) add(tableKey(c.table), c.column);
   for (const r of rules.parentRoles ?? []) add(tableKey(r.table), r.column);
-  for (const l of rules.locationFakes ?? []) for (const c of Object.keys(l.fakes)) add(tableKey(l.table), c);
+  for (const l of rules.locationFakes ?? []) {
+    for (const c of Object.keys(l.fakes)) add(tableKey(l.table), c);
+    // The whole address a location group keeps together, the columns it only reads included (a kept postal code names
+    // the row's state, the country picks the locale): a NULL filled from another row of the batch after it ran would
+    // put a Brazilian postal code under a US state.
+    const table = findTable(schema, l.table);
+    if (!table) continue;
+    const names = table.columns.map((c) => c.name);
+    for (const g of locationGroups(table, names, l)) {
+      for (const at of [g.country, g.stateAt, g.postalAt, ...g.targets.map((t) => t.col)]) if (at !== undefined) add(tableKey(l.table), names[at]!);
+    }
+  }
   for (const f of rules.fanOuts) {
     if (f.kind !== 'column') continue;
     const fk = findTable(schema, f.child)?.foreignKeys.find((k) => k.name === f.foreignKey);

@@ -221,13 +221,16 @@ describe('PostgreSQL torture fixture → PostgreSQL', () => {
         CREATE TABLE guest (id integer PRIMARY KEY, booking_id integer REFERENCES booking(id));
         INSERT INTO guest SELECT i, 1 + i % 60 FROM generate_series(1, 120) i;`);
       const base = { source: { url: src.url }, targets: { dev: { url: dst.url } }, quality: { enabled: false } };
-      const err = await hydrate({ config: parseConfig(base), target: 'dev' }).catch((e: unknown) => e);
+      // 60 bookings under 120 guests read as reference data, which is copied as is, point included (copied-fit.ts):
+      // synthesized, the point column has no generator.
+      const synthesized = { booking: { mode: 'synthesize' as const } };
+      const err = await hydrate({ config: parseConfig({ ...base, tables: synthesized }), target: 'dev' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SynthError);
       expect(err).toMatchObject({ code: 'UNSUPPORTED_TYPE', table: 'public.booking', column: 'spot' });
       expect((err as SynthError).message).toMatch(/point/);
       expect(await dst.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'synth_shadow%'`)).toEqual([]);
       // What the hint offers: NULL for the column (it is nullable) …
-      const redacted = await hydrate({ config: parseConfig({ ...base, tables: { booking: { columns: { spot: { transform: 'redact' } } } } }), target: 'dev' });
+      const redacted = await hydrate({ config: parseConfig({ ...base, tables: { booking: { mode: 'synthesize', columns: { spot: { transform: 'redact' } } } } }), target: 'dev' });
       expect(redacted.status).toBe('ok');
       expect(await dst.query(`SELECT count(*)::int AS n, count(spot)::int AS d FROM booking`)).toEqual([{ n: 60, d: 0 }]);
       // … or the table created empty (its nullable children then point nowhere).
