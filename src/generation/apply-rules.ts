@@ -127,7 +127,8 @@ export class RuleApplier {
     // A row's faked city/state/postal code follow its final country (a copied column keeps its parent's instead;
     // reference data keeps the source's rows; a column the PII plan does not fake keeps the model's value).
     const locationRule = (this.rules?.locationFakes ?? []).find((r) => tableKey(r.table) === key);
-    const locations = !locationRule || this.keys.options.fixedRows?.has(key) ? null : createLocationEnforcer(table, names, this.seed, seedScope(this.schema, table), locationRule, new Set(exactCopies.map((c) => c.column)));
+    const exactlyCopied = new Set(exactCopies.map((c) => c.column));
+    const locations = !locationRule || this.keys.options.fixedRows?.has(key) ? null : createLocationEnforcer(table, names, this.seed, seedScope(this.schema, table), locationRule, exactlyCopied);
     // A status decides its columns' NULLs after the copies (which never write either) and before the order
     // invariants, which rebuild a time it filled from its anchor.
     const conditionalRules = (this.rules?.conditionalNulls ?? []).filter((r) => tableKey(r.table) === key);
@@ -135,7 +136,7 @@ export class RuleApplier {
     const keep = this.anchorColumns.get(key);
     const keepIdx = keep?.map((c) => names.indexOf(c)) ?? [];
     const kept = keep ? new RetainedColumns(keep) : null;
-    const moved = locations ? locationGroups(table, names, locationRule!, new Set(exactCopies.map((c) => c.column))) : [];
+    const moved = locations ? locationGroups(table, names, locationRule!, exactlyCopied) : [];
     const writes = new Set([
       ...countColumns.map((cc) => names[cc.col]!),
       ...(roles ? (this.rules?.parentRoles ?? []).filter((r) => tableKey(r.table) === key).map((r) => r.column) : []),

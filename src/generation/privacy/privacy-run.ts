@@ -410,9 +410,7 @@ export class PrivacyRun {
       const cleared = keep.filter((k) => !k).length;
       const counts = { ...r.counts, outliers: r.counts.outliers - cleared, kept: r.counts.kept + cleared };
       const kept = <T>(xs: T[]): T[] => xs.filter((_, i) => keep[i]);
-      // Any other list per flagged row goes along.
-      const exact = (r as { exact?: boolean[] }).exact;
-      return { ...r, rows: [...r.rows, ...r.flagged.filter((_, i) => !keep[i])], counts, flagged: kept(r.flagged), copied: kept(r.copied), ...(exact ? { exact: kept(exact) } : {}) };
+      return { ...r, rows: [...r.rows, ...r.flagged.filter((_, i) => !keep[i])], counts, flagged: kept(r.flagged), copied: kept(r.copied), exact: kept(r.exact) };
     };
     // A copy first has one numeric value moved just out of the matching real rows' tolerance band (a change of
     // about 1 %, so the column's distribution stays); only what that cannot fix is drawn again.
